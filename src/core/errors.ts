@@ -1,0 +1,200 @@
+/**
+ * Every error shadw raises on purpose is a {@link ShadwError} with a stable `code`.
+ *
+ * Callers match on `code`, never on message text. The code is also prefixed to the
+ * message so logs read well, and {@link serializeError}/{@link deserializeError} carry it
+ * across worker and wire boundaries (structured clone and comlink keep only name, message
+ * and stack of a plain Error).
+ */
+
+/** Every stable error code, grouped by the subsystem that raises it. */
+export const ERROR_CODES = [
+  // configuration and input
+  'INVALID_ARGUMENT',
+  'INVALID_RELAY_URL',
+  'INVALID_BOOTSTRAP',
+  // network
+  'BOOTSTRAP_UNREACHABLE',
+  'RELAY_UNREACHABLE',
+  'RELAY_CLOSED',
+  'NODE_CLOSED',
+  'TIMEOUT',
+  'ABORTED',
+  // storage
+  'STORAGE_FULL',
+  'STORAGE_CORRUPT',
+  'STORAGE_UNAVAILABLE',
+  'STORAGE_LOCKED',
+  // logs
+  'LOG_NOT_FOUND',
+  'INVALID_LOG_KEY',
+  // host / page bridge
+  'NOT_LEADER',
+  'BRIDGE_PROTOCOL',
+  // sandbox (issue 3)
+  'INVALID_MODULE',
+  'ABI_MISMATCH',
+  'FUEL_EXHAUSTED',
+  'MEMORY_LIMIT',
+  'DEADLINE_EXCEEDED',
+  'TRAP',
+  'INPUT_TOO_LARGE',
+  'OUTPUT_TOO_LARGE',
+  'BUSY',
+  'EXECUTOR_CLOSED',
+  // anything that escaped classification: a bug, reported as such
+  'INTERNAL'
+] as const
+
+/** A stable error code. */
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+const CODE_SET: ReadonlySet<string> = new Set(ERROR_CODES)
+
+/** True when `value` is one of shadw's error codes. */
+export function isErrorCode (value: unknown): value is ErrorCode {
+  return typeof value === 'string' && CODE_SET.has(value)
+}
+
+/**
+ * The base of every shadw error.
+ *
+ * @example
+ * ```ts
+ * try { await node.join(topic) } catch (err) {
+ *   if (err instanceof ShadwError && err.code === 'RELAY_UNREACHABLE') retryLater()
+ * }
+ * ```
+ */
+export class ShadwError extends Error {
+  readonly code: ErrorCode
+  /** Extra machine-readable facts (limits hit, evidence); must be structured-cloneable. */
+  readonly details: Record<string, unknown> | undefined
+
+  constructor (code: ErrorCode, message: string, options: { cause?: unknown, details?: Record<string, unknown> } = {}) {
+    super(`${code}: ${message}`, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'ShadwError'
+    this.code = code
+    this.details = options.details
+  }
+
+  /** Thrown when a caller passes a value outside what an API accepts. */
+  static INVALID_ARGUMENT (msg = 'invalid argument', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('INVALID_ARGUMENT', msg, { details })
+  }
+
+  /** Thrown when a relay URL is not a ws:// or wss:// URL. */
+  static INVALID_RELAY_URL (url: string): ShadwError {
+    return new ShadwError('INVALID_RELAY_URL', `relay URL must be ws:// or wss://, got ${JSON.stringify(url)}`, { details: { url } })
+  }
+
+  /** Thrown when a bootstrap entry is not `host:port`. */
+  static INVALID_BOOTSTRAP (entry: string): ShadwError {
+    return new ShadwError('INVALID_BOOTSTRAP', `bootstrap must be host:port, got ${JSON.stringify(entry)}`, { details: { entry } })
+  }
+
+  /** Thrown when none of the DHT bootstrap nodes answered. */
+  static BOOTSTRAP_UNREACHABLE (bootstrap: string[], cause?: unknown): ShadwError {
+    return new ShadwError('BOOTSTRAP_UNREACHABLE', `no DHT bootstrap node answered (${bootstrap.join(', ')})`, { cause, details: { bootstrap } })
+  }
+
+  /** Thrown when the WebSocket relay could not be reached. */
+  static RELAY_UNREACHABLE (url: string, cause?: unknown): ShadwError {
+    return new ShadwError('RELAY_UNREACHABLE', `cannot reach relay ${url}`, { cause, details: { url } })
+  }
+
+  /** Thrown when the relay connection closed while in use. */
+  static RELAY_CLOSED (msg = 'relay connection closed'): ShadwError {
+    return new ShadwError('RELAY_CLOSED', msg)
+  }
+
+  /** Thrown when a node is used after `stop()`. */
+  static NODE_CLOSED (msg = 'node is closed'): ShadwError {
+    return new ShadwError('NODE_CLOSED', msg)
+  }
+
+  /** Thrown when a bounded wait ran out. */
+  static TIMEOUT (what: string, ms: number): ShadwError {
+    return new ShadwError('TIMEOUT', `${what} timed out after ${ms} ms`, { details: { ms } })
+  }
+
+  /** Thrown when the caller's AbortSignal fired. */
+  static ABORTED (msg = 'aborted'): ShadwError {
+    return new ShadwError('ABORTED', msg)
+  }
+
+  /** Thrown when a write failed because the storage quota or disk is full. */
+  static STORAGE_FULL (path: string, cause?: unknown): ShadwError {
+    return new ShadwError('STORAGE_FULL', `no space left writing ${path}`, { cause, details: { path } })
+  }
+
+  /** Thrown when stored bytes fail verification or cannot be parsed. */
+  static STORAGE_CORRUPT (path: string, cause?: unknown): ShadwError {
+    return new ShadwError('STORAGE_CORRUPT', `stored data is corrupt: ${path}`, { cause, details: { path } })
+  }
+
+  /** Thrown when persistent storage is not available in this context. */
+  static STORAGE_UNAVAILABLE (msg = 'persistent storage is not available here', cause?: unknown): ShadwError {
+    return new ShadwError('STORAGE_UNAVAILABLE', msg, { cause })
+  }
+
+  /** Thrown when another context holds the storage (e.g. an OPFS access handle). */
+  static STORAGE_LOCKED (path: string, cause?: unknown): ShadwError {
+    return new ShadwError('STORAGE_LOCKED', `storage is in use by another context: ${path}`, { cause, details: { path } })
+  }
+
+  /** Thrown when a requested log is not held by this node. */
+  static LOG_NOT_FOUND (key: string): ShadwError {
+    return new ShadwError('LOG_NOT_FOUND', `no log ${key}`, { details: { key } })
+  }
+
+  /** Thrown when a log key is not 32 bytes of hex or z-base-32. */
+  static INVALID_LOG_KEY (key: string): ShadwError {
+    return new ShadwError('INVALID_LOG_KEY', `log key must be 64 hex characters, got ${JSON.stringify(key.slice(0, 80))}`)
+  }
+
+  /** Thrown when a tab asks the node for something only the leader tab can do. */
+  static NOT_LEADER (msg = 'this tab does not host the node'): ShadwError {
+    return new ShadwError('NOT_LEADER', msg)
+  }
+
+  /** Thrown when a message between page, node worker and service worker is malformed. */
+  static BRIDGE_PROTOCOL (msg = 'malformed bridge message'): ShadwError {
+    return new ShadwError('BRIDGE_PROTOCOL', msg)
+  }
+
+  /** Thrown for an unclassified failure: a bug. */
+  static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
+    return new ShadwError('INTERNAL', msg, { cause })
+  }
+}
+
+/** The structured-cloneable form of an error, as it crosses workers and the wire. */
+export interface SerializedError {
+  code: ErrorCode
+  message: string
+  details?: Record<string, unknown>
+}
+
+/** Flattens any thrown value into a {@link SerializedError}; unknown errors become `INTERNAL`. */
+export function serializeError (err: unknown): SerializedError {
+  if (err instanceof ShadwError) {
+    const out: SerializedError = { code: err.code, message: err.message }
+    if (err.details !== undefined) out.details = err.details
+    return out
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  return { code: 'INTERNAL', message: `INTERNAL: ${message}` }
+}
+
+/** Rebuilds a {@link ShadwError} from its serialized form, validating untrusted input. */
+export function deserializeError (value: unknown): ShadwError {
+  if (typeof value !== 'object' || value === null) return ShadwError.INTERNAL('malformed error: ' + String(value))
+  const v = value as { code?: unknown, message?: unknown, details?: unknown }
+  const code: ErrorCode = isErrorCode(v.code) ? v.code : 'INTERNAL'
+  const raw = typeof v.message === 'string' ? v.message : 'unknown error'
+  // the serialized message already carries the "CODE: " prefix that the constructor adds
+  const message = raw.startsWith(code + ': ') ? raw.slice(code.length + 2) : raw
+  const details = typeof v.details === 'object' && v.details !== null ? v.details as Record<string, unknown> : undefined
+  return new ShadwError(code, message, { details })
+}
