@@ -163,6 +163,56 @@ export class ShadwError extends Error {
     return new ShadwError('BRIDGE_PROTOCOL', msg)
   }
 
+  /** Thrown when module bytes are not valid WebAssembly or use a feature the sandbox refuses. */
+  static INVALID_MODULE (msg = 'invalid WebAssembly module', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('INVALID_MODULE', msg, { details })
+  }
+
+  /** Thrown when a module's imports or exports do not fit the ABI it is run with. */
+  static ABI_MISMATCH (msg = 'module does not match the ABI', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('ABI_MISMATCH', msg, { details })
+  }
+
+  /** Thrown when a call used up its fuel budget. */
+  static FUEL_EXHAUSTED (fuel: number): ShadwError {
+    return new ShadwError('FUEL_EXHAUSTED', `fuel exhausted (limit ${fuel})`, { details: { fuel } })
+  }
+
+  /** Thrown when a module needs more linear memory than its cap allows. */
+  static MEMORY_LIMIT (msg = 'memory limit exceeded', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('MEMORY_LIMIT', msg, { details })
+  }
+
+  /** Thrown when a call ran past its wall-clock deadline (its worker was terminated). */
+  static DEADLINE_EXCEEDED (ms: number): ShadwError {
+    return new ShadwError('DEADLINE_EXCEEDED', `deadline of ${ms} ms exceeded`, { details: { ms } })
+  }
+
+  /** Thrown when the module trapped; the message carries the engine's trap message. */
+  static TRAP (trap: string): ShadwError {
+    return new ShadwError('TRAP', `wasm trap: ${trap}`, { details: { trap } })
+  }
+
+  /** Thrown when a call's input is larger than its limit. */
+  static INPUT_TOO_LARGE (size: number, limit: number): ShadwError {
+    return new ShadwError('INPUT_TOO_LARGE', `input of ${size} bytes exceeds the limit of ${limit}`, { details: { size, limit } })
+  }
+
+  /** Thrown when a call's output grew larger than its limit. */
+  static OUTPUT_TOO_LARGE (size: number, limit: number): ShadwError {
+    return new ShadwError('OUTPUT_TOO_LARGE', `output of ${size} bytes exceeds the limit of ${limit}`, { details: { size, limit } })
+  }
+
+  /** Thrown when every worker is busy and the queue is full (backpressure: retry later). */
+  static BUSY (queued: number): ShadwError {
+    return new ShadwError('BUSY', `executor busy: ${queued} calls already queued`, { details: { queued } })
+  }
+
+  /** Thrown when an executor is used after `close()`, or closed with calls pending. */
+  static EXECUTOR_CLOSED (msg = 'executor is closed'): ShadwError {
+    return new ShadwError('EXECUTOR_CLOSED', msg)
+  }
+
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
     return new ShadwError('INTERNAL', msg, { cause })

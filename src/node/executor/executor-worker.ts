@@ -1,0 +1,24 @@
+/**
+ * worker_threads entry of the Node executor: adapts the port to {@link SandboxRuntime}.
+ */
+import { parentPort } from 'node:worker_threads'
+import { serializeError, ShadwError } from '../../core/errors.ts'
+import { SandboxRuntime } from '../../sandbox/index.ts'
+import type { ReplyMessage } from './worker-protocol.ts'
+
+const port = parentPort
+if (port === null) throw ShadwError.INTERNAL('executor-worker must run in a worker thread')
+const runtime = new SandboxRuntime()
+
+port.on('message', (msg: unknown) => {
+  const id = typeof msg === 'object' && msg !== null ? (msg as { id?: unknown }).id : undefined
+  if (typeof id !== 'number') return
+  runtime.execute((msg as { req?: unknown }).req).then(reply => {
+    const out: ReplyMessage = { id, ok: true, reply }
+    const transfer = reply.kind === 'done' ? [reply.output.buffer, reply.stderr.buffer] : []
+    port.postMessage(out, transfer as ArrayBuffer[])
+  }, (err: unknown) => {
+    const out: ReplyMessage = { id, ok: false, error: serializeError(err) }
+    port.postMessage(out)
+  })
+})

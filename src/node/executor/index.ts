@@ -1,0 +1,1 @@
+export { createNodeExecutor, type NodeExecutorOptions } from './node-executor.ts'

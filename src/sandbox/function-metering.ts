@@ -1,0 +1,258 @@
+/**
+ * Injects fuel metering into one function body.
+ *
+ * The body is split into straight-line segments; at the head of each segment we subtract the
+ * segment's instruction count from a mutable i64 global. Only function entries and loop
+ * headers also test the counter and trap with `unreachable` when it went negative: every
+ * unbounded execution passes one of them (a loop iteration or a call), and between two tests
+ * a function can only run a bounded stretch of code. The host re-checks the counter after a
+ * call returns, so the fuel reported is exact and a call that overran between tests is still
+ * FUEL_EXHAUSTED. Testing only there keeps the cost on tight loops to one load, subtract,
+ * store, compare and branch per iteration.
+ *
+ * Segments start at: function entry, after `loop`, `if`, `else`, `br_if`, after the `end` of
+ * an `if`, and after the `end` of a `block` that some branch targets. The `end` of a block no
+ * branch targets, and of a loop, is only reached by falling through, so it continues the
+ * current segment instead of paying for a new one.
+ */
+import { ShadwError } from '../core/errors.ts'
+import { ByteReader, ByteWriter } from './wasm-bytes.ts'
+
+/** What the metering code of one body needs to know about the module. */
+export interface MeteringContext {
+  /** Index of the fuel global (i64, mutable). */
+  fuelGlobal: number
+  /** Index of the helper that wraps `memory.grow` and flags failure, if any. */
+  growHelper: number | undefined
+  /** Number of parameters of this function (locals are numbered after them). */
+  paramCount: number
+}
+
+interface Frame { kind: 'func' | 'block' | 'loop' | 'if', targeted: boolean }
+
+/** An edit at byte `pos` of the body: a metering prologue, or a `memory.grow` to replace. */
+interface Edit { pos: number, cost: number, check: boolean, grow: boolean }
+
+/** Value type byte of i64. */
+const I64 = 0x7e
+
+/** Locals per function allowed by the spec's implementation limits (V8 uses 50,000). */
+const MAX_LOCALS = 50_000
+
+/** Returns the metered body (locals + expression), without its size prefix. */
+export function meterFunctionBody (bytes: Uint8Array, start: number, end: number, ctx: MeteringContext): Uint8Array {
+  const r = new ByteReader(bytes, start, end)
+  const localGroups: Array<[number, number]> = []
+  let localCount = 0
+  for (let n = r.u32(); n > 0; n--) {
+    const count = r.u32()
+    const type = r.byte()
+    localCount += count
+    if (localCount > MAX_LOCALS) throw ShadwError.INVALID_MODULE('too many locals')
+    localGroups.push([count, type])
+  }
+  const scratchLocal = ctx.paramCount + localCount
+  const exprStart = r.pos
+  const edits = scanBody(r)
+
+  const w = new ByteWriter(end - start + edits.length * 16 + 16)
+  w.u32(localGroups.length + 1)
+  for (const [count, type] of localGroups) {
+    w.u32(count)
+    w.byte(type)
+  }
+  w.u32(1)
+  w.byte(I64)
+  let copied = exprStart
+  for (const e of edits) {
+    w.bytes(bytes.subarray(copied, e.pos))
+    copied = e.pos
+    if (e.grow) {
+      if (ctx.growHelper === undefined) throw ShadwError.INVALID_MODULE('memory.grow without a memory')
+      w.byte(0x10)
+      w.u32(ctx.growHelper)
+      copied += 2
+    } else {
+      emitMeter(w, ctx.fuelGlobal, e.cost, e.check ? scratchLocal : undefined)
+    }
+  }
+  w.bytes(bytes.subarray(copied, end))
+  return w.finish()
+}
+
+/** fuel -= cost; and with a scratch local: if (fuel < 0) unreachable. */
+function emitMeter (w: ByteWriter, fuel: number, cost: number, scratch: number | undefined): void {
+  w.byte(0x23); w.u32(fuel) // global.get
+  w.byte(0x42); w.sleb(cost) // i64.const
+  w.byte(0x7d) // i64.sub
+  if (scratch === undefined) {
+    w.byte(0x24); w.u32(fuel) // global.set
+    return
+  }
+  w.byte(0x22); w.u32(scratch) // local.tee
+  w.byte(0x24); w.u32(fuel) // global.set
+  w.byte(0x20); w.u32(scratch) // local.get
+  w.byte(0x42); w.byte(0x00) // i64.const 0
+  w.byte(0x53) // i64.lt_s
+  w.byte(0x04); w.byte(0x40) // if (empty block type)
+  w.byte(0x00) // unreachable
+  w.byte(0x0b) // end
+}
+
+/** One pass over the expression: segment boundaries, their costs, and memory.grow sites. */
+function scanBody (r: ByteReader): Edit[] {
+  const edits: Edit[] = []
+  let segment: Edit = { pos: r.pos, cost: 0, check: true, grow: false }
+  edits.push(segment)
+  const stack: Frame[] = [{ kind: 'func', targeted: false }]
+  const newSegment = (check: boolean): void => {
+    segment = { pos: r.pos, cost: 0, check, grow: false }
+    edits.push(segment)
+  }
+  const target = (depth: number): void => {
+    const frame = stack[stack.length - 1 - depth]
+    if (frame === undefined) throw ShadwError.INVALID_MODULE('branch depth out of range')
+    frame.targeted = true
+  }
+  while (!r.done) {
+    const opPos = r.pos
+    const op = r.byte()
+    segment.cost++
+    switch (op) {
+      case 0x02: // block
+        blockType(r)
+        stack.push({ kind: 'block', targeted: false })
+        break
+      case 0x03: // loop
+        blockType(r)
+        stack.push({ kind: 'loop', targeted: false })
+        newSegment(true)
+        break
+      case 0x04: // if
+        blockType(r)
+        stack.push({ kind: 'if', targeted: false })
+        newSegment(false)
+        break
+      case 0x05: // else
+        if (stack[stack.length - 1]?.kind !== 'if') throw ShadwError.INVALID_MODULE('else outside if')
+        newSegment(false)
+        break
+      case 0x0b: { // end
+        const frame = stack.pop()
+        if (frame === undefined) throw ShadwError.INVALID_MODULE('unbalanced end')
+        if (stack.length === 0) {
+          if (!r.done) throw ShadwError.INVALID_MODULE('code after the end of a function')
+          return edits
+        }
+        if (frame.kind === 'if' || (frame.kind === 'block' && frame.targeted)) newSegment(false)
+        break
+      }
+      case 0x0c: // br
+        target(r.u32())
+        break
+      case 0x0d: // br_if
+        target(r.u32())
+        newSegment(false)
+        break
+      case 0x0e: { // br_table
+        for (let n = r.u32(); n > 0; n--) target(r.u32())
+        target(r.u32())
+        break
+      }
+      case 0x40: // memory.grow
+        if (r.byte() !== 0x00) throw ShadwError.INVALID_MODULE('multiple memories are not allowed')
+        edits.push({ pos: opPos, cost: 0, check: false, grow: true })
+        break
+      default:
+        skipImmediates(r, op)
+    }
+  }
+  throw ShadwError.INVALID_MODULE('function body without end')
+}
+
+function blockType (r: ByteReader): void {
+  const b = r.peek()
+  if (b === 0x40 || b === 0x7f || b === 0x7e || b === 0x7d || b === 0x7c || b === 0x7b || b === 0x70 || b === 0x6f) {
+    r.pos++
+    return
+  }
+  if (r.s33() < 0) throw ShadwError.INVALID_MODULE('unsupported block type')
+}
+
+function memarg (r: ByteReader): void {
+  const align = r.u32()
+  // bit 6 of the alignment announces an explicit memory index (multi-memory)
+  if ((align & 0x40) !== 0) throw ShadwError.INVALID_MODULE('multiple memories are not allowed')
+  r.u32()
+}
+
+function unsupported (what: string): never {
+  throw ShadwError.INVALID_MODULE(`unsupported instruction: ${what}`)
+}
+
+/** Skips the immediates of every instruction other than the control ones handled above. */
+function skipImmediates (r: ByteReader, op: number): void {
+  if (op >= 0x45 && op <= 0xc4) return // numeric, conversions, sign extension: no immediates
+  if (op >= 0x28 && op <= 0x3e) { memarg(r); return } // loads and stores
+  switch (op) {
+    case 0x00: case 0x01: case 0x0f: case 0x1a: case 0x1b: case 0xd1:
+      return // unreachable nop return drop select ref.is_null
+    case 0x10: case 0x12: // call return_call
+    case 0x20: case 0x21: case 0x22: case 0x23: case 0x24: // locals and globals
+    case 0x25: case 0x26: // table.get table.set
+    case 0xd2: // ref.func
+      r.u32()
+      return
+    case 0x11: case 0x13: // call_indirect return_call_indirect: type, table
+      r.u32(); r.u32()
+      return
+    case 0x1c: // select t*
+      for (let n = r.u32(); n > 0; n--) r.byte()
+      return
+    case 0x3f: // memory.size
+      if (r.byte() !== 0x00) unsupported('memory.size on another memory')
+      return
+    case 0x41: r.skipSleb(32); return
+    case 0x42: r.skipSleb(64); return
+    case 0x43: r.skip(4); return
+    case 0x44: r.skip(8); return
+    case 0xd0: { // ref.null heaptype
+      const t = r.byte()
+      if (t !== 0x70 && t !== 0x6f) unsupported('typed function references')
+      return
+    }
+    case 0xfc: prefixFC(r); return
+    case 0xfd: prefixFD(r); return
+    case 0xfe: unsupported('atomics (threads)')
+    // falls through: unsupported() never returns
+    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0a: case 0x18: case 0x19: case 0x1f:
+      unsupported('exception handling')
+    // falls through
+    default:
+      unsupported(`opcode 0x${op.toString(16)}`)
+  }
+}
+
+function prefixFC (r: ByteReader): void {
+  const sub = r.u32()
+  if (sub <= 7) return // saturating truncation
+  switch (sub) {
+    case 8: r.u32(); if (r.byte() !== 0) unsupported('memory.init on another memory'); return
+    case 9: r.u32(); return // data.drop
+    case 10: if (r.byte() !== 0 || r.byte() !== 0) unsupported('memory.copy across memories'); return
+    case 11: if (r.byte() !== 0) unsupported('memory.fill on another memory'); return
+    case 12: case 14: r.u32(); r.u32(); return // table.init table.copy
+    case 13: case 15: case 16: case 17: r.u32(); return // elem.drop table.grow table.size table.fill
+    default: unsupported(`0xfc ${sub}`)
+  }
+}
+
+function prefixFD (r: ByteReader): void {
+  const sub = r.u32()
+  if (sub <= 11 || sub === 92 || sub === 93) { memarg(r); return } // v128 loads, stores, load_zero
+  if (sub === 12 || sub === 13) { r.skip(16); return } // v128.const, i8x16.shuffle
+  if (sub >= 21 && sub <= 34) { r.byte(); return } // extract/replace lane
+  if (sub >= 84 && sub <= 91) { memarg(r); r.byte(); return } // load/store lane
+  if (sub <= 0x113) return // every other SIMD and relaxed-SIMD op has no immediates
+  unsupported(`0xfd ${sub}`)
+}

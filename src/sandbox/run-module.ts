@@ -1,0 +1,114 @@
+/**
+ * Runs one call on a fresh instance of a prepared module: sets the fuel, runs the ABI,
+ * checks the fuel again, and classifies every failure into a typed error.
+ */
+import { ShadwError } from '../core/errors.ts'
+import type { Abi, ExecutionLimits } from './executor.ts'
+import { wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
+import { FUEL_EXPORT, OOM_EXPORT, START_EXPORT } from './instrument.ts'
+import type { PreparedModule } from './module-cache.ts'
+import { createWasiContext, WASI_MODULE, type WasiContext } from './wasi-abi.ts'
+
+/** One call's parameters, already validated. */
+export interface RunParams {
+  abi: Abi
+  input: Uint8Array
+  args: string[]
+  env: string[]
+  seed: number
+  limits: ExecutionLimits
+}
+
+/** What a successful call produced. */
+export interface RunOutcome {
+  output: Uint8Array
+  fuelUsed: number
+  exitCode: number
+  stderr: Uint8Array
+}
+
+const EMPTY = new Uint8Array(0)
+
+/** Runs `prepared` once; throws a ShadwError on every failure. */
+export function runModule (prepared: PreparedModule, p: RunParams): RunOutcome {
+  const imports: Record<string, Record<string, unknown>> = {}
+  let memory: WasmMemory | undefined
+  if (prepared.importedMemory !== undefined) {
+    const im = prepared.importedMemory
+    try {
+      memory = new wasmApi.Memory({ initial: im.initial, maximum: im.maximum })
+    } catch (err) {
+      throw ShadwError.MEMORY_LIMIT(`cannot allocate ${im.initial} pages: ${(err as Error).message}`)
+    }
+    imports[im.module] = { [im.name]: memory }
+  }
+  let wasi: WasiContext | undefined
+  if (p.abi === 'wasi') {
+    wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes })
+    imports[WASI_MODULE] = { ...imports[WASI_MODULE], ...wasi.imports }
+  }
+  let instance: WasmInstance
+  try {
+    instance = new wasmApi.Instance(prepared.module, imports)
+  } catch (err) {
+    if (err instanceof wasmApi.LinkError) throw ShadwError.ABI_MISMATCH(`link error: ${err.message}`)
+    if (err instanceof wasmApi.RuntimeError) throw ShadwError.TRAP(err.message)
+    if (err instanceof RangeError) throw ShadwError.MEMORY_LIMIT(`cannot instantiate: ${err.message}`)
+    throw ShadwError.INTERNAL(`instantiation failed: ${String(err)}`, err)
+  }
+  const ex = instance.exports
+  const fuel = ex[FUEL_EXPORT] as WasmGlobal
+  const oom = ex[OOM_EXPORT] as WasmGlobal
+  memory ??= ex['memory'] as WasmMemory
+  const limit = p.limits.fuel
+  fuel.value = BigInt(limit)
+
+  const fuelLeft = (): bigint => fuel.value as bigint
+  const checkFuel = (): void => {
+    if (fuelLeft() < 0n) throw ShadwError.FUEL_EXHAUSTED(limit)
+  }
+  let packed = 0n
+  let exitCode = 0
+  try {
+    if (prepared.hasStart) (ex[START_EXPORT] as () => void)()
+    if (wasi !== undefined) {
+      exitCode = wasi.start(memory, ex['_start'] as () => unknown)
+    } else {
+      const mem = memory
+      const ptr = (ex['alloc'] as (n: number) => number)(p.input.length) >>> 0
+      if (ptr + p.input.length > mem.buffer.byteLength) {
+        checkFuel()
+        throw ShadwError.ABI_MISMATCH(`alloc returned ${ptr}, outside memory for ${p.input.length} bytes`)
+      }
+      new Uint8Array(mem.buffer, ptr, p.input.length).set(p.input)
+      packed = BigInt.asUintN(64, (ex['run'] as (a: number, b: number) => bigint)(ptr, p.input.length))
+    }
+  } catch (err) {
+    throw classify(err, oom, fuelLeft(), limit)
+  }
+  checkFuel()
+  const fuelUsed = limit - Number(fuelLeft())
+  if (wasi !== undefined) {
+    return { output: wasi.stdout(), fuelUsed, exitCode, stderr: wasi.stderr() }
+  }
+  const outPtr = Number(packed >> 32n)
+  const outLen = Number(packed & 0xffffffffn)
+  if (outLen > p.limits.maxOutputBytes) throw ShadwError.OUTPUT_TOO_LARGE(outLen, p.limits.maxOutputBytes)
+  if (outPtr + outLen > memory.buffer.byteLength) {
+    throw ShadwError.ABI_MISMATCH(`run returned output [${outPtr}, +${outLen}) outside memory`)
+  }
+  return { output: new Uint8Array(memory.buffer, outPtr, outLen).slice(), fuelUsed, exitCode: 0, stderr: EMPTY }
+}
+
+/**
+ * Names a failure. Order matters: a failed grow and an exhausted fuel counter explain any
+ * trap that follows them (our own injected `unreachable`), so they are checked first.
+ */
+function classify (err: unknown, oom: WasmGlobal, fuelLeft: bigint, limit: number): ShadwError {
+  if (oom.value === 1) return ShadwError.MEMORY_LIMIT('memory.grow beyond the cap')
+  if (fuelLeft < 0n) return ShadwError.FUEL_EXHAUSTED(limit)
+  if (err instanceof ShadwError) return err
+  if (err instanceof wasmApi.RuntimeError) return ShadwError.TRAP(err.message)
+  if (err instanceof RangeError && /call stack/i.test(err.message)) return ShadwError.TRAP('call stack exhausted')
+  return ShadwError.INTERNAL(`call failed: ${String(err)}`, err)
+}
