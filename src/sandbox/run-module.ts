@@ -27,8 +27,6 @@ export interface RunOutcome {
   stderr: Uint8Array
 }
 
-const EMPTY = new Uint8Array(0)
-
 /** Runs `prepared` once; throws a ShadwError on every failure. */
 export function runModule (prepared: PreparedModule, p: RunParams): RunOutcome {
   const imports: Record<string, Record<string, unknown>> = {}
@@ -97,7 +95,7 @@ export function runModule (prepared: PreparedModule, p: RunParams): RunOutcome {
   if (outPtr + outLen > memory.buffer.byteLength) {
     throw ShadwError.ABI_MISMATCH(`run returned output [${outPtr}, +${outLen}) outside memory`)
   }
-  return { output: new Uint8Array(memory.buffer, outPtr, outLen).slice(), fuelUsed, exitCode: 0, stderr: EMPTY }
+  return { output: new Uint8Array(memory.buffer, outPtr, outLen).slice(), fuelUsed, exitCode: 0, stderr: new Uint8Array(0) }
 }
 
 /**

@@ -1,0 +1,181 @@
+/**
+ * The executor compliance suite: every Executor implementation must give the same output,
+ * the same fuel and the same error code for the same module and input. It is run against
+ * the Node worker_threads pool and, inside headless Chromium, the browser Web Worker pool.
+ */
+import { describe, expect, it } from 'vitest'
+import { cWasm, wat } from '../fixtures/wasm/fixtures.ts'
+import { toBase64, type Outcome, type PoolName, type WireCall } from './wire.ts'
+
+/** What the suite needs from an executor under test. */
+export interface ComplianceTarget {
+  /** Runs the calls concurrently on the named pool; outcomes in call order. */
+  run (pool: PoolName, calls: WireCall[]): Promise<Outcome[]>
+}
+
+const text = (s: string): string => toBase64(new TextEncoder().encode(s))
+const u32 = (n: number): string => {
+  const b = new Uint8Array(4)
+  new DataView(b.buffer).setUint32(0, n, true)
+  return toBase64(b)
+}
+const ok = (output: string, fuelUsed: number, exitCode = 0): Outcome => ({ ok: true, output, fuelUsed, exitCode })
+
+/** Registers the suite; `target()` is read when tests run (after the suite's beforeAll). */
+export function complianceSuite (target: () => ComplianceTarget): void {
+  const one = async (call: WireCall, pool: PoolName = 'default'): Promise<Outcome> => {
+    const [outcome] = await target().run(pool, [call])
+    return outcome as Outcome
+  }
+  const code = async (call: WireCall): Promise<string> => {
+    const o = await one(call)
+    return o.ok ? `ok: ${o.output}` : o.code
+  }
+  const m = async (name: Parameters<typeof wat>[0]): Promise<string> => toBase64(await wat(name))
+  const c = (name: Parameters<typeof cWasm>[0]): string => toBase64(cWasm(name))
+
+  describe('raw ABI', () => {
+    it('echoes its input with exact fuel', async () => {
+      expect(await one({ module: await m('echo'), abi: 'raw', input: text('hello sandbox') })).toEqual(ok(text('hello sandbox'), 22))
+    })
+
+    it('charges fuel linearly in loop iterations', async () => {
+      const module = await m('count')
+      const [ten, hundred] = await target().run('default', [
+        { module, abi: 'raw', input: u32(10) },
+        { module, abi: 'raw', input: u32(100) }
+      ])
+      // sum of i*i for i < 10 is 285, for i < 100 is 328350; 17 fuel per iteration
+      expect(ten).toEqual(ok(toBase64(Uint8Array.of(29, 1, 0, 0)), 186))
+      expect(hundred).toEqual(ok(toBase64(Uint8Array.of(0x9e, 0x02, 0x05, 0x00)), 186 + 90 * 17))
+    })
+
+    it('runs a start function and an imported memory', async () => {
+      expect(await one({ module: await m('imported-memory'), abi: 'raw', input: text('abc') })).toEqual(ok(text('cba!'), 94))
+    })
+
+    it('stops an infinite loop when its fuel runs out', async () => {
+      expect(await code({ module: await m('spin'), abi: 'raw', limits: { fuel: 100_000 } })).toBe('FUEL_EXHAUSTED')
+    })
+
+    it('fails a call whose fuel is exactly one short', async () => {
+      const module = await m('echo')
+      const [enough, short] = await target().run('default', [
+        { module, abi: 'raw', input: text('x'), limits: { fuel: 22 } },
+        { module, abi: 'raw', input: text('x'), limits: { fuel: 21 } }
+      ])
+      expect(enough).toEqual(ok(text('x'), 22))
+      expect(short?.ok === false && short.code).toBe('FUEL_EXHAUSTED')
+    })
+
+    it('reports unreachable as TRAP with the engine message', async () => {
+      const o = await one({ module: await m('trap'), abi: 'raw' })
+      expect(o).toEqual({ ok: false, code: 'TRAP', message: 'TRAP: wasm trap: unreachable' })
+    })
+
+    it('reports runaway recursion as TRAP', async () => {
+      const o = await one({ module: await m('deep-recursion'), abi: 'raw' })
+      expect(o).toEqual({ ok: false, code: 'TRAP', message: 'TRAP: wasm trap: call stack exhausted' })
+    })
+
+    it('stops a memory bomb at the cap with MEMORY_LIMIT', async () => {
+      expect(await code({ module: await m('memory-bomb'), abi: 'raw', limits: { memoryPages: 16 } })).toBe('MEMORY_LIMIT')
+    })
+
+    it('refuses a module whose initial memory exceeds the cap', async () => {
+      expect(await code({ module: await m('big-initial'), abi: 'raw', limits: { memoryPages: 16 } })).toBe('MEMORY_LIMIT')
+      expect(await code({ module: await m('big-initial'), abi: 'raw', limits: { memoryPages: 64 } })).toBe('ok: ')
+    })
+
+    it('refuses an oversized output', async () => {
+      expect(await code({ module: await m('huge-output'), abi: 'raw' })).toBe('OUTPUT_TOO_LARGE')
+    })
+
+    it('refuses an oversized input before running', async () => {
+      expect(await code({ module: await m('echo'), abi: 'raw', input: text('12345'), limits: { maxInputBytes: 4 } })).toBe('INPUT_TOO_LARGE')
+    })
+
+    it('refuses imports the ABI does not provide', async () => {
+      expect(await code({ module: await m('forbidden-import'), abi: 'raw' })).toBe('ABI_MISMATCH')
+    })
+
+    it('refuses a run export with the wrong signature', async () => {
+      expect(await code({ module: await m('no-run'), abi: 'raw' })).toBe('ABI_MISMATCH')
+    })
+
+    it('refuses a WASI module called with the raw ABI', async () => {
+      expect(await code({ module: c('hello'), abi: 'raw' })).toBe('ABI_MISMATCH')
+    })
+
+    it('refuses shared memory and bytes that are not wasm', async () => {
+      expect(await code({ module: await m('shared-memory'), abi: 'raw' })).toBe('INVALID_MODULE')
+      expect(await code({ module: text('not wasm at all'), abi: 'raw' })).toBe('INVALID_MODULE')
+    })
+  })
+
+  describe('WASI ABI', () => {
+    it('runs a C program with arguments', async () => {
+      expect(await one({ module: c('hello'), abi: 'wasi', args: ['one', 'two'] }))
+        .toEqual(ok(text('hello, shadw\narg 1: one\narg 2: two\n'), 9220))
+    })
+
+    it('pipes stdin to stdout and returns the exit code', async () => {
+      const module = c('upper')
+      const [pass, fail] = await target().run('default', [
+        { module, abi: 'wasi', input: text('make me loud') },
+        { module, abi: 'wasi', input: text('and fail'), args: ['fail'] }
+      ])
+      expect(pass).toEqual(ok(text('MAKE ME LOUD'), 2434))
+      expect(fail).toEqual(ok(text('AND FAIL'), 2355, 7))
+    })
+
+    it('gives deterministic clocks and seeded randomness', async () => {
+      const module = c('entropy')
+      const [a, b, other] = await target().run('default', [
+        { module, abi: 'wasi', seed: 42 },
+        { module, abi: 'wasi', seed: 42 },
+        { module, abi: 'wasi', seed: 43 }
+      ])
+      expect(a).toEqual(b)
+      expect(a?.ok === true && new TextDecoder().decode(Uint8Array.from(atob(a.output), ch => ch.charCodeAt(0))))
+        .toBe('956eeb2f2632d7bd03f166b233e3ef28\n1700000000.000001000 1000\n')
+      expect(other?.ok === true && other.output).not.toBe(a?.ok === true && a.output)
+    })
+
+    it('stops a malloc bomb at the cap with MEMORY_LIMIT', async () => {
+      expect(await code({ module: c('malloc-bomb'), abi: 'wasi', limits: { memoryPages: 64 } })).toBe('MEMORY_LIMIT')
+    })
+
+    it('stops endless output with OUTPUT_TOO_LARGE', async () => {
+      expect(await code({ module: c('print-forever'), abi: 'wasi', limits: { maxOutputBytes: 10_000 } })).toBe('OUTPUT_TOO_LARGE')
+    })
+
+    it('stops a C busy loop when its fuel runs out', async () => {
+      expect(await code({ module: c('spin'), abi: 'wasi', limits: { fuel: 1_000_000 } })).toBe('FUEL_EXHAUSTED')
+    })
+  })
+
+  describe('pool', () => {
+    it('terminates a call at its deadline, respawns, and keeps serving', async () => {
+      const spin = await m('spin')
+      const echo = await m('echo')
+      const slow: WireCall = { module: spin, abi: 'raw', limits: { fuel: 1e15, deadlineMs: 300 } }
+      const stuck = await target().run('default', [slow, slow])
+      expect(stuck.map(o => o.ok ? 'ok' : o.code)).toEqual(['DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED'])
+      const after = await target().run('default', [
+        { module: echo, abi: 'raw', input: text('a') },
+        { module: echo, abi: 'raw', input: text('b') },
+        { module: echo, abi: 'raw', input: text('c') }
+      ])
+      expect(after).toEqual([ok(text('a'), 22), ok(text('b'), 22), ok(text('c'), 22)])
+    })
+
+    it('refuses calls beyond the queue with BUSY', async () => {
+      const spin = await m('spin')
+      const slow: WireCall = { module: spin, abi: 'raw', limits: { fuel: 1e15, deadlineMs: 300 } }
+      // one worker runs the first, the queue holds the second, the third is refused
+      const outcomes = await target().run('tiny', [slow, slow, slow])
+      expect(outcomes.map(o => o.ok ? 'ok' : o.code)).toEqual(['DEADLINE_EXCEEDED', 'DEADLINE_EXCEEDED', 'BUSY'])
+    })
+  })
+}
