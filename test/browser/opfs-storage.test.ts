@@ -25,6 +25,8 @@ const VITE_CONFIG: InlineConfig = {
   root: REPO_ROOT,
   configFile: false,
   logLevel: 'warn',
+  // a private optimizer cache: the shared node_modules/.vite belongs to the app's own config
+  cacheDir: 'node_modules/.vite-opfs-test',
   // no HMR and no watcher: other engineers edit the tree while tests run
   server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
   optimizeDeps: {
