@@ -1,22 +1,35 @@
 /**
  * Injects fuel metering into one function body.
  *
- * The body is split into straight-line segments; at the head of each segment we subtract the
- * segment's instruction count from a mutable i64 global. Only function entries and loop
- * headers also test the counter and trap with `unreachable` when it went negative: every
- * unbounded execution passes one of them (a loop iteration or a call), and between two tests
- * a function can only run a bounded stretch of code. The host re-checks the counter after a
- * call returns, so the fuel reported is exact and a call that overran between tests is still
- * FUEL_EXHAUSTED. Testing only there keeps the cost on tight loops to one load, subtract,
- * store, compare and branch per iteration.
+ * The body is split into straight-line segments; at the head of each segment the segment's
+ * instruction count is subtracted from the fuel. Only function entries and loop headers also
+ * test it and trap with `unreachable` when it went negative: every unbounded execution passes
+ * one of them (a loop iteration or a call), and between two tests a function can only run a
+ * bounded stretch of code. The host re-checks the counter after a call returns, so the fuel
+ * reported is exact and a call that overran between tests is still FUEL_EXHAUSTED.
  *
- * Segments start at: function entry, after `loop`, `if`, `else`, `br_if`, after the `end` of
- * an `if`, and after the `end` of a `block` that some branch targets. The `end` of a block no
- * branch targets, and of a loop, is only reached by falling through, so it continues the
- * current segment instead of paying for a new one.
+ * The fuel lives in a mutable i64 global, but each function works on a copy in a local: the
+ * engine keeps a local in a register, so a loop iteration pays a subtract, compare and branch
+ * and no memory traffic. The local is loaded from the global on entry and after every call,
+ * and stored back before every call and every way out of the function (return, a branch to
+ * the function's label, the final `end`, and our own out-of-fuel trap). A trap raised by the
+ * module itself leaves the global slightly behind; that only affects calls that failed anyway.
+ *
+ * Segments start at: function entry, after `loop`, `if`, `else`, after the `end` of an `if`,
+ * and after the `end` of a `block` that some branch targets. The `end` of a block no branch
+ * targets, and of a loop, is only reached by falling through, so it continues the current
+ * segment instead of paying for a new one.
+ *
+ * A `br_if` does not split its segment either: the segment is charged in full up front and
+ * the taken branch refunds what it skips (`br_if L` becomes `if; fuel += rest; br L+1; end`).
+ * The refund runs only when the branch is taken, usually a loop exit, so a loop whose body
+ * is `[test] br_if exit [work] br loop` pays one charge per iteration instead of two, and
+ * the fuel used stays exact. Branches that carry values keep the plain split (their values
+ * would have to cross the refund block).
  */
 import { ShadwError } from '../core/errors.ts'
 import { ByteReader, ByteWriter } from './wasm-bytes.ts'
+import type { FuncType } from './wasm-module.ts'
 
 /** What the metering code of one body needs to know about the module. */
 export interface MeteringContext {
@@ -24,14 +37,28 @@ export interface MeteringContext {
   fuelGlobal: number
   /** Index of the helper that wraps `memory.grow` and flags failure, if any. */
   growHelper: number | undefined
-  /** Number of parameters of this function (locals are numbered after them). */
-  paramCount: number
+  /** The signature of this function (locals are numbered after its parameters). */
+  signature: FuncType
+  /** Every type of the module, to read multi-value block types. */
+  types: FuncType[]
 }
 
-interface Frame { kind: 'func' | 'block' | 'loop' | 'if', targeted: boolean }
+/** A control frame; `arity` is the number of values a branch to it carries. */
+interface Frame { kind: 'func' | 'block' | 'loop' | 'if', targeted: boolean, arity: number }
 
-/** An edit at byte `pos` of the body: a metering prologue, or a `memory.grow` to replace. */
-interface Edit { pos: number, cost: number, check: boolean, grow: boolean }
+/**
+ * An edit at byte `pos` of the body, applied in order:
+ * - `meter`: charge a segment (and test, at entries and loop headers);
+ * - `grow`: replace `memory.grow` with a call to the helper;
+ * - `refund`: turn a `br_if` into a refunding branch (`exits`: it leaves the function);
+ * - `store`: copy the fuel local to the global (before calls and exits);
+ * - `load`: copy the global to the local (on entry, after calls).
+ */
+type Edit =
+  | { kind: 'meter', pos: number, cost: number, check: boolean }
+  | { kind: 'grow', pos: number }
+  | { kind: 'refund', pos: number, end: number, label: number, exits: boolean, segment: { cost: number }, costSoFar: number }
+  | { kind: 'store' | 'load', pos: number }
 
 /** Value type byte of i64. */
 const I64 = 0x7e
@@ -51,10 +78,11 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
     if (localCount > MAX_LOCALS) throw ShadwError.INVALID_MODULE('too many locals')
     localGroups.push([count, type])
   }
-  const scratchLocal = ctx.paramCount + localCount
+  const fuelLocal = ctx.signature.params.length + localCount
   const exprStart = r.pos
-  const edits = scanBody(r)
+  const edits = scanBody(r, ctx)
 
+  const g = ctx.fuelGlobal
   const w = new ByteWriter(end - start + edits.length * 16 + 16)
   w.u32(localGroups.length + 1)
   for (const [count, type] of localGroups) {
@@ -63,56 +91,83 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
   }
   w.u32(1)
   w.byte(I64)
+  const store = (): void => { w.byte(0x20); w.u32(fuelLocal); w.byte(0x24); w.u32(g) }
   let copied = exprStart
   for (const e of edits) {
     w.bytes(bytes.subarray(copied, e.pos))
     copied = e.pos
-    if (e.grow) {
-      if (ctx.growHelper === undefined) throw ShadwError.INVALID_MODULE('memory.grow without a memory')
-      w.byte(0x10)
-      w.u32(ctx.growHelper)
-      copied += 2
-    } else {
-      emitMeter(w, ctx.fuelGlobal, e.cost, e.check ? scratchLocal : undefined)
+    switch (e.kind) {
+      case 'grow':
+        if (ctx.growHelper === undefined) throw ShadwError.INVALID_MODULE('memory.grow without a memory')
+        w.byte(0x10); w.u32(ctx.growHelper)
+        copied += 2
+        break
+      case 'store':
+        store()
+        break
+      case 'load':
+        w.byte(0x23); w.u32(g); w.byte(0x21); w.u32(fuelLocal) // global.get; local.set
+        break
+      case 'refund': {
+        const refund = e.segment.cost - e.costSoFar
+        if (refund === 0) { // nothing after the br_if was charged: keep it as it is
+          if (e.exits) store()
+          break
+        }
+        w.byte(0x04); w.byte(0x40) // if (empty block type)
+        w.byte(0x20); w.u32(fuelLocal) // local.get
+        w.byte(0x42); w.sleb(refund) // i64.const
+        w.byte(0x7c) // i64.add
+        w.byte(0x21); w.u32(fuelLocal) // local.set
+        if (e.exits) store()
+        w.byte(0x0c); w.u32(e.label + 1) // br, one level further out from inside the if
+        w.byte(0x0b) // end
+        copied = e.end
+        break
+      }
+      case 'meter':
+        w.byte(0x20); w.u32(fuelLocal) // local.get
+        w.byte(0x42); w.sleb(e.cost) // i64.const
+        w.byte(0x7d) // i64.sub
+        if (!e.check) {
+          w.byte(0x21); w.u32(fuelLocal) // local.set
+          break
+        }
+        w.byte(0x22); w.u32(fuelLocal) // local.tee
+        w.byte(0x42); w.byte(0x00) // i64.const 0
+        w.byte(0x53) // i64.lt_s
+        w.byte(0x04); w.byte(0x40) // if
+        store() // the host tells fuel exhaustion from a module trap by the global
+        w.byte(0x00) // unreachable
+        w.byte(0x0b) // end
+        break
     }
   }
   w.bytes(bytes.subarray(copied, end))
   return w.finish()
 }
 
-/** fuel -= cost; and with a scratch local: if (fuel < 0) unreachable. */
-function emitMeter (w: ByteWriter, fuel: number, cost: number, scratch: number | undefined): void {
-  w.byte(0x23); w.u32(fuel) // global.get
-  w.byte(0x42); w.sleb(cost) // i64.const
-  w.byte(0x7d) // i64.sub
-  if (scratch === undefined) {
-    w.byte(0x24); w.u32(fuel) // global.set
-    return
-  }
-  w.byte(0x22); w.u32(scratch) // local.tee
-  w.byte(0x24); w.u32(fuel) // global.set
-  w.byte(0x20); w.u32(scratch) // local.get
-  w.byte(0x42); w.byte(0x00) // i64.const 0
-  w.byte(0x53) // i64.lt_s
-  w.byte(0x04); w.byte(0x40) // if (empty block type)
-  w.byte(0x00) // unreachable
-  w.byte(0x0b) // end
-}
-
-/** One pass over the expression: segment boundaries, their costs, and memory.grow sites. */
-function scanBody (r: ByteReader): Edit[] {
-  const edits: Edit[] = []
-  let segment: Edit = { pos: r.pos, cost: 0, check: true, grow: false }
+/** One pass over the expression: segments and their costs, calls, exits, memory.grow. */
+function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
+  const edits: Edit[] = [{ kind: 'load', pos: r.pos }]
+  let segment: Edit & { kind: 'meter' } = { kind: 'meter', pos: r.pos, cost: 0, check: true }
   edits.push(segment)
-  const stack: Frame[] = [{ kind: 'func', targeted: false }]
+  const stack: Frame[] = [{ kind: 'func', targeted: false, arity: ctx.signature.results.length }]
   const newSegment = (check: boolean): void => {
-    segment = { pos: r.pos, cost: 0, check, grow: false }
+    segment = { kind: 'meter', pos: r.pos, cost: 0, check }
     edits.push(segment)
   }
-  const target = (depth: number): void => {
+  const target = (depth: number): Frame => {
     const frame = stack[stack.length - 1 - depth]
     if (frame === undefined) throw ShadwError.INVALID_MODULE('branch depth out of range')
     frame.targeted = true
+    return frame
+  }
+  const exits = (depth: number): boolean => depth === stack.length - 1
+  const push = (kind: Frame['kind']): void => {
+    const t = blockType(r, ctx.types)
+    // a branch to a loop restarts it with the loop's parameters; to others, with results
+    stack.push({ kind, targeted: false, arity: kind === 'loop' ? t.params : t.results })
   }
   while (!r.done) {
     const opPos = r.pos
@@ -120,17 +175,14 @@ function scanBody (r: ByteReader): Edit[] {
     segment.cost++
     switch (op) {
       case 0x02: // block
-        blockType(r)
-        stack.push({ kind: 'block', targeted: false })
+        push('block')
         break
       case 0x03: // loop
-        blockType(r)
-        stack.push({ kind: 'loop', targeted: false })
+        push('loop')
         newSegment(true)
         break
       case 0x04: // if
-        blockType(r)
-        stack.push({ kind: 'if', targeted: false })
+        push('if')
         newSegment(false)
         break
       case 0x05: // else
@@ -142,26 +194,54 @@ function scanBody (r: ByteReader): Edit[] {
         if (frame === undefined) throw ShadwError.INVALID_MODULE('unbalanced end')
         if (stack.length === 0) {
           if (!r.done) throw ShadwError.INVALID_MODULE('code after the end of a function')
+          edits.push({ kind: 'store', pos: opPos })
           return edits
         }
         if (frame.kind === 'if' || (frame.kind === 'block' && frame.targeted)) newSegment(false)
         break
       }
-      case 0x0c: // br
-        target(r.u32())
-        break
-      case 0x0d: // br_if
-        target(r.u32())
-        newSegment(false)
-        break
-      case 0x0e: { // br_table
-        for (let n = r.u32(); n > 0; n--) target(r.u32())
-        target(r.u32())
+      case 0x0c: { // br
+        const depth = r.u32()
+        target(depth)
+        if (exits(depth)) edits.push({ kind: 'store', pos: opPos })
         break
       }
+      case 0x0d: { // br_if
+        const label = r.u32()
+        const frame = target(label)
+        if (frame.arity === 0) {
+          edits.push({ kind: 'refund', pos: opPos, end: r.pos, label, exits: exits(label), segment, costSoFar: segment.cost })
+        } else {
+          if (exits(label)) edits.push({ kind: 'store', pos: opPos })
+          newSegment(false)
+        }
+        break
+      }
+      case 0x0e: { // br_table
+        let leaves = false
+        for (let n = r.u32() + 1; n > 0; n--) {
+          const depth = r.u32()
+          target(depth)
+          leaves ||= exits(depth)
+        }
+        if (leaves) edits.push({ kind: 'store', pos: opPos })
+        break
+      }
+      case 0x0f: // return
+        edits.push({ kind: 'store', pos: opPos })
+        break
+      case 0x10: case 0x11: // call, call_indirect: the callee reads and writes the global
+        edits.push({ kind: 'store', pos: opPos })
+        skipImmediates(r, op)
+        edits.push({ kind: 'load', pos: r.pos })
+        break
+      case 0x12: case 0x13: // return_call, return_call_indirect: leave, then call
+        edits.push({ kind: 'store', pos: opPos })
+        skipImmediates(r, op)
+        break
       case 0x40: // memory.grow
         if (r.byte() !== 0x00) throw ShadwError.INVALID_MODULE('multiple memories are not allowed')
-        edits.push({ pos: opPos, cost: 0, check: false, grow: true })
+        edits.push({ kind: 'grow', pos: opPos })
         break
       default:
         skipImmediates(r, op)
@@ -170,13 +250,20 @@ function scanBody (r: ByteReader): Edit[] {
   throw ShadwError.INVALID_MODULE('function body without end')
 }
 
-function blockType (r: ByteReader): void {
+/** Reads a block type; returns how many values it takes and leaves. */
+function blockType (r: ByteReader, types: FuncType[]): { params: number, results: number } {
   const b = r.peek()
-  if (b === 0x40 || b === 0x7f || b === 0x7e || b === 0x7d || b === 0x7c || b === 0x7b || b === 0x70 || b === 0x6f) {
+  if (b === 0x40) {
     r.pos++
-    return
+    return { params: 0, results: 0 }
   }
-  if (r.s33() < 0) throw ShadwError.INVALID_MODULE('unsupported block type')
+  if (b === 0x7f || b === 0x7e || b === 0x7d || b === 0x7c || b === 0x7b || b === 0x70 || b === 0x6f) {
+    r.pos++
+    return { params: 0, results: 1 }
+  }
+  const t = types[r.s33()]
+  if (t === undefined) throw ShadwError.INVALID_MODULE('unsupported block type')
+  return { params: t.params.length, results: t.results.length }
 }
 
 function memarg (r: ByteReader): void {

@@ -120,11 +120,13 @@ export function instrumentModule (bytes: Uint8Array, memoryPages: number): Instr
   const code = new ByteWriter(bytes.length + 1024)
   code.u32(m.bodies.length + (hasMemory ? 1 : 0))
   m.bodies.forEach((b, i) => {
-    const sig = m.types[m.funcTypes[m.importedFuncCount + i] as number]
+    const signature = m.types[m.funcTypes[m.importedFuncCount + i] as number]
+    if (signature === undefined) throw ShadwError.INVALID_MODULE('function without a type')
     const body = meterFunctionBody(bytes, b.start, b.end, {
       fuelGlobal,
       growHelper: hasMemory ? helperFunc : undefined,
-      paramCount: sig?.params.length ?? 0
+      signature,
+      types: m.types
     })
     code.u32(body.length)
     code.bytes(body)
