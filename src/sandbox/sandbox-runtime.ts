@@ -10,13 +10,22 @@ import { runModule } from './run-module.ts'
 /** The worker-side executor: validates a request, prepares the module, runs one call. */
 export class SandboxRuntime {
   private readonly cache: ModuleCache
+  // calls run strictly in arrival order, even across a module compile: the pool's deadline
+  // bookkeeping assumes the call at the head of a worker's line is the one running
+  private tail: Promise<unknown> = Promise.resolve()
 
   constructor (cacheEntries?: number) {
     this.cache = new ModuleCache(cacheEntries)
   }
 
-  /** Runs one request; rejects with a ShadwError. The request is untrusted. */
+  /** Runs one request after those before it; rejects with a ShadwError. Untrusted input. */
   async execute (raw: unknown): Promise<WorkerReply> {
+    const run = this.tail.then(async () => await this.executeNow(raw))
+    this.tail = run.catch(() => {})
+    return await run
+  }
+
+  private async executeNow (raw: unknown): Promise<WorkerReply> {
     const req = parseWorkerRequest(raw)
     const pending = this.cache.get(req.hash, req.abi, req.limits.memoryPages, req.bytes)
     if (pending === undefined) return { kind: 'need-module' }

@@ -2,10 +2,16 @@
  * The executor pool shared by the browser and Node adapters: a fixed number of workers, a
  * bounded FIFO queue, per-call deadlines and abort, and respawning.
  *
- * A worker runs one call at a time, so a deadline or abort can terminate it without taking
- * other calls down. A terminated worker's reply never arrives: each call's promise is settled
- * by whichever comes first (reply, deadline, abort, crash, close) and later events for it are
- * ignored, so nothing is left pending and the pool stays at its size.
+ * Each worker runs calls one at a time, in order, but the pool keeps up to
+ * {@link PIPELINE_DEPTH} calls in flight per worker so a worker never idles waiting for the
+ * next message: that round trip, not the call, dominates a trivial invocation. A call's
+ * deadline is armed when it reaches the head of its worker's line (when the call before it
+ * answered), so it measures the call's own run, and a call waiting behind a stuck one is
+ * never blamed for it. At a deadline the worker is terminated and replaced, the call at the
+ * head fails with DEADLINE_EXCEEDED, and the calls behind it go back to the front of the
+ * queue: they never started. A terminated worker's replies never arrive, so every call's
+ * promise is settled by whichever comes first (reply, deadline, abort, crash, close) and
+ * later events for it are ignored: nothing is left pending and the pool stays at its size.
  */
 import { ShadwError } from '../core/errors.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor, ExecutionLimits } from './executor.ts'
@@ -42,16 +48,24 @@ export const DEFAULT_QUEUE_PER_WORKER = 64
 /** Upper bound on pool size: more workers than this only thrash. */
 export const MAX_POOL_SIZE = 256
 
-interface Slot { worker: PoolWorker, busy: boolean, known: Set<string> }
+/** Calls in flight per worker: 4 hides the message round trip; more only delays requeues. */
+export const PIPELINE_DEPTH = 4
 
 interface Job {
   hash: string
   bytes: Uint8Array
   req: Omit<WorkerRequest, 'bytes'>
   signal: ExecuteOptions['signal']
+  settled: boolean
+  onAbort: (() => void) | undefined
   resolve (r: ExecuteResult): void
   reject (e: unknown): void
 }
+
+/** A job in a worker's line; `timer` is its deadline, armed at the head of the line. */
+interface Entry { job: Job, timer: unknown, armed: boolean, withBytes: boolean }
+
+interface Slot { worker: PoolWorker, line: Entry[], known: Set<string> }
 
 interface ModuleRef { hash: string, bytes: Uint8Array }
 
@@ -63,7 +77,6 @@ export class WorkerPool implements Executor {
   private readonly spawn: () => PoolWorker
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
-  private readonly inflight = new Set<() => void>()
   // keyed by the caller's array: a module passed again by reference is not re-hashed
   private readonly modules = new WeakMap<Uint8Array, Promise<ModuleRef>>()
   private closed = false
@@ -78,12 +91,15 @@ export class WorkerPool implements Executor {
     this.maxQueue = maxQueue
     this.defaults = resolveLimits(opts.limits)
     this.spawn = opts.spawn
-    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), busy: false, known: new Set() })
+    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), line: [], known: new Set() })
   }
 
-  /** Calls waiting for a worker. */
+  /** Calls accepted but not yet running: in the queue or behind another in a worker's line. */
   get queued (): number {
-    return this.queue.length
+    let n = this.queue.length
+    // an aborted call still in a line is settled: its worker will pass over it quickly
+    for (const s of this.slots) n += s.line.slice(1).filter(e => !e.job.settled).length
+    return n
   }
 
   async execute (call: ExecuteCall, options: ExecuteOptions = {}): Promise<ExecuteResult> {
@@ -94,26 +110,31 @@ export class WorkerPool implements Executor {
     if (signal?.aborted === true) throw ShadwError.ABORTED()
     if (this.closed) throw ShadwError.EXECUTOR_CLOSED()
     return await new Promise<ExecuteResult>((resolve, reject) => {
-      const job: Job = { hash: ref.hash, bytes: ref.bytes, req: { ...req, hash: ref.hash }, signal, resolve, reject }
-      const slot = this.slots.find(s => !s.busy)
-      if (slot !== undefined) return this.run(slot, job)
-      if (this.queue.length >= this.maxQueue) return reject(ShadwError.BUSY(this.queue.length))
-      this.queue.push(job)
+      const job: Job = { hash: ref.hash, bytes: ref.bytes, req: { ...req, hash: ref.hash }, signal, settled: false, onAbort: undefined, resolve, reject }
+      // waiting calls count against maxQueue wherever they wait (pool queue or a worker's
+      // line), so BUSY means every worker is occupied and maxQueue calls are waiting
+      const idle = this.slots.find(s => s.line.length === 0)
+      if (idle === undefined && this.queued >= this.maxQueue) return reject(ShadwError.BUSY(this.queued))
       if (signal !== undefined) {
-        const onAbort = (): void => {
-          const i = this.queue.indexOf(job)
-          if (i >= 0) { this.queue.splice(i, 1); reject(ShadwError.ABORTED()) }
-        }
-        signal.addEventListener('abort', onAbort, { once: true })
+        job.onAbort = () => this.abort(job)
+        signal.addEventListener('abort', job.onAbort, { once: true })
       }
+      if (idle !== undefined) this.send(idle, job, !idle.known.has(job.hash))
+      else this.queue.push(job)
+      this.pump()
     })
   }
 
   async close (): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const job of this.queue.splice(0)) job.reject(ShadwError.EXECUTOR_CLOSED('executor closed before the call ran'))
-    for (const cancel of [...this.inflight]) cancel()
+    for (const job of this.queue.splice(0)) this.settle(job, ShadwError.EXECUTOR_CLOSED('executor closed before the call ran'))
+    for (const slot of this.slots) {
+      for (const e of slot.line.splice(0)) {
+        clearTimer(e.timer)
+        this.settle(e.job, ShadwError.EXECUTOR_CLOSED('executor closed during the call'))
+      }
+    }
     await Promise.all(this.slots.map(async s => { await s.worker.terminate() }))
   }
 
@@ -147,74 +168,105 @@ export class WorkerPool implements Executor {
     return await ref
   }
 
-  private replace (slot: Slot): void {
-    void Promise.resolve(slot.worker.terminate()).catch(() => {})
-    slot.known = new Set()
-    if (!this.closed) slot.worker = this.spawn()
+  private settle (job: Job, err: unknown, result?: ExecuteResult): void {
+    if (job.settled) return
+    job.settled = true
+    if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort)
+    if (err !== undefined) job.reject(err)
+    else job.resolve(result as ExecuteResult)
   }
 
-  private run (slot: Slot, job: Job): void {
-    slot.busy = true
+  private abort (job: Job): void {
+    const q = this.queue.indexOf(job)
+    if (q >= 0) this.queue.splice(q, 1)
+    const slot = this.slots.find(s => s.line[0]?.job === job)
+    // only the running call needs its worker killed; one still waiting in a worker's line
+    // is settled now and its reply, when it comes, ignored
+    if (slot !== undefined) this.kill(slot, ShadwError.ABORTED())
+    else this.settle(job, ShadwError.ABORTED())
+  }
+
+  /** Terminates the slot's worker: the head fails with `err`, the rest are requeued. */
+  private kill (slot: Slot, err: ShadwError): void {
+    const line = slot.line.splice(0)
+    for (const e of line) clearTimer(e.timer)
+    const [head, ...rest] = line
+    if (head !== undefined) this.settle(head.job, err)
+    void Promise.resolve(slot.worker.terminate()).catch(() => {})
+    slot.known = new Set()
+    if (this.closed) return
+    slot.worker = this.spawn()
+    this.queue.unshift(...rest.map(e => e.job).filter(j => !j.settled))
+    this.pump()
+  }
+
+  private arm (slot: Slot): void {
+    const head = slot.line[0]
+    if (head === undefined || head.armed) return
+    head.armed = true
+    const ms = head.job.req.limits.deadlineMs
+    head.timer = startTimer(() => { if (slot.line[0] === head) this.kill(slot, ShadwError.DEADLINE_EXCEEDED(ms)) }, ms)
+  }
+
+  /** Removes `entry` from its line once its worker answered; arms the new head. */
+  private retire (slot: Slot, entry: Entry): void {
+    const i = slot.line.indexOf(entry)
+    if (i >= 0) slot.line.splice(i, 1)
+    clearTimer(entry.timer)
+    this.arm(slot)
+  }
+
+  private send (slot: Slot, job: Job, withBytes: boolean): void {
+    const entry: Entry = { job, timer: undefined, armed: false, withBytes }
+    if (withBytes) slot.known.add(job.hash)
+    slot.line.push(entry)
+    this.arm(slot)
     const worker = slot.worker
-    const deadline = job.req.limits.deadlineMs
-    let settled = false
-    const finish = (err: unknown, result?: ExecuteResult): void => {
-      if (settled) return
-      settled = true
-      clearTimer(timer)
-      job.signal?.removeEventListener('abort', onAbort)
-      this.inflight.delete(onClose)
-      slot.busy = false
-      if (err !== undefined) job.reject(err)
-      else job.resolve(result as ExecuteResult)
-      this.pump()
-    }
-    const kill = (err: ShadwError): void => {
-      if (settled) return
-      this.replace(slot)
-      finish(err)
-    }
-    const onAbort = (): void => kill(ShadwError.ABORTED())
-    const onClose = (): void => kill(ShadwError.EXECUTOR_CLOSED('executor closed during the call'))
-    const timer = startTimer(() => kill(ShadwError.DEADLINE_EXCEEDED(deadline)), deadline)
-    job.signal?.addEventListener('abort', onAbort, { once: true })
-    this.inflight.add(onClose)
-    const send = (withBytes: boolean): void => {
-      const req: WorkerRequest = withBytes ? { ...job.req, bytes: job.bytes } : job.req as WorkerRequest
-      worker.call(req).then(raw => {
-        if (settled) return
-        const reply = parseWorkerReply(raw)
-        if (reply.kind === 'need-module') {
-          slot.known.delete(job.hash)
-          if (withBytes) throw ShadwError.INTERNAL('worker asked again for a module it was sent')
-          send(true)
-          return
-        }
-        slot.known.add(job.hash)
-        finish(undefined, {
-          output: reply.output,
-          fuelUsed: reply.fuelUsed,
-          exitCode: reply.exitCode,
-          stderr: reply.stderr,
-          moduleHash: job.hash,
-          durationMs: reply.durationMs
-        })
-      }).catch((err: unknown) => {
-        if (settled) return
-        if (worker.dead && slot.worker === worker) this.replace(slot)
-        finish(err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err), err))
+    const req: WorkerRequest = withBytes ? { ...job.req, bytes: job.bytes } : job.req as WorkerRequest
+    const current = (): boolean => slot.worker === worker && slot.line.includes(entry)
+    worker.call(req).then(raw => {
+      if (!current()) return
+      this.retire(slot, entry)
+      const reply = parseWorkerReply(raw)
+      if (reply.kind === 'need-module') {
+        slot.known.delete(job.hash)
+        if (withBytes) throw ShadwError.INTERNAL('worker asked again for a module it was sent')
+        if (!job.settled) this.send(slot, job, true)
+        return
+      }
+      this.settle(job, undefined, {
+        output: reply.output,
+        fuelUsed: reply.fuelUsed,
+        exitCode: reply.exitCode,
+        stderr: reply.stderr,
+        moduleHash: job.hash,
+        durationMs: reply.durationMs
       })
-    }
-    send(!slot.known.has(job.hash))
+    }).catch((err: unknown) => {
+      const error = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err), err)
+      if (!current()) {
+        // a reply that failed validation after retire() still belongs to this job
+        if (slot.worker === worker) this.settle(job, error)
+        return
+      }
+      if (withBytes) slot.known.delete(job.hash)
+      this.retire(slot, entry)
+      this.settle(job, error)
+      if (worker.dead) this.kill(slot, ShadwError.INTERNAL('executor worker died'))
+    }).finally(() => this.pump())
   }
 
   private pump (): void {
-    while (this.queue.length > 0) {
-      const slot = this.slots.find(s => !s.busy)
-      if (slot === undefined) return
+    while (this.queue.length > 0 && !this.closed) {
+      // pipelining a call moves it from the queue into a line; it stays counted as waiting
+      let best: Slot | undefined
+      for (const s of this.slots) {
+        if (s.line.length < PIPELINE_DEPTH && (best === undefined || s.line.length < best.line.length)) best = s
+      }
+      if (best === undefined) return
       const job = this.queue.shift() as Job
-      if (job.signal?.aborted === true) { job.reject(ShadwError.ABORTED()); continue }
-      this.run(slot, job)
+      if (job.settled) continue
+      this.send(best, job, !best.known.has(job.hash))
     }
   }
 }

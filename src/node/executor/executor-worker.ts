@@ -9,14 +9,17 @@ import type { ReplyMessage } from './worker-protocol.ts'
 const port = parentPort
 if (port === null) throw ShadwError.INTERNAL('executor-worker must run in a worker thread')
 const runtime = new SandboxRuntime()
+/** Below 64 KiB a structured-clone copy is cheaper than detaching and moving the buffer. */
+const TRANSFER_THRESHOLD_BYTES = 64 * 1024
 
 port.on('message', (msg: unknown) => {
   const id = typeof msg === 'object' && msg !== null ? (msg as { id?: unknown }).id : undefined
   if (typeof id !== 'number') return
   runtime.execute((msg as { req?: unknown }).req).then(reply => {
     const out: ReplyMessage = { id, ok: true, reply }
-    const transfer = reply.kind === 'done' ? [reply.output.buffer, reply.stderr.buffer] : []
-    port.postMessage(out, transfer as ArrayBuffer[])
+    // moving a buffer costs more than copying a small one: transfer only large outputs
+    const transfer = reply.kind === 'done' && reply.output.byteLength >= TRANSFER_THRESHOLD_BYTES ? [reply.output.buffer as ArrayBuffer] : []
+    port.postMessage(out, transfer)
   }, (err: unknown) => {
     const out: ReplyMessage = { id, ok: false, error: serializeError(err) }
     port.postMessage(out)

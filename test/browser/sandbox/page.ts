@@ -4,7 +4,7 @@
  */
 import { createBrowserExecutor } from '../../../src/browser/executor/index.ts'
 import type { Executor } from '../../../src/sandbox/index.ts'
-import { instrumentModule } from '../../../src/sandbox/index.ts'
+import { measureOverhead, type KernelSpec } from '../../../bench/sandbox-kernels.ts'
 import { fromBase64, POOLS, runWireCalls, type PoolName, type WireCall } from '../../sandbox-compliance/wire.ts'
 
 const pools = new Map<PoolName, Executor>()
@@ -18,18 +18,6 @@ function pool (name: PoolName): Executor {
   return p
 }
 
-/** Median of `runs` timings of `fn`, in ms. */
-function median (runs: number, fn: () => void): number {
-  const times: number[] = []
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now()
-    fn()
-    times.push(performance.now() - t)
-  }
-  times.sort((a, b) => a - b)
-  return times[Math.floor(times.length / 2)] as number
-}
-
 const api = {
   ready: true,
   run: async (name: PoolName, calls: WireCall[]) => await runWireCalls(pool(name), calls),
@@ -37,33 +25,12 @@ const api = {
     for (const p of pools.values()) await p.close()
     pools.clear()
   },
-  /**
-   * Metering overhead of a raw-ABI kernel in this page: the same `run(ptr, len)` on the
-   * original and the instrumented module, interleaved, median of `runs` each.
-   */
-  overhead: async (moduleB64: string, inputB64: string, runs: number) => {
-    const bytes = fromBase64(moduleB64)
-    const input = fromBase64(inputB64)
-    const plain = await WebAssembly.instantiate(await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>), {})
-    const metered = await WebAssembly.instantiate(await WebAssembly.compile(instrumentModule(bytes, 65536).bytes as Uint8Array<ArrayBuffer>), {})
-    const go = (inst: WebAssembly.Instance): void => {
-      const ex = inst.exports as Record<string, unknown>
-      const fuel = ex['__shadw_fuel'] as WebAssembly.Global | undefined
-      if (fuel !== undefined) fuel.value = 1n << 60n
-      const ptr = (ex['alloc'] as (n: number) => number)(input.length)
-      new Uint8Array((ex['memory'] as WebAssembly.Memory).buffer, ptr, input.length).set(input)
-      ;(ex['run'] as (p: number, n: number) => bigint)(ptr, input.length)
-    }
-    go(plain); go(metered)
-    const p: number[] = []
-    const m: number[] = []
-    for (let i = 0; i < runs; i++) {
-      p.push(median(1, () => go(plain)))
-      m.push(median(1, () => go(metered)))
-    }
-    p.sort((a, b) => a - b)
-    m.sort((a, b) => a - b)
-    return { plainMs: p[Math.floor(runs / 2)] as number, meteredMs: m[Math.floor(runs / 2)] as number }
+  /** Metering overhead of one kernel in this page (see bench/sandbox-kernels.ts). */
+  overhead: async (spec: { name: string, abi: 'raw' | 'wasi', module: string, input?: string, args?: string[] }, runs: number) => {
+    const kernel: KernelSpec = { name: spec.name, abi: spec.abi, module: fromBase64(spec.module) }
+    if (spec.input !== undefined) kernel.input = fromBase64(spec.input)
+    if (spec.args !== undefined) kernel.args = spec.args
+    return await measureOverhead(kernel, runs)
   },
   /** Warm trivial calls per second on a fresh pool of `size` workers. */
   throughput: async (moduleB64: string, size: number, calls: number, concurrency: number) => {

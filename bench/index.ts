@@ -1,0 +1,14 @@
+/**
+ * `npm run bench`: runs every benchmark module in order. Each prints ratios against a
+ * baseline measured in the same run and writes bench/results/<name>.json.
+ */
+const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
+  { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } }
+]
+
+const only = process.argv.slice(2)
+for (const b of BENCHES) {
+  if (only.length > 0 && !only.includes(b.name)) continue
+  console.log(`\n=== bench: ${b.name} ===`)
+  await b.run()
+}

@@ -1,0 +1,181 @@
+/**
+ * Sandbox benchmarks. Every figure is a ratio against a baseline measured in the same run
+ * (these machines are noisy), printed and written to bench/results/sandbox.json:
+ *
+ * - metering overhead: metered / unmetered median time of three kernels (a tight integer
+ *   loop in WAT, a SHA-256 hash kernel and a sieve program, both C built with clang -O2),
+ *   in Node and inside headless Chromium; goal ≤ 1.3× median;
+ * - metered WebAssembly vs the same C built natively (cc -O2), when a C compiler exists;
+ * - warm pool throughput of a trivial raw call, Node worker_threads and browser Web Workers;
+ *   goal ≥ 20,000 calls/s on the Node pool.
+ */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import { createNodeExecutor } from '../src/node/executor/index.ts'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium.ts'
+import { PAGE_PATH, startSandboxServer } from '../test/browser/sandbox/server.ts'
+import { toBase64 } from '../test/sandbox-compliance/wire.ts'
+import { cWasm, wat } from '../test/fixtures/wasm/fixtures.ts'
+import { measureOverhead, type KernelSpec, type OverheadResult } from './sandbox-kernels.ts'
+
+/** Timed repetitions per kernel and side; the median absorbs scheduler noise. */
+const RUNS = 15
+/** Iterations of the tight loop: ~20 ms unmetered, long enough to time, short to repeat. */
+const LOOP_ITERATIONS = 50_000_000
+/** SHA-256 rounds over 64 KiB: ~4 MiB hashed per run. */
+const SHA_ROUNDS = '64'
+/** Sieve bound: ~2 MB of flags plus Collatz chains below a tenth of it. */
+const SIEVE_N = '2000000'
+/** Trivial calls timed per pool, after a warm-up. */
+const POOL_CALLS = 40_000
+/** Calls kept in flight: enough to keep every worker fed between round trips. */
+const POOL_CONCURRENCY = 64
+const C_DIR = new URL('../test/fixtures/wasm/c/', import.meta.url).pathname
+const RESULTS = new URL('./results/sandbox.json', import.meta.url)
+
+function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits
+
+async function kernels (): Promise<KernelSpec[]> {
+  const n = new Uint8Array(4)
+  new DataView(n.buffer).setUint32(0, LOOP_ITERATIONS, true)
+  return [
+    { name: 'tight-loop (wat)', abi: 'raw', module: await wat('count'), input: n },
+    { name: 'sha256 (c -O2)', abi: 'wasi', module: cWasm('sha256'), args: [SHA_ROUNDS] },
+    { name: 'sieve (c -O2)', abi: 'wasi', module: cWasm('sieve'), args: [SIEVE_N] }
+  ]
+}
+
+function printOverhead (where: string, rows: OverheadResult[]): number {
+  console.log(`\nmetering overhead, ${where} (median of ${RUNS}, metered / unmetered)`)
+  for (const r of rows) console.log(`  ${r.name.padEnd(20)} ${r.plainMs.toFixed(2).padStart(8)} ms  ${r.meteredMs.toFixed(2).padStart(8)} ms  ${r.ratio.toFixed(3)}×  fuel ${r.fuel}`)
+  const m = median(rows.map(r => r.ratio))
+  console.log(`  median ratio ${m.toFixed(3)}× (goal ≤ 1.3×)`)
+  return m
+}
+
+/** Metered wasm (in-process, warm) vs the same C program built natively and run as a process. */
+async function nativeComparison (): Promise<Array<Record<string, unknown>> | { skipped: string }> {
+  const cc = ['cc', 'gcc', 'clang'].find(c => spawnSync(c, ['--version']).status === 0)
+  if (cc === undefined) return { skipped: 'no native C compiler' }
+  const dir = mkdtempSync(join(tmpdir(), 'shadw-bench-'))
+  try {
+    const rows: Array<Record<string, unknown>> = []
+    for (const [name, args] of [['sha256', [SHA_ROUNDS]], ['sieve', [SIEVE_N]]] as const) {
+      const exe = join(dir, name)
+      execFileSync(cc, ['-O2', '-o', exe, join(C_DIR, `${name}.c`)])
+      const native: number[] = []
+      let nativeOut = ''
+      for (let i = 0; i < RUNS; i++) {
+        const t = performance.now()
+        nativeOut = execFileSync(exe, [...args]).toString()
+        native.push(performance.now() - t)
+      }
+      const wasm = await measureOverhead({ name, abi: 'wasi', module: cWasm(name), args: [...args] }, RUNS)
+      const nativeMs = median(native)
+      rows.push({ kernel: name, compiler: cc, nativeMs: round(nativeMs), meteredWasmMs: round(wasm.meteredMs), ratio: round(wasm.meteredMs / nativeMs), nativeOutput: nativeOut.trim() })
+    }
+    console.log('\nmetered wasm vs native C (native time includes process start)')
+    for (const r of rows) console.log(`  ${String(r['kernel']).padEnd(20)} native ${String(r['nativeMs']).padStart(8)} ms  metered wasm ${String(r['meteredWasmMs']).padStart(8)} ms  ${String(r['ratio'])}×`)
+    return rows
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+async function nodeThroughput (module: Uint8Array, size: number): Promise<number> {
+  const exec = createNodeExecutor({ size, maxQueue: POOL_CONCURRENCY })
+  try {
+    await Promise.all(Array.from({ length: POOL_CONCURRENCY }, async () => await exec.execute({ module, abi: 'raw' })))
+    let started = 0
+    const t = performance.now()
+    await Promise.all(Array.from({ length: POOL_CONCURRENCY }, async () => {
+      while (started < POOL_CALLS) {
+        started++
+        await exec.execute({ module, abi: 'raw' })
+      }
+    }))
+    return POOL_CALLS / ((performance.now() - t) / 1000)
+  } finally {
+    await exec.close()
+  }
+}
+
+async function browserBench (specs: KernelSpec[], trivial: Uint8Array, size: number): Promise<{ overhead: OverheadResult[], callsPerSecond: number }> {
+  const { server, url } = await startSandboxServer()
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS })
+  try {
+    const page = await browser.newPage()
+    await page.goto(url + PAGE_PATH)
+    await page.waitForFunction(() => window.__sandbox?.ready === true)
+    const overhead: OverheadResult[] = []
+    for (const s of specs) {
+      const wire = { name: s.name, abi: s.abi, module: toBase64(s.module), input: s.input === undefined ? undefined : toBase64(s.input), args: s.args }
+      overhead.push(await page.evaluate(async ([k, runs]) => await window.__sandbox.overhead(k, runs), [wire, RUNS] as const))
+    }
+    const callsPerSecond = await page.evaluate(async ([m, n, calls, conc]) => await window.__sandbox.throughput(m, n, calls, conc), [toBase64(trivial), size, POOL_CALLS / 4, POOL_CONCURRENCY] as const)
+    return { overhead, callsPerSecond }
+  } finally {
+    await browser.close()
+    await server.close()
+  }
+}
+
+/** Runs every sandbox benchmark, prints ratios and writes bench/results/sandbox.json. */
+export async function runSandboxBench (): Promise<void> {
+  const specs = await kernels()
+  const trivial = await wat('trivial')
+  const poolSize = Math.max(1, Math.min(2, availableParallelism()))
+  console.log(`sandbox bench: ${availableParallelism()} cores, pools of ${poolSize}`)
+
+  const nodeOverhead: OverheadResult[] = []
+  for (const s of specs) nodeOverhead.push(await measureOverhead(s, RUNS))
+  const nodeMedian = printOverhead('Node', nodeOverhead)
+
+  const native = await nativeComparison()
+
+  const nodeCalls = await nodeThroughput(trivial, poolSize)
+  console.log(`\nNode pool (${poolSize} worker threads): ${Math.round(nodeCalls)} trivial calls/s (goal ≥ 20,000)`)
+
+  let browser: Awaited<ReturnType<typeof browserBench>> | { skipped: string }
+  try {
+    browser = await browserBench(specs, trivial, poolSize)
+    printOverhead('Chromium', browser.overhead)
+    console.log(`\nbrowser pool (${poolSize} Web Workers via comlink): ${Math.round(browser.callsPerSecond)} trivial calls/s`)
+  } catch (err) {
+    browser = { skipped: `Chromium unavailable: ${(err as Error).message.split('\n')[0] ?? ''}` }
+    console.log(`\nbrowser bench skipped: ${browser.skipped}`)
+  }
+
+  const overheadRow = (r: OverheadResult): Record<string, unknown> => ({ kernel: r.name, unmeteredMs: round(r.plainMs), meteredMs: round(r.meteredMs), ratio: round(r.ratio), fuel: r.fuel })
+  const result = {
+    date: new Date().toISOString(),
+    cores: availableParallelism(),
+    runs: RUNS,
+    meteringOverhead: {
+      goal: '<= 1.3x median',
+      node: { kernels: nodeOverhead.map(overheadRow), medianRatio: round(nodeMedian) },
+      chromium: 'skipped' in browser
+        ? browser
+        : { kernels: browser.overhead.map(overheadRow), medianRatio: round(median(browser.overhead.map(r => r.ratio))) }
+    },
+    meteredWasmVsNative: native,
+    poolThroughput: {
+      goal: '>= 20000 trivial calls/s on the Node pool',
+      poolSize,
+      nodeCallsPerSecond: Math.round(nodeCalls),
+      browserCallsPerSecond: 'skipped' in browser ? browser : Math.round(browser.callsPerSecond)
+    }
+  }
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+  writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
+  console.log(`\nwrote ${RESULTS.pathname}`)
+}
