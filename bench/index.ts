@@ -2,6 +2,8 @@
  * `npm run bench`: runs every benchmark module in order. Each prints ratios against a
  * baseline measured in the same run and writes bench/results/<name>.json.
  */
+export {}
+
 const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } }
 ]
