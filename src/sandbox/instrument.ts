@@ -20,6 +20,13 @@ export const START_EXPORT = '__shadw_start'
 /** Exports with this prefix are ours; a module that defines one is refused. */
 export const RESERVED_PREFIX = '__shadw_'
 
+/**
+ * Table size cap. Tables live outside linear memory, so without a cap `table.grow` would be
+ * a memory bomb the page cap cannot see (V8 allows 10 million entries). Real programs'
+ * function tables hold at most tens of thousands of entries.
+ */
+export const MAX_TABLE_ELEMENTS = 100_000
+
 /** The hard ceiling of 32-bit linear memory: 65,536 pages of 64 KiB = 4 GiB. */
 export const MAX_WASM_PAGES = 65_536
 
@@ -94,6 +101,16 @@ export function instrumentModule (bytes: Uint8Array, memoryPages: number): Instr
     writeLimits(w, capped)
     w.bytes(bytes.subarray(memImport.limitsEnd, sec.end))
     replaced.set(SECTION.import, w.finish())
+  }
+  if (m.tables.length > 0) {
+    const w = new ByteWriter(16 * m.tables.length)
+    w.u32(m.tables.length)
+    for (const t of m.tables) {
+      if (t.limits.min > MAX_TABLE_ELEMENTS) throw ShadwError.INVALID_MODULE(`table of ${t.limits.min} elements exceeds ${MAX_TABLE_ELEMENTS}`)
+      w.byte(t.refType)
+      writeLimits(w, { min: t.limits.min, max: Math.min(t.limits.max ?? MAX_TABLE_ELEMENTS, MAX_TABLE_ELEMENTS) })
+    }
+    replaced.set(SECTION.table, w.finish())
   }
   if (m.memory !== undefined) {
     const capped = capLimits(m.memory.limits, memoryPages)

@@ -22,6 +22,9 @@ export const MAX_DEADLINE_MS = 2_147_483_647
 /** Input and output live in 32-bit linear memory. */
 export const MAX_IO_BYTES = 2 ** 31
 
+/** Largest module accepted: far above real functions, small enough to instrument quickly. */
+export const MAX_MODULE_BYTES = 32 * 1024 * 1024
+
 /** The limits applied when a call sets none. */
 export const DEFAULT_LIMITS: Readonly<ExecutionLimits> = Object.freeze({
   fuel: DEFAULT_FUEL,

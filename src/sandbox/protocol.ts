@@ -5,7 +5,7 @@
  */
 import { ShadwError } from '../core/errors.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
-import { resolveLimits } from './limits.ts'
+import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 
 /** A call as a worker receives it. `bytes` is sent only until the worker has the module. */
 export interface WorkerRequest {
@@ -48,6 +48,7 @@ export function parseWorkerRequest (v: unknown): WorkerRequest {
   if (!isObject(v)) throw ShadwError.INVALID_ARGUMENT('request must be an object')
   if (typeof v['hash'] !== 'string' || !HASH_RE.test(v['hash'])) throw ShadwError.INVALID_ARGUMENT('hash must be 64 hex characters')
   if (v['bytes'] !== undefined && !(v['bytes'] instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('bytes must be a Uint8Array')
+  if (v['bytes'] instanceof Uint8Array && v['bytes'].length > MAX_MODULE_BYTES) throw ShadwError.INVALID_MODULE('module too large')
   if (v['abi'] !== 'raw' && v['abi'] !== 'wasi') throw ShadwError.INVALID_ARGUMENT('abi must be "raw" or "wasi"')
   if (!(v['input'] instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('input must be a Uint8Array')
   const seed = v['seed']

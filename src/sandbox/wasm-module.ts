@@ -76,6 +76,8 @@ export interface ParsedModule {
   definedGlobalCount: number
   /** Limits of the defined memory, with their byte range in the memory section. */
   memory: { limits: Limits, limitsStart: number, limitsEnd: number } | undefined
+  /** Defined tables: element type and limits. */
+  tables: Array<{ refType: number, limits: Limits }>
   exports: ExportEntry[]
   start: number | undefined
   /** Byte ranges [start, end) of each function body (after its size prefix). */
@@ -117,6 +119,7 @@ export function parseModule (bytes: Uint8Array): ParsedModule {
     importedGlobalCount: 0,
     definedGlobalCount: 0,
     memory: undefined,
+    tables: [],
     exports: [],
     start: undefined,
     bodies: []
@@ -186,6 +189,14 @@ export function parseModule (bytes: Uint8Array): ParsedModule {
         const n = s.u32()
         definedFuncCount = n
         for (let i = 0; i < n; i++) m.funcTypes.push(s.u32())
+        break
+      }
+      case SECTION.table: {
+        for (let n = s.u32(); n > 0; n--) {
+          const refType = valueType(s)
+          if (refType !== 0x70 && refType !== 0x6f) throw ShadwError.INVALID_MODULE('table of a non-reference type')
+          m.tables.push({ refType, limits: readLimits(s, 'table') })
+        }
         break
       }
       case SECTION.memory: {

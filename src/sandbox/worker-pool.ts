@@ -16,7 +16,7 @@
 import { ShadwError } from '../core/errors.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor, ExecutionLimits } from './executor.ts'
 import { clearTimer, sha256Hex, startTimer } from './host.ts'
-import { resolveLimits } from './limits.ts'
+import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 import { MAX_ARG_LENGTH, MAX_ARGS, parseWorkerReply, type WorkerRequest } from './protocol.ts'
 
 /** One live worker, as an adapter exposes it. */
@@ -141,6 +141,7 @@ export class WorkerPool implements Executor {
   private validate (call: ExecuteCall): Omit<WorkerRequest, 'hash' | 'bytes'> {
     if (typeof call !== 'object' || call === null) throw ShadwError.INVALID_ARGUMENT('call must be an object')
     if (!(call.module instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('module must be a Uint8Array')
+    if (call.module.length > MAX_MODULE_BYTES) throw ShadwError.INVALID_MODULE(`module of ${call.module.length} bytes exceeds ${MAX_MODULE_BYTES}`)
     if (call.abi !== 'raw' && call.abi !== 'wasi') throw ShadwError.INVALID_ARGUMENT('abi must be "raw" or "wasi"')
     const input = call.input ?? new Uint8Array(0)
     if (!(input instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('input must be a Uint8Array')

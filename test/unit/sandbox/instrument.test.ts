@@ -193,3 +193,21 @@ describe('module validation', () => {
     expect(await codeOf(() => run(bytes, new Uint8Array(0)))).toBe('ABI_MISMATCH')
   })
 })
+
+describe('table capping', () => {
+  it('caps table growth so tables cannot bypass the memory cap', async () => {
+    const bytes = await compileWat(`(module (table $t 1 funcref) (memory (export "memory") 1)
+      (func (export "alloc") (param i32) (result i32) (i32.const 0))
+      (func (export "run") (param i32 i32) (result i64)
+        (i32.store (i32.const 0) (table.grow $t (ref.null func) (i32.const 1000000)))
+        (i64.const 4)))`)
+    expect(parseModule(instrumentModule(bytes, 1).bytes).tables).toEqual([{ refType: 0x70, limits: { min: 1, max: 100_000 } }])
+    // growth past the cap fails the way the spec says: table.grow returns -1
+    expect((await run(bytes, new Uint8Array(0))).output).toEqual(Uint8Array.of(0xff, 0xff, 0xff, 0xff))
+  })
+
+  it('refuses a table that starts above the cap', async () => {
+    const bytes = await compileWat('(module (table 100001 funcref))')
+    expect(await codeOf(() => instrumentModule(bytes, 1))).toBe('INVALID_MODULE')
+  })
+})
