@@ -6,13 +6,19 @@ import { serializeError, ShadwError } from '../../core/errors.ts'
 import { SandboxRuntime } from '../../sandbox/index.ts'
 import type { ReplyMessage } from './worker-protocol.ts'
 
+if (parentPort === null) throw ShadwError.INTERNAL('executor-worker must run in a worker thread')
 const port = parentPort
-if (port === null) throw ShadwError.INTERNAL('executor-worker must run in a worker thread')
 const runtime = new SandboxRuntime()
 /** Below 64 KiB a structured-clone copy is cheaper than detaching and moving the buffer. */
 const TRANSFER_THRESHOLD_BYTES = 64 * 1024
 
-port.on('message', (msg: unknown) => {
+port.on('message', (batch: unknown) => {
+  if (!Array.isArray(batch)) return
+  for (const msg of batch) handle(msg)
+})
+
+/** Runs one call (the runtime keeps them in order) and answers it on its own. */
+function handle (msg: unknown): void {
   const id = typeof msg === 'object' && msg !== null ? (msg as { id?: unknown }).id : undefined
   if (typeof id !== 'number') return
   runtime.execute((msg as { req?: unknown }).req).then(reply => {
@@ -24,4 +30,4 @@ port.on('message', (msg: unknown) => {
     const out: ReplyMessage = { id, ok: false, error: serializeError(err) }
     port.postMessage(out)
   })
-})
+}

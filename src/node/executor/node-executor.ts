@@ -29,6 +29,8 @@ class NodePoolWorker implements PoolWorker {
   private readonly worker: Worker
   private readonly pending = new Map<number, { resolve (v: unknown): void, reject (e: unknown): void }>()
   private nextId = 0
+  // calls sent in one tick (the pool pipelines several per worker) share one message
+  private outbox: CallMessage[] = []
 
   constructor () {
     this.worker = new Worker(BOOTSTRAP_URL)
@@ -60,9 +62,15 @@ class NodePoolWorker implements PoolWorker {
     const id = this.nextId++
     return await new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      const msg: CallMessage = { id, req }
-      this.worker.postMessage(msg)
+      this.outbox.push({ id, req })
+      if (this.outbox.length === 1) queueMicrotask(() => this.flush())
     })
+  }
+
+  private flush (): void {
+    const batch = this.outbox
+    this.outbox = []
+    if (!this.dead && batch.length > 0) this.worker.postMessage(batch)
   }
 
   async terminate (): Promise<void> {

@@ -6,7 +6,7 @@
 import { deserializeError, ShadwError, type SerializedError } from '../../core/errors.ts'
 import type { WorkerRequest } from '../../sandbox/index.ts'
 
-/** Pool → worker. */
+/** Pool → worker: one call; calls made in the same tick travel as an array of these. */
 export interface CallMessage { id: number, req: WorkerRequest }
 
 /** Worker → pool. */

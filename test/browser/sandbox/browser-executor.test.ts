@@ -3,7 +3,8 @@ import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../helpers/chromium.ts'
 import { complianceSuite } from '../../sandbox-compliance/suite.ts'
-import type { Outcome, PoolName, WireCall } from '../../sandbox-compliance/wire.ts'
+import { toBase64, type Outcome, type PoolName, type WireCall } from '../../sandbox-compliance/wire.ts'
+import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { PAGE_PATH, startSandboxServer } from './server.ts'
 
 describe('browser Web Worker executor (headless Chromium)', () => {
@@ -29,6 +30,12 @@ describe('browser Web Worker executor (headless Chromium)', () => {
 
   it('loads the executor page without errors', async () => {
     expect(await page?.evaluate(() => typeof window.__sandbox.run)).toBe('function')
+  })
+
+  it('runs calls from an executor hosted in a dedicated worker', async () => {
+    const call: WireCall = { module: toBase64(await wat('echo')), abi: 'raw', input: toBase64(new TextEncoder().encode('nested')) }
+    const outcome = await page?.evaluate(async (c) => await window.__sandbox.runInWorker(c), call)
+    expect(outcome).toEqual({ ok: true, output: toBase64(new TextEncoder().encode('nested')), fuelUsed: 22, exitCode: 0 })
   })
 
   complianceSuite(() => ({

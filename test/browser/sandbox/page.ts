@@ -21,6 +21,19 @@ function pool (name: PoolName): Executor {
 const api = {
   ready: true,
   run: async (name: PoolName, calls: WireCall[]) => await runWireCalls(pool(name), calls),
+  /** Runs one call on an executor living inside a dedicated worker. */
+  runInWorker: async (call: WireCall) => {
+    const worker = new Worker(new URL('./nested.worker.ts', import.meta.url), { type: 'module' })
+    try {
+      return await new Promise<unknown>((resolve, reject) => {
+        worker.addEventListener('message', ev => resolve(ev.data))
+        worker.addEventListener('error', ev => reject(new Error(ev.message)))
+        worker.postMessage(call)
+      })
+    } finally {
+      worker.terminate()
+    }
+  },
   closeAll: async () => {
     for (const p of pools.values()) await p.close()
     pools.clear()
