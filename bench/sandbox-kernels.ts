@@ -3,8 +3,7 @@
  * instrumented bytes in this thread, interleaved, and report the median time of each.
  * Used by bench/sandbox.ts in Node and by the sandbox test page inside Chromium.
  */
-import { createWasiContext } from '../src/sandbox/wasi-abi.ts'
-import { instrumentModule, FUEL_EXPORT } from '../src/sandbox/index.ts'
+import { createWasiContext, instrumentModule, FUEL_EXPORT } from '../src/sandbox/index.ts'
 
 /** One kernel: a raw-ABI module fed `input`, or a WASI command run with `args`. */
 export interface KernelSpec {

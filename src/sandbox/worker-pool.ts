@@ -15,6 +15,7 @@
  */
 import { ShadwError } from '../core/errors.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor, ExecutionLimits } from './executor.ts'
+import { log } from '../core/log.ts'
 import { clearTimer, sha256Hex, startTimer } from './host.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 import { MAX_ARG_LENGTH, MAX_ARGS, parseWorkerReply, type WorkerRequest } from './protocol.ts'
@@ -47,6 +48,8 @@ export interface WorkerPoolOptions {
 export const DEFAULT_QUEUE_PER_WORKER = 64
 /** Upper bound on pool size: more workers than this only thrash. */
 export const MAX_POOL_SIZE = 256
+
+const debug = log('sandbox')
 
 /** Calls in flight per worker: 4 hides the message round trip; more only delays requeues. */
 export const PIPELINE_DEPTH = 4
@@ -192,6 +195,7 @@ export class WorkerPool implements Executor {
     const line = slot.line.splice(0)
     for (const e of line) clearTimer(e.timer)
     const [head, ...rest] = line
+    debug('replacing a worker: %s; requeueing %d calls', err.code, rest.length)
     if (head !== undefined) this.settle(head.job, err)
     void Promise.resolve(slot.worker.terminate()).catch(() => {})
     slot.known = new Set()
