@@ -73,7 +73,9 @@ export function parseWorkerReply (v: unknown): WorkerReply {
   if (!isObject(v)) throw ShadwError.INTERNAL('worker sent a non-object reply')
   if (v['kind'] === 'need-module') return { kind: 'need-module' }
   if (v['kind'] !== 'done') throw ShadwError.INTERNAL('worker sent an unknown reply kind')
-  const { output, fuelUsed, exitCode, stderr, durationMs } = v
+  const { output, fuelUsed, exitCode, durationMs } = v
+  // workers omit an empty stderr: one typed array fewer to clone per call
+  const stderr = v['stderr'] ?? new Uint8Array(0)
   if (!(output instanceof Uint8Array) || !(stderr instanceof Uint8Array)) throw ShadwError.INTERNAL('worker reply lacks output bytes')
   if (typeof fuelUsed !== 'number' || !Number.isSafeInteger(fuelUsed) || fuelUsed < 0) throw ShadwError.INTERNAL('worker reply has a bad fuelUsed')
   if (typeof exitCode !== 'number' || !Number.isInteger(exitCode)) throw ShadwError.INTERNAL('worker reply has a bad exitCode')

@@ -22,7 +22,7 @@ function handle (msg: unknown): void {
   const id = typeof msg === 'object' && msg !== null ? (msg as { id?: unknown }).id : undefined
   if (typeof id !== 'number') return
   runtime.execute((msg as { req?: unknown }).req).then(reply => {
-    const out: ReplyMessage = { id, ok: true, reply }
+    const out: ReplyMessage = { id, ok: true, reply: reply.kind === 'done' && reply.stderr.length === 0 ? { ...reply, stderr: undefined } : reply }
     // moving a buffer costs more than copying a small one: transfer only large outputs
     const transfer = reply.kind === 'done' && reply.output.byteLength >= TRANSFER_THRESHOLD_BYTES ? [reply.output.buffer as ArrayBuffer] : []
     port.postMessage(out, transfer)
