@@ -64,6 +64,15 @@ const SHAPES: Record<string, string> = {
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $l (i32.lt_u (local.get $i) (local.get $x))))
     (local.get $acc))`,
+  'SIMD, bulk memory, saturating and sign-extension ops': `(func $f (param $x i32) (result i32)
+    (memory.fill (i32.const 2048) (local.get $x) (i32.const 64))
+    (memory.copy (i32.const 4096) (i32.const 2048) (i32.const 64))
+    (v128.store (i32.const 8192)
+      (i32x4.add (v128.load offset=16 (i32.const 4096))
+        (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (v128.const i32x4 1 2 3 4) (i32x4.splat (local.get $x)))))
+    (i32.add
+      (i32.add (i32x4.extract_lane 2 (v128.load (i32.const 8192))) (i32.extend8_s (local.get $x)))
+      (i32.trunc_sat_f32_s (f32.const 1e20))))`,
   'call_indirect and return_call': `(func $double (type $unary) (i32.shl (local.get 0) (i32.const 1)))
     (func $inc (type $unary) (i32.add (local.get 0) (i32.const 1)))
     (elem (i32.const 0) $double $inc)
