@@ -142,7 +142,7 @@ async function acquire (handles: Map<string, SharedHandle>, path: string, open: 
   }
 }
 
-/** Drops one reference; returns the handle when it was the last, for the caller to close. */
+/** Drops one reference; true when it was the last, so the caller must flush and close the handle. */
 function release (handles: Map<string, SharedHandle>, path: string): boolean {
   const entry = handles.get(path)
   if (entry === undefined || --entry.refs > 0) return false
@@ -152,6 +152,11 @@ function release (handles: Map<string, SharedHandle>, path: string): boolean {
 
 function sleep (ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms))
+}
+
+function nonNegativeInteger (name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw ShadwError.INVALID_ARGUMENT(`${name} must be a non-negative integer`, { [name]: value })
+  return value
 }
 
 /**
@@ -194,7 +199,7 @@ export class OpfsStorage extends RandomAccessStorage {
   /**
    * @param root directory under the OPFS root that holds everything (e.g. `shadw`).
    * @param name file path inside it; segments become nested directories.
-   * @throws ShadwError `INVALID_ARGUMENT` for an empty name or a `.`/`..` segment.
+   * @throws ShadwError `INVALID_ARGUMENT` for an empty name, a `.`/`..` segment or a negative retry option.
    */
   constructor (root: string, name: string, opts: OpfsStorageOptions = {}) {
     super()
@@ -202,8 +207,8 @@ export class OpfsStorage extends RandomAccessStorage {
     this.nameSegments = pathSegments(name)
     if (this.nameSegments.length === 0) throw ShadwError.INVALID_ARGUMENT('storage file name is empty', { name })
     this.path = [...this.rootSegments, ...this.nameSegments].join('/')
-    this.lockRetries = opts.lockRetries ?? LOCK_RETRIES
-    this.lockRetryDelayMs = opts.lockRetryDelayMs ?? LOCK_RETRY_DELAY_MS
+    this.lockRetries = nonNegativeInteger('lockRetries', opts.lockRetries ?? LOCK_RETRIES)
+    this.lockRetryDelayMs = nonNegativeInteger('lockRetryDelayMs', opts.lockRetryDelayMs ?? LOCK_RETRY_DELAY_MS)
     this.durableWrites = opts.durableWrites ?? false
     this.createAlways = opts.createAlways ?? false
     this.onLockRetry = opts.onLockRetry

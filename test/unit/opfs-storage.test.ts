@@ -1,7 +1,7 @@
 import Hypercore from 'hypercore'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../src/core/errors.ts'
-import { OpfsStorage, opfsStorage, pathSegments } from '../../src/browser/opfs-storage.ts'
+import { OpfsStorage, opfsStorage, pathSegments, type OpfsDirectoryHandle } from '../../src/browser/opfs-storage.ts'
 import { StorageProtocolError, coreOpenError, storageError } from '../../src/browser/storage-errors.ts'
 import { FakeOpfs } from '../helpers/fake-opfs.ts'
 
@@ -70,6 +70,7 @@ describe('OpfsStorage over a fake OPFS', () => {
     expect(() => new OpfsStorage('root', '../x')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => new OpfsStorage('root', '/')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
     expect(() => opfsStorage('')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => new OpfsStorage('root', 'f', { lockRetries: -1 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
   })
 
   it('reports STORAGE_UNAVAILABLE where there is no navigator.storage (Node)', async () => {
@@ -100,6 +101,27 @@ describe('OpfsStorage over a fake OPFS', () => {
     expect(await cb(done => b.stat(done))).toEqual({ size: 1 })
     await cb(done => b.close(done))
     expect([fs.openHandles, fs.flushes]).toEqual([0, 1])
+  })
+
+  it('retries a file held by another context with backoff, then gives up with STORAGE_LOCKED', async () => {
+    const fs = new FakeOpfs()
+    // a second root getter stands for another worker: it has its own table of open handles
+    const elsewhere = async (): Promise<OpfsDirectoryHandle> => await fs.getDirectory()
+    const holder = new OpfsStorage('root', 'f', { getDirectory: fs.getDirectory })
+    await cb(done => holder.write(0, bytes(1), done))
+
+    const retries: number[] = []
+    const blocked = new OpfsStorage('root', 'f', { getDirectory: elsewhere, lockRetries: 3, lockRetryDelayMs: 1, onLockRetry: (_p, n) => retries.push(n) })
+    const err = await failure(done => blocked.stat(done))
+    expect([err.code, err.details, retries]).toEqual(['STORAGE_LOCKED', { path: 'root/f' }, [1, 2, 3]])
+
+    const patient = new OpfsStorage('root', 'f', {
+      getDirectory: elsewhere,
+      lockRetries: 3,
+      lockRetryDelayMs: 1,
+      onLockRetry: () => { holder.close() }
+    })
+    expect(await cb(done => patient.read(0, 1, done))).toEqual(bytes(1))
   })
 
   it('fsyncs after every write only with durableWrites', async () => {
