@@ -1,0 +1,34 @@
+import { ShadwError } from '../core/errors.ts'
+import { defaultRelayUrl, validateRelayUrl } from '../browser/relay-connection.ts'
+import { NodeClient } from './node-client.ts'
+import { renderStatus } from './status-view.ts'
+import { registerServiceWorker } from './service-worker-client.ts'
+
+/**
+ * Entry of the web app. The relay defaults to the super node that served the page; `?relay=`
+ * points a page at another one (tests, self-hosted apps).
+ */
+function relayUrlFromLocation (): string {
+  const override = new URLSearchParams(location.search).get('relay')
+  return validateRelayUrl(override ?? defaultRelayUrl(location))
+}
+
+const root = document.getElementById('app')
+if (root === null) throw ShadwError.INTERNAL('index.html has no #app element')
+
+let client: NodeClient | null = null
+try {
+  client = new NodeClient({
+    relayUrl: relayUrlFromLocation(),
+    createWorker: () => new Worker(new URL('../../workers/node.worker.ts', import.meta.url), { type: 'module', name: 'shadw-node' })
+  })
+  client.start()
+} catch (err) {
+  root.textContent = err instanceof Error ? err.message : String(err)
+}
+
+// Tests and power users drive the node from the console through this handle.
+;(globalThis as { shadw?: unknown }).shadw = client
+
+if (client !== null) renderStatus(root, client)
+registerServiceWorker().catch(() => {})

@@ -1,0 +1,172 @@
+import { ShadwError, deserializeError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
+import type { NodeTier } from '../core/node/types.ts'
+import { BRIDGE_CHANNEL, LEADER_LOCK, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeMethods, type BridgeRequest, type BridgeStatus } from '../browser/bridge-protocol.ts'
+import type { NodeWorkerInit, NodeWorkerReply } from '../browser/node-worker-protocol.ts'
+
+const debug = log('client')
+
+/** Default bound on one call to the node, hand-over included. */
+export const DEFAULT_CALL_TIMEOUT_MS = 15_000
+/** How often a waiting tab asks whether a node is up (status is idempotent, so asking again is safe). */
+const READY_PROBE_MS = 500
+/** A leader whose node failed to start (e.g. relay down) tries again after this long, doubling. */
+const RESTART_BASE_MS = 1_000
+const RESTART_MAX_MS = 15_000
+
+export interface NodeClientOptions {
+  relayUrl: string
+  storageRoot?: string
+  tier?: NodeTier
+  /** makes the node worker; the app passes Vite's worker constructor */
+  createWorker: () => Worker
+  channelName?: string
+}
+
+type Role = 'leader' | 'follower'
+
+/**
+ * A tab's handle on the origin's one node. Every tab contends for a Web Lock; the holder
+ * hosts the node worker, and every tab (the holder too) talks to it over the bridge channel,
+ * so a hand-over changes nothing for callers but a short wait.
+ */
+export class NodeClient {
+  readonly tabId = crypto.randomUUID()
+  role: Role = 'follower'
+  lastError: ShadwError | null = null
+  readonly #opts: NodeClientOptions
+  readonly #channel: BroadcastChannel
+  readonly #pending = new Map<string, { resolve: (v: unknown) => void, reject: (e: unknown) => void }>()
+  readonly #listeners = new Set<(event: BridgeEvent) => void>()
+  #worker: Worker | null = null
+  #releaseLock: (() => void) | null = null
+  #seq = 0
+
+  constructor (opts: NodeClientOptions) {
+    this.#opts = opts
+    this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
+    this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
+  }
+
+  /** Starts contending for leadership; resolves at once (the lock may come later). */
+  start (): void {
+    if (typeof navigator.locks?.request !== 'function') {
+      this.lastError = ShadwError.STORAGE_UNAVAILABLE('Web Locks are not available: cannot elect a node host')
+      return
+    }
+    navigator.locks.request(LEADER_LOCK, async () => {
+      this.role = 'leader'
+      debug('tab', this.tabId, 'is leader')
+      // Held until the tab closes or stop() is called: releasing the lock hands the node over.
+      await new Promise<void>(resolve => {
+        this.#releaseLock = resolve
+        this.#host().catch(err => { debug('hosting ended', err) })
+      })
+    }).catch(err => { debug('lock request failed', err) })
+  }
+
+  /** Stops hosting (if leader) and closes the channel. */
+  stop (): void {
+    this.#worker?.terminate()
+    this.#worker = null
+    this.#releaseLock?.()
+    this.#releaseLock = null
+    this.#channel.close()
+    for (const p of this.#pending.values()) p.reject(ShadwError.NODE_CLOSED('client stopped'))
+    this.#pending.clear()
+  }
+
+  /** Subscribes to node events (appends, peers, relay state); returns the unsubscribe. */
+  onEvent (listener: (event: BridgeEvent) => void): () => void {
+    this.#listeners.add(listener)
+    return () => { this.#listeners.delete(listener) }
+  }
+
+  /** Waits until some tab's node answers; returns its status. */
+  async ready (timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<BridgeStatus> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw this.lastError ?? ShadwError.TIMEOUT('waiting for the node', timeoutMs)
+      try {
+        return await this.#send('status', {}, Math.min(READY_PROBE_MS, left))
+      } catch (err) {
+        if ((err as ShadwError).code !== 'TIMEOUT') throw err
+      }
+    }
+  }
+
+  /** Calls the node, waiting for one to be up first. */
+  async call<M extends BridgeMethod> (method: M, params: BridgeMethods[M]['params'], timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<BridgeMethods[M]['result']> {
+    const started = Date.now()
+    await this.ready(timeoutMs)
+    return await this.#send(method, params, Math.max(1, timeoutMs - (Date.now() - started)))
+  }
+
+  #send<M extends BridgeMethod> (method: M, params: BridgeMethods[M]['params'], timeoutMs: number): Promise<BridgeMethods[M]['result']> {
+    const id = `${this.tabId}:${++this.#seq}`
+    const request: BridgeRequest<M> = { type: 'request', id, method, params }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id)
+        reject(ShadwError.TIMEOUT(`node call ${method}`, timeoutMs))
+      }, timeoutMs)
+      this.#pending.set(id, {
+        resolve: v => { clearTimeout(timer); resolve(v as BridgeMethods[M]['result']) },
+        reject: e => { clearTimeout(timer); reject(e) }
+      })
+      this.#channel.postMessage(request)
+    })
+  }
+
+  #onMessage (data: unknown): void {
+    let msg
+    try {
+      msg = parseBridgeMessage(data)
+    } catch {
+      return
+    }
+    if (msg.type === 'response') {
+      const pending = this.#pending.get(msg.id)
+      if (pending === undefined) return
+      this.#pending.delete(msg.id)
+      if (msg.ok) pending.resolve(msg.result)
+      else pending.reject(deserializeError(msg.error))
+    } else if (msg.type === 'event') {
+      for (const listener of this.#listeners) listener(msg)
+    }
+  }
+
+  /** Runs the node worker while this tab is leader, restarting it if it fails to start. */
+  async #host (): Promise<void> {
+    let delay = RESTART_BASE_MS
+    while (this.#releaseLock !== null) {
+      const worker = this.#opts.createWorker()
+      this.#worker = worker
+      const reply = await new Promise<NodeWorkerReply>(resolve => {
+        worker.onmessage = (ev: MessageEvent) => { resolve(ev.data as NodeWorkerReply) }
+        worker.onerror = (ev: ErrorEvent) => { resolve({ type: 'failed', error: { code: 'INTERNAL', message: `INTERNAL: node worker crashed: ${ev.message}` } }) }
+        const init: NodeWorkerInit = {
+          type: 'init',
+          relayUrl: this.#opts.relayUrl,
+          storageRoot: this.#opts.storageRoot ?? 'shadw',
+          leader: this.tabId,
+          tier: this.#opts.tier ?? 'shadow'
+        }
+        worker.postMessage(init)
+      })
+      if (reply.type === 'started') {
+        this.lastError = null
+        debug('node started', reply.status.publicKey)
+        return
+      }
+      this.lastError = deserializeError(reply.error)
+      debug('node failed to start', this.lastError.code)
+      worker.terminate()
+      this.#worker = null
+      for (const listener of this.#listeners) listener({ type: 'event', name: 'stopped', data: reply.error })
+      await new Promise(resolve => setTimeout(resolve, delay))
+      delay = Math.min(delay * 2, RESTART_MAX_MS)
+    }
+  }
+}

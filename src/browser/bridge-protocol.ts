@@ -1,0 +1,113 @@
+import { ShadwError, type SerializedError } from '../core/errors.ts'
+import type { LogInfo, NodeStatus } from '../core/node/types.ts'
+
+/**
+ * The bridge between the origin's contexts (tabs, the service worker) and the one node
+ * worker that the leader tab hosts. It runs over a BroadcastChannel: every context of the
+ * origin can post to it, whichever tab hosts the node, and a hand-over to a new leader tab
+ * needs no re-wiring.
+ */
+export const BRIDGE_CHANNEL = 'shadw-node-v1'
+
+/** Web Lock held by the tab that hosts the node: one node per origin. */
+export const LEADER_LOCK = 'shadw-node-leader'
+
+/** Largest request a context may send (blocks travel in it): 16 MiB. */
+export const MAX_BRIDGE_MESSAGE_BYTES = 16 * 1024 * 1024
+
+/** The calls the node answers, with their parameters and results. */
+export interface BridgeMethods {
+  status: { params: Record<string, never>, result: BridgeStatus }
+  createLog: { params: { name: string }, result: LogInfo }
+  follow: { params: { key: string }, result: LogInfo }
+  append: { params: { key: string, blocks: Uint8Array[] }, result: { length: number } }
+  get: { params: { key: string, index: number, wait?: boolean, timeout?: number }, result: { block: Uint8Array | null } }
+  has: { params: { key: string, index: number }, result: { has: boolean } }
+  waitForLength: { params: { key: string, length: number, timeout: number }, result: { length: number } }
+}
+
+export type BridgeMethod = keyof BridgeMethods
+
+/** Node status plus what only the browser host knows. */
+export interface BridgeStatus extends NodeStatus {
+  relay: { url: string, state: 'connecting' | 'connected' | 'disconnected', reconnects: number }
+  storage: 'opfs' | 'memory'
+  /** id of the tab hosting the node */
+  leader: string
+}
+
+export interface BridgeRequest<M extends BridgeMethod = BridgeMethod> {
+  type: 'request'
+  id: string
+  method: M
+  params: BridgeMethods[M]['params']
+}
+
+export interface BridgeResponse {
+  type: 'response'
+  id: string
+  ok: boolean
+  result?: unknown
+  error?: SerializedError
+}
+
+/** Pushed by the node to every context. */
+export interface BridgeEvent {
+  type: 'event'
+  name: 'ready' | 'append' | 'peer' | 'relay' | 'stopped'
+  data: unknown
+}
+
+export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
+
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength'])
+
+/**
+ * Validates a message that arrived on the channel. Anything from another context is input:
+ * a buggy or stale tab (an older app version) must not crash the node.
+ */
+export function parseBridgeMessage (data: unknown): BridgeMessage {
+  if (typeof data !== 'object' || data === null) throw ShadwError.BRIDGE_PROTOCOL('message is not an object')
+  const m = data as Record<string, unknown>
+  if (typeof m['id'] === 'string' && m['id'].length > 128) throw ShadwError.BRIDGE_PROTOCOL('id too long')
+  switch (m['type']) {
+    case 'request': {
+      if (typeof m['id'] !== 'string' || typeof m['method'] !== 'string' || !METHODS.has(m['method'])) {
+        throw ShadwError.BRIDGE_PROTOCOL('request needs a string id and a known method')
+      }
+      if (typeof m['params'] !== 'object' || m['params'] === null) throw ShadwError.BRIDGE_PROTOCOL('request params must be an object')
+      return { type: 'request', id: m['id'], method: m['method'] as BridgeMethod, params: m['params'] as BridgeMethods[BridgeMethod]['params'] }
+    }
+    case 'response':
+      if (typeof m['id'] !== 'string' || typeof m['ok'] !== 'boolean') throw ShadwError.BRIDGE_PROTOCOL('response needs id and ok')
+      return m as unknown as BridgeResponse
+    case 'event':
+      if (typeof m['name'] !== 'string') throw ShadwError.BRIDGE_PROTOCOL('event needs a name')
+      return m as unknown as BridgeEvent
+    default:
+      throw ShadwError.BRIDGE_PROTOCOL(`unknown message type ${String(m['type'])}`)
+  }
+}
+
+/** Field checks shared by the node's request handlers. */
+export const expect = {
+  string (v: unknown, what: string, max = 256): string {
+    if (typeof v !== 'string' || v.length === 0 || v.length > max) throw ShadwError.INVALID_ARGUMENT(`${what} must be a string of 1-${max} characters`)
+    return v
+  },
+  index (v: unknown, what: string): number {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw ShadwError.INVALID_ARGUMENT(`${what} must be a non-negative integer`)
+    return v
+  },
+  timeout (v: unknown, fallback: number, max: number): number {
+    if (v === undefined) return fallback
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > max) throw ShadwError.INVALID_ARGUMENT(`timeout must be 0-${max} ms`)
+    return v
+  },
+  blocks (v: unknown): Uint8Array[] {
+    if (!Array.isArray(v) || !v.every(b => b instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('blocks must be an array of Uint8Array')
+    const total = v.reduce((sum: number, b: Uint8Array) => sum + b.byteLength, 0)
+    if (total > MAX_BRIDGE_MESSAGE_BYTES) throw ShadwError.INVALID_ARGUMENT(`blocks exceed ${MAX_BRIDGE_MESSAGE_BYTES} bytes in one call`)
+    return v as Uint8Array[]
+  }
+}

@@ -1,0 +1,84 @@
+import { ShadwError, serializeError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
+import { DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
+import type { BrowserNode } from './browser-node.ts'
+import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
+
+const debug = log('bridge')
+
+/** Longest wait a context may ask the node for in one call. */
+export const MAX_CALL_TIMEOUT_MS = 60_000
+
+/**
+ * Answers bridge requests from every context of the origin on the BroadcastChannel, and
+ * pushes node events to all of them. Runs inside the node worker.
+ */
+export class BridgeServer {
+  readonly #channel: BroadcastChannel
+  readonly #host: BrowserNode
+
+  constructor (host: BrowserNode, channelName = BRIDGE_CHANNEL) {
+    this.#host = host
+    this.#channel = new BroadcastChannel(channelName)
+    this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
+  }
+
+  /** Sends an event to every context. */
+  publish (name: BridgeEvent['name'], data: unknown): void {
+    const event: BridgeEvent = { type: 'event', name, data }
+    this.#channel.postMessage(event)
+  }
+
+  close (): void {
+    this.#channel.close()
+  }
+
+  #onMessage (data: unknown): void {
+    let request: BridgeRequest
+    try {
+      const msg = parseBridgeMessage(data)
+      if (msg.type !== 'request') return
+      request = msg
+    } catch (err) {
+      debug('dropped malformed message', (err as Error).message)
+      const id = typeof (data as { id?: unknown })?.id === 'string' ? (data as { id: string }).id : null
+      if (id !== null) this.#respond({ type: 'response', id, ok: false, error: serializeError(err) })
+      return
+    }
+    this.#dispatch(request.method, request.params).then(
+      result => { this.#respond({ type: 'response', id: request.id, ok: true, result }) },
+      err => { this.#respond({ type: 'response', id: request.id, ok: false, error: serializeError(err) }) }
+    )
+  }
+
+  #respond (response: BridgeResponse): void {
+    this.#channel.postMessage(response)
+  }
+
+  async #dispatch (method: BridgeMethod, params: Record<string, unknown>): Promise<unknown> {
+    const node = this.#host.node
+    switch (method) {
+      case 'status':
+        return this.#host.status()
+      case 'createLog':
+        return await node.createLog(expect.string(params['name'], 'name', 128))
+      case 'follow':
+        return await node.follow(expect.string(params['key'], 'key'))
+      case 'append':
+        return { length: await node.append(expect.string(params['key'], 'key'), expect.blocks(params['blocks'])) }
+      case 'get': {
+        const timeout = expect.timeout(params['timeout'], DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
+        const wait = params['wait'] === undefined ? true : params['wait'] === true
+        return { block: await node.get(expect.string(params['key'], 'key'), expect.index(params['index'], 'index'), { wait, timeout }) }
+      }
+      case 'has':
+        return { has: await node.has(expect.string(params['key'], 'key'), expect.index(params['index'], 'index')) }
+      case 'waitForLength': {
+        const timeout = expect.timeout(params['timeout'], DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
+        return { length: await node.waitForLength(expect.string(params['key'], 'key'), expect.index(params['length'], 'length'), timeout) }
+      }
+      default:
+        throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${String(method)}`)
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import { ShadwError, deserializeError, serializeError, type SerializedError } from '../core/errors.ts'
+import { BRIDGE_CHANNEL, parseBridgeMessage, type BridgeMethod, type BridgeRequest } from './bridge-protocol.ts'
+
+/** Message type a page sends the service worker to reach the node. */
+export const SW_NODE_CALL = 'shadw-node-call'
+/** The service worker's answer. */
+export const SW_NODE_REPLY = 'shadw-node-reply'
+/** A service worker may be stopped at any moment; it never waits on the node longer than this. */
+export const SW_CALL_TIMEOUT_MS = 10_000
+
+export interface SwNodeReply {
+  type: typeof SW_NODE_REPLY
+  id: string
+  ok: boolean
+  result?: unknown
+  error?: SerializedError
+}
+
+/**
+ * Forwards one call from a page (or, later, a `/fn/*` fetch) to the origin's node worker over
+ * the bridge channel and waits for its answer. The service worker keeps no node state: the
+ * node lives in the leader tab, whichever that is now.
+ */
+export async function routeNodeCall (data: unknown, channelName = BRIDGE_CHANNEL): Promise<SwNodeReply> {
+  const m = data as { id?: unknown, method?: unknown, params?: unknown }
+  const id = typeof m.id === 'string' && m.id.length <= 128 ? m.id : ''
+  try {
+    const request = parseBridgeMessage({ type: 'request', id: `sw:${id}:${Math.random().toString(36).slice(2)}`, method: m.method, params: m.params ?? {} }) as BridgeRequest<BridgeMethod>
+    const result = await callNode(request, channelName)
+    return { type: SW_NODE_REPLY, id, ok: true, result }
+  } catch (err) {
+    return { type: SW_NODE_REPLY, id, ok: false, error: serializeError(err) }
+  }
+}
+
+function callNode (request: BridgeRequest, channelName: string): Promise<unknown> {
+  const channel = new BroadcastChannel(channelName)
+  return new Promise<unknown>((resolve, reject) => {
+    const timer = setTimeout(() => { finish(); reject(ShadwError.TIMEOUT('node call through the service worker', SW_CALL_TIMEOUT_MS)) }, SW_CALL_TIMEOUT_MS)
+    const finish = (): void => { clearTimeout(timer); channel.close() }
+    channel.onmessage = (ev: MessageEvent) => {
+      let msg
+      try { msg = parseBridgeMessage(ev.data) } catch { return }
+      if (msg.type !== 'response' || msg.id !== request.id) return
+      finish()
+      if (msg.ok) resolve(msg.result)
+      else reject(deserializeError(msg.error))
+    }
+    channel.postMessage(request)
+  })
+}

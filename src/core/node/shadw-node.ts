@@ -1,0 +1,363 @@
+import b4a from 'b4a'
+import type Corestore from 'corestore'
+import type Hypercore from 'hypercore'
+import crypto from 'hypercore-crypto'
+import type Hyperswarm from 'hyperswarm'
+import type { PeerInfo, SwarmConnection } from 'hyperswarm'
+import { ShadwError } from '../errors.ts'
+import { keyToHex, parseKey } from '../keys.ts'
+import { log } from '../log.ts'
+import { Emitter } from './emitter.ts'
+import { LogIndex } from './log-index.ts'
+import type { LogInfo, NodeStatus, NodeTier, PeerStatus } from './types.ts'
+
+const debug = log('node')
+
+/**
+ * Every shadw node joins this topic, so nodes find each other (and super nodes find
+ * browsers) before they share any log. Versioned so a future incompatible protocol gets a
+ * swarm of its own.
+ */
+export const NETWORK_TOPIC_NAME = 'shadw/v1/nodes'
+
+/** Name of the local, never-announced Hypercore that indexes the logs a node holds. */
+const LOG_INDEX_NAME = 'shadw-local-log-index'
+
+/** Upper bound on blocks in one `append` call from a page or peer: keeps a batch in memory. */
+export const MAX_APPEND_BLOCKS = 10_000
+
+/** Upper bound on one block's size (Hypercore itself has no limit; a page must not OOM us). */
+export const MAX_BLOCK_BYTES = 4 * 1024 * 1024
+
+/**
+ * Longest a node waits for a topic's announce to reach the DHT before going on; a slow DHT
+ * must not stall start-up, it only delays discovery.
+ */
+export const ANNOUNCE_WAIT_MS = 10_000
+
+/** How often a waiting reader re-checks the log's length between append events. */
+const UPGRADE_POLL_MS = 200
+
+/** Default wait for a block that is not local yet. */
+export const DEFAULT_GET_TIMEOUT_MS = 10_000
+
+/** The BLAKE2b-256 topic of the shadw network. */
+export function networkTopic (): Uint8Array {
+  return crypto.hash(b4a.from(NETWORK_TOPIC_NAME))
+}
+
+/** What the host knows about a connection that the core cannot see (how its bytes travel). */
+export type ConnectionClassifier = (conn: SwarmConnection) => PeerStatus['transport']
+
+/** Narrow dependencies of a node: the host builds them for its runtime. */
+export interface ShadwNodeOptions {
+  swarm: Hyperswarm
+  store: Corestore
+  tier: NodeTier
+  classifyConnection?: ConnectionClassifier
+}
+
+/** Events a node emits for its host (status pages, the app). */
+export type ShadwNodeEvents = {
+  append: [log: { key: string, length: number }]
+  peer: [peer: PeerStatus, state: 'open' | 'closed']
+}
+
+interface HeldLog {
+  core: Hypercore
+  name: string | null
+}
+
+/**
+ * A shadw node: one Hyperswarm identity, a Corestore of logs, replication on every
+ * connection. Isomorphic: the host (super node in Node.js, node worker in browsers) builds the
+ * swarm and store for its runtime and hands them in.
+ *
+ * @example
+ * ```ts
+ * const node = new ShadwNode({ swarm, store, tier: 'super' })
+ * await node.start()
+ * const log = await node.createLog('ledger')
+ * await node.append(log.key, [b4a.from('hello')])
+ * ```
+ */
+export class ShadwNode extends Emitter<ShadwNodeEvents> {
+  readonly tier: NodeTier
+  #swarm: Hyperswarm
+  readonly #store: Corestore
+  readonly #classify: ConnectionClassifier
+  readonly #logs = new Map<string, HeldLog>()
+  readonly #peers = new Map<SwarmConnection, PeerStatus>()
+  /** hex topic -> topic, re-joined when the host swaps in a new swarm */
+  readonly #topics = new Map<string, Uint8Array>()
+  #index: LogIndex | null = null
+  #starting: Promise<void> | null = null
+  #stopping: Promise<void> | null = null
+
+  constructor (opts: ShadwNodeOptions) {
+    super()
+    this.tier = opts.tier
+    this.#swarm = opts.swarm
+    this.#store = opts.store
+    this.#classify = opts.classifyConnection ?? (() => 'udx')
+  }
+
+  /** The node's swarm identity (ed25519 public key), hex. */
+  get publicKey (): string {
+    return keyToHex(this.#swarm.keyPair.publicKey)
+  }
+
+  /** Opens storage, re-opens held logs and joins the swarm. Safe to call twice. */
+  start (): Promise<void> {
+    this.#starting ??= this.#start()
+    return this.#starting
+  }
+
+  async #start (): Promise<void> {
+    await this.#store.ready()
+    this.#listen(this.#swarm)
+    const indexCore = this.#store.get({ name: LOG_INDEX_NAME })
+    this.#index = new LogIndex(indexCore)
+    await this.#index.ready()
+    for (const { key, record } of await this.#index.list()) {
+      await this.#open(parseKey(key), record.name)
+    }
+    await this.#join(networkTopic())
+    debug('started', this.publicKey, 'logs:', this.#logs.size)
+  }
+
+  /** Leaves the swarm and closes every log. Safe to call twice; the node cannot restart. */
+  stop (): Promise<void> {
+    this.#stopping ??= this.#stop()
+    return this.#stopping
+  }
+
+  async #stop (): Promise<void> {
+    await this.#starting?.catch(() => {})
+    await this.#swarm.destroy()
+    for (const held of this.#logs.values()) await held.core.close()
+    this.#logs.clear()
+    await this.#index?.close()
+    await this.#store.close()
+    debug('stopped')
+  }
+
+  /** Creates (or re-opens) a log this node writes, by local name. */
+  async createLog (name: string): Promise<LogInfo> {
+    this.#assertOpen()
+    if (typeof name !== 'string' || name.length === 0 || name.length > 128 || name === LOG_INDEX_NAME) {
+      throw ShadwError.INVALID_ARGUMENT('log name must be 1-128 characters and not reserved')
+    }
+    const core = this.#store.get({ name })
+    await core.ready()
+    const keyHex = keyToHex(keyOf(core))
+    if (!this.#logs.has(keyHex)) {
+      await this.#index?.put(keyHex, { name, writable: true, addedAt: Date.now() })
+      await this.#hold(core, name)
+    } else {
+      await core.close()
+    }
+    return this.logInfo(keyHex)
+  }
+
+  /** Starts replicating someone else's log, sparsely: blocks come when asked for. */
+  async follow (key: Uint8Array | string): Promise<LogInfo> {
+    this.#assertOpen()
+    const k = parseKey(key)
+    const keyHex = keyToHex(k)
+    if (!this.#logs.has(keyHex)) {
+      await this.#open(k, null)
+      await this.#index?.put(keyHex, { name: null, writable: this.#logs.get(keyHex)?.core.writable ?? false, addedAt: Date.now() })
+    }
+    return this.logInfo(keyHex)
+  }
+
+  /** Appends blocks to a log this node writes; returns the new length. */
+  async append (key: Uint8Array | string, blocks: Uint8Array[]): Promise<number> {
+    const held = this.#held(key)
+    if (!held.core.writable) throw ShadwError.INVALID_ARGUMENT(`log ${keyToHex(keyOf(held.core))} is not writable here`)
+    if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > MAX_APPEND_BLOCKS) {
+      throw ShadwError.INVALID_ARGUMENT(`append takes 1-${MAX_APPEND_BLOCKS} blocks`)
+    }
+    for (const block of blocks) {
+      if (!(block instanceof Uint8Array) || block.byteLength > MAX_BLOCK_BYTES) {
+        throw ShadwError.INVALID_ARGUMENT(`each block must be a Uint8Array of at most ${MAX_BLOCK_BYTES} bytes`)
+      }
+    }
+    const { length } = await held.core.append(blocks)
+    return length
+  }
+
+  /**
+   * Reads one block, fetching it from peers (with a Merkle proof Hypercore verifies) when it
+   * is not local. `wait: false` answers from local storage only.
+   */
+  async get (key: Uint8Array | string, index: number, opts: { wait?: boolean, timeout?: number, signal?: AbortSignal } = {}): Promise<Uint8Array | null> {
+    const held = this.#held(key)
+    if (!Number.isSafeInteger(index) || index < 0) throw ShadwError.INVALID_ARGUMENT('block index must be a non-negative integer')
+    opts.signal?.throwIfAborted()
+    const timeout = opts.timeout ?? DEFAULT_GET_TIMEOUT_MS
+    const wait = opts.wait ?? true
+    if (wait && index >= held.core.length) await held.core.update({ wait: true })
+    try {
+      return await held.core.get(index, { wait, timeout })
+    } catch (err) {
+      if ((err as { code?: string }).code === 'REQUEST_TIMEOUT') throw ShadwError.TIMEOUT(`block ${index}`, timeout)
+      throw err
+    }
+  }
+
+  /** True when block `index` is stored locally (no network). */
+  async has (key: Uint8Array | string, index: number): Promise<boolean> {
+    return await this.#held(key).core.has(index)
+  }
+
+  /**
+   * Waits until the log's known length reaches `length`: a live append arrived. Hypercore
+   * applies a peer's advertised upgrade by itself; one update request covers the case where
+   * the peer advertised before we were listening. (Repeating update() requests while the
+   * upgrade is in flight delays it: they queue behind each other.)
+   */
+  async waitForLength (key: Uint8Array | string, length: number, timeoutMs: number): Promise<number> {
+    const core = this.#held(key).core
+    const deadline = Date.now() + timeoutMs
+    let wake: (() => void) | null = null
+    const onAppend = (): void => { wake?.() }
+    core.on('append', onAppend)
+    if (core.length < length) core.update({ wait: true }).then(onAppend, onAppend)
+    try {
+      while (core.length < length) {
+        const left = deadline - Date.now()
+        if (left <= 0) throw ShadwError.TIMEOUT(`log length ${length}`, timeoutMs)
+        await new Promise<void>(resolve => {
+          const timer = setTimeout(resolve, Math.min(left, UPGRADE_POLL_MS))
+          wake = () => { clearTimeout(timer); resolve() }
+        })
+      }
+      return core.length
+    } finally {
+      core.off('append', onAppend)
+    }
+  }
+
+  /** What this node knows about one log. */
+  logInfo (key: Uint8Array | string): LogInfo {
+    const held = this.#held(key)
+    const core = held.core
+    const k = keyOf(core)
+    return {
+      key: keyToHex(k),
+      discoveryKey: keyToHex(crypto.discoveryKey(k)),
+      name: held.name,
+      writable: core.writable,
+      length: core.length,
+      contiguousLength: core.contiguousLength,
+      byteLength: core.byteLength,
+      peers: core.peers.length
+    }
+  }
+
+  /** A snapshot for status pages and `/api/status`. */
+  status (): NodeStatus {
+    return {
+      publicKey: this.publicKey,
+      tier: this.tier,
+      peers: [...this.#peers.values()],
+      logs: [...this.#logs.keys()].map(k => this.logInfo(k)),
+      topics: [...this.#topics.keys()]
+    }
+  }
+
+  #assertOpen (): void {
+    if (this.#stopping !== null) throw ShadwError.NODE_CLOSED()
+    if (this.#index === null) throw ShadwError.NODE_CLOSED('node is not started')
+  }
+
+  #held (key: Uint8Array | string): HeldLog {
+    this.#assertOpen()
+    const keyHex = keyToHex(parseKey(key))
+    const held = this.#logs.get(keyHex)
+    if (held === undefined) throw ShadwError.LOG_NOT_FOUND(keyHex)
+    return held
+  }
+
+  async #open (key: Uint8Array, name: string | null): Promise<void> {
+    const core = name === null ? this.#store.get({ key }) : this.#store.get({ name })
+    await core.ready()
+    await this.#hold(core, name)
+  }
+
+  async #hold (core: Hypercore, name: string | null): Promise<void> {
+    const keyHex = keyToHex(keyOf(core))
+    this.#logs.set(keyHex, { core, name })
+    core.on('append', () => { this.emit('append', { key: keyHex, length: core.length }) })
+    // Peers may reach us through any log's topic; a done() after the first flush tells
+    // Hypercore when to stop waiting for peers that might have a block.
+    const done = core.findingPeers()
+    await this.#join(crypto.discoveryKey(keyOf(core)))
+    this.#swarm.flush().then(done, done)
+  }
+
+  /**
+   * Joins a topic and waits (bounded) until the announce is on the DHT, so a peer that looks
+   * the topic up right after this resolves finds us.
+   */
+  async #join (topic: Uint8Array): Promise<void> {
+    const hex = keyToHex(topic)
+    if (this.#topics.has(hex)) return
+    this.#topics.set(hex, topic)
+    const discovery = this.#swarm.join(topic, { server: true, client: true })
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      discovery.flushed().catch(err => { debug('announce failed', hex.slice(0, 8), err) }),
+      new Promise<void>(resolve => { timer = setTimeout(resolve, ANNOUNCE_WAIT_MS) })
+    ])
+    clearTimeout(timer)
+  }
+
+  /**
+   * Swaps in a new swarm, keeping storage and logs: a browser whose relay connection dropped
+   * gets a fresh relay-backed DHT, and a swarm cannot change its DHT. Topics are re-joined;
+   * the old swarm is destroyed within `timeoutMs` (a dead relay can leave it hanging).
+   */
+  async replaceSwarm (swarm: Hyperswarm, timeoutMs = 2_000): Promise<void> {
+    this.#assertOpen()
+    const old = this.#swarm
+    this.#swarm = swarm
+    this.#listen(swarm)
+    for (const topic of this.#topics.values()) swarm.join(topic, { server: true, client: true })
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      old.destroy().catch(() => {}),
+      new Promise<void>(resolve => { timer = setTimeout(resolve, timeoutMs) })
+    ])
+    clearTimeout(timer)
+    debug('swarm replaced; topics re-joined:', this.#topics.size)
+  }
+
+  #listen (swarm: Hyperswarm): void {
+    swarm.on('connection', (conn: SwarmConnection, info: PeerInfo) => { this.#onConnection(conn, info) })
+  }
+
+  #onConnection (conn: SwarmConnection, info: PeerInfo): void {
+    const peer: PeerStatus = {
+      publicKey: keyToHex(info.publicKey),
+      transport: this.#classify(conn),
+      initiator: conn.isInitiator
+    }
+    this.#peers.set(conn, peer)
+    this.emit('peer', peer, 'open')
+    debug('peer open', peer.publicKey.slice(0, 8), peer.transport)
+    conn.on('error', (err: Error) => { debug('connection error', err.message) })
+    conn.on('close', () => {
+      this.#peers.delete(conn)
+      this.emit('peer', peer, 'closed')
+    })
+    this.#store.replicate(conn)
+  }
+}
+
+function keyOf (core: Hypercore): Uint8Array {
+  if (core.key === null) throw ShadwError.INTERNAL('hypercore has no key after ready()')
+  return core.key
+}

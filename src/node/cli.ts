@@ -1,0 +1,115 @@
+import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { ShadwError } from '../core/errors.ts'
+import { enableLog } from '../core/log.ts'
+import { defaultDir } from './data-dir.ts'
+import { DEFAULT_PORT, SuperNode } from './super-node.ts'
+
+const USAGE = `usage: shadw <command> [options]
+
+commands:
+  start     run a super node: DHT (embedded on loopback by default), relay, web app
+  run       run a WebAssembly module locally in the sandbox
+  help      show this text
+
+shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
+            [--storage DIR] [--app DIR] [--verbose]
+`
+
+/** The built web app that ships with this checkout. */
+const APP_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
+
+/** Runs one CLI command; resolves to the process exit code. */
+export async function main (argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'start':
+        return await start(rest)
+      case 'run': {
+        const { runCommand } = await import('./cli/run.ts')
+        return await runCommand(rest)
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE)
+        return 0
+      default:
+        process.stderr.write(`shadw: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
+        return 2
+    }
+  } catch (err) {
+    return fail(err)
+  }
+}
+
+/** Prints a typed error the way operators read it: code first, then what to do. */
+function fail (err: unknown): number {
+  if (err instanceof ShadwError) {
+    process.stderr.write(`shadw: ${err.message}\n`)
+    return 1
+  }
+  if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+    process.stderr.write(`shadw: ${(err as Error).message}\n\n${USAGE}`)
+    return 2
+  }
+  process.stderr.write(`shadw: INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+  return 1
+}
+
+async function start (args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      port: { type: 'string', default: String(DEFAULT_PORT) },
+      host: { type: 'string', default: '127.0.0.1' },
+      bootstrap: { type: 'string' },
+      public: { type: 'boolean', default: false },
+      storage: { type: 'string', default: join(defaultDir('data'), 'super-node') },
+      app: { type: 'string', default: APP_ROOT },
+      verbose: { type: 'boolean', default: false }
+    },
+    strict: true
+  })
+  if (values.verbose) enableLog('*')
+  const port = Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw ShadwError.INVALID_ARGUMENT(`--port must be 0-65535, got ${values.port}`)
+  if (values.public && values.bootstrap !== undefined) throw ShadwError.INVALID_ARGUMENT('--public and --bootstrap exclude each other')
+
+  const node = await SuperNode.start({
+    storage: values.storage,
+    appRoot: values.app,
+    port,
+    host: values.host,
+    bootstrap: values.bootstrap?.split(',').filter(Boolean),
+    public: values.public
+  })
+  const { info } = node
+  process.stdout.write([
+    'shadw super node running',
+    `  app:        ${info.appUrl}`,
+    `  relay:      ${info.relayUrl}`,
+    `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
+    `  public key: ${info.publicKey}`,
+    `  storage:    ${values.storage}`,
+    'press Ctrl-C to stop',
+    ''
+  ].join('\n'))
+
+  await new Promise<void>(resolve => {
+    const onSignal = (): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+  process.stdout.write('stopping…\n')
+  await node.stop()
+  process.stdout.write('stopped\n')
+  return 0
+}

@@ -1,0 +1,164 @@
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import { ShadwError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
+import { ShadwNode } from '../core/node/shadw-node.ts'
+import type { NodeStatus } from '../core/node/types.ts'
+import { AppServer } from './app-server.ts'
+import { startLocalDht, type LocalDht } from './local-dht.ts'
+import { RelayServer } from './relay-server.ts'
+import { storageError } from './storage-error.ts'
+
+const debug = log('super-node')
+
+/** Default HTTP port of the app, the API and the relay. */
+export const DEFAULT_PORT = 4173
+/** Loopback by default: a node is exposed to a network only when its operator says so. */
+export const DEFAULT_HOST = '127.0.0.1'
+/** Path of the WebSocket DHT relay on the app's port. */
+export const RELAY_PATH = '/relay'
+/** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
+export const BOOTSTRAP_TIMEOUT_MS = 15_000
+/** Name under which Corestore derives the node's swarm identity from its primary key. */
+const IDENTITY_KEY_NAME = 'shadw-swarm-identity'
+
+export interface SuperNodeOptions {
+  /** directory of the node's logs */
+  storage: string
+  /** directory of the built web app */
+  appRoot: string
+  port?: number
+  host?: string
+  /** `host:port` entries of an existing DHT; none = start an embedded local DHT */
+  bootstrap?: string[]
+  /** join the public HyperDHT instead of a local one */
+  public?: boolean
+}
+
+/** What an operator (and `/api/status`) needs to know about a running super node. */
+export interface SuperNodeInfo {
+  appUrl: string
+  relayUrl: string
+  bootstrap: string[]
+  publicKey: string
+}
+
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer }
+
+/** Parses `host:port` entries, refusing anything else with a typed error. */
+export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
+  return entries.map(entry => {
+    const m = /^([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(entry.trim())
+    const port = m === null ? NaN : Number(m[2])
+    if (m === null || m[1] === undefined || !(port > 0 && port < 65536)) throw ShadwError.INVALID_BOOTSTRAP(entry)
+    return { host: m[1], port }
+  })
+}
+
+/**
+ * A super node: native Hyperswarm on a HyperDHT (embedded on loopback unless told otherwise),
+ * logs in a Corestore on disk, a WebSocket DHT relay for browsers, and the web app.
+ */
+export class SuperNode {
+  readonly node: ShadwNode
+  readonly info: SuperNodeInfo
+  readonly #parts: Parts
+  #stopping: Promise<void> | null = null
+
+  private constructor (node: ShadwNode, info: SuperNodeInfo, parts: Parts) {
+    this.node = node
+    this.info = info
+    this.#parts = parts
+  }
+
+  /** Starts every part; on any failure, stops what already started and throws a typed error. */
+  static async start (opts: SuperNodeOptions): Promise<SuperNode> {
+    const host = opts.host ?? DEFAULT_HOST
+    const bootstrapArg = opts.bootstrap !== undefined && opts.bootstrap.length > 0 ? parseBootstrap(opts.bootstrap) : null
+    const cleanup: Array<() => Promise<void>> = []
+    const undo = async (): Promise<void> => { for (const fn of cleanup.reverse()) await fn().catch(() => {}) }
+    try {
+      let localDht: LocalDht | null = null
+      let bootstrap = bootstrapArg
+      if (bootstrap === null && opts.public !== true) {
+        localDht = await startLocalDht({ host: '127.0.0.1' })
+        cleanup.push(() => localDht?.destroy() ?? Promise.resolve())
+        bootstrap = localDht.bootstrap
+      }
+      const dhtOpts = bootstrap === null ? {} : { bootstrap }
+      const dht = new HyperDHT(dhtOpts)
+      cleanup.push(() => dht.destroy())
+      await bootstrapped(dht, bootstrap)
+      // The relay gets a DHT node of its own: browsers' proxied servers and the super node's
+      // own server must not share one UDP socket's routing state.
+      const relayDht = new HyperDHT(dhtOpts)
+      cleanup.push(() => relayDht.destroy())
+      await bootstrapped(relayDht, bootstrap)
+
+      const store = new Corestore(opts.storage)
+      await store.ready().catch(err => { throw storageError(opts.storage, err) })
+      const keyPair = await (store as unknown as { createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }> }).createKeyPair(IDENTITY_KEY_NAME)
+      const swarm = new Hyperswarm({ dht, keyPair })
+      const node = new ShadwNode({ swarm, store, tier: 'super' })
+      cleanup.push(() => node.stop())
+      await node.start()
+
+      const app = new AppServer({ root: opts.appRoot })
+      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
+      cleanup.push(() => app.close(), () => relay.stop())
+      await relay.start()
+      const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
+      const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      const info: SuperNodeInfo = {
+        appUrl: `http://${urlHost}:${address.port}/`,
+        relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
+        bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
+        publicKey: node.publicKey
+      }
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay })
+      app.route('/api/status', () => superNode.status())
+      debug('started', info)
+      return superNode
+    } catch (err) {
+      await undo()
+      throw err
+    }
+  }
+
+  /** `/api/status`: the node, where to reach it, and every log it holds. */
+  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']> } {
+    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats() }
+  }
+
+  /** Stops everything, most dependent part first. Safe to call twice. */
+  stop (): Promise<void> {
+    this.#stopping ??= (async () => {
+      const { app, relay, dht, relayDht, localDht } = this.#parts
+      await app.close()
+      await relay.stop()
+      await this.node.stop()
+      await relayDht.destroy()
+      await dht.destroy()
+      await localDht?.destroy()
+      debug('stopped')
+    })()
+    return this.#stopping
+  }
+}
+
+async function bootstrapped (dht: HyperDHT, bootstrap: Array<{ host: string, port: number }> | null): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(ShadwError.TIMEOUT('DHT bootstrap', BOOTSTRAP_TIMEOUT_MS)) }, BOOTSTRAP_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([dht.fullyBootstrapped(), timeout])
+  } catch (err) {
+    throw ShadwError.BOOTSTRAP_UNREACHABLE((bootstrap ?? []).map(b => `${b.host}:${b.port}`), err)
+  } finally {
+    clearTimeout(timer)
+  }
+  // fullyBootstrapped() also resolves when nobody answered: an empty routing table says so
+  if (dht.toArray().length === 0) throw ShadwError.BOOTSTRAP_UNREACHABLE((bootstrap ?? []).map(b => `${b.host}:${b.port}`))
+}

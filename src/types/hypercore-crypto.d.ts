@@ -1,0 +1,15 @@
+// Minimal types for hypercore-crypto 3.
+declare module 'hypercore-crypto' {
+  export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
+  export function keyPair (seed?: Uint8Array): KeyPair
+  export function sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array
+  export function verify (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean
+  export function hash (data: Uint8Array | Uint8Array[]): Uint8Array
+  export function discoveryKey (key: Uint8Array): Uint8Array
+  export function randomBytes (n: number): Uint8Array
+  const crypto: {
+    keyPair: typeof keyPair, sign: typeof sign, verify: typeof verify, hash: typeof hash,
+    discoveryKey: typeof discoveryKey, randomBytes: typeof randomBytes
+  }
+  export default crypto
+}

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto'
+import { readdirSync } from 'node:fs'
+import { defineConfig, type Plugin } from 'vite'
+
+/**
+ * The service worker must be served at the site root as a stable `/sw.js` (its scope is its
+ * path) and must know the hashed names of the app shell to precache them. This plugin writes
+ * the shell's file list and a version derived from it into sw.js, so every new build of the
+ * app is a new service worker that the browser installs.
+ */
+function shellManifest (): Plugin {
+  return {
+    name: 'shadw-shell-manifest',
+    apply: 'build',
+    generateBundle (_options, bundle) {
+      const sw = bundle['sw.js']
+      if (sw === undefined || sw.type !== 'chunk') return
+      const publicFiles = readdirSync('public').map(f => '/' + f)
+      const files = ['/', ...publicFiles, ...Object.keys(bundle).filter(f => f !== 'sw.js' && !f.endsWith('.map') && f !== 'index.html').sort().map(f => '/' + f)]
+      const version = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 16)
+      sw.code = sw.code.replaceAll('__SHELL_FILES__', JSON.stringify(files)).replaceAll('__SHELL_VERSION__', JSON.stringify(version))
+    }
+  }
+}
+
+export default defineConfig({
+  // The Holepunch stack is CommonJS that reads `global` and `process` in a few places.
+  define: {
+    global: 'globalThis'
+  },
+  worker: {
+    format: 'es'
+  },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    rolldownOptions: {
+      input: {
+        index: 'index.html',
+        sw: 'workers/sw.ts'
+      },
+      output: {
+        entryFileNames: chunk => chunk.name === 'sw' ? 'sw.js' : 'assets/[name]-[hash].js'
+      }
+    }
+  },
+  plugins: [shellManifest()]
+})
