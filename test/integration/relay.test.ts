@@ -71,7 +71,14 @@ async function startRelay (net: Testnet, opts: Partial<RelayServerOptions> = {})
   return { relay, http, url: `ws://127.0.0.1:${port}/relay` }
 }
 
-interface RelayPeer { swarm: Hyperswarm, socket: WebSocket, sent: Buffer[] }
+interface RelayPeer {
+  swarm: Hyperswarm
+  socket: WebSocket
+  /** every frame the client sent the relay */
+  sent: Buffer[]
+  /** sends bytes on the socket without recording them */
+  sendRaw (data: Uint8Array): void
+}
 
 /**
  * A browser's view of the swarm: dht-relay's Node over a WebSocket (the same protocol code a
@@ -86,7 +93,7 @@ async function relayPeer (url: string, opts: { custodial: boolean }): Promise<Re
   await within(node.ready(), STEP_MS, 'relay socket open')
   const swarm = new Hyperswarm({ dht: node })
   defer(() => destroySwarm(swarm))
-  return { swarm, socket, sent }
+  return { swarm, socket, sent, sendRaw: send }
 }
 
 function nativePeer (net: Testnet): Hyperswarm {
@@ -245,6 +252,24 @@ describe('relay client isolation', () => {
     const b = await relayPeer(url, { custodial: false })
     await exchange(a.swarm, b.swarm, 'after truncated')
     expect(relay.stats()).toMatchObject({ clients: 2, accepted: 3, errors: 1 })
+  })
+
+  it('ignores a replayed handshake reply instead of crashing on it', async () => {
+    const net = await testnet()
+    const { url, relay } = await startRelay(net)
+    const browser = await relayPeer(url, { custodial: false })
+    await exchange(nativePeer(net), browser.swarm, 'handshake')
+    // Protomux frame: channel 1 (dht-relay), message type 27 ("noiseReply"); a second reply
+    // for a finished handshake threw a TypeError that safety-catch turned into a crash
+    const replies = browser.sent.filter(frame => frame[0] === 1 && frame[1] === 27)
+    expect(replies.length).toBe(2) // one per Noise message the client handled (send, receive)
+    for (const frame of replies) browser.sendRaw(frame)
+
+    const a = await relayPeer(url, { custodial: false })
+    const b = await relayPeer(url, { custodial: false })
+    await exchange(a.swarm, b.swarm, 'after replay')
+    expect(browser.socket.readyState).toBe(WebSocket.OPEN)
+    expect(relay.stats()).toMatchObject({ clients: 3, accepted: 3, errors: 0 })
   })
 
   it('closes a socket that sends a message above the size bound with 1009', async () => {
