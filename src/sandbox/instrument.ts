@@ -17,6 +17,12 @@ export const FUEL_EXPORT = '__shadw_fuel'
 export const OOM_EXPORT = '__shadw_oom'
 /** Export name under which the module's start function is exposed, run after fuel is set. */
 export const START_EXPORT = '__shadw_start'
+/**
+ * A defined memory becomes an import of this name, so the host creates every memory: it can
+ * then hand a zeroed, recycled memory to the next call instead of allocating one (allocating
+ * a linear memory is most of the cost of a small call).
+ */
+export const MEMORY_IMPORT = { module: '__shadw', name: 'memory' } as const
 /** Exports with this prefix are ours; a module that defines one is refused. */
 export const RESERVED_PREFIX = '__shadw_'
 
@@ -34,7 +40,7 @@ export const MAX_WASM_PAGES = 65_536
 export interface InstrumentedModule {
   bytes: Uint8Array
   parsed: ParsedModule
-  /** Set when the module imports its memory: the host creates it with these limits. */
+  /** The module's memory, always imported now: the host creates it with these limits. */
   importedMemory: { module: string, name: string, initial: number, maximum: number } | undefined
   /** True when the module has a start function, exported as {@link START_EXPORT}. */
   hasStart: boolean
@@ -114,10 +120,15 @@ export function instrumentModule (bytes: Uint8Array, memoryPages: number): Instr
   }
   if (m.memory !== undefined) {
     const capped = capLimits(m.memory.limits, memoryPages)
-    const w = new ByteWriter(16)
-    w.u32(1)
-    writeLimits(w, capped)
-    replaced.set(SECTION.memory, w.finish())
+    importedMemory = { ...MEMORY_IMPORT, initial: capped.min, maximum: capped.max as number }
+    // the memory keeps index 0: it is the only one, and imports precede definitions
+    extend(SECTION.import, m.imports.length, 1, w => {
+      w.name(MEMORY_IMPORT.module)
+      w.name(MEMORY_IMPORT.name)
+      w.byte(0x02)
+      writeLimits(w, capped)
+    })
+    replaced.set(SECTION.memory, DROP)
   }
   if (hasMemory) {
     extend(SECTION.type, m.types.length, 1, w => { w.byte(0x60); w.u32(1); w.byte(0x7f); w.u32(1); w.byte(0x7f) })
@@ -170,6 +181,9 @@ function growHelperBody (oomGlobal: number): Uint8Array {
   return w.finish()
 }
 
+/** Marks a section to leave out of the rewritten module. */
+const DROP = new Uint8Array(0)
+
 /** Byte length of the LEB count that opens a vector section. */
 function skipCount (payload: Uint8Array): number {
   let i = 0
@@ -201,7 +215,7 @@ function assemble (m: ParsedModule, replaced: Map<number, Uint8Array>): Uint8Arr
     if (s.id !== SECTION.custom) flushBefore(SECTION_ORDER.indexOf(s.id))
     const p = pending.get(s.id)
     if (p !== undefined && s.id !== SECTION.custom) {
-      emit(s.id, p)
+      if (p !== DROP) emit(s.id, p)
       pending.delete(s.id)
     } else {
       emit(s.id, m.bytes.subarray(s.start, s.end))

@@ -8,7 +8,7 @@
 import { ShadwError } from '../core/errors.ts'
 import type { Abi } from './executor.ts'
 import { checkAbi } from './abi-check.ts'
-import { sha256Hex, wasmApi, type WasmModule } from './host.ts'
+import { sha256Hex, wasmApi, type WasmMemory, type WasmModule } from './host.ts'
 import { instrumentModule, type InstrumentedModule } from './instrument.ts'
 
 /** Distinct modules a worker keeps compiled; each costs its machine code in memory. */
@@ -20,6 +20,8 @@ export interface PreparedModule {
   module: WasmModule
   importedMemory: InstrumentedModule['importedMemory']
   hasStart: boolean
+  /** A memory a finished call left at its initial size, to be zeroed and reused. */
+  spareMemory: WasmMemory | undefined
 }
 
 /** Validates, checks the ABI of, instruments and compiles `bytes` (whose hash is known). */
@@ -33,7 +35,7 @@ export async function prepareModule (bytes: Uint8Array, hash: string, abi: Abi, 
   } catch (err) {
     throw ShadwError.INVALID_MODULE(`instrumented module does not compile: ${(err as Error).message}`)
   }
-  return { hash, module, importedMemory: inst.importedMemory, hasStart: inst.hasStart }
+  return { hash, module, importedMemory: inst.importedMemory, hasStart: inst.hasStart, spareMemory: undefined }
 }
 
 /** LRU of prepared modules. */

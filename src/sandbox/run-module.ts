@@ -31,15 +31,47 @@ export interface RunOutcome {
 export function runModule (prepared: PreparedModule, p: RunParams): RunOutcome {
   const imports: Record<string, Record<string, unknown>> = {}
   let memory: WasmMemory | undefined
-  if (prepared.importedMemory !== undefined) {
-    const im = prepared.importedMemory
-    try {
-      memory = new wasmApi.Memory({ initial: im.initial, maximum: im.maximum })
-    } catch (err) {
-      throw ShadwError.MEMORY_LIMIT(`cannot allocate ${im.initial} pages: ${(err as Error).message}`)
-    }
+  const im = prepared.importedMemory
+  if (im !== undefined) {
+    memory = acquireMemory(prepared, im.initial, im.maximum)
     imports[im.module] = { [im.name]: memory }
   }
+  try {
+    return runInstance(prepared, p, imports, memory)
+  } finally {
+    if (memory !== undefined && im !== undefined) releaseMemory(prepared, memory, im.initial)
+  }
+}
+
+/**
+ * Largest memory recycled between calls. Zeroing costs a memset of the whole memory while a
+ * fresh one is zero pages mapped lazily, so recycling only pays for small memories.
+ */
+export const RECYCLE_MAX_PAGES = 16
+const PAGE_BYTES = 65_536
+
+function acquireMemory (prepared: PreparedModule, initial: number, maximum: number): WasmMemory {
+  const spare = prepared.spareMemory
+  if (spare !== undefined) {
+    prepared.spareMemory = undefined
+    // a fresh instance must see exactly what a fresh memory holds: zeros, then its data
+    new Uint8Array(spare.buffer).fill(0)
+    return spare
+  }
+  try {
+    return new wasmApi.Memory({ initial, maximum })
+  } catch (err) {
+    throw ShadwError.MEMORY_LIMIT(`cannot allocate ${initial} pages: ${(err as Error).message}`)
+  }
+}
+
+/** Keeps a memory for the next call of this module if it is small and never grew. */
+function releaseMemory (prepared: PreparedModule, memory: WasmMemory, initial: number): void {
+  if (initial <= RECYCLE_MAX_PAGES && memory.buffer.byteLength === initial * PAGE_BYTES) prepared.spareMemory = memory
+}
+
+function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<string, Record<string, unknown>>, importedMemory: WasmMemory | undefined): RunOutcome {
+  let memory = importedMemory
   let wasi: WasiContext | undefined
   if (p.abi === 'wasi') {
     wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes })

@@ -143,14 +143,33 @@ describe('fuel metering', () => {
 })
 
 describe('memory capping', () => {
-  it('sets the maximum of a defined memory to the cap', async () => {
+  it('turns a defined memory into a host-provided import capped at the limit', async () => {
     const inst = instrumentModule(await wat('echo'), 7)
-    expect(parseModule(inst.bytes).memory?.limits).toEqual({ min: 1, max: 7 })
+    const rewritten = parseModule(inst.bytes)
+    expect(rewritten.memory).toBe(undefined)
+    expect(rewritten.imports).toEqual([{ module: '__shadw', name: 'memory', kind: 'memory', limits: { min: 1, max: 7 }, limitsStart: expect.any(Number), limitsEnd: expect.any(Number) }])
+    expect(inst.importedMemory).toEqual({ module: '__shadw', name: 'memory', initial: 1, maximum: 7 })
   })
 
   it('keeps a smaller declared maximum', async () => {
     const bytes = await compileWat('(module (memory 1 3))')
-    expect(parseModule(instrumentModule(bytes, 7).bytes).memory?.limits).toEqual({ min: 1, max: 3 })
+    expect(instrumentModule(bytes, 7).importedMemory).toEqual({ module: '__shadw', name: 'memory', initial: 1, maximum: 3 })
+  })
+
+  it('hands the next call a zeroed memory with the data segments re-applied', async () => {
+    // run() stores its argument at 0 and returns 4 bytes from 100: data there is 7 at first
+    const bytes = await compileWat(`(module (memory (export "memory") 1) (data (i32.const 100) "\\07")
+      (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+      (func (export "run") (param $p i32) (param i32) (result i64)
+        (i32.store (i32.const 100) (i32.add (i32.load (i32.const 100)) (i32.load (local.get $p))))
+        (i32.store (i32.const 200) (i32.const 99))
+        (i64.or (i64.shl (i64.const 100) (i64.const 32)) (i64.const 4))))`)
+    const prepared = await prepareModule(bytes, await sha256Hex(bytes), 'raw', 16)
+    const call = (n: number): Uint8Array => runModule(prepared, { abi: 'raw', input: u32(n), args: [], env: [], seed: 0, limits: DEFAULT_LIMITS }).output
+    expect(call(1)).toEqual(u32(8))
+    expect(prepared.spareMemory).not.toBe(undefined)
+    expect(call(2)).toEqual(u32(9))
+    expect(new Uint8Array((prepared.spareMemory as { buffer: ArrayBuffer }).buffer)[200]).toBe(99)
   })
 
   it('rewrites the limits of an imported memory', async () => {
@@ -162,7 +181,7 @@ describe('memory capping', () => {
   it('refuses an initial size above the cap with MEMORY_LIMIT', async () => {
     const bytes = await wat('big-initial')
     expect(await codeOf(() => instrumentModule(bytes, 63))).toBe('MEMORY_LIMIT')
-    expect(parseModule(instrumentModule(bytes, 64).bytes).memory?.limits).toEqual({ min: 64, max: 64 })
+    expect(instrumentModule(bytes, 64).importedMemory).toEqual({ module: '__shadw', name: 'memory', initial: 64, maximum: 64 })
   })
 })
 
