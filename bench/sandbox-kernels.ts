@@ -3,7 +3,7 @@
  * instrumented bytes in this thread, interleaved, and report the median time of each.
  * Used by bench/sandbox.ts in Node and by the sandbox test page inside Chromium.
  */
-import { createWasiContext, instrumentModule, FUEL_EXPORT } from '../src/sandbox/index.ts'
+import { createWasiContext, instrumentModule, FUEL_EXPORT, type InstrumentedModule } from '../src/sandbox/index.ts'
 
 /** One kernel: a raw-ABI module fed `input`, or a WASI command run with `args`. */
 export interface KernelSpec {
@@ -22,13 +22,18 @@ const BENCH_MEMORY_PAGES = 256
 
 type Runner = () => number
 
-async function runner (bytes: Uint8Array, spec: KernelSpec, metered: boolean): Promise<Runner> {
+type MemoryImport = InstrumentedModule['importedMemory']
+
+async function runner (bytes: Uint8Array, spec: KernelSpec, metered: boolean, memoryImport: MemoryImport): Promise<Runner> {
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>)
   return () => {
     const wasi = spec.abi === 'wasi'
       ? createWasiContext({ args: spec.args ?? [], env: [], input: spec.input ?? new Uint8Array(0), seed: 0, maxOutputBytes: 1 << 20 })
       : undefined
     const imports: WebAssembly.Imports = wasi === undefined ? {} : { wasi_snapshot_preview1: wasi.imports as WebAssembly.ModuleImports }
+    // the metered module imports the memory it used to define: a fresh one per run, as the
+    // unmetered module allocates its own
+    if (memoryImport !== undefined) imports[memoryImport.module] = { [memoryImport.name]: new WebAssembly.Memory({ initial: memoryImport.initial, maximum: memoryImport.maximum }) }
     const inst = new WebAssembly.Instance(module, imports)
     const ex = inst.exports as Record<string, unknown>
     const fuel = ex[FUEL_EXPORT] as WebAssembly.Global | undefined
@@ -54,8 +59,9 @@ function median (xs: number[]): number {
 
 /** Runs the kernel `runs` times each way, alternating plain and metered. */
 export async function measureOverhead (spec: KernelSpec, runs: number): Promise<OverheadResult> {
-  const plain = await runner(spec.module, spec, false)
-  const metered = await runner(instrumentModule(spec.module, BENCH_MEMORY_PAGES).bytes, spec, true)
+  const plain = await runner(spec.module, spec, false, undefined)
+  const inst = instrumentModule(spec.module, BENCH_MEMORY_PAGES)
+  const metered = await runner(inst.bytes, spec, true, inst.importedMemory)
   plain()
   const fuel = metered()
   const p: number[] = []
