@@ -84,14 +84,14 @@ interface RelayPeer {
  * A browser's view of the swarm: dht-relay's Node over a WebSocket (the same protocol code a
  * browser runs), inside a Hyperswarm. `sent` records every frame the client sent the relay.
  */
-async function relayPeer (url: string, opts: { custodial: boolean }): Promise<RelayPeer> {
+async function relayPeer (url: string, opts: { custodial: boolean, keyPair?: Hyperswarm['keyPair'] }): Promise<RelayPeer> {
   const socket = new WebSocket(url)
   const sent: Buffer[] = []
   const send = socket.send.bind(socket)
   socket.send = ((data: Uint8Array) => { sent.push(Buffer.from(data)); send(data) }) as typeof socket.send
   const node = new DHTRelay(new WebSocketStream(true, socket), { custodial: opts.custodial })
   await within(node.ready(), STEP_MS, 'relay socket open')
-  const swarm = new Hyperswarm({ dht: node })
+  const swarm = new Hyperswarm(opts.keyPair === undefined ? { dht: node } : { dht: node, keyPair: opts.keyPair })
   defer(() => destroySwarm(swarm))
   return { swarm, socket, sent, sendRaw: send }
 }
@@ -270,6 +270,23 @@ describe('relay client isolation', () => {
     await exchange(a.swarm, b.swarm, 'after replay')
     expect(browser.socket.readyState).toBe(WebSocket.OPEN)
     expect(relay.stats()).toMatchObject({ clients: 3, accepted: 3, errors: 0 })
+  })
+
+  it('closes a client that listens on a key pair another client already listens on', async () => {
+    const net = await testnet()
+    const { url, relay } = await startRelay(net)
+    const first = await relayPeer(url, { custodial: false })
+    // two tabs with one identity (before the Web Lock settles who leads) announce one key;
+    // hyperdht rejects the second listen, which unpatched dht-relay left unhandled
+    const second = await relayPeer(url, { custodial: false, keyPair: first.swarm.keyPair })
+    const code = within(new Promise<number>(resolve => { second.socket.on('close', (c: number) => { resolve(c) }) }), STEP_MS, 'close')
+    await within(first.swarm.join(randomBytes(32), { server: true, client: false }).flushed(), STEP_MS, 'first listens')
+    second.swarm.join(randomBytes(32), { server: true, client: false })
+    expect(await code).toBe(CLOSE_PROTOCOL_ERROR)
+
+    await exchange(first.swarm, nativePeer(net), 'first still serves')
+    await waitFor(() => relay.stats().clients === 1, STEP_MS, 'second client removed')
+    expect(relay.stats()).toMatchObject({ clients: 1, accepted: 2, errors: 1 })
   })
 
   it('closes a socket that sends a message above the size bound with 1009', async () => {
