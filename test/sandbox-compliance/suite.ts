@@ -103,6 +103,10 @@ export function complianceSuite (target: () => ComplianceTarget): void {
       expect(await code({ module: await m('no-run'), abi: 'raw' })).toBe('ABI_MISMATCH')
     })
 
+    it('runs a freestanding C module', async () => {
+      expect(await one({ module: c('raw-upper'), abi: 'raw', input: text('raw from c') })).toEqual(ok(text('RAW FROM C'), 322))
+    })
+
     it('refuses a WASI module called with the raw ABI', async () => {
       expect(await code({ module: c('hello'), abi: 'raw' })).toBe('ABI_MISMATCH')
     })
