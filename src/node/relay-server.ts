@@ -183,7 +183,8 @@ export class RelayServer {
     // an error on the raw socket before the upgrade completes must not be unhandled
     socket.on('error', () => { socket.destroy() })
     wss.handleUpgrade(req, socket, head, (ws) => {
-      if (this.#wss === null) {
+      // an upgrade that completes after stop() began would escape stop()'s list of clients
+      if (this.#wss === null || this.#stopping !== null) {
         ws.close(CLOSE_GOING_AWAY, 'relay stopping')
         return
       }
