@@ -87,11 +87,10 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
     if (memory === undefined) throw ShadwError.INTERNAL('WASI memory used before start')
     return new DataView(memory.buffer)
   }
-  let ticks = 0n
+  let elapsedNs = 0n
   const now = (clock: number): bigint => {
-    ticks += 1n
-    const base = clock === defs.CLOCKID_REALTIME ? VIRTUAL_EPOCH_NS : 0n
-    return base + ticks * CLOCK_TICK_NS
+    elapsedNs += CLOCK_TICK_NS
+    return (clock === defs.CLOCKID_REALTIME ? VIRTUAL_EPOCH_NS : 0n) + elapsedNs
   }
   const random = splitMix64(opts.seed)
   const argBytes = ['main', ...opts.args].map(a => utf8Encode(a))
@@ -129,7 +128,9 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
       const v = view()
       const s = defs.Subscription.read_bytes(v, inPtr)
       if (s.eventtype !== defs.EVENTTYPE_CLOCK) return ERRNO_NOTSUP
-      ticks += s.timeout / CLOCK_TICK_NS
+      // relative timeouts only: an absolute one would need the caller's clock semantics
+      if ((s.flags & defs.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0) return ERRNO_NOTSUP
+      elapsedNs += s.timeout
       new defs.Event(s.userdata, ERRNO_SUCCESS, s.eventtype).write_bytes(v, outPtr)
       v.setUint32(eventsPtr, 1, true)
       return ERRNO_SUCCESS
