@@ -4,6 +4,7 @@
  */
 import { expose, transfer } from 'comlink'
 import { installErrorTransfer } from '../src/browser/executor/comlink-errors.ts'
+import { EXECUTOR_READY } from '../src/browser/executor/ready.ts'
 import { SandboxRuntime, type WorkerReply } from '../src/sandbox/index.ts'
 
 installErrorTransfer()
@@ -22,3 +23,5 @@ const api = {
 export type ExecutorWorkerApi = typeof api
 
 expose(api)
+// comlink ignores messages without its id; the pool waits for this before arming deadlines
+self.postMessage(EXECUTOR_READY)

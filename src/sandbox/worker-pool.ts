@@ -29,6 +29,12 @@ export interface PoolWorker {
   call (req: WorkerRequest): Promise<unknown>
   /** True once the worker died on its own (crash, exit); the pool then replaces it. */
   readonly dead: boolean
+  /**
+   * Resolves when the worker has loaded and can run calls. Deadlines are armed only after
+   * it, so a worker's start-up (loading its script, hundreds of ms under tsx) is never
+   * charged to the call that happens to wait for it.
+   */
+  readonly ready: Promise<void>
   terminate (): void | Promise<void>
 }
 
@@ -68,7 +74,7 @@ interface Job {
 /** A job in a worker's line; `timer` is its deadline, armed at the head of the line. */
 interface Entry { job: Job, timer: unknown, armed: boolean, withBytes: boolean }
 
-interface Slot { worker: PoolWorker, line: Entry[], known: Set<string> }
+interface Slot { worker: PoolWorker, ready: boolean, line: Entry[], known: Set<string> }
 
 interface ModuleRef { hash: string, bytes: Uint8Array }
 
@@ -94,7 +100,11 @@ export class WorkerPool implements Executor {
     this.maxQueue = maxQueue
     this.defaults = resolveLimits(opts.limits)
     this.spawn = opts.spawn
-    for (let i = 0; i < opts.size; i++) this.slots.push({ worker: this.spawn(), line: [], known: new Set() })
+    for (let i = 0; i < opts.size; i++) {
+      const slot: Slot = { worker: this.spawn(), ready: false, line: [], known: new Set() }
+      this.slots.push(slot)
+      this.watchReady(slot)
+    }
   }
 
   /** Calls accepted but not yet running: in the queue or behind another in a worker's line. */
@@ -201,13 +211,24 @@ export class WorkerPool implements Executor {
     slot.known = new Set()
     if (this.closed) return
     slot.worker = this.spawn()
+    slot.ready = false
+    this.watchReady(slot)
     this.queue.unshift(...rest.map(e => e.job).filter(j => !j.settled))
     this.pump()
   }
 
+  private watchReady (slot: Slot): void {
+    const worker = slot.worker
+    worker.ready.then(() => {
+      if (slot.worker !== worker) return
+      slot.ready = true
+      this.arm(slot)
+    }, () => {})
+  }
+
   private arm (slot: Slot): void {
     const head = slot.line[0]
-    if (head === undefined || head.armed) return
+    if (head === undefined || head.armed || !slot.ready) return
     head.armed = true
     const ms = head.job.req.limits.deadlineMs
     head.timer = startTimer(() => { if (slot.line[0] === head) this.kill(slot, ShadwError.DEADLINE_EXCEEDED(ms)) }, ms)

@@ -7,6 +7,7 @@ import { ShadwError } from '../../core/errors.ts'
 import { WorkerPool, type PoolWorker, type WorkerPoolOptions, type WorkerRequest } from '../../sandbox/index.ts'
 import type { ExecutorWorkerApi } from '../../../workers/executor.worker.ts'
 import { installErrorTransfer } from './comlink-errors.ts'
+import { EXECUTOR_READY } from './ready.ts'
 
 /** Options of {@link createBrowserExecutor}. */
 export interface BrowserExecutorOptions extends Omit<WorkerPoolOptions, 'spawn'> {
@@ -21,12 +22,21 @@ function defaultWorker (): Worker {
 
 class BrowserPoolWorker implements PoolWorker {
   dead = false
+  readonly ready: Promise<void>
   private readonly worker: Worker
   private readonly remote: Remote<ExecutorWorkerApi>
   private readonly crashed: Promise<never>
 
   constructor (create: () => Worker) {
     this.worker = create()
+    this.ready = new Promise(resolve => {
+      const onMessage = (ev: MessageEvent): void => {
+        if (ev.data !== EXECUTOR_READY) return
+        this.worker.removeEventListener('message', onMessage)
+        resolve()
+      }
+      this.worker.addEventListener('message', onMessage)
+    })
     this.remote = wrap<ExecutorWorkerApi>(this.worker)
     // a worker that fails to load or throws at top level never answers: fail its calls
     this.crashed = new Promise<never>((_resolve, reject) => {

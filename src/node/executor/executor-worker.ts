@@ -4,7 +4,7 @@
 import { parentPort } from 'node:worker_threads'
 import { serializeError, ShadwError } from '../../core/errors.ts'
 import { SandboxRuntime } from '../../sandbox/index.ts'
-import type { ReplyMessage } from './worker-protocol.ts'
+import { READY_MESSAGE, type ReplyMessage } from './worker-protocol.ts'
 
 if (parentPort === null) throw ShadwError.INTERNAL('executor-worker must run in a worker thread')
 const port = parentPort
@@ -16,6 +16,7 @@ port.on('message', (batch: unknown) => {
   if (!Array.isArray(batch)) return
   for (const msg of batch) handle(msg)
 })
+port.postMessage(READY_MESSAGE)
 
 /** Runs one call (the runtime keeps them in order) and answers it on its own. */
 function handle (msg: unknown): void {

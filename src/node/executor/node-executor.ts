@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { ShadwError } from '../../core/errors.ts'
 import { WorkerPool, type PoolWorker, type WorkerPoolOptions, type WorkerRequest } from '../../sandbox/index.ts'
-import { parseReplyMessage, type CallMessage } from './worker-protocol.ts'
+import { parseReplyMessage, READY_MESSAGE, type CallMessage } from './worker-protocol.ts'
 
 /** The worker entry is TypeScript, run through tsx like the rest of the project. */
 const WORKER_URL = new URL('./executor-worker.ts', import.meta.url)
@@ -26,6 +26,8 @@ export type NodeExecutorOptions = Omit<WorkerPoolOptions, 'spawn'>
 
 class NodePoolWorker implements PoolWorker {
   dead = false
+  readonly ready: Promise<void>
+  private markReady: () => void = () => {}
   private readonly worker: Worker
   private readonly pending = new Map<number, { resolve (v: unknown): void, reject (e: unknown): void }>()
   private nextId = 0
@@ -33,8 +35,10 @@ class NodePoolWorker implements PoolWorker {
   private outbox: CallMessage[] = []
 
   constructor () {
+    this.ready = new Promise(resolve => { this.markReady = resolve })
     this.worker = new Worker(BOOTSTRAP_URL)
     this.worker.on('message', (msg: unknown) => {
+      if (msg === READY_MESSAGE) return this.markReady()
       let parsed
       try {
         parsed = parseReplyMessage(msg)

@@ -6,6 +6,9 @@
 import { deserializeError, ShadwError, type SerializedError } from '../../core/errors.ts'
 import type { WorkerRequest } from '../../sandbox/index.ts'
 
+/** Worker → pool, once, when the entry module has loaded and listens. */
+export const READY_MESSAGE = 'shadw-executor-ready'
+
 /** Pool → worker: one call; calls made in the same tick travel as an array of these. */
 export interface CallMessage { id: number, req: WorkerRequest }
 

@@ -7,6 +7,7 @@ const MODULE = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0)
 /** A narrow fake of our own PoolWorker: replies are scripted per test. */
 class FakeWorker implements PoolWorker {
   dead = false
+  ready: Promise<void> = Promise.resolve()
   terminated = false
   readonly requests: WorkerRequest[] = []
   constructor (private readonly behave: (req: WorkerRequest, w: FakeWorker) => Promise<unknown>) {}
@@ -78,6 +79,26 @@ describe('WorkerPool', () => {
     expect(await codeOf(pool.execute({ module: MODULE, abi: 'raw', limits: { deadlineMs: 20 } }))).toBe('DEADLINE_EXCEEDED')
     expect(workers.map(w => w.terminated)).toEqual([true, false])
     expect((await pool.execute({ module: MODULE, abi: 'raw' })).fuelUsed).toBe(1)
+  })
+
+  it('does not charge a worker\'s start-up to the deadline of the call waiting for it', async () => {
+    let ready: () => void = () => {}
+    const workers: FakeWorker[] = []
+    const pool = new WorkerPool({
+      size: 1,
+      spawn: () => {
+        const w = new FakeWorker(async () => { await w.ready; return done(3) })
+        w.ready = new Promise(resolve => { ready = resolve })
+        workers.push(w)
+        return w
+      }
+    })
+    pools.push(pool)
+    const call = pool.execute({ module: MODULE, abi: 'raw', limits: { deadlineMs: 20 } })
+    await new Promise(resolve => setTimeout(resolve, 60))
+    ready()
+    expect((await call).fuelUsed).toBe(3)
+    expect(workers.length).toBe(1)
   })
 
   it('aborts a running call by terminating its worker', async () => {
