@@ -74,13 +74,14 @@ interface Job {
 /** A job in a worker's line; `timer` is its deadline, armed at the head of the line. */
 interface Entry { job: Job, timer: unknown, armed: boolean, withBytes: boolean }
 
-interface Slot { worker: PoolWorker, ready: boolean, line: Entry[], known: Set<string> }
+/** A worker seat; a `draining` one takes no new calls and goes away once its line is empty. */
+interface Slot { worker: PoolWorker, ready: boolean, line: Entry[], known: Set<string>, draining: boolean }
 
 interface ModuleRef { hash: string, bytes: Uint8Array }
 
 /** A pool of sandbox workers implementing {@link Executor}. */
 export class WorkerPool implements Executor {
-  readonly size: number
+  private target: number
   readonly maxQueue: number
   private readonly defaults: ExecutionLimits
   private readonly spawn: () => PoolWorker
@@ -96,15 +97,49 @@ export class WorkerPool implements Executor {
     }
     const maxQueue = opts.maxQueue ?? opts.size * DEFAULT_QUEUE_PER_WORKER
     if (!Number.isInteger(maxQueue) || maxQueue < 0) throw ShadwError.INVALID_ARGUMENT('maxQueue must be a non-negative integer')
-    this.size = opts.size
+    this.target = opts.size
     this.maxQueue = maxQueue
     this.defaults = resolveLimits(opts.limits)
     this.spawn = opts.spawn
-    for (let i = 0; i < opts.size; i++) {
-      const slot: Slot = { worker: this.spawn(), ready: false, line: [], known: new Set() }
-      this.slots.push(slot)
-      this.watchReady(slot)
+    for (let i = 0; i < opts.size; i++) this.addSlot()
+  }
+
+  /** Number of workers the pool keeps (workers being drained after a shrink excluded). */
+  get size (): number {
+    return this.target
+  }
+
+  /**
+   * Changes the number of workers, e.g. when the contributor moves their CPU budget. New
+   * workers start at once; removed ones take no new calls and stop when their calls are done.
+   */
+  resize (size: number): void {
+    if (this.closed) throw ShadwError.EXECUTOR_CLOSED()
+    if (!Number.isInteger(size) || size < 1 || size > MAX_POOL_SIZE) {
+      throw ShadwError.INVALID_ARGUMENT(`pool size must be 1..${MAX_POOL_SIZE}, got ${size}`)
     }
+    this.target = size
+    const active = this.slots.filter(s => !s.draining)
+    for (let i = active.length; i < size; i++) this.addSlot()
+    // idle workers go first, then the least loaded
+    const excess = active.sort((a, b) => a.line.length - b.line.length).slice(0, Math.max(0, active.length - size))
+    for (const slot of excess) {
+      slot.draining = true
+      if (slot.line.length === 0) this.removeSlot(slot)
+    }
+    this.pump()
+  }
+
+  private addSlot (): void {
+    const slot: Slot = { worker: this.spawn(), ready: false, line: [], known: new Set(), draining: false }
+    this.slots.push(slot)
+    this.watchReady(slot)
+  }
+
+  private removeSlot (slot: Slot): void {
+    const i = this.slots.indexOf(slot)
+    if (i >= 0) this.slots.splice(i, 1)
+    void Promise.resolve(slot.worker.terminate()).catch(() => {})
   }
 
   /** Calls accepted but not yet running: in the queue or behind another in a worker's line. */
@@ -126,7 +161,7 @@ export class WorkerPool implements Executor {
       const job: Job = { hash: ref.hash, bytes: ref.bytes, req: { ...req, hash: ref.hash }, signal, settled: false, onAbort: undefined, resolve, reject }
       // waiting calls count against maxQueue wherever they wait (pool queue or a worker's
       // line), so BUSY means every worker is occupied and maxQueue calls are waiting
-      const idle = this.slots.find(s => s.line.length === 0)
+      const idle = this.slots.find(s => !s.draining && s.line.length === 0)
       if (idle === undefined && this.queued >= this.maxQueue) return reject(ShadwError.BUSY(this.queued))
       if (signal !== undefined) {
         job.onAbort = () => this.abort(job)
@@ -207,13 +242,21 @@ export class WorkerPool implements Executor {
     const [head, ...rest] = line
     debug('replacing a worker: %s; requeueing %d calls', err.code, rest.length)
     if (head !== undefined) this.settle(head.job, err)
-    void Promise.resolve(slot.worker.terminate()).catch(() => {})
     slot.known = new Set()
+    if (slot.draining) {
+      this.removeSlot(slot)
+    } else {
+      void Promise.resolve(slot.worker.terminate()).catch(() => {})
+    }
     if (this.closed) return
+    this.queue.unshift(...rest.map(e => e.job).filter(j => !j.settled))
+    if (slot.draining) {
+      this.pump()
+      return
+    }
     slot.worker = this.spawn()
     slot.ready = false
     this.watchReady(slot)
-    this.queue.unshift(...rest.map(e => e.job).filter(j => !j.settled))
     this.pump()
   }
 
@@ -240,6 +283,7 @@ export class WorkerPool implements Executor {
     if (i >= 0) slot.line.splice(i, 1)
     clearTimer(entry.timer)
     this.arm(slot)
+    if (slot.draining && slot.line.length === 0) this.removeSlot(slot)
   }
 
   private send (slot: Slot, job: Job, withBytes: boolean): void {
@@ -287,7 +331,7 @@ export class WorkerPool implements Executor {
       // pipelining a call moves it from the queue into a line; it stays counted as waiting
       let best: Slot | undefined
       for (const s of this.slots) {
-        if (s.line.length < PIPELINE_DEPTH && (best === undefined || s.line.length < best.line.length)) best = s
+        if (!s.draining && s.line.length < PIPELINE_DEPTH && (best === undefined || s.line.length < best.line.length)) best = s
       }
       if (best === undefined) return
       const job = this.queue.shift() as Job

@@ -172,6 +172,27 @@ describe('WorkerPool', () => {
     expect(await codeOf(pool.execute({ module: MODULE, abi: 'raw', input: new Uint8Array(5), limits: { maxInputBytes: 4 } }))).toBe('INPUT_TOO_LARGE')
   })
 
+  it('grows and shrinks with the CPU budget, letting busy workers finish', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const { pool, workers } = make(1, 8, async () => { await gate; return done(5) })
+    pool.resize(3)
+    expect(pool.size).toBe(3)
+    expect(workers.length).toBe(3)
+    const calls = [1, 2, 3].map(async () => await pool.execute({ module: MODULE, abi: 'raw' }))
+    await new Promise(resolve => setTimeout(resolve, 10))
+    expect(workers.map(w => w.requests.length)).toEqual([1, 1, 1])
+    pool.resize(1)
+    expect(pool.size).toBe(1)
+    // all three are busy: none is terminated until its call is done
+    expect(workers.map(w => w.terminated)).toEqual([false, false, false])
+    release()
+    expect((await Promise.all(calls)).map(r => r.fuelUsed)).toEqual([5, 5, 5])
+    expect(workers.filter(w => w.terminated).length).toBe(2)
+    expect((await pool.execute({ module: MODULE, abi: 'raw' })).fuelUsed).toBe(5)
+    expect(await codeOf(Promise.resolve().then(() => pool.resize(0)))).toBe('INVALID_ARGUMENT')
+  })
+
   it('refuses a size outside 1..256', () => {
     expect(() => new WorkerPool({ size: 0, spawn: () => new FakeWorker(async () => done()) })).toThrow(/INVALID_ARGUMENT/)
   })
