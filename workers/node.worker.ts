@@ -5,6 +5,7 @@
  * never do the node's work.
  */
 import { serializeError } from '../src/core/errors.ts'
+import { enableLog } from '../src/core/log.ts'
 import { BridgeServer } from '../src/browser/bridge-server.ts'
 import { BrowserNode } from '../src/browser/browser-node.ts'
 import { opfsStorage } from '../src/browser/opfs-storage.ts'
@@ -21,6 +22,7 @@ function reply (msg: NodeWorkerReply): void {
 }
 
 async function start (init: NodeWorkerInit): Promise<void> {
+  if (init.debug !== undefined) enableLog(init.debug)
   const storage = opfsStorage(init.storageRoot)
   host = await BrowserNode.start({
     relayUrl: init.relayUrl,

@@ -151,7 +151,8 @@ export class NodeClient {
           relayUrl: this.#opts.relayUrl,
           storageRoot: this.#opts.storageRoot ?? 'shadw',
           leader: this.tabId,
-          tier: this.#opts.tier ?? 'shadow'
+          tier: this.#opts.tier ?? 'shadow',
+          debug: readDebugSetting()
         }
         worker.postMessage(init)
       })
@@ -168,5 +169,13 @@ export class NodeClient {
       await new Promise(resolve => setTimeout(resolve, delay))
       delay = Math.min(delay * 2, RESTART_MAX_MS)
     }
+  }
+}
+
+function readDebugSetting (): string {
+  try {
+    return localStorage.getItem('shadwDebug') ?? ''
+  } catch {
+    return ''
   }
 }

@@ -61,7 +61,7 @@ export class BrowserNode {
     const keyPair = await (store as unknown as { createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }> }).createKeyPair(IDENTITY_KEY_NAME)
     let relay: RelayConnection
     try {
-      relay = await connectRelay(relayUrl, { keyPair })
+      relay = await connectRelay(relayUrl)
     } catch (err) {
       await store.close()
       throw err
@@ -95,6 +95,7 @@ export class BrowserNode {
   #watch (relay: RelayConnection): void {
     relay.closed.then(() => {
       if (this.#stopped || this.#relay !== relay) return
+      debug('relay connection closed; redialling')
       this.#setRelayState('disconnected')
       this.#redial().catch(err => { debug('redial ended', err) })
     }, () => {})
@@ -112,7 +113,7 @@ export class BrowserNode {
       if (this.#stopped || this.#keyPair === null) return
       this.#setRelayState('connecting')
       try {
-        const relay = await connectRelay(this.#opts.relayUrl, { keyPair: this.#keyPair, signal: this.#abort.signal })
+        const relay = await connectRelay(this.#opts.relayUrl, { signal: this.#abort.signal })
         this.#relay = relay
         this.#reconnects++
         await this.node.replaceSwarm(new Hyperswarm({ dht: relay.dht, keyPair: this.#keyPair }))
@@ -122,6 +123,7 @@ export class BrowserNode {
         return
       } catch (err) {
         if ((err as ShadwError).code === 'ABORTED') return
+        debug('redial failed', err)
         this.#setRelayState('disconnected')
         delay = Math.min(delay * 2, RECONNECT_MAX_MS)
       }

@@ -11,6 +11,8 @@ export interface NodeWorkerInit {
   storageRoot: string
   leader: string
   tier: NodeTier
+  /** log namespaces to enable in the worker (workers have no localStorage to read them from) */
+  debug?: string
 }
 
 /** The node worker's answer to its leader tab. */
@@ -29,5 +31,6 @@ export function parseNodeWorkerInit (data: unknown): NodeWorkerInit {
   if (typeof m.leader !== 'string' || m.leader.length === 0 || m.leader.length > 128) throw ShadwError.INVALID_ARGUMENT('leader id must be 1-128 characters')
   const tier = m.tier ?? 'shadow'
   if (!TIERS.has(tier)) throw ShadwError.INVALID_ARGUMENT(`unknown tier ${String(tier)}`)
-  return { type: 'init', relayUrl: validateRelayUrl(m.relayUrl), storageRoot: m.storageRoot, leader: m.leader, tier }
+  const debug = typeof m.debug === 'string' && m.debug.length <= 256 ? m.debug : undefined
+  return { type: 'init', relayUrl: validateRelayUrl(m.relayUrl), storageRoot: m.storageRoot, leader: m.leader, tier, ...(debug === undefined ? {} : { debug }) }
 }

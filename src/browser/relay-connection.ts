@@ -1,6 +1,9 @@
 import DHTRelay from '@hyperswarm/dht-relay'
 import RelayStream from '@hyperswarm/dht-relay/ws'
 import { ShadwError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
+
+const debug = log('relay-connection')
 
 /** How long a browser waits for the relay's WebSocket to open before giving up. */
 export const RELAY_CONNECT_TIMEOUT_MS = 5_000
@@ -37,7 +40,7 @@ export interface RelayConnection {
  * Non-custodial: the relay never sees this node's secret key; Noise handshakes are signed
  * here and only their messages cross the relay.
  */
-export async function connectRelay (url: string, opts: { keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs?: number, signal?: AbortSignal }): Promise<RelayConnection> {
+export async function connectRelay (url: string, opts: { timeoutMs?: number, signal?: AbortSignal } = {}): Promise<RelayConnection> {
   const href = validateRelayUrl(url)
   const timeoutMs = opts.timeoutMs ?? RELAY_CONNECT_TIMEOUT_MS
   opts.signal?.throwIfAborted()
@@ -67,6 +70,10 @@ export async function connectRelay (url: string, opts: { keyPair: { publicKey: U
     opts.signal?.addEventListener('abort', onAbort, { once: true })
   })
 
-  const dht = new DHTRelay(new RelayStream(true, socket), { keyPair: opts.keyPair, custodial: false })
+  // The relay node gets a throwaway key pair of its own: Hyperswarm listens with the node's
+  // identity through it, and the relay refuses a second server on a key already in use.
+  const stream = new RelayStream(true, socket)
+  stream.on('error', (err: Error) => { debug('relay stream failed:', err.message) })
+  const dht = new DHTRelay(stream, { custodial: false })
   return { dht, socket, closed }
 }

@@ -86,7 +86,9 @@ export class SuperNode {
         cleanup.push(() => localDht?.destroy() ?? Promise.resolve())
         bootstrap = localDht.bootstrap
       }
-      const dhtOpts = bootstrap === null ? {} : { bootstrap }
+      // On loopback every DHT node must bind 127.0.0.1: with the default 0.0.0.0 bind the Noise
+      // handshake completes but no data reaches a server on this machine.
+      const dhtOpts = bootstrap === null ? {} : localDht !== null ? { bootstrap, host: '127.0.0.1' } : { bootstrap }
       const dht = new HyperDHT(dhtOpts)
       cleanup.push(() => dht.destroy())
       await bootstrapped(dht, bootstrap)
