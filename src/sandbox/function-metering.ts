@@ -3,10 +3,13 @@
  *
  * The body is split into straight-line segments; at the head of each segment the segment's
  * instruction count is subtracted from the fuel. Only function entries and loop headers also
- * test it and trap with `unreachable` when it went negative: every unbounded execution passes
- * one of them (a loop iteration or a call), and between two tests a function can only run a
- * bounded stretch of code. The host re-checks the counter after a call returns, so the fuel
- * reported is exact and a call that overran between tests is still FUEL_EXHAUSTED.
+ * test it: every unbounded execution passes one of them (a loop iteration or a call), and
+ * between two tests a function can only run a bounded stretch of code. The test traps with
+ * `unreachable` when the fuel was already negative *before* this segment's charge: at a
+ * segment head every earlier charge has been executed (or refunded), so that means the
+ * instructions run so far exceed the limit. The host re-checks the counter after a call
+ * returns. Together: a call succeeds exactly when the instructions it executes fit in its
+ * fuel, the fuel used is exact, and a runaway call overruns by at most one loop iteration.
  *
  * The fuel lives in a mutable i64 global, but each function works on a copy in a local: the
  * engine keeps a local in a register, so a loop iteration pays a subtract, compare and branch
@@ -134,7 +137,7 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
           break
         }
         w.byte(0x22); w.u32(fuelLocal) // local.tee
-        w.byte(0x42); w.byte(0x00) // i64.const 0
+        w.byte(0x42); w.sleb(-e.cost) // fuel - cost < -cost: it was negative before the charge
         w.byte(0x53) // i64.lt_s
         w.byte(0x04); w.byte(0x40) // if
         store() // the host tells fuel exhaustion from a module trap by the global

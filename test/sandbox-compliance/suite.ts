@@ -58,14 +58,16 @@ export function complianceSuite (target: () => ComplianceTarget): void {
       expect(await code({ module: await m('spin'), abi: 'raw', limits: { fuel: 100_000 } })).toBe('FUEL_EXHAUSTED')
     })
 
-    it('fails a call whose fuel is exactly one short', async () => {
-      const module = await m('echo')
-      const [enough, short] = await target().run('default', [
-        { module, abi: 'raw', input: text('x'), limits: { fuel: 22 } },
-        { module, abi: 'raw', input: text('x'), limits: { fuel: 21 } }
+    it('succeeds with exactly the fuel a call uses and fails one short', async () => {
+      const echo = await m('echo')
+      const count = await m('count')
+      const outcomes = await target().run('default', [
+        { module: echo, abi: 'raw', input: text('x'), limits: { fuel: 22 } },
+        { module: echo, abi: 'raw', input: text('x'), limits: { fuel: 21 } },
+        { module: count, abi: 'raw', input: u32(10), limits: { fuel: 186 } },
+        { module: count, abi: 'raw', input: u32(10), limits: { fuel: 185 } }
       ])
-      expect(enough).toEqual(ok(text('x'), 22))
-      expect(short?.ok === false && short.code).toBe('FUEL_EXHAUSTED')
+      expect(outcomes.map(o => o.ok ? o.fuelUsed : o.code)).toEqual([22, 'FUEL_EXHAUSTED', 186, 'FUEL_EXHAUSTED'])
     })
 
     it('reports unreachable as TRAP with the engine message', async () => {

@@ -110,13 +110,19 @@ describe('fuel metering', () => {
     })
   }
 
-  it('needs headroom of one loop segment, and reports the exact fuel', async () => {
-    // the last loop header charges the whole 17-fuel body and tests it; the exit then refunds
-    // the 13 it skipped, and the 5-fuel tail after the loop is charged untested
+  it('succeeds with exactly the fuel a looping call uses and fails one below', async () => {
     const count = await wat('count')
     const used = 16 + 17 * 5
-    expect((await run(count, u32(5), { fuel: used + 13 - 5 })).fuelUsed).toBe(used)
-    expect(await codeOf(() => run(count, u32(5), { fuel: used + 13 - 5 - 1 }))).toBe('FUEL_EXHAUSTED')
+    expect((await run(count, u32(5), { fuel: used })).fuelUsed).toBe(used)
+    expect(await codeOf(() => run(count, u32(5), { fuel: used - 1 }))).toBe('FUEL_EXHAUSTED')
+  })
+
+  it('stops a runaway loop within one iteration of its fuel', async () => {
+    // 17 fuel per iteration: the trap comes at the first loop header past the limit
+    const count = await wat('count')
+    for (const fuel of [100, 1000, 12345]) {
+      expect(await codeOf(() => run(count, u32(1_000_000), { fuel }))).toBe('FUEL_EXHAUSTED')
+    }
   })
 
   it('succeeds with exactly the fuel a loop-free call uses', async () => {
