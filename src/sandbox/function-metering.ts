@@ -23,6 +23,11 @@
  * targets, and of a loop, is only reached by falling through, so it continues the current
  * segment instead of paying for a new one.
  *
+ * Unconditional transfers (`br`, `br_table`, `return`, `unreachable`, tail calls) end their
+ * segment, so the dead code after them is never charged. A call does not end its segment:
+ * the callee gets the fuel without the part of the caller's segment still to run, and the
+ * caller takes it back when the call returns, so a callee's test sees exactly what ran.
+ *
  * A `br_if` does not split its segment either: the segment is charged in full up front and
  * the taken branch refunds what it skips (`br_if L` becomes `if; fuel += rest; br L+1; end`).
  * The refund runs only when the branch is taken, usually a loop exit, so a loop whose body
@@ -61,7 +66,7 @@ type Edit =
   | { kind: 'meter', pos: number, cost: number, check: boolean }
   | { kind: 'grow', pos: number }
   | { kind: 'refund', pos: number, end: number, label: number, exits: boolean, segment: { cost: number }, costSoFar: number }
-  | { kind: 'store' | 'load', pos: number }
+  | { kind: 'store' | 'load', pos: number, segment?: { cost: number }, costSoFar?: number }
 
 /** Value type byte of i64. */
 const I64 = 0x7e
@@ -105,12 +110,20 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
         w.byte(0x10); w.u32(ctx.growHelper)
         copied += 2
         break
-      case 'store':
-        store()
+      case 'store': { // at a call, hand the callee the fuel as if the rest of the segment were not charged yet
+        const pending = e.segment === undefined ? 0 : e.segment.cost - (e.costSoFar as number)
+        w.byte(0x20); w.u32(fuelLocal) // local.get
+        if (pending > 0) { w.byte(0x42); w.sleb(pending); w.byte(0x7c) } // i64.const; i64.add
+        w.byte(0x24); w.u32(g) // global.set
         break
-      case 'load':
-        w.byte(0x23); w.u32(g); w.byte(0x21); w.u32(fuelLocal) // global.get; local.set
+      }
+      case 'load': {
+        const pending = e.segment === undefined ? 0 : e.segment.cost - (e.costSoFar as number)
+        w.byte(0x23); w.u32(g) // global.get
+        if (pending > 0) { w.byte(0x42); w.sleb(pending); w.byte(0x7d) } // i64.const; i64.sub
+        w.byte(0x21); w.u32(fuelLocal) // local.set
         break
+      }
       case 'refund': {
         const refund = e.segment.cost - e.costSoFar
         if (refund === 0) { // nothing after the br_if was charged: keep it as it is
@@ -207,6 +220,7 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         const depth = r.u32()
         target(depth)
         if (exits(depth)) edits.push({ kind: 'store', pos: opPos })
+        newSegment(false) // what follows is dead until a branch target: never charge it
         break
       }
       case 0x0d: { // br_if
@@ -228,19 +242,27 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
           leaves ||= exits(depth)
         }
         if (leaves) edits.push({ kind: 'store', pos: opPos })
+        newSegment(false)
         break
       }
       case 0x0f: // return
         edits.push({ kind: 'store', pos: opPos })
+        newSegment(false)
         break
-      case 0x10: case 0x11: // call, call_indirect: the callee reads and writes the global
-        edits.push({ kind: 'store', pos: opPos })
+      case 0x00: // unreachable
+        newSegment(false)
+        break
+      case 0x10: case 0x11: { // call, call_indirect: the callee reads and writes the global
+        const costSoFar = segment.cost
+        edits.push({ kind: 'store', pos: opPos, segment, costSoFar })
         skipImmediates(r, op)
-        edits.push({ kind: 'load', pos: r.pos })
+        edits.push({ kind: 'load', pos: r.pos, segment, costSoFar })
         break
+      }
       case 0x12: case 0x13: // return_call, return_call_indirect: leave, then call
         edits.push({ kind: 'store', pos: opPos })
         skipImmediates(r, op)
+        newSegment(false)
         break
       case 0x40: // memory.grow
         if (r.byte() !== 0x00) throw ShadwError.INVALID_MODULE('multiple memories are not allowed')

@@ -41,3 +41,14 @@ describe('metered C programs', () => {
     expect(await runC('sieve', [String(n)])).toBe(`${primes} ${steps}\n`)
   })
 })
+
+describe('exact fuel in C programs', () => {
+  it('runs hello.c on exactly the fuel it uses and refuses one less', async () => {
+    const bytes = cWasm('hello')
+    const prepared = await prepareModule(bytes, await sha256Hex(bytes), 'wasi', 256)
+    const go = (fuel: number) => runModule(prepared, { abi: 'wasi', input: new Uint8Array(0), args: ['x'], env: [], seed: 0, limits: { ...DEFAULT_LIMITS, fuel } })
+    const used = go(DEFAULT_LIMITS.fuel).fuelUsed
+    expect(go(used).fuelUsed).toBe(used)
+    expect(() => go(used - 1)).toThrow(/^FUEL_EXHAUSTED/)
+  })
+})

@@ -73,6 +73,17 @@ const SHAPES: Record<string, string> = {
     (i32.add
       (i32.add (i32x4.extract_lane 2 (v128.load (i32.const 8192))) (i32.extend8_s (local.get $x)))
       (i32.trunc_sat_f32_s (f32.const 1e20))))`,
+  'a call in the middle of a segment, then an early exit': `(func $g (param $v i32) (result i32)
+      (local $i i32)
+      (loop $spin (br_if $spin (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $v))))
+      (local.get $i))
+    (func $f (param $x i32) (result i32) (local $r i32)
+      (block $out
+        (local.set $r (call $g (local.get $x)))
+        (br_if $out (i32.gt_u (local.get $r) (i32.const 4)))
+        (local.set $r (i32.mul (local.get $r) (i32.const 3)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1))))
+      (local.get $r))`,
   'call_indirect and return_call': `(func $double (type $unary) (i32.shl (local.get 0) (i32.const 1)))
     (func $inc (type $unary) (i32.add (local.get 0) (i32.const 1)))
     (elem (i32.const 0) $double $inc)
@@ -81,10 +92,10 @@ const SHAPES: Record<string, string> = {
 }
 
 describe('fuel metering', () => {
-  it('charges 16 fuel plus 17 per loop iteration, exactly', async () => {
+  it('charges 16 fuel plus 15 per loop iteration, exactly', async () => {
     const count = await wat('count')
     for (const n of [0, 1, 10, 1000]) {
-      expect((await run(count, u32(n))).fuelUsed).toBe(16 + 17 * n)
+      expect((await run(count, u32(n))).fuelUsed).toBe(16 + 15 * n)
     }
   })
 
@@ -106,19 +117,22 @@ describe('fuel metering', () => {
         fuels.add(r.fuelUsed)
         // determinism: the same call always costs the same
         expect((await run(bytes, u32(x))).fuelUsed).toBe(r.fuelUsed)
+        // exactness: the fuel used is enough, one less is not
+        expect((await run(bytes, u32(x), { fuel: r.fuelUsed })).fuelUsed).toBe(r.fuelUsed)
+        expect(await codeOf(() => run(bytes, u32(x), { fuel: r.fuelUsed - 1 }))).toBe('FUEL_EXHAUSTED')
       }
     })
   }
 
   it('succeeds with exactly the fuel a looping call uses and fails one below', async () => {
     const count = await wat('count')
-    const used = 16 + 17 * 5
+    const used = 16 + 15 * 5
     expect((await run(count, u32(5), { fuel: used })).fuelUsed).toBe(used)
     expect(await codeOf(() => run(count, u32(5), { fuel: used - 1 }))).toBe('FUEL_EXHAUSTED')
   })
 
   it('stops a runaway loop within one iteration of its fuel', async () => {
-    // 17 fuel per iteration: the trap comes at the first loop header past the limit
+    // 15 fuel per iteration: the trap comes at the first loop header past the limit
     const count = await wat('count')
     for (const fuel of [100, 1000, 12345]) {
       expect(await codeOf(() => run(count, u32(1_000_000), { fuel }))).toBe('FUEL_EXHAUSTED')
