@@ -142,20 +142,21 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
         break
       }
       case 'meter':
+        if (e.check) {
+          // test the fuel before this segment's charge: negative means what already ran
+          // exceeded the limit (a compare with 0 is also what engines branch on fastest)
+          w.byte(0x20); w.u32(fuelLocal) // local.get
+          w.byte(0x42); w.byte(0x00) // i64.const 0
+          w.byte(0x53) // i64.lt_s
+          w.byte(0x04); w.byte(0x40) // if
+          store() // the host tells fuel exhaustion from a module trap by the global
+          w.byte(0x00) // unreachable
+          w.byte(0x0b) // end
+        }
         w.byte(0x20); w.u32(fuelLocal) // local.get
         w.byte(0x42); w.sleb(e.cost) // i64.const
         w.byte(0x7d) // i64.sub
-        if (!e.check) {
-          w.byte(0x21); w.u32(fuelLocal) // local.set
-          break
-        }
-        w.byte(0x22); w.u32(fuelLocal) // local.tee
-        w.byte(0x42); w.sleb(-e.cost) // fuel - cost < -cost: it was negative before the charge
-        w.byte(0x53) // i64.lt_s
-        w.byte(0x04); w.byte(0x40) // if
-        store() // the host tells fuel exhaustion from a module trap by the global
-        w.byte(0x00) // unreachable
-        w.byte(0x0b) // end
+        w.byte(0x21); w.u32(fuelLocal) // local.set
         break
     }
   }
