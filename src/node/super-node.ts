@@ -108,7 +108,7 @@ export class SuperNode {
 
       const app = new AppServer({ root: opts.appRoot })
       const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
-      cleanup.push(() => app.close(), () => relay.stop())
+      cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
       await relay.start()
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
@@ -137,8 +137,9 @@ export class SuperNode {
   stop (): Promise<void> {
     this.#stopping ??= (async () => {
       const { app, relay, dht, relayDht, localDht } = this.#parts
-      await app.close()
+      // relay first: its upgraded sockets would hold the HTTP server's close() open
       await relay.stop()
+      await app.close()
       await this.node.stop()
       await relayDht.destroy()
       await dht.destroy()
