@@ -8,6 +8,11 @@ export const NODE_READY_TIMEOUT_MS = 30_000
 export async function openApp (context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage()
   page.on('pageerror', err => { console.error('[page error]', err.message) })
+  if (process.env['SHADW_DEBUG'] !== undefined) {
+    const spec = process.env['SHADW_DEBUG']
+    await page.addInitScript((s) => { localStorage.setItem('shadwDebug', s) }, spec)
+    page.on('console', msg => { console.error('[page]', Date.now() % 100000, msg.text()) })
+  }
   await page.goto(url)
   await nodeReady(page)
   return page

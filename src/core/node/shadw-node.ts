@@ -122,7 +122,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     for (const { key, record } of await this.#index.list()) {
       await this.#open(parseKey(key), record.name)
     }
-    await this.#join(networkTopic())
+    await this.#join(networkTopic(), { server: true, client: this.tier !== 'super' })
     debug('started', this.publicKey, 'logs:', this.#logs.size)
   }
 
@@ -302,11 +302,11 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
    * Joins a topic and waits (bounded) until the announce is on the DHT, so a peer that looks
    * the topic up right after this resolves finds us.
    */
-  async #join (topic: Uint8Array): Promise<void> {
+  async #join (topic: Uint8Array, mode: { server: boolean, client: boolean } = { server: true, client: true }): Promise<void> {
     const hex = keyToHex(topic)
     if (this.#topics.has(hex)) return
     this.#topics.set(hex, topic)
-    const discovery = this.#swarm.join(topic, { server: true, client: true })
+    const discovery = this.#swarm.join(topic, mode)
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([
       discovery.flushed().catch(err => { debug('announce failed', hex.slice(0, 8), err) }),
@@ -350,6 +350,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     debug('peer open', peer.publicKey.slice(0, 8), peer.transport)
     conn.on('error', (err: Error) => { debug('connection error', err.message) })
     conn.on('close', () => {
+      debug('peer closed', peer.publicKey.slice(0, 8), peer.transport)
       this.#peers.delete(conn)
       this.emit('peer', peer, 'closed')
     })
