@@ -46,6 +46,11 @@ export function networkTopic (): Uint8Array {
   return crypto.hash(b4a.from(NETWORK_TOPIC_NAME))
 }
 
+/** The topic on which super nodes find each other. */
+export function superTopic (): Uint8Array {
+  return crypto.hash(b4a.from(NETWORK_TOPIC_NAME + '/super'))
+}
+
 /** What the host knows about a connection that the core cannot see (how its bytes travel). */
 export type ConnectionClassifier = (conn: SwarmConnection) => PeerStatus['transport']
 
@@ -122,7 +127,10 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     for (const { key, record } of await this.#index.list()) {
       await this.#open(parseKey(key), record.name)
     }
+    // Super nodes wait to be dialled on the network topic (every browser dials them), and
+    // find each other on a topic of their own.
     await this.#join(networkTopic(), { server: true, client: this.tier !== 'super' })
+    if (this.tier === 'super') await this.#join(superTopic())
     debug('started', this.publicKey, 'logs:', this.#logs.size)
   }
 
