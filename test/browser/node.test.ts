@@ -14,6 +14,7 @@ describe('browser node against a real super node', () => {
       const s = await call(page, 'status', {})
       return s.peers.some(p => p.publicKey === superNode.info.publicKey) ? s : null
     })
+
     expect(status.relay).toEqual({ url: superNode.info.relayUrl, state: 'connected', reconnects: 0 })
     expect(status.storage).toBe('opfs')
     expect(status.tier).toBe('shadow')
@@ -110,6 +111,33 @@ describe('browser node against a real super node', () => {
     expect(await second.evaluate(() => (window as unknown as { shadw: { role: string } }).shadw.role)).toBe('leader')
     expect(taken.publicKey).toBe(a.publicKey)
     expect(await getText(second, log.key, 0, { wait: false })).toBe('written by the follower tab')
+  })
+
+  it('relay survives a browser that vanishes while serving a stream, and others keep working', async () => {
+    const superNode = await startSuperNode()
+    const browser = await launchChromium()
+    const doomedContext = await newContext(browser)
+    const doomed = await openApp(doomedContext, superNode.info.appUrl)
+    const survivor = await openApp(await newContext(browser), superNode.info.appUrl)
+
+    // the doomed browser serves a log (it announced as a server through the relay) and the
+    // super node is mid-download when the browser disappears without a goodbye
+    const log = await call(doomed, 'createLog', { name: 'big' })
+    const chunk = 'x'.repeat(64 * 1024)
+    for (let i = 0; i < 4; i++) await appendText(doomed, log.key, Array.from({ length: 16 }, () => chunk))
+    await superNode.node.follow(log.key)
+    expect(b4a.toString((await superNode.node.get(log.key, 0, { timeout: 20_000 }))!).length).toBe(chunk.length)
+    const pending = Promise.allSettled(Array.from({ length: 63 }, (_, i) => superNode.node.get(log.key, i + 1, { timeout: 5_000 })))
+    await doomedContext.close()
+    await pending
+
+    const clientsLeft = await until('the relay to drop the vanished browser', async () => superNode.status().relay.clients === 1 ? 1 : null)
+    expect(clientsLeft).toBe(1)
+    // the process is alive and the other browser still replicates through the relay
+    const fresh = await superNode.node.createLog('after-drop')
+    await superNode.node.append(fresh.key, [b4a.from('still here')])
+    await call(survivor, 'follow', { key: fresh.key })
+    expect(await getText(survivor, fresh.key, 0)).toBe('still here')
   })
 
   it('loads the app shell from the service worker with the server down', async () => {

@@ -44,7 +44,8 @@ export async function appendText (page: Page, key: string, texts: string[]): Pro
 export async function getText (page: Page, key: string, index: number, opts: { wait?: boolean, timeout?: number } = {}): Promise<string | null> {
   return await page.evaluate(async ([k, i, o]) => {
     const shadw = (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<{ block: Uint8Array | null }> } }).shadw
-    const { block } = await shadw.call('get', { key: k, index: i, ...o }, (o.timeout ?? 20_000) + 5_000)
+    const timeout = o.timeout ?? 20_000
+    const { block } = await shadw.call('get', { key: k, index: i, ...o, timeout }, timeout + 5_000)
     return block === null ? null : new TextDecoder().decode(block)
   }, [key, index, opts] as const)
 }
