@@ -41,6 +41,24 @@ const UPGRADE_POLL_MS = 200
 /** Default wait for a block that is not local yet. */
 export const DEFAULT_GET_TIMEOUT_MS = 10_000
 
+/**
+ * Default bound on one `download` of a range: long enough for ~100 MiB through a browser
+ * relay on a slow machine, short enough that a lost peer surfaces as an error.
+ */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000
+
+/** What one `download` of a range did. */
+export interface DownloadResult {
+  /** blocks in the range; every one of them is local when the call resolves */
+  blocks: number
+  /** blocks this call fetched from peers (the rest were already local) */
+  fetched: number
+  /** payload bytes of the fetched blocks */
+  bytes: number
+  /** from the range request to the last block stored, in milliseconds */
+  ms: number
+}
+
 /** The BLAKE2b-256 topic of the shadw network. */
 export function networkTopic (): Uint8Array {
   return crypto.hash(b4a.from(NETWORK_TOPIC_NAME))
@@ -215,6 +233,56 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     }
   }
 
+  /**
+   * Makes every block of `[start, end)` local, fetching what is missing from peers (each
+   * block verified against the log's Merkle tree), in one Hypercore range request rather than
+   * a `get` per block. `end` defaults to the length known now; an `end` beyond it waits for
+   * the log to grow, within the same timeout. On timeout the range request is cancelled and
+   * the blocks already fetched stay stored.
+   */
+  async download (key: Uint8Array | string, range: { start?: number, end?: number } = {}, opts: { timeout?: number, signal?: AbortSignal } = {}): Promise<DownloadResult> {
+    const core = this.#held(key).core
+    const start = range.start ?? 0
+    const end = range.end ?? core.length
+    if (!Number.isSafeInteger(start) || start < 0) throw ShadwError.INVALID_ARGUMENT('range start must be a non-negative integer')
+    if (!Number.isSafeInteger(end) || end < start) throw ShadwError.INVALID_ARGUMENT('range end must be an integer not below start')
+    const timeout = opts.timeout ?? DEFAULT_DOWNLOAD_TIMEOUT_MS
+    opts.signal?.throwIfAborted()
+    const deadline = Date.now() + timeout
+    if (end > core.length) await this.waitForLength(key, end, timeout)
+
+    let fetched = 0
+    let bytes = 0
+    const onDownload = (index: number, byteLength: number): void => {
+      if (index >= start && index < end) { fetched++; bytes += byteLength }
+    }
+    core.on('download', onDownload)
+    const t0 = performance.now()
+    const request = core.download({ start, end })
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let onAbort: (() => void) | undefined
+    try {
+      await Promise.race([
+        request.done(),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => { reject(ShadwError.TIMEOUT(`download of blocks ${start}-${end}`, timeout)) }, Math.max(0, deadline - Date.now()))
+        }),
+        new Promise<never>((_resolve, reject) => {
+          onAbort = () => { reject(ShadwError.ABORTED('download aborted')) }
+          opts.signal?.addEventListener('abort', onAbort, { once: true })
+        })
+      ])
+      return { blocks: end - start, fetched, bytes, ms: performance.now() - t0 }
+    } catch (err) {
+      request.destroy()
+      throw err
+    } finally {
+      clearTimeout(timer)
+      if (onAbort !== undefined) opts.signal?.removeEventListener('abort', onAbort)
+      core.off('download', onDownload)
+    }
+  }
+
   /** True when block `index` is stored locally (no network). */
   async has (key: Uint8Array | string, index: number): Promise<boolean> {
     return await this.#held(key).core.has(index)
@@ -291,7 +359,18 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
 
   async #open (key: Uint8Array, name: string | null): Promise<void> {
     const core = name === null ? this.#store.get({ key }) : this.#store.get({ name })
-    await core.ready()
+    try {
+      await core.ready()
+    } catch (err) {
+      await core.close().catch(() => {})
+      throw ShadwError.STORAGE_CORRUPT(`log ${keyToHex(key)}`, err)
+    }
+    // A named core whose files were damaged can come back as a brand-new core with another
+    // key; writing to it would silently fork the log, so it is refused instead.
+    if (!b4a.equals(keyOf(core), key)) {
+      await core.close()
+      throw ShadwError.STORAGE_CORRUPT(`log ${keyToHex(key)} (${name ?? 'followed'}) reopened with another key`)
+    }
     await this.#hold(core, name)
   }
 
