@@ -5,7 +5,8 @@
 export {}
 
 const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
-  { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } }
+  { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } },
+  { name: 'replication', run: async () => { await (await import('./replication.ts')).runReplicationBench() } }
 ]
 
 const only = process.argv.slice(2)

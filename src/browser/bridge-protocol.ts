@@ -1,4 +1,5 @@
 import { ShadwError, type SerializedError } from '../core/errors.ts'
+import type { DownloadResult } from '../core/node/shadw-node.ts'
 import type { LogInfo, NodeStatus } from '../core/node/types.ts'
 
 /**
@@ -24,6 +25,8 @@ export interface BridgeMethods {
   get: { params: { key: string, index: number, wait?: boolean, timeout?: number }, result: { block: Uint8Array | null } }
   has: { params: { key: string, index: number }, result: { has: boolean } }
   waitForLength: { params: { key: string, length: number, timeout: number }, result: { length: number } }
+  /** makes blocks [start, end) local in one range request: a `get` per block would time the bridge */
+  download: { params: { key: string, start?: number, end?: number, timeout?: number }, result: DownloadResult }
 }
 
 export type BridgeMethod = keyof BridgeMethods
@@ -60,7 +63,7 @@ export interface BridgeEvent {
 
 export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
 
-const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength'])
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download'])
 
 /**
  * Validates a message that arrived on the channel. Anything from another context is input:

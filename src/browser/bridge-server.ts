@@ -1,6 +1,6 @@
 import { ShadwError, serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import { DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
 
@@ -76,6 +76,13 @@ export class BridgeServer {
       case 'waitForLength': {
         const timeout = expect.timeout(params['timeout'], DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
         return { length: await node.waitForLength(expect.string(params['key'], 'key'), expect.index(params['length'], 'length'), timeout) }
+      }
+      case 'download': {
+        const timeout = expect.timeout(params['timeout'], DEFAULT_DOWNLOAD_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
+        const range: { start?: number, end?: number } = {}
+        if (params['start'] !== undefined) range.start = expect.index(params['start'], 'start')
+        if (params['end'] !== undefined) range.end = expect.index(params['end'], 'end')
+        return await node.download(expect.string(params['key'], 'key'), range, { timeout })
       }
       default:
         throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${String(method)}`)

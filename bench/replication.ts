@@ -1,0 +1,301 @@
+/**
+ * Replication benchmark: how fast a Hypercore log (the Hypercore 10 line, as browsers run it)
+ * replicates from a super node into a Node reader and into the browser node worker, for
+ * 10,000 blocks of 1 KiB and of 16 KiB. Printed and written to bench/results/replication.json.
+ *
+ * One writer for both readers: a real super node (SuperNode.start, in this process, with its
+ * embedded DHT on 127.0.0.1 and its relay) holds both logs on disk. Then
+ * - Node→Node: a ShadwNode in a child process (bench/replication-reader.ts) follows each log
+ *   over native UDX and downloads it into a Corestore on disk;
+ * - Node→browser: the app in headless Chromium with a persistent profile (OPFS on disk; an
+ *   incognito profile's OPFS is ~10× slower, which is not what users see) follows each log
+ *   through the relay and downloads it in the node worker.
+ * Both readers call ShadwNode.download (one Hypercore range request, every block verified);
+ * the time is from that request to the last block stored. Discovery and connection are done
+ * before the clock starts (the log's full length is known). MB/s is 10^6 payload bytes per
+ * second; the ratio is browser / Node for each block size.
+ */
+import { execFileSync, fork, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, platform, release, tmpdir, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/bridge-protocol.ts'
+import type { DownloadResult } from '../src/core/node/shadw-node.ts'
+import { SuperNode } from '../src/node/super-node.ts'
+import type { ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
+
+/** Blocks per log: the size the issue asks for. */
+const BLOCKS = 10_000
+/** Block sizes measured: small records and chunky ones. */
+const BLOCK_SIZES = [1024, 16 * 1024] as const
+/** Blocks per append: 16 MiB batches at 16 KiB keep the writer's memory flat. */
+const APPEND_BATCH = 1_000
+/** Bytes in a megabyte for MB/s: decimal, as network figures are quoted. */
+const MB = 1_000_000
+/**
+ * Bound on each download (and on the log's length reaching a reader). The bridge caps a call
+ * at 60 s (MAX_CALL_TIMEOUT_MS); 160 MB in that time is 2.7 MB/s, well under what we see.
+ */
+const DOWNLOAD_TIMEOUT_MS = 60_000
+/** The page's call to the node gets the worker's bound plus the bridge round trip. */
+const CALL_MARGIN_MS = 5_000
+/** Bound on the child reader, both logs and its start-up included. */
+const READER_TIMEOUT_MS = 2 * DOWNLOAD_TIMEOUT_MS + 30_000
+/** Bound on the browser node coming up: Chromium start, OPFS, relay, DHT announce. */
+const NODE_READY_TIMEOUT_MS = 30_000
+/** Bound on the browser node reaching the super node over the relay. */
+const PEER_TIMEOUT_MS = 30_000
+/** Bound on each teardown step: a wedged part must not hang the bench. */
+const TEARDOWN_TIMEOUT_MS = 15_000
+/** Bound on `vite build`: about a second here. */
+const BUILD_TIMEOUT_MS = 120_000
+
+const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+/**
+ * Same flags as test/helpers/chromium.ts CHROMIUM_ARGS (copied: that module imports vitest):
+ * root needs --no-sandbox; nothing may phone home on a machine with no network.
+ */
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--allow-loopback-in-peer-connection'
+]
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const READER = fileURLToPath(new URL('./replication-reader.ts', import.meta.url))
+const RESULTS = new URL('./results/replication.json', import.meta.url)
+
+const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits
+const mbps = (bytes: number, ms: number): number => bytes / MB / (ms / 1000)
+
+/** Rejects with a clear message when `promise` takes longer than `ms`. */
+async function bounded<T> (what: string, ms: number, promise: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what} timed out after ${ms} ms`)) }, ms) })
+    ])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+interface Measured extends DownloadResult {
+  blockSize: number
+  /** follow() until the full length is known (discovery, connection): before the clock starts */
+  setupMs: number
+  /** the download call as Node saw it (for the browser: through page.evaluate and the bridge) */
+  e2eMs: number
+  mbPerS: number
+  e2eMbPerS: number
+}
+
+function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs: number): Measured {
+  if (r.fetched !== BLOCKS) throw new Error(`expected ${BLOCKS} blocks fetched, got ${r.fetched}: was the log already local?`)
+  return { blocks: r.blocks, fetched: r.fetched, bytes: r.bytes, ms: r.ms, blockSize, setupMs, e2eMs, mbPerS: mbps(r.bytes, r.ms), e2eMbPerS: mbps(r.bytes, e2eMs) }
+}
+
+/** Wall time of each phase of the run, to keep the whole bench within its budget. */
+const phases: Record<string, number> = {}
+
+async function phase<T> (name: string, fn: () => Promise<T> | T): Promise<T> {
+  const t = performance.now()
+  try {
+    return await fn()
+  } finally {
+    phases[name] = Math.round(performance.now() - t)
+  }
+}
+
+/** Builds the app into `outDir`: a private build matches this tree and races no one's `dist/`. */
+function buildApp (outDir: string): void {
+  const t = performance.now()
+  execFileSync('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: BUILD_TIMEOUT_MS })
+  if (!existsSync(join(outDir, 'index.html'))) throw new Error(`vite build wrote no index.html to ${outDir}`)
+  console.log(`built the app (vite build) into ${outDir} in ${Math.round(performance.now() - t)} ms`)
+}
+
+async function writeLogs (superNode: SuperNode): Promise<Array<{ blockSize: number, key: string }>> {
+  const logs: Array<{ blockSize: number, key: string }> = []
+  for (const blockSize of BLOCK_SIZES) {
+    const t = performance.now()
+    const { key } = await superNode.node.createLog(`bench-${blockSize}`)
+    for (let i = 0; i < BLOCKS; i += APPEND_BATCH) {
+      // random: no block is like another, nothing compresses or dedups along the way
+      const batch = Array.from({ length: Math.min(APPEND_BATCH, BLOCKS - i) }, () => randomBytes(blockSize))
+      await superNode.node.append(key, batch)
+    }
+    console.log(`  wrote ${BLOCKS} × ${blockSize / 1024} KiB on the super node in ${Math.round(performance.now() - t)} ms`)
+    logs.push({ blockSize, key })
+  }
+  return logs
+}
+
+/** Node→Node: the child reader follows and downloads every log. */
+async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ blockSize: number, key: string }>): Promise<Measured[]> {
+  const child: ChildProcess = fork(READER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  try {
+    const reply = await bounded('Node reader', READER_TIMEOUT_MS, new Promise<ReaderReply>((resolve, reject) => {
+      child.once('message', msg => { resolve(msg as ReaderReply) })
+      child.once('error', reject)
+      child.once('exit', code => { reject(new Error(`Node reader exited (code ${String(code)}) without a result`)) })
+      const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS })), timeoutMs: DOWNLOAD_TIMEOUT_MS }
+      child.send(task)
+    }))
+    if (reply.type === 'error') throw new Error(`Node reader: ${reply.message}`)
+    return logs.map(l => {
+      const r = reply.logs.find(x => x.key === l.key) as ReaderLogResult
+      return measured(l.blockSize, r, r.setupMs, r.e2eMs)
+    })
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      child.kill()
+      await bounded('Node reader exit', TEARDOWN_TIMEOUT_MS, exited).catch(() => {})
+    }
+  }
+}
+
+/** Calls the page's node over the bridge (see test/helpers/app-page.ts). */
+async function call<M extends BridgeMethod> (page: Page, method: M, params: BridgeMethods[M]['params'], timeoutMs: number): Promise<BridgeMethods[M]['result']> {
+  return await page.evaluate(async ([m, p, t]) => {
+    const shadw = (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<unknown> } }).shadw
+    return await shadw.call(m, p, t)
+  }, [method, params, timeoutMs] as const) as BridgeMethods[M]['result']
+}
+
+/** Node→browser: the app's node worker follows and downloads every log. */
+async function browserReader (superNode: SuperNode, profile: string, logs: Array<{ blockSize: number, key: string }>): Promise<{ rows: Measured[], chromiumVersion: string }> {
+  const launched = performance.now()
+  const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: NODE_READY_TIMEOUT_MS })
+  try {
+    phases['chromium launch'] = Math.round(performance.now() - launched)
+    const page = context.pages()[0] ?? await context.newPage()
+    page.on('pageerror', err => { console.error('[page error]', err.message) })
+    const cdp = await context.newCDPSession(page)
+    const chromiumVersion = (await cdp.send('Browser.getVersion')).product
+    await page.goto(superNode.info.appUrl, { timeout: NODE_READY_TIMEOUT_MS })
+    const status = await page.evaluate(async t => await (window as unknown as { shadw: { ready (t: number): Promise<BridgeStatus> } }).shadw.ready(t), NODE_READY_TIMEOUT_MS)
+    phases['browser node ready'] = Math.round(performance.now() - launched) - (phases['chromium launch'] ?? 0)
+    if (status.storage !== 'opfs') throw new Error(`browser node storage is ${status.storage}, not OPFS`)
+    const deadline = Date.now() + PEER_TIMEOUT_MS
+    while (!(await call(page, 'status', {}, NODE_READY_TIMEOUT_MS)).peers.some(p => p.publicKey === superNode.info.publicKey)) {
+      if (Date.now() > deadline) throw new Error(`browser node did not reach the super node within ${PEER_TIMEOUT_MS} ms`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    const rows: Measured[] = []
+    for (const l of logs) {
+      const t0 = performance.now()
+      await call(page, 'follow', { key: l.key }, NODE_READY_TIMEOUT_MS)
+      await call(page, 'waitForLength', { key: l.key, length: BLOCKS, timeout: DOWNLOAD_TIMEOUT_MS }, DOWNLOAD_TIMEOUT_MS + CALL_MARGIN_MS)
+      const t1 = performance.now()
+      const r = await call(page, 'download', { key: l.key, start: 0, end: BLOCKS, timeout: DOWNLOAD_TIMEOUT_MS }, DOWNLOAD_TIMEOUT_MS + CALL_MARGIN_MS)
+      rows.push(measured(l.blockSize, r, t1 - t0, performance.now() - t1))
+    }
+    return { rows, chromiumVersion }
+  } finally {
+    await bounded('closing Chromium', TEARDOWN_TIMEOUT_MS, context.close()).catch(err => { console.error(String(err)) })
+  }
+}
+
+function printRows (where: string, rows: Measured[]): void {
+  console.log(`\n${where} (${BLOCKS} blocks; MB = 10^6 bytes; time in the reader / as Node saw the call)`)
+  for (const r of rows) {
+    console.log(`  ${`${r.blockSize / 1024} KiB`.padEnd(7)} ${r.mbPerS.toFixed(1).padStart(7)} MB/s  ${(r.bytes / MB).toFixed(1).padStart(6)} MB in ${Math.round(r.ms).toString().padStart(6)} ms  (end to end ${r.e2eMbPerS.toFixed(1)} MB/s, ${Math.round(r.e2eMs)} ms; follow until full length known ${Math.round(r.setupMs)} ms)`)
+  }
+}
+
+/** Runs the replication bench, prints MB/s and browser/Node ratios, writes bench/results/replication.json. */
+export async function runReplicationBench (): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), 'shadw-bench-repl-'))
+  const dirs = { app: join(tmp, 'app'), superNode: join(tmp, 'super'), reader: join(tmp, 'reader'), profile: join(tmp, 'chromium') }
+  let superNode: SuperNode | null = null
+  try {
+    await phase('vite build', () => { buildApp(dirs.app) })
+    const started = await phase('super node start', async () => await SuperNode.start({ storage: dirs.superNode, appRoot: dirs.app, port: 0 }))
+    superNode = started
+    console.log(`super node ${started.info.appUrl} (DHT ${started.info.bootstrap.join(',')})`)
+    const logs = await phase('write logs', async () => await writeLogs(started))
+
+    const node = await phase('Node reader (child process)', async () => await nodeReader(started, dirs.reader, logs))
+    printRows('Node→Node (super node → ShadwNode in another process, native UDX, disk)', node)
+
+    let browser: { rows: Measured[], chromiumVersion: string } | { skipped: string }
+    try {
+      browser = await phase('browser reader', async () => await browserReader(started, dirs.profile, logs))
+      printRows(`Node→browser (super node → node worker in ${browser.chromiumVersion}, relay, OPFS)`, browser.rows)
+    } catch (err) {
+      browser = { skipped: `browser part failed: ${(err as Error).message.split('\n')[0] ?? ''}` }
+      console.log(`\nbrowser part skipped: ${browser.skipped}`)
+    }
+
+    const ratios = BLOCK_SIZES.map(blockSize => {
+      const n = node.find(r => r.blockSize === blockSize) as Measured
+      const b = 'skipped' in browser ? null : browser.rows.find(r => r.blockSize === blockSize) as Measured
+      return { blockSize, nodeMbPerS: n.mbPerS, browserMbPerS: b?.mbPerS ?? null, ratio: b === null ? null : b.mbPerS / n.mbPerS, e2eRatio: b === null ? null : b.e2eMbPerS / n.e2eMbPerS }
+    })
+    console.log('\nMB/s               Node→Node  Node→browser  browser/Node')
+    for (const r of ratios) {
+      console.log(`  ${`${r.blockSize / 1024} KiB blocks`.padEnd(16)} ${r.nodeMbPerS.toFixed(1).padStart(9)}  ${(r.browserMbPerS?.toFixed(1) ?? '-').padStart(12)}  ${(r.ratio === null ? '-' : `${r.ratio.toFixed(2)}×`).padStart(12)}`)
+    }
+    console.log('  (a colleague measured the browser at about 0.3× of Node on this machine)')
+    console.log(`\nphases: ${Object.entries(phases).map(([k, v]) => `${k} ${v} ms`).join(', ')}`)
+
+    const row = (r: Measured): Record<string, unknown> => ({
+      blockSize: r.blockSize,
+      blocks: r.blocks,
+      fetched: r.fetched,
+      bytes: r.bytes,
+      ms: round(r.ms, 1),
+      mbPerS: round(r.mbPerS, 2),
+      e2eMs: round(r.e2eMs, 1),
+      setupMs: round(r.setupMs, 1),
+      e2eMbPerS: round(r.e2eMbPerS, 2)
+    })
+    const cpuList = cpus()
+    const result = {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: cpuList.length,
+        cpuModel: cpuList[0]?.model ?? 'unknown',
+        totalMemBytes: totalmem(),
+        os: `${platform()} ${release()}`,
+        node: process.version,
+        chromium: 'skipped' in browser ? null : browser.chromiumVersion
+      },
+      method: {
+        blocks: BLOCKS,
+        mb: 'MB = 10^6 payload bytes; ms from the range request to the last block stored, in the reader',
+        writer: 'SuperNode (in-process, Hypercore 10 on disk, embedded DHT on 127.0.0.1)',
+        nodeReader: 'ShadwNode in a child process, native UDX, Corestore on disk',
+        browserReader: 'app node worker in headless Chromium, persistent profile (OPFS), through the super node relay',
+        e2e: 'the download call as Node saw it (browser: page.evaluate and the bridge included)'
+      },
+      nodeToNode: node.map(row),
+      nodeToBrowser: 'skipped' in browser ? browser : browser.rows.map(row),
+      ratios: ratios.map(r => ({
+        blockSize: r.blockSize,
+        browserOverNode: r.ratio === null ? null : round(r.ratio),
+        e2eBrowserOverNode: r.e2eRatio === null ? null : round(r.e2eRatio)
+      })),
+      phasesMs: phases,
+      reference: 'a colleague measured the browser side at about 0.3x of Node on this machine'
+    }
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+    writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
+    console.log(`\nwrote ${RESULTS.pathname}`)
+  } finally {
+    if (superNode !== null) await bounded('stopping the super node', TEARDOWN_TIMEOUT_MS, superNode.stop()).catch(err => { console.error(String(err)) })
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
