@@ -42,6 +42,21 @@ export const ERROR_CODES = [
   'OUTPUT_TOO_LARGE',
   'BUSY',
   'EXECUTOR_CLOSED',
+  // signed functions and registries (issue 4)
+  'MANIFEST_INVALID',
+  'MANIFEST_MISMATCH',
+  'SIGNATURE_INVALID',
+  'PUBLISHER_MISMATCH',
+  'MODULE_HASH_MISMATCH',
+  'MODULE_TOO_LARGE',
+  'LIMITS_EXCEEDED',
+  'FUNCTION_YANKED',
+  'FUNCTION_NOT_FOUND',
+  'VERSION_NOT_FOUND',
+  'VERSION_EXISTS',
+  'INVALID_FUNCTION_REF',
+  'KEYS_NOT_FOUND',
+  'KEYS_EXIST',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -211,6 +226,76 @@ export class ShadwError extends Error {
   /** Thrown when an executor is used after `close()`, or closed with calls pending. */
   static EXECUTOR_CLOSED (msg = 'executor is closed'): ShadwError {
     return new ShadwError('EXECUTOR_CLOSED', msg)
+  }
+
+  /** Thrown when a function manifest (or yank tombstone) is malformed, not canonical, or out of bounds. */
+  static MANIFEST_INVALID (msg = 'malformed function manifest', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('MANIFEST_INVALID', msg, { details })
+  }
+
+  /** Thrown when a validly signed manifest is not the one asked for (another name or version: replayed or downgraded). */
+  static MANIFEST_MISMATCH (msg = 'manifest is not the requested function', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('MANIFEST_MISMATCH', msg, { details })
+  }
+
+  /** Thrown when a manifest's or tombstone's ed25519 signature does not verify under its publisher key. */
+  static SIGNATURE_INVALID (msg = 'signature does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('SIGNATURE_INVALID', msg, { details })
+  }
+
+  /** Thrown when a manifest's publisher is not the key of the registry it was read from. */
+  static PUBLISHER_MISMATCH (publisher: string, registry: string): ShadwError {
+    return new ShadwError('PUBLISHER_MISMATCH', `manifest publisher ${publisher} is not registry ${registry}`, { details: { publisher, registry } })
+  }
+
+  /** Thrown when module bytes do not hash (or size) to what the manifest says. */
+  static MODULE_HASH_MISMATCH (expected: string, actual: string, details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('MODULE_HASH_MISMATCH', `module hash ${actual} is not the manifest's ${expected}`, { details: { expected, actual, ...details } })
+  }
+
+  /** Thrown when a module is larger than this node accepts. */
+  static MODULE_TOO_LARGE (size: number, limit: number): ShadwError {
+    return new ShadwError('MODULE_TOO_LARGE', `module of ${size} bytes exceeds the limit of ${limit}`, { details: { size, limit } })
+  }
+
+  /** Thrown when a manifest asks for more (fuel, memory, time, I/O) than this node's ceilings allow. */
+  static LIMITS_EXCEEDED (field: string, requested: number, ceiling: number): ShadwError {
+    return new ShadwError('LIMITS_EXCEEDED', `limits.${field} of ${requested} exceeds this node's ceiling of ${ceiling}`, { details: { field, requested, ceiling } })
+  }
+
+  /** Thrown when a function version was yanked by its publisher. */
+  static FUNCTION_YANKED (ref: string, reason = ''): ShadwError {
+    return new ShadwError('FUNCTION_YANKED', `${ref} was yanked by its publisher${reason === '' ? '' : ': ' + reason}`, { details: { ref, reason } })
+  }
+
+  /** Thrown when a registry has no function of that name (or it could not be read in time). */
+  static FUNCTION_NOT_FOUND (ref: string, msg = 'no such function'): ShadwError {
+    return new ShadwError('FUNCTION_NOT_FOUND', `${msg}: ${ref}`, { details: { ref } })
+  }
+
+  /** Thrown when no published, unyanked version matches a range. */
+  static VERSION_NOT_FOUND (ref: string): ShadwError {
+    return new ShadwError('VERSION_NOT_FOUND', `no version matches ${ref}`, { details: { ref } })
+  }
+
+  /** Thrown when publishing a name@version that already exists (versions are immutable). */
+  static VERSION_EXISTS (ref: string): ShadwError {
+    return new ShadwError('VERSION_EXISTS', `${ref} is already published; versions are immutable`, { details: { ref } })
+  }
+
+  /** Thrown when a function reference is not `<publisher-key>/<name>@<range>`. */
+  static INVALID_FUNCTION_REF (ref: string, why = 'expected <publisher-key>/<name>@<range>'): ShadwError {
+    return new ShadwError('INVALID_FUNCTION_REF', `${why}, got ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } })
+  }
+
+  /** Thrown when no publisher key pair exists yet (run `shadw keys create`). */
+  static KEYS_NOT_FOUND (path: string): ShadwError {
+    return new ShadwError('KEYS_NOT_FOUND', `no publisher keys at ${path}; run \`shadw keys create\``, { details: { path } })
+  }
+
+  /** Thrown when creating keys would overwrite existing ones. */
+  static KEYS_EXIST (path: string): ShadwError {
+    return new ShadwError('KEYS_EXIST', `publisher keys already exist at ${path}; refusing to overwrite`, { details: { path } })
   }
 
   /** Thrown for an unclassified failure: a bug. */
