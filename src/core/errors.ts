@@ -57,6 +57,16 @@ export const ERROR_CODES = [
   'INVALID_FUNCTION_REF',
   'KEYS_NOT_FOUND',
   'KEYS_EXIST',
+  // access gating (issue 6)
+  'ACCESS_CONDITIONS_INVALID',
+  'ACCESS_DENIED',
+  'AUTH_MALFORMED',
+  'AUTH_FORGED',
+  'AUTH_EXPIRED',
+  'AUTH_WRONG_DOMAIN',
+  'AUTH_WRONG_FUNCTION',
+  'AUTH_REPLAYED',
+  'LIT_UNAVAILABLE',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -296,6 +306,51 @@ export class ShadwError extends Error {
   /** Thrown when creating keys would overwrite existing ones. */
   static KEYS_EXIST (path: string): ShadwError {
     return new ShadwError('KEYS_EXIST', `publisher keys already exist at ${path}; refusing to overwrite`, { details: { path } })
+  }
+
+  /** Thrown when access control conditions fail Lit's schema or shadw's structural limits; the message carries the reason. */
+  static ACCESS_CONDITIONS_INVALID (reason: string, details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('ACCESS_CONDITIONS_INVALID', `invalid access control conditions: ${reason}`, { details })
+  }
+
+  /** Thrown when a tenant's verified identity does not meet a function's access conditions. */
+  static ACCESS_DENIED (msg = 'access conditions not met', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('ACCESS_DENIED', msg, { details })
+  }
+
+  /** Thrown when an auth signature is not a well-formed SIWE (EIP-4361) auth signature. */
+  static AUTH_MALFORMED (msg = 'malformed auth signature', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('AUTH_MALFORMED', msg, { details })
+  }
+
+  /** Thrown when an auth signature does not recover to the address it claims. */
+  static AUTH_FORGED (msg = 'auth signature does not match its address', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('AUTH_FORGED', msg, { details })
+  }
+
+  /** Thrown when an auth signature is outside its validity window (expired, not yet valid, or too long-lived). */
+  static AUTH_EXPIRED (msg = 'auth signature expired', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('AUTH_EXPIRED', msg, { details })
+  }
+
+  /** Thrown when an auth signature was made for another app domain. */
+  static AUTH_WRONG_DOMAIN (domain: string, expected: string): ShadwError {
+    return new ShadwError('AUTH_WRONG_DOMAIN', `auth signature is for ${JSON.stringify(domain)}, not ${JSON.stringify(expected)}`, { details: { domain, expected } })
+  }
+
+  /** Thrown when an auth signature was made for another function. */
+  static AUTH_WRONG_FUNCTION (msg = 'auth signature is for another function', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('AUTH_WRONG_FUNCTION', msg, { details })
+  }
+
+  /** Thrown when an auth signature's nonce was already used. */
+  static AUTH_REPLAYED (nonce: string): ShadwError {
+    return new ShadwError('AUTH_REPLAYED', `auth nonce ${JSON.stringify(nonce)} was already used`, { details: { nonce } })
+  }
+
+  /** Thrown when the Lit network could not be reached or did not answer within its deadline. */
+  static LIT_UNAVAILABLE (msg = 'Lit network unavailable', cause?: unknown, details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('LIT_UNAVAILABLE', msg, { cause, details })
   }
 
   /** Thrown for an unclassified failure: a bug. */
