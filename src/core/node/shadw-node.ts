@@ -283,6 +283,14 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     }
   }
 
+  /**
+   * A new session on a held log, for readers that need the Hypercore itself (a Hyperbee
+   * over a followed registry). It replicates like the log; the caller closes it.
+   */
+  session (key: Uint8Array | string): Hypercore {
+    return this.#held(key).core.session()
+  }
+
   /** True when block `index` is stored locally (no network). */
   async has (key: Uint8Array | string, index: number): Promise<boolean> {
     return await this.#held(key).core.has(index)

@@ -1,0 +1,14 @@
+/** Public surface of signed functions and publisher registries (isomorphic). */
+export {
+  type FunctionManifest, type SignedManifest, type PriceParams, type BlobLocation,
+  MANIFEST_VERSION, MANIFEST_DOMAIN, MAX_MANIFEST_BYTES, MAX_ACCESS_BYTES, NAME_PATTERN,
+  encodeManifest, decodeManifest, signManifest, encodeSignedManifest, decodeSignedManifest, validateManifest, isValidVersion
+} from './manifest.ts'
+export { type Tombstone, type SignedTombstone, TOMBSTONE_DOMAIN, signTombstone, openTombstone, encodeTombstone } from './tombstone.ts'
+export { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
+export { type FunctionRef, parseFunctionRef, formatFunctionRef, resolveRange } from './function-ref.ts'
+export { type PublisherKeyPair, createPublisherKeyPair, blobKeyPair, checkKeyPair } from './publisher-keys.ts'
+export { type NodeCeilings, type VerifyContext, type VerifiedFunction, DEFAULT_CEILINGS, verifyManifest, verifyFunction } from './verify.ts'
+export { Registry, BLOB_BLOCK_BYTES, DEFAULT_PRICE, type PublishOptions, type VersionInfo } from './registry.ts'
+export { FunctionLoader, DEFAULT_LOAD_TIMEOUT_MS, type RegistryHost, type ModuleStore, type FunctionLoaderOptions, type LoadedFunction } from './function-loader.ts'
+export { RegistryFollows } from './registry-follows.ts'

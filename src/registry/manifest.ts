@@ -1,0 +1,213 @@
+/**
+ * Function manifests: what a publisher signs about one version of one function, and their
+ * canonical binary encoding (compact-encoding, fields in a fixed order, minimal integers).
+ *
+ * A manifest is decoded only if re-encoding it gives back the exact same bytes, so every
+ * manifest has exactly one encoding and signatures never depend on who serialised it.
+ */
+import b4a from 'b4a'
+import c, { type State } from 'compact-encoding'
+import semver from 'semver'
+import { ShadwError } from '../core/errors.ts'
+import type { Abi, ExecutionLimits } from '../sandbox/executor.ts'
+import { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
+import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './signed-record.ts'
+
+/** Version of the manifest body encoding (first byte of the body). */
+export const MANIFEST_VERSION = 1
+/** Signature domain of manifests. */
+export const MANIFEST_DOMAIN = 'shadw/manifest/v1'
+/** A stored signed manifest is at most this large: it is read from peers before anything else. */
+export const MAX_MANIFEST_BYTES = 96 * 1024
+/** Canonical access conditions are at most this large (Lit conditions are a few KiB at most). */
+export const MAX_ACCESS_BYTES = 64 * 1024
+/** Function names: lowercase, URL- and key-safe, no `/` or `@` (they delimit refs). */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
+/** Versions are at most this long (semver itself sets no bound). */
+export const MAX_VERSION_LENGTH = 64
+/** Largest module size a manifest can state: modules live in 32-bit linear address space. */
+export const MAX_MANIFEST_MODULE_BYTES = 2 ** 31
+/** Price curve control points are parts per million. */
+export const PRICE_CURVE_SCALE = 1_000_000
+
+const ABIS: readonly Abi[] = ['raw', 'wasi']
+const HEX32 = /^[0-9a-f]{64}$/
+const LIMIT_FIELDS = ['fuel', 'memoryPages', 'deadlineMs', 'maxInputBytes', 'maxOutputBytes'] as const
+
+/**
+ * Price parameters for the pricing engine: `base` credits per million fuel at zero
+ * utilisation, scaled by a cubic Bezier over utilisation whose four control-point heights
+ * are `curve` (parts per million of `base`; see the lite paper's bonding curve).
+ */
+export interface PriceParams {
+  base: number
+  curve: [number, number, number, number]
+}
+
+/** Where the module bytes sit in the publisher's blob log. */
+export interface BlobLocation {
+  /** key of the blob Hypercore, hex */
+  key: string
+  /** first block */
+  start: number
+  /** number of blocks */
+  length: number
+}
+
+/** One version of one function, as its publisher signed it. */
+export interface FunctionManifest {
+  name: string
+  version: string
+  /** SHA-256 of the module bytes, lowercase hex (the sandbox's `moduleHash`) */
+  moduleHash: string
+  /** module size in bytes */
+  size: number
+  abi: Abi
+  limits: ExecutionLimits
+  /** Lit unified access control conditions; empty = public */
+  access: unknown[]
+  price: PriceParams
+  /** publisher ed25519 public key = registry Hypercore key, hex */
+  publisher: string
+  /** milliseconds since the epoch */
+  createdAt: number
+  blob: BlobLocation
+}
+
+/** A manifest with its canonical body and the publisher's signature over it. */
+export interface SignedManifest extends SignedRecord {
+  manifest: FunctionManifest
+}
+
+function fail (msg: string, details?: Record<string, unknown>): never {
+  throw ShadwError.MANIFEST_INVALID(msg, details)
+}
+
+function uint (v: unknown, field: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) fail(`${field} must be an integer in ${min}..${max}`, { field })
+  return v
+}
+
+function hex32 (v: unknown, field: string): string {
+  if (typeof v !== 'string' || !HEX32.test(v)) fail(`${field} must be 64 lowercase hex characters`, { field })
+  return v
+}
+
+/** True when `v` is a strict semver version without build metadata, in its normal form. */
+export function isValidVersion (v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_VERSION_LENGTH && !v.includes('+') && semver.valid(v) === v
+}
+
+/** Validates a manifest's fields (shape and protocol bounds, not node ceilings); returns a clean copy. */
+export function validateManifest (m: unknown): FunctionManifest {
+  if (typeof m !== 'object' || m === null) fail('manifest must be an object')
+  const o = m as Record<string, unknown>
+  if (typeof o['name'] !== 'string' || !NAME_PATTERN.test(o['name'])) fail(`name must match ${String(NAME_PATTERN)}`, { field: 'name' })
+  if (!isValidVersion(o['version'])) fail('version must be a semver version (MAJOR.MINOR.PATCH[-pre], no build metadata)', { field: 'version' })
+  const abi = o['abi']
+  if (!ABIS.includes(abi as Abi)) fail('abi must be raw or wasi', { field: 'abi' })
+  const limitsIn = o['limits']
+  if (typeof limitsIn !== 'object' || limitsIn === null) fail('limits must be an object', { field: 'limits' })
+  const l = limitsIn as Record<string, unknown>
+  const limits = {} as ExecutionLimits
+  for (const f of LIMIT_FIELDS) limits[f] = uint(l[f], `limits.${f}`, Number.MAX_SAFE_INTEGER, f === 'fuel' || f === 'deadlineMs' ? 1 : 0)
+  if (!Array.isArray(o['access'])) fail('access must be an array of Lit access control conditions (empty = public)', { field: 'access' })
+  const access = JSON.parse(canonicalJson(o['access'])) as unknown[]
+  if (b4a.byteLength(canonicalJson(access)) > MAX_ACCESS_BYTES) fail(`access conditions exceed ${MAX_ACCESS_BYTES} bytes`, { field: 'access' })
+  const p = o['price'] as Record<string, unknown> | null
+  if (typeof p !== 'object' || p === null || !Array.isArray(p['curve']) || p['curve'].length !== 4) fail('price must be { base, curve: [4 control points] }', { field: 'price' })
+  const curve = (p['curve'] as unknown[]).map((v, i) => uint(v, `price.curve[${i}]`, 100 * PRICE_CURVE_SCALE)) as PriceParams['curve']
+  const b = o['blob'] as Record<string, unknown> | null
+  if (typeof b !== 'object' || b === null) fail('blob must be { key, start, length }', { field: 'blob' })
+  const size = uint(o['size'], 'size', MAX_MANIFEST_MODULE_BYTES, 1)
+  return {
+    name: o['name'],
+    version: o['version'],
+    moduleHash: hex32(o['moduleHash'], 'moduleHash'),
+    size,
+    abi: abi as Abi,
+    limits,
+    access,
+    price: { base: uint(p['base'], 'price.base'), curve },
+    publisher: hex32(o['publisher'], 'publisher'),
+    createdAt: uint(o['createdAt'], 'createdAt'),
+    blob: { key: hex32(b['key'], 'blob.key'), start: uint(b['start'], 'blob.start'), length: uint(b['length'], 'blob.length', size, 1) }
+  }
+}
+
+function walk (state: State, m: FunctionManifest, op: 'preencode' | 'encode'): void {
+  c.uint8[op](state, MANIFEST_VERSION)
+  c.string[op](state, m.name)
+  c.string[op](state, m.version)
+  c.fixed32[op](state, b4a.from(m.moduleHash, 'hex'))
+  c.uint[op](state, m.size)
+  c.uint8[op](state, ABIS.indexOf(m.abi))
+  for (const f of LIMIT_FIELDS) c.uint[op](state, m.limits[f])
+  c.string[op](state, canonicalJson(m.access))
+  c.uint[op](state, m.price.base)
+  for (const v of m.price.curve) c.uint[op](state, v)
+  c.fixed32[op](state, b4a.from(m.publisher, 'hex'))
+  c.uint[op](state, m.createdAt)
+  c.fixed32[op](state, b4a.from(m.blob.key, 'hex'))
+  c.uint[op](state, m.blob.start)
+  c.uint[op](state, m.blob.length)
+}
+
+/** The canonical body of a manifest (validated first). */
+export function encodeManifest (manifest: FunctionManifest): Uint8Array {
+  const m = validateManifest(manifest)
+  const state = c.state()
+  walk(state, m, 'preencode')
+  state.buffer = b4a.alloc(state.end)
+  walk(state, m, 'encode')
+  return state.buffer
+}
+
+/** Decodes and validates a canonical manifest body; throws MANIFEST_INVALID otherwise. */
+export function decodeManifest (body: Uint8Array): FunctionManifest {
+  const state = c.state(0, body.byteLength, body)
+  let m: FunctionManifest
+  try {
+    const version = c.uint8.decode(state)
+    if (version !== MANIFEST_VERSION) fail(`unknown manifest version ${version}`)
+    const name = c.string.decode(state)
+    const ver = c.string.decode(state)
+    const moduleHash = b4a.toString(c.fixed32.decode(state), 'hex')
+    const size = c.uint.decode(state)
+    const abi = ABIS[c.uint8.decode(state)]
+    const limits = {} as ExecutionLimits
+    for (const f of LIMIT_FIELDS) limits[f] = c.uint.decode(state)
+    const accessText = c.string.decode(state)
+    if (accessText.length > MAX_ACCESS_BYTES) fail('access conditions too large')
+    const access = parseCanonicalJson(accessText)
+    const base = c.uint.decode(state)
+    const curve = [c.uint.decode(state), c.uint.decode(state), c.uint.decode(state), c.uint.decode(state)] as PriceParams['curve']
+    const publisher = b4a.toString(c.fixed32.decode(state), 'hex')
+    const createdAt = c.uint.decode(state)
+    const blob = { key: b4a.toString(c.fixed32.decode(state), 'hex'), start: c.uint.decode(state), length: c.uint.decode(state) }
+    if (state.start !== state.end) fail('manifest has trailing bytes')
+    m = validateManifest({ name, version: ver, moduleHash, size, abi, limits, access, price: { base, curve }, publisher, createdAt, blob })
+  } catch (err) {
+    if (err instanceof ShadwError) throw err
+    fail('manifest is truncated or malformed')
+  }
+  if (!b4a.equals(encodeManifest(m), body)) fail('manifest is not in canonical form')
+  return m
+}
+
+/** Signs a manifest with the publisher's ed25519 secret key. */
+export function signManifest (manifest: FunctionManifest, secretKey: Uint8Array): SignedManifest {
+  const body = encodeManifest(manifest)
+  return { manifest: decodeManifest(body), ...signRecord(MANIFEST_DOMAIN, body, secretKey) }
+}
+
+/** Stored form of a signed manifest. */
+export function encodeSignedManifest (signed: SignedRecord): Uint8Array {
+  return encodeRecord(signed)
+}
+
+/** Parses a stored signed manifest (bounds and canonical form; the signature is checked by `verifyManifest`). */
+export function decodeSignedManifest (bytes: Uint8Array): SignedManifest {
+  const record = decodeRecord(bytes, MAX_MANIFEST_BYTES)
+  return { manifest: decodeManifest(record.body), ...record }
+}
