@@ -235,7 +235,7 @@ export class Registry {
     const live = resolveRange(versions.map(v => v.version), range, new Set(versions.filter(v => v.yanked).map(v => v.version)))
     if (live !== null) return live
     const any = resolveRange(versions.map(v => v.version), range)
-    if (any !== null) throw ShadwError.FUNCTION_YANKED(`${this.key}/${name}@${any}`)
+    if (any !== null) throw ShadwError.FUNCTION_YANKED(`${this.key}/${name}@${any}`, (await this.tombstone(name, any))?.tombstone.reason)
     throw ShadwError.VERSION_NOT_FOUND(ref)
   }
 
