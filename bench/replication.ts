@@ -47,8 +47,12 @@ const CALL_MARGIN_MS = 5_000
 const READER_TIMEOUT_MS = 2 * DOWNLOAD_TIMEOUT_MS + 30_000
 /** Bound on the browser node coming up: Chromium start, OPFS, relay, DHT announce. */
 const NODE_READY_TIMEOUT_MS = 30_000
-/** Bound on the browser node reaching the super node over the relay. */
-const PEER_TIMEOUT_MS = 30_000
+/**
+ * Bound on the browser node and the super node seeing each other over the relay. Generous:
+ * the first connection is often half-open (the browser sees it, the super node never does)
+ * and only a retry 15-40 s later gets through; not timed as replication.
+ */
+const PEER_TIMEOUT_MS = 90_000
 /** Bound on each teardown step: a wedged part must not hang the bench. */
 const TEARDOWN_TIMEOUT_MS = 15_000
 /** Bound on `vite build`: about a second here. */
@@ -188,11 +192,16 @@ async function browserReader (superNode: SuperNode, profile: string, logs: Array
     const status = await page.evaluate(async t => await (window as unknown as { shadw: { ready (t: number): Promise<BridgeStatus> } }).shadw.ready(t), NODE_READY_TIMEOUT_MS)
     phases['browser node ready'] = Math.round(performance.now() - launched) - (phases['chromium launch'] ?? 0)
     if (status.storage !== 'opfs') throw new Error(`browser node storage is ${status.storage}, not OPFS`)
+    // both ends must see the connection: the browser's side alone may be half-open
+    const connecting = performance.now()
     const deadline = Date.now() + PEER_TIMEOUT_MS
-    while (!(await call(page, 'status', {}, NODE_READY_TIMEOUT_MS)).peers.some(p => p.publicKey === superNode.info.publicKey)) {
-      if (Date.now() > deadline) throw new Error(`browser node did not reach the super node within ${PEER_TIMEOUT_MS} ms`)
+    const connected = async (): Promise<boolean> => (await call(page, 'status', {}, NODE_READY_TIMEOUT_MS)).peers.some(p => p.publicKey === superNode.info.publicKey) &&
+      superNode.status().peers.some(p => p.publicKey === status.publicKey)
+    while (!(await connected())) {
+      if (Date.now() > deadline) throw new Error(`browser node and super node did not see each other within ${PEER_TIMEOUT_MS} ms`)
       await new Promise(resolve => setTimeout(resolve, 100))
     }
+    phases['browser ↔ super node connection'] = Math.round(performance.now() - connecting)
     const rows: Measured[] = []
     for (const l of logs) {
       const t0 = performance.now()
