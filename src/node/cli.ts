@@ -11,10 +11,22 @@ const USAGE = `usage: shadw <command> [options]
 commands:
   start     run a super node: DHT (embedded on loopback by default), relay, web app
   run       run a WebAssembly module locally in the sandbox
+  keys      create or show the publisher key pair
+  publish   sign a module and publish it to the local super node's registry
+  list      list a publisher's functions in the local storage
+  yank      mark one of your versions as not to be run
+  inspect   show a function's verified manifest
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--verbose]
+shadw keys [show|create] [--force] [--show-secret] [--json]
+shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
+              [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
+              [--price N] [--storage DIR] [--json]
+shadw list [PUBLISHER] [--storage DIR] [--json]
+shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
+shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
 `
 
 /** The built web app that ships with this checkout. */
@@ -30,6 +42,18 @@ export async function main (argv: string[]): Promise<number> {
       case 'run': {
         const { runCommand } = await import('./cli/run.ts')
         return await runCommand(rest)
+      }
+      case 'keys': {
+        const { keysCommand } = await import('./cli/keys.ts')
+        return await keysCommand(rest)
+      }
+      case 'publish':
+      case 'list':
+      case 'yank':
+      case 'inspect': {
+        const registry = await import('./cli/registry-commands.ts')
+        const run = { publish: registry.publishCommand, list: registry.listCommand, yank: registry.yankCommand, inspect: registry.inspectCommand }[command]
+        return await run(rest)
       }
       case undefined:
       case 'help':

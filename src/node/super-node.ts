@@ -5,6 +5,7 @@ import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { ShadwNode } from '../core/node/shadw-node.ts'
 import type { NodeStatus } from '../core/node/types.ts'
+import { followPublishers } from '../registry/index.ts'
 import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
@@ -105,6 +106,8 @@ export class SuperNode {
       const node = new ShadwNode({ swarm, store, tier: 'super' })
       cleanup.push(() => node.stop())
       await node.start()
+      // registries that `shadw publish` wrote into this storage are served to the swarm
+      await followPublishers(node, store)
 
       const app = new AppServer({ root: opts.appRoot })
       const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })

@@ -12,3 +12,4 @@ export { type NodeCeilings, type VerifyContext, type VerifiedFunction, DEFAULT_C
 export { Registry, BLOB_BLOCK_BYTES, DEFAULT_PRICE, type PublishOptions, type VersionInfo } from './registry.ts'
 export { FunctionLoader, DEFAULT_LOAD_TIMEOUT_MS, type RegistryHost, type ModuleStore, type FunctionLoaderOptions, type LoadedFunction } from './function-loader.ts'
 export { RegistryFollows } from './registry-follows.ts'
+export { followPublishers, type FollowHost } from './follow-publishers.ts'
