@@ -89,7 +89,10 @@ export class SuperNode {
       }
       // On loopback every DHT node must bind 127.0.0.1: with the default 0.0.0.0 bind the Noise
       // handshake completes but no data reaches a server on this machine.
-      const dhtOpts = bootstrap === null ? {} : localDht !== null ? { bootstrap, host: '127.0.0.1' } : { bootstrap }
+      // A fresh node on loopback cannot tell it is reachable (its NAT sampling needs peers on
+      // other hosts) and calls itself firewalled; peers then holepunch instead of dialling it
+      // and the connection can open on one side only. On our own loopback DHT it is not.
+      const dhtOpts = bootstrap === null ? {} : localDht !== null ? { bootstrap, host: '127.0.0.1', firewalled: false } : { bootstrap }
       const dht = new HyperDHT(dhtOpts)
       cleanup.push(() => dht.destroy())
       await bootstrapped(dht, bootstrap)
