@@ -314,16 +314,31 @@ function requestPath (req: IncomingMessage): string | null {
 let patchChecked = false
 
 /**
- * Refuses to run on an unpatched dht-relay: 0.4.3 kills the process when a relayed server
- * stream errors (see patches/). The patch is applied by `postinstall`; an install with
- * scripts disabled skips it, and that must fail here, loudly, not crash later.
+ * One line of each patched file that only the current patch has: 0.4.3 kills the process
+ * when a relayed server stream errors (server-proxy), loses a slow client's dialled stream
+ * at the server (stream-proxy) and drops a client's relay stream when a handshake reply
+ * comes through two DHT nodes (handshake-proxy). See patches/.
+ */
+const PATCH_MARKERS: ReadonlyArray<readonly [file: string, marker: string]> = [
+  ['server-proxy.js', 'paired: true'],
+  ['stream-proxy.js', 'rawStream.trySend(POKE)'],
+  ['handshake-proxy.js', 'Handshake step already taken']
+]
+
+/**
+ * Refuses to run on an unpatched (or older-patched) dht-relay. The patch is applied by
+ * `postinstall`; an install with scripts disabled skips it, and that must fail here,
+ * loudly, not misbehave later.
  */
 function assertPatched (): void {
   if (patchChecked) return
   const require = createRequire(import.meta.url)
-  const file = join(dirname(require.resolve('@hyperswarm/dht-relay')), 'lib', 'server-proxy.js')
-  if (!readFileSync(file, 'utf8').includes('paired: true')) {
-    throw ShadwError.INTERNAL(`@hyperswarm/dht-relay is not patched (${file}); run "npm install" with scripts enabled so patch-package applies patches/`)
+  const lib = join(dirname(require.resolve('@hyperswarm/dht-relay')), 'lib')
+  for (const [name, marker] of PATCH_MARKERS) {
+    const file = join(lib, name)
+    if (!readFileSync(file, 'utf8').includes(marker)) {
+      throw ShadwError.INTERNAL(`@hyperswarm/dht-relay is not patched (${file}); run "npm install" with scripts enabled so patch-package applies patches/`)
+    }
   }
   patchChecked = true
 }
