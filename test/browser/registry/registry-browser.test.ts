@@ -1,0 +1,83 @@
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import Corestore from 'corestore'
+import { createServer, type InlineConfig } from 'vite'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { createPublisherKeyPair, Registry, RegistryFollows } from '../../../src/registry/index.ts'
+import { launchChromium, newContext } from '../../helpers/chromium.ts'
+import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
+import { paddedEcho } from '../../integration/registry/helpers.ts'
+import type { LoadOutcome, RegistryTestApi } from './page.ts'
+
+declare global {
+  interface Window { registryTest: RegistryTestApi }
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
+
+/** The CommonJS Holepunch stack is pre-bundled once at start-up (discovery off: no reload mid-test). */
+const VITE_CONFIG: InlineConfig = {
+  root: REPO_ROOT,
+  configFile: false,
+  logLevel: 'warn',
+  cacheDir: 'node_modules/.vite-registry-test',
+  define: { global: 'globalThis' },
+  server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
+  optimizeDeps: {
+    noDiscovery: true,
+    include: [
+      'hypercore', 'corestore', 'hyperswarm', 'hyperbee', 'hypercore-crypto', 'compact-encoding', 'semver',
+      'random-access-memory', 'random-access-storage', 'b4a', '@hyperswarm/dht-relay', '@hyperswarm/dht-relay/ws'
+    ]
+  }
+}
+
+describe('registry in the browser', () => {
+  it('a browser node follows a publisher on the super node, fetches the module sparsely and verifies it; yanked versions are refused', async () => {
+    // publish into a super node's storage, as `shadw publish` does, then start the super node on it
+    const storage = await tempDir()
+    const store = new Corestore(storage)
+    const registry = await Registry.create(store, createPublisherKeyPair())
+    const v1 = await paddedEcho(100_000, 1) // blocks 0-1
+    const v11 = await paddedEcho(70_000, 2) // blocks 2-3
+    const v12 = await paddedEcho(5_000, 3) // block 4
+    await registry.publish(v1, { name: 'echo', version: '1.0.0' })
+    const signed = await registry.publish(v11, { name: 'echo', version: '1.1.0' })
+    await registry.publish(v12, { name: 'echo', version: '1.2.0' })
+    await registry.yank('echo', '1.2.0', 'broken')
+    const follows = await RegistryFollows.open(store)
+    await follows.add(registry.key)
+    await follows.close()
+    const key = registry.key
+    await registry.close()
+    await store.close()
+    const superNode = await startSuperNode({ storage })
+
+    const server = await createServer(VITE_CONFIG)
+    await server.listen()
+    onTestFinished(async () => { await server.close() })
+    const { port } = server.httpServer?.address() as AddressInfo
+    const browser = await launchChromium()
+    const page = await (await newContext(browser)).newPage()
+    if (process.env['SHADW_DEBUG'] !== undefined) page.on('console', m => { console.log('[page]', m.text()) })
+    await page.goto(`http://127.0.0.1:${port}/test/browser/registry/page.html`)
+    await page.waitForFunction(() => window.registryTest !== undefined, undefined, { timeout: 60_000 })
+    await page.evaluate(async url => { await window.registryTest.start(url) }, superNode.info.relayUrl)
+    onTestFinished(async () => { await page.evaluate(async () => { await window.registryTest.stop() }).catch(() => {}) })
+
+    const loaded = await page.evaluate(async ref => await window.registryTest.load(ref, 5), `${key}/echo@^1`)
+    expect(loaded).toEqual({
+      ok: true,
+      version: '1.1.0',
+      moduleHash: signed.manifest.moduleHash,
+      pageHash: signed.manifest.moduleHash,
+      size: v11.byteLength,
+      localBlocks: [false, false, true, true, false]
+    } satisfies LoadOutcome)
+
+    const yanked = await page.evaluate(async ref => await window.registryTest.load(ref, 0), `${key}/echo@1.2.0`)
+    expect(yanked).toEqual({ ok: false, code: 'FUNCTION_YANKED', message: `FUNCTION_YANKED: ${key}/echo@1.2.0 was yanked by its publisher: broken` })
+    const missing = await page.evaluate(async ref => await window.registryTest.load(ref, 0), `${key}/echo@^2`)
+    expect(missing).toMatchObject({ ok: false, code: 'VERSION_NOT_FOUND' })
+  })
+})
