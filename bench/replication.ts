@@ -27,6 +27,7 @@ import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/b
 import type { DownloadResult } from '../src/core/node/shadw-node.ts'
 import { SuperNode } from '../src/node/super-node.ts'
 import type { ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 
 /** Blocks per log: the size the issue asks for. */
 const BLOCKS = 10_000
@@ -58,21 +59,6 @@ const TEARDOWN_TIMEOUT_MS = 15_000
 /** Bound on `vite build`: about a second here. */
 const BUILD_TIMEOUT_MS = 120_000
 
-const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
-/**
- * Same flags as test/helpers/chromium.ts CHROMIUM_ARGS (copied: that module imports vitest):
- * root needs --no-sandbox; nothing may phone home on a machine with no network.
- */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--allow-loopback-in-peer-connection'
-]
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const READER = fileURLToPath(new URL('./replication-reader.ts', import.meta.url))
