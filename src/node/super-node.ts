@@ -134,6 +134,19 @@ export class SuperNode {
     }
   }
 
+  /**
+   * Stops the relay only (browsers lose their swarm access; the node, DHT and app stay up):
+   * what an operator does to restart a misbehaving relay, and what fault drills exercise.
+   */
+  async stopRelay (): Promise<void> {
+    await this.#parts.relay.stop()
+  }
+
+  /** Starts the relay again after {@link stopRelay}; browsers re-dial it on their own. */
+  async startRelay (): Promise<void> {
+    await this.#parts.relay.start()
+  }
+
   /** `/api/status`: the node, where to reach it, and every log it holds. */
   status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']> } {
     return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats() }

@@ -140,6 +140,29 @@ describe('browser node against a real super node', () => {
     expect(await getText(survivor, fresh.key, 0)).toBe('still here')
   })
 
+  it('re-dials the relay after it restarts and keeps replicating', async () => {
+    const superNode = await startSuperNode()
+    const log = await superNode.node.createLog('through-restarts')
+    await superNode.node.append(log.key, [b4a.from('before')])
+    const browser = await launchChromium()
+    const page = await openApp(await newContext(browser), superNode.info.appUrl)
+    await call(page, 'follow', { key: log.key })
+    expect(await getText(page, log.key, 0)).toBe('before')
+
+    await superNode.stopRelay()
+    await until('the browser to notice the relay is gone', async () => (await call(page, 'status', {})).relay.state !== 'connected')
+    await superNode.node.append(log.key, [b4a.from('while down')])
+    await superNode.startRelay()
+
+    const status = await until('the browser to re-dial the relay', async () => {
+      const s = await call(page, 'status', {})
+      return s.relay.state === 'connected' && s.peers.some(p => p.publicKey === superNode.info.publicKey) ? s : null
+    }, 30_000, 250)
+    expect(status.relay.reconnects).toBeGreaterThanOrEqual(1)
+    expect(await call(page, 'waitForLength', { key: log.key, length: 2, timeout: 20_000 })).toEqual({ length: 2 })
+    expect(await getText(page, log.key, 1)).toBe('while down')
+  })
+
   it('loads the app shell from the service worker with the server down', async () => {
     const superNode = await startSuperNode()
     const browser = await launchChromium()
