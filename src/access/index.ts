@@ -36,6 +36,7 @@ export {
   type LitSecret
 } from './lit-gate.ts'
 export { evaluateLocally, isLocalPolicy, type LocalContext, type LocalVerdict } from './local-conditions.ts'
+export { eip1193Signer, tenantSigner, type Eip1193Provider, type TenantSignerOptions } from './tenant-signer.ts'
 export { ReplayGuard, DEFAULT_MAX_NONCES, type ReplayGuardOptions } from './replay-guard.ts'
 export {
   createAuthMessage,
