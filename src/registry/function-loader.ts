@@ -7,7 +7,7 @@
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { ShadwError } from '../core/errors.ts'
-import { parseFunctionRef, type FunctionRef } from './function-ref.ts'
+import { parseRefOrAlias, type FunctionAliases, type FunctionRef } from './function-ref.ts'
 import { Registry } from './registry.ts'
 import { DEFAULT_CEILINGS, verifyFunction, verifyManifest, type NodeCeilings, type VerifiedFunction } from './verify.ts'
 
@@ -35,6 +35,8 @@ export interface FunctionLoaderOptions {
   ceilings?: Readonly<NodeCeilings>
   cache?: ModuleStore
   timeoutMs?: number
+  /** local short names for refs */
+  aliases?: FunctionAliases
 }
 
 /** A verified function and how it was obtained. */
@@ -56,6 +58,7 @@ export class FunctionLoader {
   readonly #ceilings: Readonly<NodeCeilings>
   readonly #cache: ModuleStore | undefined
   readonly #timeout: number
+  readonly #aliases: FunctionAliases
   readonly #registries = new Map<string, Promise<Registry>>()
 
   constructor (opts: FunctionLoaderOptions) {
@@ -63,6 +66,7 @@ export class FunctionLoader {
     this.#ceilings = opts.ceilings ?? DEFAULT_CEILINGS
     this.#cache = opts.cache
     this.#timeout = opts.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS
+    this.#aliases = opts.aliases ?? {}
   }
 
   /** Follows a publisher: replicates its registry (and, once known, its blob log, sparsely). */
@@ -95,12 +99,12 @@ export class FunctionLoader {
   }
 
   /**
-   * Resolves, fetches and verifies `<publisher>/<name>@<range>`. Throws the verification
+   * Resolves, fetches and verifies `<publisher>/<name>@<range>` (or a local alias). Throws the verification
    * codes of {@link verifyFunction}, INVALID_FUNCTION_REF, FUNCTION_NOT_FOUND,
    * VERSION_NOT_FOUND or FUNCTION_YANKED.
    */
   async load (input: string | FunctionRef, opts: { signal?: AbortSignal } = {}): Promise<LoadedFunction> {
-    const ref = typeof input === 'string' ? parseFunctionRef(input) : input
+    const ref = typeof input === 'string' ? parseRefOrAlias(input, this.#aliases) : input
     const reg = await this.sync(ref.publisher, opts)
     const version = await reg.resolve(ref.name, ref.range)
     const stored = await reg.signedManifest(ref.name, version)

@@ -45,3 +45,23 @@ export function resolveRange (versions: Iterable<string>, range: string, yanked:
   const candidates = [...versions].filter(v => !yanked.has(v) && semver.valid(v) !== null)
   return semver.maxSatisfying(candidates, range)
 }
+
+/** Local short names: alias → `<publisher-key>/<name>` (optionally with a default `@range`). */
+export type FunctionAliases = Readonly<Record<string, string>>
+
+const SHORT = /^([^@/]+)(?:@(.+))?$/
+
+/**
+ * Parses a full reference, or expands a local alias (`<alias>` or `<alias>@<range>`; a range
+ * given here replaces the alias's own). Throws INVALID_FUNCTION_REF for an unknown alias.
+ */
+export function parseRefOrAlias (input: unknown, aliases: FunctionAliases): FunctionRef {
+  if (typeof input === 'string' && !/^[0-9a-f]{64}\//.test(input.trim())) {
+    const m = SHORT.exec(input.trim())
+    const target = m?.[1] !== undefined && Object.hasOwn(aliases, m[1]) ? aliases[m[1]] : undefined
+    if (target === undefined) throw ShadwError.INVALID_FUNCTION_REF(input, 'not a <publisher-key>/<name>@<range> reference nor a known alias')
+    const base = parseFunctionRef(target)
+    return m?.[2] === undefined ? base : parseFunctionRef(`${base.publisher}/${base.name}@${m[2]}`)
+  }
+  return parseFunctionRef(input)
+}

@@ -14,8 +14,8 @@ import Corestore from 'corestore'
 import { ShadwError } from '../../core/errors.ts'
 import { parseKey } from '../../core/keys.ts'
 import {
-  isValidVersion, parseFunctionRef, Registry, RegistryFollows, verifyFunction, verifyManifest,
-  type FunctionRef, type SignedManifest, type VerifiedFunction
+  isValidVersion, parseFunctionRef, parseRefOrAlias, Registry, RegistryFollows, verifyFunction, verifyManifest,
+  type FunctionAliases, type FunctionRef, type SignedManifest, type VerifiedFunction
 } from '../../registry/index.ts'
 import type { Abi, ExecutionLimits } from '../../sandbox/index.ts'
 import { MAX_MODULE_BYTES } from '../../sandbox/index.ts'
@@ -31,6 +31,10 @@ shadw list [PUBLISHER] [--storage DIR] [--json]
 shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
 shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]`
 
+/** File of local aliases in the config directory. */
+export const ALIASES_FILE_NAME = 'aliases.json'
+/** Alias files larger than this are refused before parsing. */
+const MAX_ALIASES_FILE_BYTES = 256 * 1024
 /** Access condition files larger than this are refused before parsing. */
 const MAX_ACCESS_FILE_BYTES = 64 * 1024
 
@@ -67,12 +71,35 @@ function integer (flag: string, value: string | undefined): number | undefined {
   return Number(value)
 }
 
-/** `<key>/<name>@<range>`, or `<name>@<range>` for the user's own functions. */
+/**
+ * `<key>/<name>@<range>`; or `<alias>[@<range>]` from `aliases.json` in the config directory
+ * (`{ "short": "<key>/<name>" }`); or `<name>@<range>` for the user's own functions.
+ */
 async function parseRef (input: string | undefined): Promise<FunctionRef> {
   if (input === undefined) throw ShadwError.INVALID_FUNCTION_REF('', 'a function reference is required')
   if (/^[0-9a-f]{64}\//.test(input)) return parseFunctionRef(input)
+  const aliases = await loadAliases()
+  if (Object.hasOwn(aliases, input.split('@')[0] as string)) return parseRefOrAlias(input, aliases)
   const own = await loadKeys(keyFilePath())
   return parseFunctionRef(`${own.publicKey}/${input}`)
+}
+
+/** The user's local aliases; none when the file does not exist. */
+async function loadAliases (): Promise<FunctionAliases> {
+  const path = join(defaultDir('config'), ALIASES_FILE_NAME)
+  const exists = await stat(path).then(() => true, (err: { code?: string }) => err.code !== 'ENOENT')
+  if (!exists) return {}
+  const bytes = await readBounded(path, MAX_ALIASES_FILE_BYTES, 'aliases')
+  let value: unknown
+  try {
+    value = JSON.parse(b4a.toString(bytes))
+  } catch {
+    throw ShadwError.INVALID_ARGUMENT(`${path} is not JSON`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every(v => typeof v === 'string')) {
+    throw ShadwError.INVALID_ARGUMENT(`${path} must map short names to "<publisher-key>/<name>" strings`)
+  }
+  return value as FunctionAliases
 }
 
 /** Opens a publisher's registry in the store, refusing publishers the storage does not hold. */

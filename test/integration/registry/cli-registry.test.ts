@@ -80,7 +80,8 @@ describe('shadw keys', () => {
 
 describe('shadw publish, list, inspect, yank', () => {
   it('publishes into a super node storage, lists, inspects verified manifests, yanks; the super node serves it to a peer that verifies and runs it', async () => {
-    const { run, data } = await cli()
+    const paths = await cli()
+    const { run, data } = paths
     const storage = join(data, 'shadw', 'super-node')
     expect((await run('publish', RAW_UPPER, '--name', 'upper', '--version', '1.0.0')).stderr).toMatch(/^shadw: KEYS_NOT_FOUND/)
     const publicKey = /public key: ([0-9a-f]{64})/.exec((await run('keys', 'create')).stdout)?.[1] as string
@@ -130,6 +131,10 @@ describe('shadw publish, list, inspect, yank', () => {
     ])
     expect((await run('inspect', 'upper@^2')).stderr).toBe(`shadw: VERSION_NOT_FOUND: no version matches ${publicKey}/upper@^2\n`)
     expect((await run('inspect', 'Upper@1')).stderr).toMatch(/^shadw: INVALID_FUNCTION_REF: /)
+
+    const { config } = paths
+    await writeFile(join(config, 'shadw', 'aliases.json'), JSON.stringify({ up: `${publicKey}/upper` }))
+    expect(JSON.parse((await run('inspect', 'up@~1.0', '--json')).stdout).ref).toBe(`${publicKey}/upper@1.0.0`)
 
     const yank = await run('yank', 'upper@1.1.0', '--reason', 'wrong limits')
     expect(yank.stdout).toBe(`yanked ${publicKey}/upper@1.1.0 (wrong limits)\n`)

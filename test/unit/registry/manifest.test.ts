@@ -107,3 +107,17 @@ describe('function refs', () => {
     expect(resolveRange(versions, '^3')).toBe(null)
   })
 })
+
+describe('local aliases', () => {
+  const key = 'b'.repeat(64)
+  const aliases = { up: `${key}/upper`, pinned: `${key}/upper@~1.2` }
+  it('expand a short name to its reference, a range given with the alias replacing the alias\'s own', async () => {
+    const { parseRefOrAlias } = await import('../../../src/registry/index.ts')
+    expect(parseRefOrAlias('up', aliases)).toEqual({ publisher: key, name: 'upper', range: '*' })
+    expect(parseRefOrAlias('up@^2', aliases)).toEqual({ publisher: key, name: 'upper', range: '^2' })
+    expect(parseRefOrAlias('pinned', aliases)).toEqual({ publisher: key, name: 'upper', range: '~1.2' })
+    expect(parseRefOrAlias(`${key}/other@1`, aliases)).toEqual({ publisher: key, name: 'other', range: '1' })
+    expect(code(() => parseRefOrAlias('nope', aliases))).toBe('INVALID_FUNCTION_REF')
+    expect(code(() => parseRefOrAlias('toString', aliases))).toBe('INVALID_FUNCTION_REF')
+  })
+})
