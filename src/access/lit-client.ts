@@ -65,7 +65,7 @@ let loading: Promise<LitModule> | null = null
 export async function loadLit (): Promise<LitModule> {
   if (loading === null) {
     quietLitConsole()
-    loading = import('@lit-protocol/lit-node-client').catch((err: unknown) => {
+    loading = provideBuffer().then(async () => await import('@lit-protocol/lit-node-client')).catch((err: unknown) => {
       loading = null
       throw ShadwError.LIT_UNAVAILABLE('cannot load @lit-protocol/lit-node-client', err)
     })
@@ -158,6 +158,14 @@ export function litMessage (err: unknown): string {
   } catch {
     return String(err).slice(0, 300)
   }
+}
+
+/** Lit 7 uses Node's `Buffer` as a global (its crypto package, its client); browsers have none. */
+async function provideBuffer (): Promise<void> {
+  const g = globalThis as { Buffer?: unknown }
+  if (g.Buffer !== undefined) return
+  const { Buffer } = await import('buffer')
+  g.Buffer ??= Buffer
 }
 
 let quieted = false

@@ -5,11 +5,13 @@ import { createServer, type InlineConfig } from 'vite'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { AccessGate } from '../../../src/access/access-gate.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
-import { FN, addressIs, newWallet } from '../../unit/access/fixtures.ts'
+import { FN, addressIs, holdsErc20, newWallet } from '../../unit/access/fixtures.ts'
+import { startLocalLitNetwork } from '../../integration/access/local-lit-network.ts'
+import type { LitTestApi } from './lit-page.ts'
 import type { AccessTestApi, Outcome } from './page.ts'
 
 declare global {
-  interface Window { accessTest: AccessTestApi }
+  interface Window { accessTest: AccessTestApi, litTest: LitTestApi }
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url))
@@ -25,15 +27,23 @@ const VITE_CONFIG: InlineConfig = {
   optimizeDeps: { noDiscovery: true, include: ['ethers', 'siwe', '@lit-protocol/access-control-conditions'] }
 }
 
-async function openPage (): Promise<{ page: Page, host: string }> {
-  const server = await createServer(VITE_CONFIG)
+/** The Lit page also loads the Lit SDK (lazily, but Vite must pre-bundle it: it is CommonJS). */
+const LIT_VITE_CONFIG: InlineConfig = {
+  ...VITE_CONFIG,
+  cacheDir: 'node_modules/.vite-access-lit-test',
+  optimizeDeps: { noDiscovery: true, include: ['ethers', 'siwe', '@lit-protocol/access-control-conditions', '@lit-protocol/lit-node-client', 'buffer'] }
+}
+
+async function openPage (pageName = 'page.html', config = VITE_CONFIG): Promise<{ page: Page, host: string }> {
+  const server = await createServer(config)
   await server.listen()
   onTestFinished(async () => { await server.close() })
   const { port } = server.httpServer?.address() as AddressInfo
   const browser = await launchChromium()
   const page = await (await newContext(browser)).newPage()
   if (process.env['SHADW_DEBUG'] !== undefined) page.on('console', m => { console.log('[page]', m.text()) })
-  await page.goto(`http://127.0.0.1:${port}/test/browser/access/page.html`)
+  page.on('pageerror', err => { console.error('[page error]', err.message) })
+  await page.goto(`http://127.0.0.1:${port}/test/browser/access/${pageName}`)
   await page.waitForFunction(() => window.accessTest !== undefined, undefined, { timeout: 60_000 })
   return { page, host: `127.0.0.1:${port}` }
 }
@@ -89,5 +99,31 @@ describe('access in the browser', () => {
     await page.evaluate(k => window.accessTest.injectWallet(k, { reject: true }), key.privateKey)
     const rejected = await page.evaluate(async fn => await window.accessTest.sign(fn), FN)
     expect(rejected.ok ? 'PASSED' : rejected.code).toBe('ABORTED')
+  })
+
+  it('a Lit-gated call from an injected wallet: the page\'s LitNodeClient asks the loopback Lit network; the holder passes, a stranger is refused', async () => {
+    const token = '0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48'
+    const tenant = newWallet()
+    const stranger = newWallet()
+    const network = await startLocalLitNetwork({ chain: { erc20: { [token]: { [tenant.address.toLowerCase()]: 5n } } } })
+    onTestFinished(async () => { await network.close() })
+    const { page } = await openPage('lit.html', LIT_VITE_CONFIG)
+    await page.waitForFunction(() => window.litTest !== undefined, undefined, { timeout: 60_000 })
+    const access = { accessControlConditions: [holdsErc20(token)] }
+    const state = { nodeUrls: network.nodeUrls, subnetPubKey: network.subnetPubKey, minNodeCount: network.minNodeCount }
+    const secret = await page.evaluate(async ([s, a]) => await window.litTest.publish(s, a), [state, access] as const)
+
+    await page.evaluate(key => window.accessTest.injectWallet(key), tenant.privateKey)
+    const auth = await page.evaluate(async fn => await window.accessTest.sign(fn), FN)
+    const before = network.requests
+    const allowed = await page.evaluate(async ([fn, a, s, au]) => await window.litTest.authorize(fn, a, s, au), [FN, access, secret, auth.ok ? auth.value : null] as const)
+    expect(allowed).toEqual({ ok: true, value: { path: 'lit', address: tenant.address } } satisfies Outcome)
+    expect(network.requests - before).toBe(3)
+
+    await page.evaluate(key => window.accessTest.injectWallet(key), stranger.privateKey)
+    const strangerAuth = await page.evaluate(async fn => await window.accessTest.sign(fn), FN)
+    const refused = await page.evaluate(async ([fn, a, s, au]) => await window.litTest.authorize(fn, a, s, au), [FN, access, secret, strangerAuth.ok ? strangerAuth.value : null] as const)
+    expect(refused.ok ? 'PASSED' : refused.code).toBe('ACCESS_DENIED')
+    expect(await page.evaluate(() => window.litTest.leaked())).toBe(false)
   })
 })

@@ -86,6 +86,11 @@ export async function startLocalLitNetwork (options: LocalLitNetworkOptions = {}
 }
 
 async function handle (network: LocalLitNetwork, index: number, share: bigint, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Lit nodes serve browsers directly, so they answer CORS preflights (the SDK sends JSON and X-Lit-* headers)
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': '*', 'access-control-max-age': '600' })
+    return void res.end()
+  }
   if (req.method !== 'POST' || req.url !== '/web/encryption/sign/') return reply(res, 404, { errorCode: 'NodeNotFound', status: 404, message: 'not found' })
   network.requests++
   const body = await readJson(req)
@@ -206,7 +211,7 @@ async function readJson (req: IncomingMessage): Promise<Record<string, unknown> 
 }
 
 function reply (res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' })
+  res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*' })
   res.end(JSON.stringify(body))
 }
 
