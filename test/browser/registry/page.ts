@@ -7,6 +7,7 @@ import { BrowserNode } from '../../../src/browser/browser-node.ts'
 import { ShadwError } from '../../../src/core/errors.ts'
 import { FunctionLoader } from '../../../src/registry/index.ts'
 import { sha256Hex } from '../../../src/sandbox/index.ts'
+import type { WorkerAnswer, WorkerCall, WorkerRequest } from './loader.worker.ts'
 
 /** What the Node-side test reads back from one load. */
 export type LoadOutcome =
@@ -37,9 +38,31 @@ async function load (ref: string, probeBlocks: number): Promise<LoadOutcome> {
 async function stop (): Promise<void> {
   await loader?.close()
   await host?.stop()
+  worker?.terminate()
+}
+
+let worker: Worker | null = null
+let nextId = 1
+const pending = new Map<number, (a: WorkerAnswer) => void>()
+
+/** Sends one request to the worker-hosted node (started on first use). */
+function inWorker (req: WorkerCall): Promise<WorkerAnswer> {
+  if (worker === null) {
+    worker = new Worker(new URL('./loader.worker.ts', import.meta.url), { type: 'module' })
+    worker.addEventListener('message', (e: MessageEvent<WorkerAnswer>) => {
+      pending.get(e.data.id)?.(e.data)
+      pending.delete(e.data.id)
+    })
+  }
+  const id = nextId++
+  const w = worker
+  return new Promise(resolve => {
+    pending.set(id, resolve)
+    w.postMessage({ ...req, id } satisfies WorkerRequest)
+  })
 }
 
 /** The page's test API. */
-export interface RegistryTestApi { start: typeof start, load: typeof load, stop: typeof stop }
+export interface RegistryTestApi { start: typeof start, load: typeof load, stop: typeof stop, inWorker: typeof inWorker }
 
-;(window as unknown as { registryTest: RegistryTestApi }).registryTest = { start, load, stop }
+;(window as unknown as { registryTest: RegistryTestApi }).registryTest = { start, load, stop, inWorker }

@@ -79,5 +79,27 @@ describe('registry in the browser', () => {
     expect(yanked).toEqual({ ok: false, code: 'FUNCTION_YANKED', message: `FUNCTION_YANKED: ${key}/echo@1.2.0 was yanked by its publisher: broken` })
     const missing = await page.evaluate(async ref => await window.registryTest.load(ref, 0), `${key}/echo@^2`)
     expect(missing).toMatchObject({ ok: false, code: 'VERSION_NOT_FOUND' })
+
+    // a node hosted in a Dedicated Worker caches verified modules in OPFS by hash: the first
+    // load fetches from the blob log, later ones (also after a reload) come from OPFS, verified again
+    const moduleHash = signed.manifest.moduleHash
+    const ref = `${key}/echo@^1`
+    expect(await page.evaluate(async url => await window.registryTest.inWorker({ op: 'start', relayUrl: url }), superNode.info.relayUrl)).toMatchObject({ ok: true })
+    expect(await page.evaluate(async r => await window.registryTest.inWorker({ op: 'load', ref: r }), ref))
+      .toMatchObject({ ok: true, value: { version: '1.1.0', moduleHash, source: 'blob-log', size: v11.byteLength } })
+    expect(await page.evaluate(async r => await window.registryTest.inWorker({ op: 'load', ref: r }), ref))
+      .toMatchObject({ ok: true, value: { version: '1.1.0', moduleHash, source: 'cache' } })
+    await page.evaluate(async () => { await window.registryTest.stop() })
+    await page.reload()
+    await page.waitForFunction(() => window.registryTest !== undefined, undefined, { timeout: 60_000 })
+    expect(await page.evaluate(async url => await window.registryTest.inWorker({ op: 'start', relayUrl: url }), superNode.info.relayUrl)).toMatchObject({ ok: true })
+    expect(await page.evaluate(async r => await window.registryTest.inWorker({ op: 'load', ref: r }), ref))
+      .toMatchObject({ ok: true, value: { version: '1.1.0', moduleHash, source: 'cache' } })
+    const opfsEntry = await page.evaluate(async hash => {
+      const root = await navigator.storage.getDirectory()
+      const dir = await (await root.getDirectoryHandle('shadw-registry-test')).getDirectoryHandle('modules')
+      return (await (await dir.getFileHandle(hash)).getFile()).size
+    }, moduleHash)
+    expect(opfsEntry).toBe(4 + v11.byteLength)
   })
 })
