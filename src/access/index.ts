@@ -31,6 +31,7 @@ export {
   DEFAULT_PASS_CACHE_ENTRIES,
   DEFAULT_PASS_TTL_MS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  MAX_LIT_CIPHERTEXT_CHARS,
   type LitCheck,
   type LitGateOptions,
   type LitSecret

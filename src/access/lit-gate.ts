@@ -106,6 +106,7 @@ export class LitGate {
   async check (req: LitCheck): Promise<void> {
     if (this.closed) throw ShadwError.LIT_UNAVAILABLE('Lit gate is closed')
     if (req.policy.public) return
+    checkSecret(req.secret)
     const key = `${functionKey(req.fn)}|${req.auth.address.toLowerCase()}|${req.policy.hash}`
     const now = this.options.now()
     const until = this.passes.get(key)
@@ -184,6 +185,19 @@ export async function encryptFunctionSecret (client: LitClient, conditions: Acce
     return { ciphertext, dataToEncryptHash }
   } catch (err) {
     throw ShadwError.ACCESS_CONDITIONS_INVALID('Lit refused to encrypt under these conditions: ' + litMessage(err))
+  }
+}
+
+/** A Lit ciphertext of a 32-byte secret is about 200 base64 characters; this refuses abuse. */
+export const MAX_LIT_CIPHERTEXT_CHARS = 4096
+
+/** Validates a manifest's Lit secret before it is sent anywhere. */
+function checkSecret (secret: unknown): void {
+  const s = secret as Partial<LitSecret> | null
+  if (typeof s !== 'object' || s === null || typeof s.ciphertext !== 'string' || typeof s.dataToEncryptHash !== 'string' ||
+      s.ciphertext.length === 0 || s.ciphertext.length > MAX_LIT_CIPHERTEXT_CHARS || !/^[A-Za-z0-9+/]+={0,2}$/.test(s.ciphertext) ||
+      !/^[0-9a-f]{64}$/.test(s.dataToEncryptHash)) {
+    throw ShadwError.ACCESS_CONDITIONS_INVALID('the Lit secret must be { ciphertext: base64, dataToEncryptHash: 64 lowercase hex }')
   }
 }
 

@@ -1,3 +1,4 @@
+import '../../unit/access/quiet-lit.ts'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { Page } from 'playwright-core'

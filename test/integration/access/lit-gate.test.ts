@@ -1,3 +1,4 @@
+import '../../unit/access/quiet-lit.ts'
 import { createServer, type AddressInfo, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Wallet } from 'ethers'

@@ -1,3 +1,4 @@
+import './quiet-lit.ts'
 import { describe, expect, it } from 'vitest'
 import { checkConditions, isPublic, MAX_CONDITIONS } from '../../../src/access/conditions.ts'
 import { ShadwError } from '../../../src/core/errors.ts'

@@ -1,3 +1,4 @@
+import './quiet-lit.ts'
 import { describe, expect, it } from 'vitest'
 import { checkConditions, type AccessPolicy } from '../../../src/access/conditions.ts'
 import type { LitClient } from '../../../src/access/lit-client.ts'
@@ -31,7 +32,7 @@ function tenant (n: number): VerifiedAuth {
 describe('Lit gate (with a fake Lit client)', () => {
   async function setup (): Promise<{ policy: AccessPolicy, secret: { ciphertext: string, dataToEncryptHash: string } }> {
     const policy = await checkConditions({ accessControlConditions: [holdsErc20('0x' + '11'.repeat(20))] })
-    return { policy, secret: { ciphertext: 'c', dataToEncryptHash: await sha256Hex(SECRET) } }
+    return { policy, secret: { ciphertext: 'Y2lwaGVy', dataToEncryptHash: await sha256Hex(SECRET) } }
   }
 
   it('connects lazily, once, and again only after a failed connection', async () => {
@@ -89,7 +90,18 @@ describe('Lit gate (with a fake Lit client)', () => {
   it('refuses a decryption that does not match the manifest\'s data hash', async () => {
     const { policy } = await setup()
     const gate = new LitGate({ connect: async () => fakeClient() })
-    await expect(gate.check({ fn: FN, policy, auth: tenant(1), secret: { ciphertext: 'c', dataToEncryptHash: '00'.repeat(32) } })).rejects.toMatchObject({ code: 'ACCESS_DENIED' })
+    await expect(gate.check({ fn: FN, policy, auth: tenant(1), secret: { ciphertext: 'Y2lwaGVy', dataToEncryptHash: '00'.repeat(32) } })).rejects.toMatchObject({ code: 'ACCESS_DENIED' })
+  })
+
+  it('refuses a malformed Lit secret before asking Lit', async () => {
+    const { policy } = await setup()
+    const client = fakeClient()
+    const gate = new LitGate({ connect: async () => client })
+    for (const secret of [null, { ciphertext: 'x y', dataToEncryptHash: '00'.repeat(32) }, { ciphertext: 'Y2lwaGVy', dataToEncryptHash: 'ZZ' }, { ciphertext: 'A'.repeat(5000), dataToEncryptHash: '00'.repeat(32) }]) {
+      await expect(gate.check({ fn: FN, policy, auth: tenant(1), secret: secret as never })).rejects.toMatchObject({ code: 'ACCESS_CONDITIONS_INVALID' })
+    }
+    expect(client.decrypts).toBe(0)
+    expect(gate.connected).toBe(false)
   })
 
   it('classifies an unknown node failure as LIT_UNAVAILABLE and honours aborts', async () => {

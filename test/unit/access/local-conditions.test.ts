@@ -1,3 +1,4 @@
+import './quiet-lit.ts'
 import { describe, expect, it } from 'vitest'
 import { checkConditions } from '../../../src/access/conditions.ts'
 import { evaluateLocally, isLocalPolicy } from '../../../src/access/local-conditions.ts'

@@ -1,3 +1,4 @@
+import './quiet-lit.ts'
 import { describe, expect, it } from 'vitest'
 import { ReplayGuard } from '../../../src/access/replay-guard.ts'
 import { createAuthMessage, MAX_AUTH_LIFETIME_MS, signAuth, verifyAuth, type VerifyAuthOptions } from '../../../src/access/siwe-auth.ts'
