@@ -89,7 +89,8 @@ async function handle (network: LocalLitNetwork, index: number, share: bigint, r
   // Lit nodes serve browsers directly, so they answer CORS preflights (the SDK sends JSON and X-Lit-* headers)
   if (req.method === 'OPTIONS') {
     res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST', 'access-control-allow-headers': '*', 'access-control-max-age': '600' })
-    return void res.end()
+    res.end()
+    return
   }
   if (req.method !== 'POST' || req.url !== '/web/encryption/sign/') return reply(res, 404, { errorCode: 'NodeNotFound', status: 404, message: 'not found' })
   network.requests++
