@@ -10,8 +10,14 @@ declare module 'b4a' {
   export function concat (list: Uint8Array[]): Uint8Array
   export function byteLength (s: string): number
   const b4a: {
-    from: typeof from, toString: typeof toString, alloc: typeof alloc, allocUnsafe: typeof allocUnsafe,
-    equals: typeof equals, isBuffer: typeof isBuffer, concat: typeof concat, byteLength: typeof byteLength
+    from: typeof from,
+    toString: typeof toString,
+    alloc: typeof alloc,
+    allocUnsafe: typeof allocUnsafe,
+    equals: typeof equals,
+    isBuffer: typeof isBuffer,
+    concat: typeof concat,
+    byteLength: typeof byteLength
   }
   export default b4a
 }

@@ -8,8 +8,12 @@ declare module 'hypercore-crypto' {
   export function discoveryKey (key: Uint8Array): Uint8Array
   export function randomBytes (n: number): Uint8Array
   const crypto: {
-    keyPair: typeof keyPair, sign: typeof sign, verify: typeof verify, hash: typeof hash,
-    discoveryKey: typeof discoveryKey, randomBytes: typeof randomBytes
+    keyPair: typeof keyPair,
+    sign: typeof sign,
+    verify: typeof verify,
+    hash: typeof hash,
+    discoveryKey: typeof discoveryKey,
+    randomBytes: typeof randomBytes
   }
   export default crypto
 }

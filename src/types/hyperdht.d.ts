@@ -32,7 +32,7 @@ declare module 'hyperdht' {
   }
 
   // the interface merges the event methods into the class, keeping their `this` return type
-  // eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-unsafe-declaration-merging
+
   export default interface HyperDHT extends ShadwEvented {}
   export default class HyperDHT {
     constructor (opts?: HyperDHTOptions)

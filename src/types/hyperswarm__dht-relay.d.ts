@@ -25,7 +25,7 @@ declare module '@hyperswarm/dht-relay' {
    * `new Hyperswarm({ dht })`. With `custodial: false` the secret key stays here and the
    * relay asks this side to sign handshakes and announcements.
    */
-  // eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-unsafe-declaration-merging
+
   interface Node extends ShadwEvented {}
   class Node {
     constructor (stream: RelayTransport, opts?: { custodial?: boolean, keyPair?: RelayKeyPair })
@@ -50,7 +50,7 @@ declare module '@hyperswarm/dht-relay' {
 
 declare module '@hyperswarm/dht-relay/ws' {
   /** A framed duplex stream over a WebSocket: one relay message per WebSocket message. */
-  // eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-unsafe-declaration-merging
+
   interface WebSocketStream extends ShadwEvented {}
   class WebSocketStream {
     constructor (isInitiator: boolean, socket: WebSocketStream.RelaySocket)
