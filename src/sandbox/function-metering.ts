@@ -37,7 +37,7 @@
  */
 import { ShadwError } from '../core/errors.ts'
 import { ByteReader, ByteWriter } from './wasm-bytes.ts'
-import type { FuncType } from './wasm-module.ts'
+import { isValueType, type FuncType } from './wasm-module.ts'
 
 /** What the metering code of one body needs to know about the module. */
 export interface MeteringContext {
@@ -82,6 +82,7 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
   for (let n = r.u32(); n > 0; n--) {
     const count = r.u32()
     const type = r.byte()
+    if (!isValueType(type)) throw ShadwError.INVALID_MODULE(`unsupported local type 0x${type.toString(16)}`)
     localCount += count
     if (localCount > MAX_LOCALS) throw ShadwError.INVALID_MODULE('too many locals')
     localGroups.push([count, type])
@@ -320,7 +321,9 @@ function skipImmediates (r: ByteReader, op: number): void {
       r.u32(); r.u32()
       return
     case 0x1c: // select t*
-      for (let n = r.u32(); n > 0; n--) r.byte()
+      for (let n = r.u32(); n > 0; n--) {
+        if (!isValueType(r.byte())) unsupported('select of a reference type beyond funcref and externref')
+      }
       return
     case 0x3f: // memory.size
       if (r.byte() !== 0x00) unsupported('memory.size on another memory')

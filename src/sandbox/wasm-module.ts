@@ -35,8 +35,21 @@ export const SECTION = {
 /** The order non-custom sections must appear in (§5.5.2; data count precedes code). */
 export const SECTION_ORDER: readonly number[] = [1, 2, 3, 4, 5, 13, 6, 7, 8, 9, 12, 10, 11]
 
-/** Value type bytes the sandbox accepts: i32 i64 f32 f64 v128 funcref externref. */
-const VALUE_TYPES = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f])
+/**
+ * Value type bytes the sandbox accepts: i32 i64 f32 f64 v128 funcref externref. Every one is
+ * a single byte; GC reference types (`0x63`/`0x64` + heap type) are longer, and a scanner
+ * that read them as one byte would lose its place in the code (see {@link isValueType}).
+ */
+const VALUE_TYPES: ReadonlySet<number> = new Set([0x7f, 0x7e, 0x7d, 0x7c, 0x7b, 0x70, 0x6f])
+
+/**
+ * True for a one-byte value type the sandbox accepts. Every type byte in code (locals,
+ * `select t*`) must pass it: browsers with GC validate multi-byte reference types, and the
+ * metering scanner must never read such a type's heap-type byte as an opcode.
+ */
+export function isValueType (b: number): boolean {
+  return VALUE_TYPES.has(b)
+}
 
 /** A function signature. */
 export interface FuncType { params: number[], results: number[] }

@@ -205,6 +205,22 @@ describe('memory capping', () => {
   })
 })
 
+/**
+ * A module with one function whose body is `body` (locals first) and type `() -> ()`, plus
+ * three more function types ($1 to $3) for the body to name. Hand-assembled: wabt cannot write
+ * GC reference types, which Chromium validates.
+ */
+function oneFunction (body: number[]): Uint8Array {
+  const section = (id: number, payload: number[]): number[] => [id, payload.length, ...payload]
+  const code = [body.length, ...body]
+  return Uint8Array.from([
+    0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [4, 0x60, 0, 0, 0x60, 0, 0, 0x60, 0, 0, 0x60, 0, 0]),
+    ...section(3, [1, 0]),
+    ...section(10, [1, ...code])
+  ])
+}
+
 describe('module validation', () => {
   const refused: Record<string, () => Promise<Uint8Array>> = {
     'bad magic': async () => new TextEncoder().encode('\0asx\x01\0\0\0'),
@@ -214,7 +230,14 @@ describe('module validation', () => {
     'two memories': async () => Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 5, 2, 0, 1, 0, 1),
     '64-bit memory': async () => Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 5, 3, 1, 4, 1),
     'exception tags': async () => Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 13, 3, 1, 0, 0),
-    'an overlong LEB': async () => Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01)
+    'an overlong LEB': async () => Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01),
+    // Chromium (GC on) validates this; read as one byte, the type leaves its heap type 0x02
+    // to be taken for `block`, whose block type swallows the `loop` opcode: the loop ran
+    // with no fuel check (and its refunds even added fuel)
+    'a typed select of a GC reference type': async () => oneFunction([0,
+      0xd2, 0, 0xd2, 0, 0x41, 0, 0x1c, 1, 0x63, 0x02, // select (ref null $2)
+      0x03, 0x7f, 0x0c, 0, 0x0b, 0x1a, 0x1a, 0x0b]), // loop (result i32) br 0 end, drop, drop
+    'a local of a GC reference type': async () => oneFunction([1, 1, 0x63, 0x70, 0x0b])
   }
   for (const [name, make] of Object.entries(refused)) {
     it(`refuses ${name} with INVALID_MODULE`, async () => {
