@@ -16,6 +16,7 @@ commands:
   list      list a publisher's functions in the local storage
   yank      mark one of your versions as not to be run
   inspect   show a function's verified manifest
+  follow    have the local super node mirror and serve a publisher's registry
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
@@ -27,6 +28,7 @@ shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--acce
 shadw list [PUBLISHER] [--storage DIR] [--json]
 shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
 shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
+shadw follow [PUBLISHER] [--storage DIR]
 `
 
 /** The built web app that ships with this checkout. */
@@ -50,9 +52,10 @@ export async function main (argv: string[]): Promise<number> {
       case 'publish':
       case 'list':
       case 'yank':
-      case 'inspect': {
+      case 'inspect':
+      case 'follow': {
         const registry = await import('./cli/registry-commands.ts')
-        const run = { publish: registry.publishCommand, list: registry.listCommand, yank: registry.yankCommand, inspect: registry.inspectCommand }[command]
+        const run = { publish: registry.publishCommand, list: registry.listCommand, yank: registry.yankCommand, inspect: registry.inspectCommand, follow: registry.followCommand }[command]
         return await run(rest)
       }
       case undefined:

@@ -29,7 +29,8 @@ export const REGISTRY_USAGE = `shadw publish <module.wasm> --name NAME --version
               [--price N] [--storage DIR] [--json]
 shadw list [PUBLISHER] [--storage DIR] [--json]
 shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
-shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]`
+shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
+shadw follow [PUBLISHER] [--storage DIR]`
 
 /** File of local aliases in the config directory. */
 export const ALIASES_FILE_NAME = 'aliases.json'
@@ -279,6 +280,33 @@ export async function inspectCommand (argv: string[], out: Out = stdout): Promis
       ''
     ].join('\n'))
   }
+  return 0
+}
+
+/**
+ * Runs `shadw follow <publisher>`: the super node on this storage mirrors and serves that
+ * publisher's registry from its next start. Without a publisher, lists the followed ones.
+ */
+export async function followCommand (argv: string[], out: Out = stdout): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { storage: { type: 'string', default: defaultStorage() } },
+    allowPositionals: true,
+    strict: true
+  })
+  if (positionals.length > 1) throw ShadwError.INVALID_ARGUMENT('expected at most one publisher key')
+  const publisher = positionals[0] === undefined ? null : keyToHexStrict(positionals[0])
+  const listed = await withStore(values.storage, async store => {
+    const follows = await RegistryFollows.open(store)
+    try {
+      if (publisher !== null) await follows.add(publisher)
+      return await follows.list()
+    } finally {
+      await follows.close()
+    }
+  })
+  if (publisher !== null) out(`following ${publisher}; the super node on ${values.storage} serves it from its next start\n`)
+  else for (const key of listed) out(`${key}\n`)
   return 0
 }
 

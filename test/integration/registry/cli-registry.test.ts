@@ -143,6 +143,11 @@ describe('shadw publish, list, inspect, yank', () => {
     expect((await run('inspect', 'upper@1.1.0')).stderr).toBe(`shadw: FUNCTION_YANKED: ${publicKey}/upper@1.1.0 was yanked by its publisher: wrong limits\n`)
     expect((await run('yank', 'upper@^1')).stderr).toMatch(/^shadw: INVALID_FUNCTION_REF: yank needs an exact version/)
 
+    const other = 'e'.repeat(64)
+    expect((await run('follow', other)).stdout).toBe(`following ${other}; the super node on ${storage} serves it from its next start\n`)
+    expect((await run('follow')).stdout.split('\n').filter(Boolean).sort()).toEqual([publicKey, other].sort())
+    expect((await run('follow', 'nope')).stderr).toMatch(/^shadw: INVALID_LOG_KEY: /)
+
     // the super node started on that storage serves the registry; publishing meanwhile is refused
     const superNode = await startSuperNode({ storage })
     const locked = await run('publish', RAW_UPPER, '--name', 'upper', '--version', '9.0.0')
