@@ -32,6 +32,11 @@ export function renderStatus (root: HTMLElement, client: NodeClient): void {
       tr.append(el('td', short(l.key), { title: l.key }), el('td', l.name ?? '(followed)'), el('td', String(l.length)), el('td', String(l.contiguousLength)), el('td', String(l.peers)))
       return tr
     })
+    if (rows.length === 0) {
+      const empty = el('tr')
+      empty.append(el('td', 'This node holds no logs yet: they appear here as it follows or creates them.', { colspan: '5' }))
+      rows.push(empty)
+    }
     table.replaceChildren(head, ...rows)
   }
 
