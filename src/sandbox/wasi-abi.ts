@@ -61,6 +61,16 @@ function splitMix64 (seed: number): () => bigint {
   }
 }
 
+/**
+ * stdin. The shim's `OpenFile` refuses writes to a read-only file but still resizes it:
+ * `fd_filestat_set_size` and `fd_allocate` take a 64-bit size from the module and allocate a
+ * JS buffer that large, outside linear memory and its cap. A read-only fd refuses both.
+ */
+class ReadOnlyFd extends OpenFile {
+  override fd_allocate (): number { return defs.ERRNO_BADF }
+  override fd_filestat_set_size (): number { return defs.ERRNO_BADF }
+}
+
 /** Builds a WASI context for one call. */
 export function createWasiContext (opts: WasiCallOptions): WasiContext {
   const out: Uint8Array[] = []
@@ -80,7 +90,7 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
     err.push(part)
     errBytes += part.length
   })
-  const stdin = new OpenFile(new File(opts.input, { readonly: true }))
+  const stdin = new ReadOnlyFd(new File(opts.input, { readonly: true }))
   const wasi = new WASI(['main', ...opts.args], opts.env, [stdin, stdout, stderr], { debug: false })
   let memory: WasmMemory | undefined
   const view = (): DataView => {

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_LIMITS, prepareModule, runModule, sha256Hex } from '../../../src/sandbox/index.ts'
-import { cWasm } from '../../fixtures/wasm/fixtures.ts'
+import { compileWat, cWasm } from '../../fixtures/wasm/fixtures.ts'
+
+/** Runs a WASI module with a one-page memory cap and returns its exit code. */
+async function exitCodeOf (source: string, input = new Uint8Array(0)): Promise<number> {
+  const bytes = await compileWat(source)
+  const prepared = await prepareModule(bytes, await sha256Hex(bytes), 'wasi', 1)
+  return runModule(prepared, { abi: 'wasi', input, args: [], env: [], seed: 0, limits: { ...DEFAULT_LIMITS, memoryPages: 1 } }).exitCode
+}
 
 describe('WASI ABI', () => {
   it('passes the environment, keeps stderr apart, sleeps on the virtual clock, has no files', async () => {
@@ -11,5 +18,20 @@ describe('WASI ABI', () => {
     expect(new TextDecoder().decode(r.output)).toBe('hello sandbox\nslept 1000001500 ns\nfopen refused\n')
     expect(new TextDecoder().decode(r.stderr)).toBe('a note on stderr\n')
     expect(r.exitCode).toBe(3)
+  })
+
+  it('refuses to resize stdin, which would allocate outside the memory cap', async () => {
+    // 64 MiB asked for by a module capped at one 64 KiB page: both calls must fail with
+    // EBADF (8) and allocate nothing; the exit code is the sum of the two errnos
+    const source = `(module
+      (import "wasi_snapshot_preview1" "fd_filestat_set_size" (func $size (param i32 i64) (result i32)))
+      (import "wasi_snapshot_preview1" "fd_allocate" (func $alloc (param i32 i64 i64) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start")
+        (call $exit (i32.add
+          (call $size (i32.const 0) (i64.const 0x4000000))
+          (call $alloc (i32.const 0) (i64.const 0) (i64.const 0x4000000))))))`
+    expect(await exitCodeOf(source, Uint8Array.of(1, 2, 3))).toBe(16)
   })
 })
