@@ -20,6 +20,13 @@ const CLOCK_TICK_NS = 1_000n
 /** stderr is diagnostics, not a result: keep only its start. */
 export const STDERR_LIMIT_BYTES = 64 * 1024
 
+/**
+ * Inode numbers of stdin, stdout and stderr. The shim numbers inodes from one counter per
+ * worker, so `fstat` would otherwise tell a module how many calls its worker ran before,
+ * and redundant executions on different peers would disagree.
+ */
+const STDIO_INODES = [1n, 2n, 3n] as const
+
 const ERRNO_SUCCESS = 0
 const ERRNO_INVAL = 28
 const ERRNO_NOTSUP = 58
@@ -90,7 +97,11 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
     err.push(part)
     errBytes += part.length
   })
-  const stdin = new ReadOnlyFd(new File(opts.input, { readonly: true }))
+  const input = new File(opts.input, { readonly: true })
+  const stdin = new ReadOnlyFd(input)
+  input.ino = STDIO_INODES[0]
+  ;(stdout as unknown as { ino: bigint }).ino = STDIO_INODES[1]
+  ;(stderr as unknown as { ino: bigint }).ino = STDIO_INODES[2]
   const wasi = new WASI(['main', ...opts.args], opts.env, [stdin, stdout, stderr], { debug: false })
   let memory: WasmMemory | undefined
   const view = (): DataView => {

@@ -34,4 +34,19 @@ describe('WASI ABI', () => {
           (call $alloc (i32.const 0) (i64.const 0) (i64.const 0x4000000))))))`
     expect(await exitCodeOf(source, Uint8Array.of(1, 2, 3))).toBe(16)
   })
+
+  it('gives stdin, stdout and stderr the same inode numbers in every call', async () => {
+    // exit code: ino(0) + 10 * ino(1) + 100 * ino(2), read with fd_filestat_get
+    const source = `(module
+      (import "wasi_snapshot_preview1" "fd_filestat_get" (func $stat (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func $ino (param $fd i32) (result i32)
+        (drop (call $stat (local.get $fd) (i32.const 64)))
+        (i32.wrap_i64 (i64.load (i32.const 72))))
+      (func (export "_start")
+        (call $exit (i32.add (call $ino (i32.const 0))
+          (i32.add (i32.mul (call $ino (i32.const 1)) (i32.const 10)) (i32.mul (call $ino (i32.const 2)) (i32.const 100)))))))`
+    expect([await exitCodeOf(source), await exitCodeOf(source)]).toEqual([321, 321])
+  })
 })
