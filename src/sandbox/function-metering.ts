@@ -34,6 +34,13 @@
  * is `[test] br_if exit [work] br loop` pays one charge per iteration instead of two, and
  * the fuel used stays exact. Branches that carry values keep the plain split (their values
  * would have to cross the refund block).
+ *
+ * Bulk operations (`memory.fill/copy/init`, `table.fill/copy/init/grow`) do work in
+ * proportion to their length operand, so a constant charge would let one fuel unit buy a
+ * whole memory's worth of writes. Before each one the length is taken off the stack and
+ * charged too ({@link BULK_MEMORY_SHIFT}, {@link BULK_TABLE_SHIFT}), then tested the way a
+ * segment head is: the operation runs only when everything executed so far, itself included,
+ * fits in the fuel.
  */
 import { ShadwError } from '../core/errors.ts'
 import { ByteReader, ByteWriter } from './wasm-bytes.ts'
@@ -60,16 +67,39 @@ interface Frame { kind: 'func' | 'block' | 'loop' | 'if', targeted: boolean, ari
  * - `grow`: replace `memory.grow` with a call to the helper;
  * - `refund`: turn a `br_if` into a refunding branch (`exits`: it leaves the function);
  * - `store`: copy the fuel local to the global (before calls and exits);
- * - `load`: copy the global to the local (on entry, after calls).
+ * - `load`: copy the global to the local (on entry, after calls);
+ * - `bulk`: charge a bulk operation's length operand (`len >> shift`) and test the fuel.
  */
 type Edit =
   | { kind: 'meter', pos: number, cost: number, check: boolean }
   | { kind: 'grow', pos: number }
   | { kind: 'refund', pos: number, end: number, label: number, exits: boolean, segment: { cost: number }, costSoFar: number }
   | { kind: 'store' | 'load', pos: number, segment?: { cost: number }, costSoFar?: number }
+  | { kind: 'bulk', pos: number, shift: number, segment: { cost: number }, costSoFar: number }
 
-/** Value type byte of i64. */
+/** Value type bytes of i64 and i32. */
 const I64 = 0x7e
+const I32 = 0x7f
+
+/**
+ * Bytes of a memory bulk operation per extra fuel unit: 16, what one SIMD load or store
+ * moves, so `memory.copy` stays cheaper than a copy loop but never free. A 16 MiB fill costs
+ * about a million fuel, in line with the time it takes.
+ */
+export const BULK_MEMORY_SHIFT = 4
+/** Table elements per extra fuel unit for table bulk operations and `table.grow`: one each. */
+export const BULK_TABLE_SHIFT = 0
+
+/** Shift of each bulk operation under the 0xfc prefix, by sub-opcode. */
+const BULK_SHIFTS: ReadonlyMap<number, number> = new Map([
+  [8, BULK_MEMORY_SHIFT], // memory.init
+  [10, BULK_MEMORY_SHIFT], // memory.copy
+  [11, BULK_MEMORY_SHIFT], // memory.fill
+  [12, BULK_TABLE_SHIFT], // table.init
+  [14, BULK_TABLE_SHIFT], // table.copy
+  [15, BULK_TABLE_SHIFT], // table.grow
+  [17, BULK_TABLE_SHIFT] // table.fill
+])
 
 /** Locals per function allowed by the spec's implementation limits (V8 uses 50,000). */
 const MAX_LOCALS = 50_000
@@ -88,18 +118,25 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
     localGroups.push([count, type])
   }
   const fuelLocal = ctx.signature.params.length + localCount
+  // holds a bulk operation's length while it is charged; declared only where needed
+  const lengthLocal = fuelLocal + 1
   const exprStart = r.pos
   const edits = scanBody(r, ctx)
+  const hasBulk = edits.some(e => e.kind === 'bulk')
 
   const g = ctx.fuelGlobal
-  const w = new ByteWriter(end - start + edits.length * 16 + 16)
-  w.u32(localGroups.length + 1)
+  const w = new ByteWriter(end - start + edits.length * 32 + 16)
+  w.u32(localGroups.length + (hasBulk ? 2 : 1))
   for (const [count, type] of localGroups) {
     w.u32(count)
     w.byte(type)
   }
   w.u32(1)
   w.byte(I64)
+  if (hasBulk) {
+    w.u32(1)
+    w.byte(I32)
+  }
   const store = (): void => { w.byte(0x20); w.u32(fuelLocal); w.byte(0x24); w.u32(g) }
   let copied = exprStart
   for (const e of edits) {
@@ -140,6 +177,26 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
         w.byte(0x0c); w.u32(e.label + 1) // br, one level further out from inside the if
         w.byte(0x0b) // end
         copied = e.end
+        break
+      }
+      case 'bulk': {
+        w.byte(0x21); w.u32(lengthLocal) // local.set
+        w.byte(0x20); w.u32(fuelLocal) // local.get
+        w.byte(0x20); w.u32(lengthLocal) // local.get
+        w.byte(0xad) // i64.extend_i32_u
+        if (e.shift > 0) { w.byte(0x42); w.sleb(e.shift); w.byte(0x88) } // i64.const; i64.shr_u
+        w.byte(0x7d) // i64.sub
+        w.byte(0x22); w.u32(fuelLocal) // local.tee
+        // as at a call: the rest of the segment is charged but has not run yet
+        const pending = e.segment.cost - e.costSoFar
+        if (pending > 0) { w.byte(0x42); w.sleb(pending); w.byte(0x7c) } // i64.const; i64.add
+        w.byte(0x42); w.byte(0x00) // i64.const 0
+        w.byte(0x53) // i64.lt_s
+        w.byte(0x04); w.byte(0x40) // if
+        store()
+        w.byte(0x00) // unreachable
+        w.byte(0x0b) // end
+        w.byte(0x20); w.u32(lengthLocal) // local.get: the operand back in place
         break
       }
       case 'meter':
@@ -270,6 +327,12 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         if (r.byte() !== 0x00) throw ShadwError.INVALID_MODULE('multiple memories are not allowed')
         edits.push({ kind: 'grow', pos: opPos })
         break
+      case 0xfc: {
+        const sub = prefixFC(r)
+        const shift = BULK_SHIFTS.get(sub)
+        if (shift !== undefined) edits.push({ kind: 'bulk', pos: opPos, shift, segment, costSoFar: segment.cost })
+        break
+      }
       default:
         skipImmediates(r, op)
     }
@@ -337,7 +400,6 @@ function skipImmediates (r: ByteReader, op: number): void {
       if (t !== 0x70 && t !== 0x6f) unsupported('typed function references')
       return
     }
-    case 0xfc: prefixFC(r); return
     case 0xfd: prefixFD(r); return
     case 0xfe: unsupported('atomics (threads)')
     // falls through: unsupported() never returns
@@ -349,16 +411,17 @@ function skipImmediates (r: ByteReader, op: number): void {
   }
 }
 
-function prefixFC (r: ByteReader): void {
+/** Skips an 0xfc-prefixed instruction's immediates; returns its sub-opcode. */
+function prefixFC (r: ByteReader): number {
   const sub = r.u32()
-  if (sub <= 7) return // saturating truncation
+  if (sub <= 7) return sub // saturating truncation
   switch (sub) {
-    case 8: r.u32(); if (r.byte() !== 0) unsupported('memory.init on another memory'); return
-    case 9: r.u32(); return // data.drop
-    case 10: if (r.byte() !== 0 || r.byte() !== 0) unsupported('memory.copy across memories'); return
-    case 11: if (r.byte() !== 0) unsupported('memory.fill on another memory'); return
-    case 12: case 14: r.u32(); r.u32(); return // table.init table.copy
-    case 13: case 15: case 16: case 17: r.u32(); return // elem.drop table.grow table.size table.fill
+    case 8: r.u32(); if (r.byte() !== 0) unsupported('memory.init on another memory'); return sub
+    case 9: r.u32(); return sub // data.drop
+    case 10: if (r.byte() !== 0 || r.byte() !== 0) unsupported('memory.copy across memories'); return sub
+    case 11: if (r.byte() !== 0) unsupported('memory.fill on another memory'); return sub
+    case 12: case 14: r.u32(); r.u32(); return sub // table.init table.copy
+    case 13: case 15: case 16: case 17: r.u32(); return sub // elem.drop table.grow table.size table.fill
     default: unsupported(`0xfc ${sub}`)
   }
 }

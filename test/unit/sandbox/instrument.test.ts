@@ -153,6 +153,41 @@ describe('fuel metering', () => {
     expect(await codeOf(() => run(bytes, u32(100), { fuel: 200 }))).toBe('FUEL_EXHAUSTED')
   })
 
+  it('charges bulk memory and table operations by their length', async () => {
+    // run() fills, copies and initialises input[0] bytes of memory and fills and copies
+    // input[0] >> 8 table slots; everything but the lengths costs the same for every input
+    const bytes = await compileWat(`(module (memory (export "memory") 4) (table 1024 funcref)
+      (data $d "${'\\00'.repeat(4096)}")
+      (func (export "alloc") (param i32) (result i32) (i32.const 0))
+      (func (export "run") (param $p i32) (param i32) (result i64) (local $n i32)
+        (local.set $n (i32.load (local.get $p)))
+        (memory.fill (i32.const 0) (i32.const 7) (local.get $n))
+        (memory.copy (i32.const 65536) (i32.const 0) (local.get $n))
+        (memory.init $d (i32.const 131072) (i32.const 0) (local.get $n))
+        (table.fill (i32.const 0) (ref.null func) (i32.shr_u (local.get $n) (i32.const 8)))
+        (table.copy (i32.const 512) (i32.const 0) (i32.shr_u (local.get $n) (i32.const 8)))
+        (i64.const 0)))`)
+    const base = (await run(bytes, u32(0))).fuelUsed
+    // 4096 bytes: 256 fuel for each of the three memory operations, 16 for each table one
+    expect((await run(bytes, u32(4096))).fuelUsed).toBe(base + 3 * 256 + 2 * 16)
+    const used = base + 3 * 256 + 2 * 16
+    expect((await run(bytes, u32(4096), { fuel: used })).fuelUsed).toBe(used)
+    expect(await codeOf(() => run(bytes, u32(4096), { fuel: used - 1 }))).toBe('FUEL_EXHAUSTED')
+  })
+
+  it('fails a call whose one bulk operation costs more than its fuel', async () => {
+    // a single 256 KiB fill is 16,384 fuel: without the length charge it cost 1
+    const bytes = await compileWat(`(module (memory (export "memory") 4)
+      (func (export "alloc") (param i32) (result i32) (i32.const 0))
+      (func (export "run") (param i32 i32) (result i64)
+        (memory.fill (i32.const 0) (i32.const 1) (i32.const 262144))
+        (i64.const 0)))`)
+    const prepared = await prepareModule(bytes, await sha256Hex(bytes), 'raw', 4)
+    const call = (fuel: number): unknown => runModule(prepared, { abi: 'raw', input: new Uint8Array(0), args: [], env: [], seed: 0, limits: { ...DEFAULT_LIMITS, memoryPages: 4, fuel } })
+    expect(await codeOf(() => call(1000))).toBe('FUEL_EXHAUSTED')
+    expect((call(1_000_000) as { fuelUsed: number }).fuelUsed).toBeGreaterThan(16384)
+  })
+
   it('meters the start function before any export runs', async () => {
     const bytes = await wat('imported-memory')
     const inst = instrumentModule(bytes, 4)
