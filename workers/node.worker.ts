@@ -11,11 +11,22 @@ import { BrowserNode } from '../src/browser/browser-node.ts'
 import { opfsStorage } from '../src/browser/opfs-storage.ts'
 import type { NodeWorkerInit, NodeWorkerReply } from '../src/browser/node-worker-protocol.ts'
 import { parseNodeWorkerInit } from '../src/browser/node-worker-protocol.ts'
+import { LinkManager } from '../src/browser/webrtc/link-manager.ts'
+import { parseWebrtcWorkerInit, type WebrtcWorkerInit } from '../src/browser/webrtc/link-protocol.ts'
 
 declare const self: DedicatedWorkerGlobalScope
 
 let host: BrowserNode | null = null
 let bridge: BridgeServer | null = null
+/** direct WebRTC links: the page sends their control port beside init (it owns the peer connections) */
+let webrtc: WebrtcWorkerInit | null = null
+let links: LinkManager | null = null
+
+function startLinks (): void {
+  if (host === null || webrtc === null || links !== null) return
+  links = new LinkManager({ node: host.node, keyPair: host.keyPair, port: webrtc.port, config: webrtc.config })
+  links.start()
+}
 
 function reply (msg: NodeWorkerReply): void {
   self.postMessage(msg)
@@ -34,10 +45,21 @@ async function start (init: NodeWorkerInit): Promise<void> {
   })
   bridge = new BridgeServer(host)
   bridge.publish('ready', host.status())
+  startLinks()
   reply({ type: 'started', status: host.status() })
 }
 
 self.onmessage = (ev: MessageEvent) => {
+  if ((ev.data as { type?: unknown } | null)?.type === 'webrtc') {
+    try {
+      webrtc ??= parseWebrtcWorkerInit(ev.data)
+      startLinks()
+    } catch (err) {
+      // links stay off and the node runs on the relay; the page's init reply is not this one's to give
+      console.warn('shadw: direct links disabled:', (err as Error).message)
+    }
+    return
+  }
   let init: NodeWorkerInit
   try {
     init = parseNodeWorkerInit(ev.data)

@@ -3,6 +3,8 @@ import { defaultRelayUrl, validateRelayUrl } from '../browser/relay-connection.t
 import { NodeClient } from './node-client.ts'
 import { renderStatus } from './status-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
+import { LinkHost } from './webrtc/link-host.ts'
+import { webrtcSettingsFromUrl } from './webrtc/webrtc-settings.ts'
 
 /**
  * Entry of the web app. The relay defaults to the super node that served the page; `?relay=`
@@ -17,10 +19,20 @@ const root = document.getElementById('app')
 if (root === null) throw ShadwError.INTERNAL('index.html has no #app element')
 
 let client: NodeClient | null = null
+// The leader tab's peer connections for direct links (RTCPeerConnection exists only in pages).
+let links: LinkHost | null = null
 try {
+  const webrtc = webrtcSettingsFromUrl(location.search)
   client = new NodeClient({
     relayUrl: relayUrlFromLocation(),
-    createWorker: () => new Worker(new URL('../../workers/node.worker.ts', import.meta.url), { type: 'module', name: 'shadw-node' })
+    createWorker: () => new Worker(new URL('../../workers/node.worker.ts', import.meta.url), { type: 'module', name: 'shadw-node' }),
+    attachWorker: (worker) => {
+      const { port1, port2 } = new MessageChannel()
+      const host = new LinkHost(port1)
+      links = host
+      worker.postMessage({ type: 'webrtc', port: port2, config: webrtc }, [port2])
+      return () => { host.close(); if (links === host) links = null }
+    }
   })
   client.start()
 } catch (err) {
@@ -29,6 +41,7 @@ try {
 
 // Tests and power users drive the node from the console through this handle.
 ;(globalThis as { shadw?: unknown }).shadw = client
+;(globalThis as { shadwLinks?: unknown }).shadwLinks = { stats: () => links?.stats() ?? null }
 
 if (client !== null) renderStatus(root, client)
 registerServiceWorker().catch(() => {})

@@ -20,6 +20,11 @@ export interface NodeClientOptions {
   tier?: NodeTier
   /** makes the node worker; the app passes Vite's worker constructor */
   createWorker: () => Worker
+  /**
+   * Called with each node worker this tab starts (leader only); returns what undoes it when
+   * the worker goes. The app wires the page side of direct WebRTC links here.
+   */
+  attachWorker?: (worker: Worker) => () => void
   channelName?: string
 }
 
@@ -39,6 +44,7 @@ export class NodeClient {
   readonly #pending = new Map<string, { resolve: (v: unknown) => void, reject: (e: unknown) => void }>()
   readonly #listeners = new Set<(event: BridgeEvent) => void>()
   #worker: Worker | null = null
+  #detachWorker: (() => void) | null = null
   #releaseLock: (() => void) | null = null
   #seq = 0
 
@@ -67,6 +73,8 @@ export class NodeClient {
 
   /** Stops hosting (if leader) and closes the channel. */
   stop (): void {
+    this.#detachWorker?.()
+    this.#detachWorker = null
     this.#worker?.terminate()
     this.#worker = null
     this.#releaseLock?.()
@@ -155,6 +163,7 @@ export class NodeClient {
           debug: readDebugSetting()
         }
         worker.postMessage(init)
+        this.#detachWorker = this.#opts.attachWorker?.(worker) ?? null
       })
       if (reply.type === 'started') {
         this.lastError = null
@@ -163,6 +172,8 @@ export class NodeClient {
       }
       this.lastError = deserializeError(reply.error)
       debug('node failed to start', this.lastError.code)
+      this.#detachWorker?.()
+      this.#detachWorker = null
       worker.terminate()
       this.#worker = null
       for (const listener of this.#listeners) listener({ type: 'event', name: 'stopped', data: reply.error })

@@ -1,6 +1,6 @@
 import Corestore from 'corestore'
 import Hyperswarm from 'hyperswarm'
-import type { ShadwError } from '../core/errors.ts'
+import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { ShadwNode } from '../core/node/shadw-node.ts'
 import type { NodeTier } from '../core/node/types.ts'
@@ -72,6 +72,15 @@ export class BrowserNode {
     const host = new BrowserNode({ ...opts, relayUrl }, node, keyPair, relay)
     opts.onEvent?.('ready', host.status())
     return host
+  }
+
+  /**
+   * The node's swarm identity, for hosts that open Noise streams of their own with it (direct
+   * WebRTC links, `src/browser/webrtc/`). Stays inside the node worker.
+   */
+  get keyPair (): { publicKey: Uint8Array, secretKey: Uint8Array } {
+    if (this.#keyPair === null) throw ShadwError.NODE_CLOSED()
+    return this.#keyPair
   }
 
   status (): BridgeStatus {

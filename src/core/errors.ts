@@ -31,6 +31,9 @@ export const ERROR_CODES = [
   // host / page bridge
   'NOT_LEADER',
   'BRIDGE_PROTOCOL',
+  // direct WebRTC links (issue 7)
+  'SIGNAL_INVALID',
+  'LINK_FAILED',
   // sandbox (issue 3)
   'INVALID_MODULE',
   'ABI_MISMATCH',
@@ -186,6 +189,16 @@ export class ShadwError extends Error {
   /** Thrown when a message between page, node worker and service worker is malformed. */
   static BRIDGE_PROTOCOL (msg = 'malformed bridge message'): ShadwError {
     return new ShadwError('BRIDGE_PROTOCOL', msg)
+  }
+
+  /** Thrown when a WebRTC signalling message from a peer (or the page) is malformed or too large. */
+  static SIGNAL_INVALID (msg = 'malformed signalling message'): ShadwError {
+    return new ShadwError('SIGNAL_INVALID', msg)
+  }
+
+  /** Thrown when a direct WebRTC link failed to open or broke (the relay stays the fallback). */
+  static LINK_FAILED (msg = 'direct link failed', cause?: unknown): ShadwError {
+    return new ShadwError('LINK_FAILED', msg, { cause })
   }
 
   /** Thrown when module bytes are not valid WebAssembly or use a feature the sandbox refuses. */

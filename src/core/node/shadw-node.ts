@@ -84,6 +84,8 @@ export interface ShadwNodeOptions {
 export type ShadwNodeEvents = {
   append: [log: { key: string, length: number }]
   peer: [peer: PeerStatus, state: 'open' | 'closed']
+  /** every live connection as it opens (swarm or attached), for protocols that ride on it (signalling) */
+  connection: [conn: SwarmConnection, peer: PeerStatus]
 }
 
 interface HeldLog {
@@ -161,6 +163,8 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   async #stop (): Promise<void> {
     await this.#starting?.catch(() => {})
     await this.#swarm.destroy()
+    // attached connections (direct links) are not the swarm's to close
+    for (const [conn, peer] of this.#peers) if (peer.transport === 'webrtc') conn.destroy()
     for (const held of this.#logs.values()) await held.core.close()
     this.#logs.clear()
     await this.#index?.close()
@@ -430,14 +434,31 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     debug('swarm replaced; topics re-joined:', this.#topics.size)
   }
 
+  /** Live connections and what status says about each (swarm and attached ones). */
+  connections (): Array<[SwarmConnection, PeerStatus]> {
+    return [...this.#peers]
+  }
+
+  /**
+   * Adds a connection that did not come from the swarm: a Noise secret stream the host
+   * opened over a direct link (a WebRTC data channel). It is listed in status peers with
+   * the given transport and replicates every shared log, exactly like a swarm connection.
+   * The host must have checked `conn.remotePublicKey` (the Noise handshake proved it) before
+   * attaching; the node closes it on `stop()`.
+   */
+  attachConnection (conn: SwarmConnection, transport: PeerStatus['transport']): void {
+    this.#assertOpen()
+    this.#onConnection(conn, { publicKey: conn.remotePublicKey, topics: [], client: conn.isInitiator }, transport)
+  }
+
   #listen (swarm: Hyperswarm): void {
     swarm.on('connection', (conn: SwarmConnection, info: PeerInfo) => { this.#onConnection(conn, info) })
   }
 
-  #onConnection (conn: SwarmConnection, info: PeerInfo): void {
+  #onConnection (conn: SwarmConnection, info: PeerInfo, transport?: PeerStatus['transport']): void {
     const peer: PeerStatus = {
       publicKey: keyToHex(info.publicKey),
-      transport: this.#classify(conn),
+      transport: transport ?? this.#classify(conn),
       initiator: conn.isInitiator
     }
     this.#peers.set(conn, peer)
@@ -449,6 +470,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
       this.#peers.delete(conn)
       this.emit('peer', peer, 'closed')
     })
+    this.emit('connection', conn, peer)
     this.#store.replicate(conn)
   }
 }
