@@ -8,7 +8,7 @@ export { type Tombstone, type SignedTombstone, TOMBSTONE_DOMAIN, signTombstone, 
 export { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
 export { type FunctionRef, type FunctionAliases, parseFunctionRef, parseRefOrAlias, formatFunctionRef, resolveRange } from './function-ref.ts'
 export { type PublisherKeyPair, createPublisherKeyPair, blobKeyPair, checkKeyPair } from './publisher-keys.ts'
-export { type NodeCeilings, type VerifyContext, type VerifiedFunction, DEFAULT_CEILINGS, verifyManifest, verifyFunction } from './verify.ts'
+export { type NodeCeilings, type VerifyContext, type VerifiedFunction, DEFAULT_CEILINGS, verifyManifest, verifyFunction, checkFit } from './verify.ts'
 export { Registry, BLOB_BLOCK_BYTES, DEFAULT_PRICE, type PublishOptions, type VersionInfo } from './registry.ts'
 export { FunctionLoader, DEFAULT_LOAD_TIMEOUT_MS, type RegistryHost, type ModuleStore, type FunctionLoaderOptions, type LoadedFunction } from './function-loader.ts'
 export { RegistryFollows } from './registry-follows.ts'

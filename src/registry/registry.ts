@@ -20,7 +20,6 @@ import Hyperbee from 'hyperbee'
 import semver from 'semver'
 import { ShadwError } from '../core/errors.ts'
 import { keyToHex } from '../core/keys.ts'
-import { checkAbi } from '../sandbox/abi-check.ts'
 import type { Abi, ExecutionLimits } from '../sandbox/executor.ts'
 import { sha256Hex } from '../sandbox/host.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from '../sandbox/limits.ts'
@@ -29,6 +28,7 @@ import { resolveRange } from './function-ref.ts'
 import { decodeSignedManifest, encodeSignedManifest, isValidVersion, NAME_PATTERN, signManifest, type PriceParams, type SignedManifest } from './manifest.ts'
 import { blobKeyPair, checkKeyPair, type PublisherKeyPair } from './publisher-keys.ts'
 import { openTombstone, signTombstone, type SignedTombstone } from './tombstone.ts'
+import { checkFit } from './verify.ts'
 
 /**
  * Module bytes are split into 64 KiB blocks: small enough that a node fetches a module in a
@@ -142,8 +142,8 @@ export class Registry {
     if (module.byteLength === 0) throw ShadwError.INVALID_MODULE('module is empty')
     const parsed = parseModule(module)
     const abi = opts.abi ?? (parsed.exports.some(e => e.name === '_start' && e.kind === 'func') ? 'wasi' : 'raw')
-    checkAbi(parsed, abi)
     const limits = resolveLimits(opts.limits)
+    checkFit(parsed, abi, limits.memoryPages)
     const moduleHash = await sha256Hex(module)
     const span = await this.#storeBlob(w.blobs, moduleHash, module)
     const signed = signManifest({

@@ -6,10 +6,10 @@
 import b4a from 'b4a'
 import { ShadwError } from '../core/errors.ts'
 import { checkAbi } from '../sandbox/abi-check.ts'
-import type { ExecutionLimits } from '../sandbox/executor.ts'
+import type { Abi, ExecutionLimits } from '../sandbox/executor.ts'
 import { sha256Hex } from '../sandbox/host.ts'
 import { MAX_FUEL, MAX_MODULE_BYTES } from '../sandbox/limits.ts'
-import { parseModule } from '../sandbox/wasm-module.ts'
+import { parseModule, type ParsedModule } from '../sandbox/wasm-module.ts'
 import { decodeSignedManifest, MANIFEST_DOMAIN, type FunctionManifest, type SignedManifest } from './manifest.ts'
 import { verifyRecord } from './signed-record.ts'
 
@@ -101,6 +101,19 @@ export async function verifyFunction (stored: Uint8Array | SignedManifest, bytes
   if (module.byteLength !== m.size || actual !== m.moduleHash) {
     throw ShadwError.MODULE_HASH_MISMATCH(m.moduleHash, actual, { size: module.byteLength, expectedSize: m.size })
   }
-  checkAbi(parseModule(module), m.abi)
+  checkFit(parseModule(module), m.abi, m.limits.memoryPages)
   return { manifest: m, signature: b4a.toString(signed.signature, 'hex'), module }
+}
+
+/**
+ * Checks that parsed module bytes fit a manifest: the ABI's imports and exports, and an
+ * initial memory within the manifest's memory limit (else every call would fail with
+ * MEMORY_LIMIT). Throws ABI_MISMATCH or MEMORY_LIMIT.
+ */
+export function checkFit (parsed: ParsedModule, abi: Abi, memoryPages: number): void {
+  checkAbi(parsed, abi)
+  const initial = parsed.memory?.limits.min ?? parsed.imports.find(i => i.kind === 'memory')?.limits?.min ?? 0
+  if (initial > memoryPages) {
+    throw ShadwError.MEMORY_LIMIT(`module needs ${initial} pages initially, the manifest allows ${memoryPages}`, { initial, cap: memoryPages })
+  }
 }

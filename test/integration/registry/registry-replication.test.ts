@@ -120,6 +120,7 @@ describe('registry replication between nodes', () => {
     expect(await codeOf(registry.publish(b4a.from('not wasm'), { name: 'echo', version: '1.0.1' }))).toBe('INVALID_MODULE')
     expect(await codeOf(registry.publish(bytes, { name: 'echo', version: '1.0.1', abi: 'wasi' }))).toBe('ABI_MISMATCH')
     expect(await codeOf(registry.publish(bytes, { name: 'echo', version: '1.0.1', limits: { fuel: -5 } }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(registry.publish(bytes, { name: 'echo', version: '1.0.1', limits: { memoryPages: 1 } }))).toBe('MEMORY_LIMIT')
     // the same bytes under a new version reuse the blob: nothing new is appended
     const before = a.store.get({ key: b4a.from(await registry.blobKey() as string, 'hex') })
     await before.ready()

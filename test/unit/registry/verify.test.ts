@@ -4,6 +4,7 @@ import type { ShadwError } from '../../../src/core/errors.ts'
 import {
   DEFAULT_CEILINGS, decodeSignedManifest, encodeSignedManifest, signManifest, verifyFunction, type FunctionManifest
 } from '../../../src/registry/index.ts'
+import { DEFAULT_LIMITS } from '../../../src/sandbox/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { manifestFor, publisher } from './helpers.ts'
 
@@ -106,5 +107,14 @@ describe('verifyFunction', () => {
   it('refuses bytes that hash right but do not fit the manifest\'s ABI: ABI_MISMATCH', async () => {
     const { module, stored, key } = await setup({ abi: 'wasi' })
     expect(await codeOf(verifyFunction(stored, module, { registryKey: key }))).toBe('ABI_MISMATCH')
+  })
+
+  it('refuses a module whose initial memory exceeds the manifest\'s memory limit: MEMORY_LIMIT', async () => {
+    const p = publisher()
+    const module = await wat('big-initial') // 64 initial pages
+    const signed = signManifest(await manifestFor(module, p.hex, { limits: { ...DEFAULT_LIMITS, memoryPages: 16 } }), p.secretKey)
+    expect(await codeOf(verifyFunction(encodeSignedManifest(signed), module, { registryKey: p.hex }))).toBe('MEMORY_LIMIT')
+    const fits = signManifest(await manifestFor(module, p.hex, { limits: { ...DEFAULT_LIMITS, memoryPages: 64 } }), p.secretKey)
+    expect((await verifyFunction(encodeSignedManifest(fits), module, { registryKey: p.hex })).manifest.limits.memoryPages).toBe(64)
   })
 })
