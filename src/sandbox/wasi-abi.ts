@@ -78,6 +78,25 @@ class ReadOnlyFd extends OpenFile {
   override fd_filestat_set_size (): number { return defs.ERRNO_BADF }
 }
 
+type HostFunction = (...args: unknown[]) => unknown
+
+/**
+ * Wraps a WASI function so that what the module's arguments make it throw is a TRAP: a
+ * pointer outside memory raises a RangeError in the shim's DataView reads, which would
+ * otherwise reach the host as an INTERNAL error, as if the executor were broken. Our own
+ * errors (OUTPUT_TOO_LARGE, TRAP) and the shim's proc_exit signal pass through.
+ */
+function asTrapping (name: string, fn: HostFunction): HostFunction {
+  return (...args) => {
+    try {
+      return fn(...args)
+    } catch (err) {
+      if (err instanceof ShadwError || err instanceof WASIProcExit) throw err
+      throw ShadwError.TRAP(`${name}: ${err instanceof Error ? err.message : String(err)}`)
+    }
+  }
+}
+
 /** Builds a WASI context for one call. */
 export function createWasiContext (opts: WasiCallOptions): WasiContext {
   const out: Uint8Array[] = []
@@ -133,6 +152,9 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
     },
     random_get (ptr: number, len: number) {
       const v = view()
+      // i32 arguments arrive signed: a pointer past 2 GiB is negative here
+      ptr >>>= 0
+      len >>>= 0
       if (ptr + len > v.byteLength) return ERRNO_INVAL
       for (let i = 0; i < len; i += 8) {
         let word = random()
@@ -163,6 +185,7 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
     sock_send () { return ERRNO_NOTSUP },
     sock_shutdown () { return ERRNO_NOTSUP }
   }
+  for (const [name, fn] of Object.entries(imports)) imports[name] = asTrapping(name, fn as HostFunction)
   return {
     imports,
     start (mem, entry) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { ShadwError } from '../../../src/core/errors.ts'
 import { DEFAULT_LIMITS, prepareModule, runModule, sha256Hex } from '../../../src/sandbox/index.ts'
 import { compileWat, cWasm } from '../../fixtures/wasm/fixtures.ts'
 
@@ -48,5 +49,25 @@ describe('WASI ABI', () => {
         (call $exit (i32.add (call $ino (i32.const 0))
           (i32.add (i32.mul (call $ino (i32.const 1)) (i32.const 10)) (i32.mul (call $ino (i32.const 2)) (i32.const 100)))))))`
     expect([await exitCodeOf(source), await exitCodeOf(source)]).toEqual([321, 321])
+  })
+
+  it('reports a WASI call given a pointer outside memory as TRAP, not INTERNAL', async () => {
+    const clockAt = (ptr: number): string => `(module
+      (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+      (memory (export "memory") 1)
+      (func (export "_start") (drop (call $now (i32.const 0) (i64.const 0) (i32.const ${ptr})))))`
+    const err = await exitCodeOf(clockAt(-8)).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(ShadwError)
+    expect((err as ShadwError).code).toBe('TRAP')
+    expect(await exitCodeOf(clockAt(64))).toBe(0)
+  })
+
+  it('refuses random_get into a range past 2 GiB with EINVAL', async () => {
+    const source = `(module
+      (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func (export "_start") (call $exit (call $random (i32.const -8) (i32.const 16)))))`
+    expect(await exitCodeOf(source)).toBe(28)
   })
 })
