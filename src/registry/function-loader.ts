@@ -8,6 +8,7 @@ import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { ShadwError } from '../core/errors.ts'
 import { parseRefOrAlias, type FunctionAliases, type FunctionRef } from './function-ref.ts'
+import type { FunctionManifest } from './manifest.ts'
 import { Registry } from './registry.ts'
 import { DEFAULT_CEILINGS, verifyFunction, verifyManifest, type NodeCeilings, type VerifiedFunction } from './verify.ts'
 
@@ -41,7 +42,7 @@ export interface FunctionLoaderOptions {
 
 /** A verified function and how it was obtained. */
 export interface LoadedFunction extends VerifiedFunction {
-  /** module blocks fetched from peers for this load (0 on a cache hit or when local) */
+  /** where the verified bytes came from: the module cache or the publisher's blob log */
   source: 'cache' | 'blob-log'
 }
 
@@ -124,13 +125,14 @@ export class FunctionLoader {
       const fn = await verifyFunction(signed, cached, ctx).catch(() => null)
       if (fn !== null) return { ...fn, source: 'cache' }
     }
-    const bytes = await this.#fetchBlob(m.blob, m.size, opts.signal)
+    const bytes = await this.#fetchBlob(m, opts.signal)
     const fn = await verifyFunction(signed, bytes, ctx)
     await this.#cache?.put(m.moduleHash, fn.module)
     return { ...fn, source: 'blob-log' }
   }
 
-  async #fetchBlob (blob: { key: string, start: number, length: number }, size: number, signal?: AbortSignal): Promise<Uint8Array> {
+  async #fetchBlob (m: FunctionManifest, signal?: AbortSignal): Promise<Uint8Array> {
+    const { blob, size } = m
     await this.#host.follow(blob.key)
     const end = blob.start + blob.length
     try {
@@ -146,7 +148,7 @@ export class FunctionLoader {
       if (block === null) throw ShadwError.FUNCTION_NOT_FOUND(blob.key, `module block ${i} missing`)
       total += block.byteLength
       // a lying blob log cannot make us buffer more than the manifest's size
-      if (total > size) throw ShadwError.MODULE_HASH_MISMATCH('(size)', `more than ${size} bytes`)
+      if (total > size) throw ShadwError.MODULE_HASH_MISMATCH(m.moduleHash, '(not hashed: blob is larger than the manifest size)', { size: total, expectedSize: size })
       blocks.push(block)
     }
     return b4a.concat(blocks)

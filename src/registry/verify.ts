@@ -10,7 +10,7 @@ import type { Abi, ExecutionLimits } from '../sandbox/executor.ts'
 import { sha256Hex } from '../sandbox/host.ts'
 import { MAX_FUEL, MAX_MODULE_BYTES } from '../sandbox/limits.ts'
 import { parseModule, type ParsedModule } from '../sandbox/wasm-module.ts'
-import { decodeSignedManifest, MANIFEST_DOMAIN, type FunctionManifest, type SignedManifest } from './manifest.ts'
+import { decodeManifest, decodeSignedManifest, MANIFEST_DOMAIN, type FunctionManifest, type SignedManifest } from './manifest.ts'
 import { verifyRecord } from './signed-record.ts'
 
 /** The most a node lets any function ask for; a manifest above any ceiling is refused. */
@@ -60,7 +60,9 @@ export interface VerifiedFunction {
  * ceilings. Accepts the stored bytes or an already decoded record.
  */
 export function verifyManifest (stored: Uint8Array | SignedManifest, ctx: VerifyContext): SignedManifest {
-  const signed = stored instanceof Uint8Array ? decodeSignedManifest(stored) : stored
+  // a decoded record is decoded again from its body: the signature covers the body, so the
+  // fields acted on must come from it, never from a manifest object that travelled beside it
+  const signed = stored instanceof Uint8Array ? decodeSignedManifest(stored) : { ...stored, manifest: decodeManifest(stored.body) }
   const m = signed.manifest
   if (!verifyRecord(MANIFEST_DOMAIN, signed, b4a.from(m.publisher, 'hex'))) {
     throw ShadwError.SIGNATURE_INVALID(`manifest ${m.name}@${m.version} is not signed by ${m.publisher}`)

@@ -117,4 +117,11 @@ describe('verifyFunction', () => {
     const fits = signManifest(await manifestFor(module, p.hex, { limits: { ...DEFAULT_LIMITS, memoryPages: 64 } }), p.secretKey)
     expect((await verifyFunction(encodeSignedManifest(fits), module, { registryKey: p.hex })).manifest.limits.memoryPages).toBe(64)
   })
+
+  it('acts on the signed body, never on a manifest object passed beside it', async () => {
+    const { module, stored, key } = await setup()
+    const record = decodeSignedManifest(stored)
+    const swapped = { ...record, manifest: { ...record.manifest, limits: { ...record.manifest.limits, fuel: 1 } } }
+    expect((await verifyFunction(swapped, module, { registryKey: key })).manifest.limits.fuel).toBe(record.manifest.limits.fuel)
+  })
 })
