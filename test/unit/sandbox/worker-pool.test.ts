@@ -22,6 +22,18 @@ class FakeWorker implements PoolWorker {
 const done = (fuelUsed = 1): unknown => ({ kind: 'done', output: Uint8Array.of(1), fuelUsed, exitCode: 0, stderr: new Uint8Array(0), durationMs: 0.5 })
 const never = async (): Promise<unknown> => await new Promise(() => {})
 
+/**
+ * Waits until the fake workers received `counts` requests. Hashing the module is async
+ * (WebCrypto), so a fixed sleep raced it on a loaded machine.
+ */
+async function received (workers: FakeWorker[], counts: number[]): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (counts.every((n, k) => workers[k]?.requests.length === n)) return
+    await new Promise(resolve => setTimeout(resolve, 2))
+  }
+  throw new Error(`workers received ${JSON.stringify(workers.map(w => w.requests.length))}, expected ${JSON.stringify(counts)}`)
+}
+
 async function codeOf (p: Promise<unknown>): Promise<string> {
   try {
     await p
@@ -105,7 +117,7 @@ describe('WorkerPool', () => {
     const { pool, workers } = make(1, 4, never)
     const ac = new AbortController()
     const p = pool.execute({ module: MODULE, abi: 'raw' }, { signal: ac.signal })
-    await new Promise(resolve => setTimeout(resolve, 10))
+    await received(workers, [1])
     ac.abort()
     expect(await codeOf(p)).toBe('ABORTED')
     expect(workers.length).toBe(2)
@@ -117,7 +129,7 @@ describe('WorkerPool', () => {
     const running = pool.execute({ module: MODULE, abi: 'raw', limits: { deadlineMs: 200 } })
     const ac = new AbortController()
     const queued = pool.execute({ module: MODULE, abi: 'raw' }, { signal: ac.signal })
-    await new Promise(resolve => setTimeout(resolve, 10))
+    await received(workers, [2])
     ac.abort()
     expect(await codeOf(queued)).toBe('ABORTED')
     expect(pool.queued).toBe(0)
@@ -129,7 +141,7 @@ describe('WorkerPool', () => {
     const { pool, workers } = make(1, 4, never)
     const running = pool.execute({ module: MODULE, abi: 'raw' })
     const queued = pool.execute({ module: MODULE, abi: 'raw' })
-    await new Promise(resolve => setTimeout(resolve, 10))
+    await received(workers, [2])
     await pool.close()
     await pool.close()
     expect(await Promise.all([codeOf(running), codeOf(queued)])).toEqual(['EXECUTOR_CLOSED', 'EXECUTOR_CLOSED'])
@@ -180,7 +192,7 @@ describe('WorkerPool', () => {
     expect(pool.size).toBe(3)
     expect(workers.length).toBe(3)
     const calls = [1, 2, 3].map(async () => await pool.execute({ module: MODULE, abi: 'raw' }))
-    await new Promise(resolve => setTimeout(resolve, 10))
+    await received(workers, [1, 1, 1])
     expect(workers.map(w => w.requests.length)).toEqual([1, 1, 1])
     pool.resize(1)
     expect(pool.size).toBe(1)
