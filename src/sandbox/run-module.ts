@@ -99,11 +99,14 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
   }
   let packed = 0n
   let exitCode = 0
+  const start = prepared.hasStart ? ex[START_EXPORT] as () => void : undefined
   try {
-    if (prepared.hasStart) (ex[START_EXPORT] as () => void)()
     if (wasi !== undefined) {
-      exitCode = wasi.start(memory, ex['_start'] as () => unknown)
+      // a start function may already call WASI (print, proc_exit): it runs inside the context
+      const entry = ex['_start'] as () => unknown
+      exitCode = wasi.start(memory, () => { start?.(); entry() })
     } else {
+      start?.()
       const mem = memory
       const ptr = (ex['alloc'] as (n: number) => number)(p.input.length) >>> 0
       if (ptr + p.input.length > mem.buffer.byteLength) {

@@ -70,4 +70,17 @@ describe('WASI ABI', () => {
       (func (export "_start") (call $exit (call $random (i32.const -8) (i32.const 16)))))`
     expect(await exitCodeOf(source)).toBe(28)
   })
+
+  it('lets a start function use WASI, proc_exit included', async () => {
+    const source = `(module
+      (import "wasi_snapshot_preview1" "clock_time_get" (func $now (param i32 i64 i32) (result i32)))
+      (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+      (memory (export "memory") 1)
+      (func $init
+        (drop (call $now (i32.const 0) (i64.const 0) (i32.const 64)))
+        (if (i64.gt_u (i64.load (i32.const 64)) (i64.const 0)) (then (call $exit (i32.const 5)))))
+      (start $init)
+      (func (export "_start") (call $exit (i32.const 9))))`
+    expect(await exitCodeOf(source)).toBe(5)
+  })
 })
