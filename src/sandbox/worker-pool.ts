@@ -301,7 +301,11 @@ export class WorkerPool implements Executor {
       if (reply.kind === 'need-module') {
         slot.known.delete(job.hash)
         if (withBytes) throw ShadwError.INTERNAL('worker asked again for a module it was sent')
-        if (!job.settled) this.send(slot, job, true)
+        if (job.settled) return
+        // retire() may just have removed a draining slot and terminated its worker, which
+        // would never answer: such a call goes back to the front of the queue instead
+        if (slot.draining) this.queue.unshift(job)
+        else this.send(slot, job, true)
         return
       }
       this.settle(job, undefined, {

@@ -205,6 +205,30 @@ describe('WorkerPool', () => {
     expect(await codeOf(Promise.resolve().then(() => pool.resize(0)))).toBe('INVALID_ARGUMENT')
   })
 
+  it('moves a call whose draining worker asks for the module to another worker', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>(resolve => { release = resolve })
+    let gated = false
+    const { pool, workers } = make(1, 8, async (req, w) => {
+      if (w.terminated) return await never()
+      if (!gated) return done(1)
+      await gate
+      // the first worker lost the module from its cache; the second has it
+      return req.bytes === undefined && w === workers[0] ? { kind: 'need-module' } : done(5)
+    })
+    await pool.execute({ module: MODULE, abi: 'raw' })
+    pool.resize(2)
+    gated = true
+    const limits = { deadlineMs: 60_000 }
+    const calls = [pool.execute({ module: MODULE, abi: 'raw', limits }), pool.execute({ module: MODULE, abi: 'raw', limits })]
+    await received(workers, [2, 1])
+    pool.resize(1) // both busy: the first worker drains
+    release()
+    const hung = new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('call left pending')), 2_000))
+    expect((await Promise.race([Promise.all(calls), hung])).map(r => r.fuelUsed)).toEqual([5, 5])
+    expect(workers[0]?.terminated).toBe(true)
+  })
+
   it('refuses a size outside 1..256', () => {
     expect(() => new WorkerPool({ size: 0, spawn: () => new FakeWorker(async () => done()) })).toThrow(/INVALID_ARGUMENT/)
   })
