@@ -16,9 +16,15 @@ declare module 'compact-encoding' {
   export const fixed32: Encoding<Uint8Array>
   export const fixed64: Encoding<Uint8Array>
   const c: {
-    state: typeof state, encode: typeof encode, decode: typeof decode, uint: Encoding<number>,
-    uint8: Encoding<number>, string: Encoding<string>, buffer: Encoding<Uint8Array | null>,
-    fixed32: Encoding<Uint8Array>, fixed64: Encoding<Uint8Array>
+    state: typeof state,
+    encode: typeof encode,
+    decode: typeof decode,
+    uint: Encoding<number>,
+    uint8: Encoding<number>,
+    string: Encoding<string>,
+    buffer: Encoding<Uint8Array | null>,
+    fixed32: Encoding<Uint8Array>,
+    fixed64: Encoding<Uint8Array>
   }
   export default c
 }
