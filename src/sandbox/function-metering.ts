@@ -41,6 +41,14 @@
  * charged too ({@link BULK_MEMORY_SHIFT}, {@link BULK_TABLE_SHIFT}), then tested the way a
  * segment head is: the operation runs only when everything executed so far, itself included,
  * fits in the fuel.
+ *
+ * Call depth. Engines overflow their native stack at depths that differ by runtime (a small
+ * recursive function: about 62,000 frames in a Node worker, 8,000 in a Chromium worker) and
+ * by JIT tier, so the same deep call could succeed on one peer and trap on another. Every
+ * function therefore adds its frame's size ({@link frameSlots}) to a stack-use global on
+ * entry and traps past {@link STACK_BUDGET_SLOTS}, well inside every engine's limit. Exits
+ * need no code: after each call the caller writes back its own level, kept in a local, and a
+ * tail call first drops the caller's frame; the host zeroes the global before each export.
  */
 import { ShadwError } from '../core/errors.ts'
 import { ByteReader, ByteWriter } from './wasm-bytes.ts'
@@ -50,6 +58,8 @@ import { isValueType, type FuncType } from './wasm-module.ts'
 export interface MeteringContext {
   /** Index of the fuel global (i64, mutable). */
   fuelGlobal: number
+  /** Index of the stack-use global (i32, mutable), in {@link frameSlots} units. */
+  stackGlobal: number
   /** Index of the helper that wraps `memory.grow` and flags failure, if any. */
   growHelper: number | undefined
   /** The signature of this function (locals are numbered after its parameters). */
@@ -68,7 +78,10 @@ interface Frame { kind: 'func' | 'block' | 'loop' | 'if', targeted: boolean, ari
  * - `refund`: turn a `br_if` into a refunding branch (`exits`: it leaves the function);
  * - `store`: copy the fuel local to the global (before calls and exits);
  * - `load`: copy the global to the local (on entry, after calls);
- * - `bulk`: charge a bulk operation's length operand (`len >> shift`) and test the fuel.
+ * - `bulk`: charge a bulk operation's length operand (`len >> shift`) and test the fuel;
+ * - `enter`: add this frame to the stack use and test it (on entry);
+ * - `restore`: set the stack use back to this frame's level (after calls);
+ * - `leave`: take this frame off the stack use (before tail calls).
  */
 type Edit =
   | { kind: 'meter', pos: number, cost: number, check: boolean }
@@ -76,6 +89,7 @@ type Edit =
   | { kind: 'refund', pos: number, end: number, label: number, exits: boolean, segment: { cost: number }, costSoFar: number }
   | { kind: 'store' | 'load', pos: number, segment?: { cost: number }, costSoFar?: number }
   | { kind: 'bulk', pos: number, shift: number, segment: { cost: number }, costSoFar: number }
+  | { kind: 'enter' | 'restore' | 'leave', pos: number }
 
 /** Value type bytes of i64 and i32. */
 const I64 = 0x7e
@@ -101,6 +115,32 @@ const BULK_SHIFTS: ReadonlyMap<number, number> = new Map([
   [17, BULK_TABLE_SHIFT] // table.fill
 ])
 
+/**
+ * Stack use allowed to a call, in slots of 8 bytes: 512 KiB by our frame model. The smallest
+ * engine stack we run on, a Chromium worker's, takes about 8,000 frames of a one-parameter
+ * function; this budget stops the same function at about 3,400 (instrumented frames are
+ * larger than plain ones, and spilled operands are not counted), so the budget, not the
+ * engine, decides every overflow.
+ */
+export const STACK_BUDGET_SLOTS = 65_536
+/** Fixed cost of a frame (return address, frame pointer, instance, spill area), in slots. */
+export const FRAME_OVERHEAD_SLOTS = 16
+
+/**
+ * A frame's size in slots: the fixed part plus one per parameter and local (two for v128),
+ * our own locals included. Deterministic from the code alone, which is what matters; it
+ * under-counts operand stack spills, which the budget's margin absorbs.
+ */
+export function frameSlots (params: number[], localGroups: Array<[number, number]>): number {
+  let slots = FRAME_OVERHEAD_SLOTS
+  for (const t of params) slots += t === V128 ? 2 : 1
+  for (const [count, type] of localGroups) slots += count * (type === V128 ? 2 : 1)
+  return slots
+}
+
+/** Value type byte of v128. */
+const V128 = 0x7b
+
 /** Locals per function allowed by the spec's implementation limits (V8 uses 50,000). */
 const MAX_LOCALS = 50_000
 
@@ -118,24 +158,23 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
     localGroups.push([count, type])
   }
   const fuelLocal = ctx.signature.params.length + localCount
+  // this frame's stack level, written back to the global after every call
+  const levelLocal = fuelLocal + 1
   // holds a bulk operation's length while it is charged; declared only where needed
-  const lengthLocal = fuelLocal + 1
+  const lengthLocal = fuelLocal + 2
   const exprStart = r.pos
   const edits = scanBody(r, ctx)
   const hasBulk = edits.some(e => e.kind === 'bulk')
+  const ours: Array<[number, number]> = [[1, I64], [hasBulk ? 2 : 1, I32]]
+  const frame = frameSlots(ctx.signature.params, [...localGroups, ...ours])
 
   const g = ctx.fuelGlobal
+  const sg = ctx.stackGlobal
   const w = new ByteWriter(end - start + edits.length * 32 + 16)
-  w.u32(localGroups.length + (hasBulk ? 2 : 1))
-  for (const [count, type] of localGroups) {
+  w.u32(localGroups.length + ours.length)
+  for (const [count, type] of [...localGroups, ...ours]) {
     w.u32(count)
     w.byte(type)
-  }
-  w.u32(1)
-  w.byte(I64)
-  if (hasBulk) {
-    w.u32(1)
-    w.byte(I32)
   }
   const store = (): void => { w.byte(0x20); w.u32(fuelLocal); w.byte(0x24); w.u32(g) }
   let copied = exprStart
@@ -199,6 +238,29 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
         w.byte(0x20); w.u32(lengthLocal) // local.get: the operand back in place
         break
       }
+      case 'enter':
+        w.byte(0x23); w.u32(sg) // global.get
+        w.byte(0x41); w.sleb(frame) // i32.const
+        w.byte(0x6a) // i32.add
+        w.byte(0x22); w.u32(levelLocal) // local.tee
+        w.byte(0x24); w.u32(sg) // global.set
+        w.byte(0x20); w.u32(levelLocal) // local.get
+        w.byte(0x41); w.sleb(STACK_BUDGET_SLOTS) // i32.const
+        w.byte(0x4b) // i32.gt_u
+        w.byte(0x04); w.byte(0x40) // if
+        w.byte(0x00) // unreachable: the host tells it by the global past the budget
+        w.byte(0x0b) // end
+        break
+      case 'restore':
+        w.byte(0x20); w.u32(levelLocal) // local.get
+        w.byte(0x24); w.u32(sg) // global.set
+        break
+      case 'leave':
+        w.byte(0x20); w.u32(levelLocal) // local.get
+        w.byte(0x41); w.sleb(frame) // i32.const
+        w.byte(0x6b) // i32.sub
+        w.byte(0x24); w.u32(sg) // global.set
+        break
       case 'meter':
         if (e.check) {
           // test the fuel before this segment's charge: negative means what already ran
@@ -224,7 +286,9 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
 
 /** One pass over the expression: segments and their costs, calls, exits, memory.grow. */
 function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
-  const edits: Edit[] = [{ kind: 'load', pos: r.pos }]
+  // the stack test comes before the first fuel charge, so a frame refused for its stack
+  // leaves the fuel global as its caller stored it
+  const edits: Edit[] = [{ kind: 'load', pos: r.pos }, { kind: 'enter', pos: r.pos }]
   let segment: Edit & { kind: 'meter' } = { kind: 'meter', pos: r.pos, cost: 0, check: true }
   edits.push(segment)
   const stack: Frame[] = [{ kind: 'func', targeted: false, arity: ctx.signature.results.length }]
@@ -316,10 +380,12 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         edits.push({ kind: 'store', pos: opPos, segment, costSoFar })
         skipImmediates(r, op)
         edits.push({ kind: 'load', pos: r.pos, segment, costSoFar })
+        edits.push({ kind: 'restore', pos: r.pos })
         break
       }
       case 0x12: case 0x13: // return_call, return_call_indirect: leave, then call
         edits.push({ kind: 'store', pos: opPos })
+        edits.push({ kind: 'leave', pos: opPos })
         skipImmediates(r, op)
         newSegment(false)
         break

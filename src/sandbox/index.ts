@@ -4,7 +4,8 @@ export {
   DEFAULT_LIMITS, DEFAULT_FUEL, DEFAULT_MEMORY_PAGES, DEFAULT_DEADLINE_MS, DEFAULT_MAX_INPUT_BYTES,
   DEFAULT_MAX_OUTPUT_BYTES, MAX_FUEL, MAX_MODULE_BYTES, resolveLimits
 } from './limits.ts'
-export { instrumentModule, FUEL_EXPORT, OOM_EXPORT, START_EXPORT, MAX_WASM_PAGES, MAX_TABLE_ELEMENTS, type InstrumentedModule } from './instrument.ts'
+export { STACK_BUDGET_SLOTS } from './function-metering.ts'
+export { instrumentModule, FUEL_EXPORT, OOM_EXPORT, STACK_EXPORT, START_EXPORT, MAX_WASM_PAGES, MAX_TABLE_ELEMENTS, type InstrumentedModule } from './instrument.ts'
 export { parseModule, type ParsedModule } from './wasm-module.ts'
 export { checkAbi } from './abi-check.ts'
 export { ModuleCache, prepareModule, MODULE_CACHE_ENTRIES, type PreparedModule } from './module-cache.ts'

@@ -2,9 +2,10 @@
  * Rewrites an untrusted module into the form the sandbox runs: fuel-metered, memory-capped,
  * with its start function deferred until the host has set the fuel.
  *
- * Function, global and type indices of the original module never move: the fuel and
- * out-of-memory globals, the `memory.grow` helper and its type are all appended after the
- * module's own, so no instruction other than `memory.grow` needs renumbering.
+ * Function, global and type indices of the original module never move: the fuel,
+ * out-of-memory and stack-use globals, the `memory.grow` helper and its type are all
+ * appended after the module's own, so no instruction other than `memory.grow` needs
+ * renumbering.
  */
 import { ShadwError } from '../core/errors.ts'
 import { ByteWriter } from './wasm-bytes.ts'
@@ -15,6 +16,8 @@ import { parseModule, SECTION, SECTION_ORDER, type Limits, type ParsedModule } f
 export const FUEL_EXPORT = '__shadw_fuel'
 /** Export name of the i32 flag set when `memory.grow` failed against the cap. */
 export const OOM_EXPORT = '__shadw_oom'
+/** Export name of the i32 stack-use global the host zeroes before each export it calls. */
+export const STACK_EXPORT = '__shadw_stack'
 /** Export name under which the module's start function is exposed, run after fuel is set. */
 export const START_EXPORT = '__shadw_start'
 /**
@@ -76,6 +79,7 @@ export function instrumentModule (bytes: Uint8Array, memoryPages: number): Instr
   const hasMemory = memImport !== undefined || m.memory !== undefined
   const fuelGlobal = m.importedGlobalCount + m.definedGlobalCount
   const oomGlobal = fuelGlobal + 1
+  const stackGlobal = fuelGlobal + 2
   const helperType = m.types.length
   const helperFunc = m.funcTypes.length
   const replaced = new Map<number, Uint8Array>()
@@ -134,14 +138,16 @@ export function instrumentModule (bytes: Uint8Array, memoryPages: number): Instr
     extend(SECTION.type, m.types.length, 1, w => { w.byte(0x60); w.u32(1); w.byte(0x7f); w.u32(1); w.byte(0x7f) })
     extend(SECTION.function, m.funcTypes.length - m.importedFuncCount, 1, w => w.u32(helperType))
   }
-  extend(SECTION.global, m.definedGlobalCount, 2, w => {
-    w.bytes(Uint8Array.of(0x7e, 0x01, 0x42, 0x00, 0x0b)) // mut i64 = i64.const 0
-    w.bytes(Uint8Array.of(0x7f, 0x01, 0x41, 0x00, 0x0b)) // mut i32 = i32.const 0
+  extend(SECTION.global, m.definedGlobalCount, 3, w => {
+    w.bytes(Uint8Array.of(0x7e, 0x01, 0x42, 0x00, 0x0b)) // fuel: mut i64 = i64.const 0
+    w.bytes(Uint8Array.of(0x7f, 0x01, 0x41, 0x00, 0x0b)) // oom: mut i32 = i32.const 0
+    w.bytes(Uint8Array.of(0x7f, 0x01, 0x41, 0x00, 0x0b)) // stack: mut i32 = i32.const 0
   })
   const hasStart = m.start !== undefined
-  extend(SECTION.export, m.exports.length, hasStart ? 3 : 2, w => {
+  extend(SECTION.export, m.exports.length, hasStart ? 4 : 3, w => {
     w.name(FUEL_EXPORT); w.byte(0x03); w.u32(fuelGlobal)
     w.name(OOM_EXPORT); w.byte(0x03); w.u32(oomGlobal)
+    w.name(STACK_EXPORT); w.byte(0x03); w.u32(stackGlobal)
     if (m.start !== undefined) { w.name(START_EXPORT); w.byte(0x00); w.u32(m.start) }
   })
 
@@ -152,6 +158,7 @@ export function instrumentModule (bytes: Uint8Array, memoryPages: number): Instr
     if (signature === undefined) throw ShadwError.INVALID_MODULE('function without a type')
     const body = meterFunctionBody(bytes, b.start, b.end, {
       fuelGlobal,
+      stackGlobal,
       growHelper: hasMemory ? helperFunc : undefined,
       signature,
       types: m.types

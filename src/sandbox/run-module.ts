@@ -5,7 +5,8 @@
 import { ShadwError } from '../core/errors.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
 import { wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
-import { FUEL_EXPORT, OOM_EXPORT, START_EXPORT } from './instrument.ts'
+import { STACK_BUDGET_SLOTS } from './function-metering.ts'
+import { FUEL_EXPORT, OOM_EXPORT, STACK_EXPORT, START_EXPORT } from './instrument.ts'
 import type { PreparedModule } from './module-cache.ts'
 import { createWasiContext, WASI_MODULE, type WasiContext } from './wasi-abi.ts'
 
@@ -89,6 +90,12 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
   const ex = instance.exports
   const fuel = ex[FUEL_EXPORT] as WasmGlobal
   const oom = ex[OOM_EXPORT] as WasmGlobal
+  const stack = ex[STACK_EXPORT] as WasmGlobal
+  // every export the host calls starts from an empty stack (a returning call leaves its level)
+  const fromTop = <A extends unknown[], R>(fn: (...a: A) => R) => (...a: A): R => {
+    stack.value = 0
+    return fn(...a)
+  }
   memory ??= ex['memory'] as WasmMemory
   const limit = p.limits.fuel
   fuel.value = BigInt(limit)
@@ -99,25 +106,25 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
   }
   let packed = 0n
   let exitCode = 0
-  const start = prepared.hasStart ? ex[START_EXPORT] as () => void : undefined
+  const start = prepared.hasStart ? fromTop(ex[START_EXPORT] as () => void) : undefined
   try {
     if (wasi !== undefined) {
       // a start function may already call WASI (print, proc_exit): it runs inside the context
-      const entry = ex['_start'] as () => unknown
+      const entry = fromTop(ex['_start'] as () => unknown)
       exitCode = wasi.start(memory, () => { start?.(); entry() })
     } else {
       start?.()
       const mem = memory
-      const ptr = (ex['alloc'] as (n: number) => number)(p.input.length) >>> 0
+      const ptr = fromTop(ex['alloc'] as (n: number) => number)(p.input.length) >>> 0
       if (ptr + p.input.length > mem.buffer.byteLength) {
         checkFuel()
         throw ShadwError.ABI_MISMATCH(`alloc returned ${ptr}, outside memory for ${p.input.length} bytes`)
       }
       new Uint8Array(mem.buffer, ptr, p.input.length).set(p.input)
-      packed = BigInt.asUintN(64, (ex['run'] as (a: number, b: number) => bigint)(ptr, p.input.length))
+      packed = BigInt.asUintN(64, fromTop(ex['run'] as (a: number, b: number) => bigint)(ptr, p.input.length))
     }
   } catch (err) {
-    throw classify(err, oom, fuelLeft(), limit)
+    throw classify(err, oom, fuelLeft(), limit, stack)
   }
   checkFuel()
   const fuelUsed = limit - Number(fuelLeft())
@@ -134,12 +141,14 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
 }
 
 /**
- * Names a failure. Order matters: a failed grow and an exhausted fuel counter explain any
- * trap that follows them (our own injected `unreachable`), so they are checked first.
+ * Names a failure. Order matters: a failed grow, an exhausted fuel counter and a stack past
+ * its budget explain any trap that follows them (our own injected `unreachable`), so they
+ * are checked first. The engine's own stack overflow gets the same TRAP message as ours.
  */
-function classify (err: unknown, oom: WasmGlobal, fuelLeft: bigint, limit: number): ShadwError {
+function classify (err: unknown, oom: WasmGlobal, fuelLeft: bigint, limit: number, stack: WasmGlobal): ShadwError {
   if (oom.value === 1) return ShadwError.MEMORY_LIMIT('memory.grow beyond the cap')
   if (fuelLeft < 0n) return ShadwError.FUEL_EXHAUSTED(limit)
+  if ((stack.value as number) > STACK_BUDGET_SLOTS) return ShadwError.TRAP('call stack exhausted')
   if (err instanceof ShadwError) return err
   if (err instanceof wasmApi.RuntimeError) return ShadwError.TRAP(err.message)
   if (err instanceof RangeError && /call stack/i.test(err.message)) return ShadwError.TRAP('call stack exhausted')

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
 import {
   DEFAULT_LIMITS, FUEL_EXPORT, instrumentModule, parseModule, prepareModule, runModule, sha256Hex,
-  START_EXPORT, type Abi, type ExecutionLimits
+  STACK_BUDGET_SLOTS, START_EXPORT, type Abi, type ExecutionLimits
 } from '../../../src/sandbox/index.ts'
 import { compileWat, wat } from '../../fixtures/wasm/fixtures.ts'
 
@@ -194,6 +194,41 @@ describe('fuel metering', () => {
     expect(parseModule(inst.bytes).start).toBe(undefined)
     expect(parseModule(inst.bytes).exports.map(e => e.name)).toContain(START_EXPORT)
     expect(await codeOf(() => run(bytes, new Uint8Array(0), { fuel: 1 }))).toBe('FUEL_EXHAUSTED')
+  })
+})
+
+describe('call depth', () => {
+  /** run() returns the depth its recursion reached: $f(n) calls itself n times. */
+  const recursive = (f: string): string => kernel(f)
+  const plain = `(func $f (param $x i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $x)) (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $f (i32.sub (local.get $x) (i32.const 1)))))))`
+  // one frame of $f: 16 fixed + 1 parameter + our fuel and level locals = 19 slots
+
+  it('stops recursion at the stack budget, at the same depth in every runtime', async () => {
+    const bytes = await compileWat(recursive(plain))
+    // run() takes 16 + 2 parameters + 2 of ours = 20 slots; then $f(n) has n + 1 frames
+    const fits = Math.floor((STACK_BUDGET_SLOTS - 20) / 19) - 1
+    expect((await run(bytes, u32(fits))).output).toEqual(u32(fits))
+    // one frame more fails, though a Node worker's engine stack holds about ten times more
+    const err = await run(bytes, u32(fits + 1)).then(() => undefined, (e: unknown) => e)
+    expect((err as ShadwError).code).toBe('TRAP')
+    expect((err as ShadwError).message).toBe('TRAP: wasm trap: call stack exhausted')
+    expect(fits).toBeGreaterThan(3000)
+  })
+
+  it('gives the stack back after calls and tail calls', async () => {
+    const bytes = await compileWat(kernel(`(func $leaf (param $v i32) (result i32) (local.get $v))
+      (func $tail (param $n i32) (param $acc i32) (result i32)
+        (if (result i32) (i32.eqz (local.get $n)) (then (local.get $acc))
+          (else (return_call $tail (i32.sub (local.get $n) (i32.const 1)) (i32.add (local.get $acc) (i32.const 1))))))
+      (func $f (param $x i32) (result i32) (local $i i32) (local $sum i32)
+        (loop $l
+          (local.set $sum (i32.add (local.get $sum) (call $leaf (i32.const 1))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $l (i32.lt_u (local.get $i) (local.get $x))))
+        (i32.add (local.get $sum) (call $tail (local.get $x) (i32.const 0))))`))
+    expect((await run(bytes, u32(100_000))).output).toEqual(u32(200_000))
   })
 })
 
