@@ -10,9 +10,9 @@ import type { LinkHostStats } from '../../src/app/webrtc/link-host.ts'
  * (and `--allow-loopback-in-peer-connection`, in CHROMIUM_ARGS): without them ICE has nothing
  * to pair and a link cannot open.
  */
-async function webrtcContext (browser: Browser, origin: string): Promise<BrowserContext> {
+async function webrtcContext (browser: Browser, origin: string, media = true): Promise<BrowserContext> {
   const context = await newContext(browser)
-  await context.grantPermissions(['camera', 'microphone'], { origin })
+  if (media) await context.grantPermissions(['camera', 'microphone'], { origin })
   return context
 }
 
@@ -26,11 +26,12 @@ async function transportTo (page: Page, publicKey: string): Promise<string[]> {
 }
 
 /** Two browser processes, each one node, both on the super node's relay. */
-async function twoBrowsers (appUrl: string, query = ''): Promise<{ a: Page, b: Page, aKey: string, bKey: string }> {
+async function twoBrowsers (appUrl: string, opts: { query?: string, media?: boolean } = {}): Promise<{ a: Page, b: Page, aKey: string, bKey: string }> {
   const origin = new URL(appUrl).origin
+  const query = opts.query ?? ''
   const [ba, bb] = await Promise.all([launchChromium(), launchChromium()])
-  const a = await openApp(await webrtcContext(ba, origin), appUrl + query)
-  const b = await openApp(await webrtcContext(bb, origin), appUrl + query)
+  const a = await openApp(await webrtcContext(ba, origin, opts.media), appUrl + query)
+  const b = await openApp(await webrtcContext(bb, origin, opts.media), appUrl + query)
   const aKey = (await call(a, 'status', {})).publicKey
   const bKey = (await call(b, 'status', {})).publicKey
   return { a, b, aKey, bKey }
@@ -49,7 +50,81 @@ describe('direct WebRTC links between browser nodes', () => {
     expect(await transportTo(a, bKey)).toEqual(['relay', 'webrtc'])
     expect(await transportTo(b, aKey)).toEqual(['relay', 'webrtc'])
     const [sa, sb] = await Promise.all([linkStats(a), linkStats(b)])
-    expect(sa).toMatchObject({ connected: 1, live: 1, errors: {} })
-    expect(sb).toMatchObject({ connected: 1, live: 1, errors: {} })
+    expect(sa).toMatchObject({ connected: 1, live: 1, errors: {}, stops: {} })
+    expect(sb).toMatchObject({ connected: 1, live: 1, errors: {}, stops: {} })
+  })
+
+  it('keeps replicating over the direct link while the relay is down, and rejoins the swarm when it returns', async () => {
+    const superNode = await startSuperNode()
+    const { a, b, aKey, bKey } = await twoBrowsers(superNode.info.appUrl)
+    await until('the direct link', async () => (await transportTo(b, aKey)).includes('webrtc'), 30_000, 250)
+
+    const log = await call(a, 'createLog', { name: 'direct' })
+    expect(await appendText(a, log.key, ['over both'])).toBe(1)
+    await call(b, 'follow', { key: log.key })
+    expect(await getText(b, log.key, 0)).toBe('over both')
+
+    await superNode.stopRelay()
+    await until('both browsers to lose the relay', async () => {
+      const [sa, sb] = await Promise.all([call(a, 'status', {}), call(b, 'status', {})])
+      return sa.relay.state !== 'connected' && sb.relay.state !== 'connected'
+    }, 20_000, 250)
+    // only the direct link is left between them, and it carries live appends and blocks
+    await until('the relayed connection to close', async () => (await transportTo(b, aKey)).join() === 'webrtc', 20_000, 250)
+    expect(await transportTo(a, bKey)).toEqual(['webrtc'])
+    expect(await appendText(a, log.key, ['relay down', 'still direct'])).toBe(3)
+    expect(await call(b, 'waitForLength', { key: log.key, length: 3, timeout: 20_000 })).toEqual({ length: 3 })
+    expect(await getText(b, log.key, 2)).toBe('still direct')
+    expect(await getText(b, log.key, 1)).toBe('relay down')
+
+    await superNode.startRelay()
+    const [ra, rb] = await Promise.all([a, b].map(async page => await until('the browser to rejoin the swarm through the relay', async () => {
+      const s = await call(page, 'status', {})
+      return s.relay.state === 'connected' && s.peers.some(p => p.publicKey === superNode.info.publicKey) ? s : null
+    }, 30_000, 250)))
+    expect(ra?.relay.reconnects).toBeGreaterThanOrEqual(1)
+    expect(rb?.relay.reconnects).toBeGreaterThanOrEqual(1)
+    // the link lived through it: still exactly one direct link each, no second attempt needed
+    expect((await transportTo(b, aKey)).filter(t => t === 'webrtc')).toEqual(['webrtc'])
+    expect(await linkStats(b)).toMatchObject({ connected: 1, live: 1 })
+    // and the super node can read the browser's log again
+    await superNode.node.follow(log.key)
+    expect(new TextDecoder().decode((await superNode.node.get(log.key, 2, { timeout: 20_000 }))!)).toBe('still direct')
+  })
+
+  it('falls back to the relay when ICE cannot connect: the attempt times out and the relay carries everything', async () => {
+    const superNode = await startSuperNode()
+    // relay-only ICE with no TURN server: no candidate at all, which simple-peer would wait on forever
+    const ice = encodeURIComponent(JSON.stringify({ iceServers: [], iceTransportPolicy: 'relay' }))
+    const { a, b, aKey, bKey } = await twoBrowsers(superNode.info.appUrl, { query: `?ice=${ice}&webrtcTimeout=2000` })
+    const initiator = aKey < bKey ? a : b
+    const stats = await until('a link attempt to time out', async () => {
+      const s = await linkStats(initiator)
+      return s !== null && (s.stops['TIMEOUT'] ?? 0) >= 1 ? s : null
+    }, 20_000, 250)
+    expect(stats.connected).toBe(0)
+    expect(await transportTo(a, bKey)).toEqual(['relay'])
+    expect(await transportTo(b, aKey)).toEqual(['relay'])
+
+    const log = await call(a, 'createLog', { name: 'relayed' })
+    await appendText(a, log.key, ['by relay'])
+    await call(b, 'follow', { key: log.key })
+    expect(await getText(b, log.key, 0)).toBe('by relay')
+    expect((await linkStats(a))?.connected).toBe(0)
+    expect((await linkStats(b))?.connected).toBe(0)
+  })
+
+  it('never attempts a link when WebRTC is off, and replicates over the relay', async () => {
+    const superNode = await startSuperNode()
+    const { a, b, aKey, bKey } = await twoBrowsers(superNode.info.appUrl, { query: '?webrtc=off' })
+    await until('the relayed connection between the browsers', async () => (await transportTo(a, bKey)).includes('relay'), 20_000, 250)
+    const log = await call(b, 'createLog', { name: 'plain' })
+    await appendText(b, log.key, ['no webrtc'])
+    await call(a, 'follow', { key: log.key })
+    expect(await getText(a, log.key, 0)).toBe('no webrtc')
+    expect(await transportTo(a, bKey)).toEqual(['relay'])
+    expect(await transportTo(b, aKey)).toEqual(['relay'])
+    expect(await linkStats(a)).toEqual({ started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} })
+    expect(await linkStats(b)).toEqual({ started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} })
   })
 })

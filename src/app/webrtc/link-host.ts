@@ -18,6 +18,11 @@ export interface LinkHostStats {
   live: number
   /** peer connection errors, by simple-peer's error code */
   errors: Record<string, number>
+  /** ciphertext bytes received from and sent to peers over data channels */
+  bytesIn: number
+  bytesOut: number
+  /** peer connections the worker tore down, by its reason (`TIMEOUT`: the connect timeout fired) */
+  stops: Record<string, number>
 }
 
 interface PageLink {
@@ -40,7 +45,7 @@ interface PageLink {
 export class LinkHost {
   readonly #port: MessagePort
   readonly #links = new Map<number, PageLink>()
-  readonly #stats: LinkHostStats = { started: 0, connected: 0, live: 0, errors: {} }
+  readonly #stats: LinkHostStats = { started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} }
   readonly #wrtc: unknown
 
   /** `port`: the control port whose other end went to the node worker. */
@@ -52,7 +57,7 @@ export class LinkHost {
   }
 
   stats (): LinkHostStats {
-    return { ...this.#stats, live: this.#links.size, errors: { ...this.#stats.errors } }
+    return { ...this.#stats, live: this.#links.size, errors: { ...this.#stats.errors }, stops: { ...this.#stats.stops } }
   }
 
   /** Destroys every peer connection (the tab stops hosting the node). */
@@ -72,7 +77,10 @@ export class LinkHost {
     switch (msg.type) {
       case 'start': this.#start(msg.link, msg.initiator, msg.ice); break
       case 'signal': this.#links.get(msg.link)?.peer.signal(msg.signal); break
-      case 'stop': this.#drop(msg.link); break
+      case 'stop':
+        if (this.#links.has(msg.link)) this.#stats.stops[msg.reason] = (this.#stats.stops[msg.reason] ?? 0) + 1
+        this.#drop(msg.link)
+        break
     }
   }
 
@@ -117,6 +125,7 @@ export class LinkHost {
   /** Peer → worker: hand the message's buffer over when the Buffer spans all of it. */
   #forward (link: PageLink, buf: Uint8Array): void {
     if (link.data === null) return
+    this.#stats.bytesIn += buf.byteLength
     const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer
     const ab = whole ? buf.buffer as ArrayBuffer : buf.slice().buffer
     link.data.postMessage(ab, [ab])
@@ -126,6 +135,7 @@ export class LinkHost {
   #fromWorker (link: PageLink, data: unknown): void {
     if (data instanceof ArrayBuffer) {
       const bytes = data.byteLength
+      this.#stats.bytesOut += bytes
       link.peer.write(Buffer.from(data), () => { this.#ack(link, bytes) })
       return
     }
