@@ -52,6 +52,7 @@
  */
 import { ShadwError } from '../core/errors.ts'
 import { ByteReader, ByteWriter } from './wasm-bytes.ts'
+import { fcEffect, fdEffect, plainEffect, type StackEffect } from './operand-stack.ts'
 import { isValueType, type FuncType } from './wasm-module.ts'
 
 /** What the metering code of one body needs to know about the module. */
@@ -66,10 +67,20 @@ export interface MeteringContext {
   signature: FuncType
   /** Every type of the module, to read multi-value block types. */
   types: FuncType[]
+  /** Type index of every function, imported ones first, for the operands of calls. */
+  funcTypes: number[]
 }
 
 /** A control frame; `arity` is the number of values a branch to it carries. */
-interface Frame { kind: 'func' | 'block' | 'loop' | 'if', targeted: boolean, arity: number }
+interface Frame {
+  kind: 'func' | 'block' | 'loop' | 'if'
+  targeted: boolean
+  arity: number
+  /** Operand stack height below the block (its parameters excluded), and its type. */
+  base: number
+  params: number
+  results: number
+}
 
 /**
  * An edit at byte `pos` of the body, applied in order:
@@ -116,25 +127,27 @@ const BULK_SHIFTS: ReadonlyMap<number, number> = new Map([
 ])
 
 /**
- * Stack use allowed to a call, in slots of 8 bytes: 512 KiB by our frame model. The smallest
- * engine stack we run on, a Chromium worker's, takes about 8,000 frames of a one-parameter
- * function; this budget stops the same function at about 3,400 (instrumented frames are
- * larger than plain ones, and spilled operands are not counted), so the budget, not the
- * engine, decides every overflow.
+ * Stack use allowed to a call, in slots of 8 bytes (512 KiB by our frame model). Measured in
+ * a Chromium 156 worker, the smallest engine stack we run on, instrumented recursion
+ * overflows after 129,000 model slots of frames holding 200 locals, 197,000 of a
+ * one-parameter function and 243,000 of frames holding 100 operands: the budget stops every
+ * shape at half the engine's limit or less, so the budget, not the engine, decides.
  */
 export const STACK_BUDGET_SLOTS = 65_536
 /** Fixed cost of a frame (return address, frame pointer, instance, spill area), in slots. */
 export const FRAME_OVERHEAD_SLOTS = 16
 
 /**
- * A frame's size in slots: the fixed part plus one per parameter and local (two for v128),
- * our own locals included. Deterministic from the code alone, which is what matters; it
- * under-counts operand stack spills, which the budget's margin absorbs.
+ * A frame's size in slots: the fixed part, two per parameter and local (four for v128; V8's
+ * baseline compiler was measured to take 16 bytes per i64 local and 32 per v128), our own
+ * locals included, and two per operand of the function's highest operand stack (any may be
+ * a v128), since engines spill live operands into the frame at a call. Deterministic from
+ * the code alone, which is what matters.
  */
-export function frameSlots (params: number[], localGroups: Array<[number, number]>): number {
-  let slots = FRAME_OVERHEAD_SLOTS
-  for (const t of params) slots += t === V128 ? 2 : 1
-  for (const [count, type] of localGroups) slots += count * (type === V128 ? 2 : 1)
+export function frameSlots (params: number[], localGroups: Array<[number, number]>, maxOperands: number): number {
+  let slots = FRAME_OVERHEAD_SLOTS + 2 * maxOperands
+  for (const t of params) slots += t === V128 ? 4 : 2
+  for (const [count, type] of localGroups) slots += count * (type === V128 ? 4 : 2)
   return slots
 }
 
@@ -163,10 +176,10 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
   // holds a bulk operation's length while it is charged; declared only where needed
   const lengthLocal = fuelLocal + 2
   const exprStart = r.pos
-  const edits = scanBody(r, ctx)
+  const { edits, maxOperands } = scanBody(r, ctx)
   const hasBulk = edits.some(e => e.kind === 'bulk')
   const ours: Array<[number, number]> = [[1, I64], [hasBulk ? 2 : 1, I32]]
-  const frame = frameSlots(ctx.signature.params, [...localGroups, ...ours])
+  const frame = frameSlots(ctx.signature.params, [...localGroups, ...ours], maxOperands)
 
   const g = ctx.fuelGlobal
   const sg = ctx.stackGlobal
@@ -284,14 +297,30 @@ export function meterFunctionBody (bytes: Uint8Array, start: number, end: number
   return w.finish()
 }
 
-/** One pass over the expression: segments and their costs, calls, exits, memory.grow. */
-function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
+/**
+ * One pass over the expression: segments and their costs, calls, exits, memory.grow, and
+ * the highest the operand stack gets (as the engine's validator tracks it: after an
+ * unconditional branch the stack drops to its block's base).
+ */
+function scanBody (r: ByteReader, ctx: MeteringContext): { edits: Edit[], maxOperands: number } {
   // the stack test comes before the first fuel charge, so a frame refused for its stack
   // leaves the fuel global as its caller stored it
   const edits: Edit[] = [{ kind: 'load', pos: r.pos }, { kind: 'enter', pos: r.pos }]
   let segment: Edit & { kind: 'meter' } = { kind: 'meter', pos: r.pos, cost: 0, check: true }
   edits.push(segment)
-  const stack: Frame[] = [{ kind: 'func', targeted: false, arity: ctx.signature.results.length }]
+  const results = ctx.signature.results.length
+  const stack: Frame[] = [{ kind: 'func', targeted: false, arity: results, base: 0, params: 0, results }]
+  let height = 0
+  let maxOperands = 0
+  const top = (): Frame => stack[stack.length - 1] as Frame
+  const pop = (n: number): void => { height = Math.max(top().base, height - n) }
+  const put = (n: number): void => { height += n; if (height > maxOperands) maxOperands = height }
+  const apply = (e: StackEffect): void => { pop(e.pops); put(e.pushes) }
+  const signatureOf = (typeIndex: number | undefined): FuncType => {
+    const t = typeIndex === undefined ? undefined : ctx.types[typeIndex]
+    if (t === undefined) throw ShadwError.INVALID_MODULE('call of an unknown function or type')
+    return t
+  }
   const newSegment = (check: boolean): void => {
     segment = { kind: 'meter', pos: r.pos, cost: 0, check }
     edits.push(segment)
@@ -305,8 +334,11 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
   const exits = (depth: number): boolean => depth === stack.length - 1
   const push = (kind: Frame['kind']): void => {
     const t = blockType(r, ctx.types)
+    pop(t.params)
+    const base = height
     // a branch to a loop restarts it with the loop's parameters; to others, with results
-    stack.push({ kind, targeted: false, arity: kind === 'loop' ? t.params : t.results })
+    stack.push({ kind, targeted: false, arity: kind === 'loop' ? t.params : t.results, base, params: t.params, results: t.results })
+    put(t.params)
   }
   while (!r.done) {
     const opPos = r.pos
@@ -321,11 +353,14 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         newSegment(true)
         break
       case 0x04: // if
+        pop(1)
         push('if')
         newSegment(false)
         break
       case 0x05: // else
         if (stack[stack.length - 1]?.kind !== 'if') throw ShadwError.INVALID_MODULE('else outside if')
+        height = top().base
+        put(top().params)
         newSegment(false)
         break
       case 0x0b: { // end
@@ -334,8 +369,10 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         if (stack.length === 0) {
           if (!r.done) throw ShadwError.INVALID_MODULE('code after the end of a function')
           edits.push({ kind: 'store', pos: opPos })
-          return edits
+          return { edits, maxOperands }
         }
+        height = frame.base
+        put(frame.results)
         if (frame.kind === 'if' || (frame.kind === 'block' && frame.targeted)) newSegment(false)
         break
       }
@@ -343,12 +380,14 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         const depth = r.u32()
         target(depth)
         if (exits(depth)) edits.push({ kind: 'store', pos: opPos })
+        height = top().base
         newSegment(false) // what follows is dead until a branch target: never charge it
         break
       }
       case 0x0d: { // br_if
         const label = r.u32()
         const frame = target(label)
+        pop(1)
         if (frame.arity === 0) {
           edits.push({ kind: 'refund', pos: opPos, end: r.pos, label, exits: exits(label), segment, costSoFar: segment.cost })
         } else {
@@ -365,20 +404,26 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
           leaves ||= exits(depth)
         }
         if (leaves) edits.push({ kind: 'store', pos: opPos })
+        height = top().base
         newSegment(false)
         break
       }
       case 0x0f: // return
         edits.push({ kind: 'store', pos: opPos })
+        height = top().base
         newSegment(false)
         break
       case 0x00: // unreachable
+        height = top().base
         newSegment(false)
         break
       case 0x10: case 0x11: { // call, call_indirect: the callee reads and writes the global
         const costSoFar = segment.cost
         edits.push({ kind: 'store', pos: opPos, segment, costSoFar })
-        skipImmediates(r, op)
+        const callee = op === 0x10 ? signatureOf(ctx.funcTypes[r.u32()]) : signatureOf(r.u32())
+        if (op === 0x11) { r.u32(); pop(1) } // the table, and the index into it
+        pop(callee.params.length)
+        put(callee.results.length)
         edits.push({ kind: 'load', pos: r.pos, segment, costSoFar })
         edits.push({ kind: 'restore', pos: r.pos })
         break
@@ -387,6 +432,7 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         edits.push({ kind: 'store', pos: opPos })
         edits.push({ kind: 'leave', pos: opPos })
         skipImmediates(r, op)
+        height = top().base
         newSegment(false)
         break
       case 0x40: // memory.grow
@@ -397,10 +443,15 @@ function scanBody (r: ByteReader, ctx: MeteringContext): Edit[] {
         const sub = prefixFC(r)
         const shift = BULK_SHIFTS.get(sub)
         if (shift !== undefined) edits.push({ kind: 'bulk', pos: opPos, shift, segment, costSoFar: segment.cost })
+        apply(fcEffect(sub))
         break
       }
+      case 0xfd:
+        apply(fdEffect(prefixFD(r)))
+        break
       default:
         skipImmediates(r, op)
+        apply(plainEffect(op))
     }
   }
   throw ShadwError.INVALID_MODULE('function body without end')
@@ -466,7 +517,6 @@ function skipImmediates (r: ByteReader, op: number): void {
       if (t !== 0x70 && t !== 0x6f) unsupported('typed function references')
       return
     }
-    case 0xfd: prefixFD(r); return
     case 0xfe: unsupported('atomics (threads)')
     // falls through: unsupported() never returns
     case 0x06: case 0x07: case 0x08: case 0x09: case 0x0a: case 0x18: case 0x19: case 0x1f:
@@ -492,12 +542,13 @@ function prefixFC (r: ByteReader): number {
   }
 }
 
-function prefixFD (r: ByteReader): void {
+/** Skips an 0xfd-prefixed (SIMD) instruction's immediates; returns its sub-opcode. */
+function prefixFD (r: ByteReader): number {
   const sub = r.u32()
-  if (sub <= 11 || sub === 92 || sub === 93) { memarg(r); return } // v128 loads, stores, load_zero
-  if (sub === 12 || sub === 13) { r.skip(16); return } // v128.const, i8x16.shuffle
-  if (sub >= 21 && sub <= 34) { r.byte(); return } // extract/replace lane
-  if (sub >= 84 && sub <= 91) { memarg(r); r.byte(); return } // load/store lane
-  if (sub <= 0x113) return // every other SIMD and relaxed-SIMD op has no immediates
-  unsupported(`0xfd ${sub}`)
+  if (sub <= 11 || sub === 92 || sub === 93) memarg(r) // v128 loads, stores, load_zero
+  else if (sub === 12 || sub === 13) r.skip(16) // v128.const, i8x16.shuffle
+  else if (sub >= 21 && sub <= 34) r.byte() // extract/replace lane
+  else if (sub >= 84 && sub <= 91) { memarg(r); r.byte() } // load/store lane
+  else if (sub > 0x113) unsupported(`0xfd ${sub}`) // others up to relaxed SIMD have no immediates
+  return sub
 }

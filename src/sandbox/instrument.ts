@@ -161,7 +161,8 @@ export function instrumentModule (bytes: Uint8Array, memoryPages: number): Instr
       stackGlobal,
       growHelper: hasMemory ? helperFunc : undefined,
       signature,
-      types: m.types
+      types: m.types,
+      funcTypes: m.funcTypes
     })
     code.u32(body.length)
     code.bytes(body)

@@ -203,18 +203,33 @@ describe('call depth', () => {
   const plain = `(func $f (param $x i32) (result i32)
     (if (result i32) (i32.eqz (local.get $x)) (then (i32.const 0))
       (else (i32.add (i32.const 1) (call $f (i32.sub (local.get $x) (i32.const 1)))))))`
-  // one frame of $f: 16 fixed + 1 parameter + our fuel and level locals = 19 slots
+  // one frame of $f: 16 fixed + 2 for its parameter + 2 each for our fuel and level locals
+  // + 2 for each of the 3 operands it holds at most (1, $x, 1 before the subtraction) = 28
 
   it('stops recursion at the stack budget, at the same depth in every runtime', async () => {
     const bytes = await compileWat(recursive(plain))
-    // run() takes 16 + 2 parameters + 2 of ours = 20 slots; then $f(n) has n + 1 frames
-    const fits = Math.floor((STACK_BUDGET_SLOTS - 20) / 19) - 1
+    // run() takes 16 + 2 * 2 parameters + 2 * 2 of ours + 2 * 2 operands = 28 slots too;
+    // then $f(n) has n + 1 frames
+    const fits = Math.floor((STACK_BUDGET_SLOTS - 28) / 28) - 1
     expect((await run(bytes, u32(fits))).output).toEqual(u32(fits))
     // one frame more fails, though a Node worker's engine stack holds about ten times more
     const err = await run(bytes, u32(fits + 1)).then(() => undefined, (e: unknown) => e)
     expect((err as ShadwError).code).toBe('TRAP')
     expect((err as ShadwError).message).toBe('TRAP: wasm trap: call stack exhausted')
-    expect(fits).toBeGreaterThan(3000)
+    expect(fits).toBe(2338)
+  })
+
+  it('counts the operands a frame holds across a call', async () => {
+    // $f(x) = 100 + $f(x - 1) keeps 100 operands while it recurses: 16 + 2 + 4 + 2 * 102 =
+    // 226 slots (not counting them, 22: a Chromium worker's stack overflowed first)
+    const bytes = await compileWat(recursive(`(func $f (param $x i32) (result i32)
+      (if (result i32) (i32.eqz (local.get $x)) (then (i32.const 0))
+        (else ${'(i32.const 1) '.repeat(100)}
+          (call $f (i32.sub (local.get $x) (i32.const 1)))
+          ${'(i32.add) '.repeat(100)})))`))
+    const fits = Math.floor((STACK_BUDGET_SLOTS - 28) / 226) - 1
+    expect((await run(bytes, u32(fits))).output).toEqual(u32(100 * fits))
+    expect(await codeOf(() => run(bytes, u32(fits + 1)))).toBe('TRAP')
   })
 
   it('gives the stack back after calls and tail calls', async () => {
