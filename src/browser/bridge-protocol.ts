@@ -1,6 +1,7 @@
 import { ShadwError, type SerializedError } from '../core/errors.ts'
 import type { DownloadResult } from '../core/node/shadw-node.ts'
 import type { LogInfo, NodeStatus } from '../core/node/types.ts'
+import type { FunctionManifest } from '../registry/index.ts'
 
 /**
  * The bridge between the origin's contexts (tabs, the service worker) and the one node
@@ -27,9 +28,24 @@ export interface BridgeMethods {
   waitForLength: { params: { key: string, length: number, timeout: number }, result: { length: number } }
   /** makes blocks [start, end) local in one range request: a `get` per block would time the bridge */
   download: { params: { key: string, start?: number, end?: number, timeout?: number }, result: DownloadResult }
+  loadFunction: { params: { ref: string }, result: LoadedFunctionInfo }
 }
 
 export type BridgeMethod = keyof BridgeMethods
+
+/**
+ * A function the node fetched and verified (signature, publisher, hash, limits, not yanked).
+ * The module bytes stay in the node worker: pages get what they need to show and decide.
+ */
+export interface LoadedFunctionInfo {
+  /** `<publisher>/<name>@<exact version>` the range resolved to */
+  ref: string
+  manifest: FunctionManifest
+  /** publisher's signature over the manifest, hex */
+  signature: string
+  /** where the verified bytes came from this time */
+  source: 'cache' | 'blob-log'
+}
 
 /** Node status plus what only the browser host knows. */
 export interface BridgeStatus extends NodeStatus {
@@ -63,7 +79,7 @@ export interface BridgeEvent {
 
 export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
 
-const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download'])
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction'])
 
 /**
  * Validates a message that arrived on the channel. Anything from another context is input:

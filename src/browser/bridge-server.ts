@@ -1,10 +1,15 @@
 import { ShadwError, serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
+import { FunctionLoader, StorageModuleStore } from '../registry/index.ts'
 import type { BrowserNode } from './browser-node.ts'
+import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
 
 const debug = log('bridge')
+
+/** OPFS directory of the verified-module cache, beside the node's own storage. */
+export const MODULE_CACHE_ROOT = 'shadw-modules'
 
 /** Longest wait a context may ask the node for in one call. */
 export const MAX_CALL_TIMEOUT_MS = 60_000
@@ -16,10 +21,15 @@ export const MAX_CALL_TIMEOUT_MS = 60_000
 export class BridgeServer {
   readonly #channel: BroadcastChannel
   readonly #host: BrowserNode
+  readonly #createLoader: () => FunctionLoader
+  #loader: FunctionLoader | null = null
 
-  constructor (host: BrowserNode, channelName = BRIDGE_CHANNEL) {
+  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader } = {}) {
     this.#host = host
-    this.#channel = new BroadcastChannel(channelName)
+    // Created on the first function call: most tabs never load one, and the loader's OPFS
+    // cache directory is opened only then.
+    this.#createLoader = opts.createLoader ?? (() => new FunctionLoader({ host: host.node, cache: new StorageModuleStore(opfsStorage(MODULE_CACHE_ROOT)) }))
+    this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
     this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
   }
 
@@ -30,6 +40,7 @@ export class BridgeServer {
   }
 
   close (): void {
+    this.#loader?.close().catch(() => {})
     this.#channel.close()
   }
 
@@ -83,6 +94,12 @@ export class BridgeServer {
         if (params['start'] !== undefined) range.start = expect.index(params['start'], 'start')
         if (params['end'] !== undefined) range.end = expect.index(params['end'], 'end')
         return await node.download(expect.string(params['key'], 'key'), range, { timeout })
+      }
+      case 'loadFunction': {
+        this.#loader ??= this.#createLoader()
+        const fn = await this.#loader.load(expect.string(params['ref'], 'ref', 512))
+        const { manifest } = fn
+        return { ref: `${manifest.publisher}/${manifest.name}@${manifest.version}`, manifest, signature: fn.signature, source: fn.source }
       }
       default:
         throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${String(method)}`)
