@@ -4,7 +4,7 @@
  * the Node worker_threads pool and, inside headless Chromium, the browser Web Worker pool.
  */
 import { describe, expect, it } from 'vitest'
-import { cWasm, wat } from '../fixtures/wasm/fixtures.ts'
+import { compileWat, cWasm, wat } from '../fixtures/wasm/fixtures.ts'
 import { toBase64, type Outcome, type PoolName, type WireCall } from './wire.ts'
 
 /** What the suite needs from an executor under test. */
@@ -78,6 +78,23 @@ export function complianceSuite (target: () => ComplianceTarget): void {
     it('reports runaway recursion as TRAP', async () => {
       const o = await one({ module: await m('deep-recursion'), abi: 'raw' })
       expect(o).toEqual({ ok: false, code: 'TRAP', message: 'TRAP: wasm trap: call stack exhausted' })
+    })
+
+    it('fails deep recursion at the same depth in every runtime', async () => {
+      // $f(n) recurses n deep: 10,000 frames fit a Node worker's stack but not a Chromium
+      // worker's; the sandbox's own stack budget stops both at the same depth
+      const module = toBase64(await compileWat(`(module (memory (export "memory") 1)
+        (func $f (param $x i32) (result i32)
+          (if (result i32) (i32.eqz (local.get $x)) (then (i32.const 0))
+            (else (i32.add (i32.const 1) (call $f (i32.sub (local.get $x) (i32.const 1)))))))
+        (func (export "alloc") (param i32) (result i32) (i32.const 1024))
+        (func (export "run") (param $p i32) (param i32) (result i64)
+          (i32.store (i32.const 0) (call $f (i32.load (local.get $p)))) (i64.const 4)))`))
+      const outcomes = await target().run('default', [
+        { module, abi: 'raw', input: u32(2000) },
+        { module, abi: 'raw', input: u32(10_000) }
+      ])
+      expect(outcomes.map(o => o.ok ? o.output : o.code)).toEqual([u32(2000), 'TRAP'])
     })
 
     it('stops a memory bomb at the cap with MEMORY_LIMIT', async () => {
