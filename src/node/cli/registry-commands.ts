@@ -22,6 +22,7 @@ import { MAX_MODULE_BYTES } from '../../sandbox/index.ts'
 import { defaultDir } from '../data-dir.ts'
 import { keyFilePath, loadKeys } from '../keystore.ts'
 import { storageError } from '../storage-error.ts'
+import { checkConditions } from '../../access/index.ts'
 
 /** Usage lines shown in `shadw help`. */
 export const REGISTRY_USAGE = `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
@@ -367,5 +368,8 @@ async function readAccess (path: string): Promise<unknown[]> {
     throw ShadwError.INVALID_ARGUMENT(`${path} is not JSON`)
   }
   if (!Array.isArray(value)) throw ShadwError.INVALID_ARGUMENT(`${path} must hold a JSON array of Lit access control conditions`)
+  // Lit's own validator, at publish time: a manifest with conditions no node can evaluate
+  // would be signed and replicated for nothing
+  await checkConditions(value)
   return value
 }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { stat, writeFile } from 'node:fs/promises'
+import { mkdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import b4a from 'b4a'
@@ -65,6 +65,18 @@ describe('shadw keys', () => {
     expect(again.code).toBe(1)
     expect(again.stderr).toMatch(/^shadw: KEYS_EXIST: /)
     expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(stored)
+  })
+
+  it('refuses conditions Lit\'s validator rejects at publish time, with its reason, and publishes nothing', async () => {
+    const { run, data } = await cli()
+    await run('keys', 'create')
+    await mkdir(data, { recursive: true })
+    const access = join(data, 'bad-access.json')
+    await writeFile(access, JSON.stringify([{ conditionType: 'evmBasic', chain: 'ethereum', returnValueTest: {} }]))
+    const bad = await run('publish', RAW_UPPER, '--name', 'gated', '--version', '1.0.0', '--access', access)
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/^shadw: ACCESS_CONDITIONS_INVALID: invalid access control conditions: .*must have required property 'contractAddress'/)
+    expect((await run('list')).stdout).not.toContain('gated')
   })
 
   it('refuses a key file readable by other users', async () => {
