@@ -59,7 +59,6 @@ const TEARDOWN_TIMEOUT_MS = 15_000
 /** Bound on `vite build`: about a second here. */
 const BUILD_TIMEOUT_MS = 120_000
 
-
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 const READER = fileURLToPath(new URL('./replication-reader.ts', import.meta.url))
 const RESULTS = new URL('./results/replication.json', import.meta.url)

@@ -24,7 +24,7 @@
 import RandomAccessStorage, { type RandomAccessRequest, type RandomAccessStat } from 'random-access-storage'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import { isLockContention, notFoundError, partialReadError, storageError, type StorageOp } from './storage-errors.ts'
+import { isLockContention, partialReadError, storageError, type StorageOp } from './storage-errors.ts'
 
 const debug = log('opfs')
 
