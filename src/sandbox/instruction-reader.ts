@@ -101,10 +101,17 @@ export function prefixFC (r: ByteReader): number {
 /** Skips an 0xfd-prefixed (SIMD) instruction's immediates; returns its sub-opcode. */
 export function prefixFD (r: ByteReader): number {
   const sub = r.u32()
-  if (sub <= 11 || sub === 92 || sub === 93) memarg(r) // v128 loads, stores, load_zero
-  else if (sub === 12 || sub === 13) r.skip(16) // v128.const, i8x16.shuffle
-  else if (sub >= 21 && sub <= 34) r.byte() // extract/replace lane
-  else if (sub >= 84 && sub <= 91) { memarg(r); r.byte() } // load/store lane
-  else if (sub > 0x113) unsupported(`0xfd ${sub}`) // others up to relaxed SIMD have no immediates
+  if (sub <= 11 || sub === 92 || sub === 93) { // v128 loads, stores, load_zero
+    memarg(r)
+  } else if (sub === 12 || sub === 13) { // v128.const, i8x16.shuffle
+    r.skip(16)
+  } else if (sub >= 21 && sub <= 34) { // extract/replace lane
+    r.byte()
+  } else if (sub >= 84 && sub <= 91) { // load/store lane
+    memarg(r)
+    r.byte()
+  } else if (sub > 0x113) { // others up to relaxed SIMD have no immediates
+    unsupported(`0xfd ${sub}`)
+  }
   return sub
 }

@@ -44,7 +44,7 @@ const SHAPES: Record<string, string> = {
     (block $b (result i32)
       (drop (br_if $b (i32.const 7) (i32.gt_u (local.get $x) (i32.const 3))))
       (i32.mul (local.get $x) (i32.const 2))))`,
-  'br_table': `(func $f (param $x i32) (result i32)
+  br_table: `(func $f (param $x i32) (result i32)
     (block $c (block $b (block $a
       (br_table $a $b $c (local.get $x)))
       (return (i32.const 10)))
