@@ -228,7 +228,9 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     opts.signal?.throwIfAborted()
     const timeout = opts.timeout ?? DEFAULT_GET_TIMEOUT_MS
     const wait = opts.wait ?? true
-    if (wait && index >= held.core.length) await held.core.update({ wait: true })
+    // past the known length, wait for a longer log within the same bound (update() alone
+    // can wait for peers indefinitely)
+    if (wait && index >= held.core.length) await this.waitForLength(key, index + 1, timeout)
     try {
       return await held.core.get(index, { wait, timeout })
     } catch (err) {
