@@ -230,9 +230,10 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     const wait = opts.wait ?? true
     // past the known length, wait for a longer log within the same bound (update() alone
     // can wait for peers indefinitely)
+    const deadline = Date.now() + timeout
     if (wait && index >= held.core.length) await this.waitForLength(key, index + 1, timeout)
     try {
-      return await held.core.get(index, { wait, timeout })
+      return await held.core.get(index, { wait, timeout: Math.max(1, deadline - Date.now()) })
     } catch (err) {
       if ((err as { code?: string }).code === 'REQUEST_TIMEOUT') throw ShadwError.TIMEOUT(`block ${index}`, timeout)
       throw err
