@@ -6,7 +6,8 @@ export {}
 
 const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } },
-  { name: 'replication', run: async () => { await (await import('./replication.ts')).runReplicationBench() } }
+  { name: 'replication', run: async () => { await (await import('./replication.ts')).runReplicationBench() } },
+  { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } }
 ]
 
 const only = process.argv.slice(2)

@@ -3,7 +3,7 @@
 declare module '@hyperswarm/secret-stream' {
   import type { SwarmConnection } from 'hyperswarm'
   export default class NoiseSecretStream implements SwarmConnection {
-    constructor (isInitiator: boolean, rawStream?: unknown, opts?: { keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, remotePublicKey?: Uint8Array, keepAlive?: number, timeout?: number })
+    constructor (isInitiator: boolean, rawStream?: unknown, opts?: { keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, remotePublicKey?: Uint8Array, keepAlive?: number })
     readonly remotePublicKey: Uint8Array
     readonly publicKey: Uint8Array
     readonly isInitiator: boolean

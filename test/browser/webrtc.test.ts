@@ -52,6 +52,15 @@ describe('direct WebRTC links between browser nodes', () => {
     const [sa, sb] = await Promise.all([linkStats(a), linkStats(b)])
     expect(sa).toMatchObject({ connected: 1, live: 1, errors: {}, stops: {} })
     expect(sb).toMatchObject({ connected: 1, live: 1, errors: {}, stops: {} })
+
+    // block requests go to the link, not to its relayed twin: the blocks cross the data channel
+    const log = await call(a, 'createLog', { name: 'preferred' })
+    const block = 'x'.repeat(256 * 1024)
+    await appendText(a, log.key, [block, block])
+    const before = (await linkStats(b))?.bytesIn ?? 0
+    await call(b, 'follow', { key: log.key })
+    expect(await call(b, 'download', { key: log.key, start: 0, end: 2, timeout: 20_000 })).toMatchObject({ blocks: 2, fetched: 2, bytes: 2 * block.length })
+    expect(((await linkStats(b))?.bytesIn ?? 0) - before).toBeGreaterThan(2 * block.length)
   })
 
   it('keeps replicating over the direct link while the relay is down, and rejoins the swarm when it returns', async () => {

@@ -19,6 +19,13 @@ export const LINK_RETRY_MAX_MS = 60_000
 /** Same keep-alive as Hyperswarm's connections, so a dead link is noticed as fast as a dead relay. */
 const KEEP_ALIVE_MS = 5_000
 
+/**
+ * A link that carried nothing (not even the peer's keep-alives) for this long is dead: the
+ * data channel may not say so for ~30 s (ICE consent), and block requests preferred onto the
+ * link would wait on it. Four missed keep-alives.
+ */
+export const LINK_IDLE_TIMEOUT_MS = 20_000
+
 /** Counters the app and tests read. */
 export interface LinkStats {
   /** attempts started (as initiator or responder) */
@@ -242,6 +249,7 @@ export class LinkManager {
       if (link.timer !== null) clearTimeout(link.timer)
       link.timer = null
       link.state = 'open'
+      conn.setTimeout(LINK_IDLE_TIMEOUT_MS)
       this.#stats.opened++
       this.#remote(link.remote).failures = 0
       debug('link open with', link.remote.slice(0, 8))

@@ -7,6 +7,7 @@ import type { PeerInfo, SwarmConnection } from 'hyperswarm'
 import { ShadwError } from '../errors.ts'
 import { keyToHex, parseKey } from '../keys.ts'
 import { log } from '../log.ts'
+import { DirectPreference } from './direct-preference.ts'
 import { Emitter } from './emitter.ts'
 import { LogIndex } from './log-index.ts'
 import type { LogInfo, NodeStatus, NodeTier, PeerStatus } from './types.ts'
@@ -115,6 +116,8 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   readonly #peers = new Map<SwarmConnection, PeerStatus>()
   /** hex topic -> topic, re-joined when the host swaps in a new swarm */
   readonly #topics = new Map<string, Uint8Array>()
+  /** block requests go to a direct link, not its relayed twin, while the link is up */
+  readonly #preference = new DirectPreference(() => [...this.#logs.values()].map(h => h.core), conn => this.#peers.get(conn))
   #index: LogIndex | null = null
   #starting: Promise<void> | null = null
   #stopping: Promise<void> | null = null
@@ -392,6 +395,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   async #hold (core: Hypercore, name: string | null): Promise<void> {
     const keyHex = keyToHex(keyOf(core))
     this.#logs.set(keyHex, { core, name })
+    this.#preference.watch(core)
     core.on('append', () => { this.emit('append', { key: keyHex, length: core.length }) })
     // Peers may reach us through any log's topic; a done() after the first flush tells
     // Hypercore when to stop waiting for peers that might have a block.
@@ -447,11 +451,17 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
    * opened over a direct link (a WebRTC data channel). It is listed in status peers with
    * the given transport and replicates every shared log, exactly like a swarm connection.
    * The host must have checked `conn.remotePublicKey` (the Noise handshake proved it) before
-   * attaching; the node closes it on `stop()`.
+   * attaching; the node closes it on `stop()`. While a 'webrtc' connection to a node is up,
+   * this node sends its block requests there rather than over a relayed connection to the
+   * same node ({@link DirectPreference}).
    */
   attachConnection (conn: SwarmConnection, transport: PeerStatus['transport']): void {
     this.#assertOpen()
     this.#onConnection(conn, { publicKey: conn.remotePublicKey, topics: [], client: conn.isInitiator }, transport)
+    if (transport !== 'webrtc') return
+    const key = keyToHex(conn.remotePublicKey)
+    this.#preference.opened(key)
+    conn.on('close', () => { this.#preference.closed(key) })
   }
 
   #listen (swarm: Hyperswarm): void {

@@ -1,0 +1,241 @@
+/**
+ * WebRTC benchmark: browser → browser replication over a direct WebRTC link against the same
+ * over the super node's relay, in one run. Printed and written to bench/results/webrtc.json.
+ *
+ * Three headless Chromium processes on one super node (real relay, embedded DHT on loopback),
+ * each with a persistent profile (OPFS on disk) and the media permission (loopback ICE
+ * candidates):
+ * - W writes three logs of BLOCKS random blocks of 16 KiB (in its node worker);
+ * - R (WebRTC on) opens a direct link to W;
+ * - P (`?webrtc=off`) only ever reaches W through the relay.
+ * Measured, every block verified by Hypercore, each log fetched once (nothing local before):
+ * - relay:   P downloads log 1 from W through the relay;
+ * - both:    R downloads log 2 with the relay and the link up (Hypercore uses both peers); the
+ *            share of the bytes that crossed the link is read from R's page;
+ * - webrtc:  the relay is stopped, then R downloads log 3 over the link alone.
+ * Latency: LATENCY_SAMPLES single-block `get`s of blocks not local yet, one after another (a
+ * request and its response with proof, the round trip an invocation's request would make),
+ * by P over the relay and by R over the link; median and p90 as the bridge call saw them.
+ * Bridge cost: in R's page, a Dedicated Worker takes 64 KiB ArrayBuffers transferred over a
+ * MessagePort, as the link bridge does, and answers pings: MB/s and µs per round trip.
+ * Remote invocation is not built yet (issues 5 and 8): the block round trip stands in for it.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { cpus, platform, release, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/bridge-protocol.ts'
+import type { LinkHostStats } from '../src/app/webrtc/link-host.ts'
+import type { DownloadResult } from '../src/core/node/shadw-node.ts'
+import { SuperNode } from '../src/node/super-node.ts'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
+
+/** Blocks per log: 32.8 MB at 16 KiB, long enough to reach a steady rate on both paths. */
+const BLOCKS = 2_000
+/** Block size: the chunky case of the replication bench. */
+const BLOCK_SIZE = 16 * 1024
+/** Blocks per append call: 8 MiB, under the bridge's 16 MiB message cap. */
+const APPEND_BATCH = 500
+/** Single-block round trips per path for latency. */
+const LATENCY_SAMPLES = 50
+/** Bytes per bridge-cost message: the link's chunk size (MAX_LINK_CHUNK_BYTES). */
+const BRIDGE_CHUNK = 64 * 1024
+/** Bytes pushed through the bridge-cost worker. */
+const BRIDGE_BYTES = 64 * 1024 * 1024
+/** Ping-pongs for the bridge round trip. */
+const BRIDGE_PINGS = 2_000
+/** Decimal megabytes, as network figures are quoted. */
+const MB = 1_000_000
+/** Bound on one download or wait (the bridge caps a call at 60 s). */
+const CALL_TIMEOUT_MS = 60_000
+/** Bound on Chromium and the node coming up, and on peers seeing each other. */
+const READY_TIMEOUT_MS = 60_000
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+const RESULTS = new URL('./results/webrtc.json', import.meta.url)
+const round = (x: number, digits = 2): number => Math.round(x * 10 ** digits) / 10 ** digits
+
+async function call<M extends BridgeMethod> (page: Page, method: M, params: BridgeMethods[M]['params'], timeoutMs = CALL_TIMEOUT_MS): Promise<BridgeMethods[M]['result']> {
+  return await page.evaluate(async ([m, p, t]) => {
+    const shadw = (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<unknown> } }).shadw
+    return await shadw.call(m, p, t)
+  }, [method, params, timeoutMs + 5_000] as const) as BridgeMethods[M]['result']
+}
+
+async function linkStats (page: Page): Promise<LinkHostStats> {
+  const s = await page.evaluate(() => (window as unknown as { shadwLinks: { stats (): LinkHostStats | null } }).shadwLinks.stats())
+  if (s === null) throw new Error('page hosts no link manager')
+  return s
+}
+
+async function until<T> (what: string, fn: () => Promise<T | null | false>, timeoutMs = READY_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn()
+    if (v !== null && v !== false) return v
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
+
+async function transports (page: Page, key: string): Promise<string> {
+  return (await call(page, 'status', {})).peers.filter(p => p.publicKey === key).map(p => p.transport).sort().join(',')
+}
+
+async function openBrowser (profile: string, url: string): Promise<{ context: BrowserContext, page: Page, key: string }> {
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: READY_TIMEOUT_MS })
+  await context.grantPermissions(['camera', 'microphone'], { origin: new URL(url).origin })
+  const page = context.pages()[0] ?? await context.newPage()
+  page.on('pageerror', err => { console.error('[page error]', err.message) })
+  await page.goto(url, { timeout: READY_TIMEOUT_MS })
+  const status = await page.evaluate(async t => await (window as unknown as { shadw: { ready (t: number): Promise<BridgeStatus> } }).shadw.ready(t), READY_TIMEOUT_MS)
+  return { context, page, key: status.publicKey }
+}
+
+async function writeLog (page: Page, name: string): Promise<string> {
+  const { key } = await call(page, 'createLog', { name })
+  for (let i = 0; i < BLOCKS; i += APPEND_BATCH) {
+    await page.evaluate(async ([k, n, size]) => {
+      const blocks = Array.from({ length: n }, () => crypto.getRandomValues(new Uint8Array(size)))
+      await (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<unknown> } }).shadw.call('append', { key: k, blocks }, 60_000)
+    }, [key, Math.min(APPEND_BATCH, BLOCKS - i), BLOCK_SIZE] as const)
+  }
+  return key
+}
+
+interface PathResult { mbPerS: number, bytes: number, ms: number, latencyMedianMs: number | null, latencyP90Ms: number | null }
+
+/** Latency (first LATENCY_SAMPLES blocks, one at a time) then throughput (the rest, one range request). */
+async function measure (page: Page, key: string, withLatency: boolean): Promise<PathResult> {
+  await call(page, 'follow', { key })
+  await call(page, 'waitForLength', { key, length: BLOCKS, timeout: CALL_TIMEOUT_MS })
+  let median: number | null = null
+  let p90: number | null = null
+  let start = 0
+  if (withLatency) {
+    const samples = await page.evaluate(async ([k, n]) => {
+      const shadw = (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<unknown> } }).shadw
+      const out: number[] = []
+      for (let i = 0; i < n; i++) {
+        const t = performance.now()
+        await shadw.call('get', { key: k, index: i, timeout: 20_000 }, 25_000)
+        out.push(performance.now() - t)
+      }
+      return out
+    }, [key, LATENCY_SAMPLES] as const)
+    samples.sort((a, b) => a - b)
+    median = samples[Math.floor(samples.length / 2)] ?? null
+    p90 = samples[Math.floor(samples.length * 0.9)] ?? null
+    start = LATENCY_SAMPLES
+  }
+  const r: DownloadResult = await call(page, 'download', { key, start, end: BLOCKS, timeout: CALL_TIMEOUT_MS })
+  if (r.fetched !== BLOCKS - start) throw new Error(`expected ${BLOCKS - start} blocks fetched, got ${r.fetched}`)
+  return { mbPerS: r.bytes / MB / (r.ms / 1000), bytes: r.bytes, ms: r.ms, latencyMedianMs: median, latencyP90Ms: p90 }
+}
+
+/** The page ⇄ worker hop that every link byte makes, alone: transfer throughput and round trip. */
+async function bridgeCost (page: Page): Promise<{ transferMbPerS: number, roundTripUs: number }> {
+  // Sent as source text: tsx's keepNames wraps functions in a __name helper the page lacks.
+  const script = `(async () => {
+    const src = 'let n = 0; onmessage = e => { const d = e.data; if (d === "done") { postMessage(n); n = 0 } else if (d === "ping") postMessage("pong"); else n += d.byteLength }'
+    const worker = new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })))
+    let resolveReply = null
+    worker.onmessage = ev => { resolveReply(ev.data) }
+    const t0 = performance.now()
+    for (let sent = 0; sent < ${BRIDGE_BYTES}; sent += ${BRIDGE_CHUNK}) {
+      const ab = new ArrayBuffer(${BRIDGE_CHUNK})
+      worker.postMessage(ab, [ab])
+    }
+    const got = new Promise(resolve => { resolveReply = resolve })
+    worker.postMessage('done')
+    const n = await got
+    const ms = performance.now() - t0
+    const t1 = performance.now()
+    for (let i = 0; i < ${BRIDGE_PINGS}; i++) {
+      const pong = new Promise(resolve => { resolveReply = resolve })
+      worker.postMessage('ping')
+      await pong
+    }
+    const rt = (performance.now() - t1) / ${BRIDGE_PINGS}
+    worker.terminate()
+    return { transferMbPerS: n / 1e6 / (ms / 1000), roundTripUs: rt * 1000 }
+  })()`
+  return await page.evaluate(script) as { transferMbPerS: number, roundTripUs: number }
+}
+
+/** Runs the WebRTC bench; prints WebRTC/relay ratios; writes bench/results/webrtc.json. */
+export async function runWebrtcBench (): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), 'shadw-bench-webrtc-'))
+  const app = join(tmp, 'app')
+  const contexts: BrowserContext[] = []
+  let superNode: SuperNode | null = null
+  try {
+    execFileSync('npx', ['vite', 'build', '--outDir', app, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 })
+    if (!existsSync(join(app, 'index.html'))) throw new Error('vite build wrote no index.html')
+    const sn = await SuperNode.start({ storage: join(tmp, 'super'), appRoot: app, port: 0 })
+    superNode = sn
+    const url = sn.info.appUrl
+    const w = await openBrowser(join(tmp, 'w'), url)
+    const r = await openBrowser(join(tmp, 'r'), url)
+    const p = await openBrowser(join(tmp, 'p'), url + '?webrtc=off')
+    contexts.push(w.context, r.context, p.context)
+    const chromiumVersion = w.context.browser()?.version() ?? 'unknown'
+    await until('the direct link R ⇄ W', async () => (await transports(r.page, w.key)).includes('webrtc'))
+    await until('the relayed connection P ⇄ W', async () => (await transports(p.page, w.key)).includes('relay'))
+    console.log(`three Chromium ${chromiumVersion} nodes on ${url}; R ⇄ W: ${await transports(r.page, w.key)}, P ⇄ W: ${await transports(p.page, w.key)}`)
+
+    const t = performance.now()
+    const logs = [await writeLog(w.page, 'relay'), await writeLog(w.page, 'both'), await writeLog(w.page, 'webrtc')] as const
+    console.log(`W wrote 3 × ${BLOCKS} × 16 KiB in ${Math.round(performance.now() - t)} ms`)
+
+    const relay = await measure(p.page, logs[0], true)
+    const before = await linkStats(r.page)
+    const both = await measure(r.page, logs[1], false)
+    const after = await linkStats(r.page)
+    const linkShare = Math.min(1, (after.bytesIn - before.bytesIn) / both.bytes)
+
+    await sn.stopRelay()
+    await until('R to reach W only over the link', async () => (await transports(r.page, w.key)) === 'webrtc')
+    const webrtc = await measure(r.page, logs[2], true)
+    await sn.startRelay()
+
+    const bridge = await bridgeCost(r.page)
+    const ratio = webrtc.mbPerS / relay.mbPerS
+    const latencyRatio = webrtc.latencyMedianMs !== null && relay.latencyMedianMs !== null ? webrtc.latencyMedianMs / relay.latencyMedianMs : null
+
+    console.log(`\nbrowser → browser, ${BLOCKS} × 16 KiB blocks per log, OPFS on both ends (MB = 10^6 bytes)`)
+    console.log(`  relay (P ← W)          ${relay.mbPerS.toFixed(1).padStart(6)} MB/s   block round trip median ${relay.latencyMedianMs?.toFixed(1)} ms, p90 ${relay.latencyP90Ms?.toFixed(1)} ms`)
+    console.log(`  webrtc (R ← W)         ${webrtc.mbPerS.toFixed(1).padStart(6)} MB/s   block round trip median ${webrtc.latencyMedianMs?.toFixed(1)} ms, p90 ${webrtc.latencyP90Ms?.toFixed(1)} ms`)
+    console.log(`  relay + webrtc (R ← W) ${both.mbPerS.toFixed(1).padStart(6)} MB/s   ${(linkShare * 100).toFixed(0)}% of the bytes over the link`)
+    console.log(`  webrtc / relay: throughput ${ratio.toFixed(2)}×, block round trip ${latencyRatio?.toFixed(2) ?? '-'}× (lower is faster)`)
+    console.log(`  bridge hop alone (page ⇄ worker MessagePort, 64 KiB transfers): ${bridge.transferMbPerS.toFixed(0)} MB/s, round trip ${bridge.roundTripUs.toFixed(0)} µs`)
+
+    const cpuList = cpus()
+    const result = {
+      date: new Date().toISOString(),
+      machine: { cpus: cpuList.length, cpuModel: cpuList[0]?.model ?? 'unknown', os: `${platform()} ${release()}`, node: process.version, chromium: chromiumVersion },
+      method: {
+        blocks: BLOCKS,
+        blockSize: BLOCK_SIZE,
+        latency: `${LATENCY_SAMPLES} sequential single-block gets of blocks not yet local, as the page's bridge call saw them`,
+        throughput: 'ShadwNode.download over the remaining blocks, ms in the reader node worker',
+        paths: 'relay: reader with ?webrtc=off; both: reader with a link and the relay up; webrtc: same reader, relay stopped'
+      },
+      relay: { ...relay, mbPerS: round(relay.mbPerS), ms: round(relay.ms, 1) },
+      webrtc: { ...webrtc, mbPerS: round(webrtc.mbPerS), ms: round(webrtc.ms, 1) },
+      both: { ...both, mbPerS: round(both.mbPerS), ms: round(both.ms, 1), linkShare: round(linkShare, 3) },
+      ratios: { webrtcOverRelayThroughput: round(ratio, 3), webrtcOverRelayLatency: latencyRatio === null ? null : round(latencyRatio, 3) },
+      bridge: { transferMbPerS: round(bridge.transferMbPerS, 0), roundTripUs: round(bridge.roundTripUs, 0) }
+    }
+    mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+    writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
+    console.log(`\nwrote ${RESULTS.pathname}`)
+  } finally {
+    for (const c of contexts) await c.close().catch(() => {})
+    if (superNode !== null) await superNode.stop().catch(err => { console.error(String(err)) })
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
