@@ -70,6 +70,12 @@ export const ERROR_CODES = [
   'AUTH_WRONG_FUNCTION',
   'AUTH_REPLAYED',
   'LIT_UNAVAILABLE',
+  // invocation (issue 5)
+  'INVOKE_PROTOCOL',
+  'REQUEST_REPLAYED',
+  'QUORUM_FAILED',
+  'RECEIPT_INVALID',
+  'NO_EXECUTORS',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -364,6 +370,31 @@ export class ShadwError extends Error {
   /** Thrown when the Lit network could not be reached or did not answer within its deadline. */
   static LIT_UNAVAILABLE (msg = 'Lit network unavailable', cause?: unknown, details?: Record<string, unknown>): ShadwError {
     return new ShadwError('LIT_UNAVAILABLE', msg, { cause, details })
+  }
+
+  /** Thrown when a peer sends a malformed, oversized or unexpected invocation wire message (the channel closes, not the connection). */
+  static INVOKE_PROTOCOL (msg = 'malformed invocation message', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('INVOKE_PROTOCOL', msg, { details })
+  }
+
+  /** Thrown when an invocation request carries a nonce this executor has already seen before its deadline. */
+  static REQUEST_REPLAYED (nonce: string): ShadwError {
+    return new ShadwError('REQUEST_REPLAYED', `request nonce ${nonce} was already used`, { details: { nonce } })
+  }
+
+  /** Thrown when redundant executions do not reach a quorum of matching signed results; `details` carries the evidence. */
+  static QUORUM_FAILED (msg = 'no quorum of matching results', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('QUORUM_FAILED', msg, { details })
+  }
+
+  /** Thrown when a receipt is malformed, its signature does not verify, or it does not match its result. */
+  static RECEIPT_INVALID (msg = 'receipt does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('RECEIPT_INVALID', msg, { details })
+  }
+
+  /** Thrown when no connected peer offers to execute functions. */
+  static NO_EXECUTORS (msg = 'no executor is connected'): ShadwError {
+    return new ShadwError('NO_EXECUTORS', msg)
   }
 
   /** Thrown for an unclassified failure: a bug. */

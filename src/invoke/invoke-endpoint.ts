@@ -1,0 +1,299 @@
+/**
+ * A node's invocation endpoint: an {@link InvokeChannel} on every connection of its
+ * {@link ShadwNode}, capacity adverts and latency probes both ways, the executor side
+ * (when the node has an {@link InvokeService}) and the caller side ({@link invoke}).
+ */
+import crypto from 'hypercore-crypto'
+import Protomux from 'protomux'
+import type { SwarmConnection } from 'hyperswarm'
+import { ShadwError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
+import type { NodeTier, PeerStatus } from '../core/node/types.ts'
+import { InvokeChannel } from './invoke-channel.ts'
+import { runCall, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
+import type { InvokeService } from './invoke-service.ts'
+import { INVOKE_PROTOCOL, type CapacityMessage, type InvokeMessage, type RequestMessage, type ResultMessage } from './protocol.ts'
+import { hasRoom, isExecutor, pickPeer, type PeerState } from './router.ts'
+
+const debug = log('invoke')
+
+/** Most requests one peer may have running here at once, whatever our capacity: bounds its share. */
+export const MAX_SERVING_PER_PEER = 256
+/** Most calls this node keeps in flight on one channel. */
+const MAX_PENDING_PER_CHANNEL = 4096
+
+/** The parts of a node the endpoint uses (ShadwNode implements them). */
+export interface InvokeHost {
+  on (event: 'connection', listener: (conn: SwarmConnection, peer: PeerStatus) => void): () => void
+  connections (): Array<[SwarmConnection, PeerStatus]>
+}
+
+/** Options of {@link InvokeEndpoint}. */
+export interface InvokeEndpointOptions {
+  host: InvokeHost
+  tier: NodeTier
+  /** present when this node executes for others */
+  service?: InvokeService
+  now?: () => number
+}
+
+interface Pending {
+  resolve (res: ResultMessage): void
+  reject (err: ShadwError): void
+}
+
+interface Link {
+  channel: InvokeChannel
+  state: PeerState
+  pending: Map<number, Pending>
+  serving: Map<number, AbortController>
+  probes: Map<number, number>
+  nextId: number
+}
+
+/**
+ * @example
+ * ```ts
+ * const endpoint = new InvokeEndpoint({ host: node, tier: 'light' })
+ * endpoint.start()
+ * await endpoint.waitForExecutors(1, { timeoutMs: 10_000 })
+ * const { output, receipts } = await endpoint.invoke(`${publisher}/upper@^1`, input, { redundancy: 3 })
+ * ```
+ */
+export class InvokeEndpoint {
+  readonly tier: NodeTier
+  readonly #host: InvokeHost
+  readonly #service: InvokeService | undefined
+  readonly #now: () => number
+  readonly #links = new Map<InvokeChannel, Link>()
+  readonly #waiters = new Set<() => void>()
+  /** connections on which a peer's late open creates our channel (see #attach) */
+  readonly #paired = new Set<SwarmConnection>()
+  #off: (() => void) | null = null
+  #stopped = false
+  #advertisedFull = false
+
+  constructor (opts: InvokeEndpointOptions) {
+    this.tier = opts.tier
+    this.#host = opts.host
+    this.#service = opts.service
+    this.#now = opts.now ?? Date.now
+  }
+
+  /** Opens the channel on every current and future connection. Safe to call twice. */
+  start (): void {
+    if (this.#off !== null || this.#stopped) return
+    this.#off = this.#host.on('connection', (conn) => { this.#attach(conn) })
+    for (const [conn] of this.#host.connections()) this.#attach(conn)
+  }
+
+  /** Closes every channel; pending calls fail with `NODE_CLOSED`. Safe to call twice. */
+  stop (): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#off?.()
+    for (const conn of this.#paired) Protomux.from(conn).unpair({ protocol: INVOKE_PROTOCOL })
+    this.#paired.clear()
+    for (const link of [...this.#links.values()]) link.channel.close()
+    for (const wake of this.#waiters) wake()
+  }
+
+  /** What the router knows about each connected peer. */
+  peers (): PeerState[] {
+    return [...this.#links.values()].map(l => ({ ...l.state, capacity: l.state.capacity === null ? null : { ...l.state.capacity } }))
+  }
+
+  /** Waits (bounded) until at least `n` executors have advertised capacity; resolves to their number. */
+  async waitForExecutors (n: number, opts: { timeoutMs: number, signal?: AbortSignal }): Promise<number> {
+    const count = (): number => [...this.#links.values()].filter(l => isExecutor(l.state)).length
+    const end = this.#now() + opts.timeoutMs
+    while (count() < n) {
+      if (this.#stopped) throw ShadwError.NODE_CLOSED()
+      opts.signal?.throwIfAborted()
+      const left = end - this.#now()
+      if (left <= 0) throw ShadwError.TIMEOUT(`${n} executor(s) to connect`, opts.timeoutMs)
+      await new Promise<void>(resolve => {
+        const timer = setTimeout(done, left)
+        function done (): void { clearTimeout(timer); waiters.delete(done); resolve() }
+        const waiters = this.#waiters
+        waiters.add(done)
+      })
+    }
+    return count()
+  }
+
+  /**
+   * Invokes a function on the swarm. See {@link runCall} for the errors.
+   *
+   * @throws ShadwError `NODE_CLOSED` after {@link stop}, and the codes of {@link runCall}.
+   */
+  async invoke (ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
+    if (this.#stopped) throw ShadwError.NODE_CLOSED()
+    const result = await runCall({
+      pick: (exclude) => pickPeer(this.#states(), exclude),
+      hasAlternative: (exclude) => this.#states().some(s => !exclude.has(s.key) && hasRoom(s)),
+      request: (key, req, timeoutMs, signal) => this.#request(key, req, timeoutMs, signal),
+      randomBytes: (n) => crypto.randomBytes(n),
+      now: this.#now
+    }, ref, input, opts)
+    for (const r of result.dissenters) for (const l of this.#links.values()) if (l.state.key === r.executor) l.state.dissents++
+    return result
+  }
+
+  /** Sends a capacity query to every peer: refreshes round-trip times. */
+  probe (): void {
+    for (const link of this.#links.values()) this.#probe(link)
+  }
+
+  #states (): PeerState[] {
+    return [...this.#links.values()].filter(l => l.channel.opened).map(l => l.state)
+  }
+
+  #attach (conn: SwarmConnection): void {
+    if (this.#stopped) return
+    for (const l of this.#links.values()) if (l.channel.conn === conn) return
+    // A peer whose endpoint started after the connection opened sends its open late; without
+    // a pairing Protomux would reject it (no local channel yet) and the two would never talk.
+    if (!this.#paired.has(conn)) {
+      this.#paired.add(conn)
+      Protomux.from(conn).pair({ protocol: INVOKE_PROTOCOL }, () => { this.#attach(conn) })
+      conn.on('close', () => { this.#paired.delete(conn) })
+    }
+    const channel = new InvokeChannel(conn, {
+      onopen: (ch) => {
+        const link = this.#links.get(ch)
+        if (link === undefined) return
+        ch.send(this.#capacity(0))
+        this.#probe(link)
+      },
+      onmessage: (msg, ch) => { const link = this.#links.get(ch); if (link !== undefined) this.#onmessage(link, msg) },
+      onclose: (ch, err) => { this.#onclose(ch, err) }
+    })
+    if (channel.closed) return
+    this.#links.set(channel, {
+      channel,
+      state: { key: channel.remoteKey, capacity: null, rtt: null, inflight: 0, dissents: 0, full: false },
+      pending: new Map(),
+      serving: new Map(),
+      probes: new Map(),
+      nextId: 1
+    })
+  }
+
+  #capacity (id: number): CapacityMessage {
+    const s = this.#service
+    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.slots ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.tier }
+  }
+
+  #probe (link: Link): void {
+    const id = link.nextId++
+    link.probes.set(id, performance.now())
+    link.channel.send({ type: 'capacity-query', id })
+  }
+
+  /** Tells every peer when this node fills up or has room again (not on every call). */
+  #advertise (): void {
+    const full = (this.#service?.free ?? 0) === 0
+    if (full === this.#advertisedFull) return
+    this.#advertisedFull = full
+    for (const link of this.#links.values()) link.channel.send(this.#capacity(0))
+  }
+
+  #onmessage (link: Link, msg: InvokeMessage): void {
+    switch (msg.type) {
+      case 'capacity': {
+        const t0 = link.probes.get(msg.id)
+        if (t0 !== undefined) { link.probes.delete(msg.id); link.state.rtt = performance.now() - t0 }
+        link.state.capacity = msg
+        link.state.full = msg.free === 0
+        for (const wake of [...this.#waiters]) wake()
+        return
+      }
+      case 'capacity-query':
+        link.channel.send(this.#capacity(msg.id))
+        return
+      case 'request':
+        this.#serve(link, msg)
+        return
+      case 'cancel':
+        link.serving.get(msg.id)?.abort(ShadwError.ABORTED('cancelled by the caller'))
+        return
+      case 'result':
+      case 'error': {
+        if (msg.type === 'error' && msg.id === 0) {
+          // the peer is closing the channel on us: a protocol error on our side
+          debug('peer reported a channel error', msg.code, msg.message)
+          return
+        }
+        const p = link.pending.get(msg.id)
+        if (p === undefined) return // answered after we gave up on it
+        link.pending.delete(msg.id)
+        if (msg.type === 'result') { p.resolve(msg); return }
+        if (msg.code === 'BUSY') link.state.full = true
+        p.reject(new ShadwError(msg.code, msg.message.startsWith(msg.code + ': ') ? msg.message.slice(msg.code.length + 2) : msg.message, { details: { executor: link.state.key } }))
+      }
+    }
+  }
+
+  #serve (link: Link, req: RequestMessage): void {
+    const service = this.#service
+    if (service === undefined) { link.channel.sendError(req.id, ShadwError.NO_EXECUTORS('this node does not execute functions')); return }
+    if (link.serving.has(req.id)) { link.channel.close(ShadwError.INVOKE_PROTOCOL(`request id ${req.id} is already running`)); return }
+    if (link.serving.size >= MAX_SERVING_PER_PEER) { link.channel.sendError(req.id, ShadwError.BUSY(link.serving.size)); return }
+    const ac = new AbortController()
+    link.serving.set(req.id, ac)
+    const run = service.handle(req, link.state.key, ac.signal)
+    this.#advertise()
+    run.then(res => {
+      link.channel.send({ type: 'result', id: req.id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex })
+    }, err => {
+      link.channel.sendError(req.id, err)
+    }).finally(() => {
+      link.serving.delete(req.id)
+      this.#advertise()
+    }).catch(() => {})
+  }
+
+  async #request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage> {
+    const link = [...this.#links.values()].find(l => l.state.key === key && l.channel.opened)
+    if (link === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
+    if (link.pending.size >= MAX_PENDING_PER_CHANNEL) throw ShadwError.BUSY(link.pending.size)
+    signal.throwIfAborted()
+    const id = link.nextId++
+    link.state.inflight++
+    let timer: ReturnType<typeof setTimeout> | undefined
+    let onAbort: (() => void) | undefined
+    try {
+      return await new Promise<ResultMessage>((resolve, reject) => {
+        link.pending.set(id, { resolve, reject })
+        const giveUp = (err: ShadwError): void => {
+          if (!link.pending.delete(id)) return
+          link.channel.send({ type: 'cancel', id })
+          reject(err)
+        }
+        timer = setTimeout(() => { giveUp(ShadwError.TIMEOUT(`executor ${key.slice(0, 8)}`, timeoutMs)) }, timeoutMs)
+        onAbort = () => { giveUp(signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()) }
+        signal.addEventListener('abort', onAbort, { once: true })
+        if (!link.channel.send({ type: 'request', id, ...req })) {
+          link.pending.delete(id)
+          reject(ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} closed the channel`))
+        }
+      })
+    } finally {
+      clearTimeout(timer)
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+      link.state.inflight--
+    }
+  }
+
+  #onclose (channel: InvokeChannel, err: ShadwError | null): void {
+    const link = this.#links.get(channel)
+    if (link === undefined) return
+    this.#links.delete(channel)
+    if (err !== null) debug('channel with', link.state.key.slice(0, 8), 'closed:', err.message)
+    for (const ac of link.serving.values()) ac.abort(ShadwError.ABORTED('caller disconnected'))
+    const gone = this.#stopped ? ShadwError.NODE_CLOSED() : ShadwError.EXECUTOR_CLOSED(`executor ${link.state.key.slice(0, 8)} disconnected mid-call`)
+    for (const p of link.pending.values()) p.reject(gone)
+    link.pending.clear()
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The executor side of invocation: takes a request from a peer, refuses what it must
+ * (full, replayed, expired, oversized, unauthorized) before running anything, loads and
+ * verifies the function, runs it in the sandbox, signs a receipt with the node key and
+ * appends it to the node's ledger log.
+ */
+import b4a from 'b4a'
+import { AccessGate } from '../access/access-gate.ts'
+import { ShadwError } from '../core/errors.ts'
+import { keyToHex } from '../core/keys.ts'
+import { log } from '../core/log.ts'
+import type { LoadedFunction } from '../registry/function-loader.ts'
+import type { Executor } from '../sandbox/executor.ts'
+import { sha256Hex } from '../sandbox/host.ts'
+import { NonceSet } from './nonce-set.ts'
+import type { RequestMessage } from './protocol.ts'
+import { encodeReceipt, signReceipt, type SignedReceipt } from './receipt.ts'
+
+const debug = log('invoke-service')
+
+/** How long a loaded function is reused without asking the registry again (yanks apply after this). */
+export const FUNCTION_CACHE_TTL_MS = 5_000
+/** Most functions kept loaded: module bytes are up to 32 MiB, so the cache stays small. */
+const FUNCTION_CACHE_ENTRIES = 64
+/** A request's auth JSON parses to at most this depth (a Lit AuthSig is flat). */
+const AUTH_DEPTH_LIMIT = 4
+
+/** What the service needs to load functions (FunctionLoader implements it). */
+export interface FunctionSource {
+  load (ref: string, opts?: { signal?: AbortSignal }): Promise<LoadedFunction>
+}
+
+/** Where receipts go: the node's ledger log. */
+export interface Ledger {
+  /** the ledger log's public key */
+  readonly key: Uint8Array
+  /** appends one block; resolves to the log's new length */
+  append (block: Uint8Array): Promise<number>
+}
+
+/** Options of {@link InvokeService}. */
+export interface InvokeServiceOptions {
+  executor: Executor
+  functions: FunctionSource
+  /** the node's swarm key pair: receipts are signed with it */
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+  ledger: Ledger
+  /** default: a gate for domain `shadw.local` */
+  gate?: AccessGate
+  /** calls taken at once (default: twice the executor's workers, so each has one queued) */
+  slots?: number
+  /** the contributor's CPU budget, percent (default 100) */
+  cpuBudget?: number
+  nonces?: NonceSet
+  now?: () => number
+}
+
+/** What a successful execution gives back to the channel. */
+export interface ServiceResult {
+  output: Uint8Array
+  receipt: SignedReceipt
+  encodedReceipt: Uint8Array
+  ledgerIndex: number
+}
+
+/** The executor side; one per node, shared by all its channels. */
+export class InvokeService {
+  readonly slots: number
+  readonly cpuBudget: number
+  readonly ledgerKey: Uint8Array
+  readonly #opts: InvokeServiceOptions
+  readonly #gate: AccessGate
+  readonly #nonces: NonceSet
+  readonly #now: () => number
+  readonly #functions = new Map<string, { fn: Promise<LoadedFunction>, at: number }>()
+  #active = 0
+  /** executions the service started (tests use it to prove a refusal ran nothing) */
+  executions = 0
+
+  constructor (opts: InvokeServiceOptions) {
+    this.#opts = opts
+    this.slots = opts.slots ?? Math.max(1, opts.executor.size * 2)
+    this.cpuBudget = opts.cpuBudget ?? 100
+    if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw ShadwError.INVALID_ARGUMENT('slots must be a positive integer')
+    this.#now = opts.now ?? Date.now
+    this.#gate = opts.gate ?? new AccessGate({ domain: 'shadw.local', now: this.#now })
+    this.#nonces = opts.nonces ?? new NonceSet({ now: this.#now })
+    this.ledgerKey = opts.ledger.key
+  }
+
+  /** Calls it would take now. */
+  get free (): number {
+    return Math.max(0, this.slots - this.#active)
+  }
+
+  /**
+   * Runs one request from `caller` (hex node key).
+   *
+   * @throws ShadwError `BUSY`, `REQUEST_REPLAYED`, `DEADLINE_EXCEEDED`, `INPUT_TOO_LARGE`,
+   *   the loader's codes, the access gate's codes, the executor's codes, `ABORTED`.
+   */
+  async handle (req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
+    if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
+    this.#nonces.use(req.nonce, req.deadline)
+    this.#active++
+    try {
+      return await this.#run(req, caller, signal)
+    } finally {
+      this.#active--
+    }
+  }
+
+  async #run (req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
+    const fn = await this.#load(req.ref, signal)
+    const m = fn.manifest
+    // refused before any work: the manifest's input ceiling is the publisher's word
+    if (req.input.byteLength > m.limits.maxInputBytes) throw ShadwError.INPUT_TOO_LARGE(req.input.byteLength, m.limits.maxInputBytes)
+    const grant = await this.#gate.authorize({
+      fn: { publisher: m.publisher, name: m.name, version: m.version },
+      access: m.access,
+      auth: parseAuth(req.auth),
+      signal
+    })
+    const left = req.deadline - this.#now()
+    if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
+    signal.throwIfAborted()
+    this.executions++
+    const result = await this.#opts.executor.execute({
+      module: fn.module,
+      abi: m.abi,
+      input: req.input,
+      // redundant executors derive the same seed from the shared nonce, so they agree
+      seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
+      limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) }
+    }, { signal })
+    const receipt = signReceipt({
+      fn: `${m.publisher}/${m.name}@${m.version}`,
+      manifestSignature: fn.signature,
+      moduleHash: m.moduleHash,
+      inputHash: await sha256Hex(req.input),
+      outputHash: await sha256Hex(result.output),
+      fuel: result.fuelUsed,
+      executor: keyToHex(this.#opts.keyPair.publicKey),
+      tenant: grant.address ?? caller,
+      time: this.#now(),
+      nonce: b4a.toString(req.nonce, 'hex')
+    }, this.#opts.keyPair.secretKey)
+    const encodedReceipt = encodeReceipt(receipt)
+    const length = await this.#opts.ledger.append(encodedReceipt)
+    debug('ran', receipt.fn, 'fuel', receipt.fuel, 'for', receipt.tenant.slice(0, 10))
+    return { output: result.output, receipt, encodedReceipt, ledgerIndex: length - 1 }
+  }
+
+  async #load (ref: string, signal: AbortSignal): Promise<LoadedFunction> {
+    const now = this.#now()
+    const hit = this.#functions.get(ref)
+    if (hit !== undefined && now - hit.at < FUNCTION_CACHE_TTL_MS) return await hit.fn
+    if (this.#functions.size >= FUNCTION_CACHE_ENTRIES) {
+      for (const [k, v] of this.#functions) if (now - v.at >= FUNCTION_CACHE_TTL_MS || this.#functions.size >= FUNCTION_CACHE_ENTRIES) this.#functions.delete(k)
+    }
+    const fn = this.#opts.functions.load(ref, { signal })
+    this.#functions.set(ref, { fn, at: now })
+    fn.catch(() => { if (this.#functions.get(ref)?.fn === fn) this.#functions.delete(ref) })
+    return await fn
+  }
+}
+
+function parseAuth (auth: string | null): unknown {
+  if (auth === null) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(auth)
+  } catch {
+    throw ShadwError.AUTH_MALFORMED('auth is not JSON')
+  }
+  if (depth(value) > AUTH_DEPTH_LIMIT) throw ShadwError.AUTH_MALFORMED('auth is nested too deeply')
+  return value
+}
+
+function depth (v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 0
+  let d = 0
+  for (const x of Object.values(v)) { d = Math.max(d, depth(x)); if (d > AUTH_DEPTH_LIMIT) break }
+  return d + 1
+}

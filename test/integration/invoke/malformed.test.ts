@@ -1,0 +1,55 @@
+import b4a from 'b4a'
+import Protomux from 'protomux'
+import { describe, expect, it } from 'vitest'
+import { decodeMessage, encodeMessage, INVOKE_PROTOCOL, MAX_FRAME_BYTES, type InvokeMessage } from '../../../src/invoke/index.ts'
+import { wat } from '../../fixtures/wasm/fixtures.ts'
+import { testnet } from '../../helpers/testnet.ts'
+import { callerNode, executorNode, keyedNode, publisher, sharedExecutor, until } from './helpers.ts'
+
+/** A raw channel on the connection to `remote`: the test speaks bytes, not our codec. */
+async function rawChannel (node: Awaited<ReturnType<typeof keyedNode>>['node'], remote: string): Promise<{ send (bytes: Uint8Array): void, received: InvokeMessage[], closed: () => boolean, conn: { destroyed?: boolean } }> {
+  await until('a connection to the executor', () => node.connections().some(([, p]) => p.publicKey === remote))
+  const [conn] = node.connections().find(([, p]) => p.publicKey === remote) as [Parameters<typeof Protomux.from>[0], unknown]
+  const received: InvokeMessage[] = []
+  let closed = false
+  let opened = false
+  const channel = Protomux.from(conn).createChannel({ protocol: INVOKE_PROTOCOL, onopen: () => { opened = true }, onclose: () => { closed = true } })
+  if (channel === null) throw new Error('channel exists')
+  const message = channel.addMessage<Uint8Array>({ onmessage: (bytes) => { received.push(decodeMessage(bytes)) } })
+  channel.open()
+  await until('the raw channel to open', () => opened)
+  return { send: (bytes) => { message.send(bytes) }, received, closed: () => closed, conn: conn as { destroyed?: boolean } }
+}
+
+describe('malformed invocation frames', () => {
+  const cases: Array<[string, Uint8Array]> = [
+    ['an unknown message type', b4a.from([9, 1])],
+    ['a truncated request', encodeMessage({ type: 'request', id: 1, ref: 'x/y@1', input: new Uint8Array(4), nonce: new Uint8Array(32), deadline: Date.now() + 1000, redundancy: 1, auth: null }).subarray(0, 12)],
+    ['trailing bytes', b4a.concat([encodeMessage({ type: 'cancel', id: 3 }), b4a.from([0])])],
+    ['a request with redundancy 0', b4a.from([2, 1, 1, 0x78, 0, ...new Uint8Array(32), 1, 0, 0])],
+    ['an oversized frame', new Uint8Array(MAX_FRAME_BYTES + 1)]
+  ]
+  for (const [what, bytes] of cases) {
+    it(`${what}: the executor answers INVOKE_PROTOCOL and closes the channel; the connection survives and the executor keeps serving`, async () => {
+      const net = await testnet()
+      const pub = await publisher(net)
+      const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+      const exec = await executorNode(net, sharedExecutor(1))
+      const raw = await keyedNode(net, 'light')
+      const ch = await rawChannel(raw.node, exec.key)
+      await until('the executor\'s capacity advert', () => ch.received.length > 0)
+      expect(ch.received[0]).toMatchObject({ type: 'capacity', id: 0, free: 4, total: 4, tier: 'super' })
+      ch.send(bytes)
+      await until('the channel to close', () => ch.closed())
+      const err = ch.received.find(m => m.type === 'error')
+      expect(err).toMatchObject({ type: 'error', id: 0, code: 'INVOKE_PROTOCOL' })
+      expect(ch.conn.destroyed).toBe(false)
+      expect(raw.node.connections().some(([, p]) => p.publicKey === exec.key)).toBe(true)
+      expect(exec.service.executions).toBe(0)
+
+      const caller = await callerNode(net)
+      await caller.endpoint.waitForExecutors(1, { timeoutMs: 20_000 })
+      expect(b4a.toString((await caller.endpoint.invoke(ref, b4a.from('still here'), { deadline: 20_000 })).output)).toBe('still here')
+    })
+  }
+})
