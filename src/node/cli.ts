@@ -17,10 +17,12 @@ commands:
   yank      mark one of your versions as not to be run
   inspect   show a function's verified manifest
   follow    have the local super node mirror and serve a publisher's registry
+  invoke    invoke a function on the swarm; prints its output and signed receipts
+  verify-receipt  check receipts offline (executor signature, input and output hashes)
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
-            [--storage DIR] [--app DIR] [--verbose]
+            [--storage DIR] [--app DIR] [--workers N] [--verbose]
 shadw keys [show|create] [--force] [--show-secret] [--json]
 shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
@@ -29,6 +31,9 @@ shadw list [PUBLISHER] [--storage DIR] [--json]
 shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
 shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
 shadw follow [PUBLISHER] [--storage DIR]
+shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
+             [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
+shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]
 `
 
 /** The built web app that ships with this checkout. */
@@ -57,6 +62,14 @@ export async function main (argv: string[]): Promise<number> {
         const registry = await import('./cli/registry-commands.ts')
         const run = { publish: registry.publishCommand, list: registry.listCommand, yank: registry.yankCommand, inspect: registry.inspectCommand, follow: registry.followCommand }[command]
         return await run(rest)
+      }
+      case 'invoke': {
+        const { invokeCommand } = await import('./cli/invoke.ts')
+        return await invokeCommand(rest)
+      }
+      case 'verify-receipt': {
+        const { verifyReceiptCommand } = await import('./cli/verify-receipt.ts')
+        return await verifyReceiptCommand(rest)
       }
       case undefined:
       case 'help':
@@ -97,6 +110,7 @@ async function start (args: string[]): Promise<number> {
       public: { type: 'boolean', default: false },
       storage: { type: 'string', default: join(defaultDir('data'), 'super-node') },
       app: { type: 'string', default: APP_ROOT },
+      workers: { type: 'string' },
       verbose: { type: 'boolean', default: false }
     },
     strict: true
@@ -104,6 +118,8 @@ async function start (args: string[]): Promise<number> {
   if (values.verbose) enableLog('*')
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw ShadwError.INVALID_ARGUMENT(`--port must be 0-65535, got ${values.port}`)
+  const workers = values.workers === undefined ? undefined : Number(values.workers)
+  if (workers !== undefined && (!/^\d+$/.test(values.workers ?? '') || workers > 256)) throw ShadwError.INVALID_ARGUMENT(`--workers must be 0-256, got ${values.workers}`)
   if (values.public && values.bootstrap !== undefined) throw ShadwError.INVALID_ARGUMENT('--public and --bootstrap exclude each other')
 
   const node = await SuperNode.start({
@@ -112,7 +128,8 @@ async function start (args: string[]): Promise<number> {
     port,
     host: values.host,
     bootstrap: values.bootstrap?.split(',').filter(Boolean),
-    public: values.public
+    public: values.public,
+    ...(workers === undefined ? {} : { workers })
   })
   const { info } = node
   process.stdout.write([
@@ -121,6 +138,7 @@ async function start (args: string[]): Promise<number> {
     `  relay:      ${info.relayUrl}`,
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
+    `  executor:   ${node.executor === null ? 'off (--workers 0)' : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}`}`,
     `  storage:    ${values.storage}`,
     'press Ctrl-C to stop',
     ''

@@ -10,6 +10,7 @@ import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { storageError } from './storage-error.ts'
+import { startExecutorService, type ExecutorService } from './invoke/executor-service.ts'
 
 const debug = log('super-node')
 
@@ -35,6 +36,8 @@ export interface SuperNodeOptions {
   bootstrap?: string[]
   /** join the public HyperDHT instead of a local one */
   public?: boolean
+  /** executor worker threads (default: CPU count − 1); 0 = do not execute functions for the swarm */
+  workers?: number
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -45,7 +48,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -118,13 +121,16 @@ export class SuperNode {
       await relay.start()
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      // tenants' SIWE auth names the app's host, as their pages see it
+      const executor = opts.workers === 0 ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
+      if (executor !== null) cleanup.push(() => executor.stop())
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, executor })
       app.route('/api/status', () => superNode.status())
       debug('started', info)
       return superNode
@@ -147,6 +153,11 @@ export class SuperNode {
     await this.#parts.relay.start()
   }
 
+  /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
+  get executor (): ExecutorService | null {
+    return this.#parts.executor
+  }
+
   /** `/api/status`: the node, where to reach it, and every log it holds. */
   status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']> } {
     return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats() }
@@ -159,6 +170,7 @@ export class SuperNode {
       // relay first: its upgraded sockets would hold the HTTP server's close() open
       await relay.stop()
       await app.close()
+      await this.#parts.executor?.stop()
       await this.node.stop()
       await relayDht.destroy()
       await dht.destroy()

@@ -47,7 +47,9 @@ describe('shadw start', () => {
     expect([app, relay, bootstrap, publicKey].every(v => v !== undefined)).toBe(true)
 
     const status = await (await fetch(new URL('/api/status', app))).json() as Record<string, unknown>
-    expect(status).toMatchObject({ publicKey, relayUrl: relay, bootstrap: [bootstrap], tier: 'super', peers: [], logs: [] })
+    const ledger = /executor:\s+\d+ slots, ledger ([0-9a-f]{64})/.exec(out)?.[1]
+    // a fresh super node holds one log: the empty ledger its executor service appends receipts to
+    expect(status).toMatchObject({ publicKey, relayUrl: relay, bootstrap: [bootstrap], tier: 'super', peers: [], logs: [{ key: ledger, name: 'ledger', length: 0, writable: true }] })
     const page = await fetch(app!)
     expect(page.status).toBe(200)
     expect(await page.text()).toContain('<div id="app"></div>')

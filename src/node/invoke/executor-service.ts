@@ -1,0 +1,71 @@
+/**
+ * The super node's executor service: a worker_threads pool, a function loader on the node,
+ * the node's ledger log, and an {@link InvokeEndpoint} that serves every connection.
+ */
+import { availableParallelism } from 'node:os'
+import b4a from 'b4a'
+import { AccessGate } from '../../access/index.ts'
+import { ShadwError } from '../../core/errors.ts'
+import type { ShadwNode } from '../../core/node/shadw-node.ts'
+import { InvokeEndpoint, InvokeService } from '../../invoke/index.ts'
+import { FunctionLoader } from '../../registry/index.ts'
+import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
+import { createNodeExecutor } from '../executor/index.ts'
+
+/** Name of the log receipts are appended to. */
+export const LEDGER_LOG_NAME = 'ledger'
+
+/** One core is left to the node itself (networking, hashing, replication). */
+export function defaultWorkers (): number {
+  return Math.max(1, availableParallelism() - 1)
+}
+
+/** Options of {@link startExecutorService}. */
+export interface ExecutorServiceOptions {
+  /** worker threads (default: CPU count − 1) */
+  workers?: number
+  /** the app's domain that tenants' SIWE auth must name */
+  domain: string
+  /** default: a Node worker pool of `workers` threads */
+  executor?: Executor
+}
+
+/** A running executor service; `stop()` is safe to call twice. */
+export interface ExecutorService {
+  readonly endpoint: InvokeEndpoint
+  readonly service: InvokeService
+  readonly ledgerKey: string
+  stop (): Promise<void>
+}
+
+/** Starts executing for the swarm on `node`, signing receipts with its swarm key pair. */
+export async function startExecutorService (node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, opts: ExecutorServiceOptions): Promise<ExecutorService> {
+  const workers = opts.workers ?? defaultWorkers()
+  if (!Number.isInteger(workers) || workers < 1 || workers > MAX_POOL_SIZE) throw ShadwError.INVALID_ARGUMENT(`workers must be 1-${MAX_POOL_SIZE}`)
+  const ledger = await node.createLog(LEDGER_LOG_NAME)
+  const executor = opts.executor ?? createNodeExecutor({ size: workers })
+  const loader = new FunctionLoader({ host: node })
+  const service = new InvokeService({
+    executor,
+    functions: loader,
+    keyPair,
+    gate: new AccessGate({ domain: opts.domain }),
+    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (block) => await node.append(ledger.key, [block]) }
+  })
+  const endpoint = new InvokeEndpoint({ host: node, tier: node.tier, service })
+  endpoint.start()
+  let stopping: Promise<void> | null = null
+  return {
+    endpoint,
+    service,
+    ledgerKey: ledger.key,
+    stop: () => {
+      stopping ??= (async () => {
+        endpoint.stop()
+        await executor.close()
+        await loader.close()
+      })()
+      return stopping
+    }
+  }
+}
