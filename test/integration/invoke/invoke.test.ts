@@ -128,6 +128,49 @@ describe('invocation over the swarm', () => {
     expect(result.receipts.map(r => r.executor)).toEqual([survivor?.key])
   })
 
+  it('an executor that stays silent past its attempt deadline is cancelled and the call retried on another within the caller\'s deadline', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const real = sharedExecutor(1)
+    const never = latch()
+    const wrappers = [new FaultyExecutor(real), new FaultyExecutor(real)]
+    let first: FaultyExecutor | null = null
+    for (const w of wrappers) w.onCall = () => { if (first === null) { first = w; w.hold = never.promise } }
+    const execs = [await executorNode(net, wrappers[0] as FaultyExecutor), await executorNode(net, wrappers[1] as FaultyExecutor)]
+    const caller = await callerNode(net)
+    await caller.endpoint.waitForExecutors(2, { timeoutMs: 20_000 })
+
+    const result = await caller.endpoint.invoke(ref, b4a.from('late'), { deadline: 4_000 })
+    const silent = execs[wrappers.indexOf(first as unknown as FaultyExecutor)]
+    expect(b4a.toString(result.output)).toBe('late')
+    expect(result.attempts).toBe(2)
+    expect(result.receipts[0]?.executor).not.toBe(silent?.key)
+    expect(wrappers.map(w => w.calls)).toEqual([1, 1])
+    never.release()
+  })
+
+  it('200 concurrent calls on two executors each complete with their own output or fail with BUSY', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const real = sharedExecutor(2)
+    await executorNode(net, real, { slots: 8 })
+    await executorNode(net, real, { slots: 8 })
+    const callers = [await callerNode(net), await callerNode(net)]
+    for (const c of callers) await c.endpoint.waitForExecutors(2, { timeoutMs: 20_000 })
+    const settled = await Promise.allSettled(Array.from({ length: 200 }, async (_, i) => {
+      const r = await (callers[i % 2]?.endpoint.invoke(ref, b4a.from(`call ${i}`), { deadline: 30_000 }))
+      return [i, b4a.toString(r?.output ?? new Uint8Array(0))] as const
+    }))
+    const ok = settled.filter(s => s.status === 'fulfilled').map(s => s.value)
+    const failed = settled.filter(s => s.status === 'rejected').map(s => s.reason as unknown)
+    for (const [i, out] of ok) expect(out).toBe(`call ${i}`)
+    for (const err of failed) expect(err instanceof ShadwError ? err.code : err).toBe('BUSY')
+    expect(ok.length + failed.length).toBe(200)
+    expect(ok.length).toBeGreaterThanOrEqual(16)
+  })
+
   it('a replayed request is refused with REQUEST_REPLAYED and runs nothing', async () => {
     const net = await testnet()
     const pub = await publisher(net)
