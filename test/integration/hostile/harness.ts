@@ -210,6 +210,18 @@ export class Harness {
     }
   }
 
+  /** A WebSocket to the relay that has done dht-relay's handshake, and its close code when it closes. */
+  async relayClient (): Promise<{ socket: WebSocket, closed: Promise<number> }> {
+    const { url } = await this.relayFor()
+    const socket = new WebSocket(url)
+    socket.on('error', () => {})
+    const closed = new Promise<number>(resolve => { socket.on('close', (code: number) => { resolve(code) }) })
+    const node = new DHTRelay(new WebSocketStream(true, socket))
+    node.on('error', () => {})
+    await node.ready()
+    return { socket, closed }
+  }
+
   /** Two fresh dht-relay clients find each other through the relay and exchange a line. */
   async relayStillServes (): Promise<boolean> {
     const { url } = await this.relayFor()
