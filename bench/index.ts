@@ -7,7 +7,8 @@ export {}
 const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } },
   { name: 'replication', run: async () => { await (await import('./replication.ts')).runReplicationBench() } },
-  { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } }
+  { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } },
+  { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } }
 ]
 
 const only = process.argv.slice(2)

@@ -7,7 +7,7 @@
  */
 import b4a from 'b4a'
 import { ShadwError, type ErrorCode } from '../core/errors.ts'
-import { sha256Hex } from '../sandbox/host.ts'
+import { sha256 } from './sha256.ts'
 import { MAX_INPUT_BYTES, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
 import { decodeReceipt, verifyReceipt } from './receipt.ts'
@@ -76,7 +76,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   opts.signal?.throwIfAborted()
   const auth = opts.auth === undefined ? null : JSON.stringify(opts.auth)
   const deadline = t.now() + budget
-  const inputHash = await sha256Hex(input)
+  const inputHash = sha256(input)
   const nonceHex = b4a.toString(nonce, 'hex')
   // every slot asks distinct executors: one peer answering twice is not two opinions
   const tried = new Set<string>()
@@ -131,6 +131,6 @@ async function verifyResult (res: ResultMessage, executor: string, inputHash: st
   if (receipt.executor !== executor) mismatch('is signed by another key than the executor asked')
   if (receipt.nonce !== nonce) mismatch('names another nonce')
   if (receipt.inputHash !== inputHash) mismatch('names another input')
-  if (receipt.outputHash !== await sha256Hex(res.output)) mismatch('does not match the output')
+  if (receipt.outputHash !== sha256(res.output)) mismatch('does not match the output')
   return { output: res.output, receipt, ledger: { key: b4a.toString(res.ledgerKey, 'hex'), index: res.ledgerIndex } }
 }

@@ -50,7 +50,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     functions: loader,
     keyPair,
     gate: new AccessGate({ domain: opts.domain }),
-    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (block) => await node.append(ledger.key, [block]) }
+    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) }
   })
   const endpoint = new InvokeEndpoint({ host: node, tier: node.tier, service })
   endpoint.start()

@@ -43,7 +43,7 @@ export async function executorNode (net: Testnet, executor: Executor, opts: { sl
     executor,
     functions: loader,
     keyPair,
-    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (block) => await node.append(ledger.key, [block]) },
+    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) },
     slots: opts.slots ?? 4,
     ...(opts.gate === undefined ? {} : { gate: opts.gate })
   })
