@@ -72,12 +72,17 @@ export class InvokeEndpoint {
   #off: (() => void) | null = null
   #stopped = false
   #advertisedFull = false
+  /** this node as a candidate for its own calls (when it executes): no network hop */
+  readonly #self: PeerState | null
+  #selfIds = 1
 
   constructor (opts: InvokeEndpointOptions) {
     this.tier = opts.tier
     this.#host = opts.host
     this.#service = opts.service
     this.#now = opts.now ?? Date.now
+    const s = opts.service
+    this.#self = s === undefined ? null : { key: s.publicKey, capacity: null, rtt: 0, inflight: 0, dissents: 0, full: false }
   }
 
   /** Opens the channel on every current and future connection. Safe to call twice. */
@@ -146,7 +151,39 @@ export class InvokeEndpoint {
   }
 
   #states (): PeerState[] {
-    return [...this.#links.values()].filter(l => l.channel.opened).map(l => l.state)
+    const peers = [...this.#links.values()].filter(l => l.channel.opened).map(l => l.state)
+    if (this.#self !== null) {
+      this.#self.capacity = this.#capacity(0)
+      this.#self.full = this.#self.capacity.free === 0
+      peers.push(this.#self)
+    }
+    return peers
+  }
+
+  /** Runs a call of this node's own on its own service (a super node's HTTP gateway). */
+  async #requestSelf (req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage> {
+    const service = this.#service as InvokeService
+    const self = this.#self as PeerState
+    const id = this.#selfIds++
+    // the same attempt bound as a remote call: the caller's abort or the attempt's timeout
+    const ac = new AbortController()
+    const onAbort = (): void => { ac.abort(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    const timer = setTimeout(() => { ac.abort(ShadwError.TIMEOUT('this node\'s own executor', timeoutMs)) }, timeoutMs)
+    self.inflight++
+    try {
+      const run = service.handle({ type: 'request', id, ...req }, service.publicKey, ac.signal)
+      this.#advertise()
+      const res = await Promise.race([run, new Promise<never>((_resolve, reject) => {
+        ac.signal.addEventListener('abort', () => { reject(ac.signal.reason instanceof ShadwError ? ac.signal.reason : ShadwError.ABORTED()) }, { once: true })
+      })])
+      return { type: 'result', id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex }
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      self.inflight--
+      this.#advertise()
+    }
   }
 
   #attach (conn: SwarmConnection): void {
@@ -255,6 +292,7 @@ export class InvokeEndpoint {
   }
 
   async #request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage> {
+    if (key === this.#self?.key) return await this.#requestSelf(req, timeoutMs, signal)
     const link = [...this.#links.values()].find(l => l.state.key === key && l.channel.opened)
     if (link === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
     if (link.pending.size >= MAX_PENDING_PER_CHANNEL) throw ShadwError.BUSY(link.pending.size)

@@ -68,6 +68,8 @@ export class InvokeService {
   readonly slots: number
   readonly cpuBudget: number
   readonly ledgerKey: Uint8Array
+  /** the executor's node key, hex (receipts name it) */
+  readonly publicKey: string
   readonly #opts: InvokeServiceOptions
   readonly #gate: AccessGate
   readonly #nonces: NonceSet
@@ -89,6 +91,7 @@ export class InvokeService {
     this.#gate = opts.gate ?? new AccessGate({ domain: 'shadw.local', now: this.#now })
     this.#nonces = opts.nonces ?? new NonceSet({ now: this.#now })
     this.ledgerKey = opts.ledger.key
+    this.publicKey = keyToHex(opts.keyPair.publicKey)
   }
 
   /** Calls it would take now. */
@@ -143,7 +146,7 @@ export class InvokeService {
       inputHash: sha256(req.input),
       outputHash: sha256(result.output),
       fuel: result.fuelUsed,
-      executor: keyToHex(this.#opts.keyPair.publicKey),
+      executor: this.publicKey,
       tenant: grant.address ?? caller,
       time: this.#now(),
       nonce: b4a.toString(req.nonce, 'hex')

@@ -26,6 +26,9 @@ const MIME: Readonly<Record<string, string>> = {
 /** A JSON API route: returns the body to send (or throws a ShadwError). */
 export type ApiRoute = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown
 
+/** A Fetch API handler mounted under a path prefix. */
+export type FetchHandler = (req: Request) => Promise<Response>
+
 /**
  * Serves the built web app and the JSON API on one HTTP server; the relay shares its port
  * through the `upgrade` event. Hashed assets are immutable; `sw.js` and HTML never cached,
@@ -35,6 +38,7 @@ export class AppServer {
   readonly server: Server
   readonly #root: string
   readonly #routes = new Map<string, ApiRoute>()
+  readonly #mounts: Array<{ prefix: string, handler: FetchHandler, maxBodyBytes: number }> = []
 
   constructor (opts: { root: string }) {
     this.#root = resolve(opts.root)
@@ -44,6 +48,14 @@ export class AppServer {
   /** Adds a GET route under `/api/`. */
   route (path: `/api/${string}`, handler: ApiRoute): void {
     this.#routes.set(path, handler)
+  }
+
+  /**
+   * Hands every request under `prefix` (any method) to a Fetch API handler: the `/fn/*`
+   * gateway. A body above `maxBodyBytes` is answered 413 without being read further.
+   */
+  mount (prefix: string, handler: FetchHandler, maxBodyBytes: number): void {
+    this.#mounts.push({ prefix, handler, maxBodyBytes })
   }
 
   async listen (port: number, host: string): Promise<AddressInfo> {
@@ -62,6 +74,11 @@ export class AppServer {
 
   async #handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost')
+    const mount = this.#mounts.find(m => url.pathname.startsWith(m.prefix))
+    if (mount !== undefined) {
+      await this.#fetch(mount, url, req, res)
+      return
+    }
     const route = this.#routes.get(url.pathname)
     if (route !== undefined) {
       const body = await route(req, url)
@@ -78,6 +95,29 @@ export class AppServer {
       return
     }
     await this.#serveFile(url.pathname, req, res)
+  }
+
+  async #fetch (mount: { handler: FetchHandler, maxBodyBytes: number }, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = []
+    let size = 0
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      for await (const chunk of req) {
+        size += (chunk as Buffer).byteLength
+        if (size > mount.maxBodyBytes) {
+          res.writeHead(413, { 'content-type': 'application/json', 'access-control-allow-origin': '*' })
+          res.end(JSON.stringify({ code: 'INPUT_TOO_LARGE', message: `INPUT_TOO_LARGE: body exceeds ${mount.maxBodyBytes} bytes` }))
+          req.destroy()
+          return
+        }
+        chunks.push(chunk as Buffer)
+      }
+    }
+    const headers = new Headers()
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v)
+    const request = new Request(url, { method: req.method ?? 'GET', headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) })
+    const response = await mount.handler(request)
+    res.writeHead(response.status, Object.fromEntries(response.headers))
+    res.end(Buffer.from(await response.arrayBuffer()))
   }
 
   async #serveFile (pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -7,7 +7,7 @@ import b4a from 'b4a'
 import { AccessGate } from '../../access/index.ts'
 import { ShadwError } from '../../core/errors.ts'
 import type { ShadwNode } from '../../core/node/shadw-node.ts'
-import { InvokeEndpoint, InvokeService } from '../../invoke/index.ts'
+import { handleFnRequest, InvokeEndpoint, InvokeService } from '../../invoke/index.ts'
 import { FunctionLoader } from '../../registry/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
 import { createNodeExecutor } from '../executor/index.ts'
@@ -35,6 +35,8 @@ export interface ExecutorService {
   readonly endpoint: InvokeEndpoint
   readonly service: InvokeService
   readonly ledgerKey: string
+  /** the `/fn/*` gateway on this node's endpoint (runs on this node or its peers) */
+  handleFn (req: Request): Promise<Response>
   stop (): Promise<void>
 }
 
@@ -59,6 +61,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     endpoint,
     service,
     ledgerKey: ledger.key,
+    handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
     stop: () => {
       stopping ??= (async () => {
         endpoint.stop()
