@@ -22,7 +22,7 @@ commands:
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
-            [--storage DIR] [--app DIR] [--workers N] [--verbose]
+            [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--verbose]
 shadw keys [show|create] [--force] [--show-secret] [--json]
 shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
@@ -111,6 +111,7 @@ async function start (args: string[]): Promise<number> {
       storage: { type: 'string', default: join(defaultDir('data'), 'super-node') },
       app: { type: 'string', default: APP_ROOT },
       workers: { type: 'string' },
+      webrtc: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false }
     },
     strict: true
@@ -129,6 +130,7 @@ async function start (args: string[]): Promise<number> {
     host: values.host,
     bootstrap: values.bootstrap?.split(',').filter(Boolean),
     public: values.public,
+    webrtc: values.webrtc,
     ...(workers === undefined ? {} : { workers })
   })
   const { info } = node
@@ -139,6 +141,7 @@ async function start (args: string[]): Promise<number> {
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
     `  executor:   ${node.executor === null ? 'off (--workers 0)' : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}`}`,
+    `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
     `  storage:    ${values.storage}`,
     'press Ctrl-C to stop',
     ''

@@ -11,7 +11,8 @@ import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './invoke/executor-service.ts'
-import { FN_PREFIX, MAX_INPUT_BYTES } from '../invoke/index.ts'
+import type { WebrtcConfig } from '../browser/webrtc/link-protocol.ts'
+import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
 
 const debug = log('super-node')
 
@@ -39,6 +40,11 @@ export interface SuperNodeOptions {
   public?: boolean
   /** executor worker threads (default: CPU count − 1); 0 = do not execute functions for the swarm */
   workers?: number
+  /**
+   * Take direct WebRTC links from browsers (`@roamhq/wrtc`), so their replication leaves the
+   * relay: `true` for the defaults (no ICE servers), or ICE servers and the connect timeout.
+   */
+  webrtc?: boolean | Partial<WebrtcConfig>
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -49,7 +55,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, links: WebrtcLinks | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -113,6 +119,8 @@ export class SuperNode {
       const node = new ShadwNode({ swarm, store, tier: 'super' })
       cleanup.push(() => node.stop())
       await node.start()
+      const links = opts.webrtc === undefined || opts.webrtc === false ? null : await startWebrtcLinks(node, keyPair, opts.webrtc === true ? {} : opts.webrtc)
+      if (links !== null) cleanup.push(async () => { links.stop() })
       // registries that `shadw publish` wrote into this storage are served to the swarm
       await followPublishers(node, store)
 
@@ -125,15 +133,13 @@ export class SuperNode {
       // tenants' SIWE auth names the app's host, as their pages see it
       const executor = opts.workers === 0 ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
       if (executor !== null) cleanup.push(() => executor.stop())
-      // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK
-      if (executor !== null) app.mount(FN_PREFIX, async (req) => await executor.handleFn(req), MAX_INPUT_BYTES)
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, executor })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor })
       app.route('/api/status', () => superNode.status())
       debug('started', info)
       return superNode
@@ -174,6 +180,7 @@ export class SuperNode {
       await relay.stop()
       await app.close()
       await this.#parts.executor?.stop()
+      this.#parts.links?.stop()
       await this.node.stop()
       await relayDht.destroy()
       await dht.destroy()

@@ -15,6 +15,8 @@ declare module 'compact-encoding' {
   export const buffer: Encoding<Uint8Array | null>
   export const fixed32: Encoding<Uint8Array>
   export const fixed64: Encoding<Uint8Array>
+  /** the rest of the message as bytes; never fails to decode */
+  export const raw: Encoding<Uint8Array>
   const c: {
     state: typeof state,
     encode: typeof encode,
@@ -24,7 +26,8 @@ declare module 'compact-encoding' {
     string: Encoding<string>,
     buffer: Encoding<Uint8Array | null>,
     fixed32: Encoding<Uint8Array>,
-    fixed64: Encoding<Uint8Array>
+    fixed64: Encoding<Uint8Array>,
+    raw: Encoding<Uint8Array>
   }
   export default c
 }

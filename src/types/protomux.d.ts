@@ -17,6 +17,7 @@ declare module 'protomux' {
       protocol: string
       id?: Uint8Array | null
       unique?: boolean
+      handshake?: unknown
       onopen?: (handshake: unknown, channel: ProtomuxChannel) => void
       onclose?: (isRemote: boolean, channel: ProtomuxChannel) => void
     }): ProtomuxChannel | null

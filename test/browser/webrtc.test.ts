@@ -13,6 +13,7 @@ import type { LinkHostStats } from '../../src/app/webrtc/link-host.ts'
 async function webrtcContext (browser: Browser, origin: string, media = true): Promise<BrowserContext> {
   const context = await newContext(browser)
   if (media) await context.grantPermissions(['camera', 'microphone'], { origin })
+  if (process.env['SP_DEBUG'] !== undefined) await context.addInitScript(() => { localStorage.setItem('debug', 'simple-peer') })
   return context
 }
 
@@ -135,5 +136,26 @@ describe('direct WebRTC links between browser nodes', () => {
     expect(await transportTo(b, aKey)).toEqual(['relay'])
     expect(await linkStats(a)).toEqual({ started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} })
     expect(await linkStats(b)).toEqual({ started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} })
+  })
+
+  it('links a browser to a super node that takes WebRTC (@roamhq/wrtc), which keeps serving it with the relay down', async () => {
+    const superNode = await startSuperNode({ webrtc: true })
+    const log = await superNode.node.createLog('from-super')
+    await superNode.node.append(log.key, [new TextEncoder().encode('zero')])
+    const browser = await launchChromium()
+    const page = await openApp(await webrtcContext(browser, new URL(superNode.info.appUrl).origin), superNode.info.appUrl)
+    const browserKey = (await call(page, 'status', {})).publicKey
+
+    await until('a direct link between the browser and the super node', async () => (await transportTo(page, superNode.info.publicKey)).includes('webrtc'), 30_000, 250)
+    expect(superNode.status().peers.filter(p => p.publicKey === browserKey).map(p => p.transport).sort()).toEqual(['udx', 'webrtc'])
+    await call(page, 'follow', { key: log.key })
+    expect(await getText(page, log.key, 0)).toBe('zero')
+
+    await superNode.stopRelay()
+    await until('the browser to lose the relay', async () => (await call(page, 'status', {})).relay.state !== 'connected', 20_000, 250)
+    await superNode.node.append(log.key, [new TextEncoder().encode('relay down')])
+    expect(await call(page, 'waitForLength', { key: log.key, length: 2, timeout: 20_000 })).toEqual({ length: 2 })
+    expect(await getText(page, log.key, 1)).toBe('relay down')
+    expect(await transportTo(page, superNode.info.publicKey)).toEqual(['webrtc'])
   })
 })

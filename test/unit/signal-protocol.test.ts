@@ -1,4 +1,5 @@
 import NoiseSecretStream from '@hyperswarm/secret-stream'
+import c from 'compact-encoding'
 import Protomux from 'protomux'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { ShadwError } from '../../src/core/errors.ts'
@@ -29,12 +30,14 @@ describe('signalling channel (shadw/signal/v1)', () => {
     const [a, b] = noisePair()
     const got: SignalMessage[] = []
     let receiver: SignalChannel | null = null
-    const opened = new Promise<void>(resolve => { receiver = new SignalChannel(b, { onopen: resolve, onsignal: m => { got.push(m) } }) })
-    const sender = new SignalChannel(a, { onsignal: () => {} })
+    const opened = new Promise<void>(resolve => { receiver = new SignalChannel(b, { onopen: () => { resolve() }, onsignal: m => { got.push(m) } }, 'shadow') })
+    const sender = new SignalChannel(a, { onsignal: () => {} }, 'super')
     await opened
     await new Promise<void>(resolve => { setImmediate(resolve) })
     expect(sender.opened).toBe(true)
     expect((receiver as SignalChannel | null)?.opened).toBe(true)
+    expect((receiver as SignalChannel | null)?.remoteTier).toBe('super')
+    expect(sender.remoteTier).toBe('shadow')
     expect(sender.send(offer)).toBe(true)
     expect(sender.send({ attempt: 1, signal: { type: 'candidate', candidate: { candidate: 'candidate:1 1 udp 2122260223 127.0.0.1 5000 typ host', sdpMLineIndex: 0, sdpMid: '0' } } })).toBe(true)
     expect(sender.send({ attempt: 1, signal: { type: 'bye', reason: 'TIMEOUT' } })).toBe(true)
@@ -57,18 +60,18 @@ describe('signalling channel (shadw/signal/v1)', () => {
     expect(codeOf(() => encodeSignalMessage({ attempt: 1, signal: { type: 'candidate', candidate: { candidate: 'c'.repeat(1025), sdpMLineIndex: 0, sdpMid: null } } }))).toBe('SIGNAL_INVALID')
   })
 
-  it('closes the channel, not the connection, on a malformed message or a flood', async () => {
-    for (const abuse of ['garbage', 'flood'] as const) {
+  it('closes the channel, not the connection, on a bad handshake, a malformed message or a flood', async () => {
+    for (const abuse of ['bad tier', 'garbage', 'flood'] as const) {
       const [a, b] = noisePair()
       let closedWith: ShadwError | null = null
       let delivered = 0
-      const victim = new SignalChannel(b, { onsignal: () => { delivered++ }, onclose: err => { closedWith = err } })
+      const victim = new SignalChannel(b, { onsignal: () => { delivered++ }, onclose: err => { closedWith = err } }, 'shadow')
       const mux = Protomux.from(a)
-      const raw = mux.createChannel({ protocol: SIGNAL_PROTOCOL, unique: true })
+      const raw = mux.createChannel({ protocol: SIGNAL_PROTOCOL, unique: true, handshake: c.raw })
       const message = raw!.addMessage<Uint8Array>({})
-      raw!.open()
+      raw!.open(new TextEncoder().encode(abuse === 'bad tier' ? 'emperor' : 'shadow'))
       await raw!.fullyOpened()
-      if (abuse === 'garbage') message.send(new Uint8Array([1, 200, 1, 2, 3]))
+      if (abuse === 'bad tier') { /* the handshake alone must close it */ } else if (abuse === 'garbage') message.send(new Uint8Array([1, 200, 1, 2, 3]))
       else for (let i = 0; i <= MAX_SIGNALS_PER_ATTEMPT; i++) message.send(encodeSignalMessage(offer))
       await until(() => closedWith !== null)
       expect((closedWith as ShadwError | null)?.code).toBe('SIGNAL_INVALID')

@@ -4,7 +4,7 @@ import SimplePeer from 'simple-peer'
 import { ShadwError, serializeError } from '../../core/errors.ts'
 import { log } from '../../core/log.ts'
 import type { SignalData } from '../../core/node/signal-protocol.ts'
-import { parseWorkerToPage, type IceConfig, type LinkDataControl, type PageToWorker, type WorkerToPage } from '../../browser/webrtc/link-protocol.ts'
+import { linkChannel, parseWorkerToPage, type IceConfig, type LinkDataControl, type LinkPort, type PageToWorker, type WorkerToPage } from '../../browser/webrtc/link-protocol.ts'
 
 const debug = log('webrtc-page')
 
@@ -27,7 +27,14 @@ export interface LinkHostStats {
 
 interface PageLink {
   peer: SimplePeer
-  data: MessagePort | null
+  /**
+   * The page's end of the link's data port, made with the peer: bytes that arrive before
+   * simple-peer's 'connect' (the remote may start its Noise handshake first) queue in it
+   * until the worker gets the other end.
+   */
+  data: LinkPort
+  /** the worker's end, until it is handed over on 'connect' */
+  handoff: LinkPort | null
   ackPending: number
   ackScheduled: boolean
 }
@@ -35,7 +42,7 @@ interface PageLink {
 /**
  * The page's side of direct links: RTCPeerConnection exists only in window contexts, so the
  * leader tab makes the peer connections (simple-peer) that its node worker asks for, passes
- * signals both ways, and once a data channel opens, pipes it to a MessagePort it transfers
+ * signals both ways, and once a data channel opens, pipes it to a LinkPort it transfers
  * to the worker. The page never reads the bytes: they are the Noise stream's ciphertext.
  *
  * Received messages are transferred to the worker as they are (zero copy); sent ones are
@@ -43,16 +50,16 @@ interface PageLink {
  * is the credit the worker's {@link PortDuplex} waits for.
  */
 export class LinkHost {
-  readonly #port: MessagePort
+  readonly #port: LinkPort
   readonly #links = new Map<number, PageLink>()
   readonly #stats: LinkHostStats = { started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} }
   readonly #wrtc: unknown
 
   /** `port`: the control port whose other end went to the node worker. */
-  constructor (port: MessagePort, opts: { wrtc?: unknown } = {}) {
+  constructor (port: LinkPort, opts: { wrtc?: unknown } = {}) {
     this.#port = port
     this.#wrtc = opts.wrtc
-    port.onmessage = (ev: MessageEvent) => { this.#onWorker(ev.data) }
+    port.onmessage = (ev) => { this.#onWorker(ev.data) }
     port.start()
   }
 
@@ -84,7 +91,7 @@ export class LinkHost {
     }
   }
 
-  #post (msg: PageToWorker, transfer: Transferable[] = []): void {
+  #post (msg: PageToWorker, transfer: LinkPort[] = []): void {
     this.#port.postMessage(msg, transfer)
   }
 
@@ -98,7 +105,10 @@ export class LinkHost {
       this.#post({ type: 'closed', link: id, error: serializeError(ShadwError.LINK_FAILED(`cannot create a peer connection: ${(err as Error).message}`)) })
       return
     }
-    const link: PageLink = { peer, data: null, ackPending: 0, ackScheduled: false }
+    const { port1, port2 } = linkChannel()
+    const link: PageLink = { peer, data: port1, handoff: port2, ackPending: 0, ackScheduled: false }
+    port1.onmessage = (ev) => { this.#fromWorker(link, ev.data) }
+    port1.start()
     this.#links.set(id, link)
     this.#stats.started++
     peer.on('signal', (signal: unknown) => { this.#post({ type: 'signal', link: id, signal: signal as SignalData }) })
@@ -114,20 +124,20 @@ export class LinkHost {
   }
 
   #connect (id: number, link: PageLink): void {
+    debug('data channel open', id)
+    const port = link.handoff
+    if (port === null) return
+    link.handoff = null
     this.#stats.connected++
-    const { port1, port2 } = new MessageChannel()
-    link.data = port1
-    port1.onmessage = (ev: MessageEvent) => { this.#fromWorker(link, ev.data) }
-    port1.start()
-    this.#post({ type: 'open', link: id, port: port2 }, [port2])
+    this.#post({ type: 'open', link: id, port }, [port])
   }
 
   /** Peer → worker: hand the message's buffer over when the Buffer spans all of it. */
   #forward (link: PageLink, buf: Uint8Array): void {
-    if (link.data === null) return
     this.#stats.bytesIn += buf.byteLength
     const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer
-    const ab = whole ? buf.buffer as ArrayBuffer : buf.slice().buffer
+    // Uint8Array's slice copies; a Node Buffer's (super nodes) would be a view into a pool
+    const ab = whole ? buf.buffer as ArrayBuffer : Uint8Array.prototype.slice.call(buf).buffer
     link.data.postMessage(ab, [ab])
   }
 
@@ -150,7 +160,7 @@ export class LinkHost {
       link.ackScheduled = false
       const ack: LinkDataControl = { type: 'ack', bytes: link.ackPending }
       link.ackPending = 0
-      link.data?.postMessage(ack)
+      link.data.postMessage(ack)
     })
   }
 
@@ -164,11 +174,10 @@ export class LinkHost {
     const link = this.#links.get(id)
     if (link === undefined) return
     this.#links.delete(id)
-    if (link.data !== null) {
-      const close: LinkDataControl = { type: 'close' }
-      link.data.postMessage(close)
-      link.data.close()
-    }
+    const close: LinkDataControl = { type: 'close' }
+    link.data.postMessage(close)
+    link.data.close()
+    link.handoff?.close()
     link.peer.destroy()
   }
 }

@@ -6,7 +6,7 @@ import { log } from '../../core/log.ts'
 import type { ShadwNode } from '../../core/node/shadw-node.ts'
 import { SignalChannel, type SignalData, type SignalMessage } from '../../core/node/signal-protocol.ts'
 import type { PeerStatus } from '../../core/node/types.ts'
-import { parsePageToWorker, type PageToWorker, type WebrtcConfig, type WorkerToPage } from './link-protocol.ts'
+import { parsePageToWorker, type LinkPort, type PageToWorker, type WebrtcConfig, type WorkerToPage } from './link-protocol.ts'
 import { PortDuplex } from './port-duplex.ts'
 
 const debug = log('webrtc')
@@ -74,7 +74,7 @@ interface Remote {
 export class LinkManager {
   readonly #node: ShadwNode
   readonly #keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
-  readonly #port: MessagePort
+  readonly #port: LinkPort
   readonly #config: WebrtcConfig
   readonly #local: string
   readonly #remotes = new Map<string, Remote>()
@@ -84,7 +84,7 @@ export class LinkManager {
   #stopped = false
   #off: (() => void) | null = null
 
-  constructor (opts: { node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, port: MessagePort, config: WebrtcConfig }) {
+  constructor (opts: { node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, port: LinkPort, config: WebrtcConfig }) {
     this.#node = opts.node
     this.#keyPair = opts.keyPair
     this.#port = opts.port
@@ -95,7 +95,7 @@ export class LinkManager {
   /** Starts signalling on every current and future relayed connection. Safe to call twice. */
   start (): void {
     if (this.#off !== null || this.#stopped) return
-    this.#port.onmessage = (ev: MessageEvent) => { this.#onPage(ev.data) }
+    this.#port.onmessage = (ev) => { this.#onPage(ev.data) }
     this.#port.start()
     if (!this.#config.enabled) return
     this.#off = this.#node.on('connection', (conn, peer) => { this.#watch(conn, peer) })
@@ -131,8 +131,13 @@ export class LinkManager {
     const key = peer.publicKey
     const remote = this.#remote(key)
     const channel: SignalChannel = new SignalChannel(conn, {
-      onopen: () => {
-        debug('signalling open with', key.slice(0, 8))
+      onopen: (remoteTier) => {
+        // super nodes reach each other over native UDX already: a link would only add work
+        if (remoteTier === 'super' && this.#node.tier === 'super') {
+          channel.close()
+          return
+        }
+        debug('signalling open with', key.slice(0, 8), remoteTier)
         this.#maybeStart(key)
       },
       onsignal: (msg) => { this.#onSignal(key, msg) },
@@ -140,7 +145,7 @@ export class LinkManager {
         if (err !== null) debug('signalling closed with', key.slice(0, 8), err.code, err.message)
         remote.channels.delete(channel)
       }
-    })
+    }, this.#node.tier)
     remote.channels.add(channel)
   }
 
@@ -188,6 +193,7 @@ export class LinkManager {
       link = this.#begin(key, msg.attempt, false)
     }
     if (link.state !== 'connecting') return
+    debug('signal in', msg.signal.type)
     this.#toPage({ type: 'signal', link: link.id, signal: msg.signal })
   }
 
@@ -220,11 +226,13 @@ export class LinkManager {
   #sendSignal (link: Link, signal: SignalData): void {
     const ch = this.#channelTo(link.remote)
     if (ch === null || !ch.send({ attempt: link.attempt, signal })) debug('no signalling channel to', link.remote.slice(0, 8), 'for', signal.type)
+    else debug('signal out', signal.type, signal.type === 'candidate' ? signal.candidate.candidate : '')
   }
 
   /** The data channel is open: run Noise over it and check it reaches the peer we signalled with. */
-  #onOpen (link: Link, port: MessagePort): void {
+  #onOpen (link: Link, port: LinkPort): void {
     if (link.state !== 'connecting' || link.duplex !== null) { port.close(); return }
+    debug('data channel to', link.remote.slice(0, 8), 'handed over: Noise handshake')
     const duplex = new PortDuplex(port)
     const conn = new NoiseSecretStream(link.initiator, duplex, { keyPair: this.#keyPair, keepAlive: KEEP_ALIVE_MS })
     link.duplex = duplex

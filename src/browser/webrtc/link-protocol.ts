@@ -13,6 +13,30 @@ import { parseSignal, type SignalData } from '../../core/node/signal-protocol.ts
  * object is a {@link LinkDataControl}.
  */
 
+/**
+ * The MessagePort surface links use, the same in browsers and in Node (whose worker_threads
+ * MessagePort is an EventTarget with `onmessage` at run time, though its typings say
+ * otherwise): a super node joins the two halves with an in-process MessageChannel.
+ */
+export interface LinkPort {
+  postMessage (message: unknown, transfer?: unknown[]): void
+  // a method type read off an object is checked bivariantly, so DOM ports (whose handler
+  // takes a full MessageEvent) fit
+  onmessage: { handler (ev: { data: unknown }): void }['handler'] | null
+  start (): void
+  close (): void
+}
+
+/** A MessageChannel whose ends are {@link LinkPort}s. */
+export function linkChannel (): { port1: LinkPort, port2: LinkPort } {
+  return new MessageChannel() as unknown as { port1: LinkPort, port2: LinkPort }
+}
+
+/** True for a real MessagePort of this runtime (from a message, not a look-alike). */
+export function isLinkPort (value: unknown): value is LinkPort {
+  return typeof MessagePort === 'function' && value instanceof MessagePort
+}
+
 /** What the page needs to make a peer connection, from the node's WebRTC settings. */
 export interface IceConfig {
   /** STUN/TURN servers; none on loopback and LANs (host candidates suffice) */
@@ -40,7 +64,7 @@ export type WorkerToPage =
 export type PageToWorker =
   | { type: 'signal', link: number, signal: SignalData }
   /** the data channel is open; `port` carries its bytes */
-  | { type: 'open', link: number, port: MessagePort }
+  | { type: 'open', link: number, port: LinkPort }
   /** the peer connection failed or closed (before or after opening) */
   | { type: 'closed', link: number, error: SerializedError | null }
 
@@ -54,7 +78,7 @@ export type LinkDataControl =
 /** Sent by the page to the node worker once, beside the init message: the control port. */
 export interface WebrtcWorkerInit {
   type: 'webrtc'
-  port: MessagePort
+  port: LinkPort
   config: WebrtcConfig
 }
 
@@ -129,7 +153,7 @@ export function parseWebrtcConfig (value: unknown): WebrtcConfig {
 export function parseWebrtcWorkerInit (data: unknown): WebrtcWorkerInit {
   const m = data as Record<string, unknown> | null
   if (typeof m !== 'object' || m === null || m['type'] !== 'webrtc') throw ShadwError.BRIDGE_PROTOCOL('expected a webrtc message')
-  if (!(m['port'] instanceof MessagePort)) throw ShadwError.BRIDGE_PROTOCOL('webrtc message needs a MessagePort')
+  if (!isLinkPort(m['port'])) throw ShadwError.BRIDGE_PROTOCOL('webrtc message needs a MessagePort')
   return { type: 'webrtc', port: m['port'], config: parseWebrtcConfig(m['config']) }
 }
 
@@ -141,7 +165,7 @@ export function parsePageToWorker (data: unknown): PageToWorker {
   switch (m['type']) {
     case 'signal': return { type: 'signal', link, signal: parseSignal(m['signal']) }
     case 'open':
-      if (!(m['port'] instanceof MessagePort)) throw ShadwError.BRIDGE_PROTOCOL('open needs a MessagePort')
+      if (!isLinkPort(m['port'])) throw ShadwError.BRIDGE_PROTOCOL('open needs a MessagePort')
       return { type: 'open', link, port: m['port'] }
     case 'closed': return { type: 'closed', link, error: (m['error'] ?? null) as SerializedError | null }
     default: throw ShadwError.BRIDGE_PROTOCOL(`unknown link message ${String(m['type'])}`)

@@ -1,5 +1,5 @@
 import { Duplex } from 'streamx'
-import type { LinkDataControl } from './link-protocol.ts'
+import type { LinkDataControl, LinkPort } from './link-protocol.ts'
 
 /**
  * Largest data-channel message the worker asks the page to send. Chromium accepts up to
@@ -22,23 +22,24 @@ export const LINK_SEND_WINDOW_BYTES = 1024 * 1024
  * to own the buffer); credit-based flow control bounds what is in flight to the page.
  */
 export class PortDuplex extends Duplex {
-  readonly #port: MessagePort
+  readonly #port: LinkPort
   #inflight = 0
   #blocked: ((err: Error | null) => void) | null = null
   /** bytes received from and sent to the peer over this link */
   bytesIn = 0
   bytesOut = 0
 
-  constructor (port: MessagePort) {
+  constructor (port: LinkPort) {
     super()
     this.#port = port
-    port.onmessage = (ev: MessageEvent) => { this.#onmessage(ev.data) }
+    port.onmessage = (ev) => { this.#onmessage(ev.data) }
     port.start()
   }
 
   override _write (data: Uint8Array, cb: (err: Error | null) => void): void {
     for (let off = 0; off < data.byteLength; off += MAX_LINK_CHUNK_BYTES) {
-      const chunk = data.slice(off, off + MAX_LINK_CHUNK_BYTES)
+      // Uint8Array's slice copies; a Node Buffer's would be a view into a shared pool
+      const chunk = Uint8Array.prototype.slice.call(data, off, off + MAX_LINK_CHUNK_BYTES)
       this.#port.postMessage(chunk.buffer, [chunk.buffer])
     }
     this.#inflight += data.byteLength

@@ -2,6 +2,7 @@ import c from 'compact-encoding'
 import Protomux, { type ProtomuxChannel, type ProtomuxMessage } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
 import { ShadwError } from '../errors.ts'
+import type { NodeTier } from './types.ts'
 
 /**
  * The signalling channel: WebRTC offers, answers and ICE candidates travel between two nodes
@@ -23,6 +24,8 @@ export const MAX_SIGNAL_BYTES = 16 * 1024
  * a few per network interface): a peer flooding candidates gets the channel closed.
  */
 export const MAX_SIGNALS_PER_ATTEMPT = 128
+
+const TIERS: ReadonlySet<string> = new Set<NodeTier>(['super', 'storm', 'light', 'shadow'])
 
 /** Largest attempt number: attempts count up per channel and never need more. */
 const MAX_ATTEMPT = 0xffff
@@ -111,7 +114,7 @@ export function decodeSignalMessage (bytes: unknown): SignalMessage {
 /** What a signalling channel tells its owner. */
 export interface SignalChannelHandlers {
   /** both sides opened the channel: the peer speaks the protocol and can take a link */
-  onopen?: () => void
+  onopen?: (remoteTier: NodeTier) => void
   onsignal: (msg: SignalMessage) => void
   /** the channel closed (peer closed it, the connection ended, or the peer misbehaved) */
   onclose?: (err: ShadwError | null) => void
@@ -132,17 +135,22 @@ export class SignalChannel {
   readonly #counts = new Map<number, number>()
   #open = false
   #closed = false
+  /** the tier the peer announced in its open handshake */
+  remoteTier: NodeTier | null = null
   #error: ShadwError | null = null
 
-  constructor (conn: SwarmConnection, handlers: SignalChannelHandlers) {
+  /** `tier`: this node's tier, sent in the open handshake (super nodes never link to each other). */
+  constructor (conn: SwarmConnection, handlers: SignalChannelHandlers, tier: NodeTier) {
     this.conn = conn
     this.#handlers = handlers
     const mux = Protomux.from(conn)
     this.#channel = mux.createChannel({
       protocol: SIGNAL_PROTOCOL,
       unique: true,
+      // raw bytes, parsed here: a handshake Protomux fails to decode would end the connection
+      handshake: c.raw,
       // Protomux calls onopen before it marks the channel opened; send() must work inside it
-      onopen: () => { this.#open = true; handlers.onopen?.() },
+      onopen: (handshake: unknown) => { this.#onopen(handshake) },
       onclose: () => { this.#onclose() }
     })
     if (this.#channel === null) {
@@ -152,7 +160,7 @@ export class SignalChannel {
       return
     }
     this.#message = this.#channel.addMessage<Uint8Array>({ onmessage: (bytes) => { this.#onmessage(bytes) } })
-    this.#channel.open()
+    this.#channel.open(new TextEncoder().encode(tier))
   }
 
   /** True once both sides opened the channel and until it closes. */
@@ -170,6 +178,17 @@ export class SignalChannel {
     if (this.#closed) return
     this.#error = err
     this.#channel?.close()
+  }
+
+  #onopen (handshake: unknown): void {
+    const tier = handshake instanceof Uint8Array && handshake.byteLength <= 16 ? new TextDecoder().decode(handshake) : ''
+    if (!TIERS.has(tier)) {
+      this.close(ShadwError.SIGNAL_INVALID('open handshake must name a node tier'))
+      return
+    }
+    this.remoteTier = tier as NodeTier
+    this.#open = true
+    this.#handlers.onopen?.(this.remoteTier)
   }
 
   #onmessage (bytes: Uint8Array): void {
