@@ -11,6 +11,7 @@ import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './invoke/executor-service.ts'
+import { FN_PREFIX, MAX_INPUT_BYTES } from '../invoke/index.ts'
 import type { WebrtcConfig } from '../browser/webrtc/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
 
@@ -133,6 +134,8 @@ export class SuperNode {
       // tenants' SIWE auth names the app's host, as their pages see it
       const executor = opts.workers === 0 ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
       if (executor !== null) cleanup.push(() => executor.stop())
+      // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK
+      if (executor !== null) app.mount(FN_PREFIX, async (req) => await executor.handleFn(req), MAX_INPUT_BYTES)
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
