@@ -4,7 +4,8 @@
  * messages from pages to the origin's node worker. It never hosts the swarm: Chromium stops an
  * idle service worker after about 30 s and it has no RTCPeerConnection.
  */
-import { routeNodeCall, SW_NODE_CALL } from '../src/browser/sw-router.ts'
+import { invokeThroughNode, routeNodeCall, SW_NODE_CALL } from '../src/browser/sw-router.ts'
+import { FN_PREFIX, handleFnRequest } from '../src/invoke/fn-gateway.ts'
 
 declare const self: ServiceWorkerGlobalScope
 // Replaced at build time by the shell-manifest plugin in vite.config.ts.
@@ -54,6 +55,11 @@ async function cacheFirst (request: Request): Promise<Response> {
 
 self.addEventListener('fetch', event => {
   const url = new URL(event.request.url)
+  // same-origin `/fn/*` calls go to the origin's node worker (docs/protocol.md, "/fn/* gateway")
+  if (url.origin === self.location.origin && url.pathname.startsWith(FN_PREFIX)) {
+    event.respondWith(handleFnRequest(event.request, invokeThroughNode))
+    return
+  }
   if (url.origin !== self.location.origin || event.request.method !== 'GET') return
   if (url.pathname.startsWith('/api/') || url.pathname === '/relay') return
   if (event.request.mode === 'navigate') {

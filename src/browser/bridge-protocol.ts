@@ -2,6 +2,7 @@ import { ShadwError, type SerializedError } from '../core/errors.ts'
 import type { DownloadResult } from '../core/node/shadw-node.ts'
 import type { LogInfo, NodeStatus } from '../core/node/types.ts'
 import type { FunctionManifest } from '../registry/index.ts'
+import type { QuorumDecision, SignedReceipt } from '../invoke/index.ts'
 
 /**
  * The bridge between the origin's contexts (tabs, the service worker) and the one node
@@ -29,6 +30,26 @@ export interface BridgeMethods {
   /** makes blocks [start, end) local in one range request: a `get` per block would time the bridge */
   download: { params: { key: string, start?: number, end?: number, timeout?: number }, result: DownloadResult }
   loadFunction: { params: { ref: string }, result: LoadedFunctionInfo }
+  /** invokes a function on the swarm (see docs/protocol.md, "Invocation channel") */
+  invoke: { params: InvokeParams, result: InvokeAnswer }
+}
+
+/** One invocation asked of the origin's node (a type literal: bridge params are records). */
+export type InvokeParams = {
+  ref: string
+  input: Uint8Array
+  redundancy?: number
+  quorum?: number
+  /** ms */
+  deadline?: number
+  /** the tenant's Lit AuthSig */
+  auth?: unknown
+}
+
+/** An accepted invocation, as it crosses the bridge. */
+export interface InvokeAnswer extends QuorumDecision {
+  receipts: SignedReceipt[]
+  attempts: number
 }
 
 export type BridgeMethod = keyof BridgeMethods
@@ -79,7 +100,7 @@ export interface BridgeEvent {
 
 export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
 
-const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction'])
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke'])
 
 /**
  * Validates a message that arrived on the channel. Anything from another context is input:

@@ -2,6 +2,7 @@ import { ShadwError, serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
 import { FunctionLoader, StorageModuleStore } from '../registry/index.ts'
+import { InvokeEndpoint, MAX_INPUT_BYTES, MAX_REDUNDANCY, type InvokeOptions } from '../invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
@@ -23,12 +24,16 @@ export class BridgeServer {
   readonly #host: BrowserNode
   readonly #createLoader: () => FunctionLoader
   #loader: FunctionLoader | null = null
+  /** the node's invocation endpoint: opened at start so its channel is up when a page calls */
+  readonly invoke: InvokeEndpoint
 
-  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader } = {}) {
+  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint } = {}) {
     this.#host = host
     // Created on the first function call: most tabs never load one, and the loader's OPFS
     // cache directory is opened only then.
     this.#createLoader = opts.createLoader ?? (() => new FunctionLoader({ host: host.node, cache: new StorageModuleStore(opfsStorage(MODULE_CACHE_ROOT)) }))
+    this.invoke = opts.invoke ?? new InvokeEndpoint({ host: host.node, tier: host.node.tier })
+    this.invoke.start()
     this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
     this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
   }
@@ -40,6 +45,7 @@ export class BridgeServer {
   }
 
   close (): void {
+    this.invoke.stop()
     this.#loader?.close().catch(() => {})
     this.#channel.close()
   }
@@ -100,6 +106,19 @@ export class BridgeServer {
         const fn = await this.#loader.load(expect.string(params['ref'], 'ref', 512))
         const { manifest } = fn
         return { ref: `${manifest.publisher}/${manifest.name}@${manifest.version}`, manifest, signature: fn.signature, source: fn.source }
+      }
+      case 'invoke': {
+        const input = params['input']
+        if (!(input instanceof Uint8Array) || input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INVALID_ARGUMENT(`input must be a Uint8Array of at most ${MAX_INPUT_BYTES} bytes`)
+        const opts: InvokeOptions = { deadline: expect.timeout(params['deadline'], DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS) }
+        if (params['redundancy'] !== undefined) opts.redundancy = Math.min(expect.index(params['redundancy'], 'redundancy'), MAX_REDUNDANCY + 1)
+        if (params['quorum'] !== undefined) opts.quorum = expect.index(params['quorum'], 'quorum')
+        if (params['auth'] !== undefined) opts.auth = params['auth']
+        // a node that just started may not have heard an executor's capacity yet
+        if (!this.invoke.peers().some(p => (p.capacity?.total ?? 0) > 0)) {
+          await this.invoke.waitForExecutors(1, { timeoutMs: opts.deadline ?? DEFAULT_GET_TIMEOUT_MS }).catch(() => {})
+        }
+        return await this.invoke.invoke(expect.string(params['ref'], 'ref', 512), input, opts)
       }
       default:
         throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${String(method)}`)

@@ -1,5 +1,6 @@
 import { ShadwError, deserializeError, serializeError, type SerializedError } from '../core/errors.ts'
-import { BRIDGE_CHANNEL, parseBridgeMessage, type BridgeMethod, type BridgeRequest } from './bridge-protocol.ts'
+import type { InvokeOptions, InvokeResult } from '../invoke/index.ts'
+import { BRIDGE_CHANNEL, parseBridgeMessage, type BridgeMethod, type BridgeRequest, type InvokeParams } from './bridge-protocol.ts'
 
 /** Message type a page sends the service worker to reach the node. */
 export const SW_NODE_CALL = 'shadw-node-call'
@@ -21,22 +22,40 @@ export interface SwNodeReply {
  * the bridge channel and waits for its answer. The service worker keeps no node state: the
  * node lives in the leader tab, whichever that is now.
  */
-export async function routeNodeCall (data: unknown, channelName = BRIDGE_CHANNEL): Promise<SwNodeReply> {
+export async function routeNodeCall (data: unknown, channelName = BRIDGE_CHANNEL, timeoutMs = SW_CALL_TIMEOUT_MS): Promise<SwNodeReply> {
   const m = data as { id?: unknown, method?: unknown, params?: unknown }
   const id = typeof m.id === 'string' && m.id.length <= 128 ? m.id : ''
   try {
     const request = parseBridgeMessage({ type: 'request', id: `sw:${id}:${Math.random().toString(36).slice(2)}`, method: m.method, params: m.params ?? {} }) as BridgeRequest<BridgeMethod>
-    const result = await callNode(request, channelName)
+    const result = await callNode(request, channelName, timeoutMs)
     return { type: SW_NODE_REPLY, id, ok: true, result }
   } catch (err) {
     return { type: SW_NODE_REPLY, id, ok: false, error: serializeError(err) }
   }
 }
 
-function callNode (request: BridgeRequest, channelName: string): Promise<unknown> {
+/** Margin a `/fn/*` call gets beyond its own deadline for the bridge hops. */
+const FN_BRIDGE_MARGIN_MS = 2_000
+
+/**
+ * Invokes through the origin's node worker: what the service worker's `/fn/*` gateway calls.
+ * The wait is the call's deadline (default 10 s) plus the bridge's margin.
+ */
+export async function invokeThroughNode (ref: string, input: Uint8Array, opts: InvokeOptions, channelName = BRIDGE_CHANNEL): Promise<InvokeResult> {
+  const params: InvokeParams = { ref, input }
+  if (opts.redundancy !== undefined) params.redundancy = opts.redundancy
+  if (opts.quorum !== undefined) params.quorum = opts.quorum
+  if (opts.deadline !== undefined) params.deadline = opts.deadline
+  if (opts.auth !== undefined) params.auth = opts.auth
+  const reply = await routeNodeCall({ id: 'fn', method: 'invoke', params }, channelName, (opts.deadline ?? SW_CALL_TIMEOUT_MS) + FN_BRIDGE_MARGIN_MS)
+  if (!reply.ok) throw deserializeError(reply.error)
+  return reply.result as InvokeResult
+}
+
+function callNode (request: BridgeRequest, channelName: string, timeoutMs: number): Promise<unknown> {
   const channel = new BroadcastChannel(channelName)
   return new Promise<unknown>((resolve, reject) => {
-    const timer = setTimeout(() => { finish(); reject(ShadwError.TIMEOUT('node call through the service worker', SW_CALL_TIMEOUT_MS)) }, SW_CALL_TIMEOUT_MS)
+    const timer = setTimeout(() => { finish(); reject(ShadwError.TIMEOUT('node call through the service worker', timeoutMs)) }, timeoutMs)
     const finish = (): void => { clearTimeout(timer); channel.close() }
     channel.onmessage = (ev: MessageEvent) => {
       let msg
