@@ -12,6 +12,7 @@ import { opfsStorage } from '../src/browser/opfs-storage.ts'
 import type { NodeWorkerInit, NodeWorkerReply } from '../src/browser/node-worker-protocol.ts'
 import { parseNodeWorkerInit } from '../src/browser/node-worker-protocol.ts'
 import { LinkManager } from '../src/browser/webrtc/link-manager.ts'
+import { startInvokeHost } from '../src/browser/invoke-host.ts'
 import { parseWebrtcWorkerInit, type WebrtcWorkerInit } from '../src/browser/webrtc/link-protocol.ts'
 
 declare const self: DedicatedWorkerGlobalScope
@@ -43,7 +44,10 @@ async function start (init: NodeWorkerInit): Promise<void> {
     tier: init.tier,
     onEvent: (name, data) => { bridge?.publish(name, data) }
   })
-  bridge = new BridgeServer(host)
+  // the origin's invocation endpoint (and executor service when the contributor opted in);
+  // tenants' SIWE auth names this app's host
+  const invoke = await startInvokeHost(host, { domain: self.location.host, ...(init.execute === undefined ? {} : { execute: init.execute }) })
+  bridge = new BridgeServer(host, { invoke: invoke.endpoint })
   bridge.publish('ready', host.status())
   startLinks()
   reply({ type: 'started', status: host.status() })

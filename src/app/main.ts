@@ -15,6 +15,19 @@ function relayUrlFromLocation (): string {
   return validateRelayUrl(override ?? defaultRelayUrl(location))
 }
 
+/**
+ * `?execute=N`: this tab's node executes functions for the swarm in N Web Workers (the
+ * contributor's opt-in until the dashboard has its switch); `&fault=lie` is a test-only
+ * fault switch (a lying executor) for the quorum tests.
+ */
+function executeFromLocation (): { execute?: { workers: number, fault?: 'lie' } } {
+  const params = new URLSearchParams(location.search)
+  const workers = params.get('execute')
+  if (workers === null) return {}
+  const fault = params.get('fault') === 'lie' ? { fault: 'lie' as const } : {}
+  return { execute: { workers: Number(workers), ...fault } }
+}
+
 const root = document.getElementById('app')
 if (root === null) throw ShadwError.INTERNAL('index.html has no #app element')
 
@@ -25,6 +38,7 @@ try {
   const webrtc = webrtcSettingsFromUrl(location.search)
   client = new NodeClient({
     relayUrl: relayUrlFromLocation(),
+    ...executeFromLocation(),
     createWorker: () => new Worker(new URL('../../workers/node.worker.ts', import.meta.url), { type: 'module', name: 'shadw-node' }),
     attachWorker: (worker) => {
       const { port1, port2 } = new MessageChannel()

@@ -18,6 +18,8 @@ export interface NodeClientOptions {
   relayUrl: string
   storageRoot?: string
   tier?: NodeTier
+  /** execute functions for the swarm in this origin's node (the contributor's opt-in) */
+  execute?: NodeWorkerInit['execute']
   /** makes the node worker; the app passes Vite's worker constructor */
   createWorker: () => Worker
   /**
@@ -160,7 +162,8 @@ export class NodeClient {
           storageRoot: this.#opts.storageRoot ?? 'shadw',
           leader: this.tabId,
           tier: this.#opts.tier ?? 'shadow',
-          debug: readDebugSetting()
+          debug: readDebugSetting(),
+          ...(this.#opts.execute === undefined ? {} : { execute: this.#opts.execute })
         }
         worker.postMessage(init)
         this.#detachWorker = this.#opts.attachWorker?.(worker) ?? null

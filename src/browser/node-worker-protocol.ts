@@ -2,6 +2,7 @@ import { ShadwError, type SerializedError } from '../core/errors.ts'
 import type { NodeTier } from '../core/node/types.ts'
 import type { BridgeStatus } from './bridge-protocol.ts'
 import { validateRelayUrl } from './relay-connection.ts'
+import { parseExecuteSettings, type ExecuteSettings } from './invoke-host.ts'
 
 /** The leader tab's one message to its node worker: what to start. */
 export interface NodeWorkerInit {
@@ -13,6 +14,8 @@ export interface NodeWorkerInit {
   tier: NodeTier
   /** log namespaces to enable in the worker (workers have no localStorage to read them from) */
   debug?: string
+  /** the contributor opted in to execute functions for the swarm */
+  execute?: ExecuteSettings
 }
 
 /** The node worker's answer to its leader tab. */
@@ -32,5 +35,6 @@ export function parseNodeWorkerInit (data: unknown): NodeWorkerInit {
   const tier = m.tier ?? 'shadow'
   if (!TIERS.has(tier)) throw ShadwError.INVALID_ARGUMENT(`unknown tier ${String(tier)}`)
   const debug = typeof m.debug === 'string' && m.debug.length <= 256 ? m.debug : undefined
-  return { type: 'init', relayUrl: validateRelayUrl(m.relayUrl), storageRoot: m.storageRoot, leader: m.leader, tier, ...(debug === undefined ? {} : { debug }) }
+  const execute = parseExecuteSettings(m.execute)
+  return { type: 'init', relayUrl: validateRelayUrl(m.relayUrl), storageRoot: m.storageRoot, leader: m.leader, tier, ...(debug === undefined ? {} : { debug }), ...(execute === undefined ? {} : { execute }) }
 }

@@ -1,0 +1,82 @@
+/**
+ * The node worker's invocation endpoint: always a caller (pages invoke through it), and an
+ * executor for the swarm when the contributor opted in (`execute`): Web Workers nested in the
+ * node worker run the functions, receipts are signed with the node's swarm key and appended
+ * to its `ledger` log in OPFS.
+ */
+import b4a from 'b4a'
+import { AccessGate } from '../access/index.ts'
+import { ShadwError } from '../core/errors.ts'
+import { InvokeEndpoint, InvokeService } from '../invoke/index.ts'
+import { FunctionLoader, type ModuleStore } from '../registry/index.ts'
+import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../sandbox/index.ts'
+import type { BrowserNode } from './browser-node.ts'
+import { createBrowserExecutor } from './executor/index.ts'
+
+/** Most executor workers a tab may run: the contributor's budget is a few cores, never all. */
+export const MAX_TAB_WORKERS = 16
+
+/** What the contributor opted into. */
+export interface ExecuteSettings {
+  /** executor Web Workers (the CPU budget) */
+  workers: number
+  /**
+   * TEST ONLY: a deliberately faulty executor ('lie' flips every output byte), so tests can
+   * show that a quorum outvotes a lying tab. Never set by the app itself.
+   */
+  fault?: 'lie'
+}
+
+/** Validates execute settings from the init message. */
+export function parseExecuteSettings (value: unknown): ExecuteSettings | undefined {
+  if (value === undefined) return undefined
+  const v = value as Partial<ExecuteSettings> | null
+  if (typeof v !== 'object' || v === null || !Number.isInteger(v.workers) || (v.workers as number) < 1 || (v.workers as number) > MAX_TAB_WORKERS) {
+    throw ShadwError.INVALID_ARGUMENT(`execute.workers must be 1-${MAX_TAB_WORKERS}`)
+  }
+  if (v.fault !== undefined && v.fault !== 'lie') throw ShadwError.INVALID_ARGUMENT('unknown execute.fault')
+  return { workers: v.workers as number, ...(v.fault === undefined ? {} : { fault: v.fault }) }
+}
+
+/** Starts the node worker's endpoint; with `execute`, also its executor service. */
+export async function startInvokeHost (host: BrowserNode, opts: { execute?: ExecuteSettings, domain: string, cache?: ModuleStore }): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
+  if (opts.execute === undefined) {
+    const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier })
+    endpoint.start()
+    return { endpoint, stop: async () => { endpoint.stop() } }
+  }
+  const ledger = await host.node.createLog('ledger')
+  const pool = createBrowserExecutor({ size: opts.execute.workers })
+  const executor = opts.execute.fault === 'lie' ? new LyingExecutor(pool) : pool
+  const loader = new FunctionLoader({ host: host.node, ...(opts.cache === undefined ? {} : { cache: opts.cache }) })
+  const service = new InvokeService({
+    executor,
+    functions: loader,
+    keyPair: host.keyPair,
+    gate: new AccessGate({ domain: opts.domain }),
+    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await host.node.append(ledger.key, blocks) }
+  })
+  const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, service })
+  endpoint.start()
+  return {
+    endpoint,
+    stop: async () => {
+      endpoint.stop()
+      await pool.close()
+      await loader.close()
+    }
+  }
+}
+
+/** TEST ONLY (see {@link ExecuteSettings.fault}): returns every output with its bytes flipped. */
+class LyingExecutor implements Executor {
+  readonly #inner: Executor
+  constructor (inner: Executor) { this.#inner = inner }
+  get size (): number { return this.#inner.size }
+  async execute (call: ExecuteCall, options?: ExecuteOptions): Promise<ExecuteResult> {
+    const result = await this.#inner.execute(call, options)
+    return { ...result, output: result.output.map(b => b ^ 0xff) }
+  }
+
+  async close (): Promise<void> { await this.#inner.close() }
+}

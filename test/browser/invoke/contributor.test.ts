@@ -1,0 +1,50 @@
+import type { Testnet } from 'hyperdht/testnet'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { parseBootstrap } from '../../../src/node/super-node.ts'
+import { wat } from '../../fixtures/wasm/fixtures.ts'
+import { call, openApp, until } from '../../helpers/app-page.ts'
+import { launchChromium, newContext } from '../../helpers/chromium.ts'
+import { startSuperNode } from '../../helpers/super-node.ts'
+import { publisher } from '../../integration/invoke/helpers.ts'
+
+async function controlled (page: Page): Promise<void> {
+  await page.evaluate(async () => { await navigator.serviceWorker.ready })
+  await until('the service worker to control the page', async () => await page.evaluate(() => navigator.serviceWorker.controller !== null))
+}
+
+async function fn (page: Page, path: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number, body: string, receipts: SignedReceipt[], dissenters: SignedReceipt[], code: string | null }> {
+  return await page.evaluate(async ([p, b, h]) => {
+    const res = await fetch(p, { method: 'POST', body: b, headers: h })
+    return {
+      status: res.status,
+      body: await res.text(),
+      receipts: JSON.parse(res.headers.get('shadw-receipts') ?? '[]') as SignedReceipt[],
+      dissenters: JSON.parse(res.headers.get('shadw-dissenters') ?? '[]') as SignedReceipt[],
+      code: res.headers.get('shadw-error-code')
+    }
+  }, [path, body, headers] as const)
+}
+
+describe('invocation executed in a contributor tab', () => {
+  it('with super-node execution off, a tenant page\'s /fn/ call runs in a contributor tab of another browser profile; the receipt names the tab\'s node and sits in its ledger', async () => {
+    const superNode = await startSuperNode({ workers: 0 })
+    expect(superNode.executor).toBe(null)
+    const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
+    await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const browser = await launchChromium()
+    const contributor = await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1`)
+    const contributorKey = (await call(contributor, 'status', {})).publicKey
+    const tenant = await openApp(await newContext(browser), superNode.info.appUrl)
+    await controlled(tenant)
+
+    const answer = await fn(tenant, `/fn/${pub.registry.key}/echo`, 'run me in a tab', { 'shadw-deadline': '30000' })
+    expect(answer.code).toBe(null)
+    expect(answer.status).toBe(200)
+    expect(answer.body).toBe('run me in a tab')
+    expect(answer.receipts.map(r => verifyReceipt(r).executor)).toEqual([contributorKey])
+    const ledger = (await call(contributor, 'status', {})).logs.find(l => l.name === 'ledger')
+    expect(ledger?.length).toBe(1)
+  })
+})
