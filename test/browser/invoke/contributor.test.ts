@@ -47,4 +47,31 @@ describe('invocation executed in a contributor tab', () => {
     const ledger = (await call(contributor, 'status', {})).logs.find(l => l.name === 'ledger')
     expect(ledger?.length).toBe(1)
   })
+
+  it('k=3 over three contributor tabs, one with the test-only lying fault switch: the honest result is accepted and the liar recorded', async () => {
+    const superNode = await startSuperNode({ workers: 0 })
+    const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
+    await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const browser = await launchChromium()
+    const honest = [
+      await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1`),
+      await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1`)
+    ]
+    const liar = await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1&fault=lie`)
+    const honestKeys = await Promise.all(honest.map(async p => (await call(p, 'status', {})).publicKey))
+    const liarKey = (await call(liar, 'status', {})).publicKey
+    const tenant = await openApp(await newContext(browser), superNode.info.appUrl)
+    await controlled(tenant)
+    // the tenant's node must know all three executors before a k=3 call can spread over them
+    await until('three executors at the tenant', async () => {
+      const r = await fn(tenant, `/fn/${pub.registry.key}/echo`, 'probe', { 'shadw-deadline': '20000', 'shadw-redundancy': '3', 'shadw-quorum': '1' })
+      return r.receipts.length + r.dissenters.length === 3
+    }, 60_000, 500)
+
+    const answer = await fn(tenant, `/fn/${pub.registry.key}/echo`, 'the truth', { 'shadw-deadline': '30000', 'shadw-redundancy': '3' })
+    expect(answer.status).toBe(200)
+    expect(answer.body).toBe('the truth')
+    expect(answer.receipts.map(r => verifyReceipt(r).executor).sort()).toEqual([...honestKeys].sort())
+    expect(answer.dissenters.map(r => verifyReceipt(r).executor)).toEqual([liarKey])
+  })
 })
