@@ -17,14 +17,15 @@ function relayUrlFromLocation (): string {
 
 /**
  * `?execute=N`: this tab's node executes functions for the swarm in N Web Workers (the
- * contributor's opt-in until the dashboard has its switch); `&fault=lie` is a test-only
- * fault switch (a lying executor) for the quorum tests.
+ * contributor's opt-in until the dashboard has its switch); `&fault=lie|hold` is a test-only
+ * fault switch (a lying executor, one that never answers) for the quorum and retry tests.
  */
-function executeFromLocation (): { execute?: { workers: number, fault?: 'lie' } } {
+function executeFromLocation (): { execute?: { workers: number, fault?: 'lie' | 'hold' } } {
   const params = new URLSearchParams(location.search)
   const workers = params.get('execute')
   if (workers === null) return {}
-  const fault = params.get('fault') === 'lie' ? { fault: 'lie' as const } : {}
+  const f = params.get('fault')
+  const fault: { fault?: 'lie' | 'hold' } = f === 'lie' || f === 'hold' ? { fault: f } : {}
   return { execute: { workers: Number(workers), ...fault } }
 }
 

@@ -21,10 +21,11 @@ export interface ExecuteSettings {
   /** executor Web Workers (the CPU budget) */
   workers: number
   /**
-   * TEST ONLY: a deliberately faulty executor ('lie' flips every output byte), so tests can
-   * show that a quorum outvotes a lying tab. Never set by the app itself.
+   * TEST ONLY: a deliberately faulty executor, so tests can show that a quorum outvotes a
+   * lying tab ('lie' flips every output byte) and that a call held by a tab that closes is
+   * retried elsewhere ('hold' never answers until cancelled). Never set by the app itself.
    */
-  fault?: 'lie'
+  fault?: 'lie' | 'hold'
 }
 
 /** Validates execute settings from the init message. */
@@ -34,7 +35,7 @@ export function parseExecuteSettings (value: unknown): ExecuteSettings | undefin
   if (typeof v !== 'object' || v === null || !Number.isInteger(v.workers) || (v.workers as number) < 1 || (v.workers as number) > MAX_TAB_WORKERS) {
     throw ShadwError.INVALID_ARGUMENT(`execute.workers must be 1-${MAX_TAB_WORKERS}`)
   }
-  if (v.fault !== undefined && v.fault !== 'lie') throw ShadwError.INVALID_ARGUMENT('unknown execute.fault')
+  if (v.fault !== undefined && v.fault !== 'lie' && v.fault !== 'hold') throw ShadwError.INVALID_ARGUMENT('unknown execute.fault')
   return { workers: v.workers as number, ...(v.fault === undefined ? {} : { fault: v.fault }) }
 }
 
@@ -47,7 +48,7 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
   }
   const ledger = await host.node.createLog('ledger')
   const pool = createBrowserExecutor({ size: opts.execute.workers })
-  const executor = opts.execute.fault === 'lie' ? new LyingExecutor(pool) : pool
+  const executor = opts.execute.fault === undefined ? pool : new FaultyExecutor(pool, opts.execute.fault)
   const loader = new FunctionLoader({ host: host.node, ...(opts.cache === undefined ? {} : { cache: opts.cache }) })
   const service = new InvokeService({
     executor,
@@ -68,12 +69,18 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
   }
 }
 
-/** TEST ONLY (see {@link ExecuteSettings.fault}): returns every output with its bytes flipped. */
-class LyingExecutor implements Executor {
+/** TEST ONLY (see {@link ExecuteSettings.fault}). */
+class FaultyExecutor implements Executor {
   readonly #inner: Executor
-  constructor (inner: Executor) { this.#inner = inner }
+  readonly #fault: 'lie' | 'hold'
+  constructor (inner: Executor, fault: 'lie' | 'hold') { this.#inner = inner; this.#fault = fault }
   get size (): number { return this.#inner.size }
   async execute (call: ExecuteCall, options?: ExecuteOptions): Promise<ExecuteResult> {
+    if (this.#fault === 'hold') {
+      return await new Promise<never>((_resolve, reject) => {
+        options?.signal?.addEventListener('abort', () => { reject(ShadwError.ABORTED('held call cancelled')) }, { once: true })
+      })
+    }
     const result = await this.#inner.execute(call, options)
     return { ...result, output: result.output.map(b => b ^ 0xff) }
   }

@@ -74,4 +74,29 @@ describe('invocation executed in a contributor tab', () => {
     expect(answer.receipts.map(r => verifyReceipt(r).executor).sort()).toEqual([...honestKeys].sort())
     expect(answer.dissenters.map(r => verifyReceipt(r).executor)).toEqual([liarKey])
   })
+
+  it('the contributor tab holding a call is closed mid-call: the call is retried on another tab and answers within its deadline', async () => {
+    const superNode = await startSuperNode({ workers: 0 })
+    const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
+    await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const browser = await launchChromium()
+    // the only executor at first holds every call (test-only fault switch)
+    const doomedContext = await newContext(browser)
+    const doomed = await openApp(doomedContext, `${superNode.info.appUrl}?execute=1&fault=hold`)
+    const doomedKey = (await call(doomed, 'status', {})).publicKey
+    const tenant = await openApp(await newContext(browser), superNode.info.appUrl)
+    await controlled(tenant)
+    await until('the tenant to reach the holding tab', async () => (await call(tenant, 'status', {})).peers.some(p => p.publicKey === doomedKey), 60_000)
+
+    const pending = fn(tenant, `/fn/${pub.registry.key}/echo`, 'still answered', { 'shadw-deadline': '50000' })
+    const rescuer = await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1`)
+    const rescuerKey = (await call(rescuer, 'status', {})).publicKey
+    await until('the tenant to reach the second tab', async () => (await call(tenant, 'status', {})).peers.some(p => p.publicKey === rescuerKey), 60_000)
+    await doomedContext.close()
+
+    const answer = await pending
+    expect(answer.code).toBe(null)
+    expect(answer.body).toBe('still answered')
+    expect(answer.receipts.map(r => verifyReceipt(r).executor)).toEqual([rescuerKey])
+  })
 })
