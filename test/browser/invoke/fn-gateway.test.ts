@@ -39,5 +39,17 @@ describe('invocation from a page of the app', () => {
       return { status: res.status, code: res.headers.get('shadw-error-code') }
     }, '/fn/nobody/echo')
     expect(refused).toEqual({ status: 400, code: 'INVALID_FUNCTION_REF' })
+
+    // 200 calls at once from the page: each answers with its own output or a typed refusal
+    const burst = await page.evaluate(async (path) => {
+      return await Promise.all(Array.from({ length: 200 }, async (_, i) => {
+        const res = await fetch(path, { method: 'POST', body: `call ${i}`, headers: { 'shadw-deadline': '30000' } })
+        return { i, status: res.status, body: res.status === 200 ? await res.text() : null, code: res.headers.get('shadw-error-code') }
+      }))
+    }, `/fn/${pub.registry.key}/echo@%5E1`)
+    const ok = burst.filter(r => r.status === 200)
+    for (const r of ok) expect(r.body).toBe(`call ${r.i}`)
+    for (const r of burst.filter(r => r.status !== 200)) expect([r.status, r.code]).toEqual([503, 'BUSY'])
+    expect(ok.length).toBeGreaterThanOrEqual(2)
   })
 })
