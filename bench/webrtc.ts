@@ -18,7 +18,10 @@
  * by P over the relay and by R over the link; median and p90 as the bridge call saw them.
  * Bridge cost: in R's page, a Dedicated Worker takes 64 KiB ArrayBuffers transferred over a
  * MessagePort, as the link bridge does, and answers pings: MB/s and µs per round trip.
- * Remote invocation is not built yet (issues 5 and 8): the block round trip stands in for it.
+ * Invocation: the super node takes links too (`webrtc: true`) and is the only executor; P calls
+ * an `echo` function over the relay, R over its link to the super node with the relay stopped
+ * (browsers do not execute for the swarm yet, so browser → browser invocation has no callee):
+ * INVOKE_SAMPLES warm calls each, median and p90 as the page's bridge call saw them.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
@@ -30,7 +33,15 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/bridge-protocol.ts'
 import type { LinkHostStats } from '../src/app/webrtc/link-host.ts'
 import type { DownloadResult } from '../src/core/node/shadw-node.ts'
-import { SuperNode } from '../src/node/super-node.ts'
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import hypercoreCrypto from 'hypercore-crypto'
+import Hyperswarm from 'hyperswarm'
+import RAM from 'random-access-memory'
+import { ShadwNode } from '../src/core/node/shadw-node.ts'
+import { createPublisherKeyPair, Registry } from '../src/registry/index.ts'
+import { parseBootstrap, SuperNode } from '../src/node/super-node.ts'
+import { wat } from '../test/fixtures/wasm/fixtures.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 
 /** Blocks per log: 32.8 MB at 16 KiB, long enough to reach a steady rate on both paths. */
@@ -41,6 +52,8 @@ const BLOCK_SIZE = 16 * 1024
 const APPEND_BATCH = 500
 /** Single-block round trips per path for latency. */
 const LATENCY_SAMPLES = 50
+/** Warm invocations per path for invocation latency (after one cold call that loads the function). */
+const INVOKE_SAMPLES = 50
 /** Bytes per bridge-cost message: the link's chunk size (MAX_LINK_CHUNK_BYTES). */
 const BRIDGE_CHUNK = 64 * 1024
 /** Bytes pushed through the bridge-cost worker. */
@@ -136,6 +149,36 @@ async function measure (page: Page, key: string, withLatency: boolean): Promise<
   return { mbPerS: r.bytes / MB / (r.ms / 1000), bytes: r.bytes, ms: r.ms, latencyMedianMs: median, latencyP90Ms: p90 }
 }
 
+/** A publisher node on the super node's DHT with an `echo` function; returns its ref and a stop. */
+async function publishEcho (bootstrap: string[]): Promise<{ ref: string, stop (): Promise<void> }> {
+  const dht = new HyperDHT({ bootstrap: parseBootstrap(bootstrap), host: '127.0.0.1' })
+  const store = new Corestore(RAM.reusable())
+  const node = new ShadwNode({ swarm: new Hyperswarm({ dht, keyPair: hypercoreCrypto.keyPair() }), store, tier: 'super' })
+  await node.start()
+  const registry = await Registry.create(store, createPublisherKeyPair())
+  await registry.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+  return {
+    ref: `${registry.key}/echo@1.0.0`,
+    stop: async () => { await registry.close(); await node.stop(); await dht.destroy() }
+  }
+}
+
+/** Sequential warm invocations of `ref` from the page: median and p90 as the bridge call saw them. */
+async function invokeLatency (page: Page, ref: string): Promise<{ medianMs: number, p90Ms: number }> {
+  const samples = await page.evaluate(`(async () => {
+    const out = []
+    for (let i = 0; i <= ${INVOKE_SAMPLES}; i++) {
+      const t = performance.now()
+      const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
+      if (new TextDecoder().decode(a.output) !== 'ping ' + i) throw new Error('wrong echo')
+      if (i > 0) out.push(performance.now() - t)
+    }
+    return out
+  })()`) as number[]
+  samples.sort((a, b) => a - b)
+  return { medianMs: samples[Math.floor(samples.length / 2)] ?? NaN, p90Ms: samples[Math.floor(samples.length * 0.9)] ?? NaN }
+}
+
 /** The page ⇄ worker hop that every link byte makes, alone: transfer throughput and round trip. */
 async function bridgeCost (page: Page): Promise<{ transferMbPerS: number, roundTripUs: number }> {
   // Sent as source text: tsx's keepNames wraps functions in a __name helper the page lacks.
@@ -172,11 +215,14 @@ export async function runWebrtcBench (): Promise<void> {
   const app = join(tmp, 'app')
   const contexts: BrowserContext[] = []
   let superNode: SuperNode | null = null
+  let echo: { ref: string, stop (): Promise<void> } | null = null
   try {
     execFileSync('npx', ['vite', 'build', '--outDir', app, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 })
     if (!existsSync(join(app, 'index.html'))) throw new Error('vite build wrote no index.html')
-    const sn = await SuperNode.start({ storage: join(tmp, 'super'), appRoot: app, port: 0 })
+    // the super node takes links too (@roamhq/wrtc) and executes: invocations have somewhere to go
+    const sn = await SuperNode.start({ storage: join(tmp, 'super'), appRoot: app, port: 0, webrtc: true, workers: 1 })
     superNode = sn
+    echo = await publishEcho(sn.info.bootstrap)
     const url = sn.info.appUrl
     const w = await openBrowser(join(tmp, 'w'), url)
     const r = await openBrowser(join(tmp, 'r'), url)
@@ -191,6 +237,8 @@ export async function runWebrtcBench (): Promise<void> {
     const logs = [await writeLog(w.page, 'relay'), await writeLog(w.page, 'both'), await writeLog(w.page, 'webrtc')] as const
     console.log(`W wrote 3 × ${BLOCKS} × 16 KiB in ${Math.round(performance.now() - t)} ms`)
 
+    await until('the direct link R ⇄ super node', async () => (await transports(r.page, sn.info.publicKey)).includes('webrtc'))
+    const invokeRelay = await invokeLatency(p.page, echo.ref)
     const relay = await measure(p.page, logs[0], true)
     const before = await linkStats(r.page)
     const both = await measure(r.page, logs[1], false)
@@ -200,6 +248,8 @@ export async function runWebrtcBench (): Promise<void> {
     await sn.stopRelay()
     await until('R to reach W only over the link', async () => (await transports(r.page, w.key)) === 'webrtc')
     const webrtc = await measure(r.page, logs[2], true)
+    await until('R to reach the super node only over the link', async () => (await transports(r.page, sn.info.publicKey)) === 'webrtc')
+    const invokeWebrtc = await invokeLatency(r.page, echo.ref)
     await sn.startRelay()
 
     const bridge = await bridgeCost(r.page)
@@ -211,6 +261,10 @@ export async function runWebrtcBench (): Promise<void> {
     console.log(`  webrtc (R ← W)         ${webrtc.mbPerS.toFixed(1).padStart(6)} MB/s   block round trip median ${webrtc.latencyMedianMs?.toFixed(1)} ms, p90 ${webrtc.latencyP90Ms?.toFixed(1)} ms`)
     console.log(`  relay + webrtc (R ← W) ${both.mbPerS.toFixed(1).padStart(6)} MB/s   ${(linkShare * 100).toFixed(0)}% of the bytes over the link`)
     console.log(`  webrtc / relay: throughput ${ratio.toFixed(2)}×, block round trip ${latencyRatio?.toFixed(2) ?? '-'}× (lower is faster)`)
+    console.log(`\nbrowser → super node executor (--webrtc, --workers 1), echo, ${INVOKE_SAMPLES} warm invocations`)
+    console.log(`  relay (P)   median ${invokeRelay.medianMs.toFixed(1)} ms, p90 ${invokeRelay.p90Ms.toFixed(1)} ms`)
+    console.log(`  webrtc (R)  median ${invokeWebrtc.medianMs.toFixed(1)} ms, p90 ${invokeWebrtc.p90Ms.toFixed(1)} ms`)
+    console.log(`  webrtc / relay: invocation latency ${(invokeWebrtc.medianMs / invokeRelay.medianMs).toFixed(2)}× (lower is faster)`)
     console.log(`  bridge hop alone (page ⇄ worker MessagePort, 64 KiB transfers): ${bridge.transferMbPerS.toFixed(0)} MB/s, round trip ${bridge.roundTripUs.toFixed(0)} µs`)
 
     const cpuList = cpus()
@@ -227,7 +281,8 @@ export async function runWebrtcBench (): Promise<void> {
       relay: { ...relay, mbPerS: round(relay.mbPerS), ms: round(relay.ms, 1) },
       webrtc: { ...webrtc, mbPerS: round(webrtc.mbPerS), ms: round(webrtc.ms, 1) },
       both: { ...both, mbPerS: round(both.mbPerS), ms: round(both.ms, 1), linkShare: round(linkShare, 3) },
-      ratios: { webrtcOverRelayThroughput: round(ratio, 3), webrtcOverRelayLatency: latencyRatio === null ? null : round(latencyRatio, 3) },
+      invocation: { relay: { medianMs: round(invokeRelay.medianMs), p90Ms: round(invokeRelay.p90Ms) }, webrtc: { medianMs: round(invokeWebrtc.medianMs), p90Ms: round(invokeWebrtc.p90Ms) } },
+      ratios: { webrtcOverRelayThroughput: round(ratio, 3), webrtcOverRelayLatency: latencyRatio === null ? null : round(latencyRatio, 3), webrtcOverRelayInvocation: round(invokeWebrtc.medianMs / invokeRelay.medianMs, 3) },
       bridge: { transferMbPerS: round(bridge.transferMbPerS, 0), roundTripUs: round(bridge.roundTripUs, 0) }
     }
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
@@ -235,6 +290,7 @@ export async function runWebrtcBench (): Promise<void> {
     console.log(`\nwrote ${RESULTS.pathname}`)
   } finally {
     for (const c of contexts) await c.close().catch(() => {})
+    await echo?.stop().catch(() => {})
     if (superNode !== null) await superNode.stop().catch(err => { console.error(String(err)) })
     await rm(tmp, { recursive: true, force: true })
   }

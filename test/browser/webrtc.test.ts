@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import type { Testnet } from 'hyperdht/testnet'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchChromium, newContext } from '../helpers/chromium.ts'
 import { appendText, call, getText, openApp, until } from '../helpers/app-page.ts'
 import { startSuperNode } from '../helpers/super-node.ts'
 import type { LinkHostStats } from '../../src/app/webrtc/link-host.ts'
+import { parseBootstrap } from '../../src/node/super-node.ts'
+import { wat } from '../fixtures/wasm/fixtures.ts'
+import { publisher } from '../integration/invoke/helpers.ts'
 
 /**
  * Chromium offers no host candidates on loopback unless the page may use media devices
@@ -138,8 +142,10 @@ describe('direct WebRTC links between browser nodes', () => {
     expect(await linkStats(b)).toEqual({ started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} })
   })
 
-  it('links a browser to a super node that takes WebRTC (@roamhq/wrtc), which keeps serving it with the relay down', async () => {
-    const superNode = await startSuperNode({ webrtc: true })
+  it('links a browser to a super node that takes WebRTC (@roamhq/wrtc), which keeps replicating and executing for it with the relay down', async () => {
+    const superNode = await startSuperNode({ webrtc: true, workers: 1 })
+    const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
     const log = await superNode.node.createLog('from-super')
     await superNode.node.append(log.key, [new TextEncoder().encode('zero')])
     const browser = await launchChromium()
@@ -157,5 +163,13 @@ describe('direct WebRTC links between browser nodes', () => {
     expect(await call(page, 'waitForLength', { key: log.key, length: 2, timeout: 20_000 })).toEqual({ length: 2 })
     expect(await getText(page, log.key, 1)).toBe('relay down')
     expect(await transportTo(page, superNode.info.publicKey)).toEqual(['webrtc'])
+
+    // an invocation from the browser reaches the super node's executor over the link alone
+    const answer = await page.evaluate(async ([r]) => {
+      const shadw = (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<{ output: Uint8Array, receipts: Array<{ executor: string }> }> } }).shadw
+      const a = await shadw.call('invoke', { ref: r, input: new TextEncoder().encode('over the link'), deadline: 30_000 }, 40_000)
+      return { output: new TextDecoder().decode(a.output), executors: a.receipts.map(x => x.executor) }
+    }, [ref] as const)
+    expect(answer).toEqual({ output: 'over the link', executors: [superNode.info.publicKey] })
   })
 })
