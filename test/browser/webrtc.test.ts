@@ -172,4 +172,27 @@ describe('direct WebRTC links between browser nodes', () => {
     }, [ref] as const)
     expect(answer).toEqual({ output: 'over the link', executors: [superNode.info.publicKey] })
   })
+
+  it('invokes a function executed in another browser\'s contributor tab over the direct link with the relay down', async () => {
+    const superNode = await startSuperNode({ workers: 0 })
+    const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const origin = new URL(superNode.info.appUrl).origin
+    const [ba, bb] = await Promise.all([launchChromium(), launchChromium()])
+    const caller = await openApp(await webrtcContext(ba, origin), superNode.info.appUrl)
+    const contributor = await openApp(await webrtcContext(bb, origin), `${superNode.info.appUrl}?execute=1`)
+    const contributorKey = (await call(contributor, 'status', {})).publicKey
+    await until('the direct link', async () => (await transportTo(caller, contributorKey)).includes('webrtc'), 30_000, 250)
+    const invoke = async (text: string): Promise<{ output: string, executors: string[] }> => await caller.evaluate(async ([r, t]) => {
+      const shadw = (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<{ output: Uint8Array, receipts: Array<{ executor: string }> }> } }).shadw
+      const a = await shadw.call('invoke', { ref: r, input: new TextEncoder().encode(t), deadline: 30_000 }, 40_000)
+      return { output: new TextDecoder().decode(a.output), executors: a.receipts.map(x => x.executor) }
+    }, [ref, text] as const)
+    // the contributor fetches and verifies the function from the publisher while the relay is up
+    expect(await invoke('warm-up')).toEqual({ output: 'warm-up', executors: [contributorKey] })
+
+    await superNode.stopRelay()
+    await until('only the direct link between the browsers', async () => (await transportTo(caller, contributorKey)).join() === 'webrtc', 20_000, 250)
+    expect(await invoke('browser to browser, no server')).toEqual({ output: 'browser to browser, no server', executors: [contributorKey] })
+  })
 })
