@@ -26,6 +26,7 @@ import { InvokeEndpoint, InvokeService } from '../src/invoke/index.ts'
 import { createNodeExecutor } from '../src/node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/registry/index.ts'
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
+import { runBrowserInvocationBench } from './invocation-browser.ts'
 
 /** Sequential calls measured (after {@link WARMUP}): enough for a stable p99. */
 const CALLS = 2_000
@@ -140,6 +141,11 @@ export async function runInvocationBench (): Promise<void> {
     }
     console.log(`warm latency: invoke p50 ${result.warmLatency.invokeMs.p50} ms, p99 ${result.warmLatency.invokeMs.p99} ms; raw round trip p50 ${result.warmLatency.rawRoundTripMs.p50} ms; ratio ${result.warmLatency.ratioP50}x (goal <= 3x)`)
     console.log(`throughput: ${result.throughput.perSecond} invocations/s (${done} in ${result.throughput.seconds} s, ${failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s))`)
+    for (const close of closers.reverse()) await close().catch(() => {})
+    closers.length = 0
+    const browser = await runBrowserInvocationBench()
+    console.log(`browser tenant -> browser executor (relayed): invoke p50 ${browser.invoke.p50} ms, p99 ${browser.invoke.p99} ms; block round trip between the same nodes p50 ${browser.blockRoundTrip.p50} ms (ratio ${browser.ratioToBlockRoundTrip}x); page -> node worker bridge p50 ${browser.bridgeRoundTrip.p50} ms`)
+    Object.assign(result, { browserToBrowser: { ...browser, path: 'tenant page -> its node worker -> relay -> contributor node worker -> executor Web Worker, and back; super-node execution off' } })
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
   } finally {

@@ -1,0 +1,122 @@
+/**
+ * Invocation benchmark, browser side: a tenant tab invokes a function that runs in a
+ * contributor tab (another browser profile, `?execute=1`), with the super node's execution
+ * off so every call crosses browser → relay → browser. Sequential warm calls through the
+ * bridge (page → node worker → swarm → contributor's node worker → its executor worker and
+ * back); the baseline is the same page's bridge round trip to its own node worker (`status`),
+ * and a relayed block round trip between the same two nodes (the tenant reads a block the
+ * contributor appended), measured in the same run.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import crypto from 'hypercore-crypto'
+import Hyperswarm from 'hyperswarm'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
+import RAM from 'random-access-memory'
+import { ShadwNode } from '../src/core/node/shadw-node.ts'
+import { parseBootstrap, SuperNode } from '../src/node/super-node.ts'
+import { createPublisherKeyPair, Registry } from '../src/registry/index.ts'
+import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url))
+/** Sequential calls measured after one warm-up call. */
+const SAMPLES = 100
+/** Bound on a tab's node coming up and on the two nodes seeing each other. */
+const READY_TIMEOUT_MS = 60_000
+
+const ECHO = `(module (memory (export "memory") 1) (global $next (mut i32) (i32.const 1024))
+  (func (export "alloc") (param $len i32) (result i32) (local $p i32) (local.set $p (global.get $next)) (global.set $next (i32.add (global.get $next) (local.get $len))) (local.get $p))
+  (func (export "run") (param $ptr i32) (param $len i32) (result i64) (i64.or (i64.shl (i64.extend_i32_u (local.get $ptr)) (i64.const 32)) (i64.extend_i32_u (local.get $len)))))`
+
+/** What the browser part measured, ms. */
+export interface BrowserInvocationResult {
+  invoke: { p50: number, p99: number }
+  bridgeRoundTrip: { p50: number }
+  blockRoundTrip: { p50: number }
+  ratioToBlockRoundTrip: number
+}
+
+async function open (profile: string, url: string): Promise<{ context: BrowserContext, page: Page, key: string }> {
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: READY_TIMEOUT_MS })
+  const page = context.pages()[0] ?? await context.newPage()
+  await page.goto(url, { timeout: READY_TIMEOUT_MS })
+  const status = await page.evaluate(`window.shadw.ready(${READY_TIMEOUT_MS})`) as { publicKey: string }
+  return { context, page, key: status.publicKey }
+}
+
+/** Runs in the page as source text (tsx's keepNames helper does not exist there). */
+async function sample (page: Page, body: string): Promise<number[]> {
+  const samples = await page.evaluate(`(async () => {
+    const out = []
+    for (let i = 0; i <= ${SAMPLES}; i++) {
+      const t = performance.now()
+      ${body}
+      if (i > 0) out.push(performance.now() - t)
+    }
+    return out
+  })()`) as number[]
+  return samples.sort((a, b) => a - b)
+}
+
+const pct = (s: number[], p: number): number => Math.round((s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN) * 1000) / 1000
+
+/** Runs the browser part; returns its figures. */
+export async function runBrowserInvocationBench (): Promise<BrowserInvocationResult> {
+  const tmp = await mkdtemp(join(tmpdir(), 'shadw-bench-invoke-'))
+  const app = join(tmp, 'app')
+  const contexts: BrowserContext[] = []
+  const stops: Array<() => Promise<void>> = []
+  try {
+    execFileSync('npx', ['vite', 'build', '--outDir', app, '--emptyOutDir', '--logLevel', 'error'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], timeout: 120_000 })
+    if (!existsSync(join(app, 'index.html'))) throw new Error('vite build wrote no index.html')
+    const sn = await SuperNode.start({ storage: join(tmp, 'super'), appRoot: app, port: 0, workers: 0 })
+    stops.push(() => sn.stop())
+    const dht = new HyperDHT({ bootstrap: parseBootstrap(sn.info.bootstrap), host: '127.0.0.1' })
+    const store = new Corestore(RAM.reusable())
+    const node = new ShadwNode({ swarm: new Hyperswarm({ dht, keyPair: crypto.keyPair() }), store, tier: 'super' })
+    await node.start()
+    stops.push(async () => { await node.stop(); await dht.destroy() })
+    const registry = await Registry.create(store, createPublisherKeyPair())
+    stops.push(() => registry.close())
+    await registry.publish(await compileWat(ECHO), { name: 'echo', version: '1.0.0' })
+    const ref = `${registry.key}/echo@1.0.0`
+
+    const contributor = await open(join(tmp, 'contributor'), `${sn.info.appUrl}?execute=1&webrtc=off`)
+    const tenant = await open(join(tmp, 'tenant'), `${sn.info.appUrl}?webrtc=off`)
+    contexts.push(contributor.context, tenant.context)
+    // blocks the contributor appends, for the relayed round-trip baseline between the same two
+    // nodes: replication is sparse, so each `get` of a block the tenant lacks is one request
+    const log = await contributor.page.evaluate(`(async () => {
+      const { key } = await window.shadw.call('createLog', { name: 'bench' })
+      await window.shadw.call('append', { key, blocks: Array.from({ length: ${SAMPLES + 1} }, () => new Uint8Array(16)) })
+      return key
+    })()`) as string
+    await tenant.page.evaluate(`(async () => {
+      await window.shadw.call('follow', { key: ${JSON.stringify(log)} })
+      await window.shadw.call('waitForLength', { key: ${JSON.stringify(log)}, length: ${SAMPLES + 1}, timeout: 30000 }, 40000)
+    })()`)
+
+    const invoke = await sample(tenant.page, `const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
+      if (new TextDecoder().decode(a.output) !== 'ping ' + i) throw new Error('wrong echo')
+      if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`)
+    const bridge = await sample(tenant.page, 'await window.shadw.call(\'status\', {})')
+    const blocks = await sample(tenant.page, `await window.shadw.call('get', { key: ${JSON.stringify(log)}, index: i, timeout: 20000 }, 30000)`)
+    return {
+      invoke: { p50: pct(invoke, 0.5), p99: pct(invoke, 0.99) },
+      bridgeRoundTrip: { p50: pct(bridge, 0.5) },
+      blockRoundTrip: { p50: pct(blocks, 0.5) },
+      ratioToBlockRoundTrip: Math.round(pct(invoke, 0.5) / pct(blocks, 0.5) * 100) / 100
+    }
+  } finally {
+    for (const c of contexts) await c.close().catch(() => {})
+    for (const stop of stops.reverse()) await stop().catch(() => {})
+    await rm(tmp, { recursive: true, force: true })
+  }
+}
