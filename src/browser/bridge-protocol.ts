@@ -44,6 +44,8 @@ export type InvokeParams = {
   deadline?: number
   /** the tenant's Lit AuthSig */
   auth?: unknown
+  /** 32 bytes; default random. An app retrying a call idempotently reuses it: executors refuse a replay */
+  nonce?: Uint8Array
 }
 
 /** An accepted invocation, as it crosses the bridge. */

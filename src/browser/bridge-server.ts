@@ -114,6 +114,10 @@ export class BridgeServer {
         if (params['redundancy'] !== undefined) opts.redundancy = Math.min(expect.index(params['redundancy'], 'redundancy'), MAX_REDUNDANCY + 1)
         if (params['quorum'] !== undefined) opts.quorum = expect.index(params['quorum'], 'quorum')
         if (params['auth'] !== undefined) opts.auth = params['auth']
+        if (params['nonce'] !== undefined) {
+          if (!(params['nonce'] instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('nonce must be a Uint8Array')
+          opts.nonce = params['nonce']
+        }
         // a node that just started may not have heard an executor's capacity yet
         if (!this.invoke.peers().some(p => (p.capacity?.total ?? 0) > 0)) {
           await this.invoke.waitForExecutors(1, { timeoutMs: opts.deadline ?? DEFAULT_GET_TIMEOUT_MS }).catch(() => {})

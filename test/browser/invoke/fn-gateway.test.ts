@@ -23,6 +23,20 @@ describe('invocation from a page of the app', () => {
     expect(new TextDecoder().decode(direct.output)).toBe('bridge')
     expect(direct.receipts.map(r => r.executor)).toEqual([superNode.info.publicKey])
 
+    // a call replayed with the same nonce is refused by the executor that ran it
+    const replay = await page.evaluate(async (r) => {
+      const shadw = (window as unknown as { shadw: { call (m: string, p: unknown, t: number): Promise<unknown> } }).shadw
+      const nonce = crypto.getRandomValues(new Uint8Array(32))
+      await shadw.call('invoke', { ref: r, input: new TextEncoder().encode('once'), nonce, deadline: 20_000 }, 30_000)
+      try {
+        await shadw.call('invoke', { ref: r, input: new TextEncoder().encode('once'), nonce, deadline: 20_000 }, 30_000)
+        return 'accepted'
+      } catch (err) {
+        return (err as { code: string }).code
+      }
+    }, ref)
+    expect(replay).toBe('REQUEST_REPLAYED')
+
     // through the service worker's gateway, as a tenant page does
     const answer = await page.evaluate(async (path) => {
       const res = await fetch(path, { method: 'POST', body: 'through the service worker', headers: { 'shadw-deadline': '20000' } })
