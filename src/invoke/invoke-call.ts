@@ -7,6 +7,7 @@
  */
 import b4a from 'b4a'
 import { ShadwError, type ErrorCode } from '../core/errors.ts'
+import { parseFunctionRef, resolveRange, type FunctionRef } from '../registry/function-ref.ts'
 import { sha256 } from './sha256.ts'
 import { MAX_INPUT_BYTES, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
@@ -64,6 +65,8 @@ export interface CallTransport {
  */
 export async function runCall (t: CallTransport, ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
   const k = opts.redundancy ?? 1
+  // refused here, before anything is sent; receipts are checked against it below
+  const fnRef = parseFunctionRef(ref)
   if (!Number.isInteger(k) || k < 1 || k > MAX_REDUNDANCY) throw ShadwError.INVALID_ARGUMENT(`redundancy must be 1-${MAX_REDUNDANCY}`)
   const quorum = opts.quorum ?? majority(k)
   if (!Number.isInteger(quorum) || quorum < 1 || quorum > k) throw ShadwError.INVALID_ARGUMENT(`quorum must be 1-${k}`)
@@ -103,7 +106,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const res = await t.request(key, { ref, input, nonce, deadline: t.now() + attemptMs, redundancy: k, auth }, attemptMs, abort.signal)
-        return { ok: true, result: await verifyResult(res, key, inputHash, nonceHex) }
+        return { ok: true, result: verifyResult(res, key, fnRef, inputHash, nonceHex) }
       } catch (err) {
         last = failure(key, err)
         if (!RETRYABLE.has(last.code)) return last
@@ -125,10 +128,13 @@ function failure (executor: string | null, err: unknown): Extract<SlotOutcome, {
   return { ok: false, executor, code: e.code, message: e.message }
 }
 
-async function verifyResult (res: ResultMessage, executor: string, inputHash: string, nonce: string): Promise<VerifiedResult> {
+function verifyResult (res: ResultMessage, executor: string, fn: FunctionRef, inputHash: string, nonce: string): VerifiedResult {
   const receipt = verifyReceipt(decodeReceipt(res.receipt))
   const mismatch = (what: string): never => { throw ShadwError.RECEIPT_INVALID(`receipt ${what}`, { executor }) }
   if (receipt.executor !== executor) mismatch('is signed by another key than the executor asked')
+  // the version ran must be one the caller's range allows, of the function asked for
+  const at = receipt.fn.lastIndexOf('@')
+  if (receipt.fn.slice(0, at) !== `${fn.publisher}/${fn.name}` || resolveRange([receipt.fn.slice(at + 1)], fn.range) === null) mismatch(`names another function (${receipt.fn.slice(0, 200)})`)
   if (receipt.nonce !== nonce) mismatch('names another nonce')
   if (receipt.inputHash !== inputHash) mismatch('names another input')
   if (receipt.outputHash !== sha256(res.output)) mismatch('does not match the output')

@@ -8,7 +8,7 @@ import RAM from 'random-access-memory'
 import { onTestFinished } from 'vitest'
 import type { NodeTier } from '../../../src/core/node/types.ts'
 import { ShadwNode } from '../../../src/core/node/shadw-node.ts'
-import { InvokeEndpoint, InvokeService } from '../../../src/invoke/index.ts'
+import { InvokeEndpoint, InvokeService, type FunctionSource } from '../../../src/invoke/index.ts'
 import { createNodeExecutor } from '../../../src/node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry, type PublishOptions } from '../../../src/registry/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../../../src/sandbox/index.ts'
@@ -34,14 +34,14 @@ export async function keyedNode (net: Testnet, tier: NodeTier): Promise<{ node: 
 }
 
 /** A node that executes: endpoint + service over `executor`, ledger log, loader on the node. */
-export async function executorNode (net: Testnet, executor: Executor, opts: { slots?: number, gate?: AccessGate } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint, service: InvokeService, key: string, ledgerKey: string }> {
+export async function executorNode (net: Testnet, executor: Executor, opts: { slots?: number, gate?: AccessGate, functions?: (loader: FunctionLoader) => FunctionSource } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint, service: InvokeService, key: string, ledgerKey: string }> {
   const { node, keyPair } = await keyedNode(net, 'super')
   const ledger = await node.createLog('ledger')
   const loader = new FunctionLoader({ host: node })
   onTestFinished(async () => { await loader.close() })
   const service = new InvokeService({
     executor,
-    functions: loader,
+    functions: opts.functions?.(loader) ?? loader,
     keyPair,
     ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) },
     slots: opts.slots ?? 4,

@@ -250,6 +250,20 @@ describe('invocation over the swarm', () => {
     expect(exec.service.executions).toBe(1)
   })
 
+  it('an executor that runs another function than the one asked (its receipt honest about it) is refused with RECEIPT_INVALID', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const other = await pub.publish(await wat('echo'), { name: 'other', version: '1.0.0' })
+    await executorNode(net, sharedExecutor(1), { functions: (loader) => ({ load: async (_ref, o) => await loader.load(other, o) }) })
+    const caller = await callerNode(net)
+    await caller.endpoint.waitForExecutors(1, { timeoutMs: 20_000 })
+    const err = await failure(caller.endpoint.invoke(ref, b4a.from('x'), { deadline: 20_000 }))
+    expect(err.code).toBe('RECEIPT_INVALID')
+    expect(err.message).toBe(`RECEIPT_INVALID: receipt names another function (${other})`)
+    expect((await failure(caller.endpoint.invoke('not a ref', b4a.from('x')))).code).toBe('INVALID_FUNCTION_REF')
+  })
+
   it('with no executor connected a call fails with NO_EXECUTORS', async () => {
     const net = await testnet()
     const caller = await callerNode(net)
