@@ -60,7 +60,7 @@ async function node (bootstrap: Array<{ host: string, port: number }>, tier: 'su
 }
 
 /** Runs the benchmark; prints and writes bench/results/invocation.json. */
-export async function runInvocationBench (): Promise<void> {
+export async function runInvocationBench (opts: { browser?: boolean } = {}): Promise<void> {
   const net = await createTestnet(3, { host: '127.0.0.1' })
   const workers = Math.max(1, cpus().length - 1)
   const executor = createNodeExecutor({ size: workers })
@@ -143,9 +143,9 @@ export async function runInvocationBench (): Promise<void> {
     console.log(`throughput: ${result.throughput.perSecond} invocations/s (${done} in ${result.throughput.seconds} s, ${failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s))`)
     for (const close of closers.reverse()) await close().catch(() => {})
     closers.length = 0
-    const browser = await runBrowserInvocationBench()
-    console.log(`browser tenant -> browser executor (relayed): invoke p50 ${browser.invoke.p50} ms, p99 ${browser.invoke.p99} ms; block round trip between the same nodes p50 ${browser.blockRoundTrip.p50} ms (ratio ${browser.ratioToBlockRoundTrip}x); page -> node worker bridge p50 ${browser.bridgeRoundTrip.p50} ms`)
-    Object.assign(result, { browserToBrowser: { ...browser, path: 'tenant page -> its node worker -> relay -> contributor node worker -> executor Web Worker, and back; super-node execution off' } })
+    const browser = opts.browser === false ? null : await runBrowserInvocationBench()
+    if (browser !== null) console.log(`browser tenant -> browser executor (relayed): invoke p50 ${browser.invoke.p50} ms, p99 ${browser.invoke.p99} ms; block round trip between the same nodes p50 ${browser.blockRoundTrip.p50} ms (ratio ${browser.ratioToBlockRoundTrip}x); page -> node worker bridge p50 ${browser.bridgeRoundTrip.p50} ms`)
+    if (browser !== null) Object.assign(result, { browserToBrowser: { ...browser, path: 'tenant page -> its node worker -> relay -> contributor node worker -> executor Web Worker, and back; super-node execution off' } })
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
   } finally {
