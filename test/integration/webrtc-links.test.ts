@@ -19,11 +19,15 @@ function transports (node: ShadwNode, key: string): string {
 
 /** Two Node nodes on a local HyperDHT with real WebRTC (@roamhq/wrtc) between them. */
 describe('direct links between Node nodes (@roamhq/wrtc)', () => {
-  it('moves block requests onto the link, and back onto the swarm connection the moment the link closes', async () => {
+  it('links even when one side starts late, moves block requests onto the link, and back onto the swarm connection the moment the link closes', async () => {
     const net = await testnet()
     const a = await keyedNode(net, 'shadow')
     const b = await keyedNode(net, 'shadow')
     const la = await links(a.node, a.keyPair)
+    // b starts its links only after the connection is up and a's channel open was refused
+    // (Protomux refuses opens nobody listens for): the late side's open must still pair
+    await until('the swarm connection', async () => transports(b.node, a.node.publicKey) === 'udx', 20_000)
+    await new Promise(resolve => setTimeout(resolve, 500))
     const lb = await links(b.node, b.keyPair)
     await until('a direct link both ways', async () => transports(a.node, b.node.publicKey) === 'udx,webrtc' && transports(b.node, a.node.publicKey) === 'udx,webrtc', 30_000)
 

@@ -1,10 +1,11 @@
 import NoiseSecretStream from '@hyperswarm/secret-stream'
+import Protomux from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
 import { ShadwError, deserializeError } from '../../core/errors.ts'
 import { keyToHex } from '../../core/keys.ts'
 import { log } from '../../core/log.ts'
 import type { ShadwNode } from '../../core/node/shadw-node.ts'
-import { SignalChannel, type SignalData, type SignalMessage } from '../../core/node/signal-protocol.ts'
+import { SIGNAL_PROTOCOL, SignalChannel, type SignalData, type SignalMessage } from '../../core/node/signal-protocol.ts'
 import type { PeerStatus } from '../../core/node/types.ts'
 import { parsePageToWorker, type LinkPort, type PageToWorker, type WebrtcConfig, type WorkerToPage } from './link-protocol.ts'
 import { PortDuplex } from './port-duplex.ts'
@@ -79,6 +80,8 @@ export class LinkManager {
   readonly #local: string
   readonly #remotes = new Map<string, Remote>()
   readonly #links = new Map<number, Link>()
+  /** connections on which a peer's late open creates our channel (see #watch) */
+  readonly #paired = new Set<SwarmConnection>()
   readonly #stats = { attempts: 0, opened: 0, failed: {} as Record<string, number> }
   #nextLink = 1
   #stopped = false
@@ -107,6 +110,8 @@ export class LinkManager {
     if (this.#stopped) return
     this.#stopped = true
     this.#off?.()
+    for (const conn of this.#paired) Protomux.from(conn).unpair({ protocol: SIGNAL_PROTOCOL })
+    this.#paired.clear()
     for (const remote of this.#remotes.values()) {
       if (remote.retry !== null) clearTimeout(remote.retry)
       if (remote.link !== null) this.#close(remote.link, null)
@@ -127,9 +132,26 @@ export class LinkManager {
   }
 
   #watch (conn: SwarmConnection, peer: PeerStatus): void {
-    if (this.#stopped || peer.transport === 'webrtc') return
+    if (this.#stopped || peer.transport === 'webrtc' || this.#paired.has(conn)) return
+    this.#openChannel(conn, peer)
+    // Protomux refuses an open for a protocol nobody created or paired yet: when our side
+    // starts after the connection (the node worker starts links once the node is up), the
+    // peer's open was refused and its channel closed. Pairing creates our channel whenever the
+    // peer opens (again, or late), so either side's start order ends in one open channel.
+    const mux = Protomux.from(conn)
+    mux.pair({ protocol: SIGNAL_PROTOCOL }, () => { this.#openChannel(conn, peer) })
+    this.#paired.add(conn)
+    conn.once('close', () => {
+      this.#paired.delete(conn)
+      mux.unpair({ protocol: SIGNAL_PROTOCOL })
+    })
+  }
+
+  #openChannel (conn: SwarmConnection, peer: PeerStatus): void {
+    if (this.#stopped) return
     const key = peer.publicKey
     const remote = this.#remote(key)
+    for (const ch of remote.channels) if (ch.conn === conn) return
     const channel: SignalChannel = new SignalChannel(conn, {
       onopen: (remoteTier) => {
         // super nodes reach each other over native UDX already: a link would only add work
@@ -146,7 +168,7 @@ export class LinkManager {
         remote.channels.delete(channel)
       }
     }, this.#node.tier)
-    remote.channels.add(channel)
+    if (channel.created) remote.channels.add(channel)
   }
 
   #channelTo (key: string): SignalChannel | null {

@@ -163,6 +163,11 @@ export class SignalChannel {
     this.#channel.open(new TextEncoder().encode(tier))
   }
 
+  /** False when the connection already had a signalling channel (or was destroyed): this one is inert. */
+  get created (): boolean {
+    return this.#channel !== null
+  }
+
   /** True once both sides opened the channel and until it closes. */
   get opened (): boolean {
     return this.#open && !this.#closed
