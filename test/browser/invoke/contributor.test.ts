@@ -92,6 +92,9 @@ describe('invocation executed in a contributor tab', () => {
     const rescuer = await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1`)
     const rescuerKey = (await call(rescuer, 'status', {})).publicKey
     await until('the tenant to reach the second tab', async () => (await call(tenant, 'status', {})).peers.some(p => p.publicKey === rescuerKey), 60_000)
+    // the second tab has the function already (a fresh node finding a registry through the
+    // relay can take longer than a loaded machine's retry leaves)
+    await call(rescuer, 'loadFunction', { ref: `${pub.registry.key}/echo@1.0.0` }, 60_000)
     await doomedContext.close()
 
     const answer = await pending
