@@ -76,6 +76,10 @@ export const ERROR_CODES = [
   'QUORUM_FAILED',
   'RECEIPT_INVALID',
   'NO_EXECUTORS',
+  // pricing, credits, attestation (issue 9)
+  'SPENDING_CAP_EXCEEDED',
+  'CHARGE_INVALID',
+  'ATTESTATION_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -395,6 +399,21 @@ export class ShadwError extends Error {
   /** Thrown when no connected peer offers to execute functions. */
   static NO_EXECUTORS (msg = 'no executor is connected'): ShadwError {
     return new ShadwError('NO_EXECUTORS', msg)
+  }
+
+  /** Thrown before any work when a call's worst-case price exceeds the tenant's per-call or per-session cap. */
+  static SPENDING_CAP_EXCEEDED (msg = 'spending cap exceeded', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('SPENDING_CAP_EXCEEDED', msg, { details })
+  }
+
+  /** Thrown when a charge record (the price an executor applied to a receipt) is malformed, unsigned or does not match its receipt. */
+  static CHARGE_INVALID (msg = 'charge record does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('CHARGE_INVALID', msg, { details })
+  }
+
+  /** Thrown when a light node's attestation over a receipt is malformed or its signature does not verify. */
+  static ATTESTATION_INVALID (msg = 'attestation does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('ATTESTATION_INVALID', msg, { details })
   }
 
   /** Thrown for an unclassified failure: a bug. */

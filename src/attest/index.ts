@@ -1,0 +1,7 @@
+/** Light-node attestation: signed verdicts on receipts and the m-of-n rule (isomorphic). See docs/pricing.md. */
+export {
+  ATTESTATION_TAG, ATTESTATION_DOMAIN, MAX_ATTESTATION_BYTES, signAttestation, encodeAttestation, decodeAttestation, verifyAttestation,
+  type AttestationBody, type SignedAttestation, type Verdict, type AttestMethod
+} from './attestation.ts'
+export { attestStatus, type AttestPolicy, type AttestStatus } from './attested.ts'
+export { LightSigner, DEFAULT_SAMPLE_RATE, type LightSignerOptions, type Rerun } from './light-signer.ts'

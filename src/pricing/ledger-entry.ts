@@ -1,0 +1,48 @@
+/**
+ * Reading a ledger log: every block is a receipt (first byte 1, its version), a charge
+ * (`0xc1`) or an attestation (`0xa1`). Each is decoded and its signature checked here; a
+ * block that fails is reported as `invalid` with its code and never counts for anything.
+ */
+import { ShadwError, type ErrorCode } from '../core/errors.ts'
+import { decodeAttestation, verifyAttestation, ATTESTATION_TAG, type SignedAttestation } from '../attest/attestation.ts'
+import { decodeReceipt, verifyReceipt, RECEIPT_VERSION, type SignedReceipt } from '../invoke/receipt.ts'
+import { CHARGE_TAG, decodeCharge, type SignedCharge } from './charge.ts'
+
+/** One block of a ledger, decoded. Charges are checked against their receipt later (credits.ts). */
+export type LedgerEntry =
+  | { kind: 'receipt', receipt: SignedReceipt, bytes: Uint8Array }
+  | { kind: 'charge', charge: SignedCharge }
+  | { kind: 'attestation', attestation: SignedAttestation }
+  | { kind: 'invalid', code: ErrorCode, message: string }
+
+/** Decodes one ledger block; never throws. */
+export function readLedgerEntry (block: Uint8Array): LedgerEntry {
+  try {
+    switch (block[0]) {
+      case RECEIPT_VERSION: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
+      case CHARGE_TAG: return { kind: 'charge', charge: decodeCharge(block) }
+      case ATTESTATION_TAG: return { kind: 'attestation', attestation: verifyAttestation(decodeAttestation(block)) }
+      default: return { kind: 'invalid', code: 'RECEIPT_INVALID', message: `unknown ledger record type ${String(block[0])}` }
+    }
+  } catch (err) {
+    const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err))
+    return { kind: 'invalid', code: e.code, message: e.message }
+  }
+}
+
+/** A log to read: a Hypercore session or anything with its length and get. */
+export interface LedgerSource {
+  readonly length: number
+  get (index: number): Promise<Uint8Array | null>
+}
+
+/** Reads every block of a ledger (fetching what is not local, verified by Hypercore). */
+export async function readLedger (source: LedgerSource): Promise<LedgerEntry[]> {
+  const out: LedgerEntry[] = []
+  const length = source.length
+  for (let i = 0; i < length; i++) {
+    const block = await source.get(i)
+    out.push(block === null ? { kind: 'invalid', code: 'LOG_NOT_FOUND', message: `block ${i} unavailable` } : readLedgerEntry(block))
+  }
+  return out
+}
