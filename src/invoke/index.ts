@@ -5,12 +5,15 @@ export {
   type InvokeMessage, type CapacityMessage, type CapacityQueryMessage, type RequestMessage, type ResultMessage, type ErrorMessage, type CancelMessage
 } from './protocol.ts'
 export {
-  RECEIPT_VERSION, RECEIPT_DOMAIN, signReceipt, verifyReceipt, encodeReceipt, decodeReceipt, encodeReceiptBody, parseReceiptJson,
-  type ReceiptBody, type SignedReceipt
+  RECEIPT_VERSION, RECEIPT_DOMAIN, RECEIPT_BATCH_VERSION, RECEIPT_BATCH_DOMAIN, MAX_RECEIPT_BATCH, VERIFIED_ROOTS, signReceipt, verifyReceipt,
+  openReceipt, encodeReceipt, decodeReceipt, encodeReceiptBody, parseReceiptJson, batchMessage, VerifiedRoots,
+  type ReceiptBody, type SignedReceipt, type ReceiptBatchProof
 } from './receipt.ts'
+export { prepareReceipt, signReceiptBatch, type PendingReceipt } from './receipt-batch.ts'
+export { merkleLeaf, merkleTree, merkleRootFromPath, MERKLE_HASH_BYTES } from './merkle.ts'
 export { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
 export { NonceSet, MAX_DEADLINE_AHEAD_MS, DEFAULT_MAX_SEEN } from './nonce-set.ts'
-export { pickPeer, score, hasRoom, isExecutor, UNMEASURED_RTT_MS, type PeerState } from './router.ts'
+export { pickPeer, score, hasRoom, isExecutor, UNMEASURED_RTT_MS, AVOID_REPUTATION, type PeerState } from './router.ts'
 export { InvokeChannel, type InvokeChannelHandlers } from './invoke-channel.ts'
 export { runCall, DEFAULT_INVOKE_DEADLINE_MS, ATTEMPT_SHARE, RETRYABLE, type InvokeOptions, type InvokeResult, type CallTransport } from './invoke-call.ts'
 export { InvokeService, FUNCTION_CACHE_TTL_MS, type InvokeServiceOptions, type FunctionSource, type Ledger, type ServiceResult } from './invoke-service.ts'

@@ -11,7 +11,7 @@ import { parseFunctionRef, resolveRange, type FunctionRef } from '../registry/fu
 import { sha256 } from './sha256.ts'
 import { MAX_INPUT_BYTES, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
-import { decodeReceipt, verifyReceipt } from './receipt.ts'
+import { openReceipt, type VerifiedRoots } from './receipt.ts'
 
 /** Default time a caller gives a call, ms. */
 export const DEFAULT_INVOKE_DEADLINE_MS = 10_000
@@ -22,7 +22,9 @@ export const DEFAULT_INVOKE_DEADLINE_MS = 10_000
 export const ATTEMPT_SHARE = 0.5
 /** Failures another executor may not repeat: its connection, load, capacity or honesty. */
 export const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'BUSY', 'EXECUTOR_CLOSED', 'TIMEOUT', 'INTERNAL', 'FUNCTION_NOT_FOUND', 'RECEIPT_INVALID', 'INVOKE_PROTOCOL', 'LIT_UNAVAILABLE', 'NODE_CLOSED'
+  'BUSY', 'EXECUTOR_CLOSED', 'TIMEOUT', 'INTERNAL', 'FUNCTION_NOT_FOUND', 'RECEIPT_INVALID', 'INVOKE_PROTOCOL', 'LIT_UNAVAILABLE', 'NODE_CLOSED',
+  // prices differ per executor (their utilisation): a cheaper one may take the call
+  'SPENDING_CAP_EXCEEDED'
 ])
 
 /** Options of one invocation. */
@@ -38,6 +40,8 @@ export interface InvokeOptions {
   signal?: AbortSignal
   /** the call's nonce (default: 32 random bytes); reusing one is refused as a replay */
   nonce?: Uint8Array
+  /** the most the tenant pays each executor for this call, µcredits (docs/pricing.md); a pricier executor refuses before any work */
+  maxCharge?: number
 }
 
 /** An accepted invocation. */
@@ -56,6 +60,8 @@ export interface CallTransport {
   request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage>
   randomBytes (n: number): Uint8Array
   now (): number
+  /** batch roots already verified: the other receipts of a batch cost hashes only */
+  verifiedRoots?: VerifiedRoots
 }
 
 /**
@@ -76,6 +82,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   if (!Number.isSafeInteger(budget) || budget < 1) throw ShadwError.INVALID_ARGUMENT('deadline must be a positive number of ms')
   const nonce = opts.nonce ?? t.randomBytes(NONCE_BYTES)
   if (!(nonce instanceof Uint8Array) || nonce.byteLength !== NONCE_BYTES) throw ShadwError.INVALID_ARGUMENT(`nonce must be ${NONCE_BYTES} bytes`)
+  if (opts.maxCharge !== undefined && (!Number.isSafeInteger(opts.maxCharge) || opts.maxCharge < 0)) throw ShadwError.INVALID_ARGUMENT('maxCharge must be a non-negative integer (µcredits)')
   opts.signal?.throwIfAborted()
   const auth = opts.auth === undefined ? null : JSON.stringify(opts.auth)
   const deadline = t.now() + budget
@@ -105,8 +112,8 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       attempts++
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
-        const res = await t.request(key, { ref, input, nonce, deadline: t.now() + attemptMs, redundancy: k, auth }, attemptMs, abort.signal)
-        return { ok: true, result: verifyResult(res, key, fnRef, inputHash, nonceHex) }
+        const res = await t.request(key, { ref, input, nonce, deadline: t.now() + attemptMs, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal)
+        return { ok: true, result: verifyResult(res, key, fnRef, inputHash, nonceHex, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)
         if (!RETRYABLE.has(last.code)) return last
@@ -128,8 +135,8 @@ function failure (executor: string | null, err: unknown): Extract<SlotOutcome, {
   return { ok: false, executor, code: e.code, message: e.message }
 }
 
-function verifyResult (res: ResultMessage, executor: string, fn: FunctionRef, inputHash: string, nonce: string): VerifiedResult {
-  const receipt = verifyReceipt(decodeReceipt(res.receipt))
+function verifyResult (res: ResultMessage, executor: string, fn: FunctionRef, inputHash: string, nonce: string, roots: VerifiedRoots | undefined): VerifiedResult {
+  const receipt = openReceipt(res.receipt, roots)
   const mismatch = (what: string): never => { throw ShadwError.RECEIPT_INVALID(`receipt ${what}`, { executor }) }
   if (receipt.executor !== executor) mismatch('is signed by another key than the executor asked')
   // the version ran must be one the caller's range allows, of the function asked for

@@ -12,6 +12,8 @@ import type { NodeTier, PeerStatus } from '../core/node/types.ts'
 import { InvokeChannel } from './invoke-channel.ts'
 import { runCall, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
 import type { InvokeService } from './invoke-service.ts'
+import { VerifiedRoots } from './receipt.ts'
+import type { PriceQuote } from '../pricing/price-curve.ts'
 import { INVOKE_PROTOCOL, type CapacityMessage, type InvokeMessage, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { hasRoom, isExecutor, pickPeer, type PeerState } from './router.ts'
 
@@ -35,6 +37,10 @@ export interface InvokeEndpointOptions {
   /** present when this node executes for others */
   service?: InvokeService
   now?: () => number
+  /** this node's price now, sent in capacity adverts (src/pricing: PricedService.quote) */
+  quote?: () => PriceQuote | null
+  /** how far a peer is trusted, (0, 1], from ledgers (src/reputation); default 1 for all */
+  reputation?: (key: string) => number
 }
 
 interface Pending {
@@ -75,13 +81,20 @@ export class InvokeEndpoint {
   /** this node as a candidate for its own calls (when it executes): no network hop */
   readonly #self: PeerState | null
   #selfIds = 1
+  #quote: (() => PriceQuote | null) | undefined
+  #reputation: ((key: string) => number) | undefined
+  /** batch roots verified here (shared with this node's service, which adds its own) */
+  readonly #roots: VerifiedRoots
 
   constructor (opts: InvokeEndpointOptions) {
     this.tier = opts.tier
     this.#host = opts.host
     this.#service = opts.service
     this.#now = opts.now ?? Date.now
+    this.#quote = opts.quote
+    this.#reputation = opts.reputation
     const s = opts.service
+    this.#roots = s?.verifiedRoots ?? new VerifiedRoots()
     this.#self = s === undefined ? null : { key: s.publicKey, capacity: null, rtt: 0, inflight: 0, dissents: 0, full: false }
   }
 
@@ -139,10 +152,16 @@ export class InvokeEndpoint {
       hasAlternative: (exclude) => this.#states().some(s => !exclude.has(s.key) && hasRoom(s)),
       request: (key, req, timeoutMs, signal) => this.#request(key, req, timeoutMs, signal),
       randomBytes: (n) => crypto.randomBytes(n),
-      now: this.#now
+      now: this.#now,
+      verifiedRoots: this.#roots
     }, ref, input, opts)
     for (const r of result.dissenters) for (const l of this.#links.values()) if (l.state.key === r.executor) l.state.dissents++
     return result
+  }
+
+  /** Replaces the reputation source the router weighs executors by (recomputed from ledgers as they grow). */
+  setReputation (reputation: (key: string) => number): void {
+    this.#reputation = reputation
   }
 
   /** Sends a capacity query to every peer: refreshes round-trip times. */
@@ -152,6 +171,8 @@ export class InvokeEndpoint {
 
   #states (): PeerState[] {
     const peers = [...this.#links.values()].filter(l => l.channel.opened).map(l => l.state)
+    const rep = this.#reputation
+    if (rep !== undefined) for (const p of peers) p.reputation = rep(p.key)
     if (this.#self !== null) {
       this.#self.capacity = this.#capacity(0)
       this.#self.full = this.#self.capacity.free === 0
@@ -219,7 +240,8 @@ export class InvokeEndpoint {
 
   #capacity (id: number): CapacityMessage {
     const s = this.#service
-    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.slots ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.tier }
+    const q = this.#quote?.() ?? null
+    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.slots ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.tier, ...(q === null ? {} : { quote: q }) }
   }
 
   #probe (link: Link): void {

@@ -14,7 +14,8 @@ import type { Executor } from '../sandbox/executor.ts'
 import { sha256 } from './sha256.ts'
 import { NonceSet } from './nonce-set.ts'
 import type { RequestMessage } from './protocol.ts'
-import { encodeReceipt, signReceipt, type SignedReceipt } from './receipt.ts'
+import { MAX_RECEIPT_BATCH, VerifiedRoots, type SignedReceipt } from './receipt.ts'
+import { prepareReceipt, signReceiptBatch, type PendingReceipt } from './receipt-batch.ts'
 
 const debug = log('invoke-service')
 
@@ -63,6 +64,8 @@ export interface ServiceResult {
   ledgerIndex: number
 }
 
+interface Recorded { receipt: SignedReceipt, bytes: Uint8Array, index: number }
+
 /** The executor side; one per node, shared by all its channels. */
 export class InvokeService {
   readonly slots: number
@@ -70,6 +73,11 @@ export class InvokeService {
   readonly ledgerKey: Uint8Array
   /** the executor's node key, hex (receipts name it) */
   readonly publicKey: string
+  /**
+   * Batch roots this node signed or verified: its own receipts are never verified again,
+   * and the endpoint checks the receipts of its calls against it.
+   */
+  readonly verifiedRoots = new VerifiedRoots()
   readonly #opts: InvokeServiceOptions
   readonly #gate: AccessGate
   readonly #nonces: NonceSet
@@ -77,7 +85,7 @@ export class InvokeService {
   readonly #functions = new Map<string, { fn: Promise<LoadedFunction>, at: number }>()
   #active = 0
   /** receipts waiting for the ledger append in flight to finish (group commit) */
-  #queued: Array<{ block: Uint8Array, resolve (index: number): void, reject (err: unknown): void }> = []
+  #queued: Array<{ pending: PendingReceipt, resolve (r: Recorded): void, reject (err: unknown): void }> = []
   #appending = false
   /** executions the service started (tests use it to prove a refusal ran nothing) */
   executions = 0
@@ -139,7 +147,7 @@ export class InvokeService {
       seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
       limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) }
     }, { signal })
-    const receipt = signReceipt({
+    const pending = prepareReceipt({
       fn: `${m.publisher}/${m.name}@${m.version}`,
       manifestSignature: fn.signature,
       moduleHash: m.moduleHash,
@@ -150,33 +158,36 @@ export class InvokeService {
       tenant: grant.address ?? caller,
       time: this.#now(),
       nonce: b4a.toString(req.nonce, 'hex')
-    }, this.#opts.keyPair.secretKey)
-    const encodedReceipt = encodeReceipt(receipt)
-    const index = await this.#record(encodedReceipt)
+    })
+    const { receipt, bytes, index } = await this.#record(pending)
     debug('ran', receipt.fn, 'fuel', receipt.fuel, 'for', receipt.tenant.slice(0, 10))
-    return { output: result.output, receipt, encodedReceipt, ledgerIndex: index }
+    return { output: result.output, receipt, encodedReceipt: bytes, ledgerIndex: index }
   }
 
   /**
-   * Appends a receipt to the ledger; resolves to its block index. While one append runs,
-   * receipts queue and go in the next append together: one Merkle tree update and one
-   * signature per batch instead of per call, and no added wait when calls come one by one.
+   * Signs a receipt and appends it to the ledger; resolves to it, its encoding and its block
+   * index. While one append runs, receipts queue and go in the next append together (group
+   * commit): one receipt signature over the batch's Merkle root, one ledger Merkle tree
+   * update and signature per batch instead of per call, and no added wait when calls come
+   * one by one. The first receipt of a burst waits for the rest of it ({@link afterBurst}).
    */
-  #record (block: Uint8Array): Promise<number> {
+  #record (pending: PendingReceipt): Promise<Recorded> {
     return new Promise((resolve, reject) => {
-      this.#queued.push({ block, resolve, reject })
-      if (!this.#appending) void this.#flush()
+      this.#queued.push({ pending, resolve, reject })
+      if (!this.#appending) {
+        this.#appending = true
+        afterBurst(() => { void this.#flush() })
+      }
     })
   }
 
   async #flush (): Promise<void> {
-    this.#appending = true
     while (this.#queued.length > 0) {
-      const batch = this.#queued
-      this.#queued = []
+      const batch = this.#queued.splice(0, MAX_RECEIPT_BATCH)
       try {
-        const length = await this.#opts.ledger.append(batch.map(b => b.block))
-        batch.forEach((b, i) => { b.resolve(length - batch.length + i) })
+        const signed = signReceiptBatch(batch.map(b => b.pending), this.#opts.keyPair.secretKey, this.verifiedRoots)
+        const length = await this.#opts.ledger.append(signed.map(s => s.bytes))
+        batch.forEach((b, i) => { b.resolve({ ...(signed[i] as { receipt: SignedReceipt, bytes: Uint8Array }), index: length - batch.length + i }) })
       } catch (err) {
         for (const b of batch) b.reject(err)
       }
@@ -197,6 +208,17 @@ export class InvokeService {
     return await fn
   }
 }
+
+/**
+ * Runs `fn` once the events already due have run: in Node after this turn of the event loop
+ * (`setImmediate`: results a worker sent together arrive as separate messages in one turn,
+ * and a ledger append on memory storage completes within microtasks, so a microtask would
+ * commit them one by one); elsewhere after the current microtasks.
+ */
+const afterBurst: (fn: () => void) => void = (() => {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate
+  return immediate === undefined ? queueMicrotask : (fn: () => void) => { immediate(fn) }
+})()
 
 function parseAuth (auth: string | null): unknown {
   if (auth === null) return undefined

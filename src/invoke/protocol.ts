@@ -8,6 +8,7 @@
 import c, { type State } from 'compact-encoding'
 import { ShadwError, isErrorCode, type ErrorCode } from '../core/errors.ts'
 import type { NodeTier } from '../core/node/types.ts'
+import type { PriceQuote } from '../pricing/price-curve.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/limits.ts'
 
 /** Protomux protocol name; a new incompatible version gets a new name. */
@@ -31,6 +32,8 @@ export const MAX_FRAME_BYTES = Math.max(MAX_INPUT_BYTES, MAX_OUTPUT_BYTES) + 16 
 export const NONCE_BYTES = 32
 /** Most executors one call may ask for: redundancy beyond this buys no more trust, only load. */
 export const MAX_REDUNDANCY = 16
+/** Marks the capacity frame's quote extension (issue 9): anything else after the tier is refused. */
+const QUOTE_EXTENSION = 1
 /** Request ids are per channel and count up; 2^32 calls on one connection is more than enough. */
 const MAX_ID = 0xffffffff
 
@@ -47,6 +50,11 @@ export interface CapacityMessage {
   /** the contributor's CPU budget, percent 1-100 */
   cpuBudget: number
   tier: NodeTier
+  /**
+   * the node's price now (docs/pricing.md); optional trailing fields, absent when the node
+   * does not price: frames without it decode as before issue 9
+   */
+  quote?: PriceQuote
 }
 
 /** Asks for a capacity answer with the same id; the round trip measures latency. */
@@ -67,6 +75,11 @@ export interface RequestMessage {
   redundancy: number
   /** the tenant's Lit AuthSig as JSON, or null for public functions */
   auth: string | null
+  /**
+   * the most the tenant pays this executor for the call, µcredits; an executor whose worst
+   * case is higher refuses with SPENDING_CAP_EXCEEDED before any work. Optional trailing field.
+   */
+  maxCharge?: number
 }
 
 /** A successful execution: output and the executor's signed receipt. */
@@ -129,9 +142,12 @@ function write (s: State, m: InvokeMessage, pre: boolean): void {
   uint(TYPE[m.type])
   uint(m.id)
   switch (m.type) {
-    case 'capacity': uint(m.free); uint(m.total); uint(m.cpuBudget); uint(TIERS.indexOf(m.tier)); break
+    case 'capacity':
+      uint(m.free); uint(m.total); uint(m.cpuBudget); uint(TIERS.indexOf(m.tier))
+      if (m.quote !== undefined) { uint(QUOTE_EXTENSION); uint(m.quote.utilisationPpm); uint(m.quote.fuelPrice); uint(m.quote.bytePrice) }
+      break
     case 'capacity-query': case 'cancel': break
-    case 'request': str(m.ref); buf(m.input); fixed(m.nonce); uint(m.deadline); uint(m.redundancy); uint(m.auth === null ? 0 : 1); if (m.auth !== null) str(m.auth); break
+    case 'request': str(m.ref); buf(m.input); fixed(m.nonce); uint(m.deadline); uint(m.redundancy); uint(m.auth === null ? 0 : 1); if (m.auth !== null) str(m.auth); if (m.maxCharge !== undefined) uint(m.maxCharge + 1); break
     case 'result': buf(m.output); buf(m.receipt); fixed(m.ledgerKey); uint(m.ledgerIndex); break
     case 'error': str(m.code); str(m.message); break
   }
@@ -148,7 +164,10 @@ function read (s: State): InvokeMessage {
       const cpuBudget = c.uint.decode(s)
       const tier = TIERS[c.uint.decode(s)]
       if (tier === undefined) throw ShadwError.INVOKE_PROTOCOL('unknown tier')
-      return { type: 'capacity', id, free, total, cpuBudget, tier }
+      if (s.start === s.end) return { type: 'capacity', id, free, total, cpuBudget, tier }
+      if (c.uint.decode(s) !== QUOTE_EXTENSION) throw ShadwError.INVOKE_PROTOCOL('unknown capacity extension')
+      const quote = { utilisationPpm: c.uint.decode(s), fuelPrice: c.uint.decode(s), bytePrice: c.uint.decode(s) }
+      return { type: 'capacity', id, free, total, cpuBudget, tier, quote }
     }
     case TYPE['capacity-query']: return { type: 'capacity-query', id }
     case TYPE.cancel: return { type: 'cancel', id }
@@ -161,7 +180,11 @@ function read (s: State): InvokeMessage {
       const hasAuth = c.uint.decode(s)
       if (hasAuth > 1) throw ShadwError.INVOKE_PROTOCOL('auth flag must be 0 or 1')
       const auth = hasAuth === 1 ? c.string.decode(s) : null
-      return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth }
+      if (s.start === s.end) return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth }
+      // sent as maxCharge + 1, so a stray zero byte is refused like any trailing byte
+      const cap = c.uint.decode(s)
+      if (cap === 0) throw ShadwError.INVOKE_PROTOCOL('trailing bytes')
+      return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, maxCharge: cap - 1 }
     }
     case TYPE.result: {
       const output = buf()
@@ -190,6 +213,12 @@ function check (m: InvokeMessage): void {
       if (!Number.isSafeInteger(m.free) || m.free < 0 || m.free > m.total) bad('free must be 0..total')
       if (!Number.isInteger(m.cpuBudget) || m.cpuBudget < 1 || m.cpuBudget > 100) bad('cpuBudget must be 1-100')
       if (!TIERS.includes(m.tier)) bad('unknown tier')
+      if (m.quote !== undefined) {
+        const q = m.quote
+        if (typeof q !== 'object' || q === null) bad('quote must be an object')
+        if (!Number.isSafeInteger(q.utilisationPpm) || q.utilisationPpm < 0 || q.utilisationPpm > 1_000_000) bad('quote utilisation must be 0-10^6 ppm')
+        if (!Number.isSafeInteger(q.fuelPrice) || q.fuelPrice < 0 || !Number.isSafeInteger(q.bytePrice) || q.bytePrice < 0) bad('quote prices must be non-negative integers')
+      }
       break
     case 'request':
       if (m.id === 0) bad('request id must be positive')
@@ -199,6 +228,7 @@ function check (m: InvokeMessage): void {
       if (!Number.isSafeInteger(m.deadline) || m.deadline <= 0) bad('deadline must be a positive time in ms')
       if (!Number.isInteger(m.redundancy) || m.redundancy < 1 || m.redundancy > MAX_REDUNDANCY) bad(`redundancy must be 1-${MAX_REDUNDANCY}`)
       if (m.auth !== null && (typeof m.auth !== 'string' || m.auth.length > MAX_AUTH_CHARS)) bad(`auth must be at most ${MAX_AUTH_CHARS} characters`)
+      if (m.maxCharge !== undefined && (!Number.isSafeInteger(m.maxCharge) || m.maxCharge < 0)) bad('maxCharge must be a non-negative integer')
       break
     case 'result':
       if (m.id === 0) bad('result id must be positive')

@@ -7,17 +7,32 @@
  *
  * Encoding: a version byte, then the fields in a fixed order with compact-encoding; a
  * receipt decodes only if re-encoding gives the same bytes, so each has exactly one form.
+ *
+ * Two forms: version 1 is signed on its own (ed25519 over the body); version 2 is one of a
+ * batch an executor signed at once (ed25519 over the root of a Merkle tree of the batch's
+ * bodies, see merkle.ts) and carries its inclusion proof. Both prove the same thing about
+ * one execution; a batch costs one signature, and a checker that already verified a batch
+ * root checks the batch's other receipts with hashes only ({@link VerifiedRoots}).
  */
 import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import crypto from 'hypercore-crypto'
 import { ShadwError } from '../core/errors.ts'
+import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
 import { MAX_RECEIPT_BYTES } from './protocol.ts'
 
 /** Version of the receipt encoding (first byte). */
 export const RECEIPT_VERSION = 1
 /** Signature domain: a receipt signature can never pass for a manifest's or a tombstone's. */
 export const RECEIPT_DOMAIN = 'shadw/receipt/v1'
+/** Version byte of a batch-signed receipt. */
+export const RECEIPT_BATCH_VERSION = 2
+/** Signature domain of a batch root: never passes for a single receipt's signature. */
+export const RECEIPT_BATCH_DOMAIN = 'shadw/receipt-batch/v1'
+/** Most receipts signed in one batch: bounds the proof at 8 hashes (a receipt stays < 700 bytes). */
+export const MAX_RECEIPT_BATCH = 256
+/** Audit path length of the largest batch: log2(MAX_RECEIPT_BATCH). */
+const MAX_BATCH_PATH = 8
 /** Tenant ids are an EIP-55 address (42 chars) or a 64-hex node key; 128 bounds both. */
 export const MAX_TENANT_CHARS = 128
 /** An exact function id `<64 hex>/<name>@<version>` fits in 256 characters. */
@@ -46,10 +61,25 @@ export interface ReceiptBody {
   nonce: string
 }
 
-/** A receipt with the executor's signature over its encoded body. */
+/** Where a batch-signed receipt sits in its batch: what its inclusion proof needs. */
+export interface ReceiptBatchProof {
+  /** receipts in the batch (1-{@link MAX_RECEIPT_BATCH}) */
+  size: number
+  /** this receipt's position, 0-based */
+  index: number
+  /** audit path, leaf to root: sibling hashes (64 hex each) */
+  path: string[]
+}
+
+/**
+ * A receipt with the executor's signature: over its encoded body (version 1), or, when
+ * `batch` is present, over the root of its batch (version 2).
+ */
 export interface SignedReceipt extends ReceiptBody {
   /** ed25519 signature (128 hex) */
   signature: string
+  /** present on a batch-signed receipt */
+  batch?: ReceiptBatchProof
 }
 
 const HEX = (n: number): RegExp => new RegExp(`^[0-9a-f]{${n}}$`)
@@ -72,9 +102,16 @@ function checkBody (r: ReceiptBody): void {
   if (!Number.isSafeInteger(r.time) || r.time < 0) bad('time must be a non-negative integer')
 }
 
-function writeBody (s: State, r: ReceiptBody, pre: boolean): void {
+function checkBatch (b: ReceiptBatchProof): void {
+  if (typeof b !== 'object' || b === null) bad('batch is not an object')
+  if (!Number.isSafeInteger(b.size) || b.size < 1 || b.size > MAX_RECEIPT_BATCH) bad(`batch size must be 1-${MAX_RECEIPT_BATCH}`)
+  if (!Number.isSafeInteger(b.index) || b.index < 0 || b.index >= b.size) bad('batch index must be below the batch size')
+  if (!Array.isArray(b.path) || b.path.length > MAX_BATCH_PATH || b.path.some(h => typeof h !== 'string' || !HEX32.test(h))) bad(`batch path must be at most ${MAX_BATCH_PATH} hashes of 64 hex characters`)
+}
+
+function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): void {
   const enc = <T>(e: { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }, v: T): void => { pre ? e.preencode(s, v) : e.encode(s, v) }
-  enc(c.uint8, RECEIPT_VERSION)
+  enc(c.uint8, version)
   enc(c.string, r.fn)
   enc(c.fixed64, b4a.from(r.manifestSignature, 'hex'))
   enc(c.fixed32, b4a.from(r.moduleHash, 'hex'))
@@ -87,19 +124,62 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean): void {
   enc(c.fixed32, b4a.from(r.nonce, 'hex'))
 }
 
-/** The canonical bytes of a receipt body (what is signed). */
-export function encodeReceiptBody (r: ReceiptBody): Uint8Array {
+/**
+ * The canonical bytes of a receipt body: what a version-1 signature covers, or (with
+ * `version` {@link RECEIPT_BATCH_VERSION}) the Merkle leaf of a batch-signed receipt.
+ * `tail` bytes are left free after it for the caller to fill (proof, signature).
+ */
+export function encodeReceiptBody (r: ReceiptBody, version: number = RECEIPT_VERSION, tail = 0): Uint8Array {
   checkBody(r)
   const s = c.state()
-  writeBody(s, r, true)
-  s.buffer = b4a.alloc(s.end)
+  writeBody(s, r, true, version)
+  s.buffer = b4a.alloc(s.end + tail)
   s.start = 0
-  writeBody(s, r, false)
-  return s.buffer
+  writeBody(s, r, false, version)
+  return tail === 0 ? s.buffer : s.buffer.subarray(0, s.end)
 }
 
+const DOMAIN_PREFIX = b4a.from(RECEIPT_DOMAIN + '\0')
+const BATCH_DOMAIN_PREFIX = b4a.from(RECEIPT_BATCH_DOMAIN + '\0')
+
 function message (body: Uint8Array): Uint8Array {
-  return b4a.concat([b4a.from(RECEIPT_DOMAIN + '\0'), body])
+  return b4a.concat([DOMAIN_PREFIX, body])
+}
+
+/** What a batch signature covers: the domain, the batch size (uint32 LE) and the root. */
+export function batchMessage (size: number, root: Uint8Array): Uint8Array {
+  const m = b4a.alloc(BATCH_DOMAIN_PREFIX.byteLength + 4 + MERKLE_HASH_BYTES)
+  m.set(BATCH_DOMAIN_PREFIX, 0)
+  new DataView(m.buffer, m.byteOffset, m.byteLength).setUint32(BATCH_DOMAIN_PREFIX.byteLength, size, true)
+  m.set(root, BATCH_DOMAIN_PREFIX.byteLength + 4)
+  return m
+}
+
+/**
+ * Verified batch roots, so the other receipts of a batch cost hashes, not a signature check.
+ * An entry is (executor, batch size, root, signature): a hit means this exact signature was
+ * verified (or made) here before, and ed25519 verification is deterministic. Bounded FIFO.
+ */
+export class VerifiedRoots {
+  readonly #entries = new Set<string>()
+  constructor (readonly capacity = VERIFIED_ROOTS) {}
+
+  has (executor: string, size: number, root: Uint8Array, signature: string): boolean {
+    return this.#entries.has(rootKey(executor, size, root, signature))
+  }
+
+  /** Records a root that verified, or that this process signed itself. */
+  add (executor: string, size: number, root: Uint8Array, signature: string): void {
+    this.#entries.add(rootKey(executor, size, root, signature))
+    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.values().next().value as string)
+  }
+}
+
+/** Batch roots remembered: a few seconds of batches at full rate from dozens of executors. */
+export const VERIFIED_ROOTS = 4096
+
+function rootKey (executor: string, size: number, root: Uint8Array, signature: string): string {
+  return `${executor}/${size}/${b4a.toString(root, 'hex')}/${signature}`
 }
 
 /** Signs a receipt with the executor's node secret key; `r.executor` must be its public key. */
@@ -108,22 +188,45 @@ export function signReceipt (r: ReceiptBody, secretKey: Uint8Array): SignedRecei
   return { ...r, signature: b4a.toString(crypto.sign(message(body), secretKey), 'hex') }
 }
 
-/** Encodes a signed receipt for the wire and the ledger: body then the 64-byte signature. */
+/**
+ * Encodes a signed receipt for the wire and the ledger: body then the 64-byte signature
+ * (version 1), or body, `uint size, uint index, uint pathLength, fixed32 × pathLength`, then
+ * the signature (version 2, when `r.batch` is present).
+ */
 export function encodeReceipt (r: SignedReceipt): Uint8Array {
   if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
-  return b4a.concat([encodeReceiptBody(r), b4a.from(r.signature, 'hex')])
+  if (r.batch === undefined) return b4a.concat([encodeReceiptBody(r), b4a.from(r.signature, 'hex')])
+  checkBatch(r.batch)
+  const b = r.batch
+  const proof = c.state()
+  c.uint.preencode(proof, b.size); c.uint.preencode(proof, b.index); c.uint.preencode(proof, b.path.length)
+  proof.end += b.path.length * MERKLE_HASH_BYTES + 64
+  const body = encodeReceiptBody(r, RECEIPT_BATCH_VERSION, proof.end)
+  const s = c.state(body.byteLength, body.byteLength + proof.end, new Uint8Array(body.buffer, body.byteOffset, body.byteLength + proof.end))
+  c.uint.encode(s, b.size); c.uint.encode(s, b.index); c.uint.encode(s, b.path.length)
+  for (const h of b.path) c.fixed32.encode(s, b4a.from(h, 'hex'))
+  c.fixed64.encode(s, b4a.from(r.signature, 'hex'))
+  return s.buffer as Uint8Array
 }
 
 /** Decodes a receipt (structure only; see {@link verifyReceipt}). Throws `RECEIPT_INVALID`. */
 export function decodeReceipt (bytes: Uint8Array): SignedReceipt {
+  return decodeReceiptParts(bytes).receipt
+}
+
+/** A decoded receipt and the byte length of its body (what a signature or leaf covers). */
+interface ReceiptParts { receipt: SignedReceipt, bodyBytes: number }
+
+function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength > MAX_RECEIPT_BYTES || bytes.byteLength < 65) bad(`receipt must be 65-${MAX_RECEIPT_BYTES} bytes`)
   let r: SignedReceipt
+  let bodyBytes = 0
   try {
     const s = c.state(0, bytes.byteLength, bytes)
     const version = c.uint8.decode(s)
-    if (version !== RECEIPT_VERSION) bad(`unknown receipt version ${version}`)
+    if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION) bad(`unknown receipt version ${version}`)
     const hex = (b: Uint8Array): string => b4a.toString(b, 'hex')
-    r = {
+    const body: ReceiptBody = {
       fn: c.string.decode(s),
       manifestSignature: hex(c.fixed64.decode(s)),
       moduleHash: hex(c.fixed32.decode(s)),
@@ -133,16 +236,29 @@ export function decodeReceipt (bytes: Uint8Array): SignedReceipt {
       executor: hex(c.fixed32.decode(s)),
       tenant: c.string.decode(s),
       time: c.uint.decode(s),
-      nonce: hex(c.fixed32.decode(s)),
-      signature: hex(c.fixed64.decode(s))
+      nonce: hex(c.fixed32.decode(s))
     }
+    bodyBytes = s.start
+    let batch: ReceiptBatchProof | undefined
+    if (version === RECEIPT_BATCH_VERSION) {
+      const size = c.uint.decode(s)
+      const index = c.uint.decode(s)
+      const n = c.uint.decode(s)
+      if (n > MAX_BATCH_PATH) bad(`batch path longer than ${MAX_BATCH_PATH}`)
+      const path: string[] = []
+      for (let i = 0; i < n; i++) path.push(hex(c.fixed32.decode(s)))
+      batch = { size, index, path }
+      checkBatch(batch)
+    }
+    r = { ...body, signature: hex(c.fixed64.decode(s)) }
+    if (batch !== undefined) r.batch = batch
     if (s.start !== s.end) bad('trailing bytes')
   } catch (err) {
     if (err instanceof ShadwError) throw err
     bad(`undecodable receipt: ${(err as Error).message}`)
   }
   if (!b4a.equals(encodeReceipt(r), bytes)) bad('receipt is not in canonical form')
-  return r
+  return { receipt: r, bodyBytes }
 }
 
 /**
@@ -155,11 +271,36 @@ export function decodeReceipt (bytes: Uint8Array): SignedReceipt {
  * if (r.outputHash !== await sha256Hex(output)) throw new Error('not this output')
  * ```
  */
-export function verifyReceipt (r: SignedReceipt): SignedReceipt {
-  const body = encodeReceiptBody(r)
+export function verifyReceipt (r: SignedReceipt, roots?: VerifiedRoots): SignedReceipt {
+  if (r.batch !== undefined) checkBatch(r.batch)
+  const body = encodeReceiptBody(r, r.batch === undefined ? RECEIPT_VERSION : RECEIPT_BATCH_VERSION)
   if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
-  const ok = crypto.verify(message(body), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))
-  if (!ok) throw ShadwError.RECEIPT_INVALID('executor signature does not verify', { executor: r.executor })
+  return checkSignature(r, body, roots)
+}
+
+/**
+ * Decodes encoded receipt bytes (canonical form only) and checks the signature over the
+ * bytes as received, without encoding the body again: the caller's path for every result.
+ *
+ * @throws ShadwError `RECEIPT_INVALID`
+ */
+export function openReceipt (bytes: Uint8Array, roots?: VerifiedRoots): SignedReceipt {
+  const { receipt, bodyBytes } = decodeReceiptParts(bytes)
+  return checkSignature(receipt, bytes.subarray(0, bodyBytes), roots)
+}
+
+function checkSignature (r: SignedReceipt, body: Uint8Array, roots: VerifiedRoots | undefined): SignedReceipt {
+  const invalid = (): never => { throw ShadwError.RECEIPT_INVALID('executor signature does not verify', { executor: r.executor }) }
+  if (r.batch === undefined) {
+    if (!crypto.verify(message(body), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
+    return r
+  }
+  const { size, index, path } = r.batch
+  const root = merkleRootFromPath(merkleLeaf(body), index, size, path.map(h => b4a.from(h, 'hex')))
+  if (root === null) throw ShadwError.RECEIPT_INVALID('batch proof does not fit its position', { executor: r.executor })
+  if (roots?.has(r.executor, size, root, r.signature) === true) return r
+  if (!crypto.verify(batchMessage(size, root), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
+  roots?.add(r.executor, size, root, r.signature)
   return r
 }
 
@@ -181,6 +322,12 @@ export function parseReceiptJson (value: unknown): SignedReceipt {
     signature: v['signature']
   } as SignedReceipt
   checkBody(r)
+  if (v['batch'] !== undefined) {
+    const b = v['batch'] as Record<string, unknown> | null
+    if (typeof b !== 'object' || b === null) bad('batch is not an object')
+    r.batch = { size: b['size'], index: b['index'], path: Array.isArray(b['path']) ? [...(b['path'] as unknown[])] : b['path'] } as ReceiptBatchProof
+    checkBatch(r.batch)
+  }
   if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
   return r
 }

@@ -7,6 +7,13 @@
 import { ShadwError } from '../core/errors.ts'
 import type { CapacityMessage } from './protocol.ts'
 
+/**
+ * Below this reputation a peer is avoided: asked only when no better-trusted peer has room.
+ * A liar refuted once by the light nodes scores (0+1)/(10+2) ≈ 0.08 (src/reputation); a new
+ * peer scores 0.5.
+ */
+export const AVOID_REPUTATION = 0.25
+
 /** Round trip assumed for a peer not yet measured: typical of a LAN/relay hop. */
 export const UNMEASURED_RTT_MS = 50
 
@@ -23,6 +30,8 @@ export interface PeerState {
   dissents: number
   /** the peer answered BUSY since its last advert: skip it until it advertises again */
   full: boolean
+  /** trust from ledgers, (0, 1] (src/reputation); absent = 1. Divides the score: a liar's grows */
+  reputation?: number
 }
 
 /** True when `p` executes at all. */
@@ -38,7 +47,8 @@ export function hasRoom (p: PeerState): boolean {
 /** Lower is better. */
 export function score (p: PeerState): number {
   const total = p.capacity?.total ?? 1
-  return (p.rtt ?? UNMEASURED_RTT_MS) * (1 + p.inflight / total) * (1 + p.dissents)
+  const trust = p.reputation !== undefined && p.reputation > 0 ? Math.min(1, p.reputation) : 1
+  return (p.rtt ?? UNMEASURED_RTT_MS) * (1 + p.inflight / total) * (1 + p.dissents) / trust
 }
 
 /**
@@ -56,13 +66,17 @@ export function pickPeer (peers: Iterable<PeerState>, exclude: ReadonlySet<strin
     if (exclude.has(p.key) || !isExecutor(p)) continue
     executors++
     if (!hasRoom(p)) continue
-    const s = score(p)
+    // avoided peers rank after every trusted one, whatever their round trip
+    const s = score(p) + ((p.reputation ?? 1) < AVOID_REPUTATION ? AVOIDED_PENALTY : 0)
     if (s < bestScore) { best = p; bestScore = s; ties = 1 } else if (s === bestScore && random() < 1 / ++ties) best = p
   }
   if (best !== null) return best
   if (executors === 0) throw ShadwError.NO_EXECUTORS(exclude.size > 0 ? `no executor left to try (${exclude.size} tried)` : 'no executor is connected')
   return fail(new ShadwError('BUSY', `every executor is full (${executors} connected)`, { details: { executors } }))
 }
+
+/** Added to an avoided peer's score: larger than any real score (ms-scale round trips). */
+const AVOIDED_PENALTY = 1e12
 
 function fail (err: ShadwError): never {
   throw err

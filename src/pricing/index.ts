@@ -8,3 +8,4 @@ export { CHARGE_TAG, CHARGE_DOMAIN, MAX_CHARGE_BYTES, signCharge, encodeCharge, 
 export { readLedgerEntry, readLedger, type LedgerEntry, type LedgerSource } from './ledger-entry.ts'
 export { computeCredits, creditsFromLedgers, type Credits } from './credits.ts'
 export { SpendingCap, worstCase, type SpendingLimits } from './spending-cap.ts'
+export { PricedInvokeService, type PricedServiceOptions, type PricedResult } from './priced-service.ts'

@@ -1,11 +1,11 @@
 /**
- * Reading a ledger log: every block is a receipt (first byte 1, its version), a charge
+ * Reading a ledger log: every block is a receipt (first byte: its version), a charge
  * (`0xc1`) or an attestation (`0xa1`). Each is decoded and its signature checked here; a
  * block that fails is reported as `invalid` with its code and never counts for anything.
  */
 import { ShadwError, type ErrorCode } from '../core/errors.ts'
 import { decodeAttestation, verifyAttestation, ATTESTATION_TAG, type SignedAttestation } from '../attest/attestation.ts'
-import { decodeReceipt, verifyReceipt, RECEIPT_VERSION, type SignedReceipt } from '../invoke/receipt.ts'
+import { decodeReceipt, verifyReceipt, type SignedReceipt } from '../invoke/receipt.ts'
 import { CHARGE_TAG, decodeCharge, type SignedCharge } from './charge.ts'
 
 /** One block of a ledger, decoded. Charges are checked against their receipt later (credits.ts). */
@@ -19,10 +19,10 @@ export type LedgerEntry =
 export function readLedgerEntry (block: Uint8Array): LedgerEntry {
   try {
     switch (block[0]) {
-      case RECEIPT_VERSION: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
       case CHARGE_TAG: return { kind: 'charge', charge: decodeCharge(block) }
       case ATTESTATION_TAG: return { kind: 'attestation', attestation: verifyAttestation(decodeAttestation(block)) }
-      default: return { kind: 'invalid', code: 'RECEIPT_INVALID', message: `unknown ledger record type ${String(block[0])}` }
+      // receipts start with their version (single or batch-signed); decodeReceipt refuses any other
+      default: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
     }
   } catch (err) {
     const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err))

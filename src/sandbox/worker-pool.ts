@@ -59,6 +59,13 @@ const debug = log('sandbox')
 
 /** Calls in flight per worker: 4 hides the message round trip; more only delays requeues. */
 export const PIPELINE_DEPTH = 4
+/**
+ * A worker's line is topped up only once it is down to this many calls, and then filled to
+ * {@link PIPELINE_DEPTH} in one go: the calls sent in one tick travel in one message, and
+ * their results come back in a burst that the caller can commit together. Refilling after
+ * every answer would send one call per message, each paying the whole message cost.
+ */
+export const PIPELINE_REFILL_AT = 1
 
 interface Job {
   hash: string
@@ -204,7 +211,10 @@ export class WorkerPool implements Executor {
     }
     const seed = call.seed ?? 0
     if (!Number.isSafeInteger(seed) || seed < 0) throw ShadwError.INVALID_ARGUMENT('seed must be a non-negative safe integer')
-    return { abi: call.abi, input, args: list(call.args, 'args'), env: list(call.env, 'env'), seed, limits }
+    // a message to a worker copies the whole buffer under a view: an input sliced out of a
+    // network frame would carry its 64 KiB receive buffer along on every call
+    const own = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? input : new Uint8Array(input)
+    return { abi: call.abi, input: own, args: list(call.args, 'args'), env: list(call.env, 'env'), seed, limits }
   }
 
   private async moduleRef (module: Uint8Array): Promise<ModuleRef> {
@@ -331,10 +341,13 @@ export class WorkerPool implements Executor {
   }
 
   private pump (): void {
+    // slots low enough to be topped up now; they are then filled to the depth in one go
+    let open: Slot[] | undefined
     while (this.queue.length > 0 && !this.closed) {
+      open ??= this.slots.filter(s => !s.draining && s.line.length <= PIPELINE_REFILL_AT)
       // pipelining a call moves it from the queue into a line; it stays counted as waiting
       let best: Slot | undefined
-      for (const s of this.slots) {
+      for (const s of open) {
         if (!s.draining && s.line.length < PIPELINE_DEPTH && (best === undefined || s.line.length < best.line.length)) best = s
       }
       if (best === undefined) return

@@ -8,12 +8,15 @@ import { AccessGate } from '../../access/index.ts'
 import { ShadwError } from '../../core/errors.ts'
 import type { ShadwNode } from '../../core/node/shadw-node.ts'
 import { handleFnRequest, InvokeEndpoint, InvokeService } from '../../invoke/index.ts'
+import { DEFAULT_PRICING, PricedInvokeService, type PricingConfig } from '../../pricing/index.ts'
 import { FunctionLoader } from '../../registry/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
 import { createNodeExecutor } from '../executor/index.ts'
 
 /** Name of the log receipts are appended to. */
 export const LEDGER_LOG_NAME = 'ledger'
+/** Name of the companion log the signed charges go to (docs/pricing.md). */
+export const CHARGES_LOG_NAME = 'charges'
 
 /** One core is left to the node itself (networking, hashing, replication). */
 export function defaultWorkers (): number {
@@ -28,6 +31,8 @@ export interface ExecutorServiceOptions {
   domain: string
   /** default: a Node worker pool of `workers` threads */
   executor?: Executor
+  /** the bonding curve (default {@link DEFAULT_PRICING}); `false`: no quotes, no charges */
+  pricing?: PricingConfig | false
 }
 
 /** A running executor service; `stop()` is safe to call twice. */
@@ -35,6 +40,8 @@ export interface ExecutorService {
   readonly endpoint: InvokeEndpoint
   readonly service: InvokeService
   readonly ledgerKey: string
+  /** the charges log's key, hex; null when the node does not price */
+  readonly chargesKey: string | null
   /** the `/fn/*` gateway on this node's endpoint (runs on this node or its peers) */
   handleFn (req: Request): Promise<Response>
   stop (): Promise<void>
@@ -47,20 +54,31 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
   const ledger = await node.createLog(LEDGER_LOG_NAME)
   const executor = opts.executor ?? createNodeExecutor({ size: workers })
   const loader = new FunctionLoader({ host: node })
-  const service = new InvokeService({
+  const base = {
     executor,
     functions: loader,
     keyPair,
     gate: new AccessGate({ domain: opts.domain }),
-    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) }
+    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks: Uint8Array[]) => await node.append(ledger.key, blocks) }
+  }
+  const pricing = opts.pricing ?? DEFAULT_PRICING
+  const charges = pricing === false ? null : await node.createLog(CHARGES_LOG_NAME)
+  const service = pricing === false || charges === null
+    ? new InvokeService(base)
+    : new PricedInvokeService({ ...base, pricing, charges: { key: b4a.from(charges.key, 'hex'), append: async (blocks) => await node.append(charges.key, blocks) } })
+  const endpoint = new InvokeEndpoint({
+    host: node,
+    tier: node.tier,
+    service,
+    ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {})
   })
-  const endpoint = new InvokeEndpoint({ host: node, tier: node.tier, service })
   endpoint.start()
   let stopping: Promise<void> | null = null
   return {
     endpoint,
     service,
     ledgerKey: ledger.key,
+    chargesKey: charges?.key ?? null,
     handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
     stop: () => {
       stopping ??= (async () => {

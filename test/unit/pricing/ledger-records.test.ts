@@ -3,7 +3,7 @@ import crypto from 'hypercore-crypto'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
 import { attestStatus, decodeAttestation, encodeAttestation, LightSigner, signAttestation, type SignedAttestation } from '../../../src/attest/index.ts'
-import { encodeReceipt, signReceipt, type ReceiptBody, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { AVOID_REPUTATION, encodeReceipt, pickPeer, signReceipt, type PeerState, type ReceiptBody, type SignedReceipt } from '../../../src/invoke/index.ts'
 import {
   computeCredits, decodeCharge, encodeCharge, quote, readLedgerEntry, receiptHash, signCharge, SpendingCap, verifyCharge, worstCase, DEFAULT_PRICING
 } from '../../../src/pricing/index.ts'
@@ -168,5 +168,19 @@ describe('reputation', () => {
     // deadline misses count against it too
     const late = computeReputation(blocks.map(readLedgerEntry), { policy, deadlines: new Map([[receipt().nonce, 0]]) })
     expect(late.get(hex(exec.publicKey))?.late).toBe(0)
+  })
+})
+
+describe('routing by reputation', () => {
+  it('an executor below AVOID_REPUTATION is picked only when no trusted one has room, however fast it is', () => {
+    const cap = { type: 'capacity' as const, id: 0, free: 1, total: 1, cpuBudget: 100, tier: 'super' as const }
+    const peer = (key: string, rtt: number, reputation?: number): PeerState => ({ key, capacity: cap, rtt, inflight: 0, dissents: 0, full: false, ...(reputation === undefined ? {} : { reputation }) })
+    const liar = peer('liar', 0.01, 0.05)
+    const slow = peer('slow', 500, 0.9)
+    expect(pickPeer([liar, slow], new Set()).key).toBe('slow')
+    expect(pickPeer([liar, slow], new Set(['slow'])).key).toBe('liar')
+    // between trusted peers reputation divides the score: 0.5-trusted at 10 ms loses to 1.0-trusted at 15 ms
+    expect(pickPeer([peer('a', 10, 0.5), peer('b', 15, 1)], new Set()).key).toBe('b')
+    expect(AVOID_REPUTATION).toBe(0.25)
   })
 })
