@@ -12,7 +12,8 @@ import { opfsStorage } from '../src/browser/opfs-storage.ts'
 import type { NodeWorkerInit, NodeWorkerReply } from '../src/browser/node-worker-protocol.ts'
 import { parseNodeWorkerInit } from '../src/browser/node-worker-protocol.ts'
 import { LinkManager } from '../src/browser/webrtc/link-manager.ts'
-import { startInvokeHost } from '../src/browser/invoke-host.ts'
+import { ContributionHost } from '../src/browser/contribution-host.ts'
+import { PublisherHost } from '../src/browser/publisher-host.ts'
 import { parseWebrtcWorkerInit, type WebrtcWorkerInit } from '../src/browser/webrtc/link-protocol.ts'
 
 declare const self: DedicatedWorkerGlobalScope
@@ -46,8 +47,23 @@ async function start (init: NodeWorkerInit): Promise<void> {
   })
   // the origin's invocation endpoint (and executor service when the contributor opted in);
   // tenants' SIWE auth names this app's host
-  const invoke = await startInvokeHost(host, { domain: self.location.host, ...(init.execute === undefined ? {} : { execute: init.execute }) })
-  bridge = new BridgeServer(host, { invoke: invoke.endpoint })
+  const contribution = new ContributionHost(host, { domain: self.location.host, ...(init.execute === undefined ? {} : { execute: init.execute }) })
+  await contribution.start()
+  const publisher = new PublisherHost(host)
+  bridge = new BridgeServer(host, {
+    endpoint: () => contribution.endpoint,
+    handlers: {
+      contribute: async (p) => {
+        const workers = p['workers']
+        // keeps a test-only fault switch given at start: the dashboard never sets one
+        await contribution.set(workers === 0 ? undefined : { ...init.execute, workers })
+        return contribution.status()
+      },
+      contribution: async (p) => contribution.status(typeof p['since'] === 'number' ? p['since'] : 0),
+      publish: async (p) => await publisher.publish(p),
+      publisher: async () => ({ key: await publisher.key() })
+    }
+  })
   bridge.publish('ready', host.status())
   startLinks()
   reply({ type: 'started', status: host.status() })

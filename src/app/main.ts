@@ -2,6 +2,12 @@ import { ShadwError } from '../core/errors.ts'
 import { defaultRelayUrl, validateRelayUrl } from '../browser/relay-connection.ts'
 import { NodeClient } from './node-client.ts'
 import { renderStatus } from './status-view.ts'
+import { loadChoice } from './contribution-settings.ts'
+import { NodeFeed } from './node-feed.ts'
+import { renderShell } from './views/shell.ts'
+import { renderContributorView } from './views/contributor-view.ts'
+import { renderPlaygroundView } from './views/playground-view.ts'
+import { renderNetworkView } from './views/network-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
 import { LinkHost } from './webrtc/link-host.ts'
 import { webrtcSettingsFromUrl } from './webrtc/webrtc-settings.ts'
@@ -16,14 +22,17 @@ function relayUrlFromLocation (): string {
 }
 
 /**
- * `?execute=N`: this tab's node executes functions for the swarm in N Web Workers (the
- * contributor's opt-in until the dashboard has its switch); `&fault=lie|hold` is a test-only
+ * What the node starts with: the contributor's saved opt-in (the dashboard's switch), or
+ * `?execute=N` on the URL (tests, kiosks) for N Web Workers; `&fault=lie|hold` is a test-only
  * fault switch (a lying executor, one that never answers) for the quorum and retry tests.
  */
 function executeFromLocation (): { execute?: { workers: number, fault?: 'lie' | 'hold' } } {
   const params = new URLSearchParams(location.search)
   const workers = params.get('execute')
-  if (workers === null) return {}
+  if (workers === null) {
+    const choice = loadChoice()
+    return choice.optedIn ? { execute: { workers: choice.workers } } : {}
+  }
   const f = params.get('fault')
   const fault: { fault?: 'lie' | 'hold' } = f === 'lie' || f === 'hold' ? { fault: f } : {}
   return { execute: { workers: Number(workers), ...fault } }
@@ -58,5 +67,13 @@ try {
 ;(globalThis as { shadw?: unknown }).shadw = client
 ;(globalThis as { shadwLinks?: unknown }).shadwLinks = { stats: () => links?.stats() ?? null }
 
-if (client !== null) renderStatus(root, client)
+if (client !== null) {
+  const shell = renderShell(root)
+  const feed = new NodeFeed(client)
+  renderStatus(shell.state, client, feed)
+  renderContributorView(shell.panels.contribute, client, feed)
+  renderPlaygroundView(shell.panels.playground, client)
+  renderNetworkView(shell.panels.network, client, feed)
+  feed.start()
+}
 registerServiceWorker().catch(() => {})

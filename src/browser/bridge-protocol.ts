@@ -3,6 +3,9 @@ import type { DownloadResult } from '../core/node/shadw-node.ts'
 import type { LogInfo, NodeStatus } from '../core/node/types.ts'
 import type { FunctionManifest } from '../registry/index.ts'
 import type { QuorumDecision, SignedReceipt } from '../invoke/index.ts'
+import type { ContributionStatus } from './contribution-host.ts'
+import type { PublishParams } from './publisher-host.ts'
+import type { SignedManifest } from '../registry/index.ts'
 
 /**
  * The bridge between the origin's contexts (tabs, the service worker) and the one node
@@ -32,6 +35,14 @@ export interface BridgeMethods {
   loadFunction: { params: { ref: string }, result: LoadedFunctionInfo }
   /** invokes a function on the swarm (see docs/protocol.md, "Invocation channel") */
   invoke: { params: InvokeParams, result: InvokeAnswer }
+  /** the contributor's switch: execute in `workers` Web Workers from now on (0: stop at once) */
+  contribute: { params: { workers: number }, result: ContributionStatus }
+  /** what this node executed for the swarm (calls finished after `since`, ms since the epoch) */
+  contribution: { params: { since?: number }, result: ContributionStatus }
+  /** publishes a module into this browser's own registry (its key stays in the node's storage) */
+  publish: { params: PublishParams, result: { ref: string, signed: SignedManifest } }
+  /** this browser's publisher key (= its registry's log key), hex */
+  publisher: { params: Record<string, never>, result: { key: string } }
 }
 
 /** One invocation asked of the origin's node (a type literal: bridge params are records). */
@@ -102,7 +113,7 @@ export interface BridgeEvent {
 
 export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
 
-const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke'])
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke', 'contribute', 'contribution', 'publish', 'publisher'])
 
 /**
  * Validates a message that arrived on the channel. Anything from another context is input:

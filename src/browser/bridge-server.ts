@@ -9,6 +9,9 @@ import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type Brid
 
 const debug = log('bridge')
 
+/** Answers for methods the node worker wires in beside the node's own. */
+export type BridgeHandlers = Partial<Record<BridgeMethod, (params: Record<string, unknown>) => Promise<unknown>>>
+
 /** OPFS directory of the verified-module cache, beside the node's own storage. */
 export const MODULE_CACHE_ROOT = 'shadw-modules'
 
@@ -24,18 +27,33 @@ export class BridgeServer {
   readonly #host: BrowserNode
   readonly #createLoader: () => FunctionLoader
   #loader: FunctionLoader | null = null
-  /** the node's invocation endpoint: opened at start so its channel is up when a page calls */
-  readonly invoke: InvokeEndpoint
+  readonly #endpoint: () => InvokeEndpoint
+  readonly #handlers: BridgeHandlers
 
-  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint } = {}) {
+  /**
+   * `endpoint` gives the endpoint now serving (the contributor's switch replaces it);
+   * `handlers` answer the methods that need more than the node (contribute, publish, …).
+   */
+  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint, endpoint?: () => InvokeEndpoint, handlers?: BridgeHandlers } = {}) {
     this.#host = host
     // Created on the first function call: most tabs never load one, and the loader's OPFS
     // cache directory is opened only then.
     this.#createLoader = opts.createLoader ?? (() => new FunctionLoader({ host: host.node, cache: new StorageModuleStore(opfsStorage(MODULE_CACHE_ROOT)) }))
-    this.invoke = opts.invoke ?? new InvokeEndpoint({ host: host.node, tier: host.node.tier })
-    this.invoke.start()
+    if (opts.endpoint !== undefined) {
+      this.#endpoint = opts.endpoint
+    } else {
+      const endpoint = opts.invoke ?? new InvokeEndpoint({ host: host.node, tier: host.node.tier })
+      endpoint.start()
+      this.#endpoint = () => endpoint
+    }
+    this.#handlers = opts.handlers ?? {}
     this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
     this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
+  }
+
+  /** the node's invocation endpoint: opened at start so its channel is up when a page calls */
+  get invoke (): InvokeEndpoint {
+    return this.#endpoint()
   }
 
   /** Sends an event to every context. */
@@ -74,6 +92,8 @@ export class BridgeServer {
 
   async #dispatch (method: BridgeMethod, params: Record<string, unknown>): Promise<unknown> {
     const node = this.#host.node
+    const handler = this.#handlers[method]
+    if (handler !== undefined) return await handler(params)
     switch (method) {
       case 'status':
         return this.#host.status()

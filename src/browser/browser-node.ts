@@ -34,6 +34,8 @@ export interface BrowserNodeOptions {
  */
 export class BrowserNode {
   readonly node: ShadwNode
+  /** the node's Corestore: the browser publisher's registry lives in it beside the node's logs */
+  readonly store: Corestore
   readonly #opts: BrowserNodeOptions
   #keyPair: { publicKey: Uint8Array, secretKey: Uint8Array } | null = null
   #relay: RelayConnection | null = null
@@ -42,9 +44,10 @@ export class BrowserNode {
   #stopped = false
   readonly #abort = new AbortController()
 
-  private constructor (opts: BrowserNodeOptions, node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, relay: RelayConnection) {
+  private constructor (opts: BrowserNodeOptions, node: ShadwNode, store: Corestore, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, relay: RelayConnection) {
     this.#opts = opts
     this.node = node
+    this.store = store
     this.#keyPair = keyPair
     this.#relay = relay
     this.#relayState = 'connected'
@@ -69,7 +72,7 @@ export class BrowserNode {
     const swarm = new Hyperswarm({ dht: relay.dht, keyPair })
     const node = new ShadwNode({ swarm, store, tier: opts.tier ?? 'shadow', classifyConnection: () => 'relay' })
     await node.start()
-    const host = new BrowserNode({ ...opts, relayUrl }, node, keyPair, relay)
+    const host = new BrowserNode({ ...opts, relayUrl }, node, store, keyPair, relay)
     opts.onEvent?.('ready', host.status())
     return host
   }

@@ -12,6 +12,7 @@ import { FunctionLoader, type ModuleStore } from '../registry/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../sandbox/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { createBrowserExecutor } from './executor/index.ts'
+import type { ContributionMeter } from './contribution-meter.ts'
 
 /** Most executor workers a tab may run: the contributor's budget is a few cores, never all. */
 export const MAX_TAB_WORKERS = 16
@@ -40,7 +41,7 @@ export function parseExecuteSettings (value: unknown): ExecuteSettings | undefin
 }
 
 /** Starts the node worker's endpoint; with `execute`, also its executor service. */
-export async function startInvokeHost (host: BrowserNode, opts: { execute?: ExecuteSettings, domain: string, cache?: ModuleStore }): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
+export async function startInvokeHost (host: BrowserNode, opts: { execute?: ExecuteSettings, domain: string, cache?: ModuleStore, meter?: ContributionMeter }): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
   if (opts.execute === undefined) {
     const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier })
     endpoint.start()
@@ -48,7 +49,8 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
   }
   const ledger = await host.node.createLog('ledger')
   const pool = createBrowserExecutor({ size: opts.execute.workers })
-  const executor = opts.execute.fault === undefined ? pool : new FaultyExecutor(pool, opts.execute.fault)
+  const metered = opts.meter?.wrap(pool) ?? pool
+  const executor = opts.execute.fault === undefined ? metered : new FaultyExecutor(metered, opts.execute.fault)
   const loader = new FunctionLoader({ host: host.node, ...(opts.cache === undefined ? {} : { cache: opts.cache }) })
   const service = new InvokeService({
     executor,

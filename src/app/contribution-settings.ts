@@ -1,0 +1,33 @@
+/** The node worker's cap (`MAX_TAB_WORKERS` in src/browser/invoke-host.ts; not imported: it would pull the executor into the page bundle). */
+const MAX_TAB_WORKERS = 16
+
+/** localStorage key of the contributor's choice; survives reloads and leader hand-overs. */
+const KEY = 'shadw.contribute'
+
+/** The contributor's standing choice: opted in with a budget of `workers`, or not. */
+export interface ContributionChoice {
+  optedIn: boolean
+  workers: number
+}
+
+/** Default budget: one worker, so a first opt-in never takes more than a core. */
+export const DEFAULT_WORKERS = 1
+
+/** Most workers the budget slider offers: every core but one, never above the tab cap. */
+export function maxWorkers (): number {
+  return Math.max(1, Math.min(MAX_TAB_WORKERS, (navigator.hardwareConcurrency ?? 2) - 1))
+}
+
+export function loadChoice (): ContributionChoice {
+  try {
+    const raw = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Partial<ContributionChoice> | null
+    if (raw !== null && typeof raw.optedIn === 'boolean' && Number.isInteger(raw.workers)) {
+      return { optedIn: raw.optedIn, workers: Math.min(maxWorkers(), Math.max(1, raw.workers as number)) }
+    }
+  } catch {}
+  return { optedIn: false, workers: DEFAULT_WORKERS }
+}
+
+export function saveChoice (choice: ContributionChoice): void {
+  try { localStorage.setItem(KEY, JSON.stringify(choice)) } catch {}
+}

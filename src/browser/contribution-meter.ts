@@ -1,0 +1,73 @@
+import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../sandbox/index.ts'
+
+/** Calls kept for the dashboard's charts: about ten minutes at one call a second. */
+export const MAX_RECENT_CALLS = 600
+
+/** One execution this node ran for the swarm, as the dashboard shows it. */
+export interface ContributedCall {
+  /** ms since the epoch when it finished */
+  at: number
+  ok: boolean
+  fuel: number
+  /** wall-clock ms in the executor worker (display only) */
+  ms: number
+  /** error code when it failed */
+  code?: string
+}
+
+/** Running totals since the node worker started. */
+export interface ContributionTotals {
+  calls: number
+  ok: number
+  failed: number
+  fuel: number
+  cpuMs: number
+}
+
+/**
+ * Counts what the contributor's executors did. Wraps the executor pool, so it sees every call
+ * the service runs (receipts go to the ledger; this is the live view of the same work).
+ * Kept across budget changes: the totals are the tab's, not one pool's.
+ */
+export class ContributionMeter {
+  readonly totals: ContributionTotals = { calls: 0, ok: 0, failed: 0, fuel: 0, cpuMs: 0 }
+  // a ring would save a copy per call; at one entry per execution a shift is noise
+  readonly recent: ContributedCall[] = []
+
+  /** Wraps `inner` so that every call it runs is counted here. */
+  wrap (inner: Executor): Executor {
+    return new MeteredExecutor(inner, this)
+  }
+
+  record (call: ContributedCall): void {
+    this.totals.calls++
+    if (call.ok) this.totals.ok++
+    else this.totals.failed++
+    this.totals.fuel += call.fuel
+    this.totals.cpuMs += call.ms
+    this.recent.push(call)
+    if (this.recent.length > MAX_RECENT_CALLS) this.recent.shift()
+  }
+}
+
+class MeteredExecutor implements Executor {
+  readonly #inner: Executor
+  readonly #meter: ContributionMeter
+  constructor (inner: Executor, meter: ContributionMeter) { this.#inner = inner; this.#meter = meter }
+  get size (): number { return this.#inner.size }
+
+  async execute (call: ExecuteCall, options?: ExecuteOptions): Promise<ExecuteResult> {
+    const started = performance.now()
+    try {
+      const result = await this.#inner.execute(call, options)
+      this.#meter.record({ at: Date.now(), ok: true, fuel: result.fuelUsed, ms: result.durationMs })
+      return result
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      this.#meter.record({ at: Date.now(), ok: false, fuel: 0, ms: performance.now() - started, ...(typeof code === 'string' ? { code } : {}) })
+      throw err
+    }
+  }
+
+  async close (): Promise<void> { await this.#inner.close() }
+}

@@ -1,0 +1,126 @@
+import type { Testnet } from 'hyperdht/testnet'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { parseBootstrap } from '../../../src/node/super-node.ts'
+import { wat } from '../../fixtures/wasm/fixtures.ts'
+import { call, openApp, until } from '../../helpers/app-page.ts'
+import { launchChromium, newContext } from '../../helpers/chromium.ts'
+import { startSuperNode } from '../../helpers/super-node.ts'
+import { publisher } from '../../integration/invoke/helpers.ts'
+import { screenshots } from './screens.ts'
+
+async function controlled (page: Page): Promise<void> {
+  await page.evaluate(async () => { await navigator.serviceWorker.ready })
+  await until('the service worker to control the page', async () => await page.evaluate(() => navigator.serviceWorker.controller !== null))
+}
+
+async function fnCall (page: Page, path: string, body: string): Promise<{ status: number, body: string, receipts: SignedReceipt[] }> {
+  return await page.evaluate(async ([p, b]) => {
+    const res = await fetch(p, { method: 'POST', body: b, headers: { 'shadw-deadline': '30000' } })
+    return { status: res.status, body: await res.text(), receipts: JSON.parse(res.headers.get('shadw-receipts') ?? '[]') as SignedReceipt[] }
+  }, [path, body] as const)
+}
+
+const data = async (page: Page, selector: string, key: string): Promise<string | null> => await page.locator(selector).getAttribute(`data-${key}`)
+
+describe('the app as people use it', () => {
+  it('contributor: nothing executes before the opt-in; the switch makes the tab execute a tenant\'s call, the figures and chart show it, pause stops it', async () => {
+    const superNode = await startSuperNode({ workers: 0 })
+    const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
+    await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const browser = await launchChromium()
+    const contributor = await openApp(await newContext(browser), superNode.info.appUrl)
+    const contributorKey = (await call(contributor, 'status', {})).publicKey
+    expect((await call(contributor, 'contribution', {})).workers).toBe(0)
+    expect(await contributor.locator('#contribute-switch').isChecked()).toBe(false)
+    expect(await contributor.locator('#pause').isDisabled()).toBe(true)
+
+    await contributor.locator('label.switch').click()
+    await until('the node to execute', async () => await data(contributor, '#view-contribute', 'workers') === '1')
+    expect(await contributor.locator('#contribute-note').textContent()).toBe('Executing for the swarm in 1 worker.')
+
+    const tenant = await openApp(await newContext(browser), superNode.info.appUrl)
+    await controlled(tenant)
+    const answer = await fnCall(tenant, `/fn/${pub.registry.key}/echo`, 'computed by a volunteer')
+    expect(answer.status).toBe(200)
+    expect(answer.body).toBe('computed by a volunteer')
+    expect(answer.receipts.map(r => verifyReceipt(r).executor)).toEqual([contributorKey])
+
+    await until('the dashboard to count the call', async () => await data(contributor, '#view-contribute', 'calls') === '1')
+    const figures = await contributor.locator('.figure-value').allTextContents()
+    expect(figures[0]).toBe('1')
+    expect(figures[1]).toBe('1 / 0')
+    expect(Number(figures[2])).toBe(answer.receipts[0]?.fuel)
+    expect(await contributor.locator('#view-contribute .chart').first().locator('rect.chart-bar').count()).toBe(1)
+    expect(await contributor.locator('#view-contribute .chart').first().getAttribute('aria-label')).toBe('Calls per 10 seconds, last 5 minutes: 1 in the last 10 s, 1 in 5 minutes')
+    await screenshots(contributor, 'contribute', 'contributor')
+
+    // the ledger explorer reads the receipt the contributor signed
+    await contributor.evaluate(() => { location.hash = 'network' })
+    await contributor.getByRole('button', { name: 'Show receipts' }).click()
+    await until('the receipt in the explorer', async () => await contributor.locator('#ledger-list .receipt').count() === 1)
+    expect(await contributor.locator('#ledger-list .receipt').getAttribute('data-verified')).toBe('true')
+    await screenshots(contributor, 'network', 'network')
+
+    await contributor.evaluate(() => { location.hash = 'contribute' })
+    await contributor.locator('#pause').click()
+    await until('the node to stop executing', async () => await data(contributor, '#view-contribute', 'workers') === '0')
+    expect((await call(contributor, 'contribution', {})).workers).toBe(0)
+    expect(await contributor.locator('#pause').textContent()).toBe('Resume')
+  })
+
+  it('playground: a module published from the page is invoked on the swarm and its receipt is verified in the page', async () => {
+    const superNode = await startSuperNode()
+    const browser = await launchChromium()
+    const page = await openApp(await newContext(browser), `${superNode.info.appUrl}#playground`)
+    await screenshots(page, 'playground', 'playground-empty')
+
+    await page.locator('#pub-file').setInputFiles({ name: 'echo.wasm', mimeType: 'application/wasm', buffer: Buffer.from(await wat('echo')) })
+    expect(await page.locator('#pub-name').inputValue()).toBe('echo')
+    await page.getByLabel('Fuel', { exact: true }).fill('5000000')
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await until('the published ref', async () => await page.locator('#pub-ref').count() === 1, 60_000)
+    const ref = await page.locator('#pub-ref').textContent() ?? ''
+    const publisherKey = (await call(page, 'publisher', {})).key
+    expect(ref).toBe(`${publisherKey}/echo@1.0.0`)
+    expect(await page.locator('#inv-ref').inputValue()).toBe(ref)
+    expect(await page.locator('#snippet-fetch').textContent()).toContain(`/fn/${publisherKey}/echo`)
+
+    await page.locator('#inv-input').fill('hello from the playground')
+    await page.getByRole('button', { name: 'Invoke' }).click()
+    await until('the output', async () => await page.locator('#inv-output').count() === 1 || await page.locator('#inv-result.error').count() === 1, 60_000)
+    expect(await page.locator('#inv-result.error').count()).toBe(0)
+    expect(await page.locator('#inv-output').textContent()).toBe('hello from the playground')
+    expect(await page.locator('#inv-executor').textContent()).toBe(`${superNode.info.publicKey.slice(0, 8)}…${superNode.info.publicKey.slice(-6)}`)
+    expect(Number(await page.locator('#inv-fuel').textContent())).toBeGreaterThan(0)
+    expect(await page.locator('#inv-result .receipt').getAttribute('data-verified')).toBe('true')
+    expect(await page.locator('#inv-result .receipt .checks').textContent()).toBe('✓ executor signature valid✓ input hash matches✓ output hash matches')
+    await screenshots(page, 'playground', 'playground')
+  })
+
+  it('PWA: installable; a reload with the network gone shows the shell, says it is offline and shows the last figures the node reported', async () => {
+    const superNode = await startSuperNode()
+    const browser = await launchChromium()
+    const context = await newContext(browser)
+    const page = await openApp(context, superNode.info.appUrl)
+    await controlled(page)
+    const cdp = await context.newCDPSession(page)
+    const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors') as { installabilityErrors: Array<{ errorId: string }> }
+    // playwright's contexts are off-the-record profiles, where Chromium never offers install; every app-side criterion holds
+    expect(installabilityErrors.map(e => e.errorId)).toEqual(['in-incognito'])
+    await cdp.detach()
+    const key = (await call(page, 'status', {})).publicKey
+    await until('a snapshot of the node\'s figures', async () => await page.evaluate(() => localStorage.getItem('shadw.lastState') !== null))
+    await superNode.stop()
+    await context.setOffline(true)
+    await page.reload()
+    expect(await page.locator('h1').textContent()).toBe('shadw')
+    await until('the offline notice', async () => await page.locator('#offline').isVisible())
+    expect(await page.getByRole('tab').allTextContents()).toEqual(['Contribute', 'Playground', 'Network'])
+    await until('the status line to say offline', async () => (await page.locator('#node-state').textContent())?.startsWith('offline · ') === true)
+    expect(await page.locator('#node-state').textContent()).toContain(`showing what node ${key.slice(0, 8)}…${key.slice(-6)} reported at`)
+    expect(await page.locator('.figure-value').first().textContent()).toBe('0')
+    await screenshots(page, 'contribute', 'offline')
+  })
+})
