@@ -10,7 +10,7 @@ import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import type { NodeTier, PeerStatus } from '../core/node/types.ts'
 import { InvokeChannel } from './invoke-channel.ts'
-import { runCall, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
+import { runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
 import type { InvokeService } from './invoke-service.ts'
 import { VerifiedRoots } from './receipt.ts'
 import type { PriceQuote } from '../pricing/price-curve.ts'
@@ -83,8 +83,8 @@ export class InvokeEndpoint {
   #selfIds = 1
   #quote: (() => PriceQuote | null) | undefined
   #reputation: ((key: string) => number) | undefined
-  /** batch roots verified here (shared with this node's service, which adds its own) */
-  readonly #roots: VerifiedRoots
+  /** what every call of this endpoint runs on (one object, not one per call) */
+  readonly #transport: CallTransport
 
   constructor (opts: InvokeEndpointOptions) {
     this.tier = opts.tier
@@ -94,7 +94,15 @@ export class InvokeEndpoint {
     this.#quote = opts.quote
     this.#reputation = opts.reputation
     const s = opts.service
-    this.#roots = s?.verifiedRoots ?? new VerifiedRoots()
+    this.#transport = {
+      pick: (exclude) => pickPeer(this.#states(), exclude),
+      hasAlternative: (exclude) => this.#states().some(s => !exclude.has(s.key) && hasRoom(s)),
+      request: async (key, req, timeoutMs, signal) => await this.#request(key, req, timeoutMs, signal),
+      randomBytes: (n) => crypto.randomBytes(n),
+      now: this.#now,
+      // batch roots verified here, shared with this node's service, which adds its own
+      verifiedRoots: s?.verifiedRoots ?? new VerifiedRoots()
+    }
     this.#self = s === undefined ? null : { key: s.publicKey, capacity: null, rtt: 0, inflight: 0, dissents: 0, full: false }
   }
 
@@ -147,14 +155,7 @@ export class InvokeEndpoint {
    */
   async invoke (ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
     if (this.#stopped) throw ShadwError.NODE_CLOSED()
-    const result = await runCall({
-      pick: (exclude) => pickPeer(this.#states(), exclude),
-      hasAlternative: (exclude) => this.#states().some(s => !exclude.has(s.key) && hasRoom(s)),
-      request: (key, req, timeoutMs, signal) => this.#request(key, req, timeoutMs, signal),
-      randomBytes: (n) => crypto.randomBytes(n),
-      now: this.#now,
-      verifiedRoots: this.#roots
-    }, ref, input, opts)
+    const result = await runCall(this.#transport, ref, input, opts)
     for (const r of result.dissenters) for (const l of this.#links.values()) if (l.state.key === r.executor) l.state.dissents++
     return result
   }

@@ -109,19 +109,30 @@ function checkBatch (b: ReceiptBatchProof): void {
   if (!Array.isArray(b.path) || b.path.length > MAX_BATCH_PATH || b.path.some(h => typeof h !== 'string' || !HEX32.test(h))) bad(`batch path must be at most ${MAX_BATCH_PATH} hashes of 64 hex characters`)
 }
 
+type Codec<T> = { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }
+
+// module-level, not a closure per call: receipts are encoded on every invocation
+function enc<T> (s: State, pre: boolean, e: Codec<T>, v: T): void {
+  if (pre) e.preencode(s, v)
+  else e.encode(s, v)
+}
+
+function hex (b: Uint8Array): string {
+  return b4a.toString(b, 'hex')
+}
+
 function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): void {
-  const enc = <T>(e: { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }, v: T): void => { pre ? e.preencode(s, v) : e.encode(s, v) }
-  enc(c.uint8, version)
-  enc(c.string, r.fn)
-  enc(c.fixed64, b4a.from(r.manifestSignature, 'hex'))
-  enc(c.fixed32, b4a.from(r.moduleHash, 'hex'))
-  enc(c.fixed32, b4a.from(r.inputHash, 'hex'))
-  enc(c.fixed32, b4a.from(r.outputHash, 'hex'))
-  enc(c.uint, r.fuel)
-  enc(c.fixed32, b4a.from(r.executor, 'hex'))
-  enc(c.string, r.tenant)
-  enc(c.uint, r.time)
-  enc(c.fixed32, b4a.from(r.nonce, 'hex'))
+  enc(s, pre, c.uint8, version)
+  enc(s, pre, c.string, r.fn)
+  enc(s, pre, c.fixed64, b4a.from(r.manifestSignature, 'hex'))
+  enc(s, pre, c.fixed32, b4a.from(r.moduleHash, 'hex'))
+  enc(s, pre, c.fixed32, b4a.from(r.inputHash, 'hex'))
+  enc(s, pre, c.fixed32, b4a.from(r.outputHash, 'hex'))
+  enc(s, pre, c.uint, r.fuel)
+  enc(s, pre, c.fixed32, b4a.from(r.executor, 'hex'))
+  enc(s, pre, c.string, r.tenant)
+  enc(s, pre, c.uint, r.time)
+  enc(s, pre, c.fixed32, b4a.from(r.nonce, 'hex'))
 }
 
 /**
@@ -225,7 +236,6 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
     const s = c.state(0, bytes.byteLength, bytes)
     const version = c.uint8.decode(s)
     if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION) bad(`unknown receipt version ${version}`)
-    const hex = (b: Uint8Array): string => b4a.toString(b, 'hex')
     const body: ReceiptBody = {
       fn: c.string.decode(s),
       manifestSignature: hex(c.fixed64.decode(s)),

@@ -57,15 +57,19 @@ export const MAX_POOL_SIZE = 256
 
 const debug = log('sandbox')
 
-/** Calls in flight per worker: 4 hides the message round trip; more only delays requeues. */
-export const PIPELINE_DEPTH = 4
+/**
+ * Calls in flight per worker: enough that a worker never idles waiting for a message and
+ * that trivial calls travel several to a message (each message costs a structured clone and
+ * a thread wake-up); a deeper line only means more calls requeued when a worker is replaced.
+ */
+export const PIPELINE_DEPTH = 16
 /**
  * A worker's line is topped up only once it is down to this many calls, and then filled to
  * {@link PIPELINE_DEPTH} in one go: the calls sent in one tick travel in one message, and
  * their results come back in a burst that the caller can commit together. Refilling after
  * every answer would send one call per message, each paying the whole message cost.
  */
-export const PIPELINE_REFILL_AT = 1
+export const PIPELINE_REFILL_AT = 4
 
 interface Job {
   hash: string
