@@ -5,6 +5,8 @@ import { ShadwError } from '../core/errors.ts'
 import { enableLog } from '../core/log.ts'
 import { defaultDir } from './data-dir.ts'
 import { DEFAULT_PORT, SuperNode } from './super-node.ts'
+import { parseTier, TIER_ROLES } from '../core/node/tiers.ts'
+import type { NodeTier } from '../core/node/types.ts'
 
 const USAGE = `usage: shadw <command> [options]
 
@@ -22,7 +24,7 @@ commands:
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
-            [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--verbose]
+            [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow] [--verbose]
 shadw keys [show|create] [--force] [--show-secret] [--json]
 shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
@@ -35,6 +37,12 @@ shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum 
              [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
 shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]
 `
+
+/** One line on what a tier does (the table is in docs/pricing.md). */
+function tierSummary (tier: NodeTier): string {
+  const r = TIER_ROLES[tier]
+  return [r.relays && 'relays', r.stores && 'stores', r.computes && 'computes', r.signs && 'signs'].filter(Boolean).join(', ')
+}
 
 /** The built web app that ships with this checkout. */
 const APP_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
@@ -112,10 +120,12 @@ async function start (args: string[]): Promise<number> {
       app: { type: 'string', default: APP_ROOT },
       workers: { type: 'string' },
       webrtc: { type: 'boolean', default: false },
+      tier: { type: 'string', default: 'super' },
       verbose: { type: 'boolean', default: false }
     },
     strict: true
   })
+  const tier = parseTier(values.tier)
   if (values.verbose) enableLog('*')
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw ShadwError.INVALID_ARGUMENT(`--port must be 0-65535, got ${values.port}`)
@@ -131,16 +141,18 @@ async function start (args: string[]): Promise<number> {
     bootstrap: values.bootstrap?.split(',').filter(Boolean),
     public: values.public,
     webrtc: values.webrtc,
+    tier,
     ...(workers === undefined ? {} : { workers })
   })
   const { info } = node
   process.stdout.write([
-    'shadw super node running',
+    `shadw ${tier} node running`,
     `  app:        ${info.appUrl}`,
-    `  relay:      ${info.relayUrl}`,
+    `  relay:      ${TIER_ROLES[tier].relays ? info.relayUrl : `off (${tier} tier)`}`,
+    `  tier:       ${tier} (${tierSummary(tier)})`,
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
-    `  executor:   ${node.executor === null ? 'off (--workers 0)' : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}`}`,
+    `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}${node.executor.chargesKey === null ? '' : `, charges ${node.executor.chargesKey}`}`}`,
     `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
     `  storage:    ${values.storage}`,
     'press Ctrl-C to stop',

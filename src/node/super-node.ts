@@ -9,6 +9,8 @@ import { followPublishers } from '../registry/index.ts'
 import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
+import { parseTier, TIER_ROLES } from '../core/node/tiers.ts'
+import type { NodeTier } from '../core/node/types.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './invoke/executor-service.ts'
 import { FN_PREFIX, MAX_INPUT_BYTES } from '../invoke/index.ts'
@@ -46,6 +48,11 @@ export interface SuperNodeOptions {
    * relay: `true` for the defaults (no ICE servers), or ICE servers and the connect timeout.
    */
   webrtc?: boolean | Partial<WebrtcConfig>
+  /**
+   * which lite-paper tier this node serves as (default `super`; see TIER_ROLES): only a super
+   * node runs the relay; light nodes do not execute
+   */
+  tier?: NodeTier
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -117,7 +124,9 @@ export class SuperNode {
       await store.ready().catch(err => { throw storageError(opts.storage, err) })
       const keyPair = await (store as unknown as { createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }> }).createKeyPair(IDENTITY_KEY_NAME)
       const swarm = new Hyperswarm({ dht, keyPair })
-      const node = new ShadwNode({ swarm, store, tier: 'super' })
+      const tier = opts.tier ?? 'super'
+      const roles = TIER_ROLES[parseTier(tier)]
+      const node = new ShadwNode({ swarm, store, tier })
       cleanup.push(() => node.stop())
       await node.start()
       const links = opts.webrtc === undefined || opts.webrtc === false ? null : await startWebrtcLinks(node, keyPair, opts.webrtc === true ? {} : opts.webrtc)
@@ -128,11 +137,11 @@ export class SuperNode {
       const app = new AppServer({ root: opts.appRoot })
       const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
       cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
-      await relay.start()
+      if (roles.relays) await relay.start()
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
-      const executor = opts.workers === 0 ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
+      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
       if (executor !== null) cleanup.push(() => executor.stop())
       // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK
       if (executor !== null) app.mount(FN_PREFIX, async (req) => await executor.handleFn(req), MAX_INPUT_BYTES)
