@@ -13,9 +13,12 @@ export interface ContributionChoice {
 /** Default budget: one worker, so a first opt-in never takes more than a core. */
 export const DEFAULT_WORKERS = 1
 
-/** Most workers the budget slider offers: every core but one, never above the tab cap. */
+/**
+ * Most workers the budget slider offers: one per core, never above the tab cap. The default
+ * stays at one; giving every core is the contributor's explicit choice.
+ */
 export function maxWorkers (): number {
-  return Math.max(1, Math.min(MAX_TAB_WORKERS, (navigator.hardwareConcurrency ?? 2) - 1))
+  return Math.max(1, Math.min(MAX_TAB_WORKERS, navigator.hardwareConcurrency ?? 1))
 }
 
 export function loadChoice (): ContributionChoice {

@@ -6,6 +6,7 @@ import type { NodeClient } from '../node-client.ts'
 import type { NodeFeed } from '../node-feed.ts'
 import { isSuper } from '../super-nodes.ts'
 import { watchBattery } from './battery-policy.ts'
+import { recentWork } from './recent-work.ts'
 
 /** Chart window: 30 buckets of 10 s, the last five minutes. */
 const BUCKETS = 30
@@ -107,7 +108,8 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     box('figure', { class: 'panel' }, callsChart.element, el('figcaption', 'Calls per 10 s (failures in red), last 5 min')),
     box('figure', { class: 'panel' }, fuelChart.element, el('figcaption', 'Fuel per 10 s, last 5 min'))
   )
-  panel.replaceChildren(controls, figures, charts)
+  const work = recentWork(client)
+  panel.replaceChildren(controls, figures, charts, work.element)
   paintControls()
 
   feed.on((state) => {
@@ -129,6 +131,8 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     const now = Date.now()
     callsChart.update(bucketise(state.history, now, BUCKETS, BUCKET_MS, x => x.ok ? 1 : 0), bucketise(state.history, now, BUCKETS, BUCKET_MS, x => x.ok ? 0 : 1))
     fuelChart.update(bucketise(state.history, now, BUCKETS, BUCKET_MS, x => x.fuel))
+    const ledger = status.logs.find(l => l.name === 'ledger')
+    work.update(ledger?.key ?? null, ledger?.length ?? 0)
     panel.dataset['workers'] = String(c.workers)
     panel.dataset['calls'] = String(t.calls)
   })

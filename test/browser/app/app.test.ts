@@ -54,6 +54,17 @@ describe('the app as people use it', () => {
     expect(Number(figures[2])).toBe(answer.receipts[0]?.fuel)
     expect(await contributor.locator('#view-contribute .chart').first().locator('rect.chart-bar').count()).toBe(1)
     expect(await contributor.locator('#view-contribute .chart').first().getAttribute('aria-label')).toBe('Calls per 10 seconds, last 5 minutes: 1 in the last 10 s, 1 in 5 minutes')
+    const tenantKey = (await call(tenant, 'status', {})).publicKey
+    await until('the receipt in the latest work', async () => await contributor.locator('#recent-work tr').count() === 2)
+    expect(await contributor.locator('#recent-work tr').nth(1).locator('td').allTextContents()).toEqual([
+      expect.any(String), 'echo@1.0.0', `${tenantKey.slice(0, 8)}…${tenantKey.slice(-6)}`, String(answer.receipts[0]?.fuel)
+    ])
+
+    // the budget takes effect on the running node at once: every core the browser reports
+    const cores = await contributor.evaluate(() => navigator.hardwareConcurrency)
+    expect(await contributor.locator('#budget').getAttribute('max')).toBe(String(Math.min(16, cores)))
+    await contributor.locator('#budget').fill(String(Math.min(16, cores)))
+    await until('the new budget on the node', async () => (await call(contributor, 'contribution', {})).workers === Math.min(16, cores))
     await screenshots(contributor, 'contribute', 'contributor')
 
     // the ledger explorer reads the receipt the contributor signed
@@ -73,7 +84,13 @@ describe('the app as people use it', () => {
   it('playground: a module published from the page is invoked on the swarm and its receipt is verified in the page', async () => {
     const superNode = await startSuperNode()
     const browser = await launchChromium()
-    const page = await openApp(await newContext(browser), `${superNode.info.appUrl}#playground`)
+    const page = await openApp(await newContext(browser), superNode.info.appUrl)
+    // the tabs follow the WAI-ARIA pattern: arrow keys move between views
+    await page.locator('#tab-contribute').focus()
+    await page.keyboard.press('ArrowRight')
+    await until('the playground view', async () => await page.locator('#view-playground').isVisible())
+    expect(await page.evaluate(() => [location.hash, document.activeElement?.id])).toEqual(['#playground', 'tab-playground'])
+    expect(await page.locator('#view-contribute').isVisible()).toBe(false)
     await screenshots(page, 'playground', 'playground-empty')
 
     await page.locator('#pub-file').setInputFiles({ name: 'echo.wasm', mimeType: 'application/wasm', buffer: Buffer.from(await wat('echo')) })
