@@ -93,7 +93,38 @@ describe('the app as people use it', () => {
     expect(await page.locator('#view-contribute').isVisible()).toBe(false)
     await screenshots(page, 'playground', 'playground-empty')
 
-    await page.locator('#pub-file').setInputFiles({ name: 'echo.wasm', mimeType: 'application/wasm', buffer: Buffer.from(await wat('echo')) })
+    // bad requests from a page get typed errors and change nothing
+    const codeOf = async (method: string, params: unknown): Promise<string> => await page.evaluate(async ([m, p]) => {
+      try {
+        await (window as unknown as { shadw: { call (m: string, p: unknown): Promise<unknown> } }).shadw.call(m, p)
+        return 'no error'
+      } catch (err) {
+        return (err as { code: string }).code
+      }
+    }, [method, params] as const)
+    expect(await codeOf('contribute', { workers: 99 })).toBe('INVALID_ARGUMENT')
+    expect(await codeOf('publish', { module: 'not bytes', name: 'x', version: '1.0.0' })).toBe('INVALID_ARGUMENT')
+    expect(await page.evaluate(async () => {
+      try {
+        await (window as unknown as { shadw: { call (m: string, p: unknown): Promise<unknown> } }).shadw.call('publish', { module: new Uint8Array([1, 2, 3]), name: 'junk', version: '1.0.0' })
+        return 'no error'
+      } catch (err) {
+        return (err as { code: string }).code
+      }
+    })).toBe('INVALID_MODULE')
+
+    // the file picker fills the form; dropping a file does the same
+    await page.locator('#pub-file').setInputFiles({ name: 'other.wasm', mimeType: 'application/wasm', buffer: Buffer.from(await wat('echo')) })
+    expect(await page.locator('#pub-name').inputValue()).toBe('other')
+    await page.locator('#pub-name').fill('')
+    const bytes = [...await wat('echo')]
+    const dataTransfer = await page.evaluateHandle((b) => {
+      const dt = new DataTransfer()
+      dt.items.add(new File([new Uint8Array(b)], 'echo.wasm', { type: 'application/wasm' }))
+      return dt
+    }, bytes)
+    await page.locator('#pub-drop').dispatchEvent('drop', { dataTransfer })
+    await until('the dropped module', async () => await page.locator('#pub-chosen').textContent() === `echo.wasm · ${bytes.length} bytes`)
     expect(await page.locator('#pub-name').inputValue()).toBe('echo')
     await page.getByLabel('Fuel', { exact: true }).fill('5000000')
     await page.getByRole('button', { name: 'Publish' }).click()
