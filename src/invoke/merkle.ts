@@ -13,21 +13,23 @@ import sodium from 'sodium-universal'
 export const MERKLE_HASH_BYTES = 32
 
 const LEAF = b4a.from([0])
-const NODE = b4a.from([1])
-
-function hash (parts: Uint8Array[]): Uint8Array {
-  const out = b4a.alloc(MERKLE_HASH_BYTES)
-  sodium.crypto_hash_sha256(out, parts.length === 1 ? parts[0] as Uint8Array : b4a.concat(parts))
-  return out
-}
+/** Reused input of every interior hash (`0x01 ‖ left ‖ right`): hashing is synchronous. */
+const NODE_INPUT = b4a.alloc(1 + 2 * MERKLE_HASH_BYTES)
+NODE_INPUT[0] = 1
 
 /** The hash of one leaf. */
 export function merkleLeaf (bytes: Uint8Array): Uint8Array {
-  return hash([LEAF, bytes])
+  const out = b4a.alloc(MERKLE_HASH_BYTES)
+  sodium.crypto_hash_sha256(out, b4a.concat([LEAF, bytes]))
+  return out
 }
 
 function node (left: Uint8Array, right: Uint8Array): Uint8Array {
-  return hash([NODE, left, right])
+  NODE_INPUT.set(left, 1)
+  NODE_INPUT.set(right, 1 + MERKLE_HASH_BYTES)
+  const out = b4a.alloc(MERKLE_HASH_BYTES)
+  sodium.crypto_hash_sha256(out, NODE_INPUT)
+  return out
 }
 
 /** Largest power of two strictly below `n` (n ≥ 2). */

@@ -134,22 +134,24 @@ export function decodeMessage (bytes: unknown): InvokeMessage {
   return msg
 }
 
+// module-level rather than closures per frame: every invocation encodes two frames
+function put<T> (s: State, pre: boolean, e: { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }, v: T): void {
+  if (pre) e.preencode(s, v)
+  else e.encode(s, v)
+}
+
 function write (s: State, m: InvokeMessage, pre: boolean): void {
-  const uint = (v: number): void => { pre ? c.uint.preencode(s, v) : c.uint.encode(s, v) }
-  const buf = (v: Uint8Array): void => { pre ? c.buffer.preencode(s, v) : c.buffer.encode(s, v) }
-  const str = (v: string): void => { pre ? c.string.preencode(s, v) : c.string.encode(s, v) }
-  const fixed = (v: Uint8Array): void => { pre ? c.fixed32.preencode(s, v) : c.fixed32.encode(s, v) }
-  uint(TYPE[m.type])
-  uint(m.id)
+  put(s, pre, c.uint, TYPE[m.type])
+  put(s, pre, c.uint, m.id)
   switch (m.type) {
     case 'capacity':
-      uint(m.free); uint(m.total); uint(m.cpuBudget); uint(TIERS.indexOf(m.tier))
-      if (m.quote !== undefined) { uint(QUOTE_EXTENSION); uint(m.quote.utilisationPpm); uint(m.quote.fuelPrice); uint(m.quote.bytePrice) }
+      put(s, pre, c.uint, m.free); put(s, pre, c.uint, m.total); put(s, pre, c.uint, m.cpuBudget); put(s, pre, c.uint, TIERS.indexOf(m.tier))
+      if (m.quote !== undefined) { put(s, pre, c.uint, QUOTE_EXTENSION); put(s, pre, c.uint, m.quote.utilisationPpm); put(s, pre, c.uint, m.quote.fuelPrice); put(s, pre, c.uint, m.quote.bytePrice) }
       break
     case 'capacity-query': case 'cancel': break
-    case 'request': str(m.ref); buf(m.input); fixed(m.nonce); uint(m.deadline); uint(m.redundancy); uint(m.auth === null ? 0 : 1); if (m.auth !== null) str(m.auth); if (m.maxCharge !== undefined) uint(m.maxCharge + 1); break
-    case 'result': buf(m.output); buf(m.receipt); fixed(m.ledgerKey); uint(m.ledgerIndex); break
-    case 'error': str(m.code); str(m.message); break
+    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined) put(s, pre, c.uint, m.maxCharge + 1); break
+    case 'result': put(s, pre, c.buffer, m.output); put(s, pre, c.buffer, m.receipt); put(s, pre, c.fixed32, m.ledgerKey); put(s, pre, c.uint, m.ledgerIndex); break
+    case 'error': put(s, pre, c.string, m.code); put(s, pre, c.string, m.message); break
   }
 }
 
