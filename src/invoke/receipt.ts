@@ -228,6 +228,32 @@ export function decodeReceipt (bytes: Uint8Array): SignedReceipt {
 /** A decoded receipt and the byte length of its body (what a signature or leaf covers). */
 interface ReceiptParts { receipt: SignedReceipt, bodyBytes: number }
 
+/**
+ * Canonical form without encoding the receipt again: fixed-size fields have one form, so only
+ * varints (shortest form) and strings (valid UTF-8, which decodes and encodes back to the same
+ * bytes) can differ; together with checkBody's bounds a receipt that passes re-encodes to
+ * exactly its bytes.
+ */
+function canonicalUint (s: State): number {
+  const at = s.start
+  const v = c.uint.decode(s)
+  if (s.start - at !== (v < 0xfd ? 1 : v <= 0xffff ? 3 : v <= 0xffffffff ? 5 : 9)) bad('receipt is not in canonical form (varint)')
+  return v
+}
+
+function canonicalString (s: State): string {
+  const len = canonicalUint(s)
+  if (len > s.end - s.start) bad('string runs past the end')
+  const raw = (s.buffer as Uint8Array).subarray(s.start, s.start + len)
+  const str = b4a.toString(raw, 'utf8')
+  s.start += len
+  // ASCII is always canonical; anything else must survive a round trip byte for byte
+  let ascii = true
+  for (let i = 0; i < raw.byteLength; i++) if ((raw[i] as number) >= 0x80) { ascii = false; break }
+  if (!ascii && !b4a.equals(b4a.from(str, 'utf8'), raw)) bad('receipt is not in canonical form (UTF-8)')
+  return str
+}
+
 function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength > MAX_RECEIPT_BYTES || bytes.byteLength < 65) bad(`receipt must be 65-${MAX_RECEIPT_BYTES} bytes`)
   let r: SignedReceipt
@@ -237,23 +263,23 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
     const version = c.uint8.decode(s)
     if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION) bad(`unknown receipt version ${version}`)
     const body: ReceiptBody = {
-      fn: c.string.decode(s),
+      fn: canonicalString(s),
       manifestSignature: hex(c.fixed64.decode(s)),
       moduleHash: hex(c.fixed32.decode(s)),
       inputHash: hex(c.fixed32.decode(s)),
       outputHash: hex(c.fixed32.decode(s)),
-      fuel: c.uint.decode(s),
+      fuel: canonicalUint(s),
       executor: hex(c.fixed32.decode(s)),
-      tenant: c.string.decode(s),
-      time: c.uint.decode(s),
+      tenant: canonicalString(s),
+      time: canonicalUint(s),
       nonce: hex(c.fixed32.decode(s))
     }
     bodyBytes = s.start
     let batch: ReceiptBatchProof | undefined
     if (version === RECEIPT_BATCH_VERSION) {
-      const size = c.uint.decode(s)
-      const index = c.uint.decode(s)
-      const n = c.uint.decode(s)
+      const size = canonicalUint(s)
+      const index = canonicalUint(s)
+      const n = canonicalUint(s)
       if (n > MAX_BATCH_PATH) bad(`batch path longer than ${MAX_BATCH_PATH}`)
       const path: string[] = []
       for (let i = 0; i < n; i++) path.push(hex(c.fixed32.decode(s)))
@@ -263,11 +289,11 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
     r = { ...body, signature: hex(c.fixed64.decode(s)) }
     if (batch !== undefined) r.batch = batch
     if (s.start !== s.end) bad('trailing bytes')
+    checkBody(r)
   } catch (err) {
     if (err instanceof ShadwError) throw err
     bad(`undecodable receipt: ${(err as Error).message}`)
   }
-  if (!b4a.equals(encodeReceipt(r), bytes)) bad('receipt is not in canonical form')
   return { receipt: r, bodyBytes }
 }
 

@@ -3,7 +3,7 @@ import crypto from 'hypercore-crypto'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
 import {
-  decodeReceipt, encodeReceipt, merkleLeaf, merkleRootFromPath, merkleTree, openReceipt, parseReceiptJson, prepareReceipt,
+  decodeReceipt, encodeReceipt, merkleLeaf, merkleRootFromPath, merkleTree, openReceipt, parseReceiptJson, prepareReceipt, signReceipt,
   signReceiptBatch, verifyReceipt, VerifiedRoots, type ReceiptBody
 } from '../../../src/invoke/index.ts'
 
@@ -105,5 +105,30 @@ describe('batch-signed receipts', () => {
     roots.add('k', 1, root(1), 's'); roots.add('k', 1, root(2), 's'); roots.add('k', 1, root(3), 's')
     expect([1, 2, 3].map(i => roots.has('k', 1, root(i), 's'))).toEqual([false, true, true])
     expect(roots.has('k', 2, root(3), 's')).toBe(false)
+  })
+})
+
+describe('receipt canonical form', () => {
+  /** A v1 receipt with the fields written by hand: `fuel` and `tenant` as raw bytes. */
+  function handmade (fuel: number[], tenant: number[]): Uint8Array {
+    const r = signReceipt(body(0), kp.secretKey)
+    const hexBytes = (h: string): number[] => [...b4a.from(h, 'hex')]
+    const fn = [...b4a.from(r.fn)]
+    return b4a.from([
+      1, fn.length, ...fn, ...hexBytes(r.manifestSignature), ...hexBytes(r.moduleHash), ...hexBytes(r.inputHash), ...hexBytes(r.outputHash),
+      ...fuel, ...hexBytes(r.executor), tenant.length, ...tenant, 0, ...hexBytes(r.nonce), ...hexBytes(r.signature)
+    ])
+  }
+
+  it('decodes only the one encoding of a receipt: a long-form varint or non-canonical UTF-8 is RECEIPT_INVALID', () => {
+    const ok = handmade([0xfc], [0x61])
+    expect(decodeReceipt(ok)).toMatchObject({ fuel: 0xfc, tenant: 'a', time: 0 })
+    expect(encodeReceipt(decodeReceipt(ok))).toEqual(ok)
+    expect(decodeReceipt(handmade([0xfd, 0xfd, 0x00], [0xc3, 0xa9]))).toMatchObject({ fuel: 0xfd, tenant: 'é' })
+    expect(code(() => decodeReceipt(handmade([0xfd, 0x05, 0x00], [0x61])))).toBe('RECEIPT_INVALID')
+    expect(code(() => decodeReceipt(handmade([0xfe, 0x05, 0x00, 0x00, 0x00], [0x61])))).toBe('RECEIPT_INVALID')
+    // a truncated 4-byte sequence decodes to one U+FFFD, itself 3 bytes: same length, other bytes
+    expect(code(() => decodeReceipt(handmade([0x05], [0xf0, 0x90, 0x80])))).toBe('RECEIPT_INVALID')
+    expect(code(() => decodeReceipt(handmade([0x05], [0xff])))).toBe('RECEIPT_INVALID')
   })
 })
