@@ -5,3 +5,5 @@ export {
 } from './attestation.ts'
 export { attestStatus, type AttestPolicy, type AttestStatus } from './attested.ts'
 export { LightSigner, DEFAULT_SAMPLE_RATE, type LightSignerOptions, type Rerun } from './light-signer.ts'
+export { LedgerAnnouncer, LEDGERS_PROTOCOL, MAX_ANNOUNCED_LEDGERS, type AnnounceHost, type LedgerAnnouncerOptions } from './ledger-announce.ts'
+export { LightSigningService, ATTESTATIONS_LOG_NAME, DEFAULT_SETTLE_MS, MAX_WATCHED_LEDGERS, type SigningHost, type SigningServiceOptions } from './signing-service.ts'

@@ -10,6 +10,7 @@ import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { parseTier, TIER_ROLES } from '../core/node/tiers.ts'
+import { LightSigningService } from '../attest/index.ts'
 import type { NodeTier } from '../core/node/types.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './invoke/executor-service.ts'
@@ -63,7 +64,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, links: WebrtcLinks | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, links: WebrtcLinks | null, signing: LightSigningService | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -143,6 +144,9 @@ export class SuperNode {
       // tenants' SIWE auth names the app's host, as their pages see it
       const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
       if (executor !== null) cleanup.push(() => executor.stop())
+      // light nodes co-sign the receipts of the executors that announce their ledgers to them
+      const signing = roles.signs ? new LightSigningService({ host: node, keyPair }) : null
+      if (signing !== null) { cleanup.push(async () => { signing.stop() }); await signing.start() }
       // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK
       if (executor !== null) app.mount(FN_PREFIX, async (req) => await executor.handleFn(req), MAX_INPUT_BYTES)
       const info: SuperNodeInfo = {
@@ -151,7 +155,7 @@ export class SuperNode {
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, signing })
       app.route('/api/status', () => superNode.status())
       debug('started', info)
       return superNode
@@ -174,6 +178,11 @@ export class SuperNode {
     await this.#parts.relay.start()
   }
 
+  /** The light-node signing service (tier `light`), or null. */
+  get signing (): LightSigningService | null {
+    return this.#parts.signing
+  }
+
   /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
   get executor (): ExecutorService | null {
     return this.#parts.executor
@@ -192,6 +201,7 @@ export class SuperNode {
       await relay.stop()
       await app.close()
       await this.#parts.executor?.stop()
+      this.#parts.signing?.stop()
       this.#parts.links?.stop()
       await this.node.stop()
       await relayDht.destroy()

@@ -30,6 +30,11 @@ describe('node tiers', () => {
     })
     expect(await upgrade(superNode.info.relayUrl)).toBe(101)
     expect(await upgrade(light.info.relayUrl)).toBe(0)
+
+    // the light node runs the signing service (its behaviour: test/integration/pricing/signing-swarm.test.ts)
+    expect(superNode.signing).toBeNull()
+    expect(storm.signing).toBeNull()
+    expect(light.signing?.attestationsKey).toMatch(/^[0-9a-f]{64}$/)
   }, 60_000)
 
   it('shadw start refuses an unknown --tier with INVALID_ARGUMENT', async () => {

@@ -8,6 +8,7 @@ import { AccessGate } from '../../access/index.ts'
 import { ShadwError } from '../../core/errors.ts'
 import type { ShadwNode } from '../../core/node/shadw-node.ts'
 import { handleFnRequest, InvokeEndpoint, InvokeService } from '../../invoke/index.ts'
+import { LedgerAnnouncer } from '../../attest/index.ts'
 import { DEFAULT_PRICING, PricedInvokeService, type PricingConfig } from '../../pricing/index.ts'
 import { FunctionLoader } from '../../registry/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
@@ -73,6 +74,9 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {})
   })
   endpoint.start()
+  // light nodes learn this ledger from the announcement and co-sign its receipts
+  const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
+  announcer.start()
   let stopping: Promise<void> | null = null
   return {
     endpoint,
@@ -83,6 +87,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     stop: () => {
       stopping ??= (async () => {
         endpoint.stop()
+        announcer.stop()
         await executor.close()
         await loader.close()
       })()

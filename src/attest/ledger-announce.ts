@@ -1,0 +1,83 @@
+/**
+ * How light nodes find the ledgers to check: Protomux protocol `shadw/ledgers/v1` on every
+ * connection, whose open handshake is the list of ledger log keys the node writes (executors:
+ * their receipt ledger; everyone else: none). Nothing else is sent; a malformed handshake
+ * closes the channel only. Light nodes meet executors on the network topic, so this channel is
+ * the signing swarm's whole discovery.
+ */
+import b4a from 'b4a'
+import c from 'compact-encoding'
+import Protomux from 'protomux'
+import type { SwarmConnection } from 'hyperswarm'
+import type { PeerStatus } from '../core/node/types.ts'
+
+/** Protomux protocol name. */
+export const LEDGERS_PROTOCOL = 'shadw/ledgers/v1'
+/** A node writes a handful of ledgers; more in one handshake is not a node we trust to list them. */
+export const MAX_ANNOUNCED_LEDGERS = 16
+
+/** The parts of a node the announcer uses (ShadwNode implements them). */
+export interface AnnounceHost {
+  on (event: 'connection', listener: (conn: SwarmConnection, peer: PeerStatus) => void): () => void
+  connections (): Array<[SwarmConnection, PeerStatus]>
+}
+
+/** Options of {@link LedgerAnnouncer}. */
+export interface LedgerAnnouncerOptions {
+  host: AnnounceHost
+  /** the ledger keys (hex) this node announces */
+  ledgers: () => string[]
+  /** a peer announced its ledgers (hex keys, at most {@link MAX_ANNOUNCED_LEDGERS}) */
+  onledgers?: (keys: string[], peer: string) => void
+}
+
+/** The keys, concatenated: 32 bytes each. */
+const HANDSHAKE = c.buffer
+
+/** Opens the channel on every connection; `stop()` is safe to call twice. */
+export class LedgerAnnouncer {
+  readonly #opts: LedgerAnnouncerOptions
+  readonly #seen = new WeakSet<SwarmConnection>()
+  #off: (() => void) | null = null
+
+  constructor (opts: LedgerAnnouncerOptions) {
+    this.#opts = opts
+  }
+
+  start (): void {
+    if (this.#off !== null) return
+    this.#off = this.#opts.host.on('connection', (conn) => { this.#attach(conn) })
+    for (const [conn] of this.#opts.host.connections()) this.#attach(conn)
+  }
+
+  stop (): void {
+    this.#off?.()
+    this.#off = null
+  }
+
+  #attach (conn: SwarmConnection): void {
+    if (this.#off === null || this.#seen.has(conn)) return
+    this.#seen.add(conn)
+    const mux = Protomux.from(conn)
+    const open = (): void => {
+      const keys = b4a.concat(this.#opts.ledgers().slice(0, MAX_ANNOUNCED_LEDGERS).map(k => b4a.from(k, 'hex')))
+      const channel = mux.createChannel({
+        protocol: LEDGERS_PROTOCOL,
+        unique: true,
+        handshake: HANDSHAKE,
+        onopen: (remote: unknown) => {
+          const bytes = remote ?? new Uint8Array(0)
+          if (!(bytes instanceof Uint8Array) || bytes.byteLength % 32 !== 0 || bytes.byteLength > MAX_ANNOUNCED_LEDGERS * 32) { channel?.close(); return }
+          const peer = b4a.toString(conn.remotePublicKey, 'hex')
+          const keys: string[] = []
+          for (let i = 0; i < bytes.byteLength; i += 32) keys.push(b4a.toString(bytes.subarray(i, i + 32), 'hex'))
+          if (keys.length > 0) this.#opts.onledgers?.(keys, peer)
+        }
+      })
+      channel?.open(keys)
+    }
+    // a peer whose announcer starts later opens late: the pairing answers it (as the invoke channel does)
+    mux.pair({ protocol: LEDGERS_PROTOCOL }, open)
+    open()
+  }
+}

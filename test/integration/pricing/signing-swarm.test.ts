@@ -1,0 +1,74 @@
+import b4a from 'b4a'
+import type { Testnet } from 'hyperdht/testnet'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { attestStatus, LedgerAnnouncer, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
+import type { ShadwNode } from '../../../src/core/node/shadw-node.ts'
+import { InvokeEndpoint, InvokeService, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { readLedger } from '../../../src/pricing/index.ts'
+import { FunctionLoader } from '../../../src/registry/index.ts'
+import type { Executor } from '../../../src/sandbox/index.ts'
+import { wat } from '../../fixtures/wasm/fixtures.ts'
+import { testnet } from '../../helpers/testnet.ts'
+import { callerNode, FaultyExecutor, keyedNode, publisher, sharedExecutor, until } from '../invoke/helpers.ts'
+
+/** An executor that announces its ledger to the signing swarm, as `shadw start` does. */
+async function announcingExecutor (net: Testnet, executor: Executor): Promise<{ node: ShadwNode, key: string, ledgerKey: string }> {
+  const { node, keyPair } = await keyedNode(net, 'super')
+  const ledger = await node.createLog('ledger')
+  const loader = new FunctionLoader({ host: node })
+  onTestFinished(async () => { await loader.close() })
+  const service = new InvokeService({ executor, functions: loader, keyPair, slots: 4, ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) } })
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service })
+  endpoint.start()
+  const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
+  announcer.start()
+  onTestFinished(() => { endpoint.stop(); announcer.stop() })
+  return { node, key: node.publicKey, ledgerKey: ledger.key }
+}
+
+describe('light-node signing swarm', () => {
+  it('light nodes find executors\' ledgers by announcement, replicate them, co-sign from quorum evidence into their own logs; 2-of-2 attests the honest receipts and never the liar\'s', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const real = sharedExecutor(2)
+    const liarExec = new FaultyExecutor(real)
+    liarExec.lie = 0x0f
+    const executors = [await announcingExecutor(net, real), await announcingExecutor(net, real), await announcingExecutor(net, liarExec)]
+    const liar = executors[2] as { key: string }
+    const lights = await Promise.all([0, 1].map(async () => {
+      const { node, keyPair } = await keyedNode(net, 'light')
+      const signing = new LightSigningService({ host: node, keyPair, sampleRate: 0, settleMs: 300 })
+      await signing.start()
+      onTestFinished(() => { signing.stop() })
+      return { node, signing }
+    }))
+    const caller = await callerNode(net)
+    await caller.endpoint.waitForExecutors(3, { timeoutMs: 20_000 })
+
+    const CALLS = 2
+    const receipts: SignedReceipt[] = []
+    for (let i = 0; i < CALLS; i++) {
+      const res = await caller.endpoint.invoke(ref, b4a.from(`signed ${i}`), { redundancy: 3, deadline: 20_000 })
+      receipts.push(...res.receipts, ...res.dissenters)
+    }
+    expect(receipts).toHaveLength(3 * CALLS)
+    for (const l of lights) await until('every receipt judged', () => l.signing.signed.length === 3 * CALLS, 30_000)
+
+    // what each light node signed, read back from its own attestations log and verified from bytes
+    const attestations: SignedAttestation[] = []
+    for (const l of lights) {
+      const key = l.signing.attestationsKey as string
+      const entries = await readLedger({ length: 3 * CALLS, get: async (i) => await l.node.get(key, i) })
+      for (const e of entries) if (e.kind === 'attestation') attestations.push(e.attestation)
+    }
+    expect(attestations).toHaveLength(2 * 3 * CALLS)
+    expect(attestations.every(a => a.method === 'quorum')).toBe(true)
+    const policy = { m: 2, signers: new Set(lights.map(l => l.node.publicKey)) }
+    for (const r of receipts) {
+      const status = attestStatus(r, attestations, policy)
+      if (r.executor === liar.key) expect(status).toMatchObject({ attested: false, agree: [], disagree: [...policy.signers].sort() })
+      else expect(status).toMatchObject({ attested: true, disagree: [] })
+    }
+  }, 90_000)
+})
