@@ -1,7 +1,8 @@
 import type { InvokeEndpoint } from '../invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { ContributionMeter, type ContributedCall, type ContributionTotals } from './contribution-meter.ts'
-import { parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
+import { creditsFromLedgers } from '../pricing/index.ts'
+import { CHARGES_LOG, LEDGER_LOG, parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
 
 /** What the dashboard reads: the contributor's setting, its totals and recent calls. */
 export interface ContributionStatus {
@@ -39,7 +40,27 @@ export class ContributionHost {
 
   /** Starts the endpoint with the settings given at construction. */
   async start (): Promise<void> {
+    // what this node earned before: summed once from its own signed records, in the background
+    this.#countEarlierCredits().catch(() => {})
     await this.set(this.#settings)
+  }
+
+  async #countEarlierCredits (): Promise<void> {
+    const logs = this.#host.node.status().logs
+    const ledger = logs.find(l => l.name === LEDGER_LOG && l.writable)
+    const charges = logs.find(l => l.name === CHARGES_LOG && l.writable)
+    if (ledger === undefined || charges === undefined || charges.length === 0) return
+    // lengths taken before the service starts: charges appended from then on are counted as they are signed
+    const lengths = [ledger.length, charges.length]
+    const sessions = [this.#host.node.session(ledger.key), this.#host.node.session(charges.key)]
+    try {
+      await Promise.all(sessions.map(async s => { await s.ready() }))
+      const fixed = sessions.map((s, i) => ({ length: lengths[i] ?? 0, get: async (index: number) => await s.get(index) as Uint8Array | null }))
+      const credits = await creditsFromLedgers(fixed)
+      this.meter.earnedBefore(credits.earned.get(this.#host.node.publicKey) ?? 0)
+    } finally {
+      await Promise.all(sessions.map(async s => { await s.close() }))
+    }
   }
 
   /** The endpoint now serving; replaced on every switch. */

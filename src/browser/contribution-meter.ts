@@ -1,3 +1,4 @@
+import { decodeCharge } from '../pricing/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../sandbox/index.ts'
 
 /** Calls kept for the dashboard's charts: about ten minutes at one call a second. */
@@ -22,6 +23,8 @@ export interface ContributionTotals {
   failed: number
   fuel: number
   cpuMs: number
+  /** µcredits of the charges this node signed (10⁶ per credit; docs/pricing.md), its ledgers before this start included */
+  earned: number
 }
 
 /**
@@ -30,13 +33,25 @@ export interface ContributionTotals {
  * Kept across budget changes: the totals are the tab's, not one pool's.
  */
 export class ContributionMeter {
-  readonly totals: ContributionTotals = { calls: 0, ok: 0, failed: 0, fuel: 0, cpuMs: 0 }
+  readonly totals: ContributionTotals = { calls: 0, ok: 0, failed: 0, fuel: 0, cpuMs: 0, earned: 0 }
   // a ring would save a copy per call; at one entry per execution a shift is noise
   readonly recent: ContributedCall[] = []
 
   /** Wraps `inner` so that every call it runs is counted here. */
   wrap (inner: Executor): Executor {
     return new MeteredExecutor(inner, this)
+  }
+
+  /** Counts the charges just appended to the node's `charges` log (blocks it signed itself). */
+  charged (blocks: Uint8Array[]): void {
+    for (const b of blocks) {
+      try { this.totals.earned += decodeCharge(b).total } catch {}
+    }
+  }
+
+  /** Adds what earlier runs of this node earned (read once from its logs at start). */
+  earnedBefore (microcredits: number): void {
+    this.totals.earned += microcredits
   }
 
   record (call: ContributedCall): void {

@@ -7,12 +7,17 @@
 import b4a from 'b4a'
 import { AccessGate } from '../access/index.ts'
 import { ShadwError } from '../core/errors.ts'
-import { InvokeEndpoint, InvokeService } from '../invoke/index.ts'
+import { InvokeEndpoint } from '../invoke/index.ts'
+import { DEFAULT_PRICING, PricedInvokeService } from '../pricing/index.ts'
 import { FunctionLoader, type ModuleStore } from '../registry/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../sandbox/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { createBrowserExecutor } from './executor/index.ts'
 import type { ContributionMeter } from './contribution-meter.ts'
+
+/** Logs beside the node's others: signed receipts, and the signed charges that price them (docs/pricing.md). */
+export const LEDGER_LOG = 'ledger'
+export const CHARGES_LOG = 'charges'
 
 /** Most executor workers a tab may run: the contributor's budget is a few cores, never all. */
 export const MAX_TAB_WORKERS = 16
@@ -47,19 +52,30 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
     endpoint.start()
     return { endpoint, stop: async () => { endpoint.stop() } }
   }
-  const ledger = await host.node.createLog('ledger')
+  const ledger = await host.node.createLog(LEDGER_LOG)
+  const charges = await host.node.createLog(CHARGES_LOG)
   const pool = createBrowserExecutor({ size: opts.execute.workers })
   const metered = opts.meter?.wrap(pool) ?? pool
   const executor = opts.execute.fault === undefined ? metered : new FaultyExecutor(metered, opts.execute.fault)
   const loader = new FunctionLoader({ host: host.node, ...(opts.cache === undefined ? {} : { cache: opts.cache }) })
-  const service = new InvokeService({
+  // priced like a super node: every receipt gets a signed charge in the `charges` log
+  const service = new PricedInvokeService({
     executor,
     functions: loader,
     keyPair: host.keyPair,
     gate: new AccessGate({ domain: opts.domain }),
-    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await host.node.append(ledger.key, blocks) }
+    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await host.node.append(ledger.key, blocks) },
+    pricing: DEFAULT_PRICING,
+    charges: {
+      key: b4a.from(charges.key, 'hex'),
+      append: async (blocks) => {
+        const length = await host.node.append(charges.key, blocks)
+        opts.meter?.charged(blocks)
+        return length
+      }
+    }
   })
-  const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, service })
+  const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, service, quote: () => service.quote })
   endpoint.start()
   return {
     endpoint,

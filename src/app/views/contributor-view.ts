@@ -97,7 +97,7 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     success: figure('succeeded / failed'),
     fuel: figure('fuel contributed'),
     cpu: figure('CPU time'),
-    credits: figure('credits earned (pricing not live yet)'),
+    credits: figure('credits earned'),
     peers: figure('peers: super · browsers · direct')
   }
 
@@ -121,7 +121,8 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     f.success.set(`${compact(t.ok)} / ${compact(t.failed)}`)
     f.fuel.set(compact(t.fuel))
     f.cpu.set(duration(t.cpuMs))
-    f.credits.set('—')
+    // µcredits (10⁶ per credit, docs/pricing.md); small sums stay readable
+    f.credits.set(t.earned === 0 ? '0' : t.earned < 1_000_000 ? `${(t.earned / 1_000_000).toFixed(6).replace(/0+$/, '')}` : compact(t.earned / 1_000_000))
     const keys = new Set(status.peers.map(p => p.publicKey))
     const supers = [...keys].filter(k => isSuper(k, state.superKeys)).length
     const direct = new Set(status.peers.filter(p => p.transport === 'webrtc').map(p => p.publicKey)).size
