@@ -30,6 +30,8 @@ export class InvokeChannel {
   readonly #handlers: InvokeChannelHandlers
   #open = false
   #closed = false
+  /** the connection is corked until the current microtasks have run */
+  #corked = false
   #error: ShadwError | null = null
 
   /** Creates and opens the channel; call synchronously when the connection appears. */
@@ -61,10 +63,21 @@ export class InvokeChannel {
     return this.#closed
   }
 
-  /** Sends a message; false when the channel is not open. */
+  /**
+   * Sends a message; false when the channel is not open. Messages sent in the same run of
+   * microtasks leave as one Protomux batch frame (one encryption, one packet): a burst of
+   * results from one group commit, or of calls a tenant starts together.
+   */
   send (msg: InvokeMessage): boolean {
-    if (!this.opened || this.#message === null) return false
-    return this.#message.send(encodeMessage(msg))
+    if (!this.opened || this.#message === null || this.#channel === null) return false
+    const frame = encodeMessage(msg)
+    if (!this.#corked) {
+      this.#corked = true
+      const channel = this.#channel
+      channel.cork()
+      queueMicrotask(() => { this.#corked = false; channel.uncork() })
+    }
+    return this.#message.send(frame)
   }
 
   /** Sends a typed error for request `id`, truncating the message to what the wire allows. */

@@ -10,6 +10,9 @@ declare module 'protomux' {
     open (handshake?: unknown): void
     close (): void
     fullyOpened (): Promise<boolean>
+    /** holds this connection's outgoing messages (every channel) until the matching uncork, then sends them as one batch frame */
+    cork (): void
+    uncork (): void
   }
   export default class Protomux {
     static from (stream: unknown, opts?: unknown): Protomux
