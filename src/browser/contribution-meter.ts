@@ -78,8 +78,10 @@ class MeteredExecutor implements Executor {
       this.#meter.record({ at: Date.now(), ok: true, fuel: result.fuelUsed, ms: result.durationMs })
       return result
     } catch (err) {
-      const code = (err as { code?: unknown }).code
-      this.#meter.record({ at: Date.now(), ok: false, fuel: 0, ms: performance.now() - started, ...(typeof code === 'string' ? { code } : {}) })
+      const e = err as { code?: unknown, details?: { fuel?: unknown } }
+      // a call that ran out of fuel burned its whole limit: that work was done, paid or not
+      const fuel = e.code === 'FUEL_EXHAUSTED' && typeof e.details?.fuel === 'number' ? e.details.fuel : 0
+      this.#meter.record({ at: Date.now(), ok: false, fuel, ms: performance.now() - started, ...(typeof e.code === 'string' ? { code: e.code } : {}) })
       throw err
     }
   }

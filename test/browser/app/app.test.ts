@@ -30,6 +30,7 @@ describe('the app as people use it', () => {
     const superNode = await startSuperNode({ workers: 0 })
     const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
     await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    await pub.publish(await wat('spin'), { name: 'spin', version: '1.0.0', limits: { fuel: 10_000_000 } })
     const browser = await launchChromium()
     const contributor = await openApp(await newContext(browser), superNode.info.appUrl)
     const contributorKey = (await call(contributor, 'status', {})).publicKey
@@ -71,6 +72,18 @@ describe('the app as people use it', () => {
     expect(await contributor.locator('#recent-work tr').nth(1).locator('td').allTextContents()).toEqual([
       expect.any(String), 'echo@1.0.0', `${tenantKey.slice(0, 8)}…${tenantKey.slice(-6)}`, String(answer.receipts[0]?.fuel)
     ])
+
+    // a call that fails (out of fuel) counts as a failure, drawn in red
+    const spin = await tenant.evaluate(async (p) => {
+      const res = await fetch(p, { method: 'POST', body: 'x', headers: { 'shadw-deadline': '30000' } })
+      return res.headers.get('shadw-error-code')
+    }, `/fn/${pub.registry.key}/spin`)
+    expect(spin).toBe('FUEL_EXHAUSTED')
+    await until('the dashboard to count the failure', async () => await data(contributor, '#view-contribute', 'calls') === '2')
+    expect(await contributor.locator('.figure-value').nth(1).textContent()).toBe('1 / 1')
+    // the failed call burned its whole fuel limit: work contributed, though not billed
+    expect((await call(contributor, 'contribution', {})).totals.fuel).toBe(10_000_000 + (answer.receipts[0]?.fuel ?? 0))
+    expect(await contributor.locator('#view-contribute .chart').first().locator('rect.chart-bar-fail').count()).toBe(1)
 
     // the budget takes effect on the running node at once: every core the browser reports
     const cores = await contributor.evaluate(() => navigator.hardwareConcurrency)
