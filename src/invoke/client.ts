@@ -19,6 +19,10 @@ import { MAX_INPUT_BYTES, MAX_OUTPUT_BYTES } from './protocol.ts'
 import { majority } from './quorum.ts'
 import { parseReceiptJson, verifyReceipt, type SignedReceipt } from './receipt.ts'
 import { sha256 } from './sha256.ts'
+import { SpendingCap, type SpendingLimits } from '../pricing/spending-cap.ts'
+
+/** Failures that ran nothing anywhere: a session reservation for them is released, not booked. */
+const NOTHING_RAN = new Set(['SPENDING_CAP_EXCEEDED', 'BUSY', 'NO_EXECUTORS', 'INVALID_ARGUMENT', 'INVALID_FUNCTION_REF', 'INPUT_TOO_LARGE', 'ABORTED'])
 
 /** Options of {@link connect}. */
 export interface ConnectOptions {
@@ -26,6 +30,11 @@ export interface ConnectOptions {
   url?: string
   /** default: the global `fetch` */
   fetch?: typeof fetch
+  /**
+   * the tenant's caps in µcredits (docs/pricing.md): `perCall` is sent as each call's
+   * `maxCharge` (per executor), `perSession` bounds the sum of every call's worst case
+   */
+  spending?: SpendingLimits
 }
 
 /** Options of one call. */
@@ -37,6 +46,8 @@ export interface ClientInvokeOptions {
   /** the tenant's Lit AuthSig (e.g. from `signAuth`) for gated functions */
   auth?: unknown
   signal?: AbortSignal
+  /** the most this call may cost per executor, µcredits (default: the session's `perCall`) */
+  maxCharge?: number
 }
 
 /** A verified answer. */
@@ -55,6 +66,8 @@ export interface ShadwClient {
    *   `AUTH_MALFORMED`, …), or `RECEIPT_INVALID` when the answer's receipts do not check.
    */
   invoke (ref: string, input: Uint8Array, opts?: ClientInvokeOptions): Promise<ClientResult>
+  /** µcredits the session has committed (each call's worst case) and may still commit; null without caps */
+  spending (): { spent: number, remaining: number } | null
 }
 
 /** Connects to a gateway (nothing is sent until the first call). */
@@ -62,35 +75,56 @@ export function connect (opts: ConnectOptions = {}): ShadwClient {
   const doFetch = opts.fetch ?? globalThis.fetch.bind(globalThis)
   const base = opts.url ?? (globalThis as { location?: { origin: string } }).location?.origin
   if (base === undefined) throw ShadwError.INVALID_ARGUMENT('url is required outside a web page')
+  const cap = opts.spending === undefined ? null : new SpendingCap(opts.spending)
   return {
+    spending: () => cap === null ? null : { spent: cap.spent, remaining: cap.remaining },
     async invoke (ref, input, o = {}) {
-      if (!(input instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('input must be bytes')
-      if (input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(input.byteLength, MAX_INPUT_BYTES)
-      const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json' }
-      if (o.redundancy !== undefined) headers['shadw-redundancy'] = String(o.redundancy)
-      if (o.quorum !== undefined) headers['shadw-quorum'] = String(o.quorum)
-      if (o.deadline !== undefined) headers['shadw-deadline'] = String(o.deadline)
-      // header values are Latin-1: JSON with every non-ASCII character escaped
-      if (o.auth !== undefined) headers['shadw-auth'] = JSON.stringify(o.auth).replace(/[\u007f-\uffff]/g, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'))
-      const url = new URL(FN_PREFIX + ref.split('/').map(encodeURIComponent).join('/'), base)
-      let res: Response
+      if (cap === null) return await call(ref, input, o)
+      // without a per-call cap a call may use what is left of the session, shared by its executors
+      const k = o.redundancy ?? 1
+      const maxCharge = o.maxCharge ?? (opts.spending?.perCall ?? Math.floor(cap.remaining / k))
+      // the session holds the call's worst case (every executor charging its cap) before anything is sent
+      const reserved = cap.reserve(maxCharge * k)
       try {
-        res = await doFetch(url, { method: 'POST', headers, body: new Uint8Array(input), ...(o.signal === undefined ? {} : { signal: o.signal }) })
+        const result = await call(ref, input, { ...o, maxCharge })
+        cap.settle(reserved, reserved)
+        return result
       } catch (err) {
-        if (o.signal?.aborted === true) throw ShadwError.ABORTED('invocation aborted')
-        throw ShadwError.NO_EXECUTORS(`gateway ${url.origin} unreachable: ${(err as Error).message}`)
+        cap.settle(reserved, err instanceof ShadwError && NOTHING_RAN.has(err.code) ? 0 : reserved)
+        throw err
       }
-      const text = await res.text()
-      if (text.length > MAX_OUTPUT_BYTES * 2) throw ShadwError.OUTPUT_TOO_LARGE(text.length, MAX_OUTPUT_BYTES * 2)
-      let body: Record<string, unknown>
-      try {
-        body = JSON.parse(text) as Record<string, unknown>
-      } catch {
-        throw ShadwError.INTERNAL(`gateway answered ${res.status} without JSON`)
-      }
-      if (!res.ok) throw deserializeError(body)
-      return check(body, input, o.redundancy === undefined ? 1 : majority(o.redundancy), o.quorum)
     }
+  }
+
+  async function call (ref: string, input: Uint8Array, o: ClientInvokeOptions): Promise<ClientResult> {
+    if (!(input instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('input must be bytes')
+    if (input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(input.byteLength, MAX_INPUT_BYTES)
+    if (o.maxCharge !== undefined && (!Number.isSafeInteger(o.maxCharge) || o.maxCharge < 0)) throw ShadwError.INVALID_ARGUMENT('maxCharge must be a non-negative integer (µcredits)')
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json' }
+    if (o.redundancy !== undefined) headers['shadw-redundancy'] = String(o.redundancy)
+    if (o.quorum !== undefined) headers['shadw-quorum'] = String(o.quorum)
+    if (o.deadline !== undefined) headers['shadw-deadline'] = String(o.deadline)
+    if (o.maxCharge !== undefined) headers['shadw-max-charge'] = String(o.maxCharge)
+    // header values are Latin-1: JSON with every non-ASCII character escaped
+    if (o.auth !== undefined) headers['shadw-auth'] = JSON.stringify(o.auth).replace(/[\u007f-\uffff]/g, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'))
+    const url = new URL(FN_PREFIX + ref.split('/').map(encodeURIComponent).join('/'), base)
+    let res: Response
+    try {
+      res = await doFetch(url, { method: 'POST', headers, body: new Uint8Array(input), ...(o.signal === undefined ? {} : { signal: o.signal }) })
+    } catch (err) {
+      if (o.signal?.aborted === true) throw ShadwError.ABORTED('invocation aborted')
+      throw ShadwError.NO_EXECUTORS(`gateway ${url.origin} unreachable: ${(err as Error).message}`)
+    }
+    const text = await res.text()
+    if (text.length > MAX_OUTPUT_BYTES * 2) throw ShadwError.OUTPUT_TOO_LARGE(text.length, MAX_OUTPUT_BYTES * 2)
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      throw ShadwError.INTERNAL(`gateway answered ${res.status} without JSON`)
+    }
+    if (!res.ok) throw deserializeError(body)
+    return check(body, input, o.redundancy === undefined ? 1 : majority(o.redundancy), o.quorum)
   }
 }
 

@@ -19,7 +19,7 @@ import { MAX_AUTH_CHARS, MAX_INPUT_BYTES } from './protocol.ts'
 /** Path prefix of the gateway. */
 export const FN_PREFIX = '/fn/'
 /** Headers a cross-origin page may send (CORS preflight answer). */
-export const FN_REQUEST_HEADERS = ['content-type', 'accept', 'shadw-redundancy', 'shadw-quorum', 'shadw-deadline', 'shadw-auth']
+export const FN_REQUEST_HEADERS = ['content-type', 'accept', 'shadw-redundancy', 'shadw-quorum', 'shadw-deadline', 'shadw-auth', 'shadw-max-charge']
 /** Headers a cross-origin page may read. */
 export const FN_RESPONSE_HEADERS = ['shadw-receipts', 'shadw-dissenters', 'shadw-error-code']
 
@@ -35,6 +35,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_WRONG_DOMAIN: 401,
   AUTH_WRONG_FUNCTION: 401,
   AUTH_REPLAYED: 401,
+  // Payment Required: the call costs more than the tenant allowed (docs/pricing.md)
+  SPENDING_CAP_EXCEEDED: 402,
   ACCESS_DENIED: 403,
   FUNCTION_NOT_FOUND: 404,
   VERSION_NOT_FOUND: 404,
@@ -121,6 +123,8 @@ function optionsOf (headers: Headers): InvokeOptions {
   const redundancy = int('shadw-redundancy')
   const quorum = int('shadw-quorum')
   const deadline = int('shadw-deadline')
+  const maxCharge = int('shadw-max-charge')
+  if (maxCharge !== undefined) opts.maxCharge = maxCharge
   if (redundancy !== undefined) opts.redundancy = redundancy
   if (quorum !== undefined) opts.quorum = quorum
   if (deadline !== undefined) opts.deadline = deadline
