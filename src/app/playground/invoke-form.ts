@@ -2,6 +2,7 @@ import { box, el, field, short, toHex } from '../dom.ts'
 import type { NodeClient } from '../node-client.ts'
 import { checkReceipt, receiptCard } from './receipt-card.ts'
 import { snippets } from './snippets.ts'
+import { hasWallet, signCall, testTenant, type AuthMode } from './tenant-auth.ts'
 
 /** A playground call may take this long (the node's own cap is 60 s). */
 const INVOKE_DEADLINE_MS = 30_000
@@ -33,6 +34,14 @@ export function invokeForm (client: NodeClient): { element: HTMLElement, setRef 
   paintMode()
   const redundancy = el('select', undefined, { id: 'inv-redundancy' })
   for (const k of ['1', '2', '3']) redundancy.append(el('option', k === '1' ? '1 executor' : `${k} executors (quorum)`, { value: k }))
+  const auth = el('select', undefined, { id: 'inv-auth' })
+  auth.append(el('option', 'no signature (public functions)', { value: 'none' }), el('option', 'test key (this browser)', { value: 'test-key' }))
+  if (hasWallet()) auth.append(el('option', 'my wallet', { value: 'wallet' }))
+  const tenantLine = el('p', '', { class: 'muted small wrap', id: 'inv-tenant', 'aria-live': 'polite' })
+  auth.addEventListener('change', () => {
+    if (auth.value !== 'test-key') { tenantLine.textContent = ''; return }
+    testTenant().then(t => { tenantLine.textContent = `Test tenant address: ${t.address} (put it on a wallet allow-list to call gated functions)`; tenantLine.dataset['address'] = t.address }, (err: Error) => { tenantLine.textContent = err.message })
+  })
   const submit = el('button', 'Invoke', { type: 'submit', id: 'inv-submit' })
   const progress = el('progress', undefined, { 'aria-label': 'Invoking' })
   progress.hidden = true
@@ -43,7 +52,8 @@ export function invokeForm (client: NodeClient): { element: HTMLElement, setRef 
     el('h2', 'Invoke', { id: 'invoke-title' }),
     field('Function', ref, 'A published reference, e.g. the one above; ranges like @^1 pick the highest match.'),
     modes, textField, fileField,
-    field('Run on', redundancy),
+    box('div', { class: 'grid-2' }, field('Run on', redundancy), field('Sign the call as', auth, 'Gated functions need a SIWE signature.')),
+    tenantLine,
     box('div', { class: 'row' }, submit, progress),
     result, snippetBox)
 
@@ -74,10 +84,12 @@ export function invokeForm (client: NodeClient): { element: HTMLElement, setRef 
     submit.disabled = true
     progress.hidden = false
     result.textContent = 'Finding an executor and running…'
-    const started = performance.now()
+    let started = performance.now()
     try {
       const k = Number(redundancy.value)
-      const answer = await client.call('invoke', { ref: ref.value.trim(), input, deadline: INVOKE_DEADLINE_MS, ...(k > 1 ? { redundancy: k } : {}) }, INVOKE_DEADLINE_MS + 5_000)
+      const signed = await signCall(client, auth.value as AuthMode, ref.value.trim())
+      started = performance.now()
+      const answer = await client.call('invoke', { ref: ref.value.trim(), input, deadline: INVOKE_DEADLINE_MS, ...(k > 1 ? { redundancy: k } : {}), ...(signed === undefined ? {} : { auth: signed }) }, INVOKE_DEADLINE_MS + 5_000)
       const latency = performance.now() - started
       let asText: string | null = null
       try { asText = decoder.decode(answer.output) } catch {}

@@ -7,6 +7,7 @@ export function snippets (ref: string): HTMLElement {
   const sdk = `import { connect } from 'shadw/client'
 
 const shadw = connect({ url: '${location.origin}' })
+// gated functions also pass { auth: await signAuth(tenantSigner(), { domain: location.host, fn }) }
 const { output, receipts } = await shadw.invoke('${ref}', new TextEncoder().encode('hello'))
 console.log(new TextDecoder().decode(output), receipts)`
   const fetchCode = `const res = await fetch('${location.origin}/fn/${publisher ?? ''}/${name}', { method: 'POST', body: 'hello' })

@@ -169,7 +169,30 @@ describe('the app as people use it', () => {
     expect(Number(await page.locator('#inv-fuel').textContent())).toBeGreaterThan(0)
     expect(await page.locator('#inv-result .receipt').getAttribute('data-verified')).toBe('true')
     expect(await page.locator('#inv-result .receipt .checks').textContent()).toBe('✓ executor signature valid✓ input hash matches✓ output hash matches')
+
+    // a gated function: a wallet allow-list naming the playground's test tenant, who signs the call
+    await page.locator('#inv-auth').selectOption('test-key')
+    await until('the test tenant address', async () => await page.locator('#inv-tenant').getAttribute('data-address'))
+    const address = await page.locator('#inv-tenant').getAttribute('data-address') ?? ''
+    expect(address).toMatch(/^0x[0-9a-fA-F]{40}$/)
+    await page.locator('#pub-name').fill('gated')
+    await page.locator('#pub-access').selectOption('wallets')
+    await page.locator('#pub-access-addresses').fill(address)
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await until('the gated ref', async () => (await page.locator('#pub-ref').textContent())?.endsWith('/gated@1.0.0') === true, 60_000)
+    expect(await page.locator('#inv-ref').inputValue()).toBe(`${publisherKey}/gated@1.0.0`)
+    await page.locator('#inv-input').fill('signed call')
+    await page.getByRole('button', { name: 'Invoke' }).click()
+    await until('the gated output', async () => await page.locator('#inv-output').textContent() === 'signed call' || await page.locator('#inv-result.error').count() === 1, 60_000)
+    expect(await page.locator('#inv-result.error').count()).toBe(0)
+    expect(await page.locator('#inv-output').textContent()).toBe('signed call')
+    expect(await page.locator('#inv-result .receipt dd').nth(2).getAttribute('title')).toBe(address)
     await screenshots(page, 'playground', 'playground')
+
+    await page.locator('#inv-auth').selectOption('none')
+    await page.getByRole('button', { name: 'Invoke' }).click()
+    await until('the refusal', async () => await page.locator('#inv-result.error').count() === 1, 60_000)
+    expect(await page.locator('#inv-result').getAttribute('data-code')).toBe('AUTH_MALFORMED')
   })
 
   it('PWA: installable; a reload with the network gone shows the shell, says it is offline and shows the last figures the node reported', async () => {

@@ -1,0 +1,48 @@
+import type { NodeClient } from '../node-client.ts'
+
+/** localStorage key of the playground's test tenant key (a throwaway secp256k1 key, not a wallet). */
+const TEST_KEY = 'shadw.playgroundTenantKey'
+
+/** How a playground call proves who the tenant is (docs/access.md). */
+export type AuthMode = 'none' | 'test-key' | 'wallet'
+
+/** An injected EIP-1193 wallet, if the browser has one. */
+export function hasWallet (): boolean {
+  const e = (globalThis as { ethereum?: { request?: unknown } }).ethereum
+  return typeof e?.request === 'function'
+}
+
+/**
+ * The playground's test tenant: a secp256k1 key made in this browser on first use and kept in
+ * localStorage, so the same address can be put on an allow-list and then sign calls. It is a
+ * testing convenience, never a place for a key that holds anything. ethers loads only here.
+ */
+export async function testTenant (): Promise<{ address: string, privateKey: string }> {
+  const { Wallet } = await import('ethers')
+  let key = localStorage.getItem(TEST_KEY)
+  if (key === null || !/^0x[0-9a-f]{64}$/.test(key)) {
+    key = Wallet.createRandom().privateKey
+    localStorage.setItem(TEST_KEY, key)
+  }
+  const wallet = new Wallet(key)
+  return { address: wallet.address, privateKey: key }
+}
+
+/**
+ * Signs a SIWE auth for one call of `ref`, bound to the exact version it names; a range is
+ * resolved by the node first (`loadFunction`), since an auth names one version.
+ */
+export async function signCall (client: NodeClient, mode: AuthMode, ref: string): Promise<unknown> {
+  if (mode === 'none') return undefined
+  let exact = /^([0-9a-f]{64})\/([a-z0-9][a-z0-9-]*)@(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)$/.exec(ref)
+  if (exact === null) {
+    const loaded = await client.call('loadFunction', { ref }, 30_000)
+    exact = /^([0-9a-f]{64})\/([a-z0-9][a-z0-9-]*)@(.+)$/.exec(loaded.ref)
+  }
+  if (exact === null) throw new Error(`cannot tell which version ${ref} names`)
+  const fn = { publisher: exact[1] ?? '', name: exact[2] ?? '', version: exact[3] ?? '' }
+  const [{ signAuth }, { tenantSigner }, { Wallet }] = await Promise.all([import('../../access/siwe-auth.ts'), import('../../access/tenant-signer.ts'), import('ethers')])
+  // the test key signs even when a wallet is injected (tenantSigner would prefer the wallet)
+  const signer = mode === 'wallet' ? tenantSigner() : new Wallet((await testTenant()).privateKey)
+  return await signAuth(signer, { domain: location.host, fn })
+}
