@@ -1,6 +1,6 @@
 import { ShadwError } from '../core/errors.ts'
 import { defaultRelayUrl, validateRelayUrl } from '../browser/relay-connection.ts'
-import { NodeClient } from './node-client.ts'
+import { NodeClient, type NodeClientOptions } from './node-client.ts'
 import { renderStatus } from './status-view.ts'
 import { loadChoice } from './contribution-settings.ts'
 import { NodeFeed } from './node-feed.ts'
@@ -26,12 +26,17 @@ function relayUrlFromLocation (): string {
  * `?execute=N` on the URL (tests, kiosks) for N Web Workers; `&fault=lie|hold` is a test-only
  * fault switch (a lying executor, one that never answers) for the quorum and retry tests.
  */
-function executeFromLocation (): { execute?: { workers: number, fault?: 'lie' | 'hold' } } {
+function executeFromLocation (): { execute: NodeClientOptions['execute'] } | Record<string, never> {
   const params = new URLSearchParams(location.search)
   const workers = params.get('execute')
   if (workers === null) {
-    const choice = loadChoice()
-    return choice.optedIn ? { execute: { workers: choice.workers } } : {}
+    // read when this tab starts a node, not at load: the choice may change in any tab before that
+    return {
+      execute: () => {
+        const choice = loadChoice()
+        return choice.optedIn ? { workers: choice.workers } : undefined
+      }
+    }
   }
   const f = params.get('fault')
   const fault: { fault?: 'lie' | 'hold' } = f === 'lie' || f === 'hold' ? { fault: f } : {}

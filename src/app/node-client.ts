@@ -18,8 +18,12 @@ export interface NodeClientOptions {
   relayUrl: string
   storageRoot?: string
   tier?: NodeTier
-  /** execute functions for the swarm in this origin's node (the contributor's opt-in) */
-  execute?: NodeWorkerInit['execute']
+  /**
+   * execute functions for the swarm in this origin's node (the contributor's opt-in); a
+   * function is asked each time this tab starts a node, so a tab that becomes leader later
+   * starts with the choice made since (in any tab)
+   */
+  execute?: NodeWorkerInit['execute'] | (() => NodeWorkerInit['execute'])
   /** makes the node worker; the app passes Vite's worker constructor */
   createWorker: () => Worker
   /**
@@ -153,6 +157,7 @@ export class NodeClient {
     while (this.#releaseLock !== null) {
       const worker = this.#opts.createWorker()
       this.#worker = worker
+      const execute = typeof this.#opts.execute === 'function' ? this.#opts.execute() : this.#opts.execute
       const reply = await new Promise<NodeWorkerReply>(resolve => {
         worker.onmessage = (ev: MessageEvent) => { resolve(ev.data as NodeWorkerReply) }
         worker.onerror = (ev: ErrorEvent) => { resolve({ type: 'failed', error: { code: 'INTERNAL', message: `INTERNAL: node worker crashed: ${ev.message}` } }) }
@@ -163,7 +168,7 @@ export class NodeClient {
           leader: this.tabId,
           tier: this.#opts.tier ?? 'shadow',
           debug: readDebugSetting(),
-          ...(this.#opts.execute === undefined ? {} : { execute: this.#opts.execute })
+          ...(execute === undefined ? {} : { execute })
         }
         worker.postMessage(init)
         this.#detachWorker = this.#opts.attachWorker?.(worker) ?? null

@@ -5,7 +5,7 @@ import { verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
 import { parseBootstrap } from '../../../src/node/super-node.ts'
 import { decodeCharge } from '../../../src/pricing/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
-import { call, openApp, until } from '../../helpers/app-page.ts'
+import { call, nodeReady, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { publisher } from '../../integration/invoke/helpers.ts'
@@ -104,6 +104,18 @@ describe('the app as people use it', () => {
     await until('the node to stop executing', async () => await data(contributor, '#view-contribute', 'workers') === '0')
     expect((await call(contributor, 'contribution', {})).workers).toBe(0)
     expect(await contributor.locator('#pause').textContent()).toBe('Resume')
+
+    // the opt-in is the contributor's standing choice: a reload starts the node contributing with the saved budget (a pause lasts for the page)
+    await contributor.reload()
+    await nodeReady(contributor)
+    expect((await call(contributor, 'contribution', {})).workers).toBe(Math.min(16, cores))
+    await until('the switch to show it', async () => await contributor.locator('#contribute-switch').isChecked())
+    // switching off is saved too
+    await contributor.locator('label.switch').click()
+    await until('the node to stop executing', async () => (await call(contributor, 'contribution', {})).workers === 0)
+    await contributor.reload()
+    await nodeReady(contributor)
+    expect((await call(contributor, 'contribution', {})).workers).toBe(0)
   })
 
   it('playground: a module published from the page is invoked on the swarm and its receipt is verified in the page', async () => {
