@@ -77,7 +77,8 @@ export class LightSigningService {
     this.#signer = new LightSigner(opts)
     this.#announcer = new LedgerAnnouncer({
       host: opts.host,
-      ledgers: () => [],
+      // its attestations log: any node can replicate and count its co-signatures
+      ledgers: () => this.attestationsKey === null ? [] : [this.attestationsKey],
       onledgers: (keys) => { for (const k of keys) void this.watch(k) }
     })
   }

@@ -8,9 +8,9 @@ import { AccessGate } from '../../access/index.ts'
 import { ShadwError } from '../../core/errors.ts'
 import type { ShadwNode } from '../../core/node/shadw-node.ts'
 import { handleFnRequest, InvokeEndpoint, InvokeService } from '../../invoke/index.ts'
-import { LedgerAnnouncer } from '../../attest/index.ts'
 import { DEFAULT_PRICING, PricedInvokeService, type PricingConfig } from '../../pricing/index.ts'
 import { FunctionLoader } from '../../registry/index.ts'
+import { ReputationTracker } from '../../reputation/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
 import { createNodeExecutor } from '../executor/index.ts'
 
@@ -74,9 +74,11 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {})
   })
   endpoint.start()
-  // light nodes learn this ledger from the announcement and co-sign its receipts
-  const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
-  announcer.start()
+  // light nodes learn this ledger from the announcement and co-sign its receipts; the tracker
+  // follows the ledgers and attestation logs others announce and feeds reputation to the router
+  const tracker = new ReputationTracker({ host: node, announce: () => [ledger.key] })
+  tracker.start()
+  endpoint.setReputation(key => tracker.score(key))
   let stopping: Promise<void> | null = null
   return {
     endpoint,
@@ -87,7 +89,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     stop: () => {
       stopping ??= (async () => {
         endpoint.stop()
-        announcer.stop()
+        tracker.stop()
         await executor.close()
         await loader.close()
       })()

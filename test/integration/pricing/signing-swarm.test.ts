@@ -4,7 +4,9 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { attestStatus, LedgerAnnouncer, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
 import type { ShadwNode } from '../../../src/core/node/shadw-node.ts'
 import { InvokeEndpoint, InvokeService, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { AVOID_REPUTATION } from '../../../src/invoke/index.ts'
 import { readLedger } from '../../../src/pricing/index.ts'
+import { ReputationTracker } from '../../../src/reputation/index.ts'
 import { FunctionLoader } from '../../../src/registry/index.ts'
 import type { Executor } from '../../../src/sandbox/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
@@ -44,6 +46,11 @@ describe('light-node signing swarm', () => {
       return { node, signing }
     }))
     const caller = await callerNode(net)
+    // the caller tracks reputation from the logs executors and light nodes announce
+    const tracker = new ReputationTracker({ host: caller.node })
+    tracker.start()
+    onTestFinished(() => { tracker.stop() })
+    caller.endpoint.setReputation(key => tracker.score(key))
     await caller.endpoint.waitForExecutors(3, { timeoutMs: 20_000 })
 
     const CALLS = 2
@@ -70,5 +77,16 @@ describe('light-node signing swarm', () => {
       if (r.executor === liar.key) expect(status).toMatchObject({ attested: false, agree: [], disagree: [...policy.signers].sort() })
       else expect(status).toMatchObject({ attested: true, disagree: [] })
     }
+
+    // the caller's tracker replicated the same logs: the liar is refuted on every call and avoided
+    await until('the tracker counts every verdict', () => tracker.scores.get(liar.key)?.refuted === CALLS, 30_000)
+    expect(tracker.score(liar.key)).toBeLessThan(AVOID_REPUTATION)
+    for (const e of executors.slice(0, 2)) expect(tracker.scores.get(e.key)).toMatchObject({ served: CALLS, upheld: CALLS, refuted: 0 })
+    const before = liarExec.calls
+    for (let i = 0; i < 6; i++) {
+      const res = await caller.endpoint.invoke(ref, b4a.from(`after ${i}`), { deadline: 20_000 })
+      expect(res.receipts[0]?.executor).not.toBe(liar.key)
+    }
+    expect(liarExec.calls).toBe(before)
   }, 90_000)
 })
