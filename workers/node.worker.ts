@@ -51,7 +51,7 @@ async function start (init: NodeWorkerInit): Promise<void> {
   await contribution.start()
   const publisher = new PublisherHost(host)
   bridge = new BridgeServer(host, {
-    endpoint: () => contribution.endpoint,
+    endpoint: async () => await contribution.endpoint(),
     handlers: {
       contribute: async (p) => {
         const workers = p['workers']

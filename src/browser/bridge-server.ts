@@ -27,14 +27,15 @@ export class BridgeServer {
   readonly #host: BrowserNode
   readonly #createLoader: () => FunctionLoader
   #loader: FunctionLoader | null = null
-  readonly #endpoint: () => InvokeEndpoint
+  readonly #endpoint: () => Promise<InvokeEndpoint>
   readonly #handlers: BridgeHandlers
 
   /**
-   * `endpoint` gives the endpoint now serving (the contributor's switch replaces it);
+   * `endpoint` gives the endpoint now serving, once any switch in progress is done (the
+   * contributor's switch replaces it);
    * `handlers` answer the methods that need more than the node (contribute, publish, …).
    */
-  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint, endpoint?: () => InvokeEndpoint, handlers?: BridgeHandlers } = {}) {
+  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint, endpoint?: () => Promise<InvokeEndpoint>, handlers?: BridgeHandlers } = {}) {
     this.#host = host
     // Created on the first function call: most tabs never load one, and the loader's OPFS
     // cache directory is opened only then.
@@ -44,16 +45,11 @@ export class BridgeServer {
     } else {
       const endpoint = opts.invoke ?? new InvokeEndpoint({ host: host.node, tier: host.node.tier })
       endpoint.start()
-      this.#endpoint = () => endpoint
+      this.#endpoint = async () => endpoint
     }
     this.#handlers = opts.handlers ?? {}
     this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
     this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
-  }
-
-  /** the node's invocation endpoint: opened at start so its channel is up when a page calls */
-  get invoke (): InvokeEndpoint {
-    return this.#endpoint()
   }
 
   /** Sends an event to every context. */
@@ -63,7 +59,7 @@ export class BridgeServer {
   }
 
   close (): void {
-    this.invoke.stop()
+    this.#endpoint().then(e => { e.stop() }, () => {})
     this.#loader?.close().catch(() => {})
     this.#channel.close()
   }
@@ -138,11 +134,12 @@ export class BridgeServer {
           if (!(params['nonce'] instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('nonce must be a Uint8Array')
           opts.nonce = params['nonce']
         }
+        const endpoint = await this.#endpoint()
         // a node that just started may not have heard an executor's capacity yet
-        if (!this.invoke.peers().some(p => (p.capacity?.total ?? 0) > 0)) {
-          await this.invoke.waitForExecutors(1, { timeoutMs: opts.deadline ?? DEFAULT_GET_TIMEOUT_MS }).catch(() => {})
+        if (!endpoint.peers().some(p => (p.capacity?.total ?? 0) > 0)) {
+          await endpoint.waitForExecutors(1, { timeoutMs: opts.deadline ?? DEFAULT_GET_TIMEOUT_MS }).catch(() => {})
         }
-        return await this.invoke.invoke(expect.string(params['ref'], 'ref', 512), input, opts)
+        return await endpoint.invoke(expect.string(params['ref'], 'ref', 512), input, opts)
       }
       default:
         throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${String(method)}`)

@@ -1,3 +1,4 @@
+import { ShadwError } from '../core/errors.ts'
 import type { InvokeEndpoint } from '../invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { ContributionMeter, type ContributedCall, type ContributionTotals } from './contribution-meter.ts'
@@ -63,9 +64,10 @@ export class ContributionHost {
     }
   }
 
-  /** The endpoint now serving; replaced on every switch. */
-  get endpoint (): InvokeEndpoint {
-    if (this.#current === null) throw new Error('contribution host not started')
+  /** The endpoint serving once any switch in progress is done; replaced on every switch. */
+  async endpoint (): Promise<InvokeEndpoint> {
+    await this.#switching
+    if (this.#current === null) throw ShadwError.NODE_CLOSED('the invocation endpoint is stopped')
     return this.#current.endpoint
   }
 
