@@ -34,7 +34,7 @@ shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
 shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
 shadw follow [PUBLISHER] [--storage DIR]
 shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
-             [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
+             [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
 shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]
 `
 

@@ -1,6 +1,6 @@
 /**
  * `shadw invoke <ref> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
- * [--auth FILE] [--bootstrap host:port[,…] | --node URL] [--json]`: starts a light node on the
+ * [--max-charge µCREDITS] [--auth FILE] [--bootstrap host:port[,…] | --node URL] [--json]`: starts a light node on the
  * super node's DHT, invokes a function on the swarm and prints the output and the receipts.
  *
  * Without `--json` the output bytes go to stdout as they are and a receipt summary to
@@ -23,7 +23,7 @@ import { DEFAULT_PORT, parseBootstrap } from '../super-node.ts'
 
 /** Usage lines shown in `shadw help`. */
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
-             [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]`
+             [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]`
 
 /** Auth files are a Lit AuthSig (SIWE message + signature): a few KiB at most. */
 const MAX_AUTH_FILE_BYTES = 16 * 1024
@@ -65,6 +65,7 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
       redundancy: { type: 'string' },
       quorum: { type: 'string' },
       deadline: { type: 'string' },
+      'max-charge': { type: 'string' },
       auth: { type: 'string' },
       bootstrap: { type: 'string' },
       node: { type: 'string' },
@@ -79,6 +80,10 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   const redundancy = positiveInt('--redundancy', values.redundancy, 1)
   const quorum = values.quorum === undefined ? undefined : positiveInt('--quorum', values.quorum, 1)
   const deadline = positiveInt('--deadline', values.deadline, DEFAULT_INVOKE_DEADLINE_MS)
+  // µcredits per executor (docs/pricing.md); 0 is a valid cap (free executors only)
+  const maxChargeArg = values['max-charge']
+  if (maxChargeArg !== undefined && (!/^\d+$/.test(maxChargeArg) || !Number.isSafeInteger(Number(maxChargeArg)))) throw ShadwError.INVALID_ARGUMENT(`--max-charge needs a non-negative integer, got ${JSON.stringify(maxChargeArg)}`)
+  const maxCharge = maxChargeArg === undefined ? undefined : Number(maxChargeArg)
   const input = await readInput(values.input, io)
   const auth = values.auth === undefined ? undefined : await readAuth(values.auth)
   const bootstrap = values.bootstrap !== undefined ? values.bootstrap.split(',').filter(Boolean) : await bootstrapOf(values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
@@ -88,7 +93,7 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   try {
     await client.endpoint.waitForExecutors(1, { timeoutMs: deadline })
     const left = Math.max(1, deadline - (Date.now() - started))
-    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }) })
+    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }) })
     if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
     else {
       io.stdout(result.output)

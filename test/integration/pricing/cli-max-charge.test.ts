@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { Testnet } from 'hyperdht/testnet'
+import { describe, expect, it } from 'vitest'
+import { parseBootstrap } from '../../../src/node/super-node.ts'
+import { wat } from '../../fixtures/wasm/fixtures.ts'
+import { startSuperNode } from '../../helpers/super-node.ts'
+import { publisher } from '../invoke/helpers.ts'
+
+const BIN = fileURLToPath(new URL('../../../bin/shadw.js', import.meta.url))
+
+function shadw (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  return new Promise(resolve => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
+    })
+  })
+}
+
+describe('shadw invoke --max-charge', () => {
+  it('a cap below the worst case is refused by the priced super node before any work; a generous one runs and the charge is in its charges log', async () => {
+    const superNode = await startSuperNode({ workers: 1 })
+    const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const bootstrap = superNode.info.bootstrap.join(',')
+    const service = superNode.executor?.service
+
+    const cheap = await shadw('invoke', ref, '--max-charge', '1', '--bootstrap', bootstrap, '--deadline', '30000')
+    expect(cheap.stderr).toMatch(/^shadw: SPENDING_CAP_EXCEEDED: this call may cost \d+ µcredits here, over the tenant's cap of 1\n$/)
+    expect(cheap.code).toBe(1)
+    expect(service?.executions).toBe(0)
+
+    const ok = await shadw('invoke', ref, '--max-charge', '1000000000', '--bootstrap', bootstrap, '--deadline', '30000')
+    expect(ok.code).toBe(0)
+    expect(service?.executions).toBe(1)
+    const charges = superNode.executor?.chargesKey as string
+    expect(superNode.node.logInfo(charges).length).toBe(1)
+
+    const bad = await shadw('invoke', ref, '--max-charge=1.5', '--bootstrap', bootstrap)
+    expect(bad.stderr).toBe('shadw: INVALID_ARGUMENT: --max-charge needs a non-negative integer, got "1.5"\n')
+  }, 120_000)
+})
