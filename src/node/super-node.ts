@@ -11,6 +11,7 @@ import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { parseTier, TIER_ROLES } from '../core/node/tiers.ts'
 import { LightSigningService } from '../attest/index.ts'
+import { creditsFromLedgers } from '../pricing/index.ts'
 import type { NodeTier } from '../core/node/types.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './invoke/executor-service.ts'
@@ -157,6 +158,7 @@ export class SuperNode {
       }
       const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, signing })
       app.route('/api/status', () => superNode.status())
+      app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
       return superNode
     } catch (err) {
@@ -176,6 +178,18 @@ export class SuperNode {
   /** Starts the relay again after {@link stopRelay}; browsers re-dial it on their own. */
   async startRelay (): Promise<void> {
     await this.#parts.relay.start()
+  }
+
+  /**
+   * This node's own view of its credits (docs/pricing.md): recomputed from its ledger and
+   * charges logs on every call, so it is exactly what any replica of them computes. µcredits.
+   */
+  async credits (): Promise<{ earned: Record<string, number>, spent: Record<string, number>, counted: number, unpriced: number, rejected: number }> {
+    const executor = this.#parts.executor
+    if (executor === null) return { earned: {}, spent: {}, counted: 0, unpriced: 0, rejected: 0 }
+    const keys = [executor.ledgerKey, ...(executor.chargesKey === null ? [] : [executor.chargesKey])]
+    const c = await creditsFromLedgers(keys.map(key => ({ length: this.node.logInfo(key).length, get: async (i: number) => await this.node.get(key, i) })))
+    return { earned: Object.fromEntries(c.earned), spent: Object.fromEntries(c.spent), counted: c.counted, unpriced: c.unpriced, rejected: c.rejected.length }
   }
 
   /** The light-node signing service (tier `light`), or null. */

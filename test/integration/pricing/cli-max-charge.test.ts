@@ -35,6 +35,12 @@ describe('shadw invoke --max-charge', () => {
     expect(service?.executions).toBe(1)
     const charges = superNode.executor?.chargesKey as string
     expect(superNode.node.logInfo(charges).length).toBe(1)
+    // the node's own view of its credits, recomputed from its logs: one call, earned by it, spent by the CLI's node
+    const credits = await (await fetch(new URL('/api/credits', superNode.info.appUrl))).json() as { earned: Record<string, number>, spent: Record<string, number>, counted: number, unpriced: number, rejected: number }
+    expect(credits).toMatchObject({ counted: 1, unpriced: 0, rejected: 0 })
+    expect(Object.keys(credits.earned)).toEqual([superNode.info.publicKey])
+    expect(Object.values(credits.spent)).toEqual(Object.values(credits.earned))
+    expect(credits.earned[superNode.info.publicKey]).toBeGreaterThan(0)
 
     const bad = await shadw('invoke', ref, '--max-charge=1.5', '--bootstrap', bootstrap)
     expect(bad.stderr).toBe('shadw: INVALID_ARGUMENT: --max-charge needs a non-negative integer, got "1.5"\n')
