@@ -44,6 +44,7 @@ export function compact (n: number): string {
 
 /** Milliseconds as "850 ms" / "12.4 s" / "3 min". */
 export function duration (ms: number): string {
+  if (ms === 0) return '0 ms'
   if (ms < 10) return `${ms.toFixed(1)} ms`
   if (ms < 1_000) return `${Math.round(ms)} ms`
   if (ms < 120_000) return `${(ms / 1_000).toFixed(1)} s`
