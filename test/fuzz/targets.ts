@@ -298,7 +298,8 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       input: fc.oneof(bytesInput(invokeSeeds.map(encodeMessage), 2048), anyValue),
       run: input => decodeMessage(input),
       roundTrip: fc.property(fc.constantFrom(...invokeSeeds), fc.nat({ max: 2 ** 31 }), (m: InvokeMessage, id: number) => {
-        const msg = { ...m, id: m.type === 'capacity' && id === 0 ? 0 : id } as InvokeMessage
+        // id 0 is only for unsolicited capacity adverts and channel errors
+        const msg = { ...m, id: m.type === 'capacity' || m.type === 'error' ? id : Math.max(1, id) } as InvokeMessage
         return b4a.equals(encodeMessage(decodeMessage(encodeMessage(msg))), encodeMessage(msg))
       }) as unknown as fc.IPropertyWithHooks<[unknown]>
     },
