@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     testTimeout: 60_000,
+    // Lit 7 announces its own deprecated constants through depd on every import
+    env: { NO_DEPRECATION: 'lit-js-sdk:constants:errors,lit-js-sdk:constants:constants' },
     hookTimeout: 60_000,
     // two cores: browser tests each start a Chromium, so keep concurrency low
     maxWorkers: 2,

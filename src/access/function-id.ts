@@ -6,6 +6,7 @@
  * agreed to run `1.1.0`, whose conditions or behaviour may differ.
  */
 import { ShadwError } from '../core/errors.ts'
+import { describeValue } from '../core/describe.ts'
 
 /** One exact version of one function. */
 export interface FunctionId {
@@ -26,7 +27,7 @@ const PART = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/
 
 /** Checks a {@link FunctionId}; throws `INVALID_FUNCTION_REF`. */
 export function checkFunctionId (fn: FunctionId): FunctionId {
-  if (typeof fn !== 'object' || fn === null) throw ShadwError.INVALID_FUNCTION_REF(String(fn), 'expected { publisher, name, version }')
+  if (typeof fn !== 'object' || fn === null) throw ShadwError.INVALID_FUNCTION_REF(describeValue(fn), 'expected { publisher, name, version }')
   const text = `${String(fn.publisher)}/${String(fn.name)}@${String(fn.version)}`
   if (typeof fn.publisher !== 'string' || !PUBLISHER.test(fn.publisher)) throw ShadwError.INVALID_FUNCTION_REF(text, 'publisher must be 64 lowercase hex characters')
   if (typeof fn.name !== 'string' || !PART.test(fn.name)) throw ShadwError.INVALID_FUNCTION_REF(text, `name must match ${String(PART)}`)

@@ -6,6 +6,7 @@ import type { QuorumDecision, SignedReceipt } from '../invoke/index.ts'
 import type { ContributionStatus } from './contribution-host.ts'
 import type { PublishParams } from './publisher-host.ts'
 import type { SignedManifest } from '../registry/index.ts'
+import { describeValue } from '../core/describe.ts'
 
 /**
  * The bridge between the origin's contexts (tabs, the service worker) and the one node
@@ -138,7 +139,7 @@ export function parseBridgeMessage (data: unknown): BridgeMessage {
       if (typeof m['name'] !== 'string') throw ShadwError.BRIDGE_PROTOCOL('event needs a name')
       return m as unknown as BridgeEvent
     default:
-      throw ShadwError.BRIDGE_PROTOCOL(`unknown message type ${String(m['type'])}`)
+      throw ShadwError.BRIDGE_PROTOCOL(`unknown message type ${describeValue(m['type'])}`)
   }
 }
 

@@ -6,6 +6,7 @@ import { InvokeEndpoint, MAX_INPUT_BYTES, MAX_REDUNDANCY, type InvokeOptions } f
 import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
+import { describeValue } from '../core/describe.ts'
 
 const debug = log('bridge')
 
@@ -142,7 +143,7 @@ export class BridgeServer {
         return await endpoint.invoke(expect.string(params['ref'], 'ref', 512), input, opts)
       }
       default:
-        throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${String(method)}`)
+        throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${describeValue(method)}`)
     }
   }
 }

@@ -3,6 +3,7 @@ import type { NodeTier } from '../core/node/types.ts'
 import type { BridgeStatus } from './bridge-protocol.ts'
 import { validateRelayUrl } from './relay-connection.ts'
 import { parseExecuteSettings, type ExecuteSettings } from './invoke-host.ts'
+import { describeValue } from '../core/describe.ts'
 
 /** The leader tab's one message to its node worker: what to start. */
 export interface NodeWorkerInit {
@@ -33,7 +34,7 @@ export function parseNodeWorkerInit (data: unknown): NodeWorkerInit {
   if (typeof m.storageRoot !== 'string' || !STORAGE_ROOT.test(m.storageRoot)) throw ShadwError.INVALID_ARGUMENT('storageRoot must be 1-64 of [a-z0-9-]')
   if (typeof m.leader !== 'string' || m.leader.length === 0 || m.leader.length > 128) throw ShadwError.INVALID_ARGUMENT('leader id must be 1-128 characters')
   const tier = m.tier ?? 'shadow'
-  if (!TIERS.has(tier)) throw ShadwError.INVALID_ARGUMENT(`unknown tier ${String(tier)}`)
+  if (!TIERS.has(tier)) throw ShadwError.INVALID_ARGUMENT(`unknown tier ${describeValue(tier)}`)
   const debug = typeof m.debug === 'string' && m.debug.length <= 256 ? m.debug : undefined
   const execute = parseExecuteSettings(m.execute)
   return { type: 'init', relayUrl: validateRelayUrl(m.relayUrl), storageRoot: m.storageRoot, leader: m.leader, tier, ...(debug === undefined ? {} : { debug }), ...(execute === undefined ? {} : { execute }) }

@@ -2,6 +2,7 @@ import DHTRelay from '@hyperswarm/dht-relay'
 import RelayStream from '@hyperswarm/dht-relay/ws'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { describeValue } from '../core/describe.ts'
 
 const debug = log('relay-connection')
 
@@ -10,7 +11,7 @@ export const RELAY_CONNECT_TIMEOUT_MS = 5_000
 
 /** Checks a relay URL before any socket is opened; returns it normalised. */
 export function validateRelayUrl (url: unknown): string {
-  if (typeof url !== 'string') throw ShadwError.INVALID_RELAY_URL(String(url))
+  if (typeof url !== 'string') throw ShadwError.INVALID_RELAY_URL(describeValue(url))
   let parsed: URL
   try {
     parsed = new URL(url)

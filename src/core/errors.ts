@@ -442,7 +442,7 @@ export function serializeError (err: unknown): SerializedError {
 
 /** Rebuilds a {@link ShadwError} from its serialized form, validating untrusted input. */
 export function deserializeError (value: unknown): ShadwError {
-  if (typeof value !== 'object' || value === null) return ShadwError.INTERNAL('malformed error: ' + String(value))
+  if (typeof value !== 'object' || value === null) return ShadwError.INTERNAL('malformed error: ' + typeof value)
   const v = value as { code?: unknown, message?: unknown, details?: unknown }
   const code: ErrorCode = isErrorCode(v.code) ? v.code : 'INTERNAL'
   const raw = typeof v.message === 'string' ? v.message : 'unknown error'

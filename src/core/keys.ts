@@ -1,5 +1,6 @@
 import b4a from 'b4a'
 import { ShadwError } from './errors.ts'
+import { describeValue } from './describe.ts'
 
 /** Public keys and discovery keys are 32 bytes (ed25519 public key / BLAKE2b-256). */
 export const KEY_BYTES = 32
@@ -12,7 +13,7 @@ export function parseKey (input: unknown): Uint8Array {
     if (input.byteLength !== KEY_BYTES) throw ShadwError.INVALID_LOG_KEY(`<${input.byteLength} bytes>`)
     return input
   }
-  if (typeof input !== 'string') throw ShadwError.INVALID_LOG_KEY(String(input))
+  if (typeof input !== 'string') throw ShadwError.INVALID_LOG_KEY(describeValue(input))
   const hex = input.trim().toLowerCase()
   if (!HEX_KEY.test(hex)) throw ShadwError.INVALID_LOG_KEY(input)
   return b4a.from(hex, 'hex')

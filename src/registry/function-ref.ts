@@ -6,6 +6,7 @@
 import semver from 'semver'
 import { ShadwError } from '../core/errors.ts'
 import { NAME_PATTERN } from './manifest.ts'
+import { describeValue } from '../core/describe.ts'
 
 /** A range longer than this is refused (it would only ever be abuse). */
 export const MAX_RANGE_LENGTH = 128
@@ -23,7 +24,7 @@ const REF = /^([0-9a-f]{64})\/([^@/]+)(?:@(.+))?$/
 
 /** Parses a reference; throws INVALID_FUNCTION_REF with the reason. */
 export function parseFunctionRef (input: unknown): FunctionRef {
-  if (typeof input !== 'string') throw ShadwError.INVALID_FUNCTION_REF(String(input))
+  if (typeof input !== 'string') throw ShadwError.INVALID_FUNCTION_REF(describeValue(input))
   const m = REF.exec(input.trim())
   if (m === null) throw ShadwError.INVALID_FUNCTION_REF(input)
   const [, publisher, name, range = '*'] = m as unknown as [string, string, string, string | undefined]

@@ -1,5 +1,6 @@
 import { ShadwError, type SerializedError } from '../../core/errors.ts'
 import { parseSignal, type SignalData } from '../../core/node/signal-protocol.ts'
+import { describeValue } from '../../core/describe.ts'
 
 /**
  * The page ⇄ node-worker bridge for direct links. RTCPeerConnection exists only in window
@@ -168,7 +169,7 @@ export function parsePageToWorker (data: unknown): PageToWorker {
       if (!isLinkPort(m['port'])) throw ShadwError.BRIDGE_PROTOCOL('open needs a MessagePort')
       return { type: 'open', link, port: m['port'] }
     case 'closed': return { type: 'closed', link, error: (m['error'] ?? null) as SerializedError | null }
-    default: throw ShadwError.BRIDGE_PROTOCOL(`unknown link message ${String(m['type'])}`)
+    default: throw ShadwError.BRIDGE_PROTOCOL(`unknown link message ${describeValue(m['type'])}`)
   }
 }
 
@@ -183,6 +184,6 @@ export function parseWorkerToPage (data: unknown): WorkerToPage {
       return { type: 'start', link, initiator: m['initiator'], ice: parseIceConfig(m['ice']) }
     case 'signal': return { type: 'signal', link, signal: parseSignal(m['signal']) }
     case 'stop': return { type: 'stop', link, reason: typeof m['reason'] === 'string' ? m['reason'].slice(0, 256) : 'stopped' }
-    default: throw ShadwError.BRIDGE_PROTOCOL(`unknown link message ${String(m['type'])}`)
+    default: throw ShadwError.BRIDGE_PROTOCOL(`unknown link message ${describeValue(m['type'])}`)
   }
 }

@@ -3,6 +3,7 @@ import Protomux, { type ProtomuxChannel, type ProtomuxMessage } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
 import { ShadwError } from '../errors.ts'
 import type { NodeTier } from './types.ts'
+import { describeValue } from '../describe.ts'
 
 /**
  * The signalling channel: WebRTC offers, answers and ICE candidates travel between two nodes
@@ -70,7 +71,7 @@ export function parseSignal (value: unknown): SignalData {
       if (typeof v['reason'] !== 'string' || v['reason'].length > 256) throw ShadwError.SIGNAL_INVALID('bye needs a reason of at most 256 characters')
       return { type: 'bye', reason: v['reason'] }
     default:
-      throw ShadwError.SIGNAL_INVALID(`unknown signal type ${JSON.stringify(String(v['type'])).slice(0, 40)}`)
+      throw ShadwError.SIGNAL_INVALID(`unknown signal type ${describeValue(v['type']).slice(0, 40)}`)
   }
 }
 
