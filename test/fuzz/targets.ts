@@ -18,6 +18,8 @@ import { keyToHex } from '../../src/core/keys.ts'
 import { decodeSignalMessage, encodeSignalMessage, type SignalMessage } from '../../src/core/node/signal-protocol.ts'
 import { decodeMessage, encodeMessage, type InvokeMessage } from '../../src/invoke/protocol.ts'
 import { decodeReceipt, encodeReceipt, signReceipt, type ReceiptBody } from '../../src/invoke/receipt.ts'
+import { decodeAttestation, encodeAttestation, signAttestation } from '../../src/attest/attestation.ts'
+import { decodeCharge, encodeCharge, signCharge } from '../../src/pricing/charge.ts'
 import { parseReplyMessage } from '../../src/node/executor/worker-protocol.ts'
 import { canonicalJson, parseCanonicalJson } from '../../src/registry/canonical-json.ts'
 import { formatFunctionRef, parseFunctionRef } from '../../src/registry/function-ref.ts'
@@ -166,7 +168,10 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
     time: 1_700_000_000_002,
     nonce: hex(32, 0x55)
   }
-  const receipt = encodeReceipt(signReceipt(receiptBody, kp.secretKey))
+  const signedReceipt = signReceipt(receiptBody, kp.secretKey)
+  const receipt = encodeReceipt(signedReceipt)
+  const attestations = [signAttestation(signedReceipt, 'agree', 'quorum', kp, 1_700_000_000_003), signAttestation(signedReceipt, 'disagree', 'reexec', kp, 1_700_000_000_004)]
+  const charge = signCharge(signedReceipt, { utilisationPpm: 250_000, fuelPrice: 12, bytePrice: 3 }, 1024, kp.secretKey)
   const invokeSeeds: InvokeMessage[] = [
     { type: 'capacity', id: 0, free: 2, total: 4, cpuBudget: 50, tier: 'storm' },
     { type: 'capacity-query', id: 7 },
@@ -312,6 +317,20 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
         const r = signReceipt({ ...receiptBody, ...(over as Partial<ReceiptBody>) }, kp.secretKey)
         return JSON.stringify(decodeReceipt(encodeReceipt(r))) === JSON.stringify(r)
       }) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'attest.decodeAttestation',
+      codes: codes('ATTESTATION_INVALID'),
+      input: fc.oneof(bytesInput(attestations.map(encodeAttestation), 600), anyValue),
+      run: input => decodeAttestation(input as Uint8Array),
+      roundTrip: fc.property(fc.constantFrom(...attestations), (a: unknown) => b4a.equals(encodeAttestation(decodeAttestation(encodeAttestation(a as typeof attestations[0]))), encodeAttestation(a as typeof attestations[0]))) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'pricing.decodeCharge',
+      codes: codes('CHARGE_INVALID'),
+      input: fc.oneof(bytesInput([encodeCharge(charge)], 600), anyValue),
+      run: input => decodeCharge(input as Uint8Array),
+      roundTrip: fc.property(fc.constant(charge), (x: unknown) => b4a.equals(encodeCharge(decodeCharge(encodeCharge(x as typeof charge))), encodeCharge(x as typeof charge))) as fc.IPropertyWithHooks<[unknown]>
     },
     {
       name: 'sandbox.parseWorkerRequest',
