@@ -52,7 +52,11 @@ describe('shadw start', () => {
     // a fresh super node holds two logs: the empty ledger its executor service appends receipts
     // to and the companion log of the charges it signs (docs/pricing.md)
     expect(status).toMatchObject({
-      publicKey, relayUrl: relay, bootstrap: [bootstrap], tier: 'super', peers: [],
+      publicKey,
+      relayUrl: relay,
+      bootstrap: [bootstrap],
+      tier: 'super',
+      peers: [],
       logs: [{ key: ledger, name: 'ledger', length: 0, writable: true }, { key: charges, name: 'charges', length: 0, writable: true }]
     })
     const page = await fetch(app!)
