@@ -39,6 +39,9 @@ export class PricedInvokeService extends InvokeService {
   readonly #secretKey: Uint8Array
   /** charges signed (tests and the dashboard read it) */
   charged = 0
+  /** charges waiting for the append in flight (group commit, as the receipt ledger does) */
+  #queued: Array<{ block: Uint8Array, resolve (): void, reject (err: unknown): void }> = []
+  #appending = false
 
   constructor (opts: PricedServiceOptions) {
     super(opts)
@@ -69,8 +72,31 @@ export class PricedInvokeService extends InvokeService {
     }
     const res = await super.handle(req, caller, signal)
     const charge = signCharge(res.receipt, price, req.input.byteLength + res.output.byteLength, this.#secretKey)
-    await this.#charges.append([encodeCharge(charge)])
+    await this.#record(encodeCharge(charge))
     this.charged++
     return { ...res, charge }
+  }
+
+  /** Appends a charge; while one append runs the next ones queue and go in together. */
+  #record (block: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queued.push({ block, resolve, reject })
+      if (!this.#appending) void this.#flush()
+    })
+  }
+
+  async #flush (): Promise<void> {
+    this.#appending = true
+    while (this.#queued.length > 0) {
+      const batch = this.#queued
+      this.#queued = []
+      try {
+        await this.#charges.append(batch.map(b => b.block))
+        for (const b of batch) b.resolve()
+      } catch (err) {
+        for (const b of batch) b.reject(err)
+      }
+    }
+    this.#appending = false
   }
 }
