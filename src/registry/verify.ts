@@ -95,8 +95,9 @@ export async function verifyFunction (stored: Uint8Array | SignedManifest, bytes
   const signed = verifyManifest(stored, ctx)
   const m = signed.manifest
   if (!(bytes instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('module must be bytes')
-  // our own copy: the caller's buffer could change between hashing and running
-  const module = bytes.slice()
+  // our own copy (new Uint8Array copies; a Node Buffer's slice() is only a view): the
+  // caller's buffer could change between hashing and running
+  const module = new Uint8Array(bytes)
   const ceiling = (ctx.ceilings ?? DEFAULT_CEILINGS).maxModuleBytes
   if (module.byteLength > ceiling) throw ShadwError.MODULE_TOO_LARGE(module.byteLength, ceiling)
   const actual = await sha256Hex(module)

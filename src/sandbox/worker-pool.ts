@@ -224,7 +224,8 @@ export class WorkerPool implements Executor {
   private async moduleRef (module: Uint8Array): Promise<ModuleRef> {
     let ref = this.modules.get(module)
     if (ref === undefined) {
-      const bytes = module.slice()
+      // new Uint8Array copies; a Node Buffer's slice() would be a view of the caller's memory
+      const bytes = new Uint8Array(module)
       ref = sha256Hex(bytes).then(hash => ({ hash, bytes }))
       this.modules.set(module, ref)
     }

@@ -46,12 +46,6 @@ export interface FuzzTarget {
   knownBug?: { message: RegExp, where: string }
 }
 
-/**
- * The known bug shared by several parsers: they format a refusal with `String(value)`, which
- * throws for an object whose `toString` and `valueOf` are not functions.
- */
-const TO_PRIMITIVE_BUG = /Cannot convert object to primitive value/
-
 const codes = (...c: ErrorCode[]): ReadonlySet<ErrorCode> => new Set(c)
 
 // ---------- generic generators ----------
@@ -247,8 +241,7 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
         const [name, range] = x as [string, string]
         const ref = parseFunctionRef(`${pub}/${name}@${range}`)
         return formatFunctionRef(parseFunctionRef(formatFunctionRef(ref))) === formatFunctionRef(ref)
-      }) as fc.IPropertyWithHooks<[unknown]>,
-      knownBug: { message: TO_PRIMITIVE_BUG, where: 'src/registry/function-ref.ts:26' }
+      }) as fc.IPropertyWithHooks<[unknown]>
     },
     {
       name: 'registry.parseCanonicalJson',
@@ -276,15 +269,13 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       name: 'bridge.parseBridgeMessage',
       codes: codes('BRIDGE_PROTOCOL'),
       input: objectInput([{ type: 'request', id: 'r1', method: 'status', params: {} }, { type: 'response', id: 'r1', ok: true, value: 1 }, { type: 'event', name: 'status', data: {} }]),
-      run: input => parseBridgeMessage(input),
-      knownBug: { message: TO_PRIMITIVE_BUG, where: 'src/browser/bridge-protocol.ts:107' }
+      run: input => parseBridgeMessage(input)
     },
     {
       name: 'bridge.parseNodeWorkerInit',
       codes: codes('BRIDGE_PROTOCOL', 'INVALID_ARGUMENT', 'INVALID_RELAY_URL'),
       input: objectInput([{ type: 'init', relayUrl: 'ws://127.0.0.1:1/relay', storageRoot: 'shadw', leader: 'tab', tier: 'shadow', debug: 'swarm' }]),
-      run: input => parseNodeWorkerInit(input),
-      knownBug: { message: TO_PRIMITIVE_BUG, where: 'src/browser/node-worker-protocol.ts:33, src/browser/relay-connection.ts:13' }
+      run: input => parseNodeWorkerInit(input)
     },
     {
       name: 'signal.decodeSignalMessage',
@@ -294,8 +285,7 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       roundTrip: fc.property(signalArb, (m: unknown) => {
         const back = decodeSignalMessage(encodeSignalMessage(m as SignalMessage))
         return JSON.stringify(back) === JSON.stringify(m)
-      }) as fc.IPropertyWithHooks<[unknown]>,
-      knownBug: { message: TO_PRIMITIVE_BUG, where: 'src/core/node/signal-protocol.ts:73' }
+      }) as fc.IPropertyWithHooks<[unknown]>
     },
     {
       name: 'invoke.decodeMessage',
@@ -364,15 +354,13 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       name: 'webrtc.parseWorkerToPage',
       codes: codes('BRIDGE_PROTOCOL', 'SIGNAL_INVALID', 'INVALID_ARGUMENT'),
       input: objectInput([{ type: 'start', link: 1, initiator: true, ice: { iceServers: [], iceTransportPolicy: 'all' } }, { type: 'signal', link: 1, signal: signals[0]!.signal }, { type: 'stop', link: 1, reason: 'x' }]),
-      run: input => parseWorkerToPage(input),
-      knownBug: { message: TO_PRIMITIVE_BUG, where: 'src/browser/webrtc/link-protocol.ts:186' }
+      run: input => parseWorkerToPage(input)
     },
     {
       name: 'webrtc.parsePageToWorker',
       codes: codes('BRIDGE_PROTOCOL', 'SIGNAL_INVALID', 'INVALID_ARGUMENT'),
       input: objectInput([{ type: 'signal', link: 1, signal: signals[1]!.signal }, { type: 'closed', link: 1, error: null }]),
-      run: input => parsePageToWorker(input),
-      knownBug: { message: TO_PRIMITIVE_BUG, where: 'src/browser/webrtc/link-protocol.ts:171' }
+      run: input => parsePageToWorker(input)
     },
     {
       name: 'webrtc.parseWebrtcConfig',

@@ -31,6 +31,16 @@ describe('verifyFunction', () => {
     expect(fn.signature).toMatch(/^[0-9a-f]{128}$/)
   })
 
+  it('keeps its own copy even when handed a Node Buffer (whose slice() is a view)', async () => {
+    const { module, stored, key } = await setup()
+    // Hypercore hands out Buffers; a view would let the caller's bytes change after the check
+    const buffer = Buffer.from(module)
+    const fn = await verifyFunction(stored, buffer, { registryKey: key })
+    buffer.fill(0)
+    expect(b4a.equals(fn.module, module)).toBe(true)
+    expect(fn.module.buffer).not.toBe(buffer.buffer)
+  })
+
   it('refuses a module with one flipped byte: MODULE_HASH_MISMATCH', async () => {
     const { module, stored, key } = await setup()
     const tampered = b4a.from(module); tampered[tampered.length - 1]! ^= 1
