@@ -90,7 +90,15 @@ export class ReputationTracker {
   async track (key: string): Promise<void> {
     if (this.#stopped || this.#logs.has(key) || this.#logs.size >= MAX_TRACKED_LOGS) return
     this.#logs.set(key, [])
-    await this.#opts.host.follow(key)
+    try {
+      await this.#opts.host.follow(key)
+    } catch (err) {
+      // announcements arrive on their own schedule, also while the node is stopping: a log
+      // that cannot be followed now is forgotten, so a later announcement tries again
+      this.#logs.delete(key)
+      debug('cannot follow', key.slice(0, 8), (err as Error).message)
+      return
+    }
     await this.#read(key)
   }
 
