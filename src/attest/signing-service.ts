@@ -104,7 +104,15 @@ export class LightSigningService {
   async watch (key: string): Promise<void> {
     if (this.#stopped || this.#watched.has(key) || this.#watched.size >= MAX_WATCHED_LEDGERS) return
     this.#watched.set(key, 0)
-    await this.#opts.host.follow(key)
+    try {
+      await this.#opts.host.follow(key)
+    } catch (err) {
+      // announced while the node stops, or a key it cannot follow: forget it, so a later
+      // announcement tries again, rather than leave a rejection nobody awaits
+      this.#watched.delete(key)
+      debug('cannot follow', key.slice(0, 8), (err as Error).message)
+      return
+    }
     await this.#read(key)
   }
 

@@ -19,3 +19,17 @@ describe('ReputationTracker', () => {
     expect(follows).toBe(2)
   })
 })
+
+describe('LightSigningService', () => {
+  it('forgets a ledger it cannot follow instead of an unhandled rejection, and tries again later', async () => {
+    const { LightSigningService } = await import('../../../src/attest/signing-service.ts')
+    const { createPublisherKeyPair } = await import('../../../src/registry/index.ts')
+    let follows = 0
+    const host = { follow: async () => { follows++; throw ShadwError.NODE_CLOSED() } } as unknown as ConstructorParameters<typeof LightSigningService>[0]['host']
+    const kp = createPublisherKeyPair()
+    const service = new LightSigningService({ host, keyPair: { publicKey: kp.publicKey, secretKey: kp.secretKey } })
+    await expect(service.watch('cd'.repeat(32))).resolves.toBeUndefined()
+    await expect(service.watch('cd'.repeat(32))).resolves.toBeUndefined()
+    expect(follows).toBe(2)
+  })
+})
