@@ -16,9 +16,9 @@ declare module 'simple-peer' {
     send (data: Uint8Array | ArrayBuffer | string): void
     write (data: Uint8Array, cb?: (err?: Error | null) => void): boolean
     destroy (err?: Error): void
-    on (event: string, listener: (...args: any[]) => void): this
-    once (event: string, listener: (...args: any[]) => void): this
-    off (event: string, listener: (...args: any[]) => void): this
-    removeListener (event: string, listener: (...args: any[]) => void): this
+    on: ShadwEvented['on']
+    once: ShadwEvented['once']
+    off: ShadwEvented['off']
+    removeListener: ShadwEvented['removeListener']
   }
 }
