@@ -35,6 +35,17 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     rolldownOptions: {
+      // Known, harmless notices from third-party code would greet every `npm start`: apg-js
+      // (via siwe) writes its 'use strict' as a typo'd directive; Lit's Node-only branches
+      // import "crypto", which browsers never reach; Lit's own static imports of `buffer`
+      // make our lazy import of it a no-op for chunking. Everything else is reported.
+      onLog (level, log, handler) {
+        const message = log.message ?? ''
+        if (log.code === 'MODULE_LEVEL_DIRECTIVE' && (log.id ?? '').includes('apg-js')) return
+        if (log.plugin === 'rolldown:vite-resolve' && message.includes('Module "crypto" has been externalized') && message.includes('@lit-protocol')) return
+        if (log.code === 'INEFFECTIVE_DYNAMIC_IMPORT' && message.includes('node_modules/buffer/index.js')) return
+        handler(level, log)
+      },
       input: {
         index: 'index.html',
         sw: 'workers/sw.ts'
