@@ -10,9 +10,8 @@ import { log } from '../core/log.ts'
 import type { LogInfo, PeerStatus } from '../core/node/types.ts'
 import type { SignedReceipt } from '../invoke/receipt.ts'
 import { receiptHash } from '../pricing/charge.ts'
-import { readLedgerEntry } from '../pricing/ledger-entry.ts'
 import { encodeAttestation, type SignedAttestation } from './attestation.ts'
-import { LedgerAnnouncer } from './ledger-announce.ts'
+import { AnnouncedLogs } from './announced-logs.ts'
 import { LightSigner, type LightSignerOptions } from './light-signer.ts'
 
 const debug = log('signing')
@@ -59,14 +58,10 @@ export interface SigningServiceOptions extends Omit<LightSignerOptions, 'keyPair
 export class LightSigningService {
   readonly #opts: SigningServiceOptions
   readonly #signer: LightSigner
-  readonly #announcer: LedgerAnnouncer
-  /** ledger key -> blocks already read */
-  readonly #watched = new Map<string, number>()
-  readonly #reading = new Set<string>()
+  readonly #ledgers: AnnouncedLogs
   readonly #byNonce = new Map<string, SignedReceipt[]>()
   readonly #judged = new Set<string>()
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
-  #offAppend: (() => void) | null = null
   #stopped = false
   attestationsKey: string | null = null
   /** attestations appended (tests and the dashboard read it) */
@@ -75,11 +70,12 @@ export class LightSigningService {
   constructor (opts: SigningServiceOptions) {
     this.#opts = opts
     this.#signer = new LightSigner(opts)
-    this.#announcer = new LedgerAnnouncer({
+    this.#ledgers = new AnnouncedLogs({
       host: opts.host,
       // its attestations log: any node can replicate and count its co-signatures
-      ledgers: () => this.attestationsKey === null ? [] : [this.attestationsKey],
-      onledgers: (keys) => { for (const k of keys) void this.watch(k) }
+      announce: () => this.attestationsKey === null ? [] : [this.attestationsKey],
+      max: MAX_WATCHED_LEDGERS,
+      onentry: (_key, entry) => { if (entry.kind === 'receipt') this.#receive(entry.receipt) }
     })
   }
 
@@ -87,56 +83,20 @@ export class LightSigningService {
   async start (): Promise<void> {
     if (this.attestationsKey !== null || this.#stopped) return
     this.attestationsKey = (await this.#opts.host.createLog(ATTESTATIONS_LOG_NAME)).key
-    this.#offAppend = this.#opts.host.on('append', ({ key }) => { if (this.#watched.has(key)) void this.#read(key) })
-    this.#announcer.start()
+    this.#ledgers.start()
   }
 
   /** Stops judging; pending timers are dropped. Safe to call twice. */
   stop (): void {
     this.#stopped = true
-    this.#announcer.stop()
-    this.#offAppend?.()
+    this.#ledgers.stop()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
   }
 
   /** Starts replicating and judging an executor's ledger (announced, or given by hand). */
   async watch (key: string): Promise<void> {
-    if (this.#stopped || this.#watched.has(key) || this.#watched.size >= MAX_WATCHED_LEDGERS) return
-    this.#watched.set(key, 0)
-    try {
-      await this.#opts.host.follow(key)
-    } catch (err) {
-      // announced while the node stops, or a key it cannot follow: forget it, so a later
-      // announcement tries again, rather than leave a rejection nobody awaits
-      this.#watched.delete(key)
-      debug('cannot follow', key.slice(0, 8), (err as Error).message)
-      return
-    }
-    await this.#read(key)
-  }
-
-  async #read (key: string): Promise<void> {
-    if (this.#reading.has(key) || this.#stopped) return
-    this.#reading.add(key)
-    try {
-      for (;;) {
-        const from = this.#watched.get(key) ?? 0
-        const length = this.#opts.host.logInfo(key).length
-        if (from >= length) break
-        for (let i = from; i < length; i++) {
-          const block = await this.#opts.host.get(key, i, { timeout: 10_000 })
-          this.#watched.set(key, i + 1)
-          if (block === null) continue
-          const entry = readLedgerEntry(block)
-          if (entry.kind === 'receipt') this.#receive(entry.receipt)
-        }
-      }
-    } catch (err) {
-      debug('reading ledger', key.slice(0, 8), 'failed:', (err as Error).message)
-    } finally {
-      this.#reading.delete(key)
-    }
+    await this.#ledgers.follow(key)
   }
 
   #receive (receipt: SignedReceipt): void {
