@@ -18,6 +18,7 @@ import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor, ExecutionLim
 import { log } from '../core/log.ts'
 import { clearTimer, sha256Hex, startTimer } from './host.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
+import { InlineRunner, type InlineOptions } from './inline-runner.ts'
 import { MAX_ARG_LENGTH, MAX_ARGS, parseWorkerReply, type WorkerRequest } from './protocol.ts'
 
 /** One live worker, as an adapter exposes it. */
@@ -48,6 +49,11 @@ export interface WorkerPoolOptions {
   limits?: Partial<ExecutionLimits>
   /** Starts one worker. */
   spawn (): PoolWorker
+  /**
+   * Runs small raw-ABI calls on this thread while no worker has work ({@link InlineRunner});
+   * for a node whose thread can spare a fraction of a millisecond per call. Default off.
+   */
+  inline?: InlineOptions | boolean
 }
 
 /** Queue length per worker by default: enough to hide round trips, short enough to shed load. */
@@ -101,6 +107,8 @@ export class WorkerPool implements Executor {
   // keyed by the caller's array: a module passed again by reference is not re-hashed
   private readonly modules = new WeakMap<Uint8Array, Promise<ModuleRef>>()
   private closed = false
+  /** set when calls may run on this thread */
+  readonly inline: InlineRunner | undefined
 
   constructor (opts: WorkerPoolOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1 || opts.size > MAX_POOL_SIZE) {
@@ -112,6 +120,7 @@ export class WorkerPool implements Executor {
     this.maxQueue = maxQueue
     this.defaults = resolveLimits(opts.limits)
     this.spawn = opts.spawn
+    this.inline = opts.inline === undefined || opts.inline === false ? undefined : new InlineRunner(opts.inline === true ? {} : opts.inline)
     for (let i = 0; i < opts.size; i++) this.addSlot()
   }
 
@@ -168,6 +177,11 @@ export class WorkerPool implements Executor {
     const signal = options.signal
     if (signal?.aborted === true) throw ShadwError.ABORTED()
     if (this.closed) throw ShadwError.EXECUTOR_CLOSED()
+    // only while no worker has work: under load the workers' cores do it, not this thread
+    if (this.inline !== undefined && this.queue.length === 0 && this.slots.every(s => s.line.length === 0)) {
+      const done = this.inline.tryRun({ ...req, hash: ref.hash }, ref.bytes)
+      if (done !== null) return done
+    }
     return await new Promise<ExecuteResult>((resolve, reject) => {
       const job: Job = { hash: ref.hash, bytes: ref.bytes, req: { ...req, hash: ref.hash }, signal, settled: false, onAbort: undefined, resolve, reject }
       // waiting calls count against maxQueue wherever they wait (pool queue or a worker's

@@ -53,7 +53,9 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
   const workers = opts.workers ?? defaultWorkers()
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_POOL_SIZE) throw ShadwError.INVALID_ARGUMENT(`workers must be 1-${MAX_POOL_SIZE}`)
   const ledger = await node.createLog(LEDGER_LOG_NAME)
-  const executor = opts.executor ?? createNodeExecutor({ size: workers })
+  // small calls run on the node's thread while the workers are idle: a trivial call then
+  // costs no thread hops (src/sandbox/inline-runner.ts)
+  const executor = opts.executor ?? createNodeExecutor({ size: workers, inline: true })
   const loader = new FunctionLoader({ host: node })
   const base = {
     executor,
