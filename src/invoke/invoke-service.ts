@@ -87,6 +87,10 @@ export class InvokeService {
   /** receipts waiting for the ledger append in flight to finish (group commit) */
   #queued: Array<{ pending: PendingReceipt, resolve (r: Recorded): void, reject (err: unknown): void }> = []
   #appending = false
+  /** index the next receipt's block gets; null until the first append told the ledger's length */
+  #nextIndex: number | null = null
+  /** set when a ledger append failed: the service then refuses every call */
+  #ledgerError: ShadwError | null = null
   /** executions the service started (tests use it to prove a refusal ran nothing) */
   executions = 0
 
@@ -111,9 +115,11 @@ export class InvokeService {
    * Runs one request from `caller` (hex node key).
    *
    * @throws ShadwError `BUSY`, `REQUEST_REPLAYED`, `DEADLINE_EXCEEDED`, `INPUT_TOO_LARGE`,
-   *   the loader's codes, the access gate's codes, the executor's codes, `ABORTED`.
+   *   the loader's codes, the access gate's codes, the executor's codes, `ABORTED`; once a
+   *   ledger write failed, that failure for every call.
    */
   async handle (req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
+    if (this.#ledgerError !== null) throw this.#ledgerError
     if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
     this.#nonces.use(req.nonce, req.deadline)
     this.#active++
@@ -165,11 +171,20 @@ export class InvokeService {
   }
 
   /**
-   * Signs a receipt and appends it to the ledger; resolves to it, its encoding and its block
-   * index. While one append runs, receipts queue and go in the next append together (group
-   * commit): one receipt signature over the batch's Merkle root, one ledger Merkle tree
-   * update and signature per batch instead of per call, and no added wait when calls come
-   * one by one. The first receipt of a burst waits for the rest of it ({@link afterBurst}).
+   * Signs a receipt and queues it for the ledger; resolves to it, its encoding and the index
+   * of its ledger block. While one append runs, receipts queue and go in the next append
+   * together (group commit): one receipt signature over the batch's Merkle root, one ledger
+   * Merkle tree update and signature per batch instead of per call, and no added wait when
+   * calls come one by one. The first receipt of a burst waits for the rest of it
+   * ({@link afterBurst}).
+   *
+   * The ledger write is pipelined: a receipt is final once signed (it proves itself, and the
+   * tenant holds it), and its block index is known then, since only this service appends to
+   * the ledger and appends are serial — so the caller gets its result while the append runs,
+   * not after. If an append fails, the receipts it carried are not in the ledger: the
+   * executor loses their credit and reputation, nobody else loses anything, and the service
+   * refuses every later call with that failure ({@link #ledgerError}) rather than sign work
+   * it cannot record. Only the first append is awaited: it tells the ledger's length.
    */
   #record (pending: PendingReceipt): Promise<Recorded> {
     return new Promise((resolve, reject) => {
@@ -184,12 +199,37 @@ export class InvokeService {
   async #flush (): Promise<void> {
     while (this.#queued.length > 0) {
       const batch = this.#queued.splice(0, MAX_RECEIPT_BATCH)
+      let signed: Array<{ receipt: SignedReceipt, bytes: Uint8Array }>
       try {
-        const signed = signReceiptBatch(batch.map(b => b.pending), this.#opts.keyPair.secretKey, this.verifiedRoots)
-        const length = await this.#opts.ledger.append(signed.map(s => s.bytes))
-        batch.forEach((b, i) => { b.resolve({ ...(signed[i] as { receipt: SignedReceipt, bytes: Uint8Array }), index: length - batch.length + i }) })
+        if (this.#ledgerError !== null) throw this.#ledgerError
+        signed = signReceiptBatch(batch.map(b => b.pending), this.#opts.keyPair.secretKey, this.verifiedRoots)
       } catch (err) {
         for (const b of batch) b.reject(err)
+        continue
+      }
+      const blocks = signed.map(s => s.bytes)
+      const settle = (base: number): void => { batch.forEach((b, i) => { b.resolve({ ...(signed[i] as { receipt: SignedReceipt, bytes: Uint8Array }), index: base + i }) }) }
+      const base = this.#nextIndex
+      if (base === null) {
+        try {
+          const length = await this.#opts.ledger.append(blocks)
+          this.#nextIndex = length
+          settle(length - batch.length)
+        } catch (err) {
+          for (const b of batch) b.reject(err)
+        }
+        continue
+      }
+      this.#nextIndex = base + batch.length
+      settle(base)
+      // an append hashes and signs before its first await: let the results leave first
+      await new Promise<void>(resolve => { afterBurst(resolve) })
+      try {
+        const length = await this.#opts.ledger.append(blocks)
+        if (length !== base + batch.length) throw ShadwError.INTERNAL(`the ledger is ${length} blocks long, ${base + batch.length} expected: something else appends to it`)
+      } catch (err) {
+        this.#ledgerError = err instanceof ShadwError ? err : ShadwError.INTERNAL(`ledger append failed: ${String(err)}`, err)
+        debug('ledger append failed; refusing calls from now on:', this.#ledgerError.message)
       }
     }
     this.#appending = false
