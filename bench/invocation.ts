@@ -1,21 +1,28 @@
 /**
- * Invocation benchmark, Node side: a caller node and an executor node (a real worker_threads
- * pool, a real ledger Hypercore, real receipts) on an in-process HyperDHT on 127.0.0.1, one
- * swarm connection between them. Printed and written to bench/results/invocation.json.
+ * Invocation benchmark, Node side: an executor node (a real worker_threads pool, a real ledger
+ * Hypercore, real receipts) in this process and a tenant node in a child process
+ * (bench/invocation-tenant.ts), on an in-process HyperDHT on 127.0.0.1, one swarm connection
+ * between them. Printed and written to bench/results/invocation.json.
  *
  * - warm latency: one call at a time of a trivial raw-ABI echo (16-byte input), after a
  *   warm-up, p50/p99; the baseline is a raw round trip (16 bytes out, 16 back) on a Protomux
- *   channel of the same connection, measured in the same run: the ratio is what invocation
- *   adds (request validation, the worker hop, hashing, the receipt signature, the ledger
- *   append, the receipt check at the caller); one call at a time, so every receipt is a batch
- *   of one with its own signature and its own ledger append;
- * - throughput: calls kept in flight from the caller for a fixed time, counted when the
- *   caller has checked the receipt. Every call runs a fresh instance in a worker with fuel
- *   metering and gets its own receipt and ledger block; receipts finished together are
- *   signed together (one signature over their Merkle root, each receipt carrying its proof)
- *   and appended together (group commit), and the caller checks each receipt's proof and the
- *   batch signature once per batch.
+ *   channel of the same connection, measured in the same run (bench/ping-channel.ts): the
+ *   ratio is what invocation adds (request validation, replay and access checks, the
+ *   sandbox run, hashing, the receipt signature, the receipt check at the caller); one call
+ *   at a time, so every receipt is a batch of one with its own signature and its own ledger
+ *   append (pipelined: the result leaves while its block is written, see invoke-service.ts);
+ * - throughput: calls kept in flight from the tenant for a fixed time, counted when the
+ *   tenant has checked the receipt. Every call runs a fresh instance with fuel metering and
+ *   gets its own receipt and ledger block; receipts finished together are signed together
+ *   (one signature over their Merkle root, each receipt carrying its proof) and appended
+ *   together (group commit), and the tenant checks each receipt's proof and the batch
+ *   signature once per batch.
+ *
+ * The pool runs small raw-ABI calls on the node's own thread while no worker has work
+ * (src/sandbox/inline-runner.ts), as `shadw start` does: sequential calls run there, calls
+ * under load in the worker.
  */
+import { fork, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release } from 'node:os'
 import b4a from 'b4a'
@@ -24,7 +31,6 @@ import HyperDHT from 'hyperdht'
 import createTestnet from 'hyperdht/testnet'
 import crypto from 'hypercore-crypto'
 import Hyperswarm from 'hyperswarm'
-import Protomux from 'protomux'
 import RAM from 'random-access-memory'
 import { ShadwNode } from '../src/core/node/shadw-node.ts'
 import { InvokeEndpoint, InvokeService } from '../src/invoke/index.ts'
@@ -32,18 +38,23 @@ import { createNodeExecutor } from '../src/node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/registry/index.ts'
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
 import { runBrowserInvocationBench } from './invocation-browser.ts'
+import type { TenantReply, TenantResult, TenantTask } from './invocation-tenant.ts'
+import { pingServer } from './ping-channel.ts'
 
-/** Sequential calls measured (after {@link WARMUP}): enough for a stable p99. */
-const CALLS = 2_000
-const WARMUP = 200
-/** Raw round trips measured for the baseline. */
-const PINGS = 2_000
+/** Sequential calls (and raw round trips) measured, after {@link WARMUP}: enough for a stable p99. */
+const SAMPLES = 3_000
+const WARMUP = 300
 /** Calls kept in flight for throughput: enough to keep every worker's pipeline full. */
-const CONCURRENCY = 64
+const CONCURRENCY = 256
 /** How long throughput is measured. */
 const THROUGHPUT_MS = 5_000
 /** Executor slots: above CONCURRENCY so the bench measures work, not BUSY refusals. */
-const SLOTS = 256
+const SLOTS = 512
+/** Bound on the whole tenant run (discovery, both measurements, shutdown). */
+const TENANT_TIMEOUT_MS = 120_000
+/** Bound on the tenant's own shutdown after its result. */
+const TENANT_EXIT_MS = 15_000
+const TENANT = new URL('./invocation-tenant.ts', import.meta.url)
 const RESULTS = new URL('./results/invocation.json', import.meta.url)
 
 const ECHO = `(module (memory (export "memory") 1) (global $next (mut i32) (i32.const 1024))
@@ -57,29 +68,54 @@ function pct (sorted: number[], p: number): number {
 
 async function node (bootstrap: Array<{ host: string, port: number }>, tier: 'super' | 'light'): Promise<{ node: ShadwNode, store: Corestore, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, close (): Promise<void> }> {
   const keyPair = crypto.keyPair()
-  const dht = new HyperDHT({ bootstrap, host: '127.0.0.1' })
+  // every node here is reachable on loopback; one left to guess calls itself firewalled, and
+  // a peer then holepunches instead of dialling it (a half-open stall, or no connection at all)
+  const dht = new HyperDHT({ bootstrap, host: '127.0.0.1', firewalled: false })
   const store = new Corestore(RAM.reusable())
   const n = new ShadwNode({ swarm: new Hyperswarm({ dht, keyPair }), store, tier })
   await n.start()
   return { node: n, store, keyPair, close: async () => { await n.stop(); await dht.destroy() } }
 }
 
+/** Runs the tenant child against the executor; resolves to its measurements. */
+async function runTenant (task: TenantTask): Promise<TenantResult> {
+  const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    const reply = await new Promise<TenantReply>((resolve, reject) => {
+      timer = setTimeout(() => { reject(new Error(`the tenant gave no result within ${TENANT_TIMEOUT_MS} ms`)) }, TENANT_TIMEOUT_MS)
+      child.once('message', msg => { resolve(msg as TenantReply) })
+      child.once('error', reject)
+      child.once('exit', code => { reject(new Error(`the tenant exited (code ${String(code)}) without a result`)) })
+      child.send(task)
+    })
+    if (reply.type === 'error') throw new Error(`tenant: ${reply.message}`)
+    return reply.result
+  } finally {
+    clearTimeout(timer)
+    // the tenant stops its node and exits by itself; a wedged one is killed after a bound
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise(resolve => child.once('exit', resolve))
+      const kill = setTimeout(() => { child.kill() }, TENANT_EXIT_MS)
+      await exited
+      clearTimeout(kill)
+    }
+  }
+}
+
 /** Runs the benchmark; prints and writes bench/results/invocation.json. */
 export async function runInvocationBench (opts: { browser?: boolean } = {}): Promise<void> {
   const net = await createTestnet(3, { host: '127.0.0.1' })
   const workers = Math.max(1, cpus().length - 1)
-  const executor = createNodeExecutor({ size: workers })
+  const executor = createNodeExecutor({ size: workers, inline: true })
   const closers: Array<() => Promise<void>> = []
   try {
-    const pub = await node(net.bootstrap, 'super')
-    closers.push(pub.close)
-    const registry = await Registry.create(pub.store, createPublisherKeyPair())
+    const exec = await node(net.bootstrap, 'super')
+    closers.push(exec.close)
+    const registry = await Registry.create(exec.store, createPublisherKeyPair())
     closers.push(() => registry.close())
     await registry.publish(await compileWat(ECHO), { name: 'echo', version: '1.0.0' })
     const ref = `${registry.key}/echo@1.0.0`
-
-    const exec = await node(net.bootstrap, 'super')
-    closers.push(exec.close)
     const ledger = await exec.node.createLog('ledger')
     const loader = new FunctionLoader({ host: exec.node })
     closers.push(() => loader.close())
@@ -87,65 +123,37 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     const serving = new InvokeEndpoint({ host: exec.node, tier: 'super', service })
     serving.start()
     closers.push(async () => { serving.stop() })
-    // the baseline's echo side: answers every 16-byte ping on a channel of the same connection
+    // the baseline's echo side, on every connection (the tenant's included)
     exec.node.on('connection', (conn) => { pingServer(conn) })
     for (const [conn] of exec.node.connections()) pingServer(conn)
 
-    const caller = await node(net.bootstrap, 'light')
-    closers.push(caller.close)
-    const endpoint = new InvokeEndpoint({ host: caller.node, tier: 'light' })
-    endpoint.start()
-    closers.push(async () => { endpoint.stop() })
-    await endpoint.waitForExecutors(1, { timeoutMs: 30_000 })
-    const conn = caller.node.connections().find(([, p]) => p.publicKey === exec.node.publicKey)?.[0]
-    if (conn === undefined) throw new Error('no connection to the executor')
-
-    const ping = await pingClient(conn)
-    for (let i = 0; i < WARMUP; i++) await ping()
-    const raw: number[] = []
-    for (let i = 0; i < PINGS; i++) { const t = performance.now(); await ping(); raw.push(performance.now() - t) }
-    raw.sort((a, b) => a - b)
-
-    const input = new Uint8Array(16).fill(7)
-    for (let i = 0; i < WARMUP; i++) await endpoint.invoke(ref, input)
-    const lat: number[] = []
-    for (let i = 0; i < CALLS; i++) { const t = performance.now(); await endpoint.invoke(ref, input); lat.push(performance.now() - t) }
-    lat.sort((a, b) => a - b)
-
-    let done = 0
-    let failed = 0
-    const end = performance.now() + THROUGHPUT_MS
-    const t0 = performance.now()
-    await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-      while (performance.now() < end) {
-        try { await endpoint.invoke(ref, input); done++ } catch { failed++ }
-      }
-    }))
-    const seconds = (performance.now() - t0) / 1000
-
+    const t = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: WARMUP, samples: SAMPLES, concurrency: CONCURRENCY, throughputMs: THROUGHPUT_MS, timeoutMs: 30_000 })
+    const inline = executor.inline?.ran ?? 0
     const result = {
       date: new Date().toISOString(),
       machine: { cores: cpus().length, cpu: cpus()[0]?.model, platform: `${platform()} ${release()}`, node: process.version },
-      setup: { workers, slots: SLOTS, function: 'raw-ABI echo, 16-byte input', transport: 'one UDX swarm connection on 127.0.0.1' },
+      setup: { workers, slots: SLOTS, function: 'raw-ABI echo, 16-byte input', transport: 'one UDX swarm connection on 127.0.0.1 between two processes (tenant, executor)' },
       warmLatency: {
-        calls: CALLS,
-        invokeMs: { p50: round(pct(lat, 0.5)), p99: round(pct(lat, 0.99)) },
-        rawRoundTripMs: { p50: round(pct(raw, 0.5)), p99: round(pct(raw, 0.99)) },
-        ratioP50: round(pct(lat, 0.5) / pct(raw, 0.5), 2),
+        calls: SAMPLES,
+        invokeMs: { p50: round(pct(t.invoke, 0.5)), p99: round(pct(t.invoke, 0.99)) },
+        rawRoundTripMs: { p50: round(pct(t.raw, 0.5)), p99: round(pct(t.raw, 0.99)) },
+        ratioP50: round(pct(t.invoke, 0.5) / pct(t.raw, 0.5), 2),
         goal: 'ratio <= 3'
       },
       throughput: {
         concurrency: CONCURRENCY,
-        seconds: round(seconds, 2),
-        completed: done,
-        failed,
-        perSecond: Math.round(done / seconds),
-        goal: '>= 10,000/s through one super node (not met: see docs/protocol.md)',
-        accounting: 'every call is a full invocation: its own request frame, a fresh sandbox instance with fuel metering in the worker pool, SHA-256 of input and output, its own receipt (inclusion proof in a batch-signed Merkle root: one ed25519 signature per group commit) and its own ledger Hypercore block (one append per group commit), its receipt proof checked at the caller (the batch signature verified once per batch); worker messages carry several calls'
+        seconds: round(t.seconds, 2),
+        completed: t.completed,
+        failed: t.failed,
+        failures: t.failures,
+        perSecond: Math.round(t.completed / t.seconds),
+        goal: '>= 10,000/s through one super node',
+        callsRunInline: inline,
+        accounting: 'every call is a full invocation: its own request frame, a fresh sandbox instance with fuel metering (in the worker pool, or on the node thread while the pool is idle: callsRunInline), SHA-256 of input and output, its own receipt (inclusion proof in a batch-signed Merkle root: one ed25519 signature per group commit) and its own ledger Hypercore block (one append per group commit), its receipt proof checked at the tenant (the batch signature verified once per batch); worker messages carry several calls'
       }
     }
     console.log(`warm latency: invoke p50 ${result.warmLatency.invokeMs.p50} ms, p99 ${result.warmLatency.invokeMs.p99} ms; raw round trip p50 ${result.warmLatency.rawRoundTripMs.p50} ms; ratio ${result.warmLatency.ratioP50}x (goal <= 3x)`)
-    console.log(`throughput: ${result.throughput.perSecond} invocations/s (${done} in ${result.throughput.seconds} s, ${failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s))`)
+    console.log(`throughput: ${result.throughput.perSecond} invocations/s (${t.completed} in ${result.throughput.seconds} s, ${t.failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s), ${inline} calls of the whole run on the node thread)`)
     for (const close of closers.reverse()) await close().catch(() => {})
     closers.length = 0
     const browser = opts.browser === false ? null : await runBrowserInvocationBench()
@@ -158,29 +166,4 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     await executor.close()
     await net.destroy()
   }
-}
-
-const PING_PROTOCOL = 'shadw/bench-ping'
-
-function pingServer (conn: Parameters<typeof Protomux.from>[0]): void {
-  const mux = Protomux.from(conn)
-  mux.pair({ protocol: PING_PROTOCOL }, () => {
-    const ch = mux.createChannel({ protocol: PING_PROTOCOL })
-    if (ch === null) return
-    const msg = ch.addMessage<Uint8Array>({ onmessage: (b) => { msg.send(b) } })
-    ch.open()
-  })
-}
-
-async function pingClient (conn: Parameters<typeof Protomux.from>[0]): Promise<() => Promise<void>> {
-  let wake: (() => void) | null = null
-  let opened: () => void = () => {}
-  const open = new Promise<void>(resolve => { opened = resolve })
-  const ch = Protomux.from(conn).createChannel({ protocol: PING_PROTOCOL, onopen: () => { opened() } })
-  if (ch === null) throw new Error('ping channel exists')
-  const msg = ch.addMessage<Uint8Array>({ onmessage: () => { wake?.() } })
-  ch.open()
-  await open
-  const bytes = new Uint8Array(16)
-  return async () => await new Promise<void>(resolve => { wake = resolve; msg.send(bytes) })
 }

@@ -1,0 +1,108 @@
+/**
+ * The tenant of the invocation bench, run as a child process by bench/invocation.ts: a node
+ * of its own that calls the executor over one swarm connection on 127.0.0.1. A process of
+ * its own because a tenant is another machine: in the executor's process, both ends would
+ * share one event loop and one core, the raw round trip would never leave that loop, and
+ * the executor's throughput would be charged the tenant's work (its request encoding,
+ * decryption and receipt checks).
+ *
+ * Protocol (IPC): the parent sends one {@link TenantTask}; the child answers one
+ * {@link TenantReply}, stops its node and exits.
+ */
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import crypto from 'hypercore-crypto'
+import Hyperswarm from 'hyperswarm'
+import RAM from 'random-access-memory'
+import { ShadwNode } from '../src/core/node/shadw-node.ts'
+import { InvokeEndpoint } from '../src/invoke/index.ts'
+import { pingClient } from './ping-channel.ts'
+
+export interface TenantTask {
+  type: 'run'
+  bootstrap: Array<{ host: string, port: number }>
+  /** the function called, `<publisher>/<name>@<version>` */
+  ref: string
+  /** the executor's node key, hex */
+  executor: string
+  warmup: number
+  /** raw round trips and sequential calls measured */
+  samples: number
+  /** calls kept in flight, and for how long, for throughput */
+  concurrency: number
+  throughputMs: number
+  /** bound on finding the executor */
+  timeoutMs: number
+}
+
+export interface TenantResult {
+  /** sorted, ms */
+  raw: number[]
+  /** sorted, ms */
+  invoke: number[]
+  completed: number
+  failed: number
+  /** failure codes seen during the throughput run, with counts */
+  failures: Record<string, number>
+  seconds: number
+}
+
+export type TenantReply = { type: 'result', result: TenantResult } | { type: 'error', message: string }
+
+const STOP_TIMEOUT_MS = 10_000
+
+async function run (task: TenantTask): Promise<TenantResult> {
+  // every node here is reachable on loopback; one left to guess calls itself firewalled, and
+  // a peer then holepunches instead of dialling it (a half-open stall, or no connection at all)
+  const dht = new HyperDHT({ bootstrap: task.bootstrap, host: '127.0.0.1', firewalled: false })
+  const keyPair = crypto.keyPair()
+  const node = new ShadwNode({ swarm: new Hyperswarm({ dht, keyPair }), store: new Corestore(RAM.reusable()), tier: 'light' })
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'light' })
+  try {
+    await node.start()
+    endpoint.start()
+    await endpoint.waitForExecutors(1, { timeoutMs: task.timeoutMs })
+    const conn = node.connections().find(([, p]) => p.publicKey === task.executor)?.[0]
+    if (conn === undefined) throw new Error('no connection to the executor')
+
+    const ping = await pingClient(conn)
+    for (let i = 0; i < task.warmup; i++) await ping()
+    const raw: number[] = []
+    for (let i = 0; i < task.samples; i++) { const t = performance.now(); await ping(); raw.push(performance.now() - t) }
+
+    const input = new Uint8Array(16).fill(7)
+    for (let i = 0; i < task.warmup; i++) await endpoint.invoke(task.ref, input)
+    const invoke: number[] = []
+    for (let i = 0; i < task.samples; i++) { const t = performance.now(); await endpoint.invoke(task.ref, input); invoke.push(performance.now() - t) }
+
+    let completed = 0
+    let failed = 0
+    const failures: Record<string, number> = {}
+    const t0 = performance.now()
+    const end = t0 + task.throughputMs
+    await Promise.all(Array.from({ length: task.concurrency }, async () => {
+      while (performance.now() < end) {
+        try {
+          await endpoint.invoke(task.ref, input)
+          completed++
+        } catch (err) {
+          failed++
+          const code = (err as { code?: string }).code ?? 'UNTYPED'
+          failures[code] = (failures[code] ?? 0) + 1
+        }
+      }
+    }))
+    const seconds = (performance.now() - t0) / 1000
+    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds }
+  } finally {
+    endpoint.stop()
+    await Promise.race([(async () => { await node.stop(); await dht.destroy() })(), new Promise(resolve => setTimeout(resolve, STOP_TIMEOUT_MS).unref())])
+  }
+}
+
+process.once('message', (task: TenantTask) => {
+  run(task).then(
+    result => { process.send?.({ type: 'result', result } satisfies TenantReply) },
+    (err: unknown) => { process.send?.({ type: 'error', message: err instanceof Error ? err.message : String(err) } satisfies TenantReply) }
+  ).finally(() => { process.disconnect?.() })
+})
