@@ -32,10 +32,12 @@ export interface InlineOptions {
 }
 
 /**
- * About 0.2 ms of metered code on this machine's cores (`npm run bench -- sandbox` gives
- * ~5·10⁸ fuel/s for tight loops): a peer's message waits at most that long behind a call.
+ * What bounds a hold of the thread. Per fuel unit, `memory.grow` is the slowest thing a
+ * module can do (a loop of `memory.grow 0` spends 100,000 fuel in ~4 ms here, where additions,
+ * divisions, indirect calls or stores spend it in ~0.1 ms): 10,000 holds the thread at most
+ * ~0.4 ms, and covers the small functions the hop matters for (an echo costs 22).
  */
-export const DEFAULT_INLINE_FUEL = 100_000
+export const DEFAULT_INLINE_FUEL = 10_000
 /** Instrumenting and compiling a module this size on the node's thread takes a few ms, once. */
 export const DEFAULT_INLINE_MODULE_BYTES = 64 * 1024
 /** Memory cap here, in 64 KiB pages: 1 MiB is 256 page faults at most, a fraction of a ms. */
