@@ -25,6 +25,20 @@ export const MAX_SERVING_PER_PEER = 256
 const MAX_PENDING_PER_CHANNEL = 4096
 
 /**
+ * While calls are in flight on a channel and the peer has said nothing for this long, it is
+ * asked for its capacity: any answer proves its node alive (its event loop runs; the call
+ * itself runs in a worker).
+ */
+export const LIVENESS_PROBE_MS = 500
+/**
+ * A peer with calls in flight that has said nothing at all for this long is taken for gone:
+ * its calls fail with EXECUTOR_CLOSED and go elsewhere. A killed process closes nothing over
+ * UDP, so without this a call would wait for its attempt deadline (half the caller's time).
+ * Four probes' worth: a relayed round trip plus a long GC pause stay well inside it.
+ */
+export const SILENCE_MS = 2_000
+
+/**
  * Random bytes are fetched this many at a time: libsodium asks the kernel on every call, and a
  * nonce per invocation made that system call a visible cost. Same generator, fewer calls.
  */
@@ -78,6 +92,10 @@ interface Link {
   serving: Map<number, AbortController>
   probes: Map<number, number>
   nextId: number
+  /** when the peer last sent anything on this channel (this.#now()) */
+  heardAt: number
+  /** when the last liveness probe went out */
+  probedAt: number
 }
 
 /**
@@ -108,6 +126,8 @@ export class InvokeEndpoint {
   #reputation: ((key: string) => number) | undefined
   /** what every call of this endpoint runs on (one object, not one per call) */
   readonly #transport: CallTransport
+  /** runs while some channel has calls in flight ({@link #watch}) */
+  #watchdog: ReturnType<typeof setInterval> | null = null
 
   constructor (opts: InvokeEndpointOptions) {
     this.tier = opts.tier
@@ -145,6 +165,7 @@ export class InvokeEndpoint {
     this.#paired.clear()
     for (const link of [...this.#links.values()]) link.channel.close()
     for (const wake of this.#waiters) wake()
+    this.#unwatch()
   }
 
   /** What the router knows about each connected peer. */
@@ -258,7 +279,9 @@ export class InvokeEndpoint {
       pending: new Map(),
       serving: new Map(),
       probes: new Map(),
-      nextId: 1
+      nextId: 1,
+      heardAt: this.#now(),
+      probedAt: 0
     })
   }
 
@@ -283,6 +306,7 @@ export class InvokeEndpoint {
   }
 
   #onmessage (link: Link, msg: InvokeMessage): void {
+    link.heardAt = this.#now()
     switch (msg.type) {
       case 'capacity': {
         const t0 = link.probes.get(msg.id)
@@ -345,6 +369,9 @@ export class InvokeEndpoint {
     signal.throwIfAborted()
     const id = link.nextId++
     link.state.inflight++
+    // silence is measured from the first call in flight, not from the last message of an idle spell
+    if (link.pending.size === 0) link.heardAt = Math.max(link.heardAt, this.#now() - LIVENESS_PROBE_MS)
+    this.#watch()
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
     try {
@@ -368,6 +395,48 @@ export class InvokeEndpoint {
       if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
       link.state.inflight--
     }
+  }
+
+  /** Starts the liveness watchdog if it is not running; it stops itself when nothing is in flight. */
+  #watch (): void {
+    if (this.#watchdog !== null || this.#stopped) return
+    this.#watchdog = setInterval(() => { this.#checkLiveness() }, LIVENESS_PROBE_MS / 2)
+    // a process with nothing else to do must not be kept alive by the watchdog
+    ;(this.#watchdog as { unref?: () => void }).unref?.()
+  }
+
+  #unwatch (): void {
+    if (this.#watchdog !== null) clearInterval(this.#watchdog)
+    this.#watchdog = null
+  }
+
+  /**
+   * Probes peers that have calls of ours in flight and went quiet; fails the calls of one
+   * silent for {@link SILENCE_MS} (retryable: the caller moves them) and marks it full, so
+   * the router skips it until it advertises again — which a live peer does when it next
+   * answers a probe.
+   */
+  #checkLiveness (): void {
+    const now = this.#now()
+    let inFlight = false
+    for (const link of this.#links.values()) {
+      if (link.pending.size === 0) continue
+      const quiet = now - link.heardAt
+      if (quiet >= SILENCE_MS) {
+        debug('executor', link.state.key.slice(0, 8), 'silent for', quiet, 'ms; failing', link.pending.size, 'calls')
+        const gone = ShadwError.EXECUTOR_CLOSED(`executor ${link.state.key.slice(0, 8)} went silent (nothing for ${quiet} ms)`)
+        for (const p of link.pending.values()) p.reject(gone)
+        link.pending.clear()
+        link.state.full = true
+        continue
+      }
+      inFlight = true
+      if (quiet >= LIVENESS_PROBE_MS && now - link.probedAt >= LIVENESS_PROBE_MS) {
+        link.probedAt = now
+        this.#probe(link)
+      }
+    }
+    if (!inFlight) this.#unwatch()
   }
 
   #onclose (channel: InvokeChannel, err: ShadwError | null): void {

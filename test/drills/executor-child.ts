@@ -5,7 +5,10 @@
  * a call never waits on the registry. Prints JSON lines on stdout: `ready` (with its key) and
  * `started` the moment its executor begins a call. The parent kills it with SIGKILL.
  *
- *   node --import tsx test/drills/executor-child.ts --bootstrap host:port[,..] --ref <publisher>/<name>@<version>
+ * With `--hold`, a call it takes is reported `started` and then never run: a process stopped
+ * mid-call, for tests of what its callers do when it is killed.
+ *
+ *   node --import tsx test/drills/executor-child.ts --bootstrap host:port[,..] --ref <publisher>/<name>@<version> [--hold]
  */
 import b4a from 'b4a'
 import Corestore from 'corestore'
@@ -26,6 +29,7 @@ const LOAD_MS = 60_000
 /** Fuel ceiling of this node: the drill's function needs ~1e10-1e11. */
 const FUEL = 1_000_000_000_000
 
+const hold = process.argv.includes('--hold')
 const arg = (name: string): string => process.argv[process.argv.indexOf(`--${name}`) + 1] as string
 const say = (m: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(m)}\n`) }
 
@@ -63,6 +67,7 @@ const executor: Executor = {
   get size () { return pool.size },
   async execute (call: ExecuteCall, options?: ExecuteOptions): Promise<ExecuteResult> {
     say({ type: 'started', at: Date.now() })
+    if (hold) await new Promise(() => {})
     return await pool.execute(call, options)
   },
   async close () { await pool.close() }
