@@ -21,6 +21,8 @@ declare module 'hyperswarm' {
 
   export interface PeerDiscovery {
     flushed (): Promise<void>
+    /** looks the topic up (and announces) again, in the modes it was joined with */
+    refresh (): Promise<unknown>
     destroy (): Promise<void>
   }
 
@@ -33,6 +35,8 @@ declare module 'hyperswarm' {
     readonly dht: unknown
     readonly destroyed: boolean
     join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): PeerDiscovery
+    /** the discovery of a joined topic */
+    status (topic: Uint8Array): PeerDiscovery | null
     leave (topic: Uint8Array): Promise<void>
     joinPeer (publicKey: Uint8Array): void
     flush (): Promise<void>

@@ -74,11 +74,23 @@ export function superTopic (): Uint8Array {
 export type ConnectionClassifier = (conn: SwarmConnection) => PeerStatus['transport']
 
 /** Narrow dependencies of a node: the host builds them for its runtime. */
+/**
+ * First lookup of the network topic again after joining it, ms; the wait then doubles up to
+ * {@link REDISCOVER_MAX_MS}. Super nodes only wait to be dialled there, and Hyperswarm looks
+ * a topic up again only every 10 minutes: without this a tenant or contributor never sees a
+ * super node that started after it (or a node that restarted) for that long.
+ */
+export const REDISCOVER_FIRST_MS = 1_000
+/** Longest wait between lookups of the network topic: one small DHT query per node per interval. */
+export const REDISCOVER_MAX_MS = 15_000
+
 export interface ShadwNodeOptions {
   swarm: Hyperswarm
   store: Corestore
   tier: NodeTier
   classifyConnection?: ConnectionClassifier
+  /** longest wait between lookups of the network topic, ms (default {@link REDISCOVER_MAX_MS}) */
+  rediscoverMs?: number
 }
 
 /** Events a node emits for its host (status pages, the app). */
@@ -115,7 +127,9 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   readonly #logs = new Map<string, HeldLog>()
   readonly #peers = new Map<SwarmConnection, PeerStatus>()
   /** hex topic -> topic, re-joined when the host swaps in a new swarm */
-  readonly #topics = new Map<string, Uint8Array>()
+  readonly #topics = new Map<string, { topic: Uint8Array, mode: { server: boolean, client: boolean } }>()
+  readonly #rediscoverMax: number
+  #rediscoverTimer: ReturnType<typeof setTimeout> | undefined
   /** block requests go to a direct link, not its relayed twin, while the link is up */
   readonly #preference = new DirectPreference(() => [...this.#logs.values()].map(h => h.core), conn => this.#peers.get(conn))
   #index: LogIndex | null = null
@@ -128,6 +142,8 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     this.#swarm = opts.swarm
     this.#store = opts.store
     this.#classify = opts.classifyConnection ?? (() => 'udx')
+    this.#rediscoverMax = opts.rediscoverMs ?? REDISCOVER_MAX_MS
+    if (!Number.isSafeInteger(this.#rediscoverMax) || this.#rediscoverMax < REDISCOVER_FIRST_MS) throw ShadwError.INVALID_ARGUMENT(`rediscoverMs must be an integer of at least ${REDISCOVER_FIRST_MS}`)
   }
 
   /** The node's swarm identity (ed25519 public key), hex. */
@@ -154,6 +170,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     // find each other on a topic of their own.
     await this.#join(networkTopic(), { server: true, client: this.tier !== 'super' })
     if (this.tier === 'super') await this.#join(superTopic())
+    else this.#rediscover(REDISCOVER_FIRST_MS)
     debug('started', this.publicKey, 'logs:', this.#logs.size)
   }
 
@@ -165,6 +182,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
 
   async #stop (): Promise<void> {
     await this.#starting?.catch(() => {})
+    clearTimeout(this.#rediscoverTimer)
     await this.#swarm.destroy()
     // attached connections (direct links) are not the swarm's to close
     for (const [conn, peer] of this.#peers) if (peer.transport === 'webrtc') conn.destroy()
@@ -404,6 +422,18 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     this.#swarm.flush().then(done, done)
   }
 
+  /** Looks the network topic up again after `ms`, then at doubling intervals up to the maximum. */
+  #rediscover (ms: number): void {
+    this.#rediscoverTimer = setTimeout(() => {
+      if (this.#stopping !== null) return
+      const topic = networkTopic()
+      this.#swarm.status(topic)?.refresh().catch((err: unknown) => { debug('network lookup failed', err) })
+      this.#rediscover(Math.min(ms * 2, this.#rediscoverMax))
+    }, ms)
+    // the lookups never keep a process alive on their own
+    ;(this.#rediscoverTimer as { unref?: () => void }).unref?.()
+  }
+
   /**
    * Joins a topic and waits (bounded) until the announce is on the DHT, so a peer that looks
    * the topic up right after this resolves finds us.
@@ -411,7 +441,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   async #join (topic: Uint8Array, mode: { server: boolean, client: boolean } = { server: true, client: true }): Promise<void> {
     const hex = keyToHex(topic)
     if (this.#topics.has(hex)) return
-    this.#topics.set(hex, topic)
+    this.#topics.set(hex, { topic, mode })
     const discovery = this.#swarm.join(topic, mode)
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([
@@ -431,7 +461,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     const old = this.#swarm
     this.#swarm = swarm
     this.#listen(swarm)
-    for (const topic of this.#topics.values()) swarm.join(topic, { server: true, client: true })
+    for (const { topic, mode } of this.#topics.values()) swarm.join(topic, mode)
     let timer: ReturnType<typeof setTimeout> | undefined
     await Promise.race([
       old.destroy().catch(() => {}),
