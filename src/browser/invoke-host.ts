@@ -77,9 +77,12 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
   })
   const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, service, quote: () => service.quote })
   endpoint.start()
+  // a registry that grew (a yank, a new version) is asked again on the next call
+  const offAppend = host.node.on('append', ({ key }) => { service.invalidate(key) })
   return {
     endpoint,
     stop: async () => {
+      offAppend()
       endpoint.stop()
       await pool.close()
       await loader.close()

@@ -19,7 +19,11 @@ import { prepareReceipt, signReceiptBatch, type PendingReceipt } from './receipt
 
 const debug = log('invoke-service')
 
-/** How long a loaded function is reused without asking the registry again (yanks apply after this). */
+/**
+ * How long a loaded function is reused without asking the registry again. A registry that
+ * grows (a yank, a new version) drops its functions at once when the host reports it
+ * ({@link InvokeService.invalidate}); this bounds staleness when nothing reports.
+ */
 export const FUNCTION_CACHE_TTL_MS = 5_000
 /** Most functions kept loaded: module bytes are up to 32 MiB, so the cache stays small. */
 const FUNCTION_CACHE_ENTRIES = 64
@@ -54,6 +58,8 @@ export interface InvokeServiceOptions {
   cpuBudget?: number
   nonces?: NonceSet
   now?: () => number
+  /** how long a loaded function is reused, ms (default {@link FUNCTION_CACHE_TTL_MS}) */
+  functionCacheMs?: number
 }
 
 /** What a successful execution gives back to the channel. */
@@ -82,7 +88,9 @@ export class InvokeService {
   readonly #gate: AccessGate
   readonly #nonces: NonceSet
   readonly #now: () => number
-  readonly #functions = new Map<string, { fn: Promise<LoadedFunction>, at: number }>()
+  /** loaded functions by the ref asked for; `publisher` once known (a ref may be a local alias) */
+  readonly #functions = new Map<string, { fn: Promise<LoadedFunction>, at: number, publisher?: string }>()
+  readonly #functionTtl: number
   #active = 0
   /** receipts waiting for the ledger append in flight to finish (group commit) */
   #queued: Array<{ pending: PendingReceipt, resolve (r: Recorded): void, reject (err: unknown): void }> = []
@@ -100,6 +108,7 @@ export class InvokeService {
     this.cpuBudget = opts.cpuBudget ?? 100
     if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw ShadwError.INVALID_ARGUMENT('slots must be a positive integer')
     this.#now = opts.now ?? Date.now
+    this.#functionTtl = opts.functionCacheMs ?? FUNCTION_CACHE_TTL_MS
     this.#gate = opts.gate ?? new AccessGate({ domain: 'shadw.local', now: this.#now })
     this.#nonces = opts.nonces ?? new NonceSet({ now: this.#now })
     this.ledgerKey = opts.ledger.key
@@ -235,16 +244,26 @@ export class InvokeService {
     this.#appending = false
   }
 
+  /**
+   * Forgets the loaded functions of `publisher` (hex key), so the next call asks its registry
+   * again: the host calls it when that registry's log grows (a yank or a new version arrived).
+   */
+  invalidate (publisher: string): void {
+    const prefix = `${publisher}/`
+    for (const [ref, e] of this.#functions) if (e.publisher === publisher || ref.startsWith(prefix)) this.#functions.delete(ref)
+  }
+
   async #load (ref: string, signal: AbortSignal): Promise<LoadedFunction> {
     const now = this.#now()
     const hit = this.#functions.get(ref)
-    if (hit !== undefined && now - hit.at < FUNCTION_CACHE_TTL_MS) return await hit.fn
+    if (hit !== undefined && now - hit.at < this.#functionTtl) return await hit.fn
     if (this.#functions.size >= FUNCTION_CACHE_ENTRIES) {
-      for (const [k, v] of this.#functions) if (now - v.at >= FUNCTION_CACHE_TTL_MS || this.#functions.size >= FUNCTION_CACHE_ENTRIES) this.#functions.delete(k)
+      for (const [k, v] of this.#functions) if (now - v.at >= this.#functionTtl || this.#functions.size >= FUNCTION_CACHE_ENTRIES) this.#functions.delete(k)
     }
     const fn = this.#opts.functions.load(ref, { signal })
-    this.#functions.set(ref, { fn, at: now })
-    fn.catch(() => { if (this.#functions.get(ref)?.fn === fn) this.#functions.delete(ref) })
+    const entry: { fn: Promise<LoadedFunction>, at: number, publisher?: string } = { fn, at: now }
+    this.#functions.set(ref, entry)
+    fn.then(f => { entry.publisher = f.manifest.publisher }, () => { if (this.#functions.get(ref)?.fn === fn) this.#functions.delete(ref) })
     return await fn
   }
 }

@@ -34,6 +34,11 @@ export interface ExecutorServiceOptions {
   executor?: Executor
   /** the bonding curve (default {@link DEFAULT_PRICING}); `false`: no quotes, no charges */
   pricing?: PricingConfig | false
+  /**
+   * how long a loaded function is reused without asking its registry again, ms (default
+   * FUNCTION_CACHE_TTL_MS); a registry that grows (a yank, a new version) drops its functions at once
+   */
+  functionCacheMs?: number
 }
 
 /** A running executor service; `stop()` is safe to call twice. */
@@ -62,6 +67,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     functions: loader,
     keyPair,
     gate: new AccessGate({ domain: opts.domain }),
+    ...(opts.functionCacheMs === undefined ? {} : { functionCacheMs: opts.functionCacheMs }),
     ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks: Uint8Array[]) => await node.append(ledger.key, blocks) }
   }
   const pricing = opts.pricing ?? DEFAULT_PRICING
@@ -76,6 +82,8 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {})
   })
   endpoint.start()
+  // a registry that grew (a yank, a new version) is asked again on the next call
+  const offAppend = node.on('append', ({ key }) => { service.invalidate(key) })
   // light nodes learn this ledger from the announcement and co-sign its receipts; the tracker
   // follows the ledgers and attestation logs others announce and feeds reputation to the router
   const tracker = new ReputationTracker({ host: node, announce: () => [ledger.key] })
@@ -90,6 +98,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
     stop: () => {
       stopping ??= (async () => {
+        offAppend()
         endpoint.stop()
         tracker.stop()
         await executor.close()
