@@ -8,11 +8,10 @@
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShadwError } from '../core/errors.ts'
-import { encodeReceipt, type SignedReceipt } from '../invoke/receipt.ts'
-import { sha256 } from '../invoke/sha256.ts'
+import { receiptHash, type SignedReceipt } from '../invoke/receipt.ts'
 import { HEX, encodeBody, encoder, signBody, verifyBody } from '../pricing/signed-codec.ts'
 
-/** First byte of an encoded attestation (receipts start with 1, charges with 0xc1). */
+/** First byte of an encoded attestation (receipts start with their version, 3 or 4; miss records with 0xb1). */
 export const ATTESTATION_TAG = 0xa1
 /** Signature domain. */
 export const ATTESTATION_DOMAIN = 'shadw/attest/v1'
@@ -77,7 +76,7 @@ function body (r: AttestationBody): Uint8Array {
 /** Signs a verdict on `receipt` with a light node's key pair. */
 export function signAttestation (receipt: SignedReceipt, verdict: Verdict, method: AttestMethod, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, time: number): SignedAttestation {
   const r: AttestationBody = {
-    receiptHash: sha256(encodeReceipt(receipt)),
+    receiptHash: receiptHash(receipt),
     executor: receipt.executor,
     outputHash: receipt.outputHash,
     fuel: receipt.fuel,

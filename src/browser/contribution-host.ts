@@ -3,7 +3,7 @@ import type { InvokeEndpoint } from '../invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { ContributionMeter, type ContributedCall, type ContributionTotals } from './contribution-meter.ts'
 import { creditsFromLedgers } from '../pricing/index.ts'
-import { CHARGES_LOG, LEDGER_LOG, parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
+import { LEDGER_LOG, parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
 
 /** What the dashboard reads: the contributor's setting, its totals and recent calls. */
 export interface ContributionStatus {
@@ -49,18 +49,16 @@ export class ContributionHost {
   async #countEarlierCredits (): Promise<void> {
     const logs = this.#host.node.status().logs
     const ledger = logs.find(l => l.name === LEDGER_LOG && l.writable)
-    const charges = logs.find(l => l.name === CHARGES_LOG && l.writable)
-    if (ledger === undefined || charges === undefined || charges.length === 0) return
-    // lengths taken before the service starts: charges appended from then on are counted as they are signed
-    const lengths = [ledger.length, charges.length]
-    const sessions = [this.#host.node.session(ledger.key), this.#host.node.session(charges.key)]
+    if (ledger === undefined || ledger.length === 0) return
+    // length taken before the service starts: receipts appended from then on are counted as they are signed
+    const length = ledger.length
+    const session = this.#host.node.session(ledger.key)
     try {
-      await Promise.all(sessions.map(async s => { await s.ready() }))
-      const fixed = sessions.map((s, i) => ({ length: lengths[i] ?? 0, get: async (index: number) => await s.get(index) as Uint8Array | null }))
-      const credits = await creditsFromLedgers(fixed)
+      await session.ready()
+      const credits = await creditsFromLedgers([{ length, get: async (index: number) => await session.get(index) as Uint8Array | null }])
       this.meter.earnedBefore(credits.earned.get(this.#host.node.publicKey) ?? 0)
     } finally {
-      await Promise.all(sessions.map(async s => { await s.close() }))
+      await session.close()
     }
   }
 

@@ -1,4 +1,4 @@
-import { decodeCharge } from '../pricing/index.ts'
+import { decodeReceipt } from '../invoke/receipt.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../sandbox/index.ts'
 
 /** Calls kept for the dashboard's charts: about ten minutes at one call a second. */
@@ -23,7 +23,7 @@ export interface ContributionTotals {
   failed: number
   fuel: number
   cpuMs: number
-  /** µcredits of the charges this node signed (10⁶ per credit; docs/pricing.md), its ledgers before this start included */
+  /** µcredits of the receipts this node signed (10⁶ per credit; docs/pricing.md), its ledger before this start included */
   earned: number
 }
 
@@ -42,10 +42,10 @@ export class ContributionMeter {
     return new MeteredExecutor(inner, this)
   }
 
-  /** Counts the charges just appended to the node's `charges` log (blocks it signed itself). */
-  charged (blocks: Uint8Array[]): void {
+  /** Counts the totals of the receipts just appended to the node's `ledger` (blocks it signed itself, so not verified again). */
+  receipted (blocks: Uint8Array[]): void {
     for (const b of blocks) {
-      try { this.totals.earned += decodeCharge(b).total } catch {}
+      try { this.totals.earned += decodeReceipt(b).total } catch {}
     }
   }
 

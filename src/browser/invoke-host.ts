@@ -15,9 +15,8 @@ import type { BrowserNode } from './browser-node.ts'
 import { createBrowserExecutor } from './executor/index.ts'
 import type { ContributionMeter } from './contribution-meter.ts'
 
-/** Logs beside the node's others: signed receipts, and the signed charges that price them (docs/pricing.md). */
+/** The log beside the node's others that its signed receipts go to, each with its price (docs/pricing.md). */
 export const LEDGER_LOG = 'ledger'
-export const CHARGES_LOG = 'charges'
 
 /** Most executor workers a tab may run: the contributor's budget is a few cores, never all. */
 export const MAX_TAB_WORKERS = 16
@@ -53,27 +52,25 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
     return { endpoint, stop: async () => { endpoint.stop() } }
   }
   const ledger = await host.node.createLog(LEDGER_LOG)
-  const charges = await host.node.createLog(CHARGES_LOG)
   const pool = createBrowserExecutor({ size: opts.execute.workers })
   const metered = opts.meter?.wrap(pool) ?? pool
   const executor = opts.execute.fault === undefined ? metered : new FaultyExecutor(metered, opts.execute.fault)
   const loader = new FunctionLoader({ host: host.node, ...(opts.cache === undefined ? {} : { cache: opts.cache }) })
-  // priced like a super node: every receipt gets a signed charge in the `charges` log
+  // priced like a super node: every receipt carries the price applied and its total
   const service = new PricedInvokeService({
     executor,
     functions: loader,
     keyPair: host.keyPair,
     gate: new AccessGate({ domain: opts.domain }),
-    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await host.node.append(ledger.key, blocks) },
-    pricing: DEFAULT_PRICING,
-    charges: {
-      key: b4a.from(charges.key, 'hex'),
+    ledger: {
+      key: b4a.from(ledger.key, 'hex'),
       append: async (blocks) => {
-        const length = await host.node.append(charges.key, blocks)
-        opts.meter?.charged(blocks)
+        const length = await host.node.append(ledger.key, blocks)
+        opts.meter?.receipted(blocks)
         return length
       }
-    }
+    },
+    pricing: DEFAULT_PRICING
   })
   const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, service, quote: () => service.quote })
   endpoint.start()

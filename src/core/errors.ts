@@ -78,7 +78,7 @@ export const ERROR_CODES = [
   'NO_EXECUTORS',
   // pricing, credits, attestation (issue 9)
   'SPENDING_CAP_EXCEEDED',
-  'CHARGE_INVALID',
+  'MISS_INVALID',
   'ATTESTATION_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
@@ -406,9 +406,9 @@ export class ShadwError extends Error {
     return new ShadwError('SPENDING_CAP_EXCEEDED', msg, { details })
   }
 
-  /** Thrown when a charge record (the price an executor applied to a receipt) is malformed, unsigned or does not match its receipt. */
-  static CHARGE_INVALID (msg = 'charge record does not verify', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('CHARGE_INVALID', msg, { details })
+  /** Thrown when a caller's miss record (an executor that took its call and never answered) is malformed or its signature does not verify. */
+  static MISS_INVALID (msg = 'miss record does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('MISS_INVALID', msg, { details })
   }
 
   /** Thrown when a light node's attestation over a receipt is malformed or its signature does not verify. */

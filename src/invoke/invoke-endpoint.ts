@@ -3,6 +3,7 @@
  * {@link ShadwNode}, capacity adverts and latency probes both ways, the executor side
  * (when the node has an {@link InvokeService}) and the caller side ({@link invoke}).
  */
+import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import Protomux from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
@@ -78,6 +79,22 @@ export interface InvokeEndpointOptions {
   quote?: () => PriceQuote | null
   /** how far a peer is trusted, (0, 1], from ledgers (src/reputation); default 1 for all */
   reputation?: (key: string) => number
+  /**
+   * called when an executor took one of this node's calls and never answered (silent past
+   * the attempt's deadline, or its connection closed mid-call), so the node can sign a miss
+   * record into its ledger (src/reputation/miss.ts)
+   */
+  onmiss?: (miss: MissedCall) => void
+}
+
+/** A call an executor took and never answered, as {@link InvokeEndpointOptions.onmiss} reports it. */
+export interface MissedCall {
+  executor: string
+  /** the call's nonce, hex */
+  nonce: string
+  /** the attempt's deadline the request carried, ms since the epoch */
+  deadline: number
+  reason: 'timeout' | 'closed'
 }
 
 interface Pending {
@@ -124,6 +141,7 @@ export class InvokeEndpoint {
   #selfIds = 1
   #quote: (() => PriceQuote | null) | undefined
   #reputation: ((key: string) => number) | undefined
+  readonly #onmiss: ((miss: MissedCall) => void) | undefined
   /** what every call of this endpoint runs on (one object, not one per call) */
   readonly #transport: CallTransport
   /** runs while some channel has calls in flight ({@link #watch}) */
@@ -136,6 +154,7 @@ export class InvokeEndpoint {
     this.#now = opts.now ?? Date.now
     this.#quote = opts.quote
     this.#reputation = opts.reputation
+    this.#onmiss = opts.onmiss
     const s = opts.service
     this.#transport = {
       pick: (exclude) => pickPeer(this.#states(), exclude),
@@ -374,6 +393,8 @@ export class InvokeEndpoint {
     this.#watch()
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
+    // the executor took the call once the request left; a failure before that is no miss
+    let sent = false
     try {
       return await new Promise<ResultMessage>((resolve, reject) => {
         link.pending.set(id, { resolve, reject })
@@ -388,8 +409,14 @@ export class InvokeEndpoint {
         if (!link.channel.send({ type: 'request', id, ...req })) {
           link.pending.delete(id)
           reject(ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} closed the channel`))
-        }
+        } else sent = true
       })
+    } catch (err) {
+      const code = (err as ShadwError).code
+      if (sent && (code === 'TIMEOUT' || code === 'EXECUTOR_CLOSED')) {
+        this.#onmiss?.({ executor: key, nonce: b4a.toString(req.nonce, 'hex'), deadline: req.deadline, reason: code === 'TIMEOUT' ? 'timeout' : 'closed' })
+      }
+      throw err
     } finally {
       clearTimeout(timer)
       if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)

@@ -9,12 +9,13 @@ import { AccessGate } from '../access/access-gate.ts'
 import { ShadwError } from '../core/errors.ts'
 import { keyToHex } from '../core/keys.ts'
 import { log } from '../core/log.ts'
+import { charge, type PriceQuote } from '../pricing/price-curve.ts'
 import type { LoadedFunction } from '../registry/function-loader.ts'
 import type { Executor } from '../sandbox/executor.ts'
 import { sha256 } from './sha256.ts'
 import { NonceSet } from './nonce-set.ts'
 import type { RequestMessage } from './protocol.ts'
-import { MAX_RECEIPT_BATCH, VerifiedRoots, type SignedReceipt } from './receipt.ts'
+import { MAX_RECEIPT_BATCH, UNPRICED, VerifiedRoots, type SignedReceipt } from './receipt.ts'
 import { prepareReceipt, signReceiptBatch, type PendingReceipt } from './receipt-batch.ts'
 
 const debug = log('invoke-service')
@@ -144,6 +145,7 @@ export class InvokeService {
     const m = fn.manifest
     // refused before any work: the manifest's input ceiling is the publisher's word
     if (req.input.byteLength > m.limits.maxInputBytes) throw ShadwError.INPUT_TOO_LARGE(req.input.byteLength, m.limits.maxInputBytes)
+    const price = this.admit(fn, req)
     const grant = await this.#gate.authorize({
       fn: { publisher: m.publisher, name: m.name, version: m.version },
       access: m.access,
@@ -162,6 +164,7 @@ export class InvokeService {
       seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
       limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) }
     }, { signal })
+    const moved = req.input.byteLength + result.output.byteLength
     const pending = prepareReceipt({
       fn: `${m.publisher}/${m.name}@${m.version}`,
       manifestSignature: fn.signature,
@@ -172,11 +175,24 @@ export class InvokeService {
       executor: this.publicKey,
       tenant: grant.address ?? caller,
       time: this.#now(),
-      nonce: b4a.toString(req.nonce, 'hex')
+      nonce: b4a.toString(req.nonce, 'hex'),
+      deadline: req.deadline,
+      bytes: moved,
+      price,
+      total: charge(price, result.fuelUsed, moved)
     })
     const { receipt, bytes, index } = await this.#record(pending)
     debug('ran', receipt.fn, 'fuel', receipt.fuel, 'for', receipt.tenant.slice(0, 10))
     return { output: result.output, receipt, encodedReceipt: bytes, ledgerIndex: index }
+  }
+
+  /**
+   * Prices a call at admission, once its function is loaded and before any work; a refusal
+   * here (e.g. `SPENDING_CAP_EXCEEDED`) runs nothing. The quote goes into the receipt. This
+   * service does not price: every receipt says price 0, total 0 (see `PricedInvokeService`).
+   */
+  protected admit (_fn: LoadedFunction, _req: RequestMessage): PriceQuote {
+    return UNPRICED
   }
 
   /**

@@ -2,13 +2,17 @@
  * Receipts: what an executor signs about one execution, with its node key (the swarm's
  * ed25519 key pair), and appends to its ledger log. A receipt binds the exact function
  * version (its manifest signature and module hash), the input and output (SHA-256), the fuel
- * used, the executor, the tenant, the time and the call's nonce, so anyone holding it can
- * check offline who ran what on which input (`shadw verify-receipt`).
+ * used, the executor, the tenant, the time, the call's nonce and the deadline the caller
+ * gave, and the price: the quote applied, the bytes moved and the total. Anyone holding it
+ * can check offline who ran what on which input, whether it was late, and what it cost
+ * (`shadw verify-receipt`); credits and reputation are computed from receipts alone.
  *
  * Encoding: a version byte, then the fields in a fixed order with compact-encoding; a
  * receipt decodes only if re-encoding gives the same bytes, so each has exactly one form.
+ * A receipt whose total is not exactly what its own price gives for its fuel and bytes does
+ * not check: nobody can sign a total the quote does not explain.
  *
- * Two forms: version 1 is signed on its own (ed25519 over the body); version 2 is one of a
+ * Two forms: version 3 is signed on its own (ed25519 over the body); version 4 is one of a
  * batch an executor signed at once (ed25519 over the root of a Merkle tree of the batch's
  * bodies, see merkle.ts) and carries its inclusion proof. Both prove the same thing about
  * one execution; a batch costs one signature, and a checker that already verified a batch
@@ -18,18 +22,26 @@ import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import crypto from 'hypercore-crypto'
 import { ShadwError } from '../core/errors.ts'
+import { charge, MAX_UNIT_PRICE, PPM, type PriceQuote } from '../pricing/price-curve.ts'
 import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
-import { MAX_RECEIPT_BYTES } from './protocol.ts'
+import { MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, MAX_RECEIPT_BYTES } from './protocol.ts'
+import { sha256 } from './sha256.ts'
 
-/** Version of the receipt encoding (first byte). */
-export const RECEIPT_VERSION = 1
-/** Signature domain: a receipt signature can never pass for a manifest's or a tombstone's. */
+/**
+ * Version of a receipt signed on its own (first byte). 3: versions 1 and 2 had no price and
+ * no deadline; nothing signed with them was ever deployed, so they are refused, not read.
+ */
+export const RECEIPT_VERSION = 3
+/**
+ * Signature domain: a receipt signature can never pass for a manifest's or a tombstone's.
+ * The version byte is inside every signed body, so the domain needs no bump with it.
+ */
 export const RECEIPT_DOMAIN = 'shadw/receipt/v1'
-/** Version byte of a batch-signed receipt. */
-export const RECEIPT_BATCH_VERSION = 2
+/** Version byte of a batch-signed receipt (4: the batch form of version 3). */
+export const RECEIPT_BATCH_VERSION = 4
 /** Signature domain of a batch root: never passes for a single receipt's signature. */
 export const RECEIPT_BATCH_DOMAIN = 'shadw/receipt-batch/v1'
-/** Most receipts signed in one batch: bounds the proof at 8 hashes (a receipt stays < 700 bytes). */
+/** Most receipts signed in one batch: bounds the proof at 8 hashes (a receipt stays near 1 KiB at most). */
 export const MAX_RECEIPT_BATCH = 256
 /** Audit path length of the largest batch: log2(MAX_RECEIPT_BATCH). */
 const MAX_BATCH_PATH = 8
@@ -37,6 +49,10 @@ const MAX_BATCH_PATH = 8
 export const MAX_TENANT_CHARS = 128
 /** An exact function id `<64 hex>/<name>@<version>` fits in 256 characters. */
 const MAX_FN_CHARS = 256
+/** Bytes one call can move: the largest input plus the largest output the protocol carries. */
+export const MAX_RECEIPT_BYTES_MOVED = MAX_INPUT_BYTES + MAX_OUTPUT_BYTES
+/** The price an executor that does not price signs: the call is recorded, and costs nothing. */
+export const UNPRICED: Readonly<PriceQuote> = Object.freeze({ utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 })
 
 /** The signed fields of a receipt. Hashes and keys are lowercase hex. */
 export interface ReceiptBody {
@@ -59,6 +75,14 @@ export interface ReceiptBody {
   time: number
   /** the call's nonce (64 hex) */
   nonce: string
+  /** the deadline the caller's request gave, ms since the epoch: the receipt is late when `time` is after it */
+  deadline: number
+  /** bytes moved: input + output */
+  bytes: number
+  /** the quote applied at admission (all 0 from an executor that does not price) */
+  price: PriceQuote
+  /** µcredits billed: exactly `charge(price, fuel, bytes)` (docs/pricing.md) */
+  total: number
 }
 
 /** Where a batch-signed receipt sits in its batch: what its inclusion proof needs. */
@@ -72,8 +96,8 @@ export interface ReceiptBatchProof {
 }
 
 /**
- * A receipt with the executor's signature: over its encoded body (version 1), or, when
- * `batch` is present, over the root of its batch (version 2).
+ * A receipt with the executor's signature: over its encoded body (version 3), or, when
+ * `batch` is present, over the root of its batch (version 4).
  */
 export interface SignedReceipt extends ReceiptBody {
   /** ed25519 signature (128 hex) */
@@ -100,6 +124,16 @@ function checkBody (r: ReceiptBody): void {
   if (!Number.isSafeInteger(r.fuel) || r.fuel < 0) bad('fuel must be a non-negative integer')
   if (typeof r.tenant !== 'string' || r.tenant.length === 0 || r.tenant.length > MAX_TENANT_CHARS) bad(`tenant must be 1-${MAX_TENANT_CHARS} characters`)
   if (!Number.isSafeInteger(r.time) || r.time < 0) bad('time must be a non-negative integer')
+  if (!Number.isSafeInteger(r.deadline) || r.deadline < 0) bad('deadline must be a non-negative integer')
+  if (!Number.isSafeInteger(r.bytes) || r.bytes < 0 || r.bytes > MAX_RECEIPT_BYTES_MOVED) bad(`bytes must be an integer 0-${MAX_RECEIPT_BYTES_MOVED}`)
+  const p = r.price
+  if (typeof p !== 'object' || p === null) bad('price is not an object')
+  if (!Number.isSafeInteger(p.utilisationPpm) || p.utilisationPpm < 0 || p.utilisationPpm > PPM) bad(`price.utilisationPpm must be an integer 0-${PPM}`)
+  for (const f of ['fuelPrice', 'bytePrice'] as const) {
+    if (!Number.isSafeInteger(p[f]) || p[f] < 0 || p[f] > MAX_UNIT_PRICE) bad(`price.${f} must be an integer 0-${MAX_UNIT_PRICE}`)
+  }
+  // a total above 2^53 never equals a safe integer, so this also bounds it
+  if (!Number.isSafeInteger(r.total) || r.total !== charge(p, r.fuel, r.bytes)) bad(`total ${String(r.total)} is not what the receipt's price gives for its fuel and bytes`)
 }
 
 function checkBatch (b: ReceiptBatchProof): void {
@@ -133,10 +167,16 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): vo
   enc(s, pre, c.string, r.tenant)
   enc(s, pre, c.uint, r.time)
   enc(s, pre, c.fixed32, b4a.from(r.nonce, 'hex'))
+  enc(s, pre, c.uint, r.deadline)
+  enc(s, pre, c.uint, r.bytes)
+  enc(s, pre, c.uint, r.price.utilisationPpm)
+  enc(s, pre, c.uint, r.price.fuelPrice)
+  enc(s, pre, c.uint, r.price.bytePrice)
+  enc(s, pre, c.uint, r.total)
 }
 
 /**
- * The canonical bytes of a receipt body: what a version-1 signature covers, or (with
+ * The canonical bytes of a receipt body: what a version-3 signature covers, or (with
  * `version` {@link RECEIPT_BATCH_VERSION}) the Merkle leaf of a batch-signed receipt.
  * `tail` bytes are left free after it for the caller to fill (proof, signature).
  */
@@ -201,8 +241,8 @@ export function signReceipt (r: ReceiptBody, secretKey: Uint8Array): SignedRecei
 
 /**
  * Encodes a signed receipt for the wire and the ledger: body then the 64-byte signature
- * (version 1), or body, `uint size, uint index, uint pathLength, fixed32 × pathLength`, then
- * the signature (version 2, when `r.batch` is present).
+ * (version 3), or body, `uint size, uint index, uint pathLength, fixed32 × pathLength`, then
+ * the signature (version 4, when `r.batch` is present).
  */
 export function encodeReceipt (r: SignedReceipt): Uint8Array {
   if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
@@ -272,7 +312,11 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
       executor: hex(c.fixed32.decode(s)),
       tenant: canonicalString(s),
       time: canonicalUint(s),
-      nonce: hex(c.fixed32.decode(s))
+      nonce: hex(c.fixed32.decode(s)),
+      deadline: canonicalUint(s),
+      bytes: canonicalUint(s),
+      price: { utilisationPpm: canonicalUint(s), fuelPrice: canonicalUint(s), bytePrice: canonicalUint(s) },
+      total: canonicalUint(s)
     }
     bodyBytes = s.start
     let batch: ReceiptBatchProof | undefined
@@ -355,6 +399,10 @@ export function parseReceiptJson (value: unknown): SignedReceipt {
     tenant: v['tenant'],
     time: v['time'],
     nonce: v['nonce'],
+    deadline: v['deadline'],
+    bytes: v['bytes'],
+    price: copyPrice(v['price']),
+    total: v['total'],
     signature: v['signature']
   } as SignedReceipt
   checkBody(r)
@@ -366,4 +414,18 @@ export function parseReceiptJson (value: unknown): SignedReceipt {
   }
   if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
   return r
+}
+
+function copyPrice (value: unknown): PriceQuote {
+  if (typeof value !== 'object' || value === null) bad('price is not an object')
+  const p = value as Record<string, unknown>
+  return { utilisationPpm: p['utilisationPpm'], fuelPrice: p['fuelPrice'], bytePrice: p['bytePrice'] } as PriceQuote
+}
+
+/**
+ * SHA-256 of a receipt's canonical encoding (64 hex): how attestations and credits name a
+ * receipt, and how copies of one receipt are told apart from a second receipt for one call.
+ */
+export function receiptHash (r: SignedReceipt): string {
+  return sha256(encodeReceipt(r))
 }

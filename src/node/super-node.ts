@@ -181,14 +181,14 @@ export class SuperNode {
   }
 
   /**
-   * This node's own view of its credits (docs/pricing.md): recomputed from its ledger and
-   * charges logs on every call, so it is exactly what any replica of them computes. µcredits.
+   * This node's own view of its credits (docs/pricing.md): recomputed from the receipts in its
+   * ledger on every call, so it is exactly what any replica of it computes. µcredits.
    */
   async credits (): Promise<{ earned: Record<string, number>, spent: Record<string, number>, counted: number, unpriced: number, rejected: number }> {
     const executor = this.#parts.executor
     if (executor === null) return { earned: {}, spent: {}, counted: 0, unpriced: 0, rejected: 0 }
-    const keys = [executor.ledgerKey, ...(executor.chargesKey === null ? [] : [executor.chargesKey])]
-    const c = await creditsFromLedgers(keys.map(key => ({ length: this.node.logInfo(key).length, get: async (i: number) => await this.node.get(key, i) })))
+    const key = executor.ledgerKey
+    const c = await creditsFromLedgers([{ length: this.node.logInfo(key).length, get: async (i: number) => await this.node.get(key, i) }])
     return { earned: Object.fromEntries(c.earned), spent: Object.fromEntries(c.spent), counted: c.counted, unpriced: c.unpriced, rejected: c.rejected.length }
   }
 

@@ -1,29 +1,31 @@
 /**
- * Credits: what each node earned and each tenant spent, derived only from signed records in
- * ledgers — never from a balance anyone could write. A charge counts when its receipt is in
- * the ledgers read, both signatures verify under the executor's key, and its total is what its
- * quote gives; each receipt is paid once however many copies or charges appear. Any node that
- * replicates the same ledgers computes the same figures.
+ * Credits: what each node earned and each tenant spent, derived only from signed receipts in
+ * ledgers — never from a balance anyone could write. Each receipt carries the price applied
+ * and its total, and does not verify unless the total is what that price gives for its fuel
+ * and bytes (receipt.ts); a receipt that does not verify counts for nothing. Any node that
+ * replicates the same ledgers computes the same figures, whatever order it reads them in.
  */
 import { ShadwError } from '../core/errors.ts'
-import { receiptHash, verifyCharge, type SignedCharge } from './charge.ts'
+import { receiptHash, type SignedReceipt } from '../invoke/receipt.ts'
 import { readLedger, type LedgerEntry, type LedgerSource } from './ledger-entry.ts'
-import type { SignedReceipt } from '../invoke/receipt.ts'
 
 /** Credit totals in µcredits, keyed by hex executor key and by tenant id. */
 export interface Credits {
   earned: Map<string, number>
   spent: Map<string, number>
-  /** charges that counted */
+  /** receipts billed: valid, distinct, total above 0 */
   counted: number
-  /** valid receipts with no valid charge: service done, nothing billed */
+  /** valid receipts at price 0: service done, nothing billed */
   unpriced: number
-  /** blocks or charges refused (bad signature, no receipt, total not explained, a second charge) */
+  /** blocks refused (undecodable, bad signature, total not explained, conflicting receipts for one call) */
   rejected: Array<{ code: string, message: string }>
 }
 
 /**
- * Computes credits from decoded ledger entries (of one ledger or several).
+ * Computes credits from decoded ledger entries (of one ledger or several). A receipt is paid
+ * once however many copies of it are read. An executor signs one receipt per call (its nonce
+ * set refuses a nonce twice), so two different receipts by one executor for one nonce are a
+ * lie and neither is paid — which also keeps the result independent of reading order.
  *
  * @example
  * ```ts
@@ -32,33 +34,34 @@ export interface Credits {
  * ```
  */
 export function computeCredits (entries: Iterable<LedgerEntry>): Credits {
-  const receipts = new Map<string, SignedReceipt>()
-  const charges: SignedCharge[] = []
   const rejected: Credits['rejected'] = []
+  // per call (executor, nonce): the distinct receipts read for it, by hash
+  const calls = new Map<string, Map<string, SignedReceipt>>()
   for (const e of entries) {
-    if (e.kind === 'receipt') receipts.set(receiptHash(e.receipt), e.receipt)
-    else if (e.kind === 'charge') charges.push(e.charge)
-    else if (e.kind === 'invalid') rejected.push({ code: e.code, message: e.message })
+    if (e.kind === 'invalid') rejected.push({ code: e.code, message: e.message })
+    if (e.kind !== 'receipt') continue
+    const call = `${e.receipt.executor}/${e.receipt.nonce}`
+    let copies = calls.get(call)
+    if (copies === undefined) calls.set(call, copies = new Map())
+    copies.set(receiptHash(e.receipt), e.receipt)
   }
   const earned = new Map<string, number>()
   const spent = new Map<string, number>()
-  const paid = new Set<string>()
-  for (const ch of charges) {
-    const r = receipts.get(ch.receiptHash)
-    try {
-      if (r === undefined) throw ShadwError.CHARGE_INVALID('names a receipt that is not in the ledger')
-      if (paid.has(ch.receiptHash)) throw ShadwError.CHARGE_INVALID('receipt is already charged')
-      verifyCharge(ch, r)
-    } catch (err) {
-      const e = err as ShadwError
-      rejected.push({ code: e.code, message: e.message })
+  let counted = 0
+  let unpriced = 0
+  for (const [call, copies] of calls) {
+    if (copies.size > 1) {
+      const e = ShadwError.RECEIPT_INVALID(`${copies.size} different receipts by one executor for one call (${call.slice(0, 16)}…)`)
+      for (let i = 0; i < copies.size; i++) rejected.push({ code: e.code, message: e.message })
       continue
     }
-    paid.add(ch.receiptHash)
-    earned.set(ch.executor, (earned.get(ch.executor) ?? 0) + ch.total)
-    spent.set(ch.tenant, (spent.get(ch.tenant) ?? 0) + ch.total)
+    const r = copies.values().next().value as SignedReceipt
+    if (r.total === 0) { unpriced++; continue }
+    counted++
+    earned.set(r.executor, (earned.get(r.executor) ?? 0) + r.total)
+    spent.set(r.tenant, (spent.get(r.tenant) ?? 0) + r.total)
   }
-  return { earned, spent, counted: paid.size, unpriced: receipts.size - paid.size, rejected }
+  return { earned, spent, counted, unpriced, rejected }
 }
 
 /** Reads every ledger (Hypercore sessions: blocks are Merkle-verified as they arrive) and computes credits. */

@@ -1,26 +1,27 @@
 /**
- * Reading a ledger log: every block is a receipt (first byte: its version), a charge
- * (`0xc1`) or an attestation (`0xa1`). Each is decoded and its signature checked here; a
- * block that fails is reported as `invalid` with its code and never counts for anything.
+ * Reading a ledger log: every block is a receipt (first byte: its version, 3 or 4), an
+ * attestation (`0xa1`, a light node's) or a miss record (`0xb1`, a caller's). Each is decoded
+ * and its signature checked here; a block that fails is reported as `invalid` with its code
+ * and never counts for anything.
  */
 import { ShadwError, type ErrorCode } from '../core/errors.ts'
 import { decodeAttestation, verifyAttestation, ATTESTATION_TAG, type SignedAttestation } from '../attest/attestation.ts'
 import { decodeReceipt, verifyReceipt, type SignedReceipt } from '../invoke/receipt.ts'
-import { CHARGE_TAG, decodeCharge, type SignedCharge } from './charge.ts'
+import { decodeMiss, MISS_TAG, verifyMiss, type SignedMiss } from '../reputation/miss.ts'
 
-/** One block of a ledger, decoded. Charges are checked against their receipt later (credits.ts). */
+/** One block of a ledger, decoded and its signature checked. */
 export type LedgerEntry =
   | { kind: 'receipt', receipt: SignedReceipt, bytes: Uint8Array }
-  | { kind: 'charge', charge: SignedCharge }
   | { kind: 'attestation', attestation: SignedAttestation }
+  | { kind: 'miss', miss: SignedMiss }
   | { kind: 'invalid', code: ErrorCode, message: string }
 
 /** Decodes one ledger block; never throws. */
 export function readLedgerEntry (block: Uint8Array): LedgerEntry {
   try {
     switch (block[0]) {
-      case CHARGE_TAG: return { kind: 'charge', charge: decodeCharge(block) }
       case ATTESTATION_TAG: return { kind: 'attestation', attestation: verifyAttestation(decodeAttestation(block)) }
+      case MISS_TAG: return { kind: 'miss', miss: verifyMiss(decodeMiss(block)) }
       // receipts start with their version (single or batch-signed); decodeReceipt refuses any other
       default: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
     }

@@ -17,6 +17,8 @@ export const BYTE_UNIT = 1024 * 1024
 export const MAX_CURVE_PPM = 100 * PPM
 /** Highest base price, µcredits per unit: keeps every total a safe integer for 2^32 fuel. */
 export const MAX_BASE_PRICE = 1_000_000_000
+/** Highest fuel or byte price a quote can state: the highest base at the steepest curve height. */
+export const MAX_UNIT_PRICE = MAX_BASE_PRICE * (MAX_CURVE_PPM / PPM)
 
 /** A node's pricing, from its config: base prices and the curve's four control heights. */
 export interface PricingConfig {
@@ -38,7 +40,17 @@ export const DEFAULT_PRICING: PricingConfig = {
   curve: [500_000, 600_000, 1_200_000, 4_000_000]
 }
 
-/** What a node charges now; part of its capacity advert and of every charge it signs. */
+/**
+ * A function's own price, from its signed manifest (`price`): `base` µcredits per million
+ * fuel and its curve over the executor's utilisation, ppm of `base`. It is a floor under the
+ * executor's fuel price ({@link quoteFor}); `base` 0 leaves pricing to the executor.
+ */
+export interface FunctionPrice {
+  base: number
+  curve: ControlPoints
+}
+
+/** What a node charges now; part of its capacity advert and of every receipt it signs. */
 export interface PriceQuote {
   /** utilisation at quote time, ppm (t × 10^6, rounded) */
   utilisationPpm: number
@@ -85,6 +97,27 @@ export function quote (cfg: PricingConfig, demand: number, supply: number): Pric
   // the signed figure is the quoted utilisation, so prices are computed from it, not from t
   const f = curveFactor(cfg, utilisationPpm / PPM)
   return { utilisationPpm, fuelPrice: Math.round(cfg.fuelBase * f), bytePrice: Math.round(cfg.byteBase * f) }
+}
+
+/**
+ * The price a call to one function pays at `demand` / `supply`: the executor's curve and the
+ * publisher's, both read at the executor's utilisation, and the higher of the two fuel prices
+ * applies. The executor never runs below its own price (its costs and load steering); the
+ * publisher's price is the least a call to its function costs anywhere (it rations an
+ * expensive function, or prices it above the commons), rising with load as its curve says.
+ * Bytes are the executor's alone: the publisher has no say over the network. The maximum of
+ * two non-decreasing curves is non-decreasing, and stays within both configured ranges.
+ *
+ * @example
+ * ```ts
+ * const q = quoteFor(DEFAULT_PRICING, manifest.price, service.slots - service.free, service.slots)
+ * ```
+ */
+export function quoteFor (cfg: PricingConfig, fn: FunctionPrice | undefined, demand: number, supply: number): PriceQuote {
+  const q = quote(cfg, demand, supply)
+  if (fn === undefined || fn.base === 0) return q
+  const floor = Math.round(fn.base * cubicBezier(fn.curve, q.utilisationPpm / PPM) / PPM)
+  return floor > q.fuelPrice ? { ...q, fuelPrice: floor } : q
 }
 
 /** The price a quote says for a utilisation in ppm (what a verifier recomputes). */

@@ -9,6 +9,7 @@ import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import semver from 'semver'
 import { ShadwError } from '../core/errors.ts'
+import { MAX_BASE_PRICE } from '../pricing/price-curve.ts'
 import type { Abi, ExecutionLimits } from '../sandbox/executor.ts'
 import { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
 import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './signed-record.ts'
@@ -35,9 +36,11 @@ const HEX32 = /^[0-9a-f]{64}$/
 const LIMIT_FIELDS = ['fuel', 'memoryPages', 'deadlineMs', 'maxInputBytes', 'maxOutputBytes'] as const
 
 /**
- * Price parameters for the pricing engine: `base` credits per million fuel at zero
- * utilisation, scaled by a cubic Bezier over utilisation whose four control-point heights
- * are `curve` (parts per million of `base`; see the lite paper's bonding curve).
+ * The publisher's price for the function: `base` µcredits per million fuel (at most
+ * {@link MAX_BASE_PRICE}), scaled by a cubic Bézier over the executor's utilisation whose
+ * four control-point heights are `curve` (parts per million of `base`). Executors charge the
+ * higher of this and their own curve's fuel price (`quoteFor`, docs/pricing.md); `base` 0
+ * leaves the price to the executor.
  */
 export interface PriceParams {
   base: number
@@ -128,7 +131,7 @@ export function validateManifest (m: unknown): FunctionManifest {
     abi: abi as Abi,
     limits,
     access,
-    price: { base: uint(p['base'], 'price.base'), curve },
+    price: { base: uint(p['base'], 'price.base', MAX_BASE_PRICE), curve },
     publisher: hex32(o['publisher'], 'publisher'),
     createdAt: uint(o['createdAt'], 'createdAt'),
     blob: { key: hex32(b['key'], 'blob.key'), start: uint(b['start'], 'blob.start'), length: uint(b['length'], 'blob.length', size, 1) }

@@ -36,8 +36,8 @@ import { checkFit } from './verify.ts'
  */
 export const BLOB_BLOCK_BYTES = 64 * 1024
 
-/** Default price: 1 credit per million fuel, flat curve (the pricing engine refines it). */
-export const DEFAULT_PRICE: Readonly<PriceParams> = Object.freeze({ base: 1, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] as PriceParams['curve'] })
+/** Default price: base 0, no floor of the publisher's: executors price by their own curve (docs/pricing.md). */
+export const DEFAULT_PRICE: Readonly<PriceParams> = Object.freeze({ base: 0, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] as PriceParams['curve'] })
 
 const META_BLOBS = 'meta/blobs'
 

@@ -392,7 +392,7 @@ function manifestArb (publisher: string): fc.Arbitrary<unknown> {
     abi: fc.constantFrom('raw', 'wasi'),
     limits: fc.record({ fuel: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), memoryPages: u(65_536), deadlineMs: fc.integer({ min: 1, max: 2 ** 31 }), maxInputBytes: u(2 ** 31), maxOutputBytes: u(2 ** 31) }),
     access: fc.array(fc.jsonValue({ maxDepth: 2 }), { maxLength: 3 }),
-    price: fc.record({ base: u(), curve: fc.tuple(u(1e8), u(1e8), u(1e8), u(1e8)) }),
+    price: fc.record({ base: u(1e9), curve: fc.tuple(u(1e8), u(1e8), u(1e8), u(1e8)) }),
     publisher: fc.constant(publisher),
     createdAt: u(),
     blob: fc.record({ key: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(b => b4a.toString(b, 'hex')), start: u(), length: fc.constant(1) })

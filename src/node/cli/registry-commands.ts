@@ -319,7 +319,7 @@ function describe (signed: SignedManifest): string[] {
     `  abi:       ${m.abi}`,
     `  limits:    fuel ${l.fuel}, memory ${l.memoryPages} pages, deadline ${l.deadlineMs} ms, input ${l.maxInputBytes} B, output ${l.maxOutputBytes} B`,
     `  access:    ${m.access.length === 0 ? 'public' : `${m.access.length} Lit condition(s)`}`,
-    `  price:     base ${m.price.base} per million fuel, curve ${m.price.curve.join(' ')} ppm`,
+    `  price:     base ${m.price.base} µcredits per million fuel (a floor under executors' prices; 0: theirs alone), curve ${m.price.curve.join(' ')} ppm`,
     `  created:   ${new Date(m.createdAt).toISOString()}`,
     `  signature: ${b4a.toString(signed.signature, 'hex')}`
   ]

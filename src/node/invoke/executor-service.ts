@@ -10,14 +10,12 @@ import type { ShadwNode } from '../../core/node/shadw-node.ts'
 import { handleFnRequest, InvokeEndpoint, InvokeService } from '../../invoke/index.ts'
 import { DEFAULT_PRICING, PricedInvokeService, type PricingConfig } from '../../pricing/index.ts'
 import { FunctionLoader } from '../../registry/index.ts'
-import { ReputationTracker } from '../../reputation/index.ts'
+import { encodeMiss, ReputationTracker, signMiss } from '../../reputation/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
 import { createNodeExecutor } from '../executor/index.ts'
 
 /** Name of the log receipts are appended to. */
 export const LEDGER_LOG_NAME = 'ledger'
-/** Name of the companion log the signed charges go to (docs/pricing.md). */
-export const CHARGES_LOG_NAME = 'charges'
 
 /** One core is left to the node itself (networking, hashing, replication). */
 export function defaultWorkers (): number {
@@ -32,7 +30,7 @@ export interface ExecutorServiceOptions {
   domain: string
   /** default: a Node worker pool of `workers` threads */
   executor?: Executor
-  /** the bonding curve (default {@link DEFAULT_PRICING}); `false`: no quotes, no charges */
+  /** the bonding curve (default {@link DEFAULT_PRICING}); `false`: no quotes, receipts at price 0 */
   pricing?: PricingConfig | false
   /**
    * how long a loaded function is reused without asking its registry again, ms (default
@@ -46,8 +44,6 @@ export interface ExecutorService {
   readonly endpoint: InvokeEndpoint
   readonly service: InvokeService
   readonly ledgerKey: string
-  /** the charges log's key, hex; null when the node does not price */
-  readonly chargesKey: string | null
   /** the `/fn/*` gateway on this node's endpoint (runs on this node or its peers) */
   handleFn (req: Request): Promise<Response>
   stop (): Promise<void>
@@ -71,15 +67,17 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks: Uint8Array[]) => await node.append(ledger.key, blocks) }
   }
   const pricing = opts.pricing ?? DEFAULT_PRICING
-  const charges = pricing === false ? null : await node.createLog(CHARGES_LOG_NAME)
-  const service = pricing === false || charges === null
-    ? new InvokeService(base)
-    : new PricedInvokeService({ ...base, pricing, charges: { key: b4a.from(charges.key, 'hex'), append: async (blocks) => await node.append(charges.key, blocks) } })
+  const service = pricing === false ? new InvokeService(base) : new PricedInvokeService({ ...base, pricing })
   const endpoint = new InvokeEndpoint({
     host: node,
     tier: node.tier,
     service,
-    ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {})
+    ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {}),
+    // an executor that took one of our calls and never answered: signed into our ledger, which
+    // peers replicate, so their reputation counts it too (weighed low, capped per caller)
+    onmiss: (miss) => {
+      node.append(ledger.key, [encodeMiss(signMiss({ ...miss, time: Date.now() }, keyPair))]).catch(() => {})
+    }
   })
   endpoint.start()
   // a registry that grew (a yank, a new version) is asked again on the next call
@@ -94,7 +92,6 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     endpoint,
     service,
     ledgerKey: ledger.key,
-    chargesKey: charges?.key ?? null,
     handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
     stop: () => {
       stopping ??= (async () => {
