@@ -1,7 +1,8 @@
 /**
  * What pricing adds to an execution on the executor: the same `InvokeService.handle` path
  * (nonce check, function lookup, access gate, receipt signature, ledger append) with and
- * without `PricedInvokeService` (quote, charge signature, append to the charges log), on an
+ * without `PricedInvokeService` (the quote and the worst-case check at admission; the price
+ * and total travel in the receipt, signed with it), on an
  * instant stand-in executor and in-memory Hypercore logs, so the figure is the bookkeeping
  * alone. Runs interleaved rounds and prints the ratio priced / unpriced measured in this run.
  * `node --import tsx bench/pricing.ts`
@@ -47,7 +48,7 @@ const store = new Corestore(RAM.reusable())
 const keyPair = crypto.keyPair()
 const base = { executor, functions: { load: async () => fn }, keyPair, slots: CALLS }
 const plain = new InvokeService({ ...base, ledger: await log(store, 'ledger-a') })
-const priced = new PricedInvokeService({ ...base, ledger: await log(store, 'ledger-b'), charges: await log(store, 'charges'), pricing: DEFAULT_PRICING })
+const priced = new PricedInvokeService({ ...base, ledger: await log(store, 'ledger-b'), pricing: DEFAULT_PRICING })
 await round(plain)
 await round(priced)
 const a: number[] = []

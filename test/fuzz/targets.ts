@@ -17,9 +17,10 @@ import { deserializeError, ShadwError, isErrorCode, type ErrorCode } from '../..
 import { keyToHex } from '../../src/core/keys.ts'
 import { decodeSignalMessage, encodeSignalMessage, type SignalMessage } from '../../src/core/node/signal-protocol.ts'
 import { decodeMessage, encodeMessage, type InvokeMessage } from '../../src/invoke/protocol.ts'
-import { decodeReceipt, encodeReceipt, signReceipt, type ReceiptBody } from '../../src/invoke/receipt.ts'
+import { decodeReceipt, encodeReceipt, MAX_RECEIPT_BYTES_MOVED, signReceipt, type ReceiptBody } from '../../src/invoke/receipt.ts'
+import { charge } from '../../src/pricing/price-curve.ts'
 import { decodeAttestation, encodeAttestation, signAttestation } from '../../src/attest/attestation.ts'
-import { decodeCharge, encodeCharge, signCharge } from '../../src/pricing/charge.ts'
+import { decodeMiss, encodeMiss, signMiss } from '../../src/reputation/miss.ts'
 import { parseReplyMessage } from '../../src/node/executor/worker-protocol.ts'
 import { canonicalJson, parseCanonicalJson } from '../../src/registry/canonical-json.ts'
 import { formatFunctionRef, parseFunctionRef } from '../../src/registry/function-ref.ts'
@@ -160,12 +161,16 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
     executor: pub,
     tenant: '0x' + '12'.repeat(20),
     time: 1_700_000_000_002,
-    nonce: hex(32, 0x55)
+    nonce: hex(32, 0x55),
+    deadline: 1_700_000_000_001,
+    bytes: 1024,
+    price: { utilisationPpm: 250_000, fuelPrice: 12, bytePrice: 3 },
+    total: 2
   }
   const signedReceipt = signReceipt(receiptBody, kp.secretKey)
   const receipt = encodeReceipt(signedReceipt)
   const attestations = [signAttestation(signedReceipt, 'agree', 'quorum', kp, 1_700_000_000_003), signAttestation(signedReceipt, 'disagree', 'reexec', kp, 1_700_000_000_004)]
-  const charge = signCharge(signedReceipt, { utilisationPpm: 250_000, fuelPrice: 12, bytePrice: 3 }, 1024, kp.secretKey)
+  const miss = signMiss({ executor: hex(32, 0x66), nonce: hex(32, 0x55), deadline: 1_700_000_000_001, reason: 'timeout', time: 1_700_000_000_005 }, kp)
   const invokeSeeds: InvokeMessage[] = [
     { type: 'capacity', id: 0, free: 2, total: 4, cpuBudget: 50, tier: 'storm' },
     { type: 'capacity-query', id: 7 },
@@ -303,8 +308,12 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       codes: codes('RECEIPT_INVALID'),
       input: fc.oneof(bytesInput([receipt], 2100), anyValue),
       run: input => decodeReceipt(input as Uint8Array),
-      roundTrip: fc.property(fc.record({ fuel: fc.nat(), time: fc.nat(), tenant: fc.constantFrom('0x' + '12'.repeat(20), pub) }), (over: unknown) => {
-        const r = signReceipt({ ...receiptBody, ...(over as Partial<ReceiptBody>) }, kp.secretKey)
+      roundTrip: fc.property(fc.record({
+        fuel: fc.nat(), time: fc.nat(), deadline: fc.nat(), bytes: fc.nat({ max: MAX_RECEIPT_BYTES_MOVED }), tenant: fc.constantFrom('0x' + '12'.repeat(20), pub),
+        price: fc.record({ utilisationPpm: fc.nat({ max: 1_000_000 }), fuelPrice: fc.nat({ max: 1_000_000 }), bytePrice: fc.nat({ max: 1_000_000 }) })
+      }), (over: unknown) => {
+        const o = over as ReceiptBody
+        const r = signReceipt({ ...receiptBody, ...o, total: charge(o.price, o.fuel, o.bytes) }, kp.secretKey)
         return JSON.stringify(decodeReceipt(encodeReceipt(r))) === JSON.stringify(r)
       }) as fc.IPropertyWithHooks<[unknown]>
     },
@@ -316,11 +325,11 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       roundTrip: fc.property(fc.constantFrom(...attestations), (a: unknown) => b4a.equals(encodeAttestation(decodeAttestation(encodeAttestation(a as typeof attestations[0]))), encodeAttestation(a as typeof attestations[0]))) as fc.IPropertyWithHooks<[unknown]>
     },
     {
-      name: 'pricing.decodeCharge',
-      codes: codes('CHARGE_INVALID'),
-      input: fc.oneof(bytesInput([encodeCharge(charge)], 600), anyValue),
-      run: input => decodeCharge(input as Uint8Array),
-      roundTrip: fc.property(fc.constant(charge), (x: unknown) => b4a.equals(encodeCharge(decodeCharge(encodeCharge(x as typeof charge))), encodeCharge(x as typeof charge))) as fc.IPropertyWithHooks<[unknown]>
+      name: 'reputation.decodeMiss',
+      codes: codes('MISS_INVALID'),
+      input: fc.oneof(bytesInput([encodeMiss(miss)], 300), anyValue),
+      run: input => decodeMiss(input as Uint8Array),
+      roundTrip: fc.property(fc.constant(miss), (x: unknown) => b4a.equals(encodeMiss(decodeMiss(encodeMiss(x as typeof miss))), encodeMiss(x as typeof miss))) as fc.IPropertyWithHooks<[unknown]>
     },
     {
       name: 'sandbox.parseWorkerRequest',

@@ -22,7 +22,7 @@ describe('decoders under fuzz (fixed seed)', () => {
       'access.checkConditions', 'access.verifyAuth', 'attest.decodeAttestation', 'bridge.parseBridgeMessage', 'bridge.parseNodeWorkerInit',
       'errors.deserializeError', 'executor.parseReplyMessage', 'invoke.decodeMessage', 'invoke.decodeReceipt',
       'registry.decodeManifest', 'registry.decodeSignedManifest', 'registry.openTombstone', 'registry.parseCanonicalJson',
-      'pricing.decodeCharge', 'registry.parseFunctionRef', 'sandbox.parseWorkerReply', 'sandbox.parseWorkerRequest', 'signal.decodeSignalMessage',
+      'reputation.decodeMiss', 'registry.parseFunctionRef', 'sandbox.parseWorkerReply', 'sandbox.parseWorkerRequest', 'signal.decodeSignalMessage',
       'wasm.checkAbi', 'wasm.instrumentModule', 'wasm.parseModule', 'webrtc.parsePageToWorker', 'webrtc.parseWebrtcConfig',
       'webrtc.parseWorkerToPage'
     ]].sort())

@@ -25,6 +25,7 @@ function body (i: number, over: Partial<ReceiptBody> = {}): ReceiptBody {
     tenant: '0xAbC',
     time: 1_763_000_000_000,
     nonce: i.toString(16).padStart(64, '0'),
+    deadline: 1_763_000_010_000, bytes: 0, price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 }, total: 0,
     ...over
   }
 }
@@ -109,14 +110,14 @@ describe('batch-signed receipts', () => {
 })
 
 describe('receipt canonical form', () => {
-  /** A v1 receipt with the fields written by hand: `fuel` and `tenant` as raw bytes. */
+  /** A v3 receipt (unpriced: price and total 0) with the fields written by hand: `fuel` and `tenant` as raw bytes. */
   function handmade (fuel: number[], tenant: number[]): Uint8Array {
     const r = signReceipt(body(0), kp.secretKey)
     const hexBytes = (h: string): number[] => [...b4a.from(h, 'hex')]
     const fn = [...b4a.from(r.fn)]
     return b4a.from([
-      1, fn.length, ...fn, ...hexBytes(r.manifestSignature), ...hexBytes(r.moduleHash), ...hexBytes(r.inputHash), ...hexBytes(r.outputHash),
-      ...fuel, ...hexBytes(r.executor), tenant.length, ...tenant, 0, ...hexBytes(r.nonce), ...hexBytes(r.signature)
+      3, fn.length, ...fn, ...hexBytes(r.manifestSignature), ...hexBytes(r.moduleHash), ...hexBytes(r.inputHash), ...hexBytes(r.outputHash),
+      ...fuel, ...hexBytes(r.executor), tenant.length, ...tenant, 0, ...hexBytes(r.nonce), 0, 0, 0, 0, 0, 0, ...hexBytes(r.signature)
     ])
   }
 

@@ -26,7 +26,8 @@ describe('tenant spending caps in the SDK and the gateway', () => {
       executor: b4a.toString(kp.publicKey, 'hex'),
       tenant: 't',
       time: 1,
-      nonce: '04'.repeat(32)
+      nonce: '04'.repeat(32),
+      deadline: 2, bytes: 0, price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 }, total: 0
     }, kp.secretKey)
     return { output: input, receipts: [receipt], ledgers: [], dissenters: [], failures: [], attempts: 1 }
   })

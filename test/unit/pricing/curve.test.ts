@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
-import { charge, checkPricing, cubicBezier, DEFAULT_PRICING, quote, utilisation, type ControlPoints, type PricingConfig } from '../../../src/pricing/index.ts'
+import { charge, checkPricing, cubicBezier, DEFAULT_PRICING, MAX_BASE_PRICE, MAX_UNIT_PRICE, PPM, quote, quoteFor, utilisation, type ControlPoints, type PricingConfig } from '../../../src/pricing/index.ts'
 
 const height = fc.integer({ min: 0, max: 100_000_000 })
 const points = fc.tuple(height, height, height, height) as fc.Arbitrary<ControlPoints>
@@ -79,5 +79,39 @@ describe('bonding curve', () => {
       try { checkPricing({ ...DEFAULT_PRICING, ...b }) } catch (err) { expect((err as ShadwError).code).toBe('INVALID_ARGUMENT') }
     }
     expect(checkPricing(DEFAULT_PRICING)).toBe(DEFAULT_PRICING)
+  })
+})
+
+describe('the function\'s price combined with the executor\'s curve', () => {
+  const flat = [PPM, PPM, PPM, PPM] as const
+
+  it('the publisher\'s price is a floor under the fuel price, read at the executor\'s utilisation; bytes stay the executor\'s', () => {
+    // idle default executor: 500 µcredits per million fuel, 50 per MiB
+    expect(quoteFor(DEFAULT_PRICING, undefined, 0, 4)).toEqual({ utilisationPpm: 0, fuelPrice: 500, bytePrice: 50 })
+    expect(quoteFor(DEFAULT_PRICING, { base: 0, curve: flat }, 0, 4)).toEqual(quote(DEFAULT_PRICING, 0, 4))
+    // a floor below the executor's price changes nothing
+    expect(quoteFor(DEFAULT_PRICING, { base: 400, curve: flat }, 0, 4)).toEqual({ utilisationPpm: 0, fuelPrice: 500, bytePrice: 50 })
+    // a floor above it sets the fuel price; bytes are untouched
+    expect(quoteFor(DEFAULT_PRICING, { base: 3_000, curve: flat }, 0, 4)).toEqual({ utilisationPpm: 0, fuelPrice: 3_000, bytePrice: 50 })
+    // the publisher's curve is read at the executor's utilisation: a 2× surge at full load
+    const surge = { base: 1_000, curve: [PPM, PPM, PPM, 2 * PPM] as const }
+    expect(quoteFor(DEFAULT_PRICING, surge, 0, 4).fuelPrice).toBe(1_000)
+    expect(quoteFor(DEFAULT_PRICING, surge, 2, 4).fuelPrice).toBe(Math.max(quote(DEFAULT_PRICING, 2, 4).fuelPrice, Math.round(1_000 * cubicBezier(surge.curve, 0.5) / PPM)))
+    // at full load the executor's own 4× (4,000) is above the publisher's 2× (2,000)
+    expect(quoteFor(DEFAULT_PRICING, surge, 4, 4)).toEqual(quote(DEFAULT_PRICING, 4, 4))
+  })
+
+  it('stays monotone in load for monotone curves, and within both configured ranges (property)', () => {
+    const cfg = fc.record({ fuelBase: fc.integer({ min: 0, max: 100_000 }), byteBase: fc.integer({ min: 0, max: 100_000 }), curve: sorted })
+    const fn = fc.record({ base: fc.integer({ min: 0, max: 100_000 }), curve: sorted })
+    fc.assert(fc.property(cfg, fn, fc.integer({ min: 0, max: 63 }), (c, f, d) => {
+      const a = quoteFor(c, f, d, 64)
+      const b = quoteFor(c, f, d + 1, 64)
+      const node = quote(c, d, 64)
+      return b.fuelPrice >= a.fuelPrice && a.fuelPrice >= node.fuelPrice && a.bytePrice === node.bytePrice &&
+        a.fuelPrice <= Math.max(c.fuelBase * Math.max(...c.curve), f.base * Math.max(...f.curve)) / PPM + 1
+    }), { numRuns: 2_000, seed: 9 })
+    // the highest base at the steepest curve is the highest unit price a receipt may state
+    expect(quoteFor({ fuelBase: MAX_BASE_PRICE, byteBase: MAX_BASE_PRICE, curve: [0, 0, 0, 100 * PPM] }, { base: MAX_BASE_PRICE, curve: [0, 0, 0, 100 * PPM] }, 1, 1)).toEqual({ utilisationPpm: PPM, fuelPrice: MAX_UNIT_PRICE, bytePrice: MAX_UNIT_PRICE })
   })
 })

@@ -3,11 +3,14 @@ import crypto from 'hypercore-crypto'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
 import { attestStatus, decodeAttestation, encodeAttestation, LightSigner, signAttestation, type SignedAttestation } from '../../../src/attest/index.ts'
-import { AVOID_REPUTATION, encodeReceipt, pickPeer, signReceipt, type PeerState, type ReceiptBody, type SignedReceipt } from '../../../src/invoke/index.ts'
 import {
-  computeCredits, decodeCharge, encodeCharge, quote, readLedgerEntry, receiptHash, signCharge, SpendingCap, verifyCharge, worstCase, DEFAULT_PRICING
-} from '../../../src/pricing/index.ts'
-import { computeReputation, NEUTRAL_REPUTATION } from '../../../src/reputation/index.ts'
+  AVOID_REPUTATION, decodeReceipt, encodeReceipt, openReceipt, parseReceiptJson, pickPeer, prepareReceipt, receiptHash, signReceipt, signReceiptBatch, verifyReceipt,
+  type PeerState, type ReceiptBody, type SignedReceipt
+} from '../../../src/invoke/index.ts'
+import { charge, computeCredits, quote, readLedgerEntry, SpendingCap, worstCase, DEFAULT_PRICING, type PriceQuote } from '../../../src/pricing/index.ts'
+import {
+  computeReputation, decodeMiss, encodeMiss, MAX_MISSES_PER_CALLER, NEUTRAL_REPUTATION, signMiss, verifyMiss
+} from '../../../src/reputation/index.ts'
 
 function code (fn: () => unknown): string {
   try { fn() } catch (err) { if (err instanceof ShadwError) return err.code; throw err }
@@ -17,10 +20,12 @@ function code (fn: () => unknown): string {
 const hex = (k: Uint8Array): string => b4a.toString(k, 'hex')
 const exec = crypto.keyPair()
 const other = crypto.keyPair()
+const q = quote(DEFAULT_PRICING, 1, 2)
 let nonce = 0
-function receipt (kp = exec, over: Partial<ReceiptBody> = {}): SignedReceipt {
+/** A receipt body priced at `price` (default q) for its fuel and bytes: its total is what they give. */
+function body (kp = exec, over: Partial<ReceiptBody> = {}): ReceiptBody {
   nonce++
-  return signReceipt({
+  const b: ReceiptBody = {
     fn: `${'ab'.repeat(32)}/echo@1.0.0`,
     manifestSignature: 'cd'.repeat(64),
     moduleHash: '01'.repeat(32),
@@ -31,52 +36,114 @@ function receipt (kp = exec, over: Partial<ReceiptBody> = {}): SignedReceipt {
     tenant: '0xTenant',
     time: 1_763_000_000_000,
     nonce: nonce.toString(16).padStart(64, '0'),
+    deadline: 1_763_000_000_500,
+    bytes: 1024 * 1024,
+    price: q,
+    total: 0,
     ...over
-  }, kp.secretKey)
+  }
+  return { ...b, total: over.total ?? charge(b.price, b.fuel, b.bytes) }
 }
-const q = quote(DEFAULT_PRICING, 1, 2)
+function receipt (kp = exec, over: Partial<ReceiptBody> = {}): SignedReceipt {
+  return signReceipt(body(kp, over), kp.secretKey)
+}
 
-describe('charges and credits', () => {
-  it('a charge signed with a receipt round-trips, verifies against it and totals its quote', () => {
+describe('priced receipts', () => {
+  it('carry the quote applied, bytes moved, total and deadline; both forms round-trip, verify offline and survive JSON', () => {
     const r = receipt()
-    const ch = signCharge(r, q, 1024 * 1024, exec.secretKey)
-    expect(ch.total).toBe(Math.ceil(2 * q.fuelPrice) + q.bytePrice)
-    expect(decodeCharge(encodeCharge(ch))).toEqual(ch)
-    expect(verifyCharge(ch, r)).toBe(ch)
-    expect(code(() => verifyCharge(ch, receipt()))).toBe('CHARGE_INVALID')
-    expect(code(() => verifyCharge({ ...ch, total: ch.total + 1 }, r))).toBe('CHARGE_INVALID')
-    expect(code(() => verifyCharge({ ...ch, fuelPrice: ch.fuelPrice * 2, total: Math.ceil(4 * q.fuelPrice) + q.bytePrice }, r))).toBe('CHARGE_INVALID')
-    expect(code(() => decodeCharge(b4a.concat([encodeCharge(ch), b4a.from([0])])))).toBe('CHARGE_INVALID')
+    expect(r.total).toBe(2 * q.fuelPrice + q.bytePrice)
+    expect(r.price).toEqual(q)
+    expect(decodeReceipt(encodeReceipt(r))).toEqual(r)
+    expect(openReceipt(encodeReceipt(r))).toEqual(r)
+    expect(verifyReceipt(parseReceiptJson(JSON.parse(JSON.stringify(r))))).toEqual(r)
+    const [batched] = signReceiptBatch([prepareReceipt(body())], exec.secretKey)
+    if (batched === undefined) throw new Error('no receipt')
+    expect(batched.bytes[0]).toBe(4)
+    expect(encodeReceipt(r)[0]).toBe(3)
+    expect(openReceipt(batched.bytes)).toEqual(batched.receipt)
+    expect(verifyReceipt(parseReceiptJson(JSON.parse(JSON.stringify(batched.receipt))))).toEqual(batched.receipt)
+    // an unpriced executor signs price 0, total 0
+    const free = receipt(exec, { price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 } })
+    expect(free.total).toBe(0)
+    expect(decodeReceipt(encodeReceipt(free))).toEqual(free)
   })
 
-  it('credits come only from signed pairs: forged, edited, orphan and double charges never count', () => {
+  it('a receipt whose total is not what its own price gives cannot be signed, decoded or verified: RECEIPT_INVALID', () => {
+    expect(code(() => signReceipt(body(exec, { total: 1 }), exec.secretKey))).toBe('RECEIPT_INVALID')
+    expect(code(() => prepareReceipt(body(exec, { total: 0 })))).toBe('RECEIPT_INVALID')
+    const r = receipt()
+    // each new field edited after signing, the total kept consistent where it can be, so only the signature can catch it
+    const edits: Array<Partial<SignedReceipt>> = [
+      { deadline: r.deadline + 1 },
+      { bytes: r.bytes + 1, total: charge(r.price, r.fuel, r.bytes + 1) },
+      { price: { ...r.price, utilisationPpm: r.price.utilisationPpm + 1 } },
+      { price: { ...r.price, fuelPrice: r.price.fuelPrice + 1 }, total: charge({ ...r.price, fuelPrice: r.price.fuelPrice + 1 }, r.fuel, r.bytes) },
+      { price: { ...r.price, bytePrice: r.price.bytePrice + 1 }, total: charge({ ...r.price, bytePrice: r.price.bytePrice + 1 }, r.fuel, r.bytes) },
+      { total: r.total + 1 },
+      { fuel: r.fuel * 2 },
+      { fuel: r.fuel * 2, total: charge(r.price, r.fuel * 2, r.bytes) }
+    ]
+    for (const e of edits) expect(code(() => verifyReceipt({ ...r, ...e }))).toBe('RECEIPT_INVALID')
+    // out of bounds
+    for (const e of [{ bytes: 9 * 1024 * 1024 }, { deadline: -1 }, { price: { ...q, utilisationPpm: 1_000_001 } }, { price: { ...q, fuelPrice: 1e12 } }, { price: null as unknown as PriceQuote, total: 0 }]) {
+      expect(code(() => signReceipt(body(exec, e), exec.secretKey))).toBe('RECEIPT_INVALID')
+    }
+    // a byte flipped in each new field of the encoding: the last six varints before the signature
+    const bytes = encodeReceipt(r)
+    for (let back = 65; back <= 65 + 12; back++) {
+      const t = b4a.from(bytes)
+      t[t.length - back] = (t[t.length - back] as number) ^ 1
+      expect(code(() => verifyReceipt(decodeReceipt(t)))).toBe('RECEIPT_INVALID')
+    }
+    // the old, unpriced versions are refused, not read
+    for (const version of [1, 2]) {
+      const old = b4a.from(bytes)
+      old[0] = version
+      expect(code(() => decodeReceipt(old))).toBe('RECEIPT_INVALID')
+    }
+  })
+})
+
+describe('credits from receipts', () => {
+  it('come only from receipts that verify: forged, edited, conflicting and re-totalled receipts never count; copies count once, in any order', () => {
     const good = receipt()
-    const good2 = receipt(other)
-    const unpriced = receipt()
-    const goodCharge = signCharge(good, q, 100, exec.secretKey)
-    const good2Charge = signCharge(good2, q, 0, other.secretKey)
-    // an edited receipt block: one byte of the fuel field flipped, signature left as it was
+    const good2 = receipt(other, { bytes: 0 })
+    const unpriced = receipt(exec, { price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 } })
+    // an edited receipt block: one byte of the total flipped, signature left as it was
     const edited = encodeReceipt(receipt())
-    edited.set([(edited[edited.length - 64 - 40] ?? 0) ^ 1], edited.length - 64 - 40)
-    // a receipt "by" exec signed with another key, with a charge signed by that key
-    const forged = { ...receipt(exec), signature: signReceipt({ ...receipt(exec) }, other.secretKey).signature }
-    // a charge for a receipt that is not in the ledger
-    const orphan = signCharge(receipt(), q, 0, exec.secretKey)
-    // a second charge for the same receipt
-    const again = signCharge(good, quote(DEFAULT_PRICING, 2, 2), 100, exec.secretKey)
-    // a charge whose total was raised after signing
-    const raised = encodeCharge(signCharge(good2, q, 0, other.secretKey))
-    raised.set([(raised[raised.length - 65] ?? 0) ^ 1], raised.length - 65)
+    edited.set([(edited[edited.length - 65] ?? 0) ^ 1], edited.length - 65)
+    // a receipt "by" exec signed with another key
+    const forged = { ...receipt(exec), signature: signReceipt(body(exec), other.secretKey).signature }
+    // two different receipts by one executor for one call: a lie, neither is paid
+    const first = receipt(exec)
+    const second = signReceipt({ ...body(exec), nonce: first.nonce, fuel: 1, total: charge(q, 1, 1024 * 1024) }, exec.secretKey)
     const blocks = [
-      encodeReceipt(good), encodeCharge(goodCharge), encodeReceipt(good2), encodeCharge(good2Charge), encodeReceipt(unpriced),
-      edited, encodeReceipt(forged as SignedReceipt), encodeCharge(orphan), encodeCharge(again), raised, b4a.from([9, 9, 9])
+      encodeReceipt(good), encodeReceipt(good2), encodeReceipt(good), encodeReceipt(unpriced),
+      edited, encodeReceipt(forged), encodeReceipt(first), encodeReceipt(second), b4a.from([9, 9, 9])
     ]
     const credits = computeCredits(blocks.map(readLedgerEntry))
-    expect(credits.earned).toEqual(new Map([[hex(exec.publicKey), goodCharge.total], [hex(other.publicKey), good2Charge.total]]))
-    expect(credits.spent).toEqual(new Map([['0xTenant', goodCharge.total + good2Charge.total]]))
+    expect(credits.earned).toEqual(new Map([[hex(exec.publicKey), good.total], [hex(other.publicKey), good2.total]]))
+    expect(credits.spent).toEqual(new Map([['0xTenant', good.total + good2.total]]))
     expect(credits.counted).toBe(2)
     expect(credits.unpriced).toBe(1)
-    expect(credits.rejected.map(r => r.code)).toEqual(['RECEIPT_INVALID', 'RECEIPT_INVALID', 'RECEIPT_INVALID', 'CHARGE_INVALID', 'CHARGE_INVALID', 'CHARGE_INVALID'])
+    expect(credits.rejected.map(r => r.code).sort()).toEqual(Array(5).fill('RECEIPT_INVALID'))
+    expect(computeCredits([...blocks].reverse().map(readLedgerEntry))).toEqual({ ...credits, rejected: expect.any(Array) as unknown })
+    expect(receiptHash(good)).toMatch(/^[0-9a-f]{64}$/)
+  })
+})
+
+describe('miss records', () => {
+  it('round-trip, verify under the caller\'s key, and refuse edits, trailing bytes and self-misses with MISS_INVALID', () => {
+    const caller = crypto.keyPair()
+    const m = signMiss({ executor: hex(exec.publicKey), nonce: '05'.repeat(32), deadline: 10, reason: 'timeout', time: 11 }, caller)
+    expect(m.caller).toBe(hex(caller.publicKey))
+    expect(decodeMiss(encodeMiss(m))).toEqual(m)
+    expect(verifyMiss(m)).toBe(m)
+    expect(readLedgerEntry(encodeMiss(m))).toEqual({ kind: 'miss', miss: m })
+    expect(code(() => verifyMiss({ ...m, executor: hex(other.publicKey) }))).toBe('MISS_INVALID')
+    expect(code(() => verifyMiss({ ...m, reason: 'closed' }))).toBe('MISS_INVALID')
+    expect(code(() => decodeMiss(b4a.concat([encodeMiss(m), b4a.from([0])])))).toBe('MISS_INVALID')
+    expect(code(() => signMiss({ executor: hex(caller.publicKey), nonce: '05'.repeat(32), deadline: 10, reason: 'timeout', time: 11 }, caller))).toBe('MISS_INVALID')
   })
 })
 
@@ -165,9 +232,42 @@ describe('reputation', () => {
     expect(lying?.score).toBeCloseTo(1.7 / 32.7, 12)
     expect(lying?.score).toBeLessThan(NEUTRAL_REPUTATION)
     expect(computeReputation(blocks.map(readLedgerEntry), { policy })).toEqual(rep)
-    // deadline misses count against it too
-    const late = computeReputation(blocks.map(readLedgerEntry), { policy, deadlines: new Map([[receipt().nonce, 0]]) })
-    expect(late.get(hex(exec.publicKey))?.late).toBe(0)
+    expect(computeReputation([...blocks].reverse().map(readLedgerEntry), { policy })).toEqual(rep)
+  })
+
+  it('a receipt signed after the deadline it carries is late, from the receipt alone, and lowers the score', () => {
+    const policy = { m: 2, signers: new Set<string>() }
+    const onTime = [receipt(exec), receipt(exec)]
+    const late = receipt(other, { time: 1_763_000_001_000 })
+    const rep = computeReputation([...onTime, receipt(other), late].map(r => readLedgerEntry(encodeReceipt(r))), { policy })
+    expect(rep.get(hex(exec.publicKey))).toMatchObject({ served: 2, late: 0 })
+    expect(rep.get(hex(other.publicKey))).toMatchObject({ served: 2, late: 1 })
+    expect(rep.get(hex(other.publicKey))?.score).toBeCloseTo(1.2 / 3.2, 12)
+    expect(rep.get(hex(other.publicKey))?.score).toBeLessThan(rep.get(hex(exec.publicKey))?.score ?? 0)
+  })
+
+  it('misses lower the score, weighted low, capped per distinct caller, void when the executor\'s receipt for the call is there', () => {
+    const policy = { m: 2, signers: new Set<string>() }
+    const target = hex(exec.publicKey)
+    const miss = (caller: { publicKey: Uint8Array, secretKey: Uint8Array }, n: string): Uint8Array =>
+      encodeMiss(signMiss({ executor: target, nonce: n, deadline: 1, reason: 'timeout', time: 2 }, caller))
+    const slanderer = crypto.keyPair()
+    // one caller claims 20 misses (the same one twice among them): only MAX_MISSES_PER_CALLER count
+    const slander = Array.from({ length: 20 }, (_, i) => miss(slanderer, (i % 19).toString(16).padStart(64, 'f')))
+    const alone = computeReputation(slander.map(readLedgerEntry), { policy }).get(target)
+    expect(alone).toMatchObject({ served: 0, missed: MAX_MISSES_PER_CALLER })
+    // one slanderer alone cannot get a node without any record avoided by routing
+    expect(alone?.score).toBeGreaterThan(AVOID_REPUTATION)
+    expect(alone?.score).toBeLessThan(NEUTRAL_REPUTATION)
+    // a miss the executor answers with its receipt for that nonce does not count
+    const served = receipt(exec)
+    const refuted = computeReputation([encodeReceipt(served), miss(slanderer, served.nonce)].map(readLedgerEntry), { policy }).get(target)
+    expect(refuted).toMatchObject({ served: 1, missed: 0 })
+    // three distinct callers each count
+    const callers = [crypto.keyPair(), crypto.keyPair(), crypto.keyPair()]
+    const many = computeReputation(callers.map((c, i) => miss(c, i.toString(16).padStart(64, 'e'))).map(readLedgerEntry), { policy }).get(target)
+    expect(many).toMatchObject({ missed: 3 })
+    expect(many?.score).toBeCloseTo(1 / 3.5, 12)
   })
 })
 
