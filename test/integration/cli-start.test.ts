@@ -48,16 +48,15 @@ describe('shadw start', () => {
 
     const status = await (await fetch(new URL('/api/status', app))).json() as Record<string, unknown>
     const ledger = /executor:\s+\d+ slots, ledger ([0-9a-f]{64})/.exec(out)?.[1]
-    const charges = /, charges ([0-9a-f]{64})/.exec(out)?.[1]
-    // a fresh super node holds two logs: the empty ledger its executor service appends receipts
-    // to and the companion log of the charges it signs (docs/pricing.md)
+    // a fresh super node holds one log: the empty ledger its executor service appends receipts
+    // to, each with its price (docs/pricing.md)
     expect(status).toMatchObject({
       publicKey,
       relayUrl: relay,
       bootstrap: [bootstrap],
       tier: 'super',
       peers: [],
-      logs: [{ key: ledger, name: 'ledger', length: 0, writable: true }, { key: charges, name: 'charges', length: 0, writable: true }]
+      logs: [{ key: ledger, name: 'ledger', length: 0, writable: true }]
     })
     const page = await fetch(app!)
     expect(page.status).toBe(200)

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { TIER_ROLES } from '../../src/core/node/tiers.ts'
+import { PricedInvokeService } from '../../src/pricing/index.ts'
 import { startSuperNode } from './../helpers/super-node.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/shadw.js', import.meta.url))
@@ -19,7 +20,8 @@ describe('node tiers', () => {
     const light = await startSuperNode({ tier: 'light', workers: 1, bootstrap: superNode.info.bootstrap })
     const storm = await startSuperNode({ tier: 'storm', workers: 1, bootstrap: superNode.info.bootstrap })
     expect([superNode.node.tier, light.node.tier, storm.node.tier]).toEqual(['super', 'light', 'storm'])
-    expect(superNode.executor?.chargesKey).toMatch(/^[0-9a-f]{64}$/)
+    expect(superNode.executor?.service).toBeInstanceOf(PricedInvokeService)
+    expect(storm.executor?.service).toBeInstanceOf(PricedInvokeService)
     expect(light.executor).toBeNull()
     expect(storm.executor?.service.slots).toBe(2)
     // the relay answers WebSocket upgrades on a super node only

@@ -49,7 +49,12 @@ export function receiptCard (r: SignedReceipt, check: ReceiptCheck, title = 'Rec
       ...row('executor', short(r.executor), r.executor),
       ...row('tenant', short(r.tenant), r.tenant),
       ...row('fuel', String(r.fuel)),
+      ...row('bytes moved', String(r.bytes)),
+      // µcredits per million fuel and per MiB, as docs/pricing.md states them
+      ...row('price', `${r.price.fuelPrice} µcr/Mfuel · ${r.price.bytePrice} µcr/MiB at ${(r.price.utilisationPpm / 10_000).toFixed(1)}% load`),
+      ...row('total', `${r.total} µcredits`),
       ...row('signed at', new Date(r.time).toLocaleString()),
+      ...row('deadline', `${new Date(r.deadline).toLocaleString()}${r.time > r.deadline ? ' (late)' : ''}`),
       ...row('signature', short(r.signature), r.signature))
   )
 }

@@ -1,6 +1,6 @@
 /**
  * `shadw verify-receipt FILE [--input FILE] [--output FILE] [--json]`: checks receipts
- * offline: each executor signature, and, when given, that the input and output files are
+ * offline: each executor signature, that each total is what its price gives, and, when given, that the input and output files are
  * the bytes the receipt names. FILE is one receipt (JSON), or the `--json` output of
  * `shadw invoke` (every receipt in it is checked).
  */
@@ -60,9 +60,12 @@ function render (r: SignedReceipt, input: boolean, output: boolean): string {
     `  executor:  ${r.executor}`,
     `  tenant:    ${r.tenant}`,
     `  fuel:      ${r.fuel}`,
+    `  price:     ${r.price.fuelPrice} µcredits per million fuel, ${r.price.bytePrice} per MiB (utilisation ${r.price.utilisationPpm} ppm)`,
+    `  total:     ${r.total} µcredits for ${r.bytes} bytes moved (checked against the price)`,
     `  input:     ${r.inputHash}${input ? ' (matches --input)' : ''}`,
     `  output:    ${r.outputHash}${output ? ' (matches --output)' : ''}`,
     `  time:      ${new Date(r.time).toISOString()}`,
+    `  deadline:  ${new Date(r.deadline).toISOString()}${r.time > r.deadline ? ' (late: signed after it)' : ''}`,
     `  nonce:     ${r.nonce}`,
     ''
   ].join('\n')

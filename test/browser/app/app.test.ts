@@ -1,9 +1,8 @@
 import type { Testnet } from 'hyperdht/testnet'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { decodeReceipt, verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
 import { parseBootstrap } from '../../../src/node/super-node.ts'
-import { decodeCharge } from '../../../src/pricing/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { call, nodeReady, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
@@ -54,17 +53,18 @@ describe('the app as people use it', () => {
     expect(figures[0]).toBe('1')
     expect(figures[1]).toBe('1 / 0')
     expect(Number(figures[2])).toBe(answer.receipts[0]?.fuel)
-    // credits: the charge the tab signed for the call, in its own `charges` log
-    const chargesKey = (await call(contributor, 'status', {})).logs.find(l => l.name === 'charges')?.key ?? ''
-    const chargeBytes = await contributor.evaluate(async (k) => {
+    // credits: the total the tab's receipt carries, the same block as the one in its own `ledger` log
+    const ledgerKey = (await call(contributor, 'status', {})).logs.find(l => l.name === 'ledger')?.key ?? ''
+    const receiptBytes = await contributor.evaluate(async (k) => {
       const shadw = (window as unknown as { shadw: { call (m: string, p: unknown): Promise<{ block: Uint8Array | null }> } }).shadw
       return Array.from((await shadw.call('get', { key: k, index: 0 })).block ?? [])
-    }, chargesKey)
-    const charge = decodeCharge(Uint8Array.from(chargeBytes))
-    expect(charge.total).toBeGreaterThan(0)
-    expect((await call(contributor, 'contribution', {})).totals.earned).toBe(charge.total)
+    }, ledgerKey)
+    const stored = decodeReceipt(Uint8Array.from(receiptBytes))
+    expect(stored).toEqual(answer.receipts[0])
+    expect(stored.total).toBeGreaterThan(0)
+    expect((await call(contributor, 'contribution', {})).totals.earned).toBe(stored.total)
     await until('the credits figure', async () => (await contributor.locator('.figure-value').nth(4).textContent()) !== '0')
-    expect(Number(await contributor.locator('.figure-value').nth(4).textContent())).toBe(charge.total / 1_000_000)
+    expect(Number(await contributor.locator('.figure-value').nth(4).textContent())).toBe(stored.total / 1_000_000)
     expect(await contributor.locator('#view-contribute .chart').first().locator('rect.chart-bar').count()).toBe(1)
     expect(await contributor.locator('#view-contribute .chart').first().getAttribute('aria-label')).toBe('Calls per 10 seconds, last 5 minutes: 1 in the last 10 s, 1 in 5 minutes')
     const tenantKey = (await call(tenant, 'status', {})).publicKey

@@ -58,12 +58,22 @@ describe('shadw invoke and shadw verify-receipt', () => {
     expect(ok.stderr).toBe('')
     expect(ok.stdout.split('\n').slice(0, 3)).toEqual(['receipt valid: executor signature verifies', `  function:  ${ref}`, `  executor:  ${superNode.info.publicKey}`])
     expect(ok.code).toBe(0)
+    // the price and total the receipt carries, and the caller's deadline
+    expect(ok.stdout).toContain(`  price:     ${receipt.price.fuelPrice} µcredits per million fuel, ${receipt.price.bytePrice} per MiB (utilisation ${receipt.price.utilisationPpm} ppm)\n`)
+    expect(ok.stdout).toContain(`  total:     ${receipt.total} µcredits for ${receipt.bytes} bytes moved (checked against the price)\n`)
+    expect(ok.stdout).toContain(`  deadline:  ${new Date(receipt.deadline).toISOString()}\n`)
+    expect(receipt.total).toBeGreaterThan(0)
 
     const single = join(dir, 'receipt.json')
     await writeFile(single, JSON.stringify({ ...receipt, fuel: receipt.fuel + 1 }))
     const forged = await shadw('verify-receipt', single)
     expect(forged.stderr).toBe('shadw: RECEIPT_INVALID: executor signature does not verify\n')
     expect(forged.code).toBe(1)
+    // a total its own price does not explain is refused before any signature is checked
+    await writeFile(single, JSON.stringify({ ...receipt, total: receipt.total + 1 }))
+    const raised = await shadw('verify-receipt', single)
+    expect(raised.stderr).toBe(`shadw: RECEIPT_INVALID: total ${receipt.total + 1} is not what the receipt's price gives for its fuel and bytes\n`)
+    expect(raised.code).toBe(1)
     await writeFile(inputFile, 'another input')
     const wrongInput = await shadw('verify-receipt', receiptFile, '--input', inputFile)
     expect(wrongInput.stderr).toBe(`shadw: RECEIPT_INVALID: receipt of ${receipt.executor} names another input\n`)
