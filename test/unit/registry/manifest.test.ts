@@ -61,6 +61,9 @@ describe('manifest encoding', () => {
     expect(code(() => encodeManifest({ ...m, moduleHash: 'zz' }))).toBe('MANIFEST_INVALID')
     expect(code(() => encodeManifest({ ...m, access: [{ x: Infinity }] }))).toBe('MANIFEST_INVALID')
     expect(code(() => encodeManifest({ ...m, limits: { ...m.limits, fuel: -1 } }))).toBe('MANIFEST_INVALID')
+    // the publisher's price is bounded like an executor's base (docs/pricing.md), so every total stays a safe integer
+    expect(code(() => encodeManifest({ ...m, price: { ...m.price, base: 1_000_000_001 } }))).toBe('MANIFEST_INVALID')
+    expect(encodeManifest({ ...m, price: { ...m.price, base: 1_000_000_000 } })).toBeInstanceOf(Uint8Array)
   })
 
   it('stores a signed manifest as an envelope that decodes to the same manifest and signature', async () => {
