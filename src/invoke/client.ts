@@ -66,7 +66,7 @@ export interface ShadwClient {
    *   `AUTH_MALFORMED`, …), or `RECEIPT_INVALID` when the answer's receipts do not check.
    */
   invoke (ref: string, input: Uint8Array, opts?: ClientInvokeOptions): Promise<ClientResult>
-  /** µcredits the session has committed (each call's worst case) and may still commit; null without caps */
+  /** µcredits the session has committed (receipts' totals, the cap of executors whose receipt did not come back) and may still commit; null without caps */
   spending (): { spent: number, remaining: number } | null
 }
 
@@ -87,7 +87,10 @@ export function connect (opts: ConnectOptions = {}): ShadwClient {
       const reserved = cap.reserve(maxCharge * k)
       try {
         const result = await call(ref, input, { ...o, maxCharge })
-        cap.settle(reserved, reserved)
+        // each agreeing receipt (verified, one per executor) books its signed total; the call's
+        // other executors may have run and billed without a receipt reaching us: they book their cap
+        const exact = result.receipts.reduce((sum, r) => sum + Math.min(r.total, maxCharge), 0)
+        cap.settle(reserved, Math.min(reserved, exact + Math.max(0, k - result.receipts.length) * maxCharge))
         return result
       } catch (err) {
         cap.settle(reserved, err instanceof ShadwError && NOTHING_RAN.has(err.code) ? 0 : reserved)

@@ -2,8 +2,8 @@
  * A tenant's spending limits. Before a call is sent, its worst case — the function's fuel
  * limit and its input plus the largest output it may return, at the executor's quoted price —
  * is held against the per-call cap and what is left of the session's; over either, the call
- * fails with `SPENDING_CAP_EXCEEDED` and nothing runs. After the call, the charges actually
- * signed are booked against the session.
+ * fails with `SPENDING_CAP_EXCEEDED` and nothing runs. After the call, the totals its signed
+ * receipts carry are booked against the session.
  */
 import { ShadwError } from '../core/errors.ts'
 import { charge, type PriceQuote } from './price-curve.ts'
@@ -24,7 +24,7 @@ export function worstCase (q: PriceQuote, limits: { fuel: number, maxOutputBytes
  * ```ts
  * const cap = new SpendingCap({ perCall: 5_000, perSession: 100_000 })
  * const reserved = cap.reserve(worstCase(quote, manifest.limits, input.byteLength)) // throws before any work
- * try { const r = await invoke(...); cap.settle(reserved, chargedTotal) } catch (e) { cap.settle(reserved, 0); throw e }
+ * try { const r = await invoke(...); cap.settle(reserved, r.receipts[0].total) } catch (e) { cap.settle(reserved, 0); throw e }
  * ```
  */
 export class SpendingCap {
@@ -61,7 +61,7 @@ export class SpendingCap {
     return worst
   }
 
-  /** Releases a reservation and books what the call actually cost (its signed charges). */
+  /** Releases a reservation and books what the call actually cost (the totals of its signed receipts). */
   settle (reserved: number, actual: number): void {
     this.#reserved = Math.max(0, this.#reserved - reserved)
     this.#spent += actual

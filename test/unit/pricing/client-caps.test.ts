@@ -22,12 +22,13 @@ describe('tenant spending caps in the SDK and the gateway', () => {
       moduleHash: '01'.repeat(32),
       inputHash: sha256(input),
       outputHash: sha256(input),
-      fuel: 1,
+      fuel: 25,
       executor: b4a.toString(kp.publicKey, 'hex'),
       tenant: 't',
       time: 1,
       nonce: '04'.repeat(32),
-      deadline: 2, bytes: 0, price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 }, total: 0
+      // 25 fuel at 10^6 µcredits per million fuel: 25 µcredits, under the cap of 30 the session holds
+      deadline: 2, bytes: 0, price: { utilisationPpm: 0, fuelPrice: 1_000_000, bytePrice: 0 }, total: 25
     }, kp.secretKey)
     return { output: input, receipts: [receipt], ledgers: [], dissenters: [], failures: [], attempts: 1 }
   })
@@ -35,11 +36,12 @@ describe('tenant spending caps in the SDK and the gateway', () => {
   const fetchStub = (async (url: URL, init: RequestInit) => { fetches++; return await gateway(new Request(url, init)) }) as unknown as typeof fetch
   const ref = `${'ab'.repeat(32)}/echo@^1`
 
-  it('sends each call\'s cap as shadw-max-charge, holds the worst case against the session before sending, and refuses past it with SPENDING_CAP_EXCEEDED', async () => {
+  it('sends each call\'s cap as shadw-max-charge, holds the worst case against the session before sending, books the total each receipt signs, and refuses past it with SPENDING_CAP_EXCEEDED', async () => {
     const client = connect({ url: 'http://gateway.test/', fetch: fetchStub, spending: { perCall: 30, perSession: 100 } })
     for (let i = 0; i < 3; i++) await client.invoke(ref, b4a.from(`x${i}`))
     expect(seen.map(o => o.maxCharge)).toEqual([30, 30, 30])
-    expect(client.spending()).toEqual({ spent: 90, remaining: 10 })
+    // each call held its cap of 30 and booked the 25 its receipt says
+    expect(client.spending()).toEqual({ spent: 75, remaining: 25 })
     const over = await failure(client.invoke(ref, b4a.from('x3')))
     expect(over.code).toBe('SPENDING_CAP_EXCEEDED')
     expect(over.details).toMatchObject({ cap: 'session', worst: 30 })
@@ -47,7 +49,7 @@ describe('tenant spending caps in the SDK and the gateway', () => {
     // a smaller explicit cap still fits; the gateway's executors refuse it (402) and nothing is booked
     const refused = await failure(client.invoke(ref, b4a.from('x4'), { maxCharge: 5 }))
     expect(refused.code).toBe('SPENDING_CAP_EXCEEDED')
-    expect(client.spending()).toEqual({ spent: 90, remaining: 10 })
+    expect(client.spending()).toEqual({ spent: 75, remaining: 25 })
   })
 
   it('the gateway answers SPENDING_CAP_EXCEEDED with 402 and refuses a malformed shadw-max-charge with 400', async () => {
