@@ -1,6 +1,7 @@
 /**
- * Keeps a node's router fed with reputation: it replicates the logs that executors (receipt
- * ledgers) and light nodes (attestation logs) announce on `shadw/ledgers/v1`, and recomputes
+ * Keeps a node's router fed with reputation: it replicates the logs that executors (ledgers:
+ * their receipts, and the miss records they signed as callers) and light nodes (attestation
+ * logs) announce on `shadw/ledgers/v1`, and recomputes
  * {@link computeReputation} shortly after they grow. The signing set is every node whose
  * announced log holds attestations — open to anyone who runs a light node; weighting signers
  * by their own history is future work (docs/pricing.md).

@@ -12,7 +12,7 @@ export interface TierRoles {
   relays: boolean
   /** keeps logs on persistent storage and serves followed registries and ledgers to others */
   stores: boolean
-  /** executes functions for the swarm (signs receipts and charges) */
+  /** executes functions for the swarm (signs priced receipts) */
   computes: boolean
   /** checks receipts and co-signs attestations (the light-node signing swarm) */
   signs: boolean
