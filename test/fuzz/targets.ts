@@ -309,7 +309,11 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       input: fc.oneof(bytesInput([receipt], 2100), anyValue),
       run: input => decodeReceipt(input as Uint8Array),
       roundTrip: fc.property(fc.record({
-        fuel: fc.nat(), time: fc.nat(), deadline: fc.nat(), bytes: fc.nat({ max: MAX_RECEIPT_BYTES_MOVED }), tenant: fc.constantFrom('0x' + '12'.repeat(20), pub),
+        fuel: fc.nat(),
+        time: fc.nat(),
+        deadline: fc.nat(),
+        bytes: fc.nat({ max: MAX_RECEIPT_BYTES_MOVED }),
+        tenant: fc.constantFrom('0x' + '12'.repeat(20), pub),
         price: fc.record({ utilisationPpm: fc.nat({ max: 1_000_000 }), fuelPrice: fc.nat({ max: 1_000_000 }), bytePrice: fc.nat({ max: 1_000_000 }) })
       }), (over: unknown) => {
         const o = over as ReceiptBody

@@ -25,7 +25,10 @@ function body (i: number, over: Partial<ReceiptBody> = {}): ReceiptBody {
     tenant: '0xAbC',
     time: 1_763_000_000_000,
     nonce: i.toString(16).padStart(64, '0'),
-    deadline: 1_763_000_010_000, bytes: 0, price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 }, total: 0,
+    deadline: 1_763_000_010_000,
+    bytes: 0,
+    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
+    total: 0,
     ...over
   }
 }

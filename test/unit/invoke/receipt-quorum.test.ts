@@ -25,7 +25,10 @@ function body (over: Partial<ReceiptBody> = {}): ReceiptBody {
     tenant: '0xAbC',
     time: 1_763_000_000_000,
     nonce: '04'.repeat(32),
-    deadline: 1_763_000_010_000, bytes: 0, price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 }, total: 0,
+    deadline: 1_763_000_010_000,
+    bytes: 0,
+    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
+    total: 0,
     ...over
   }
 }
