@@ -9,7 +9,7 @@ import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShadwError } from '../core/errors.ts'
 import { receiptHash, type SignedReceipt } from '../invoke/receipt.ts'
-import { HEX, encodeBody, encoder, signBody, verifyBody } from '../pricing/signed-codec.ts'
+import { HEX, decodeSigned, encodeBody, encodeSigned, encoder, signBody, verifyBody, type RecordKind } from '../pricing/signed-codec.ts'
 
 /** First byte of an encoded attestation (receipts start with their version, 3 or 4; miss records with 0xb1). */
 export const ATTESTATION_TAG = 0xa1
@@ -46,7 +46,6 @@ export interface AttestationBody {
 export interface SignedAttestation extends AttestationBody { signature: string }
 
 const HEX32 = HEX(32)
-const HEX64 = HEX(64)
 
 function bad (why: string): never {
   throw ShadwError.ATTESTATION_INVALID(why)
@@ -88,19 +87,16 @@ export function signAttestation (receipt: SignedReceipt, verdict: Verdict, metho
   return { ...r, signature: b4a.toString(signBody(ATTESTATION_DOMAIN, body(r), keyPair.secretKey), 'hex') }
 }
 
+const KIND: RecordKind = { tag: ATTESTATION_TAG, name: 'attestation', maxBytes: MAX_ATTESTATION_BYTES, bad }
+
 /** Encoded form for a ledger: body then the 64-byte signature. */
 export function encodeAttestation (r: SignedAttestation): Uint8Array {
-  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
-  return b4a.concat([body(r), b4a.from(r.signature, 'hex')])
+  return encodeSigned(KIND, body(r), r.signature)
 }
 
 /** Decodes an attestation (structure only). @throws ShadwError `ATTESTATION_INVALID` */
 export function decodeAttestation (bytes: Uint8Array): SignedAttestation {
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength < 66 || bytes.byteLength > MAX_ATTESTATION_BYTES) bad(`attestation must be 66-${MAX_ATTESTATION_BYTES} bytes`)
-  let r: SignedAttestation
-  try {
-    const s = c.state(0, bytes.byteLength, bytes)
-    if (c.uint8.decode(s) !== ATTESTATION_TAG) bad('not an attestation')
+  return decodeSigned<SignedAttestation>(KIND, bytes, s => {
     const hex = (b: Uint8Array): string => b4a.toString(b, 'hex')
     const receiptHash = hex(c.fixed32.decode(s))
     const executor = hex(c.fixed32.decode(s))
@@ -110,14 +106,8 @@ export function decodeAttestation (bytes: Uint8Array): SignedAttestation {
     const verdict = VERDICTS[c.uint8.decode(s)]
     const method = METHODS[c.uint8.decode(s)]
     if (verdict === undefined || method === undefined) bad('unknown verdict or method')
-    r = { receiptHash, executor, outputHash, fuel, signer, verdict, method, time: c.uint.decode(s), signature: hex(c.fixed64.decode(s)) }
-    if (s.start !== s.end) bad('trailing bytes')
-  } catch (err) {
-    if (err instanceof ShadwError) throw err
-    bad(`undecodable attestation: ${(err as Error).message}`)
-  }
-  if (!b4a.equals(encodeAttestation(r), bytes)) bad('attestation is not in canonical form')
-  return r
+    return { receiptHash, executor, outputHash, fuel, signer, verdict, method, time: c.uint.decode(s) }
+  }, encodeAttestation)
 }
 
 /** Checks the signer's signature. @throws ShadwError `ATTESTATION_INVALID` */

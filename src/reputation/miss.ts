@@ -9,7 +9,7 @@
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShadwError } from '../core/errors.ts'
-import { HEX, encodeBody, encoder, signBody, verifyBody } from '../pricing/signed-codec.ts'
+import { HEX, decodeSigned, encodeBody, encodeSigned, encoder, signBody, verifyBody, type RecordKind } from '../pricing/signed-codec.ts'
 
 /** First byte of an encoded miss record (receipts start with 3 or 4, attestations with 0xa1). */
 export const MISS_TAG = 0xb1
@@ -41,7 +41,6 @@ export interface MissBody {
 export interface SignedMiss extends MissBody { signature: string }
 
 const HEX32 = HEX(32)
-const HEX64 = HEX(64)
 
 function bad (why: string): never {
   throw ShadwError.MISS_INVALID(why)
@@ -80,19 +79,16 @@ export function signMiss (m: Omit<MissBody, 'caller'>, keyPair: { publicKey: Uin
   return { ...r, signature: b4a.toString(signBody(MISS_DOMAIN, body(r), keyPair.secretKey), 'hex') }
 }
 
+const KIND: RecordKind = { tag: MISS_TAG, name: 'miss', maxBytes: MAX_MISS_BYTES, bad }
+
 /** Encoded form for a ledger: body then the 64-byte signature. */
 export function encodeMiss (r: SignedMiss): Uint8Array {
-  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
-  return b4a.concat([body(r), b4a.from(r.signature, 'hex')])
+  return encodeSigned(KIND, body(r), r.signature)
 }
 
 /** Decodes a miss record (structure only; see {@link verifyMiss}). @throws ShadwError `MISS_INVALID` */
 export function decodeMiss (bytes: Uint8Array): SignedMiss {
-  if (!(bytes instanceof Uint8Array) || bytes.byteLength < 66 || bytes.byteLength > MAX_MISS_BYTES) bad(`miss must be 66-${MAX_MISS_BYTES} bytes`)
-  let r: SignedMiss
-  try {
-    const s = c.state(0, bytes.byteLength, bytes)
-    if (c.uint8.decode(s) !== MISS_TAG) bad('not a miss record')
+  return decodeSigned<SignedMiss>(KIND, bytes, s => {
     const hex = (b: Uint8Array): string => b4a.toString(b, 'hex')
     const executor = hex(c.fixed32.decode(s))
     const caller = hex(c.fixed32.decode(s))
@@ -100,14 +96,8 @@ export function decodeMiss (bytes: Uint8Array): SignedMiss {
     const deadline = c.uint.decode(s)
     const reason = REASONS[c.uint8.decode(s)]
     if (reason === undefined) bad('unknown reason')
-    r = { executor, caller, nonce, deadline, reason, time: c.uint.decode(s), signature: hex(c.fixed64.decode(s)) }
-    if (s.start !== s.end) bad('trailing bytes')
-  } catch (err) {
-    if (err instanceof ShadwError) throw err
-    bad(`undecodable miss: ${(err as Error).message}`)
-  }
-  if (!b4a.equals(encodeMiss(r), bytes)) bad('miss is not in canonical form')
-  return r
+    return { executor, caller, nonce, deadline, reason, time: c.uint.decode(s) }
+  }, encodeMiss)
 }
 
 /** Checks the caller's signature. @throws ShadwError `MISS_INVALID` */
