@@ -152,7 +152,7 @@ async function start (args: string[]): Promise<number> {
     `  tier:       ${tier} (${tierSummary(tier)})`,
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
-    `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}`}`,
+    `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}, misses ${node.executor.missesKey}`}`,
     `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
     `  storage:    ${values.storage}`,
     'press Ctrl-C to stop',

@@ -48,15 +48,16 @@ describe('shadw start', () => {
 
     const status = await (await fetch(new URL('/api/status', app))).json() as Record<string, unknown>
     const ledger = /executor:\s+\d+ slots, ledger ([0-9a-f]{64})/.exec(out)?.[1]
-    // a fresh super node holds one log: the empty ledger its executor service appends receipts
-    // to, each with its price (docs/pricing.md)
+    const misses = /, misses ([0-9a-f]{64})/.exec(out)?.[1]
+    // a fresh super node holds two logs: the empty ledger its executor service appends receipts
+    // to, each with its price, and the log of the miss records it signs as a caller (docs/pricing.md)
     expect(status).toMatchObject({
       publicKey,
       relayUrl: relay,
       bootstrap: [bootstrap],
       tier: 'super',
       peers: [],
-      logs: [{ key: ledger, name: 'ledger', length: 0, writable: true }]
+      logs: [{ key: ledger, name: 'ledger', length: 0, writable: true }, { key: misses, name: 'misses', length: 0, writable: true }]
     })
     const page = await fetch(app!)
     expect(page.status).toBe(200)

@@ -16,6 +16,12 @@ import { createNodeExecutor } from '../executor/index.ts'
 
 /** Name of the log receipts are appended to. */
 export const LEDGER_LOG_NAME = 'ledger'
+/**
+ * Name of the log this node's signed miss records go to (src/reputation/miss.ts). Not the
+ * ledger: the service is the ledger's only writer, which is what lets it give a receipt its
+ * block index before the append completes.
+ */
+export const MISSES_LOG_NAME = 'misses'
 
 /** One core is left to the node itself (networking, hashing, replication). */
 export function defaultWorkers (): number {
@@ -44,6 +50,8 @@ export interface ExecutorService {
   readonly endpoint: InvokeEndpoint
   readonly service: InvokeService
   readonly ledgerKey: string
+  /** the log of miss records this node signed as a caller, hex */
+  readonly missesKey: string
   /** the `/fn/*` gateway on this node's endpoint (runs on this node or its peers) */
   handleFn (req: Request): Promise<Response>
   stop (): Promise<void>
@@ -54,6 +62,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
   const workers = opts.workers ?? defaultWorkers()
   if (!Number.isInteger(workers) || workers < 1 || workers > MAX_POOL_SIZE) throw ShadwError.INVALID_ARGUMENT(`workers must be 1-${MAX_POOL_SIZE}`)
   const ledger = await node.createLog(LEDGER_LOG_NAME)
+  const misses = await node.createLog(MISSES_LOG_NAME)
   // small calls run on the node's thread while the workers are idle: a trivial call then
   // costs no thread hops (src/sandbox/inline-runner.ts)
   const executor = opts.executor ?? createNodeExecutor({ size: workers, inline: true })
@@ -73,18 +82,19 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     tier: node.tier,
     service,
     ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {}),
-    // an executor that took one of our calls and never answered: signed into our ledger, which
-    // peers replicate, so their reputation counts it too (weighed low, capped per caller)
+    // an executor that took one of our calls and never answered: signed into our misses log,
+    // which we announce and peers replicate, so their reputation counts it too (weighed low,
+    // capped per caller)
     onmiss: (miss) => {
-      node.append(ledger.key, [encodeMiss(signMiss({ ...miss, time: Date.now() }, keyPair))]).catch(() => {})
+      node.append(misses.key, [encodeMiss(signMiss({ ...miss, time: Date.now() }, keyPair))]).catch(() => {})
     }
   })
   endpoint.start()
   // a registry that grew (a yank, a new version) is asked again on the next call
   const offAppend = node.on('append', ({ key }) => { service.invalidate(key) })
   // light nodes learn this ledger from the announcement and co-sign its receipts; the tracker
-  // follows the ledgers and attestation logs others announce and feeds reputation to the router
-  const tracker = new ReputationTracker({ host: node, announce: () => [ledger.key] })
+  // follows the ledgers, miss and attestation logs others announce and feeds reputation to the router
+  const tracker = new ReputationTracker({ host: node, announce: () => [ledger.key, misses.key] })
   tracker.start()
   endpoint.setReputation(key => tracker.score(key))
   let stopping: Promise<void> | null = null
@@ -92,6 +102,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     endpoint,
     service,
     ledgerKey: ledger.key,
+    missesKey: misses.key,
     handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
     stop: () => {
       stopping ??= (async () => {

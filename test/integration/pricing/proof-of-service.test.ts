@@ -180,9 +180,9 @@ describe('proof of service over a swarm', () => {
     const holdExec = new FaultyExecutor(real)
     holdExec.hold = new Promise<void>(() => {})
     const silent = await pricedNode(net, holdExec)
-    // the caller signs a miss into its own ledger when an executor it asked stays silent
+    // the caller signs a miss into a log of its own when an executor it asked stays silent
     const { node: callerNodeWithLedger, keyPair } = await keyedNode(net, 'light')
-    const ledger = await callerNodeWithLedger.createLog('ledger')
+    const ledger = await callerNodeWithLedger.createLog('misses')
     const endpoint = new InvokeEndpoint({
       host: callerNodeWithLedger,
       tier: 'light',
