@@ -6,4 +6,7 @@ export {
 export { attestStatus, type AttestPolicy, type AttestStatus } from './attested.ts'
 export { LightSigner, DEFAULT_SAMPLE_RATE, type LightSignerOptions, type Rerun } from './light-signer.ts'
 export { LedgerAnnouncer, LEDGERS_PROTOCOL, MAX_ANNOUNCED_LEDGERS, type AnnounceHost, type LedgerAnnouncerOptions } from './ledger-announce.ts'
-export { LightSigningService, ATTESTATIONS_LOG_NAME, DEFAULT_SETTLE_MS, MAX_WATCHED_LEDGERS, type SigningHost, type SigningServiceOptions } from './signing-service.ts'
+export { LightSigningService, ATTESTATIONS_LOG_NAME, DEFAULT_SETTLE_MS, MAX_WATCHED_LEDGERS, MAX_HELD_AUDITS, MAX_HELD_AUDIT_BYTES, type SigningHost, type SigningServiceOptions, type SigningStats } from './signing-service.ts'
+export { AuditChannels, AUDIT_PROTOCOL, DEFAULT_AUDITORS, type AuditChannelsOptions } from './audit-channel.ts'
+export { encodeAudit, decodeAudit, AUDIT_VERSION, MAX_AUDIT_BYTES, type Audit } from './audit-message.ts'
+export { rerunCall, seedOf, type ReexecOptions } from './reexec.ts'

@@ -52,8 +52,11 @@ export class LightSigner {
     this.#now = opts.now ?? Date.now
   }
 
-  /** Checks `receipt` (against `evidence`, or by re-running) and signs a verdict; null = abstain. */
-  async attest (receipt: SignedReceipt, evidence: readonly SignedReceipt[] = []): Promise<SignedAttestation | null> {
+  /**
+   * Checks `receipt` (against `evidence`, or by re-running) and signs a verdict; null = abstain.
+   * `reexec`: re-run whatever the evidence says (a tenant asked for this call to be audited).
+   */
+  async attest (receipt: SignedReceipt, evidence: readonly SignedReceipt[] = [], reexec = false): Promise<SignedAttestation | null> {
     try {
       verifyReceipt(receipt)
     } catch {
@@ -63,7 +66,7 @@ export class LightSigner {
     let verdict = this.#fromQuorum(receipt, evidence)
     let method: 'quorum' | 'reexec' = 'quorum'
     const sample = this.#random() < (this.#opts.sampleRate ?? DEFAULT_SAMPLE_RATE)
-    if ((verdict === null || sample) && this.#opts.rerun !== undefined) {
+    if ((verdict === null || sample || reexec) && this.#opts.rerun !== undefined) {
       const mine = await this.#opts.rerun(receipt)
       if (mine !== null) {
         verdict = mine.outputHash === receipt.outputHash && mine.fuel === receipt.fuel ? 'agree' : 'disagree'

@@ -80,6 +80,7 @@ export const ERROR_CODES = [
   'SPENDING_CAP_EXCEEDED',
   'MISS_INVALID',
   'ATTESTATION_INVALID',
+  'AUDIT_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -414,6 +415,11 @@ export class ShadwError extends Error {
   /** Thrown when a light node's attestation over a receipt is malformed or its signature does not verify. */
   static ATTESTATION_INVALID (msg = 'attestation does not verify', details?: Record<string, unknown>): ShadwError {
     return new ShadwError('ATTESTATION_INVALID', msg, { details })
+  }
+
+  /** Thrown when an audit message (a tenant's receipt and input sent to a light node for re-execution) is malformed, oversized or its input does not match the receipt. */
+  static AUDIT_INVALID (msg = 'malformed audit message', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('AUDIT_INVALID', msg, { details })
   }
 
   /** Thrown for an unclassified failure: a bug. */

@@ -48,6 +48,11 @@ export interface ClientInvokeOptions {
   signal?: AbortSignal
   /** the most this call may cost per executor, µcredits (default: the session's `perCall`) */
   maxCharge?: number
+  /**
+   * let the gateway's node reveal this call's input to light nodes, which re-execute it and
+   * co-sign its receipts: `true`, or the share of calls audited in [0, 1]; off by default
+   */
+  audit?: boolean | number
 }
 
 /** A verified answer. */
@@ -108,6 +113,11 @@ export function connect (opts: ConnectOptions = {}): ShadwClient {
     if (o.quorum !== undefined) headers['shadw-quorum'] = String(o.quorum)
     if (o.deadline !== undefined) headers['shadw-deadline'] = String(o.deadline)
     if (o.maxCharge !== undefined) headers['shadw-max-charge'] = String(o.maxCharge)
+    if (o.audit !== undefined && o.audit !== false) {
+      const share = o.audit === true ? 1 : o.audit
+      if (typeof share !== 'number' || !(share >= 0 && share <= 1)) throw ShadwError.INVALID_ARGUMENT('audit must be true, false or a share of calls in [0, 1]')
+      headers['shadw-audit'] = share.toFixed(6)
+    }
     // header values are Latin-1: JSON with every non-ASCII character escaped
     if (o.auth !== undefined) headers['shadw-auth'] = JSON.stringify(o.auth).replace(/[\u007f-\uffff]/g, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'))
     const url = new URL(FN_PREFIX + ref.split('/').map(encodeURIComponent).join('/'), base)

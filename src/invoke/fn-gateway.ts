@@ -19,7 +19,7 @@ import { MAX_AUTH_CHARS, MAX_INPUT_BYTES } from './protocol.ts'
 /** Path prefix of the gateway. */
 export const FN_PREFIX = '/fn/'
 /** Headers a cross-origin page may send (CORS preflight answer). */
-export const FN_REQUEST_HEADERS = ['content-type', 'accept', 'shadw-redundancy', 'shadw-quorum', 'shadw-deadline', 'shadw-auth', 'shadw-max-charge']
+export const FN_REQUEST_HEADERS = ['content-type', 'accept', 'shadw-redundancy', 'shadw-quorum', 'shadw-deadline', 'shadw-auth', 'shadw-max-charge', 'shadw-audit']
 /** Headers a cross-origin page may read. */
 export const FN_RESPONSE_HEADERS = ['shadw-receipts', 'shadw-dissenters', 'shadw-error-code']
 
@@ -128,6 +128,12 @@ function optionsOf (headers: Headers): InvokeOptions {
   if (redundancy !== undefined) opts.redundancy = redundancy
   if (quorum !== undefined) opts.quorum = quorum
   if (deadline !== undefined) opts.deadline = deadline
+  const audit = headers.get('shadw-audit')
+  if (audit !== null) {
+    // the share of calls revealed to light nodes for re-execution: 1, 0 or a decimal between
+    if (!/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/.test(audit)) throw ShadwError.INVALID_ARGUMENT('shadw-audit must be a number from 0 to 1')
+    opts.audit = Number(audit)
+  }
   const auth = headers.get('shadw-auth')
   if (auth !== null) {
     if (auth.length > MAX_AUTH_CHARS) throw ShadwError.AUTH_MALFORMED(`shadw-auth is longer than ${MAX_AUTH_CHARS} characters`)

@@ -17,7 +17,7 @@ export { pickPeer, score, hasRoom, isExecutor, UNMEASURED_RTT_MS, AVOID_REPUTATI
 export { InvokeChannel, type InvokeChannelHandlers } from './invoke-channel.ts'
 export { runCall, DEFAULT_INVOKE_DEADLINE_MS, ATTEMPT_SHARE, RETRYABLE, type InvokeOptions, type InvokeResult, type CallTransport } from './invoke-call.ts'
 export { InvokeService, FUNCTION_CACHE_TTL_MS, type InvokeServiceOptions, type FunctionSource, type Ledger, type ServiceResult } from './invoke-service.ts'
-export { InvokeEndpoint, LIVENESS_PROBE_MS, MAX_SERVING_PER_PEER, SILENCE_MS, type InvokeEndpointOptions, type InvokeHost, type MissedCall } from './invoke-endpoint.ts'
+export { InvokeEndpoint, LIVENESS_PROBE_MS, MAX_SERVING_PER_PEER, SILENCE_MS, type AuditSink, type InvokeEndpointOptions, type InvokeHost, type MissedCall } from './invoke-endpoint.ts'
 export { handleFnRequest, refFromPath, corsHeaders, FN_PREFIX, FN_REQUEST_HEADERS, FN_RESPONSE_HEADERS, type GatewayInvoke } from './fn-gateway.ts'
 export { connect, type ConnectOptions, type ClientInvokeOptions, type ClientResult, type ShadwClient } from './client.ts'
 export { sha256 } from './sha256.ts'

@@ -42,6 +42,12 @@ export interface InvokeOptions {
   nonce?: Uint8Array
   /** the most the tenant pays each executor for this call, µcredits (docs/pricing.md); a pricier executor refuses before any work */
   maxCharge?: number
+  /**
+   * reveal this call's input to light nodes so they re-execute it and co-sign (or refute) its
+   * receipts: `true`, or the share of calls audited, in [0, 1] (docs/pricing.md, "Audits").
+   * Off by default: a gated function's input may be private.
+   */
+  audit?: boolean | number
 }
 
 /** An accepted invocation. */

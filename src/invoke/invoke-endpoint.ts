@@ -13,7 +13,7 @@ import type { NodeTier, PeerStatus } from '../core/node/types.ts'
 import { InvokeChannel } from './invoke-channel.ts'
 import { runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
 import type { InvokeService } from './invoke-service.ts'
-import { VerifiedRoots } from './receipt.ts'
+import { VerifiedRoots, type SignedReceipt } from './receipt.ts'
 import type { PriceQuote } from '../pricing/price-curve.ts'
 import { INVOKE_PROTOCOL, type CapacityMessage, type InvokeMessage, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { hasRoom, isExecutor, pickPeer, type PeerState } from './router.ts'
@@ -68,6 +68,12 @@ export interface InvokeHost {
   connections (): Array<[SwarmConnection, PeerStatus]>
 }
 
+/** Where audited calls go: light nodes that re-execute them (src/attest: AuditChannels implements it). */
+export interface AuditSink {
+  /** hands (receipt, input) to some light nodes; returns their keys (none connected: empty) */
+  submit (audit: { receipt: SignedReceipt, input: Uint8Array }): string[]
+}
+
 /** Options of {@link InvokeEndpoint}. */
 export interface InvokeEndpointOptions {
   host: InvokeHost
@@ -79,10 +85,13 @@ export interface InvokeEndpointOptions {
   quote?: () => PriceQuote | null
   /** how far a peer is trusted, (0, 1], from ledgers (src/reputation); default 1 for all */
   reputation?: (key: string) => number
+  /** where calls invoked with `audit` send their receipts and input */
+  audit?: AuditSink
+  random?: () => number
   /**
    * called when an executor took one of this node's calls and never answered (silent past
    * the attempt's deadline, or its connection closed mid-call), so the node can sign a miss
-   * record into its ledger (src/reputation/miss.ts)
+   * record into its misses log (src/reputation/miss.ts)
    */
   onmiss?: (miss: MissedCall) => void
 }
@@ -142,6 +151,8 @@ export class InvokeEndpoint {
   #quote: (() => PriceQuote | null) | undefined
   #reputation: ((key: string) => number) | undefined
   readonly #onmiss: ((miss: MissedCall) => void) | undefined
+  #audit: AuditSink | undefined
+  readonly #random: () => number
   /** what every call of this endpoint runs on (one object, not one per call) */
   readonly #transport: CallTransport
   /** runs while some channel has calls in flight ({@link #watch}) */
@@ -155,6 +166,8 @@ export class InvokeEndpoint {
     this.#quote = opts.quote
     this.#reputation = opts.reputation
     this.#onmiss = opts.onmiss
+    this.#audit = opts.audit
+    this.#random = opts.random ?? Math.random
     const s = opts.service
     this.#transport = {
       pick: (exclude) => pickPeer(this.#states(), exclude),
@@ -218,9 +231,34 @@ export class InvokeEndpoint {
    */
   async invoke (ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
     if (this.#stopped) throw ShadwError.NODE_CLOSED()
+    const audited = this.#audited(opts.audit)
     const result = await runCall(this.#transport, ref, input, opts)
     for (const r of result.dissenters) for (const l of this.#links.values()) if (l.state.key === r.executor) l.state.dissents++
+    if (audited) this.#submitAudits(result, input)
     return result
+  }
+
+  /** Replaces where audited calls go (a host wires its light-node channels in after start). */
+  setAudit (audit: AuditSink): void {
+    this.#audit = audit
+  }
+
+  #audited (audit: InvokeOptions['audit']): boolean {
+    if (audit === undefined || audit === false || this.#audit === undefined) return false
+    if (audit === true) return true
+    if (typeof audit !== 'number' || !(audit >= 0 && audit <= 1)) throw ShadwError.INVALID_ARGUMENT('audit must be true, false or a share of calls in [0, 1]')
+    return this.#random() < audit
+  }
+
+  /** After the answer: an audit that reaches no light node costs the call nothing. */
+  #submitAudits (result: InvokeResult, input: Uint8Array): void {
+    for (const receipt of [...result.receipts, ...result.dissenters]) {
+      try {
+        this.#audit?.submit({ receipt, input })
+      } catch (err) {
+        debug('audit not sent:', (err as Error).message)
+      }
+    }
   }
 
   /** Replaces the reputation source the router weighs executors by (recomputed from ledgers as they grow). */

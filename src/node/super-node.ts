@@ -16,6 +16,8 @@ import type { NodeTier } from '../core/node/types.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './invoke/executor-service.ts'
 import { FN_PREFIX, MAX_INPUT_BYTES } from '../invoke/index.ts'
+import { FunctionLoader } from '../registry/index.ts'
+import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../browser/webrtc/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
 
@@ -65,7 +67,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, links: WebrtcLinks | null, signing: LightSigningService | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void> }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -145,9 +147,18 @@ export class SuperNode {
       // tenants' SIWE auth names the app's host, as their pages see it
       const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
       if (executor !== null) cleanup.push(() => executor.stop())
-      // light nodes co-sign the receipts of the executors that announce their ledgers to them
-      const signing = roles.signs ? new LightSigningService({ host: node, keyPair }) : null
-      if (signing !== null) { cleanup.push(async () => { signing.stop() }); await signing.start() }
+      // light nodes co-sign the receipts of the executors that announce their ledgers to them,
+      // and re-run audited calls in a sandbox of their own (one worker: checking, not serving)
+      let signing: LightSigningService | null = null
+      let stopSigning = async (): Promise<void> => {}
+      if (roles.signs) {
+        const reexec = { executor: createNodeExecutor({ size: 1 }), functions: new FunctionLoader({ host: node }) }
+        const service = new LightSigningService({ host: node, keyPair, reexec })
+        stopSigning = async () => { service.stop(); await reexec.executor.close(); await reexec.functions.close() }
+        cleanup.push(stopSigning)
+        await service.start()
+        signing = service
+      }
       // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK
       if (executor !== null) app.mount(FN_PREFIX, async (req) => await executor.handleFn(req), MAX_INPUT_BYTES)
       const info: SuperNodeInfo = {
@@ -156,7 +167,7 @@ export class SuperNode {
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, signing })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, signing, stopSigning })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -215,7 +226,7 @@ export class SuperNode {
       await relay.stop()
       await app.close()
       await this.#parts.executor?.stop()
-      this.#parts.signing?.stop()
+      await this.#parts.stopSigning()
       this.#parts.links?.stop()
       await this.node.stop()
       await relayDht.destroy()

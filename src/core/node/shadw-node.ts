@@ -10,6 +10,7 @@ import { log } from '../log.ts'
 import { DirectPreference } from './direct-preference.ts'
 import { Emitter } from './emitter.ts'
 import { LogIndex } from './log-index.ts'
+import { TIER_ROLES } from './tiers.ts'
 import type { LogInfo, NodeStatus, NodeTier, PeerStatus } from './types.ts'
 
 const debug = log('node')
@@ -70,6 +71,25 @@ export function superTopic (): Uint8Array {
   return crypto.hash(b4a.from(NETWORK_TOPIC_NAME + '/super'))
 }
 
+/**
+ * The topic of the light-node signing swarm: light nodes look it up and announce on it (so
+ * they find every executor and each other), executors only announce on it (so every light
+ * node finds them without depending on whom the network topic happened to connect).
+ */
+export function signingTopic (): Uint8Array {
+  return crypto.hash(b4a.from(NETWORK_TOPIC_NAME + '/signing'))
+}
+
+/** How a tier takes part in the signing topic: light nodes dial and are dialled, executors are dialled; others stay off it. */
+function signingMode (tier: NodeTier): JoinMode | null {
+  const roles = TIER_ROLES[tier]
+  if (roles.signs) return { server: true, client: true }
+  if (roles.computes) return { server: true, client: false }
+  return null
+}
+
+interface JoinMode { server: boolean, client: boolean }
+
 /** What the host knows about a connection that the core cannot see (how its bytes travel). */
 export type ConnectionClassifier = (conn: SwarmConnection) => PeerStatus['transport']
 
@@ -120,14 +140,14 @@ interface HeldLog {
  * ```
  */
 export class ShadwNode extends Emitter<ShadwNodeEvents> {
-  readonly tier: NodeTier
+  #tier: NodeTier
   #swarm: Hyperswarm
   readonly #store: Corestore
   readonly #classify: ConnectionClassifier
   readonly #logs = new Map<string, HeldLog>()
   readonly #peers = new Map<SwarmConnection, PeerStatus>()
-  /** hex topic -> topic, re-joined when the host swaps in a new swarm */
-  readonly #topics = new Map<string, { topic: Uint8Array, mode: { server: boolean, client: boolean } }>()
+  /** hex topic -> topic and how it was joined, re-joined when the host swaps in a new swarm */
+  readonly #topics = new Map<string, { topic: Uint8Array, mode: JoinMode }>()
   readonly #rediscoverMax: number
   #rediscoverTimer: ReturnType<typeof setTimeout> | undefined
   /** block requests go to a direct link, not its relayed twin, while the link is up */
@@ -138,12 +158,37 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
 
   constructor (opts: ShadwNodeOptions) {
     super()
-    this.tier = opts.tier
+    this.#tier = opts.tier
     this.#swarm = opts.swarm
     this.#store = opts.store
     this.#classify = opts.classifyConnection ?? (() => 'udx')
     this.#rediscoverMax = opts.rediscoverMs ?? REDISCOVER_MAX_MS
     if (!Number.isSafeInteger(this.#rediscoverMax) || this.#rediscoverMax < REDISCOVER_FIRST_MS) throw ShadwError.INVALID_ARGUMENT(`rediscoverMs must be an integer of at least ${REDISCOVER_FIRST_MS}`)
+  }
+
+  /** The tier this node serves as now (a browser contributor can switch between light and shadow). */
+  get tier (): NodeTier {
+    return this.#tier
+  }
+
+  /**
+   * Switches the tier of a running node: what it announces in status and on the signing
+   * topic. The services that go with a tier (executor, signing service) are the host's to
+   * swap; adverts carry the tier their endpoint was made with.
+   */
+  async setTier (tier: NodeTier): Promise<void> {
+    this.#assertOpen()
+    if (tier === this.#tier) return
+    const before = signingMode(this.#tier)
+    const after = signingMode(tier)
+    this.#tier = tier
+    if (before?.client === after?.client && before?.server === after?.server) return
+    const hex = keyToHex(signingTopic())
+    if (this.#topics.has(hex)) {
+      this.#topics.delete(hex)
+      await this.#swarm.leave(signingTopic())
+    }
+    if (after !== null) await this.#join(signingTopic(), after)
   }
 
   /** The node's swarm identity (ed25519 public key), hex. */
@@ -170,7 +215,9 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     // find each other on a topic of their own.
     await this.#join(networkTopic(), { server: true, client: this.tier !== 'super' })
     if (this.tier === 'super') await this.#join(superTopic())
-    else this.#rediscover(REDISCOVER_FIRST_MS)
+    const signing = signingMode(this.tier)
+    if (signing !== null) await this.#join(signingTopic(), signing)
+    if (this.tier !== 'super') this.#rediscover(REDISCOVER_FIRST_MS)
     debug('started', this.publicKey, 'logs:', this.#logs.size)
   }
 
@@ -438,7 +485,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
    * Joins a topic and waits (bounded) until the announce is on the DHT, so a peer that looks
    * the topic up right after this resolves finds us.
    */
-  async #join (topic: Uint8Array, mode: { server: boolean, client: boolean } = { server: true, client: true }): Promise<void> {
+  async #join (topic: Uint8Array, mode: JoinMode = { server: true, client: true }): Promise<void> {
     const hex = keyToHex(topic)
     if (this.#topics.has(hex)) return
     this.#topics.set(hex, { topic, mode })

@@ -11,6 +11,7 @@ import { handleFnRequest, InvokeEndpoint, InvokeService } from '../../invoke/ind
 import { DEFAULT_PRICING, PricedInvokeService, type PricingConfig } from '../../pricing/index.ts'
 import { FunctionLoader } from '../../registry/index.ts'
 import { encodeMiss, ReputationTracker, signMiss } from '../../reputation/index.ts'
+import { AuditChannels } from '../../attest/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
 import { createNodeExecutor } from '../executor/index.ts'
 
@@ -97,6 +98,10 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
   const tracker = new ReputationTracker({ host: node, announce: () => [ledger.key, misses.key] })
   tracker.start()
   endpoint.setReputation(key => tracker.score(key))
+  // calls invoked here with `audit` (the gateway's `shadw-audit`) reveal their input to light nodes
+  const audits = new AuditChannels({ host: node })
+  audits.start()
+  endpoint.setAudit(audits)
   let stopping: Promise<void> | null = null
   return {
     endpoint,
@@ -109,6 +114,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
         offAppend()
         endpoint.stop()
         tracker.stop()
+        audits.stop()
         await executor.close()
         await loader.close()
       })()

@@ -1,0 +1,149 @@
+import b4a from 'b4a'
+import HyperDHT from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import type { Testnet } from 'hyperdht/testnet'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { attestStatus, AuditChannels, LedgerAnnouncer, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
+import { signingTopic, type ShadwNode } from '../../../src/core/node/shadw-node.ts'
+import { AVOID_REPUTATION, InvokeEndpoint, InvokeService, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { readLedger } from '../../../src/pricing/index.ts'
+import { ReputationTracker } from '../../../src/reputation/index.ts'
+import { FunctionLoader } from '../../../src/registry/index.ts'
+import type { Executor } from '../../../src/sandbox/index.ts'
+import { wat } from '../../fixtures/wasm/fixtures.ts'
+import { testnet } from '../../helpers/testnet.ts'
+import { FaultyExecutor, keyedNode, publisher, sharedExecutor, until } from '../invoke/helpers.ts'
+
+/**
+ * An executor that announces its ledger to the signing swarm, as `shadw start` does. With
+ * `serve: false` it joins the swarm but takes calls only once `serve()` is called (a node
+ * that joins later would wait for the caller's next DHT refresh to be found).
+ */
+async function announcingExecutor (net: Testnet, executor: Executor, opts: { serve?: boolean } = {}): Promise<{ node: ShadwNode, key: string, serve (): void }> {
+  const { node, keyPair } = await keyedNode(net, 'super')
+  const ledger = await node.createLog('ledger')
+  const loader = new FunctionLoader({ host: node })
+  onTestFinished(async () => { await loader.close() })
+  const service = new InvokeService({ executor, functions: loader, keyPair, slots: 4, ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) } })
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service })
+  if (opts.serve !== false) endpoint.start()
+  const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
+  announcer.start()
+  onTestFinished(() => { endpoint.stop(); announcer.stop() })
+  return { node, key: node.publicKey, serve: () => { endpoint.start() } }
+}
+
+/** A light node that takes audits and re-runs them in its own sandbox. */
+async function auditingLight (net: Testnet, sandbox: Executor): Promise<{ node: ShadwNode, signing: LightSigningService }> {
+  const { node, keyPair } = await keyedNode(net, 'light')
+  const functions = new FunctionLoader({ host: node })
+  // no sampling: every re-execution in this test is one a tenant asked for
+  const signing = new LightSigningService({ host: node, keyPair, sampleRate: 0, settleMs: 200, reexec: { executor: sandbox, functions } })
+  await signing.start()
+  onTestFinished(async () => { signing.stop(); await functions.close() })
+  return { node, signing }
+}
+
+async function attestationsOf (light: { node: ShadwNode, signing: LightSigningService }): Promise<SignedAttestation[]> {
+  const key = light.signing.attestationsKey as string
+  const entries = await readLedger({ length: light.node.logInfo(key).length, get: async (i) => await light.node.get(key, i) })
+  return entries.flatMap(e => e.kind === 'attestation' ? [e.attestation] : [])
+}
+
+describe('re-execution audits', () => {
+  it('at redundancy 1 (no quorum evidence), audited calls are re-run by light nodes: the lying executor is refuted 2-of-2, its reputation falls below the avoid line, and the next calls go to an honest executor whose receipts are attested', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const real = sharedExecutor(2)
+    const liarExec = new FaultyExecutor(real)
+    liarExec.lie = 0x0f
+    const liar = await announcingExecutor(net, liarExec)
+    const honest = await announcingExecutor(net, real, { serve: false })
+    const lights = [await auditingLight(net, real), await auditingLight(net, real)]
+
+    const { node: callerNode } = await keyedNode(net, 'light')
+    const audits = new AuditChannels({ host: callerNode })
+    audits.start()
+    const caller = new InvokeEndpoint({ host: callerNode, tier: 'light', audit: audits })
+    caller.start()
+    const tracker = new ReputationTracker({ host: callerNode })
+    tracker.start()
+    caller.setReputation(key => tracker.score(key))
+    onTestFinished(() => { caller.stop(); tracker.stop(); audits.stop() })
+    await caller.waitForExecutors(1, { timeoutMs: 20_000 })
+    await until('both light nodes take audits', () => audits.auditors().length === 2, 20_000)
+
+    const lies: SignedReceipt[] = []
+    for (let i = 0; i < 2; i++) {
+      const res = await caller.invoke(ref, b4a.from(`audited ${i}`), { deadline: 20_000, audit: true })
+      expect(res.receipts.map(r => r.executor)).toEqual([liar.key])
+      lies.push(...res.receipts)
+    }
+    for (const l of lights) await until('both lies judged', () => l.signing.signed.length === 2, 30_000)
+    const policy = { m: 2, signers: new Set(lights.map(l => l.node.publicKey)) }
+    const written = (await Promise.all(lights.map(attestationsOf))).flat()
+    expect(written.map(a => [a.verdict, a.method])).toEqual(Array(4).fill(['disagree', 'reexec']))
+    for (const r of lies) expect(attestStatus(r, written, policy)).toMatchObject({ attested: false, agree: [], disagree: [...policy.signers].sort() })
+    expect(lights.map(l => l.signing.stats())).toEqual(Array(2).fill({ attestations: 2, agree: 0, disagree: 2, reexec: 2, audits: 2, auditsDropped: 0 }))
+
+    // the caller's tracker replicated the ledger and both attestation logs: the liar is refuted
+    await until('the tracker refutes both lies', () => tracker.scores.get(liar.key)?.refuted === 2, 30_000)
+    expect(tracker.score(liar.key)).toBeLessThan(AVOID_REPUTATION)
+
+    honest.serve()
+    await caller.waitForExecutors(2, { timeoutMs: 20_000 })
+    const before = liarExec.calls
+    const res = await caller.invoke(ref, b4a.from('audited honestly'), { deadline: 20_000, audit: true })
+    expect(res.receipts.map(r => r.executor)).toEqual([honest.key])
+    expect(liarExec.calls).toBe(before)
+    for (const l of lights) await until('the honest receipt judged', () => l.signing.signed.length === 3, 30_000)
+    const all = (await Promise.all(lights.map(attestationsOf))).flat()
+    expect(attestStatus(res.receipts[0] as SignedReceipt, all, policy)).toMatchObject({ attested: true, agree: [...policy.signers].sort(), disagree: [] })
+    await until('the tracker upholds the honest executor', () => tracker.scores.get(honest.key)?.upheld === 1, 30_000)
+  }, 120_000)
+
+  it('calls without audit reveal nothing: a light node holds no input and abstains at redundancy 1', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const real = sharedExecutor(1)
+    await announcingExecutor(net, real)
+    const light = await auditingLight(net, real)
+    const { node: callerNode } = await keyedNode(net, 'light')
+    const audits = new AuditChannels({ host: callerNode })
+    audits.start()
+    const caller = new InvokeEndpoint({ host: callerNode, tier: 'light', audit: audits })
+    caller.start()
+    onTestFinished(() => { caller.stop(); audits.stop() })
+    await caller.waitForExecutors(1, { timeoutMs: 20_000 })
+    await until('the light node takes audits', () => audits.auditors().length === 1, 20_000)
+    await caller.invoke(ref, b4a.from('private'), { deadline: 20_000 })
+    await caller.invoke(ref, b4a.from('sampled out'), { deadline: 20_000, audit: 0 })
+    await expect(caller.invoke(ref, b4a.from('x'), { audit: 2 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' })
+    // the ledger reached the light node, and it judged nothing it could not check
+    await until('the light node follows the ledger', () => light.node.status().logs.some(l => !l.writable && l.length === 2), 20_000)
+    await new Promise(resolve => setTimeout(resolve, 600))
+    expect(light.signing.stats()).toMatchObject({ attestations: 0, audits: 0 })
+  }, 60_000)
+
+  it('executors announce on the signing topic and light nodes look it up: a swarm that joins only that topic as a client reaches the executor and the light node', async () => {
+    const net = await testnet()
+    const real = sharedExecutor(1)
+    const executor = await announcingExecutor(net, real)
+    const light = await auditingLight(net, real)
+    const topic = b4a.toString(signingTopic(), 'hex')
+    expect(executor.node.status().topics).toContain(topic)
+    expect(light.node.status().topics).toContain(topic)
+    const dht = new HyperDHT({ bootstrap: net.bootstrap, host: '127.0.0.1' })
+    const swarm = new Hyperswarm({ dht })
+    onTestFinished(async () => { await swarm.destroy(); await dht.destroy() })
+    const reached = new Set<string>()
+    swarm.on('connection', (conn: { remotePublicKey: Uint8Array, on (e: string, f: () => void): void }) => {
+      reached.add(b4a.toString(conn.remotePublicKey, 'hex'))
+      conn.on('error', () => {})
+    })
+    swarm.join(signingTopic(), { server: false, client: true })
+    await until('both found on the signing topic', () => reached.has(executor.key) && reached.has(light.node.publicKey), 30_000)
+  }, 60_000)
+})
