@@ -56,7 +56,7 @@ async function start (init: NodeWorkerInit): Promise<void> {
       contribute: async (p) => {
         const workers = p['workers']
         // keeps a test-only fault switch given at start: the dashboard never sets one
-        await contribution.set(workers === 0 ? undefined : { ...init.execute, workers })
+        await contribution.set(workers === 0 ? undefined : { ...init.execute, workers }, p['tier'])
         return contribution.status()
       },
       contribution: async (p) => contribution.status(typeof p['since'] === 'number' ? p['since'] : 0),

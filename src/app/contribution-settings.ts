@@ -4,11 +4,18 @@ const MAX_TAB_WORKERS = 16
 /** localStorage key of the contributor's choice; survives reloads and leader hand-overs. */
 const KEY = 'shadw.contribute'
 
-/** The contributor's standing choice: opted in with a budget of `workers`, or not. */
+/**
+ * The contributor's standing choice: opted in with a budget of `workers`, or not, and as
+ * which tier — shadow (execute functions for tenants) or light (verify and co-sign receipts).
+ */
 export interface ContributionChoice {
   optedIn: boolean
   workers: number
+  tier: 'light' | 'shadow'
 }
+
+/** Default tier: shadow, what the opt-in meant before a browser could pick light. */
+export const DEFAULT_TIER = 'shadow'
 
 /** Default budget: one worker, so a first opt-in never takes more than a core. */
 export const DEFAULT_WORKERS = 1
@@ -25,10 +32,12 @@ export function loadChoice (): ContributionChoice {
   try {
     const raw = JSON.parse(localStorage.getItem(KEY) ?? 'null') as Partial<ContributionChoice> | null
     if (raw !== null && typeof raw.optedIn === 'boolean' && Number.isInteger(raw.workers)) {
-      return { optedIn: raw.optedIn, workers: Math.min(maxWorkers(), Math.max(1, raw.workers as number)) }
+      // a choice saved before the tier existed is a shadow contributor's
+      const tier = raw.tier === 'light' ? 'light' : DEFAULT_TIER
+      return { optedIn: raw.optedIn, workers: Math.min(maxWorkers(), Math.max(1, raw.workers as number)), tier }
     }
   } catch {}
-  return { optedIn: false, workers: DEFAULT_WORKERS }
+  return { optedIn: false, workers: DEFAULT_WORKERS, tier: DEFAULT_TIER }
 }
 
 export function saveChoice (choice: ContributionChoice): void {

@@ -54,6 +54,8 @@ try {
   client = new NodeClient({
     relayUrl: relayUrlFromLocation(),
     ...executeFromLocation(),
+    // the contributor's saved tier, read when this tab starts a node (like the opt-in)
+    tier: () => loadChoice().tier,
     createWorker: () => new Worker(new URL('../../workers/node.worker.ts', import.meta.url), { type: 'module', name: 'shadw-node' }),
     attachWorker: (worker) => {
       const { port1, port2 } = new MessageChannel()

@@ -17,7 +17,8 @@ const RESTART_MAX_MS = 15_000
 export interface NodeClientOptions {
   relayUrl: string
   storageRoot?: string
-  tier?: NodeTier
+  /** the tier the node starts as; a function is asked each time this tab starts a node (the contributor's saved choice) */
+  tier?: NodeTier | (() => NodeTier)
   /**
    * execute functions for the swarm in this origin's node (the contributor's opt-in); a
    * function is asked each time this tab starts a node, so a tab that becomes leader later
@@ -158,6 +159,7 @@ export class NodeClient {
       const worker = this.#opts.createWorker()
       this.#worker = worker
       const execute = typeof this.#opts.execute === 'function' ? this.#opts.execute() : this.#opts.execute
+      const tier = typeof this.#opts.tier === 'function' ? this.#opts.tier() : this.#opts.tier
       const reply = await new Promise<NodeWorkerReply>(resolve => {
         worker.onmessage = (ev: MessageEvent) => { resolve(ev.data as NodeWorkerReply) }
         worker.onerror = (ev: ErrorEvent) => { resolve({ type: 'failed', error: { code: 'INTERNAL', message: `INTERNAL: node worker crashed: ${ev.message}` } }) }
@@ -166,7 +168,7 @@ export class NodeClient {
           relayUrl: this.#opts.relayUrl,
           storageRoot: this.#opts.storageRoot ?? 'shadw',
           leader: this.tabId,
-          tier: this.#opts.tier ?? 'shadow',
+          tier: tier ?? 'shadow',
           debug: readDebugSetting(),
           ...(execute === undefined ? {} : { execute })
         }

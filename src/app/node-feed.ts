@@ -87,7 +87,8 @@ function loadSnapshot (): { at: number, status: BridgeStatus, contribution: Cont
     const snap = JSON.parse(localStorage.getItem(SNAPSHOT_KEY) ?? 'null') as { at?: unknown, status?: BridgeStatus, contribution?: ContributionStatus } | null
     if (snap === null || typeof snap.at !== 'number' || typeof snap.status?.publicKey !== 'string' || !Array.isArray(snap.status.peers) || !Array.isArray(snap.status.logs) || typeof snap.contribution?.totals?.calls !== 'number' || !Array.isArray(snap.contribution.executors)) return null
     // peers from a snapshot are not connected now
-    return { at: snap.at, status: { ...snap.status, peers: [] }, contribution: { ...snap.contribution, recent: [], executors: [] } }
+    // snapshots saved before browsers could be light have no tier or signing figures
+    return { at: snap.at, status: { ...snap.status, peers: [] }, contribution: { ...snap.contribution, tier: snap.contribution.tier ?? snap.status.tier, signing: snap.contribution.signing ?? null, recent: [], executors: [] } }
   } catch {
     return null
   }

@@ -13,7 +13,9 @@ export function renderStatus (state: HTMLElement, client: NodeClient, feed: Node
       return
     }
     const status = s.status
-    state.textContent = `node ${short(status.publicKey)} · ${status.tier} · ${client.role} tab · relay ${status.relay.state} · ${status.peers.length} peers · ${online}`
+    const signing = s.contribution.signing
+    const attested = signing === null ? '' : ` · ${signing.attestations} attestation${signing.attestations === 1 ? '' : 's'}`
+    state.textContent = `node ${short(status.publicKey)} · ${status.tier}${attested} · ${client.role} tab · relay ${status.relay.state} · ${status.peers.length} peers · ${online}`
     state.dataset['publicKey'] = status.publicKey
     state.dataset['state'] = status.relay.state
   })

@@ -7,7 +7,7 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import Protomux from 'protomux'
+import Protomux, { type ProtomuxChannel } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
 import type { PeerStatus } from '../core/node/types.ts'
 
@@ -38,6 +38,7 @@ const HANDSHAKE = c.buffer
 export class LedgerAnnouncer {
   readonly #opts: LedgerAnnouncerOptions
   readonly #seen = new WeakSet<SwarmConnection>()
+  readonly #channels = new Set<ProtomuxChannel>()
   #off: (() => void) | null = null
 
   constructor (opts: LedgerAnnouncerOptions) {
@@ -50,9 +51,15 @@ export class LedgerAnnouncer {
     for (const [conn] of this.#opts.host.connections()) this.#attach(conn)
   }
 
+  /**
+   * Stops listening and closes its channels, so a successor on the same connections (a
+   * browser switching tiers) opens channels of its own and hears the peers' ledgers again.
+   */
   stop (): void {
     this.#off?.()
     this.#off = null
+    for (const ch of [...this.#channels]) ch.close()
+    this.#channels.clear()
   }
 
   #attach (conn: SwarmConnection): void {
@@ -60,6 +67,7 @@ export class LedgerAnnouncer {
     this.#seen.add(conn)
     const mux = Protomux.from(conn)
     const open = (): void => {
+      if (this.#off === null) return
       const keys = b4a.concat(this.#opts.ledgers().slice(0, MAX_ANNOUNCED_LEDGERS).map(k => b4a.from(k, 'hex')))
       const channel = mux.createChannel({
         protocol: LEDGERS_PROTOCOL,
@@ -72,9 +80,12 @@ export class LedgerAnnouncer {
           const keys: string[] = []
           for (let i = 0; i < bytes.byteLength; i += 32) keys.push(b4a.toString(bytes.subarray(i, i + 32), 'hex'))
           if (keys.length > 0) this.#opts.onledgers?.(keys, peer)
-        }
+        },
+        onclose: () => { if (channel !== null) this.#channels.delete(channel) }
       })
-      channel?.open(keys)
+      if (channel === null) return
+      this.#channels.add(channel)
+      channel.open(keys)
     }
     // a peer whose announcer starts later opens late: the pairing answers it (as the invoke channel does)
     mux.pair({ protocol: LEDGERS_PROTOCOL }, open)

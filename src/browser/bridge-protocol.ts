@@ -36,8 +36,11 @@ export interface BridgeMethods {
   loadFunction: { params: { ref: string }, result: LoadedFunctionInfo }
   /** invokes a function on the swarm (see docs/protocol.md, "Invocation channel") */
   invoke: { params: InvokeParams, result: InvokeAnswer }
-  /** the contributor's switch: execute in `workers` Web Workers from now on (0: stop at once) */
-  contribute: { params: { workers: number }, result: ContributionStatus }
+  /**
+   * the contributor's switch: contribute with `workers` Web Workers from now on (0: stop at
+   * once), as `tier` (default: unchanged) — shadow executes for tenants, light co-signs receipts
+   */
+  contribute: { params: { workers: number, tier?: 'light' | 'shadow' }, result: ContributionStatus }
   /** what this node executed for the swarm (calls finished after `since`, ms since the epoch) */
   contribution: { params: { since?: number }, result: ContributionStatus }
   /** publishes a module into this browser's own registry (its key stays in the node's storage) */
@@ -58,6 +61,8 @@ export type InvokeParams = {
   auth?: unknown
   /** 32 bytes; default random. An app retrying a call idempotently reuses it: executors refuse a replay */
   nonce?: Uint8Array
+  /** reveal the input to light nodes for re-execution: true or a share of calls in [0, 1] */
+  audit?: boolean | number
 }
 
 /** An accepted invocation, as it crosses the bridge. */

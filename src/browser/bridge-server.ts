@@ -131,6 +131,11 @@ export class BridgeServer {
         if (params['redundancy'] !== undefined) opts.redundancy = Math.min(expect.index(params['redundancy'], 'redundancy'), MAX_REDUNDANCY + 1)
         if (params['quorum'] !== undefined) opts.quorum = expect.index(params['quorum'], 'quorum')
         if (params['auth'] !== undefined) opts.auth = params['auth']
+        const audit = params['audit']
+        if (audit !== undefined) {
+          if (typeof audit !== 'boolean' && (typeof audit !== 'number' || !(audit >= 0 && audit <= 1))) throw ShadwError.INVALID_ARGUMENT('audit must be true, false or a share of calls in [0, 1]')
+          opts.audit = audit
+        }
         if (params['nonce'] !== undefined) {
           if (!(params['nonce'] instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('nonce must be a Uint8Array')
           opts.nonce = params['nonce']

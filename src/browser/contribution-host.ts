@@ -1,14 +1,31 @@
+import type { SigningStats } from '../attest/index.ts'
 import { ShadwError } from '../core/errors.ts'
+import { describeValue } from '../core/describe.ts'
+import type { NodeTier } from '../core/node/types.ts'
 import type { InvokeEndpoint } from '../invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { ContributionMeter, type ContributedCall, type ContributionTotals } from './contribution-meter.ts'
 import { creditsFromLedgers } from '../pricing/index.ts'
 import { LEDGER_LOG, parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
+import { startSigningHost, type SigningHost } from './signing-host.ts'
+
+/** The tiers a browser contributor picks from: verify and co-sign, or compute. */
+export type ContributorTier = Extract<NodeTier, 'light' | 'shadow'>
+
+/** Checks a tier a page asked for. @throws ShadwError `INVALID_ARGUMENT` */
+export function parseContributorTier (value: unknown): ContributorTier {
+  if (value === 'light' || value === 'shadow') return value
+  throw ShadwError.INVALID_ARGUMENT(`a browser node is light or shadow, got ${describeValue(value)}`)
+}
 
 /** What the dashboard reads: the contributor's setting, its totals and recent calls. */
 export interface ContributionStatus {
-  /** executor workers now running; 0: not executing (never opted in, paused or stopped) */
+  /** the tier the node serves as now: light (verify and co-sign) or shadow (compute) */
+  tier: NodeTier
+  /** workers now running (executors for shadow, re-execution for light); 0: not contributing (never opted in, paused or stopped) */
   workers: number
+  /** the signing service's counts while the node is light and contributing; null otherwise */
+  signing: SigningStats | null
   /** cores the browser reports (the budget's scale) */
   cores: number
   totals: ContributionTotals
@@ -19,17 +36,20 @@ export interface ContributionStatus {
 }
 
 /**
- * The node worker's invocation side, switchable while the node runs: the contributor's
- * opt-in, budget change, pause and stop each replace the endpoint (a service's slots and
- * pool are fixed at creation). Stopping closes the executor pool at once, so work in flight
- * ends with `EXECUTOR_CLOSED` and the tenant's router retries it on another peer.
+ * The node worker's invocation and signing side, switchable while the node runs: the
+ * contributor's opt-in, tier (light or shadow), budget change, pause and stop each replace
+ * the endpoint (a service's slots and pool are fixed at creation) and, for a light node, the
+ * signing service. Stopping closes the executor pool at once, so work in flight ends with
+ * `EXECUTOR_CLOSED` and the tenant's router retries it on another peer.
  */
 export class ContributionHost {
   readonly meter = new ContributionMeter()
   readonly #host: BrowserNode
   readonly #domain: string
   #current: { endpoint: InvokeEndpoint, stop (): Promise<void> } | null = null
+  #signing: SigningHost | null = null
   #settings: ExecuteSettings | undefined
+  #tier: NodeTier
   /** serialises switches: a budget slider dragged fast must not run two pools at once */
   #switching: Promise<void> = Promise.resolve()
 
@@ -37,13 +57,14 @@ export class ContributionHost {
     this.#host = host
     this.#domain = opts.domain
     this.#settings = opts.execute
+    this.#tier = host.node.tier
   }
 
   /** Starts the endpoint with the settings given at construction. */
   async start (): Promise<void> {
     // what this node earned before: summed once from its own signed records, in the background
     this.#countEarlierCredits().catch(() => {})
-    await this.set(this.#settings)
+    await this.#switch(this.#settings, this.#tier)
   }
 
   async #countEarlierCredits (): Promise<void> {
@@ -69,14 +90,35 @@ export class ContributionHost {
     return this.#current.endpoint
   }
 
-  /** Executes with `execute` from now on (undefined: stop executing). Validated here: it comes from a page. */
-  async set (execute: unknown): Promise<void> {
-    const settings = parseExecuteSettings(execute)
+  /**
+   * Contributes with `execute` from now on (undefined: stop), as `tier` (default: the tier
+   * now). Shadow executes for tenants in `execute.workers` Web Workers; light executes nothing
+   * for tenants, co-signs receipts and re-runs audits in a pool of its own. Validated here:
+   * both come from a page.
+   */
+  async set (execute: unknown, tier?: unknown): Promise<void> {
+    await this.#switch(parseExecuteSettings(execute), tier === undefined ? this.#tier : parseContributorTier(tier))
+  }
+
+  async #switch (settings: ExecuteSettings | undefined, tier: NodeTier): Promise<void> {
     const next = this.#switching.then(async () => {
       const old = this.#current
+      const oldSigning = this.#signing
       this.#current = null
+      this.#signing = null
       await old?.stop()
-      this.#current = await startInvokeHost(this.#host, { domain: this.#domain, meter: this.meter, ...(settings === undefined ? {} : { execute: settings }) })
+      await oldSigning?.stop()
+      await this.#host.node.setTier(tier)
+      this.#tier = tier
+      const light = tier === 'light'
+      // a light node's endpoint only calls; its contribution is the signing service
+      this.#current = await startInvokeHost(this.#host, {
+        domain: this.#domain,
+        meter: this.meter,
+        audit: !(light && settings !== undefined),
+        ...(settings === undefined || light ? {} : { execute: settings })
+      })
+      if (light && settings !== undefined) this.#signing = await startSigningHost(this.#host, { workers: settings.workers })
       this.#settings = settings
     })
     this.#switching = next.catch(() => {})
@@ -86,7 +128,9 @@ export class ContributionHost {
   status (since = 0): ContributionStatus {
     const endpoint = this.#current?.endpoint
     return {
+      tier: this.#tier,
       workers: this.#settings?.workers ?? 0,
+      signing: this.#signing?.signing.stats() ?? null,
       cores: navigator.hardwareConcurrency ?? 1,
       totals: { ...this.meter.totals },
       recent: this.meter.recent.filter(c => c.at > since),
@@ -104,6 +148,8 @@ export class ContributionHost {
   async stop (): Promise<void> {
     await this.#switching
     await this.#current?.stop()
+    await this.#signing?.stop()
     this.#current = null
+    this.#signing = null
   }
 }

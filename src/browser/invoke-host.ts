@@ -6,6 +6,7 @@
  */
 import b4a from 'b4a'
 import { AccessGate } from '../access/index.ts'
+import { AuditChannels, LedgerAnnouncer } from '../attest/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { InvokeEndpoint } from '../invoke/index.ts'
 import { DEFAULT_PRICING, PricedInvokeService } from '../pricing/index.ts'
@@ -44,12 +45,18 @@ export function parseExecuteSettings (value: unknown): ExecuteSettings | undefin
   return { workers: v.workers as number, ...(v.fault === undefined ? {} : { fault: v.fault }) }
 }
 
-/** Starts the node worker's endpoint; with `execute`, also its executor service. */
-export async function startInvokeHost (host: BrowserNode, opts: { execute?: ExecuteSettings, domain: string, cache?: ModuleStore, meter?: ContributionMeter }): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
+/**
+ * Starts the node worker's endpoint; with `execute`, also its executor service, whose ledger
+ * is announced to light nodes. Calls invoked with `audit` go to light nodes unless
+ * `audit: false` (a light node's own signing service holds the audit channel).
+ */
+export async function startInvokeHost (host: BrowserNode, opts: { execute?: ExecuteSettings, domain: string, cache?: ModuleStore, meter?: ContributionMeter, audit?: boolean }): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
+  const audits = opts.audit === false ? null : new AuditChannels({ host: host.node })
+  audits?.start()
   if (opts.execute === undefined) {
-    const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier })
+    const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, ...(audits === null ? {} : { audit: audits }) })
     endpoint.start()
-    return { endpoint, stop: async () => { endpoint.stop() } }
+    return { endpoint, stop: async () => { endpoint.stop(); audits?.stop() } }
   }
   const ledger = await host.node.createLog(LEDGER_LOG)
   const pool = createBrowserExecutor({ size: opts.execute.workers })
@@ -72,15 +79,20 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
     },
     pricing: DEFAULT_PRICING
   })
-  const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, service, quote: () => service.quote })
+  const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, service, quote: () => service.quote, ...(audits === null ? {} : { audit: audits }) })
   endpoint.start()
   // a registry that grew (a yank, a new version) is asked again on the next call
   const offAppend = host.node.on('append', ({ key }) => { service.invalidate(key) })
+  // light nodes replicate this ledger and co-sign its receipts (docs/pricing.md, "The signing swarm")
+  const announcer = new LedgerAnnouncer({ host: host.node, ledgers: () => [ledger.key] })
+  announcer.start()
   return {
     endpoint,
     stop: async () => {
       offAppend()
       endpoint.stop()
+      announcer.stop()
+      audits?.stop()
       await pool.close()
       await loader.close()
     }

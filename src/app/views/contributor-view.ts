@@ -14,9 +14,16 @@ const BUCKET_MS = 10_000
 /** A slider dragged across several stops sends one switch, not one per stop. */
 const BUDGET_DEBOUNCE_MS = 250
 
+/** What each tier a browser may pick does, as the dashboard says it. */
+const TIER_LABELS = {
+  shadow: 'Shadow: execute functions for tenants',
+  light: 'Light: verify and co-sign others\' results (executes nothing for tenants)'
+} as const
+
 /**
- * The contributor's dashboard: the explicit opt-in (nothing executes before it), the CPU
- * budget (applied to the running node at once), pause/resume, and what the node did.
+ * The contributor's dashboard: the explicit opt-in (nothing executes or signs before it), the
+ * tier (shadow computes, light co-signs; switched on the running node), the CPU budget
+ * (applied at once), pause/resume, and what the node did.
  */
 export function renderContributorView (panel: HTMLElement, client: NodeClient, feed: NodeFeed): void {
   let choice: ContributionChoice = loadChoice()
@@ -28,6 +35,14 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
   optIn.checked = choice.optedIn
   const optInLabel = box('label', { class: 'switch', for: 'contribute-switch' }, optIn, el('span', 'Contribute this device\'s idle CPU to the swarm'))
 
+  const tierInputs = (['shadow', 'light'] as const).map(t => {
+    const input = el('input', undefined, { type: 'radio', name: 'tier', id: `tier-${t}`, value: t })
+    input.checked = choice.tier === t
+    return input
+  })
+  const tierChoice = box('fieldset', { class: 'modes', id: 'tier-choice' }, el('legend', 'Role in the swarm'),
+    ...tierInputs.map(input => box('label', { for: input.id, class: 'radio' }, input, ` ${TIER_LABELS[input.value as 'shadow' | 'light']}`)))
+
   const budget = el('input', undefined, { type: 'range', id: 'budget', min: '1', max: String(maxWorkers()), step: '1' })
   budget.value = String(choice.workers)
   const budgetText = el('output', '', { for: 'budget', id: 'budget-text' })
@@ -38,10 +53,13 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
   const apply = async (): Promise<void> => {
     const workers = choice.optedIn && !paused && !batteryLow ? choice.workers : 0
     try {
-      await client.call('contribute', { workers })
+      await client.call('contribute', { workers, tier: choice.tier })
+      const plural = workers === 1 ? '' : 's'
       note.textContent = workers === 0
-        ? (choice.optedIn ? (batteryLow ? 'Paused: battery below 20% and not charging. Resumes when charging.' : 'Paused: nothing runs until you resume.') : 'Not contributing: this node stores and relays logs but executes nothing.')
-        : `Executing for the swarm in ${workers} worker${workers === 1 ? '' : 's'}.`
+        ? (choice.optedIn ? (batteryLow ? 'Paused: battery below 20% and not charging. Resumes when charging.' : 'Paused: nothing runs until you resume.') : 'Not contributing: this node stores and relays logs but executes and signs nothing.')
+        : choice.tier === 'light'
+          ? `Verifying for the swarm: co-signing receipts, re-running audited calls in up to ${Math.min(2, workers)} worker${Math.min(2, workers) === 1 ? '' : 's'}.`
+          : `Executing for the swarm in ${workers} worker${plural}.`
     } catch (err) {
       note.textContent = `Could not switch: ${(err as Error).message}`
     }
@@ -63,6 +81,14 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     paintControls()
     apply().catch(() => {})
   })
+  for (const input of tierInputs) {
+    input.addEventListener('change', () => {
+      if (!input.checked) return
+      choice = { ...choice, tier: input.value === 'light' ? 'light' : 'shadow' }
+      saveChoice(choice)
+      apply().catch(() => {})
+    })
+  }
   let debounce: ReturnType<typeof setTimeout> | null = null
   budget.addEventListener('input', () => {
     choice = { ...choice, workers: Number(budget.value) }
@@ -85,6 +111,7 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
   const controls = box('div', { class: 'panel controls' },
     el('h2', 'Your contribution'),
     optInLabel,
+    tierChoice,
     box('div', { class: 'field' }, el('label', 'CPU budget (executor workers)', { for: 'budget' }), box('div', { class: 'row' }, budget, budgetText)),
     box('div', { class: 'row' }, pause),
     note,
@@ -98,6 +125,7 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     fuel: figure('fuel contributed'),
     cpu: figure('CPU time'),
     credits: figure('credits earned'),
+    attestations: figure('attestations made (agree / disagree)'),
     peers: figure('peers: super · browsers · direct')
   }
 
@@ -116,6 +144,13 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     if (!state.ok) return
     const { contribution: c, status } = state
     if (c.workers > 0 && !optIn.checked) { optIn.checked = true; choice = { ...choice, optedIn: true } }
+    // another tab may have switched the tier: the node is the truth
+    if ((c.tier === 'light' || c.tier === 'shadow') && c.tier !== choice.tier && c.workers > 0) {
+      choice = { ...choice, tier: c.tier }
+      for (const input of tierInputs) input.checked = input.value === c.tier
+    }
+    const sg = c.signing
+    f.attestations.set(sg === null ? '—' : `${compact(sg.attestations)} (${compact(sg.agree)} / ${compact(sg.disagree)})`)
     const t = c.totals
     f.calls.set(compact(t.calls))
     f.success.set(`${compact(t.ok)} / ${compact(t.failed)}`)
@@ -135,6 +170,8 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     const ledger = status.logs.find(l => l.name === 'ledger')
     work.update(ledger?.key ?? null, ledger?.length ?? 0)
     panel.dataset['workers'] = String(c.workers)
+    panel.dataset['tier'] = c.tier
+    panel.dataset['attestations'] = String(sg?.attestations ?? 0)
     panel.dataset['calls'] = String(t.calls)
   })
 }
