@@ -67,9 +67,10 @@ export interface SigningStats {
   disagree: number
   /** verdicts from re-execution */
   reexec: number
-  /** audits taken, and dropped because too many were waiting */
+  /** audits taken, dropped because too many were waiting, and refused as malformed (channel closed) */
   audits: number
   auditsDropped: number
+  auditsRefused: number
 }
 
 /**
@@ -181,7 +182,8 @@ export class LightSigningService {
       disagree: this.signed.filter(a => a.verdict === 'disagree').length,
       reexec: this.signed.filter(a => a.method === 'reexec').length,
       audits: this.#audited,
-      auditsDropped: this.#auditsDropped
+      auditsDropped: this.#auditsDropped,
+      auditsRefused: this.#audits?.refused ?? 0
     }
   }
 

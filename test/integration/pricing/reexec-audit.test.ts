@@ -1,9 +1,11 @@
 import b4a from 'b4a'
+import c from 'compact-encoding'
+import Protomux from 'protomux'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import type { Testnet } from 'hyperdht/testnet'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { attestStatus, AuditChannels, LedgerAnnouncer, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
+import { attestStatus, AUDIT_PROTOCOL, AuditChannels, LedgerAnnouncer, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
 import { signingTopic, type ShadwNode } from '../../../src/core/node/shadw-node.ts'
 import { AVOID_REPUTATION, InvokeEndpoint, InvokeService, type SignedReceipt } from '../../../src/invoke/index.ts'
 import { readLedger } from '../../../src/pricing/index.ts'
@@ -85,7 +87,7 @@ describe('re-execution audits', () => {
     const written = (await Promise.all(lights.map(attestationsOf))).flat()
     expect(written.map(a => [a.verdict, a.method])).toEqual(Array(4).fill(['disagree', 'reexec']))
     for (const r of lies) expect(attestStatus(r, written, policy)).toMatchObject({ attested: false, agree: [], disagree: [...policy.signers].sort() })
-    expect(lights.map(l => l.signing.stats())).toEqual(Array(2).fill({ attestations: 2, agree: 0, disagree: 2, reexec: 2, audits: 2, auditsDropped: 0 }))
+    expect(lights.map(l => l.signing.stats())).toEqual(Array(2).fill({ attestations: 2, agree: 0, disagree: 2, reexec: 2, audits: 2, auditsDropped: 0, auditsRefused: 0 }))
 
     // the caller's tracker replicated the ledger and both attestation logs: the liar is refuted
     await until('the tracker refutes both lies', () => tracker.scores.get(liar.key)?.refuted === 2, 30_000)
@@ -125,6 +127,28 @@ describe('re-execution audits', () => {
     await until('the light node follows the ledger', () => light.node.status().logs.some(l => !l.writable && l.length === 2), 20_000)
     await new Promise(resolve => setTimeout(resolve, 600))
     expect(light.signing.stats()).toMatchObject({ attestations: 0, audits: 0 })
+  }, 60_000)
+
+  it('a malformed audit (a forged input) closes the sender\'s audit channel, not the connection, and is counted as refused', async () => {
+    const net = await testnet()
+    const real = sharedExecutor(1)
+    const light = await auditingLight(net, real)
+    const { node: rogue } = await keyedNode(net, 'light')
+    await until('the rogue connects to the light node', () => rogue.connections().some(([, p]) => p.publicKey === light.node.publicKey), 20_000)
+    const [conn] = rogue.connections().find(([, p]) => p.publicKey === light.node.publicKey) ?? []
+    if (conn === undefined) throw new Error('no connection')
+    let closed = false
+    let accepts: unknown = null
+    const channel = Protomux.from(conn).createChannel({ protocol: AUDIT_PROTOCOL, unique: true, handshake: c.uint, onopen: (h) => { accepts = h }, onclose: () => { closed = true } })
+    if (channel === null) throw new Error('channel taken')
+    const message = channel.addMessage<Uint8Array>({ encoding: c.raw })
+    channel.open(0)
+    await until('the light node answers the handshake', () => accepts !== null, 20_000)
+    expect(accepts).toBe(1)
+    message.send(b4a.from([1, 3, 1, 2, 3, 0]))
+    await until('the channel closed', () => closed, 20_000)
+    expect(light.signing.stats()).toMatchObject({ audits: 0, auditsRefused: 1 })
+    expect(rogue.connections().some(([, p]) => p.publicKey === light.node.publicKey)).toBe(true)
   }, 60_000)
 
   it('executors announce on the signing topic and light nodes look it up: a swarm that joins only that topic as a client reaches the executor and the light node', async () => {
