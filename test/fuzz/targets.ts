@@ -21,6 +21,8 @@ import { decodeReceipt, encodeReceipt, MAX_RECEIPT_BYTES_MOVED, signReceipt, typ
 import { charge } from '../../src/pricing/price-curve.ts'
 import { decodeAttestation, encodeAttestation, signAttestation } from '../../src/attest/attestation.ts'
 import { decodeMiss, encodeMiss, signMiss } from '../../src/reputation/miss.ts'
+import { decodeAudit, encodeAudit } from '../../src/attest/audit-message.ts'
+import { sha256 } from '../../src/invoke/sha256.ts'
 import { parseReplyMessage } from '../../src/node/executor/worker-protocol.ts'
 import { canonicalJson, parseCanonicalJson } from '../../src/registry/canonical-json.ts'
 import { formatFunctionRef, parseFunctionRef } from '../../src/registry/function-ref.ts'
@@ -169,6 +171,7 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
   }
   const signedReceipt = signReceipt(receiptBody, kp.secretKey)
   const receipt = encodeReceipt(signedReceipt)
+  const audit = { receipt: signReceipt({ ...receiptBody, inputHash: sha256(b4a.from('hello')) }, kp.secretKey), input: b4a.from('hello') }
   const attestations = [signAttestation(signedReceipt, 'agree', 'quorum', kp, 1_700_000_000_003), signAttestation(signedReceipt, 'disagree', 'reexec', kp, 1_700_000_000_004)]
   const miss = signMiss({ executor: hex(32, 0x66), nonce: hex(32, 0x55), deadline: 1_700_000_000_001, reason: 'timeout', time: 1_700_000_000_005 }, kp)
   const invokeSeeds: InvokeMessage[] = [
@@ -334,6 +337,13 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       input: fc.oneof(bytesInput([encodeMiss(miss)], 300), anyValue),
       run: input => decodeMiss(input as Uint8Array),
       roundTrip: fc.property(fc.constant(miss), (x: unknown) => b4a.equals(encodeMiss(decodeMiss(encodeMiss(x as typeof miss))), encodeMiss(x as typeof miss))) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'attest.decodeAudit',
+      codes: codes('AUDIT_INVALID'),
+      input: fc.oneof(bytesInput([encodeAudit(audit)], 2100), anyValue),
+      run: input => decodeAudit(input as Uint8Array),
+      roundTrip: fc.property(fc.constant(audit), (x: unknown) => b4a.equals(encodeAudit(decodeAudit(encodeAudit(x as typeof audit))), encodeAudit(x as typeof audit))) as fc.IPropertyWithHooks<[unknown]>
     },
     {
       name: 'sandbox.parseWorkerRequest',

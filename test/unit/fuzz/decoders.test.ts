@@ -19,7 +19,7 @@ beforeAll(async () => { targets = await loadTargets() }, 60_000)
 describe('decoders under fuzz (fixed seed)', () => {
   it('cover every decoder that reads untrusted data', () => {
     expect(targets.map(t => t.name).sort()).toEqual([...[
-      'access.checkConditions', 'access.verifyAuth', 'attest.decodeAttestation', 'bridge.parseBridgeMessage', 'bridge.parseNodeWorkerInit',
+      'access.checkConditions', 'access.verifyAuth', 'attest.decodeAttestation', 'attest.decodeAudit', 'bridge.parseBridgeMessage', 'bridge.parseNodeWorkerInit',
       'errors.deserializeError', 'executor.parseReplyMessage', 'invoke.decodeMessage', 'invoke.decodeReceipt',
       'registry.decodeManifest', 'registry.decodeSignedManifest', 'registry.openTombstone', 'registry.parseCanonicalJson',
       'reputation.decodeMiss', 'registry.parseFunctionRef', 'sandbox.parseWorkerReply', 'sandbox.parseWorkerRequest', 'signal.decodeSignalMessage',
