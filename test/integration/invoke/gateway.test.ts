@@ -44,7 +44,7 @@ describe('the /fn/* gateway of a super node and the tenant SDK', () => {
 
     const preflight = await fetch(new URL(`/fn/${pub.registry.key}/echo`, base), { method: 'OPTIONS' })
     expect(preflight.status).toBe(204)
-    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, accept, shadw-redundancy, shadw-quorum, shadw-deadline, shadw-auth, shadw-max-charge')
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, accept, shadw-redundancy, shadw-quorum, shadw-deadline, shadw-auth, shadw-max-charge, shadw-audit')
 
     const badPath = await fetch(new URL('/fn/not-a-publisher/echo', base), { method: 'POST', body: 'x' })
     expect(badPath.status).toBe(400)
@@ -60,6 +60,12 @@ describe('the /fn/* gateway of a super node and the tenant SDK', () => {
     expect(b4a.toString(ok.output)).toBe('via the sdk')
     expect(ok.receipts.map(r => r.executor)).toEqual([superNode.info.publicKey])
     expect((await failure(shadw.invoke(ref, new Uint8Array(65)))).code).toBe('INPUT_TOO_LARGE')
+    // audits: the share is checked by the SDK before sending and by the gateway; none reaches a light node here and the call still answers
+    expect(b4a.toString((await shadw.invoke(ref, b4a.from('audit me'), { audit: true })).output)).toBe('audit me')
+    expect((await failure(shadw.invoke(ref, b4a.from('x'), { audit: 2 }))).code).toBe('INVALID_ARGUMENT')
+    const badAudit = await fetch(new URL(`/fn/${pub.registry.key}/echo`, base), { method: 'POST', body: 'x', headers: { 'shadw-audit': '2' } })
+    expect(badAudit.status).toBe(400)
+    expect(badAudit.headers.get('shadw-error-code')).toBe('INVALID_ARGUMENT')
     expect((await failure(shadw.invoke(gated, b4a.from('x')))).code).toBe('AUTH_MALFORMED')
     // SIWE auth names the super node's app domain
     const fn = { publisher: pub.registry.key, name: 'gated', version: '1.0.0' }
