@@ -2,8 +2,8 @@
  * How light nodes find the ledgers to check: Protomux protocol `shadw/ledgers/v1` on every
  * connection, whose open handshake is the list of ledger log keys the node writes (executors:
  * their receipt ledger; everyone else: none). Nothing else is sent; a malformed handshake
- * closes the channel only. Light nodes meet executors on the network topic, so this channel is
- * the signing swarm's whole discovery.
+ * closes the channel only. Light nodes meet executors on the signing topic (`signingTopic()`),
+ * and this channel then tells them which logs to replicate.
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
