@@ -8,10 +8,11 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import Protomux, { type ProtomuxChannel, type ProtomuxMessage } from 'protomux'
+import type Protomux from 'protomux'
+import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
 import { log } from '../core/log.ts'
-import type { AnnounceHost } from './ledger-announce.ts'
+import { ConnectionChannels, type ConnectionHost } from './connection-channels.ts'
 import { decodeAudit, encodeAudit, type Audit } from './audit-message.ts'
 
 const debug = log('audit')
@@ -30,7 +31,7 @@ interface Link { channel: ProtomuxChannel, message: ProtomuxMessage, peer: strin
 
 /** Options of {@link AuditChannels}. */
 export interface AuditChannelsOptions {
-  host: AnnounceHost
+  host: ConnectionHost
   /** set on a light node: each valid audit a peer sends (peer = its node key, hex) */
   onaudit?: (audit: Audit, peer: string) => void
   random?: () => number
@@ -49,29 +50,25 @@ export interface AuditChannelsOptions {
 export class AuditChannels {
   readonly #opts: AuditChannelsOptions
   readonly #links = new Set<Link>()
-  readonly #seen = new WeakSet<SwarmConnection>()
+  readonly #channels: ConnectionChannels
   readonly #random: () => number
-  #off: (() => void) | null = null
   /** audits refused as malformed (the sender's channel was closed) */
   refused = 0
 
   constructor (opts: AuditChannelsOptions) {
     this.#opts = opts
     this.#random = opts.random ?? Math.random
+    this.#channels = new ConnectionChannels(opts.host, AUDIT_PROTOCOL, (conn, mux) => this.#open(conn, mux))
   }
 
   /** Opens the channel on every current and future connection. Safe to call twice. */
   start (): void {
-    if (this.#off !== null) return
-    this.#off = this.#opts.host.on('connection', (conn) => { this.#attach(conn) })
-    for (const [conn] of this.#opts.host.connections()) this.#attach(conn)
+    this.#channels.start()
   }
 
   /** Closes every channel. Safe to call twice. */
   stop (): void {
-    this.#off?.()
-    this.#off = null
-    for (const l of [...this.#links]) l.channel.close()
+    this.#channels.stop()
     this.#links.clear()
   }
 
@@ -103,34 +100,26 @@ export class AuditChannels {
     return sent.map(l => l.peer)
   }
 
-  #attach (conn: SwarmConnection): void {
-    if (this.#off === null || this.#seen.has(conn)) return
-    this.#seen.add(conn)
-    const mux = Protomux.from(conn)
-    const open = (): void => {
-      if (this.#off === null) return
-      const peer = b4a.toString(conn.remotePublicKey, 'hex')
-      let link: Link | null = null
-      const channel = mux.createChannel({
-        protocol: AUDIT_PROTOCOL,
-        unique: true,
-        handshake: c.uint,
-        onopen: (remote: unknown) => {
-          if (link === null) return
-          if (typeof remote !== 'number' || !Number.isSafeInteger(remote)) { channel?.close(); return }
-          link.accepts = (remote & ACCEPTS_AUDITS) !== 0
-        },
-        onclose: () => { if (link !== null) this.#links.delete(link) }
-      })
-      if (channel === null) return
-      const message = channel.addMessage<Uint8Array>({ encoding: c.raw, onmessage: (bytes) => { this.#receive(bytes, peer, channel) } })
-      link = { channel, message, peer, accepts: false }
-      this.#links.add(link)
-      channel.open(this.#opts.onaudit === undefined ? 0 : ACCEPTS_AUDITS)
-    }
-    // a peer whose side starts later opens late: the pairing answers it (as the invoke channel does)
-    mux.pair({ protocol: AUDIT_PROTOCOL }, open)
-    open()
+  #open (conn: SwarmConnection, mux: Protomux): ProtomuxChannel | null {
+    const peer = b4a.toString(conn.remotePublicKey, 'hex')
+    let link: Link | null = null
+    const channel = mux.createChannel({
+      protocol: AUDIT_PROTOCOL,
+      unique: true,
+      handshake: c.uint,
+      onopen: (remote: unknown) => {
+        if (link === null) return
+        if (typeof remote !== 'number' || !Number.isSafeInteger(remote)) { channel?.close(); return }
+        link.accepts = (remote & ACCEPTS_AUDITS) !== 0
+      },
+      onclose: () => { if (link !== null) this.#links.delete(link) }
+    })
+    if (channel === null) return null
+    const message = channel.addMessage<Uint8Array>({ encoding: c.raw, onmessage: (bytes) => { this.#receive(bytes, peer, channel) } })
+    link = { channel, message, peer, accepts: false }
+    this.#links.add(link)
+    channel.open(this.#opts.onaudit === undefined ? 0 : ACCEPTS_AUDITS)
+    return channel
   }
 
   #receive (bytes: Uint8Array, peer: string, channel: ProtomuxChannel): void {

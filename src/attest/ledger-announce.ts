@@ -7,9 +7,10 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import Protomux, { type ProtomuxChannel } from 'protomux'
+import type Protomux from 'protomux'
+import type { ProtomuxChannel } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
-import type { PeerStatus } from '../core/node/types.ts'
+import { ConnectionChannels, type ConnectionHost } from './connection-channels.ts'
 
 /** Protomux protocol name. */
 export const LEDGERS_PROTOCOL = 'shadw/ledgers/v1'
@@ -17,10 +18,7 @@ export const LEDGERS_PROTOCOL = 'shadw/ledgers/v1'
 export const MAX_ANNOUNCED_LEDGERS = 16
 
 /** The parts of a node the announcer uses (ShadwNode implements them). */
-export interface AnnounceHost {
-  on (event: 'connection', listener: (conn: SwarmConnection, peer: PeerStatus) => void): () => void
-  connections (): Array<[SwarmConnection, PeerStatus]>
-}
+export type AnnounceHost = ConnectionHost
 
 /** Options of {@link LedgerAnnouncer}. */
 export interface LedgerAnnouncerOptions {
@@ -34,21 +32,18 @@ export interface LedgerAnnouncerOptions {
 /** The keys, concatenated: 32 bytes each. */
 const HANDSHAKE = c.buffer
 
-/** Opens the channel on every connection; `stop()` is safe to call twice. */
+/** Opens the channel on every connection; `start()` and `stop()` are safe to call twice. */
 export class LedgerAnnouncer {
   readonly #opts: LedgerAnnouncerOptions
-  readonly #seen = new WeakSet<SwarmConnection>()
-  readonly #channels = new Set<ProtomuxChannel>()
-  #off: (() => void) | null = null
+  readonly #channels: ConnectionChannels
 
   constructor (opts: LedgerAnnouncerOptions) {
     this.#opts = opts
+    this.#channels = new ConnectionChannels(opts.host, LEDGERS_PROTOCOL, (conn, mux) => this.#open(conn, mux))
   }
 
   start (): void {
-    if (this.#off !== null) return
-    this.#off = this.#opts.host.on('connection', (conn) => { this.#attach(conn) })
-    for (const [conn] of this.#opts.host.connections()) this.#attach(conn)
+    this.#channels.start()
   }
 
   /**
@@ -56,39 +51,25 @@ export class LedgerAnnouncer {
    * browser switching tiers) opens channels of its own and hears the peers' ledgers again.
    */
   stop (): void {
-    this.#off?.()
-    this.#off = null
-    for (const ch of [...this.#channels]) ch.close()
-    this.#channels.clear()
+    this.#channels.stop()
   }
 
-  #attach (conn: SwarmConnection): void {
-    if (this.#off === null || this.#seen.has(conn)) return
-    this.#seen.add(conn)
-    const mux = Protomux.from(conn)
-    const open = (): void => {
-      if (this.#off === null) return
-      const keys = b4a.concat(this.#opts.ledgers().slice(0, MAX_ANNOUNCED_LEDGERS).map(k => b4a.from(k, 'hex')))
-      const channel = mux.createChannel({
-        protocol: LEDGERS_PROTOCOL,
-        unique: true,
-        handshake: HANDSHAKE,
-        onopen: (remote: unknown) => {
-          const bytes = remote ?? new Uint8Array(0)
-          if (!(bytes instanceof Uint8Array) || bytes.byteLength % 32 !== 0 || bytes.byteLength > MAX_ANNOUNCED_LEDGERS * 32) { channel?.close(); return }
-          const peer = b4a.toString(conn.remotePublicKey, 'hex')
-          const keys: string[] = []
-          for (let i = 0; i < bytes.byteLength; i += 32) keys.push(b4a.toString(bytes.subarray(i, i + 32), 'hex'))
-          if (keys.length > 0) this.#opts.onledgers?.(keys, peer)
-        },
-        onclose: () => { if (channel !== null) this.#channels.delete(channel) }
-      })
-      if (channel === null) return
-      this.#channels.add(channel)
-      channel.open(keys)
-    }
-    // a peer whose announcer starts later opens late: the pairing answers it (as the invoke channel does)
-    mux.pair({ protocol: LEDGERS_PROTOCOL }, open)
-    open()
+  #open (conn: SwarmConnection, mux: Protomux): ProtomuxChannel | null {
+    const keys = b4a.concat(this.#opts.ledgers().slice(0, MAX_ANNOUNCED_LEDGERS).map(k => b4a.from(k, 'hex')))
+    const channel = mux.createChannel({
+      protocol: LEDGERS_PROTOCOL,
+      unique: true,
+      handshake: HANDSHAKE,
+      onopen: (remote: unknown) => {
+        const bytes = remote ?? new Uint8Array(0)
+        if (!(bytes instanceof Uint8Array) || bytes.byteLength % 32 !== 0 || bytes.byteLength > MAX_ANNOUNCED_LEDGERS * 32) { channel?.close(); return }
+        const peer = b4a.toString(conn.remotePublicKey, 'hex')
+        const keys: string[] = []
+        for (let i = 0; i < bytes.byteLength; i += 32) keys.push(b4a.toString(bytes.subarray(i, i + 32), 'hex'))
+        if (keys.length > 0) this.#opts.onledgers?.(keys, peer)
+      }
+    })
+    channel?.open(keys)
+    return channel
   }
 }

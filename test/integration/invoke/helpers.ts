@@ -13,6 +13,7 @@ import { createNodeExecutor } from '../../../src/node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry, type PublishOptions } from '../../../src/registry/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../../../src/sandbox/index.ts'
 import type { AccessGate } from '../../../src/access/index.ts'
+import { LedgerAnnouncer } from '../../../src/attest/index.ts'
 
 /** One real worker_threads pool shared by every executor node of a test (2 cores here). */
 export function sharedExecutor (size = 2): Executor {
@@ -51,6 +52,25 @@ export async function executorNode (net: Testnet, executor: Executor, opts: { sl
   endpoint.start()
   onTestFinished(() => { endpoint.stop() })
   return { node, endpoint, service, key: node.publicKey, ledgerKey: ledger.key }
+}
+
+/**
+ * An executor that announces its ledger to the signing swarm, as `shadw start` does. With
+ * `serve: false` it joins the swarm but takes calls only once `serve()` is called (a node
+ * that joins later would wait for a caller's next DHT refresh to be found).
+ */
+export async function announcingExecutor (net: Testnet, executor: Executor, opts: { serve?: boolean } = {}): Promise<{ node: ShadwNode, key: string, ledgerKey: string, serve (): void }> {
+  const { node, keyPair } = await keyedNode(net, 'super')
+  const ledger = await node.createLog('ledger')
+  const loader = new FunctionLoader({ host: node })
+  onTestFinished(async () => { await loader.close() })
+  const service = new InvokeService({ executor, functions: loader, keyPair, slots: 4, ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) } })
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service })
+  if (opts.serve !== false) endpoint.start()
+  const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
+  announcer.start()
+  onTestFinished(() => { endpoint.stop(); announcer.stop() })
+  return { node, key: node.publicKey, ledgerKey: ledger.key, serve: () => { endpoint.start() } }
 }
 
 /** A light node that only calls. */

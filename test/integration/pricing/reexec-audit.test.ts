@@ -5,35 +5,16 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import type { Testnet } from 'hyperdht/testnet'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { attestStatus, AUDIT_PROTOCOL, AuditChannels, LedgerAnnouncer, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
+import { attestStatus, AUDIT_PROTOCOL, AuditChannels, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
 import { signingTopic, type ShadwNode } from '../../../src/core/node/shadw-node.ts'
-import { AVOID_REPUTATION, InvokeEndpoint, InvokeService, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { AVOID_REPUTATION, InvokeEndpoint, type SignedReceipt } from '../../../src/invoke/index.ts'
 import { readLedger } from '../../../src/pricing/index.ts'
 import { ReputationTracker } from '../../../src/reputation/index.ts'
 import { FunctionLoader } from '../../../src/registry/index.ts'
 import type { Executor } from '../../../src/sandbox/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { testnet } from '../../helpers/testnet.ts'
-import { FaultyExecutor, keyedNode, publisher, sharedExecutor, until } from '../invoke/helpers.ts'
-
-/**
- * An executor that announces its ledger to the signing swarm, as `shadw start` does. With
- * `serve: false` it joins the swarm but takes calls only once `serve()` is called (a node
- * that joins later would wait for the caller's next DHT refresh to be found).
- */
-async function announcingExecutor (net: Testnet, executor: Executor, opts: { serve?: boolean } = {}): Promise<{ node: ShadwNode, key: string, serve (): void }> {
-  const { node, keyPair } = await keyedNode(net, 'super')
-  const ledger = await node.createLog('ledger')
-  const loader = new FunctionLoader({ host: node })
-  onTestFinished(async () => { await loader.close() })
-  const service = new InvokeService({ executor, functions: loader, keyPair, slots: 4, ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) } })
-  const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service })
-  if (opts.serve !== false) endpoint.start()
-  const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
-  announcer.start()
-  onTestFinished(() => { endpoint.stop(); announcer.stop() })
-  return { node, key: node.publicKey, serve: () => { endpoint.start() } }
-}
+import { announcingExecutor, FaultyExecutor, keyedNode, publisher, sharedExecutor, until } from '../invoke/helpers.ts'
 
 /** A light node that takes audits and re-runs them in its own sandbox. */
 async function auditingLight (net: Testnet, sandbox: Executor): Promise<{ node: ShadwNode, signing: LightSigningService }> {

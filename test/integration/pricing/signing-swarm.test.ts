@@ -1,32 +1,13 @@
 import b4a from 'b4a'
-import type { Testnet } from 'hyperdht/testnet'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { attestStatus, LedgerAnnouncer, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
-import type { ShadwNode } from '../../../src/core/node/shadw-node.ts'
-import { InvokeEndpoint, InvokeService, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { attestStatus, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
+import { type SignedReceipt } from '../../../src/invoke/index.ts'
 import { AVOID_REPUTATION } from '../../../src/invoke/index.ts'
 import { readLedger } from '../../../src/pricing/index.ts'
 import { ReputationTracker } from '../../../src/reputation/index.ts'
-import { FunctionLoader } from '../../../src/registry/index.ts'
-import type { Executor } from '../../../src/sandbox/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { testnet } from '../../helpers/testnet.ts'
-import { callerNode, FaultyExecutor, keyedNode, publisher, sharedExecutor, until } from '../invoke/helpers.ts'
-
-/** An executor that announces its ledger to the signing swarm, as `shadw start` does. */
-async function announcingExecutor (net: Testnet, executor: Executor): Promise<{ node: ShadwNode, key: string, ledgerKey: string }> {
-  const { node, keyPair } = await keyedNode(net, 'super')
-  const ledger = await node.createLog('ledger')
-  const loader = new FunctionLoader({ host: node })
-  onTestFinished(async () => { await loader.close() })
-  const service = new InvokeService({ executor, functions: loader, keyPair, slots: 4, ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) } })
-  const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service })
-  endpoint.start()
-  const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
-  announcer.start()
-  onTestFinished(() => { endpoint.stop(); announcer.stop() })
-  return { node, key: node.publicKey, ledgerKey: ledger.key }
-}
+import { announcingExecutor, callerNode, FaultyExecutor, keyedNode, publisher, sharedExecutor, until } from '../invoke/helpers.ts'
 
 describe('light-node signing swarm', () => {
   it('light nodes find executors\' ledgers by announcement, replicate them, co-sign from quorum evidence into their own logs; 2-of-2 attests the honest receipts and never the liar\'s', async () => {

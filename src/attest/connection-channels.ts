@@ -1,0 +1,64 @@
+/**
+ * One Protomux channel of a protocol on every connection a node has and will have: what the
+ * ledger announcer and the audit channels both need. The peer may start its side later (a
+ * tab switching tier), so each connection is also paired: the peer's late open makes ours.
+ */
+import Protomux, { type ProtomuxChannel } from 'protomux'
+import type { SwarmConnection } from 'hyperswarm'
+import type { PeerStatus } from '../core/node/types.ts'
+
+/** The parts of a node that per-connection protocols use (ShadwNode implements them). */
+export interface ConnectionHost {
+  on (event: 'connection', listener: (conn: SwarmConnection, peer: PeerStatus) => void): () => void
+  connections (): Array<[SwarmConnection, PeerStatus]>
+}
+
+/** Opens `protocol`'s channel on every connection; `start()` and `stop()` are safe to call twice. */
+export class ConnectionChannels {
+  readonly #host: ConnectionHost
+  readonly #protocol: string
+  readonly #open: (conn: SwarmConnection, mux: Protomux) => ProtomuxChannel | null
+  readonly #seen = new WeakSet<SwarmConnection>()
+  /** open channels; closed ones are pruned as new ones come */
+  #channels = new Set<ProtomuxChannel>()
+  #off: (() => void) | null = null
+
+  /** `open` creates (unique) and opens this side's channel on `conn`; null when one is open already. */
+  constructor (host: ConnectionHost, protocol: string, open: (conn: SwarmConnection, mux: Protomux) => ProtomuxChannel | null) {
+    this.#host = host
+    this.#protocol = protocol
+    this.#open = open
+  }
+
+  start (): void {
+    if (this.#off !== null) return
+    this.#off = this.#host.on('connection', (conn) => { this.#attach(conn) })
+    for (const [conn] of this.#host.connections()) this.#attach(conn)
+  }
+
+  /**
+   * Stops and closes every channel, so a successor on the same connections opens channels
+   * of its own and the peers' pairing answers them.
+   */
+  stop (): void {
+    this.#off?.()
+    this.#off = null
+    for (const ch of this.#channels) ch.close()
+    this.#channels.clear()
+  }
+
+  #attach (conn: SwarmConnection): void {
+    if (this.#off === null || this.#seen.has(conn)) return
+    this.#seen.add(conn)
+    const mux = Protomux.from(conn)
+    const open = (): void => {
+      if (this.#off === null) return
+      const channel = this.#open(conn, mux)
+      if (channel === null) return
+      this.#channels = new Set([...this.#channels].filter(ch => !ch.closed))
+      this.#channels.add(channel)
+    }
+    mux.pair({ protocol: this.#protocol }, open)
+    open()
+  }
+}
