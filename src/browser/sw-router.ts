@@ -47,6 +47,7 @@ export async function invokeThroughNode (ref: string, input: Uint8Array, opts: I
   if (opts.quorum !== undefined) params.quorum = opts.quorum
   if (opts.deadline !== undefined) params.deadline = opts.deadline
   if (opts.auth !== undefined) params.auth = opts.auth
+  if (opts.audit !== undefined) params.audit = opts.audit
   const reply = await routeNodeCall({ id: 'fn', method: 'invoke', params }, channelName, (opts.deadline ?? SW_CALL_TIMEOUT_MS) + FN_BRIDGE_MARGIN_MS)
   if (!reply.ok) throw deserializeError(reply.error)
   return reply.result as InvokeResult
