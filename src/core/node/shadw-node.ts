@@ -213,10 +213,13 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     }
     // Super nodes wait to be dialled on the network topic (every browser dials them), and
     // find each other on a topic of their own.
-    await this.#join(networkTopic(), { server: true, client: this.tier !== 'super' })
-    if (this.tier === 'super') await this.#join(superTopic())
+    // The topics' announces go to the DHT together: one round of waiting, not one per topic.
     const signing = signingMode(this.tier)
-    if (signing !== null) await this.#join(signingTopic(), signing)
+    await Promise.all([
+      this.#join(networkTopic(), { server: true, client: this.tier !== 'super' }),
+      this.tier === 'super' ? this.#join(superTopic()) : null,
+      signing === null ? null : this.#join(signingTopic(), signing)
+    ])
     if (this.tier !== 'super') this.#rediscover(REDISCOVER_FIRST_MS)
     debug('started', this.publicKey, 'logs:', this.#logs.size)
   }
