@@ -145,6 +145,17 @@ async function start (args: string[]): Promise<number> {
     ...(workers === undefined ? {} : { workers })
   })
   const { info } = node
+  // listening before the banner: a pipe write is synchronous, so whoever reads the banner may
+  // signal before the next line runs, and an unhandled SIGTERM kills the node without stopping it
+  const stopSignal = new Promise<void>(resolve => {
+    const onSignal = (): void => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+      resolve()
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
   process.stdout.write([
     `shadw ${tier} node running`,
     `  app:        ${info.appUrl}`,
@@ -159,15 +170,7 @@ async function start (args: string[]): Promise<number> {
     ''
   ].join('\n'))
 
-  await new Promise<void>(resolve => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      resolve()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
+  await stopSignal
   process.stdout.write('stopping…\n')
   await node.stop()
   process.stdout.write('stopped\n')
