@@ -25,7 +25,11 @@ function receipt (over: { inputHash?: string, signature?: string } = {}): Signed
     executor: b4a.toString(exec.publicKey, 'hex'),
     tenant: '0xTenant',
     time: 1_763_000_000_000,
-    nonce: '8000000a'.padEnd(64, '0')
+    nonce: '8000000a'.padEnd(64, '0'),
+    deadline: 1_763_000_001_000,
+    bytes: 0,
+    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
+    total: 0
   }, exec.secretKey)
   return over.signature === undefined ? r : { ...r, signature: over.signature }
 }
