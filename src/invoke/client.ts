@@ -62,6 +62,8 @@ export interface ClientResult {
   receipts: SignedReceipt[]
   /** receipts of executors that returned another result */
   dissenters: SignedReceipt[]
+  /** executors asked, retries included (as the gateway reports it; at least the receipts') */
+  attempts: number
 }
 
 /** A connection to a gateway. */
@@ -94,8 +96,10 @@ export function connect (opts: ConnectOptions = {}): ShadwClient {
         const result = await call(ref, input, { ...o, maxCharge })
         // each agreeing receipt (verified, one per executor) books its signed total; the call's
         // other executors may have run and billed without a receipt reaching us: they book their cap
-        const exact = result.receipts.reduce((sum, r) => sum + Math.min(r.total, maxCharge), 0)
-        cap.settle(reserved, Math.min(reserved, exact + Math.max(0, k - result.receipts.length) * maxCharge))
+        // (an attempt retried elsewhere may have run too: every attempt without a receipt books its cap)
+        const exact = result.receipts.reduce((sum, r) => sum + r.total, 0)
+        const unreceipted = Math.max(k, result.attempts) - result.receipts.length
+        cap.settle(reserved, Math.min(reserved, exact + Math.max(0, unreceipted) * maxCharge))
         return result
       } catch (err) {
         cap.settle(reserved, err instanceof ShadwError && NOTHING_RAN.has(err.code) ? 0 : reserved)
@@ -137,11 +141,11 @@ export function connect (opts: ConnectOptions = {}): ShadwClient {
       throw ShadwError.INTERNAL(`gateway answered ${res.status} without JSON`)
     }
     if (!res.ok) throw deserializeError(body)
-    return check(body, input, o.redundancy === undefined ? 1 : majority(o.redundancy), o.quorum)
+    return check(body, input, o.redundancy === undefined ? 1 : majority(o.redundancy), o.quorum, o.maxCharge)
   }
 }
 
-function check (body: Record<string, unknown>, input: Uint8Array, defaultQuorum: number, quorum: number | undefined): ClientResult {
+function check (body: Record<string, unknown>, input: Uint8Array, defaultQuorum: number, quorum: number | undefined, maxCharge: number | undefined): ClientResult {
   if (typeof body['output'] !== 'string' || !Array.isArray(body['receipts'])) throw ShadwError.RECEIPT_INVALID('gateway answer has no output or receipts')
   const output = new Uint8Array(b4a.from(body['output'], 'base64'))
   const inputHash = sha256(input)
@@ -150,10 +154,14 @@ function check (body: Record<string, unknown>, input: Uint8Array, defaultQuorum:
   for (const r of receipts) {
     if (r.inputHash !== inputHash) throw ShadwError.RECEIPT_INVALID('a receipt names another input', { executor: r.executor })
     if (r.outputHash !== outputHash) throw ShadwError.RECEIPT_INVALID('a receipt names another output', { executor: r.executor })
+    // what the receipt bills is the tenant's to check (the gateway chose each attempt's deadline)
+    if (r.bytes !== input.byteLength + output.byteLength) throw ShadwError.RECEIPT_INVALID(`a receipt counts ${r.bytes} bytes moved, not ${input.byteLength + output.byteLength}`, { executor: r.executor })
+    if (maxCharge !== undefined && r.total > maxCharge) throw ShadwError.RECEIPT_INVALID(`a receipt charges ${r.total} µcredits, over the cap of ${maxCharge}`, { executor: r.executor })
   }
   // the gateway cannot pass one executor's word off as a quorum: distinct signers are counted
   const signers = new Set(receipts.map(r => r.executor)).size
   if (signers < (quorum ?? defaultQuorum)) throw ShadwError.RECEIPT_INVALID(`${signers} distinct executor(s) signed; the quorum is ${quorum ?? defaultQuorum}`)
   const dissenters = Array.isArray(body['dissenters']) ? body['dissenters'].map(r => parseReceiptJson(r)) : []
-  return { output, receipts, dissenters }
+  const attempts = typeof body['attempts'] === 'number' && Number.isSafeInteger(body['attempts']) ? Math.max(body['attempts'], receipts.length) : receipts.length
+  return { output, receipts, dissenters, attempts }
 }

@@ -118,8 +118,9 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       attempts++
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
-        const res = await t.request(key, { ref, input, nonce, deadline: t.now() + attemptMs, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal)
-        return { ok: true, result: verifyResult(res, key, fnRef, inputHash, nonceHex, t.verifiedRoots) }
+        const attemptDeadline = t.now() + attemptMs
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal)
+        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge }, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)
         if (!RETRYABLE.has(last.code)) return last
@@ -141,15 +142,32 @@ function failure (executor: string | null, err: unknown): Extract<SlotOutcome, {
   return { ok: false, executor, code: e.code, message: e.message }
 }
 
-function verifyResult (res: ResultMessage, executor: string, fn: FunctionRef, inputHash: string, nonce: string, roots: VerifiedRoots | undefined): VerifiedResult {
+/** What the caller sent, which the executor's receipt must repeat. */
+interface Sent {
+  fn: FunctionRef
+  inputHash: string
+  inputBytes: number
+  nonce: string
+  /** the attempt's deadline the request carried */
+  deadline: number
+  maxCharge: number | undefined
+}
+
+function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: VerifiedRoots | undefined): VerifiedResult {
   const receipt = openReceipt(res.receipt, roots)
   const mismatch = (what: string): never => { throw ShadwError.RECEIPT_INVALID(`receipt ${what}`, { executor }) }
   if (receipt.executor !== executor) mismatch('is signed by another key than the executor asked')
   // the version ran must be one the caller's range allows, of the function asked for
   const at = receipt.fn.lastIndexOf('@')
-  if (receipt.fn.slice(0, at) !== `${fn.publisher}/${fn.name}` || resolveRange([receipt.fn.slice(at + 1)], fn.range) === null) mismatch(`names another function (${receipt.fn.slice(0, 200)})`)
-  if (receipt.nonce !== nonce) mismatch('names another nonce')
-  if (receipt.inputHash !== inputHash) mismatch('names another input')
+  if (receipt.fn.slice(0, at) !== `${sent.fn.publisher}/${sent.fn.name}` || resolveRange([receipt.fn.slice(at + 1)], sent.fn.range) === null) mismatch(`names another function (${receipt.fn.slice(0, 200)})`)
+  if (receipt.nonce !== sent.nonce) mismatch('names another nonce')
+  if (receipt.inputHash !== sent.inputHash) mismatch('names another input')
   if (receipt.outputHash !== sha256(res.output)) mismatch('does not match the output')
+  // the receipt's own arithmetic is checked when it is opened; what it is applied to is the
+  // caller's to check: a later deadline would hide lateness, more bytes or a total over the
+  // cap would bill for what did not happen
+  if (receipt.deadline !== sent.deadline) mismatch('names another deadline than the request')
+  if (receipt.bytes !== sent.inputBytes + res.output.byteLength) mismatch(`counts ${receipt.bytes} bytes moved, not ${sent.inputBytes + res.output.byteLength}`)
+  if (sent.maxCharge !== undefined && receipt.total > sent.maxCharge) mismatch(`charges ${receipt.total} µcredits, over the cap of ${sent.maxCharge}`)
   return { output: res.output, receipt, ledger: { key: b4a.toString(res.ledgerKey, 'hex'), index: res.ledgerIndex } }
 }

@@ -29,7 +29,8 @@ describe('tenant spending caps in the SDK and the gateway', () => {
       nonce: '04'.repeat(32),
       // 25 fuel at 10^6 µcredits per million fuel: 25 µcredits, under the cap of 30 the session holds
       deadline: 2,
-      bytes: 0,
+      // input and output, which the SDK checks
+      bytes: 2 * input.byteLength,
       price: { utilisationPpm: 0, fuelPrice: 1_000_000, bytePrice: 0 },
       total: 25
     }, kp.secretKey)
