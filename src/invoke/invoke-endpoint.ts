@@ -38,6 +38,13 @@ export const LIVENESS_PROBE_MS = 500
  * Four probes' worth: a relayed round trip plus a long GC pause stay well inside it.
  */
 export const SILENCE_MS = 2_000
+/**
+ * Slowest link a large request is assumed to cross, bytes per ms (128 KiB/s): while our own
+ * request is still on its way the peer cannot answer a probe queued behind it, so a request
+ * of n bytes gives the peer n / this ms of grace. Incoming bytes of any kind count as
+ * hearing from the peer, so a large result arriving slowly never looks like silence.
+ */
+const SLOWEST_LINK_BYTES_PER_MS = 128
 
 /**
  * Random bytes are fetched this many at a time: libsodium asks the kernel on every call, and a
@@ -118,10 +125,14 @@ interface Link {
   serving: Map<number, AbortController>
   probes: Map<number, number>
   nextId: number
-  /** when the peer last sent anything on this channel (this.#now()) */
+  /** when the peer last sent anything on this connection (this.#now()) */
   heardAt: number
   /** when the last liveness probe went out */
   probedAt: number
+  /** until when silence is expected: our large request is still crossing the link */
+  graceUntil: number
+  /** stops listening to the connection's raw bytes */
+  unlisten: () => void
 }
 
 /**
@@ -338,8 +349,19 @@ export class InvokeEndpoint {
       probes: new Map(),
       nextId: 1,
       heardAt: this.#now(),
-      probedAt: 0
+      probedAt: 0,
+      graceUntil: 0,
+      unlisten: () => {}
     })
+    // any bytes from the peer prove it alive, replication included, and arrive packet by
+    // packet, while a message (a large result) is heard only once it is whole
+    const link = this.#links.get(channel) as Link
+    const raw = (conn as { rawStream?: { on (e: 'data', l: () => void): unknown, off (e: 'data', l: () => void): unknown } | null }).rawStream
+    if (raw !== null && raw !== undefined) {
+      const heard = (): void => { link.heardAt = this.#now() }
+      raw.on('data', heard)
+      link.unlisten = () => { raw.off('data', heard) }
+    }
   }
 
   #capacity (id: number): CapacityMessage {
@@ -394,7 +416,9 @@ export class InvokeEndpoint {
         link.pending.delete(msg.id)
         if (msg.type === 'result') { p.resolve(msg); return }
         if (msg.code === 'BUSY') link.state.full = true
-        p.reject(new ShadwError(msg.code, msg.message.startsWith(msg.code + ': ') ? msg.message.slice(msg.code.length + 2) : msg.message, { details: { executor: link.state.key } }))
+        // `remote`: the executor answered, with its own code (a TIMEOUT of its registry, an
+        // EXECUTOR_CLOSED of its pool): an answer, never a miss
+        p.reject(new ShadwError(msg.code, msg.message.startsWith(msg.code + ': ') ? msg.message.slice(msg.code.length + 2) : msg.message, { details: { executor: link.state.key, remote: true } }))
       }
     }
   }
@@ -428,6 +452,7 @@ export class InvokeEndpoint {
     link.state.inflight++
     // silence is measured from the first call in flight, not from the last message of an idle spell
     if (link.pending.size === 0) link.heardAt = Math.max(link.heardAt, this.#now() - LIVENESS_PROBE_MS)
+    link.graceUntil = Math.max(link.graceUntil, this.#now() + req.input.byteLength / SLOWEST_LINK_BYTES_PER_MS)
     this.#watch()
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
@@ -451,8 +476,14 @@ export class InvokeEndpoint {
       })
     } catch (err) {
       const code = (err as ShadwError).code
-      if (sent && (code === 'TIMEOUT' || code === 'EXECUTOR_CLOSED')) {
-        this.#onmiss?.({ executor: key, nonce: b4a.toString(req.nonce, 'hex'), deadline: req.deadline, reason: code === 'TIMEOUT' ? 'timeout' : 'closed' })
+      const answered = (err as ShadwError).details?.['remote'] === true
+      if (sent && !answered && (code === 'TIMEOUT' || code === 'EXECUTOR_CLOSED')) {
+        // a miss record must never replace the call's own error
+        try {
+          this.#onmiss?.({ executor: key, nonce: b4a.toString(req.nonce, 'hex'), deadline: req.deadline, reason: code === 'TIMEOUT' ? 'timeout' : 'closed' })
+        } catch (e) {
+          debug('miss not recorded:', e)
+        }
       }
       throw err
     } finally {
@@ -486,10 +517,12 @@ export class InvokeEndpoint {
     let inFlight = false
     for (const link of this.#links.values()) {
       if (link.pending.size === 0) continue
-      const quiet = now - link.heardAt
+      const quiet = now - Math.max(link.heardAt, link.graceUntil)
       if (quiet >= SILENCE_MS) {
         debug('executor', link.state.key.slice(0, 8), 'silent for', quiet, 'ms; failing', link.pending.size, 'calls')
         const gone = ShadwError.EXECUTOR_CLOSED(`executor ${link.state.key.slice(0, 8)} went silent (nothing for ${quiet} ms)`)
+        // a peer merely stalled must not go on running (and billing) what moves elsewhere
+        for (const id of link.pending.keys()) link.channel.send({ type: 'cancel', id })
         for (const p of link.pending.values()) p.reject(gone)
         link.pending.clear()
         link.state.full = true
@@ -508,6 +541,7 @@ export class InvokeEndpoint {
     const link = this.#links.get(channel)
     if (link === undefined) return
     this.#links.delete(channel)
+    link.unlisten()
     if (err !== null) debug('channel with', link.state.key.slice(0, 8), 'closed:', err.message)
     for (const ac of link.serving.values()) ac.abort(ShadwError.ABORTED('caller disconnected'))
     const gone = this.#stopped ? ShadwError.NODE_CLOSED() : ShadwError.EXECUTOR_CLOSED(`executor ${link.state.key.slice(0, 8)} disconnected mid-call`)

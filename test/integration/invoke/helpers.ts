@@ -8,7 +8,7 @@ import RAM from 'random-access-memory'
 import { onTestFinished } from 'vitest'
 import type { NodeTier } from '../../../src/core/node/types.ts'
 import { ShadwNode } from '../../../src/core/node/shadw-node.ts'
-import { InvokeEndpoint, InvokeService, type FunctionSource } from '../../../src/invoke/index.ts'
+import { InvokeEndpoint, InvokeService, type FunctionSource, type InvokeEndpointOptions } from '../../../src/invoke/index.ts'
 import { createNodeExecutor } from '../../../src/node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry, type PublishOptions } from '../../../src/registry/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../../../src/sandbox/index.ts'
@@ -74,9 +74,9 @@ export async function announcingExecutor (net: Testnet, executor: Executor, opts
 }
 
 /** A light node that only calls. */
-export async function callerNode (net: Testnet): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint }> {
+export async function callerNode (net: Testnet, opts: Pick<InvokeEndpointOptions, 'onmiss'> = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint }> {
   const { node } = await keyedNode(net, 'light')
-  const endpoint = new InvokeEndpoint({ host: node, tier: 'light' })
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'light', ...opts })
   endpoint.start()
   onTestFinished(() => { endpoint.stop() })
   return { node, endpoint }

@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import b4a from 'b4a'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { SILENCE_MS } from '../../../src/invoke/index.ts'
+import { SILENCE_MS, type MissedCall } from '../../../src/invoke/index.ts'
+import { createNodeExecutor } from '../../../src/node/executor/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { testnet } from '../../helpers/testnet.ts'
 import { callerNode, executorNode, publisher, sharedExecutor } from './helpers.ts'
@@ -40,7 +41,8 @@ describe('an executor killed mid-call', () => {
       })
     })
     const ready = await said('ready')
-    const caller = await callerNode(net)
+    const misses: MissedCall[] = []
+    const caller = await callerNode(net, { onmiss: (m) => { misses.push(m) } })
     await caller.endpoint.waitForExecutors(1, { timeoutMs: CHILD_MS })
 
     const started = said('started')
@@ -66,7 +68,26 @@ describe('an executor killed mid-call', () => {
     expect(b4a.toString(result.output)).toBe('still here')
     expect(result.receipts.map(r => r.executor)).toEqual([survivor.key])
     expect(result.attempts).toBe(2)
+    // the silence is the executor's miss, signed by the caller's host from this report
+    expect(misses).toMatchObject([{ executor: ready['key'], reason: 'closed' }])
     // the silent peer is skipped until it advertises again, which a dead one never does
     expect(caller.endpoint.peers().find(p => p.key === ready['key'])?.full ?? true).toBe(true)
   }, 60_000)
+
+  it('an executor that answers with an error, whatever its code, has not missed the call', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const pool = createNodeExecutor({ size: 1 })
+    onTestFinished(async () => { await pool.close() })
+    await executorNode(net, pool)
+    const misses: MissedCall[] = []
+    const caller = await callerNode(net, { onmiss: (m) => { misses.push(m) } })
+    await caller.endpoint.waitForExecutors(1, { timeoutMs: CHILD_MS })
+    await caller.endpoint.invoke(ref, b4a.from('one'), { deadline: 20_000 })
+    // its pool closes (a contributor pausing): it answers EXECUTOR_CLOSED itself
+    await pool.close()
+    await expect(caller.endpoint.invoke(ref, b4a.from('two'), { deadline: 20_000 })).rejects.toMatchObject({ code: 'EXECUTOR_CLOSED' })
+    expect(misses).toEqual([])
+  })
 })
