@@ -42,6 +42,13 @@ export const DEFAULT_INLINE_FUEL = 10_000
 export const DEFAULT_INLINE_MODULE_BYTES = 64 * 1024
 /** Memory cap here, in 64 KiB pages: 1 MiB is 256 page faults at most, a fraction of a ms. */
 export const INLINE_MEMORY_PAGES = 16
+/**
+ * Share of the thread's time calls may take here, and the most they may take in a burst (ms):
+ * a stream of calls each just under the slice would otherwise run here back to back while the
+ * workers idle (the pool only checks that no worker has work). Past it, calls go to workers.
+ */
+export const INLINE_SHARE = 0.25
+const INLINE_BURST_MS = 2
 /** Modules kept compiled here; only the hottest small functions matter. */
 const INLINE_MODULES = 16
 /** Modules remembered as not fitting (slice exceeded, or failed here). */
@@ -57,6 +64,9 @@ export class InlineRunner {
   readonly #unfit = new Set<string>()
   /** calls run here (tests and benchmarks read it) */
   ran = 0
+  /** ms of the thread calls may still take here ({@link INLINE_SHARE}), refilled as time passes */
+  #budget = INLINE_BURST_MS
+  #budgetAt = nowMs()
 
   constructor (opts: InlineOptions = {}) {
     this.fuelSlice = opts.fuelSlice ?? DEFAULT_INLINE_FUEL
@@ -69,6 +79,10 @@ export class InlineRunner {
    */
   tryRun (req: Omit<WorkerRequest, 'bytes'>, bytes: Uint8Array): ExecuteResult | null {
     if (req.abi !== 'raw' || bytes.byteLength > this.maxModuleBytes || this.#unfit.has(req.hash)) return null
+    const now = nowMs()
+    this.#budget = Math.min(INLINE_BURST_MS, this.#budget + (now - this.#budgetAt) * INLINE_SHARE)
+    this.#budgetAt = now
+    if (this.#budget <= 0) return null
     const prepared = this.#prepared(req.hash, req.abi, Math.min(req.limits.memoryPages, INLINE_MEMORY_PAGES), bytes)
     if (prepared === undefined) return null
     const fuel = Math.min(req.limits.fuel, this.fuelSlice)
@@ -78,8 +92,11 @@ export class InlineRunner {
       this.ran++
       return { ...out, moduleHash: req.hash, durationMs: nowMs() - started }
     } catch {
-      this.#markUnfit(req.hash)
+      // a call that ran out of its own (smaller) fuel limit says nothing about the module
+      if (fuel === this.fuelSlice) this.#markUnfit(req.hash)
       return null
+    } finally {
+      this.#budget -= nowMs() - started
     }
   }
 

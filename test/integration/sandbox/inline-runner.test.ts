@@ -8,7 +8,7 @@ import { createNodeExecutor } from '../../../src/node/executor/index.ts'
 import type { ExecuteCall, WorkerPool } from '../../../src/sandbox/index.ts'
 import { complianceSuite } from '../../sandbox-compliance/suite.ts'
 import { POOLS, runWireCalls, type PoolName } from '../../sandbox-compliance/wire.ts'
-import { cWasm, wat } from '../../fixtures/wasm/fixtures.ts'
+import { compileWat, cWasm, wat } from '../../fixtures/wasm/fixtures.ts'
 
 const u32 = (n: number): Uint8Array => {
   const b = new Uint8Array(4)
@@ -83,6 +83,22 @@ describe('small calls on the node thread', () => {
     const got = await warm(inline, call).then(() => 'ok', (e: { code: string, message: string }) => `${e.code} ${e.message}`)
     expect(got).toBe(expected)
     expect(inline.inline?.ran).toBe(0)
+  })
+
+  it('gives the thread at most a share of its time: a stream of slow-per-fuel calls spills to the workers', async () => {
+    const inline = pool({ size: 1, inline: true })
+    // memory.grow 0, 800 times: ~8,800 fuel, under the slice, the slowest instruction per fuel unit
+    const module = await compileWat(`(module (memory (export "memory") 1)
+      (func (export "alloc") (param i32) (result i32) (i32.const 0))
+      (func (export "run") (param i32 i32) (result i64) (local $i i32)
+        (loop $l (drop (memory.grow (i32.const 0))) (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 800))))
+        (i64.const 0)))`)
+    const call: ExecuteCall = { module, abi: 'raw' }
+    const first = await warm(inline, call)
+    expect(first.fuelUsed).toBeLessThan(10_000)
+    for (let i = 0; i < 49; i++) expect((await inline.execute(call)).fuelUsed).toBe(first.fuelUsed)
+    expect(inline.inline?.ran).toBeGreaterThan(0)
+    expect(inline.inline?.ran).toBeLessThan(50)
   })
 
   it('does not run on the thread while a worker has work', async () => {
