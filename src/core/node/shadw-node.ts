@@ -93,7 +93,6 @@ interface JoinMode { server: boolean, client: boolean }
 /** What the host knows about a connection that the core cannot see (how its bytes travel). */
 export type ConnectionClassifier = (conn: SwarmConnection) => PeerStatus['transport']
 
-/** Narrow dependencies of a node: the host builds them for its runtime. */
 /**
  * First lookup of the network topic again after joining it, ms; the wait then doubles up to
  * {@link REDISCOVER_MAX_MS}. Super nodes only wait to be dialled there, and Hyperswarm looks
@@ -101,9 +100,15 @@ export type ConnectionClassifier = (conn: SwarmConnection) => PeerStatus['transp
  * super node that started after it (or a node that restarted) for that long.
  */
 export const REDISCOVER_FIRST_MS = 1_000
-/** Longest wait between lookups of the network topic: one small DHT query per node per interval. */
-export const REDISCOVER_MAX_MS = 15_000
+/**
+ * Longest wait between lookups of the network topic. A refresh of a topic joined as server
+ * and client is a lookup plus an announce (Hyperswarm's PeerDiscovery), through the relay for
+ * a browser: a minute keeps that to one small DHT exchange per node per minute, while a node
+ * that just started (when peers are likeliest missing) looks at 1, 3, 7, 15, 31 s.
+ */
+export const REDISCOVER_MAX_MS = 60_000
 
+/** Narrow dependencies of a node: the host builds them for its runtime. */
 export interface ShadwNodeOptions {
   swarm: Hyperswarm
   store: Corestore
