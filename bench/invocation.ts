@@ -44,12 +44,12 @@ import { pingServer } from './ping-channel.ts'
 /** Sequential calls (and raw round trips) measured, after {@link WARMUP}: enough for a stable p99. */
 const SAMPLES = 3_000
 const WARMUP = 300
-/** Calls kept in flight for throughput: enough to keep every worker's pipeline full. */
-const CONCURRENCY = 256
+/** Calls kept in flight for throughput: enough to keep every worker's pipeline full, within one peer's share of an executor (MAX_SERVING_PER_PEER). */
+const CONCURRENCY = 128
 /** How long throughput is measured. */
 const THROUGHPUT_MS = 5_000
 /** Executor slots: above CONCURRENCY so the bench measures work, not BUSY refusals. */
-const SLOTS = 512
+const SLOTS = 256
 /** Bound on the whole tenant run (discovery, both measurements, shutdown). */
 const TENANT_TIMEOUT_MS = 120_000
 /** Bound on the tenant's own shutdown after its result. */

@@ -415,7 +415,12 @@ export class InvokeEndpoint {
         if (p === undefined) return // answered after we gave up on it
         link.pending.delete(msg.id)
         if (msg.type === 'result') { p.resolve(msg); return }
-        if (msg.code === 'BUSY') link.state.full = true
+        if (msg.code === 'BUSY') {
+          // skipped until it says it has room; its adverts come only when its fullness flips,
+          // and a refusal for its per-peer share flips nothing: ask, so the answer clears it
+          link.state.full = true
+          this.#probe(link)
+        }
         // `remote`: the executor answered, with its own code (a TIMEOUT of its registry, an
         // EXECUTOR_CLOSED of its pool): an answer, never a miss
         p.reject(new ShadwError(msg.code, msg.message.startsWith(msg.code + ': ') ? msg.message.slice(msg.code.length + 2) : msg.message, { details: { executor: link.state.key, remote: true } }))
@@ -525,7 +530,9 @@ export class InvokeEndpoint {
         for (const id of link.pending.keys()) link.channel.send({ type: 'cancel', id })
         for (const p of link.pending.values()) p.reject(gone)
         link.pending.clear()
+        // skipped from now on; a peer only stalled answers this probe and its advert clears it
         link.state.full = true
+        this.#probe(link)
         continue
       }
       inFlight = true
