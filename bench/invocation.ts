@@ -107,7 +107,8 @@ async function runTenant (task: TenantTask): Promise<TenantResult> {
 export async function runInvocationBench (opts: { browser?: boolean } = {}): Promise<void> {
   const net = await createTestnet(3, { host: '127.0.0.1' })
   const workers = Math.max(1, cpus().length - 1)
-  const executor = createNodeExecutor({ size: workers, inline: true })
+  // the pool queues what the service admits: a call it refused would come back as BUSY
+  const executor = createNodeExecutor({ size: workers, inline: true, maxQueue: SLOTS })
   const closers: Array<() => Promise<void>> = []
   try {
     const exec = await node(net.bootstrap, 'super')
