@@ -10,6 +10,7 @@ import type { SwarmConnection } from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import type { NodeTier, PeerStatus } from '../core/node/types.ts'
+import { afterBurst } from './after-burst.ts'
 import { InvokeChannel } from './invoke-channel.ts'
 import { runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
 import type { InvokeService } from './invoke-service.ts'
@@ -22,6 +23,14 @@ const debug = log('invoke')
 
 /** Most requests one peer may have running here at once, whatever our capacity: bounds its share. */
 export const MAX_SERVING_PER_PEER = 256
+/**
+ * Requests this node starts in one turn of its event loop; the rest of a burst waits for the
+ * next turn. A caller's burst then comes back in pieces — each piece's receipts signed and
+ * sent while the next piece runs — so the caller checks one piece and sends more while this
+ * node runs the next, instead of the two taking turns over the whole burst.
+ */
+export const SERVE_BURST = 32
+
 /** Most calls this node keeps in flight on one channel. */
 const MAX_PENDING_PER_CHANNEL = 4096
 
@@ -166,6 +175,10 @@ export class InvokeEndpoint {
   readonly #random: () => number
   /** what every call of this endpoint runs on (one object, not one per call) */
   readonly #transport: CallTransport
+  /** requests started in this turn of the event loop, and those waiting for a later one ({@link SERVE_BURST}) */
+  #startedThisTurn = 0
+  readonly #backlog: Array<() => void> = []
+  #turnArmed = false
   /** runs while some channel has calls in flight ({@link #watch}) */
   #watchdog: ReturnType<typeof setInterval> | null = null
 
@@ -434,8 +447,41 @@ export class InvokeEndpoint {
     if (link.serving.has(req.id)) { link.channel.close(ShadwError.INVOKE_PROTOCOL(`request id ${req.id} is already running`)); return }
     if (link.serving.size >= MAX_SERVING_PER_PEER) { link.channel.sendError(req.id, ShadwError.BUSY(link.serving.size)); return }
     const ac = new AbortController()
+    // counted against the peer's share from arrival, whether it starts now or next turn
     link.serving.set(req.id, ac)
-    const run = service.handle(req, link.state.key, ac.signal)
+    this.#admit(() => { this.#run(link, req, ac, service) })
+  }
+
+  /** Starts `start` in this turn if fewer than {@link SERVE_BURST} started in it, else in a later one. */
+  #admit (start: () => void): void {
+    this.#armTurn()
+    if (this.#startedThisTurn < SERVE_BURST) {
+      this.#startedThisTurn++
+      start()
+    } else {
+      this.#backlog.push(start)
+    }
+  }
+
+  #armTurn (): void {
+    if (this.#turnArmed) return
+    this.#turnArmed = true
+    // two hops: the group commit of this turn's calls is queued behind the first, and the
+    // next piece must start after it, so this turn's results leave first
+    afterBurst(() => {
+      afterBurst(() => {
+        this.#turnArmed = false
+        this.#startedThisTurn = 0
+        const next = this.#backlog.splice(0, SERVE_BURST)
+        if (next.length > 0) this.#armTurn()
+        for (const start of next) { this.#startedThisTurn++; start() }
+      })
+    })
+  }
+
+  #run (link: Link, req: RequestMessage, ac: AbortController, service: InvokeService): void {
+    // cancelled, or its peer gone, while it waited for its turn
+    const run = ac.signal.aborted ? Promise.reject(ac.signal.reason) : service.handle(req, link.state.key, ac.signal)
     this.#advertise()
     run.then(res => {
       link.channel.send({ type: 'result', id: req.id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex })

@@ -12,6 +12,7 @@ import { log } from '../core/log.ts'
 import { charge, type PriceQuote } from '../pricing/price-curve.ts'
 import type { LoadedFunction } from '../registry/function-loader.ts'
 import type { Executor } from '../sandbox/executor.ts'
+import { afterBurst } from './after-burst.ts'
 import { sha256 } from './sha256.ts'
 import { NonceSet } from './nonce-set.ts'
 import type { RequestMessage } from './protocol.ts'
@@ -283,17 +284,6 @@ export class InvokeService {
     return await fn
   }
 }
-
-/**
- * Runs `fn` once the events already due have run: in Node after this turn of the event loop
- * (`setImmediate`: results a worker sent together arrive as separate messages in one turn,
- * and a ledger append on memory storage completes within microtasks, so a microtask would
- * commit them one by one); elsewhere after the current microtasks.
- */
-const afterBurst: (fn: () => void) => void = (() => {
-  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate
-  return immediate === undefined ? queueMicrotask : (fn: () => void) => { immediate(fn) }
-})()
 
 function parseAuth (auth: string | null): unknown {
   if (auth === null) return undefined
