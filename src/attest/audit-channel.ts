@@ -4,7 +4,8 @@
  * call (it never sees inputs otherwise; a gated function's input may be private, so revealing
  * it is the tenant's choice, call by call). The open handshake says whether this side takes
  * audits (a light node that re-executes) or only sends them; a malformed message closes the
- * channel, never the connection.
+ * channel, never the connection. Each peer's audits are rate-limited before they are even
+ * decoded (hashing a 4 MiB input is work): beyond the rate they are dropped and counted.
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
@@ -14,6 +15,7 @@ import type { SwarmConnection } from 'hyperswarm'
 import { log } from '../core/log.ts'
 import { ConnectionChannels, type ConnectionHost } from './connection-channels.ts'
 import { decodeAudit, encodeAudit, type Audit } from './audit-message.ts'
+import { TokenBucket } from './token-bucket.ts'
 
 const debug = log('audit')
 
@@ -26,6 +28,15 @@ export const AUDIT_PROTOCOL = 'shadw/audit/v1'
 export const DEFAULT_AUDITORS = 3
 /** Handshake flag: this side re-executes audits sent to it. */
 const ACCEPTS_AUDITS = 1
+/**
+ * Audits one peer may send in a burst, and per second after it: a light node re-runs calls
+ * on a pool of one or two workers, so one peer sending more could not be served anyway, and
+ * an honest caller sends one audit per audited call (a sample of its calls).
+ */
+export const AUDIT_BURST = 16
+export const AUDIT_RATE_PER_S = 4
+/** Peers whose rate is tracked at once (least recently heard forgotten first): bounds the buckets. */
+const MAX_RATED_PEERS = 1024
 
 interface Link { channel: ProtomuxChannel, message: ProtomuxMessage, peer: string, accepts: boolean }
 
@@ -34,7 +45,10 @@ export interface AuditChannelsOptions {
   host: ConnectionHost
   /** set on a light node: each valid audit a peer sends (peer = its node key, hex) */
   onaudit?: (audit: Audit, peer: string) => void
+  /** audits per peer: burst and sustained rate (default {@link AUDIT_BURST}, {@link AUDIT_RATE_PER_S}) */
+  rate?: { burst: number, perSecond: number }
   random?: () => number
+  now?: () => number
 }
 
 /**
@@ -52,8 +66,12 @@ export class AuditChannels {
   readonly #links = new Set<Link>()
   readonly #channels: ConnectionChannels
   readonly #random: () => number
+  /** peer key -> its bucket; a Map's order is insertion, so re-inserting on use keeps it LRU */
+  readonly #buckets = new Map<string, TokenBucket>()
   /** audits refused as malformed (the sender's channel was closed) */
   refused = 0
+  /** audits dropped because their sender was over its rate */
+  rateLimited = 0
 
   constructor (opts: AuditChannelsOptions) {
     this.#opts = opts
@@ -126,6 +144,7 @@ export class AuditChannels {
     const onaudit = this.#opts.onaudit
     // a node that takes no audits was sent one anyway: not a protocol it agreed to
     if (onaudit === undefined) { channel.close(); return }
+    if (!this.#bucket(peer).take()) { this.rateLimited++; return }
     let audit: Audit
     try {
       audit = decodeAudit(bytes)
@@ -136,5 +155,18 @@ export class AuditChannels {
       return
     }
     onaudit(audit, peer)
+  }
+
+  #bucket (peer: string): TokenBucket {
+    let bucket = this.#buckets.get(peer)
+    if (bucket === undefined) {
+      const rate = this.#opts.rate ?? { burst: AUDIT_BURST, perSecond: AUDIT_RATE_PER_S }
+      bucket = new TokenBucket({ ...rate, ...(this.#opts.now === undefined ? {} : { now: this.#opts.now }) })
+    }
+    // kept across channels: closing and reopening the channel does not refill it
+    this.#buckets.delete(peer)
+    this.#buckets.set(peer, bucket)
+    if (this.#buckets.size > MAX_RATED_PEERS) this.#buckets.delete(this.#buckets.keys().next().value as string)
+    return bucket
   }
 }

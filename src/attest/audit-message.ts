@@ -1,8 +1,11 @@
 /**
  * The one message of `shadw/audit/v1`: a tenant reveals a call's input to a light node so
- * that it can re-execute the call and vouch for (or against) the receipt. The receipt is
- * signed by its executor and the input must hash to the receipt's `inputHash`, so an audit
- * can neither name a call that did not happen nor pair a receipt with another input.
+ * that it can re-execute the call and vouch for (or against) the receipts of that call. The
+ * input must hash to the receipt's `inputHash`, so it is the input of every receipt of that
+ * call. The receipt's signature proves only that someone holding its key signed it — any
+ * throwaway key can — so an audit does not show that the call happened or who executed it: a
+ * light node takes only the input from it and judges only receipts read from executors'
+ * announced ledgers (see LightSigningService).
  *
  * Encoding: `uint8 version (1), buffer receipt (encoded, ≤ MAX_RECEIPT_BYTES), buffer input
  * (≤ MAX_INPUT_BYTES)`, nothing after.

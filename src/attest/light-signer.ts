@@ -54,7 +54,10 @@ export class LightSigner {
 
   /**
    * Checks `receipt` (against `evidence`, or by re-running) and signs a verdict; null = abstain.
-   * `reexec`: re-run whatever the evidence says (a tenant asked for this call to be audited).
+   * `evidence` must be receipts read from executors' ledgers, never ones a peer sent: a
+   * receipt's signature alone is cheap to make, so receipts from anywhere else could outvote
+   * an honest one. `reexec`: re-run whatever the evidence says (a tenant asked for this call
+   * to be audited).
    */
   async attest (receipt: SignedReceipt, evidence: readonly SignedReceipt[] = [], reexec = false): Promise<SignedAttestation | null> {
     try {

@@ -9,12 +9,21 @@ import b4a from 'b4a'
 import { ShadwError, type ErrorCode } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import type { FunctionSource } from '../invoke/invoke-service.ts'
+import type { LoadedFunction } from '../registry/function-loader.ts'
+import { parseFunctionRef } from '../registry/function-ref.ts'
 import type { SignedReceipt } from '../invoke/receipt.ts'
 import { sha256 } from '../invoke/sha256.ts'
 import type { Executor } from '../sandbox/executor.ts'
 import type { Rerun } from './light-signer.ts'
 
 const debug = log('reexec')
+
+/**
+ * Publishers whose registries one light node follows to re-run calls. The loader keeps every
+ * registry it followed (and a receipt can name any publisher), so without a bound each new
+ * publisher named in a receipt would cost a registry replicated for good.
+ */
+export const MAX_RERUN_PUBLISHERS = 256
 
 /**
  * Failures that every executor meets on the same input: the receipt claims a result that
@@ -43,13 +52,58 @@ export function seedOf (nonceHex: string): number {
  * another manifest than the receipt names, a failure that is not the executor's).
  */
 export async function rerunCall (opts: ReexecOptions, receipt: SignedReceipt, input: Uint8Array, signal?: AbortSignal): Promise<Rerun | null> {
-  let fn
+  const fn = await loadFor(opts, receipt, signal)
+  return fn === null ? null : await rerunLoaded(opts, fn, receipt, input, signal)
+}
+
+/**
+ * {@link rerunCall} with a bound on the publishers it follows: a receipt naming a publisher
+ * beyond the first {@link MAX_RERUN_PUBLISHERS} it met is not re-run (null, counted).
+ *
+ * @example
+ * ```ts
+ * const rerunner = new Rerunner({ functions: loader, executor: sandbox })
+ * const mine = await rerunner.run(receipt, input) // null: abstain
+ * ```
+ */
+export class Rerunner {
+  readonly #opts: ReexecOptions
+  readonly #max: number
+  readonly #publishers = new Set<string>()
+  /** re-runs refused because their publisher would be one too many */
+  refusedPublishers = 0
+
+  constructor (opts: ReexecOptions & { maxPublishers?: number }) {
+    this.#opts = opts
+    this.#max = opts.maxPublishers ?? MAX_RERUN_PUBLISHERS
+  }
+
+  async run (receipt: SignedReceipt, input: Uint8Array, signal?: AbortSignal): Promise<Rerun | null> {
+    let publisher: string
+    try {
+      publisher = parseFunctionRef(receipt.fn).publisher
+    } catch {
+      return null
+    }
+    if (!this.#publishers.has(publisher)) {
+      // a publisher whose load failed stays counted: the loader may hold its registry all the same
+      if (this.#publishers.size >= this.#max) { this.refusedPublishers++; return null }
+      this.#publishers.add(publisher)
+    }
+    return await rerunCall(this.#opts, receipt, input, signal)
+  }
+}
+
+async function loadFor (opts: ReexecOptions, receipt: SignedReceipt, signal?: AbortSignal): Promise<LoadedFunction | null> {
   try {
-    fn = await opts.functions.load(receipt.fn, signal === undefined ? {} : { signal })
+    return await opts.functions.load(receipt.fn, signal === undefined ? {} : { signal })
   } catch (err) {
     debug('cannot load', receipt.fn, (err as Error).message)
     return null
   }
+}
+
+async function rerunLoaded (opts: ReexecOptions, fn: LoadedFunction, receipt: SignedReceipt, input: Uint8Array, signal?: AbortSignal): Promise<Rerun | null> {
   // the receipt names one signed manifest: a re-published or re-signed one is not the same function
   if (fn.signature !== receipt.manifestSignature || fn.manifest.moduleHash !== receipt.moduleHash) return null
   const m = fn.manifest

@@ -6,6 +6,10 @@
  * evidence, or re-execution) and appends the signed attestation to its own `attestations`
  * log — which anyone can replicate and count. With a sandbox (`reexec`) it also takes audits
  * on `shadw/audit/v1`: tenants reveal a call's input so it can run the call again.
+ *
+ * The evidence rule: only receipts read from an executor's announced ledger are judged or
+ * count as evidence. An audit's receipt is signed by a key anyone can make, so an audit only
+ * supplies an input ({@link HeldAudits}), held until the call's receipts show up in ledgers.
  */
 import type { SwarmConnection } from 'hyperswarm'
 import { log } from '../core/log.ts'
@@ -18,7 +22,8 @@ import { LightSigner, type LightSignerOptions } from './light-signer.ts'
 import { decodeAttestation } from './attestation.ts'
 import { AuditChannels } from './audit-channel.ts'
 import type { Audit } from './audit-message.ts'
-import { rerunCall, type ReexecOptions } from './reexec.ts'
+import { callKey, HeldAudits, type HoldResult } from './held-audits.ts'
+import { Rerunner, type ReexecOptions } from './reexec.ts'
 
 const debug = log('signing')
 
@@ -31,12 +36,22 @@ export const ATTESTATIONS_LOG_NAME = 'attestations'
 export const DEFAULT_SETTLE_MS = 500
 /** Most ledgers one light node watches: bounds what a swarm of fake executors can make it replicate. */
 export const MAX_WATCHED_LEDGERS = 1024
-/** Receipts kept per call nonce as evidence (redundancy is at most 16). */
+/** Receipts kept per call as evidence (redundancy is at most 16). */
 const MAX_EVIDENCE_PER_CALL = 16
-/** Audited inputs held until their call is judged: a flood of audits is dropped, not buffered. */
-export const MAX_HELD_AUDITS = 64
-/** Bytes of audited input held at once (a call's input is at most 1 MiB). */
-export const MAX_HELD_AUDIT_BYTES = 16 * 1024 * 1024
+/**
+ * Calls whose ledger receipts are kept (oldest forgotten first). A call's receipts arrive
+ * within a settle window; older ones are kept only so that an audit arriving late finds the
+ * receipts it brings the input for.
+ */
+export const MAX_TRACKED_CALLS = 1024
+/**
+ * Receipt hashes remembered as judged (oldest forgotten first), ~100 bytes each. Ledgers are
+ * read once per session, so this only stops a receipt read again after a restart (or copied
+ * into a second ledger) being judged twice; one beyond it may be, and a signer counts once.
+ */
+export const MAX_JUDGED = 65_536
+/** Attestations of this session kept in {@link LightSigningService.signed} (the stats are counters). */
+export const MAX_RECENT_ATTESTATIONS = 256
 
 /** The parts of a node the service uses (ShadwNode implements them). */
 export interface SigningHost {
@@ -67,10 +82,14 @@ export interface SigningStats {
   disagree: number
   /** verdicts from re-execution */
   reexec: number
-  /** audits taken, dropped because too many were waiting, and refused as malformed (channel closed) */
+  /**
+   * audits taken, dropped because too many were waiting, refused as malformed (channel
+   * closed), and dropped because their sender was over its rate
+   */
   audits: number
   auditsDropped: number
   auditsRefused: number
+  auditsRateLimited: number
 }
 
 /**
@@ -85,35 +104,30 @@ export class LightSigningService {
   readonly #opts: SigningServiceOptions
   readonly #signer: LightSigner
   readonly #ledgers: AnnouncedLogs
-  readonly #byNonce = new Map<string, SignedReceipt[]>()
+  /** call -> its receipts read from ledgers (one per executor): the quorum evidence */
+  readonly #calls = new Map<string, SignedReceipt[]>()
   readonly #judged = new Set<string>()
+  /** receipts waiting out their settle window */
+  readonly #pending = new Set<string>()
   readonly #timers = new Set<ReturnType<typeof setTimeout>>()
-  /** receipt hash -> the input a tenant revealed for it, until the call is judged */
-  readonly #inputs = new Map<string, Uint8Array>()
-  #inputBytes = 0
+  readonly #held = new HeldAudits()
   readonly #audits: AuditChannels | null
   #stopped = false
   #audited = 0
   #auditsDropped = 0
+  readonly #counts = { agree: 0, disagree: 0, reexec: 0 }
   attestationsKey: string | null = null
-  /** attestations appended (tests and the dashboard read it) */
+  /** the latest attestations appended this session, at most {@link MAX_RECENT_ATTESTATIONS} (tests and the dashboard read it) */
   readonly signed: SignedAttestation[] = []
 
   constructor (opts: SigningServiceOptions) {
     this.#opts = opts
-    const reexec = opts.reexec
+    const rerunner = opts.reexec === undefined ? null : new Rerunner(opts.reexec)
     this.#signer = new LightSigner({
       ...opts,
-      ...(reexec === undefined
-        ? {}
-        : {
-            rerun: async (receipt: SignedReceipt) => {
-              const input = this.#inputs.get(receiptHash(receipt))
-              return input === undefined ? null : await rerunCall(reexec, receipt, input)
-            }
-          })
+      ...(rerunner === null ? {} : { rerun: async (receipt: SignedReceipt) => await this.#held.rerun(receipt, async (input) => await rerunner.run(receipt, input)) })
     })
-    this.#audits = reexec === undefined ? null : new AuditChannels({ host: opts.host, onaudit: (audit) => { this.audit(audit) } })
+    this.#audits = rerunner === null ? null : new AuditChannels({ host: opts.host, onaudit: (audit, peer) => { this.audit(audit, peer) } })
     this.#ledgers = new AnnouncedLogs({
       host: opts.host,
       // its attestations log: any node can replicate and count its co-signatures
@@ -132,22 +146,22 @@ export class LightSigningService {
     const log = await this.#opts.host.createLog(ATTESTATIONS_LOG_NAME)
     for (let i = 0; i < log.length; i++) {
       const block = await this.#opts.host.get(log.key, i, { timeout: 1_000 })
-      try { if (block !== null) this.#judged.add(decodeAttestation(block).receiptHash) } catch {}
+      try { if (block !== null) remember(this.#judged, decodeAttestation(block).receiptHash, MAX_JUDGED) } catch {}
     }
     this.attestationsKey = log.key
     this.#ledgers.start()
     this.#audits?.start()
   }
 
-  /** Stops judging; pending timers are dropped. Safe to call twice. */
+  /** Stops judging; pending timers and held inputs are dropped. Safe to call twice. */
   stop (): void {
     this.#stopped = true
     this.#ledgers.stop()
     this.#audits?.stop()
-    this.#inputs.clear()
-    this.#inputBytes = 0
+    this.#held.clear()
     for (const t of this.#timers) clearTimeout(t)
     this.#timers.clear()
+    this.#pending.clear()
   }
 
   /** Starts replicating and judging an executor's ledger (announced, or given by hand). */
@@ -156,69 +170,97 @@ export class LightSigningService {
   }
 
   /**
-   * Takes an audit (checked already: the executor's signature and the input's hash): the
-   * call is re-executed and judged with whatever quorum evidence arrives meanwhile. Audits
-   * beyond {@link MAX_HELD_AUDITS} or {@link MAX_HELD_AUDIT_BYTES} waiting are dropped.
+   * Takes an audit (checked already: the receipt's signature and the input's hash) from
+   * `peer`: its input is held for the call the receipt names, and every receipt of that call
+   * read from an executor's ledger — already, or while the input is held — is re-run on
+   * it. The audit's own receipt is never judged nor counted as evidence. Audits beyond the
+   * bounds of {@link HeldAudits} are dropped and counted; the same call's input again is ignored.
    */
-  audit (audit: Audit): void {
-    if (this.#stopped || this.#audits === null) return
-    const hash = receiptHash(audit.receipt)
-    if (this.#judged.has(hash) || this.#inputs.has(hash)) return
-    if (this.#inputs.size >= MAX_HELD_AUDITS || this.#inputBytes + audit.input.byteLength > MAX_HELD_AUDIT_BYTES) { this.#auditsDropped++; return }
-    this.#inputs.set(hash, audit.input)
-    this.#inputBytes += audit.input.byteLength
+  audit (audit: Audit, peer = ''): HoldResult | null {
+    if (this.#stopped || this.#audits === null) return null
+    const key = callKey(audit.receipt)
+    const held = this.#held.hold(key, audit.input, peer)
+    if (held === 'full') this.#auditsDropped++
+    if (held !== 'held') return held
     this.#audited++
-    this.#receive(audit.receipt)
+    // receipts of the call judged without it abstained for want of the input: judge them now
+    for (const r of this.#calls.get(key) ?? []) this.#schedule(r, 0)
+    return held
   }
 
   /** Counts for the dashboard. */
   stats (): SigningStats {
     const key = this.attestationsKey
-    let attestations = this.signed.length
+    let attestations = this.#counts.agree + this.#counts.disagree
     try { if (key !== null) attestations = this.#opts.host.logInfo(key).length } catch {}
     return {
       attestations,
-      agree: this.signed.filter(a => a.verdict === 'agree').length,
-      disagree: this.signed.filter(a => a.verdict === 'disagree').length,
-      reexec: this.signed.filter(a => a.method === 'reexec').length,
+      ...this.#counts,
       audits: this.#audited,
       auditsDropped: this.#auditsDropped,
-      auditsRefused: this.#audits?.refused ?? 0
+      auditsRefused: this.#audits?.refused ?? 0,
+      auditsRateLimited: this.#audits?.rateLimited ?? 0
     }
   }
 
+  /** A receipt read from an executor's ledger (Hypercore verified the block): evidence, and judged. */
   #receive (receipt: SignedReceipt): void {
-    const calls = this.#byNonce.get(receipt.nonce) ?? []
+    const key = callKey(receipt)
+    let calls = this.#calls.get(key)
+    if (calls === undefined) {
+      calls = []
+      this.#calls.set(key, calls)
+      if (this.#calls.size > MAX_TRACKED_CALLS) this.#calls.delete(this.#calls.keys().next().value as string)
+    }
     if (calls.length < MAX_EVIDENCE_PER_CALL && !calls.some(r => r.executor === receipt.executor)) calls.push(receipt)
-    this.#byNonce.set(receipt.nonce, calls)
+    this.#schedule(receipt, this.#opts.settleMs ?? DEFAULT_SETTLE_MS)
+  }
+
+  #schedule (receipt: SignedReceipt, ms: number): void {
+    const hash = receiptHash(receipt)
+    if (this.#stopped || this.#judged.has(hash) || this.#pending.has(hash)) return
+    this.#pending.add(hash)
     const timer = setTimeout(() => {
       this.#timers.delete(timer)
-      void this.#judge(receipt)
-    }, this.#opts.settleMs ?? DEFAULT_SETTLE_MS)
+      this.#pending.delete(hash)
+      void this.#judge(receipt, hash)
+    }, ms)
     this.#timers.add(timer)
   }
 
-  async #judge (receipt: SignedReceipt): Promise<void> {
-    const hash = receiptHash(receipt)
+  async #judge (receipt: SignedReceipt, hash: string): Promise<void> {
     if (this.#stopped || this.#judged.has(hash) || this.attestationsKey === null) return
-    this.#judged.add(hash)
-    const evidence = (this.#byNonce.get(receipt.nonce) ?? []).filter(r => r.executor !== receipt.executor)
-    const input = this.#inputs.get(hash)
+    remember(this.#judged, hash, MAX_JUDGED)
+    const key = callKey(receipt)
+    const evidence = (this.#calls.get(key) ?? []).filter(r => r.executor !== receipt.executor)
     let signed = false
     try {
-      const a = await this.#signer.attest(receipt, evidence, input !== undefined)
+      const a = await this.#signer.attest(receipt, evidence, this.#held.has(key))
       if (a === null || this.#stopped) return
       await this.#opts.host.append(this.attestationsKey, [encodeAttestation(a)])
-      this.signed.push(a)
+      this.#record(a)
       signed = true
       debug(a.verdict, 'receipt', hash.slice(0, 8), 'of', receipt.executor.slice(0, 8), 'by', a.method)
     } catch (err) {
       // the node closing under a pending judgement, or a re-execution failing: nothing signed
       debug('judging receipt', hash.slice(0, 8), 'failed:', (err as Error).message)
     } finally {
-      if (input !== undefined) { this.#inputs.delete(hash); this.#inputBytes -= input.byteLength }
       // an abstention is not final: an audit arriving later brings the input to re-run it
       if (!signed) this.#judged.delete(hash)
     }
   }
+
+  #record (a: SignedAttestation): void {
+    this.#counts[a.verdict]++
+    if (a.method === 'reexec') this.#counts.reexec++
+    this.signed.push(a)
+    if (this.signed.length > MAX_RECENT_ATTESTATIONS) this.signed.splice(0, this.signed.length - MAX_RECENT_ATTESTATIONS)
+  }
+}
+
+/** Adds `value` to an insertion-ordered set, forgetting the oldest beyond `max`. */
+function remember (set: Set<string>, value: string, max: number): void {
+  set.delete(value)
+  set.add(value)
+  if (set.size > max) set.delete(set.values().next().value as string)
 }

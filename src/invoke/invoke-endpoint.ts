@@ -274,14 +274,19 @@ export class InvokeEndpoint {
     return this.#random() < audit
   }
 
-  /** After the answer: an audit that reaches no light node costs the call nothing. */
+  /**
+   * After the answer: an audit that reaches no light node costs the call nothing. One audit
+   * per call, not per receipt: light nodes hold the input for the call (every receipt of it
+   * has the same function, nonce and input hash) and re-run each receipt they read from its
+   * executor's ledger, so sending the input once per receipt would only multiply its bytes.
+   */
   #submitAudits (result: InvokeResult, input: Uint8Array): void {
-    for (const receipt of [...result.receipts, ...result.dissenters]) {
-      try {
-        this.#audit?.submit({ receipt, input })
-      } catch (err) {
-        debug('audit not sent:', (err as Error).message)
-      }
+    const receipt = result.receipts[0] ?? result.dissenters[0]
+    if (receipt === undefined) return
+    try {
+      this.#audit?.submit({ receipt, input })
+    } catch (err) {
+      debug('audit not sent:', (err as Error).message)
     }
   }
 

@@ -5,9 +5,10 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import type { Testnet } from 'hyperdht/testnet'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { attestStatus, AUDIT_PROTOCOL, AuditChannels, LightSigningService, type SignedAttestation } from '../../../src/attest/index.ts'
+import { attestStatus, AUDIT_BURST, AUDIT_PROTOCOL, AuditChannels, encodeAudit, LightSigningService, type Audit, type SignedAttestation } from '../../../src/attest/index.ts'
+import crypto from 'hypercore-crypto'
 import { signingTopic, type ShadwNode } from '../../../src/core/node/shadw-node.ts'
-import { AVOID_REPUTATION, InvokeEndpoint, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { AVOID_REPUTATION, InvokeEndpoint, sha256, signReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
 import { readLedger } from '../../../src/pricing/index.ts'
 import { ReputationTracker } from '../../../src/reputation/index.ts'
 import { FunctionLoader } from '../../../src/registry/index.ts'
@@ -68,7 +69,7 @@ describe('re-execution audits', () => {
     const written = (await Promise.all(lights.map(attestationsOf))).flat()
     expect(written.map(a => [a.verdict, a.method])).toEqual(Array(4).fill(['disagree', 'reexec']))
     for (const r of lies) expect(attestStatus(r, written, policy)).toMatchObject({ attested: false, agree: [], disagree: [...policy.signers].sort() })
-    expect(lights.map(l => l.signing.stats())).toEqual(Array(2).fill({ attestations: 2, agree: 0, disagree: 2, reexec: 2, audits: 2, auditsDropped: 0, auditsRefused: 0 }))
+    expect(lights.map(l => l.signing.stats())).toEqual(Array(2).fill({ attestations: 2, agree: 0, disagree: 2, reexec: 2, audits: 2, auditsDropped: 0, auditsRefused: 0, auditsRateLimited: 0 }))
 
     // the caller's tracker replicated the ledger and both attestation logs: the liar is refuted
     await until('the tracker refutes both lies', () => tracker.scores.get(liar.key)?.refuted === 2, 30_000)
@@ -108,6 +109,64 @@ describe('re-execution audits', () => {
     await until('the light node follows the ledger', () => light.node.status().logs.some(l => !l.writable && l.length === 2), 20_000)
     await new Promise(resolve => setTimeout(resolve, 600))
     expect(light.signing.stats()).toMatchObject({ attestations: 0, audits: 0 })
+  }, 60_000)
+
+  it('an audited call at redundancy 2 sends its input once per auditor, not once per receipt, and the light node re-runs both executors\' receipts from that one audit', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const real = sharedExecutor(2)
+    await announcingExecutor(net, real)
+    await announcingExecutor(net, real)
+    const light = await auditingLight(net, real)
+    const { node: callerNode } = await keyedNode(net, 'light')
+    const audits = new AuditChannels({ host: callerNode })
+    audits.start()
+    const sent: Audit[] = []
+    const caller = new InvokeEndpoint({ host: callerNode, tier: 'light', audit: { submit: (a) => { sent.push(a); return audits.submit(a) } } })
+    caller.start()
+    onTestFinished(() => { caller.stop(); audits.stop() })
+    await caller.waitForExecutors(2, { timeoutMs: 20_000 })
+    await until('the light node takes audits', () => audits.auditors().length === 1, 20_000)
+    const res = await caller.invoke(ref, b4a.from('audited twice over'), { redundancy: 2, deadline: 20_000, audit: true })
+    expect(res.receipts).toHaveLength(2)
+    expect(sent).toHaveLength(1)
+    await until('both receipts judged', () => light.signing.signed.length === 2, 30_000)
+    expect(light.signing.signed.map(a => [a.verdict, a.method])).toEqual([['agree', 'reexec'], ['agree', 'reexec']])
+    expect(light.signing.stats()).toMatchObject({ audits: 1, reexec: 2 })
+  }, 60_000)
+
+  it('a peer sending audits faster than its rate has the excess dropped before decoding and counted; its channel stays open', async () => {
+    const net = await testnet()
+    const { node: lightNode } = await keyedNode(net, 'light')
+    let taken = 0
+    // a stopped clock: the bucket never refills, so exactly the burst gets through
+    const channels = new AuditChannels({ host: lightNode, onaudit: () => { taken++ }, now: () => 0 })
+    channels.start()
+    onTestFinished(() => { channels.stop() })
+    const { node: rogue } = await keyedNode(net, 'light')
+    await until('the rogue connects to the light node', () => rogue.connections().some(([, p]) => p.publicKey === lightNode.publicKey), 20_000)
+    const [conn] = rogue.connections().find(([, p]) => p.publicKey === lightNode.publicKey) ?? []
+    if (conn === undefined) throw new Error('no connection')
+    let closed = false
+    let accepts: unknown = null
+    const channel = Protomux.from(conn).createChannel({ protocol: AUDIT_PROTOCOL, unique: true, handshake: c.uint, onopen: (h) => { accepts = h }, onclose: () => { closed = true } })
+    if (channel === null) throw new Error('channel taken')
+    const message = channel.addMessage<Uint8Array>({ encoding: c.raw })
+    channel.open(0)
+    await until('the light node answers the handshake', () => accepts !== null, 20_000)
+    // any key signs a receipt: these audits are well-formed, only too many
+    const sybil = crypto.keyPair()
+    const EXTRA = 5
+    for (let i = 0; i < AUDIT_BURST + EXTRA; i++) {
+      const input = b4a.from(`flood ${i}`)
+      const body = { fn: `${'ab'.repeat(32)}/echo@1.0.0`, manifestSignature: 'cd'.repeat(64), moduleHash: '01'.repeat(32), outputHash: '03'.repeat(32), fuel: 1, tenant: '0xTenant' }
+      const when = { time: 1_763_000_000_000, deadline: 1_763_000_001_000, bytes: 0, price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 }, total: 0 }
+      const receipt = signReceipt({ ...body, ...when, inputHash: sha256(input), executor: b4a.toString(sybil.publicKey, 'hex'), nonce: i.toString(16).padStart(64, '0') }, sybil.secretKey)
+      message.send(encodeAudit({ receipt, input }))
+    }
+    await until('every audit arrived', () => taken + channels.rateLimited === AUDIT_BURST + EXTRA, 20_000)
+    expect([taken, channels.rateLimited, channels.refused, closed]).toEqual([AUDIT_BURST, EXTRA, 0, false])
   }, 60_000)
 
   it('a malformed audit (a forged input) closes the sender\'s audit channel, not the connection, and is counted as refused', async () => {
