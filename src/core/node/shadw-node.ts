@@ -10,7 +10,7 @@ import { log } from '../log.ts'
 import { DirectPreference } from './direct-preference.ts'
 import { Emitter } from './emitter.ts'
 import { LogIndex } from './log-index.ts'
-import { TIER_ROLES } from './tiers.ts'
+import { isSwitchableTier, SWITCHABLE_TIERS, TIER_ROLES } from './tiers.ts'
 import type { LogInfo, NodeStatus, NodeTier, PeerStatus } from './types.ts'
 
 const debug = log('node')
@@ -177,23 +177,51 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   }
 
   /**
-   * Switches the tier of a running node: what it announces in status and on the signing
-   * topic. The services that go with a tier (executor, signing service) are the host's to
-   * swap; adverts carry the tier their endpoint was made with.
+   * Switches the tier of a running node between light and shadow ({@link SWITCHABLE_TIERS}):
+   * what it announces in status and on the signing topic, the only topic the two join
+   * differently. The services that go with a tier (executor, signing service) are the host's
+   * to swap; adverts carry the tier their endpoint was made with. The tier changes once the
+   * topic is re-joined: if that fails the node keeps its tier and is back on the signing topic
+   * as that tier had it.
+   *
+   * @throws ShadwError `INVALID_ARGUMENT` for any other tier, or on a node that is neither
+   *   light nor shadow; `NODE_CLOSED` once stopped
    */
   async setTier (tier: NodeTier): Promise<void> {
     this.#assertOpen()
+    if (!isSwitchableTier(tier) || !isSwitchableTier(this.#tier)) {
+      throw ShadwError.INVALID_ARGUMENT(`a running node switches between ${SWITCHABLE_TIERS.join(' and ')} only; this one is ${this.#tier}, asked for ${String(tier)}`)
+    }
     if (tier === this.#tier) return
     const before = signingMode(this.#tier)
     const after = signingMode(tier)
-    this.#tier = tier
-    if (before?.client === after?.client && before?.server === after?.server) return
-    const hex = keyToHex(signingTopic())
-    if (this.#topics.has(hex)) {
-      this.#topics.delete(hex)
-      await this.#swarm.leave(signingTopic())
+    if (before?.client !== after?.client || before?.server !== after?.server) {
+      try {
+        await this.#rejoin(signingTopic(), after)
+      } catch (err) {
+        // best effort back to where the tier we keep has it; the failure is what the caller hears
+        await this.#rejoin(signingTopic(), before).catch((e: unknown) => { debug('signing topic not restored', e) })
+        throw err
+      }
     }
-    if (after !== null) await this.#join(signingTopic(), after)
+    this.#tier = tier
+  }
+
+  /** Leaves `topic` if joined, then joins it as `mode` (null: stays off it). */
+  async #rejoin (topic: Uint8Array, mode: JoinMode | null): Promise<void> {
+    const hex = keyToHex(topic)
+    if (this.#topics.has(hex)) {
+      await this.#swarm.leave(topic)
+      this.#topics.delete(hex)
+    }
+    if (mode === null) return
+    try {
+      await this.#join(topic, mode)
+    } catch (err) {
+      // not joined: a later replaceSwarm must not join it as this mode
+      this.#topics.delete(hex)
+      throw err
+    }
   }
 
   /** The node's swarm identity (ed25519 public key), hex. */

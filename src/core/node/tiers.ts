@@ -34,3 +34,16 @@ export function parseTier (value: unknown): NodeTier {
   if (typeof value === 'string' && (NODE_TIERS as readonly string[]).includes(value)) return value as NodeTier
   throw ShadwError.INVALID_ARGUMENT(`tier must be one of ${NODE_TIERS.join(', ')}, got ${JSON.stringify(value)}`)
 }
+
+/**
+ * The tiers a running node may switch between: a browser contributor's choice of verifying
+ * (light) or computing (shadow). Both dial on the network topic and look it up again on the
+ * same schedule, so a switch changes only the signing topic; super and storm nodes differ in
+ * more (network-topic mode, the super topic, rediscovery, relaying) and are set at start.
+ */
+export const SWITCHABLE_TIERS: readonly NodeTier[] = ['light', 'shadow']
+
+/** True when a running node may switch to or from `tier` ({@link SWITCHABLE_TIERS}). */
+export function isSwitchableTier (tier: unknown): boolean {
+  return typeof tier === 'string' && (SWITCHABLE_TIERS as readonly string[]).includes(tier)
+}
