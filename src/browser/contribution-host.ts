@@ -40,7 +40,8 @@ export interface ContributionStatus {
  * contributor's opt-in, tier (light or shadow), budget change, pause and stop each replace
  * the endpoint (a service's slots and pool are fixed at creation) and, for a light node, the
  * signing service. Stopping closes the executor pool at once, so work in flight ends with
- * `EXECUTOR_CLOSED` and the tenant's router retries it on another peer.
+ * `EXECUTOR_CLOSED` and the tenant's router retries it on another peer, and waits until the
+ * receipts already signed are in the ledger, which the next service then appends after.
  */
 export class ContributionHost {
   readonly meter = new ContributionMeter()
@@ -108,6 +109,7 @@ export class ContributionHost {
       this.#signing = null
       await old?.stop()
       await oldSigning?.stop()
+      // sets the node's tier only once its topics are right: on a failure both keep the old one
       await this.#host.node.setTier(tier)
       this.#tier = tier
       const light = tier === 'light'

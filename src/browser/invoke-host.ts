@@ -88,13 +88,17 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
   announcer.start()
   return {
     endpoint,
+    // resolves once the receipts of the calls in flight are in the ledger: the next service
+    // (a contributor's switch) learns the ledger's length from its first append
     stop: async () => {
+      const drained = service.close()
       offAppend()
       endpoint.stop()
       announcer.stop()
       audits?.stop()
       await pool.close()
       await loader.close()
+      await drained
     }
   }
 }

@@ -165,6 +165,8 @@ export class InvokeEndpoint {
   #off: (() => void) | null = null
   #stopped = false
   #advertisedFull = false
+  /** unsubscribes from the service's stop (closed, or its ledger failed) */
+  #offServiceStop: (() => void) | null = null
   /** this node as a candidate for its own calls (when it executes): no network hop */
   readonly #self: PeerState | null
   #selfIds = 1
@@ -209,6 +211,8 @@ export class InvokeEndpoint {
   start (): void {
     if (this.#off !== null || this.#stopped) return
     this.#off = this.#host.on('connection', (conn) => { this.#attach(conn) })
+    // a service that stops taking calls says so at once: free 0, total 0 to every peer
+    this.#offServiceStop = this.#service?.onstop(() => { this.#advertise(true) }) ?? null
     for (const [conn] of this.#host.connections()) this.#attach(conn)
   }
 
@@ -217,6 +221,7 @@ export class InvokeEndpoint {
     if (this.#stopped) return
     this.#stopped = true
     this.#off?.()
+    this.#offServiceStop?.()
     for (const conn of this.#paired) Protomux.from(conn).unpair({ protocol: INVOKE_PROTOCOL })
     this.#paired.clear()
     for (const link of [...this.#links.values()]) link.channel.close()
@@ -385,7 +390,7 @@ export class InvokeEndpoint {
   #capacity (id: number): CapacityMessage {
     const s = this.#service
     const q = this.#quote?.() ?? null
-    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.slots ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.tier, ...(q === null ? {} : { quote: q }) }
+    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.total ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.tier, ...(q === null ? {} : { quote: q }) }
   }
 
   #probe (link: Link): void {
@@ -394,10 +399,10 @@ export class InvokeEndpoint {
     link.channel.send({ type: 'capacity-query', id })
   }
 
-  /** Tells every peer when this node fills up or has room again (not on every call). */
-  #advertise (): void {
+  /** Tells every peer when this node fills up or has room again (not on every call), or, `always`, now. */
+  #advertise (always = false): void {
     const full = (this.#service?.free ?? 0) === 0
-    if (full === this.#advertisedFull) return
+    if (full === this.#advertisedFull && !always) return
     this.#advertisedFull = full
     for (const link of this.#links.values()) link.channel.send(this.#capacity(0))
   }

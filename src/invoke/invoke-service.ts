@@ -37,11 +37,18 @@ export interface FunctionSource {
   load (ref: string, opts?: { signal?: AbortSignal }): Promise<LoadedFunction>
 }
 
-/** Where receipts go: the node's ledger log. */
+/**
+ * Where receipts go: the node's ledger log. The service must be its only writer while it
+ * runs (see {@link InvokeService.close}): it gives a receipt its block index before the
+ * append completes.
+ */
 export interface Ledger {
   /** the ledger log's public key */
   readonly key: Uint8Array
-  /** appends blocks in order; resolves to the log's new length */
+  /**
+   * appends blocks in order; resolves to the log's new length. Rejects with a typed storage
+   * error where the host can tell (`STORAGE_FULL`, …); anything else counts as `STORAGE_UNAVAILABLE`.
+   */
   append (blocks: Uint8Array[]): Promise<number>
 }
 
@@ -101,6 +108,12 @@ export class InvokeService {
   #nextIndex: number | null = null
   /** set when a ledger append failed: the service then refuses every call */
   #ledgerError: ShadwError | null = null
+  /** set by {@link close}: no call is admitted from then on */
+  #closing: Promise<void> | null = null
+  /** woken whenever a call settles or a group commit ends: {@link close} waits on them */
+  #settled: Array<() => void> = []
+  /** told when the service stops taking calls (closed, or its ledger failed) */
+  readonly #onstop = new Set<() => void>()
   /** executions the service started (tests use it to prove a refusal ran nothing) */
   executions = 0
 
@@ -117,20 +130,87 @@ export class InvokeService {
     this.publicKey = keyToHex(opts.keyPair.publicKey)
   }
 
-  /** Calls it would take now. */
+  /** Calls it would take now: none once closing or once its ledger failed. */
   get free (): number {
-    return Math.max(0, this.slots - this.#active)
+    return this.#taking ? Math.max(0, this.slots - this.#active) : 0
+  }
+
+  /**
+   * Slots it advertises: {@link slots} while it takes calls, 0 once closing or once its
+   * ledger failed, so routers stop choosing it (its instant refusals would otherwise look
+   * like a fast peer).
+   */
+  get total (): number {
+    return this.#taking ? this.slots : 0
+  }
+
+  /** Calls running now (admitted, not yet answered): the utilisation prices are set from. */
+  get running (): number {
+    return this.#active
+  }
+
+  /** The failure of the ledger write that stopped this service (`STORAGE_FULL`, …); null while none failed. */
+  get ledgerError (): ShadwError | null {
+    return this.#ledgerError
+  }
+
+  get #taking (): boolean {
+    return this.#closing === null && this.#ledgerError === null
+  }
+
+  /**
+   * Calls `listener` once when the service stops taking calls (closed, or its ledger failed),
+   * so the endpoint advertises no room at once. Returns the unsubscribe.
+   */
+  onstop (listener: () => void): () => void {
+    this.#onstop.add(listener)
+    return () => { this.#onstop.delete(listener) }
+  }
+
+  /**
+   * Stops taking calls (`EXECUTOR_CLOSED` from then on), lets the calls already admitted
+   * finish, and resolves once every receipt they signed is in the ledger (or its append
+   * failed). Nothing of this service writes to the ledger after that, so another service (a
+   * contributor's switch) or a closing node may take the log over. The host ends the calls
+   * in flight (closing its endpoint and executor) for this to resolve soon. Safe to call twice.
+   */
+  close (): Promise<void> {
+    if (this.#closing === null) {
+      const wasTaking = this.#taking
+      this.#closing = this.#drain()
+      if (wasTaking) this.#stopped()
+    }
+    return this.#closing
+  }
+
+  async #drain (): Promise<void> {
+    // each wait ends when a call settles or a group commit ends, and both always do
+    while (this.#active > 0 || this.#appending) await new Promise<void>(resolve => { this.#settled.push(resolve) })
+  }
+
+  #wake (): void {
+    const settled = this.#settled
+    this.#settled = []
+    for (const resolve of settled) resolve()
+  }
+
+  #stopped (): void {
+    for (const listener of [...this.#onstop]) {
+      try { listener() } catch (err) { debug('onstop listener failed', err) }
+    }
   }
 
   /**
    * Runs one request from `caller` (hex node key).
    *
    * @throws ShadwError `BUSY`, `REQUEST_REPLAYED`, `DEADLINE_EXCEEDED`, `INPUT_TOO_LARGE`,
-   *   the loader's codes, the access gate's codes, the executor's codes, `ABORTED`; once a
-   *   ledger write failed, that failure for every call.
+   *   the loader's codes, the access gate's codes, the executor's codes, `ABORTED`;
+   *   `EXECUTOR_CLOSED` once closing, and once a ledger write failed (its message names the
+   *   storage failure, {@link ledgerError}): a code callers retry on another executor.
    */
   async handle (req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
-    if (this.#ledgerError !== null) throw this.#ledgerError
+    if (this.#ledgerError !== null) throw this.#refusal()
+    if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
     if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
     this.#nonces.use(req.nonce, req.deadline)
     this.#active++
@@ -138,6 +218,7 @@ export class InvokeService {
       return await this.#run(req, caller, signal)
     } finally {
       this.#active--
+      this.#wake()
     }
   }
 
@@ -207,10 +288,11 @@ export class InvokeService {
    * The ledger write is pipelined: a receipt is final once signed (it proves itself, and the
    * tenant holds it), and its block index is known then, since only this service appends to
    * the ledger and appends are serial — so the caller gets its result while the append runs,
-   * not after. If an append fails, the receipts it carried are not in the ledger: the
-   * executor loses their credit and reputation, nobody else loses anything, and the service
-   * refuses every later call with that failure ({@link #ledgerError}) rather than sign work
-   * it cannot record. Only the first append is awaited: it tells the ledger's length.
+   * not after. Whoever writes the ledger next waits for {@link close}. If an append fails,
+   * the receipts it carried are not in the ledger: the executor loses their credit and
+   * reputation, nobody else loses anything, and the service refuses every later call
+   * ({@link ledgerError}) rather than sign work it cannot record. Only the first append is
+   * awaited: it tells the ledger's length.
    */
   #record (pending: PendingReceipt): Promise<Recorded> {
     return new Promise((resolve, reject) => {
@@ -227,7 +309,7 @@ export class InvokeService {
       const batch = this.#queued.splice(0, MAX_RECEIPT_BATCH)
       let signed: Array<{ receipt: SignedReceipt, bytes: Uint8Array }>
       try {
-        if (this.#ledgerError !== null) throw this.#ledgerError
+        if (this.#ledgerError !== null) throw this.#refusal()
         signed = signReceiptBatch(batch.map(b => b.pending), this.#opts.keyPair.secretKey, this.verifiedRoots)
       } catch (err) {
         for (const b of batch) b.reject(err)
@@ -242,7 +324,9 @@ export class InvokeService {
           this.#nextIndex = length
           settle(length - batch.length)
         } catch (err) {
-          for (const b of batch) b.reject(err)
+          // the same stop as a pipelined failure; these calls, not yet answered, fail retryably
+          this.#fail(err)
+          for (const b of batch) b.reject(this.#refusal())
         }
         continue
       }
@@ -252,13 +336,27 @@ export class InvokeService {
       await new Promise<void>(resolve => { afterBurst(resolve) })
       try {
         const length = await this.#opts.ledger.append(blocks)
+        // a bug: every other writer of this log is refused (the bridge) or waits for close()
         if (length !== base + batch.length) throw ShadwError.INTERNAL(`the ledger is ${length} blocks long, ${base + batch.length} expected: something else appends to it`)
       } catch (err) {
-        this.#ledgerError = err instanceof ShadwError ? err : ShadwError.INTERNAL(`ledger append failed: ${String(err)}`, err)
-        debug('ledger append failed; refusing calls from now on:', this.#ledgerError.message)
+        this.#fail(err)
       }
     }
     this.#appending = false
+    this.#wake()
+  }
+
+  /** What a call gets once the ledger failed: retryable elsewhere, the storage failure named. */
+  #refusal (): ShadwError {
+    return ShadwError.EXECUTOR_CLOSED(`this executor takes no calls: its ledger cannot be written (${this.#ledgerError?.message ?? 'unknown failure'})`)
+  }
+
+  #fail (err: unknown): void {
+    if (this.#ledgerError !== null) return
+    const wasTaking = this.#taking
+    this.#ledgerError = ledgerWriteError(err)
+    debug('ledger append failed; refusing calls from now on:', this.#ledgerError.message)
+    if (wasTaking) this.#stopped()
   }
 
   /**
@@ -283,6 +381,11 @@ export class InvokeService {
     fn.then(f => { entry.publisher = f.manifest.publisher }, () => { if (this.#functions.get(ref)?.fn === fn) this.#functions.delete(ref) })
     return await fn
   }
+}
+
+/** A failed ledger append as a typed error: the host's own (`STORAGE_FULL`, …) kept, anything else `STORAGE_UNAVAILABLE`. */
+function ledgerWriteError (err: unknown): ShadwError {
+  return err instanceof ShadwError ? err : ShadwError.STORAGE_UNAVAILABLE(`the ledger cannot be written: ${err instanceof Error ? err.message : String(err)}`, err)
 }
 
 function parseAuth (auth: string | null): unknown {

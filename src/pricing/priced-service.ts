@@ -34,7 +34,7 @@ export class PricedInvokeService extends InvokeService {
 
   /** The price now, for adverts: the node's curve at utilisation = calls running / slots. */
   get quote (): PriceQuote {
-    return quote(this.pricing, this.slots - this.free, this.slots)
+    return quote(this.pricing, this.running, this.slots)
   }
 
   /**
@@ -46,7 +46,7 @@ export class PricedInvokeService extends InvokeService {
    */
   protected override admit (fn: LoadedFunction, req: RequestMessage): PriceQuote {
     // the base service counts this call as running before it gets here
-    const price = quoteFor(this.pricing, fn.manifest.price, this.slots - this.free, this.slots)
+    const price = quoteFor(this.pricing, fn.manifest.price, this.running, this.slots)
     if (req.maxCharge !== undefined) {
       const worst = worstCase(price, fn.manifest.limits, req.input.byteLength)
       if (worst > req.maxCharge) throw ShadwError.SPENDING_CAP_EXCEEDED(`this call may cost ${worst} µcredits here, over the tenant's cap of ${req.maxCharge}`, { cap: 'call', worst, limit: req.maxCharge, quote: price })

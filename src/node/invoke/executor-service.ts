@@ -14,6 +14,7 @@ import { encodeMiss, ReputationTracker, signMiss } from '../../reputation/index.
 import { AuditChannels } from '../../attest/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../../sandbox/index.ts'
 import { createNodeExecutor } from '../executor/index.ts'
+import { logWriteError } from '../storage-error.ts'
 
 /** Name of the log receipts are appended to. */
 export const LEDGER_LOG_NAME = 'ledger'
@@ -46,7 +47,10 @@ export interface ExecutorServiceOptions {
   functionCacheMs?: number
 }
 
-/** A running executor service; `stop()` is safe to call twice. */
+/**
+ * A running executor service; `stop()` is safe to call twice, and resolves once every
+ * receipt it signed is in the ledger, so the node may be stopped right after.
+ */
 export interface ExecutorService {
   readonly endpoint: InvokeEndpoint
   readonly service: InvokeService
@@ -74,10 +78,16 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     keyPair,
     gate: new AccessGate({ domain: opts.domain }),
     ...(opts.functionCacheMs === undefined ? {} : { functionCacheMs: opts.functionCacheMs }),
-    ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks: Uint8Array[]) => await node.append(ledger.key, blocks) }
+    ledger: {
+      key: b4a.from(ledger.key, 'hex'),
+      // a full disk is STORAGE_FULL in the service's refusals and the operator's log, not an errno
+      append: async (blocks: Uint8Array[]) => await node.append(ledger.key, blocks).catch((err: unknown) => { throw logWriteError(`ledger ${ledger.key}`, err) })
+    }
   }
   const pricing = opts.pricing ?? DEFAULT_PRICING
   const service = pricing === false ? new InvokeService(base) : new PricedInvokeService({ ...base, pricing })
+  // miss records being written: stop waits for them, as for the ledger's
+  const missWrites = new Set<Promise<unknown>>()
   const endpoint = new InvokeEndpoint({
     host: node,
     tier: node.tier,
@@ -87,7 +97,9 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     // which we announce and peers replicate, so their reputation counts it too (weighed low,
     // capped per caller)
     onmiss: (miss) => {
-      node.append(misses.key, [encodeMiss(signMiss({ ...miss, time: Date.now() }, keyPair))]).catch(() => {})
+      const write = node.append(misses.key, [encodeMiss(signMiss({ ...miss, time: Date.now() }, keyPair))]).catch(() => {})
+      missWrites.add(write)
+      void write.finally(() => { missWrites.delete(write) })
     }
   })
   endpoint.start()
@@ -111,12 +123,18 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
     stop: () => {
       stopping ??= (async () => {
+        // refuses new calls at once; resolves once the receipts of the calls in flight are in
+        // the ledger, which the node's stop closes next (tenants hold those receipts and indexes)
+        const drained = service.close()
         offAppend()
         endpoint.stop()
         tracker.stop()
         audits.stop()
+        // ends the executions in flight, so the drain does not wait for them to run out
         await executor.close()
         await loader.close()
+        await drained
+        await Promise.all(missWrites)
       })()
       return stopping
     }
