@@ -7,6 +7,9 @@ import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
 import { describeValue } from '../core/describe.ts'
+import type { LogInfo } from '../core/node/types.ts'
+import { ATTESTATIONS_LOG_NAME } from '../attest/index.ts'
+import { LEDGER_LOG } from './invoke-host.ts'
 
 const debug = log('bridge')
 
@@ -18,6 +21,26 @@ export const MODULE_CACHE_ROOT = 'shadw-modules'
 
 /** Longest wait a context may ask the node for in one call. */
 export const MAX_CALL_TIMEOUT_MS = 60_000
+
+/**
+ * Logs the node's own services write, by local name; pages read them but never append. The
+ * executor service gives a receipt its ledger index before the block is written, so one
+ * foreign block would stop it for good; attestations and misses are signed records that
+ * readers count. (`misses` is a super node's log, reserved here all the same.)
+ */
+export const SERVICE_LOGS: ReadonlySet<string> = new Set([LEDGER_LOG, ATTESTATIONS_LOG_NAME, 'misses'])
+
+/**
+ * Refuses a page's append to a log a service of the node writes: one of {@link SERVICE_LOGS},
+ * or a writable log the node holds without a name (the publisher's registry, opened by key).
+ *
+ * @throws ShadwError `INVALID_ARGUMENT`
+ */
+export function assertPageWritable (log: LogInfo): void {
+  if (log.name === null || SERVICE_LOGS.has(log.name)) {
+    throw ShadwError.INVALID_ARGUMENT(`log ${log.key} is written by the node's own services: pages may only append to logs they created`, { key: log.key, name: log.name })
+  }
+}
 
 /**
  * Answers bridge requests from every context of the origin on the BroadcastChannel, and
@@ -98,8 +121,12 @@ export class BridgeServer {
         return await node.createLog(expect.string(params['name'], 'name', 128))
       case 'follow':
         return await node.follow(expect.string(params['key'], 'key'))
-      case 'append':
-        return { length: await node.append(expect.string(params['key'], 'key'), expect.blocks(params['blocks'])) }
+      case 'append': {
+        const key = expect.string(params['key'], 'key')
+        const blocks = expect.blocks(params['blocks'])
+        assertPageWritable(node.logInfo(key))
+        return { length: await node.append(key, blocks) }
+      }
       case 'get': {
         const timeout = expect.timeout(params['timeout'], DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
         const wait = params['wait'] === undefined ? true : params['wait'] === true
