@@ -6,7 +6,7 @@ import { AuditChannels, decodeAttestation, verifyAttestation } from '../../../sr
 import { InvokeEndpoint, receiptHash, verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
 import { parseBootstrap } from '../../../src/node/super-node.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
-import { call, openApp, until } from '../../helpers/app-page.ts'
+import { call, nodeReady, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { keyedNode, publisher } from '../../integration/invoke/helpers.ts'
@@ -74,8 +74,14 @@ describe('a browser contributor in the light tier', () => {
     expect(await page.locator('.figure-value').nth(5).textContent()).toBe('2 (2 / 0)')
 
     // the choice is saved: a second tab takes over the node when the first closes, and starts it light, signing, with its log
+    const oldLeader = (await nodeReady(first)).leader
     page = await openApp(context, superNode.info.appUrl)
     await first.close()
+    // a call sent while the closing tab still hosted the node would wait out its whole timeout
+    await until('the second tab to host the node', async () => {
+      const s = await nodeReady(page)
+      return s.leader !== oldLeader ? s : null
+    }, 30_000, 250)
     await until('the second tab\'s node is light with both attestations', async () => {
       const s = await call(page, 'contribution', {})
       return s.tier === 'light' && s.signing?.attestations === 2
