@@ -2,7 +2,8 @@
  * The one question a node asks before running a function for a tenant: may they?
  *
  * 1. public conditions: yes, no identity needed;
- * 2. otherwise verify the tenant's SIWE auth offline (domain, function, expiry, nonce);
+ * 2. otherwise verify the tenant's SIWE auth offline (domain, function, expiry, nonce); the
+ *    domain must be one the function's publisher listed, or, without a list, this node's own;
  * 3. decide locally when the conditions depend only on the address and time;
  * 4. otherwise ask the Lit network through the {@link LitGate}.
  */
@@ -26,7 +27,7 @@ export interface AccessGrant {
 
 /** Options of {@link AccessGate}. */
 export interface AccessGateOptions {
-  /** the app's domain (host[:port]) that auth signatures must name */
+  /** this node's app domain (host[:port]): what auth must name for functions whose manifest lists no domains */
   domain: string
   /** needed only for functions whose conditions need chain state */
   lit?: LitGate
@@ -43,6 +44,11 @@ export interface AccessRequest {
   access?: unknown
   /** the result of `checkConditions(access)` when the caller already has it (e.g. cached per manifest) */
   policy?: AccessPolicy
+  /**
+   * the manifest's `authDomains`: when given (non-empty), auth must name one of them, and
+   * this node's own domain is not accepted unless listed (docs/access.md)
+   */
+  domains?: readonly string[]
   /** the manifest's Lit secret; required when the conditions need the Lit gate */
   litSecret?: LitSecret
   /** the tenant's auth signature (a Lit AuthSig over a SIWE message) */
@@ -56,7 +62,7 @@ export interface AccessRequest {
  * @example
  * ```ts
  * const gate = new AccessGate({ domain: 'shadw.example', lit: new LitGate({ connect: s => connectLit({ signal: s }) }) })
- * await gate.authorize({ fn, access: manifest.access, litSecret: manifest.litSecret, auth })
+ * await gate.authorize({ fn, access: manifest.access, domains: manifest.authDomains, litSecret, auth })
  * ```
  */
 export class AccessGate {
@@ -83,7 +89,9 @@ export class AccessGate {
     if (policy.public) return { path: 'public', address: null }
     if (req.auth === undefined || req.auth === null) throw ShadwError.AUTH_MALFORMED('this function needs an auth signature')
     const now = this.now()
-    const auth = verifyAuth(req.auth, { domain: this.domain, fn: req.fn, now, replay: this.replay })
+    // the publisher's signed list, when there is one, so every executor accepts the same auth
+    const domain = req.domains !== undefined && req.domains.length > 0 ? req.domains : this.domain
+    const auth = verifyAuth(req.auth, { domain, fn: req.fn, now, replay: this.replay })
     const verdict = evaluateLocally(policy, { address: auth.address, now })
     if (verdict === 'allow') return { path: 'local', address: auth.address }
     if (verdict === 'deny') throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address })

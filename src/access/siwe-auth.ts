@@ -4,7 +4,9 @@
  * network's `decrypt` when a function's conditions need chain state.
  *
  * What the message binds (see docs/access.md):
- * - `domain`: the app's domain (host[:port]); a signature made for another site is refused;
+ * - `domain`: an app domain (host[:port]) the verifier accepts: the function's publisher's
+ *   list when its manifest has one, else the node's own; a signature made for another site
+ *   is refused;
  * - `resources`: exactly one `shadw:fn:<publisher>/<name>@<version>` (see function-id.ts);
  * - `nonce`: single use per node (see replay-guard.ts);
  * - `expirationTime` (required) and optionally `notBefore`, with a bounded lifetime.
@@ -70,8 +72,8 @@ export interface VerifiedAuth {
 
 /** Options of {@link verifyAuth}. */
 export interface VerifyAuthOptions {
-  /** the app's domain the auth must name */
-  domain: string
+  /** the app domain the auth must name, or the domains of which it must name one */
+  domain: string | readonly string[]
   /** the function being invoked */
   fn: FunctionId
   /** records the nonce; leave out only to check without consuming (e.g. in a UI) */
@@ -168,7 +170,8 @@ export function verifyAuth (value: unknown, options: VerifyAuthOptions): Verifie
     throw ShadwError.AUTH_FORGED('auth signature does not match its address', { address: authSig.address })
   }
 
-  if (message.domain !== options.domain) throw ShadwError.AUTH_WRONG_DOMAIN(message.domain, options.domain)
+  const accepted = typeof options.domain === 'string' ? [options.domain] : options.domain
+  if (!accepted.includes(message.domain)) throw ShadwError.AUTH_WRONG_DOMAIN(message.domain, typeof options.domain === 'string' ? options.domain : accepted)
 
   const expected = functionResource(options.fn)
   const bindings = (message.resources ?? []).filter(r => r.startsWith(FUNCTION_RESOURCE_PREFIX))

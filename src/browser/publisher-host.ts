@@ -21,6 +21,7 @@ export type PublishParams = {
   abi?: PublishOptions['abi']
   limits?: PublishOptions['limits']
   access?: unknown[]
+  authDomains?: string[]
 }
 
 /**
@@ -52,6 +53,7 @@ export class PublisherHost {
     if (p.abi !== undefined) opts.abi = p.abi
     if (p.limits !== undefined) opts.limits = p.limits
     if (p.access !== undefined) opts.access = p.access
+    if (p.authDomains !== undefined) opts.authDomains = p.authDomains
     const registry = await this.#open()
     const signed = await registry.publish(p.module, opts)
     return { ref: `${registry.key}/${p.name}@${p.version}`, signed }

@@ -357,9 +357,10 @@ export class ShadwError extends Error {
     return new ShadwError('AUTH_EXPIRED', msg, { details })
   }
 
-  /** Thrown when an auth signature was made for another app domain. */
-  static AUTH_WRONG_DOMAIN (domain: string, expected: string): ShadwError {
-    return new ShadwError('AUTH_WRONG_DOMAIN', `auth signature is for ${JSON.stringify(domain)}, not ${JSON.stringify(expected)}`, { details: { domain, expected } })
+  /** Thrown when an auth signature was made for an app domain the function's executors do not accept (`expected`: theirs, or the publisher's list). */
+  static AUTH_WRONG_DOMAIN (domain: string, expected: string | readonly string[]): ShadwError {
+    const want = typeof expected === 'string' ? JSON.stringify(expected) : `one of ${expected.map(d => JSON.stringify(d)).join(', ')}`
+    return new ShadwError('AUTH_WRONG_DOMAIN', `auth signature is for ${JSON.stringify(domain)}, not ${want}`, { details: { domain, expected: typeof expected === 'string' ? expected : [...expected] } })
   }
 
   /** Thrown when an auth signature was made for another function. */

@@ -231,6 +231,7 @@ export class InvokeService {
     const grant = await this.#gate.authorize({
       fn: { publisher: m.publisher, name: m.name, version: m.version },
       access: m.access,
+      ...(m.authDomains === undefined ? {} : { domains: m.authDomains }),
       auth: parseAuth(req.auth),
       signal
     })

@@ -1,7 +1,8 @@
 /** Public surface of signed functions and publisher registries (isomorphic). */
 export {
   type FunctionManifest, type SignedManifest, type PriceParams, type BlobLocation,
-  MANIFEST_VERSION, MANIFEST_DOMAIN, MAX_MANIFEST_BYTES, MAX_ACCESS_BYTES, NAME_PATTERN,
+  MANIFEST_VERSION, MANIFEST_VERSION_1, MANIFEST_DOMAIN, MAX_MANIFEST_BYTES, MAX_ACCESS_BYTES, MAX_AUTH_DOMAINS, MAX_AUTH_DOMAIN_LENGTH, NAME_PATTERN,
+  isValidAuthDomain, validateAuthDomains,
   encodeManifest, decodeManifest, signManifest, encodeSignedManifest, decodeSignedManifest, validateManifest, isValidVersion
 } from './manifest.ts'
 export { type Tombstone, type SignedTombstone, TOMBSTONE_DOMAIN, signTombstone, openTombstone, encodeTombstone } from './tombstone.ts'

@@ -25,7 +25,7 @@ import { sha256Hex } from '../sandbox/host.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from '../sandbox/limits.ts'
 import { parseModule } from '../sandbox/wasm-module.ts'
 import { resolveRange } from './function-ref.ts'
-import { decodeSignedManifest, encodeSignedManifest, isValidVersion, NAME_PATTERN, signManifest, type PriceParams, type SignedManifest } from './manifest.ts'
+import { decodeSignedManifest, encodeSignedManifest, isValidVersion, NAME_PATTERN, signManifest, validateAuthDomains, type PriceParams, type SignedManifest } from './manifest.ts'
 import { blobKeyPair, checkKeyPair, type PublisherKeyPair } from './publisher-keys.ts'
 import { openTombstone, signTombstone, type SignedTombstone } from './tombstone.ts'
 import { checkFit } from './verify.ts'
@@ -51,6 +51,11 @@ export interface PublishOptions {
   limits?: Partial<ExecutionLimits>
   /** Lit unified access control conditions; default public */
   access?: unknown[]
+  /**
+   * The app domains (host[:port]) whose SIWE auth executors accept for this function; needs
+   * `access`. Default (or empty): each executor accepts only its own domain. See docs/access.md.
+   */
+  authDomains?: string[]
   price?: PriceParams
   /** default: now */
   createdAt?: number
@@ -64,6 +69,22 @@ export interface VersionInfo {
 
 /** Where a blob sits in the blob log. */
 interface BlobSpan { start: number, length: number }
+
+/**
+ * The domain list a publish call asks for, checked before any byte is stored: the caller's
+ * mistake is `INVALID_ARGUMENT`, not a manifest that fails to sign after its blob was written.
+ */
+function publishDomains (opts: PublishOptions): string[] | undefined {
+  if (opts.authDomains === undefined || (Array.isArray(opts.authDomains) && opts.authDomains.length === 0)) return undefined
+  try {
+    const domains = validateAuthDomains(opts.authDomains)
+    if ((opts.access ?? []).length === 0) throw ShadwError.INVALID_ARGUMENT('authDomains needs access conditions: a public function checks no auth')
+    return domains
+  } catch (err) {
+    if (err instanceof ShadwError && err.code === 'MANIFEST_INVALID') throw ShadwError.INVALID_ARGUMENT(err.message.replace(/^MANIFEST_INVALID: /, ''), err.details)
+    throw err
+  }
+}
 
 function fnKey (name: string, version: string): string { return `fn/${name}/${version}` }
 function yankKey (name: string, version: string): string { return `yank/${name}/${version}` }
@@ -143,6 +164,7 @@ export class Registry {
     const parsed = parseModule(module)
     const abi = opts.abi ?? (parsed.exports.some(e => e.name === '_start' && e.kind === 'func') ? 'wasi' : 'raw')
     const limits = resolveLimits(opts.limits)
+    const authDomains = publishDomains(opts)
     checkFit(parsed, abi, limits.memoryPages)
     const moduleHash = await sha256Hex(module)
     const span = await this.#storeBlob(w.blobs, moduleHash, module)
@@ -154,6 +176,7 @@ export class Registry {
       abi,
       limits,
       access: opts.access ?? [],
+      ...(authDomains === undefined ? {} : { authDomains }),
       price: opts.price ?? DEFAULT_PRICE,
       publisher: this.key,
       createdAt: opts.createdAt ?? Date.now(),

@@ -14,7 +14,7 @@ import Corestore from 'corestore'
 import { ShadwError } from '../../core/errors.ts'
 import { parseKey } from '../../core/keys.ts'
 import {
-  isValidVersion, parseFunctionRef, parseRefOrAlias, Registry, RegistryFollows, verifyFunction, verifyManifest,
+  isValidAuthDomain, isValidVersion, parseFunctionRef, parseRefOrAlias, Registry, RegistryFollows, verifyFunction, verifyManifest,
   type FunctionAliases, type FunctionRef, type SignedManifest, type VerifiedFunction
 } from '../../registry/index.ts'
 import type { Abi, ExecutionLimits } from '../../sandbox/index.ts'
@@ -26,7 +26,7 @@ import { checkConditions } from '../../access/index.ts'
 
 /** Usage lines shown in `shadw help`. */
 export const REGISTRY_USAGE = `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
-              [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
+              [--auth-domain HOST[:PORT]]... [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
               [--price N] [--storage DIR] [--json]
 shadw list [PUBLISHER] [--storage DIR] [--json]
 shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
@@ -124,6 +124,7 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
       version: { type: 'string' },
       abi: { type: 'string' },
       access: { type: 'string' },
+      'auth-domain': { type: 'string', multiple: true },
       fuel: { type: 'string' },
       memory: { type: 'string' },
       deadline: { type: 'string' },
@@ -155,6 +156,9 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
   const keys = await loadKeys(keyFilePath())
   const module = await readBounded(positionals[0] as string, MAX_MODULE_BYTES, 'module')
   const access = values.access === undefined ? [] : await readAccess(values.access)
+  const authDomains = values['auth-domain'] ?? []
+  if (authDomains.length > 0 && access.length === 0) throw ShadwError.INVALID_ARGUMENT('--auth-domain needs --access: a public function checks no auth')
+  for (const d of authDomains) if (!isValidAuthDomain(d)) throw ShadwError.INVALID_ARGUMENT(`--auth-domain ${JSON.stringify(String(d).slice(0, 80))} is not a lowercase host[:port] as a browser's location.host (no scheme or path)`)
 
   const signed = await withStore(values.storage, async store => {
     const registry = await Registry.create(store, keys.keyPair)
@@ -165,6 +169,7 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
         abi: values.abi as Abi | undefined,
         limits,
         access,
+        authDomains,
         ...(price === undefined ? {} : { price: { base: price, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] } })
       })
       const follows = await RegistryFollows.open(store)
@@ -319,6 +324,7 @@ function describe (signed: SignedManifest): string[] {
     `  abi:       ${m.abi}`,
     `  limits:    fuel ${l.fuel}, memory ${l.memoryPages} pages, deadline ${l.deadlineMs} ms, input ${l.maxInputBytes} B, output ${l.maxOutputBytes} B`,
     `  access:    ${m.access.length === 0 ? 'public' : `${m.access.length} Lit condition(s)`}`,
+    ...(m.access.length === 0 ? [] : [`  auth for:  ${m.authDomains === undefined ? "each executor's own app domain" : m.authDomains.join(', ')}`]),
     `  price:     base ${m.price.base} µcredits per million fuel (a floor under executors' prices; 0: theirs alone), curve ${m.price.curve.join(' ')} ppm`,
     `  created:   ${new Date(m.createdAt).toISOString()}`,
     `  signature: ${b4a.toString(signed.signature, 'hex')}`

@@ -79,6 +79,31 @@ describe('shadw keys', () => {
     expect((await run('list')).stdout).not.toContain('gated')
   })
 
+  it('signs --auth-domain (repeatable) into the manifest, and refuses bad domains or domains without --access, publishing nothing', async () => {
+    const { run, data } = await cli()
+    await run('keys', 'create')
+    await mkdir(data, { recursive: true })
+    const access = join(data, 'access.json')
+    await writeFile(access, JSON.stringify([{ conditionType: 'evmBasic', contractAddress: '', standardContractType: '', chain: 'ethereum', method: '', parameters: [':userAddress'], returnValueTest: { comparator: '=', value: '0xbfBdb657B9760B55C5096E93985A97358e741D4b' } }]))
+    const refusals: Array<[string[], string]> = [
+      [['--access', access, '--auth-domain', 'https://app.example'], 'shadw: INVALID_ARGUMENT: --auth-domain "https://app.example" is not a lowercase host[:port]'],
+      [['--access', access, '--auth-domain', 'App.example'], 'shadw: INVALID_ARGUMENT: --auth-domain "App.example" is not'],
+      [['--auth-domain', 'app.example'], 'shadw: INVALID_ARGUMENT: --auth-domain needs --access'],
+      [['--access', access, ...Array.from({ length: 17 }, (_, i) => ['--auth-domain', `app${i}.example`]).flat()], 'shadw: INVALID_ARGUMENT: authDomains must be an array of 1..16 domains']
+    ]
+    for (const [flags, message] of refusals) {
+      const bad = await run('publish', RAW_UPPER, '--name', 'gated', '--version', '1.0.0', ...flags)
+      expect([bad.code, bad.stderr.slice(0, message.length)]).toEqual([1, message])
+    }
+    expect((await run('list')).stdout).not.toContain('gated')
+
+    const ok = await run('publish', RAW_UPPER, '--name', 'gated', '--version', '1.0.0', '--access', access, '--auth-domain', 'app.example', '--auth-domain', 'localhost:5173', '--json')
+    expect(ok.code).toBe(0)
+    expect(JSON.parse(ok.stdout).manifest.authDomains).toEqual(['app.example', 'localhost:5173'])
+    const text = await run('inspect', 'gated@1.0.0')
+    expect(text.stdout).toContain('  auth for:  app.example, localhost:5173\n')
+  })
+
   it('refuses a key file readable by other users', async () => {
     const { run, config } = await cli()
     expect((await run('keys', 'create')).code).toBe(0)

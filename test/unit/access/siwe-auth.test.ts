@@ -63,6 +63,19 @@ describe('SIWE auth', () => {
     expect(err.details).toEqual({ domain: 'evil.example', expected: DOMAIN })
   })
 
+  it('accepts an auth naming any domain of a list and refuses the others, the list in its details', async () => {
+    const listed = ['app.shadw.test', 'other.shadw.test:8443']
+    const auth = await signAuth(newWallet(), { domain: 'other.shadw.test:8443', fn: FN, issuedAt: T0 })
+    expect(verifyAuth(auth, { domain: listed, fn: FN, now: T0 }).address).toBe(auth.address)
+    const err = refusal(await signAuth(newWallet(), { domain: DOMAIN, fn: FN, issuedAt: T0 }), { domain: listed, fn: FN, now: T0 })
+    expect(err.code).toBe('AUTH_WRONG_DOMAIN')
+    expect(err.message).toBe(`AUTH_WRONG_DOMAIN: auth signature is for "${DOMAIN}", not one of "app.shadw.test", "other.shadw.test:8443"`)
+    expect(err.details).toEqual({ domain: DOMAIN, expected: listed })
+    // exact comparison, as EIP-4361 asks: no case folding, no default port
+    expect(refusal(await signAuth(newWallet(), { domain: 'App.shadw.test', fn: FN, issuedAt: T0 }), { domain: listed, fn: FN, now: T0 }).code).toBe('AUTH_WRONG_DOMAIN')
+    expect(refusal(await signAuth(newWallet(), { domain: 'app.shadw.test:443', fn: FN, issuedAt: T0 }), { domain: listed, fn: FN, now: T0 }).code).toBe('AUTH_WRONG_DOMAIN')
+  })
+
   it('refuses an auth for another function, name or version, as AUTH_WRONG_FUNCTION', async () => {
     const auth = await signAuth(newWallet(), { domain: DOMAIN, fn: FN, issuedAt: T0 })
     expect(refusal(auth, { domain: DOMAIN, fn: { ...FN, version: '1.0.1' }, now: T0 }).code).toBe('AUTH_WRONG_FUNCTION')

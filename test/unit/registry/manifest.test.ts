@@ -1,9 +1,10 @@
 import b4a from 'b4a'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
+import c from 'compact-encoding'
 import {
   canonicalJson, decodeManifest, decodeSignedManifest, encodeManifest, encodeSignedManifest, openTombstone,
-  parseFunctionRef, resolveRange, signManifest, signTombstone
+  MAX_AUTH_DOMAINS, parseFunctionRef, resolveRange, signManifest, signTombstone, verifyManifest
 } from '../../../src/registry/index.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { manifestFor, publisher } from './helpers.ts'
@@ -73,6 +74,90 @@ describe('manifest encoding', () => {
     expect(back.manifest).toEqual(signed.manifest)
     expect(b4a.equals(back.signature, signed.signature)).toBe(true)
     expect(signed.signature.byteLength).toBe(64)
+  })
+})
+
+describe('auth domains (body version 2)', () => {
+  const DOMAINS = ['app.shadw.test', '127.0.0.1:8080', '[::1]:4000', 'localhost:5173']
+
+  /** A version 2 body with `domains` appended as written, unchecked: what a hostile peer could store. */
+  function withDomains (v1Body: Uint8Array, domains: string[], count = domains.length): Uint8Array {
+    const state = c.state()
+    c.uint.preencode(state, count)
+    for (const d of domains) c.string.preencode(state, d)
+    state.buffer = b4a.alloc(state.end)
+    c.uint.encode(state, count)
+    for (const d of domains) c.string.encode(state, d)
+    const body = b4a.concat([v1Body, state.buffer])
+    body[0] = 2
+    return body
+  }
+
+  it('are signed in a version 2 body, sorted and without duplicates; a manifest without them keeps its version 1 bytes', async () => {
+    const p = publisher()
+    const v1 = await manifestFor(await wat('echo'), p.hex, { access: LIT_CONDITIONS })
+    const v1Body = encodeManifest(v1)
+    expect(v1Body[0]).toBe(1)
+    const m = { ...v1, authDomains: [...DOMAINS, 'app.shadw.test'] }
+    const body = encodeManifest(m)
+    expect(body[0]).toBe(2)
+    const back = decodeManifest(body)
+    expect(back.authDomains).toEqual(['127.0.0.1:8080', '[::1]:4000', 'app.shadw.test', 'localhost:5173'])
+    expect(b4a.equals(body, withDomains(v1Body, back.authDomains ?? []))).toBe(true)
+    expect(decodeManifest(v1Body)).toEqual(v1)
+    expect('authDomains' in decodeManifest(v1Body)).toBe(false)
+  })
+
+  it('refuse bad lists with MANIFEST_INVALID naming the field', async () => {
+    const p = publisher()
+    const m = await manifestFor(await wat('echo'), p.hex, { access: LIT_CONDITIONS })
+    const bad: unknown[] = [
+      [], 'app.shadw.test', [42], [''], ['App.shadw.test'], ['https://app.shadw.test'], ['app.shadw.test/'], ['app.shadw.test:0'],
+      ['app.shadw.test:65536'], ['app.shadw.test:080'], ['*.shadw.test'], ['user@app.shadw.test'], ['-app.shadw.test'],
+      ['app..shadw.test'], ['app.shadw.test.'], [`${'a'.repeat(64)}.test`], [`${'a.'.repeat(128)}test`], ['[::1'], ['app.shadw.test '],
+      Array.from({ length: MAX_AUTH_DOMAINS + 1 }, (_, i) => `app${i}.shadw.test`)
+    ]
+    for (const authDomains of bad) {
+      let err: ShadwError | undefined
+      try { encodeManifest({ ...m, authDomains: authDomains as string[] }) } catch (e) { err = e as ShadwError }
+      expect([JSON.stringify(authDomains).slice(0, 40), err?.code, String(err?.details?.['field']).slice(0, 11)]).toEqual([JSON.stringify(authDomains).slice(0, 40), 'MANIFEST_INVALID', 'authDomains'])
+    }
+    expect(encodeManifest({ ...m, authDomains: Array.from({ length: MAX_AUTH_DOMAINS }, (_, i) => `app${i}.shadw.test:${65_535 - i}`) })[0]).toBe(2)
+    // a public function checks no auth: a list there would promise a restriction that does not exist
+    expect(code(() => encodeManifest({ ...m, access: [], authDomains: ['app.shadw.test'] }))).toBe('MANIFEST_INVALID')
+  })
+
+  it('decode only in their canonical form: sorted, distinct, non-empty, bounded before reading', async () => {
+    const p = publisher()
+    const v1Body = encodeManifest(await manifestFor(await wat('echo'), p.hex, { access: LIT_CONDITIONS }))
+    expect(decodeManifest(withDomains(v1Body, ['a.test', 'b.test'])).authDomains).toEqual(['a.test', 'b.test'])
+    expect(code(() => decodeManifest(withDomains(v1Body, ['b.test', 'a.test'])))).toBe('MANIFEST_INVALID')
+    expect(code(() => decodeManifest(withDomains(v1Body, ['a.test', 'a.test'])))).toBe('MANIFEST_INVALID')
+    expect(code(() => decodeManifest(withDomains(v1Body, [])))).toBe('MANIFEST_INVALID')
+    expect(code(() => decodeManifest(withDomains(v1Body, ['A.test'])))).toBe('MANIFEST_INVALID')
+    expect(code(() => decodeManifest(withDomains(v1Body, ['a.test'], 2 ** 32)))).toBe('MANIFEST_INVALID')
+    expect(code(() => decodeManifest(withDomains(v1Body, ['a.test'], 2)))).toBe('MANIFEST_INVALID')
+    // a version 1 body followed by a list: trailing bytes
+    const v1WithList = withDomains(v1Body, ['a.test']); v1WithList[0] = 1
+    expect(code(() => decodeManifest(v1WithList))).toBe('MANIFEST_INVALID')
+  })
+
+  it('are covered by the publisher\'s signature: a rewritten, added or dropped list is SIGNATURE_INVALID', async () => {
+    const p = publisher()
+    const m = await manifestFor(await wat('echo'), p.hex, { access: LIT_CONDITIONS, authDomains: ['app.shadw.test'] })
+    const signed = signManifest(m, p.secretKey)
+    expect(verifyManifest(encodeSignedManifest(signed), { registryKey: p.hex }).manifest.authDomains).toEqual(['app.shadw.test'])
+    const v1 = { ...m }
+    delete v1.authDomains
+    for (const body of [encodeManifest({ ...m, authDomains: ['evil.shadw.test'] }), encodeManifest({ ...m, authDomains: ['app.shadw.test', 'evil.shadw.test'] }), encodeManifest(v1)]) {
+      expect(code(() => verifyManifest(encodeSignedManifest({ body, signature: signed.signature }), { registryKey: p.hex }))).toBe('SIGNATURE_INVALID')
+    }
+    // and a list added to a manifest signed without one
+    const plain = signManifest(v1, p.secretKey)
+    expect(code(() => verifyManifest(encodeSignedManifest({ body: encodeManifest(m), signature: plain.signature }), { registryKey: p.hex }))).toBe('SIGNATURE_INVALID')
+    // an edited byte that leaves no valid list: it no longer parses
+    const body = b4a.from(signed.body); body[body.length - 2]! = 0x41
+    expect(code(() => verifyManifest(encodeSignedManifest({ body, signature: signed.signature }), { registryKey: p.hex }))).toBe('MANIFEST_INVALID')
   })
 })
 
