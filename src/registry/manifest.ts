@@ -8,6 +8,7 @@
 import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import semver from 'semver'
+import { describeValue } from '../core/describe.ts'
 import { ShadwError } from '../core/errors.ts'
 import { MAX_BASE_PRICE } from '../pricing/price-curve.ts'
 import type { Abi, ExecutionLimits } from '../sandbox/executor.ts'
@@ -153,7 +154,7 @@ export function isValidAuthDomain (v: unknown): v is string {
 export function validateAuthDomains (v: unknown): string[] {
   if (!Array.isArray(v) || v.length === 0 || v.length > MAX_AUTH_DOMAINS) fail(`authDomains must be an array of 1..${MAX_AUTH_DOMAINS} domains (leave it out for the executor's own)`, { field: 'authDomains' })
   for (const [i, d] of (v as unknown[]).entries()) {
-    if (!isValidAuthDomain(d)) fail(`authDomains[${i}] must be a lowercase host[:port] of at most ${MAX_AUTH_DOMAIN_LENGTH} characters, as a browser's location.host: ${JSON.stringify(String(d).slice(0, 80))}`, { field: `authDomains[${i}]` })
+    if (!isValidAuthDomain(d)) fail(`authDomains[${i}] must be a lowercase host[:port] of at most ${MAX_AUTH_DOMAIN_LENGTH} characters, as a browser's location.host: ${describeValue(d)}`, { field: `authDomains[${i}]` })
   }
   return [...new Set(v as string[])].sort()
 }

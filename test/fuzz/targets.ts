@@ -147,6 +147,10 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
   const signed = encodeSignedManifest(signManifest(manifest, kp.secretKey))
   const signedPublic = encodeSignedManifest(signManifest({ ...manifest, access: [] }, kp.secretKey))
   const body = signManifest(manifest, kp.secretKey).body
+  // body version 2: the publisher's SIWE domain list (docs/access.md)
+  const withDomains = { ...manifest, authDomains: ['127.0.0.1:8080', '[::1]:4000', 'app.shadw.test'] }
+  const signedDomains = encodeSignedManifest(signManifest(withDomains, kp.secretKey))
+  const bodyDomains = signManifest(withDomains, kp.secretKey).body
   const tomb = signTombstone({ name: 'echo', version: '1.2.3', publisher: pub, yankedAt: 1_700_000_000_001, reason: 'broken' }, kp.secretKey)
   const signals: SignalMessage[] = [
     { attempt: 1, signal: { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' } },
@@ -211,7 +215,7 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
     {
       name: 'registry.decodeSignedManifest',
       codes: codes('MANIFEST_INVALID'),
-      input: bytesInput([signed, signedPublic]),
+      input: bytesInput([signed, signedPublic, signedDomains]),
       run: input => decodeSignedManifest(input as Uint8Array),
       roundTrip: fc.property(manifestArb(pub), (m: unknown) => {
         const out = decodeSignedManifest(encodeSignedManifest(signManifest(m as FunctionManifest, kp.secretKey))).manifest
@@ -221,7 +225,7 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
     {
       name: 'registry.decodeManifest',
       codes: codes('MANIFEST_INVALID'),
-      input: bytesInput([body]),
+      input: bytesInput([body, bodyDomains]),
       run: input => decodeManifest(input as Uint8Array)
     },
     {
@@ -418,8 +422,24 @@ function manifestArb (publisher: string): fc.Arbitrary<unknown> {
     price: fc.record({ base: u(1e9), curve: fc.tuple(u(1e8), u(1e8), u(1e8), u(1e8)) }),
     publisher: fc.constant(publisher),
     createdAt: u(),
-    blob: fc.record({ key: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(b => b4a.toString(b, 'hex')), start: u(), length: fc.constant(1) })
-  }).map(m => JSON.parse(JSON.stringify(m)) as unknown)
+    blob: fc.record({ key: fc.uint8Array({ minLength: 32, maxLength: 32 }).map(b => b4a.toString(b, 'hex')), start: u(), length: fc.constant(1) }),
+    // sorted and distinct: the one order a list decodes back to
+    authDomains: fc.uniqueArray(authDomainArb(), { maxLength: 16 }).map(d => [...d].sort())
+  }).map(({ authDomains, ...m }) => JSON.parse(JSON.stringify(
+    // a list only on gated functions, and never empty (absent means the executor's own domain)
+    authDomains.length === 0 || m.access.length === 0 ? m : { ...m, authDomains }
+  )) as unknown)
+}
+
+/** Domains a manifest may list: DNS names, IPv4, bracketed IPv6, each with or without a port. */
+function authDomainArb (): fc.Arbitrary<string> {
+  const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/)
+  const host = fc.oneof(
+    fc.array(label, { minLength: 1, maxLength: 4 }).map(l => l.join('.')),
+    fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map(o => o.join('.')),
+    fc.constantFrom('[::1]', '[fe80::1]', '[2001:db8::8a2e:370:7334]')
+  )
+  return fc.tuple(host, fc.option(fc.integer({ min: 1, max: 65_535 }))).map(([h, p]) => p === null ? h : `${h}:${p}`)
 }
 
 /** What one input did: `ok`, a refusal with an allowed code, or a failure to report. */

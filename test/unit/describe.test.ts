@@ -6,6 +6,7 @@ import { describeValue } from '../../src/core/describe.ts'
 import { parseKey } from '../../src/core/keys.ts'
 import { parseSignal } from '../../src/core/node/signal-protocol.ts'
 import { parseFunctionRef } from '../../src/registry/function-ref.ts'
+import { validateAuthDomains } from '../../src/registry/manifest.ts'
 
 // what structured clone or JSON can hand us: no callable toString, or one that throws
 const hostile: unknown[] = [
@@ -36,6 +37,7 @@ describe('describeValue', () => {
       expect(codeOf(() => validateRelayUrl(value))).toBe('INVALID_RELAY_URL')
       expect(codeOf(() => parseFunctionRef(value as string))).toBe('INVALID_FUNCTION_REF')
       expect(codeOf(() => parseKey(value))).toBe('INVALID_LOG_KEY')
+      expect(codeOf(() => validateAuthDomains([value]))).toBe('MANIFEST_INVALID')
       expect(codeOf(() => parseNodeWorkerInit({ type: 'init', storageRoot: 'shadw', leader: 'a', relayUrl: 'ws://127.0.0.1:1/relay', tier: value }))).toBe('INVALID_ARGUMENT')
       expect(codeOf(() => parseSignal({ type: value }))).toBe('SIGNAL_INVALID')
     }

@@ -165,7 +165,7 @@ export class Harness {
         return await outcome(() => parseFunctionRef(jsonOf(k.input)))
       case 'access.auth': {
         const gate = new AccessGate({ domain: CORPUS.domain, now: () => CORPUS.now })
-        const req = { fn: CORPUS.fn, access: [unifiedAddressIs(this.#aliceAddress)], auth: jsonOf(k.input) }
+        const req = { fn: CORPUS.fn, access: [unifiedAddressIs(this.#aliceAddress)], auth: jsonOf(k.input), ...(p['domains'] === undefined ? {} : { domains: p['domains'] as string[] }) }
         if (p['replay'] === true) {
           const first = await outcome(() => gate.authorize(req))
           if (first !== 'ok') return `first use refused: ${first}`
