@@ -40,6 +40,8 @@ export function publishForm (client: NodeClient, onPublished: (ref: string) => v
   }
   template.addEventListener('change', paintTemplate)
   paintTemplate()
+  // this app's own host by default: the tenant's page signs for it, whichever executor runs the call
+  const authDomains = el('input', undefined, { id: 'pub-auth-domains', value: location.host, placeholder: 'app.example, localhost:5173', autocomplete: 'off', spellcheck: 'false' })
 
   const submit = el('button', 'Publish', { type: 'submit', id: 'pub-submit' })
   const progress = el('progress', undefined, { id: 'pub-progress', 'aria-label': 'Publishing' })
@@ -68,7 +70,8 @@ export function publishForm (client: NodeClient, onPublished: (ref: string) => v
     box('div', { class: 'grid-2' }, field('Name', name, 'Lower case letters, digits and dashes.'), field('Version (semver)', version)),
     field('ABI', abi),
     box('fieldset', {}, el('legend', 'Limits (empty: sandbox defaults)'), box('div', { class: 'grid-3' }, field('Fuel', fuel), field('Memory (64 KiB pages)', memory), field('Deadline (ms)', deadline))),
-    box('fieldset', {}, el('legend', 'Who may call it'), field('Access conditions', template), templateInputs),
+    box('fieldset', {}, el('legend', 'Who may call it'), field('Access conditions', template), templateInputs,
+      field('Apps tenants sign in on', authDomains, 'host[:port] of each app whose sign-in (SIWE) every executor accepts for a gated function, separated by commas or spaces; empty: each executor accepts only its own.')),
     box('div', { class: 'row' }, submit, progress),
     result
   )
@@ -89,6 +92,8 @@ export function publishForm (client: NodeClient, onPublished: (ref: string) => v
       fail(`Access conditions: ${(err as Error).message}`)
       return
     }
+    // only gated functions carry a list: a public one checks no sign-in
+    const domains = access.length === 0 ? [] : authDomains.value.split(/[\s,]+/).filter(d => d !== '')
     const limits: Record<string, number> = {}
     for (const [k, input] of [['fuel', fuel], ['memoryPages', memory], ['deadlineMs', deadline]] as const) if (input.value !== '') limits[k] = Number(input.value)
     submit.disabled = true
@@ -101,13 +106,15 @@ export function publishForm (client: NodeClient, onPublished: (ref: string) => v
         version: version.value,
         ...(abi.value === '' ? {} : { abi: abi.value as 'raw' | 'wasi' }),
         ...(Object.keys(limits).length === 0 ? {} : { limits }),
-        access
+        access,
+        ...(domains.length === 0 ? {} : { authDomains: domains })
       }, PUBLISH_TIMEOUT_MS)
       const m = signed.manifest
       result.className = 'ok'
       result.replaceChildren(
         el('p', `Published ${m.name}@${m.version} (${m.abi} ABI, ${m.access.length === 0 ? 'public' : 'gated'}).`),
         box('p', {}, 'Reference: ', el('code', ref, { id: 'pub-ref', class: 'wrap' })),
+        ...(m.access.length === 0 ? [] : [el('p', `Sign-in accepted for: ${m.authDomains === undefined ? 'each executor\'s own domain' : m.authDomains.join(', ')}`, { id: 'pub-auth-for', class: 'muted small' })]),
         el('p', `Module SHA-256 ${m.moduleHash.slice(0, 16)}… · fuel ≤ ${m.limits.fuel} · memory ≤ ${m.limits.memoryPages} pages · deadline ${m.limits.deadlineMs} ms`, { class: 'muted small' })
       )
       onPublished(ref)

@@ -192,6 +192,8 @@ describe('the app as people use it', () => {
     await page.locator('#pub-access-addresses').fill(address)
     await page.getByRole('button', { name: 'Publish' }).click()
     await until('the gated ref', async () => (await page.locator('#pub-ref').textContent())?.endsWith('/gated@1.0.0') === true, 60_000)
+    // the form lists this app's host, so any executor accepts the tenant's sign-in on this page
+    expect(await page.locator('#pub-auth-for').textContent()).toBe(`Sign-in accepted for: ${new URL(page.url()).host}`)
     expect(await page.locator('#inv-ref').inputValue()).toBe(`${publisherKey}/gated@1.0.0`)
     await page.locator('#inv-input').fill('signed call')
     await page.getByRole('button', { name: 'Invoke' }).click()
