@@ -86,20 +86,31 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
   // light nodes replicate this ledger and co-sign its receipts (docs/pricing.md, "The signing swarm")
   const announcer = new LedgerAnnouncer({ host: host.node, ledgers: () => [ledger.key] })
   announcer.start()
+  // on the signing topic while this tab executes, so light nodes dial executors only, never every visitor
+  let leaveSigning: () => Promise<void> = async () => {}
+  const stop = async (): Promise<void> => {
+    const drained = service.close()
+    offAppend()
+    endpoint.stop()
+    announcer.stop()
+    audits?.stop()
+    const left = leaveSigning()
+    await pool.close()
+    await loader.close()
+    await drained
+    await left
+  }
+  try {
+    leaveSigning = await host.node.joinSigning('executor')
+  } catch (err) {
+    await stop()
+    throw err
+  }
   return {
     endpoint,
     // resolves once the receipts of the calls in flight are in the ledger: the next service
     // (a contributor's switch) learns the ledger's length from its first append
-    stop: async () => {
-      const drained = service.close()
-      offAppend()
-      endpoint.stop()
-      announcer.stop()
-      audits?.stop()
-      await pool.close()
-      await loader.close()
-      await drained
-    }
+    stop
   }
 }
 

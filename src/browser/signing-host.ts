@@ -26,10 +26,13 @@ export async function startSigningHost (host: BrowserNode, opts: { workers: numb
   const executor = createBrowserExecutor({ size: Math.max(1, Math.min(MAX_REEXEC_WORKERS, opts.workers)) })
   const functions = new FunctionLoader({ host: host.node, ...(opts.cache === undefined ? {} : { cache: opts.cache }) })
   const signing = new LightSigningService({ host: host.node, keyPair: host.keyPair, reexec: { executor, functions } })
+  // on the signing topic as server and client only while co-signing: a paused light tab is off it
+  let leaveSigning: () => Promise<void> = async () => {}
   let stopping: Promise<void> | null = null
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       signing.stop()
+      await leaveSigning()
       await executor.close()
       await functions.close()
     })()
@@ -37,6 +40,7 @@ export async function startSigningHost (host: BrowserNode, opts: { workers: numb
   }
   try {
     await signing.start()
+    leaveSigning = await host.node.joinSigning('light')
   } catch (err) {
     await stop()
     throw err

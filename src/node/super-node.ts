@@ -154,9 +154,12 @@ export class SuperNode {
       if (roles.signs) {
         const reexec = { executor: createNodeExecutor({ size: 1 }), functions: new FunctionLoader({ host: node }) }
         const service = new LightSigningService({ host: node, keyPair, reexec })
-        stopSigning = async () => { service.stop(); await reexec.executor.close(); await reexec.functions.close() }
+        // on the signing topic as server and client while the service signs, whatever the tier says
+        let leaveSigning: () => Promise<void> = async () => {}
+        stopSigning = async () => { service.stop(); await leaveSigning(); await reexec.executor.close(); await reexec.functions.close() }
         cleanup.push(stopSigning)
         await service.start()
+        leaveSigning = await node.joinSigning('light')
         signing = service
       }
       // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK

@@ -2,6 +2,8 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
+import { keyToHex } from '../../src/core/keys.ts'
+import { signingTopic } from '../../src/core/node/shadw-node.ts'
 import { TIER_ROLES } from '../../src/core/node/tiers.ts'
 import { PricedInvokeService } from '../../src/pricing/index.ts'
 import { startSuperNode } from './../helpers/super-node.ts'
@@ -37,6 +39,15 @@ describe('node tiers', () => {
     expect(superNode.signing).toBeNull()
     expect(storm.signing).toBeNull()
     expect(light.signing?.attestationsKey).toMatch(/^[0-9a-f]{64}$/)
+    // on the signing topic because a service runs there: the executors and the signing service
+    const signing = keyToHex(signingTopic())
+    for (const n of [superNode, light, storm]) expect(n.node.status().topics).toContain(signing)
+    // a super node started with --workers 0 executes nothing, so light nodes need not find it
+    const idle = await startSuperNode({ workers: 0, bootstrap: superNode.info.bootstrap })
+    expect(idle.node.status().topics).not.toContain(signing)
+    // and a stopped executor service leaves it
+    await storm.executor?.stop()
+    expect(storm.node.status().topics).not.toContain(signing)
   }, 60_000)
 
   it('shadw start refuses an unknown --tier with INVALID_ARGUMENT', async () => {

@@ -10,7 +10,7 @@ import { log } from '../log.ts'
 import { DirectPreference } from './direct-preference.ts'
 import { Emitter } from './emitter.ts'
 import { LogIndex } from './log-index.ts'
-import { isSwitchableTier, SWITCHABLE_TIERS, TIER_ROLES } from './tiers.ts'
+import { isSwitchableTier, SWITCHABLE_TIERS } from './tiers.ts'
 import type { LogInfo, NodeStatus, NodeTier, PeerStatus } from './types.ts'
 
 const debug = log('node')
@@ -80,13 +80,16 @@ export function signingTopic (): Uint8Array {
   return crypto.hash(b4a.from(NETWORK_TOPIC_NAME + '/signing'))
 }
 
-/** How a tier takes part in the signing topic: light nodes dial and are dialled, executors are dialled; others stay off it. */
-function signingMode (tier: NodeTier): JoinMode | null {
-  const roles = TIER_ROLES[tier]
-  if (roles.signs) return { server: true, client: true }
-  if (roles.computes) return { server: true, client: false }
-  return null
-}
+/**
+ * Why a node is on the signing topic: an executor service runs (light nodes must find it, it
+ * need not dial anyone there), or a light signing service runs (it dials every executor and
+ * is found by other light nodes). What runs decides, not the tier: a tab that never opted in
+ * to contribute computes nothing and must not be dialled by every light node.
+ */
+export type SigningRole = 'executor' | 'light'
+
+/** The signing topic's hex, the key under which {@link ShadwNode} records it among its topics. */
+const SIGNING_HEX = keyToHex(signingTopic())
 
 interface JoinMode { server: boolean, client: boolean }
 
@@ -160,6 +163,10 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   #index: LogIndex | null = null
   #starting: Promise<void> | null = null
   #stopping: Promise<void> | null = null
+  /** services of each role now on the signing topic: the topic's mode is the union of theirs */
+  readonly #signingRefs: Record<SigningRole, number> = { executor: 0, light: 0 }
+  /** serialises re-joins of the signing topic, so two services starting at once see one mode */
+  #signingSync: Promise<void> = Promise.resolve()
 
   constructor (opts: ShadwNodeOptions) {
     super()
@@ -178,11 +185,9 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
 
   /**
    * Switches the tier of a running node between light and shadow ({@link SWITCHABLE_TIERS}):
-   * what it announces in status and on the signing topic, the only topic the two join
-   * differently. The services that go with a tier (executor, signing service) are the host's
-   * to swap; adverts carry the tier their endpoint was made with. The tier changes once the
-   * topic is re-joined: if that fails the node keeps its tier and is back on the signing topic
-   * as that tier had it.
+   * what it announces in status. The services that go with a tier (executor, signing
+   * service) are the host's to swap, and they take the node onto the signing topic and off
+   * it ({@link joinSigning}); adverts carry the tier their endpoint was made with.
    *
    * @throws ShadwError `INVALID_ARGUMENT` for any other tier, or on a node that is neither
    *   light nor shadow; `NODE_CLOSED` once stopped
@@ -192,19 +197,60 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     if (!isSwitchableTier(tier) || !isSwitchableTier(this.#tier)) {
       throw ShadwError.INVALID_ARGUMENT(`a running node switches between ${SWITCHABLE_TIERS.join(' and ')} only; this one is ${this.#tier}, asked for ${String(tier)}`)
     }
-    if (tier === this.#tier) return
-    const before = signingMode(this.#tier)
-    const after = signingMode(tier)
-    if (before?.client !== after?.client || before?.server !== after?.server) {
-      try {
-        await this.#rejoin(signingTopic(), after)
-      } catch (err) {
-        // best effort back to where the tier we keep has it; the failure is what the caller hears
-        await this.#rejoin(signingTopic(), before).catch((e: unknown) => { debug('signing topic not restored', e) })
-        throw err
-      }
-    }
     this.#tier = tier
+  }
+
+  /**
+   * Puts the node on the signing topic for as long as a service of `role` runs: an executor
+   * joins as server (every light node finds it), a light signing service as server and client
+   * (it dials every executor, and light nodes find each other). Ref-counted per role; the
+   * topic is joined in the union of the running roles' modes and left when none runs. Resolves
+   * once the announce is on the DHT (bounded by {@link ANNOUNCE_WAIT_MS}), with the function
+   * that ends this membership (safe to call twice; a no-op once the node stopped).
+   *
+   * @example
+   * ```ts
+   * const leave = await node.joinSigning('executor')
+   * // ... serve calls ...
+   * await leave()
+   * ```
+   * @throws ShadwError `INVALID_ARGUMENT` for another role; `NODE_CLOSED` when not running.
+   *   If joining fails the node is back on the topic as it was, and the error is rethrown.
+   */
+  async joinSigning (role: SigningRole): Promise<() => Promise<void>> {
+    this.#assertOpen()
+    if (role !== 'executor' && role !== 'light') throw ShadwError.INVALID_ARGUMENT(`signing role is executor or light, got ${String(role)}`)
+    this.#signingRefs[role]++
+    try {
+      await this.#syncSigning()
+    } catch (err) {
+      this.#signingRefs[role]--
+      // best effort back to the mode the other services need; the failure is what the caller hears
+      await this.#syncSigning().catch((e: unknown) => { debug('signing topic not restored', e) })
+      throw err
+    }
+    let left = false
+    return async () => {
+      if (left) return
+      left = true
+      this.#signingRefs[role]--
+      if (this.#stopping === null) await this.#syncSigning()
+    }
+  }
+
+  /** Joins, re-joins or leaves the signing topic so its mode is what the running services need. */
+  #syncSigning (): Promise<void> {
+    const run = this.#signingSync.then(async () => {
+      if (this.#stopping !== null) return
+      const want: JoinMode | null = this.#signingRefs.light > 0
+        ? { server: true, client: true }
+        : this.#signingRefs.executor > 0 ? { server: true, client: false } : null
+      const have = this.#topics.get(SIGNING_HEX)?.mode ?? null
+      if (want?.server === have?.server && want?.client === have?.client) return
+      await this.#rejoin(signingTopic(), want)
+    })
+    this.#signingSync = run.catch(() => {})
+    return run
   }
 
   /** Leaves `topic` if joined, then joins it as `mode` (null: stays off it). */
@@ -247,11 +293,10 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     // Super nodes wait to be dialled on the network topic (every browser dials them), and
     // find each other on a topic of their own.
     // The topics' announces go to the DHT together: one round of waiting, not one per topic.
-    const signing = signingMode(this.tier)
+    // The signing topic is the running services' to join (joinSigning), not the tier's.
     await Promise.all([
       this.#join(networkTopic(), { server: true, client: this.tier !== 'super' }),
-      this.tier === 'super' ? this.#join(superTopic()) : null,
-      signing === null ? null : this.#join(signingTopic(), signing)
+      this.tier === 'super' ? this.#join(superTopic()) : null
     ])
     if (this.tier !== 'super') this.#rediscover(REDISCOVER_FIRST_MS)
     debug('started', this.publicKey, 'logs:', this.#logs.size)

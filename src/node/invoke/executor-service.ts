@@ -114,29 +114,40 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
   const audits = new AuditChannels({ host: node })
   audits.start()
   endpoint.setAudit(audits)
+  // light nodes look executors up on the signing topic: on it while this service runs, not for the node's tier
+  let leaveSigning: () => Promise<void> = async () => {}
   let stopping: Promise<void> | null = null
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      // refuses new calls at once; resolves once the receipts of the calls in flight are in
+      // the ledger, which the node's stop closes next (tenants hold those receipts and indexes)
+      const drained = service.close()
+      offAppend()
+      endpoint.stop()
+      tracker.stop()
+      audits.stop()
+      const left = leaveSigning()
+      // ends the executions in flight, so the drain does not wait for them to run out
+      await executor.close()
+      await loader.close()
+      await drained
+      await Promise.all(missWrites)
+      await left
+    })()
+    return stopping
+  }
+  try {
+    leaveSigning = await node.joinSigning('executor')
+  } catch (err) {
+    await stop()
+    throw err
+  }
   return {
     endpoint,
     service,
     ledgerKey: ledger.key,
     missesKey: misses.key,
     handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
-    stop: () => {
-      stopping ??= (async () => {
-        // refuses new calls at once; resolves once the receipts of the calls in flight are in
-        // the ledger, which the node's stop closes next (tenants hold those receipts and indexes)
-        const drained = service.close()
-        offAppend()
-        endpoint.stop()
-        tracker.stop()
-        audits.stop()
-        // ends the executions in flight, so the drain does not wait for them to run out
-        await executor.close()
-        await loader.close()
-        await drained
-        await Promise.all(missWrites)
-      })()
-      return stopping
-    }
+    stop
   }
 }

@@ -50,6 +50,8 @@ export async function executorNode (net: Testnet, executor: Executor, opts: { sl
   })
   const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service })
   endpoint.start()
+  // as the executor hosts do (startExecutorService, the browser's invoke host): light nodes find it on the signing topic
+  await node.joinSigning('executor')
   onTestFinished(() => { endpoint.stop() })
   return { node, endpoint, service, key: node.publicKey, ledgerKey: ledger.key }
 }
@@ -69,6 +71,7 @@ export async function announcingExecutor (net: Testnet, executor: Executor, opts
   if (opts.serve !== false) endpoint.start()
   const announcer = new LedgerAnnouncer({ host: node, ledgers: () => [ledger.key] })
   announcer.start()
+  await node.joinSigning('executor')
   onTestFinished(() => { endpoint.stop(); announcer.stop() })
   return { node, key: node.publicKey, ledgerKey: ledger.key, serve: () => { endpoint.start() } }
 }

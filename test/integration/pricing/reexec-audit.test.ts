@@ -24,6 +24,8 @@ async function auditingLight (net: Testnet, sandbox: Executor): Promise<{ node: 
   // no sampling: every re-execution in this test is one a tenant asked for
   const signing = new LightSigningService({ host: node, keyPair, sampleRate: 0, settleMs: 200, reexec: { executor: sandbox, functions } })
   await signing.start()
+  // as the light hosts do (src/browser/signing-host.ts, SuperNode): on the signing topic while signing
+  await node.joinSigning('light')
   onTestFinished(async () => { signing.stop(); await functions.close() })
   return { node, signing }
 }

@@ -23,6 +23,7 @@ describe('light-node signing swarm', () => {
       const { node, keyPair } = await keyedNode(net, 'light')
       const signing = new LightSigningService({ host: node, keyPair, sampleRate: 0, settleMs: 300 })
       await signing.start()
+      await node.joinSigning('light')
       onTestFinished(() => { signing.stop() })
       return { node, signing }
     }))
