@@ -50,6 +50,11 @@ export const MAX_TRACKED_CALLS = 1024
  * into a second ledger) being judged twice; one beyond it may be, and a signer counts once.
  */
 export const MAX_JUDGED = 65_536
+/**
+ * Blocks of the attestations log read at once on start. The log is this node's own, so every
+ * block is local: a batch is one round of storage reads, not a network wait per block.
+ */
+export const START_READ_BATCH = 256
 /** Attestations of this session kept in {@link LightSigningService.signed} (the stats are counters). */
 export const MAX_RECENT_ATTESTATIONS = 256
 
@@ -60,7 +65,7 @@ export interface SigningHost {
   connections (): Array<[SwarmConnection, PeerStatus]>
   createLog (name: string): Promise<LogInfo>
   follow (key: string): Promise<LogInfo>
-  get (key: string, index: number, opts?: { timeout?: number }): Promise<Uint8Array | null>
+  get (key: string, index: number, opts?: { wait?: boolean, timeout?: number }): Promise<Uint8Array | null>
   append (key: string, blocks: Uint8Array[]): Promise<number>
   logInfo (key: string): LogInfo
 }
@@ -144,13 +149,28 @@ export class LightSigningService {
   async start (): Promise<void> {
     if (this.attestationsKey !== null || this.#stopped) return
     const log = await this.#opts.host.createLog(ATTESTATIONS_LOG_NAME)
-    for (let i = 0; i < log.length; i++) {
-      const block = await this.#opts.host.get(log.key, i, { timeout: 1_000 })
-      try { if (block !== null) remember(this.#judged, decodeAttestation(block).receiptHash, MAX_JUDGED) } catch {}
-    }
+    await this.#rememberJudged(log.key, log.length)
+    if (this.#stopped) return
     this.attestationsKey = log.key
     this.#ledgers.start()
     this.#audits?.start()
+  }
+
+  /**
+   * Loads the receipts this node attested in earlier sessions into the judged set: only the
+   * last {@link MAX_JUDGED} attestations (the set forgets older ones anyway), read from local
+   * storage in batches of {@link START_READ_BATCH}, so a tier switch does not wait on a long log.
+   */
+  async #rememberJudged (key: string, length: number): Promise<void> {
+    for (let start = Math.max(0, length - MAX_JUDGED); start < length && !this.#stopped; start += START_READ_BATCH) {
+      const end = Math.min(length, start + START_READ_BATCH)
+      const reads: Array<Promise<Uint8Array | null>> = []
+      // wait: false answers from local storage: a block this node wrote and no longer has stays unread
+      for (let i = start; i < end; i++) reads.push(this.#opts.host.get(key, i, { wait: false }).catch(() => null))
+      for (const block of await Promise.all(reads)) {
+        try { if (block !== null) remember(this.#judged, decodeAttestation(block).receiptHash, MAX_JUDGED) } catch {}
+      }
+    }
   }
 
   /** Stops judging; pending timers and held inputs are dropped. Safe to call twice. */

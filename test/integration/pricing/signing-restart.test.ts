@@ -1,0 +1,63 @@
+/**
+ * A light node restarting its signing service on a real Hypercore attestations log of a few
+ * thousand blocks (src/attest/signing-service.ts start): it reads the log from local storage
+ * in batches, and a receipt it attested before is not judged again.
+ */
+import b4a from 'b4a'
+import crypto from 'hypercore-crypto'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { ATTESTATIONS_LOG_NAME, encodeAttestation, LightSigningService, signAttestation } from '../../../src/attest/index.ts'
+import { encodeReceipt, receiptHash, sha256, signReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { testnet } from '../../helpers/testnet.ts'
+import { keyedNode, until } from '../invoke/helpers.ts'
+
+function receiptOf (kp: { publicKey: Uint8Array, secretKey: Uint8Array }, nonce: number): SignedReceipt {
+  return signReceipt({
+    fn: `${'ab'.repeat(32)}/echo@1.0.0`,
+    manifestSignature: 'cd'.repeat(64),
+    moduleHash: '01'.repeat(32),
+    inputHash: sha256(b4a.from('input')),
+    outputHash: sha256(b4a.from('output')),
+    fuel: 1234,
+    executor: b4a.toString(kp.publicKey, 'hex'),
+    tenant: '0xTenant',
+    time: 1_763_000_000_000,
+    nonce: nonce.toString(16).padStart(64, '0'),
+    deadline: 1_763_000_001_000,
+    bytes: 0,
+    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
+    total: 0
+  }, kp.secretKey)
+}
+
+describe('signing service restart', () => {
+  it('starts on a log of 4,000 earlier attestations, and judges the new receipt of a call but not the one it attested before', async () => {
+    const net = await testnet()
+    const { node, keyPair } = await keyedNode(net, 'light')
+    const a = crypto.keyPair()
+    const b = crypto.keyPair()
+    const COUNT = 4_000
+    const earlier = [receiptOf(a, 0)]
+    for (let i = 1; i < COUNT; i++) earlier.push(receiptOf(b, 1_000_000 + i))
+    const log = await node.createLog(ATTESTATIONS_LOG_NAME)
+    await node.append(log.key, earlier.map(r => encodeAttestation(signAttestation(r, 'agree', 'quorum', keyPair, 1))))
+
+    const service = new LightSigningService({ host: node, keyPair, sampleRate: 0, settleMs: 100 })
+    onTestFinished(() => { service.stop() })
+    await service.start()
+    expect(service.attestationsKey).toBe(log.key)
+    expect(service.stats().attestations).toBe(COUNT)
+
+    // the ledgers of two executors of one call: A's receipt was attested in the earlier session
+    const ledgerA = await node.createLog('ledger-a')
+    const ledgerB = await node.createLog('ledger-b')
+    const partner = receiptOf(b, 0)
+    await node.append(ledgerA.key, [encodeReceipt(earlier[0] as SignedReceipt)])
+    await node.append(ledgerB.key, [encodeReceipt(partner)])
+    await service.watch(ledgerA.key)
+    await service.watch(ledgerB.key)
+    await until('the new receipt judged', () => service.signed.length > 0, 20_000)
+    expect(service.signed.map(s => s.receiptHash)).toEqual([receiptHash(partner)])
+    expect(node.logInfo(log.key).length).toBe(COUNT + 1)
+  }, 60_000)
+})
