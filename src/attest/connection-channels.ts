@@ -18,7 +18,8 @@ export class ConnectionChannels {
   readonly #host: ConnectionHost
   readonly #protocol: string
   readonly #open: (conn: SwarmConnection, mux: Protomux) => ProtomuxChannel | null
-  readonly #seen = new WeakSet<SwarmConnection>()
+  /** connections attached while started, with the mux our pairing sits on (undone by stop) */
+  readonly #attached = new Map<SwarmConnection, Protomux>()
   /** open channels; closed ones are pruned as new ones come */
   #channels = new Set<ProtomuxChannel>()
   #off: (() => void) | null = null
@@ -37,20 +38,25 @@ export class ConnectionChannels {
   }
 
   /**
-   * Stops and closes every channel, so a successor on the same connections opens channels
-   * of its own and the peers' pairing answers them.
+   * Stops, closes every channel and unpairs the protocol, so a successor on the same
+   * connections (or this instance started again) opens channels of its own and the peers'
+   * pairing answers them.
    */
   stop (): void {
     this.#off?.()
     this.#off = null
     for (const ch of this.#channels) ch.close()
     this.#channels.clear()
+    for (const mux of this.#attached.values()) mux.unpair({ protocol: this.#protocol })
+    this.#attached.clear()
   }
 
   #attach (conn: SwarmConnection): void {
-    if (this.#off === null || this.#seen.has(conn)) return
-    this.#seen.add(conn)
+    if (this.#off === null || this.#attached.has(conn)) return
     const mux = Protomux.from(conn)
+    this.#attached.set(conn, mux)
+    // a closed connection is never attached again: the map must not hold it
+    conn.once('close', () => { this.#attached.delete(conn) })
     const open = (): void => {
       if (this.#off === null) return
       const channel = this.#open(conn, mux)
