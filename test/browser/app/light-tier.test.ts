@@ -3,6 +3,7 @@ import type { Testnet } from 'hyperdht/testnet'
 import type { Page } from 'playwright-core'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { AuditChannels, decodeAttestation, verifyAttestation } from '../../../src/attest/index.ts'
+import { signingTopic } from '../../../src/core/node/shadw-node.ts'
 import { InvokeEndpoint, receiptHash, verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
 import { parseBootstrap } from '../../../src/node/super-node.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
@@ -10,6 +11,8 @@ import { call, nodeReady, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { keyedNode, publisher } from '../../integration/invoke/helpers.ts'
+
+const SIGNING = b4a.toString(signingTopic(), 'hex')
 
 const data = async (page: Page, key: string): Promise<string | null> => await page.locator('#view-contribute').getAttribute(`data-${key}`)
 
@@ -23,7 +26,7 @@ async function block (page: Page, key: string, index: number): Promise<Uint8Arra
 }
 
 describe('a browser contributor in the light tier', () => {
-  it('switched to light, the tab executes nothing for tenants and co-signs receipts of calls the super node ran (re-running audited calls in its own sandbox) into its OPFS attestations log, which verifies offline; the saved choice survives a leader hand-over; switched back to shadow it executes again', async () => {
+  it('switched to light, the tab executes nothing for tenants and co-signs receipts of calls the super node ran (re-running audited calls in its own sandbox) into its OPFS attestations log, which verifies offline; the saved choice survives a leader hand-over; switched back to shadow it executes again; it is on the signing topic only while it contributes (not before opting in, not once paused)', async () => {
     const superNode = await startSuperNode({ workers: 1 })
     const net = { bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet
     const pub = await publisher(net)
@@ -34,6 +37,8 @@ describe('a browser contributor in the light tier', () => {
     const first = await openApp(context, superNode.info.appUrl)
     let page = first
     const pageKey = (await call(page, 'status', {})).publicKey
+    // a tab that never opted in executes nothing: it is not on the signing topic, so light nodes do not dial it
+    expect((await call(page, 'status', {})).topics).not.toContain(SIGNING)
 
     // a tenant on a Node caller that asks for its calls to be audited
     const { node: tenantNode } = await keyedNode(net, 'light')
@@ -52,6 +57,7 @@ describe('a browser contributor in the light tier', () => {
     expect(status.tier).toBe('light')
     const attestationsKey = status.logs.find(l => l.name === 'attestations' && l.writable)?.key as string
     expect(attestationsKey).toMatch(/^[0-9a-f]{64}$/)
+    expect(status.topics).toContain(SIGNING)
     await until('the tenant to reach the light tab', async () => audits.auditors().includes(pageKey), 60_000)
     await tenant.waitForExecutors(1, { timeoutMs: 30_000 })
     // the light tab advertises no capacity: the tenant sees one executor, the super node
@@ -100,5 +106,11 @@ describe('a browser contributor in the light tier', () => {
     expect(res.receipts.map(r => verifyReceipt(r).executor).sort()).toEqual([pageKey, superNode.node.publicKey].sort())
     await until('the tab counts its execution', async () => (await call(page, 'contribution', {})).totals.calls === 1)
     expect((await call(page, 'contribution', {})).signing).toBe(null)
+    expect((await call(page, 'status', {})).topics).toContain(SIGNING)
+
+    // paused, the tab executes nothing and leaves the signing topic
+    await page.locator('label.switch').click()
+    await until('the node to stop contributing', async () => await data(page, 'workers') === '0')
+    await until('the tab to leave the signing topic', async () => !(await call(page, 'status', {})).topics.includes(SIGNING), 30_000)
   }, 180_000)
 })
