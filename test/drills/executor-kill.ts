@@ -219,7 +219,7 @@ try {
       for (const r of receipts) { try { verifyReceipt(r) } catch { valid = false } }
       drill.check(`round ${round}: one receipt, it verifies and names the other executor`, valid && receipts[0]?.executor === survivor.key && receipts[0]?.fn === ref, `executor ${receipts[0]?.executor.slice(0, 8) ?? '-'}`)
       drill.check(`round ${round}: the killed executor is not counted (no receipt, no dissent; retried)`, !receipts.some(r => r.executor === doomed.key) && !result.dissenters.some(r => r.executor === doomed.key) && result.attempts >= 2, `attempts ${result.attempts}`)
-      drill.check(`round ${round}: the survivor ran it after the kill`, survivor.started !== null && survivor.started >= killedWall, `retry started ${survivor.started === null ? '?' : survivor.started - killedWall} ms after the kill: nothing closed the killed peer's stream, the attempt deadline found it`)
+      drill.check(`round ${round}: the survivor ran it after the kill`, survivor.started !== null && survivor.started >= killedWall, `retry started ${survivor.started === null ? '?' : survivor.started - killedWall} ms after the kill: nothing closed the killed peer's stream; the caller's liveness probes found it silent (SILENCE_MS)`)
     }
     const dropped = await eventually(() => !caller.peers().some(p => p.key === doomed.key), 10_000)
     drill.check(`round ${round}: the caller drops the killed executor`, dropped)
