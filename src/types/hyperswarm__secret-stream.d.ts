@@ -15,9 +15,9 @@ declare module '@hyperswarm/secret-stream' {
     destroy (err?: Error): void
     setKeepAlive (ms: number): void
     setTimeout (ms: number): void
-    on (event: string, listener: (...args: any[]) => void): this
-    once (event: string, listener: (...args: any[]) => void): this
-    off (event: string, listener: (...args: any[]) => void): this
-    removeListener (event: string, listener: (...args: any[]) => void): this
+    on (event: string, listener: (...args: never[]) => void): this
+    once (event: string, listener: (...args: never[]) => void): this
+    off (event: string, listener: (...args: never[]) => void): this
+    removeListener (event: string, listener: (...args: never[]) => void): this
   }
 }
