@@ -3,31 +3,16 @@
  * thousand blocks (src/attest/signing-service.ts start): it reads the log from local storage
  * in batches, and a receipt it attested before is not judged again.
  */
-import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ATTESTATIONS_LOG_NAME, encodeAttestation, LightSigningService, signAttestation } from '../../../src/attest/index.ts'
-import { encodeReceipt, receiptHash, sha256, signReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { encodeReceipt, receiptHash, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { testReceipt } from '../../helpers/receipts.ts'
 import { testnet } from '../../helpers/testnet.ts'
 import { keyedNode, until } from '../invoke/helpers.ts'
 
 function receiptOf (kp: { publicKey: Uint8Array, secretKey: Uint8Array }, nonce: number): SignedReceipt {
-  return signReceipt({
-    fn: `${'ab'.repeat(32)}/echo@1.0.0`,
-    manifestSignature: 'cd'.repeat(64),
-    moduleHash: '01'.repeat(32),
-    inputHash: sha256(b4a.from('input')),
-    outputHash: sha256(b4a.from('output')),
-    fuel: 1234,
-    executor: b4a.toString(kp.publicKey, 'hex'),
-    tenant: '0xTenant',
-    time: 1_763_000_000_000,
-    nonce: nonce.toString(16).padStart(64, '0'),
-    deadline: 1_763_000_001_000,
-    bytes: 0,
-    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
-    total: 0
-  }, kp.secretKey)
+  return testReceipt(kp, { nonce: nonce.toString(16).padStart(64, '0') })
 }
 
 describe('signing service restart', () => {

@@ -2,42 +2,9 @@ import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { LightSigningService, type SigningServiceOptions } from '../../../src/attest/index.ts'
-import { encodeReceipt, receiptHash, sha256, signReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
-
-/**
- * A narrow fake of our own SigningHost: logs are arrays, appends are announced as the node
- * announces them, nothing goes over a network. Executors' ledgers are written with `write`.
- */
-class FakeHost {
-  readonly logs = new Map<string, Uint8Array[]>()
-  readonly #onappend = new Set<(log: { key: string, length: number }) => void>()
-
-  on (event: string, listener: (log: { key: string, length: number }) => void): () => void {
-    if (event !== 'append') return () => {}
-    this.#onappend.add(listener)
-    return () => { this.#onappend.delete(listener) }
-  }
-
-  connections (): [] { return [] }
-  async createLog (): Promise<{ key: string, length: number }> { return this.#open('ee'.repeat(32)) }
-  async follow (key: string): Promise<{ key: string, length: number }> { return this.#open(key) }
-  async get (key: string, index: number): Promise<Uint8Array | null> { return this.logs.get(key)?.[index] ?? null }
-  async append (key: string, blocks: Uint8Array[]): Promise<number> { return this.write(key, ...blocks) }
-  logInfo (key: string): { key: string, length: number } { return { key, length: this.logs.get(key)?.length ?? 0 } }
-
-  write (key: string, ...blocks: Uint8Array[]): number {
-    const log = this.logs.get(key) ?? []
-    this.logs.set(key, log)
-    log.push(...blocks)
-    for (const l of this.#onappend) l({ key, length: log.length })
-    return log.length
-  }
-
-  #open (key: string): { key: string, length: number } {
-    if (!this.logs.has(key)) this.logs.set(key, [])
-    return this.logInfo(key)
-  }
-}
+import { encodeReceipt, receiptHash, sha256, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { MemorySigningHost } from '../../helpers/memory-signing-host.ts'
+import { testReceipt } from '../../helpers/receipts.ts'
 
 const PUBLISHER = 'ab'.repeat(32)
 const MANIFEST_SIGNATURE = 'cd'.repeat(64)
@@ -48,27 +15,12 @@ const RIGHT = sha256(b4a.from('right'))
 const FUEL = 1234
 
 function receiptOf (kp: { publicKey: Uint8Array, secretKey: Uint8Array }, over: { outputHash?: string, nonce?: string, fn?: string } = {}): SignedReceipt {
-  return signReceipt({
-    fn: over.fn ?? `${PUBLISHER}/echo@1.0.0`,
-    manifestSignature: MANIFEST_SIGNATURE,
-    moduleHash: MODULE_HASH,
-    inputHash: sha256(INPUT),
-    outputHash: over.outputHash ?? RIGHT,
-    fuel: FUEL,
-    executor: b4a.toString(kp.publicKey, 'hex'),
-    tenant: '0xTenant',
-    time: 1_763_000_000_000,
-    nonce: over.nonce ?? '8000000a'.padEnd(64, '0'),
-    deadline: 1_763_000_001_000,
-    bytes: 0,
-    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
-    total: 0
-  }, kp.secretKey)
+  return testReceipt(kp, { fn: `${PUBLISHER}/echo@1.0.0`, manifestSignature: MANIFEST_SIGNATURE, moduleHash: MODULE_HASH, inputHash: sha256(INPUT), outputHash: RIGHT, fuel: FUEL, ...over })
 }
 
 /** A light node on the fake host; its sandbox re-runs any call to RIGHT/FUEL and counts its runs. */
-async function light (opts: { reexec?: boolean, loadable?: boolean, settleMs?: number } = {}): Promise<{ host: FakeHost, service: LightSigningService, runs: () => number, loads: () => number }> {
-  const host = new FakeHost()
+async function light (opts: { reexec?: boolean, loadable?: boolean, settleMs?: number } = {}): Promise<{ host: MemorySigningHost, service: LightSigningService, runs: () => number, loads: () => number }> {
+  const host = new MemorySigningHost()
   let runs = 0
   let loads = 0
   const functions = {

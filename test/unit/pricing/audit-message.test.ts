@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
 import { decodeAudit, encodeAudit, LightSigner, MAX_AUDIT_BYTES, seedOf } from '../../../src/attest/index.ts'
 import { encodeReceipt, MAX_INPUT_BYTES, sha256, signReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { testReceipt } from '../../helpers/receipts.ts'
 
 function code (fn: () => unknown): string {
   try { fn() } catch (err) { if (err instanceof ShadwError) return err.code; throw err }
@@ -15,22 +16,7 @@ const exec = crypto.keyPair()
 const input = b4a.from('the tenant\'s input')
 
 function receipt (over: { inputHash?: string, signature?: string } = {}): SignedReceipt {
-  const r = signReceipt({
-    fn: `${'ab'.repeat(32)}/echo@1.0.0`,
-    manifestSignature: 'cd'.repeat(64),
-    moduleHash: '01'.repeat(32),
-    inputHash: over.inputHash ?? sha256(input),
-    outputHash: '03'.repeat(32),
-    fuel: 1234,
-    executor: b4a.toString(exec.publicKey, 'hex'),
-    tenant: '0xTenant',
-    time: 1_763_000_000_000,
-    nonce: '8000000a'.padEnd(64, '0'),
-    deadline: 1_763_000_001_000,
-    bytes: 0,
-    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
-    total: 0
-  }, exec.secretKey)
+  const r = testReceipt(exec, { inputHash: over.inputHash ?? sha256(input), outputHash: '03'.repeat(32) })
   return over.signature === undefined ? r : { ...r, signature: over.signature }
 }
 

@@ -8,73 +8,33 @@ import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { encodeAttestation, LightSigningService, MAX_JUDGED, signAttestation, START_READ_BATCH, type SigningServiceOptions } from '../../../src/attest/index.ts'
-import { encodeReceipt, receiptHash, sha256, signReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { encodeReceipt, receiptHash, sha256, type SignedReceipt } from '../../../src/invoke/index.ts'
+import { MemorySigningHost, OWN_LOG_KEY } from '../../helpers/memory-signing-host.ts'
+import { testReceipt } from '../../helpers/receipts.ts'
 
-const ATTESTATIONS = 'ee'.repeat(32)
+const ATTESTATIONS = OWN_LOG_KEY
 
-/** A narrow fake of our own SigningHost that records how the service reads its log. */
-class FakeHost {
-  readonly logs = new Map<string, Uint8Array[]>()
+/** The fake host, recording how the service reads its own log. */
+class ReadCountingHost extends MemorySigningHost {
   readonly reads: Array<{ index: number, wait: boolean | undefined }> = []
   inFlight = 0
   maxInFlight = 0
-  readonly #onappend = new Set<(log: { key: string, length: number }) => void>()
 
-  on (event: string, listener: (log: { key: string, length: number }) => void): () => void {
-    if (event !== 'append') return () => {}
-    this.#onappend.add(listener)
-    return () => { this.#onappend.delete(listener) }
-  }
-
-  connections (): [] { return [] }
-  async createLog (): Promise<{ key: string, length: number }> { return this.#open(ATTESTATIONS) }
-  async follow (key: string): Promise<{ key: string, length: number }> { return this.#open(key) }
-  async get (key: string, index: number, opts: { wait?: boolean } = {}): Promise<Uint8Array | null> {
+  override async get (key: string, index: number, opts: { wait?: boolean } = {}): Promise<Uint8Array | null> {
     if (key === ATTESTATIONS) this.reads.push({ index, wait: opts.wait })
     this.inFlight++
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight)
     // a storage read completes later, so reads issued together overlap
     await Promise.resolve()
     this.inFlight--
-    return this.logs.get(key)?.[index] ?? null
-  }
-
-  async append (key: string, blocks: Uint8Array[]): Promise<number> { return this.write(key, ...blocks) }
-  logInfo (key: string): { key: string, length: number } { return { key, length: this.logs.get(key)?.length ?? 0 } }
-
-  write (key: string, ...blocks: Uint8Array[]): number {
-    const log = this.logs.get(key) ?? []
-    this.logs.set(key, log)
-    log.push(...blocks)
-    for (const l of this.#onappend) l({ key, length: log.length })
-    return log.length
-  }
-
-  #open (key: string): { key: string, length: number } {
-    if (!this.logs.has(key)) this.logs.set(key, [])
-    return this.logInfo(key)
+    return await super.get(key, index)
   }
 }
 
 const OUTPUT = sha256(b4a.from('right'))
 
 function receiptOf (kp: { publicKey: Uint8Array, secretKey: Uint8Array }, nonce: number): SignedReceipt {
-  return signReceipt({
-    fn: `${'ab'.repeat(32)}/echo@1.0.0`,
-    manifestSignature: 'cd'.repeat(64),
-    moduleHash: '01'.repeat(32),
-    inputHash: sha256(b4a.from('input')),
-    outputHash: OUTPUT,
-    fuel: 1234,
-    executor: b4a.toString(kp.publicKey, 'hex'),
-    tenant: '0xTenant',
-    time: 1_763_000_000_000,
-    nonce: nonce.toString(16).padStart(64, '0'),
-    deadline: 1_763_000_001_000,
-    bytes: 0,
-    price: { utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 },
-    total: 0
-  }, kp.secretKey)
+  return testReceipt(kp, { outputHash: OUTPUT, nonce: nonce.toString(16).padStart(64, '0') })
 }
 
 /** Elapses fake time in steps, so the judgements the timers start (and their appends) settle. */
@@ -87,7 +47,7 @@ describe('signing service start on a long attestations log', () => {
   afterEach(() => { vi.useRealTimers() })
 
   it('reads 3,000 earlier attestations from local storage in batches of START_READ_BATCH, and a receipt attested before is not judged again while its quorum partner is', async () => {
-    const host = new FakeHost()
+    const host = new ReadCountingHost()
     const lightKeys = crypto.keyPair()
     const a = crypto.keyPair()
     const b = crypto.keyPair()
@@ -122,7 +82,7 @@ describe('signing service start on a long attestations log', () => {
   })
 
   it('reads only the newest MAX_JUDGED attestations: older ones would be forgotten by the judged set anyway', async () => {
-    const host = new FakeHost()
+    const host = new ReadCountingHost()
     // the blocks' content does not matter here, only which indexes are read
     const filler = b4a.alloc(1)
     host.logs.set(ATTESTATIONS, new Array<Uint8Array>(MAX_JUDGED + 10).fill(filler))
@@ -134,7 +94,7 @@ describe('signing service start on a long attestations log', () => {
   })
 
   it('a service stopped while reading its log does not start', async () => {
-    const host = new FakeHost()
+    const host = new ReadCountingHost()
     host.logs.set(ATTESTATIONS, new Array<Uint8Array>(START_READ_BATCH * 4).fill(b4a.alloc(1)))
     const service = new LightSigningService({ host: host as unknown as SigningServiceOptions['host'], keyPair: crypto.keyPair() })
     const starting = service.start()
