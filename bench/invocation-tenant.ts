@@ -15,7 +15,7 @@ import crypto from 'hypercore-crypto'
 import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { ShadwNode } from '../src/core/node/shadw-node.ts'
-import { InvokeEndpoint } from '../src/invoke/index.ts'
+import { InvokeEndpoint } from '../src/core/invoke/index.ts'
 import { pingClient } from './ping-channel.ts'
 
 export interface TenantTask {

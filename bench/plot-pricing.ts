@@ -5,7 +5,7 @@
  */
 import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import { DEFAULT_PRICING, PPM, quote, type PricingConfig } from '../src/pricing/index.ts'
+import { DEFAULT_PRICING, PPM, quote, type PricingConfig } from '../src/core/pricing/index.ts'
 
 const OUT = fileURLToPath(new URL('../docs/pricing-curve.svg', import.meta.url))
 /** Plot area in SVG units, with margins for the axes' labels. */

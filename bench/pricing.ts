@@ -11,10 +11,11 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import crypto from 'hypercore-crypto'
 import RAM from 'random-access-memory'
-import { InvokeService, type Ledger } from '../src/invoke/index.ts'
-import { DEFAULT_PRICING, PricedInvokeService } from '../src/pricing/index.ts'
-import type { LoadedFunction } from '../src/registry/function-loader.ts'
-import { DEFAULT_LIMITS, type Executor } from '../src/sandbox/index.ts'
+import { InvokeService, type Ledger } from '../src/core/invoke/index.ts'
+import { DEFAULT_PRICING } from '../src/core/pricing/index.ts'
+import { PricedInvokeService } from '../src/core/invoke/index.ts'
+import type { LoadedFunction } from '../src/core/registry/function-loader.ts'
+import { DEFAULT_LIMITS, type Executor } from '../src/core/sandbox/index.ts'
 
 /** Calls per round and rounds per variant: enough for the median to settle on a noisy 2-core box. */
 const CALLS = 2_000

@@ -11,7 +11,7 @@ import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwNode, type DownloadResult } from '../src/core/node/shadw-node.ts'
-import { parseBootstrap } from '../src/node/super-node.ts'
+import { parseBootstrap } from '../src/super-node/super-node.ts'
 
 export interface ReaderTask {
   type: 'run'

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/bridge-protocol.ts'
 import type { DownloadResult } from '../src/core/node/shadw-node.ts'
-import { SuperNode } from '../src/node/super-node.ts'
+import { SuperNode } from '../src/super-node/super-node.ts'
 import type { ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 

@@ -3,7 +3,7 @@
  * instrumented bytes in this thread, interleaved, and report the median time of each.
  * Used by bench/sandbox.ts in Node and by the sandbox test page inside Chromium.
  */
-import { createWasiContext, instrumentModule, FUEL_EXPORT, type InstrumentedModule } from '../src/sandbox/index.ts'
+import { createWasiContext, instrumentModule, FUEL_EXPORT, type InstrumentedModule } from '../src/core/sandbox/index.ts'
 
 /** One kernel: a raw-ABI module fed `input`, or a WASI command run with `args`. */
 export interface KernelSpec {

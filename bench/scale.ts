@@ -35,9 +35,9 @@ import createTestnet from 'hyperdht/testnet'
 import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { networkTopic, ShadwNode } from '../src/core/node/shadw-node.ts'
-import { InvokeEndpoint, InvokeService } from '../src/invoke/index.ts'
-import { createNodeExecutor } from '../src/node/executor/index.ts'
-import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/registry/index.ts'
+import { InvokeEndpoint, InvokeService } from '../src/core/invoke/index.ts'
+import { createNodeExecutor } from '../src/super-node/executor/index.ts'
+import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/core/registry/index.ts'
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
 
 /** Sizes the issue asks for, in `announce` mode. */

@@ -8,5 +8,5 @@ import { register } from 'tsx/esm/api'
 process.env.NO_DEPRECATION = [process.env.NO_DEPRECATION, 'lit-js-sdk:constants:errors', 'lit-js-sdk:constants:constants'].filter(Boolean).join(',')
 
 register()
-const { main } = await import('../src/node/cli.ts')
+const { main } = await import('../src/cli/cli.ts')
 process.exitCode = await main(process.argv.slice(2))

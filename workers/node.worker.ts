@@ -11,10 +11,10 @@ import { BrowserNode } from '../src/browser/browser-node.ts'
 import { opfsStorage } from '../src/browser/opfs-storage.ts'
 import type { NodeWorkerInit, NodeWorkerReply } from '../src/browser/node-worker-protocol.ts'
 import { parseNodeWorkerInit } from '../src/browser/node-worker-protocol.ts'
-import { LinkManager } from '../src/browser/webrtc/link-manager.ts'
+import { LinkManager } from '../src/core/links/link-manager.ts'
 import { ContributionHost } from '../src/browser/contribution-host.ts'
 import { PublisherHost } from '../src/browser/publisher-host.ts'
-import { parseWebrtcWorkerInit, type WebrtcWorkerInit } from '../src/browser/webrtc/link-protocol.ts'
+import { parseWebrtcWorkerInit, type WebrtcWorkerInit } from '../src/core/links/link-protocol.ts'
 
 declare const self: DedicatedWorkerGlobalScope
 

@@ -5,7 +5,7 @@
  * idle service worker after about 30 s and it has no RTCPeerConnection.
  */
 import { invokeThroughNode, routeNodeCall, SW_NODE_CALL } from '../src/browser/sw-router.ts'
-import { FN_PREFIX, handleFnRequest } from '../src/invoke/fn-gateway.ts'
+import { FN_PREFIX, handleFnRequest } from '../src/core/gateway/index.ts'
 
 declare const self: ServiceWorkerGlobalScope
 // Replaced at build time by the shell-manifest plugin in vite.config.ts.

@@ -9,8 +9,8 @@ import { renderContributorView } from './views/contributor-view.ts'
 import { renderPlaygroundView } from './views/playground-view.ts'
 import { renderNetworkView } from './views/network-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
-import { LinkHost } from './webrtc/link-host.ts'
-import { webrtcSettingsFromUrl } from './webrtc/webrtc-settings.ts'
+import { LinkHost } from '../core/links/link-host.ts'
+import { webrtcSettingsFromUrl } from './webrtc-settings.ts'
 
 /**
  * Entry of the web app. The relay defaults to the super node that served the page; `?relay=`

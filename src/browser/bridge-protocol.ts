@@ -1,11 +1,12 @@
 import { ShadwError, type SerializedError } from '../core/errors.ts'
 import type { DownloadResult } from '../core/node/shadw-node.ts'
 import type { LogInfo, NodeStatus } from '../core/node/types.ts'
-import type { FunctionManifest } from '../registry/index.ts'
-import type { QuorumDecision, SignedReceipt } from '../invoke/index.ts'
+import type { FunctionManifest } from '../core/registry/index.ts'
+import type { QuorumDecision } from '../core/invoke/index.ts'
+import type { SignedReceipt } from '../core/ledger/index.ts'
 import type { ContributionStatus } from './contribution-host.ts'
 import type { PublishParams } from './publisher-host.ts'
-import type { SignedManifest } from '../registry/index.ts'
+import type { SignedManifest } from '../core/registry/index.ts'
 import { describeValue } from '../core/describe.ts'
 
 /**

@@ -1,14 +1,14 @@
 import { ShadwError, serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
-import { FunctionLoader, StorageModuleStore } from '../registry/index.ts'
-import { InvokeEndpoint, MAX_INPUT_BYTES, MAX_REDUNDANCY, type InvokeOptions } from '../invoke/index.ts'
+import { FunctionLoader, StorageModuleStore } from '../core/registry/index.ts'
+import { InvokeEndpoint, MAX_INPUT_BYTES, MAX_REDUNDANCY, type InvokeOptions } from '../core/invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
 import { describeValue } from '../core/describe.ts'
 import type { LogInfo } from '../core/node/types.ts'
-import { ATTESTATIONS_LOG_NAME } from '../attest/index.ts'
+import { ATTESTATIONS_LOG_NAME } from '../core/attest/index.ts'
 import { LEDGER_LOG } from './invoke-host.ts'
 
 const debug = log('bridge')

@@ -1,5 +1,5 @@
-import { decodeReceipt } from '../invoke/receipt.ts'
-import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../sandbox/index.ts'
+import { decodeReceipt } from '../core/ledger/index.ts'
+import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../core/sandbox/index.ts'
 
 /** Calls kept for the dashboard's charts: about ten minutes at one call a second. */
 export const MAX_RECENT_CALLS = 600

@@ -1,6 +1,6 @@
 import b4a from 'b4a'
 import { ShadwError } from '../core/errors.ts'
-import { checkKeyPair, Registry, type PublishOptions, type PublisherKeyPair, type SignedManifest } from '../registry/index.ts'
+import { checkKeyPair, Registry, type PublishOptions, type PublisherKeyPair, type SignedManifest } from '../core/registry/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 
 /**

@@ -4,8 +4,8 @@
  * the calls tenants send for audit. That pool never serves tenants: a light node verifies,
  * it does not compute for the swarm.
  */
-import { LightSigningService } from '../attest/index.ts'
-import { FunctionLoader, type ModuleStore } from '../registry/index.ts'
+import { LightSigningService } from '../core/attest/index.ts'
+import { FunctionLoader, type ModuleStore } from '../core/registry/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { createBrowserExecutor } from './executor/index.ts'
 

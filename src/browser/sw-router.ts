@@ -1,5 +1,5 @@
 import { ShadwError, deserializeError, serializeError, type SerializedError } from '../core/errors.ts'
-import type { InvokeOptions, InvokeResult } from '../invoke/index.ts'
+import type { InvokeOptions, InvokeResult } from '../core/invoke/index.ts'
 import { BRIDGE_CHANNEL, parseBridgeMessage, type BridgeMethod, type BridgeRequest, type InvokeParams } from './bridge-protocol.ts'
 
 /** Message type a page sends the service worker to reach the node. */

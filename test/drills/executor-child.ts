@@ -17,11 +17,11 @@ import crypto from 'hypercore-crypto'
 import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { ShadwNode } from '../../src/core/node/shadw-node.ts'
-import { InvokeEndpoint, InvokeService } from '../../src/invoke/index.ts'
-import { createNodeExecutor } from '../../src/node/executor/index.ts'
-import { parseBootstrap } from '../../src/node/super-node.ts'
-import { DEFAULT_CEILINGS, FunctionLoader } from '../../src/registry/index.ts'
-import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../../src/sandbox/index.ts'
+import { InvokeEndpoint, InvokeService } from '../../src/core/invoke/index.ts'
+import { createNodeExecutor } from '../../src/super-node/executor/index.ts'
+import { parseBootstrap } from '../../src/super-node/super-node.ts'
+import { DEFAULT_CEILINGS, FunctionLoader } from '../../src/core/registry/index.ts'
+import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../../src/core/sandbox/index.ts'
 
 /** Bound on following the registry and loading the function (retried loads within it). */
 const LOAD_MS = 60_000

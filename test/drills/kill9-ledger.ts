@@ -18,7 +18,7 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { ShadwNode } from '../../src/core/node/shadw-node.ts'
-import { parseBootstrap } from '../../src/node/super-node.ts'
+import { parseBootstrap } from '../../src/super-node/super-node.ts'
 import { Drill, within } from './drill.ts'
 import { record } from './ledger-writer.ts'
 

@@ -6,7 +6,7 @@
  */
 import b4a from 'b4a'
 import { fileURLToPath } from 'node:url'
-import { SuperNode } from '../../src/node/super-node.ts'
+import { SuperNode } from '../../src/super-node/super-node.ts'
 
 /** Records per append: small, so a kill lands between and inside appends. */
 const BATCH = 4

@@ -10,7 +10,7 @@
  * Known bugs (reported, listed in the targets) are counted apart and do not fail the run.
  */
 import fc from 'fast-check'
-import '../unit/access/quiet-lit.ts'
+import '../helpers/quiet-lit.ts'
 import { Harness } from '../integration/hostile/harness.ts'
 import { judge, loadTargets } from './targets.ts'
 

@@ -3,7 +3,8 @@
  * publisher), signed by the executor key given; a test overrides only what it looks at.
  */
 import b4a from 'b4a'
-import { sha256, signReceipt, type ReceiptBody, type SignedReceipt } from '../../src/invoke/index.ts'
+import { sha256 } from '../../src/core/sha256.ts'
+import { signReceipt, type ReceiptBody, type SignedReceipt } from '../../src/core/ledger/index.ts'
 
 /** The publisher of the default function, hex. */
 export const TEST_PUBLISHER = 'ab'.repeat(32)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { onTestFinished } from 'vitest'
-import { SuperNode, type SuperNodeOptions } from '../../src/node/super-node.ts'
+import { SuperNode, type SuperNodeOptions } from '../../src/super-node/super-node.ts'
 
 /** The web app built by `npm test`'s `vite build` step. */
 export const APP_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))

@@ -2,7 +2,7 @@
  * A JSON-safe form of executor calls and outcomes, so one compliance suite can drive an
  * executor in this process or inside Chromium through `page.evaluate`.
  */
-import type { Abi, ExecuteCall, ExecutionLimits, Executor } from '../../src/sandbox/index.ts'
+import type { Abi, ExecuteCall, ExecutionLimits, Executor } from '../../src/core/sandbox/index.ts'
 
 /** A call with its bytes as base64. */
 export interface WireCall {

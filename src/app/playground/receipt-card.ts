@@ -1,5 +1,5 @@
-import { sha256 } from '../../invoke/sha256.ts'
-import { verifyReceipt, type SignedReceipt } from '../../invoke/receipt.ts'
+import { sha256 } from '../../core/sha256.ts'
+import { verifyReceipt, type SignedReceipt } from '../../core/ledger/index.ts'
 import { box, el, short } from '../dom.ts'
 
 /** What the page checked about one receipt. */

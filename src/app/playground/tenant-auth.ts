@@ -41,7 +41,7 @@ export async function signCall (client: NodeClient, mode: AuthMode, ref: string)
   }
   if (exact === null) throw new Error(`cannot tell which version ${ref} names`)
   const fn = { publisher: exact[1] ?? '', name: exact[2] ?? '', version: exact[3] ?? '' }
-  const [{ signAuth }, { tenantSigner }, { Wallet }] = await Promise.all([import('../../access/siwe-auth.ts'), import('../../access/tenant-signer.ts'), import('ethers')])
+  const [{ signAuth }, { tenantSigner }, { Wallet }] = await Promise.all([import('../../core/access/siwe-auth.ts'), import('../../core/access/tenant-signer.ts'), import('ethers')])
   // the test key signs even when a wallet is injected (tenantSigner would prefer the wallet)
   const signer = mode === 'wallet' ? tenantSigner() : new Wallet((await testTenant()).privateKey)
   return await signAuth(signer, { domain: location.host, fn })

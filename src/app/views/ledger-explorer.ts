@@ -1,4 +1,4 @@
-import { decodeReceipt } from '../../invoke/receipt.ts'
+import { decodeReceipt } from '../../core/ledger/index.ts'
 import { box, el, field } from '../dom.ts'
 import type { NodeClient } from '../node-client.ts'
 import { checkReceipt, receiptCard } from '../playground/receipt-card.ts'

@@ -1,4 +1,4 @@
-import { decodeReceipt, type SignedReceipt } from '../../invoke/receipt.ts'
+import { decodeReceipt, type SignedReceipt } from '../../core/ledger/index.ts'
 import { box, el, short } from '../dom.ts'
 import type { NodeClient } from '../node-client.ts'
 

@@ -4,8 +4,8 @@
  */
 import { wrap, type Remote } from 'comlink'
 import { ShadwError } from '../../core/errors.ts'
-import { WorkerPool, type PoolWorker, type WorkerPoolOptions, type WorkerRequest } from '../../sandbox/index.ts'
-import type { ExecutorWorkerApi } from '../../../workers/executor.worker.ts'
+import { WorkerPool, type PoolWorker, type WorkerPoolOptions, type WorkerRequest } from '../../core/sandbox/index.ts'
+import type { ExecutorWorkerApi } from './worker-api.ts'
 import { installErrorTransfer } from './comlink-errors.ts'
 import { EXECUTOR_READY } from './ready.ts'
 

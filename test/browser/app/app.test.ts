@@ -1,13 +1,13 @@
 import type { Testnet } from 'hyperdht/testnet'
 import type { Page } from 'playwright-core'
 import { describe, expect, it } from 'vitest'
-import { decodeReceipt, verifyReceipt, type SignedReceipt } from '../../../src/invoke/index.ts'
-import { parseBootstrap } from '../../../src/node/super-node.ts'
+import { decodeReceipt, verifyReceipt, type SignedReceipt } from '../../../src/core/ledger/index.ts'
+import { parseBootstrap } from '../../../src/super-node/super-node.ts'
 import { wat } from '../../fixtures/wasm/fixtures.ts'
 import { call, nodeReady, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
-import { publisher } from '../../integration/invoke/helpers.ts'
+import { publisher } from '../../helpers/invoke.ts'
 import { screenshots } from './screens.ts'
 
 async function controlled (page: Page): Promise<void> {

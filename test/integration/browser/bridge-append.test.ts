@@ -6,13 +6,13 @@
  */
 import b4a from 'b4a'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { ATTESTATIONS_LOG_NAME } from '../../../src/attest/index.ts'
+import { ATTESTATIONS_LOG_NAME } from '../../../src/core/attest/index.ts'
 import { BridgeServer, SERVICE_LOGS } from '../../../src/browser/bridge-server.ts'
 import type { BrowserNode } from '../../../src/browser/browser-node.ts'
 import { LEDGER_LOG } from '../../../src/browser/invoke-host.ts'
-import { Registry, createPublisherKeyPair } from '../../../src/registry/index.ts'
+import { Registry, createPublisherKeyPair } from '../../../src/core/registry/index.ts'
 import { testnet } from '../../helpers/testnet.ts'
-import { keyedNode } from '../invoke/helpers.ts'
+import { keyedNode } from '../../helpers/invoke.ts'
 
 let channels = 0
 

@@ -5,10 +5,10 @@
  */
 import { Wallet } from 'ethers'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { signAuth } from '../../../src/access/siwe-auth.ts'
-import { verifyFunction } from '../../../src/registry/index.ts'
+import { signAuth } from '../../../src/core/access/siwe-auth.ts'
+import { verifyFunction } from '../../../src/core/registry/index.ts'
 import { CORPUS, type HostileCase } from '../../fixtures/hostile/cases.ts'
-import '../../unit/access/quiet-lit.ts'
+import '../../helpers/quiet-lit.ts'
 import { Harness, loadCases, loadKnownBugs } from './harness.ts'
 
 const cases = loadCases()

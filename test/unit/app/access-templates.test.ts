@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { checkConditions } from '../../../src/access/conditions.ts'
-import { evaluateLocally } from '../../../src/access/local-conditions.ts'
+import { checkConditions } from '../../../src/core/access/conditions.ts'
+import { evaluateLocally } from '../../../src/core/access/local-conditions.ts'
 import { ACCESS_TEMPLATES } from '../../../src/app/playground/access-templates.ts'
 
 const template = (id: string): (typeof ACCESS_TEMPLATES)[number] => {

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import '../access/quiet-lit.ts'
+import '../../helpers/quiet-lit.ts'
 import { judge, loadTargets, type FuzzTarget } from '../../fuzz/targets.ts'
 
 /** Fixed, so a failure here reproduces; `npm run fuzz` draws a fresh seed each run. */

@@ -1,0 +1,197 @@
+/**
+ * `shadw invoke <ref> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
+ * [--max-charge µCREDITS] [--auth FILE] [--bootstrap host:port[,…] | --node URL] [--json]`: starts a light node on the
+ * super node's DHT, invokes a function on the swarm and prints the output and the receipts.
+ *
+ * Without `--json` the output bytes go to stdout as they are and a receipt summary to
+ * stderr, so the output pipes cleanly; with `--json` one JSON document (output as UTF-8 when
+ * it is valid UTF-8, and always as base64; receipts in full) goes to stdout, which
+ * `shadw verify-receipt` reads back.
+ */
+import { readFile } from 'node:fs/promises'
+import { parseArgs } from 'node:util'
+import b4a from 'b4a'
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import crypto from 'hypercore-crypto'
+import Hyperswarm from 'hyperswarm'
+import RAM from 'random-access-memory'
+import { ShadwError } from '../core/errors.ts'
+import { ShadwNode } from '../core/node/shadw-node.ts'
+import { DEFAULT_INVOKE_DEADLINE_MS, InvokeEndpoint, MAX_INPUT_BYTES, type InvokeResult } from '../core/invoke/index.ts'
+import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
+
+/** Usage lines shown in `shadw help`. */
+export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
+             [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]`
+
+/** Auth files are a Lit AuthSig (SIWE message + signature): a few KiB at most. */
+const MAX_AUTH_FILE_BYTES = 16 * 1024
+
+/** Where the command reads and writes; tests pass their own. */
+export interface InvokeIo {
+  stdout (bytes: Uint8Array | string): void
+  stderr (text: string): void
+  readStdin (): Promise<Uint8Array>
+}
+
+const processIo: InvokeIo = {
+  stdout: b => { process.stdout.write(b) },
+  stderr: t => { process.stderr.write(t) },
+  readStdin: async () => {
+    const chunks: Buffer[] = []
+    let size = 0
+    for await (const c of process.stdin) {
+      size += (c as Buffer).byteLength
+      if (size > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(size, MAX_INPUT_BYTES)
+      chunks.push(c as Buffer)
+    }
+    return new Uint8Array(Buffer.concat(chunks))
+  }
+}
+
+function positiveInt (flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw ShadwError.INVALID_ARGUMENT(`${flag} needs a positive integer, got ${JSON.stringify(value)}`)
+  return Number(value)
+}
+
+/** Runs `shadw invoke`; resolves to the exit code. */
+export async function invokeCommand (argv: string[], io: InvokeIo = processIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      input: { type: 'string' },
+      redundancy: { type: 'string' },
+      quorum: { type: 'string' },
+      deadline: { type: 'string' },
+      'max-charge': { type: 'string' },
+      auth: { type: 'string' },
+      bootstrap: { type: 'string' },
+      node: { type: 'string' },
+      json: { type: 'boolean', default: false }
+    },
+    allowPositionals: true,
+    strict: true
+  })
+  const [ref, ...extra] = positionals
+  if (ref === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${INVOKE_USAGE}`)
+  if (values.bootstrap !== undefined && values.node !== undefined) throw ShadwError.INVALID_ARGUMENT('--bootstrap and --node exclude each other')
+  const redundancy = positiveInt('--redundancy', values.redundancy, 1)
+  const quorum = values.quorum === undefined ? undefined : positiveInt('--quorum', values.quorum, 1)
+  const deadline = positiveInt('--deadline', values.deadline, DEFAULT_INVOKE_DEADLINE_MS)
+  // µcredits per executor (docs/pricing.md); 0 is a valid cap (free executors only)
+  const maxChargeArg = values['max-charge']
+  if (maxChargeArg !== undefined && (!/^\d+$/.test(maxChargeArg) || !Number.isSafeInteger(Number(maxChargeArg)))) throw ShadwError.INVALID_ARGUMENT(`--max-charge needs a non-negative integer, got ${JSON.stringify(maxChargeArg)}`)
+  const maxCharge = maxChargeArg === undefined ? undefined : Number(maxChargeArg)
+  const input = await readInput(values.input, io)
+  const auth = values.auth === undefined ? undefined : await readAuth(values.auth)
+  const bootstrap = values.bootstrap !== undefined ? values.bootstrap.split(',').filter(Boolean) : await bootstrapOf(values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
+  const started = Date.now()
+
+  const client = await startLightNode(bootstrap)
+  try {
+    await client.endpoint.waitForExecutors(1, { timeoutMs: deadline })
+    const left = Math.max(1, deadline - (Date.now() - started))
+    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }) })
+    if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
+    else {
+      io.stdout(result.output)
+      io.stderr(summary(result))
+    }
+    return 0
+  } finally {
+    await client.stop()
+  }
+}
+
+async function readInput (path: string | undefined, io: InvokeIo): Promise<Uint8Array> {
+  if (path === undefined) return new Uint8Array(0)
+  if (path === '-') return await io.readStdin()
+  const bytes = await readFile(path).catch((err: NodeJS.ErrnoException) => { throw ShadwError.INVALID_ARGUMENT(`cannot read --input ${path}: ${err.code ?? err.message}`) })
+  if (bytes.byteLength > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(bytes.byteLength, MAX_INPUT_BYTES)
+  return new Uint8Array(bytes)
+}
+
+async function readAuth (path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => { throw ShadwError.INVALID_ARGUMENT(`cannot read --auth ${path}: ${err.code ?? err.message}`) })
+  if (text.length > MAX_AUTH_FILE_BYTES) throw ShadwError.AUTH_MALFORMED(`auth file is larger than ${MAX_AUTH_FILE_BYTES} bytes`)
+  try {
+    return JSON.parse(text)
+  } catch {
+    throw ShadwError.AUTH_MALFORMED('auth file is not JSON')
+  }
+}
+
+/** The DHT bootstrap a super node reports at `/api/status`. */
+async function bootstrapOf (url: string): Promise<string[]> {
+  let status: unknown
+  try {
+    const res = await fetch(new URL('/api/status', url), { signal: AbortSignal.timeout(5_000) })
+    status = await res.json()
+  } catch (err) {
+    throw ShadwError.BOOTSTRAP_UNREACHABLE([url], err)
+  }
+  const b = (status as { bootstrap?: unknown } | null)?.bootstrap
+  if (!Array.isArray(b) || b.length === 0 || !b.every(x => typeof x === 'string')) throw ShadwError.BOOTSTRAP_UNREACHABLE([url])
+  return b as string[]
+}
+
+async function startLightNode (bootstrap: string[]): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
+  const entries = parseBootstrap(bootstrap)
+  // a DHT on loopback needs every node bound to 127.0.0.1 (see super-node.ts)
+  const loopback = entries.every(e => e.host === '127.0.0.1' || e.host === 'localhost')
+  const dht = new HyperDHT(loopback ? { bootstrap: entries, host: '127.0.0.1' } : { bootstrap: entries })
+  const swarm = new Hyperswarm({ dht, keyPair: crypto.keyPair() })
+  const node = new ShadwNode({ swarm, store: new Corestore(RAM.reusable()), tier: 'light' })
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'light' })
+  endpoint.start()
+  try {
+    await node.start()
+  } catch (err) {
+    endpoint.stop()
+    await node.stop().catch(() => {})
+    await dht.destroy()
+    throw err
+  }
+  return {
+    endpoint,
+    stop: async () => {
+      endpoint.stop()
+      await node.stop()
+      await dht.destroy()
+    }
+  }
+}
+
+function toJson (ref: string, r: InvokeResult): Record<string, unknown> {
+  const text = utf8(r.output)
+  return {
+    ref,
+    ...(text === null ? {} : { output: text }),
+    outputBase64: b4a.toString(r.output, 'base64'),
+    receipts: r.receipts,
+    ledgers: r.ledgers,
+    dissenters: r.dissenters,
+    failures: r.failures,
+    attempts: r.attempts
+  }
+}
+
+function utf8 (bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    return null
+  }
+}
+
+function summary (r: InvokeResult): string {
+  const lines = [`\naccepted by ${r.receipts.length} executor(s) after ${r.attempts} attempt(s)`]
+  for (const [i, rc] of r.receipts.entries()) {
+    lines.push(`  receipt ${rc.executor.slice(0, 16)}… fuel ${rc.fuel} output ${rc.outputHash.slice(0, 16)}… ledger ${r.ledgers[i]?.key.slice(0, 16)}…#${r.ledgers[i]?.index}`)
+  }
+  for (const d of r.dissenters) lines.push(`  DISSENT ${d.executor.slice(0, 16)}… output ${d.outputHash.slice(0, 16)}… fuel ${d.fuel}`)
+  for (const f of r.failures) lines.push(`  failed ${f.executor?.slice(0, 16) ?? '(none)'}: ${f.message}`)
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,162 @@
+/**
+ * `shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
+ * [--deadline MS] [--seed N] [--json] [-- ARGS...]`: runs a module locally in the same
+ * sandbox the network uses (a one-worker Node executor) and prints its output.
+ */
+import { readFile } from 'node:fs/promises'
+import { ShadwError } from '../core/errors.ts'
+import { parseModule, type Abi, type ExecuteCall, type ExecutionLimits } from '../core/sandbox/index.ts'
+import { createNodeExecutor } from '../super-node/executor/index.ts'
+
+/** Where the command reads and writes; tests pass their own. */
+export interface CliIo {
+  stdout (bytes: Uint8Array | string): void
+  stderr (text: string): void
+  readStdin (): Promise<Uint8Array>
+}
+
+/** Module files larger than this are refused before reading: 64 MiB is far beyond any function. */
+export const MAX_MODULE_FILE_BYTES = 64 * 1024 * 1024
+
+const USAGE = `usage: shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
+                  [--deadline MS] [--seed N] [--json] [-- ARGS...]`
+
+const processIo: CliIo = {
+  stdout: b => { process.stdout.write(b) },
+  stderr: t => { process.stderr.write(t) },
+  readStdin: async () => {
+    const chunks: Buffer[] = []
+    for await (const c of process.stdin) chunks.push(c as Buffer)
+    return new Uint8Array(Buffer.concat(chunks))
+  }
+}
+
+interface RunOptions {
+  file: string
+  abi: Abi | undefined
+  input: string | undefined
+  limits: Partial<ExecutionLimits>
+  seed: number | undefined
+  json: boolean
+  args: string[]
+}
+
+function integer (flag: string, value: string | undefined): number {
+  if (value === undefined || !/^\d+$/.test(value)) throw ShadwError.INVALID_ARGUMENT(`${flag} needs a non-negative integer`)
+  const n = Number(value)
+  if (!Number.isSafeInteger(n)) throw ShadwError.INVALID_ARGUMENT(`${flag} is too large`)
+  return n
+}
+
+function parseArgs (argv: string[]): RunOptions {
+  const opts: RunOptions = { file: '', abi: undefined, input: undefined, limits: {}, seed: undefined, json: false, args: [] }
+  const files: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string
+    const next = (): string | undefined => argv[++i]
+    switch (a) {
+      case '--abi': {
+        const v = next()
+        if (v !== 'raw' && v !== 'wasi') throw ShadwError.INVALID_ARGUMENT('--abi must be raw or wasi')
+        opts.abi = v
+        break
+      }
+      case '--input': {
+        const v = next()
+        if (v === undefined) throw ShadwError.INVALID_ARGUMENT('--input needs a file or -')
+        opts.input = v
+        break
+      }
+      case '--fuel': opts.limits.fuel = integer(a, next()); break
+      case '--memory': opts.limits.memoryPages = integer(a, next()); break
+      case '--deadline': opts.limits.deadlineMs = integer(a, next()); break
+      case '--seed': opts.seed = integer(a, next()); break
+      case '--json': opts.json = true; break
+      case '--':
+        opts.args = argv.slice(i + 1)
+        i = argv.length
+        break
+      default:
+        if (a.startsWith('-') && a !== '-') throw ShadwError.INVALID_ARGUMENT(`unknown option ${a}`)
+        files.push(a)
+    }
+  }
+  if (files.length !== 1) throw ShadwError.INVALID_ARGUMENT('expected exactly one module file')
+  opts.file = files[0] as string
+  return opts
+}
+
+function base64 (bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+}
+
+/**
+ * Runs the `run` command; resolves with the process exit code: the module's own exit code
+ * (WASI) or 0 on success, 1 when the sandbox refused or stopped the call, 2 on bad usage.
+ */
+export async function runCommand (argv: string[], io: CliIo = processIo): Promise<number> {
+  let opts: RunOptions
+  try {
+    opts = parseArgs(argv)
+  } catch (err) {
+    io.stderr(`shadw run: ${(err as Error).message}\n${USAGE}\n`)
+    return 2
+  }
+  const fail = (err: unknown): number => {
+    const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err), err)
+    if (opts.json) io.stdout(JSON.stringify({ ok: false, code: e.code, message: e.message, details: e.details }) + '\n')
+    else io.stderr(`shadw run: ${e.message}\n`)
+    return e.code === 'INVALID_ARGUMENT' ? 2 : 1
+  }
+  let module: Uint8Array
+  let input: Uint8Array
+  try {
+    module = await readBounded(opts.file)
+    input = opts.input === undefined
+      ? new Uint8Array(0)
+      : opts.input === '-' ? await io.readStdin() : await readBounded(opts.input)
+  } catch (err) {
+    return fail(err instanceof ShadwError ? err : ShadwError.INVALID_ARGUMENT(`cannot read: ${(err as Error).message}`))
+  }
+  const executor = createNodeExecutor({ size: 1, maxQueue: 0 })
+  try {
+    const abi = opts.abi ?? detectAbi(module)
+    const call: ExecuteCall = { module, abi, input, args: opts.args, limits: opts.limits }
+    if (opts.seed !== undefined) call.seed = opts.seed
+    const r = await executor.execute(call)
+    if (opts.json) {
+      io.stdout(JSON.stringify({
+        ok: true,
+        output: base64(r.output),
+        fuelUsed: r.fuelUsed,
+        durationMs: Math.round(r.durationMs * 1000) / 1000,
+        exitCode: r.exitCode,
+        moduleHash: r.moduleHash,
+        stderr: base64(r.stderr)
+      }) + '\n')
+    } else {
+      io.stdout(r.output)
+      if (r.stderr.length > 0) io.stderr(new TextDecoder().decode(r.stderr))
+    }
+    return r.exitCode
+  } catch (err) {
+    return fail(err)
+  } finally {
+    await executor.close()
+  }
+}
+
+/** WASI when the module exports `_start`, raw otherwise; unparsable bytes fail in the sandbox. */
+function detectAbi (module: Uint8Array): Abi {
+  try {
+    return parseModule(module).exports.some(e => e.name === '_start' && e.kind === 'func') ? 'wasi' : 'raw'
+  } catch {
+    return 'raw'
+  }
+}
+
+async function readBounded (path: string): Promise<Uint8Array> {
+  const bytes = await readFile(path)
+  if (bytes.length > MAX_MODULE_FILE_BYTES) throw ShadwError.INPUT_TOO_LARGE(bytes.length, MAX_MODULE_FILE_BYTES)
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}

@@ -1,0 +1,103 @@
+/**
+ * The one question a node asks before running a function for a tenant: may they?
+ *
+ * 1. public conditions: yes, no identity needed;
+ * 2. otherwise verify the tenant's SIWE auth offline (domain, function, expiry, nonce); the
+ *    domain must be one the function's publisher listed, or, without a list, this node's own;
+ * 3. decide locally when the conditions depend only on the address and time;
+ * 4. otherwise ask the Lit network through the {@link LitGate}.
+ */
+import { ShadwError } from '../errors.ts'
+import { type AccessPolicy, checkConditions } from './conditions.ts'
+import type { FunctionId } from './function-id.ts'
+import type { LitGate, LitSecret } from './lit-gate.ts'
+import { evaluateLocally } from './local-conditions.ts'
+import { ReplayGuard } from './replay-guard.ts'
+import { verifyAuth } from './siwe-auth.ts'
+
+/** How a call was let through. */
+export type AccessPath = 'public' | 'local' | 'lit'
+
+/** A positive decision. */
+export interface AccessGrant {
+  path: AccessPath
+  /** the tenant's verified address; null for public functions */
+  address: string | null
+}
+
+/** Options of {@link AccessGate}. */
+export interface AccessGateOptions {
+  /** this node's app domain (host[:port]): what auth must name for functions whose manifest lists no domains */
+  domain: string
+  /** needed only for functions whose conditions need chain state */
+  lit?: LitGate
+  /** default: a new {@link ReplayGuard} */
+  replay?: ReplayGuard
+  /** clock, ms since the epoch (default `Date.now`) */
+  now?: () => number
+}
+
+/** One call to authorize. */
+export interface AccessRequest {
+  fn: FunctionId
+  /** the manifest's conditions, as received (checked here unless `policy` is given) */
+  access?: unknown
+  /** the result of `checkConditions(access)` when the caller already has it (e.g. cached per manifest) */
+  policy?: AccessPolicy
+  /**
+   * the manifest's `authDomains`: when given (non-empty), auth must name one of them, and
+   * this node's own domain is not accepted unless listed (docs/access.md)
+   */
+  domains?: readonly string[]
+  /** the manifest's Lit secret; required when the conditions need the Lit gate */
+  litSecret?: LitSecret
+  /** the tenant's auth signature (a Lit AuthSig over a SIWE message) */
+  auth?: unknown
+  signal?: AbortSignal
+}
+
+/**
+ * Authorizes calls: throws a typed error for every refusal, returns how the call got through.
+ *
+ * @example
+ * ```ts
+ * const gate = new AccessGate({ domain: 'shadw.example', lit: new LitGate({ connect: s => connectLit({ signal: s }) }) })
+ * await gate.authorize({ fn, access: manifest.access, domains: manifest.authDomains, litSecret, auth })
+ * ```
+ */
+export class AccessGate {
+  readonly domain: string
+  private readonly lit: LitGate | undefined
+  private readonly replay: ReplayGuard
+  private readonly now: () => number
+
+  constructor (options: AccessGateOptions) {
+    if (typeof options.domain !== 'string' || options.domain === '') throw ShadwError.INVALID_ARGUMENT('domain is required')
+    this.domain = options.domain
+    this.lit = options.lit
+    this.now = options.now ?? Date.now
+    this.replay = options.replay ?? new ReplayGuard({ now: this.now })
+  }
+
+  /**
+   * @throws ShadwError `ACCESS_CONDITIONS_INVALID`, `AUTH_MALFORMED`, `AUTH_FORGED`,
+   *   `AUTH_EXPIRED`, `AUTH_WRONG_DOMAIN`, `AUTH_WRONG_FUNCTION`, `AUTH_REPLAYED`,
+   *   `ACCESS_DENIED`, `LIT_UNAVAILABLE`, `ABORTED`, `BUSY` (replay set full).
+   */
+  async authorize (req: AccessRequest): Promise<AccessGrant> {
+    const policy = req.policy ?? await checkConditions(req.access)
+    if (policy.public) return { path: 'public', address: null }
+    if (req.auth === undefined || req.auth === null) throw ShadwError.AUTH_MALFORMED('this function needs an auth signature')
+    const now = this.now()
+    // the publisher's signed list, when there is one, so every executor accepts the same auth
+    const domain = req.domains !== undefined && req.domains.length > 0 ? req.domains : this.domain
+    const auth = verifyAuth(req.auth, { domain, fn: req.fn, now, replay: this.replay })
+    const verdict = evaluateLocally(policy, { address: auth.address, now })
+    if (verdict === 'allow') return { path: 'local', address: auth.address }
+    if (verdict === 'deny') throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address })
+    if (req.litSecret === undefined) throw ShadwError.ACCESS_CONDITIONS_INVALID('these conditions need chain state, but the manifest carries no Lit secret')
+    if (this.lit === undefined) throw ShadwError.LIT_UNAVAILABLE('this node has no Lit gate configured')
+    await this.lit.check({ fn: req.fn, policy, auth, secret: req.litSecret, ...(req.signal === undefined ? {} : { signal: req.signal }) })
+    return { path: 'lit', address: auth.address }
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * One invocation from the caller's side: `k` executor slots run at once on distinct peers;
+ * a slot whose executor drops, refuses with a retryable code or misses its attempt deadline
+ * moves to another peer while the caller's deadline allows. Each result's receipt is
+ * checked (signature, executor = the peer we asked, nonce, input and output hashes) before
+ * it counts; the quorum then decides.
+ */
+import b4a from 'b4a'
+import { ShadwError, type ErrorCode } from '../errors.ts'
+import { parseFunctionRef, resolveRange, type FunctionRef } from '../registry/index.ts'
+import { sha256 } from '../sha256.ts'
+import { MAX_INPUT_BYTES, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
+import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
+import { openReceipt, type VerifiedRoots } from '../ledger/index.ts'
+
+/** Default time a caller gives a call, ms. */
+export const DEFAULT_INVOKE_DEADLINE_MS = 10_000
+/**
+ * Share of the remaining time one attempt gets when another executor could take over: an
+ * executor that stays silent (no drop, no answer) leaves the rest for a retry.
+ */
+export const ATTEMPT_SHARE = 0.5
+/** Failures another executor may not repeat: its connection, load, capacity or honesty. */
+export const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'BUSY', 'EXECUTOR_CLOSED', 'TIMEOUT', 'INTERNAL', 'FUNCTION_NOT_FOUND', 'RECEIPT_INVALID', 'INVOKE_PROTOCOL', 'LIT_UNAVAILABLE', 'NODE_CLOSED',
+  // prices differ per executor (their utilisation): a cheaper one may take the call
+  'SPENDING_CAP_EXCEEDED'
+])
+
+/** Options of one invocation. */
+export interface InvokeOptions {
+  /** ms the caller waits in total (default {@link DEFAULT_INVOKE_DEADLINE_MS}) */
+  deadline?: number
+  /** executors that run the call (default 1) */
+  redundancy?: number
+  /** matching results needed (default: a majority of `redundancy`) */
+  quorum?: number
+  /** the tenant's Lit AuthSig (SIWE), for gated functions */
+  auth?: unknown
+  signal?: AbortSignal
+  /** the call's nonce (default: 32 random bytes); reusing one is refused as a replay */
+  nonce?: Uint8Array
+  /** the most the tenant pays each executor for this call, µcredits (docs/pricing.md); a pricier executor refuses before any work */
+  maxCharge?: number
+  /**
+   * reveal this call's input to light nodes so they re-execute it and co-sign (or refute) its
+   * receipts: `true`, or the share of calls audited, in [0, 1] (docs/pricing.md, "Audits").
+   * Off by default: a gated function's input may be private.
+   */
+  audit?: boolean | number
+}
+
+/** An accepted invocation. */
+export interface InvokeResult extends QuorumDecision {
+  /** attempts made, retries included */
+  attempts: number
+}
+
+/** What the call needs from the endpoint. */
+export interface CallTransport {
+  /** the best peer not in `exclude` (throws BUSY / NO_EXECUTORS) */
+  pick (exclude: ReadonlySet<string>): { key: string }
+  /** true when some peer outside `exclude` could take a call now */
+  hasAlternative (exclude: ReadonlySet<string>): boolean
+  /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs` */
+  request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage>
+  randomBytes (n: number): Uint8Array
+  now (): number
+  /** batch roots already verified: the other receipts of a batch cost hashes only */
+  verifiedRoots?: VerifiedRoots
+}
+
+/**
+ * @throws ShadwError `INVALID_ARGUMENT`, `INPUT_TOO_LARGE` (before anything is sent),
+ *   `BUSY`, `NO_EXECUTORS`, `DEADLINE_EXCEEDED`, `ABORTED`, `QUORUM_FAILED`, or the code
+ *   a quorum of executors agreed on (`TRAP`, `AUTH_MALFORMED`, …).
+ */
+export async function runCall (t: CallTransport, ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
+  const k = opts.redundancy ?? 1
+  // refused here, before anything is sent; receipts are checked against it below
+  const fnRef = parseFunctionRef(ref)
+  if (!Number.isInteger(k) || k < 1 || k > MAX_REDUNDANCY) throw ShadwError.INVALID_ARGUMENT(`redundancy must be 1-${MAX_REDUNDANCY}`)
+  const quorum = opts.quorum ?? majority(k)
+  if (!Number.isInteger(quorum) || quorum < 1 || quorum > k) throw ShadwError.INVALID_ARGUMENT(`quorum must be 1-${k}`)
+  if (!(input instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('input must be bytes')
+  if (input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(input.byteLength, MAX_INPUT_BYTES)
+  const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
+  if (!Number.isSafeInteger(budget) || budget < 1) throw ShadwError.INVALID_ARGUMENT('deadline must be a positive number of ms')
+  const nonce = opts.nonce ?? t.randomBytes(NONCE_BYTES)
+  if (!(nonce instanceof Uint8Array) || nonce.byteLength !== NONCE_BYTES) throw ShadwError.INVALID_ARGUMENT(`nonce must be ${NONCE_BYTES} bytes`)
+  if (opts.maxCharge !== undefined && (!Number.isSafeInteger(opts.maxCharge) || opts.maxCharge < 0)) throw ShadwError.INVALID_ARGUMENT('maxCharge must be a non-negative integer (µcredits)')
+  opts.signal?.throwIfAborted()
+  const auth = opts.auth === undefined ? null : JSON.stringify(opts.auth)
+  const deadline = t.now() + budget
+  const inputHash = sha256(input)
+  const nonceHex = b4a.toString(nonce, 'hex')
+  // every slot asks distinct executors: one peer answering twice is not two opinions
+  const tried = new Set<string>()
+  const abort = new AbortController()
+  const onAbort = (): void => { abort.abort(ShadwError.ABORTED('invocation aborted')) }
+  opts.signal?.addEventListener('abort', onAbort, { once: true })
+  let attempts = 0
+
+  const slot = async (): Promise<SlotOutcome> => {
+    let last: Extract<SlotOutcome, { ok: false }> | null = null
+    for (;;) {
+      const left = deadline - t.now()
+      if (abort.signal.aborted) return failure(null, abort.signal.reason)
+      if (left <= 0) return last !== null && last.code !== 'TIMEOUT' ? last : failure(null, new ShadwError('DEADLINE_EXCEEDED', `no result within the deadline of ${budget} ms`, { details: { deadline: budget } }))
+      let key: string
+      try {
+        key = t.pick(tried).key
+      } catch (err) {
+        // nobody left: the previous executor's error says more than "nobody left"
+        return last ?? failure(null, err)
+      }
+      tried.add(key)
+      attempts++
+      const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
+      try {
+        const attemptDeadline = t.now() + attemptMs
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal)
+        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge }, t.verifiedRoots) }
+      } catch (err) {
+        last = failure(key, err)
+        if (!RETRYABLE.has(last.code)) return last
+      }
+    }
+  }
+
+  try {
+    const outcomes = await Promise.all(Array.from({ length: k }, slot))
+    if (abort.signal.aborted) throw abort.signal.reason
+    return { ...decideQuorum(outcomes, quorum), attempts }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+function failure (executor: string | null, err: unknown): Extract<SlotOutcome, { ok: false }> {
+  const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(err instanceof Error ? err.message : String(err))
+  return { ok: false, executor, code: e.code, message: e.message }
+}
+
+/** What the caller sent, which the executor's receipt must repeat. */
+interface Sent {
+  fn: FunctionRef
+  inputHash: string
+  inputBytes: number
+  nonce: string
+  /** the attempt's deadline the request carried */
+  deadline: number
+  maxCharge: number | undefined
+}
+
+function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: VerifiedRoots | undefined): VerifiedResult {
+  const receipt = openReceipt(res.receipt, roots)
+  const mismatch = (what: string): never => { throw ShadwError.RECEIPT_INVALID(`receipt ${what}`, { executor }) }
+  if (receipt.executor !== executor) mismatch('is signed by another key than the executor asked')
+  // the version ran must be one the caller's range allows, of the function asked for
+  const at = receipt.fn.lastIndexOf('@')
+  if (receipt.fn.slice(0, at) !== `${sent.fn.publisher}/${sent.fn.name}` || resolveRange([receipt.fn.slice(at + 1)], sent.fn.range) === null) mismatch(`names another function (${receipt.fn.slice(0, 200)})`)
+  if (receipt.nonce !== sent.nonce) mismatch('names another nonce')
+  if (receipt.inputHash !== sent.inputHash) mismatch('names another input')
+  if (receipt.outputHash !== sha256(res.output)) mismatch('does not match the output')
+  // the receipt's own arithmetic is checked when it is opened; what it is applied to is the
+  // caller's to check: a later deadline would hide lateness, more bytes or a total over the
+  // cap would bill for what did not happen
+  if (receipt.deadline !== sent.deadline) mismatch('names another deadline than the request')
+  if (receipt.bytes !== sent.inputBytes + res.output.byteLength) mismatch(`counts ${receipt.bytes} bytes moved, not ${sent.inputBytes + res.output.byteLength}`)
+  if (sent.maxCharge !== undefined && receipt.total > sent.maxCharge) mismatch(`charges ${receipt.total} µcredits, over the cap of ${sent.maxCharge}`)
+  return { output: res.output, receipt, ledger: { key: b4a.toString(res.ledgerKey, 'hex'), index: res.ledgerIndex } }
+}

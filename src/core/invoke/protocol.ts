@@ -1,0 +1,251 @@
+/**
+ * The invocation wire protocol: one Protomux channel `shadw/invoke/v1` per swarm connection,
+ * one message type on it carrying a frame whose first byte says what it is. Every frame is
+ * size-limited and fully validated on decode (no trailing bytes, bounded strings, known
+ * enums); anything else is `INVOKE_PROTOCOL`, which closes the channel, never the
+ * connection. See docs/protocol.md, "Invocation channel".
+ */
+import c, { type State } from 'compact-encoding'
+import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
+import type { NodeTier } from '../node/types.ts'
+import type { PriceQuote } from '../pricing/index.ts'
+import { MAX_RECEIPT_BYTES } from '../ledger/index.ts'
+import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
+
+/** Protomux protocol name; a new incompatible version gets a new name. */
+export const INVOKE_PROTOCOL = 'shadw/invoke/v1'
+
+/** Largest input a request may carry: the sandbox's default input ceiling (4 MiB). */
+export const MAX_INPUT_BYTES = DEFAULT_MAX_INPUT_BYTES
+/** A signed receipt is < 400 bytes; defined with the receipt (see ledger/receipt.ts). */
+export { MAX_RECEIPT_BYTES }
+/** Largest output a result may carry: the sandbox's default output ceiling (4 MiB). */
+export const MAX_OUTPUT_BYTES = DEFAULT_MAX_OUTPUT_BYTES
+/** A function ref is `<64 hex>/<name ≤ 64>@<range>`; 256 characters bound it with room for ranges. */
+export const MAX_REF_CHARS = 256
+/** A SIWE message of one resource is < 1 KiB (MAX_AUTH_MESSAGE_BYTES is 4 KiB) plus a 132-char signature, as JSON. */
+export const MAX_AUTH_CHARS = 8 * 1024
+/** Error messages are for people; a bound keeps a peer from sending us megabytes of prose. */
+export const MAX_ERROR_MESSAGE_CHARS = 1024
+/** Largest frame: a full input or output plus the fixed fields around it. */
+export const MAX_FRAME_BYTES = Math.max(MAX_INPUT_BYTES, MAX_OUTPUT_BYTES) + 16 * 1024
+/** Nonces are 32 random bytes: collisions between honest callers are negligible. */
+export const NONCE_BYTES = 32
+/** Most executors one call may ask for: redundancy beyond this buys no more trust, only load. */
+export const MAX_REDUNDANCY = 16
+/** Marks the capacity frame's quote extension (issue 9): anything else after the tier is refused. */
+const QUOTE_EXTENSION = 1
+/** Request ids are per channel and count up; 2^32 calls on one connection is more than enough. */
+const MAX_ID = 0xffffffff
+
+const TIERS: readonly NodeTier[] = ['super', 'storm', 'light', 'shadow']
+
+/** Free execution slots and what the node offers, sent on open and on change; `id` answers a query (0 = unsolicited). */
+export interface CapacityMessage {
+  type: 'capacity'
+  id: number
+  /** calls this node would take now */
+  free: number
+  /** calls it takes at most at once (0: it does not execute) */
+  total: number
+  /** the contributor's CPU budget, percent 1-100 */
+  cpuBudget: number
+  tier: NodeTier
+  /**
+   * the node's price now (docs/pricing.md); optional trailing fields, absent when the node
+   * does not price: frames without it decode as before issue 9
+   */
+  quote?: PriceQuote
+}
+
+/** Asks for a capacity answer with the same id; the round trip measures latency. */
+export interface CapacityQueryMessage { type: 'capacity-query', id: number }
+
+/** One execution asked of one executor. */
+export interface RequestMessage {
+  type: 'request'
+  id: number
+  /** `<publisher>/<name>@<range>` */
+  ref: string
+  input: Uint8Array
+  /** 32 random bytes, unique per call (shared by the call's redundant executions) */
+  nonce: Uint8Array
+  /** absolute deadline, ms since the epoch */
+  deadline: number
+  /** how many executors the caller asked for in total (informational; each runs once) */
+  redundancy: number
+  /** the tenant's Lit AuthSig as JSON, or null for public functions */
+  auth: string | null
+  /**
+   * the most the tenant pays this executor for the call, µcredits; an executor whose worst
+   * case is higher refuses with SPENDING_CAP_EXCEEDED before any work. Optional trailing field.
+   */
+  maxCharge?: number
+}
+
+/** A successful execution: output and the executor's signed receipt. */
+export interface ResultMessage {
+  type: 'result'
+  id: number
+  output: Uint8Array
+  /** encoded signed receipt (receipt.ts) */
+  receipt: Uint8Array
+  /** where the executor appended the receipt: its ledger log key and block index */
+  ledgerKey: Uint8Array
+  ledgerIndex: number
+}
+
+/** A typed failure of one request (`id` > 0) or of the channel (`id` 0, then it closes). */
+export interface ErrorMessage { type: 'error', id: number, code: ErrorCode, message: string }
+
+/** The caller gave up on a request; the executor aborts it. */
+export interface CancelMessage { type: 'cancel', id: number }
+
+/** Everything that travels on the channel. */
+export type InvokeMessage = CapacityMessage | CapacityQueryMessage | RequestMessage | ResultMessage | ErrorMessage | CancelMessage
+
+const TYPE = { capacity: 0, 'capacity-query': 1, request: 2, result: 3, error: 4, cancel: 5 } as const
+
+/** Encodes a message, refusing values a peer would refuse. */
+export function encodeMessage (msg: InvokeMessage): Uint8Array {
+  check(msg)
+  const state = c.state()
+  write(state, msg, true)
+  state.buffer = new Uint8Array(state.end)
+  state.start = 0
+  write(state, msg, false)
+  if (state.end > MAX_FRAME_BYTES) throw ShadwError.INVOKE_PROTOCOL(`frame of ${state.end} bytes exceeds ${MAX_FRAME_BYTES}`)
+  return state.buffer
+}
+
+/** Decodes and validates a frame from a peer; throws `INVOKE_PROTOCOL`. */
+export function decodeMessage (bytes: unknown): InvokeMessage {
+  if (!(bytes instanceof Uint8Array)) throw ShadwError.INVOKE_PROTOCOL('frame is not bytes')
+  if (bytes.byteLength > MAX_FRAME_BYTES) throw ShadwError.INVOKE_PROTOCOL(`frame of ${bytes.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
+  let msg: InvokeMessage
+  try {
+    const state = c.state(0, bytes.byteLength, bytes)
+    msg = read(state)
+    if (state.start !== state.end) throw new Error('trailing bytes')
+  } catch (err) {
+    if (err instanceof ShadwError) throw err
+    throw ShadwError.INVOKE_PROTOCOL(`undecodable frame: ${(err as Error).message}`)
+  }
+  check(msg)
+  return msg
+}
+
+// module-level rather than closures per frame: every invocation encodes two frames
+function put<T> (s: State, pre: boolean, e: { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }, v: T): void {
+  if (pre) e.preencode(s, v)
+  else e.encode(s, v)
+}
+
+function write (s: State, m: InvokeMessage, pre: boolean): void {
+  put(s, pre, c.uint, TYPE[m.type])
+  put(s, pre, c.uint, m.id)
+  switch (m.type) {
+    case 'capacity':
+      put(s, pre, c.uint, m.free); put(s, pre, c.uint, m.total); put(s, pre, c.uint, m.cpuBudget); put(s, pre, c.uint, TIERS.indexOf(m.tier))
+      if (m.quote !== undefined) { put(s, pre, c.uint, QUOTE_EXTENSION); put(s, pre, c.uint, m.quote.utilisationPpm); put(s, pre, c.uint, m.quote.fuelPrice); put(s, pre, c.uint, m.quote.bytePrice) }
+      break
+    case 'capacity-query': case 'cancel': break
+    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined) put(s, pre, c.uint, m.maxCharge + 1); break
+    case 'result': put(s, pre, c.buffer, m.output); put(s, pre, c.buffer, m.receipt); put(s, pre, c.fixed32, m.ledgerKey); put(s, pre, c.uint, m.ledgerIndex); break
+    case 'error': put(s, pre, c.string, m.code); put(s, pre, c.string, m.message); break
+  }
+}
+
+function read (s: State): InvokeMessage {
+  const type = c.uint.decode(s)
+  const id = c.uint.decode(s)
+  const buf = (): Uint8Array => c.buffer.decode(s) ?? new Uint8Array(0)
+  switch (type) {
+    case TYPE.capacity: {
+      const free = c.uint.decode(s)
+      const total = c.uint.decode(s)
+      const cpuBudget = c.uint.decode(s)
+      const tier = TIERS[c.uint.decode(s)]
+      if (tier === undefined) throw ShadwError.INVOKE_PROTOCOL('unknown tier')
+      if (s.start === s.end) return { type: 'capacity', id, free, total, cpuBudget, tier }
+      if (c.uint.decode(s) !== QUOTE_EXTENSION) throw ShadwError.INVOKE_PROTOCOL('unknown capacity extension')
+      const quote = { utilisationPpm: c.uint.decode(s), fuelPrice: c.uint.decode(s), bytePrice: c.uint.decode(s) }
+      return { type: 'capacity', id, free, total, cpuBudget, tier, quote }
+    }
+    case TYPE['capacity-query']: return { type: 'capacity-query', id }
+    case TYPE.cancel: return { type: 'cancel', id }
+    case TYPE.request: {
+      const ref = c.string.decode(s)
+      const input = buf()
+      const nonce = c.fixed32.decode(s)
+      const deadline = c.uint.decode(s)
+      const redundancy = c.uint.decode(s)
+      const hasAuth = c.uint.decode(s)
+      if (hasAuth > 1) throw ShadwError.INVOKE_PROTOCOL('auth flag must be 0 or 1')
+      const auth = hasAuth === 1 ? c.string.decode(s) : null
+      if (s.start === s.end) return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth }
+      // sent as maxCharge + 1, so a stray zero byte is refused like any trailing byte
+      const cap = c.uint.decode(s)
+      if (cap === 0) throw ShadwError.INVOKE_PROTOCOL('trailing bytes')
+      return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, maxCharge: cap - 1 }
+    }
+    case TYPE.result: {
+      const output = buf()
+      const receipt = buf()
+      const ledgerKey = c.fixed32.decode(s)
+      const ledgerIndex = c.uint.decode(s)
+      return { type: 'result', id, output, receipt, ledgerKey, ledgerIndex }
+    }
+    case TYPE.error: {
+      const code = c.string.decode(s)
+      const message = c.string.decode(s)
+      // an unknown code from a newer peer is still an error: it becomes INTERNAL, message kept
+      return { type: 'error', id, code: isErrorCode(code) ? code : 'INTERNAL', message }
+    }
+    default:
+      throw ShadwError.INVOKE_PROTOCOL(`unknown message type ${type}`)
+  }
+}
+
+function check (m: InvokeMessage): void {
+  const bad = (why: string): never => { throw ShadwError.INVOKE_PROTOCOL(`${m.type}: ${why}`) }
+  if (!Number.isSafeInteger(m.id) || m.id < 0 || m.id > MAX_ID) bad('id out of range')
+  switch (m.type) {
+    case 'capacity':
+      if (!Number.isSafeInteger(m.total) || m.total < 0 || m.total > 1_000_000) bad('total out of range')
+      if (!Number.isSafeInteger(m.free) || m.free < 0 || m.free > m.total) bad('free must be 0..total')
+      if (!Number.isInteger(m.cpuBudget) || m.cpuBudget < 1 || m.cpuBudget > 100) bad('cpuBudget must be 1-100')
+      if (!TIERS.includes(m.tier)) bad('unknown tier')
+      if (m.quote !== undefined) {
+        const q = m.quote
+        if (typeof q !== 'object' || q === null) bad('quote must be an object')
+        if (!Number.isSafeInteger(q.utilisationPpm) || q.utilisationPpm < 0 || q.utilisationPpm > 1_000_000) bad('quote utilisation must be 0-10^6 ppm')
+        if (!Number.isSafeInteger(q.fuelPrice) || q.fuelPrice < 0 || !Number.isSafeInteger(q.bytePrice) || q.bytePrice < 0) bad('quote prices must be non-negative integers')
+      }
+      break
+    case 'request':
+      if (m.id === 0) bad('request id must be positive')
+      if (typeof m.ref !== 'string' || m.ref.length === 0 || m.ref.length > MAX_REF_CHARS) bad(`ref must be 1-${MAX_REF_CHARS} characters`)
+      if (!(m.input instanceof Uint8Array) || m.input.byteLength > MAX_INPUT_BYTES) bad(`input must be at most ${MAX_INPUT_BYTES} bytes`)
+      if (!(m.nonce instanceof Uint8Array) || m.nonce.byteLength !== NONCE_BYTES) bad(`nonce must be ${NONCE_BYTES} bytes`)
+      if (!Number.isSafeInteger(m.deadline) || m.deadline <= 0) bad('deadline must be a positive time in ms')
+      if (!Number.isInteger(m.redundancy) || m.redundancy < 1 || m.redundancy > MAX_REDUNDANCY) bad(`redundancy must be 1-${MAX_REDUNDANCY}`)
+      if (m.auth !== null && (typeof m.auth !== 'string' || m.auth.length > MAX_AUTH_CHARS)) bad(`auth must be at most ${MAX_AUTH_CHARS} characters`)
+      if (m.maxCharge !== undefined && (!Number.isSafeInteger(m.maxCharge) || m.maxCharge < 0)) bad('maxCharge must be a non-negative integer')
+      break
+    case 'result':
+      if (m.id === 0) bad('result id must be positive')
+      if (!(m.output instanceof Uint8Array) || m.output.byteLength > MAX_OUTPUT_BYTES) bad(`output must be at most ${MAX_OUTPUT_BYTES} bytes`)
+      if (!(m.receipt instanceof Uint8Array) || m.receipt.byteLength === 0 || m.receipt.byteLength > MAX_RECEIPT_BYTES) bad(`receipt must be 1-${MAX_RECEIPT_BYTES} bytes`)
+      if (!(m.ledgerKey instanceof Uint8Array) || m.ledgerKey.byteLength !== 32) bad('ledger key must be 32 bytes')
+      if (!Number.isSafeInteger(m.ledgerIndex) || m.ledgerIndex < 0) bad('ledger index must be a non-negative integer')
+      break
+    case 'error':
+      if (!isErrorCode(m.code)) bad('unknown error code')
+      if (typeof m.message !== 'string' || m.message.length > MAX_ERROR_MESSAGE_CHARS) bad(`message must be at most ${MAX_ERROR_MESSAGE_CHARS} characters`)
+      break
+    case 'capacity-query': case 'cancel':
+      if (m.id === 0) bad('id must be positive')
+      break
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Reading a ledger log: every block is a receipt (first byte: its version, 3 or 4), an
+ * attestation (`0xa1`, a light node's) or a miss record (`0xb1`, a caller's). Each is decoded
+ * and its signature checked here; a block that fails is reported as `invalid` with its code
+ * and never counts for anything.
+ */
+import { ShadwError, type ErrorCode } from '../errors.ts'
+import { decodeAttestation, verifyAttestation, ATTESTATION_TAG, type SignedAttestation } from './attestation.ts'
+import { decodeReceipt, verifyReceipt, type SignedReceipt } from './receipt.ts'
+import { decodeMiss, MISS_TAG, verifyMiss, type SignedMiss } from './miss.ts'
+
+/** One block of a ledger, decoded and its signature checked. */
+export type LedgerEntry =
+  | { kind: 'receipt', receipt: SignedReceipt, bytes: Uint8Array }
+  | { kind: 'attestation', attestation: SignedAttestation }
+  | { kind: 'miss', miss: SignedMiss }
+  | { kind: 'invalid', code: ErrorCode, message: string }
+
+/** Decodes one ledger block; never throws. */
+export function readLedgerEntry (block: Uint8Array): LedgerEntry {
+  try {
+    switch (block[0]) {
+      case ATTESTATION_TAG: return { kind: 'attestation', attestation: verifyAttestation(decodeAttestation(block)) }
+      case MISS_TAG: return { kind: 'miss', miss: verifyMiss(decodeMiss(block)) }
+      // receipts start with their version (single or batch-signed); decodeReceipt refuses any other
+      default: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
+    }
+  } catch (err) {
+    const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err))
+    return { kind: 'invalid', code: e.code, message: e.message }
+  }
+}
+
+/** A log to read: a Hypercore session or anything with its length and get. */
+export interface LedgerSource {
+  readonly length: number
+  get (index: number): Promise<Uint8Array | null>
+}
+
+/** Reads every block of a ledger (fetching what is not local, verified by Hypercore). */
+export async function readLedger (source: LedgerSource): Promise<LedgerEntry[]> {
+  const out: LedgerEntry[] = []
+  const length = source.length
+  for (let i = 0; i < length; i++) {
+    const block = await source.get(i)
+    out.push(block === null ? { kind: 'invalid', code: 'LOG_NOT_FOUND', message: `block ${i} unavailable` } : readLedgerEntry(block))
+  }
+  return out
+}

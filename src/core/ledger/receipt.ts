@@ -1,0 +1,433 @@
+/**
+ * Receipts: what an executor signs about one execution, with its node key (the swarm's
+ * ed25519 key pair), and appends to its ledger log. A receipt binds the exact function
+ * version (its manifest signature and module hash), the input and output (SHA-256), the fuel
+ * used, the executor, the tenant, the time, the call's nonce and the deadline the caller
+ * gave, and the price: the quote applied, the bytes moved and the total. Anyone holding it
+ * can check offline who ran what on which input, whether it was late, and what it cost
+ * (`shadw verify-receipt`); credits and reputation are computed from receipts alone.
+ *
+ * Encoding: a version byte, then the fields in a fixed order with compact-encoding; a
+ * receipt decodes only if re-encoding gives the same bytes, so each has exactly one form.
+ * A receipt whose total is not exactly what its own price gives for its fuel and bytes does
+ * not check: nobody can sign a total the quote does not explain.
+ *
+ * Two forms: version 3 is signed on its own (ed25519 over the body); version 4 is one of a
+ * batch an executor signed at once (ed25519 over the root of a Merkle tree of the batch's
+ * bodies, see merkle.ts) and carries its inclusion proof. Both prove the same thing about
+ * one execution; a batch costs one signature, and a checker that already verified a batch
+ * root checks the batch's other receipts with hashes only ({@link VerifiedRoots}).
+ */
+import b4a from 'b4a'
+import c, { type State } from 'compact-encoding'
+import crypto from 'hypercore-crypto'
+import { ShadwError } from '../errors.ts'
+import { charge, MAX_UNIT_PRICE, PPM, type PriceQuote } from '../pricing/index.ts'
+import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
+import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
+import { sha256 } from '../sha256.ts'
+
+/**
+ * Version of a receipt signed on its own (first byte). 3: versions 1 and 2 had no price and
+ * no deadline; nothing signed with them was ever deployed, so they are refused, not read.
+ */
+export const RECEIPT_VERSION = 3
+/**
+ * Signature domain: a receipt signature can never pass for a manifest's or a tombstone's.
+ * The version byte is inside every signed body, so the domain needs no bump with it.
+ */
+export const RECEIPT_DOMAIN = 'shadw/receipt/v1'
+/** Version byte of a batch-signed receipt (4: the batch form of version 3). */
+export const RECEIPT_BATCH_VERSION = 4
+/** Signature domain of a batch root: never passes for a single receipt's signature. */
+export const RECEIPT_BATCH_DOMAIN = 'shadw/receipt-batch/v1'
+/** Most receipts signed in one batch: bounds the proof at 8 hashes (a receipt stays near 1 KiB at most). */
+export const MAX_RECEIPT_BATCH = 256
+/** Audit path length of the largest batch: log2(MAX_RECEIPT_BATCH). */
+const MAX_BATCH_PATH = 8
+/** Tenant ids are an EIP-55 address (42 chars) or a 64-hex node key; 128 bounds both. */
+export const MAX_TENANT_CHARS = 128
+/** An exact function id `<64 hex>/<name>@<version>` fits in 256 characters. */
+const MAX_FN_CHARS = 256
+/** A signed receipt is < 400 bytes; 2 KiB leaves room for long refs and tenant ids. */
+export const MAX_RECEIPT_BYTES = 2048
+/** Bytes one call can move: the largest input plus the largest output the invocation protocol carries (the sandbox's default ceilings). */
+export const MAX_RECEIPT_BYTES_MOVED = DEFAULT_MAX_INPUT_BYTES + DEFAULT_MAX_OUTPUT_BYTES
+/** The price an executor that does not price signs: the call is recorded, and costs nothing. */
+export const UNPRICED: Readonly<PriceQuote> = Object.freeze({ utilisationPpm: 0, fuelPrice: 0, bytePrice: 0 })
+
+/** The signed fields of a receipt. Hashes and keys are lowercase hex. */
+export interface ReceiptBody {
+  /** exact function `<publisher>/<name>@<version>` */
+  fn: string
+  /** the publisher's signature over the manifest (128 hex): names one signed manifest */
+  manifestSignature: string
+  /** SHA-256 of the module bytes (64 hex) */
+  moduleHash: string
+  /** SHA-256 of the input (64 hex) */
+  inputHash: string
+  /** SHA-256 of the output (64 hex) */
+  outputHash: string
+  fuel: number
+  /** executor node key: ed25519 public key (64 hex) */
+  executor: string
+  /** the tenant: its verified SIWE address, or the calling node's key for public functions */
+  tenant: string
+  /** ms since the epoch when the executor signed */
+  time: number
+  /** the call's nonce (64 hex) */
+  nonce: string
+  /** the deadline the caller's request gave, ms since the epoch: the receipt is late when `time` is after it */
+  deadline: number
+  /** bytes moved: input + output */
+  bytes: number
+  /** the quote applied at admission (all 0 from an executor that does not price) */
+  price: PriceQuote
+  /** µcredits billed: exactly `charge(price, fuel, bytes)` (docs/pricing.md) */
+  total: number
+}
+
+/** Where a batch-signed receipt sits in its batch: what its inclusion proof needs. */
+export interface ReceiptBatchProof {
+  /** receipts in the batch (1-{@link MAX_RECEIPT_BATCH}) */
+  size: number
+  /** this receipt's position, 0-based */
+  index: number
+  /** audit path, leaf to root: sibling hashes (64 hex each) */
+  path: string[]
+}
+
+/**
+ * A receipt with the executor's signature: over its encoded body (version 3), or, when
+ * `batch` is present, over the root of its batch (version 4).
+ */
+export interface SignedReceipt extends ReceiptBody {
+  /** ed25519 signature (128 hex) */
+  signature: string
+  /** present on a batch-signed receipt */
+  batch?: ReceiptBatchProof
+}
+
+const HEX = (n: number): RegExp => new RegExp(`^[0-9a-f]{${n}}$`)
+const HEX32 = HEX(64)
+const HEX64 = HEX(128)
+
+function bad (why: string): never {
+  throw ShadwError.RECEIPT_INVALID(why)
+}
+
+function checkBody (r: ReceiptBody): void {
+  if (typeof r !== 'object' || r === null) bad('receipt is not an object')
+  if (typeof r.fn !== 'string' || r.fn.length === 0 || r.fn.length > MAX_FN_CHARS) bad('fn must be 1-256 characters')
+  if (typeof r.manifestSignature !== 'string' || !HEX64.test(r.manifestSignature)) bad('manifestSignature must be 128 hex characters')
+  for (const f of ['moduleHash', 'inputHash', 'outputHash', 'executor', 'nonce'] as const) {
+    if (typeof r[f] !== 'string' || !HEX32.test(r[f])) bad(`${f} must be 64 hex characters`)
+  }
+  if (!Number.isSafeInteger(r.fuel) || r.fuel < 0) bad('fuel must be a non-negative integer')
+  if (typeof r.tenant !== 'string' || r.tenant.length === 0 || r.tenant.length > MAX_TENANT_CHARS) bad(`tenant must be 1-${MAX_TENANT_CHARS} characters`)
+  if (!Number.isSafeInteger(r.time) || r.time < 0) bad('time must be a non-negative integer')
+  if (!Number.isSafeInteger(r.deadline) || r.deadline < 0) bad('deadline must be a non-negative integer')
+  if (!Number.isSafeInteger(r.bytes) || r.bytes < 0 || r.bytes > MAX_RECEIPT_BYTES_MOVED) bad(`bytes must be an integer 0-${MAX_RECEIPT_BYTES_MOVED}`)
+  const p = r.price
+  if (typeof p !== 'object' || p === null) bad('price is not an object')
+  if (!Number.isSafeInteger(p.utilisationPpm) || p.utilisationPpm < 0 || p.utilisationPpm > PPM) bad(`price.utilisationPpm must be an integer 0-${PPM}`)
+  for (const f of ['fuelPrice', 'bytePrice'] as const) {
+    if (!Number.isSafeInteger(p[f]) || p[f] < 0 || p[f] > MAX_UNIT_PRICE) bad(`price.${f} must be an integer 0-${MAX_UNIT_PRICE}`)
+  }
+  // a total above 2^53 never equals a safe integer, so this also bounds it
+  if (!Number.isSafeInteger(r.total) || r.total !== charge(p, r.fuel, r.bytes)) bad(`total ${String(r.total)} is not what the receipt's price gives for its fuel and bytes`)
+}
+
+function checkBatch (b: ReceiptBatchProof): void {
+  if (typeof b !== 'object' || b === null) bad('batch is not an object')
+  if (!Number.isSafeInteger(b.size) || b.size < 1 || b.size > MAX_RECEIPT_BATCH) bad(`batch size must be 1-${MAX_RECEIPT_BATCH}`)
+  if (!Number.isSafeInteger(b.index) || b.index < 0 || b.index >= b.size) bad('batch index must be below the batch size')
+  if (!Array.isArray(b.path) || b.path.length > MAX_BATCH_PATH || b.path.some(h => typeof h !== 'string' || !HEX32.test(h))) bad(`batch path must be at most ${MAX_BATCH_PATH} hashes of 64 hex characters`)
+}
+
+type Codec<T> = { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }
+
+// module-level, not a closure per call: receipts are encoded on every invocation
+function enc<T> (s: State, pre: boolean, e: Codec<T>, v: T): void {
+  if (pre) e.preencode(s, v)
+  else e.encode(s, v)
+}
+
+function hex (b: Uint8Array): string {
+  return b4a.toString(b, 'hex')
+}
+
+function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): void {
+  enc(s, pre, c.uint8, version)
+  enc(s, pre, c.string, r.fn)
+  enc(s, pre, c.fixed64, b4a.from(r.manifestSignature, 'hex'))
+  enc(s, pre, c.fixed32, b4a.from(r.moduleHash, 'hex'))
+  enc(s, pre, c.fixed32, b4a.from(r.inputHash, 'hex'))
+  enc(s, pre, c.fixed32, b4a.from(r.outputHash, 'hex'))
+  enc(s, pre, c.uint, r.fuel)
+  enc(s, pre, c.fixed32, b4a.from(r.executor, 'hex'))
+  enc(s, pre, c.string, r.tenant)
+  enc(s, pre, c.uint, r.time)
+  enc(s, pre, c.fixed32, b4a.from(r.nonce, 'hex'))
+  enc(s, pre, c.uint, r.deadline)
+  enc(s, pre, c.uint, r.bytes)
+  enc(s, pre, c.uint, r.price.utilisationPpm)
+  enc(s, pre, c.uint, r.price.fuelPrice)
+  enc(s, pre, c.uint, r.price.bytePrice)
+  enc(s, pre, c.uint, r.total)
+}
+
+/**
+ * The canonical bytes of a receipt body: what a version-3 signature covers, or (with
+ * `version` {@link RECEIPT_BATCH_VERSION}) the Merkle leaf of a batch-signed receipt.
+ * `tail` bytes are left free after it for the caller to fill (proof, signature).
+ */
+export function encodeReceiptBody (r: ReceiptBody, version: number = RECEIPT_VERSION, tail = 0): Uint8Array {
+  checkBody(r)
+  const s = c.state()
+  writeBody(s, r, true, version)
+  s.buffer = b4a.alloc(s.end + tail)
+  s.start = 0
+  writeBody(s, r, false, version)
+  return tail === 0 ? s.buffer : s.buffer.subarray(0, s.end)
+}
+
+const DOMAIN_PREFIX = b4a.from(RECEIPT_DOMAIN + '\0')
+const BATCH_DOMAIN_PREFIX = b4a.from(RECEIPT_BATCH_DOMAIN + '\0')
+
+function message (body: Uint8Array): Uint8Array {
+  return b4a.concat([DOMAIN_PREFIX, body])
+}
+
+/** What a batch signature covers: the domain, the batch size (uint32 LE) and the root. */
+export function batchMessage (size: number, root: Uint8Array): Uint8Array {
+  const m = b4a.alloc(BATCH_DOMAIN_PREFIX.byteLength + 4 + MERKLE_HASH_BYTES)
+  m.set(BATCH_DOMAIN_PREFIX, 0)
+  new DataView(m.buffer, m.byteOffset, m.byteLength).setUint32(BATCH_DOMAIN_PREFIX.byteLength, size, true)
+  m.set(root, BATCH_DOMAIN_PREFIX.byteLength + 4)
+  return m
+}
+
+/**
+ * Verified batch roots, so the other receipts of a batch cost hashes, not a signature check.
+ * An entry is (executor, batch size, root, signature): a hit means this exact signature was
+ * verified (or made) here before, and ed25519 verification is deterministic. Bounded FIFO.
+ */
+export class VerifiedRoots {
+  readonly #entries = new Set<string>()
+  constructor (readonly capacity = VERIFIED_ROOTS) {}
+
+  has (executor: string, size: number, root: Uint8Array, signature: string): boolean {
+    return this.#entries.has(rootKey(executor, size, root, signature))
+  }
+
+  /** Records a root that verified, or that this process signed itself. */
+  add (executor: string, size: number, root: Uint8Array, signature: string): void {
+    this.#entries.add(rootKey(executor, size, root, signature))
+    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.values().next().value as string)
+  }
+}
+
+/** Batch roots remembered: a few seconds of batches at full rate from dozens of executors. */
+export const VERIFIED_ROOTS = 4096
+
+function rootKey (executor: string, size: number, root: Uint8Array, signature: string): string {
+  return `${executor}/${size}/${b4a.toString(root, 'hex')}/${signature}`
+}
+
+/** Signs a receipt with the executor's node secret key; `r.executor` must be its public key. */
+export function signReceipt (r: ReceiptBody, secretKey: Uint8Array): SignedReceipt {
+  const body = encodeReceiptBody(r)
+  return { ...r, signature: b4a.toString(crypto.sign(message(body), secretKey), 'hex') }
+}
+
+/**
+ * Encodes a signed receipt for the wire and the ledger: body then the 64-byte signature
+ * (version 3), or body, `uint size, uint index, uint pathLength, fixed32 × pathLength`, then
+ * the signature (version 4, when `r.batch` is present).
+ */
+export function encodeReceipt (r: SignedReceipt): Uint8Array {
+  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
+  if (r.batch === undefined) return b4a.concat([encodeReceiptBody(r), b4a.from(r.signature, 'hex')])
+  checkBatch(r.batch)
+  const b = r.batch
+  const proof = c.state()
+  c.uint.preencode(proof, b.size); c.uint.preencode(proof, b.index); c.uint.preencode(proof, b.path.length)
+  proof.end += b.path.length * MERKLE_HASH_BYTES + 64
+  const body = encodeReceiptBody(r, RECEIPT_BATCH_VERSION, proof.end)
+  const s = c.state(body.byteLength, body.byteLength + proof.end, new Uint8Array(body.buffer, body.byteOffset, body.byteLength + proof.end))
+  c.uint.encode(s, b.size); c.uint.encode(s, b.index); c.uint.encode(s, b.path.length)
+  for (const h of b.path) c.fixed32.encode(s, b4a.from(h, 'hex'))
+  c.fixed64.encode(s, b4a.from(r.signature, 'hex'))
+  return s.buffer as Uint8Array
+}
+
+/** Decodes a receipt (structure only; see {@link verifyReceipt}). Throws `RECEIPT_INVALID`. */
+export function decodeReceipt (bytes: Uint8Array): SignedReceipt {
+  return decodeReceiptParts(bytes).receipt
+}
+
+/** A decoded receipt and the byte length of its body (what a signature or leaf covers). */
+interface ReceiptParts { receipt: SignedReceipt, bodyBytes: number }
+
+/**
+ * Canonical form without encoding the receipt again: fixed-size fields have one form, so only
+ * varints (shortest form) and strings (valid UTF-8, which decodes and encodes back to the same
+ * bytes) can differ; together with checkBody's bounds a receipt that passes re-encodes to
+ * exactly its bytes.
+ */
+function canonicalUint (s: State): number {
+  const at = s.start
+  const v = c.uint.decode(s)
+  if (s.start - at !== (v < 0xfd ? 1 : v <= 0xffff ? 3 : v <= 0xffffffff ? 5 : 9)) bad('receipt is not in canonical form (varint)')
+  return v
+}
+
+function canonicalString (s: State): string {
+  const len = canonicalUint(s)
+  if (len > s.end - s.start) bad('string runs past the end')
+  const raw = (s.buffer as Uint8Array).subarray(s.start, s.start + len)
+  const str = b4a.toString(raw, 'utf8')
+  s.start += len
+  // ASCII is always canonical; anything else must survive a round trip byte for byte
+  let ascii = true
+  for (let i = 0; i < raw.byteLength; i++) if ((raw[i] as number) >= 0x80) { ascii = false; break }
+  if (!ascii && !b4a.equals(b4a.from(str, 'utf8'), raw)) bad('receipt is not in canonical form (UTF-8)')
+  return str
+}
+
+function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength > MAX_RECEIPT_BYTES || bytes.byteLength < 65) bad(`receipt must be 65-${MAX_RECEIPT_BYTES} bytes`)
+  let r: SignedReceipt
+  let bodyBytes = 0
+  try {
+    const s = c.state(0, bytes.byteLength, bytes)
+    const version = c.uint8.decode(s)
+    if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION) bad(`unknown receipt version ${version}`)
+    const body: ReceiptBody = {
+      fn: canonicalString(s),
+      manifestSignature: hex(c.fixed64.decode(s)),
+      moduleHash: hex(c.fixed32.decode(s)),
+      inputHash: hex(c.fixed32.decode(s)),
+      outputHash: hex(c.fixed32.decode(s)),
+      fuel: canonicalUint(s),
+      executor: hex(c.fixed32.decode(s)),
+      tenant: canonicalString(s),
+      time: canonicalUint(s),
+      nonce: hex(c.fixed32.decode(s)),
+      deadline: canonicalUint(s),
+      bytes: canonicalUint(s),
+      price: { utilisationPpm: canonicalUint(s), fuelPrice: canonicalUint(s), bytePrice: canonicalUint(s) },
+      total: canonicalUint(s)
+    }
+    bodyBytes = s.start
+    let batch: ReceiptBatchProof | undefined
+    if (version === RECEIPT_BATCH_VERSION) {
+      const size = canonicalUint(s)
+      const index = canonicalUint(s)
+      const n = canonicalUint(s)
+      if (n > MAX_BATCH_PATH) bad(`batch path longer than ${MAX_BATCH_PATH}`)
+      const path: string[] = []
+      for (let i = 0; i < n; i++) path.push(hex(c.fixed32.decode(s)))
+      batch = { size, index, path }
+      checkBatch(batch)
+    }
+    r = { ...body, signature: hex(c.fixed64.decode(s)) }
+    if (batch !== undefined) r.batch = batch
+    if (s.start !== s.end) bad('trailing bytes')
+    checkBody(r)
+  } catch (err) {
+    if (err instanceof ShadwError) throw err
+    bad(`undecodable receipt: ${(err as Error).message}`)
+  }
+  return { receipt: r, bodyBytes }
+}
+
+/**
+ * Checks a receipt's executor signature (and its field formats). Returns it when valid.
+ *
+ * @throws ShadwError `RECEIPT_INVALID`
+ * @example
+ * ```ts
+ * const r = verifyReceipt(JSON.parse(text).receipt)
+ * if (r.outputHash !== await sha256Hex(output)) throw new Error('not this output')
+ * ```
+ */
+export function verifyReceipt (r: SignedReceipt, roots?: VerifiedRoots): SignedReceipt {
+  if (r.batch !== undefined) checkBatch(r.batch)
+  const body = encodeReceiptBody(r, r.batch === undefined ? RECEIPT_VERSION : RECEIPT_BATCH_VERSION)
+  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
+  return checkSignature(r, body, roots)
+}
+
+/**
+ * Decodes encoded receipt bytes (canonical form only) and checks the signature over the
+ * bytes as received, without encoding the body again: the caller's path for every result.
+ *
+ * @throws ShadwError `RECEIPT_INVALID`
+ */
+export function openReceipt (bytes: Uint8Array, roots?: VerifiedRoots): SignedReceipt {
+  const { receipt, bodyBytes } = decodeReceiptParts(bytes)
+  return checkSignature(receipt, bytes.subarray(0, bodyBytes), roots)
+}
+
+function checkSignature (r: SignedReceipt, body: Uint8Array, roots: VerifiedRoots | undefined): SignedReceipt {
+  const invalid = (): never => { throw ShadwError.RECEIPT_INVALID('executor signature does not verify', { executor: r.executor }) }
+  if (r.batch === undefined) {
+    if (!crypto.verify(message(body), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
+    return r
+  }
+  const { size, index, path } = r.batch
+  const root = merkleRootFromPath(merkleLeaf(body), index, size, path.map(h => b4a.from(h, 'hex')))
+  if (root === null) throw ShadwError.RECEIPT_INVALID('batch proof does not fit its position', { executor: r.executor })
+  if (roots?.has(r.executor, size, root, r.signature) === true) return r
+  if (!crypto.verify(batchMessage(size, root), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
+  roots?.add(r.executor, size, root, r.signature)
+  return r
+}
+
+/** Copies only the receipt fields out of an untrusted object (a JSON file), for {@link verifyReceipt}. */
+export function parseReceiptJson (value: unknown): SignedReceipt {
+  if (typeof value !== 'object' || value === null) bad('receipt is not an object')
+  const v = value as Record<string, unknown>
+  const r = {
+    fn: v['fn'],
+    manifestSignature: v['manifestSignature'],
+    moduleHash: v['moduleHash'],
+    inputHash: v['inputHash'],
+    outputHash: v['outputHash'],
+    fuel: v['fuel'],
+    executor: v['executor'],
+    tenant: v['tenant'],
+    time: v['time'],
+    nonce: v['nonce'],
+    deadline: v['deadline'],
+    bytes: v['bytes'],
+    price: copyPrice(v['price']),
+    total: v['total'],
+    signature: v['signature']
+  } as SignedReceipt
+  checkBody(r)
+  if (v['batch'] !== undefined) {
+    const b = v['batch'] as Record<string, unknown> | null
+    if (typeof b !== 'object' || b === null) bad('batch is not an object')
+    r.batch = { size: b['size'], index: b['index'], path: Array.isArray(b['path']) ? [...(b['path'] as unknown[])] : b['path'] } as ReceiptBatchProof
+    checkBatch(r.batch)
+  }
+  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
+  return r
+}
+
+function copyPrice (value: unknown): PriceQuote {
+  if (typeof value !== 'object' || value === null) bad('price is not an object')
+  const p = value as Record<string, unknown>
+  return { utilisationPpm: p['utilisationPpm'], fuelPrice: p['fuelPrice'], bytePrice: p['bytePrice'] } as PriceQuote
+}
+
+/**
+ * SHA-256 of a receipt's canonical encoding (64 hex): how attestations and credits name a
+ * receipt, and how copies of one receipt are told apart from a second receipt for one call.
+ */
+export function receiptHash (r: SignedReceipt): string {
+  return sha256(encodeReceipt(r))
+}

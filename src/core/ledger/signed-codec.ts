@@ -1,0 +1,88 @@
+/**
+ * The shared shape of the signed ledger records added beside receipts (attestations in
+ * `src/attest/`, miss records in `src/reputation/`): a tag byte, compact-encoded fields, a
+ * 64-byte ed25519 signature over `domain ‖ 0 ‖ body`. A record decodes only in its canonical form (re-encoding gives the same
+ * bytes), like receipts and manifests.
+ */
+import b4a from 'b4a'
+import c, { type State } from 'compact-encoding'
+import crypto from 'hypercore-crypto'
+import { ShadwError } from '../errors.ts'
+
+/** Writes fields in one pass; called twice (preencode, encode). */
+export type FieldWriter = (s: State, pre: boolean) => void
+
+/** Encodes a body with `write` (the tag byte is the writer's first field). */
+export function encodeBody (write: FieldWriter): Uint8Array {
+  const s = c.state()
+  write(s, true)
+  s.buffer = b4a.alloc(s.end)
+  s.start = 0
+  write(s, false)
+  return s.buffer
+}
+
+/** The bytes a record's signature covers. */
+export function signedMessage (domain: string, body: Uint8Array): Uint8Array {
+  return b4a.concat([b4a.from(domain + '\0'), body])
+}
+
+/** ed25519 signature over `domain ‖ 0 ‖ body`. */
+export function signBody (domain: string, body: Uint8Array, secretKey: Uint8Array): Uint8Array {
+  return crypto.sign(signedMessage(domain, body), secretKey)
+}
+
+/** True when `signature` is `publicKey`'s over `domain ‖ 0 ‖ body`. */
+export function verifyBody (domain: string, body: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  try {
+    return crypto.verify(signedMessage(domain, body), signature, publicKey)
+  } catch {
+    return false
+  }
+}
+
+/** A field writer helper: `enc(c.uint, v)` in either pass. */
+export function encoder (s: State, pre: boolean) {
+  return <T>(e: { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }, v: T): void => { pre ? e.preencode(s, v) : e.encode(s, v) }
+}
+
+/** Lowercase hex of `n` bytes. */
+export const HEX = (n: number): RegExp => new RegExp(`^[0-9a-f]{${n * 2}}$`)
+
+/** How one kind of record is framed: its tag byte, its largest size, and the error it throws. */
+export interface RecordKind {
+  tag: number
+  /** the record's name in messages ("attestation", "miss") */
+  name: string
+  maxBytes: number
+  /** throws the kind's typed error */
+  bad: (why: string) => never
+}
+
+/** Encoded form of a signed record: its body then the 64-byte signature (128 hex). */
+export function encodeSigned (kind: RecordKind, body: Uint8Array, signature: string): Uint8Array {
+  if (typeof signature !== 'string' || !HEX(64).test(signature)) kind.bad('signature must be 128 hex characters')
+  return b4a.concat([body, b4a.from(signature, 'hex')])
+}
+
+/**
+ * Decodes a signed record (structure only): size bounds, the tag, `fields` reads what
+ * follows it, then the signature; no trailing bytes, and only the canonical form (`encode`
+ * of the result must give back the same bytes). Any failure is the kind's typed error.
+ */
+export function decodeSigned<T extends { signature: string }> (kind: RecordKind, bytes: Uint8Array, fields: (s: State) => Omit<T, 'signature'>, encode: (r: T) => Uint8Array): T {
+  if (!(bytes instanceof Uint8Array) || bytes.byteLength < 66 || bytes.byteLength > kind.maxBytes) kind.bad(`${kind.name} must be 66-${kind.maxBytes} bytes`)
+  let r: T
+  try {
+    const s = c.state(0, bytes.byteLength, bytes)
+    if (c.uint8.decode(s) !== kind.tag) kind.bad(`not a ${kind.name} record`)
+    const body = fields(s)
+    r = { ...body, signature: b4a.toString(c.fixed64.decode(s), 'hex') } as T
+    if (s.start !== s.end) kind.bad('trailing bytes')
+  } catch (err) {
+    if (err instanceof ShadwError) throw err
+    kind.bad(`undecodable ${kind.name}: ${(err as Error).message}`)
+  }
+  if (!b4a.equals(encode(r), bytes)) kind.bad(`${kind.name} is not in canonical form`)
+  return r
+}

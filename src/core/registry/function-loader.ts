@@ -1,0 +1,172 @@
+/**
+ * Loads functions for execution on a node: follows the publisher's registry (joining its
+ * topic), syncs it, resolves the ref, verifies the manifest, fetches only the module's blocks
+ * from the blob log (sparse range download, each block checked by Hypercore's Merkle proof),
+ * then verifies the bytes. Only fully verified modules are cached or returned.
+ */
+import b4a from 'b4a'
+import type Hypercore from 'hypercore'
+import { ShadwError } from '../errors.ts'
+import { parseRefOrAlias, type FunctionAliases, type FunctionRef } from './function-ref.ts'
+import type { FunctionManifest } from './manifest.ts'
+import { Registry } from './registry.ts'
+import { DEFAULT_CEILINGS, verifyFunction, verifyManifest, type NodeCeilings, type VerifiedFunction } from './verify.ts'
+
+/** How long a load waits for a registry or module from peers. */
+export const DEFAULT_LOAD_TIMEOUT_MS = 15_000
+
+/** The parts of a node the loader uses (ShadwNode implements them). */
+export interface RegistryHost {
+  follow (key: string): Promise<unknown>
+  session (key: string): Hypercore
+  waitForLength (key: string, length: number, timeoutMs: number): Promise<number>
+  download (key: string, range: { start?: number, end?: number }, opts?: { timeout?: number, signal?: AbortSignal }): Promise<unknown>
+  get (key: string, index: number, opts?: { wait?: boolean, timeout?: number }): Promise<Uint8Array | null>
+}
+
+/** A cache of verified module bytes by SHA-256 hex (OPFS in browsers, memory in tests). */
+export interface ModuleStore {
+  get (hash: string): Promise<Uint8Array | null>
+  put (hash: string, bytes: Uint8Array): Promise<void>
+}
+
+/** Loader options. */
+export interface FunctionLoaderOptions {
+  host: RegistryHost
+  ceilings?: Readonly<NodeCeilings>
+  cache?: ModuleStore
+  timeoutMs?: number
+  /** local short names for refs */
+  aliases?: FunctionAliases
+}
+
+/** A verified function and how it was obtained. */
+export interface LoadedFunction extends VerifiedFunction {
+  /** where the verified bytes came from: the module cache or the publisher's blob log */
+  source: 'cache' | 'blob-log'
+}
+
+/**
+ * @example
+ * ```ts
+ * const loader = new FunctionLoader({ host: node })
+ * const fn = await loader.load(`${publisher}/upper@^1`)
+ * await executor.execute({ module: fn.module, abi: fn.manifest.abi, limits: fn.manifest.limits, input })
+ * ```
+ */
+export class FunctionLoader {
+  readonly #host: RegistryHost
+  readonly #ceilings: Readonly<NodeCeilings>
+  readonly #cache: ModuleStore | undefined
+  readonly #timeout: number
+  readonly #aliases: FunctionAliases
+  readonly #registries = new Map<string, Promise<Registry>>()
+
+  constructor (opts: FunctionLoaderOptions) {
+    this.#host = opts.host
+    this.#ceilings = opts.ceilings ?? DEFAULT_CEILINGS
+    this.#cache = opts.cache
+    this.#timeout = opts.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS
+    this.#aliases = opts.aliases ?? {}
+  }
+
+  /** Follows a publisher: replicates its registry (and, once known, its blob log, sparsely). */
+  async follow (publisher: string): Promise<Registry> {
+    let reg = this.#registries.get(publisher)
+    if (reg === undefined) {
+      reg = (async () => {
+        await this.#host.follow(publisher)
+        return await Registry.open(this.#host.session(publisher))
+      })()
+      this.#registries.set(publisher, reg)
+      reg.catch(() => { this.#registries.delete(publisher) })
+    }
+    return await reg
+  }
+
+  /** Brings the registry up to the latest length peers have, and makes all of it local. */
+  async sync (publisher: string, opts: { signal?: AbortSignal } = {}): Promise<Registry> {
+    const reg = await this.follow(publisher)
+    try {
+      if (reg.core.length === 0) await this.#host.waitForLength(publisher, 1, this.#timeout)
+      else await withTimeout(reg.core.update({ wait: true }), this.#timeout)
+      // manifests are small: the whole registry is kept, only blobs are sparse
+      await this.#host.download(publisher, { start: 0, end: reg.core.length }, { timeout: this.#timeout, signal: opts.signal })
+    } catch (err) {
+      if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(publisher, 'registry not reachable')
+      throw err
+    }
+    return reg
+  }
+
+  /**
+   * Resolves, fetches and verifies `<publisher>/<name>@<range>` (or a local alias). Throws the verification
+   * codes of {@link verifyFunction}, INVALID_FUNCTION_REF, FUNCTION_NOT_FOUND,
+   * VERSION_NOT_FOUND or FUNCTION_YANKED.
+   */
+  async load (input: string | FunctionRef, opts: { signal?: AbortSignal } = {}): Promise<LoadedFunction> {
+    const ref = typeof input === 'string' ? parseRefOrAlias(input, this.#aliases) : input
+    const reg = await this.sync(ref.publisher, opts)
+    const version = await reg.resolve(ref.name, ref.range)
+    const stored = await reg.signedManifest(ref.name, version)
+    const tomb = await reg.tombstone(ref.name, version)
+    const ctx = {
+      registryKey: reg.key,
+      ceilings: this.#ceilings,
+      yanked: tomb !== null,
+      yankReason: tomb?.tombstone.reason,
+      expect: { name: ref.name, version }
+    }
+    // everything about the manifest is checked before a single module block is fetched
+    const signed = verifyManifest(stored, ctx)
+    const m = signed.manifest
+    const cached = await this.#cache?.get(m.moduleHash) ?? null
+    if (cached !== null) {
+      const fn = await verifyFunction(signed, cached, ctx).catch(() => null)
+      if (fn !== null) return { ...fn, source: 'cache' }
+    }
+    const bytes = await this.#fetchBlob(m, opts.signal)
+    const fn = await verifyFunction(signed, bytes, ctx)
+    await this.#cache?.put(m.moduleHash, fn.module)
+    return { ...fn, source: 'blob-log' }
+  }
+
+  async #fetchBlob (m: FunctionManifest, signal?: AbortSignal): Promise<Uint8Array> {
+    const { blob, size } = m
+    await this.#host.follow(blob.key)
+    const end = blob.start + blob.length
+    try {
+      await this.#host.download(blob.key, { start: blob.start, end }, { timeout: this.#timeout, signal })
+    } catch (err) {
+      if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(blob.key, 'module blocks not reachable')
+      throw err
+    }
+    const blocks: Uint8Array[] = []
+    let total = 0
+    for (let i = blob.start; i < end; i++) {
+      const block = await this.#host.get(blob.key, i, { wait: false })
+      if (block === null) throw ShadwError.FUNCTION_NOT_FOUND(blob.key, `module block ${i} missing`)
+      total += block.byteLength
+      // a lying blob log cannot make us buffer more than the manifest's size
+      if (total > size) throw ShadwError.MODULE_HASH_MISMATCH(m.moduleHash, '(not hashed: blob is larger than the manifest size)', { size: total, expectedSize: size })
+      blocks.push(block)
+    }
+    return b4a.concat(blocks)
+  }
+
+  /** Closes the registry sessions this loader opened. */
+  async close (): Promise<void> {
+    const regs = [...this.#registries.values()]
+    this.#registries.clear()
+    for (const r of regs) await (await r.catch(() => null))?.close()
+  }
+}
+
+async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(ShadwError.TIMEOUT('registry update', ms)) }, ms) })])
+  } finally {
+    clearTimeout(timer)
+  }
+}

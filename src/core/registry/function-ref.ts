@@ -1,0 +1,68 @@
+/**
+ * Function references: `<publisher-key>/<name>@<range>`, where the range is a semver range
+ * (`^1`, `~1.2`, `1.2.3`, `>=1 <3`, `*`) that resolves to the highest matching version
+ * not yanked. The range may be left out (`<key>/<name>` means `*`).
+ */
+import semver from 'semver'
+import { ShadwError } from '../errors.ts'
+import { NAME_PATTERN } from './manifest.ts'
+import { describeValue } from '../describe.ts'
+
+/** A range longer than this is refused (it would only ever be abuse). */
+export const MAX_RANGE_LENGTH = 128
+
+/** A parsed reference. */
+export interface FunctionRef {
+  /** publisher key = registry key, hex */
+  publisher: string
+  name: string
+  /** the semver range as written (`*` when omitted) */
+  range: string
+}
+
+const REF = /^([0-9a-f]{64})\/([^@/]+)(?:@(.+))?$/
+
+/** Parses a reference; throws INVALID_FUNCTION_REF with the reason. */
+export function parseFunctionRef (input: unknown): FunctionRef {
+  if (typeof input !== 'string') throw ShadwError.INVALID_FUNCTION_REF(describeValue(input))
+  const m = REF.exec(input.trim())
+  if (m === null) throw ShadwError.INVALID_FUNCTION_REF(input)
+  const [, publisher, name, range = '*'] = m as unknown as [string, string, string, string | undefined]
+  if (!NAME_PATTERN.test(name)) throw ShadwError.INVALID_FUNCTION_REF(input, `name must match ${String(NAME_PATTERN)}`)
+  if (range.length > MAX_RANGE_LENGTH || semver.validRange(range) === null) throw ShadwError.INVALID_FUNCTION_REF(input, 'range is not a semver range')
+  return { publisher, name, range }
+}
+
+/** Formats a reference (`<key>/<name>@<range>`). */
+export function formatFunctionRef (ref: FunctionRef): string {
+  return `${ref.publisher}/${ref.name}@${ref.range}`
+}
+
+/**
+ * The highest version in `versions` satisfying `range`, skipping `yanked` ones; null when
+ * none does. Pre-releases match only ranges that name them (semver's rule).
+ */
+export function resolveRange (versions: Iterable<string>, range: string, yanked: ReadonlySet<string> = new Set()): string | null {
+  const candidates = [...versions].filter(v => !yanked.has(v) && semver.valid(v) !== null)
+  return semver.maxSatisfying(candidates, range)
+}
+
+/** Local short names: alias → `<publisher-key>/<name>` (optionally with a default `@range`). */
+export type FunctionAliases = Readonly<Record<string, string>>
+
+const SHORT = /^([^@/]+)(?:@(.+))?$/
+
+/**
+ * Parses a full reference, or expands a local alias (`<alias>` or `<alias>@<range>`; a range
+ * given here replaces the alias's own). Throws INVALID_FUNCTION_REF for an unknown alias.
+ */
+export function parseRefOrAlias (input: unknown, aliases: FunctionAliases): FunctionRef {
+  if (typeof input === 'string' && !/^[0-9a-f]{64}\//.test(input.trim())) {
+    const m = SHORT.exec(input.trim())
+    const target = m?.[1] !== undefined && Object.hasOwn(aliases, m[1]) ? aliases[m[1]] : undefined
+    if (target === undefined) throw ShadwError.INVALID_FUNCTION_REF(input, 'not a <publisher-key>/<name>@<range> reference nor a known alias')
+    const base = parseFunctionRef(target)
+    return m?.[2] === undefined ? base : parseFunctionRef(`${base.publisher}/${base.name}@${m[2]}`)
+  }
+  return parseFunctionRef(input)
+}

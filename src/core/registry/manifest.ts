@@ -1,0 +1,297 @@
+/**
+ * Function manifests: what a publisher signs about one version of one function, and their
+ * canonical binary encoding (compact-encoding, fields in a fixed order, minimal integers).
+ *
+ * A manifest is decoded only if re-encoding it gives back the exact same bytes, so every
+ * manifest has exactly one encoding and signatures never depend on who serialised it.
+ */
+import b4a from 'b4a'
+import c, { type State } from 'compact-encoding'
+import semver from 'semver'
+import { describeValue } from '../describe.ts'
+import { ShadwError } from '../errors.ts'
+import { MAX_BASE_PRICE } from '../pricing/index.ts'
+import type { Abi, ExecutionLimits } from '../sandbox/index.ts'
+import { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
+import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './signed-record.ts'
+
+/**
+ * Newest version of the manifest body encoding (first byte of the body): version 2 appends
+ * the publisher's SIWE domain list ({@link FunctionManifest.authDomains}).
+ */
+export const MANIFEST_VERSION = 2
+/**
+ * The body version without a domain list. A manifest without one is still written as
+ * version 1, so everything published before version 2 keeps its bytes and signature, and
+ * nodes that predate version 2 keep reading it; they refuse a version 2 body, so none of them
+ * can run a gated function while ignoring its publisher's domain list.
+ */
+export const MANIFEST_VERSION_1 = 1
+/** Signature domain of manifests. */
+export const MANIFEST_DOMAIN = 'shadw/manifest/v1'
+/** A stored signed manifest is at most this large: it is read from peers before anything else. */
+export const MAX_MANIFEST_BYTES = 96 * 1024
+/** Canonical access conditions are at most this large (Lit conditions are a few KiB at most). */
+export const MAX_ACCESS_BYTES = 64 * 1024
+/** Function names: lowercase, URL- and key-safe, no `/` or `@` (they delimit refs). */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/
+/** Versions are at most this long (semver itself sets no bound). */
+export const MAX_VERSION_LENGTH = 64
+/**
+ * At most this many SIWE domains per manifest: a function is served by a handful of apps,
+ * and an executor compares every auth against the list.
+ */
+export const MAX_AUTH_DOMAINS = 16
+/** A domain is at most this long: a 253-character DNS name and `:65535`. */
+export const MAX_AUTH_DOMAIN_LENGTH = 259
+/** Largest module size a manifest can state: modules live in 32-bit linear address space. */
+export const MAX_MANIFEST_MODULE_BYTES = 2 ** 31
+/** Price curve control points are parts per million. */
+export const PRICE_CURVE_SCALE = 1_000_000
+
+const ABIS: readonly Abi[] = ['raw', 'wasi']
+/**
+ * A SIWE `domain` as browsers write `location.host`: a lowercase DNS name or IPv4 address
+ * (labels of 1-63 letters, digits and inner dashes), or a bracketed lowercase IPv6 address;
+ * then an optional port 1-65535 without leading zeros. No scheme, path, user info or
+ * wildcard: the SIWE domain is compared exactly (EIP-4361), so the list is exact too.
+ */
+const AUTH_DOMAIN = /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::([1-9][0-9]{0,4}))?$/
+const HEX32 = /^[0-9a-f]{64}$/
+const LIMIT_FIELDS = ['fuel', 'memoryPages', 'deadlineMs', 'maxInputBytes', 'maxOutputBytes'] as const
+
+/**
+ * The publisher's price for the function: `base` µcredits per million fuel (at most
+ * {@link MAX_BASE_PRICE}), scaled by a cubic Bézier over the executor's utilisation whose
+ * four control-point heights are `curve` (parts per million of `base`). Executors charge the
+ * higher of this and their own curve's fuel price (`quoteFor`, docs/pricing.md); `base` 0
+ * leaves the price to the executor.
+ */
+export interface PriceParams {
+  base: number
+  curve: [number, number, number, number]
+}
+
+/** Where the module bytes sit in the publisher's blob log. */
+export interface BlobLocation {
+  /** key of the blob Hypercore, hex */
+  key: string
+  /** first block */
+  start: number
+  /** number of blocks */
+  length: number
+}
+
+/** One version of one function, as its publisher signed it. */
+export interface FunctionManifest {
+  name: string
+  version: string
+  /** SHA-256 of the module bytes, lowercase hex (the sandbox's `moduleHash`) */
+  moduleHash: string
+  /** module size in bytes */
+  size: number
+  abi: Abi
+  limits: ExecutionLimits
+  /** Lit unified access control conditions; empty = public */
+  access: unknown[]
+  /**
+   * The app domains (host[:port], sorted, distinct) whose SIWE auth every executor accepts
+   * for this function, whatever its own domain; absent (never empty) = each executor accepts
+   * only its own app domain, as before this field existed. Only with `access` conditions.
+   */
+  authDomains?: string[]
+  price: PriceParams
+  /** publisher ed25519 public key = registry Hypercore key, hex */
+  publisher: string
+  /** milliseconds since the epoch */
+  createdAt: number
+  blob: BlobLocation
+}
+
+/** A manifest with its canonical body and the publisher's signature over it. */
+export interface SignedManifest extends SignedRecord {
+  manifest: FunctionManifest
+}
+
+function fail (msg: string, details?: Record<string, unknown>): never {
+  throw ShadwError.MANIFEST_INVALID(msg, details)
+}
+
+function uint (v: unknown, field: string, max = Number.MAX_SAFE_INTEGER, min = 0): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) fail(`${field} must be an integer in ${min}..${max}`, { field })
+  return v
+}
+
+function hex32 (v: unknown, field: string): string {
+  if (typeof v !== 'string' || !HEX32.test(v)) fail(`${field} must be 64 lowercase hex characters`, { field })
+  return v
+}
+
+/**
+ * True when `v` is a domain a manifest may list: see {@link validateAuthDomains}.
+ *
+ * @example
+ * ```ts
+ * isValidAuthDomain('app.example:8443') // true
+ * isValidAuthDomain('https://app.example') // false: no scheme
+ * ```
+ */
+export function isValidAuthDomain (v: unknown): v is string {
+  if (typeof v !== 'string' || v.length > MAX_AUTH_DOMAIN_LENGTH) return false
+  const match = AUTH_DOMAIN.exec(v)
+  if (match === null) return false
+  const port = match[1]
+  return port === undefined || Number(port) <= 65_535
+}
+
+/**
+ * Checks a publisher's domain list and returns it sorted and without duplicates, the one
+ * order it is signed in.
+ *
+ * @throws ShadwError `MANIFEST_INVALID` (details name the field) when it is not an array of
+ *   1..{@link MAX_AUTH_DOMAINS} domains as {@link isValidAuthDomain} accepts them.
+ */
+export function validateAuthDomains (v: unknown): string[] {
+  if (!Array.isArray(v) || v.length === 0 || v.length > MAX_AUTH_DOMAINS) fail(`authDomains must be an array of 1..${MAX_AUTH_DOMAINS} domains (leave it out for the executor's own)`, { field: 'authDomains' })
+  for (const [i, d] of (v as unknown[]).entries()) {
+    if (!isValidAuthDomain(d)) fail(`authDomains[${i}] must be a lowercase host[:port] of at most ${MAX_AUTH_DOMAIN_LENGTH} characters, as a browser's location.host: ${describeValue(d)}`, { field: `authDomains[${i}]` })
+  }
+  return [...new Set(v as string[])].sort()
+}
+
+/** True when `v` is a strict semver version without build metadata, in its normal form. */
+export function isValidVersion (v: unknown): v is string {
+  return typeof v === 'string' && v.length <= MAX_VERSION_LENGTH && !v.includes('+') && semver.valid(v) === v
+}
+
+/** Validates a manifest's fields (shape and protocol bounds, not node ceilings); returns a clean copy. */
+export function validateManifest (m: unknown): FunctionManifest {
+  if (typeof m !== 'object' || m === null) fail('manifest must be an object')
+  const o = m as Record<string, unknown>
+  if (typeof o['name'] !== 'string' || !NAME_PATTERN.test(o['name'])) fail(`name must match ${String(NAME_PATTERN)}`, { field: 'name' })
+  if (!isValidVersion(o['version'])) fail('version must be a semver version (MAJOR.MINOR.PATCH[-pre], no build metadata)', { field: 'version' })
+  const abi = o['abi']
+  if (!ABIS.includes(abi as Abi)) fail('abi must be raw or wasi', { field: 'abi' })
+  const limitsIn = o['limits']
+  if (typeof limitsIn !== 'object' || limitsIn === null) fail('limits must be an object', { field: 'limits' })
+  const l = limitsIn as Record<string, unknown>
+  const limits = {} as ExecutionLimits
+  for (const f of LIMIT_FIELDS) limits[f] = uint(l[f], `limits.${f}`, Number.MAX_SAFE_INTEGER, f === 'fuel' || f === 'deadlineMs' ? 1 : 0)
+  if (!Array.isArray(o['access'])) fail('access must be an array of Lit access control conditions (empty = public)', { field: 'access' })
+  const access = JSON.parse(canonicalJson(o['access'])) as unknown[]
+  if (b4a.byteLength(canonicalJson(access)) > MAX_ACCESS_BYTES) fail(`access conditions exceed ${MAX_ACCESS_BYTES} bytes`, { field: 'access' })
+  const p = o['price'] as Record<string, unknown> | null
+  if (typeof p !== 'object' || p === null || !Array.isArray(p['curve']) || p['curve'].length !== 4) fail('price must be { base, curve: [4 control points] }', { field: 'price' })
+  const curve = (p['curve'] as unknown[]).map((v, i) => uint(v, `price.curve[${i}]`, 100 * PRICE_CURVE_SCALE)) as PriceParams['curve']
+  let authDomains: string[] | undefined
+  if (o['authDomains'] !== undefined) {
+    authDomains = validateAuthDomains(o['authDomains'])
+    // a public function checks no auth, so a list there would read as a restriction that is not one
+    if (access.length === 0) fail('authDomains needs access conditions: a public function checks no auth', { field: 'authDomains' })
+  }
+  const b = o['blob'] as Record<string, unknown> | null
+  if (typeof b !== 'object' || b === null) fail('blob must be { key, start, length }', { field: 'blob' })
+  const size = uint(o['size'], 'size', MAX_MANIFEST_MODULE_BYTES, 1)
+  return {
+    name: o['name'],
+    version: o['version'],
+    moduleHash: hex32(o['moduleHash'], 'moduleHash'),
+    size,
+    abi: abi as Abi,
+    limits,
+    access,
+    ...(authDomains === undefined ? {} : { authDomains }),
+    price: { base: uint(p['base'], 'price.base', MAX_BASE_PRICE), curve },
+    publisher: hex32(o['publisher'], 'publisher'),
+    createdAt: uint(o['createdAt'], 'createdAt'),
+    blob: { key: hex32(b['key'], 'blob.key'), start: uint(b['start'], 'blob.start'), length: uint(b['length'], 'blob.length', size, 1) }
+  }
+}
+
+function walk (state: State, m: FunctionManifest, op: 'preencode' | 'encode'): void {
+  c.uint8[op](state, m.authDomains === undefined ? MANIFEST_VERSION_1 : MANIFEST_VERSION)
+  c.string[op](state, m.name)
+  c.string[op](state, m.version)
+  c.fixed32[op](state, b4a.from(m.moduleHash, 'hex'))
+  c.uint[op](state, m.size)
+  c.uint8[op](state, ABIS.indexOf(m.abi))
+  for (const f of LIMIT_FIELDS) c.uint[op](state, m.limits[f])
+  c.string[op](state, canonicalJson(m.access))
+  c.uint[op](state, m.price.base)
+  for (const v of m.price.curve) c.uint[op](state, v)
+  c.fixed32[op](state, b4a.from(m.publisher, 'hex'))
+  c.uint[op](state, m.createdAt)
+  c.fixed32[op](state, b4a.from(m.blob.key, 'hex'))
+  c.uint[op](state, m.blob.start)
+  c.uint[op](state, m.blob.length)
+  if (m.authDomains === undefined) return
+  c.uint[op](state, m.authDomains.length)
+  for (const d of m.authDomains) c.string[op](state, d)
+}
+
+/** The canonical body of a manifest (validated first). */
+export function encodeManifest (manifest: FunctionManifest): Uint8Array {
+  const m = validateManifest(manifest)
+  const state = c.state()
+  walk(state, m, 'preencode')
+  state.buffer = b4a.alloc(state.end)
+  walk(state, m, 'encode')
+  return state.buffer
+}
+
+/** Decodes and validates a canonical manifest body; throws MANIFEST_INVALID otherwise. */
+export function decodeManifest (body: Uint8Array): FunctionManifest {
+  const state = c.state(0, body.byteLength, body)
+  let m: FunctionManifest
+  try {
+    const version = c.uint8.decode(state)
+    if (version !== MANIFEST_VERSION_1 && version !== MANIFEST_VERSION) fail(`unknown manifest version ${version}`)
+    const name = c.string.decode(state)
+    const ver = c.string.decode(state)
+    const moduleHash = b4a.toString(c.fixed32.decode(state), 'hex')
+    const size = c.uint.decode(state)
+    const abi = ABIS[c.uint8.decode(state)]
+    const limits = {} as ExecutionLimits
+    for (const f of LIMIT_FIELDS) limits[f] = c.uint.decode(state)
+    const accessText = c.string.decode(state)
+    if (accessText.length > MAX_ACCESS_BYTES) fail('access conditions too large')
+    const access = parseCanonicalJson(accessText)
+    const base = c.uint.decode(state)
+    const curve = [c.uint.decode(state), c.uint.decode(state), c.uint.decode(state), c.uint.decode(state)] as PriceParams['curve']
+    const publisher = b4a.toString(c.fixed32.decode(state), 'hex')
+    const createdAt = c.uint.decode(state)
+    const blob = { key: b4a.toString(c.fixed32.decode(state), 'hex'), start: c.uint.decode(state), length: c.uint.decode(state) }
+    let authDomains: string[] | undefined
+    if (version === MANIFEST_VERSION) {
+      const count = c.uint.decode(state)
+      // bounded before the loop: the count comes from a peer
+      if (count > MAX_AUTH_DOMAINS) fail(`more than ${MAX_AUTH_DOMAINS} auth domains`, { field: 'authDomains' })
+      authDomains = []
+      for (let i = 0; i < count; i++) authDomains.push(c.string.decode(state))
+    }
+    if (state.start !== state.end) fail('manifest has trailing bytes')
+    m = validateManifest({ name, version: ver, moduleHash, size, abi, limits, access, ...(authDomains === undefined ? {} : { authDomains }), price: { base, curve }, publisher, createdAt, blob })
+  } catch (err) {
+    if (err instanceof ShadwError) throw err
+    fail('manifest is truncated or malformed')
+  }
+  if (!b4a.equals(encodeManifest(m), body)) fail('manifest is not in canonical form')
+  return m
+}
+
+/** Signs a manifest with the publisher's ed25519 secret key. */
+export function signManifest (manifest: FunctionManifest, secretKey: Uint8Array): SignedManifest {
+  const body = encodeManifest(manifest)
+  return { manifest: decodeManifest(body), ...signRecord(MANIFEST_DOMAIN, body, secretKey) }
+}
+
+/** Stored form of a signed manifest. */
+export function encodeSignedManifest (signed: SignedRecord): Uint8Array {
+  return encodeRecord(signed)
+}
+
+/** Parses a stored signed manifest (bounds and canonical form; the signature is checked by `verifyManifest`). */
+export function decodeSignedManifest (bytes: Uint8Array): SignedManifest {
+  const record = decodeRecord(bytes, MAX_MANIFEST_BYTES)
+  return { manifest: decodeManifest(record.body), ...record }
+}

@@ -1,0 +1,259 @@
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import Hyperswarm from 'hyperswarm'
+import { ShadwError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
+import { ShadwNode } from '../core/node/shadw-node.ts'
+import type { NodeStatus } from '../core/node/types.ts'
+import { followPublishers } from '../core/registry/index.ts'
+import { AppServer } from './app-server.ts'
+import { startLocalDht, type LocalDht } from './local-dht.ts'
+import { RelayServer } from './relay-server.ts'
+import { parseTier, TIER_ROLES } from '../core/node/tiers.ts'
+import { LightSigningService } from '../core/attest/index.ts'
+import { creditsFromLedgers } from '../core/ledger/index.ts'
+import type { NodeTier } from '../core/node/types.ts'
+import { storageError } from './storage-error.ts'
+import { startExecutorService, type ExecutorService } from './executor-service.ts'
+import { FN_PREFIX } from '../core/gateway/index.ts'
+import { MAX_INPUT_BYTES } from '../core/invoke/index.ts'
+import { FunctionLoader } from '../core/registry/index.ts'
+import { createNodeExecutor } from './executor/index.ts'
+import type { WebrtcConfig } from '../core/links/link-protocol.ts'
+import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
+
+const debug = log('super-node')
+
+/** Default HTTP port of the app, the API and the relay. */
+export const DEFAULT_PORT = 4173
+/** Loopback by default: a node is exposed to a network only when its operator says so. */
+export const DEFAULT_HOST = '127.0.0.1'
+/** Path of the WebSocket DHT relay on the app's port. */
+export const RELAY_PATH = '/relay'
+/** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
+export const BOOTSTRAP_TIMEOUT_MS = 15_000
+/** Name under which Corestore derives the node's swarm identity from its primary key. */
+const IDENTITY_KEY_NAME = 'shadw-swarm-identity'
+
+export interface SuperNodeOptions {
+  /** directory of the node's logs */
+  storage: string
+  /** directory of the built web app */
+  appRoot: string
+  port?: number
+  host?: string
+  /** `host:port` entries of an existing DHT; none = start an embedded local DHT */
+  bootstrap?: string[]
+  /** join the public HyperDHT instead of a local one */
+  public?: boolean
+  /** executor worker threads (default: CPU count − 1); 0 = do not execute functions for the swarm */
+  workers?: number
+  /**
+   * Take direct WebRTC links from browsers (`@roamhq/wrtc`), so their replication leaves the
+   * relay: `true` for the defaults (no ICE servers), or ICE servers and the connect timeout.
+   */
+  webrtc?: boolean | Partial<WebrtcConfig>
+  /**
+   * which lite-paper tier this node serves as (default `super`; see TIER_ROLES): only a super
+   * node runs the relay; light nodes do not execute
+   */
+  tier?: NodeTier
+}
+
+/** What an operator (and `/api/status`) needs to know about a running super node. */
+export interface SuperNodeInfo {
+  appUrl: string
+  relayUrl: string
+  bootstrap: string[]
+  publicKey: string
+}
+
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void> }
+
+/** Parses `host:port` entries, refusing anything else with a typed error. */
+export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
+  return entries.map(entry => {
+    const m = /^([a-zA-Z0-9.-]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(entry.trim())
+    const port = m === null ? NaN : Number(m[2])
+    if (m === null || m[1] === undefined || !(port > 0 && port < 65536)) throw ShadwError.INVALID_BOOTSTRAP(entry)
+    return { host: m[1], port }
+  })
+}
+
+/**
+ * A super node: native Hyperswarm on a HyperDHT (embedded on loopback unless told otherwise),
+ * logs in a Corestore on disk, a WebSocket DHT relay for browsers, and the web app.
+ */
+export class SuperNode {
+  readonly node: ShadwNode
+  readonly info: SuperNodeInfo
+  readonly #parts: Parts
+  #stopping: Promise<void> | null = null
+
+  private constructor (node: ShadwNode, info: SuperNodeInfo, parts: Parts) {
+    this.node = node
+    this.info = info
+    this.#parts = parts
+  }
+
+  /** Starts every part; on any failure, stops what already started and throws a typed error. */
+  static async start (opts: SuperNodeOptions): Promise<SuperNode> {
+    const host = opts.host ?? DEFAULT_HOST
+    const bootstrapArg = opts.bootstrap !== undefined && opts.bootstrap.length > 0 ? parseBootstrap(opts.bootstrap) : null
+    const cleanup: Array<() => Promise<void>> = []
+    const undo = async (): Promise<void> => { for (const fn of cleanup.reverse()) await fn().catch(() => {}) }
+    try {
+      let localDht: LocalDht | null = null
+      let bootstrap = bootstrapArg
+      if (bootstrap === null && opts.public !== true) {
+        localDht = await startLocalDht({ host: '127.0.0.1' })
+        cleanup.push(() => localDht?.destroy() ?? Promise.resolve())
+        bootstrap = localDht.bootstrap
+      }
+      // On loopback every DHT node must bind 127.0.0.1: with the default 0.0.0.0 bind the Noise
+      // handshake completes but no data reaches a server on this machine.
+      // A fresh node on loopback cannot tell it is reachable (its NAT sampling needs peers on
+      // other hosts) and calls itself firewalled; peers then holepunch instead of dialling it
+      // and the connection can open on one side only. On our own loopback DHT it is not.
+      const dhtOpts = bootstrap === null ? {} : localDht !== null ? { bootstrap, host: '127.0.0.1', firewalled: false } : { bootstrap }
+      const dht = new HyperDHT(dhtOpts)
+      cleanup.push(() => dht.destroy())
+      await bootstrapped(dht, bootstrap)
+      // The relay gets a DHT node of its own: browsers' proxied servers and the super node's
+      // own server must not share one UDP socket's routing state.
+      const relayDht = new HyperDHT(dhtOpts)
+      cleanup.push(() => relayDht.destroy())
+      await bootstrapped(relayDht, bootstrap)
+
+      const store = new Corestore(opts.storage)
+      await store.ready().catch(err => { throw storageError(opts.storage, err) })
+      const keyPair = await (store as unknown as { createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }> }).createKeyPair(IDENTITY_KEY_NAME)
+      const swarm = new Hyperswarm({ dht, keyPair })
+      const tier = opts.tier ?? 'super'
+      const roles = TIER_ROLES[parseTier(tier)]
+      const node = new ShadwNode({ swarm, store, tier })
+      cleanup.push(() => node.stop())
+      await node.start()
+      const links = opts.webrtc === undefined || opts.webrtc === false ? null : await startWebrtcLinks(node, keyPair, opts.webrtc === true ? {} : opts.webrtc)
+      if (links !== null) cleanup.push(async () => { links.stop() })
+      // registries that `shadw publish` wrote into this storage are served to the swarm
+      await followPublishers(node, store)
+
+      const app = new AppServer({ root: opts.appRoot })
+      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
+      cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
+      if (roles.relays) await relay.start()
+      const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
+      const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      // tenants' SIWE auth names the app's host, as their pages see it
+      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
+      if (executor !== null) cleanup.push(() => executor.stop())
+      // light nodes co-sign the receipts of the executors that announce their ledgers to them,
+      // and re-run audited calls in a sandbox of their own (one worker: checking, not serving)
+      let signing: LightSigningService | null = null
+      let stopSigning = async (): Promise<void> => {}
+      if (roles.signs) {
+        const reexec = { executor: createNodeExecutor({ size: 1 }), functions: new FunctionLoader({ host: node }) }
+        const service = new LightSigningService({ host: node, keyPair, reexec })
+        // on the signing topic as server and client while the service signs, whatever the tier says
+        let leaveSigning: () => Promise<void> = async () => {}
+        stopSigning = async () => { service.stop(); await leaveSigning(); await reexec.executor.close(); await reexec.functions.close() }
+        cleanup.push(stopSigning)
+        await service.start()
+        leaveSigning = await node.joinSigning('light')
+        signing = service
+      }
+      // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK
+      if (executor !== null) app.mount(FN_PREFIX, async (req) => await executor.handleFn(req), MAX_INPUT_BYTES)
+      const info: SuperNodeInfo = {
+        appUrl: `http://${urlHost}:${address.port}/`,
+        relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
+        bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
+        publicKey: node.publicKey
+      }
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, signing, stopSigning })
+      app.route('/api/status', () => superNode.status())
+      app.route('/api/credits', async () => await superNode.credits())
+      debug('started', info)
+      return superNode
+    } catch (err) {
+      await undo()
+      throw err
+    }
+  }
+
+  /**
+   * Stops the relay only (browsers lose their swarm access; the node, DHT and app stay up):
+   * what an operator does to restart a misbehaving relay, and what fault drills exercise.
+   */
+  async stopRelay (): Promise<void> {
+    await this.#parts.relay.stop()
+  }
+
+  /** Starts the relay again after {@link stopRelay}; browsers re-dial it on their own. */
+  async startRelay (): Promise<void> {
+    await this.#parts.relay.start()
+  }
+
+  /**
+   * This node's own view of its credits (docs/pricing.md): recomputed from the receipts in its
+   * ledger on every call, so it is exactly what any replica of it computes. µcredits.
+   */
+  async credits (): Promise<{ earned: Record<string, number>, spent: Record<string, number>, counted: number, unpriced: number, rejected: number }> {
+    const executor = this.#parts.executor
+    if (executor === null) return { earned: {}, spent: {}, counted: 0, unpriced: 0, rejected: 0 }
+    const key = executor.ledgerKey
+    const c = await creditsFromLedgers([{ length: this.node.logInfo(key).length, get: async (i: number) => await this.node.get(key, i) }])
+    return { earned: Object.fromEntries(c.earned), spent: Object.fromEntries(c.spent), counted: c.counted, unpriced: c.unpriced, rejected: c.rejected.length }
+  }
+
+  /** The light-node signing service (tier `light`), or null. */
+  get signing (): LightSigningService | null {
+    return this.#parts.signing
+  }
+
+  /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
+  get executor (): ExecutorService | null {
+    return this.#parts.executor
+  }
+
+  /** `/api/status`: the node, where to reach it, and every log it holds. */
+  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']> } {
+    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats() }
+  }
+
+  /** Stops everything, most dependent part first. Safe to call twice. */
+  stop (): Promise<void> {
+    this.#stopping ??= (async () => {
+      const { app, relay, dht, relayDht, localDht } = this.#parts
+      // relay first: its upgraded sockets would hold the HTTP server's close() open
+      await relay.stop()
+      await app.close()
+      await this.#parts.executor?.stop()
+      await this.#parts.stopSigning()
+      this.#parts.links?.stop()
+      await this.node.stop()
+      await relayDht.destroy()
+      await dht.destroy()
+      await localDht?.destroy()
+      debug('stopped')
+    })()
+    return this.#stopping
+  }
+}
+
+async function bootstrapped (dht: HyperDHT, bootstrap: Array<{ host: string, port: number }> | null): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => { reject(ShadwError.TIMEOUT('DHT bootstrap', BOOTSTRAP_TIMEOUT_MS)) }, BOOTSTRAP_TIMEOUT_MS)
+  })
+  try {
+    await Promise.race([dht.fullyBootstrapped(), timeout])
+  } catch (err) {
+    throw ShadwError.BOOTSTRAP_UNREACHABLE((bootstrap ?? []).map(b => `${b.host}:${b.port}`), err)
+  } finally {
+    clearTimeout(timer)
+  }
+  // fullyBootstrapped() also resolves when nobody answered: an empty routing table says so
+  if (dht.toArray().length === 0) throw ShadwError.BOOTSTRAP_UNREACHABLE((bootstrap ?? []).map(b => `${b.host}:${b.port}`))
+}

@@ -1,0 +1,53 @@
+import b4a from 'b4a'
+import { describe, expect, it } from 'vitest'
+import { ShadwError } from '../../../../src/core/errors.ts'
+import { decodeMessage, encodeMessage, MAX_AUTH_CHARS, MAX_FRAME_BYTES, MAX_INPUT_BYTES, type InvokeMessage } from '../../../../src/core/invoke/index.ts'
+
+function code (fn: () => unknown): string {
+  try { fn() } catch (err) { if (err instanceof ShadwError) return err.code; throw err }
+  throw new Error('expected a typed error')
+}
+
+const request: InvokeMessage = { type: 'request', id: 7, ref: `${'ab'.repeat(32)}/echo@^1`, input: new Uint8Array([105, 110]), nonce: new Uint8Array(32).fill(3), deadline: 1_800_000_000_000, redundancy: 3, auth: '{"sig":"0x"}' }
+
+describe('invocation wire codec', () => {
+  it('round-trips every message type exactly', () => {
+    const messages: InvokeMessage[] = [
+      { type: 'capacity', id: 0, free: 3, total: 4, cpuBudget: 50, tier: 'storm' },
+      { type: 'capacity-query', id: 9 },
+      request,
+      { ...request, auth: null } as InvokeMessage,
+      { type: 'result', id: 7, output: new Uint8Array([111, 117, 116]), receipt: new Uint8Array(300).fill(1), ledgerKey: new Uint8Array(32).fill(2), ledgerIndex: 41 },
+      { type: 'error', id: 7, code: 'TRAP', message: 'TRAP: unreachable' },
+      { type: 'cancel', id: 7 }
+    ]
+    for (const m of messages) expect(decodeMessage(encodeMessage(m))).toEqual(m)
+  })
+
+  it('refuses malformed frames with INVOKE_PROTOCOL', () => {
+    const good = encodeMessage(request)
+    expect(code(() => decodeMessage('text'))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(new Uint8Array(0)))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(b4a.from([6, 1])))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(good.subarray(0, good.byteLength - 1)))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(b4a.concat([good, b4a.from([0])])))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(new Uint8Array(MAX_FRAME_BYTES + 1)))).toBe('INVOKE_PROTOCOL')
+    // capacity with free > total, an unknown tier
+    expect(code(() => decodeMessage(b4a.from([0, 0, 5, 4, 50, 0])))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(b4a.from([0, 0, 1, 4, 50, 9])))).toBe('INVOKE_PROTOCOL')
+    // a cancel for id 0 and an error frame with a code we do not know is kept as INTERNAL
+    expect(code(() => decodeMessage(b4a.from([5, 0])))).toBe('INVOKE_PROTOCOL')
+    expect(decodeMessage(encodeMessage({ type: 'error', id: 1, code: 'TRAP', message: 'm' }).map((b, i) => i === 3 ? 0x5a : b))).toMatchObject({ type: 'error', code: 'INTERNAL' })
+  })
+
+  it('refuses out-of-bounds fields on encode and decode alike', () => {
+    const bad: Array<Partial<typeof request>> = [
+      { id: 0 }, { ref: '' }, { ref: 'x'.repeat(257) }, { nonce: new Uint8Array(31) }, { deadline: 0 },
+      { redundancy: 0 }, { redundancy: 17 }, { auth: 'x'.repeat(MAX_AUTH_CHARS + 1) }, { input: new Uint8Array(MAX_INPUT_BYTES + 1) }
+    ]
+    for (const b of bad) expect(code(() => encodeMessage({ ...request, ...b } as InvokeMessage))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ type: 'error', id: 1, code: 'NOPE' as 'TRAP', message: '' }))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ type: 'error', id: 1, code: 'TRAP', message: 'x'.repeat(1025) }))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ type: 'result', id: 1, output: new Uint8Array(0), receipt: new Uint8Array(0), ledgerKey: new Uint8Array(32), ledgerIndex: 0 }))).toBe('INVOKE_PROTOCOL')
+  })
+})
