@@ -6,7 +6,8 @@
  *    round a longer loop.
  * 2. No source file over MAX_LINES lines.
  * 3. Layers: each top folder imports only the folders its row of LAYERS names (the
- *    isomorphic core imports no host; a host imports no other host).
+ *    isomorphic core imports no host; a host imports no other host), and inside the core a
+ *    folder imports only folders below it in CORE_STACK.
  * 4. Barrels: a file that reaches into another folder of the core that has an `index.ts`
  *    imports through that `index.ts`, not its internal files. A dynamic `import()` may name
  *    one module: it marks a chunk that loads on demand, which a whole barrel would defeat.
@@ -42,10 +43,17 @@ const LAYERS: Record<string, string[]> = {
   'src/types': []
 }
 
-function walk (dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(join(ROOT, dir))) {
+/**
+ * The core's folders, lowest first: each may import only those before it. A new folder gets
+ * its place here, which is where docs/architecture.md says it sits.
+ */
+const CORE_STACK = ['sandbox', 'access', 'pricing', 'registry', 'node', 'ledger', 'links', 'invoke', 'gateway', 'attest', 'reputation', 'roles']
+
+function walk (root: string, dir: string, out: string[] = []): string[] {
+  if (!existsSync(join(root, dir))) return out
+  for (const name of readdirSync(join(root, dir))) {
     const rel = join(dir, name)
-    if (statSync(join(ROOT, rel)).isDirectory()) walk(rel, out)
+    if (statSync(join(root, rel)).isDirectory()) walk(root, rel, out)
     else if (rel.endsWith('.ts')) out.push(rel.split(sep).join('/'))
   }
   return out
@@ -70,13 +78,13 @@ function coreFolder (file: string): string | undefined {
 export interface Finding { rule: 'cycle' | 'size' | 'layer' | 'barrel', message: string }
 
 /** Runs every check over the repository at `root`; returns what breaks a rule. */
-export function checkLayout (): Finding[] {
+export function checkLayout (root = ROOT): Finding[] {
   const findings: Finding[] = []
-  const files = SCANNED.flatMap(d => walk(d))
+  const files = SCANNED.flatMap(d => walk(root, d))
   const edges = new Map<string, Map<string, string>>()
 
   for (const file of files) {
-    const text = readFileSync(join(ROOT, file), 'utf8')
+    const text = readFileSync(join(root, file), 'utf8')
     const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
     if (lines > MAX_LINES) findings.push({ rule: 'size', message: `${file}: ${lines} lines (at most ${MAX_LINES})` })
     if (file.endsWith('.d.ts')) continue
@@ -85,7 +93,7 @@ export function checkLayout (): Finding[] {
     for (const ref of ts.preProcessFile(text, true, true).importedFiles) {
       if (!ref.fileName.startsWith('.')) continue
       const target = normalize(join(from, ref.fileName)).split(sep).join('/')
-      if (!existsSync(join(ROOT, target))) continue
+      if (!existsSync(join(root, target))) continue
       const to = dirname(target)
 
       const allowed = LAYERS[topFolder(file)]
@@ -95,9 +103,18 @@ export function checkLayout (): Finding[] {
         findings.push({ rule: 'layer', message: `${file} imports ${target}: ${topFolder(file)} may import only ${allowed.join(', ') || 'itself'}` })
       }
 
+      const fromCore = coreFolder(file)
+      const toCore = coreFolder(target)
+      if (fromCore !== undefined && toCore !== undefined && fromCore !== toCore) {
+        const a = CORE_STACK.indexOf(fromCore.slice('src/core/'.length))
+        const b = CORE_STACK.indexOf(toCore.slice('src/core/'.length))
+        if (a < 0) findings.push({ rule: 'layer', message: `${file}: ${fromCore} has no place in CORE_STACK` })
+        else if (b < 0 || b > a) findings.push({ rule: 'layer', message: `${file} imports ${target}: ${fromCore} sits below ${toCore} in CORE_STACK` })
+      }
+
       const owner = coreFolder(target)
       const dynamic = /import\(\s*$/.test(text.slice(Math.max(0, ref.pos - 40), ref.pos))
-      if (owner !== undefined && !dynamic && !file.startsWith(owner + '/') && !target.endsWith('/index.ts') && existsSync(join(ROOT, owner, 'index.ts'))) {
+      if (owner !== undefined && !dynamic && !file.startsWith(owner + '/') && !target.endsWith('/index.ts') && existsSync(join(root, owner, 'index.ts'))) {
         findings.push({ rule: 'barrel', message: `${file} imports ${target}: import through ${owner}/index.ts` })
       }
 
