@@ -31,10 +31,10 @@ export const ERROR_CODES = [
   // host / page bridge
   'NOT_LEADER',
   'BRIDGE_PROTOCOL',
-  // direct WebRTC links (issue 7)
+  // direct WebRTC links
   'SIGNAL_INVALID',
   'LINK_FAILED',
-  // sandbox (issue 3)
+  // sandbox
   'INVALID_MODULE',
   'ABI_MISMATCH',
   'FUEL_EXHAUSTED',
@@ -45,7 +45,7 @@ export const ERROR_CODES = [
   'OUTPUT_TOO_LARGE',
   'BUSY',
   'EXECUTOR_CLOSED',
-  // signed functions and registries (issue 4)
+  // signed functions and registries
   'MANIFEST_INVALID',
   'MANIFEST_MISMATCH',
   'SIGNATURE_INVALID',
@@ -60,7 +60,7 @@ export const ERROR_CODES = [
   'INVALID_FUNCTION_REF',
   'KEYS_NOT_FOUND',
   'KEYS_EXIST',
-  // access gating (issue 6)
+  // access gating
   'ACCESS_CONDITIONS_INVALID',
   'ACCESS_DENIED',
   'AUTH_MALFORMED',
@@ -70,13 +70,13 @@ export const ERROR_CODES = [
   'AUTH_WRONG_FUNCTION',
   'AUTH_REPLAYED',
   'LIT_UNAVAILABLE',
-  // invocation (issue 5)
+  // invocation
   'INVOKE_PROTOCOL',
   'REQUEST_REPLAYED',
   'QUORUM_FAILED',
   'RECEIPT_INVALID',
   'NO_EXECUTORS',
-  // pricing, credits, attestation (issue 9)
+  // pricing, credits, attestation
   'SPENDING_CAP_EXCEEDED',
   'MISS_INVALID',
   'ATTESTATION_INVALID',
@@ -428,6 +428,12 @@ export class ShadwError extends Error {
     return new ShadwError('INTERNAL', msg, { cause })
   }
 }
+
+/**
+ * Every code has exactly one factory of the same name, and every factory makes a ShadwError:
+ * a code added to ERROR_CODES without one, or a factory of another shape, fails to compile.
+ */
+export const ERROR_FACTORIES = ShadwError satisfies { [C in ErrorCode]: (...args: never[]) => ShadwError }
 
 /** The structured-cloneable form of an error, as it crosses workers and the wire. */
 export interface SerializedError {

@@ -33,7 +33,7 @@ export const MAX_FRAME_BYTES = Math.max(MAX_INPUT_BYTES, MAX_OUTPUT_BYTES) + 16 
 export const NONCE_BYTES = 32
 /** Most executors one call may ask for: redundancy beyond this buys no more trust, only load. */
 export const MAX_REDUNDANCY = 16
-/** Marks the capacity frame's quote extension (issue 9): anything else after the tier is refused. */
+/** Marks the capacity frame's quote extension (its price): anything else after the tier is refused. */
 const QUOTE_EXTENSION = 1
 /** Request ids are per channel and count up; 2^32 calls on one connection is more than enough. */
 const MAX_ID = 0xffffffff
@@ -53,7 +53,7 @@ export interface CapacityMessage {
   tier: NodeTier
   /**
    * the node's price now (docs/pricing.md); optional trailing fields, absent when the node
-   * does not price: frames without it decode as before issue 9
+   * does not price: frames without it decode as frames from before pricing did
    */
   quote?: PriceQuote
 }
