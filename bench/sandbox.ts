@@ -17,7 +17,7 @@ import { chromium } from 'playwright-core'
 import { createNodeExecutor } from '../src/super-node/executor/index.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 import { PAGE_PATH, startSandboxServer } from '../test/browser/browser/executor/server.ts'
-import { toBase64 } from '../test/sandbox-compliance/wire.ts'
+import { toBase64 } from '../test/compliance/executor-wire.ts'
 import { cWasm, wat } from '../test/fixtures/wasm/fixtures.ts'
 import { measureOverhead, type KernelSpec, type OverheadResult } from './sandbox-kernels.ts'
 

@@ -2,8 +2,8 @@ import { chromium, type Browser, type Page } from 'playwright-core'
 import type { ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../helpers/chromium.ts'
-import { complianceSuite } from '../../../sandbox-compliance/suite.ts'
-import { toBase64, type Outcome, type PoolName, type WireCall } from '../../../sandbox-compliance/wire.ts'
+import { describeExecutor } from '../../../compliance/executor.ts'
+import { toBase64, type Outcome, type PoolName, type WireCall } from '../../../compliance/executor-wire.ts'
 import { wat } from '../../../fixtures/wasm/fixtures.ts'
 import { PAGE_PATH, startSandboxServer } from './server.ts'
 
@@ -38,7 +38,7 @@ describe('browser Web Worker executor (headless Chromium)', () => {
     expect(outcome).toEqual({ ok: true, output: toBase64(new TextEncoder().encode('nested')), fuelUsed: 22, exitCode: 0 })
   })
 
-  complianceSuite(() => ({
+  describeExecutor(() => ({
     run: async (pool: PoolName, calls: WireCall[]): Promise<Outcome[]> => {
       if (page === undefined) throw new Error('page not loaded')
       return await page.evaluate(async ([p, c]) => await window.__sandbox.run(p, c), [pool, calls] as const)

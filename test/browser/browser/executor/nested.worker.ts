@@ -3,7 +3,7 @@
  * the pool works off the page's main thread too. Answers one call per message.
  */
 import { createBrowserExecutor } from '../../../../src/browser/executor/index.ts'
-import { runWireCalls, type WireCall } from '../../../sandbox-compliance/wire.ts'
+import { runWireCalls, type WireCall } from '../../../compliance/executor-wire.ts'
 
 const executor = createBrowserExecutor({ size: 1 })
 

@@ -5,7 +5,7 @@
 import { createBrowserExecutor } from '../../../../src/browser/executor/index.ts'
 import type { Executor } from '../../../../src/core/sandbox/index.ts'
 import { measureOverhead, type KernelSpec } from '../../../../bench/sandbox-kernels.ts'
-import { fromBase64, POOLS, runWireCalls, type PoolName, type WireCall } from '../../../sandbox-compliance/wire.ts'
+import { fromBase64, POOLS, runWireCalls, type PoolName, type WireCall } from '../../../compliance/executor-wire.ts'
 
 const pools = new Map<PoolName, Executor>()
 

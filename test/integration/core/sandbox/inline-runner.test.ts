@@ -6,8 +6,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createNodeExecutor } from '../../../../src/super-node/executor/index.ts'
 import type { ExecuteCall, WorkerPool } from '../../../../src/core/sandbox/index.ts'
-import { complianceSuite } from '../../../sandbox-compliance/suite.ts'
-import { POOLS, runWireCalls, type PoolName } from '../../../sandbox-compliance/wire.ts'
+import { describeExecutor } from '../../../compliance/executor.ts'
+import { POOLS, runWireCalls, type PoolName } from '../../../compliance/executor-wire.ts'
 import { compileWat, cWasm, wat } from '../../../fixtures/wasm/fixtures.ts'
 
 const u32 = (n: number): Uint8Array => {
@@ -121,7 +121,7 @@ describe('compliance with small calls on the node thread (every call run twice, 
   afterAll(async () => {
     for (const p of pools.values()) await p.close()
   })
-  complianceSuite(() => ({
+  describeExecutor(() => ({
     run: async (name, calls) => {
       let p = pools.get(name)
       if (p === undefined) {

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { compileWat, cWasm, wat } from '../fixtures/wasm/fixtures.ts'
-import { toBase64, type Outcome, type PoolName, type WireCall } from './wire.ts'
+import { toBase64, type Outcome, type PoolName, type WireCall } from './executor-wire.ts'
 
 /** What the suite needs from an executor under test. */
-export interface ComplianceTarget {
+export interface ExecutorTarget {
   /** Runs the calls concurrently on the named pool; outcomes in call order. */
   run (pool: PoolName, calls: WireCall[]): Promise<Outcome[]>
 }
@@ -22,7 +22,7 @@ const u32 = (n: number): string => {
 const ok = (output: string, fuelUsed: number, exitCode = 0): Outcome => ({ ok: true, output, fuelUsed, exitCode })
 
 /** Registers the suite; `target()` is read when tests run (after the suite's beforeAll). */
-export function complianceSuite (target: () => ComplianceTarget): void {
+export function describeExecutor (target: () => ExecutorTarget): void {
   const one = async (call: WireCall, pool: PoolName = 'default'): Promise<Outcome> => {
     const [outcome] = await target().run(pool, [call])
     return outcome as Outcome
