@@ -2,21 +2,12 @@
  * Messages between the OPFS test page, its workers and the Node-side test. Bytes travel as
  * hex strings because playwright's evaluate carries JSON, not typed arrays.
  */
+import type { StorageCommand, StorageOp } from '../../../compliance/storage-wire.ts'
+
+export type { StorageOp }
 
 /** Which storage a command targets: the adapter under test or the in-memory reference. */
 export type StorageImpl = 'opfs' | 'ram'
-
-/** One random-access-storage call, as the compliance script and the tests issue it. */
-export type StorageOp =
-  | { op: 'read', offset: number, size: number }
-  | { op: 'write', offset: number, hex: string }
-  /** A write of `size` copies of `byte`, for sizes too big to send as hex. */
-  | { op: 'fill', offset: number, size: number, byte: number }
-  | { op: 'del', offset: number, size: number }
-  | { op: 'truncate', offset: number }
-  | { op: 'stat' }
-  | { op: 'close' }
-  | { op: 'unlink' }
 
 /** Options forwarded to the adapter (functions cannot cross postMessage). */
 export interface OpenOptions {
@@ -35,6 +26,8 @@ export type WorkerCommand =
   | { kind: 'core-audit', root: string }
   | { kind: 'store-append', root: string, name: string, blocks: string[] }
   | { kind: 'store-read', root: string, name: string }
+  /** A command of the storage compliance suites, run against OPFS in the worker. */
+  | { kind: 'compliance', cmd: StorageCommand }
 
 /** A failure as it crosses into the test: the code is what tests assert on. */
 export interface WireError {

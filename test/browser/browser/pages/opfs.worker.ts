@@ -9,7 +9,8 @@ import RAM from 'random-access-memory'
 import type RandomAccessStorage from 'random-access-storage'
 import { coreOpenError } from '../../../../src/browser/storage-errors.ts'
 import { OpfsStorage, opfsStorage, type OpfsDirectoryHandle } from '../../../../src/browser/opfs-storage.ts'
-import type { StorageOp, WireError, WorkerCommand, WorkerEvent, WorkerReply } from './opfs-protocol.ts'
+import { runOp, StorageRunner } from '../../../compliance/storage-wire.ts'
+import type { WireError, WorkerCommand, WorkerEvent, WorkerReply } from './opfs-protocol.ts'
 
 const storages = new Map<number, RandomAccessStorage>()
 let nextSid = 1
@@ -34,21 +35,30 @@ function hex (bytes: Uint8Array): string {
   return b4a.toString(bytes, 'hex')
 }
 
-function call (s: RandomAccessStorage, c: StorageOp): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const done = (err: Error | null, value?: unknown): void => { err ? reject(err) : resolve(value ?? null) }
-    switch (c.op) {
-      case 'read': return s.read(c.offset, c.size, (err, buf) => done(err, buf === undefined ? undefined : hex(buf)))
-      case 'write': return s.write(c.offset, b4a.from(c.hex, 'hex'), done)
-      case 'fill': return s.write(c.offset, new Uint8Array(c.size).fill(c.byte), done)
-      case 'del': return s.del(c.offset, c.size, done)
-      case 'truncate': return s.truncate(c.offset, done)
-      case 'stat': return s.stat((err, st) => done(err, st === undefined ? undefined : { size: st.size }))
-      case 'close': return s.close(done)
-      case 'unlink': return s.unlink(done)
-    }
-  })
+/** The OPFS root, as every storage function here reaches it. */
+function topDirectory (): Promise<OpfsDirectoryHandle> {
+  return (navigator as unknown as { storage: { getDirectory (): Promise<OpfsDirectoryHandle> } }).storage.getDirectory()
 }
+
+/** The storage compliance suites' commands, run against the adapter as the node worker uses it. */
+const compliance = new StorageRunner({
+  factory: (root, context) => opfsStorage(root, context === 'here'
+    ? {}
+    : {
+        // a storage function with a root getter of its own keeps its own table of open
+        // handles, as a reloaded page's worker (restart) or another tab's (elsewhere) does
+        getDirectory: topDirectory,
+        // another context gives up at once; waiting for a lock has tests of its own
+        ...(context === 'elsewhere' ? { lockRetries: 0 } : {})
+      }),
+  remove: async root => {
+    try {
+      await (await topDirectory()).removeEntry(root, { recursive: true })
+    } catch (err) {
+      if ((err as { name?: unknown }).name !== 'NotFoundError') throw err
+    }
+  }
+})
 
 async function list (root: string): Promise<string[]> {
   type Walkable = OpfsDirectoryHandle & { entries (): AsyncIterable<[string, { kind: 'file' | 'directory' }]> }
@@ -96,7 +106,7 @@ async function run (cmd: WorkerCommand): Promise<unknown> {
     case 'op': {
       const s = storages.get(cmd.sid)
       if (s === undefined) throw new Error('no storage ' + cmd.sid)
-      return await call(s, cmd.call)
+      return await runOp(s, cmd.call)
     }
     case 'list':
       return await list(cmd.root)
@@ -152,6 +162,8 @@ async function run (cmd: WorkerCommand): Promise<unknown> {
       await store.close()
       return out
     }
+    case 'compliance':
+      return await compliance.run(cmd.cmd)
   }
 }
 
