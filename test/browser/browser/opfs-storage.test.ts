@@ -8,7 +8,8 @@ import { createServer, type InlineConfig, type ViteDevServer } from 'vite'
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest'
 import { CHROMIUM_ARGS, CHROMIUM_PATH, launchChromium, newContext } from '../../helpers/chromium.ts'
 import { describeModuleStore } from '../../compliance/module-store.ts'
-import { describeRandomAccessStorage, type StorageCapabilities, type StorageTarget } from '../../compliance/random-access-storage.ts'
+import { describeRandomAccessStorage, type StorageTarget } from '../../compliance/random-access-storage.ts'
+import { OPFS } from '../../compliance/storage-capabilities.ts'
 import type { CallResult, StorageOp, WorkerCommand } from './pages/opfs-protocol.ts'
 import type { OpfsTestApi } from './pages/opfs-page.ts'
 
@@ -366,25 +367,6 @@ describe('corrupted OPFS files under Hypercore 10', () => {
     expect(audited.blocks).toEqual(BLOCKS.map(() => '<missing>'))
   })
 })
-
-/** How OPFS differs from random-access-file: only where the adapter chose to, each for a reason. */
-const OPFS: StorageCapabilities = {
-  missing: 'ENOENT',
-  readPastEnd: { ok: false, code: 'EPARTIALREAD' },
-  emptyReadPastEnd: 'answered',
-  emptyWritePastEnd: 'ignored',
-  delClears: 'bytes',
-  // a sync access handle cannot punch holes: a del that reaches the end truncates instead of
-  // writing zeros up to it
-  delToEnd: 'truncates',
-  delPastEnd: 'ignored',
-  // once the (async) open is done, every handle call is synchronous
-  completesInIssueOrder: true,
-  instancesShareFile: true,
-  persistent: true,
-  exclusive: true,
-  directories: true
-}
 
 describe('OPFS against the storage compliance suites', () => {
   let browser: Browser | undefined

@@ -11,7 +11,8 @@ import Hypercore from 'hypercore'
 import { afterAll, beforeAll } from 'vitest'
 import { storageError } from '../../../src/super-node/storage-error.ts'
 import { describeModuleStore } from '../../compliance/module-store.ts'
-import { describeRandomAccessStorage, type StorageCapabilities } from '../../compliance/random-access-storage.ts'
+import { describeRandomAccessStorage } from '../../compliance/random-access-storage.ts'
+import { FILES } from '../../compliance/storage-capabilities.ts'
 import { StorageRunner, type StorageFactory } from '../../compliance/storage-wire.ts'
 
 /**
@@ -20,28 +21,6 @@ import { StorageRunner, type StorageFactory } from '../../compliance/storage-wir
  * removes the directories it empties.
  */
 const AS_CORESTORE_OPENS = { lock: 'primary-key', poolSize: 512, rmdir: true }
-
-/**
- * How files differ from the others. Locks and hole punching come from fs-native-extensions,
- * an optional dependency of random-access-file; without it a second super node would not be
- * refused and `del` would clear nothing, and this suite would say so.
- */
-const FILES: StorageCapabilities = {
-  missing: 'ENOENT',
-  readPastEnd: { ok: false, code: 'EPARTIALREAD' },
-  emptyReadPastEnd: 'answered',
-  emptyWritePastEnd: 'ignored',
-  delClears: 'bytes',
-  // del punches a hole (fallocate with KEEP_SIZE) and never truncates, except with size Infinity
-  delToEnd: 'zeroes',
-  delPastEnd: 'ignored',
-  // each call is its own job on libuv's thread pool, and two jobs may run at once
-  completesInIssueOrder: false,
-  instancesShareFile: true,
-  persistent: true,
-  exclusive: true,
-  directories: true
-}
 
 let dir: string | undefined
 let runner: StorageRunner | undefined

@@ -4,6 +4,9 @@ import { ShadwError } from '../../../src/core/errors.ts'
 import { OpfsStorage, opfsStorage, pathSegments, type OpfsDirectoryHandle } from '../../../src/browser/opfs-storage.ts'
 import { StorageProtocolError, coreOpenError, storageError } from '../../../src/browser/storage-errors.ts'
 import { FakeOpfs } from '../../helpers/fake-opfs.ts'
+import { describeRandomAccessStorage } from '../../compliance/random-access-storage.ts'
+import { OPFS } from '../../compliance/storage-capabilities.ts'
+import { StorageRunner } from '../../compliance/storage-wire.ts'
 
 // The adapter's logic in Node, over an in-memory OPFS with Chromium's rules; the real thing
 // is exercised in headless Chromium by test/browser/opfs-storage.test.ts.
@@ -148,3 +151,16 @@ describe('OpfsStorage over a fake OPFS', () => {
     await again.close()
   })
 })
+
+// The fake the cases above run on keeps the contract Chromium's OPFS keeps: the same suite,
+// the same capabilities as in test/browser/browser/opfs-storage.test.ts
+const fake = new FakeOpfs()
+const fakeRunner = new StorageRunner({
+  factory: (root, context) => opfsStorage(root, context === 'here'
+    ? { getDirectory: fake.getDirectory }
+    // a root getter of its own is a table of open handles of its own, as in another worker
+    : { getDirectory: async () => await fake.getDirectory(), ...(context === 'elsewhere' ? { lockRetries: 0 } : {}) }),
+  remove: async root => { fake.root.entries.delete(root) }
+})
+
+describeRandomAccessStorage('OpfsStorage over the fake OPFS', OPFS, () => fakeRunner)
