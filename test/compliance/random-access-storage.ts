@@ -49,7 +49,7 @@ export interface StorageCapabilities {
 /** Random-access-memory's page: `del` frees whole pages only, and the suite writes across one. */
 const MIB = 1024 * 1024
 
-/** The file size where a read of one block ends; writes across it must stay whole. */
+/** A file-system block (ext4's, and that of the files behind OPFS): writes across its edge must stay whole. */
 const BLOCK = 4096
 
 const TEN = '00112233445566778899'
@@ -92,7 +92,8 @@ function files (target: () => StorageTarget): (name: string, context?: StorageCo
  *
  * @example
  * ```ts
- * describeRandomAccessStorage('random-access-memory', MEMORY, () => new StorageRunner({ factory: () => RAM.reusable() }))
+ * const runner = new StorageRunner({ factory: () => RAM.reusable() })
+ * describeRandomAccessStorage('random-access-memory', MEMORY, () => runner)
  * ```
  */
 export function describeRandomAccessStorage (name: string, caps: StorageCapabilities, target: () => StorageTarget): void {
@@ -114,7 +115,7 @@ export function describeRandomAccessStorage (name: string, caps: StorageCapabili
 
       it('fails a read that runs past the end, and answers an empty read', async () => {
         const f = await files(target)('f')
-        await f.write(0, TEN)
+        expect(await f.write(0, TEN)).toEqual(ok())
         expect(await f.read(5, 10)).toEqual(caps.readPastEnd)
         expect(await f.read(10, 1)).toEqual(caps.readPastEnd)
         expect(await f.read(5, 5)).toEqual(ok('5566778899'))
@@ -199,7 +200,7 @@ export function describeRandomAccessStorage (name: string, caps: StorageCapabili
 
       it('leaves the file alone on a del where nothing is stored', async () => {
         const f = await files(target)('f')
-        await f.write(0, TEN)
+        expect(await f.write(0, TEN)).toEqual(ok())
         expect(await f.call({ op: 'del', offset: 50, size: 5 })).toEqual(ok())
         expect(await f.stat()).toEqual(ok({ size: caps.delPastEnd === 'grows' ? 50 : 10 }))
         expect(await f.read(0, 10)).toEqual(ok(TEN))

@@ -107,7 +107,7 @@ export function byteRuns (bytes: Uint8Array): Array<[number, number]> {
   return runs
 }
 
-/** Starts `c` on `s` and reports through `done`; never throws. */
+/** Starts `c` on `s`; its outcome arrives through `done`. */
 function startOp (s: RandomAccessStorage, c: StorageOp, done: (err: Error | null | undefined, value?: unknown) => void): void {
   const end = (err: Error | null | undefined): void => done(err, null)
   switch (c.op) {
