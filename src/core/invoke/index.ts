@@ -9,6 +9,5 @@ export { NonceSet, MAX_DEADLINE_AHEAD_MS, DEFAULT_MAX_SEEN } from './nonce-set.t
 export { pickPeer, score, hasRoom, isExecutor, UNMEASURED_RTT_MS, AVOID_REPUTATION, type PeerState } from './router.ts'
 export { InvokeChannel, type InvokeChannelHandlers } from './invoke-channel.ts'
 export { runCall, DEFAULT_INVOKE_DEADLINE_MS, ATTEMPT_SHARE, RETRYABLE, type InvokeOptions, type InvokeResult, type CallTransport } from './invoke-call.ts'
-export { InvokeService, FUNCTION_CACHE_TTL_MS, type InvokeServiceOptions, type FunctionSource, type Ledger, type ServiceResult } from './invoke-service.ts'
+export { InvokeService, FUNCTION_CACHE_TTL_MS, type InvokeServiceOptions, type FunctionSource, type ServiceResult } from './invoke-service.ts'
 export { InvokeEndpoint, LIVENESS_PROBE_MS, MAX_SERVING_PER_PEER, SILENCE_MS, type AuditSink, type InvokeEndpointOptions, type InvokeHost, type MissedCall } from './invoke-endpoint.ts'
-export { PricedInvokeService, type PricedServiceOptions } from './priced-service.ts'

@@ -1,5 +1,5 @@
 /**
- * The executor's ledger write is pipelined (src/invoke/invoke-service.ts): a result leaves
+ * The executor's ledger write is pipelined (InvokeService over src/core/ledger/ledger-writer.ts): a result leaves
  * once its receipt is signed, with the index its ledger block is being written at. These
  * tests hold it to that index, to refusing further work (and advertising no room) once a
  * write failed, and to close(): what a contributor's switch and a node's stop wait for, so
