@@ -16,8 +16,7 @@ import { sha256 } from '../sha256.ts'
 import { priceCall } from './call-price.ts'
 import { NonceSet } from './nonce-set.ts'
 import type { RequestMessage } from './protocol.ts'
-import { LedgerWriter, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
-import { prepareReceipt } from '../ledger/index.ts'
+import { LedgerWriter, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
 
 const debug = log('invoke-service')
 

@@ -34,7 +34,7 @@ export interface LedgerWriterOptions {
   secretKey: Uint8Array
   /** the root of every batch signed here goes in: this node never verifies its own receipts */
   verifiedRoots?: VerifiedRoots
-  /** told once, when the first append fails (the writer refuses from then on) */
+  /** told once, when an append fails (the writer refuses every receipt from then on) */
   onfail?: (failure: ShadwError) => void
 }
 
