@@ -10,7 +10,7 @@
  *   ratio is what invocation adds (request validation, replay and access checks, the
  *   sandbox run, hashing, the receipt signature, the receipt check at the caller); one call
  *   at a time, so every receipt is a batch of one with its own signature and its own ledger
- *   append (pipelined: the result leaves while its block is written, see invoke-service.ts);
+ *   append (pipelined: the result leaves while its block is written, see ledger-writer.ts);
  * - throughput: calls kept in flight from the tenant for a fixed time, counted when the
  *   tenant has checked the receipt. Every call runs a fresh instance with fuel metering and
  *   gets its own receipt and ledger block; receipts finished together are signed together

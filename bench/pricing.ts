@@ -1,7 +1,7 @@
 /**
  * What pricing adds to an execution on the executor: the same `InvokeService.handle` path
  * (nonce check, function lookup, access gate, receipt signature, ledger append) with and
- * without `PricedInvokeService` (the quote and the worst-case check at admission; the price
+ * without `pricing` (the quote and the worst-case check at admission; the price
  * and total travel in the receipt, signed with it), on an
  * instant stand-in executor and in-memory Hypercore logs, so the figure is the bookkeeping
  * alone. Runs interleaved rounds and prints the ratio priced / unpriced measured in this run.
@@ -11,9 +11,9 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import crypto from 'hypercore-crypto'
 import RAM from 'random-access-memory'
-import { InvokeService, type Ledger } from '../src/core/invoke/index.ts'
+import { InvokeService } from '../src/core/invoke/index.ts'
+import type { Ledger } from '../src/core/ledger/index.ts'
 import { DEFAULT_PRICING } from '../src/core/pricing/index.ts'
-import { PricedInvokeService } from '../src/core/invoke/index.ts'
 import type { LoadedFunction } from '../src/core/registry/function-loader.ts'
 import { DEFAULT_LIMITS, type Executor } from '../src/core/sandbox/index.ts'
 
@@ -49,7 +49,7 @@ const store = new Corestore(RAM.reusable())
 const keyPair = crypto.keyPair()
 const base = { executor, functions: { load: async () => fn }, keyPair, slots: CALLS }
 const plain = new InvokeService({ ...base, ledger: await log(store, 'ledger-a') })
-const priced = new PricedInvokeService({ ...base, ledger: await log(store, 'ledger-b'), pricing: DEFAULT_PRICING })
+const priced = new InvokeService({ ...base, ledger: await log(store, 'ledger-b'), pricing: DEFAULT_PRICING })
 await round(plain)
 await round(priced)
 const a: number[] = []

@@ -9,9 +9,8 @@ import { AccessGate } from '../core/access/index.ts'
 import { AuditChannels } from '../core/attest/index.ts'
 import { LedgerAnnouncer } from '../core/ledger/index.ts'
 import { ShadwError } from '../core/errors.ts'
-import { InvokeEndpoint } from '../core/invoke/index.ts'
+import { InvokeEndpoint, InvokeService } from '../core/invoke/index.ts'
 import { DEFAULT_PRICING } from '../core/pricing/index.ts'
-import { PricedInvokeService } from '../core/invoke/index.ts'
 import { FunctionLoader, type ModuleStore } from '../core/registry/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../core/sandbox/index.ts'
 import type { BrowserNode } from './browser-node.ts'
@@ -66,7 +65,7 @@ export async function startInvokeHost (host: BrowserNode, opts: { execute?: Exec
   const executor = opts.execute.fault === undefined ? metered : new FaultyExecutor(metered, opts.execute.fault)
   const loader = new FunctionLoader({ host: host.node, ...(opts.cache === undefined ? {} : { cache: opts.cache }) })
   // priced like a super node: every receipt carries the price applied and its total
-  const service = new PricedInvokeService({
+  const service = new InvokeService({
     executor,
     functions: loader,
     keyPair: host.keyPair,

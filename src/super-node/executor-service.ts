@@ -10,7 +10,6 @@ import type { ShadwNode } from '../core/node/shadw-node.ts'
 import { handleFnRequest } from '../core/gateway/index.ts'
 import { InvokeEndpoint, InvokeService } from '../core/invoke/index.ts'
 import { DEFAULT_PRICING, type PricingConfig } from '../core/pricing/index.ts'
-import { PricedInvokeService } from '../core/invoke/index.ts'
 import { FunctionLoader } from '../core/registry/index.ts'
 import { encodeMiss, signMiss } from '../core/ledger/index.ts'
 import { ReputationTracker } from '../core/reputation/index.ts'
@@ -88,14 +87,14 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     }
   }
   const pricing = opts.pricing ?? DEFAULT_PRICING
-  const service = pricing === false ? new InvokeService(base) : new PricedInvokeService({ ...base, pricing })
+  const service = new InvokeService(pricing === false ? base : { ...base, pricing })
   // miss records being written: stop waits for them, as for the ledger's
   const missWrites = new Set<Promise<unknown>>()
   const endpoint = new InvokeEndpoint({
     host: node,
     tier: node.tier,
     service,
-    ...(service instanceof PricedInvokeService ? { quote: () => service.quote } : {}),
+    quote: () => service.quote,
     // an executor that took one of our calls and never answered: signed into our misses log,
     // which we announce and peers replicate, so their reputation counts it too (weighed low,
     // capped per caller)

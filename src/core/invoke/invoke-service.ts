@@ -1,23 +1,22 @@
 /**
  * The executor side of invocation: takes a request from a peer, refuses what it must
- * (full, replayed, expired, oversized, unauthorized) before running anything, loads and
- * verifies the function, runs it in the sandbox, signs a receipt with the node key and
- * appends it to the node's ledger log.
+ * (full, replayed, expired, oversized, unauthorized, over the tenant's spending cap) before
+ * running anything, loads and verifies the function, runs it in the sandbox, and hands its
+ * receipt (priced when the service has `pricing`) to the node's {@link LedgerWriter}.
  */
 import b4a from 'b4a'
 import { AccessGate } from '../access/index.ts'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
-import { charge, type PriceQuote } from '../pricing/index.ts'
+import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from '../pricing/index.ts'
 import type { LoadedFunction } from '../registry/index.ts'
 import type { Executor } from '../sandbox/index.ts'
-import { afterBurst } from './after-burst.ts'
 import { sha256 } from '../sha256.ts'
+import { priceCall } from './call-price.ts'
 import { NonceSet } from './nonce-set.ts'
 import type { RequestMessage } from './protocol.ts'
-import { MAX_RECEIPT_BATCH, UNPRICED, VerifiedRoots, type SignedReceipt } from '../ledger/index.ts'
-import { prepareReceipt, signReceiptBatch, type PendingReceipt } from '../ledger/index.ts'
+import { LedgerWriter, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
 
 const debug = log('invoke-service')
 
@@ -37,27 +36,13 @@ export interface FunctionSource {
   load (ref: string, opts?: { signal?: AbortSignal }): Promise<LoadedFunction>
 }
 
-/**
- * Where receipts go: the node's ledger log. The service must be its only writer while it
- * runs (see {@link InvokeService.close}): it gives a receipt its block index before the
- * append completes.
- */
-export interface Ledger {
-  /** the ledger log's public key */
-  readonly key: Uint8Array
-  /**
-   * appends blocks in order; resolves to the log's new length. Rejects with a typed storage
-   * error where the host can tell (`STORAGE_FULL`, …); anything else counts as `STORAGE_UNAVAILABLE`.
-   */
-  append (blocks: Uint8Array[]): Promise<number>
-}
-
 /** Options of {@link InvokeService}. */
 export interface InvokeServiceOptions {
   executor: Executor
   functions: FunctionSource
   /** the node's swarm key pair: receipts are signed with it */
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+  /** where receipts go; the service must be its only writer while it runs (see {@link InvokeService.close}) */
   ledger: Ledger
   /** default: a gate for domain `shadw.local` */
   gate?: AccessGate
@@ -69,6 +54,8 @@ export interface InvokeServiceOptions {
   now?: () => number
   /** how long a loaded function is reused, ms (default {@link FUNCTION_CACHE_TTL_MS}) */
   functionCacheMs?: number
+  /** the node's price curve: calls are priced at admission (default: none, every receipt says price 0, total 0) */
+  pricing?: PricingConfig
 }
 
 /** What a successful execution gives back to the channel. */
@@ -79,13 +66,21 @@ export interface ServiceResult {
   ledgerIndex: number
 }
 
-interface Recorded { receipt: SignedReceipt, bytes: Uint8Array, index: number }
-
-/** The executor side; one per node, shared by all its channels. */
+/**
+ * The executor side; one per node, shared by all its channels.
+ *
+ * @example
+ * ```ts
+ * const service = new InvokeService({ executor, functions, keyPair, ledger, pricing: DEFAULT_PRICING })
+ * const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service, quote: () => service.quote })
+ * ```
+ */
 export class InvokeService {
   readonly slots: number
   readonly cpuBudget: number
   readonly ledgerKey: Uint8Array
+  /** the price curve calls are priced on; null: this service does not price */
+  readonly pricing: PricingConfig | null
   /** the executor's node key, hex (receipts name it) */
   readonly publicKey: string
   /**
@@ -101,16 +96,11 @@ export class InvokeService {
   readonly #functions = new Map<string, { fn: Promise<LoadedFunction>, at: number, publisher?: string }>()
   readonly #functionTtl: number
   #active = 0
-  /** receipts waiting for the ledger append in flight to finish (group commit) */
-  #queued: Array<{ pending: PendingReceipt, resolve (r: Recorded): void, reject (err: unknown): void }> = []
-  #appending = false
-  /** index the next receipt's block gets; null until the first append told the ledger's length */
-  #nextIndex: number | null = null
-  /** set when a ledger append failed: the service then refuses every call */
-  #ledgerError: ShadwError | null = null
+  /** signs the receipts and appends them; once its append failed, the service refuses every call */
+  readonly #writer: LedgerWriter
   /** set by {@link close}: no call is admitted from then on */
   #closing: Promise<void> | null = null
-  /** woken whenever a call settles or a group commit ends: {@link close} waits on them */
+  /** woken whenever a call settles: {@link close} waits on them */
   #settled: Array<() => void> = []
   /** told when the service stops taking calls (closed, or its ledger failed) */
   readonly #onstop = new Set<() => void>()
@@ -128,6 +118,18 @@ export class InvokeService {
     this.#nonces = opts.nonces ?? new NonceSet({ now: this.#now })
     this.ledgerKey = opts.ledger.key
     this.publicKey = keyToHex(opts.keyPair.publicKey)
+    this.#writer = new LedgerWriter({
+      ledger: opts.ledger,
+      secretKey: opts.keyPair.secretKey,
+      verifiedRoots: this.verifiedRoots,
+      onfail: () => { if (this.#closing === null) this.#stopped() }
+    })
+    this.pricing = opts.pricing === undefined ? null : checkPricing(opts.pricing)
+  }
+
+  /** The price now, for adverts: the node's curve at utilisation = calls running / slots; null when it does not price. */
+  get quote (): PriceQuote | null {
+    return this.pricing === null ? null : quote(this.pricing, this.running, this.slots)
   }
 
   /** Calls it would take now: none once closing or once its ledger failed. */
@@ -151,11 +153,11 @@ export class InvokeService {
 
   /** The failure of the ledger write that stopped this service (`STORAGE_FULL`, …); null while none failed. */
   get ledgerError (): ShadwError | null {
-    return this.#ledgerError
+    return this.#writer.failure
   }
 
   get #taking (): boolean {
-    return this.#closing === null && this.#ledgerError === null
+    return this.#closing === null && this.#writer.failure === null
   }
 
   /**
@@ -184,8 +186,9 @@ export class InvokeService {
   }
 
   async #drain (): Promise<void> {
-    // each wait ends when a call settles or a group commit ends, and both always do
-    while (this.#active > 0 || this.#appending) await new Promise<void>(resolve => { this.#settled.push(resolve) })
+    // each wait ends when a call settles, and every call does; its receipt is queued by then
+    while (this.#active > 0) await new Promise<void>(resolve => { this.#settled.push(resolve) })
+    await this.#writer.close()
   }
 
   #wake (): void {
@@ -209,7 +212,7 @@ export class InvokeService {
    *   storage failure, {@link ledgerError}): a code callers retry on another executor.
    */
   async handle (req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
-    if (this.#ledgerError !== null) throw this.#refusal()
+    if (this.#writer.failure !== null) throw this.#refusal()
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
     if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
     this.#nonces.use(req.nonce, req.deadline)
@@ -227,7 +230,8 @@ export class InvokeService {
     const m = fn.manifest
     // refused before any work: the manifest's input ceiling is the publisher's word
     if (req.input.byteLength > m.limits.maxInputBytes) throw ShadwError.INPUT_TOO_LARGE(req.input.byteLength, m.limits.maxInputBytes)
-    const price = this.admit(fn, req)
+    // the call counts as running already: its own load is in the price
+    const price = priceCall(this.pricing, fn, req, this.running, this.slots)
     const grant = await this.#gate.authorize({
       fn: { publisher: m.publisher, name: m.name, version: m.version },
       access: m.access,
@@ -264,100 +268,21 @@ export class InvokeService {
       price,
       total: charge(price, result.fuelUsed, moved)
     })
-    const { receipt, bytes, index } = await this.#record(pending)
+    let recorded: RecordedReceipt
+    // pipelined: the result leaves while its block is written; once a write failed, no call is signed
+    try {
+      recorded = await this.#writer.record(pending)
+    } catch (err) {
+      throw err === this.#writer.failure ? this.#refusal() : err
+    }
+    const { receipt, bytes, index } = recorded
     debug('ran', receipt.fn, 'fuel', receipt.fuel, 'for', receipt.tenant.slice(0, 10))
     return { output: result.output, receipt, encodedReceipt: bytes, ledgerIndex: index }
   }
 
-  /**
-   * Prices a call at admission, once its function is loaded and before any work; a refusal
-   * here (e.g. `SPENDING_CAP_EXCEEDED`) runs nothing. The quote goes into the receipt. This
-   * service does not price: every receipt says price 0, total 0 (see `PricedInvokeService`).
-   */
-  protected admit (_fn: LoadedFunction, _req: RequestMessage): PriceQuote {
-    return UNPRICED
-  }
-
-  /**
-   * Signs a receipt and queues it for the ledger; resolves to it, its encoding and the index
-   * of its ledger block. While one append runs, receipts queue and go in the next append
-   * together (group commit): one receipt signature over the batch's Merkle root, one ledger
-   * Merkle tree update and signature per batch instead of per call, and no added wait when
-   * calls come one by one. The first receipt of a burst waits for the rest of it
-   * ({@link afterBurst}).
-   *
-   * The ledger write is pipelined: a receipt is final once signed (it proves itself, and the
-   * tenant holds it), and its block index is known then, since only this service appends to
-   * the ledger and appends are serial — so the caller gets its result while the append runs,
-   * not after. Whoever writes the ledger next waits for {@link close}. If an append fails,
-   * the receipts it carried are not in the ledger: the executor loses their credit and
-   * reputation, nobody else loses anything, and the service refuses every later call
-   * ({@link ledgerError}) rather than sign work it cannot record. Only the first append is
-   * awaited: it tells the ledger's length.
-   */
-  #record (pending: PendingReceipt): Promise<Recorded> {
-    return new Promise((resolve, reject) => {
-      this.#queued.push({ pending, resolve, reject })
-      if (!this.#appending) {
-        this.#appending = true
-        afterBurst(() => { void this.#flush() })
-      }
-    })
-  }
-
-  async #flush (): Promise<void> {
-    while (this.#queued.length > 0) {
-      const batch = this.#queued.splice(0, MAX_RECEIPT_BATCH)
-      let signed: Array<{ receipt: SignedReceipt, bytes: Uint8Array }>
-      try {
-        if (this.#ledgerError !== null) throw this.#refusal()
-        signed = signReceiptBatch(batch.map(b => b.pending), this.#opts.keyPair.secretKey, this.verifiedRoots)
-      } catch (err) {
-        for (const b of batch) b.reject(err)
-        continue
-      }
-      const blocks = signed.map(s => s.bytes)
-      const settle = (base: number): void => { batch.forEach((b, i) => { b.resolve({ ...(signed[i] as { receipt: SignedReceipt, bytes: Uint8Array }), index: base + i }) }) }
-      const base = this.#nextIndex
-      if (base === null) {
-        try {
-          const length = await this.#opts.ledger.append(blocks)
-          this.#nextIndex = length
-          settle(length - batch.length)
-        } catch (err) {
-          // the same stop as a pipelined failure; these calls, not yet answered, fail retryably
-          this.#fail(err)
-          for (const b of batch) b.reject(this.#refusal())
-        }
-        continue
-      }
-      this.#nextIndex = base + batch.length
-      settle(base)
-      // an append hashes and signs before its first await: let the results leave first
-      await new Promise<void>(resolve => { afterBurst(resolve) })
-      try {
-        const length = await this.#opts.ledger.append(blocks)
-        // a bug: every other writer of this log is refused (the bridge) or waits for close()
-        if (length !== base + batch.length) throw ShadwError.INTERNAL(`the ledger is ${length} blocks long, ${base + batch.length} expected: something else appends to it`)
-      } catch (err) {
-        this.#fail(err)
-      }
-    }
-    this.#appending = false
-    this.#wake()
-  }
-
   /** What a call gets once the ledger failed: retryable elsewhere, the storage failure named. */
   #refusal (): ShadwError {
-    return ShadwError.EXECUTOR_CLOSED(`this executor takes no calls: its ledger cannot be written (${this.#ledgerError?.message ?? 'unknown failure'})`)
-  }
-
-  #fail (err: unknown): void {
-    if (this.#ledgerError !== null) return
-    const wasTaking = this.#taking
-    this.#ledgerError = ledgerWriteError(err)
-    debug('ledger append failed; refusing calls from now on:', this.#ledgerError.message)
-    if (wasTaking) this.#stopped()
+    return ShadwError.EXECUTOR_CLOSED(`this executor takes no calls: its ledger cannot be written (${this.#writer.failure?.message ?? 'unknown failure'})`)
   }
 
   /**
@@ -382,11 +307,6 @@ export class InvokeService {
     fn.then(f => { entry.publisher = f.manifest.publisher }, () => { if (this.#functions.get(ref)?.fn === fn) this.#functions.delete(ref) })
     return await fn
   }
-}
-
-/** A failed ledger append as a typed error: the host's own (`STORAGE_FULL`, …) kept, anything else `STORAGE_UNAVAILABLE`. */
-function ledgerWriteError (err: unknown): ShadwError {
-  return err instanceof ShadwError ? err : ShadwError.STORAGE_UNAVAILABLE(`the ledger cannot be written: ${err instanceof Error ? err.message : String(err)}`, err)
 }
 
 function parseAuth (auth: string | null): unknown {

@@ -16,3 +16,4 @@ export { readLedgerEntry, readLedger, type LedgerEntry, type LedgerSource } from
 export { computeCredits, creditsFromLedgers, type Credits } from './credits.ts'
 export { AnnouncedLogs, type AnnouncedLogsHost } from './announced-logs.ts'
 export { MAX_RECEIPT_BYTES } from './receipt.ts'
+export { LedgerWriter, type Ledger, type LedgerWriterOptions, type RecordedReceipt } from './ledger-writer.ts'

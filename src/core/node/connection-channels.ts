@@ -1,7 +1,8 @@
 /**
  * One Protomux channel of a protocol on every connection a node has and will have: what the
- * ledger announcer and the audit channels both need. The peer may start its side later (a
- * tab switching tier), so each connection is also paired: the peer's late open makes ours.
+ * ledger announcer, the audit channels and the invocation endpoint all need. The peer may
+ * start its side later (a tab switching tier), so each connection is also paired: the peer's
+ * late open makes ours.
  */
 import Protomux, { type ProtomuxChannel } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
@@ -13,19 +14,28 @@ export interface ConnectionHost {
   connections (): Array<[SwarmConnection, PeerStatus]>
 }
 
-/** Opens `protocol`'s channel on every connection; `start()` and `stop()` are safe to call twice. */
-export class ConnectionChannels {
+/** What the helper needs of a channel: to close it on stop, and to know when it closed. */
+export interface ClosableChannel {
+  readonly closed: boolean
+  close (): void
+}
+
+/**
+ * Opens `protocol`'s channel on every connection; `start()` and `stop()` are safe to call
+ * twice. `C` is the channel as its protocol wraps it (a bare Protomux channel by default).
+ */
+export class ConnectionChannels<C extends ClosableChannel = ProtomuxChannel> {
   readonly #host: ConnectionHost
   readonly #protocol: string
-  readonly #open: (conn: SwarmConnection, mux: Protomux) => ProtomuxChannel | null
+  readonly #open: (conn: SwarmConnection, mux: Protomux) => C | null
   /** connections attached while started, with the mux our pairing sits on (undone by stop) */
   readonly #attached = new Map<SwarmConnection, Protomux>()
   /** open channels; closed ones are pruned as new ones come */
-  #channels = new Set<ProtomuxChannel>()
+  #channels = new Set<C>()
   #off: (() => void) | null = null
 
   /** `open` creates (unique) and opens this side's channel on `conn`; null when one is open already. */
-  constructor (host: ConnectionHost, protocol: string, open: (conn: SwarmConnection, mux: Protomux) => ProtomuxChannel | null) {
+  constructor (host: ConnectionHost, protocol: string, open: (conn: SwarmConnection, mux: Protomux) => C | null) {
     this.#host = host
     this.#protocol = protocol
     this.#open = open

@@ -1,9 +1,10 @@
 /**
- * The executor's ledger write is pipelined (src/invoke/invoke-service.ts): a result leaves
- * once its receipt is signed, with the index its ledger block is being written at. These
- * tests hold it to that index, to refusing further work (and advertising no room) once a
- * write failed, and to close(): what a contributor's switch and a node's stop wait for, so
- * that nothing signed is lost and the next writer of the log counts from the right length.
+ * The executor's ledger write is pipelined (InvokeService over its LedgerWriter,
+ * src/core/ledger/ledger-writer.ts): a result leaves once its receipt is signed, with the
+ * index its ledger block is being written at. These tests hold the service to that index, to
+ * refusing further work (and advertising no room) once a write failed, and to close(): what
+ * a contributor's switch and a node's stop wait for, so that nothing signed is lost and the
+ * next writer of the log counts from the right length.
  */
 import b4a from 'b4a'
 import Corestore from 'corestore'

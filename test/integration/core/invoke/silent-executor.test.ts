@@ -1,6 +1,6 @@
 /**
  * An executor process killed with SIGKILL mid-call closes nothing: over UDP its peers see no
- * end of stream. The caller's liveness probes (src/invoke/invoke-endpoint.ts, SILENCE_MS)
+ * end of stream. The caller's liveness probes (src/core/invoke/invoke-caller.ts, SILENCE_MS)
  * must find it gone and move the call, long before the attempt's own deadline — here the
  * whole call deadline, since no other executor existed when the attempt started.
  */

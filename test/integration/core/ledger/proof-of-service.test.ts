@@ -6,10 +6,9 @@ import { encodeAttestation, signAttestation, type SignedAttestation } from '../.
 import { ShadwError } from '../../../../src/core/errors.ts'
 import type { ShadwNode } from '../../../../src/core/node/shadw-node.ts'
 import { encodeReceipt, type SignedReceipt } from '../../../../src/core/ledger/index.ts'
-import { InvokeEndpoint } from '../../../../src/core/invoke/index.ts'
+import { InvokeEndpoint, InvokeService } from '../../../../src/core/invoke/index.ts'
 import { charge, DEFAULT_PRICING, quote, quoteFor } from '../../../../src/core/pricing/index.ts'
 import { computeCredits, readLedger, readLedgerEntry, type LedgerEntry } from '../../../../src/core/ledger/index.ts'
-import { PricedInvokeService } from '../../../../src/core/invoke/index.ts'
 import { FunctionLoader } from '../../../../src/core/registry/index.ts'
 import { computeReputation, NEUTRAL_REPUTATION } from '../../../../src/core/reputation/index.ts'
 import { encodeMiss, signMiss } from '../../../../src/core/ledger/index.ts'
@@ -19,12 +18,12 @@ import { testnet } from '../../../helpers/testnet.ts'
 import { callerNode, FaultyExecutor, keyedNode, publisher, sharedExecutor } from '../../../helpers/invoke.ts'
 
 /** A pricing executor: priced receipts to `ledger`, quotes in its adverts. */
-async function pricedNode (net: Testnet, executor: Executor, now?: () => number): Promise<{ node: ShadwNode, service: PricedInvokeService, key: string, ledgerKey: string }> {
+async function pricedNode (net: Testnet, executor: Executor, now?: () => number): Promise<{ node: ShadwNode, service: InvokeService, key: string, ledgerKey: string }> {
   const { node, keyPair } = await keyedNode(net, 'super')
   const ledger = await node.createLog('ledger')
   const loader = new FunctionLoader({ host: node })
   onTestFinished(async () => { await loader.close() })
-  const service = new PricedInvokeService({
+  const service = new InvokeService({
     executor,
     functions: loader,
     keyPair,

@@ -5,7 +5,7 @@ import WebSocket from 'ws'
 import { keyToHex } from '../../../../src/core/keys.ts'
 import { signingTopic } from '../../../../src/core/node/shadw-node.ts'
 import { TIER_ROLES } from '../../../../src/core/node/tiers.ts'
-import { PricedInvokeService } from '../../../../src/core/invoke/index.ts'
+import { DEFAULT_PRICING } from '../../../../src/core/pricing/index.ts'
 import { startSuperNode } from '../../../helpers/super-node.ts'
 
 const BIN = fileURLToPath(new URL('../../../../bin/shadw.js', import.meta.url))
@@ -22,8 +22,8 @@ describe('node tiers', () => {
     const light = await startSuperNode({ tier: 'light', workers: 1, bootstrap: superNode.info.bootstrap })
     const storm = await startSuperNode({ tier: 'storm', workers: 1, bootstrap: superNode.info.bootstrap })
     expect([superNode.node.tier, light.node.tier, storm.node.tier]).toEqual(['super', 'light', 'storm'])
-    expect(superNode.executor?.service).toBeInstanceOf(PricedInvokeService)
-    expect(storm.executor?.service).toBeInstanceOf(PricedInvokeService)
+    expect(superNode.executor?.service.pricing).toEqual(DEFAULT_PRICING)
+    expect(storm.executor?.service.pricing).toEqual(DEFAULT_PRICING)
     expect(light.executor).toBeNull()
     expect(storm.executor?.service.slots).toBe(2)
     // the relay answers WebSocket upgrades on a super node only

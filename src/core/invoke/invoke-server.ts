@@ -1,0 +1,183 @@
+/**
+ * The executor side of an endpoint: answers peers' requests with this node's
+ * {@link InvokeService} (each peer within its share, a burst started a piece at a time),
+ * tells peers this node's capacity, and runs this node's own calls on its own service with no
+ * network hop. A node that does not execute answers every request `NO_EXECUTORS`.
+ */
+import { afterBurst } from '../after-burst.ts'
+import { ShadwError } from '../errors.ts'
+import type { NodeTier } from '../node/types.ts'
+import type { PriceQuote } from '../pricing/index.ts'
+import type { OwnExecutor } from './invoke-caller.ts'
+import type { InvokeService } from './invoke-service.ts'
+import type { Peer } from './peer-table.ts'
+import type { CapacityMessage, RequestMessage, ResultMessage } from './protocol.ts'
+import type { PeerState } from './router.ts'
+
+/** Most requests one peer may have running here at once, whatever our capacity: bounds its share. */
+export const MAX_SERVING_PER_PEER = 256
+/**
+ * Requests this node starts in one turn of its event loop; the rest of a burst waits for the
+ * next turn. A caller's burst then comes back in pieces — each piece's receipts signed and
+ * sent while the next piece runs — so the caller checks one piece and sends more while this
+ * node runs the next, instead of the two taking turns over the whole burst.
+ */
+export const SERVE_BURST = 32
+
+/** Options of {@link InvokeServer}. */
+export interface InvokeServerOptions {
+  tier: NodeTier
+  /** present when this node executes for others */
+  service?: InvokeService
+  /** this node's price now, sent in capacity adverts */
+  quote?: () => PriceQuote | null
+  /** sends this node's capacity advert ({@link InvokeServer.capacity}) to every peer */
+  broadcast: () => void
+}
+
+/** Serves one endpoint's peers. */
+export class InvokeServer {
+  /** this node as a candidate for its own calls; null when it does not execute */
+  readonly own: OwnExecutor | null
+  readonly #tier: NodeTier
+  readonly #service: InvokeService | undefined
+  readonly #quote: (() => PriceQuote | null) | undefined
+  readonly #broadcast: () => void
+  /** each peer's requests running here (or waiting for their turn), by request id */
+  readonly #serving = new Map<Peer, Map<number, AbortController>>()
+  #advertisedFull = false
+  /** requests started in this turn of the event loop, and those waiting for a later one ({@link SERVE_BURST}) */
+  #startedThisTurn = 0
+  readonly #backlog: Array<() => void> = []
+  #turnArmed = false
+
+  constructor (opts: InvokeServerOptions) {
+    this.#tier = opts.tier
+    this.#service = opts.service
+    this.#quote = opts.quote
+    this.#broadcast = opts.broadcast
+    const service = opts.service
+    if (service === undefined) {
+      this.own = null
+    } else {
+      const state: PeerState = { key: service.publicKey, capacity: null, rtt: 0, inflight: 0, dissents: 0, full: false }
+      let ids = 1
+      this.own = {
+        key: service.publicKey,
+        candidate: () => {
+          state.capacity = this.capacity(0)
+          state.full = state.capacity.free === 0
+          return state
+        },
+        request: async (req, timeoutMs, signal) => await this.#runOwn(service, state, ids++, req, timeoutMs, signal)
+      }
+    }
+  }
+
+  /** This node's capacity advert, answering query `id` (0: unasked). */
+  capacity (id: number): CapacityMessage {
+    const s = this.#service
+    const q = this.#quote?.() ?? null
+    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.total ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.#tier, ...(q === null ? {} : { quote: q }) }
+  }
+
+  /** Tells every peer when this node fills up or has room again (not on every call), or, `always`, now. */
+  advertise (always = false): void {
+    const full = (this.#service?.free ?? 0) === 0
+    if (full === this.#advertisedFull && !always) return
+    this.#advertisedFull = full
+    this.#broadcast()
+  }
+
+  /** Takes a request from `peer`: refused at once when this node does not execute or the peer is past its share. */
+  serve (peer: Peer, req: RequestMessage): void {
+    const service = this.#service
+    if (service === undefined) { peer.channel.sendError(req.id, ShadwError.NO_EXECUTORS('this node does not execute functions')); return }
+    let serving = this.#serving.get(peer)
+    if (serving === undefined) this.#serving.set(peer, serving = new Map())
+    if (serving.has(req.id)) { peer.channel.close(ShadwError.INVOKE_PROTOCOL(`request id ${req.id} is already running`)); return }
+    if (serving.size >= MAX_SERVING_PER_PEER) { peer.channel.sendError(req.id, ShadwError.BUSY(serving.size)); return }
+    const ac = new AbortController()
+    // counted against the peer's share from arrival, whether it starts now or next turn
+    serving.set(req.id, ac)
+    const share = serving
+    this.#admit(() => { this.#run(peer, share, req, ac, service) })
+  }
+
+  /** The caller cancelled request `id`. */
+  cancel (peer: Peer, id: number): void {
+    this.#serving.get(peer)?.get(id)?.abort(ShadwError.ABORTED('cancelled by the caller'))
+  }
+
+  /** `peer` is gone: what it asked for stops. */
+  disconnect (peer: Peer): void {
+    const serving = this.#serving.get(peer)
+    if (serving === undefined) return
+    this.#serving.delete(peer)
+    for (const ac of serving.values()) ac.abort(ShadwError.ABORTED('caller disconnected'))
+  }
+
+  /** Starts `start` in this turn if fewer than {@link SERVE_BURST} started in it, else in a later one. */
+  #admit (start: () => void): void {
+    this.#armTurn()
+    if (this.#startedThisTurn < SERVE_BURST) {
+      this.#startedThisTurn++
+      start()
+    } else {
+      this.#backlog.push(start)
+    }
+  }
+
+  #armTurn (): void {
+    if (this.#turnArmed) return
+    this.#turnArmed = true
+    // two hops: the group commit of this turn's calls is queued behind the first, and the
+    // next piece must start after it, so this turn's results leave first
+    afterBurst(() => {
+      afterBurst(() => {
+        this.#turnArmed = false
+        this.#startedThisTurn = 0
+        const next = this.#backlog.splice(0, SERVE_BURST)
+        if (next.length > 0) this.#armTurn()
+        for (const start of next) { this.#startedThisTurn++; start() }
+      })
+    })
+  }
+
+  #run (peer: Peer, serving: Map<number, AbortController>, req: RequestMessage, ac: AbortController, service: InvokeService): void {
+    // cancelled, or its peer gone, while it waited for its turn
+    const run = ac.signal.aborted ? Promise.reject(ac.signal.reason) : service.handle(req, peer.state.key, ac.signal)
+    this.advertise()
+    run.then(res => {
+      peer.channel.send({ type: 'result', id: req.id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex })
+    }, err => {
+      peer.channel.sendError(req.id, err)
+    }).finally(() => {
+      serving.delete(req.id)
+      this.advertise()
+    }).catch(() => {})
+  }
+
+  /** Runs a call of this node's own on its own service (a super node's HTTP gateway). */
+  async #runOwn (service: InvokeService, self: PeerState, id: number, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage> {
+    // the same attempt bound as a remote call: the caller's abort or the attempt's timeout
+    const ac = new AbortController()
+    const onAbort = (): void => { ac.abort(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    const timer = setTimeout(() => { ac.abort(ShadwError.TIMEOUT('this node\'s own executor', timeoutMs)) }, timeoutMs)
+    self.inflight++
+    try {
+      const run = service.handle({ type: 'request', id, ...req }, service.publicKey, ac.signal)
+      this.advertise()
+      const res = await Promise.race([run, new Promise<never>((_resolve, reject) => {
+        ac.signal.addEventListener('abort', () => { reject(ac.signal.reason instanceof ShadwError ? ac.signal.reason : ShadwError.ABORTED()) }, { once: true })
+      })])
+      return { type: 'result', id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex }
+    } finally {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+      self.inflight--
+      this.advertise()
+    }
+  }
+}
