@@ -5,7 +5,34 @@ import { describeValue } from './describe.ts'
 /** Public keys and discovery keys are 32 bytes (ed25519 public key / BLAKE2b-256). */
 export const KEY_BYTES = 32
 
-const HEX_KEY = /^[0-9a-f]{64}$/
+const LOWER_HEX = /^[0-9a-f]*$/
+
+/**
+ * True when `value` is exactly `bytes` bytes as lowercase hex: the one form in which keys,
+ * hashes and signatures travel in our records and messages (what `keyToHex` writes).
+ */
+export function isHex (value: unknown, bytes: number): value is string {
+  return typeof value === 'string' && value.length === bytes * 2 && LOWER_HEX.test(value)
+}
+
+/**
+ * True when `value` is a key or a hash as 64 lowercase hex ({@link KEY_BYTES} bytes): a public
+ * key, a discovery key, a SHA-256 or BLAKE2b-256 digest.
+ *
+ * @example
+ * ```ts
+ * if (!isHexKey(body.publicKey)) throw ShadwError.INVALID_ARGUMENT('publicKey must be 64 hex characters')
+ * ```
+ */
+export function isHexKey (value: unknown): value is string {
+  return isHex(value, KEY_BYTES)
+}
+
+/**
+ * The pattern of a key in a larger text (a function reference starts with its publisher's
+ * key), for composing regular expressions; a whole value is checked with {@link isHexKey}.
+ */
+export const HEX_KEY_PATTERN = '[0-9a-f]{64}'
 
 /** Parses a 64-character hex key from a page, a peer or the command line. */
 export function parseKey (input: unknown): Uint8Array {
@@ -15,7 +42,7 @@ export function parseKey (input: unknown): Uint8Array {
   }
   if (typeof input !== 'string') throw ShadwError.INVALID_LOG_KEY(describeValue(input))
   const hex = input.trim().toLowerCase()
-  if (!HEX_KEY.test(hex)) throw ShadwError.INVALID_LOG_KEY(input)
+  if (!isHexKey(hex)) throw ShadwError.INVALID_LOG_KEY(input)
   return b4a.from(hex, 'hex')
 }
 
