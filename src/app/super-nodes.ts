@@ -1,4 +1,4 @@
-import { isHexKey } from '../core/keys.ts'
+import { isHexKey } from '../core/hex.ts'
 
 /**
  * Which peers are super nodes. A super node that executes says so in its capacity adverts;

@@ -12,7 +12,8 @@ import { parseArgs } from 'node:util'
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import { ShadwError } from '../core/errors.ts'
-import { HEX_KEY_PATTERN, parseKey } from '../core/keys.ts'
+import { HEX_KEY_PATTERN } from '../core/hex.ts'
+import { parseKey } from '../core/keys.ts'
 import {
   isValidAuthDomain, isValidVersion, parseFunctionRef, parseRefOrAlias, Registry, RegistryFollows, verifyFunction, verifyManifest,
   type FunctionAliases, type FunctionRef, type SignedManifest, type VerifiedFunction

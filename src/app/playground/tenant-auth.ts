@@ -1,4 +1,4 @@
-import { HEX_KEY_PATTERN, isHexKey } from '../../core/keys.ts'
+import { HEX_KEY_PATTERN, isHexKey } from '../../core/hex.ts'
 import type { NodeClient } from '../node-client.ts'
 
 /** localStorage key of the playground's test tenant key (a throwaway secp256k1 key, not a wallet). */

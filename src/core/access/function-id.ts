@@ -7,7 +7,7 @@
  */
 import { ShadwError } from '../errors.ts'
 import { describeValue } from '../describe.ts'
-import { isHexKey } from '../keys.ts'
+import { isHexKey } from '../hex.ts'
 
 /** One exact version of one function. */
 export interface FunctionId {

@@ -13,7 +13,7 @@
  * client is created on the first call that needs it, never before.
  */
 import { ShadwError } from '../errors.ts'
-import { isHexKey } from '../keys.ts'
+import { isHexKey } from '../hex.ts'
 import { log } from '../log.ts'
 import type { AccessConditions, AccessPolicy } from './conditions.ts'
 import { type FunctionId, functionKey } from './function-id.ts'

@@ -10,7 +10,7 @@ import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShadwError } from '../errors.ts'
 import { encodeFields, put } from '../encoding.ts'
-import { isHexKey } from '../keys.ts'
+import { isHexKey } from '../hex.ts'
 import { SignatureDomain } from '../signature-domain.ts'
 import { decodeSigned, encodeSigned, type RecordKind } from './signed-codec.ts'
 

@@ -7,7 +7,7 @@
 import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import { ShadwError } from '../errors.ts'
-import { isHex } from '../keys.ts'
+import { isHex } from '../hex.ts'
 
 /** How one kind of record is framed: its tag byte, its largest size, and the error it throws. */
 export interface RecordKind {

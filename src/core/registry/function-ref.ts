@@ -7,7 +7,7 @@ import semver from 'semver'
 import { ShadwError } from '../errors.ts'
 import { NAME_PATTERN } from './manifest.ts'
 import { describeValue } from '../describe.ts'
-import { HEX_KEY_PATTERN } from '../keys.ts'
+import { HEX_KEY_PATTERN } from '../hex.ts'
 
 /** A range longer than this is refused (it would only ever be abuse). */
 export const MAX_RANGE_LENGTH = 128

@@ -7,7 +7,7 @@
 import b4a from 'b4a'
 import type RandomAccessStorage from 'random-access-storage'
 import { ShadwError } from '../errors.ts'
-import { isHexKey } from '../keys.ts'
+import { isHexKey } from '../hex.ts'
 import { MAX_MODULE_BYTES } from '../sandbox/index.ts'
 import type { ModuleStore } from './function-loader.ts'
 

@@ -6,7 +6,7 @@ import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
-import { isHexKey } from '../keys.ts'
+import { isHexKey } from '../hex.ts'
 import { NAME_PATTERN, isValidVersion } from './manifest.ts'
 import { decodeRecord, encodeRecord, signRecord, verifyRecord, type SignedRecord } from './signed-record.ts'
 

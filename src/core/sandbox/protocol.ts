@@ -4,7 +4,7 @@
  * (which runs tenant code) sends back.
  */
 import { ShadwError } from '../errors.ts'
-import { isHexKey } from '../keys.ts'
+import { isHexKey } from '../hex.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 

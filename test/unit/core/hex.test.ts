@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { HEX_KEY_PATTERN, isHex, isHexKey, parseKey } from '../../../src/core/keys.ts'
+import { HEX_KEY_PATTERN, isHex, isHexKey } from '../../../src/core/hex.ts'
+import { parseKey } from '../../../src/core/keys.ts'
 
 describe('hex keys', () => {
   it('takes a key or hash as exactly 64 lowercase hex characters', () => {
