@@ -16,3 +16,4 @@ export { readLedgerEntry, readLedger, type LedgerEntry, type LedgerSource } from
 export { computeCredits, creditsFromLedgers, type Credits } from './credits.ts'
 export { AnnouncedLogs, type AnnouncedLogsHost } from './announced-logs.ts'
 export { MAX_RECEIPT_BYTES } from './receipt.ts'
+export { LEDGER_LOG_NAME, MISSES_LOG_NAME, ATTESTATIONS_LOG_NAME, SERVICE_LOG_NAMES } from './log-names.ts'
