@@ -1,13 +1,13 @@
 import { ShadwError, serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/index.ts'
 import { FunctionLoader, StorageModuleStore } from '../core/registry/index.ts'
 import { InvokeEndpoint, MAX_INPUT_BYTES, MAX_REDUNDANCY, type InvokeOptions } from '../core/invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
 import { describeValue } from '../core/describe.ts'
-import type { LogInfo } from '../core/node/types.ts'
+import type { LogInfo } from '../core/node/index.ts'
 import { SERVICE_LOG_NAMES } from '../core/ledger/index.ts'
 
 const debug = log('bridge')

@@ -1,7 +1,7 @@
 import type { SigningStats } from '../core/attest/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { describeValue } from '../core/describe.ts'
-import type { NodeTier } from '../core/node/types.ts'
+import type { NodeTier } from '../core/node/index.ts'
 import type { InvokeEndpoint } from '../core/invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { ContributionMeter, type ContributedCall, type ContributionTotals } from './contribution-meter.ts'

@@ -13,7 +13,7 @@
  */
 import type { SwarmConnection } from 'hyperswarm'
 import { log } from '../log.ts'
-import type { LogInfo, PeerStatus } from '../node/types.ts'
+import type { LogInfo, PeerStatus } from '../node/index.ts'
 import type { SignedReceipt } from '../ledger/index.ts'
 import { receiptHash } from '../ledger/index.ts'
 import { encodeAttestation, type SignedAttestation } from '../ledger/index.ts'

@@ -8,7 +8,7 @@
 import c, { type State } from 'compact-encoding'
 import { encodeFields, put } from '../encoding.ts'
 import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
-import type { NodeTier } from '../node/types.ts'
+import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import { MAX_RECEIPT_BYTES } from '../ledger/index.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'

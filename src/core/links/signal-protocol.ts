@@ -3,7 +3,7 @@ import Protomux, { type ProtomuxChannel, type ProtomuxMessage } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
 import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
-import type { NodeTier } from '../node/types.ts'
+import type { NodeTier } from '../node/index.ts'
 import { describeValue } from '../describe.ts'
 
 /**
