@@ -10,7 +10,7 @@
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
-import { ShadwNode, type DownloadResult } from '../src/core/node/shadw-node.ts'
+import { ShadwNode, type DownloadResult } from '../src/core/node/index.ts'
 import { parseBootstrap } from '../src/super-node/super-node.ts'
 
 export interface ReaderTask {

@@ -1,6 +1,6 @@
 import { ShadwError, deserializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import type { NodeTier } from '../core/node/types.ts'
+import type { NodeTier } from '../core/node/index.ts'
 import { BRIDGE_CHANNEL, LEADER_LOCK, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeMethods, type BridgeRequest, type BridgeStatus } from '../browser/bridge-protocol.ts'
 import type { NodeWorkerInit, NodeWorkerReply } from '../browser/node-worker-protocol.ts'
 

@@ -1,3 +1,5 @@
+import { isHexKey } from '../core/hex.ts'
+
 /**
  * Which peers are super nodes. A super node that executes says so in its capacity adverts;
  * one that does not (`--workers 0`) runs no invocation channel, so the page also asks the
@@ -8,7 +10,7 @@ export async function servingSuperNode (): Promise<string | null> {
     const res = await fetch('/api/status', { cache: 'no-store' })
     if (!res.ok) return null
     const body = await res.json() as { publicKey?: unknown }
-    return typeof body.publicKey === 'string' && /^[0-9a-f]{64}$/.test(body.publicKey) ? body.publicKey : null
+    return isHexKey(body.publicKey) ? body.publicKey : null
   } catch {
     return null
   }

@@ -1,6 +1,5 @@
 import { ShadwError, type SerializedError } from '../core/errors.ts'
-import type { DownloadResult } from '../core/node/shadw-node.ts'
-import type { LogInfo, NodeStatus } from '../core/node/types.ts'
+import type { DownloadResult, LogInfo, NodeStatus } from '../core/node/index.ts'
 import type { FunctionManifest } from '../core/registry/index.ts'
 import type { QuorumDecision } from '../core/invoke/index.ts'
 import type { SignedReceipt } from '../core/ledger/index.ts'

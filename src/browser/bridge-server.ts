@@ -1,15 +1,14 @@
 import { ShadwError, serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/shadw-node.ts'
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/index.ts'
 import { FunctionLoader, StorageModuleStore } from '../core/registry/index.ts'
 import { InvokeEndpoint, MAX_INPUT_BYTES, MAX_REDUNDANCY, type InvokeOptions } from '../core/invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
 import { describeValue } from '../core/describe.ts'
-import type { LogInfo } from '../core/node/types.ts'
-import { ATTESTATIONS_LOG_NAME } from '../core/attest/index.ts'
-import { LEDGER_LOG } from './invoke-host.ts'
+import type { LogInfo } from '../core/node/index.ts'
+import { SERVICE_LOG_NAMES } from '../core/ledger/index.ts'
 
 const debug = log('bridge')
 
@@ -28,7 +27,7 @@ export const MAX_CALL_TIMEOUT_MS = 60_000
  * foreign block would stop it for good; attestations and misses are signed records that
  * readers count. (`misses` is a super node's log, reserved here all the same.)
  */
-export const SERVICE_LOGS: ReadonlySet<string> = new Set([LEDGER_LOG, ATTESTATIONS_LOG_NAME, 'misses'])
+export const SERVICE_LOGS: ReadonlySet<string> = new Set(SERVICE_LOG_NAMES)
 
 /**
  * Refuses a page's append to a log a service of the node writes: one of {@link SERVICE_LOGS},

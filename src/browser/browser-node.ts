@@ -2,8 +2,7 @@ import Corestore from 'corestore'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import { ShadwNode } from '../core/node/shadw-node.ts'
-import type { NodeTier } from '../core/node/types.ts'
+import { nodeIdentity, ShadwNode, type NodeTier } from '../core/node/index.ts'
 import type { BridgeStatus } from './bridge-protocol.ts'
 import { connectRelay, validateRelayUrl, type RelayConnection } from './relay-connection.ts'
 
@@ -13,9 +12,6 @@ const debug = log('browser-node')
 export const RECONNECT_BASE_MS = 250
 /** A browser keeps trying a lost relay, but never more often than this. */
 export const RECONNECT_MAX_MS = 5_000
-
-/** Name under which Corestore derives the node's swarm identity from its primary key. */
-const IDENTITY_KEY_NAME = 'shadw-swarm-identity'
 
 export interface BrowserNodeOptions {
   relayUrl: string
@@ -61,7 +57,7 @@ export class BrowserNode {
     const relayUrl = validateRelayUrl(opts.relayUrl)
     const store = new Corestore(opts.storage)
     await store.ready()
-    const keyPair = await (store as unknown as { createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }> }).createKeyPair(IDENTITY_KEY_NAME)
+    const keyPair = await nodeIdentity(store)
     let relay: RelayConnection
     try {
       relay = await connectRelay(relayUrl)

@@ -1,12 +1,12 @@
 import type { SigningStats } from '../core/attest/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { describeValue } from '../core/describe.ts'
-import type { NodeTier } from '../core/node/types.ts'
+import type { NodeTier } from '../core/node/index.ts'
 import type { InvokeEndpoint } from '../core/invoke/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { ContributionMeter, type ContributedCall, type ContributionTotals } from './contribution-meter.ts'
-import { creditsFromLedgers } from '../core/ledger/index.ts'
-import { LEDGER_LOG, parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
+import { creditsFromLedgers, LEDGER_LOG_NAME } from '../core/ledger/index.ts'
+import { parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
 import { startSigningHost, type SigningHost } from './signing-host.ts'
 
 /** The tiers a browser contributor picks from: verify and co-sign, or compute. */
@@ -70,7 +70,7 @@ export class ContributionHost {
 
   async #countEarlierCredits (): Promise<void> {
     const logs = this.#host.node.status().logs
-    const ledger = logs.find(l => l.name === LEDGER_LOG && l.writable)
+    const ledger = logs.find(l => l.name === LEDGER_LOG_NAME && l.writable)
     if (ledger === undefined || ledger.length === 0) return
     // length taken before the service starts: receipts appended from then on are counted as they are signed
     const length = ledger.length

@@ -7,7 +7,7 @@
 import b4a from 'b4a'
 import { AccessGate } from '../core/access/index.ts'
 import { AuditChannels } from '../core/attest/index.ts'
-import { LedgerAnnouncer } from '../core/ledger/index.ts'
+import { LEDGER_LOG_NAME, LedgerAnnouncer } from '../core/ledger/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { InvokeEndpoint, InvokeService } from '../core/invoke/index.ts'
 import { DEFAULT_PRICING } from '../core/pricing/index.ts'
@@ -17,8 +17,8 @@ import type { BrowserNode } from './browser-node.ts'
 import { createBrowserExecutor } from './executor/index.ts'
 import type { ContributionMeter } from './contribution-meter.ts'
 
-/** The log beside the node's others that its signed receipts go to, each with its price (docs/pricing.md). */
-export const LEDGER_LOG = 'ledger'
+/** The log beside the node's others that its signed receipts go to (its name is defined in the ledger). */
+export const LEDGER_LOG = LEDGER_LOG_NAME
 
 /** Most executor workers a tab may run: the contributor's budget is a few cores, never all. */
 export const MAX_TAB_WORKERS = 16

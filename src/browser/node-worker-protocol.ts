@@ -1,5 +1,5 @@
 import { ShadwError, type SerializedError } from '../core/errors.ts'
-import type { NodeTier } from '../core/node/types.ts'
+import type { NodeTier } from '../core/node/index.ts'
 import type { BridgeStatus } from './bridge-protocol.ts'
 import { validateRelayUrl } from './relay-connection.ts'
 import { parseExecuteSettings, type ExecuteSettings } from './invoke-host.ts'

@@ -5,8 +5,7 @@ import { ShadwError } from '../core/errors.ts'
 import { enableLog } from '../core/log.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { DEFAULT_PORT, SuperNode } from '../super-node/super-node.ts'
-import { parseTier, TIER_ROLES } from '../core/node/tiers.ts'
-import type { NodeTier } from '../core/node/types.ts'
+import { parseTier, TIER_ROLES, type NodeTier } from '../core/node/index.ts'
 
 const USAGE = `usage: shadw <command> [options]
 

@@ -17,7 +17,7 @@ import crypto from 'hypercore-crypto'
 import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
-import { ShadwNode } from '../core/node/shadw-node.ts'
+import { ShadwNode } from '../core/node/index.ts'
 import { DEFAULT_INVOKE_DEADLINE_MS, InvokeEndpoint, MAX_INPUT_BYTES, type InvokeResult } from '../core/invoke/index.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
 

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import { ShadwError } from '../core/errors.ts'
+import { HEX_KEY_PATTERN } from '../core/hex.ts'
 import { parseKey } from '../core/keys.ts'
 import {
   isValidAuthDomain, isValidVersion, parseFunctionRef, parseRefOrAlias, Registry, RegistryFollows, verifyFunction, verifyManifest,
@@ -73,13 +74,16 @@ function integer (flag: string, value: string | undefined): number | undefined {
   return Number(value)
 }
 
+/** A full reference, as opposed to an alias or one of the user's own names: it starts with a publisher key. */
+const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
+
 /**
  * `<key>/<name>@<range>`; or `<alias>[@<range>]` from `aliases.json` in the config directory
  * (`{ "short": "<key>/<name>" }`); or `<name>@<range>` for the user's own functions.
  */
 async function parseRef (input: string | undefined): Promise<FunctionRef> {
   if (input === undefined) throw ShadwError.INVALID_FUNCTION_REF('', 'a function reference is required')
-  if (/^[0-9a-f]{64}\//.test(input)) return parseFunctionRef(input)
+  if (KEY_PREFIXED.test(input)) return parseFunctionRef(input)
   const aliases = await loadAliases()
   if (Object.hasOwn(aliases, input.split('@')[0] as string)) return parseRefOrAlias(input, aliases)
   const own = await loadKeys(keyFilePath())

@@ -6,26 +6,19 @@ import { availableParallelism } from 'node:os'
 import b4a from 'b4a'
 import { AccessGate } from '../core/access/index.ts'
 import { ShadwError } from '../core/errors.ts'
-import type { ShadwNode } from '../core/node/shadw-node.ts'
+import type { ShadwNode } from '../core/node/index.ts'
 import { handleFnRequest } from '../core/gateway/index.ts'
 import { InvokeEndpoint, InvokeService } from '../core/invoke/index.ts'
 import { DEFAULT_PRICING, type PricingConfig } from '../core/pricing/index.ts'
 import { FunctionLoader } from '../core/registry/index.ts'
-import { encodeMiss, signMiss } from '../core/ledger/index.ts'
+import { encodeMiss, LEDGER_LOG_NAME, MISSES_LOG_NAME, signMiss } from '../core/ledger/index.ts'
 import { ReputationTracker } from '../core/reputation/index.ts'
 import { AuditChannels } from '../core/attest/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../core/sandbox/index.ts'
 import { createNodeExecutor } from './executor/index.ts'
 import { logWriteError } from './storage-error.ts'
 
-/** Name of the log receipts are appended to. */
-export const LEDGER_LOG_NAME = 'ledger'
-/**
- * Name of the log this node's signed miss records go to (src/reputation/miss.ts). Not the
- * ledger: the service is the ledger's only writer, which is what lets it give a receipt its
- * block index before the append completes.
- */
-export const MISSES_LOG_NAME = 'misses'
+export { LEDGER_LOG_NAME, MISSES_LOG_NAME }
 
 /** One core is left to the node itself (networking, hashing, replication). */
 export function defaultWorkers (): number {

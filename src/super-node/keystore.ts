@@ -6,6 +6,7 @@ import { mkdir, open, readFile, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import b4a from 'b4a'
 import { ShadwError } from '../core/errors.ts'
+import { isHex, isHexKey } from '../core/hex.ts'
 import { keyToHex } from '../core/keys.ts'
 import { checkKeyPair, createPublisherKeyPair, type PublisherKeyPair } from '../core/registry/index.ts'
 import { defaultDir } from './data-dir.ts'
@@ -86,8 +87,7 @@ export async function loadKeys (path: string = keyFilePath()): Promise<StoredKey
     throw ShadwError.INVALID_ARGUMENT(`${path} is not JSON`)
   }
   if (parsed.type !== KEY_FILE_TYPE || parsed.version !== KEY_FILE_VERSION ||
-    typeof parsed.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(parsed.publicKey) ||
-    typeof parsed.secretKey !== 'string' || !/^[0-9a-f]{128}$/.test(parsed.secretKey)) {
+    !isHexKey(parsed.publicKey) || !isHex(parsed.secretKey, 64)) {
     throw ShadwError.INVALID_ARGUMENT(`${path} is not a shadw publisher key file`)
   }
   const keyPair = checkKeyPair({ publicKey: b4a.from(parsed.publicKey, 'hex'), secretKey: b4a.from(parsed.secretKey, 'hex') })

@@ -3,16 +3,15 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import { ShadwNode } from '../core/node/shadw-node.ts'
-import type { NodeStatus } from '../core/node/types.ts'
+import { nodeIdentity, ShadwNode, type NodeStatus } from '../core/node/index.ts'
 import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
-import { parseTier, TIER_ROLES } from '../core/node/tiers.ts'
+import { parseTier, TIER_ROLES } from '../core/node/index.ts'
 import { LightSigningService } from '../core/attest/index.ts'
 import { creditsFromLedgers } from '../core/ledger/index.ts'
-import type { NodeTier } from '../core/node/types.ts'
+import type { NodeTier } from '../core/node/index.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './executor-service.ts'
 import { FN_PREFIX } from '../core/gateway/index.ts'
@@ -32,8 +31,6 @@ export const DEFAULT_HOST = '127.0.0.1'
 export const RELAY_PATH = '/relay'
 /** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
 export const BOOTSTRAP_TIMEOUT_MS = 15_000
-/** Name under which Corestore derives the node's swarm identity from its primary key. */
-const IDENTITY_KEY_NAME = 'shadw-swarm-identity'
 
 export interface SuperNodeOptions {
   /** directory of the node's logs */
@@ -127,7 +124,7 @@ export class SuperNode {
 
       const store = new Corestore(opts.storage)
       await store.ready().catch(err => { throw storageError(opts.storage, err) })
-      const keyPair = await (store as unknown as { createKeyPair (name: string): Promise<{ publicKey: Uint8Array, secretKey: Uint8Array }> }).createKeyPair(IDENTITY_KEY_NAME)
+      const keyPair = await nodeIdentity(store)
       const swarm = new Hyperswarm({ dht, keyPair })
       const tier = opts.tier ?? 'super'
       const roles = TIER_ROLES[parseTier(tier)]

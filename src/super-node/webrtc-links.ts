@@ -1,5 +1,5 @@
 import { ShadwError } from '../core/errors.ts'
-import type { ShadwNode } from '../core/node/shadw-node.ts'
+import type { ShadwNode } from '../core/node/index.ts'
 import { LinkHost, type LinkHostStats } from '../core/links/link-host.ts'
 import { LinkManager, type LinkStats } from '../core/links/link-manager.ts'
 import { linkChannel, parseWebrtcConfig, type WebrtcConfig } from '../core/links/link-protocol.ts'

@@ -1,7 +1,13 @@
+import { HEX_KEY_PATTERN, isHexKey } from '../../core/hex.ts'
 import type { NodeClient } from '../node-client.ts'
 
 /** localStorage key of the playground's test tenant key (a throwaway secp256k1 key, not a wallet). */
 const TEST_KEY = 'shadw.playgroundTenantKey'
+
+/** A reference naming one exact version (`<key>/<name>@<semver>`): it needs no lookup to sign for. */
+const EXACT_REF = new RegExp(`^(${HEX_KEY_PATTERN})/([a-z0-9][a-z0-9-]*)@(\\d+\\.\\d+\\.\\d+(?:[-+][0-9A-Za-z.-]+)?)$`)
+/** The exact reference the node resolved a range to. */
+const RESOLVED_REF = new RegExp(`^(${HEX_KEY_PATTERN})/([a-z0-9][a-z0-9-]*)@(.+)$`)
 
 /** How a playground call proves who the tenant is (docs/access.md). */
 export type AuthMode = 'none' | 'test-key' | 'wallet'
@@ -20,7 +26,7 @@ export function hasWallet (): boolean {
 export async function testTenant (): Promise<{ address: string, privateKey: string }> {
   const { Wallet } = await import('ethers')
   let key = localStorage.getItem(TEST_KEY)
-  if (key === null || !/^0x[0-9a-f]{64}$/.test(key)) {
+  if (key === null || !key.startsWith('0x') || !isHexKey(key.slice(2))) {
     key = Wallet.createRandom().privateKey
     localStorage.setItem(TEST_KEY, key)
   }
@@ -34,10 +40,10 @@ export async function testTenant (): Promise<{ address: string, privateKey: stri
  */
 export async function signCall (client: NodeClient, mode: AuthMode, ref: string): Promise<unknown> {
   if (mode === 'none') return undefined
-  let exact = /^([0-9a-f]{64})\/([a-z0-9][a-z0-9-]*)@(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)$/.exec(ref)
+  let exact = EXACT_REF.exec(ref)
   if (exact === null) {
     const loaded = await client.call('loadFunction', { ref }, 30_000)
-    exact = /^([0-9a-f]{64})\/([a-z0-9][a-z0-9-]*)@(.+)$/.exec(loaded.ref)
+    exact = RESOLVED_REF.exec(loaded.ref)
   }
   if (exact === null) throw new Error(`cannot tell which version ${ref} names`)
   const fn = { publisher: exact[1] ?? '', name: exact[2] ?? '', version: exact[3] ?? '' }

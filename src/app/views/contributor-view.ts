@@ -1,3 +1,4 @@
+import { LEDGER_LOG_NAME } from '../../core/ledger/index.ts'
 import { barChart } from '../charts/bar-chart.ts'
 import { bucketise } from '../charts/buckets.ts'
 import { loadChoice, maxWorkers, saveChoice, type ContributionChoice } from '../contribution-settings.ts'
@@ -167,7 +168,7 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     const now = Date.now()
     callsChart.update(bucketise(state.history, now, BUCKETS, BUCKET_MS, x => x.ok ? 1 : 0), bucketise(state.history, now, BUCKETS, BUCKET_MS, x => x.ok ? 0 : 1))
     fuelChart.update(bucketise(state.history, now, BUCKETS, BUCKET_MS, x => x.fuel))
-    const ledger = status.logs.find(l => l.name === 'ledger')
+    const ledger = status.logs.find(l => l.name === LEDGER_LOG_NAME)
     work.update(ledger?.key ?? null, ledger?.length ?? 0)
     panel.dataset['workers'] = String(c.workers)
     panel.dataset['tier'] = c.tier

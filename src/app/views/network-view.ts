@@ -1,4 +1,5 @@
 import type { BridgeStatus } from '../../browser/bridge-protocol.ts'
+import { LEDGER_LOG_NAME } from '../../core/ledger/index.ts'
 import { swarmGraph, type GraphPeer } from '../charts/swarm-graph.ts'
 import { box, el, short } from '../dom.ts'
 import type { NodeClient } from '../node-client.ts'
@@ -42,7 +43,7 @@ export function renderNetworkView (panel: HTMLElement, client: NodeClient, feed:
     graph.update({ key: status.publicKey, tier: status.tier }, gp)
     paintPeers(peers, status, exec, state.superKeys)
     paintLogs(logs, status)
-    ledger.setOwnLedger(status.logs.find(l => l.name === 'ledger')?.key ?? null)
+    ledger.setOwnLedger(status.logs.find(l => l.name === LEDGER_LOG_NAME)?.key ?? null)
   })
 }
 

@@ -7,6 +7,7 @@
  */
 import { ShadwError } from '../errors.ts'
 import { describeValue } from '../describe.ts'
+import { isHexKey } from '../hex.ts'
 
 /** One exact version of one function. */
 export interface FunctionId {
@@ -20,7 +21,6 @@ export interface FunctionId {
 /** The URI scheme prefix of a function binding in a SIWE message's resources. */
 export const FUNCTION_RESOURCE_PREFIX = 'shadw:fn:'
 
-const PUBLISHER = /^[0-9a-f]{64}$/
 // Loose on purpose: the registry owns the naming rules; this only keeps the URI unambiguous
 // (no '/', '@' or whitespace inside a part) and short.
 const PART = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/
@@ -29,7 +29,7 @@ const PART = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/
 export function checkFunctionId (fn: FunctionId): FunctionId {
   if (typeof fn !== 'object' || fn === null) throw ShadwError.INVALID_FUNCTION_REF(describeValue(fn), 'expected { publisher, name, version }')
   const text = `${String(fn.publisher)}/${String(fn.name)}@${String(fn.version)}`
-  if (typeof fn.publisher !== 'string' || !PUBLISHER.test(fn.publisher)) throw ShadwError.INVALID_FUNCTION_REF(text, 'publisher must be 64 lowercase hex characters')
+  if (!isHexKey(fn.publisher)) throw ShadwError.INVALID_FUNCTION_REF(text, 'publisher must be 64 lowercase hex characters')
   if (typeof fn.name !== 'string' || !PART.test(fn.name)) throw ShadwError.INVALID_FUNCTION_REF(text, `name must match ${String(PART)}`)
   if (typeof fn.version !== 'string' || !PART.test(fn.version)) throw ShadwError.INVALID_FUNCTION_REF(text, `version must match ${String(PART)}`)
   return fn

@@ -13,6 +13,7 @@
  * client is created on the first call that needs it, never before.
  */
 import { ShadwError } from '../errors.ts'
+import { isHexKey } from '../hex.ts'
 import { log } from '../log.ts'
 import type { AccessConditions, AccessPolicy } from './conditions.ts'
 import { type FunctionId, functionKey } from './function-id.ts'
@@ -196,7 +197,7 @@ function checkSecret (secret: unknown): void {
   const s = secret as Partial<LitSecret> | null
   if (typeof s !== 'object' || s === null || typeof s.ciphertext !== 'string' || typeof s.dataToEncryptHash !== 'string' ||
       s.ciphertext.length === 0 || s.ciphertext.length > MAX_LIT_CIPHERTEXT_CHARS || !/^[A-Za-z0-9+/]+={0,2}$/.test(s.ciphertext) ||
-      !/^[0-9a-f]{64}$/.test(s.dataToEncryptHash)) {
+      !isHexKey(s.dataToEncryptHash)) {
     throw ShadwError.ACCESS_CONDITIONS_INVALID('the Lit secret must be { ciphertext: base64, dataToEncryptHash: 64 lowercase hex }')
   }
 }

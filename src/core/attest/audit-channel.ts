@@ -13,7 +13,7 @@ import type Protomux from 'protomux'
 import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
 import { log } from '../log.ts'
-import { ConnectionChannels, type ConnectionHost } from '../node/connection-channels.ts'
+import { ConnectionChannels, type ConnectionHost } from '../connection-channels.ts'
 import { decodeAudit, encodeAudit, type Audit } from './audit-message.ts'
 import { TokenBucket } from './token-bucket.ts'
 

@@ -11,6 +11,7 @@
  * (≤ MAX_INPUT_BYTES)`, nothing after.
  */
 import c from 'compact-encoding'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
 import { MAX_INPUT_BYTES, MAX_RECEIPT_BYTES } from '../invoke/index.ts'
 import { decodeReceipt, encodeReceipt, verifyReceipt, type SignedReceipt } from '../ledger/index.ts'
@@ -32,11 +33,9 @@ export function encodeAudit (audit: Audit): Uint8Array {
   if (!(audit.input instanceof Uint8Array) || audit.input.byteLength > MAX_INPUT_BYTES) throw ShadwError.AUDIT_INVALID(`audit input must be at most ${MAX_INPUT_BYTES} bytes`)
   if (sha256(audit.input) !== audit.receipt.inputHash) throw ShadwError.AUDIT_INVALID('audit input does not hash to the receipt\'s inputHash')
   const receipt = encodeReceipt(audit.receipt)
-  const s = c.state()
-  c.uint8.preencode(s, AUDIT_VERSION); c.buffer.preencode(s, receipt); c.buffer.preencode(s, audit.input)
-  s.buffer = new Uint8Array(s.end)
-  c.uint8.encode(s, AUDIT_VERSION); c.buffer.encode(s, receipt); c.buffer.encode(s, audit.input)
-  return s.buffer
+  return encodeFields((s, pre) => {
+    put(s, pre, c.uint8, AUDIT_VERSION); put(s, pre, c.buffer, receipt); put(s, pre, c.buffer, audit.input)
+  })
 }
 
 /**

@@ -13,11 +13,11 @@
  */
 import type { SwarmConnection } from 'hyperswarm'
 import { log } from '../log.ts'
-import type { LogInfo, PeerStatus } from '../node/types.ts'
+import type { LogInfo, PeerStatus } from '../node/index.ts'
 import type { SignedReceipt } from '../ledger/index.ts'
 import { receiptHash } from '../ledger/index.ts'
 import { encodeAttestation, type SignedAttestation } from '../ledger/index.ts'
-import { AnnouncedLogs } from '../ledger/index.ts'
+import { AnnouncedLogs, ATTESTATIONS_LOG_NAME } from '../ledger/index.ts'
 import { LightSigner, type LightSignerOptions } from './light-signer.ts'
 import { decodeAttestation } from '../ledger/index.ts'
 import { AuditChannels } from './audit-channel.ts'
@@ -27,8 +27,7 @@ import { Rerunner, type ReexecOptions } from './reexec.ts'
 
 const debug = log('signing')
 
-/** Name of the log a light node appends its attestations to. */
-export const ATTESTATIONS_LOG_NAME = 'attestations'
+export { ATTESTATIONS_LOG_NAME }
 /**
  * How long a receipt waits for the call's other receipts before it is judged: redundant
  * executors finish within milliseconds of each other, and their ledgers replicate in a round trip.

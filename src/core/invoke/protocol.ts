@@ -6,8 +6,9 @@
  * connection. See docs/protocol.md, "Invocation channel".
  */
 import c, { type State } from 'compact-encoding'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
-import type { NodeTier } from '../node/types.ts'
+import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import { MAX_RECEIPT_BYTES } from '../ledger/index.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
@@ -109,13 +110,9 @@ const TYPE = { capacity: 0, 'capacity-query': 1, request: 2, result: 3, error: 4
 /** Encodes a message, refusing values a peer would refuse. */
 export function encodeMessage (msg: InvokeMessage): Uint8Array {
   check(msg)
-  const state = c.state()
-  write(state, msg, true)
-  state.buffer = new Uint8Array(state.end)
-  state.start = 0
-  write(state, msg, false)
-  if (state.end > MAX_FRAME_BYTES) throw ShadwError.INVOKE_PROTOCOL(`frame of ${state.end} bytes exceeds ${MAX_FRAME_BYTES}`)
-  return state.buffer
+  const frame = encodeFields((s, pre) => { write(s, msg, pre) })
+  if (frame.byteLength > MAX_FRAME_BYTES) throw ShadwError.INVOKE_PROTOCOL(`frame of ${frame.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
+  return frame
 }
 
 /** Decodes and validates a frame from a peer; throws `INVOKE_PROTOCOL`. */
@@ -133,12 +130,6 @@ export function decodeMessage (bytes: unknown): InvokeMessage {
   }
   check(msg)
   return msg
-}
-
-// module-level rather than closures per frame: every invocation encodes two frames
-function put<T> (s: State, pre: boolean, e: { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }, v: T): void {
-  if (pre) e.preencode(s, v)
-  else e.encode(s, v)
 }
 
 function write (s: State, m: InvokeMessage, pre: boolean): void {

@@ -4,7 +4,7 @@
  * reputation tracker (counting receipts and attestations) need from the swarm.
  */
 import { log } from '../log.ts'
-import type { LogInfo } from '../node/types.ts'
+import type { LogInfo } from '../node/index.ts'
 import { readLedgerEntry, type LedgerEntry } from './ledger-entry.ts'
 import { LedgerAnnouncer, type AnnounceHost } from './ledger-announce.ts'
 

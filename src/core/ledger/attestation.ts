@@ -9,7 +9,10 @@ import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShadwError } from '../errors.ts'
 import { receiptHash, type SignedReceipt } from './receipt.ts'
-import { HEX, decodeSigned, encodeBody, encodeSigned, encoder, signBody, verifyBody, type RecordKind } from './signed-codec.ts'
+import { encodeFields, put } from '../encoding.ts'
+import { isHexKey } from '../hex.ts'
+import { SignatureDomain } from '../signature-domain.ts'
+import { decodeSigned, encodeSigned, type RecordKind } from './signed-codec.ts'
 
 /** First byte of an encoded attestation (receipts start with their version, 3 or 4; miss records with 0xb1). */
 export const ATTESTATION_TAG = 0xa1
@@ -45,7 +48,7 @@ export interface AttestationBody {
 /** An attestation with the signer's signature (128 hex). */
 export interface SignedAttestation extends AttestationBody { signature: string }
 
-const HEX32 = HEX(32)
+const ATTESTATION_SIGNATURE = new SignatureDomain(ATTESTATION_DOMAIN)
 
 function bad (why: string): never {
   throw ShadwError.ATTESTATION_INVALID(why)
@@ -53,22 +56,21 @@ function bad (why: string): never {
 
 function body (r: AttestationBody): Uint8Array {
   if (typeof r !== 'object' || r === null) bad('attestation is not an object')
-  for (const f of ['receiptHash', 'executor', 'outputHash', 'signer'] as const) if (typeof r[f] !== 'string' || !HEX32.test(r[f])) bad(`${f} must be 64 hex characters`)
+  for (const f of ['receiptHash', 'executor', 'outputHash', 'signer'] as const) if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
   if (!VERDICTS.includes(r.verdict)) bad('verdict must be agree or disagree')
   if (!METHODS.includes(r.method)) bad('method must be quorum or reexec')
   if (!Number.isSafeInteger(r.fuel) || r.fuel < 0) bad('fuel must be a non-negative integer')
   if (!Number.isSafeInteger(r.time) || r.time < 0) bad('time must be a non-negative integer')
-  return encodeBody((s, pre) => {
-    const enc = encoder(s, pre)
-    enc(c.uint8, ATTESTATION_TAG)
-    enc(c.fixed32, b4a.from(r.receiptHash, 'hex'))
-    enc(c.fixed32, b4a.from(r.executor, 'hex'))
-    enc(c.fixed32, b4a.from(r.outputHash, 'hex'))
-    enc(c.uint, r.fuel)
-    enc(c.fixed32, b4a.from(r.signer, 'hex'))
-    enc(c.uint8, VERDICTS.indexOf(r.verdict))
-    enc(c.uint8, METHODS.indexOf(r.method))
-    enc(c.uint, r.time)
+  return encodeFields((s, pre) => {
+    put(s, pre, c.uint8, ATTESTATION_TAG)
+    put(s, pre, c.fixed32, b4a.from(r.receiptHash, 'hex'))
+    put(s, pre, c.fixed32, b4a.from(r.executor, 'hex'))
+    put(s, pre, c.fixed32, b4a.from(r.outputHash, 'hex'))
+    put(s, pre, c.uint, r.fuel)
+    put(s, pre, c.fixed32, b4a.from(r.signer, 'hex'))
+    put(s, pre, c.uint8, VERDICTS.indexOf(r.verdict))
+    put(s, pre, c.uint8, METHODS.indexOf(r.method))
+    put(s, pre, c.uint, r.time)
   })
 }
 
@@ -84,7 +86,7 @@ export function signAttestation (receipt: SignedReceipt, verdict: Verdict, metho
     method,
     time
   }
-  return { ...r, signature: b4a.toString(signBody(ATTESTATION_DOMAIN, body(r), keyPair.secretKey), 'hex') }
+  return { ...r, signature: b4a.toString(ATTESTATION_SIGNATURE.sign(body(r), keyPair.secretKey), 'hex') }
 }
 
 const KIND: RecordKind = { tag: ATTESTATION_TAG, name: 'attestation', maxBytes: MAX_ATTESTATION_BYTES, bad }
@@ -113,6 +115,6 @@ export function decodeAttestation (bytes: Uint8Array): SignedAttestation {
 /** Checks the signer's signature. @throws ShadwError `ATTESTATION_INVALID` */
 export function verifyAttestation (r: SignedAttestation): SignedAttestation {
   const b = body(r)
-  if (!verifyBody(ATTESTATION_DOMAIN, b, b4a.from(r.signature, 'hex'), b4a.from(r.signer, 'hex'))) bad('signer signature does not verify')
+  if (!ATTESTATION_SIGNATURE.verify(b, b4a.from(r.signature, 'hex'), b4a.from(r.signer, 'hex'))) bad('signer signature does not verify')
   return r
 }

@@ -10,7 +10,7 @@ import c from 'compact-encoding'
 import type Protomux from 'protomux'
 import type { ProtomuxChannel } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
-import { ConnectionChannels, type ConnectionHost } from '../node/connection-channels.ts'
+import { ConnectionChannels, type ConnectionHost } from '../connection-channels.ts'
 
 /** Protomux protocol name. */
 export const LEDGERS_PROTOCOL = 'shadw/ledgers/v1'

@@ -9,7 +9,10 @@
 import b4a from 'b4a'
 import c from 'compact-encoding'
 import { ShadwError } from '../errors.ts'
-import { HEX, decodeSigned, encodeBody, encodeSigned, encoder, signBody, verifyBody, type RecordKind } from './signed-codec.ts'
+import { encodeFields, put } from '../encoding.ts'
+import { isHexKey } from '../hex.ts'
+import { SignatureDomain } from '../signature-domain.ts'
+import { decodeSigned, encodeSigned, type RecordKind } from './signed-codec.ts'
 
 /** First byte of an encoded miss record (receipts start with 3 or 4, attestations with 0xa1). */
 export const MISS_TAG = 0xb1
@@ -40,7 +43,7 @@ export interface MissBody {
 /** A miss record with the caller's signature (128 hex). */
 export interface SignedMiss extends MissBody { signature: string }
 
-const HEX32 = HEX(32)
+const MISS_SIGNATURE = new SignatureDomain(MISS_DOMAIN)
 
 function bad (why: string): never {
   throw ShadwError.MISS_INVALID(why)
@@ -48,20 +51,19 @@ function bad (why: string): never {
 
 function body (r: MissBody): Uint8Array {
   if (typeof r !== 'object' || r === null) bad('miss is not an object')
-  for (const f of ['executor', 'caller', 'nonce'] as const) if (typeof r[f] !== 'string' || !HEX32.test(r[f])) bad(`${f} must be 64 hex characters`)
+  for (const f of ['executor', 'caller', 'nonce'] as const) if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
   if (!REASONS.includes(r.reason)) bad('reason must be timeout or closed')
   if (!Number.isSafeInteger(r.deadline) || r.deadline < 0) bad('deadline must be a non-negative integer')
   if (!Number.isSafeInteger(r.time) || r.time < 0) bad('time must be a non-negative integer')
   if (r.executor === r.caller) bad('a node cannot miss its own call')
-  return encodeBody((s, pre) => {
-    const enc = encoder(s, pre)
-    enc(c.uint8, MISS_TAG)
-    enc(c.fixed32, b4a.from(r.executor, 'hex'))
-    enc(c.fixed32, b4a.from(r.caller, 'hex'))
-    enc(c.fixed32, b4a.from(r.nonce, 'hex'))
-    enc(c.uint, r.deadline)
-    enc(c.uint8, REASONS.indexOf(r.reason))
-    enc(c.uint, r.time)
+  return encodeFields((s, pre) => {
+    put(s, pre, c.uint8, MISS_TAG)
+    put(s, pre, c.fixed32, b4a.from(r.executor, 'hex'))
+    put(s, pre, c.fixed32, b4a.from(r.caller, 'hex'))
+    put(s, pre, c.fixed32, b4a.from(r.nonce, 'hex'))
+    put(s, pre, c.uint, r.deadline)
+    put(s, pre, c.uint8, REASONS.indexOf(r.reason))
+    put(s, pre, c.uint, r.time)
   })
 }
 
@@ -76,7 +78,7 @@ function body (r: MissBody): Uint8Array {
  */
 export function signMiss (m: Omit<MissBody, 'caller'>, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): SignedMiss {
   const r: MissBody = { executor: m.executor, caller: b4a.toString(keyPair.publicKey, 'hex'), nonce: m.nonce, deadline: m.deadline, reason: m.reason, time: m.time }
-  return { ...r, signature: b4a.toString(signBody(MISS_DOMAIN, body(r), keyPair.secretKey), 'hex') }
+  return { ...r, signature: b4a.toString(MISS_SIGNATURE.sign(body(r), keyPair.secretKey), 'hex') }
 }
 
 const KIND: RecordKind = { tag: MISS_TAG, name: 'miss', maxBytes: MAX_MISS_BYTES, bad }
@@ -103,6 +105,6 @@ export function decodeMiss (bytes: Uint8Array): SignedMiss {
 /** Checks the caller's signature. @throws ShadwError `MISS_INVALID` */
 export function verifyMiss (r: SignedMiss): SignedMiss {
   const b = body(r)
-  if (!verifyBody(MISS_DOMAIN, b, b4a.from(r.signature, 'hex'), b4a.from(r.caller, 'hex'))) bad('caller signature does not verify')
+  if (!MISS_SIGNATURE.verify(b, b4a.from(r.signature, 'hex'), b4a.from(r.caller, 'hex'))) bad('caller signature does not verify')
   return r
 }

@@ -6,10 +6,9 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import crypto from 'hypercore-crypto'
 import { ShadwError } from '../errors.ts'
 import { MERKLE_HASH_BYTES, merkleLeaf, merkleTree } from './merkle.ts'
-import { batchMessage, encodeReceiptBody, MAX_RECEIPT_BATCH, RECEIPT_BATCH_VERSION, type ReceiptBody, type SignedReceipt, type VerifiedRoots } from './receipt.ts'
+import { batchBody, encodeReceiptBody, MAX_RECEIPT_BATCH, RECEIPT_BATCH_VERSION, RECEIPT_BATCH_SIGNATURE, type ReceiptBody, type SignedReceipt, type VerifiedRoots } from './receipt.ts'
 
 /** Room after a body for the largest proof: three varints, 8 path hashes, the signature. */
 const MAX_TAIL_BYTES = 3 * 9 + 8 * MERKLE_HASH_BYTES + 64
@@ -44,7 +43,7 @@ export function signReceiptBatch (pending: PendingReceipt[], secretKey: Uint8Arr
   const size = pending.length
   if (size < 1 || size > MAX_RECEIPT_BATCH) throw ShadwError.INVALID_ARGUMENT(`a receipt batch holds 1-${MAX_RECEIPT_BATCH} receipts`)
   const { root, paths } = merkleTree(pending.map(p => merkleLeaf(p.bytes)))
-  const sig = crypto.sign(batchMessage(size, root), secretKey)
+  const sig = RECEIPT_BATCH_SIGNATURE.sign(batchBody(size, root), secretKey)
   const signature = b4a.toString(sig, 'hex')
   const executor = (pending[0] as PendingReceipt).body.executor
   roots?.add(executor, size, root, signature)

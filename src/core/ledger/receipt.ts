@@ -20,12 +20,14 @@
  */
 import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
-import crypto from 'hypercore-crypto'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
+import { isHex, isHexKey } from '../hex.ts'
 import { charge, MAX_UNIT_PRICE, PPM, type PriceQuote } from '../pricing/index.ts'
 import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
+import { SignatureDomain } from '../signature-domain.ts'
 
 /**
  * Version of a receipt signed on its own (first byte). 3: versions 1 and 2 had no price and
@@ -108,10 +110,6 @@ export interface SignedReceipt extends ReceiptBody {
   batch?: ReceiptBatchProof
 }
 
-const HEX = (n: number): RegExp => new RegExp(`^[0-9a-f]{${n}}$`)
-const HEX32 = HEX(64)
-const HEX64 = HEX(128)
-
 function bad (why: string): never {
   throw ShadwError.RECEIPT_INVALID(why)
 }
@@ -119,9 +117,9 @@ function bad (why: string): never {
 function checkBody (r: ReceiptBody): void {
   if (typeof r !== 'object' || r === null) bad('receipt is not an object')
   if (typeof r.fn !== 'string' || r.fn.length === 0 || r.fn.length > MAX_FN_CHARS) bad('fn must be 1-256 characters')
-  if (typeof r.manifestSignature !== 'string' || !HEX64.test(r.manifestSignature)) bad('manifestSignature must be 128 hex characters')
+  if (!isHex(r.manifestSignature, 64)) bad('manifestSignature must be 128 hex characters')
   for (const f of ['moduleHash', 'inputHash', 'outputHash', 'executor', 'nonce'] as const) {
-    if (typeof r[f] !== 'string' || !HEX32.test(r[f])) bad(`${f} must be 64 hex characters`)
+    if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
   }
   if (!Number.isSafeInteger(r.fuel) || r.fuel < 0) bad('fuel must be a non-negative integer')
   if (typeof r.tenant !== 'string' || r.tenant.length === 0 || r.tenant.length > MAX_TENANT_CHARS) bad(`tenant must be 1-${MAX_TENANT_CHARS} characters`)
@@ -142,15 +140,7 @@ function checkBatch (b: ReceiptBatchProof): void {
   if (typeof b !== 'object' || b === null) bad('batch is not an object')
   if (!Number.isSafeInteger(b.size) || b.size < 1 || b.size > MAX_RECEIPT_BATCH) bad(`batch size must be 1-${MAX_RECEIPT_BATCH}`)
   if (!Number.isSafeInteger(b.index) || b.index < 0 || b.index >= b.size) bad('batch index must be below the batch size')
-  if (!Array.isArray(b.path) || b.path.length > MAX_BATCH_PATH || b.path.some(h => typeof h !== 'string' || !HEX32.test(h))) bad(`batch path must be at most ${MAX_BATCH_PATH} hashes of 64 hex characters`)
-}
-
-type Codec<T> = { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }
-
-// module-level, not a closure per call: receipts are encoded on every invocation
-function enc<T> (s: State, pre: boolean, e: Codec<T>, v: T): void {
-  if (pre) e.preencode(s, v)
-  else e.encode(s, v)
+  if (!Array.isArray(b.path) || b.path.length > MAX_BATCH_PATH || b.path.some(h => !isHexKey(h))) bad(`batch path must be at most ${MAX_BATCH_PATH} hashes of 64 hex characters`)
 }
 
 function hex (b: Uint8Array): string {
@@ -158,23 +148,23 @@ function hex (b: Uint8Array): string {
 }
 
 function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): void {
-  enc(s, pre, c.uint8, version)
-  enc(s, pre, c.string, r.fn)
-  enc(s, pre, c.fixed64, b4a.from(r.manifestSignature, 'hex'))
-  enc(s, pre, c.fixed32, b4a.from(r.moduleHash, 'hex'))
-  enc(s, pre, c.fixed32, b4a.from(r.inputHash, 'hex'))
-  enc(s, pre, c.fixed32, b4a.from(r.outputHash, 'hex'))
-  enc(s, pre, c.uint, r.fuel)
-  enc(s, pre, c.fixed32, b4a.from(r.executor, 'hex'))
-  enc(s, pre, c.string, r.tenant)
-  enc(s, pre, c.uint, r.time)
-  enc(s, pre, c.fixed32, b4a.from(r.nonce, 'hex'))
-  enc(s, pre, c.uint, r.deadline)
-  enc(s, pre, c.uint, r.bytes)
-  enc(s, pre, c.uint, r.price.utilisationPpm)
-  enc(s, pre, c.uint, r.price.fuelPrice)
-  enc(s, pre, c.uint, r.price.bytePrice)
-  enc(s, pre, c.uint, r.total)
+  put(s, pre, c.uint8, version)
+  put(s, pre, c.string, r.fn)
+  put(s, pre, c.fixed64, b4a.from(r.manifestSignature, 'hex'))
+  put(s, pre, c.fixed32, b4a.from(r.moduleHash, 'hex'))
+  put(s, pre, c.fixed32, b4a.from(r.inputHash, 'hex'))
+  put(s, pre, c.fixed32, b4a.from(r.outputHash, 'hex'))
+  put(s, pre, c.uint, r.fuel)
+  put(s, pre, c.fixed32, b4a.from(r.executor, 'hex'))
+  put(s, pre, c.string, r.tenant)
+  put(s, pre, c.uint, r.time)
+  put(s, pre, c.fixed32, b4a.from(r.nonce, 'hex'))
+  put(s, pre, c.uint, r.deadline)
+  put(s, pre, c.uint, r.bytes)
+  put(s, pre, c.uint, r.price.utilisationPpm)
+  put(s, pre, c.uint, r.price.fuelPrice)
+  put(s, pre, c.uint, r.price.bytePrice)
+  put(s, pre, c.uint, r.total)
 }
 
 /**
@@ -184,28 +174,24 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): vo
  */
 export function encodeReceiptBody (r: ReceiptBody, version: number = RECEIPT_VERSION, tail = 0): Uint8Array {
   checkBody(r)
-  const s = c.state()
-  writeBody(s, r, true, version)
-  s.buffer = b4a.alloc(s.end + tail)
-  s.start = 0
-  writeBody(s, r, false, version)
-  return tail === 0 ? s.buffer : s.buffer.subarray(0, s.end)
+  return encodeFields((s, pre) => { writeBody(s, r, pre, version) }, tail)
 }
 
-const DOMAIN_PREFIX = b4a.from(RECEIPT_DOMAIN + '\0')
-const BATCH_DOMAIN_PREFIX = b4a.from(RECEIPT_BATCH_DOMAIN + '\0')
+const RECEIPT_SIGNATURE = new SignatureDomain(RECEIPT_DOMAIN)
+/** Signs and checks batch roots ({@link batchBody}); receipt-batch.ts signs with it. */
+export const RECEIPT_BATCH_SIGNATURE = new SignatureDomain(RECEIPT_BATCH_DOMAIN)
 
-function message (body: Uint8Array): Uint8Array {
-  return b4a.concat([DOMAIN_PREFIX, body])
+/** What a batch signature signs under its domain: the batch size (uint32 LE) and the root. */
+export function batchBody (size: number, root: Uint8Array): Uint8Array {
+  const b = b4a.alloc(4 + MERKLE_HASH_BYTES)
+  new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(0, size, true)
+  b.set(root, 4)
+  return b
 }
 
 /** What a batch signature covers: the domain, the batch size (uint32 LE) and the root. */
 export function batchMessage (size: number, root: Uint8Array): Uint8Array {
-  const m = b4a.alloc(BATCH_DOMAIN_PREFIX.byteLength + 4 + MERKLE_HASH_BYTES)
-  m.set(BATCH_DOMAIN_PREFIX, 0)
-  new DataView(m.buffer, m.byteOffset, m.byteLength).setUint32(BATCH_DOMAIN_PREFIX.byteLength, size, true)
-  m.set(root, BATCH_DOMAIN_PREFIX.byteLength + 4)
-  return m
+  return RECEIPT_BATCH_SIGNATURE.message(batchBody(size, root))
 }
 
 /**
@@ -238,7 +224,7 @@ function rootKey (executor: string, size: number, root: Uint8Array, signature: s
 /** Signs a receipt with the executor's node secret key; `r.executor` must be its public key. */
 export function signReceipt (r: ReceiptBody, secretKey: Uint8Array): SignedReceipt {
   const body = encodeReceiptBody(r)
-  return { ...r, signature: b4a.toString(crypto.sign(message(body), secretKey), 'hex') }
+  return { ...r, signature: b4a.toString(RECEIPT_SIGNATURE.sign(body, secretKey), 'hex') }
 }
 
 /**
@@ -247,19 +233,17 @@ export function signReceipt (r: ReceiptBody, secretKey: Uint8Array): SignedRecei
  * the signature (version 4, when `r.batch` is present).
  */
 export function encodeReceipt (r: SignedReceipt): Uint8Array {
-  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
+  if (!isHex(r.signature, 64)) bad('signature must be 128 hex characters')
   if (r.batch === undefined) return b4a.concat([encodeReceiptBody(r), b4a.from(r.signature, 'hex')])
   checkBatch(r.batch)
+  checkBody(r)
   const b = r.batch
-  const proof = c.state()
-  c.uint.preencode(proof, b.size); c.uint.preencode(proof, b.index); c.uint.preencode(proof, b.path.length)
-  proof.end += b.path.length * MERKLE_HASH_BYTES + 64
-  const body = encodeReceiptBody(r, RECEIPT_BATCH_VERSION, proof.end)
-  const s = c.state(body.byteLength, body.byteLength + proof.end, new Uint8Array(body.buffer, body.byteOffset, body.byteLength + proof.end))
-  c.uint.encode(s, b.size); c.uint.encode(s, b.index); c.uint.encode(s, b.path.length)
-  for (const h of b.path) c.fixed32.encode(s, b4a.from(h, 'hex'))
-  c.fixed64.encode(s, b4a.from(r.signature, 'hex'))
-  return s.buffer as Uint8Array
+  return encodeFields((s, pre) => {
+    writeBody(s, r, pre, RECEIPT_BATCH_VERSION)
+    put(s, pre, c.uint, b.size); put(s, pre, c.uint, b.index); put(s, pre, c.uint, b.path.length)
+    for (const h of b.path) put(s, pre, c.fixed32, b4a.from(h, 'hex'))
+    put(s, pre, c.fixed64, b4a.from(r.signature, 'hex'))
+  })
 }
 
 /** Decodes a receipt (structure only; see {@link verifyReceipt}). Throws `RECEIPT_INVALID`. */
@@ -356,7 +340,7 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
 export function verifyReceipt (r: SignedReceipt, roots?: VerifiedRoots): SignedReceipt {
   if (r.batch !== undefined) checkBatch(r.batch)
   const body = encodeReceiptBody(r, r.batch === undefined ? RECEIPT_VERSION : RECEIPT_BATCH_VERSION)
-  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
+  if (!isHex(r.signature, 64)) bad('signature must be 128 hex characters')
   return checkSignature(r, body, roots)
 }
 
@@ -374,14 +358,14 @@ export function openReceipt (bytes: Uint8Array, roots?: VerifiedRoots): SignedRe
 function checkSignature (r: SignedReceipt, body: Uint8Array, roots: VerifiedRoots | undefined): SignedReceipt {
   const invalid = (): never => { throw ShadwError.RECEIPT_INVALID('executor signature does not verify', { executor: r.executor }) }
   if (r.batch === undefined) {
-    if (!crypto.verify(message(body), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
+    if (!RECEIPT_SIGNATURE.verify(body, b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
     return r
   }
   const { size, index, path } = r.batch
   const root = merkleRootFromPath(merkleLeaf(body), index, size, path.map(h => b4a.from(h, 'hex')))
   if (root === null) throw ShadwError.RECEIPT_INVALID('batch proof does not fit its position', { executor: r.executor })
   if (roots?.has(r.executor, size, root, r.signature) === true) return r
-  if (!crypto.verify(batchMessage(size, root), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
+  if (!RECEIPT_BATCH_SIGNATURE.verify(batchBody(size, root), b4a.from(r.signature, 'hex'), b4a.from(r.executor, 'hex'))) invalid()
   roots?.add(r.executor, size, root, r.signature)
   return r
 }
@@ -414,7 +398,7 @@ export function parseReceiptJson (value: unknown): SignedReceipt {
     r.batch = { size: b['size'], index: b['index'], path: Array.isArray(b['path']) ? [...(b['path'] as unknown[])] : b['path'] } as ReceiptBatchProof
     checkBatch(r.batch)
   }
-  if (typeof r.signature !== 'string' || !HEX64.test(r.signature)) bad('signature must be 128 hex characters')
+  if (!isHex(r.signature, 64)) bad('signature must be 128 hex characters')
   return r
 }
 

@@ -1,53 +1,13 @@
 /**
- * The shared shape of the signed ledger records added beside receipts (attestations in
- * `src/attest/`, miss records in `src/reputation/`): a tag byte, compact-encoded fields, a
- * 64-byte ed25519 signature over `domain ‖ 0 ‖ body`. A record decodes only in its canonical form (re-encoding gives the same
- * bytes), like receipts and manifests.
+ * The shared framing of the signed ledger records added beside receipts (attestations,
+ * miss records): a tag byte, compact-encoded fields (written with `encodeFields`), then a
+ * 64-byte ed25519 signature over `domain ‖ 0 ‖ body` (a `SignatureDomain`). A record decodes
+ * only in its canonical form (re-encoding gives the same bytes), like receipts and manifests.
  */
 import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
-import crypto from 'hypercore-crypto'
 import { ShadwError } from '../errors.ts'
-
-/** Writes fields in one pass; called twice (preencode, encode). */
-export type FieldWriter = (s: State, pre: boolean) => void
-
-/** Encodes a body with `write` (the tag byte is the writer's first field). */
-export function encodeBody (write: FieldWriter): Uint8Array {
-  const s = c.state()
-  write(s, true)
-  s.buffer = b4a.alloc(s.end)
-  s.start = 0
-  write(s, false)
-  return s.buffer
-}
-
-/** The bytes a record's signature covers. */
-export function signedMessage (domain: string, body: Uint8Array): Uint8Array {
-  return b4a.concat([b4a.from(domain + '\0'), body])
-}
-
-/** ed25519 signature over `domain ‖ 0 ‖ body`. */
-export function signBody (domain: string, body: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return crypto.sign(signedMessage(domain, body), secretKey)
-}
-
-/** True when `signature` is `publicKey`'s over `domain ‖ 0 ‖ body`. */
-export function verifyBody (domain: string, body: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
-  try {
-    return crypto.verify(signedMessage(domain, body), signature, publicKey)
-  } catch {
-    return false
-  }
-}
-
-/** A field writer helper: `enc(c.uint, v)` in either pass. */
-export function encoder (s: State, pre: boolean) {
-  return <T>(e: { preencode: (s: State, v: T) => void, encode: (s: State, v: T) => void }, v: T): void => { pre ? e.preencode(s, v) : e.encode(s, v) }
-}
-
-/** Lowercase hex of `n` bytes. */
-export const HEX = (n: number): RegExp => new RegExp(`^[0-9a-f]{${n * 2}}$`)
+import { isHex } from '../hex.ts'
 
 /** How one kind of record is framed: its tag byte, its largest size, and the error it throws. */
 export interface RecordKind {
@@ -61,7 +21,7 @@ export interface RecordKind {
 
 /** Encoded form of a signed record: its body then the 64-byte signature (128 hex). */
 export function encodeSigned (kind: RecordKind, body: Uint8Array, signature: string): Uint8Array {
-  if (typeof signature !== 'string' || !HEX(64).test(signature)) kind.bad('signature must be 128 hex characters')
+  if (!isHex(signature, 64)) kind.bad('signature must be 128 hex characters')
   return b4a.concat([body, b4a.from(signature, 'hex')])
 }
 

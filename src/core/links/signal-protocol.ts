@@ -1,8 +1,9 @@
 import c from 'compact-encoding'
 import Protomux, { type ProtomuxChannel, type ProtomuxMessage } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
-import type { NodeTier } from '../node/types.ts'
+import type { NodeTier } from '../node/index.ts'
 import { describeValue } from '../describe.ts'
 
 /**
@@ -78,14 +79,12 @@ export function parseSignal (value: unknown): SignalData {
 /** Wire form: `uint attempt`, then the signal as a compact-encoding string of JSON. */
 export function encodeSignalMessage (msg: SignalMessage): Uint8Array {
   const json = JSON.stringify(parseSignal(msg.signal))
-  const state = c.state()
-  c.uint.preencode(state, msg.attempt)
-  c.string.preencode(state, json)
-  state.buffer = new Uint8Array(state.end)
-  c.uint.encode(state, msg.attempt)
-  c.string.encode(state, json)
-  if (state.end > MAX_SIGNAL_BYTES) throw ShadwError.SIGNAL_INVALID(`signal of ${state.end} bytes exceeds ${MAX_SIGNAL_BYTES}`)
-  return state.buffer
+  const bytes = encodeFields((s, pre) => {
+    put(s, pre, c.uint, msg.attempt)
+    put(s, pre, c.string, json)
+  })
+  if (bytes.byteLength > MAX_SIGNAL_BYTES) throw ShadwError.SIGNAL_INVALID(`signal of ${bytes.byteLength} bytes exceeds ${MAX_SIGNAL_BYTES}`)
+  return bytes
 }
 
 /** Parses a message from a peer: size first, then structure, then the signal itself. */

@@ -7,6 +7,7 @@ import semver from 'semver'
 import { ShadwError } from '../errors.ts'
 import { NAME_PATTERN } from './manifest.ts'
 import { describeValue } from '../describe.ts'
+import { HEX_KEY_PATTERN } from '../hex.ts'
 
 /** A range longer than this is refused (it would only ever be abuse). */
 export const MAX_RANGE_LENGTH = 128
@@ -20,7 +21,9 @@ export interface FunctionRef {
   range: string
 }
 
-const REF = /^([0-9a-f]{64})\/([^@/]+)(?:@(.+))?$/
+const REF = new RegExp(`^(${HEX_KEY_PATTERN})/([^@/]+)(?:@(.+))?$`)
+/** A full reference, as opposed to an alias: it starts with a publisher key. */
+const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 
 /** Parses a reference; throws INVALID_FUNCTION_REF with the reason. */
 export function parseFunctionRef (input: unknown): FunctionRef {
@@ -57,7 +60,7 @@ const SHORT = /^([^@/]+)(?:@(.+))?$/
  * given here replaces the alias's own). Throws INVALID_FUNCTION_REF for an unknown alias.
  */
 export function parseRefOrAlias (input: unknown, aliases: FunctionAliases): FunctionRef {
-  if (typeof input === 'string' && !/^[0-9a-f]{64}\//.test(input.trim())) {
+  if (typeof input === 'string' && !KEY_PREFIXED.test(input.trim())) {
     const m = SHORT.exec(input.trim())
     const target = m?.[1] !== undefined && Object.hasOwn(aliases, m[1]) ? aliases[m[1]] : undefined
     if (target === undefined) throw ShadwError.INVALID_FUNCTION_REF(input, 'not a <publisher-key>/<name>@<range> reference nor a known alias')

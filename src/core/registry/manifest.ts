@@ -9,7 +9,9 @@ import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import semver from 'semver'
 import { describeValue } from '../describe.ts'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
+import { isHexKey } from '../hex.ts'
 import { MAX_BASE_PRICE } from '../pricing/index.ts'
 import type { Abi, ExecutionLimits } from '../sandbox/index.ts'
 import { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
@@ -57,7 +59,6 @@ const ABIS: readonly Abi[] = ['raw', 'wasi']
  * wildcard: the SIWE domain is compared exactly (EIP-4361), so the list is exact too.
  */
 const AUTH_DOMAIN = /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?|\[[0-9a-f:.]{2,45}\])(?::([1-9][0-9]{0,4}))?$/
-const HEX32 = /^[0-9a-f]{64}$/
 const LIMIT_FIELDS = ['fuel', 'memoryPages', 'deadlineMs', 'maxInputBytes', 'maxOutputBytes'] as const
 
 /**
@@ -123,7 +124,7 @@ function uint (v: unknown, field: string, max = Number.MAX_SAFE_INTEGER, min = 0
 }
 
 function hex32 (v: unknown, field: string): string {
-  if (typeof v !== 'string' || !HEX32.test(v)) fail(`${field} must be 64 lowercase hex characters`, { field })
+  if (!isHexKey(v)) fail(`${field} must be 64 lowercase hex characters`, { field })
   return v
 }
 
@@ -208,35 +209,31 @@ export function validateManifest (m: unknown): FunctionManifest {
   }
 }
 
-function walk (state: State, m: FunctionManifest, op: 'preencode' | 'encode'): void {
-  c.uint8[op](state, m.authDomains === undefined ? MANIFEST_VERSION_1 : MANIFEST_VERSION)
-  c.string[op](state, m.name)
-  c.string[op](state, m.version)
-  c.fixed32[op](state, b4a.from(m.moduleHash, 'hex'))
-  c.uint[op](state, m.size)
-  c.uint8[op](state, ABIS.indexOf(m.abi))
-  for (const f of LIMIT_FIELDS) c.uint[op](state, m.limits[f])
-  c.string[op](state, canonicalJson(m.access))
-  c.uint[op](state, m.price.base)
-  for (const v of m.price.curve) c.uint[op](state, v)
-  c.fixed32[op](state, b4a.from(m.publisher, 'hex'))
-  c.uint[op](state, m.createdAt)
-  c.fixed32[op](state, b4a.from(m.blob.key, 'hex'))
-  c.uint[op](state, m.blob.start)
-  c.uint[op](state, m.blob.length)
+function walk (state: State, m: FunctionManifest, pre: boolean): void {
+  put(state, pre, c.uint8, m.authDomains === undefined ? MANIFEST_VERSION_1 : MANIFEST_VERSION)
+  put(state, pre, c.string, m.name)
+  put(state, pre, c.string, m.version)
+  put(state, pre, c.fixed32, b4a.from(m.moduleHash, 'hex'))
+  put(state, pre, c.uint, m.size)
+  put(state, pre, c.uint8, ABIS.indexOf(m.abi))
+  for (const f of LIMIT_FIELDS) put(state, pre, c.uint, m.limits[f])
+  put(state, pre, c.string, canonicalJson(m.access))
+  put(state, pre, c.uint, m.price.base)
+  for (const v of m.price.curve) put(state, pre, c.uint, v)
+  put(state, pre, c.fixed32, b4a.from(m.publisher, 'hex'))
+  put(state, pre, c.uint, m.createdAt)
+  put(state, pre, c.fixed32, b4a.from(m.blob.key, 'hex'))
+  put(state, pre, c.uint, m.blob.start)
+  put(state, pre, c.uint, m.blob.length)
   if (m.authDomains === undefined) return
-  c.uint[op](state, m.authDomains.length)
-  for (const d of m.authDomains) c.string[op](state, d)
+  put(state, pre, c.uint, m.authDomains.length)
+  for (const d of m.authDomains) put(state, pre, c.string, d)
 }
 
 /** The canonical body of a manifest (validated first). */
 export function encodeManifest (manifest: FunctionManifest): Uint8Array {
   const m = validateManifest(manifest)
-  const state = c.state()
-  walk(state, m, 'preencode')
-  state.buffer = b4a.alloc(state.end)
-  walk(state, m, 'encode')
-  return state.buffer
+  return encodeFields((s, pre) => { walk(s, m, pre) })
 }
 
 /** Decodes and validates a canonical manifest body; throws MANIFEST_INVALID otherwise. */

@@ -7,12 +7,12 @@
 import b4a from 'b4a'
 import type RandomAccessStorage from 'random-access-storage'
 import { ShadwError } from '../errors.ts'
+import { isHexKey } from '../hex.ts'
 import { MAX_MODULE_BYTES } from '../sandbox/index.ts'
 import type { ModuleStore } from './function-loader.ts'
 
 /** Each entry starts with its length (u32 LE), so a shorter rewrite never reads stale tail bytes. */
 const HEADER_BYTES = 4
-const HASH = /^[0-9a-f]{64}$/
 
 /** Opens a file of a random-access-storage factory. */
 export type StorageFactory = (name: string) => RandomAccessStorage
@@ -36,7 +36,7 @@ export class StorageModuleStore implements ModuleStore {
 
   /** The cached bytes of `hash`, or null when absent or unreadable. */
   async get (hash: string): Promise<Uint8Array | null> {
-    if (!HASH.test(hash)) throw ShadwError.INVALID_ARGUMENT('module hash must be 64 lowercase hex characters')
+    if (!isHexKey(hash)) throw ShadwError.INVALID_ARGUMENT('module hash must be 64 lowercase hex characters')
     const file = this.#open(`modules/${hash}`)
     try {
       const { size } = await call<{ size: number }>(cb => { file.stat(cb) })
@@ -54,7 +54,7 @@ export class StorageModuleStore implements ModuleStore {
 
   /** Stores verified bytes under their hash. */
   async put (hash: string, bytes: Uint8Array): Promise<void> {
-    if (!HASH.test(hash)) throw ShadwError.INVALID_ARGUMENT('module hash must be 64 lowercase hex characters')
+    if (!isHexKey(hash)) throw ShadwError.INVALID_ARGUMENT('module hash must be 64 lowercase hex characters')
     if (bytes.byteLength === 0 || bytes.byteLength > MAX_MODULE_BYTES) throw ShadwError.MODULE_TOO_LARGE(bytes.byteLength, MAX_MODULE_BYTES)
     const file = this.#open(`modules/${hash}`)
     try {

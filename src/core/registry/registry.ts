@@ -18,6 +18,7 @@ import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import Hyperbee from 'hyperbee'
 import semver from 'semver'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
 import type { Abi, ExecutionLimits } from '../sandbox/index.ts'
@@ -197,13 +198,10 @@ export class Registry {
     const start = blobs.length
     await blobs.append(chunks)
     const span = { start, length: chunks.length }
-    const state = c.state()
-    c.uint.preencode(state, span.start)
-    c.uint.preencode(state, span.length)
-    state.buffer = b4a.alloc(state.end)
-    c.uint.encode(state, span.start)
-    c.uint.encode(state, span.length)
-    await this.#bee.put(`blob/${hash}`, state.buffer)
+    await this.#bee.put(`blob/${hash}`, encodeFields((s, pre) => {
+      put(s, pre, c.uint, span.start)
+      put(s, pre, c.uint, span.length)
+    }))
     return span
   }
 

@@ -5,8 +5,9 @@
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
-import crypto from 'hypercore-crypto'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
+import { SignatureDomain } from '../signature-domain.ts'
 
 /** Version of the envelope encoding; a reader refuses versions it does not know. */
 export const ENVELOPE_VERSION = 1
@@ -19,36 +20,24 @@ export interface SignedRecord {
   signature: Uint8Array
 }
 
-function message (domain: string, body: Uint8Array): Uint8Array {
-  return b4a.concat([b4a.from(domain + '\0'), body])
-}
-
 /** Signs `body` under `domain` with an ed25519 secret key. */
 export function signRecord (domain: string, body: Uint8Array, secretKey: Uint8Array): SignedRecord {
-  return { body, signature: crypto.sign(message(domain, body), secretKey) }
+  return { body, signature: new SignatureDomain(domain).sign(body, secretKey) }
 }
 
 /** True when the record's signature verifies under `domain` and `publicKey`. */
 export function verifyRecord (domain: string, record: SignedRecord, publicKey: Uint8Array): boolean {
   if (record.signature.byteLength !== SIGNATURE_BYTES || publicKey.byteLength !== 32) return false
-  try {
-    return crypto.verify(message(domain, record.body), record.signature, publicKey)
-  } catch {
-    return false
-  }
+  return new SignatureDomain(domain).verify(record.body, record.signature, publicKey)
 }
 
 /** Encodes an envelope for storage. */
 export function encodeRecord (record: SignedRecord): Uint8Array {
-  const state = c.state()
-  c.uint8.preencode(state, ENVELOPE_VERSION)
-  c.buffer.preencode(state, record.body)
-  c.fixed64.preencode(state, record.signature)
-  state.buffer = b4a.alloc(state.end)
-  c.uint8.encode(state, ENVELOPE_VERSION)
-  c.buffer.encode(state, record.body)
-  c.fixed64.encode(state, record.signature)
-  return state.buffer
+  return encodeFields((s, pre) => {
+    put(s, pre, c.uint8, ENVELOPE_VERSION)
+    put(s, pre, c.buffer, record.body)
+    put(s, pre, c.fixed64, record.signature)
+  })
 }
 
 /** Decodes an envelope (no signature check), refusing trailing bytes and oversized input. */

@@ -4,7 +4,9 @@
  */
 import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
+import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
+import { isHexKey } from '../hex.ts'
 import { NAME_PATTERN, isValidVersion } from './manifest.ts'
 import { decodeRecord, encodeRecord, signRecord, verifyRecord, type SignedRecord } from './signed-record.ts'
 
@@ -31,17 +33,17 @@ export interface SignedTombstone extends SignedRecord {
   tombstone: Tombstone
 }
 
-function walk (state: State, t: Tombstone, op: 'preencode' | 'encode'): void {
-  c.uint8[op](state, TOMBSTONE_VERSION)
-  c.string[op](state, t.name)
-  c.string[op](state, t.version)
-  c.fixed32[op](state, b4a.from(t.publisher, 'hex'))
-  c.uint[op](state, t.yankedAt)
-  c.string[op](state, t.reason)
+function walk (state: State, t: Tombstone, pre: boolean): void {
+  put(state, pre, c.uint8, TOMBSTONE_VERSION)
+  put(state, pre, c.string, t.name)
+  put(state, pre, c.string, t.version)
+  put(state, pre, c.fixed32, b4a.from(t.publisher, 'hex'))
+  put(state, pre, c.uint, t.yankedAt)
+  put(state, pre, c.string, t.reason)
 }
 
 function validate (t: Tombstone): Tombstone {
-  if (!NAME_PATTERN.test(t.name) || !isValidVersion(t.version) || !/^[0-9a-f]{64}$/.test(t.publisher) ||
+  if (!NAME_PATTERN.test(t.name) || !isValidVersion(t.version) || !isHexKey(t.publisher) ||
     !Number.isSafeInteger(t.yankedAt) || t.yankedAt < 0 || typeof t.reason !== 'string' || t.reason.length > MAX_REASON_LENGTH) {
     throw ShadwError.MANIFEST_INVALID('malformed yank tombstone')
   }
@@ -51,11 +53,7 @@ function validate (t: Tombstone): Tombstone {
 /** Canonical body of a tombstone. */
 export function encodeTombstone (tombstone: Tombstone): Uint8Array {
   const t = validate(tombstone)
-  const state = c.state()
-  walk(state, t, 'preencode')
-  state.buffer = b4a.alloc(state.end)
-  walk(state, t, 'encode')
-  return state.buffer
+  return encodeFields((s, pre) => { walk(s, t, pre) })
 }
 
 /** Signs a tombstone and returns its stored form. */

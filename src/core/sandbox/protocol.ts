@@ -4,6 +4,7 @@
  * (which runs tenant code) sends back.
  */
 import { ShadwError } from '../errors.ts'
+import { isHexKey } from '../hex.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 
@@ -29,8 +30,6 @@ export const MAX_ARGS = 256
 /** Longest single argv/env string. */
 export const MAX_ARG_LENGTH = 4096
 
-const HASH_RE = /^[0-9a-f]{64}$/
-
 function isObject (v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null
 }
@@ -46,7 +45,7 @@ function stringList (v: unknown, what: string): string[] {
 /** Validates a request arriving in a worker. */
 export function parseWorkerRequest (v: unknown): WorkerRequest {
   if (!isObject(v)) throw ShadwError.INVALID_ARGUMENT('request must be an object')
-  if (typeof v['hash'] !== 'string' || !HASH_RE.test(v['hash'])) throw ShadwError.INVALID_ARGUMENT('hash must be 64 hex characters')
+  if (!isHexKey(v['hash'])) throw ShadwError.INVALID_ARGUMENT('hash must be 64 hex characters')
   if (v['bytes'] !== undefined && !(v['bytes'] instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('bytes must be a Uint8Array')
   if (v['bytes'] instanceof Uint8Array && v['bytes'].length > MAX_MODULE_BYTES) throw ShadwError.INVALID_MODULE('module too large')
   if (v['abi'] !== 'raw' && v['abi'] !== 'wasi') throw ShadwError.INVALID_ARGUMENT('abi must be "raw" or "wasi"')

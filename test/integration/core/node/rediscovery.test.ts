@@ -4,7 +4,7 @@
  * or it never sees a super node that started after it.
  */
 import { describe, expect, it } from 'vitest'
-import { REDISCOVER_FIRST_MS } from '../../../../src/core/node/shadw-node.ts'
+import { REDISCOVER_FIRST_MS } from '../../../../src/core/node/topics.ts'
 import { testnet, testNode } from '../../../helpers/testnet.ts'
 
 /** Bound on the wait: the first lookups after a start come at 1, 3, 7 and 15 s. */

@@ -10,7 +10,7 @@ import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { keyToHex } from '../../../../src/core/keys.ts'
-import { ShadwNode, signingTopic } from '../../../../src/core/node/shadw-node.ts'
+import { ShadwNode, signingTopic } from '../../../../src/core/node/index.ts'
 import type { NodeTier } from '../../../../src/core/node/types.ts'
 import { testnet } from '../../../helpers/testnet.ts'
 

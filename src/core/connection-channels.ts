@@ -6,7 +6,7 @@
  */
 import Protomux, { type ProtomuxChannel } from 'protomux'
 import type { SwarmConnection } from 'hyperswarm'
-import type { PeerStatus } from './types.ts'
+import type { PeerStatus } from './node/index.ts'
 
 /** The parts of a node that per-connection protocols use (ShadwNode implements them). */
 export interface ConnectionHost {

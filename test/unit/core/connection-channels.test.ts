@@ -7,8 +7,8 @@ import NoiseSecretStream from '@hyperswarm/secret-stream'
 import type { SwarmConnection } from 'hyperswarm'
 import type Protomux from 'protomux'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { ConnectionChannels, type ConnectionHost } from '../../../../src/core/node/connection-channels.ts'
-import type { PeerStatus } from '../../../../src/core/node/types.ts'
+import { ConnectionChannels, type ConnectionHost } from '../../../src/core/connection-channels.ts'
+import type { PeerStatus } from '../../../src/core/node/index.ts'
 
 const PROTOCOL = 'shadw/test-channels/v1'
 
