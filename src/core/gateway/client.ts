@@ -41,8 +41,9 @@ export interface ConnectOptions {
 /**
  * Options of one call: the invocation's options that travel as `shadw-*` headers (see
  * `InvokeOptions`; the gateway's node draws each call's nonce) and an abort signal.
- * `deadline` is enforced by the gateway's node; `maxCharge` defaults to the session's
- * `perCall`; `audit` is off by default.
+ * `deadline` is enforced by the gateway's node; `auth` is the tenant's Lit AuthSig (e.g. from
+ * `signAuth`) for gated functions; `maxCharge` defaults to the session's `perCall`; `audit`
+ * is off by default.
  */
 export interface ClientInvokeOptions extends Omit<WireInvokeOptions, 'nonce'> {
   signal?: AbortSignal
