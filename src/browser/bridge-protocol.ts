@@ -2,6 +2,7 @@ import { ShadwError, type SerializedError } from '../core/errors.ts'
 import type { DownloadResult, LogInfo, NodeStatus } from '../core/node/index.ts'
 import type { FunctionManifest } from '../core/registry/index.ts'
 import type { QuorumDecision } from '../core/invoke/index.ts'
+import type { WireInvokeOptions } from '../core/gateway/index.ts'
 import type { SignedReceipt } from '../core/ledger/index.ts'
 import type { ContributionStatus } from './contribution-host.ts'
 import type { PublishParams } from './publisher-host.ts'
@@ -49,21 +50,13 @@ export interface BridgeMethods {
   publisher: { params: Record<string, never>, result: { key: string } }
 }
 
-/** One invocation asked of the origin's node (a type literal: bridge params are records). */
-export type InvokeParams = {
-  ref: string
-  input: Uint8Array
-  redundancy?: number
-  quorum?: number
-  /** ms */
-  deadline?: number
-  /** the tenant's Lit AuthSig */
-  auth?: unknown
-  /** 32 bytes; default random. An app retrying a call idempotently reuses it: executors refuse a replay */
-  nonce?: Uint8Array
-  /** reveal the input to light nodes for re-execution: true or a share of calls in [0, 1] */
-  audit?: boolean | number
-}
+/**
+ * One invocation asked of the origin's node: the function, its input and the invocation's
+ * options (checked by `checkInvokeOptions`). `nonce` (32 bytes, default random) is the one
+ * option only the bridge carries: an app retrying a call idempotently reuses it, and
+ * executors refuse a replay.
+ */
+export type InvokeParams = { ref: string, input: Uint8Array } & WireInvokeOptions
 
 /** An accepted invocation, as it crosses the bridge. */
 export interface InvokeAnswer extends QuorumDecision {

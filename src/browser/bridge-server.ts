@@ -2,7 +2,8 @@ import { ShadwError, serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/node/index.ts'
 import { FunctionLoader, StorageModuleStore } from '../core/registry/index.ts'
-import { InvokeEndpoint, MAX_INPUT_BYTES, MAX_REDUNDANCY, type InvokeOptions } from '../core/invoke/index.ts'
+import { InvokeEndpoint, MAX_INPUT_BYTES } from '../core/invoke/index.ts'
+import { checkInvokeOptions, invokeWhenReady } from '../core/gateway/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
@@ -153,25 +154,11 @@ export class BridgeServer {
       case 'invoke': {
         const input = params['input']
         if (!(input instanceof Uint8Array) || input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INVALID_ARGUMENT(`input must be a Uint8Array of at most ${MAX_INPUT_BYTES} bytes`)
-        const opts: InvokeOptions = { deadline: expect.timeout(params['deadline'], DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS) }
-        if (params['redundancy'] !== undefined) opts.redundancy = Math.min(expect.index(params['redundancy'], 'redundancy'), MAX_REDUNDANCY + 1)
-        if (params['quorum'] !== undefined) opts.quorum = expect.index(params['quorum'], 'quorum')
-        if (params['auth'] !== undefined) opts.auth = params['auth']
-        const audit = params['audit']
-        if (audit !== undefined) {
-          if (typeof audit !== 'boolean' && (typeof audit !== 'number' || !(audit >= 0 && audit <= 1))) throw ShadwError.INVALID_ARGUMENT('audit must be true, false or a share of calls in [0, 1]')
-          opts.audit = audit
-        }
-        if (params['nonce'] !== undefined) {
-          if (!(params['nonce'] instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('nonce must be a Uint8Array')
-          opts.nonce = params['nonce']
-        }
-        const endpoint = await this.#endpoint()
-        // a node that just started may not have heard an executor's capacity yet
-        if (!endpoint.peers().some(p => (p.capacity?.total ?? 0) > 0)) {
-          await endpoint.waitForExecutors(1, { timeoutMs: opts.deadline ?? DEFAULT_GET_TIMEOUT_MS }).catch(() => {})
-        }
-        return await endpoint.invoke(expect.string(params['ref'], 'ref', 512), input, opts)
+        const ref = expect.string(params['ref'], 'ref', 512)
+        const opts = checkInvokeOptions(params)
+        // a context may hold the node this long at most
+        opts.deadline = expect.timeout(opts.deadline, DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
+        return await invokeWhenReady(await this.#endpoint(), ref, input, opts)
       }
       default:
         throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${describeValue(method)}`)

@@ -1,5 +1,6 @@
 import { ShadwError, deserializeError, serializeError, type SerializedError } from '../core/errors.ts'
-import type { InvokeOptions, InvokeResult } from '../core/invoke/index.ts'
+import type { InvokeResult } from '../core/invoke/index.ts'
+import type { WireInvokeOptions } from '../core/gateway/index.ts'
 import { BRIDGE_CHANNEL, parseBridgeMessage, type BridgeMethod, type BridgeRequest, type InvokeParams } from './bridge-protocol.ts'
 
 /** Message type a page sends the service worker to reach the node. */
@@ -41,13 +42,9 @@ const FN_BRIDGE_MARGIN_MS = 2_000
  * Invokes through the origin's node worker: what the service worker's `/fn/*` gateway calls.
  * The wait is the call's deadline (default 10 s) plus the bridge's margin.
  */
-export async function invokeThroughNode (ref: string, input: Uint8Array, opts: InvokeOptions, channelName = BRIDGE_CHANNEL): Promise<InvokeResult> {
-  const params: InvokeParams = { ref, input }
-  if (opts.redundancy !== undefined) params.redundancy = opts.redundancy
-  if (opts.quorum !== undefined) params.quorum = opts.quorum
-  if (opts.deadline !== undefined) params.deadline = opts.deadline
-  if (opts.auth !== undefined) params.auth = opts.auth
-  if (opts.audit !== undefined) params.audit = opts.audit
+export async function invokeThroughNode (ref: string, input: Uint8Array, opts: WireInvokeOptions, channelName = BRIDGE_CHANNEL): Promise<InvokeResult> {
+  // the options as the gateway read them, whole: the node worker checks them (checkInvokeOptions)
+  const params: InvokeParams = { ...opts, ref, input }
   const reply = await routeNodeCall({ id: 'fn', method: 'invoke', params }, channelName, (opts.deadline ?? SW_CALL_TIMEOUT_MS) + FN_BRIDGE_MARGIN_MS)
   if (!reply.ok) throw deserializeError(reply.error)
   return reply.result as InvokeResult

@@ -7,7 +7,6 @@ import b4a from 'b4a'
 import { AccessGate } from '../core/access/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import type { ShadwNode } from '../core/node/index.ts'
-import { handleFnRequest } from '../core/gateway/index.ts'
 import { InvokeEndpoint, InvokeService } from '../core/invoke/index.ts'
 import { DEFAULT_PRICING, type PricingConfig } from '../core/pricing/index.ts'
 import { FunctionLoader } from '../core/registry/index.ts'
@@ -52,8 +51,6 @@ export interface ExecutorService {
   readonly ledgerKey: string
   /** the log of miss records this node signed as a caller, hex */
   readonly missesKey: string
-  /** the `/fn/*` gateway on this node's endpoint (runs on this node or its peers) */
-  handleFn (req: Request): Promise<Response>
   stop (): Promise<void>
 }
 
@@ -142,7 +139,6 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     service,
     ledgerKey: ledger.key,
     missesKey: misses.key,
-    handleFn: async (req) => await handleFnRequest(req, async (ref, input, o) => await endpoint.invoke(ref, input, o)),
     stop
   }
 }

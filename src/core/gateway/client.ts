@@ -15,6 +15,7 @@
 import b4a from 'b4a'
 import { ShadwError, deserializeError } from '../errors.ts'
 import { FN_PREFIX } from './fn-gateway.ts'
+import { invokeOptionHeaders, type WireInvokeOptions } from './invoke-options.ts'
 import { MAX_INPUT_BYTES, MAX_OUTPUT_BYTES } from '../invoke/index.ts'
 import { majority } from '../invoke/index.ts'
 import { parseReceiptJson, verifyReceipt, type SignedReceipt } from '../ledger/index.ts'
@@ -37,22 +38,15 @@ export interface ConnectOptions {
   spending?: SpendingLimits
 }
 
-/** Options of one call. */
-export interface ClientInvokeOptions {
-  /** ms the call may take (the gateway's node enforces it) */
-  deadline?: number
-  redundancy?: number
-  quorum?: number
-  /** the tenant's Lit AuthSig (e.g. from `signAuth`) for gated functions */
-  auth?: unknown
+/**
+ * Options of one call: the invocation's options that travel as `shadw-*` headers (see
+ * `InvokeOptions`; the gateway's node draws each call's nonce) and an abort signal.
+ * `deadline` is enforced by the gateway's node; `auth` is the tenant's Lit AuthSig (e.g. from
+ * `signAuth`) for gated functions; `maxCharge` defaults to the session's `perCall`; `audit`
+ * is off by default.
+ */
+export interface ClientInvokeOptions extends Omit<WireInvokeOptions, 'nonce'> {
   signal?: AbortSignal
-  /** the most this call may cost per executor, µcredits (default: the session's `perCall`) */
-  maxCharge?: number
-  /**
-   * let the gateway's node reveal this call's input to light nodes, which re-execute it and
-   * co-sign its receipts: `true`, or the share of calls audited in [0, 1]; off by default
-   */
-  audit?: boolean | number
 }
 
 /** A verified answer. */
@@ -111,19 +105,7 @@ export function connect (opts: ConnectOptions = {}): ShadwClient {
   async function call (ref: string, input: Uint8Array, o: ClientInvokeOptions): Promise<ClientResult> {
     if (!(input instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT('input must be bytes')
     if (input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(input.byteLength, MAX_INPUT_BYTES)
-    if (o.maxCharge !== undefined && (!Number.isSafeInteger(o.maxCharge) || o.maxCharge < 0)) throw ShadwError.INVALID_ARGUMENT('maxCharge must be a non-negative integer (µcredits)')
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json' }
-    if (o.redundancy !== undefined) headers['shadw-redundancy'] = String(o.redundancy)
-    if (o.quorum !== undefined) headers['shadw-quorum'] = String(o.quorum)
-    if (o.deadline !== undefined) headers['shadw-deadline'] = String(o.deadline)
-    if (o.maxCharge !== undefined) headers['shadw-max-charge'] = String(o.maxCharge)
-    if (o.audit !== undefined && o.audit !== false) {
-      const share = o.audit === true ? 1 : o.audit
-      if (typeof share !== 'number' || !(share >= 0 && share <= 1)) throw ShadwError.INVALID_ARGUMENT('audit must be true, false or a share of calls in [0, 1]')
-      headers['shadw-audit'] = share.toFixed(6)
-    }
-    // header values are Latin-1: JSON with every non-ASCII character escaped
-    if (o.auth !== undefined) headers['shadw-auth'] = JSON.stringify(o.auth).replace(/[\u007f-\uffff]/g, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'))
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', accept: 'application/json', ...invokeOptionHeaders(o) }
     const url = new URL(FN_PREFIX + ref.split('/').map(encodeURIComponent).join('/'), base)
     let res: Response
     try {

@@ -4,8 +4,8 @@
  * super node's HTTP server (any origin, CORS): `POST /fn/<publisher>/<name>[@<range>]` with
  * the input as the body.
  *
- * Request headers: `shadw-redundancy`, `shadw-quorum`, `shadw-deadline` (ms), `shadw-auth`
- * (the tenant's Lit AuthSig as JSON). Success: 200 with the output as the body and the
+ * Request headers: the invocation's options (`shadw-redundancy`, `shadw-quorum`, `shadw-deadline`,
+ * `shadw-auth`, `shadw-max-charge`, `shadw-audit`; read by `parseInvokeHeaders`). Success: 200 with the output as the body and the
  * receipts as JSON in the `shadw-receipts` header (and `shadw-dissenters` when any), or, when
  * the request accepts `application/json`, a JSON envelope. Failure: a status for the code and
  * `{ code, message, details? }` as JSON, the code also in `shadw-error-code`.
@@ -13,18 +13,19 @@
 import b4a from 'b4a'
 import { ShadwError, serializeError, type ErrorCode } from '../errors.ts'
 import { parseFunctionRef, formatFunctionRef } from '../registry/index.ts'
-import type { InvokeOptions, InvokeResult } from '../invoke/index.ts'
-import { MAX_AUTH_CHARS, MAX_INPUT_BYTES } from '../invoke/index.ts'
+import type { InvokeResult } from '../invoke/index.ts'
+import { MAX_INPUT_BYTES } from '../invoke/index.ts'
+import { INVOKE_OPTION_HEADERS, parseInvokeHeaders, type WireInvokeOptions } from './invoke-options.ts'
 
 /** Path prefix of the gateway. */
 export const FN_PREFIX = '/fn/'
 /** Headers a cross-origin page may send (CORS preflight answer). */
-export const FN_REQUEST_HEADERS = ['content-type', 'accept', 'shadw-redundancy', 'shadw-quorum', 'shadw-deadline', 'shadw-auth', 'shadw-max-charge', 'shadw-audit']
+export const FN_REQUEST_HEADERS = ['content-type', 'accept', ...INVOKE_OPTION_HEADERS]
 /** Headers a cross-origin page may read. */
 export const FN_RESPONSE_HEADERS = ['shadw-receipts', 'shadw-dissenters', 'shadw-error-code']
 
 /** What the gateway calls to invoke (an endpoint directly, or the node worker over the bridge). */
-export type GatewayInvoke = (ref: string, input: Uint8Array, opts: InvokeOptions) => Promise<InvokeResult>
+export type GatewayInvoke = (ref: string, input: Uint8Array, opts: WireInvokeOptions) => Promise<InvokeResult>
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   INVALID_ARGUMENT: 400,
@@ -90,7 +91,7 @@ export async function handleFnRequest (request: Request, invoke: GatewayInvoke):
   try {
     if (request.method !== 'POST') throw ShadwError.INVALID_ARGUMENT('the gateway takes POST')
     const ref = refFromPath(new URL(request.url).pathname)
-    const opts = optionsOf(request.headers)
+    const opts = parseInvokeHeaders(request.headers)
     const declared = Number(request.headers.get('content-length') ?? '0')
     if (declared > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(declared, MAX_INPUT_BYTES)
     const input = new Uint8Array(await request.arrayBuffer())
@@ -110,38 +111,4 @@ export async function handleFnRequest (request: Request, invoke: GatewayInvoke):
 
 function json (status: number, body: unknown, extra: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(body), { status, headers: { ...corsHeaders(), 'content-type': 'application/json', 'cache-control': 'no-store', ...extra } })
-}
-
-function optionsOf (headers: Headers): InvokeOptions {
-  const opts: InvokeOptions = {}
-  const int = (name: string): number | undefined => {
-    const v = headers.get(name)
-    if (v === null) return undefined
-    if (!/^\d{1,9}$/.test(v)) throw ShadwError.INVALID_ARGUMENT(`${name} must be a positive integer`)
-    return Number(v)
-  }
-  const redundancy = int('shadw-redundancy')
-  const quorum = int('shadw-quorum')
-  const deadline = int('shadw-deadline')
-  const maxCharge = int('shadw-max-charge')
-  if (maxCharge !== undefined) opts.maxCharge = maxCharge
-  if (redundancy !== undefined) opts.redundancy = redundancy
-  if (quorum !== undefined) opts.quorum = quorum
-  if (deadline !== undefined) opts.deadline = deadline
-  const audit = headers.get('shadw-audit')
-  if (audit !== null) {
-    // the share of calls revealed to light nodes for re-execution: 1, 0 or a decimal between
-    if (!/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/.test(audit)) throw ShadwError.INVALID_ARGUMENT('shadw-audit must be a number from 0 to 1')
-    opts.audit = Number(audit)
-  }
-  const auth = headers.get('shadw-auth')
-  if (auth !== null) {
-    if (auth.length > MAX_AUTH_CHARS) throw ShadwError.AUTH_MALFORMED(`shadw-auth is longer than ${MAX_AUTH_CHARS} characters`)
-    try {
-      opts.auth = JSON.parse(auth)
-    } catch {
-      throw ShadwError.AUTH_MALFORMED('shadw-auth is not JSON')
-    }
-  }
-  return opts
 }

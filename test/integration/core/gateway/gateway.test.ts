@@ -83,4 +83,34 @@ describe('the /fn/* gateway of a super node and the tenant SDK', () => {
     expect(caught.code).toBe('RECEIPT_INVALID')
     expect(caught.message).toBe('RECEIPT_INVALID: 1 distinct executor(s) signed; the quorum is 2')
   })
+
+  it('every super node is a gateway: one started with workers 0 and a light one each answer POST /fn/<publisher>/<name> with the output, executed by another node of the swarm', async () => {
+    const executor = await startSuperNode({ workers: 1 })
+    const bootstrap = executor.info.bootstrap
+    const pub = await publisher({ bootstrap: parseBootstrap(bootstrap) } as unknown as Testnet)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const idle = await startSuperNode({ workers: 0, bootstrap })
+    const light = await startSuperNode({ tier: 'light', bootstrap })
+    expect([idle.executor, light.executor]).toEqual([null, null])
+
+    for (const [gateway, body] of [[idle, 'through a node that does not execute'], [light, 'through a light node']] as const) {
+      // the gateway's node may not have heard the executor yet: it waits for one within the deadline
+      const res = await fetch(new URL(`/fn/${pub.registry.key}/echo@%5E1`, gateway.info.appUrl), { method: 'POST', body, headers: { 'shadw-deadline': '30000' } })
+      expect([res.status, res.headers.get('shadw-error-code')]).toEqual([200, null])
+      expect(res.headers.get('access-control-allow-origin')).toBe('*')
+      expect(await res.text()).toBe(body)
+      const receipts = (JSON.parse(res.headers.get('shadw-receipts') as string) as SignedReceipt[]).map(r => verifyReceipt(r))
+      expect(receipts.map(r => r.executor)).toEqual([executor.info.publicKey])
+      expect(receipts[0]?.outputHash).toBe(await sha256Hex(b4a.from(body)))
+      // the gateway's node called: it is the tenant the executor billed
+      expect(receipts[0]?.tenant).toBe(gateway.info.publicKey)
+    }
+    const ledger = executor.executor?.ledgerKey as string
+    expect(executor.node.logInfo(ledger).length).toBe(2)
+
+    // the SDK takes a gateway that does not execute like any other
+    const answer = await connect({ url: idle.info.appUrl }).invoke(ref, b4a.from('via the sdk'), { deadline: 20_000 })
+    expect(b4a.toString(answer.output)).toBe('via the sdk')
+    expect(answer.receipts.map(r => r.executor)).toEqual([executor.info.publicKey])
+  }, 120_000)
 })
