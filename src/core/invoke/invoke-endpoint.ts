@@ -5,7 +5,7 @@
  * caller side ({@link InvokeCaller}), composed here.
  */
 import { ShadwError } from '../errors.ts'
-import type { NodeTier } from '../node/types.ts'
+import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import type { InvokeOptions, InvokeResult } from './invoke-call.ts'
 import type { AuditSink } from './call-audits.ts'

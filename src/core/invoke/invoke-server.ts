@@ -6,7 +6,7 @@
  */
 import { afterBurst } from '../after-burst.ts'
 import { ShadwError } from '../errors.ts'
-import type { NodeTier } from '../node/types.ts'
+import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import type { OwnExecutor } from './invoke-caller.ts'
 import type { InvokeService } from './invoke-service.ts'
