@@ -22,7 +22,7 @@ export interface InvokeEndpointOptions {
   /** present when this node executes for others */
   service?: InvokeService
   now?: () => number
-  /** this node's price now, sent in capacity adverts (src/pricing: InvokeService.quote) */
+  /** this node's price now, sent in capacity adverts (a pricing service's `quote`) */
   quote?: () => PriceQuote | null
   /** how far a peer is trusted, (0, 1], from ledgers (src/reputation); default 1 for all */
   reputation?: (key: string) => number
