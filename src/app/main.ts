@@ -23,8 +23,7 @@ function relayUrlFromLocation (): string {
 
 /**
  * What the node starts with: the contributor's saved opt-in (the dashboard's switch), or
- * `?execute=N` on the URL (tests, kiosks) for N Web Workers; `&fault=lie|hold` is a test-only
- * fault switch (a lying executor, one that never answers) for the quorum and retry tests.
+ * `?execute=N` on the URL (kiosks, tests) for N Web Workers.
  */
 function executeFromLocation (): { execute: NodeClientOptions['execute'] } | Record<string, never> {
   const params = new URLSearchParams(location.search)
@@ -38,9 +37,7 @@ function executeFromLocation (): { execute: NodeClientOptions['execute'] } | Rec
       }
     }
   }
-  const f = params.get('fault')
-  const fault: { fault?: 'lie' | 'hold' } = f === 'lie' || f === 'hold' ? { fault: f } : {}
-  return { execute: { workers: Number(workers), ...fault } }
+  return { execute: { workers: Number(workers) } }
 }
 
 const root = document.getElementById('app')

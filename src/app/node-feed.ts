@@ -1,6 +1,4 @@
-import type { BridgeStatus } from '../browser/bridge-protocol.ts'
-import type { ContributionStatus } from '../browser/contribution-host.ts'
-import type { ContributedCall } from '../browser/contribution-meter.ts'
+import type { BridgeStatus, ContributedCall, ContributionStatus } from '../browser/bridge-protocol.ts'
 import type { NodeClient } from './node-client.ts'
 import { servingSuperNode, superKeys } from './super-nodes.ts'
 

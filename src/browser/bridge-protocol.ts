@@ -1,12 +1,11 @@
 import { ShadwError, type SerializedError } from '../core/errors.ts'
-import type { DownloadResult, LogInfo, NodeStatus } from '../core/node/index.ts'
+import type { DownloadResult, LogInfo, NodeStatus, NodeTier } from '../core/node/index.ts'
 import type { FunctionManifest } from '../core/registry/index.ts'
 import type { QuorumDecision } from '../core/invoke/index.ts'
 import type { WireInvokeOptions } from '../core/gateway/index.ts'
 import type { SignedReceipt } from '../core/ledger/index.ts'
-import type { ContributionStatus } from './contribution-host.ts'
-import type { PublishParams } from './publisher-host.ts'
-import type { SignedManifest } from '../core/registry/index.ts'
+import type { SigningStats } from '../core/attest/index.ts'
+import type { PublishOptions, SignedManifest } from '../core/registry/index.ts'
 import { describeValue } from '../core/describe.ts'
 
 /**
@@ -48,6 +47,57 @@ export interface BridgeMethods {
   publish: { params: PublishParams, result: { ref: string, signed: SignedManifest } }
   /** this browser's publisher key (= its registry's log key), hex */
   publisher: { params: Record<string, never>, result: { key: string } }
+}
+
+/** What a page asks to publish: the registry's options plus the module bytes (a type literal: bridge params are records). */
+export type PublishParams = {
+  module: Uint8Array
+  name: string
+  version: string
+  abi?: PublishOptions['abi']
+  limits?: PublishOptions['limits']
+  access?: unknown[]
+  authDomains?: string[]
+}
+
+/** One execution this node ran for the swarm, as the dashboard shows it. */
+export interface ContributedCall {
+  /** ms since the epoch when it finished */
+  at: number
+  ok: boolean
+  fuel: number
+  /** wall-clock ms in the executor worker (display only) */
+  ms: number
+  /** error code when it failed */
+  code?: string
+}
+
+/** Running totals since the node worker started. */
+export interface ContributionTotals {
+  calls: number
+  ok: number
+  failed: number
+  fuel: number
+  cpuMs: number
+  /** µcredits of the receipts this node signed (10⁶ per credit; docs/pricing.md), its ledger before this start included */
+  earned: number
+}
+
+/** What the dashboard reads: the contributor's setting, its totals and recent calls. */
+export interface ContributionStatus {
+  /** the tier the node serves as now: light (verify and co-sign) or shadow (compute) */
+  tier: NodeTier
+  /** workers now running (executors for shadow, re-execution for light); 0: not contributing (never opted in, paused or stopped) */
+  workers: number
+  /** the signing service's counts while the node is light and contributing; null otherwise */
+  signing: SigningStats | null
+  /** cores the browser reports (the budget's scale) */
+  cores: number
+  totals: ContributionTotals
+  /** calls finished after `since` (the dashboard asks for what it has not seen) */
+  recent: ContributedCall[]
+  /** executors this node knows on the swarm: key, tier, free/total slots, rtt, dissents */
+  executors: Array<{ key: string, tier: string | null, free: number, total: number, rtt: number | null, dissents: number }>
 }
 
 /**

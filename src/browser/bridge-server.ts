@@ -10,11 +10,10 @@ import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type Brid
 import { describeValue } from '../core/describe.ts'
 import type { LogInfo } from '../core/node/index.ts'
 import { SERVICE_LOG_NAMES } from '../core/ledger/index.ts'
+import type { ContributionHost } from './contribution-host.ts'
+import type { PublisherHost } from './publisher-host.ts'
 
 const debug = log('bridge')
-
-/** Answers for methods the node worker wires in beside the node's own. */
-export type BridgeHandlers = Partial<Record<BridgeMethod, (params: Record<string, unknown>) => Promise<unknown>>>
 
 /** OPFS directory of the verified-module cache, beside the node's own storage. */
 export const MODULE_CACHE_ROOT = 'shadw-modules'
@@ -26,7 +25,7 @@ export const MAX_CALL_TIMEOUT_MS = 60_000
  * Logs the node's own services write, by local name; pages read them but never append. The
  * executor service gives a receipt its ledger index before the block is written, so one
  * foreign block would stop it for good; attestations and misses are signed records that
- * readers count. (`misses` is a super node's log, reserved here all the same.)
+ * readers count.
  */
 export const SERVICE_LOGS: ReadonlySet<string> = new Set(SERVICE_LOG_NAMES)
 
@@ -43,8 +42,8 @@ export function assertPageWritable (log: LogInfo): void {
 }
 
 /**
- * Answers bridge requests from every context of the origin on the BroadcastChannel, and
- * pushes node events to all of them. Runs inside the node worker.
+ * Answers bridge requests from every context of the origin on the BroadcastChannel, every
+ * method in one place, and pushes node events to all of them. Runs inside the node worker.
  */
 export class BridgeServer {
   readonly #channel: BroadcastChannel
@@ -52,26 +51,32 @@ export class BridgeServer {
   readonly #createLoader: () => FunctionLoader
   #loader: FunctionLoader | null = null
   readonly #endpoint: () => Promise<InvokeEndpoint>
-  readonly #handlers: BridgeHandlers
+  readonly #contribution: ContributionHost | undefined
+  readonly #publisher: PublisherHost | undefined
 
   /**
    * `endpoint` gives the endpoint now serving, once any switch in progress is done (the
-   * contributor's switch replaces it);
-   * `handlers` answer the methods that need more than the node (contribute, publish, …).
+   * contributor's switch replaces it; default: `contribution`'s);
+   * `contribution` and `publisher` answer the contributor's and the publisher's methods
+   * (without them those methods are refused as unknown).
    */
-  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint, endpoint?: () => Promise<InvokeEndpoint>, handlers?: BridgeHandlers } = {}) {
+  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint, endpoint?: () => Promise<InvokeEndpoint>, contribution?: ContributionHost, publisher?: PublisherHost } = {}) {
     this.#host = host
     // Created on the first function call: most tabs never load one, and the loader's OPFS
     // cache directory is opened only then.
     this.#createLoader = opts.createLoader ?? (() => new FunctionLoader({ host: host.node, cache: new StorageModuleStore(opfsStorage(MODULE_CACHE_ROOT)) }))
+    const contribution = opts.contribution
     if (opts.endpoint !== undefined) {
       this.#endpoint = opts.endpoint
+    } else if (contribution !== undefined) {
+      this.#endpoint = async () => await contribution.endpoint()
     } else {
       const endpoint = opts.invoke ?? new InvokeEndpoint({ host: host.node, tier: host.node.tier })
       endpoint.start()
       this.#endpoint = async () => endpoint
     }
-    this.#handlers = opts.handlers ?? {}
+    this.#contribution = contribution
+    this.#publisher = opts.publisher
     this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
     this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
   }
@@ -112,8 +117,8 @@ export class BridgeServer {
 
   async #dispatch (method: BridgeMethod, params: Record<string, unknown>): Promise<unknown> {
     const node = this.#host.node
-    const handler = this.#handlers[method]
-    if (handler !== undefined) return await handler(params)
+    const contribution = this.#contribution
+    const publisher = this.#publisher
     switch (method) {
       case 'status':
         return this.#host.status()
@@ -160,8 +165,23 @@ export class BridgeServer {
         opts.deadline = expect.timeout(opts.deadline, DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
         return await invokeWhenReady(await this.#endpoint(), ref, input, opts)
       }
-      default:
-        throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${describeValue(method)}`)
+      case 'contribute': {
+        if (contribution === undefined) break
+        const workers = params['workers']
+        // validated by the contribution host: both come from a page
+        await contribution.set(workers === 0 ? undefined : { workers }, params['tier'])
+        return contribution.status()
+      }
+      case 'contribution':
+        if (contribution === undefined) break
+        return contribution.status(typeof params['since'] === 'number' ? params['since'] : 0)
+      case 'publish':
+        if (publisher === undefined) break
+        return await publisher.publish(params)
+      case 'publisher':
+        if (publisher === undefined) break
+        return { key: await publisher.key() }
     }
+    throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${describeValue(method)}`)
   }
 }

@@ -1,12 +1,13 @@
-import type { SigningStats } from '../core/attest/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { describeValue } from '../core/describe.ts'
 import type { NodeTier } from '../core/node/index.ts'
 import type { InvokeEndpoint } from '../core/invoke/index.ts'
+import type { ModuleStore } from '../core/registry/index.ts'
+import type { ContributionStatus } from './bridge-protocol.ts'
 import type { BrowserNode } from './browser-node.ts'
-import { ContributionMeter, type ContributedCall, type ContributionTotals } from './contribution-meter.ts'
+import { ContributionMeter } from './contribution-meter.ts'
 import { creditsFromLedgers, LEDGER_LOG_NAME } from '../core/ledger/index.ts'
-import { parseExecuteSettings, startInvokeHost, type ExecuteSettings } from './invoke-host.ts'
+import { parseExecuteSettings, startInvokeHost, type ExecuteSettings, type ExecutorWrapper } from './invoke-host.ts'
 import { startSigningHost, type SigningHost } from './signing-host.ts'
 
 /** The tiers a browser contributor picks from: verify and co-sign, or compute. */
@@ -16,23 +17,6 @@ export type ContributorTier = Extract<NodeTier, 'light' | 'shadow'>
 export function parseContributorTier (value: unknown): ContributorTier {
   if (value === 'light' || value === 'shadow') return value
   throw ShadwError.INVALID_ARGUMENT(`a browser node is light or shadow, got ${describeValue(value)}`)
-}
-
-/** What the dashboard reads: the contributor's setting, its totals and recent calls. */
-export interface ContributionStatus {
-  /** the tier the node serves as now: light (verify and co-sign) or shadow (compute) */
-  tier: NodeTier
-  /** workers now running (executors for shadow, re-execution for light); 0: not contributing (never opted in, paused or stopped) */
-  workers: number
-  /** the signing service's counts while the node is light and contributing; null otherwise */
-  signing: SigningStats | null
-  /** cores the browser reports (the budget's scale) */
-  cores: number
-  totals: ContributionTotals
-  /** calls finished after `since` (the dashboard asks for what it has not seen) */
-  recent: ContributedCall[]
-  /** executors this node knows on the swarm: key, tier, free/total slots, rtt, dissents */
-  executors: Array<{ key: string, tier: string | null, free: number, total: number, rtt: number | null, dissents: number }>
 }
 
 /**
@@ -47,6 +31,8 @@ export class ContributionHost {
   readonly meter = new ContributionMeter()
   readonly #host: BrowserNode
   readonly #domain: string
+  readonly #modules: ModuleStore | undefined
+  readonly #wrapExecutor: ExecutorWrapper | undefined
   #current: { endpoint: InvokeEndpoint, stop (): Promise<void> } | null = null
   #signing: SigningHost | null = null
   #settings: ExecuteSettings | undefined
@@ -54,9 +40,15 @@ export class ContributionHost {
   /** serialises switches: a budget slider dragged fast must not run two pools at once */
   #switching: Promise<void> = Promise.resolve()
 
-  constructor (host: BrowserNode, opts: { domain: string, execute?: ExecuteSettings }) {
+  /**
+   * `modules`: the verified-module cache every role's loader reads first; `wrapExecutor`
+   * wraps the executor of every executor role started here (tests inject faults through it).
+   */
+  constructor (host: BrowserNode, opts: { domain: string, execute?: ExecuteSettings, modules?: ModuleStore, wrapExecutor?: ExecutorWrapper }) {
     this.#host = host
     this.#domain = opts.domain
+    this.#modules = opts.modules
+    this.#wrapExecutor = opts.wrapExecutor
     this.#settings = opts.execute
     this.#tier = host.node.tier
   }
@@ -114,13 +106,16 @@ export class ContributionHost {
       this.#tier = tier
       const light = tier === 'light'
       // a light node's endpoint only calls; its contribution is the signing service
+      const cache = this.#modules === undefined ? {} : { cache: this.#modules }
       this.#current = await startInvokeHost(this.#host, {
         domain: this.#domain,
         meter: this.meter,
         audit: !(light && settings !== undefined),
+        ...cache,
+        ...(this.#wrapExecutor === undefined ? {} : { wrapExecutor: this.#wrapExecutor }),
         ...(settings === undefined || light ? {} : { execute: settings })
       })
-      if (light && settings !== undefined) this.#signing = await startSigningHost(this.#host, { workers: settings.workers })
+      if (light && settings !== undefined) this.#signing = await startSigningHost(this.#host, { workers: settings.workers, ...cache })
       this.#settings = settings
     })
     this.#switching = next.catch(() => {})

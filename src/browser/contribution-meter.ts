@@ -1,31 +1,9 @@
 import { decodeReceipt } from '../core/ledger/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../core/sandbox/index.ts'
+import type { ContributedCall, ContributionTotals } from './bridge-protocol.ts'
 
 /** Calls kept for the dashboard's charts: about ten minutes at one call a second. */
 export const MAX_RECENT_CALLS = 600
-
-/** One execution this node ran for the swarm, as the dashboard shows it. */
-export interface ContributedCall {
-  /** ms since the epoch when it finished */
-  at: number
-  ok: boolean
-  fuel: number
-  /** wall-clock ms in the executor worker (display only) */
-  ms: number
-  /** error code when it failed */
-  code?: string
-}
-
-/** Running totals since the node worker started. */
-export interface ContributionTotals {
-  calls: number
-  ok: number
-  failed: number
-  fuel: number
-  cpuMs: number
-  /** µcredits of the receipts this node signed (10⁶ per credit; docs/pricing.md), its ledger before this start included */
-  earned: number
-}
 
 /**
  * Counts what the contributor's executors did. Wraps the executor pool, so it sees every call

@@ -1,6 +1,7 @@
 import b4a from 'b4a'
 import { ShadwError } from '../core/errors.ts'
 import { checkKeyPair, Registry, type PublishOptions, type PublisherKeyPair, type SignedManifest } from '../core/registry/index.ts'
+import type { PublishParams } from './bridge-protocol.ts'
 import type { BrowserNode } from './browser-node.ts'
 
 /**
@@ -12,17 +13,6 @@ const PUBLISHER_KEY_NAME = 'shadw-publisher'
 
 /** Largest module a page may publish through the bridge (the bridge's own cap is 16 MiB). */
 export const MAX_PUBLISH_BYTES = 8 * 1024 * 1024
-
-/** What a page asks to publish: the registry's options plus the module bytes (a type literal: bridge params are records). */
-export type PublishParams = {
-  module: Uint8Array
-  name: string
-  version: string
-  abi?: PublishOptions['abi']
-  limits?: PublishOptions['limits']
-  access?: unknown[]
-  authDomains?: string[]
-}
 
 /**
  * The browser's own publisher: a registry written by the node worker into its Corestore and

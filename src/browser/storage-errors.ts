@@ -124,3 +124,33 @@ export function coreOpenError (err: unknown, path: string): ShadwError {
   if (err instanceof RangeError) return ShadwError.STORAGE_CORRUPT(path, err)
   return ShadwError.INTERNAL(`opening the core at ${path} failed`, err)
 }
+
+/**
+ * The typed codes {@link storageError} gives a failed write, as they start the message that
+ * Hypercore 10 keeps of it (`WRITE_FAILED: STORAGE_FULL: no space left writing …`).
+ */
+const WRITE_FAILED_CODE = /^WRITE_FAILED: (STORAGE_FULL|STORAGE_LOCKED|STORAGE_CORRUPT|STORAGE_UNAVAILABLE):/
+
+/**
+ * Maps a failed append to a log this node writes (`log` names it), as the super node does
+ * with its file errors: Hypercore 10 reports a failed storage write as `WRITE_FAILED` and
+ * keeps only the message of the adapter's typed error, so its code is read back from there
+ * and a full origin quota is `STORAGE_FULL` in the service's refusals. Any other failed write
+ * is `STORAGE_UNAVAILABLE`; Hypercore's and shadw's other errors (a closed session, a bad
+ * argument) stay as they are, not a broken disk.
+ *
+ * @example
+ * ```ts
+ * await node.append(key, blocks).catch((err: unknown) => { throw logWriteError(`ledger ${key}`, err) })
+ * ```
+ */
+export function logWriteError (log: string, err: unknown): unknown {
+  if (err instanceof ShadwError || (err as { code?: unknown } | null)?.code !== 'WRITE_FAILED') return err
+  const message = err instanceof Error ? err.message : String(err)
+  switch (WRITE_FAILED_CODE.exec(message)?.[1]) {
+    case 'STORAGE_FULL': return ShadwError.STORAGE_FULL(log, err)
+    case 'STORAGE_LOCKED': return ShadwError.STORAGE_LOCKED(log, err)
+    case 'STORAGE_CORRUPT': return ShadwError.STORAGE_CORRUPT(log, err)
+    default: return ShadwError.STORAGE_UNAVAILABLE(`cannot write ${log}: ${message}`, err)
+  }
+}

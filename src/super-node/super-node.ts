@@ -9,14 +9,14 @@ import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { parseTier, TIER_ROLES } from '../core/node/index.ts'
-import { AuditChannels, LightSigningService } from '../core/attest/index.ts'
+import { AuditChannels, type LightSigningService } from '../core/attest/index.ts'
 import { creditsFromLedgers } from '../core/ledger/index.ts'
 import type { NodeTier } from '../core/node/index.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './executor-service.ts'
 import { endpointGateway, FN_PREFIX } from '../core/gateway/index.ts'
 import { InvokeEndpoint, MAX_INPUT_BYTES } from '../core/invoke/index.ts'
-import { FunctionLoader } from '../core/registry/index.ts'
+import { startSigningRole } from '../core/roles/index.ts'
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
@@ -165,15 +165,10 @@ export class SuperNode {
       let signing: LightSigningService | null = null
       let stopSigning = async (): Promise<void> => {}
       if (roles.signs) {
-        const reexec = { executor: createNodeExecutor({ size: 1 }), functions: new FunctionLoader({ host: node }) }
-        const service = new LightSigningService({ host: node, keyPair, reexec })
-        // on the signing topic as server and client while the service signs, whatever the tier says
-        let leaveSigning: () => Promise<void> = async () => {}
-        stopSigning = async () => { service.stop(); await leaveSigning(); await reexec.executor.close(); await reexec.functions.close() }
+        const role = await startSigningRole(node, { executor: createNodeExecutor({ size: 1 }), keyPair })
+        stopSigning = role.stop
         cleanup.push(stopSigning)
-        await service.start()
-        leaveSigning = await node.joinSigning('light')
-        signing = service
+        signing = role.signing
       }
       // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK, on every
       // super node: calling is the caller's job, so one that does not execute calls executors

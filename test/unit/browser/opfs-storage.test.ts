@@ -2,7 +2,7 @@ import Hypercore from 'hypercore'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
 import { OpfsStorage, opfsStorage, pathSegments, type OpfsDirectoryHandle } from '../../../src/browser/opfs-storage.ts'
-import { StorageProtocolError, coreOpenError, storageError } from '../../../src/browser/storage-errors.ts'
+import { StorageProtocolError, coreOpenError, logWriteError, storageError } from '../../../src/browser/storage-errors.ts'
 import { FakeOpfs } from '../../helpers/fake-opfs.ts'
 import { describeRandomAccessStorage } from '../../compliance/random-access-storage.ts'
 import { OPFS } from '../../compliance/storage-capabilities.ts'
@@ -64,6 +64,30 @@ describe('coreOpenError', () => {
       .toEqual(['STORAGE_CORRUPT', 'STORAGE_CORRUPT', 'STORAGE_CORRUPT', 'STORAGE_CORRUPT'])
     expect(coreOpenError(new RangeError('uint must be between 0 and 9007199254740991'), 'root').code).toBe('STORAGE_CORRUPT')
     expect(coreOpenError(coded('SESSION_CLOSED'), 'root').code).toBe('INTERNAL')
+  })
+})
+
+describe('logWriteError', () => {
+  it('reads the typed code back from the WRITE_FAILED a full quota gives a Hypercore append', async () => {
+    const fs = new FakeOpfs()
+    const core = new Hypercore(opfsStorage('core', { getDirectory: fs.getDirectory }))
+    await core.append([bytes(1)])
+    fs.quota = fs.used()
+    const raw = await core.append([new Uint8Array(4096)]).then(() => null, (err: unknown) => err)
+    expect((raw as { code?: unknown }).code).toBe('WRITE_FAILED')
+    const err = logWriteError('ledger ab', raw) as ShadwError
+    expect([err.code, err.message, err.details, err.cause]).toEqual(['STORAGE_FULL', 'STORAGE_FULL: no space left writing ledger ab', { path: 'ledger ab' }, raw])
+    await core.close()
+  })
+
+  it('maps each typed code a failed write can carry, any other failed write to STORAGE_UNAVAILABLE, and leaves other errors as they are', () => {
+    const failed = (message: string): Error => Object.assign(new Error(`WRITE_FAILED: ${message}`), { code: 'WRITE_FAILED' })
+    const codes = ['STORAGE_FULL', 'STORAGE_LOCKED', 'STORAGE_CORRUPT', 'STORAGE_UNAVAILABLE', 'INTERNAL']
+    expect(codes.map(c => (logWriteError('ledger ab', failed(`${c}: x`)) as ShadwError).code)).toEqual(['STORAGE_FULL', 'STORAGE_LOCKED', 'STORAGE_CORRUPT', 'STORAGE_UNAVAILABLE', 'STORAGE_UNAVAILABLE'])
+    const typed = ShadwError.NODE_CLOSED()
+    const closed = Object.assign(new Error('SESSION_CLOSED: closed'), { code: 'SESSION_CLOSED' })
+    expect(logWriteError('ledger ab', typed)).toBe(typed)
+    expect(logWriteError('ledger ab', closed)).toBe(closed)
   })
 })
 

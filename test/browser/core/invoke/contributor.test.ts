@@ -8,6 +8,13 @@ import { call, openApp, until } from '../../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../../helpers/chromium.ts'
 import { startSuperNode } from '../../../helpers/super-node.ts'
 import { publisher } from '../../../helpers/invoke.ts'
+import { serveTestPage } from '../../../helpers/test-page.ts'
+
+/** A contributor tab executing in one Web Worker wrapped in `fault` (the app itself has no fault switch). */
+async function faultyTab (relayUrl: string, fault: 'lie' | 'hold'): Promise<string> {
+  const page = await serveTestPage('test/browser/core/invoke/faulty-tab/page.html')
+  return `${page}?relay=${encodeURIComponent(relayUrl)}&fault=${fault}&execute=1`
+}
 
 async function controlled (page: Page): Promise<void> {
   await page.evaluate(async () => { await navigator.serviceWorker.ready })
@@ -48,7 +55,7 @@ describe('invocation executed in a contributor tab', () => {
     expect(ledger?.length).toBe(1)
   })
 
-  it('k=3 over three contributor tabs, one with the test-only lying fault switch: the honest result is accepted and the liar recorded', async () => {
+  it('k=3 over three contributor tabs, one whose executor a test wraps in a lie: the honest result is accepted and the liar recorded', async () => {
     const superNode = await startSuperNode({ workers: 0 })
     const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
     await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
@@ -57,7 +64,7 @@ describe('invocation executed in a contributor tab', () => {
       await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1`),
       await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1`)
     ]
-    const liar = await openApp(await newContext(browser), `${superNode.info.appUrl}?execute=1&fault=lie`)
+    const liar = await openApp(await newContext(browser), await faultyTab(superNode.info.relayUrl, 'lie'))
     const honestKeys = await Promise.all(honest.map(async p => (await call(p, 'status', {})).publicKey))
     const liarKey = (await call(liar, 'status', {})).publicKey
     const tenant = await openApp(await newContext(browser), superNode.info.appUrl)
@@ -80,9 +87,9 @@ describe('invocation executed in a contributor tab', () => {
     const pub = await publisher({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet)
     await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
     const browser = await launchChromium()
-    // the only executor at first holds every call (test-only fault switch)
+    // the only executor at first holds every call (a test page's fault)
     const doomedContext = await newContext(browser)
-    const doomed = await openApp(doomedContext, `${superNode.info.appUrl}?execute=1&fault=hold`)
+    const doomed = await openApp(doomedContext, await faultyTab(superNode.info.relayUrl, 'hold'))
     const doomedKey = (await call(doomed, 'status', {})).publicKey
     const tenant = await openApp(await newContext(browser), superNode.info.appUrl)
     await controlled(tenant)
