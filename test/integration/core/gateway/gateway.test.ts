@@ -105,8 +105,9 @@ describe('the /fn/* gateway of a super node and the tenant SDK', () => {
       // the gateway's node called: it is the tenant the executor billed
       expect(receipts[0]?.tenant).toBe(gateway.info.publicKey)
     }
+    // receipts are appended after the answer leaves (pipelined), so the ledger gets there shortly after
     const ledger = executor.executor?.ledgerKey as string
-    expect(executor.node.logInfo(ledger).length).toBe(2)
+    await expect.poll(() => executor.node.logInfo(ledger).length, { timeout: 10_000 }).toBe(2)
 
     // the SDK takes a gateway that does not execute like any other
     const answer = await connect({ url: idle.info.appUrl }).invoke(ref, b4a.from('via the sdk'), { deadline: 20_000 })
