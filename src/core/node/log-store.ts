@@ -15,7 +15,7 @@ import type { LogInfo } from './types.ts'
 /** Name of the local, never-announced Hypercore that indexes the logs a node holds. */
 export const LOG_INDEX_NAME = 'shadw-local-log-index'
 
-/** Longest local name of a log. */
+/** Longest local name of a log: names are labels ('ledger'), shown in status, never content. */
 const MAX_LOG_NAME_CHARS = 128
 
 /** Upper bound on blocks in one `append` call from a page or peer: keeps a batch in memory. */
