@@ -76,8 +76,8 @@ export async function startExecutorRole (node: ShadwNode, opts: ExecutorRoleOpti
   let ledger: LogInfo
   let misses: LogInfo
   try {
-    ledger = await node.createLog(LEDGER_LOG_NAME)
-    misses = await node.createLog(MISSES_LOG_NAME)
+    // at once: a new log waits for its announce to reach the DHT
+    ;[ledger, misses] = await Promise.all([node.createLog(LEDGER_LOG_NAME), node.createLog(MISSES_LOG_NAME)])
   } catch (err) {
     await executor.close()
     throw err
