@@ -1,17 +1,16 @@
 /** Public surface of invocation: wire protocol, routing, quorum, receipts (isomorphic). See docs/protocol.md. */
 export {
-  INVOKE_PROTOCOL, MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, MAX_REF_CHARS, MAX_AUTH_CHARS, MAX_RECEIPT_BYTES, MAX_FRAME_BYTES,
-  MAX_REDUNDANCY, NONCE_BYTES, encodeMessage, decodeMessage,
-  type InvokeMessage, type CapacityMessage, type CapacityQueryMessage, type RequestMessage, type ResultMessage, type ErrorMessage, type CancelMessage
+  INVOKE_PROTOCOL, MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, MAX_AUTH_CHARS, MAX_RECEIPT_BYTES, MAX_REDUNDANCY,
+  NONCE_BYTES, encodeMessage, decodeMessage, type InvokeMessage, type CapacityMessage, type CapacityQueryMessage,
+  type RequestMessage, type ResultMessage, type ErrorMessage, type CancelMessage
 } from './protocol.ts'
 export { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
-export { NonceSet, MAX_DEADLINE_AHEAD_MS, DEFAULT_MAX_SEEN } from './nonce-set.ts'
-export { pickPeer, score, hasRoom, isExecutor, UNMEASURED_RTT_MS, AVOID_REPUTATION, type PeerState } from './router.ts'
+export { NonceSet } from './nonce-set.ts'
+export { pickPeer, score, hasRoom, isExecutor, type PeerState } from './router.ts'
 export { InvokeChannel, type InvokeChannelHandlers } from './invoke-channel.ts'
-export { runCall, DEFAULT_INVOKE_DEADLINE_MS, ATTEMPT_SHARE, RETRYABLE, type InvokeOptions, type InvokeResult, type CallTransport } from './invoke-call.ts'
-export { InvokeService, FUNCTION_CACHE_TTL_MS, type InvokeServiceOptions, type FunctionSource, type ServiceResult } from './invoke-service.ts'
+export { runCall, DEFAULT_INVOKE_DEADLINE_MS, RETRYABLE, type InvokeOptions, type InvokeResult, type CallTransport } from './invoke-call.ts'
+export { InvokeService, type InvokeServiceOptions, type FunctionSource, type ServiceResult } from './invoke-service.ts'
 export { InvokeEndpoint, type InvokeEndpointOptions } from './invoke-endpoint.ts'
-export { LIVENESS_PROBE_MS, SILENCE_MS, type MissedCall } from './invoke-caller.ts'
+export { type MissedCall } from './invoke-caller.ts'
 export type { AuditSink } from './call-audits.ts'
-export { MAX_SERVING_PER_PEER } from './invoke-server.ts'
 export type { InvokeHost } from './peer-table.ts'

@@ -1,17 +1,20 @@
 /** The ledger: every signed record kind (receipts and their batches, attestations, misses), the one signed-record codec, and the code that reads and announces ledgers (isomorphic). See docs/pricing.md. */
 export {
-  RECEIPT_VERSION, RECEIPT_DOMAIN, RECEIPT_BATCH_VERSION, RECEIPT_BATCH_DOMAIN, MAX_RECEIPT_BATCH, MAX_RECEIPT_BYTES_MOVED, UNPRICED, VERIFIED_ROOTS,
-  signReceipt, verifyReceipt, openReceipt, encodeReceipt, decodeReceipt, encodeReceiptBody, parseReceiptJson, batchMessage, receiptHash, VerifiedRoots,
-  type ReceiptBody, type SignedReceipt, type ReceiptBatchProof
+  RECEIPT_VERSION, RECEIPT_DOMAIN, RECEIPT_BATCH_VERSION, RECEIPT_BATCH_DOMAIN, UNPRICED, VERIFIED_ROOTS,
+  signReceipt, verifyReceipt, openReceipt, encodeReceipt, decodeReceipt, encodeReceiptBody, parseReceiptJson,
+  batchMessage, receiptHash, VerifiedRoots, type ReceiptBody, type SignedReceipt, type ReceiptBatchProof
 } from './receipt.ts'
 export { prepareReceipt, signReceiptBatch, type PendingReceipt } from './receipt-batch.ts'
 export { merkleLeaf, merkleTree, merkleRootFromPath, MERKLE_HASH_BYTES } from './merkle.ts'
-export { MISS_TAG, MISS_DOMAIN, MAX_MISS_BYTES, signMiss, encodeMiss, decodeMiss, verifyMiss, type MissBody, type MissReason, type SignedMiss } from './miss.ts'
 export {
-  ATTESTATION_TAG, ATTESTATION_DOMAIN, MAX_ATTESTATION_BYTES, signAttestation, encodeAttestation, decodeAttestation, verifyAttestation,
+  MISS_TAG, MISS_DOMAIN, signMiss, encodeMiss, decodeMiss, verifyMiss, type MissBody, type MissReason,
+  type SignedMiss
+} from './miss.ts'
+export {
+  ATTESTATION_TAG, ATTESTATION_DOMAIN, signAttestation, encodeAttestation, decodeAttestation, verifyAttestation,
   type AttestationBody, type SignedAttestation, type Verdict, type AttestMethod
 } from './attestation.ts'
-export { LedgerAnnouncer, LEDGERS_PROTOCOL, MAX_ANNOUNCED_LEDGERS, type AnnounceHost, type LedgerAnnouncerOptions } from './ledger-announce.ts'
+export { LedgerAnnouncer, LEDGERS_PROTOCOL, type AnnounceHost, type LedgerAnnouncerOptions } from './ledger-announce.ts'
 export { readLedgerEntry, readLedger, type LedgerEntry, type LedgerSource } from './ledger-entry.ts'
 export { computeCredits, creditsFromLedgers, type Credits } from './credits.ts'
 export { AnnouncedLogs, type AnnouncedLogsHost } from './announced-logs.ts'

@@ -5,7 +5,7 @@
  */
 import b4a from 'b4a'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { MAX_SERVING_PER_PEER } from '../../../../src/core/invoke/index.ts'
+import { MAX_SERVING_PER_PEER } from '../../../../src/core/invoke/invoke-server.ts'
 import { createNodeExecutor } from '../../../../src/super-node/executor/index.ts'
 import { wat } from '../../../fixtures/wasm/fixtures.ts'
 import { testnet } from '../../../helpers/testnet.ts'

@@ -100,7 +100,7 @@ describe('light-node audits supply inputs, never evidence', () => {
   })
 
   it('a held input expires: a receipt read after the hold is not re-run and the light node abstains (redundancy 1)', async () => {
-    const { AUDIT_TTL_MS } = await import('../../../../src/core/attest/index.ts')
+    const { AUDIT_TTL_MS } = await import('../../../../src/core/attest/held-audits.ts')
     const { host, service, runs } = await light()
     const r = receiptOf(crypto.keyPair(), { nonce: '33'.repeat(32) })
     service.audit({ receipt: r, input: INPUT }, 'tenant')
@@ -163,7 +163,7 @@ describe('light-node bounds', () => {
   afterEach(() => { vi.useRealTimers() })
 
   it('one peer cannot hold more than its share of audited inputs: the rest are dropped and counted; the same call\'s input twice is held once', async () => {
-    const { MAX_HELD_AUDITS_PER_PEER } = await import('../../../../src/core/attest/index.ts')
+    const { MAX_HELD_AUDITS_PER_PEER } = await import('../../../../src/core/attest/held-audits.ts')
     const { service } = await light()
     const results = []
     for (let i = 0; i < MAX_HELD_AUDITS_PER_PEER + 4; i++) results.push(service.audit({ receipt: receiptOf(crypto.keyPair(), { nonce: i.toString(16).padStart(64, '0') }), input: INPUT }, 'flooder'))
@@ -175,7 +175,7 @@ describe('light-node bounds', () => {
   })
 
   it('keeps only the latest attestations in `signed` and counts the rest', async () => {
-    const { MAX_RECENT_ATTESTATIONS } = await import('../../../../src/core/attest/index.ts')
+    const { MAX_RECENT_ATTESTATIONS } = await import('../../../../src/core/attest/signing-service.ts')
     const { host, service } = await light({ reexec: false })
     const executors = [crypto.keyPair(), crypto.keyPair()]
     const ledgers = executors.map(() => b4a.toString(crypto.keyPair().publicKey, 'hex'))

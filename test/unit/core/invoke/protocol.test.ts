@@ -1,7 +1,8 @@
 import b4a from 'b4a'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../../src/core/errors.ts'
-import { decodeMessage, encodeMessage, MAX_AUTH_CHARS, MAX_FRAME_BYTES, MAX_INPUT_BYTES, type InvokeMessage } from '../../../../src/core/invoke/index.ts'
+import { decodeMessage, encodeMessage, MAX_AUTH_CHARS, MAX_INPUT_BYTES, type InvokeMessage } from '../../../../src/core/invoke/index.ts'
+import { MAX_FRAME_BYTES } from '../../../../src/core/invoke/protocol.ts'
 
 function code (fn: () => unknown): string {
   try { fn() } catch (err) { if (err instanceof ShadwError) return err.code; throw err }

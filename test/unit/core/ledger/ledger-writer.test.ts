@@ -10,7 +10,8 @@ import crypto from 'hypercore-crypto'
 import RAM from 'random-access-memory'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ShadwError } from '../../../../src/core/errors.ts'
-import { decodeReceipt, LedgerWriter, MAX_RECEIPT_BATCH, openReceipt, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt } from '../../../../src/core/ledger/index.ts'
+import { decodeReceipt, LedgerWriter, openReceipt, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt } from '../../../../src/core/ledger/index.ts'
+import { MAX_RECEIPT_BATCH } from '../../../../src/core/ledger/receipt.ts'
 import { testReceiptBody } from '../../../helpers/receipts.ts'
 
 const kp = crypto.keyPair()

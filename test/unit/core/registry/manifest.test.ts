@@ -2,10 +2,8 @@ import b4a from 'b4a'
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../../src/core/errors.ts'
 import c from 'compact-encoding'
-import {
-  canonicalJson, decodeManifest, decodeSignedManifest, encodeManifest, encodeSignedManifest, openTombstone,
-  MAX_AUTH_DOMAINS, parseFunctionRef, resolveRange, signManifest, signTombstone, verifyManifest
-} from '../../../../src/core/registry/index.ts'
+import { canonicalJson, decodeManifest, decodeSignedManifest, encodeManifest, encodeSignedManifest, openTombstone, parseFunctionRef, resolveRange, signManifest, signTombstone, verifyManifest } from '../../../../src/core/registry/index.ts'
+import { MAX_AUTH_DOMAINS } from '../../../../src/core/registry/manifest.ts'
 import { wat } from '../../../fixtures/wasm/fixtures.ts'
 import { manifestFor, publisher } from './helpers.ts'
 

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../../src/core/errors.ts'
-import {
-  DEFAULT_LIMITS, FUEL_EXPORT, instrumentModule, parseModule, prepareModule, runModule, sha256Hex,
-  STACK_BUDGET_SLOTS, START_EXPORT, type Abi, type ExecutionLimits
-} from '../../../../src/core/sandbox/index.ts'
+import { DEFAULT_LIMITS, FUEL_EXPORT, instrumentModule, parseModule, prepareModule, runModule, sha256Hex, START_EXPORT, type Abi, type ExecutionLimits } from '../../../../src/core/sandbox/index.ts'
+import { STACK_BUDGET_SLOTS } from '../../../../src/core/sandbox/function-metering.ts'
 import { compileWat, wat } from '../../../fixtures/wasm/fixtures.ts'
 
 async function run (bytes: Uint8Array, input: Uint8Array, limits: Partial<ExecutionLimits> = {}, abi: Abi = 'raw') {
