@@ -3,12 +3,11 @@
  * executor for the swarm when the contributor opted in (`execute`): the executor role
  * (src/core/roles) over Web Workers nested in the node worker, its logs in OPFS.
  */
-import { AuditChannels } from '../core/attest/index.ts'
 import { ShadwError } from '../core/errors.ts'
-import { InvokeEndpoint } from '../core/invoke/index.ts'
+import type { InvokeEndpoint } from '../core/invoke/index.ts'
 import type { ModuleStore } from '../core/registry/index.ts'
 import { LEDGER_LOG_NAME } from '../core/ledger/index.ts'
-import { startExecutorRole } from '../core/roles/index.ts'
+import { startCallerRole, startExecutorRole } from '../core/roles/index.ts'
 import type { Executor } from '../core/sandbox/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { createBrowserExecutor } from './executor/index.ts'
@@ -61,11 +60,8 @@ export interface InvokeHostOptions {
  */
 export async function startInvokeHost (host: BrowserNode, opts: InvokeHostOptions): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
   if (opts.execute === undefined) {
-    const audits = opts.audit === false ? null : new AuditChannels({ host: host.node })
-    audits?.start()
-    const endpoint = new InvokeEndpoint({ host: host.node, tier: host.node.tier, ...(audits === null ? {} : { audit: audits }) })
-    endpoint.start()
-    return { endpoint, stop: async () => { endpoint.stop(); audits?.stop() } }
+    const caller = startCallerRole(host.node, { audit: opts.audit !== false })
+    return { endpoint: caller.endpoint, stop: async () => { caller.stop() } }
   }
   const pool = createBrowserExecutor({ size: opts.execute.workers })
   const metered = opts.meter?.wrap(pool) ?? pool

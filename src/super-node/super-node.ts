@@ -9,14 +9,14 @@ import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { parseTier, TIER_ROLES } from '../core/node/index.ts'
-import { AuditChannels, type LightSigningService } from '../core/attest/index.ts'
+import type { LightSigningService } from '../core/attest/index.ts'
 import { creditsFromLedgers } from '../core/ledger/index.ts'
 import type { NodeTier } from '../core/node/index.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './executor-service.ts'
 import { endpointGateway, FN_PREFIX } from '../core/gateway/index.ts'
-import { InvokeEndpoint, MAX_INPUT_BYTES } from '../core/invoke/index.ts'
-import { startSigningRole } from '../core/roles/index.ts'
+import { MAX_INPUT_BYTES } from '../core/invoke/index.ts'
+import { startCallerRole, startSigningRole, type CallerRole } from '../core/roles/index.ts'
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
@@ -65,22 +65,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: Caller | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void> }
-
-/** The invocation endpoint of a super node that does not execute: it calls for its gateway's tenants. */
-interface Caller { endpoint: InvokeEndpoint, stop: () => void }
-
-/**
- * A caller-only endpoint; audited calls go to light nodes unless this node is one (its
- * signing service holds the audit channel on every connection).
- */
-function startCaller (node: ShadwNode, audits: boolean): Caller {
-  const channels = audits ? new AuditChannels({ host: node }) : null
-  channels?.start()
-  const endpoint = new InvokeEndpoint({ host: node, tier: node.tier, ...(channels === null ? {} : { audit: channels }) })
-  endpoint.start()
-  return { endpoint, stop: () => { endpoint.stop(); channels?.stop() } }
-}
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void> }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -173,7 +158,7 @@ export class SuperNode {
       // the `/fn/*` gateway for tenants' pages on any origin (CORS) and for the SDK, on every
       // super node: calling is the caller's job, so one that does not execute calls executors
       // elsewhere in the swarm through an endpoint of its own
-      const caller = executor === null ? startCaller(node, !roles.signs) : null
+      const caller = executor === null ? startCallerRole(node, { audit: !roles.signs }) : null
       if (caller !== null) cleanup.push(async () => { caller.stop() })
       if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES)
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
