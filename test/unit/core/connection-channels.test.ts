@@ -1,5 +1,5 @@
 /**
- * ConnectionChannels (src/attest/connection-channels.ts) on a real Protomux over an in-memory
+ * ConnectionChannels (src/core/connection-channels.ts) on a real Protomux over an in-memory
  * Noise stream: one instance stopped and started again reopens its channel on the
  * connections it already had, and a stopped one no longer answers a peer's open.
  */
@@ -9,17 +9,9 @@ import type Protomux from 'protomux'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { ConnectionChannels, type ConnectionHost } from '../../../src/core/connection-channels.ts'
 import type { PeerStatus } from '../../../src/core/node/index.ts'
+import { noisePair } from '../../helpers/noise-pair.ts'
 
 const PROTOCOL = 'shadw/test-channels/v1'
-
-/** Two ends of a real Noise secret stream, joined in memory. */
-function noisePair (): [NoiseSecretStream, NoiseSecretStream] {
-  const a = new NoiseSecretStream(true)
-  const b = new NoiseSecretStream(false)
-  ;(a as unknown as { rawStream: { pipe (s: unknown): { pipe (s: unknown): void } } }).rawStream.pipe((b as unknown as { rawStream: unknown }).rawStream).pipe((a as unknown as { rawStream: unknown }).rawStream)
-  onTestFinished(() => { a.destroy(); b.destroy() })
-  return [a, b]
-}
 
 /** A narrow fake of our own ConnectionHost holding one connection. */
 function hostOf (conn: NoiseSecretStream): ConnectionHost {

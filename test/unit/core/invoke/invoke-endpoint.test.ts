@@ -11,16 +11,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { ShadwError } from '../../../../src/core/errors.ts'
 import { InvokeEndpoint, type InvokeHost } from '../../../../src/core/invoke/index.ts'
 import type { NodeTier, PeerStatus } from '../../../../src/core/node/types.ts'
-
-/** Two ends of a real Noise secret stream, joined in memory, handshake done. */
-async function noisePair (): Promise<[NoiseSecretStream, NoiseSecretStream]> {
-  const a = new NoiseSecretStream(true)
-  const b = new NoiseSecretStream(false)
-  ;(a as unknown as { rawStream: { pipe (s: unknown): { pipe (s: unknown): void } } }).rawStream.pipe((b as unknown as { rawStream: unknown }).rawStream).pipe((a as unknown as { rawStream: unknown }).rawStream)
-  onTestFinished(() => { a.destroy(); b.destroy() })
-  await Promise.all([(a as unknown as { opened: Promise<boolean> }).opened, (b as unknown as { opened: Promise<boolean> }).opened])
-  return [a, b]
-}
+import { openNoisePair } from '../../../helpers/noise-pair.ts'
 
 /** A narrow fake of our own InvokeHost holding one connection. */
 function hostOf (conn: NoiseSecretStream): InvokeHost {
@@ -50,7 +41,7 @@ async function failure (p: Promise<unknown>): Promise<ShadwError> {
 
 describe('InvokeEndpoint channels', () => {
   it('both sides hear each other\'s advert and measure the round trip; a successor on the same connection is paired again', async () => {
-    const [x, y] = await noisePair()
+    const [x, y] = await openNoisePair()
     const a = endpoint(x, 'light')
     const b = endpoint(y, 'light')
     a.start()
@@ -80,7 +71,7 @@ describe('InvokeEndpoint channels', () => {
   })
 
   it('a stopped endpoint refuses calls and waits with NODE_CLOSED, wakes its waiters, and does not start again', async () => {
-    const [x, y] = await noisePair()
+    const [x, y] = await openNoisePair()
     const a = endpoint(x, 'light')
     const b = endpoint(y, 'light')
     a.start()

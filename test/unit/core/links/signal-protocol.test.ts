@@ -1,18 +1,10 @@
 import NoiseSecretStream from '@hyperswarm/secret-stream'
 import c from 'compact-encoding'
 import Protomux from 'protomux'
-import { describe, expect, it, onTestFinished } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ShadwError } from '../../../../src/core/errors.ts'
 import { MAX_SIGNALS_PER_ATTEMPT, MAX_SIGNAL_BYTES, SIGNAL_PROTOCOL, SignalChannel, decodeSignalMessage, encodeSignalMessage, type SignalMessage } from '../../../../src/core/links/signal-protocol.ts'
-
-/** Two ends of a real Noise secret stream, joined in memory. */
-function noisePair (): [NoiseSecretStream, NoiseSecretStream] {
-  const a = new NoiseSecretStream(true)
-  const b = new NoiseSecretStream(false)
-  ;(a as unknown as { rawStream: { pipe (s: unknown): { pipe (s: unknown): void } } }).rawStream.pipe((b as unknown as { rawStream: unknown }).rawStream).pipe((a as unknown as { rawStream: unknown }).rawStream)
-  onTestFinished(() => { a.destroy(); b.destroy() })
-  return [a, b]
-}
+import { noisePair } from '../../../helpers/noise-pair.ts'
 
 const offer: SignalMessage = { attempt: 1, signal: { type: 'offer', sdp: 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\n' } }
 
