@@ -37,7 +37,7 @@ async function waitFor (what: string, fn: () => boolean, timeoutMs = 30_000): Pr
 describe('shadw start', () => {
   it('runs a super node on an embedded DHT, serves status and the app, and stops cleanly on SIGINT', async () => {
     const storage = await tempDir()
-    const run = shadw(['start', '--port', '0', '--storage', storage])
+    const run = shadw(['start', '--port', '0', '--storage', storage, '--no-examples'])
     await waitFor('the startup banner', () => run.stdout().includes('press Ctrl-C to stop'))
     const out = run.stdout()
     const app = /app:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]
