@@ -42,7 +42,7 @@ export const COMMANDS: CliCommand[] = [
   {
     name: 'start',
     summary: 'run a super node: DHT (embedded on loopback by default), relay, web app, executor',
-    usage: `shadw start [--port 8787] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
+    usage: `shadw start [--port 4173] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow]
             [--no-examples] [--verbose]`,
     help: `Runs a node until Ctrl-C. Without --bootstrap or --public it embeds a DHT on loopback, so
@@ -177,7 +177,7 @@ ${STORAGE_OPTION}`,
     summary: 'invoke a function on the swarm; prints its output and signed receipts',
     usage: `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]`,
-    help: `Starts a light node on the swarm of a super node (default http://127.0.0.1:8787/), calls the
+    help: `Starts a light node on the swarm of a super node (default http://127.0.0.1:4173/), calls the
 function on K executors and accepts the result Q of them signed alike. The output goes to stdout
 as bytes; the receipts to stderr. A failed quorum lists each executor's answer or error code.
 

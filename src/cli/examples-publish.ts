@@ -3,7 +3,7 @@
  * example publisher whose key is kept in the node's storage (not the user's own key: the
  * examples are this checkout's, and a user's registry should hold only what they publish).
  *
- * `example.json`: `{ name, version, abi, language, description, module, example: { input |
+ * `example.json`: `{ name, version, abi, language, title, description, module, example: { input |
  * inputFile, output | outputFile } }`; text input and output are UTF-8 strings, binary ones
  * name a file beside it.
  */
@@ -34,6 +34,8 @@ export interface Example {
   version: string
   abi: Abi
   language: string
+  /** a few words for the banner and lists */
+  title: string
   description: string
   /** the built module */
   module: Uint8Array
@@ -99,6 +101,7 @@ export async function readExample (dir: string): Promise<Example> {
     version,
     abi,
     language: field(m, 'language', path),
+    title: field(m, 'title', path),
     description: field(m, 'description', path),
     module: await bounded(join(dir, moduleFile), MAX_MODULE_BYTES),
     input: await bytesOf(ex, 'input', dir, path),

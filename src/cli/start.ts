@@ -118,7 +118,7 @@ function examplesLines (examples: PublishedExamples | null, appUrl: string): str
   return [
     `  examples:   ${examples.refs.length} published by the local example publisher (its key is in the storage; --no-examples skips this)`,
     `              ${examples.publisher}/<name>@<version>:`,
-    ...examples.refs.map(r => `              ${`${r.example.name}@${r.example.version}`.padEnd(22)}${r.example.description.split('. ')[0]?.slice(0, 70) ?? ''}`),
+    ...examples.refs.map(r => `              ${`${r.example.name}@${r.example.version}`.padEnd(22)}${r.example.title}`),
     ...(hash === undefined ? [] : [`  try:        curl --data-binary hello ${appUrl}fn/${hash.ref}`])
   ]
 }
