@@ -195,6 +195,24 @@ example:
     run: async argv => await (await import('./invoke.ts')).invokeCommand(argv)
   },
   {
+    name: 'examples',
+    summary: 'list the examples the first start published, with their references',
+    usage: 'shadw examples [--key] [--storage DIR] [--json]',
+    help: `The first \`shadw start\` on empty storage publishes examples/ under a local example publisher
+whose key stays in the storage. This prints their references (it reads only that key, so it
+works while the node runs).
+
+options:
+  --key           print only the example publisher's key
+${STORAGE_OPTION}
+  --json          print JSON
+
+example:
+  P=$(npx shadw examples --key)
+  printf hello | npx shadw invoke $P/sha256@1 --input -`,
+    run: async argv => await (await import('./examples-command.ts')).examplesCommand(argv)
+  },
+  {
     name: 'verify-receipt',
     summary: 'check receipts offline (executor signature, price, input and output hashes)',
     usage: 'shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]',
