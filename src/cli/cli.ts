@@ -93,7 +93,8 @@ export async function main (argv: string[]): Promise<number> {
 /** Prints a typed error the way operators read it: code first, then the evidence, then what to do. */
 function fail (err: unknown, cmd: CliCommand): number {
   if (err instanceof ShadwError) {
-    process.stderr.write(`shadw: ${err.message}\n${evidence(err)}`)
+    const hint = HINTS[err.code]
+    process.stderr.write(`shadw: ${err.message}\n${evidence(err)}${hint === undefined ? '' : `hint: ${hint}\n`}`)
     return 1
   }
   if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
@@ -104,11 +105,24 @@ function fail (err: unknown, cmd: CliCommand): number {
   return 1
 }
 
+/** What to do about an error whose message cannot know it (the command line around it). */
+const HINTS: Partial<Record<string, string>> = {
+  STORAGE_LOCKED: 'a running `shadw start` holds this storage: stop it (Ctrl-C), run this command, start it again; or pass --storage DIR',
+  BOOTSTRAP_UNREACHABLE: 'is a super node running? `npm start` (or `shadw start`) starts one; --node URL names another',
+  NO_EXECUTORS: 'fewer executors are on the swarm than the call asks for: lower --redundancy, or start more nodes (shadw start --bootstrap HOST:PORT joins this one)'
+}
+
 interface FailureEvidence { executor: string | null, code: string, message: string }
 interface GroupEvidence { outputHash?: string, fuel?: number, receipts?: Array<{ executor: string }> }
 
 /** What each executor answered when a redundant call failed: a quorum failure is read from this. */
 function evidence (err: ShadwError): string {
+  const failures = (Array.isArray(err.details?.['failures']) ? err.details['failures'] : []) as FailureEvidence[]
+  const extra = err.code !== 'NO_EXECUTORS' && failures.some(f => f.code === 'NO_EXECUTORS') ? `hint: ${HINTS['NO_EXECUTORS'] as string}\n` : ''
+  return evidenceLines(err) + extra
+}
+
+function evidenceLines (err: ShadwError): string {
   const d = err.details
   if (d === undefined) return ''
   const lines: string[] = []

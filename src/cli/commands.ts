@@ -175,10 +175,11 @@ ${STORAGE_OPTION}`,
   {
     name: 'invoke',
     summary: 'invoke a function on the swarm; prints its output and signed receipts',
-    usage: `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
+    usage: `shadw invoke <[PUBLISHER/]NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]`,
     help: `Starts a light node on the swarm of a super node (default http://127.0.0.1:4173/), calls the
-function on K executors and accepts the result Q of them signed alike. The output goes to stdout
+function on K executors and accepts the result Q of them signed alike. NAME@RANGE alone is one of
+your own functions (\`shadw keys\`), or an alias from aliases.json. The output goes to stdout
 as bytes; the receipts to stderr. A failed quorum lists each executor's answer or error code.
 
 options:

@@ -21,6 +21,11 @@ import { ShadwNode } from '../core/node/index.ts'
 import { DEFAULT_INVOKE_DEADLINE_MS, InvokeEndpoint, isExecutor, MAX_INPUT_BYTES, type InvokeResult } from '../core/invoke/index.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
 import { withProgress } from './progress.ts'
+import { HEX_KEY_PATTERN } from '../core/hex.ts'
+import { formatFunctionRef } from '../core/registry/index.ts'
+
+/** A full reference starts with the publisher's key. */
+const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 
 /** Usage lines shown in `shadw help`. */
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
@@ -75,8 +80,10 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     allowPositionals: true,
     strict: true
   })
-  const [ref, ...extra] = positionals
-  if (ref === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${INVOKE_USAGE}`)
+  const [given, ...extra] = positionals
+  if (given === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${INVOKE_USAGE}`)
+  // `name@range` is one of your own functions and an alias names someone's, as for inspect
+  const ref = KEY_PREFIXED.test(given) || given.includes('/') ? given : formatFunctionRef(await (await import('./registry-commands.ts')).parseRef(given))
   if (values.bootstrap !== undefined && values.node !== undefined) throw ShadwError.INVALID_ARGUMENT('--bootstrap and --node exclude each other')
   const redundancy = positiveInt('--redundancy', values.redundancy, 1)
   const quorum = values.quorum === undefined ? undefined : positiveInt('--quorum', values.quorum, 1)
