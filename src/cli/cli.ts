@@ -125,6 +125,9 @@ function evidence (err: ShadwError): string {
 function evidenceLines (err: ShadwError): string {
   const d = err.details
   if (d === undefined) return ''
+  // one executor's error is the message itself; several are worth a line each
+  const count = (Array.isArray(d['failures']) ? d['failures'].length : 0) + (Array.isArray(d['groups']) ? d['groups'].length : 0)
+  if (err.code !== 'QUORUM_FAILED' && count < 2) return ''
   const lines: string[] = []
   for (const g of (Array.isArray(d['groups']) ? d['groups'] : []) as GroupEvidence[]) {
     for (const r of g.receipts ?? []) lines.push(`  ${r.executor.slice(0, 16)}…  answered output ${String(g.outputHash).slice(0, 16)}… fuel ${String(g.fuel)}`)
