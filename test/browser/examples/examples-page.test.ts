@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { EXAMPLES_ROOT, publishExamples } from '../../../src/cli/examples-publish.ts'
+import { nodeReady, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 
@@ -37,5 +38,22 @@ describe('examples/page, a page of another origin', () => {
       expect({ name: example.name, output: await page.textContent('#output') }).toEqual({ name: example.name, output: new TextDecoder().decode(example.output) })
       expect(await page.textContent('#receipts')).toContain(`executor ${node.info.publicKey}\n`)
     }
+  })
+
+  it('tour step 3: the app\'s Playground invokes an example published on first start and checks its receipt', { timeout: 120_000 }, async () => {
+    const storage = await tempDir()
+    const published = await publishExamples(storage)
+    const node = await startSuperNode({ storage, workers: 1 })
+    const sha = published.refs.find(r => r.example.name === 'sha256')
+    if (sha === undefined) throw new Error('no sha256 example')
+    const page = await openApp(await newContext(await launchChromium()), `${node.info.appUrl}#playground`)
+    await nodeReady(page)
+    await page.locator('#inv-ref').fill(`${published.publisher}/sha256@1`)
+    await page.locator('#inv-input').fill(new TextDecoder().decode(sha.example.input))
+    await page.getByRole('button', { name: 'Invoke' }).click()
+    await until('the output', async () => await page.locator('#inv-output').count() === 1 || await page.locator('#inv-result.error').count() === 1, 60_000)
+    expect(await page.locator('#inv-result.error').count()).toBe(0)
+    expect(await page.locator('#inv-output').textContent()).toBe(new TextDecoder().decode(sha.example.output))
+    expect(await page.locator('#inv-result .receipt').getAttribute('data-verified')).toBe('true')
   })
 })
