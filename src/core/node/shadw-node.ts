@@ -117,6 +117,17 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     return await this.#topics.joinSigning(role)
   }
 
+  /**
+   * Joins a topic a service on this node needs (the holders' topic): announced (`server`),
+   * looked up (`client`) or both, kept across a swarm swap; resolves once the announce is on
+   * the DHT (bounded by `ANNOUNCE_WAIT_MS`). A topic joined already stays as it is.
+   * @throws ShadwError `NODE_CLOSED` when not running
+   */
+  async joinTopic (topic: Uint8Array, mode: { server: boolean, client: boolean }): Promise<void> {
+    this.#assertOpen()
+    await this.#topics.join(topic, mode)
+  }
+
   /** The node's swarm identity (ed25519 public key), hex. */
   get publicKey (): string {
     return keyToHex(this.#swarm.keyPair.publicKey)
