@@ -81,11 +81,15 @@ export async function placeReplicas (opts: PlaceOptions): Promise<HoldConfirmati
   const held: HoldConfirmation[] = []
   const failures: Array<{ holder: string, code: string, message: string }> = []
   const bytes = pinBytes(opts.request)
+  // asked and not yet answered: a worker whose holder answered first must not ask one more
+  // while the others' answers may still fill the count (a failure sends its worker on)
+  let inflight = 0
   const worker = async (): Promise<void> => {
-    while (held.length < opts.needed) {
+    while (held.length + inflight < opts.needed) {
       const peer = queue.shift()
       if (peer === undefined) return
       opts.onevent?.({ holder: peer.publicKey, state: 'asked' })
+      inflight++
       try {
         const answer = await peer.request({ type: 'pin', request: opts.request }, opts.timeoutMs)
         if (answer.type !== 'held') throw ShadwError.PIN_PROTOCOL('pin answered with another message')
@@ -97,6 +101,8 @@ export async function placeReplicas (opts: PlaceOptions): Promise<HoldConfirmati
         debug('holder', peer.publicKey.slice(0, 8), 'did not pin', bytes, 'bytes:', e.message)
         failures.push({ holder: peer.publicKey, code: e.code, message: e.message })
         opts.onevent?.({ holder: peer.publicKey, state: 'failed', code: e.code, message: e.message })
+      } finally {
+        inflight--
       }
     }
   }
