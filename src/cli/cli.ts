@@ -6,6 +6,8 @@ import { enableLog } from '../core/log.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { DEFAULT_PORT, SuperNode } from '../super-node/super-node.ts'
 import { parseTier, TIER_ROLES, type NodeTier } from '../core/node/index.ts'
+import { parseSize } from '../core/pinning/index.ts'
+import { DRIVE_PIN_USAGE } from './drive-pin-usage.ts'
 
 const USAGE = `usage: shadw <command> [options]
 
@@ -20,10 +22,13 @@ commands:
   follow    have the local super node mirror and serve a publisher's registry
   invoke    invoke a function on the swarm; prints its output and signed receipts
   verify-receipt  check receipts offline (executor signature, input and output hashes)
+  drive pin       have holders keep a drive's replicas (signed hold confirmations)
+  drive status    a drive's holders, their last confirmations and its health
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow] [--verbose]
+            [--disk-budget SIZE] [--repin-grace MS]
 shadw keys [show|create] [--force] [--show-secret] [--json]
 shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
@@ -35,6 +40,7 @@ shadw follow [PUBLISHER] [--storage DIR]
 shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
 shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]
+${DRIVE_PIN_USAGE}
 `
 
 /** One line on what a tier does (the table is in docs/pricing.md). */
@@ -78,6 +84,10 @@ export async function main (argv: string[]): Promise<number> {
         const { verifyReceiptCommand } = await import('./verify-receipt.ts')
         return await verifyReceiptCommand(rest)
       }
+      case 'drive': {
+        const { drivePinCommand } = await import('./drive-pin.ts')
+        return await drivePinCommand(rest)
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -120,11 +130,16 @@ async function start (args: string[]): Promise<number> {
       workers: { type: 'string' },
       webrtc: { type: 'boolean', default: false },
       tier: { type: 'string', default: 'super' },
-      verbose: { type: 'boolean', default: false }
+      verbose: { type: 'boolean', default: false },
+      'disk-budget': { type: 'string' },
+      'repin-grace': { type: 'string' }
     },
     strict: true
   })
   const tier = parseTier(values.tier)
+  const diskBudget = values['disk-budget'] === undefined ? undefined : parseSize(values['disk-budget'])
+  const graceArg = values['repin-grace']
+  if (graceArg !== undefined && !/^\d+$/.test(graceArg)) throw ShadwError.INVALID_ARGUMENT(`--repin-grace needs a number of milliseconds, got ${JSON.stringify(graceArg)}`)
   if (values.verbose) enableLog('*')
   const port = Number(values.port)
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw ShadwError.INVALID_ARGUMENT(`--port must be 0-65535, got ${values.port}`)
@@ -141,7 +156,9 @@ async function start (args: string[]): Promise<number> {
     public: values.public,
     webrtc: values.webrtc,
     tier,
-    ...(workers === undefined ? {} : { workers })
+    ...(workers === undefined ? {} : { workers }),
+    ...(diskBudget === undefined ? {} : { diskBudget }),
+    ...(graceArg === undefined ? {} : { repinGraceMs: Number(graceArg) })
   })
   const { info } = node
   // listening before the banner: a pipe write is synchronous, so whoever reads the banner may
@@ -163,6 +180,7 @@ async function start (args: string[]): Promise<number> {
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
     `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}, misses ${node.executor.missesKey}`}`,
+    `  holder:     ${node.holder === null ? (TIER_ROLES[tier].stores ? 'off (--disk-budget 0)' : `off (${tier} tier)`) : `disk budget ${node.holder.budget.total} bytes, ${node.holder.budget.free} free`}`,
     `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
     `  storage:    ${values.storage}`,
     'press Ctrl-C to stop',

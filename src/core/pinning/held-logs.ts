@@ -18,7 +18,7 @@ export const PIN_INDEX_NAME = 'shadw-pinning-index'
 type PinRecord = { op: 'pin', request: PinRequest } | { op: 'drop', drive: string }
 
 /** What a holder needs of its node. */
-export type HolderNode = Pick<ShadwNode, 'createLog' | 'append' | 'get' | 'logInfo' | 'follow' | 'download' | 'session' | 'waitForLength' | 'joinTopic' | 'publicKey' | 'on' | 'connections'>
+export type HolderNode = Pick<ShadwNode, 'createLog' | 'append' | 'get' | 'logInfo' | 'follow' | 'download' | 'session' | 'waitForLength' | 'joinTopic' | 'publicKey' | 'on' | 'connections' | 'status'>
 
 /** The pins a holder's index holds now, replayed from its records (last word per drive wins). */
 export class PinIndex {
@@ -29,11 +29,15 @@ export class PinIndex {
     this.#node = node
   }
 
-  /** Opens the index and replays it: the pins to hold, by drive. */
+  /**
+   * Replays the index: the pins to hold, by drive. The index log is made on the first pin,
+   * so a node that never held anything has no log for it.
+   */
   async open (): Promise<Map<string, PinRequest>> {
-    const info = await this.#node.createLog(PIN_INDEX_NAME)
-    this.#key = info.key
     const pins = new Map<string, PinRequest>()
+    const info = this.#node.status().logs.find(l => l.name === PIN_INDEX_NAME && l.writable)
+    if (info === undefined) return pins
+    this.#key = info.key
     for (let i = 0; i < info.length; i++) {
       const block = await this.#node.get(info.key, i, { wait: false })
       if (block === null) continue
@@ -47,7 +51,7 @@ export class PinIndex {
   }
 
   async record (r: PinRecord): Promise<void> {
-    if (this.#key === null) throw ShadwError.NODE_CLOSED('pin index is not open')
+    this.#key ??= (await this.#node.createLog(PIN_INDEX_NAME)).key
     await this.#node.append(this.#key, [b4a.from(JSON.stringify(r))])
   }
 }

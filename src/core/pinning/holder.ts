@@ -13,7 +13,7 @@ import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from '../node/index.ts'
 import { DiskBudget } from './disk-budget.ts'
 import { fetchPin, PinIndex, type HolderNode } from './held-logs.ts'
 import { signHold, verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
-import { holdersTopic, PinChannels, type PinMessage, type PinPeer } from './pin-protocol.ts'
+import { holdersTopic, PinChannels, PROGRESS_INTERVAL_MS, type PinMessage, type PinPeer } from './pin-protocol.ts'
 import { pinBytes, sameLogs, type PinRequest } from './pin-request.ts'
 import { placeReplicas, rankHolders, type ReputationOf } from './placement.ts'
 
@@ -153,12 +153,16 @@ export class Holder {
   }
 
   async #onpin (peer: PinPeer, id: number, req: PinRequest): Promise<void> {
+    // the pinner gives up on a holder it stops hearing from (one killed mid-fetch sends nothing)
+    const progress = setInterval(() => { peer.send({ type: 'progress', id }) }, PROGRESS_INTERVAL_MS)
     try {
       const conf = await this.pin(req)
       peer.send({ type: 'held', id, confirmation: conf })
     } catch (err) {
       const e = err instanceof ShadwError ? err : ShadwError.INTERNAL('pin failed', err)
       peer.send({ type: 'refused', id, code: e.code, message: e.message })
+    } finally {
+      clearInterval(progress)
     }
   }
 

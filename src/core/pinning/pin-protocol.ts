@@ -23,6 +23,13 @@ const debug = log('pinning')
 export const PIN_PROTOCOL = 'shadw/pin/v1'
 /** A pin message is a request, an offer or a list of confirmations: 512 KiB is far past any of them. */
 export const MAX_PIN_MESSAGE_BYTES = 512 * 1024
+/** How often a holder fetching a pin tells the pinner it is still at it. */
+export const PROGRESS_INTERVAL_MS = 1_000
+/**
+ * Silence after which a pinner gives up on a holder mid-pin: a holder killed outright sends
+ * no close, and its connection would take far longer to time out.
+ */
+export const PROGRESS_IDLE_MS = 6_000
 /** Confirmations in one message: a drive's holders, or one holder's drives per gossip round. */
 export const MAX_CONFIRMATIONS = 256
 
@@ -38,6 +45,7 @@ export interface HolderOffer {
 export type PinMessage =
   | { type: 'offer', offer: HolderOffer }
   | { type: 'pin', id: number, request: PinRequest }
+  | { type: 'progress', id: number }
   | { type: 'held', id: number, confirmation: HoldConfirmation }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
   | { type: 'query', id: number, drive: string }
@@ -74,6 +82,8 @@ export function decodePinMessage (bytes: Uint8Array): PinMessage {
     }
     case 'pin':
       return { type: 'pin', id: uint(m.id, 'id'), request: parsePinRequest(m.request) }
+    case 'progress':
+      return { type: 'progress', id: uint(m.id, 'id') }
     case 'held':
       return { type: 'held', id: uint(m.id, 'id'), confirmation: m.confirmation as HoldConfirmation }
     case 'refused':
@@ -103,7 +113,7 @@ export class PinPeer {
   readonly #channel: ProtomuxChannel
   readonly #message: ProtomuxMessage
   #nextId = 1
-  readonly #pending = new Map<number, { resolve: (m: PinAnswer) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }>()
+  readonly #pending = new Map<number, { resolve: (m: PinAnswer) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout>, idle: ReturnType<typeof setTimeout> | undefined, arm: () => void }>()
 
   constructor (publicKey: string, channel: ProtomuxChannel, message: ProtomuxMessage) {
     this.publicKey = publicKey
@@ -121,25 +131,48 @@ export class PinPeer {
 
   /**
    * Sends a request and waits for its answer. A `refused` answer rejects with the holder's
-   * typed error. @throws ShadwError `TIMEOUT`, `NODE_CLOSED` when the channel closes first
+   * typed error. With `idleMs`, a peer silent that long (no `progress`) is given up on.
+   * @throws ShadwError `TIMEOUT`, `NODE_CLOSED` when the channel closes first
    */
-  async request (m: { type: 'pin', request: PinRequest } | { type: 'query', drive: string }, timeoutMs: number): Promise<PinAnswer> {
+  async request (m: { type: 'pin', request: PinRequest } | { type: 'query', drive: string }, timeoutMs: number, idleMs?: number): Promise<PinAnswer> {
     if (this.#channel.closed) throw ShadwError.NODE_CLOSED('pin channel closed')
     const id = this.#nextId++
     return await new Promise<PinAnswer>((resolve, reject) => {
-      const timer = setTimeout(() => { this.#pending.delete(id); reject(ShadwError.TIMEOUT(`${m.type} answer from ${this.publicKey.slice(0, 8)}`, timeoutMs)) }, timeoutMs)
-      this.#pending.set(id, { resolve, reject, timer })
+      const give = (ms: number, what: string) => (): void => {
+        const p = this.#pending.get(id)
+        this.#pending.delete(id)
+        clearTimeout(p?.timer)
+        clearTimeout(p?.idle)
+        reject(ShadwError.TIMEOUT(`${m.type} ${what} from ${this.publicKey.slice(0, 8)}`, ms))
+      }
+      const entry = {
+        resolve,
+        reject,
+        timer: setTimeout(give(timeoutMs, 'answer'), timeoutMs),
+        idle: undefined as ReturnType<typeof setTimeout> | undefined,
+        arm: () => {
+          clearTimeout(entry.idle)
+          if (idleMs !== undefined) entry.idle = setTimeout(give(idleMs, 'progress'), idleMs)
+        }
+      }
+      entry.arm()
+      this.#pending.set(id, entry)
       this.send({ ...m, id })
     })
   }
 
   /** Settles the request an answer names; false when it names none (late or foreign). */
   settle (m: PinMessage): boolean {
+    if (m.type === 'progress') {
+      this.#pending.get(m.id)?.arm()
+      return true
+    }
     if (m.type !== 'held' && m.type !== 'holders' && m.type !== 'refused') return false
     const p = this.#pending.get(m.id)
     if (p === undefined) return false
     this.#pending.delete(m.id)
     clearTimeout(p.timer)
+    clearTimeout(p.idle)
     if (m.type === 'refused') p.reject(new ShadwError(m.code, m.message.replace(/^[A-Z_]+: /, ''), { details: { holder: this.publicKey } }))
     else p.resolve(m)
     return true
@@ -147,7 +180,7 @@ export class PinPeer {
 
   /** Fails every pending request: the channel closed. */
   fail (): void {
-    for (const p of this.#pending.values()) { clearTimeout(p.timer); p.reject(ShadwError.NODE_CLOSED('pin channel closed')) }
+    for (const p of this.#pending.values()) { clearTimeout(p.timer); clearTimeout(p.idle); p.reject(ShadwError.NODE_CLOSED('pin channel closed')) }
     this.#pending.clear()
   }
 }

@@ -8,7 +8,7 @@
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
-import type { PinPeer } from './pin-protocol.ts'
+import { PROGRESS_IDLE_MS, type PinPeer } from './pin-protocol.ts'
 import { pinBytes, sameLogs, type PinRequest } from './pin-request.ts'
 
 const debug = log('pinning')
@@ -91,7 +91,7 @@ export async function placeReplicas (opts: PlaceOptions): Promise<HoldConfirmati
       opts.onevent?.({ holder: peer.publicKey, state: 'asked' })
       inflight++
       try {
-        const answer = await peer.request({ type: 'pin', request: opts.request }, opts.timeoutMs)
+        const answer = await peer.request({ type: 'pin', request: opts.request }, opts.timeoutMs, PROGRESS_IDLE_MS)
         if (answer.type !== 'held') throw ShadwError.PIN_PROTOCOL('pin answered with another message')
         const conf = checkHeld(answer.confirmation, opts.request, peer.publicKey)
         held.push(conf)
