@@ -35,11 +35,6 @@ async function startHolder (bootstrap: string, storage: string): Promise<HolderP
   return { child, publicKey, exit }
 }
 
-async function kill9 (h: HolderProcess): Promise<void> {
-  h.child.kill('SIGKILL')
-  await h.exit
-}
-
 function io (): DriveIo & { out: () => string, err: () => string, onerr: (fn: (t: string) => void) => void } {
   let out = ''
   let err = ''
