@@ -13,7 +13,8 @@ import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from '../node/index.ts'
 import { DiskBudget } from './disk-budget.ts'
 import { fetchPin, PinIndex, type HolderNode } from './held-logs.ts'
 import { signHold, verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
-import { holdersTopic, PinChannels, PROGRESS_INTERVAL_MS, type PinMessage, type PinPeer } from './pin-protocol.ts'
+import { curveFactor, DEFAULT_PRICING, utilisation, type PricingConfig } from '../pricing/index.ts'
+import { holdersTopic, PinChannels, PROGRESS_INTERVAL_MS, type HolderOffer, type PinMessage, type PinPeer } from './pin-protocol.ts'
 import { pinBytes, sameLogs, type PinRequest } from './pin-request.ts'
 import { placeReplicas, rankHolders, type ReputationOf } from './placement.ts'
 
@@ -23,7 +24,11 @@ const debug = log('pinning')
 export const DEFAULT_GRACE_MS = 10 * 60_000
 /** Heartbeats per grace period: a holder missing a few heartbeats (a slow network) is not gone. */
 const HEARTBEATS_PER_GRACE = 5
-/** Default price of storage, µcredits per GiB-month (docs/pricing.md). */
+/**
+ * Default base price of storage, µcredits per GiB-month at a curve height of 1: the holder's
+ * asking price moves along its bonding curve with the share of its budget in use, like an
+ * executor's fuel price with its slots (docs/pricing.md).
+ */
 export const DEFAULT_STORAGE_PRICE = 1_000
 
 /** Options of {@link Holder}. */
@@ -33,8 +38,10 @@ export interface HolderOptions {
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
   /** bytes this node agrees to hold for others */
   budget: number
-  /** µcredits per GiB-month it asks (default {@link DEFAULT_STORAGE_PRICE}) */
+  /** base price, µcredits per GiB-month at a curve height of 1 (default {@link DEFAULT_STORAGE_PRICE}) */
   price?: number
+  /** the bonding curve and the price of bytes served (default `DEFAULT_PRICING`) */
+  pricing?: PricingConfig
   /** silence after which a co-holder is gone, ms (default {@link DEFAULT_GRACE_MS}) */
   graceMs?: number
   /** longest fetch of one pin, ms (default `DEFAULT_DOWNLOAD_TIMEOUT_MS`) */
@@ -58,7 +65,7 @@ interface Pin {
 }
 
 /** What a holder reports for status pages. */
-export interface HolderStatus { budget: { total: number, used: number }, price: number, drives: Array<{ drive: string, held: boolean, holders: number, replicas: number }> }
+export interface HolderStatus { budget: { total: number, used: number }, offer: HolderOffer, drives: Array<{ drive: string, held: boolean, holders: number, replicas: number }> }
 
 /** See the module comment. `start()`/`stop()` are safe to call twice. */
 export class Holder {
@@ -86,7 +93,7 @@ export class Holder {
     this.#index = new PinIndex(opts.node)
     this.#channels = new PinChannels({
       host: opts.node,
-      offer: () => ({ free: this.#budget.free, price: this.#price }),
+      offer: () => this.offer(),
       onmessage: (peer, m) => { this.#onmessage(peer, m) }
     })
   }
@@ -121,6 +128,16 @@ export class Holder {
     this.#channels.stop()
   }
 
+  /**
+   * What this holder asks now: its free space, and its storage (per GiB-month) and serving
+   * (per MiB) prices at the curve's height for the share of its budget in use.
+   */
+  offer (): HolderOffer {
+    const cfg = this.#opts.pricing ?? DEFAULT_PRICING
+    const f = curveFactor(cfg, utilisation(this.#budget.used, this.#budget.total))
+    return { free: this.#budget.free, price: Math.round(this.#price * f), servePrice: Math.round(cfg.byteBase * f) }
+  }
+
   get budget (): { total: number, used: number, free: number } {
     return { ...this.#budget.state(), free: this.#budget.free }
   }
@@ -133,7 +150,7 @@ export class Holder {
   status (): HolderStatus {
     return {
       budget: this.#budget.state(),
-      price: this.#price,
+      offer: this.offer(),
       drives: [...this.#pins.values()].map(p => ({ drive: p.request.drive, held: p.confirmation !== null, holders: this.#alive(p).length, replicas: p.request.replicas }))
     }
   }

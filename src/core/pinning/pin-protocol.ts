@@ -37,8 +37,10 @@ export const MAX_CONFIRMATIONS = 256
 export interface HolderOffer {
   /** bytes free in its disk budget */
   free: number
-  /** µcredits per GiB-month of storage it asks */
+  /** µcredits per GiB-month of storage it asks now (on its bonding curve) */
   price: number
+  /** µcredits per MiB it serves, now */
+  servePrice: number
 }
 
 /** Every message of the protocol. */
@@ -78,7 +80,7 @@ export function decodePinMessage (bytes: Uint8Array): PinMessage {
     case 'offer': {
       const o = m.offer as Record<string, unknown> | null
       if (typeof o !== 'object' || o === null) bad('offer is not an object')
-      return { type: 'offer', offer: { free: uint(o.free, 'free'), price: uint(o.price, 'price') } }
+      return { type: 'offer', offer: { free: uint(o.free, 'free'), price: uint(o.price, 'price'), servePrice: uint(o.servePrice, 'servePrice') } }
     }
     case 'pin':
       return { type: 'pin', id: uint(m.id, 'id'), request: parsePinRequest(m.request) }

@@ -64,9 +64,16 @@ describe('pinning a drive on holders', () => {
 
     // too few holders with room: a typed error, and the pin is placed nowhere
     await expect(pinDrive({ node: pinner.node, request: { drive, logs, replicas: 1 }, discoverMs: 3_000 })).rejects.toMatchObject({ code: 'NOT_ENOUGH_HOLDERS', details: { candidates: 0, needed: 1 } })
-    const big = await holderNode(net)
+    const big = await holderNode(net, { budget: 40_000 })
+    // an idle holder asks half its base price (the default curve's start), for storage and serving alike
+    expect(big.holder.offer()).toEqual({ free: 40_000, price: 500, servePrice: 50 })
     const [conf] = await pinDrive({ node: pinner.node, request: { drive, logs, replicas: 1 }, discoverMs: 5_000 })
     expect(conf?.holder).toBe(big.node.publicKey)
+    // 82% of its budget in use: up the bonding curve
+    const offer = big.holder.offer()
+    expect(offer.free).toBe(40_000 - (8 * 4096 + 1))
+    expect(offer.price).toBeGreaterThan(1_000)
+    expect(offer.servePrice).toBeGreaterThan(100)
   })
 
   it('refuses a pin whose tree hash is not the log\'s, and drops what it fetched from the budget', async () => {
