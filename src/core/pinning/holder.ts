@@ -14,7 +14,7 @@ import { DiskBudget } from './disk-budget.ts'
 import { fetchPin, PinIndex, type HolderNode } from './held-logs.ts'
 import { signHold, verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
 import { curveFactor, DEFAULT_PRICING, utilisation, type PricingConfig } from '../pricing/index.ts'
-import { holdersTopic, PinChannels, PROGRESS_INTERVAL_MS, type HolderOffer, type PinMessage, type PinPeer } from './pin-protocol.ts'
+import { holdersTopic, MAX_CONFIRMATIONS, PinChannels, PROGRESS_INTERVAL_MS, type HolderOffer, type PinMessage, type PinPeer } from './pin-protocol.ts'
 import { pinBytes, sameLogs, type PinRequest } from './pin-request.ts'
 import { placeReplicas, rankHolders, type ReputationOf } from './placement.ts'
 
@@ -261,10 +261,16 @@ export class Holder {
   #heartbeat (): void {
     if (this.#stopped) return
     const held = [...this.#pins.values()].filter(p => p.confirmation !== null)
-    const fresh = held.map(p => this.#confirm(p))
-    for (let i = 0; i < fresh.length; i += 64) {
-      const batch = fresh.slice(i, i + 64)
-      for (const peer of this.#channels.holders()) peer.send({ type: 'gossip', confirmations: batch })
+    // each co-holder hears of the drives it shares with this one only (the pinner and a
+    // re-pinner introduced them), not of every drive every holder keeps
+    const outbox = new Map<PinPeer, HoldConfirmation[]>()
+    const peers = this.#channels.holders()
+    for (const pin of held) {
+      const conf = this.#confirm(pin)
+      for (const peer of peers) if (pin.others.has(peer.publicKey)) outbox.set(peer, [...(outbox.get(peer) ?? []), conf])
+    }
+    for (const [peer, confs] of outbox) {
+      for (let i = 0; i < confs.length; i += MAX_CONFIRMATIONS) peer.send({ type: 'gossip', confirmations: confs.slice(i, i + MAX_CONFIRMATIONS) })
     }
     for (const pin of held) void this.#maybeRepin(pin)
   }
@@ -282,8 +288,10 @@ export class Holder {
       debug('re-pinning', pin.request.drive.slice(0, 8), 'missing', missing, 'candidates', candidates.length)
       const held = await placeReplicas({ candidates, request: pin.request, needed: Math.min(missing, candidates.length), timeoutMs: this.#opts.fetchTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS })
       for (const c of held) this.#learn(c)
+      // the drive's holders, new and old, meet each other through this holder
       const all = this.confirmations(pin.request.drive)
-      for (const peer of this.#channels.holders()) peer.send({ type: 'gossip', confirmations: all })
+      const holders = new Set(all.map(c => c.holder))
+      for (const peer of this.#channels.holders()) if (holders.has(peer.publicKey)) peer.send({ type: 'gossip', confirmations: all })
     } catch (err) {
       debug('re-pin failed', pin.request.drive.slice(0, 8), err)
     } finally {
