@@ -4,7 +4,7 @@ import crypto from 'hypercore-crypto'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import { ShadwError } from '../errors.ts'
-import { keyToHex } from '../keys.ts'
+import { keyToHex, parseKey } from '../keys.ts'
 import { log } from '../log.ts'
 import { Connections, type ConnectionClassifier } from './connections.ts'
 import { Emitter } from './emitter.ts'
@@ -181,6 +181,17 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   async follow (key: Uint8Array | string): Promise<LogInfo> {
     this.#assertOpen()
     return this.logInfo(await this.#logs.follow(key))
+  }
+
+  /**
+   * Stops following a log: leaves its topic, drops it from the held logs and deletes its
+   * blocks (a holder's pin that failed after it began fetching leaves nothing behind).
+   * @throws ShadwError `LOG_NOT_FOUND`; `INVALID_ARGUMENT` for a log this node writes
+   */
+  async forget (key: Uint8Array | string): Promise<void> {
+    this.#assertOpen()
+    await this.#logs.forget(key)
+    await this.#topics.leave(crypto.discoveryKey(parseKey(key)))
   }
 
   /** Appends blocks to a log this node writes (at most `MAX_APPEND_BLOCKS` of `MAX_BLOCK_BYTES` each); returns the new length. */

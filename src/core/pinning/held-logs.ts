@@ -18,7 +18,7 @@ export const PIN_INDEX_NAME = 'shadw-pinning-index'
 type PinRecord = { op: 'pin', request: PinRequest } | { op: 'drop', drive: string }
 
 /** What a holder needs of its node. */
-export type HolderNode = Pick<ShadwNode, 'createLog' | 'append' | 'get' | 'logInfo' | 'follow' | 'download' | 'session' | 'waitForLength' | 'joinTopic' | 'publicKey' | 'on' | 'connections' | 'status'>
+export type HolderNode = Pick<ShadwNode, 'createLog' | 'append' | 'get' | 'logInfo' | 'follow' | 'download' | 'session' | 'waitForLength' | 'joinTopic' | 'publicKey' | 'on' | 'connections' | 'status' | 'forget'>
 
 /** The pins a holder's index holds now, replayed from its records (last word per drive wins). */
 export class PinIndex {
@@ -65,9 +65,23 @@ interface TreeRoots { core: { tree: { getRoots (length: number): Promise<Array<{
  * byte size the pin claimed (what the budget reserved); after, every log's tree hash and size
  * at the pinned length. Blocks already local are not fetched again (a restart resumes).
  *
+ * A failed fetch forgets the logs it followed (their blocks deleted); logs the node held
+ * before are left as they were.
+ *
  * @throws ShadwError `HOLD_INVALID` for a log that is not the pinned version, `TIMEOUT`
  */
 export async function fetchPin (node: HolderNode, req: PinRequest, timeoutMs: number): Promise<void> {
+  const had = new Set(node.status().logs.map(l => l.key))
+  try {
+    await fetchLogs(node, req, timeoutMs)
+  } catch (err) {
+    // nothing half-written: the logs this pin brought in go, blocks and all
+    for (const l of req.logs) if (!had.has(l.key)) await node.forget(l.key).catch(() => {})
+    throw err
+  }
+}
+
+async function fetchLogs (node: HolderNode, req: PinRequest, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs
   const left = (): number => Math.max(1, deadline - Date.now())
   for (const l of req.logs) await node.follow(l.key)

@@ -76,7 +76,7 @@ describe('pinning a drive on holders', () => {
     expect(offer.servePrice).toBeGreaterThan(100)
   })
 
-  it('refuses a pin whose tree hash is not the log\'s, and drops what it fetched from the budget', async () => {
+  it('refuses a pin whose tree hash is not the log\'s, and forgets what it fetched', async () => {
     const net = await testnet()
     const h = await holderNode(net)
     const pinner = await keyedNode(net, { tier: 'light' })
@@ -85,5 +85,11 @@ describe('pinning a drive on holders', () => {
     await expect(h.holder.pin({ drive: logs[0]!.key, logs: forged, replicas: 1 })).rejects.toMatchObject({ code: 'HOLD_INVALID' })
     expect(h.holder.budget.used).toBe(0)
     expect(h.holder.status().drives).toEqual([])
+    // nothing half-written: the logs it fetched are forgotten, blocks and all
+    const keys = h.node.status().logs.map(l => l.key)
+    for (const l of logs) expect(keys).not.toContain(l.key)
+    // and the genuine pin still goes through afterwards
+    const conf = await h.holder.pin({ drive: logs[0]!.key, logs, replicas: 1 })
+    expect(conf.logs.map(l => l.treeHash)).toEqual(logs.map(l => l.treeHash))
   })
 })
