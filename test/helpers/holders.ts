@@ -41,6 +41,6 @@ export async function holderNode (net: Testnet, opts: Partial<Omit<HolderOptions
   const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget: opts.budget ?? 64 * 1024 * 1024, ...opts })
   const stop = async (): Promise<void> => { holder.stop(); await k.stop() }
   onTestFinished(stop)
-  await holder.start()
+  await holder.announced()
   return { ...k, holder, stop }
 }

@@ -79,6 +79,7 @@ export class Holder {
   readonly #me: string
   #timer: ReturnType<typeof setInterval> | undefined
   #starting: Promise<void> | null = null
+  #announced: Promise<void> = Promise.resolve()
   #stopped = false
 
   /** @throws ShadwError `INVALID_ARGUMENT` for a bad budget, price or grace */
@@ -98,7 +99,7 @@ export class Holder {
     })
   }
 
-  /** Replays the pin index (resuming every pin), then announces on the holders' topic. */
+  /** Replays the pin index (resuming every pin), then starts announcing on the holders' topic ({@link announced}). */
   start (): Promise<void> {
     this.#starting ??= this.#start()
     return this.#starting
@@ -117,9 +118,17 @@ export class Holder {
       }
       this.#take(req)
     }
+    if (this.#stopped) return
     this.#channels.start()
-    await this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true })
     this.#timer = setInterval(() => { this.#heartbeat() }, Math.max(1, Math.floor(this.#graceMs / HEARTBEATS_PER_GRACE)))
+    // the announce goes on in the background: a node's start-up does not wait another DHT round for it
+    this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
+  }
+
+  /** Resolves once this holder's announce on the holders' topic is on the DHT (bounded), after {@link start}. */
+  async announced (): Promise<void> {
+    await this.start()
+    await this.#announced
   }
 
   stop (): void {
