@@ -44,7 +44,7 @@ export const COMMANDS: CliCommand[] = [
     summary: 'run a super node: DHT (embedded on loopback by default), relay, web app, executor',
     usage: `shadw start [--port 4173] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow]
-            [--no-examples] [--verbose]`,
+            [--no-examples] [--disk-budget SIZE] [--repin-grace MS] [--verbose]`,
     help: `Runs a node until Ctrl-C. Without --bootstrap or --public it embeds a DHT on loopback, so
 one machine is a whole swarm. On first start with empty storage it publishes the examples of
 examples/ under a local example publisher (its key stays in the storage); --no-examples skips that.
@@ -60,6 +60,8 @@ options:
   --webrtc          take direct WebRTC links from browsers
   --tier T          super (default), storm, light or shadow (docs/pricing.md)
   --no-examples     do not publish the examples on first start
+  --disk-budget SIZE  disk this node offers to hold pinned drives (e.g. 10GiB; default 1GiB, 0: off)
+  --repin-grace MS  how long a co-holder may stay silent before its replica is pinned elsewhere
   --verbose         log everything (namespaced; see src/core/log.ts)
 
 example:
@@ -212,6 +214,27 @@ example:
   P=$(npx shadw examples --key)
   printf hello | npx shadw invoke $P/sha256@1 --input -`,
     run: async argv => await (await import('./examples-command.ts')).examplesCommand(argv)
+  },
+  {
+    name: 'drive',
+    summary: 'drives: pin a drive on holders, see its holders and health',
+    usage: `shadw drive <subcommand> [options]`,
+    help: `Drives are versioned file trees on Hypercore logs. Pinning asks holders (super and storm nodes,
+opted-in browser tabs) to keep full replicas within their disk budgets; each holder signs that it
+holds every block. Like invoke, these run a light node on the DHT (--bootstrap or --node).`,
+    subcommands: [
+      {
+        name: 'pin',
+        summary: 'have N holders keep the drive (returns once they confirmed, signed)',
+        usage: 'shadw drive pin <DRIVE> [--replicas N] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]'
+      },
+      {
+        name: 'status',
+        summary: "the drive's holders, their last confirmations and its health",
+        usage: 'shadw drive status <DRIVE> [--grace MS] [--bootstrap host:port[,…] | --node URL] [--json]'
+      }
+    ],
+    run: async argv => await (await import('./drive-pin.ts')).drivePinCommand(argv)
   },
   {
     name: 'verify-receipt',

@@ -12,6 +12,7 @@ import { enableLog } from '../core/log.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { DEFAULT_PORT, SuperNode } from '../super-node/super-node.ts'
 import { parseTier, TIER_ROLES, type NodeTier } from '../core/node/index.ts'
+import { parseSize } from '../core/pinning/index.ts'
 import { publishExamples, type PublishedExamples } from './examples-publish.ts'
 import { withProgress } from './progress.ts'
 
@@ -39,7 +40,9 @@ export async function startCommand (args: string[]): Promise<number> {
       webrtc: { type: 'boolean', default: false },
       tier: { type: 'string', default: 'super' },
       verbose: { type: 'boolean', default: false },
-      'no-examples': { type: 'boolean', default: false }
+      'no-examples': { type: 'boolean', default: false },
+      'disk-budget': { type: 'string' },
+      'repin-grace': { type: 'string' }
     },
     strict: true
   })
@@ -50,6 +53,9 @@ export async function startCommand (args: string[]): Promise<number> {
   const workers = values.workers === undefined ? undefined : Number(values.workers)
   if (workers !== undefined && (!/^\d+$/.test(values.workers ?? '') || workers > 256)) throw ShadwError.INVALID_ARGUMENT(`--workers must be 0-256, got ${values.workers}`)
   if (values.public && values.bootstrap !== undefined) throw ShadwError.INVALID_ARGUMENT('--public and --bootstrap exclude each other')
+  const diskBudget = values['disk-budget'] === undefined ? undefined : parseSize(values['disk-budget'])
+  const graceArg = values['repin-grace']
+  if (graceArg !== undefined && !/^\d+$/.test(graceArg)) throw ShadwError.INVALID_ARGUMENT(`--repin-grace needs a number of milliseconds, got ${JSON.stringify(graceArg)}`)
 
   // before the node opens the storage: publishing is a registry write, as `shadw publish` does
   const examples = values['no-examples'] || !(await isEmptyDir(values.storage))
@@ -64,7 +70,9 @@ export async function startCommand (args: string[]): Promise<number> {
     public: values.public,
     webrtc: values.webrtc,
     tier,
-    ...(workers === undefined ? {} : { workers })
+    ...(workers === undefined ? {} : { workers }),
+    ...(diskBudget === undefined ? {} : { diskBudget }),
+    ...(graceArg === undefined ? {} : { repinGraceMs: Number(graceArg) })
   })
   const { info } = node
   // listening before the banner: a pipe write is synchronous, so whoever reads the banner may
@@ -86,6 +94,7 @@ export async function startCommand (args: string[]): Promise<number> {
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
     `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}, misses ${node.executor.missesKey}`}`,
+    `  holder:     ${node.holder === null ? (TIER_ROLES[tier].stores ? 'off (--disk-budget 0)' : `off (${tier} tier)`) : `disk budget ${node.holder.budget.total} bytes, ${node.holder.budget.free} free`}`,
     `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
     `  storage:    ${values.storage}`,
     ...examplesLines(examples, info.appUrl),

@@ -81,6 +81,11 @@ export const ERROR_CODES = [
   'MISS_INVALID',
   'ATTESTATION_INVALID',
   'AUDIT_INVALID',
+  // pinning (holders, placement, hold confirmations)
+  'DISK_BUDGET_EXCEEDED',
+  'NOT_ENOUGH_HOLDERS',
+  'PIN_PROTOCOL',
+  'HOLD_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -421,6 +426,26 @@ export class ShadwError extends Error {
   /** Thrown when an audit message (a tenant's receipt and input sent to a light node for re-execution) is malformed, oversized or its input does not match the receipt. */
   static AUDIT_INVALID (msg = 'malformed audit message', details?: Record<string, unknown>): ShadwError {
     return new ShadwError('AUDIT_INVALID', msg, { details })
+  }
+
+  /** Thrown by a holder asked to pin more than its disk budget has free: refused before anything is written. */
+  static DISK_BUDGET_EXCEEDED (needed: number, free: number): ShadwError {
+    return new ShadwError('DISK_BUDGET_EXCEEDED', `pin needs ${needed} bytes, the disk budget has ${free} free`, { details: { needed, free } })
+  }
+
+  /** Thrown when a pin cannot reach its replicas: too few distinct holders are reachable, or too few confirmed. */
+  static NOT_ENOUGH_HOLDERS (msg = 'not enough holders', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('NOT_ENOUGH_HOLDERS', msg, { details })
+  }
+
+  /** Thrown when a pin message (request, offer, confirmation list) from a peer is malformed or oversized. */
+  static PIN_PROTOCOL (msg = 'malformed pin message', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('PIN_PROTOCOL', msg, { details })
+  }
+
+  /** Thrown when a hold confirmation does not verify, or a held log does not match the pinned tree hash. */
+  static HOLD_INVALID (msg = 'hold confirmation does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
   /** Thrown for an unclassified failure: a bug. */

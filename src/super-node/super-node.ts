@@ -20,6 +20,7 @@ import { startCallerRole, startSigningRole, type CallerRole } from '../core/role
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
+import { Holder } from '../core/pinning/index.ts'
 
 const debug = log('super-node')
 
@@ -29,6 +30,8 @@ export const DEFAULT_PORT = 4173
 export const DEFAULT_HOST = '127.0.0.1'
 /** Path of the WebSocket DHT relay on the app's port. */
 export const RELAY_PATH = '/relay'
+/** Disk a node of a storing tier holds for others when its operator sets no `--disk-budget`: 1 GiB. */
+export const DEFAULT_DISK_BUDGET = 1024 ** 3
 /** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
 export const BOOTSTRAP_TIMEOUT_MS = 15_000
 
@@ -55,6 +58,13 @@ export interface SuperNodeOptions {
    * node runs the relay; light nodes do not execute
    */
   tier?: NodeTier
+  /**
+   * bytes of pinned drives this node holds for others (tiers that store; default
+   * {@link DEFAULT_DISK_BUDGET}); 0 = hold nothing
+   */
+  diskBudget?: number
+  /** silence after which a co-holder of a drive is gone and its replica re-pinned, ms */
+  repinGraceMs?: number
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -65,7 +75,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void> }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -166,13 +176,20 @@ export class SuperNode {
       if (caller !== null) cleanup.push(async () => { caller.stop() })
       if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES)
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
+      // a storing tier keeps pinned drives within its disk budget
+      const budget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
+      const holder = roles.stores && budget > 0 ? new Holder({ node, keyPair, budget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      if (holder !== null) {
+        cleanup.push(async () => { holder.stop() })
+        await holder.start()
+      }
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -213,6 +230,11 @@ export class SuperNode {
     return this.#parts.signing
   }
 
+  /** The holder of pinned drives (tiers that store, with a disk budget), or null. */
+  get holder (): Holder | null {
+    return this.#parts.holder
+  }
+
   /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
   get executor (): ExecutorService | null {
     return this.#parts.executor
@@ -231,6 +253,7 @@ export class SuperNode {
       await relay.stop()
       await app.close()
       await this.#parts.executor?.stop()
+      this.#parts.holder?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
       this.#parts.links?.stop()

@@ -33,6 +33,7 @@ declare module 'hypercore' {
     update (opts?: { wait?: boolean }): Promise<boolean>
     download (range?: { start?: number, end?: number, linear?: boolean }): { done (): Promise<void>, destroy (): void }
     findingPeers (): () => void
+    treeHash (length?: number): Promise<Uint8Array>
     info (opts?: { storage?: boolean }): Promise<Record<string, unknown>>
     replicate (isInitiator: boolean | unknown, opts?: Record<string, unknown>): unknown
     session (opts?: Record<string, unknown>): Hypercore
