@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ShadwError } from '../core/errors.ts'
 import { enableLog } from '../core/log.ts'
+import { parseRpcOption } from '../core/access/index.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { DEFAULT_PORT, SuperNode } from '../super-node/super-node.ts'
 import { parseTier, TIER_ROLES, type NodeTier } from '../core/node/index.ts'
@@ -19,11 +20,13 @@ commands:
   inspect   show a function's verified manifest
   follow    have the local super node mirror and serve a publisher's registry
   invoke    invoke a function on the swarm; prints its output and signed receipts
+  auth      sign a tenant's auth file for one function (shadw auth sign)
   verify-receipt  check receipts offline (executor signature, input and output hashes)
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow] [--verbose]
+            [--rpc CHAIN=URL[,URL…]]…
 shadw keys [show|create] [--force] [--show-secret] [--json]
 shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
@@ -34,6 +37,7 @@ shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
 shadw follow [PUBLISHER] [--storage DIR]
 shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
+shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--key FILE] [--expires 5m] [--out FILE]
 shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]
 `
 
@@ -69,6 +73,10 @@ export async function main (argv: string[]): Promise<number> {
         const registry = await import('./registry-commands.ts')
         const run = { publish: registry.publishCommand, list: registry.listCommand, yank: registry.yankCommand, inspect: registry.inspectCommand, follow: registry.followCommand }[command]
         return await run(rest)
+      }
+      case 'auth': {
+        const { authCommand } = await import('./auth.ts')
+        return await authCommand(rest)
       }
       case 'invoke': {
         const { invokeCommand } = await import('./invoke.ts')
@@ -120,6 +128,7 @@ async function start (args: string[]): Promise<number> {
       workers: { type: 'string' },
       webrtc: { type: 'boolean', default: false },
       tier: { type: 'string', default: 'super' },
+      rpc: { type: 'string', multiple: true },
       verbose: { type: 'boolean', default: false }
     },
     strict: true
@@ -141,7 +150,8 @@ async function start (args: string[]): Promise<number> {
     public: values.public,
     webrtc: values.webrtc,
     tier,
-    ...(workers === undefined ? {} : { workers })
+    ...(workers === undefined ? {} : { workers }),
+    ...(values.rpc === undefined ? {} : { rpc: parseRpcOption(values.rpc) })
   })
   const { info } = node
   // listening before the banner: a pipe write is synchronous, so whoever reads the banner may
@@ -163,6 +173,7 @@ async function start (args: string[]): Promise<number> {
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
     `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}, misses ${node.executor.missesKey}`}`,
+    `  chains:     ${values.rpc === undefined ? 'none (conditions that read a chain are refused; --rpc CHAIN=URL[,URL…])' : Object.entries(parseRpcOption(values.rpc)).map(([c, u]) => `${c} (${u.length} endpoint${u.length === 1 ? '' : 's'})`).join(', ')}`,
     `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
     `  storage:    ${values.storage}`,
     'press Ctrl-C to stop',

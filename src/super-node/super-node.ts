@@ -55,6 +55,8 @@ export interface SuperNodeOptions {
    * node runs the relay; light nodes do not execute
    */
   tier?: NodeTier
+  /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
+  rpc?: Record<string, string[]>
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -143,7 +145,7 @@ export class SuperNode {
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
-      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
+      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }), ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) })
       if (executor !== null) cleanup.push(() => executor.stop())
       // light nodes co-sign the receipts of the executors that announce their ledgers to them,
       // and re-run audited calls in a sandbox of their own (one worker: checking, not serving)
