@@ -19,8 +19,8 @@ import { ShadwError } from '../errors.ts'
 export const DEFAULT_RPC_TIMEOUT_MS = 5_000
 /** Largest JSON-RPC answer read; a balance or a view's answer is a few hundred bytes. */
 export const DEFAULT_MAX_RPC_RESPONSE_BYTES = 64 * 1024
-/** Gas given to a condition's contract call: ample for a view, short for a loop. */
-export const DEFAULT_CALL_GAS = 3_000_000n
+/** Gas given to a condition's contract call: ample for a view (a token balance costs under 30 000), short for a loop. */
+export const DEFAULT_CALL_GAS = 1_000_000n
 /** Chain reads one tenant may make per minute on this node (cache hits are free). */
 export const DEFAULT_READS_PER_MINUTE = 120
 /** Tenants whose read budget is tracked at once; the least recently seen is forgotten first. */
