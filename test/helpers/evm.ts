@@ -10,7 +10,7 @@ import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import {
   type Abi, type Address, type Hex, type PublicClient, type WalletClient, type Account,
-  createPublicClient, createWalletClient, defineChain, http
+  createPublicClient, createWalletClient, defineChain, getAddress, http
 } from 'viem'
 import { mnemonicToAccount } from 'viem/accounts'
 
@@ -111,7 +111,7 @@ export async function startEvmNode (): Promise<EvmNode> {
       const hash = await wallet(from).deployContract({ abi: artifact.abi, bytecode: artifact.bytecode, args, account: from, chain })
       const receipt = await client.waitForTransactionReceipt({ hash, timeout: 30_000 })
       if (receipt.contractAddress == null || receipt.status !== 'success') throw new Error(`deploying ${name} failed`)
-      return receipt.contractAddress
+      return getAddress(receipt.contractAddress)
     },
     async write (address, name, fn, args, from = first) {
       const artifact = artifacts[name]
