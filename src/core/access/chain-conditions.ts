@@ -12,8 +12,10 @@
  * | ERC-1155 | `standardContractType: 'ERC1155'`, `method: 'balanceOf'`, `parameters: [account, id]` | `balanceOf(address,uint256)` |
  * | any view | `evmContractConditions` / `conditionType: 'evmContract'`: `functionAbi`, `functionName`, `functionParams`, `returnValueTest.key` | `eth_call` |
  *
- * Groups fold left to right (`a or b and c` is `(a or b) and c`), skipping reads whose
- * result cannot change the outcome. Anything else valid in Lit's schema (Cosmos, ERC-1155
+ * Groups short-circuit, skipping reads whose result cannot change the outcome. A group that
+ * mixes `and` and `or` at one level is refused (`CONDITION_UNSUPPORTED`): Lit does not
+ * document its precedence, and a guess could grant what the publisher meant to refuse;
+ * nested groups say the same thing unambiguously. Anything else valid in Lit's schema (Cosmos, ERC-1155
  * batches, Lit-only parameters) fails with `CONDITION_UNSUPPORTED`; Solana conditions with
  * `SOLANA_UNCONFIGURED`: never a silent pass.
  */
@@ -74,15 +76,15 @@ export async function evaluateOnChain (policy: AccessPolicy, ctx: ChainContext):
 type Kind = 'evmBasic' | 'evmContract' | 'unified'
 
 async function evalGroup (list: unknown[], ctx: ChainContext, kind: Kind): Promise<boolean> {
-  let acc = await evalItem(list[0], ctx, kind)
-  for (let i = 1; i + 1 < list.length; i += 2) {
-    const op = String((list[i] as { operator: unknown }).operator).toLowerCase()
-    // left fold: a read that cannot change the outcome is not made
-    if (op === 'and' && !acc) continue
-    if (op === 'or' && acc) continue
-    acc = await evalItem(list[i + 1], ctx, kind)
+  const ops = new Set<string>()
+  for (let i = 1; i < list.length; i += 2) ops.add(String((list[i] as { operator: unknown }).operator).toLowerCase())
+  if (ops.size > 1) throw ShadwError.CONDITION_UNSUPPORTED('a group mixes "and" and "or" at one level; nest groups to say which binds first')
+  const isOr = ops.has('or')
+  for (let i = 0; i < list.length; i += 2) {
+    // a read that cannot change the outcome is not made
+    if (await evalItem(list[i], ctx, kind) === isOr) return isOr
   }
-  return acc
+  return !isOr
 }
 
 async function evalItem (item: unknown, ctx: ChainContext, kind: Kind): Promise<boolean> {

@@ -52,9 +52,18 @@ describe('gated invocation against a real chain', () => {
     expect(signed.stderr).toBe('')
     expect(signed.stdout).toBe(`signed by ${holder.address} for ${ref} on ${domain}, valid 2m: ${authFile}\n`)
     expect(JSON.parse(await readFile(authFile, 'utf8')).address).toBe(holder.address)
-    const ok = await shadw(env, 'invoke', ref, '--input', input, '--auth', authFile, '--bootstrap', bootstrap, '--deadline', '30000')
-    expect(ok.stderr).toMatch(/accepted by 1 executor/)
-    expect(ok.stdout).toBe('token holders only')
+    const head = Number(await evm.client.getBlockNumber())
+    const ok = await shadw(env, 'invoke', ref, '--input', input, '--auth', authFile, '--bootstrap', bootstrap, '--deadline', '30000', '--json')
+    expect(ok.stderr).toBe('')
+    const doc = JSON.parse(ok.stdout) as { output: string, receipts: Array<{ tenant: string, chainBlocks?: unknown }> }
+    expect(doc.output).toBe('token holders only')
+    // the receipt names the tenant and signs the block the grant was read at
+    expect(doc.receipts[0]?.tenant).toBe(holder.address)
+    expect(doc.receipts[0]?.chainBlocks).toEqual([{ chain: HARDHAT_CHAIN, block: head }])
+    const receiptFile = join(dir, 'invoke.json')
+    await writeFile(receiptFile, ok.stdout)
+    const verified = await shadw(env, 'verify-receipt', receiptFile)
+    expect(verified.stdout).toMatch(/^receipt valid/)
 
     // the holder sends the tokens away: the next block takes access away
     await evm.write(token, 'Token20', 'transfer', [evm.accounts[2]!.address, 5n], holder)

@@ -104,6 +104,9 @@ describe('chain gate on a real EVM node', () => {
     const both = await policyOf({ unifiedAccessControlConditions: [{ conditionType: 'evmBasic', ...erc20(token) }, AND, [{ conditionType: 'evmContract', ...eligible }, OR, isStranger]] })
     expect((await gate.decide(both, holder)).pass).toBe(true)
     expect((await gate.decide(both, stranger)).pass).toBe(false)
+    // and/or mixed at one level has no documented precedence: refused, never guessed
+    const mixed = await policyOf({ unifiedAccessControlConditions: [isStranger, OR, isStranger, AND, { conditionType: 'evmBasic', ...erc20(token) }] })
+    expect(await codeOf(gate.decide(mixed, holder))).toBe('CONDITION_UNSUPPORTED')
   })
 
   it('takes access away at the next block after a transfer, and still decides alike at a pinned older block', async () => {
