@@ -387,44 +387,28 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when conditions name a chain this node has no JSON-RPC endpoint for (`shadw start --rpc CHAIN=URL`): never a silent pass. */
-  static CHAIN_UNCONFIGURED (chain: string): ShadwError {
-    return new ShadwError('CHAIN_UNCONFIGURED', `this node has no RPC endpoint for chain ${JSON.stringify(chain)}`, { details: { chain } })
-  }
+  static CHAIN_UNCONFIGURED (chain: string): ShadwError { return new ShadwError('CHAIN_UNCONFIGURED', `this node has no RPC endpoint for chain ${JSON.stringify(chain)}`, { details: { chain } }) }
 
   /** Thrown when a chain's JSON-RPC endpoint fails, times out, answers too much, or serves another chain. */
-  static CHAIN_RPC_FAILED (msg: string, cause?: unknown, details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('CHAIN_RPC_FAILED', msg, { cause, details })
-  }
+  static CHAIN_RPC_FAILED (msg: string, cause?: unknown, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_RPC_FAILED', msg, { cause, details }) }
 
   /** Thrown when the endpoints configured for one chain give different answers to the same read at the same block. */
-  static CHAIN_RPC_DISAGREE (chain: string, what: string, details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('CHAIN_RPC_DISAGREE', `the RPC endpoints of ${JSON.stringify(chain)} disagree on ${what}`, { details: { chain, ...details } })
-  }
+  static CHAIN_RPC_DISAGREE (chain: string, what: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_RPC_DISAGREE', `the RPC endpoints of ${JSON.stringify(chain)} disagree on ${what}`, { details: { chain, ...details } }) }
 
   /** Thrown when a pinned block is unusable: ahead of an endpoint's head, too far behind it, or endpoints too far apart. */
-  static CHAIN_BLOCK_INVALID (msg: string, details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('CHAIN_BLOCK_INVALID', msg, { details })
-  }
+  static CHAIN_BLOCK_INVALID (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_BLOCK_INVALID', msg, { details }) }
 
   /** Thrown when a tenant's condition checks used up its share of this node's chain reads. */
-  static CHAIN_RATE_LIMITED (tenant: string, details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('CHAIN_RATE_LIMITED', `too many chain reads for ${tenant}; try again shortly`, { details: { tenant, ...details } })
-  }
+  static CHAIN_RATE_LIMITED (tenant: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_RATE_LIMITED', `too many chain reads for ${tenant}; try again shortly`, { details: { tenant, ...details } }) }
 
   /** Thrown when a condition's contract call reverts, runs out of gas, answers too much or answers a type its ABI does not declare. */
-  static CONDITION_CALL_FAILED (msg: string, details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('CONDITION_CALL_FAILED', msg, { details })
-  }
+  static CONDITION_CALL_FAILED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CONDITION_CALL_FAILED', msg, { details }) }
 
   /** Thrown when a condition is valid in Lit's schema but this node cannot evaluate it (Cosmos, Lit-only parameters, unknown methods). */
-  static CONDITION_UNSUPPORTED (msg: string, details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('CONDITION_UNSUPPORTED', msg, { details })
-  }
+  static CONDITION_UNSUPPORTED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CONDITION_UNSUPPORTED', msg, { details }) }
 
   /** Thrown for Solana conditions on a node without a Solana RPC endpoint. */
-  static SOLANA_UNCONFIGURED (msg = 'this node has no Solana RPC endpoint, so it cannot evaluate Solana conditions'): ShadwError {
-    return new ShadwError('SOLANA_UNCONFIGURED', msg)
-  }
+  static SOLANA_UNCONFIGURED (msg = 'this node has no Solana RPC endpoint, so it cannot evaluate Solana conditions'): ShadwError { return new ShadwError('SOLANA_UNCONFIGURED', msg) }
 
   /** Thrown when a peer sends a malformed, oversized or unexpected invocation wire message (the channel closes, not the connection). */
   static INVOKE_PROTOCOL (msg = 'malformed invocation message', details?: Record<string, unknown>): ShadwError {
