@@ -18,3 +18,4 @@ export {
 export { ChainReader, chainIdOf, parseRpcOption, type CallRequest, type ChainReaderOptions, type RpcEndpoints } from './chain-rpc.ts'
 export { ChainGate, type ChainDecision, type ChainGateOptions } from './chain-gate.ts'
 export { chainsOf, evaluateOnChain, type ChainContext } from './chain-conditions.ts'
+export { KeyHolder, ephemeralKeyPair, openShare, rebuildKey, splitKey, verifyRelease, type EphemeralKeyPair, type KeyHolderOptions, type KeyRelease, type ReleaseRecord } from './key-shares.ts'
