@@ -113,8 +113,8 @@ export class AccessGate {
     if (verdict === 'deny') throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address })
     if (this.chain !== undefined || this.lit === undefined) {
       if (this.chain === undefined) throw ShadwError.CHAIN_UNCONFIGURED(chainsOf(policy)[0] ?? 'any')
-      req.signal?.throwIfAborted()
-      const decision = await this.chain.decide(policy, auth.address, req.blocks)
+      if (req.signal?.aborted === true) throw ShadwError.ABORTED()
+      const decision = await untilAborted(this.chain.decide(policy, auth.address, req.blocks), req.signal)
       if (!decision.pass) throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address, blocks: decision.blocks })
       return { path: 'chain', address: auth.address, blocks: decision.blocks }
     }
@@ -135,5 +135,20 @@ export class AccessGate {
       const block = await gate.head(chain, tenant)
       return await gate.reader.verifyMessage(chain, address as `0x${string}`, message, signature as `0x${string}`, block, tenant)
     }
+  }
+}
+
+/** Resolves as `p` does, or rejects with `ABORTED` once `signal` fires (each RPC read is bounded on its own). */
+async function untilAborted<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await p
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(ShadwError.ABORTED()) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([p, aborted])
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
   }
 }

@@ -243,6 +243,18 @@ describe('chain reads against hostile endpoints', () => {
     expect(await codeOf(mixed.decide(policy, a.accounts[1]!.address))).toBe('CHAIN_RPC_FAILED')
   })
 
+  it('gives up with ABORTED when the call is aborted while an endpoint hangs', async () => {
+    const { signAuth } = await import('../../../../src/core/access/index.ts')
+    const { FN, DOMAIN } = await import('../../../helpers/access-fixtures.ts')
+    const gate = new AccessGate({ domain: DOMAIN, chain: new ChainGate({ reader: new ChainReader({ endpoints: { [CHAIN]: [silentUrl] }, timeoutMs: 60_000 }) }) })
+    const tenant = a.accounts[1]!
+    const auth = await signAuth({ getAddress: async () => tenant.address, signMessage: async (message: string) => await tenant.signMessage!({ message }) }, { domain: DOMAIN, fn: FN })
+    const controller = new AbortController()
+    const deciding = gate.authorize({ fn: FN, access: [{ conditionType: 'evmBasic', ...erc20('0x5FbDB2315678afecb367f032d93F642f64180aa3') }], auth, signal: controller.signal })
+    setTimeout(() => { controller.abort() }, 200)
+    expect(await codeOf(deciding)).toBe('ABORTED')
+  })
+
   it('refuses an endpoint that serves another chain', async () => {
     const gate = new ChainGate({ reader: new ChainReader({ endpoints: { ethereum: [a.url] } }), headTtlMs: 0 })
     const policy = await checkConditions({ accessControlConditions: [{ ...erc20('0x5FbDB2315678afecb367f032d93F642f64180aa3'), chain: 'ethereum' }] })
