@@ -212,8 +212,9 @@ export function verifyAuth (value: unknown, options: VerifyAuthOptions): Verifie
 }
 
 /**
- * {@link verifyAuth}, and when the signature is not an EOA's, asks `check` whether the
- * address is a contract wallet that accepts it (EIP-1271, or EIP-6492 before deployment).
+ * {@link verifyAuth}, and when the signature is not an EOA's and the auth says it is a contract
+ * wallet's (`derivedVia: 'EIP1271'`), asks `check` whether the address is a contract wallet
+ * that accepts it (EIP-1271, or EIP-6492 before deployment).
  * Every other check is the same; the nonce is consumed only once everything passed.
  */
 export async function verifyAuthWith (value: unknown, options: VerifyAuthOptions, check: ContractSignatureCheck | undefined): Promise<VerifiedAuth> {
@@ -228,7 +229,8 @@ export async function verifyAuthWith (value: unknown, options: VerifyAuthOptions
     } catch {
       throw err
     }
-    if (authSig.address.toLowerCase() !== message.address.toLowerCase()) throw err
+    // only auth that says it is a contract wallet's costs a chain read: a forged EOA auth never does
+    if (authSig.derivedVia !== DERIVED_VIA_CONTRACT || authSig.address.toLowerCase() !== message.address.toLowerCase()) throw err
     // cheap checks first, so a forged auth for the wrong site or function costs no chain read
     const { replay: _consumedLater, ...dry } = options
     verifyAuth(value, { ...dry, signatureChecked: true })

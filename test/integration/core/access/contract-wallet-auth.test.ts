@@ -48,6 +48,9 @@ describe('smart-contract wallet auth (EIP-1271, EIP-6492) on a real EVM node', (
     const grant = await gate.authorize({ fn: FN, access: isWallet(wallet), auth: await contractAuth(wallet, owner) })
     expect(grant).toEqual({ path: 'local', address: wallet })
     expect(await codeOf(gate.authorize({ fn: FN, access: isWallet(wallet), auth: await contractAuth(wallet, thief) }))).toBe('AUTH_FORGED')
+    // a valid wallet signature not marked as a contract wallet's is checked as an EOA's only
+    const unmarked = { ...await contractAuth(wallet, owner), derivedVia: 'web3.eth.personal.sign' }
+    expect(await codeOf(gate.authorize({ fn: FN, access: isWallet(wallet), auth: unmarked }))).toBe('AUTH_FORGED')
   })
 
   it('refuses expired, replayed and wrong-domain contract-wallet auth before or after the chain check', async () => {
