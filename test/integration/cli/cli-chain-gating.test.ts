@@ -76,7 +76,7 @@ describe('gated invocation against a real chain', () => {
     // a bad --rpc is refused before anything starts
     const bad = await shadw(env, 'start', '--rpc', 'nochain=http://127.0.0.1:1', '--port', '0')
     expect(bad.stderr).toMatch(/^shadw: INVALID_ARGUMENT: unknown chain "nochain"/)
-  })
+  }, 180_000) // seven CLI processes, each starting a node: slow on a loaded 2-core machine
 })
 
 /** Hardhat's second default account (index 1), the `holder` above. */
