@@ -44,7 +44,7 @@ export const COMMANDS: CliCommand[] = [
     summary: 'run a super node: DHT (embedded on loopback by default), relay, web app, executor',
     usage: `shadw start [--port 4173] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow]
-            [--no-examples] [--disk-budget SIZE] [--repin-grace MS] [--verbose]`,
+            [--no-examples] [--disk-budget SIZE] [--repin-grace MS] [--rpc CHAIN=URL[,URL…]]… [--verbose]`,
     help: `Runs a node until Ctrl-C. Without --bootstrap or --public it embeds a DHT on loopback, so
 one machine is a whole swarm. On first start with empty storage it publishes the examples of
 examples/ under a local example publisher (its key stays in the storage); --no-examples skips that.
@@ -61,6 +61,8 @@ options:
   --tier T          super (default), storm, light or shadow (docs/pricing.md)
   --no-examples     do not publish the examples on first start
   --disk-budget SIZE  disk this node offers to hold pinned drives (e.g. 10GiB; default 1GiB, 0: off)
+  --rpc CHAIN=URLS  JSON-RPC endpoints (comma-separated; they must agree) that access conditions
+                    on CHAIN (a Lit chain name, e.g. ethereum, sepolia) are read from; repeatable
   --repin-grace MS  how long a co-holder may stay silent before its replica is pinned elsewhere
   --verbose         log everything (namespaced; see src/core/log.ts)
 
@@ -235,6 +237,18 @@ holds every block. Like invoke, these run a light node on the DHT (--bootstrap o
       }
     ],
     run: async argv => await (await import('./drive-pin.ts')).drivePinCommand(argv)
+  },
+  {
+    name: 'auth',
+    summary: "sign a tenant's auth file for one function (shadw auth sign)",
+    usage: 'shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--key FILE] [--expires 5m] [--out FILE] [--chain-id N]',
+    help: `Writes the SIWE (EIP-4361) auth file \`shadw invoke --auth\` takes: a wallet's signature binding
+one function and one domain, valid until --expires. Executors check it, then the function's access
+conditions against chain state at a pinned block (docs/access.md).`,
+    subcommands: [
+      { name: 'sign', summary: 'sign an auth file for one function and domain', usage: 'shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--key FILE] [--expires 5m] [--out FILE] [--chain-id N]' }
+    ],
+    run: async argv => await (await import('./auth.ts')).authCommand(argv)
   },
   {
     name: 'verify-receipt',

@@ -13,6 +13,7 @@ import { defaultDir } from '../super-node/data-dir.ts'
 import { DEFAULT_PORT, SuperNode } from '../super-node/super-node.ts'
 import { parseTier, TIER_ROLES, type NodeTier } from '../core/node/index.ts'
 import { parseSize } from '../core/pinning/index.ts'
+import { parseRpcOption } from '../core/access/index.ts'
 import { publishExamples, type PublishedExamples } from './examples-publish.ts'
 import { withProgress } from './progress.ts'
 
@@ -42,7 +43,8 @@ export async function startCommand (args: string[]): Promise<number> {
       verbose: { type: 'boolean', default: false },
       'no-examples': { type: 'boolean', default: false },
       'disk-budget': { type: 'string' },
-      'repin-grace': { type: 'string' }
+      'repin-grace': { type: 'string' },
+      rpc: { type: 'string', multiple: true }
     },
     strict: true
   })
@@ -72,7 +74,8 @@ export async function startCommand (args: string[]): Promise<number> {
     tier,
     ...(workers === undefined ? {} : { workers }),
     ...(diskBudget === undefined ? {} : { diskBudget }),
-    ...(graceArg === undefined ? {} : { repinGraceMs: Number(graceArg) })
+    ...(graceArg === undefined ? {} : { repinGraceMs: Number(graceArg) }),
+    ...(values.rpc === undefined ? {} : { rpc: parseRpcOption(values.rpc) })
   })
   const { info } = node
   // listening before the banner: a pipe write is synchronous, so whoever reads the banner may
@@ -94,6 +97,7 @@ export async function startCommand (args: string[]): Promise<number> {
     `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
     `  public key: ${info.publicKey}`,
     `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}, misses ${node.executor.missesKey}`}`,
+    `  chains:     ${values.rpc === undefined ? 'none (conditions that read a chain are refused; --rpc CHAIN=URL[,URL…])' : Object.entries(parseRpcOption(values.rpc)).map(([c, u]) => `${c} (${u.length} endpoint${u.length === 1 ? '' : 's'})`).join(', ')}`,
     `  holder:     ${node.holder === null ? (TIER_ROLES[tier].stores ? 'off (--disk-budget 0)' : `off (${tier} tier)`) : `disk budget ${node.holder.budget.total} bytes, ${node.holder.budget.free} free`}`,
     `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
     `  storage:    ${values.storage}`,

@@ -7,88 +7,9 @@
  * and stack of a plain Error).
  */
 
-/** Every stable error code, grouped by the subsystem that raises it. */
-export const ERROR_CODES = [
-  // configuration and input
-  'INVALID_ARGUMENT',
-  'INVALID_RELAY_URL',
-  'INVALID_BOOTSTRAP',
-  // network
-  'BOOTSTRAP_UNREACHABLE',
-  'RELAY_UNREACHABLE',
-  'RELAY_CLOSED',
-  'NODE_CLOSED',
-  'TIMEOUT',
-  'ABORTED',
-  // storage
-  'STORAGE_FULL',
-  'STORAGE_CORRUPT',
-  'STORAGE_UNAVAILABLE',
-  'STORAGE_LOCKED',
-  // logs
-  'LOG_NOT_FOUND',
-  'INVALID_LOG_KEY',
-  // host / page bridge
-  'NOT_LEADER',
-  'BRIDGE_PROTOCOL',
-  // direct WebRTC links
-  'SIGNAL_INVALID',
-  'LINK_FAILED',
-  // sandbox
-  'INVALID_MODULE',
-  'ABI_MISMATCH',
-  'FUEL_EXHAUSTED',
-  'MEMORY_LIMIT',
-  'DEADLINE_EXCEEDED',
-  'TRAP',
-  'INPUT_TOO_LARGE',
-  'OUTPUT_TOO_LARGE',
-  'BUSY',
-  'EXECUTOR_CLOSED',
-  // signed functions and registries
-  'MANIFEST_INVALID',
-  'MANIFEST_MISMATCH',
-  'SIGNATURE_INVALID',
-  'PUBLISHER_MISMATCH',
-  'MODULE_HASH_MISMATCH',
-  'MODULE_TOO_LARGE',
-  'LIMITS_EXCEEDED',
-  'FUNCTION_YANKED',
-  'FUNCTION_NOT_FOUND',
-  'VERSION_NOT_FOUND',
-  'VERSION_EXISTS',
-  'INVALID_FUNCTION_REF',
-  'KEYS_NOT_FOUND',
-  'KEYS_EXIST',
-  // access gating
-  'ACCESS_CONDITIONS_INVALID',
-  'ACCESS_DENIED',
-  'AUTH_MALFORMED',
-  'AUTH_FORGED',
-  'AUTH_EXPIRED',
-  'AUTH_WRONG_DOMAIN',
-  'AUTH_WRONG_FUNCTION',
-  'AUTH_REPLAYED',
-  'LIT_UNAVAILABLE',
-  // invocation
-  'INVOKE_PROTOCOL',
-  'REQUEST_REPLAYED',
-  'QUORUM_FAILED',
-  'RECEIPT_INVALID',
-  'NO_EXECUTORS',
-  // pricing, credits, attestation
-  'SPENDING_CAP_EXCEEDED',
-  'MISS_INVALID',
-  'ATTESTATION_INVALID',
-  'AUDIT_INVALID',
-  // pinning (holders, placement, hold confirmations)
-  'DISK_BUDGET_EXCEEDED',
-  'NOT_ENOUGH_HOLDERS',
-  'PIN_PROTOCOL',
-  'HOLD_INVALID',
-  // anything that escaped classification: a bug, reported as such
-  'INTERNAL'
-] as const
+import { ERROR_CODES } from './error-codes.ts'
+
+export { ERROR_CODES }
 
 /** A stable error code. */
 export type ErrorCode = (typeof ERROR_CODES)[number]
@@ -382,6 +303,30 @@ export class ShadwError extends Error {
   static LIT_UNAVAILABLE (msg = 'Lit network unavailable', cause?: unknown, details?: Record<string, unknown>): ShadwError {
     return new ShadwError('LIT_UNAVAILABLE', msg, { cause, details })
   }
+
+  /** Thrown when conditions name a chain this node has no JSON-RPC endpoint for (`shadw start --rpc CHAIN=URL`): never a silent pass. */
+  static CHAIN_UNCONFIGURED (chain: string): ShadwError { return new ShadwError('CHAIN_UNCONFIGURED', `this node has no RPC endpoint for chain ${JSON.stringify(chain)}`, { details: { chain } }) }
+
+  /** Thrown when a chain's JSON-RPC endpoint fails, times out, answers too much, or serves another chain. */
+  static CHAIN_RPC_FAILED (msg: string, cause?: unknown, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_RPC_FAILED', msg, { cause, details }) }
+
+  /** Thrown when the endpoints configured for one chain give different answers to the same read at the same block. */
+  static CHAIN_RPC_DISAGREE (chain: string, what: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_RPC_DISAGREE', `the RPC endpoints of ${JSON.stringify(chain)} disagree on ${what}`, { details: { chain, ...details } }) }
+
+  /** Thrown when a pinned block is unusable: ahead of an endpoint's head, too far behind it, or endpoints too far apart. */
+  static CHAIN_BLOCK_INVALID (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_BLOCK_INVALID', msg, { details }) }
+
+  /** Thrown when a tenant's condition checks used up its share of this node's chain reads. */
+  static CHAIN_RATE_LIMITED (tenant: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_RATE_LIMITED', `too many chain reads for ${tenant}; try again shortly`, { details: { tenant, ...details } }) }
+
+  /** Thrown when a condition's contract call reverts, runs out of gas, answers too much or answers a type its ABI does not declare. */
+  static CONDITION_CALL_FAILED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CONDITION_CALL_FAILED', msg, { details }) }
+
+  /** Thrown when a condition is valid in Lit's schema but this node cannot evaluate it (Cosmos, Lit-only parameters, unknown methods). */
+  static CONDITION_UNSUPPORTED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CONDITION_UNSUPPORTED', msg, { details }) }
+
+  /** Thrown for Solana conditions on a node without a Solana RPC endpoint. */
+  static SOLANA_UNCONFIGURED (msg = 'this node has no Solana RPC endpoint, so it cannot evaluate Solana conditions'): ShadwError { return new ShadwError('SOLANA_UNCONFIGURED', msg) }
 
   /** Thrown when a peer sends a malformed, oversized or unexpected invocation wire message (the channel closes, not the connection). */
   static INVOKE_PROTOCOL (msg = 'malformed invocation message', details?: Record<string, unknown>): ShadwError {

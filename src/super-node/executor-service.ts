@@ -24,6 +24,8 @@ export interface ExecutorServiceOptions {
   workers?: number
   /** the app's domain that tenants' SIWE auth must name */
   domain: string
+  /** JSON-RPC endpoints per chain for access conditions (`shadw start --rpc`) */
+  rpc?: Record<string, string[]>
   /** default: a Node worker pool of `workers` threads */
   executor?: Executor
   /** the bonding curve (default DEFAULT_PRICING); `false`: no quotes, receipts at price 0 */
@@ -51,6 +53,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     executor: opts.executor ?? createNodeExecutor({ size: workers, inline: true }),
     keyPair,
     domain: opts.domain,
+    ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }),
     // a full disk is STORAGE_FULL in the service's refusals and the operator's log, not an errno
     writeError: logWriteError,
     ...(opts.pricing === undefined ? {} : { pricing: opts.pricing }),

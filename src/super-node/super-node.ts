@@ -65,6 +65,8 @@ export interface SuperNodeOptions {
   diskBudget?: number
   /** silence after which a co-holder of a drive is gone and its replica re-pinned, ms */
   repinGraceMs?: number
+  /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
+  rpc?: Record<string, string[]>
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -157,7 +159,7 @@ export class SuperNode {
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
-      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }) })
+      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }), ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) })
       if (executor !== null) cleanup.push(() => executor.stop())
       // light nodes co-sign the receipts of the executors that announce their ledgers to them,
       // and re-run audited calls in a sandbox of their own (one worker: checking, not serving)

@@ -4,32 +4,43 @@
  * 1. public conditions: yes, no identity needed;
  * 2. otherwise verify the tenant's SIWE auth offline (domain, function, expiry, nonce); the
  *    domain must be one the function's publisher listed, or, without a list, this node's own;
+ *    a signature no EOA made is checked as a contract wallet's (EIP-1271/6492) over the
+ *    node's RPC endpoint for the message's chain id;
  * 3. decide locally when the conditions depend only on the address and time;
- * 4. otherwise ask the Lit network through the {@link LitGate}.
+ * 4. otherwise read the chain through this node's {@link ChainGate} (its `--rpc` endpoints)
+ *    at a pinned block; a node without one falls back to the optional Lit adapter
+ *    ({@link LitGate}) only when the operator enabled it; else `CHAIN_UNCONFIGURED`.
  */
 import { ShadwError } from '../errors.ts'
 import { type AccessPolicy, checkConditions } from './conditions.ts'
+import { chainsOf } from './chain-conditions.ts'
+import type { ChainGate } from './chain-gate.ts'
+import { chainIdOf } from './chain-rpc.ts'
 import type { FunctionId } from './function-id.ts'
 import type { LitGate, LitSecret } from './lit-gate.ts'
 import { evaluateLocally } from './local-conditions.ts'
 import { ReplayGuard } from './replay-guard.ts'
-import { verifyAuth } from './siwe-auth.ts'
+import { type ContractSignatureCheck, verifyAuthWith } from './siwe-auth.ts'
 
 /** How a call was let through. */
-export type AccessPath = 'public' | 'local' | 'lit'
+export type AccessPath = 'public' | 'local' | 'chain' | 'lit'
 
 /** A positive decision. */
 export interface AccessGrant {
   path: AccessPath
   /** the tenant's verified address; null for public functions */
   address: string | null
+  /** for path `chain`: the block each chain was read at (chain → decimal block number) */
+  blocks?: Record<string, string>
 }
 
 /** Options of {@link AccessGate}. */
 export interface AccessGateOptions {
   /** this node's app domain (host[:port]): what auth must name for functions whose manifest lists no domains */
   domain: string
-  /** needed only for functions whose conditions need chain state */
+  /** reads chain state over this node's RPC endpoints: the default path for conditions that need it */
+  chain?: ChainGate
+  /** the optional Lit adapter, off unless the operator enables it; used only without `chain` */
   lit?: LitGate
   /** default: a new {@link ReplayGuard} */
   replay?: ReplayGuard
@@ -53,6 +64,8 @@ export interface AccessRequest {
   litSecret?: LitSecret
   /** the tenant's auth signature (a Lit AuthSig over a SIWE message) */
   auth?: unknown
+  /** blocks to read chains at (chain → block), pinned by the caller so redundant executors decide alike */
+  blocks?: Readonly<Record<string, bigint>>
   signal?: AbortSignal
 }
 
@@ -68,6 +81,7 @@ export interface AccessRequest {
 export class AccessGate {
   readonly domain: string
   private readonly lit: LitGate | undefined
+  private readonly chain: ChainGate | undefined
   private readonly replay: ReplayGuard
   private readonly now: () => number
 
@@ -75,6 +89,7 @@ export class AccessGate {
     if (typeof options.domain !== 'string' || options.domain === '') throw ShadwError.INVALID_ARGUMENT('domain is required')
     this.domain = options.domain
     this.lit = options.lit
+    this.chain = options.chain
     this.now = options.now ?? Date.now
     this.replay = options.replay ?? new ReplayGuard({ now: this.now })
   }
@@ -82,7 +97,8 @@ export class AccessGate {
   /**
    * @throws ShadwError `ACCESS_CONDITIONS_INVALID`, `AUTH_MALFORMED`, `AUTH_FORGED`,
    *   `AUTH_EXPIRED`, `AUTH_WRONG_DOMAIN`, `AUTH_WRONG_FUNCTION`, `AUTH_REPLAYED`,
-   *   `ACCESS_DENIED`, `LIT_UNAVAILABLE`, `ABORTED`, `BUSY` (replay set full).
+   *   `ACCESS_DENIED`, `LIT_UNAVAILABLE`, `ABORTED`, `BUSY` (replay set full), and the chain
+   *   gate's `CHAIN_*`, `CONDITION_*`, `SOLANA_UNCONFIGURED`.
    */
   async authorize (req: AccessRequest): Promise<AccessGrant> {
     const policy = req.policy ?? await checkConditions(req.access)
@@ -91,13 +107,48 @@ export class AccessGate {
     const now = this.now()
     // the publisher's signed list, when there is one, so every executor accepts the same auth
     const domain = req.domains !== undefined && req.domains.length > 0 ? req.domains : this.domain
-    const auth = verifyAuth(req.auth, { domain, fn: req.fn, now, replay: this.replay })
+    const auth = await verifyAuthWith(req.auth, { domain, fn: req.fn, now, replay: this.replay }, this.contractCheck())
     const verdict = evaluateLocally(policy, { address: auth.address, now })
     if (verdict === 'allow') return { path: 'local', address: auth.address }
     if (verdict === 'deny') throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address })
+    if (this.chain !== undefined || this.lit === undefined) {
+      if (this.chain === undefined) throw ShadwError.CHAIN_UNCONFIGURED(chainsOf(policy)[0] ?? 'any')
+      if (req.signal?.aborted === true) throw ShadwError.ABORTED()
+      const decision = await untilAborted(this.chain.decide(policy, auth.address, req.blocks), req.signal)
+      if (!decision.pass) throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address, blocks: decision.blocks })
+      return { path: 'chain', address: auth.address, blocks: decision.blocks }
+    }
     if (req.litSecret === undefined) throw ShadwError.ACCESS_CONDITIONS_INVALID('these conditions need chain state, but the manifest carries no Lit secret')
     if (this.lit === undefined) throw ShadwError.LIT_UNAVAILABLE('this node has no Lit gate configured')
     await this.lit.check({ fn: req.fn, policy, auth, secret: req.litSecret, ...(req.signal === undefined ? {} : { signal: req.signal }) })
     return { path: 'lit', address: auth.address }
+  }
+
+  /** EIP-1271/6492 checks over the endpoint of the SIWE message's chain id, when this node has one. */
+  private contractCheck (): ContractSignatureCheck | undefined {
+    const gate = this.chain
+    if (gate === undefined) return undefined
+    return async (address, message, signature, chainId) => {
+      const chain = gate.reader.configured.find(c => chainIdOf(c) === chainId)
+      if (chain === undefined) return false
+      const tenant = 'auth:' + address.toLowerCase()
+      const block = await gate.head(chain, tenant)
+      return await gate.reader.verifyMessage(chain, address as `0x${string}`, message, signature as `0x${string}`, block, tenant)
+    }
+  }
+}
+
+/** Resolves as `p` does, or rejects with `ABORTED` once `signal` fires (each RPC read is bounded on its own). */
+async function untilAborted<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await p
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(ShadwError.ABORTED()) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([p, aborted])
+  } finally {
+    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
   }
 }

@@ -11,6 +11,11 @@ export { evaluateLocally, isLocalPolicy, type LocalContext, type LocalVerdict } 
 export { eip1193Signer, tenantSigner, type Eip1193Provider, type TenantSignerOptions } from './tenant-signer.ts'
 export { ReplayGuard, type ReplayGuardOptions } from './replay-guard.ts'
 export {
-  createAuthMessage, newNonce, signAuth, verifyAuth, DERIVED_VIA, type AuthMessageOptions, type MessageSigner,
+  createAuthMessage, newNonce, signAuth, verifyAuth, verifyAuthWith, DERIVED_VIA, DERIVED_VIA_CONTRACT, type AuthMessageOptions, type MessageSigner,
+  type ContractSignatureCheck,
   type VerifiedAuth, type VerifyAuthOptions
 } from './siwe-auth.ts'
+export { ChainReader, chainIdOf, parseRpcOption, type CallRequest, type ChainReaderOptions, type RpcEndpoints } from './chain-rpc.ts'
+export { ChainGate, type ChainDecision, type ChainGateOptions } from './chain-gate.ts'
+export { chainsOf, evaluateOnChain, type ChainContext } from './chain-conditions.ts'
+export { KeyHolder, ephemeralKeyPair, openShare, rebuildKey, splitKey, verifyRelease, type EphemeralKeyPair, type KeyHolderOptions, type KeyRelease, type ReleaseRecord } from './key-shares.ts'

@@ -30,8 +30,10 @@ export const MAX_AUTH_LIFETIME_MS = 15 * 60_000
 export const DEFAULT_CLOCK_SKEW_MS = 30_000
 /** A SIWE message with one resource is well under 1 KiB; this refuses abuse before parsing. */
 export const MAX_AUTH_MESSAGE_BYTES = 4096
-/** An EIP-191 signature: r (32) + s (32) + v (1), hex with 0x. */
-const SIGNATURE = /^0x[0-9a-fA-F]{130}$/
+/** Lit's `derivedVia` for a smart-contract wallet's (EIP-1271) signature. */
+export const DERIVED_VIA_CONTRACT = 'EIP1271'
+/** An EIP-191 signature (r, s, v: 65 bytes), or a contract wallet's (EIP-1271/6492: longer, bounded), hex with 0x. */
+const SIGNATURE = /^0x(?:[0-9a-fA-F]{2}){65,4096}$/
 
 /** Options of {@link createAuthMessage}. */
 export interface AuthMessageOptions {
@@ -84,7 +86,18 @@ export interface VerifyAuthOptions {
   maxLifetimeMs?: number
   /** default {@link DEFAULT_CLOCK_SKEW_MS} */
   clockSkewMs?: number
+  /**
+   * set only by {@link verifyAuthWith} once a contract wallet accepted the signature
+   * (EIP-1271/6492): the signature is then not recovered as an EOA's
+   */
+  signatureChecked?: boolean
 }
+
+/**
+ * Checks a signature an EOA did not make: `true` when the wallet at `address` (deployed, or
+ * counterfactual with EIP-6492) accepts it for `message` on chain `chainId`.
+ */
+export type ContractSignatureCheck = (address: string, message: string, signature: string, chainId: number) => Promise<boolean>
 
 /** A fresh SIWE nonce (EIP-4361 asks for at least 8 alphanumerics). */
 export function newNonce (): string {
@@ -159,15 +172,16 @@ export function verifyAuth (value: unknown, options: VerifyAuthOptions): Verifie
     throw ShadwError.AUTH_MALFORMED('not an EIP-4361 message: ' + parseReason(err))
   }
 
-  let recovered: string
-  try {
-    recovered = utils.verifyMessage(authSig.signedMessage, authSig.sig)
-  } catch {
-    throw ShadwError.AUTH_FORGED('signature does not recover to any address')
-  }
   const claimed = message.address.toLowerCase()
-  if (recovered.toLowerCase() !== claimed || authSig.address.toLowerCase() !== claimed) {
-    throw ShadwError.AUTH_FORGED('auth signature does not match its address', { address: authSig.address })
+  if (authSig.address.toLowerCase() !== claimed) throw ShadwError.AUTH_FORGED('auth signature does not match its address', { address: authSig.address })
+  if (options.signatureChecked !== true) {
+    let recovered: string
+    try {
+      recovered = utils.verifyMessage(authSig.signedMessage, authSig.sig)
+    } catch {
+      throw ShadwError.AUTH_FORGED('signature does not recover to any address')
+    }
+    if (recovered.toLowerCase() !== claimed) throw ShadwError.AUTH_FORGED('auth signature does not match its address', { address: authSig.address })
   }
 
   const accepted = typeof options.domain === 'string' ? [options.domain] : options.domain
@@ -197,6 +211,34 @@ export function verifyAuth (value: unknown, options: VerifyAuthOptions): Verifie
   return { address: utils.getAddress(message.address), nonce: message.nonce, expiresAt, authSig }
 }
 
+/**
+ * {@link verifyAuth}, and when the signature is not an EOA's and the auth says it is a contract
+ * wallet's (`derivedVia: 'EIP1271'`), asks `check` whether the address is a contract wallet
+ * that accepts it (EIP-1271, or EIP-6492 before deployment).
+ * Every other check is the same; the nonce is consumed only once everything passed.
+ */
+export async function verifyAuthWith (value: unknown, options: VerifyAuthOptions, check: ContractSignatureCheck | undefined): Promise<VerifiedAuth> {
+  try {
+    return verifyAuth(value, { ...options, signatureChecked: false })
+  } catch (err) {
+    if (check === undefined || !(err instanceof ShadwError) || err.code !== 'AUTH_FORGED') throw err
+    const authSig = readAuthSig(value)
+    let message: SiweMessage
+    try {
+      message = new SiweMessage(authSig.signedMessage)
+    } catch {
+      throw err
+    }
+    // only auth that says it is a contract wallet's costs a chain read: a forged EOA auth never does
+    if (authSig.derivedVia !== DERIVED_VIA_CONTRACT || authSig.address.toLowerCase() !== message.address.toLowerCase()) throw err
+    // cheap checks first, so a forged auth for the wrong site or function costs no chain read
+    const { replay: _consumedLater, ...dry } = options
+    verifyAuth(value, { ...dry, signatureChecked: true })
+    if (!await check(message.address, authSig.signedMessage, authSig.sig, message.chainId)) throw err
+    return verifyAuth(value, { ...options, signatureChecked: true })
+  }
+}
+
 function readAuthSig (value: unknown): AuthSig {
   if (typeof value !== 'object' || value === null) throw ShadwError.AUTH_MALFORMED('auth must be an object { sig, derivedVia, signedMessage, address }')
   const v = value as Record<string, unknown>
@@ -205,8 +247,8 @@ function readAuthSig (value: unknown): AuthSig {
     throw ShadwError.AUTH_MALFORMED('auth must have string fields sig, derivedVia, signedMessage, address')
   }
   if (signedMessage.length > MAX_AUTH_MESSAGE_BYTES) throw ShadwError.AUTH_MALFORMED(`auth message longer than ${MAX_AUTH_MESSAGE_BYTES} characters`)
-  if (derivedVia !== DERIVED_VIA) throw ShadwError.AUTH_MALFORMED(`derivedVia must be ${DERIVED_VIA}`)
-  if (!SIGNATURE.test(sig)) throw ShadwError.AUTH_MALFORMED('sig must be a 65-byte hex signature')
+  if (derivedVia !== DERIVED_VIA && derivedVia !== DERIVED_VIA_CONTRACT) throw ShadwError.AUTH_MALFORMED(`derivedVia must be ${DERIVED_VIA} or ${DERIVED_VIA_CONTRACT}`)
+  if (!SIGNATURE.test(sig)) throw ShadwError.AUTH_MALFORMED('sig must be a hex signature of 65 to 4096 bytes')
   return { sig, derivedVia, signedMessage, address }
 }
 

@@ -24,7 +24,9 @@ export const ATTEMPT_SHARE = 0.5
 export const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'BUSY', 'EXECUTOR_CLOSED', 'TIMEOUT', 'INTERNAL', 'FUNCTION_NOT_FOUND', 'RECEIPT_INVALID', 'INVOKE_PROTOCOL', 'LIT_UNAVAILABLE', 'NODE_CLOSED',
   // prices differ per executor (their utilisation): a cheaper one may take the call
-  'SPENDING_CAP_EXCEEDED'
+  'SPENDING_CAP_EXCEEDED',
+  // chain endpoints and read budgets are per executor: another may have a working one
+  'CHAIN_UNCONFIGURED', 'CHAIN_RPC_FAILED', 'CHAIN_RPC_DISAGREE', 'CHAIN_RATE_LIMITED'
 ])
 
 /** Options of one invocation. */

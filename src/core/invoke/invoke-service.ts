@@ -266,7 +266,11 @@ export class InvokeService {
       deadline: req.deadline,
       bytes: moved,
       price,
-      total: charge(price, result.fuelUsed, moved)
+      total: charge(price, result.fuelUsed, moved),
+      // the blocks the grant read, so it can be re-checked against the same chain state
+      ...(grant.blocks === undefined || Object.keys(grant.blocks).length === 0
+        ? {}
+        : { chainBlocks: Object.keys(grant.blocks).sort().map(chain => ({ chain, block: Number(grant.blocks?.[chain]) })) })
     })
     let recorded: RecordedReceipt
     // pipelined: the result leaves while its block is written; once a write failed, no call is signed

@@ -1,8 +1,8 @@
 /** The ledger: every signed record kind (receipts and their batches, attestations, misses), the one signed-record codec, and the code that reads and announces ledgers (isomorphic). See docs/pricing.md. */
 export {
-  RECEIPT_VERSION, RECEIPT_DOMAIN, RECEIPT_BATCH_VERSION, RECEIPT_BATCH_DOMAIN, UNPRICED, VERIFIED_ROOTS,
+  RECEIPT_VERSION, RECEIPT_DOMAIN, RECEIPT_BATCH_VERSION, RECEIPT_BATCH_DOMAIN, RECEIPT_CHAIN_VERSION, RECEIPT_CHAIN_BATCH_VERSION, UNPRICED, VERIFIED_ROOTS,
   signReceipt, verifyReceipt, openReceipt, encodeReceipt, decodeReceipt, encodeReceiptBody, parseReceiptJson,
-  batchMessage, receiptHash, VerifiedRoots, type ReceiptBody, type SignedReceipt, type ReceiptBatchProof
+  batchMessage, receiptHash, VerifiedRoots, type ReceiptBody, type SignedReceipt, type ReceiptBatchProof, type ChainBlock
 } from './receipt.ts'
 export { prepareReceipt, signReceiptBatch, type PendingReceipt } from './receipt-batch.ts'
 export { merkleLeaf, merkleTree, merkleRootFromPath, MERKLE_HASH_BYTES } from './merkle.ts'

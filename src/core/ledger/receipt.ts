@@ -43,6 +43,18 @@ export const RECEIPT_DOMAIN = 'shadw/receipt/v1'
 export const RECEIPT_BATCH_VERSION = 4
 /** Signature domain of a batch root: never passes for a single receipt's signature. */
 export const RECEIPT_BATCH_DOMAIN = 'shadw/receipt-batch/v1'
+/**
+ * Versions 5 and 6 are versions 3 and 4 with the chain reads of the access decision appended
+ * (`chainBlocks`: the block each chain was read at). A receipt without chain reads keeps
+ * version 3 or 4, byte for byte, so receipts and checkers from before are unchanged.
+ */
+export const RECEIPT_CHAIN_VERSION = 5
+/** The batch form of {@link RECEIPT_CHAIN_VERSION}. */
+export const RECEIPT_CHAIN_BATCH_VERSION = 6
+/** Most chains one access decision reads: bounds the field. */
+export const MAX_RECEIPT_CHAINS = 8
+/** A Lit chain name: short ASCII letters and digits. */
+const CHAIN_NAME = /^[A-Za-z0-9]{1,32}$/
 /** Most receipts signed in one batch: bounds the proof at 8 hashes (a receipt stays near 1 KiB at most). */
 export const MAX_RECEIPT_BATCH = 256
 /** Audit path length of the largest batch: log2(MAX_RECEIPT_BATCH). */
@@ -87,6 +99,18 @@ export interface ReceiptBody {
   price: PriceQuote
   /** µcredits billed: exactly `charge(price, fuel, bytes)` (docs/pricing.md) */
   total: number
+  /**
+   * the blocks the access decision read, one per chain, sorted by chain name: so the grant
+   * can be re-checked later against the same chain state; absent when no chain was read
+   */
+  chainBlocks?: ChainBlock[]
+}
+
+/** One chain read of an access decision. */
+export interface ChainBlock {
+  /** Lit chain name */
+  chain: string
+  block: number
 }
 
 /** Where a batch-signed receipt sits in its batch: what its inclusion proof needs. */
@@ -134,6 +158,26 @@ function checkBody (r: ReceiptBody): void {
   }
   // a total above 2^53 never equals a safe integer, so this also bounds it
   if (!Number.isSafeInteger(r.total) || r.total !== charge(p, r.fuel, r.bytes)) bad(`total ${String(r.total)} is not what the receipt's price gives for its fuel and bytes`)
+  if (r.chainBlocks !== undefined) {
+    const list = r.chainBlocks
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_RECEIPT_CHAINS) bad(`chainBlocks must list 1-${MAX_RECEIPT_CHAINS} chains`)
+    let prev = ''
+    for (const e of list) {
+      if (typeof e !== 'object' || e === null || typeof e.chain !== 'string' || !CHAIN_NAME.test(e.chain)) bad('chainBlocks names a chain that is not 1-32 letters or digits')
+      // one canonical order, so each receipt has one encoding
+      if (e.chain <= prev) bad('chainBlocks must be sorted by chain, each chain once')
+      if (!Number.isSafeInteger(e.block) || e.block < 0) bad('chainBlocks block must be a non-negative integer')
+      prev = e.chain
+    }
+  }
+}
+
+/** The version byte a body is encoded under: 3/4, or 5/6 when it carries chain reads. */
+function bodyVersion (r: ReceiptBody, version: number): number {
+  if (r.chainBlocks === undefined) return version
+  if (version === RECEIPT_VERSION) return RECEIPT_CHAIN_VERSION
+  if (version === RECEIPT_BATCH_VERSION) return RECEIPT_CHAIN_BATCH_VERSION
+  return version
 }
 
 function checkBatch (b: ReceiptBatchProof): void {
@@ -165,6 +209,11 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): vo
   put(s, pre, c.uint, r.price.fuelPrice)
   put(s, pre, c.uint, r.price.bytePrice)
   put(s, pre, c.uint, r.total)
+  if (version === RECEIPT_CHAIN_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION) {
+    const list = r.chainBlocks ?? []
+    put(s, pre, c.uint, list.length)
+    for (const e of list) { put(s, pre, c.string, e.chain); put(s, pre, c.uint, e.block) }
+  }
 }
 
 /**
@@ -174,7 +223,8 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): vo
  */
 export function encodeReceiptBody (r: ReceiptBody, version: number = RECEIPT_VERSION, tail = 0): Uint8Array {
   checkBody(r)
-  return encodeFields((s, pre) => { writeBody(s, r, pre, version) }, tail)
+  const v = bodyVersion(r, version)
+  return encodeFields((s, pre) => { writeBody(s, r, pre, v) }, tail)
 }
 
 const RECEIPT_SIGNATURE = new SignatureDomain(RECEIPT_DOMAIN)
@@ -239,7 +289,7 @@ export function encodeReceipt (r: SignedReceipt): Uint8Array {
   checkBody(r)
   const b = r.batch
   return encodeFields((s, pre) => {
-    writeBody(s, r, pre, RECEIPT_BATCH_VERSION)
+    writeBody(s, r, pre, bodyVersion(r, RECEIPT_BATCH_VERSION))
     put(s, pre, c.uint, b.size); put(s, pre, c.uint, b.index); put(s, pre, c.uint, b.path.length)
     for (const h of b.path) put(s, pre, c.fixed32, b4a.from(h, 'hex'))
     put(s, pre, c.fixed64, b4a.from(r.signature, 'hex'))
@@ -287,7 +337,7 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
   try {
     const s = c.state(0, bytes.byteLength, bytes)
     const version = c.uint8.decode(s)
-    if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION) bad(`unknown receipt version ${version}`)
+    if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION && version !== RECEIPT_CHAIN_VERSION && version !== RECEIPT_CHAIN_BATCH_VERSION) bad(`unknown receipt version ${version}`)
     const body: ReceiptBody = {
       fn: canonicalString(s),
       manifestSignature: hex(c.fixed64.decode(s)),
@@ -304,9 +354,16 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
       price: { utilisationPpm: canonicalUint(s), fuelPrice: canonicalUint(s), bytePrice: canonicalUint(s) },
       total: canonicalUint(s)
     }
+    if (version === RECEIPT_CHAIN_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION) {
+      const n = canonicalUint(s)
+      if (n < 1 || n > MAX_RECEIPT_CHAINS) bad(`chainBlocks must list 1-${MAX_RECEIPT_CHAINS} chains`)
+      const list: ChainBlock[] = []
+      for (let i = 0; i < n; i++) list.push({ chain: canonicalString(s), block: canonicalUint(s) })
+      body.chainBlocks = list
+    }
     bodyBytes = s.start
     let batch: ReceiptBatchProof | undefined
-    if (version === RECEIPT_BATCH_VERSION) {
+    if (version === RECEIPT_BATCH_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION) {
       const size = canonicalUint(s)
       const index = canonicalUint(s)
       const n = canonicalUint(s)
@@ -391,6 +448,10 @@ export function parseReceiptJson (value: unknown): SignedReceipt {
     total: v['total'],
     signature: v['signature']
   } as SignedReceipt
+  if (v['chainBlocks'] !== undefined) {
+    const list = v['chainBlocks']
+    r.chainBlocks = (Array.isArray(list) ? list.map((e: unknown) => ({ chain: (e as Record<string, unknown> | null)?.['chain'], block: (e as Record<string, unknown> | null)?.['block'] })) : list) as ChainBlock[]
+  }
   checkBody(r)
   if (v['batch'] !== undefined) {
     const b = v['batch'] as Record<string, unknown> | null

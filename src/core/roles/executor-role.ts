@@ -7,7 +7,7 @@
  * {@link Executor}, how its storage failures read, its module cache.
  */
 import b4a from 'b4a'
-import { AccessGate } from '../access/index.ts'
+import { AccessGate, ChainGate, ChainReader, type LitGate, type RpcEndpoints } from '../access/index.ts'
 import { AuditChannels } from '../attest/index.ts'
 import { InvokeEndpoint, InvokeService } from '../invoke/index.ts'
 import { encodeMiss, LEDGER_LOG_NAME, MISSES_LOG_NAME, signMiss } from '../ledger/index.ts'
@@ -28,6 +28,10 @@ export interface ExecutorRoleOptions {
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
   /** the app's domain that tenants' SIWE auth must name */
   domain: string
+  /** JSON-RPC endpoints per chain (Lit chain names) this node reads conditions' chain state from */
+  rpc?: RpcEndpoints
+  /** the optional Lit adapter, for nodes without `rpc` that opt in to a Lit network */
+  lit?: LitGate
   /** the bonding curve (default {@link DEFAULT_PRICING}); `false`: no quotes, receipts at price 0 */
   pricing?: PricingConfig | false
   /**
@@ -88,7 +92,11 @@ export async function startExecutorRole (node: ShadwNode, opts: ExecutorRoleOpti
     executor,
     functions: loader,
     keyPair,
-    gate: new AccessGate({ domain: opts.domain }),
+    gate: new AccessGate({
+      domain: opts.domain,
+      ...(opts.rpc === undefined || Object.keys(opts.rpc).length === 0 ? {} : { chain: new ChainGate({ reader: new ChainReader({ endpoints: opts.rpc }) }) }),
+      ...(opts.lit === undefined ? {} : { lit: opts.lit })
+    }),
     ...(opts.functionCacheMs === undefined ? {} : { functionCacheMs: opts.functionCacheMs }),
     ledger: {
       key: b4a.from(ledger.key, 'hex'),

@@ -133,3 +133,36 @@ describe('receipt canonical form', () => {
     expect(code(() => decodeReceipt(handmade([0x05], [0xff])))).toBe('RECEIPT_INVALID')
   })
 })
+
+describe('receipts with the chain reads of their access decision', () => {
+  const blocks = [{ chain: 'base', block: 31_000_123 }, { chain: 'ethereum', block: 21_000_000 }]
+
+  it('carry chainBlocks signed alone (version 5) or in a batch (version 6); receipts without keep versions 3 and 4', () => {
+    const single = signReceipt(body(1, { chainBlocks: blocks }), kp.secretKey)
+    const bytes = encodeReceipt(single)
+    expect(bytes[0]).toBe(5)
+    expect(decodeReceipt(bytes)).toEqual(single)
+    expect(openReceipt(bytes)).toEqual(single)
+    expect(verifyReceipt(parseReceiptJson(JSON.parse(JSON.stringify(single))))).toEqual(single)
+    expect(encodeReceipt(signReceipt(body(1), kp.secretKey))[0]).toBe(3)
+
+    const batch = signReceiptBatch([prepareReceipt(body(2, { chainBlocks: blocks })), prepareReceipt(body(3))], kp.secretKey)
+    expect(batch.map(b => b.bytes[0])).toEqual([6, 4])
+    for (const { receipt, bytes } of batch) {
+      expect(openReceipt(bytes)).toEqual(receipt)
+      expect(verifyReceipt(parseReceiptJson(JSON.parse(JSON.stringify(receipt))))).toEqual(receipt)
+    }
+    // the blocks are signed: moving the read to another block breaks the signature
+    const moved = { ...single, chainBlocks: [{ chain: 'base', block: 31_000_124 }, { chain: 'ethereum', block: 21_000_000 }] }
+    expect(code(() => verifyReceipt(moved))).toBe('RECEIPT_INVALID')
+    const dropped: Record<string, unknown> = { ...batch[0]?.receipt }
+    delete dropped['chainBlocks']
+    expect(code(() => verifyReceipt(dropped as unknown as ReceiptBody & { signature: string }))).toBe('RECEIPT_INVALID')
+  })
+
+  it('has one form: unsorted, repeated, empty or malformed chain reads are RECEIPT_INVALID', () => {
+    for (const bad of [[], [...blocks].reverse(), [blocks[0], blocks[0]], [{ chain: 'no spaces', block: 1 }], [{ chain: 'base', block: -1 }], Array.from({ length: 9 }, (_, i) => ({ chain: `c${i}`, block: i }))]) {
+      expect(code(() => signReceipt(body(4, { chainBlocks: bad as typeof blocks }), kp.secretKey))).toBe('RECEIPT_INVALID')
+    }
+  })
+})
