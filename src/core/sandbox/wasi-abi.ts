@@ -136,6 +136,8 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
       err.push(part)
       errBytes += part.length
     },
+    stdoutRoom: () => opts.maxOutputBytes - outBytes + 1,
+    stderrRoom: () => STDERR_LIMIT_BYTES - errBytes,
     now: () => VIRTUAL_EPOCH_NS + elapsedNs,
     epoch: VIRTUAL_EPOCH_NS
   })

@@ -4,9 +4,12 @@
  * the overlay they live in, wasi-path.ts for the `path_*` functions).
  *
  * Errnos follow wasmtime's (docs/abi.md has the table). Host work is paid in fuel: every
- * call costs {@link FS_CALL_FUEL} and every byte moved between the module and a file a
- * sixteenth of a unit, the rate of a bulk memory copy, so a loop of large reads cannot buy
- * unbounded host time for a fixed price.
+ * call on a file or directory costs {@link FS_CALL_FUEL} and every byte moved between the
+ * module and a file a sixteenth of a unit, the rate of a bulk memory copy, so a loop of large
+ * reads cannot buy unbounded host time for a fixed price. Stdio is free where its work is
+ * bounded anyway (stdout by the output limit, stderr by its cap, each stdin byte's first
+ * read by the input size), so a program that never touches a file uses the same fuel as it
+ * always did; re-reading stdin after a seek is paid like a file read.
  */
 import { ERRNO, FDFLAGS, FILETYPE, FILESTAT_SIZE, DIRENT_HEAD_SIZE, RIGHTS, FILE_RIGHTS, DIR_RIGHTS, FSTFLAGS, WHENCE } from './wasi-defs.ts'
 import { DirNode, FileNode, FsError, fail, fromSource, Scratch, treeSource, type FsContext, type Node, type Preopen } from './wasi-fs-tree.ts'
@@ -33,6 +36,10 @@ export interface FdEntry {
   inheriting: bigint
   /** A preopen's guest path (fd_prestat_get). */
   preopen?: string
+  /** stdin, stdout or stderr (see the fuel note above). */
+  stdio?: true
+  /** A sink's bytes still worth copying: past it a write is counted, not copied. */
+  room?: () => number
 }
 
 /** What the filesystem needs from its call. */
@@ -42,6 +49,9 @@ export interface WasiFsOptions {
   input: Uint8Array
   stdout: (data: Uint8Array) => void
   stderr: (data: Uint8Array) => void
+  /** Bytes stdout and stderr still accept (stdout: one past its limit, so overflow shows). */
+  stdoutRoom: () => number
+  stderrRoom: () => number
   /** The call's virtual realtime in ns (read without advancing it). */
   now: () => bigint
   epoch: bigint
@@ -53,6 +63,9 @@ type Fn = (...args: Array<number | bigint>) => number
 export class WasiFs {
   readonly fds = new Map<number, FdEntry>()
   readonly ctx: FsContext
+  private readonly stdin: FileNode
+  /** End of the stdin bytes read so far: reading below it again is paid for. */
+  private stdinSeen = 0
   memory: WasmMemory | undefined
   /** Takes fuel for host work; set once the instance exists (throws FUEL_EXHAUSTED). */
   charge: (units: number) => void = () => {}
@@ -62,9 +75,10 @@ export class WasiFs {
     let ino = 3n
     this.ctx = { scratch: new Scratch(opts.scratchBytes), nextIno: () => ++ino, now: opts.now, epoch: opts.epoch }
     const stdin = new FileNode(this.ctx, 1n, opts.epoch, null, opts.input)
-    this.fds.set(0, { kind: 'file', node: stdin, pos: 0, flags: 0, rights: RIGHTS.FD_READ | RIGHTS.FD_SEEK | RIGHTS.FD_TELL | RIGHTS.FD_FILESTAT_GET | RIGHTS.POLL_FD_READWRITE, inheriting: 0n })
-    this.fds.set(1, { kind: 'sink', node: null, sink: opts.stdout, pos: 0, flags: 0, rights: RIGHTS.FD_WRITE, inheriting: 0n })
-    this.fds.set(2, { kind: 'sink', node: null, sink: opts.stderr, pos: 0, flags: 0, rights: RIGHTS.FD_WRITE, inheriting: 0n })
+    this.fds.set(0, { kind: 'file', node: stdin, pos: 0, flags: 0, rights: RIGHTS.FD_READ | RIGHTS.FD_SEEK | RIGHTS.FD_TELL | RIGHTS.FD_FILESTAT_GET | RIGHTS.POLL_FD_READWRITE, inheriting: 0n, stdio: true })
+    this.fds.set(1, { kind: 'sink', node: null, sink: opts.stdout, room: opts.stdoutRoom, pos: 0, flags: 0, rights: RIGHTS.FD_WRITE, inheriting: 0n, stdio: true })
+    this.fds.set(2, { kind: 'sink', node: null, sink: opts.stderr, room: opts.stderrRoom, pos: 0, flags: 0, rights: RIGHTS.FD_WRITE, inheriting: 0n, stdio: true })
+    this.stdin = stdin
     let fd = 3
     for (const p of opts.preopens) {
       const root = fromSource(this.ctx, treeSource(p.tree), null)
@@ -164,14 +178,22 @@ export class WasiFs {
   /** Copies file bytes into the module's iovecs; returns the count. */
   readInto (file: FileNode, offset: number, iovs: number, iovsLen: number): number {
     const v = this.view
+    const count = iovsLen >>> 0
+    this.chargeIovecs(file === this.stdin, count)
     let done = 0
-    for (let i = 0; i < (iovsLen >>> 0); i++) {
+    for (let i = 0; i < count; i++) {
       const buf = v.getUint32((iovs >>> 0) + i * 8, true)
       const len = v.getUint32((iovs >>> 0) + i * 8 + 4, true)
       const dst = this.bytes(buf, len)
-      const chunk = file.read(offset + done, len)
-      this.charge(1)
-      this.chargeBytes(chunk.length)
+      const at = offset + done
+      const chunk = file.read(at, len)
+      if (file === this.stdin) {
+        // each stdin byte's first read is part of the call; a re-read is host work
+        this.chargeBytes(Math.max(0, Math.min(at + chunk.length, this.stdinSeen) - at))
+        this.stdinSeen = Math.max(this.stdinSeen, at + chunk.length)
+      } else {
+        this.chargeBytes(chunk.length)
+      }
       dst.set(chunk)
       done += chunk.length
       if (chunk.length < len) break
@@ -179,25 +201,44 @@ export class WasiFs {
     return done
   }
 
-  /** Gathers the module's ciovecs into one buffer, paying for the bytes first. */
-  gather (iovs: number, iovsLen: number): Uint8Array {
+  /**
+   * Gathers the module's ciovecs into one buffer, paying for the bytes first. At most
+   * `room` bytes are copied (the rest of a write to a full sink is counted, not copied);
+   * returns the bytes and the full length.
+   */
+  gather (iovs: number, iovsLen: number, stdio: boolean, room = Number.MAX_SAFE_INTEGER): { data: Uint8Array, length: number } {
     const v = this.view
+    const count = iovsLen >>> 0
+    this.chargeIovecs(stdio, count)
     const parts: Uint8Array[] = []
     let total = 0
-    for (let i = 0; i < (iovsLen >>> 0); i++) {
+    let copied = 0
+    for (let i = 0; i < count; i++) {
       const buf = v.getUint32((iovs >>> 0) + i * 8, true)
       const len = v.getUint32((iovs >>> 0) + i * 8 + 4, true)
-      parts.push(this.bytes(buf, len))
+      const part = this.bytes(buf, len)
       total += len
+      if (copied < room) {
+        const take = part.subarray(0, room - copied)
+        parts.push(take)
+        copied += take.length
+      }
     }
-    this.charge(iovsLen >>> 0)
-    this.chargeBytes(total)
-    const out = new Uint8Array(total)
+    if (!stdio) this.chargeBytes(total)
+    const out = new Uint8Array(copied)
     let at = 0
     for (const p of parts) { out.set(p, at); at += p.length }
-    return out
+    return { data: out, length: total }
+  }
+
+  /** Iovecs cost a unit each, past the few a libc passes to stdio. */
+  private chargeIovecs (stdio: boolean, count: number): void {
+    this.charge(stdio ? Math.max(0, count - FREE_STDIO_IOVECS) : count)
   }
 }
+
+/** Iovecs per stdio call that cost nothing (libc passes one or two). */
+const FREE_STDIO_IOVECS = 16
 
 export function filetype (node: Node): number {
   return node.kind === 'dir' ? FILETYPE.DIRECTORY : node.kind === 'file' ? FILETYPE.REGULAR_FILE : FILETYPE.SYMBOLIC_LINK
@@ -218,7 +259,11 @@ const MAX_OFFSET = 2 ** 53
 
 /** The `fd_*` host functions over `fs`. */
 export function fdFunctions (fs: WasiFs): Record<string, Fn> {
-  const wrap = (fn: (...a: never[]) => void): Fn => (...a) => errnoOf(() => { fs.charge(FS_CALL_FUEL); (fn as (...x: unknown[]) => void)(...a) })
+  // the first argument of every fd function is its descriptor: stdio calls are free
+  const wrap = (fn: (...a: never[]) => void): Fn => (...a) => errnoOf(() => {
+    if (fs.fds.get(a[0] as number)?.stdio !== true) fs.charge(FS_CALL_FUEL)
+    ;(fn as (...x: unknown[]) => void)(...a)
+  })
   const seekable = (fd: number): { e: FdEntry, file: FileNode } => {
     const e = fs.get(fd)
     if (e.kind === 'sink') fail(ERRNO.SPIPE)
@@ -298,7 +343,7 @@ export function fdFunctions (fs: WasiFs): Record<string, Fn> {
       const { e } = seekable(fd)
       const file = fs.file(fd, RIGHTS.FD_WRITE)
       if (offset > BigInt(MAX_OFFSET)) fail(ERRNO.INVAL)
-      const data = fs.gather(iovs, iovsLen)
+      const { data } = fs.gather(iovs, iovsLen, false)
       // as on Linux, an append-mode descriptor writes at the end whatever the offset
       file.write((e.flags & FDFLAGS.APPEND) !== 0 ? file.size : Number(offset), data)
       fs.view.setUint32(nwritten >>> 0, data.length, true)
@@ -314,7 +359,7 @@ export function fdFunctions (fs: WasiFs): Record<string, Fn> {
     fd_write: wrap((fd: number, iovs: number, iovsLen: number, nwritten: number) => {
       const e = fs.get(fd)
       if (e.kind === 'dir' || (e.rights & RIGHTS.FD_WRITE) === 0n) fail(ERRNO.BADF)
-      const data = fs.gather(iovs, iovsLen)
+      const { data, length } = fs.gather(iovs, iovsLen, e.stdio === true, e.room?.())
       if (e.kind === 'sink') {
         (e.sink as (d: Uint8Array) => void)(data)
       } else {
@@ -323,7 +368,7 @@ export function fdFunctions (fs: WasiFs): Record<string, Fn> {
         file.write(e.pos, data)
         e.pos += data.length
       }
-      fs.view.setUint32(nwritten >>> 0, data.length, true)
+      fs.view.setUint32(nwritten >>> 0, length, true)
     }),
     fd_prestat_get: wrap((fd: number, ptr: number) => {
       const e = fs.get(fd)
