@@ -190,16 +190,33 @@ export class DirNode extends BaseNode {
 
   get (name: string): Node | undefined { return this.entries.get(name) }
 
+  /**
+   * The entries in byte order of their names, kept until the directory changes, so that
+   * resuming a listing at a cookie costs what it returns, not the directory's size.
+   * `charge` pays for a rebuild (one unit per entry).
+   */
+  listing (charge: (units: number) => void): ReadonlyArray<readonly [string, Node]> {
+    if (this.listed === null) {
+      charge(this.entries.size)
+      this.listed = [...this.entries].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    }
+    return this.listed
+  }
+
+  private listed: Array<readonly [string, Node]> | null = null
+
   /** Adds an entry; the name's bytes count against the scratch budget. */
   add (name: string, node: Node): void {
     this.ctx.scratch.take(NODE_COST + name.length)
     this.entries.set(name, node)
+    this.listed = null
     if (node.kind === 'dir') node.parent = this
     this.touch()
   }
 
   remove (name: string): void {
     this.entries.delete(name)
+    this.listed = null
     this.ctx.scratch.give(NODE_COST + name.length)
     this.touch()
   }

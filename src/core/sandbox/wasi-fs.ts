@@ -389,11 +389,12 @@ export function fdFunctions (fs: WasiFs): Record<string, Fn> {
       if (e.kind !== 'dir') fail(ERRNO.NOTDIR)
       const dir = e.node as DirNode
       const out = fs.bytes(buf, bufLen)
-      const names: Array<[string, Node]> = [['.', dir], ['..', dir.parent ?? dir], ...dir.entries]
+      const listing = dir.listing(units => { fs.charge(units) })
+      const total = listing.length + 2
       let at = 0
       const head = new DataView(new ArrayBuffer(DIRENT_HEAD_SIZE))
-      for (let i = Number(cookie > BigInt(names.length) ? BigInt(names.length) : cookie); i < names.length && at < out.length; i++) {
-        const [name, node] = names[i] as [string, Node]
+      for (let i = cookie > BigInt(total) ? total : Number(cookie); i < total && at < out.length; i++) {
+        const [name, node] = i === 0 ? ['.', dir] as const : i === 1 ? ['..', dir.parent ?? dir] as const : listing[i - 2] as readonly [string, Node]
         const nameBytes = utf8Encode(name)
         fs.charge(1)
         fs.chargeBytes(DIRENT_HEAD_SIZE + nameBytes.length)

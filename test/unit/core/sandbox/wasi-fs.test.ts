@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { createWasiContext, type TreeEntry } from '../../../../src/core/sandbox/index.ts'
+import { ShadwError } from '../../../../src/core/errors.ts'
+import { createWasiContext, DEFAULT_LIMITS, prepareModule, runModule, sha256Hex, type TreeEntry } from '../../../../src/core/sandbox/index.ts'
+import { compileWat } from '../../../fixtures/wasm/fixtures.ts'
 
 /**
  * Each WASI filesystem call, called directly with a memory of our own, against the errno
@@ -316,5 +318,45 @@ describe('WASI filesystem semantics', () => {
       expect(s.read(b)).toBe('hello')
       expect(s.call('fd_close', a)).toBe(E.BADF)
     })
+  })
+})
+
+describe('WASI filesystem fuel', () => {
+  /** Reads a 1 MiB mounted file with fd_pread, `count` times (forever when count is 0). */
+  const reader = (count: number): string => `(module
+    (import "wasi_snapshot_preview1" "path_open" (func $open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+    (import "wasi_snapshot_preview1" "fd_pread" (func $pread (param i32 i32 i32 i64 i32) (result i32)))
+    (memory (export "memory") 32)
+    (data (i32.const 0) "blob")
+    (func (export "_start") (local $n i32)
+      (drop (call $open (i32.const 3) (i32.const 1) (i32.const 0) (i32.const 4) (i32.const 0) (i64.const 2) (i64.const 0) (i32.const 0) (i32.const 16)))
+      (i32.store (i32.const 32) (i32.const 65536))
+      (i32.store (i32.const 36) (i32.const 1048576))
+      (loop $l
+        (drop (call $pread (i32.load (i32.const 16)) (i32.const 32) (i32.const 1) (i64.const 0) (i32.const 40)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br_if $l (i32.ne (local.get $n) (i32.const ${count}))))))`
+  const run = async (count: number, fuel: number): Promise<number> => {
+    const bytes = await compileWat(reader(count))
+    const prepared = await prepareModule(bytes, await sha256Hex(bytes), 'wasi', 32)
+    const preopens = [{ guest: '/data', tree: { kind: 'dir', entries: { blob: { kind: 'file', data: new Uint8Array(1 << 20) } } } as TreeEntry }]
+    return runModule(prepared, { abi: 'wasi', input: new Uint8Array(0), args: [], env: [], seed: 0, limits: { ...DEFAULT_LIMITS, memoryPages: 32, fuel }, preopens }).fuelUsed
+  }
+
+  it('charges reads in proportion to the bytes moved, exactly and the same every time', async () => {
+    const one = await run(1, 1e9)
+    const three = await run(3, 1e9)
+    // each 1 MiB read costs the call's 16, its iovec's 1 and 65,536 for the bytes
+    expect(three - one).toBeGreaterThanOrEqual(2 * (16 + 1 + 65_536))
+    expect(three - one).toBeLessThan(2 * (16 + 1 + 65_536 + 64))
+    expect(await run(3, 1e9)).toBe(three)
+    expect(await run(3, three)).toBe(three)
+    await expect(run(3, three - 1)).rejects.toMatchObject({ code: 'FUEL_EXHAUSTED' })
+  })
+
+  it('stops a loop of big reads when its fuel runs out, after about fuel / 65,536 MiB', async () => {
+    const err = await run(0, 10_000_000).then(() => undefined, (e: unknown) => e)
+    expect(err).toBeInstanceOf(ShadwError)
+    expect((err as ShadwError).code).toBe('FUEL_EXHAUSTED')
   })
 })
