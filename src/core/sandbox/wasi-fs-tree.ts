@@ -81,6 +81,11 @@ export class Scratch {
   }
 
   give (n: number): void { this.used = Math.max(0, this.used - n) }
+
+  /** Fails with ENOSPC unless `n` more bytes fit (before paying for work that needs them). */
+  check (n: number): void {
+    if (n > 0 && this.used + n > this.limit) fail(ERRNO.NOSPC)
+  }
 }
 
 /** What the overlay needs from its call. */
@@ -112,6 +117,8 @@ abstract class BaseNode {
 
 export class FileNode extends BaseNode {
   readonly kind = 'file'
+  /** Descriptors open on this file: its bytes stay counted until the last one closes. */
+  opens = 0
   /** Owned bytes once copied up (capacity may exceed size); null while still the source's. */
   private buf: Uint8Array | null
   size: number
@@ -156,8 +163,12 @@ export class FileNode extends BaseNode {
     this.touch()
   }
 
-  release (): void {
-    if (this.buf !== null) this.ctx.scratch.give(this.size)
+  /** Gives the file's bytes back to the scratch budget once no name and no descriptor holds it. */
+  releaseIfGone (): void {
+    if (this.nlink > 0n || this.opens > 0 || this.buf === null) return
+    this.ctx.scratch.give(this.size)
+    this.buf = new Uint8Array(0)
+    this.size = 0
   }
 }
 

@@ -136,7 +136,18 @@ export class WasiFs {
     let fd = 3
     while (this.fds.has(fd)) fd++
     this.fds.set(fd, entry)
+    if (entry.node instanceof FileNode) entry.node.opens++
     return fd
+  }
+
+  /** Drops descriptor `fd` (open). */
+  close (fd: number): void {
+    const node = this.fds.get(fd)?.node
+    this.fds.delete(fd)
+    if (node instanceof FileNode && node.opens > 0) {
+      node.opens--
+      node.releaseIfGone()
+    }
   }
 
   chargeBytes (n: number): void {
@@ -281,12 +292,13 @@ export function fdFunctions (fs: WasiFs): Record<string, Fn> {
       const file = fs.file(fd, RIGHTS.FD_WRITE)
       const end = offset + len
       if (end > BigInt(MAX_OFFSET)) fail(ERRNO.FBIG)
+      fs.ctx.scratch.check(Number(end) - file.size)
       fs.chargeBytes(Math.max(0, Number(end) - file.size))
       if (Number(end) > file.size) { file.resize(Number(end)); file.touch() }
     }),
     fd_close: wrap((fd: number) => {
       fs.get(fd)
-      fs.fds.delete(fd)
+      fs.close(fd)
     }),
     fd_datasync: wrap((fd: number) => { fs.file(fd, RIGHTS.FD_WRITE) }),
     fd_sync: wrap((fd: number) => { if (fs.get(fd).kind === 'sink') fail(ERRNO.INVAL) }),
@@ -324,6 +336,7 @@ export function fdFunctions (fs: WasiFs): Record<string, Fn> {
     fd_filestat_set_size: wrap((fd: number, size: bigint) => {
       const file = fs.file(fd, RIGHTS.FD_WRITE)
       if (size > BigInt(MAX_OFFSET)) fail(ERRNO.FBIG)
+      fs.ctx.scratch.check(Number(size) - file.size)
       fs.chargeBytes(Math.max(0, Number(size) - file.size))
       file.resize(Number(size))
       file.touch()
@@ -415,8 +428,10 @@ export function fdFunctions (fs: WasiFs): Record<string, Fn> {
     fd_renumber: wrap((from: number, to: number) => {
       const e = fs.get(from)
       fs.get(to)
+      if (from === to) return
+      fs.close(to)
       fs.fds.set(to, e)
-      if (from !== to) fs.fds.delete(from)
+      fs.fds.delete(from)
     }),
     fd_seek: wrap((fd: number, offset: bigint, whence: number, ptr: number) => {
       const { e, file } = seekable(fd)

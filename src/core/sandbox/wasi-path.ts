@@ -155,5 +155,5 @@ export function pathFunctions (fs: WasiFs): Record<string, Fn> {
 
 function unlinked (node: Node): void {
   node.nlink--
-  if (node.nlink === 0n && node instanceof FileNode) node.release()
+  if (node instanceof FileNode) node.releaseIfGone()
 }

@@ -279,6 +279,18 @@ describe('WASI filesystem semantics', () => {
     }, { scratchBytes: 1024 })
   })
 
+  it('keeps an unlinked file counted while a descriptor holds it', () => {
+    session(s => {
+      const f = s.fd('f', { oflags: O.CREAT, rights: WRITE })
+      expect(s.write(f, 'x'.repeat(800))).toBe(0)
+      expect(s.call('path_unlink_file', PREOPEN, ...s.str('f'))).toBe(0)
+      const g = s.fd('g', { oflags: O.CREAT, rights: WRITE })
+      expect(s.write(g, 'y'.repeat(200))).toBe(E.NOSPC)
+      expect(s.call('fd_close', f)).toBe(0)
+      expect(s.write(g, 'y'.repeat(200))).toBe(0)
+    }, { scratchBytes: 1024 })
+  })
+
   it('bounds the descriptor table with EMFILE', () => {
     session(s => {
       let n = 0
