@@ -232,10 +232,13 @@ export class DirNode extends BaseNode {
     this.touch()
   }
 
-  /** True when `other` is this directory or below it. */
-  contains (other: DirNode): boolean {
-    for (let d: DirNode | null = other; d !== null; d = d.parent) if (d === this) return true
-    return false
+  /** True when `other` is this directory or below it; `charge` pays a unit per level climbed. */
+  contains (other: DirNode, charge: (units: number) => void): boolean {
+    let levels = 0
+    let found = false
+    for (let d: DirNode | null = other; d !== null && !found; d = d.parent) { found = d === this; levels++ }
+    charge(levels)
+    return found
   }
 }
 
@@ -268,7 +271,7 @@ export interface Resolved {
  * resolution treats every directory descriptor as a root). The last component's symlink is
  * followed only when `follow` is set, or when the path ends in `/`.
  */
-export function resolve (base: DirNode, path: string, follow: boolean): Resolved {
+export function resolve (base: DirNode, path: string, follow: boolean, charge: (units: number) => void = () => {}): Resolved {
   if (path.length > MAX_PATH_BYTES) fail(ERRNO.NAMETOOLONG)
   if (path === '') fail(ERRNO.NOENT)
   if (path.includes('\0')) fail(ERRNO.INVAL)
@@ -280,6 +283,8 @@ export function resolve (base: DirNode, path: string, follow: boolean): Resolved
   parts = parts.filter(p => p !== '')
   let hops = 0
   for (;;) {
+    // a unit per component walked: symlinks can make a short path walk far
+    charge(1)
     const part = parts.shift() as string
     const last = parts.length === 0
     const dir = stack[stack.length - 1] as DirNode

@@ -33,7 +33,7 @@ export function pathFunctions (fs: WasiFs): Record<string, Fn> {
     const dir = fs.dir(fd)
     const path = fs.string(ptr, len)
     fs.chargeBytes(path.length)
-    return resolve(dir, path, follow)
+    return resolve(dir, path, follow, units => { fs.charge(units) })
   }
   return {
     path_open: wrap((fd: number, lookup: number, ptr: number, len: number, oflags: number, base: bigint, inheriting: bigint, fdflags: number, out: number) => {
@@ -100,7 +100,7 @@ export function pathFunctions (fs: WasiFs): Record<string, Fn> {
       if (node.kind !== 'dir' && (from.dirOnly || to.dirOnly)) fail(ERRNO.NOTDIR)
       const target = to.node
       if (target === node) return
-      if (node.kind === 'dir' && node.contains(to.parent)) fail(ERRNO.INVAL)
+      if (node.kind === 'dir' && node.contains(to.parent, units => { fs.charge(units) })) fail(ERRNO.INVAL)
       if (target !== undefined) {
         if (node.kind === 'dir' && target.kind !== 'dir') fail(ERRNO.NOTDIR)
         if (node.kind !== 'dir' && target.kind === 'dir') fail(ERRNO.ISDIR)
