@@ -29,8 +29,8 @@ function isEmptyDir (d: DirNode): boolean {
 /** The `path_*` host functions over `fs`. */
 export function pathFunctions (fs: WasiFs): Record<string, Fn> {
   const wrap = (fn: (...a: never[]) => void): Fn => (...a) => errnoOf(() => { fs.charge(FS_CALL_FUEL); (fn as (...x: unknown[]) => void)(...a) })
-  const at = (fd: number, ptr: number, len: number, follow: boolean): Resolved => {
-    const dir = fs.dir(fd)
+  const at = (fd: number, ptr: number, len: number, follow: boolean, forOpen = false): Resolved => {
+    const dir = fs.dir(fd, forOpen)
     const path = fs.string(ptr, len)
     fs.chargeBytes(path.length)
     return resolve(dir, path, follow, units => { fs.charge(units) })
@@ -40,7 +40,7 @@ export function pathFunctions (fs: WasiFs): Record<string, Fn> {
       const parentEntry = fs.get(fd)
       // a full table fails before anything is created, as on Linux
       if (fs.fds.size >= MAX_OPEN_FDS) fail(ERRNO.MFILE)
-      const r = at(fd, ptr, len, (lookup & LOOKUP_SYMLINK_FOLLOW) !== 0)
+      const r = at(fd, ptr, len, (lookup & LOOKUP_SYMLINK_FOLLOW) !== 0, true)
       const wantsWrite = (base & WRITE_RIGHTS) !== 0n || (fdflags & FDFLAGS.APPEND) !== 0
       let node = r.node
       if (node === undefined) {
