@@ -95,6 +95,8 @@ export interface FsContext {
   /** The call's virtual realtime, in ns. */
   now: () => bigint
   epoch: bigint
+  /** Pays fuel for host work in proportion to it (copying a file up, listing a mounted directory). */
+  charge: (units: number) => void
 }
 
 abstract class BaseNode {
@@ -142,6 +144,8 @@ export class FileNode extends BaseNode {
     // a first write copies the mounted bytes up: they count as written bytes from then on
     this.ctx.scratch.take(owned ? size - this.size : size)
     if (!owned) {
+      // the copy is paid like any other bytes moved (1 per 16)
+      this.ctx.charge(Math.ceil(Math.min(size, this.size) / 16))
       const copy = new Uint8Array(size)
       copy.set(this.read(0, size))
       this.buf = copy
@@ -193,6 +197,7 @@ export class DirNode extends BaseNode {
   get entries (): Map<string, Node> {
     if (this.map === null) {
       const names = [...(this.src as SourceNode).entries!()].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+      this.ctx.charge(names.length)
       this.map = new Map()
       for (const [name, s] of names) this.map.set(name, fromSource(this.ctx, s, this))
     }

@@ -73,7 +73,7 @@ export class WasiFs {
   constructor (opts: WasiFsOptions) {
     // stdin, stdout and stderr have inodes 1-3 in every call
     let ino = 3n
-    this.ctx = { scratch: new Scratch(opts.scratchBytes), nextIno: () => ++ino, now: opts.now, epoch: opts.epoch }
+    this.ctx = { scratch: new Scratch(opts.scratchBytes), nextIno: () => ++ino, now: opts.now, epoch: opts.epoch, charge: units => { this.charge(units) } }
     const stdin = new FileNode(this.ctx, 1n, opts.epoch, null, opts.input)
     this.fds.set(0, { kind: 'file', node: stdin, pos: 0, flags: 0, rights: RIGHTS.FD_READ | RIGHTS.FD_SEEK | RIGHTS.FD_TELL | RIGHTS.FD_FILESTAT_GET | RIGHTS.POLL_FD_READWRITE, inheriting: 0n, stdio: true })
     this.fds.set(1, { kind: 'sink', node: null, sink: opts.stdout, room: opts.stdoutRoom, pos: 0, flags: 0, rights: RIGHTS.FD_WRITE, inheriting: 0n, stdio: true })
