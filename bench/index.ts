@@ -9,7 +9,8 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'replication', run: async () => { await (await import('./replication.ts')).runReplicationBench() } },
   { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } },
   { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } },
-  { name: 'access', run: async () => { await (await import('./access.ts')).runAccessBench() } }
+  { name: 'access', run: async () => { await (await import('./access.ts')).runAccessBench() } },
+  { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } }
 ]
 
 const only = process.argv.slice(2)

@@ -1,11 +1,13 @@
 /**
  * `shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
- * [--deadline MS] [--seed N] [--json] [-- ARGS...]`: runs a module locally in the same
- * sandbox the network uses (a one-worker Node executor) and prints its output.
+ * [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--env KEY=VALUE]... [--json]
+ * [-- ARGS...]`: runs a module locally in the same sandbox the network uses (a one-worker
+ * Node executor) and prints its output.
  */
 import { readFile } from 'node:fs/promises'
 import { ShadwError } from '../core/errors.ts'
-import { parseModule, type Abi, type ExecuteCall, type ExecutionLimits } from '../core/sandbox/index.ts'
+import { parseModule, type Abi, type ExecuteCall, type ExecutionLimits, type Preopen } from '../core/sandbox/index.ts'
+import { MAX_HOST_TREE_BYTES, readHostTree } from './host-tree.ts'
 import { createNodeExecutor } from '../super-node/executor/index.ts'
 
 /** Where the command reads and writes; tests pass their own. */
@@ -19,7 +21,24 @@ export interface CliIo {
 export const MAX_MODULE_FILE_BYTES = 64 * 1024 * 1024
 
 const USAGE = `usage: shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
-                  [--deadline MS] [--seed N] [--json] [-- ARGS...]`
+                  [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--env KEY=VALUE]...
+                  [--json] [-- ARGS...]`
+
+const HELP = `${USAGE}
+
+Runs a module locally in the sandbox the network uses.
+  --abi raw|wasi        calling convention (default: wasi if the module exports _start)
+  --input FILE|-        the raw ABI's input, or WASI stdin (- reads this process's stdin)
+  --fuel N              fuel limit (about one unit per instruction)
+  --memory PAGES        memory cap in 64 KiB pages
+  --deadline MS         wall-clock deadline
+  --seed N              seed of the virtual clock and random source
+  --dir HOST[::GUEST]   WASI: mount host directory HOST at GUEST (default: HOST as given).
+                        Copy-on-write: the module may write, its writes vanish with the
+                        call and HOST is never modified (read up to ${MAX_HOST_TREE_BYTES / 1024 / 1024} MiB). Repeatable.
+  --env KEY=VALUE       WASI: an environment variable. Repeatable.
+  --json                print one JSON object (output and stderr as base64, fuel, exit code)
+  -- ARGS...            WASI: arguments after the program name`
 
 const processIo: CliIo = {
   stdout: b => { process.stdout.write(b) },
@@ -39,6 +58,9 @@ interface RunOptions {
   seed: number | undefined
   json: boolean
   args: string[]
+  dirs: Array<{ host: string, guest: string }>
+  env: string[]
+  help: boolean
 }
 
 function integer (flag: string, value: string | undefined): number {
@@ -49,7 +71,7 @@ function integer (flag: string, value: string | undefined): number {
 }
 
 function parseArgs (argv: string[]): RunOptions {
-  const opts: RunOptions = { file: '', abi: undefined, input: undefined, limits: {}, seed: undefined, json: false, args: [] }
+  const opts: RunOptions = { file: '', abi: undefined, input: undefined, limits: {}, seed: undefined, json: false, args: [], dirs: [], env: [], help: false }
   const files: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
@@ -72,6 +94,23 @@ function parseArgs (argv: string[]): RunOptions {
       case '--deadline': opts.limits.deadlineMs = integer(a, next()); break
       case '--seed': opts.seed = integer(a, next()); break
       case '--json': opts.json = true; break
+      case '--help': case '-h': opts.help = true; break
+      case '--dir': {
+        const v = next()
+        if (v === undefined || v === '') throw ShadwError.INVALID_ARGUMENT('--dir needs HOST[::GUEST]')
+        const at = v.indexOf('::')
+        const host = at < 0 ? v : v.slice(0, at)
+        const guest = at < 0 ? v : v.slice(at + 2)
+        if (host === '' || guest === '') throw ShadwError.INVALID_ARGUMENT('--dir needs HOST[::GUEST]')
+        opts.dirs.push({ host, guest })
+        break
+      }
+      case '--env': {
+        const v = next()
+        if (v === undefined || v.indexOf('=') <= 0) throw ShadwError.INVALID_ARGUMENT('--env needs KEY=VALUE')
+        opts.env.push(v)
+        break
+      }
       case '--':
         opts.args = argv.slice(i + 1)
         i = argv.length
@@ -81,6 +120,7 @@ function parseArgs (argv: string[]): RunOptions {
         files.push(a)
     }
   }
+  if (opts.help) return opts
   if (files.length !== 1) throw ShadwError.INVALID_ARGUMENT('expected exactly one module file')
   opts.file = files[0] as string
   return opts
@@ -102,6 +142,10 @@ export async function runCommand (argv: string[], io: CliIo = processIo): Promis
     io.stderr(`shadw run: ${(err as Error).message}\n${USAGE}\n`)
     return 2
   }
+  if (opts.help) {
+    io.stdout(HELP + '\n')
+    return 0
+  }
   const fail = (err: unknown): number => {
     const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err), err)
     if (opts.json) io.stdout(JSON.stringify({ ok: false, code: e.code, message: e.message, details: e.details }) + '\n')
@@ -110,7 +154,10 @@ export async function runCommand (argv: string[], io: CliIo = processIo): Promis
   }
   let module: Uint8Array
   let input: Uint8Array
+  const preopens: Preopen[] = []
   try {
+    const budget = { bytes: 0, nodes: 0 }
+    for (const d of opts.dirs) preopens.push({ guest: d.guest, tree: await readHostTree(d.host, budget) })
     module = await readBounded(opts.file)
     input = opts.input === undefined
       ? new Uint8Array(0)
@@ -121,7 +168,8 @@ export async function runCommand (argv: string[], io: CliIo = processIo): Promis
   const executor = createNodeExecutor({ size: 1, maxQueue: 0 })
   try {
     const abi = opts.abi ?? detectAbi(module)
-    const call: ExecuteCall = { module, abi, input, args: opts.args, limits: opts.limits }
+    const call: ExecuteCall = { module, abi, input, args: opts.args, env: opts.env, limits: opts.limits }
+    if (preopens.length > 0) call.preopens = preopens
     if (opts.seed !== undefined) call.seed = opts.seed
     const r = await executor.execute(call)
     if (opts.json) {

@@ -2,7 +2,7 @@
  * A JSON-safe form of executor calls and outcomes, so one compliance suite can drive an
  * executor in this process or inside Chromium through `page.evaluate`.
  */
-import type { Abi, ExecuteCall, ExecutionLimits, Executor } from '../../src/core/sandbox/index.ts'
+import type { Abi, ExecuteCall, ExecutionLimits, Executor, TreeEntry } from '../../src/core/sandbox/index.ts'
 
 /** A call with its bytes as base64. */
 export interface WireCall {
@@ -12,6 +12,20 @@ export interface WireCall {
   args?: string[]
   seed?: number
   limits?: Partial<ExecutionLimits>
+  preopens?: Array<{ guest: string, tree: WireTree }>
+  scratchBytes?: number
+}
+
+/** A directory tree with its files' bytes as base64. */
+export type WireTree =
+  | { kind: 'file', data: string }
+  | { kind: 'dir', entries: Record<string, WireTree> }
+  | { kind: 'symlink', target: string }
+
+function toTree (w: WireTree): TreeEntry {
+  if (w.kind === 'file') return { kind: 'file', data: fromBase64(w.data) }
+  if (w.kind === 'symlink') return w
+  return { kind: 'dir', entries: Object.fromEntries(Object.entries(w.entries).map(([k, v]) => [k, toTree(v)])) }
 }
 
 /** What came back: output as base64, or the error code. */
@@ -52,6 +66,8 @@ function toCall (w: WireCall): ExecuteCall {
   if (w.args !== undefined) call.args = w.args
   if (w.seed !== undefined) call.seed = w.seed
   if (w.limits !== undefined) call.limits = w.limits
+  if (w.preopens !== undefined) call.preopens = w.preopens.map(p => ({ guest: p.guest, tree: toTree(p.tree) }))
+  if (w.scratchBytes !== undefined) call.scratchBytes = w.scratchBytes
   return call
 }
 

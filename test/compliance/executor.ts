@@ -4,8 +4,8 @@
  * the Node worker_threads pool and, inside headless Chromium, the browser Web Worker pool.
  */
 import { describe, expect, it } from 'vitest'
-import { compileWat, cWasm, wat } from '../fixtures/wasm/fixtures.ts'
-import { toBase64, type Outcome, type PoolName, type WireCall } from './executor-wire.ts'
+import { compileWat, cWasm, rustWasm, wat } from '../fixtures/wasm/fixtures.ts'
+import { toBase64, type Outcome, type PoolName, type WireCall, type WireTree } from './executor-wire.ts'
 
 /** What the suite needs from an executor under test. */
 export interface ExecutorTarget {
@@ -175,6 +175,61 @@ export function describeExecutor (target: () => ExecutorTarget): void {
 
     it('stops a C busy loop when its fuel runs out', async () => {
       expect(await code({ module: c('spin'), abi: 'wasi', limits: { fuel: 1_000_000 } })).toBe('FUEL_EXHAUSTED')
+    })
+  })
+
+  describe('WASI filesystem', () => {
+    const data = (): Array<{ guest: string, tree: WireTree }> => [{
+      guest: '/data',
+      tree: { kind: 'dir', entries: { 'input.txt': { kind: 'file', data: text('hello files\n') }, sub: { kind: 'dir', entries: {} } } }
+    }]
+    const outputOf = (o: Outcome | undefined): string => o?.ok === true ? new TextDecoder().decode(Uint8Array.from(atob(o.output), ch => ch.charCodeAt(0))) : `error ${o?.code ?? ''}`
+    const C_TOUR = ['read 12 bytes: hello files', 'size 21 nlink 1 dir 0', 'tell 1', 'now: HELL! FILES', 'APPENDED', 'truncated to 5',
+      'readlink 11 renamed.txt', 'hard nlink 2', 'ls /data: . .. input.txt out sub', 'ls /data/out: . .. hard.txt renamed.txt soft',
+      'rmdir non-empty: -1 errno 55', 'rmdir empty: 0', 'open missing: -1 errno 44', 'excl existing: -1 errno 20', 'ls /data: . .. input.txt sub', ''].join('\n')
+
+    it('runs a C program that reads, writes, lists and stats files (clang + wasi-libc)', async () => {
+      const [a, b] = await target().run('default', [
+        { module: c('fs-tour'), abi: 'wasi', preopens: data() },
+        { module: c('fs-tour'), abi: 'wasi', preopens: data() }
+      ])
+      expect(outputOf(a)).toBe(C_TOUR)
+      // redundant executions agree byte for byte, fuel included
+      expect(b).toEqual(a)
+    })
+
+    it('runs a Rust std::fs program', async () => {
+      expect(outputOf(await one({ module: toBase64(rustWasm('fs_tour')), abi: 'wasi', preopens: data() }))).toBe([
+        'read 12 bytes: hello files', 'back: HELLO FILES', 'MORE', 'len 17 file true dir false', 'ls /data: input.txt out/ sub/',
+        'ls /data/out: deep/ moved.txt', 'missing: NotFound Some(44)', 'remove_dir non-empty: Some(55)', 'ls /data: input.txt sub/',
+        'escape: Some(63)', ''].join('\n'))
+    })
+
+    it('keeps a hostile program inside its preopen', async () => {
+      expect(outputOf(await one({ module: c('fs-escape'), abi: 'wasi', preopens: data() }))).toBe([
+        '/etc/passwd: refused errno 76', '/data/../etc/passwd: refused errno 63', '/data/../../../..: refused errno 63',
+        '/data/sub/../../x: refused errno 63', '/data/abs: refused errno 44', '/data/up/etc/passwd: refused errno 63',
+        '/data/loop-a: refused errno 32', 'nofollow on a link: errno 32', '/data/input.txt/: refused errno 54', ''].join('\n'))
+    })
+
+    it('refuses writes past the scratch budget, descriptors past the table, and stops a readdir loop by fuel', async () => {
+      const [fill, fds, loop] = await target().run('default', [
+        { module: c('fs-fill'), abi: 'wasi', preopens: data(), scratchBytes: 1 << 20 },
+        { module: c('fs-fds'), abi: 'wasi', preopens: data() },
+        { module: c('fs-readdir-loop'), abi: 'wasi', preopens: data(), limits: { fuel: 5_000_000 } }
+      ])
+      expect(outputOf(fill)).toBe('write failed after 983040 bytes: errno 51\n')
+      expect(outputOf(fds)).toBe('opened 1020, then errno 33\n')
+      expect(loop).toMatchObject({ ok: false, code: 'FUEL_EXHAUSTED' })
+    })
+
+    it('leaves nothing behind for the next call on the same worker', async () => {
+      const [before] = await target().run('tiny', [{ module: c('fs-tour'), abi: 'wasi', preopens: data() }])
+      await target().run('tiny', [{ module: c('fs-fill'), abi: 'wasi', preopens: data(), scratchBytes: 1 << 20 }])
+      await target().run('tiny', [{ module: c('fs-fds'), abi: 'wasi', preopens: data() }])
+      const [after] = await target().run('tiny', [{ module: c('fs-tour'), abi: 'wasi', preopens: data() }])
+      expect(after).toEqual(before)
+      expect(outputOf(after)).toBe(C_TOUR)
     })
   })
 

@@ -3,6 +3,7 @@
  * worker_threads pool, and anything a test hands in its place.
  */
 import type { AbortSignalLike } from './host.ts'
+import type { Preopen } from './wasi-fs-tree.ts'
 
 /** The two calling conventions a module can follow (see docs/abi.md). */
 export type Abi = 'raw' | 'wasi'
@@ -35,6 +36,13 @@ export interface ExecuteCall {
   /** Seeds the deterministic clock and random source; redundant executions must agree on it. */
   seed?: number
   limits?: Partial<ExecutionLimits>
+  /**
+   * WASI only: read-only directory trees mounted at guest paths. The module's writes go to
+   * a per-call overlay that vanishes with the call; the trees never change.
+   */
+  preopens?: Preopen[]
+  /** WASI only: bytes the module may write into its overlay (default 16 MiB); past it, ENOSPC. */
+  scratchBytes?: number
 }
 
 /** A successful invocation. */

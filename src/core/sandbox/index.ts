@@ -12,3 +12,5 @@ export { WorkerPool, MAX_POOL_SIZE, type PoolWorker, type WorkerPoolOptions } fr
 export { parseWorkerRequest, parseWorkerReply, type WorkerRequest, type WorkerReply } from './protocol.ts'
 export { createWasiContext, WASI_MODULE, type WasiContext, type WasiCallOptions } from './wasi-abi.ts'
 export { sha256Hex } from './host.ts'
+export { treeSource, type Preopen, type TreeEntry, type SourceNode } from './wasi-fs-tree.ts'
+export { parsePreopens } from './wasi-preopens.ts'

@@ -5,8 +5,8 @@
  * latency. So when nothing else is executing, a call to a small, already compiled module
  * first runs here, with its fuel cut to a slice and its memory to a few pages: together they
  * bound how long it can hold the thread (instructions, and first touches of fresh pages).
- * Only the raw ABI qualifies: a WASI host call costs one fuel unit whatever work it does, so
- * fuel does not bound its time. The instance is the same as in a worker (fresh, metered,
+ * Only the raw ABI qualifies: WASI host calls do work fuel bounds only in part (stdio is
+ * free up to its own limits), and a filesystem call's tree would have to reach this thread. The instance is the same as in a worker (fresh, metered,
  * `runModule`), so a result it gives is the one any worker gives: fuel and stack budgets are
  * counted by the instrumented module, not by the engine, and a grow past the smaller memory
  * cap traps rather than returning -1 to the function. Anything else — the slice runs out,

@@ -7,6 +7,8 @@ import { ShadwError } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
+import type { Preopen } from './wasi-fs-tree.ts'
+import { parsePreopens, parseScratchBytes } from './wasi-preopens.ts'
 
 /** A call as a worker receives it. `bytes` is sent only until the worker has the module. */
 export interface WorkerRequest {
@@ -18,6 +20,9 @@ export interface WorkerRequest {
   env: string[]
   seed: number
   limits: ExecutionLimits
+  /** WASI only: directory trees the module sees (omitted: none). */
+  preopens?: Preopen[]
+  scratchBytes?: number
 }
 
 /** A worker's answer: a result, or a request for the module bytes it no longer caches. */
@@ -64,6 +69,10 @@ export function parseWorkerRequest (v: unknown): WorkerRequest {
     limits
   }
   if (v['bytes'] !== undefined) req.bytes = v['bytes']
+  const preopens = parsePreopens(v['preopens'])
+  if (preopens.length > 0) req.preopens = preopens
+  const scratch = parseScratchBytes(v['scratchBytes'])
+  if (scratch !== undefined) req.scratchBytes = scratch
   return req
 }
 

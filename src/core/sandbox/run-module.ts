@@ -9,6 +9,7 @@ import { STACK_BUDGET_SLOTS } from './function-metering.ts'
 import { FUEL_EXPORT, OOM_EXPORT, STACK_EXPORT, START_EXPORT } from './instrument.ts'
 import type { PreparedModule } from './module-cache.ts'
 import { createWasiContext, WASI_MODULE, type WasiContext } from './wasi-abi.ts'
+import type { Preopen } from './wasi-fs-tree.ts'
 
 /** One call's parameters, already validated. */
 export interface RunParams {
@@ -18,6 +19,10 @@ export interface RunParams {
   env: string[]
   seed: number
   limits: ExecutionLimits
+  /** WASI only: directory trees the module sees, under a per-call overlay. */
+  preopens?: Preopen[]
+  /** WASI only: bytes the module may write into its overlay. */
+  scratchBytes?: number
 }
 
 /** What a successful call produced. */
@@ -75,7 +80,7 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
   let memory = importedMemory
   let wasi: WasiContext | undefined
   if (p.abi === 'wasi') {
-    wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes })
+    wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes, preopens: p.preopens, scratchBytes: p.scratchBytes })
     imports[WASI_MODULE] = { ...imports[WASI_MODULE], ...wasi.imports }
   }
   let instance: WasmInstance
@@ -111,7 +116,7 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
     if (wasi !== undefined) {
       // a start function may already call WASI (print, proc_exit): it runs inside the context
       const entry = fromTop(ex['_start'] as () => unknown)
-      exitCode = wasi.start(memory, () => { start?.(); entry() })
+      exitCode = wasi.start(memory, () => { start?.(); entry() }, fuel, limit)
     } else {
       start?.()
       const mem = memory

@@ -1,15 +1,18 @@
 /**
- * WASI preview1 for command modules, on @bjorn3/browser_wasi_shim (the same shim in Node
- * and browsers, so both executors agree byte for byte).
+ * WASI preview1 for command modules: the same code in Node and browsers, so both executors
+ * agree byte for byte.
  *
- * Only stdin, stdout and stderr exist: no preopened directories, so no filesystem; sockets
- * are refused. Clocks are virtual and random bytes come from a seeded generator, so two
- * executions of one call on different peers produce the same output.
+ * The filesystem is the call's own (wasi-fs.ts): preopened read-only trees under a per-call
+ * copy-on-write overlay. Sockets do not exist. Clocks are virtual and random bytes come
+ * from a seeded generator, so two executions of one call on different peers produce the
+ * same output.
  */
-import { WASI, WASIProcExit, OpenFile, File, ConsoleStdout, wasi as defs } from '@bjorn3/browser_wasi_shim'
 import { ShadwError } from '../errors.ts'
-import { utf8Encode, type WasmMemory } from './host.ts'
-
+import { utf8Encode, type WasmGlobal, type WasmMemory } from './host.ts'
+import { CLOCKID_REALTIME, ERRNO, EVENT_SIZE, EVENTTYPE, SUBCLOCKFLAGS_ABSTIME, SUBSCRIPTION_SIZE } from './wasi-defs.ts'
+import { DEFAULT_SCRATCH_BYTES, fdFunctions, WasiFs } from './wasi-fs.ts'
+import type { Preopen } from './wasi-fs-tree.ts'
+import { pathFunctions } from './wasi-path.ts'
 /** The import module name of WASI preview1. */
 export const WASI_MODULE = 'wasi_snapshot_preview1'
 
@@ -20,17 +23,6 @@ const CLOCK_TICK_NS = 1_000n
 /** stderr is diagnostics, not a result: keep only its start. */
 export const STDERR_LIMIT_BYTES = 64 * 1024
 
-/**
- * Inode numbers of stdin, stdout and stderr. The shim numbers inodes from one counter per
- * worker, so `fstat` would otherwise tell a module how many calls its worker ran before,
- * and redundant executions on different peers would disagree.
- */
-const STDIO_INODES = [1n, 2n, 3n] as const
-
-const ERRNO_SUCCESS = 0
-const ERRNO_INVAL = 28
-const ERRNO_NOTSUP = 58
-
 /** What a WASI call needs from the request. */
 export interface WasiCallOptions {
   args: string[]
@@ -38,15 +30,27 @@ export interface WasiCallOptions {
   input: Uint8Array
   seed: number
   maxOutputBytes: number
+  /** Directory trees the module sees, each at its guest path (none: no filesystem). */
+  preopens?: Preopen[]
+  /** Bytes the call may write into its overlay (default {@link DEFAULT_SCRATCH_BYTES}). */
+  scratchBytes?: number
 }
 
 /** The per-call WASI context: imports to link, then {@link WasiContext.start}. */
 export interface WasiContext {
   imports: Record<string, unknown>
-  /** Runs `_start`; returns the exit code. */
-  start (memory: WasmMemory, entry: () => unknown): number
+  /**
+   * Runs `_start`; returns the exit code. Host work is charged to `fuel` (the instance's
+   * fuel global), and a charge past `fuelLimit` fails the call with FUEL_EXHAUSTED.
+   */
+  start (memory: WasmMemory, entry: () => unknown, fuel?: WasmGlobal, fuelLimit?: number): number
   stdout (): Uint8Array
   stderr (): Uint8Array
+}
+
+/** `proc_exit`: unwinds the module to {@link WasiContext.start}. */
+class ProcExit {
+  constructor (readonly code: number) {}
 }
 
 function concat (chunks: Uint8Array[], total: number): Uint8Array {
@@ -68,33 +72,44 @@ function splitMix64 (seed: number): () => bigint {
   }
 }
 
-/**
- * stdin. The shim's `OpenFile` refuses writes to a read-only file but still resizes it:
- * `fd_filestat_set_size` and `fd_allocate` take a 64-bit size from the module and allocate a
- * JS buffer that large, outside linear memory and its cap. A read-only fd refuses both.
- */
-class ReadOnlyFd extends OpenFile {
-  override fd_allocate (): number { return defs.ERRNO_BADF }
-  override fd_filestat_set_size (): number { return defs.ERRNO_BADF }
-}
-
 type HostFunction = (...args: unknown[]) => unknown
 
 /**
  * Wraps a WASI function so that what the module's arguments make it throw is a TRAP: a
- * pointer outside memory raises a RangeError in the shim's DataView reads, which would
- * otherwise reach the host as an INTERNAL error, as if the executor were broken. Our own
- * errors (OUTPUT_TOO_LARGE, TRAP) and the shim's proc_exit signal pass through.
+ * pointer outside memory raises a RangeError in the DataView reads, which would otherwise
+ * reach the host as an INTERNAL error, as if the executor were broken. Our own errors
+ * (OUTPUT_TOO_LARGE, FUEL_EXHAUSTED, TRAP) and proc_exit pass through.
  */
 function asTrapping (name: string, fn: HostFunction): HostFunction {
   return (...args) => {
     try {
       return fn(...args)
     } catch (err) {
-      if (err instanceof ShadwError || err instanceof WASIProcExit) throw err
+      if (err instanceof ShadwError || err instanceof ProcExit) throw err
       throw ShadwError.TRAP(`${name}: ${err instanceof Error ? err.message : String(err)}`)
     }
   }
+}
+
+/** Writes `strings` as NUL-terminated bytes with a pointer table (args_get, environ_get). */
+function putStrings (fs: WasiFs, list: Uint8Array[], ptrs: number, buf: number): number {
+  const v = fs.view
+  let at = buf >>> 0
+  list.forEach((s, i) => {
+    v.setUint32((ptrs >>> 0) + i * 4, at, true)
+    const dst = fs.bytes(at, s.length + 1)
+    dst.set(s)
+    dst[s.length] = 0
+    at += s.length + 1
+  })
+  return ERRNO.SUCCESS
+}
+
+function putSizes (fs: WasiFs, list: Uint8Array[], countPtr: number, sizePtr: number): number {
+  const v = fs.view
+  v.setUint32(countPtr >>> 0, list.length, true)
+  v.setUint32(sizePtr >>> 0, list.reduce((n, a) => n + a.length + 1, 0), true)
+  return ERRNO.SUCCESS
 }
 
 /** Builds a WASI context for one call. */
@@ -103,59 +118,58 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
   let outBytes = 0
   const err: Uint8Array[] = []
   let errBytes = 0
-  const stdout = new ConsoleStdout(data => {
-    outBytes += data.length
-    // thrown inside fd_write: unwinds the module at once, so a print loop cannot fill memory
-    if (outBytes > opts.maxOutputBytes) throw ShadwError.OUTPUT_TOO_LARGE(outBytes, opts.maxOutputBytes)
-    out.push(data.slice())
-  })
-  const stderr = new ConsoleStdout(data => {
-    const room = STDERR_LIMIT_BYTES - errBytes
-    if (room <= 0) return
-    const part = data.subarray(0, room).slice()
-    err.push(part)
-    errBytes += part.length
-  })
-  const input = new File(opts.input, { readonly: true })
-  const stdin = new ReadOnlyFd(input)
-  input.ino = STDIO_INODES[0]
-  ;(stdout as unknown as { ino: bigint }).ino = STDIO_INODES[1]
-  ;(stderr as unknown as { ino: bigint }).ino = STDIO_INODES[2]
-  const wasi = new WASI(['main', ...opts.args], opts.env, [stdin, stdout, stderr], { debug: false })
-  let memory: WasmMemory | undefined
-  const view = (): DataView => {
-    if (memory === undefined) throw ShadwError.INTERNAL('WASI memory used before start')
-    return new DataView(memory.buffer)
-  }
   let elapsedNs = 0n
+  const fs = new WasiFs({
+    preopens: opts.preopens ?? [],
+    scratchBytes: opts.scratchBytes ?? DEFAULT_SCRATCH_BYTES,
+    input: opts.input,
+    stdout: data => {
+      outBytes += data.length
+      // thrown inside fd_write: unwinds the module at once, so a print loop cannot fill memory
+      if (outBytes > opts.maxOutputBytes) throw ShadwError.OUTPUT_TOO_LARGE(outBytes, opts.maxOutputBytes)
+      out.push(data)
+    },
+    stderr: data => {
+      const room = STDERR_LIMIT_BYTES - errBytes
+      if (room <= 0) return
+      const part = data.subarray(0, room)
+      err.push(part)
+      errBytes += part.length
+    },
+    stdoutRoom: () => opts.maxOutputBytes - outBytes + 1,
+    stderrRoom: () => STDERR_LIMIT_BYTES - errBytes,
+    now: () => VIRTUAL_EPOCH_NS + elapsedNs,
+    epoch: VIRTUAL_EPOCH_NS
+  })
   const now = (clock: number): bigint => {
     elapsedNs += CLOCK_TICK_NS
-    return (clock === defs.CLOCKID_REALTIME ? VIRTUAL_EPOCH_NS : 0n) + elapsedNs
+    return (clock === CLOCKID_REALTIME ? VIRTUAL_EPOCH_NS : 0n) + elapsedNs
   }
   const random = splitMix64(opts.seed)
   const argBytes = ['main', ...opts.args].map(a => utf8Encode(a))
+  const envBytes = opts.env.map(e => utf8Encode(e))
   const imports: Record<string, unknown> = {
-    ...wasi.wasiImport,
-    args_sizes_get (argc: number, bufSize: number) {
-      const v = view()
-      v.setUint32(argc, argBytes.length, true)
-      v.setUint32(bufSize, argBytes.reduce((n, a) => n + a.length + 1, 0), true)
-      return ERRNO_SUCCESS
-    },
+    ...fdFunctions(fs),
+    ...pathFunctions(fs),
+    args_get: (ptrs: number, buf: number) => putStrings(fs, argBytes, ptrs, buf),
+    args_sizes_get: (argc: number, size: number) => putSizes(fs, argBytes, argc, size),
+    environ_get: (ptrs: number, buf: number) => putStrings(fs, envBytes, ptrs, buf),
+    environ_sizes_get: (count: number, size: number) => putSizes(fs, envBytes, count, size),
     clock_res_get (_id: number, ptr: number) {
-      view().setBigUint64(ptr, CLOCK_TICK_NS, true)
-      return ERRNO_SUCCESS
+      fs.view.setBigUint64(ptr >>> 0, CLOCK_TICK_NS, true)
+      return ERRNO.SUCCESS
     },
     clock_time_get (id: number, _precision: bigint, ptr: number) {
-      view().setBigUint64(ptr, now(id), true)
-      return ERRNO_SUCCESS
+      fs.view.setBigUint64(ptr, now(id), true)
+      return ERRNO.SUCCESS
     },
     random_get (ptr: number, len: number) {
-      const v = view()
+      const v = fs.view
       // i32 arguments arrive signed: a pointer past 2 GiB is negative here
       ptr >>>= 0
       len >>>= 0
-      if (ptr + len > v.byteLength) return ERRNO_INVAL
+      if (ptr + len > v.byteLength) return ERRNO.INVAL
+      fs.chargeBytes(len)
       for (let i = 0; i < len; i += 8) {
         let word = random()
         for (let k = 0; k < 8 && i + k < len; k++) {
@@ -163,45 +177,93 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
           word >>= 8n
         }
       }
-      return ERRNO_SUCCESS
+      return ERRNO.SUCCESS
     },
-    poll_oneoff (inPtr: number, outPtr: number, count: number, eventsPtr: number) {
-      // only a single clock subscription (sleep): advance virtual time instead of waiting
-      if (count !== 1) return ERRNO_NOTSUP
-      const v = view()
-      const s = defs.Subscription.read_bytes(v, inPtr)
-      if (s.eventtype !== defs.EVENTTYPE_CLOCK) return ERRNO_NOTSUP
-      // relative timeouts only: an absolute one would need the caller's clock semantics
-      if ((s.flags & defs.SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME) !== 0) return ERRNO_NOTSUP
-      elapsedNs += s.timeout
-      new defs.Event(s.userdata, ERRNO_SUCCESS, s.eventtype).write_bytes(v, outPtr)
-      v.setUint32(eventsPtr, 1, true)
-      return ERRNO_SUCCESS
-    },
-    sched_yield () { return ERRNO_SUCCESS },
+    poll_oneoff: (inPtr: number, outPtr: number, count: number, eventsPtr: number) => pollOneoff(fs, inPtr >>> 0, outPtr >>> 0, count >>> 0, eventsPtr >>> 0, {
+      now: (clock: number) => (clock === CLOCKID_REALTIME ? VIRTUAL_EPOCH_NS : 0n) + elapsedNs,
+      advance: (ns: bigint) => { elapsedNs += ns }
+    }),
+    proc_exit (code: number) { throw new ProcExit(code) },
+    sched_yield () { return ERRNO.SUCCESS },
     proc_raise (sig: number) { throw ShadwError.TRAP(`signal ${sig} raised`) },
-    sock_accept () { return ERRNO_NOTSUP },
-    sock_recv () { return ERRNO_NOTSUP },
-    sock_send () { return ERRNO_NOTSUP },
-    sock_shutdown () { return ERRNO_NOTSUP }
+    // no descriptor is a socket: a valid one answers ENOTSOCK, as with wasmtime
+    sock_accept: (fd: number) => fs.fds.has(fd) ? ERRNO.NOTSOCK : ERRNO.BADF,
+    sock_recv: (fd: number) => fs.fds.has(fd) ? ERRNO.NOTSOCK : ERRNO.BADF,
+    sock_send: (fd: number) => fs.fds.has(fd) ? ERRNO.NOTSOCK : ERRNO.BADF,
+    sock_shutdown: (fd: number) => fs.fds.has(fd) ? ERRNO.NOTSOCK : ERRNO.BADF
   }
   for (const [name, fn] of Object.entries(imports)) imports[name] = asTrapping(name, fn as HostFunction)
   return {
     imports,
-    start (mem, entry) {
-      memory = mem
-      ;(wasi as unknown as { inst: unknown }).inst = { exports: { memory: mem } }
+    start (mem, entry, fuel, fuelLimit) {
+      fs.memory = mem
+      if (fuel !== undefined) {
+        fs.charge = units => {
+          const left = (fuel.value as bigint) - BigInt(units)
+          fuel.value = left
+          if (left < 0n) throw ShadwError.FUEL_EXHAUSTED(fuelLimit ?? 0)
+        }
+      }
       try {
         entry()
         return 0
       } catch (e) {
-        if (e instanceof WASIProcExit) return e.code
+        if (e instanceof ProcExit) return e.code
         throw e
       }
     },
-    stdout: () => concat(out, out.reduce((n, c) => n + c.length, 0)),
+    stdout: () => concat(out, outBytes),
     stderr: () => concat(err, errBytes)
   }
+}
+
+/**
+ * poll_oneoff: descriptors are always ready (files, stdin, stdout), so a poll with any fd
+ * subscription returns those at once; one with only clocks advances virtual time to the
+ * earliest timeout instead of waiting, and reports every clock due then.
+ */
+function pollOneoff (fs: WasiFs, inPtr: number, outPtr: number, count: number, eventsPtr: number,
+  clock: { now: (id: number) => bigint, advance: (ns: bigint) => void }): number {
+  if (count === 0) return ERRNO.INVAL
+  const v = fs.view
+  fs.bytes(inPtr, count * SUBSCRIPTION_SIZE)
+  fs.bytes(outPtr, count * EVENT_SIZE)
+  const ready: Array<{ userdata: bigint, type: number, error: number, nbytes: bigint }> = []
+  const clocks: Array<{ userdata: bigint, wait: bigint }> = []
+  for (let i = 0; i < count; i++) {
+    const p = inPtr + i * SUBSCRIPTION_SIZE
+    const userdata = v.getBigUint64(p, true)
+    const type = v.getUint8(p + 8)
+    if (type === EVENTTYPE.CLOCK) {
+      const id = v.getUint32(p + 16, true)
+      const timeout = v.getBigUint64(p + 24, true)
+      const abs = (v.getUint16(p + 40, true) & SUBCLOCKFLAGS_ABSTIME) !== 0
+      const wait = abs ? timeout - clock.now(id) : timeout
+      clocks.push({ userdata, wait: wait < 0n ? 0n : wait })
+    } else if (type === EVENTTYPE.FD_READ || type === EVENTTYPE.FD_WRITE) {
+      const e = fs.fds.get(v.getUint32(p + 16, true))
+      let nbytes = 0n
+      if (e !== undefined && type === EVENTTYPE.FD_READ && e.kind === 'file' && e.node !== null) nbytes = BigInt(Math.max(0, e.node.size - e.pos))
+      ready.push({ userdata, type, error: e === undefined ? ERRNO.BADF : e.kind === 'dir' ? ERRNO.BADF : ERRNO.SUCCESS, nbytes })
+    } else {
+      return ERRNO.INVAL
+    }
+  }
+  if (ready.length === 0) {
+    const first = clocks.reduce((m, c) => c.wait < m ? c.wait : m, clocks[0]!.wait)
+    clock.advance(first)
+    for (const c of clocks) if (c.wait === first) ready.push({ userdata: c.userdata, type: EVENTTYPE.CLOCK, error: ERRNO.SUCCESS, nbytes: 0n })
+  }
+  new Uint8Array(v.buffer, outPtr, ready.length * EVENT_SIZE).fill(0)
+  ready.forEach((ev, i) => {
+    const p = outPtr + i * EVENT_SIZE
+    v.setBigUint64(p, ev.userdata, true)
+    v.setUint16(p + 8, ev.error, true)
+    v.setUint8(p + 10, ev.type)
+    v.setBigUint64(p + 16, ev.nbytes, true)
+  })
+  v.setUint32(eventsPtr, ready.length, true)
+  return ERRNO.SUCCESS
 }
 
 /** Names of every WASI function a module may import. */

@@ -20,6 +20,7 @@ import { clearTimer, sha256Hex, startTimer } from './host.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 import { InlineRunner, type InlineOptions } from './inline-runner.ts'
 import { MAX_ARG_LENGTH, MAX_ARGS, parseWorkerReply, type WorkerRequest } from './protocol.ts'
+import { parsePreopens, parseScratchBytes } from './wasi-preopens.ts'
 
 /** One live worker, as an adapter exposes it. */
 export interface PoolWorker {
@@ -232,7 +233,12 @@ export class WorkerPool implements Executor {
     // a message to a worker copies the whole buffer under a view: an input sliced out of a
     // network frame would carry its 64 KiB receive buffer along on every call
     const own = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? input : new Uint8Array(input)
-    return { abi: call.abi, input: own, args: list(call.args, 'args'), env: list(call.env, 'env'), seed, limits }
+    const req: Omit<WorkerRequest, 'hash' | 'bytes'> = { abi: call.abi, input: own, args: list(call.args, 'args'), env: list(call.env, 'env'), seed, limits }
+    const preopens = parsePreopens(call.preopens)
+    if (preopens.length > 0) req.preopens = preopens
+    const scratch = parseScratchBytes(call.scratchBytes)
+    if (scratch !== undefined) req.scratchBytes = scratch
+    return req
   }
 
   private async moduleRef (module: Uint8Array): Promise<ModuleRef> {

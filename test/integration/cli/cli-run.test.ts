@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -69,5 +69,29 @@ describe('shadw run', () => {
     expect(await runCommand(['--fuel', 'lots', 'x.wasm'], io)).toBe(2)
     expect(io.err().split('\n')[0]).toBe('shadw run: INVALID_ARGUMENT: --fuel needs a non-negative integer')
     expect(await runCommand([join(dir, 'missing.wasm')], captureIo())).toBe(2)
+  })
+
+  it('mounts --dir copy-on-write, passes --env, and leaves the host directory as it was', async () => {
+    const host = join(dir, 'data')
+    mkdirSync(join(host, 'sub'), { recursive: true })
+    writeFileSync(join(host, 'input.txt'), 'hello files\n')
+    const io = captureIo()
+    expect(await runCommand([C_DIR + 'fs-tour.wasm', '--dir', `${host}::/data`], io)).toBe(0)
+    expect(io.out()).toContain('now: HELL! FILES\nAPPENDED\n')
+    expect(io.out()).toContain('ls /data/out: . .. hard.txt renamed.txt soft\n')
+    expect(readdirSync(host).sort()).toEqual(['input.txt', 'sub'])
+    expect(readFileSync(join(host, 'input.txt'), 'utf8')).toBe('hello files\n')
+    const env = captureIo()
+    expect(await runCommand([C_DIR + 'stdio.wasm', '--env', 'WHO=flags'], env)).toBe(3)
+    expect(env.out()).toContain('hello flags\n')
+  })
+
+  it('documents --dir, --env and -- in --help, and refuses a bad --dir or --env', async () => {
+    const io = captureIo()
+    expect(await runCommand(['--help'], io)).toBe(0)
+    for (const flag of ['--dir HOST[::GUEST]', '--env KEY=VALUE', '-- ARGS...']) expect(io.out()).toContain(flag)
+    const bad = captureIo()
+    expect(await runCommand([C_DIR + 'fs-tour.wasm', '--env', 'NOEQUALS'], bad)).toBe(2)
+    expect(await runCommand([C_DIR + 'fs-tour.wasm', '--dir', join(dir, 'missing')], bad)).toBe(2)
   })
 })

@@ -21,6 +21,13 @@ describe('worker protocol', () => {
     expect(req.bytes).toBe(undefined)
   })
 
+  it('carries valid preopens and a scratch budget', () => {
+    const preopens = [{ guest: '/d', tree: { kind: 'dir', entries: { f: { kind: 'file', data: new Uint8Array(3) }, l: { kind: 'symlink', target: 'f' } } } }]
+    const req = parseWorkerRequest({ ...good, abi: 'wasi', preopens, scratchBytes: 1024 })
+    expect(req.preopens).toEqual(preopens)
+    expect(req.scratchBytes).toBe(1024)
+  })
+
   const badRequests: Record<string, unknown> = {
     'a non-object': 42,
     'a short hash': { ...good, hash: 'abc' },
@@ -28,6 +35,13 @@ describe('worker protocol', () => {
     'input that is not bytes': { ...good, input: [1, 2] },
     'bytes that are not bytes': { ...good, bytes: 'wasm' },
     'a fractional fuel': { ...good, limits: { fuel: 1.5 } },
+    'preopens that are not a list': { ...good, preopens: { guest: '/d' } },
+    'a preopen that is a file': { ...good, preopens: [{ guest: '/d', tree: { kind: 'file', data: new Uint8Array(1) } }] },
+    'a preopen entry named ..': { ...good, preopens: [{ guest: '/d', tree: { kind: 'dir', entries: { '..': { kind: 'dir', entries: {} } } } }] },
+    'a preopen entry name with a slash': { ...good, preopens: [{ guest: '/d', tree: { kind: 'dir', entries: { 'a/b': { kind: 'symlink', target: 'x' } } } }] },
+    'a preopen file without bytes': { ...good, preopens: [{ guest: '/d', tree: { kind: 'dir', entries: { f: { kind: 'file', data: 'text' } } } }] },
+    'a preopen without a guest path': { ...good, preopens: [{ guest: '', tree: { kind: 'dir', entries: {} } }] },
+    'a negative scratch budget': { ...good, scratchBytes: -1 },
     'too many args': { ...good, args: Array.from({ length: 257 }, () => 'a') },
     'a negative seed': { ...good, seed: -1 }
   }

@@ -1,0 +1,105 @@
+/**
+ * WASI preview1 constants and struct layouts (witx `wasi_snapshot_preview1`), the subset the
+ * sandbox's host functions use. Values are the ABI's, not a host's (ENOENT is 44 here).
+ */
+
+export const ERRNO = {
+  SUCCESS: 0,
+  ACCES: 2,
+  BADF: 8,
+  BUSY: 10,
+  EXIST: 20,
+  FAULT: 21,
+  FBIG: 22,
+  ILSEQ: 25,
+  INVAL: 28,
+  IO: 29,
+  ISDIR: 31,
+  LOOP: 32,
+  MFILE: 33,
+  MLINK: 34,
+  NAMETOOLONG: 37,
+  NFILE: 41,
+  NOENT: 44,
+  NOSPC: 51,
+  NOSYS: 52,
+  NOTDIR: 54,
+  NOTEMPTY: 55,
+  NOTSOCK: 57,
+  NOTSUP: 58,
+  OVERFLOW: 61,
+  PERM: 63,
+  SPIPE: 70,
+  XDEV: 75,
+  NOTCAPABLE: 76
+} as const
+
+export const FILETYPE = {
+  UNKNOWN: 0,
+  CHARACTER_DEVICE: 2,
+  DIRECTORY: 3,
+  REGULAR_FILE: 4,
+  SYMBOLIC_LINK: 7
+} as const
+
+export const RIGHTS = {
+  FD_DATASYNC: 1n << 0n,
+  FD_READ: 1n << 1n,
+  FD_SEEK: 1n << 2n,
+  FD_FDSTAT_SET_FLAGS: 1n << 3n,
+  FD_SYNC: 1n << 4n,
+  FD_TELL: 1n << 5n,
+  FD_WRITE: 1n << 6n,
+  FD_ADVISE: 1n << 7n,
+  FD_ALLOCATE: 1n << 8n,
+  PATH_CREATE_DIRECTORY: 1n << 9n,
+  PATH_CREATE_FILE: 1n << 10n,
+  PATH_LINK_SOURCE: 1n << 11n,
+  PATH_LINK_TARGET: 1n << 12n,
+  PATH_OPEN: 1n << 13n,
+  FD_READDIR: 1n << 14n,
+  PATH_READLINK: 1n << 15n,
+  PATH_RENAME_SOURCE: 1n << 16n,
+  PATH_RENAME_TARGET: 1n << 17n,
+  PATH_FILESTAT_GET: 1n << 18n,
+  PATH_FILESTAT_SET_SIZE: 1n << 19n,
+  PATH_FILESTAT_SET_TIMES: 1n << 20n,
+  FD_FILESTAT_GET: 1n << 21n,
+  FD_FILESTAT_SET_SIZE: 1n << 22n,
+  FD_FILESTAT_SET_TIMES: 1n << 23n,
+  PATH_SYMLINK: 1n << 24n,
+  PATH_REMOVE_DIRECTORY: 1n << 25n,
+  PATH_UNLINK_FILE: 1n << 26n,
+  POLL_FD_READWRITE: 1n << 27n,
+  SOCK_SHUTDOWN: 1n << 28n
+} as const
+
+/** Every right a regular file descriptor can hold. */
+export const FILE_RIGHTS = RIGHTS.FD_DATASYNC | RIGHTS.FD_READ | RIGHTS.FD_SEEK | RIGHTS.FD_FDSTAT_SET_FLAGS |
+  RIGHTS.FD_SYNC | RIGHTS.FD_TELL | RIGHTS.FD_WRITE | RIGHTS.FD_ADVISE | RIGHTS.FD_ALLOCATE |
+  RIGHTS.FD_FILESTAT_GET | RIGHTS.FD_FILESTAT_SET_SIZE | RIGHTS.FD_FILESTAT_SET_TIMES | RIGHTS.POLL_FD_READWRITE
+
+/** Every right a directory descriptor can hold. */
+export const DIR_RIGHTS = RIGHTS.FD_FDSTAT_SET_FLAGS | RIGHTS.FD_SYNC | RIGHTS.FD_ADVISE |
+  RIGHTS.PATH_CREATE_DIRECTORY | RIGHTS.PATH_CREATE_FILE | RIGHTS.PATH_LINK_SOURCE | RIGHTS.PATH_LINK_TARGET |
+  RIGHTS.PATH_OPEN | RIGHTS.FD_READDIR | RIGHTS.PATH_READLINK | RIGHTS.PATH_RENAME_SOURCE |
+  RIGHTS.PATH_RENAME_TARGET | RIGHTS.PATH_FILESTAT_GET | RIGHTS.PATH_FILESTAT_SET_SIZE |
+  RIGHTS.PATH_FILESTAT_SET_TIMES | RIGHTS.FD_FILESTAT_GET | RIGHTS.FD_FILESTAT_SET_TIMES | RIGHTS.PATH_SYMLINK |
+  RIGHTS.PATH_REMOVE_DIRECTORY | RIGHTS.PATH_UNLINK_FILE
+
+export const WRITE_RIGHTS = RIGHTS.FD_WRITE | RIGHTS.FD_ALLOCATE | RIGHTS.FD_FILESTAT_SET_SIZE | RIGHTS.FD_DATASYNC
+
+export const OFLAGS = { CREAT: 1, DIRECTORY: 2, EXCL: 4, TRUNC: 8 } as const
+export const FDFLAGS = { APPEND: 1, DSYNC: 2, NONBLOCK: 4, RSYNC: 8, SYNC: 16 } as const
+export const LOOKUP_SYMLINK_FOLLOW = 1
+export const FSTFLAGS = { ATIM: 1, ATIM_NOW: 2, MTIM: 4, MTIM_NOW: 8 } as const
+export const WHENCE = { SET: 0, CUR: 1, END: 2 } as const
+export const CLOCKID_REALTIME = 0
+export const EVENTTYPE = { CLOCK: 0, FD_READ: 1, FD_WRITE: 2 } as const
+export const SUBCLOCKFLAGS_ABSTIME = 1
+
+/** Byte sizes of the structs the host writes. */
+export const FILESTAT_SIZE = 64
+export const DIRENT_HEAD_SIZE = 24
+export const SUBSCRIPTION_SIZE = 48
+export const EVENT_SIZE = 32
