@@ -74,7 +74,7 @@ example:
     name: 'run',
     summary: 'run a WebAssembly module locally in the sandbox the swarm uses',
     usage: `shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
-          [--deadline MS] [--seed N] [--json] [-- ARGS...]`,
+          [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--env KEY=VALUE]... [--json] [-- ARGS...]`,
     help: `Runs the module once, in the same metered sandbox as an executor, and prints its output to
 stdout (fuel used on stderr). Nothing is published or sent.
 
@@ -83,6 +83,9 @@ options:
   --input FILE|-    input bytes (- reads stdin)
   --fuel N, --memory PAGES, --deadline MS   limits
   --seed N          seed of the module's random source
+  --dir HOST[::GUEST]  WASI: mount host directory HOST at GUEST (default: HOST as given);
+                    copy-on-write: writes vanish with the call, HOST is never modified. Repeatable.
+  --env KEY=VALUE   WASI: an environment variable. Repeatable.
   --json            one JSON document with output, fuel and exit code
   -- ARGS...        arguments for a WASI module
 
