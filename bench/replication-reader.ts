@@ -12,7 +12,6 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwNode, type DownloadResult } from '../src/core/node/index.ts'
 import { parseBootstrap } from '../src/super-node/super-node.ts'
-import { fileStorage } from '../src/super-node/file-storage.ts'
 import { readRawStream, type RawStreamResult } from './raw-stream.ts'
 
 export interface ReaderTask {
@@ -52,7 +51,7 @@ async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
   // nothing of it is timed.
   const dht = new HyperDHT({ bootstrap: parseBootstrap(task.bootstrap), host: '127.0.0.1', firewalled: false })
   const swarm = new Hyperswarm({ dht })
-  const node = new ShadwNode({ swarm, store: new Corestore(fileStorage(task.storage)), tier: 'shadow' })
+  const node = new ShadwNode({ swarm, store: new Corestore(task.storage), tier: 'shadow' })
   try {
     await node.start()
     const results: ReaderLogResult[] = []

@@ -6,7 +6,7 @@
  * One writer for both readers: a real super node (SuperNode.start, in this process, with its
  * embedded DHT on 127.0.0.1 and its relay) holds both logs on disk. Then
  * - Node→Node: a ShadwNode in a child process (bench/replication-reader.ts) follows each log
- *   over native UDX and downloads it into a Corestore on disk (the super node's fileStorage);
+ *   over native UDX and downloads it into a Corestore on disk;
  *   before each log the same two processes move the same bytes over a raw secret-stream
  *   (bench/raw-stream.ts), the baseline of the Node→Node ratio;
  * - Node→browser: the app in headless Chromium with a persistent profile (OPFS on disk; an

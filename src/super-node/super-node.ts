@@ -3,7 +3,6 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
-import { fileStorage } from './file-storage.ts'
 import { nodeIdentity, ShadwNode, type NodeStatus } from '../core/node/index.ts'
 import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
@@ -123,9 +122,7 @@ export class SuperNode {
       cleanup.push(() => relayDht.destroy())
       await bootstrapped(relayDht, bootstrap)
 
-      // the files Corestore would open for the path, read and written without thread-pool
-      // round trips (see file-storage.ts)
-      const store = new Corestore(fileStorage(opts.storage))
+      const store = new Corestore(opts.storage)
       await store.ready().catch(err => { throw storageError(opts.storage, err) })
       const keyPair = await nodeIdentity(store)
       const swarm = new Hyperswarm({ dht, keyPair })
