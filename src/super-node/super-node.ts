@@ -112,7 +112,11 @@ export class SuperNode {
       // A fresh node on loopback cannot tell it is reachable (its NAT sampling needs peers on
       // other hosts) and calls itself firewalled; peers then holepunch instead of dialling it
       // and the connection can open on one side only. On our own loopback DHT it is not.
-      const dhtOpts = bootstrap === null ? {} : localDht !== null ? { bootstrap, host: '127.0.0.1', firewalled: false } : { bootstrap }
+      // A node joining another's loopback DHT (--bootstrap 127.0.0.1:…) is on loopback too: bound
+      // to 0.0.0.0 and calling itself firewalled it could dial out but nobody could dial it, so
+      // a caller reached only the first super node of a local swarm.
+      const loopback = localDht !== null || (bootstrap !== null && bootstrap.every(b => b.host === '127.0.0.1' || b.host === 'localhost'))
+      const dhtOpts = bootstrap === null ? {} : loopback ? { bootstrap, host: '127.0.0.1', firewalled: false } : { bootstrap }
       const dht = new HyperDHT(dhtOpts)
       cleanup.push(() => dht.destroy())
       await bootstrapped(dht, bootstrap)
