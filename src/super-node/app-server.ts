@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { serializeError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
@@ -23,6 +24,23 @@ const MIME: Readonly<Record<string, string>> = {
   '.txt': 'text/plain; charset=utf-8'
 }
 
+/**
+ * How long `close()` lets open connections finish before destroying them: in-flight
+ * responses get this long, a client that holds a socket open gets no longer.
+ */
+export const CLOSE_GRACE_MS = 1_000
+
+/**
+ * Answers an upgrade nobody serves and destroys its socket. Node hands an upgrade's socket
+ * to the `upgrade` listeners and forgets it: one left unanswered stays open for ever (half
+ * open even after the client leaves), so a flood of them exhausts the descriptors.
+ */
+export function refuseUpgrade (socket: Duplex, status: 404 | 426 | 503, reason: string): void {
+  socket.on('error', () => { socket.destroy() })
+  if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`)
+  socket.destroy()
+}
+
 /** A JSON API route: returns the body to send (or throws a ShadwError). */
 export type ApiRoute = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown
 
@@ -39,10 +57,26 @@ export class AppServer {
   readonly #root: string
   readonly #routes = new Map<string, ApiRoute>()
   readonly #mounts: Array<{ prefix: string, handler: FetchHandler, maxBodyBytes: number }> = []
+  /** paths whose upgrades another listener serves (the relay); every other upgrade is refused */
+  readonly #upgradePaths = new Set<string>()
+  /** every socket of the server, upgraded ones too: the server forgets those, close() must not */
+  readonly #sockets = new Set<Socket>()
 
   constructor (opts: { root: string }) {
     this.#root = resolve(opts.root)
     this.server = createServer((req, res) => { this.#handle(req, res).catch(err => { this.#fail(res, err) }) })
+    this.server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket)
+      socket.once('close', () => { this.#sockets.delete(socket) })
+    })
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      if (!this.#upgradePaths.has(pathOf(req.url))) refuseUpgrade(socket, 404, 'Not Found')
+    })
+  }
+
+  /** Leaves upgrades on `path` to another `upgrade` listener (which must answer each one). */
+  claimUpgrade (path: string): void {
+    this.#upgradePaths.add(path)
   }
 
   /** Adds a GET route under `/api/`. */
@@ -66,10 +100,29 @@ export class AppServer {
     return this.server.address() as AddressInfo
   }
 
+  /**
+   * Stops listening, closes idle connections at once and destroys whatever is still open
+   * after {@link CLOSE_GRACE_MS} (requests in flight, upgraded sockets, slow clients), so it
+   * always resolves.
+   */
   async close (): Promise<void> {
     if (!this.server.listening) return
-    this.server.closeAllConnections()
-    await new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
+    const closed = new Promise<void>(resolve => { this.server.close(() => { resolve() }) })
+    this.server.closeIdleConnections()
+    const force = setTimeout(() => {
+      this.server.closeAllConnections()
+      for (const socket of this.#sockets) socket.destroy()
+    }, CLOSE_GRACE_MS)
+    try {
+      await closed
+    } finally {
+      clearTimeout(force)
+    }
+  }
+
+  /** Open sockets (HTTP and upgraded), for tests and status. */
+  get connections (): number {
+    return this.#sockets.size
   }
 
   async #handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -171,5 +224,13 @@ export class AppServer {
     const body = serializeError(err)
     if (!res.headersSent) res.writeHead(body.code === 'INTERNAL' ? 500 : 400, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
+  }
+}
+
+function pathOf (url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname
+  } catch {
+    return ''
   }
 }

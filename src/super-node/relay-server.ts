@@ -9,6 +9,7 @@ import type HyperDHT from 'hyperdht'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { refuseUpgrade } from './app-server.ts'
 
 const debug = log('relay')
 
@@ -115,6 +116,8 @@ export class RelayServer {
   readonly #clients = new Set<Client>()
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => { this.#upgrade(req, socket, head) }
   #wss: WebSocketServer | null = null
+  /** listening for upgrades: from the first start on, so a stopped relay still answers its path (503) */
+  #attached = false
   #heartbeat: ReturnType<typeof setInterval> | null = null
   #stopping: Promise<void> | null = null
   #stats = { accepted: 0, rejected: 0, errors: 0, timedOut: 0 }
@@ -140,7 +143,8 @@ export class RelayServer {
     // noServer: the HTTP server is shared with the app and the API, so we route upgrades
     // ourselves and leave other paths alone; clientTracking off because #clients tracks them
     this.#wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: this.#maxPayloadBytes, perMessageDeflate: false })
-    this.#server.on('upgrade', this.#onUpgrade)
+    if (!this.#attached) this.#server.on('upgrade', this.#onUpgrade)
+    this.#attached = true
     this.#heartbeat = setInterval(() => { this.#beat() }, this.#heartbeatMs)
     this.#heartbeat.unref()
     debug('relay listening on path', this.path)
@@ -162,7 +166,7 @@ export class RelayServer {
   }
 
   async #stop (): Promise<void> {
-    this.#server.off('upgrade', this.#onUpgrade)
+    // the upgrade listener stays: upgrades on the path get a 503 while the relay is stopped
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat)
     this.#heartbeat = null
     const clients = [...this.#clients]
@@ -179,7 +183,10 @@ export class RelayServer {
   #upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (requestPath(req) !== this.path) return
     const wss = this.#wss
-    if (wss === null) return
+    if (wss === null || this.#stopping !== null) {
+      refuseUpgrade(socket, 503, 'Service Unavailable')
+      return
+    }
     // an error on the raw socket before the upgrade completes must not be unhandled
     socket.on('error', () => { socket.destroy() })
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -1,4 +1,5 @@
 import Corestore from 'corestore'
+import type { Server } from 'node:http'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
@@ -139,7 +140,10 @@ export class SuperNode {
       const app = new AppServer({ root: opts.appRoot })
       const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
       cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
-      if (roles.relays) await relay.start()
+      if (roles.relays) {
+        app.claimUpgrade(RELAY_PATH)
+        await relay.start()
+      }
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
@@ -202,6 +206,11 @@ export class SuperNode {
     const key = executor.ledgerKey
     const c = await creditsFromLedgers([{ length: this.node.logInfo(key).length, get: async (i: number) => await this.node.get(key, i) }])
     return { earned: Object.fromEntries(c.earned), spent: Object.fromEntries(c.spent), counted: c.counted, unpriced: c.unpriced, rejected: c.rejected.length }
+  }
+
+  /** The HTTP server of the app, the API, the gateway and the relay (for its connection count). */
+  get httpServer (): Server {
+    return this.#parts.app.server
   }
 
   /** The light-node signing service (tier `light`), or null. */
