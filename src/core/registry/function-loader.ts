@@ -88,8 +88,9 @@ export class FunctionLoader {
   async sync (publisher: string, opts: { signal?: AbortSignal } = {}): Promise<Registry> {
     const reg = await this.follow(publisher)
     try {
-      if (reg.core.length === 0) await this.#host.waitForLength(publisher, 1, this.#timeout)
-      else await withTimeout(reg.core.update({ wait: true }), this.#timeout)
+      // a caller that leaves (its deadline passed) stops waiting here at once
+      if (reg.core.length === 0) await whileLive(this.#host.waitForLength(publisher, 1, this.#timeout), opts.signal)
+      else await whileLive(withTimeout(reg.core.update({ wait: true }), this.#timeout), opts.signal)
       // manifests are small: the whole registry is kept, only blobs are sparse
       await this.#host.download(publisher, { start: 0, end: reg.core.length }, { timeout: this.#timeout, signal: opts.signal })
     } catch (err) {
@@ -168,5 +169,20 @@ async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(ShadwError.TIMEOUT('registry update', ms)) }, ms) })])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/** `p`, or a rejection as soon as `signal` aborts (`p` goes on to its own timeout, unobserved). */
+async function whileLive<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await p
+  p.catch(() => {})
+  signal.throwIfAborted()
+  let onAbort: () => void = () => {}
+  const aborted = new Promise<never>((_resolve, reject) => { onAbort = () => { reject(signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()) } })
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([p, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }
