@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'INVALID_ARGUMENT',
   'INVALID_RELAY_URL',
   'INVALID_BOOTSTRAP',
+  'METHOD_NOT_ALLOWED',
   // network
   'BOOTSTRAP_UNREACHABLE',
   'RELAY_UNREACHABLE',
@@ -120,6 +121,11 @@ export class ShadwError extends Error {
   /** Thrown when a caller passes a value outside what an API accepts. */
   static INVALID_ARGUMENT (msg = 'invalid argument', details?: Record<string, unknown>): ShadwError {
     return new ShadwError('INVALID_ARGUMENT', msg, { details })
+  }
+
+  /** An HTTP method a path does not answer (the 405 of the app server and the gateway). */
+  static METHOD_NOT_ALLOWED (method: string, path: string, allow: readonly string[]): ShadwError {
+    return new ShadwError('METHOD_NOT_ALLOWED', `${method} is not answered on ${path} (allowed: ${allow.join(', ')})`, { details: { method, allow: [...allow] } })
   }
 
   /** Thrown when a relay URL is not a ws:// or wss:// URL. */

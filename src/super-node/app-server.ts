@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { extname, join, normalize, resolve, sep } from 'node:path'
-import { serializeError } from '../core/errors.ts'
+import { serializeError, ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 
 const debug = log('http')
@@ -56,7 +56,7 @@ export class AppServer {
   readonly server: Server
   readonly #root: string
   readonly #routes = new Map<string, ApiRoute>()
-  readonly #mounts: Array<{ prefix: string, handler: FetchHandler, maxBodyBytes: number }> = []
+  readonly #mounts: Array<{ prefix: string, handler: FetchHandler, maxBodyBytes: number, methods: readonly string[] }> = []
   /** paths whose upgrades another listener serves (the relay); every other upgrade is refused */
   readonly #upgradePaths = new Set<string>()
   /** every socket of the server, upgraded ones too: the server forgets those, close() must not */
@@ -85,11 +85,12 @@ export class AppServer {
   }
 
   /**
-   * Hands every request under `prefix` (any method) to a Fetch API handler: the `/fn/*`
-   * gateway. A body above `maxBodyBytes` is answered 413 without being read further.
+   * Hands every request under `prefix` in one of `methods` to a Fetch API handler: the `/fn/*`
+   * gateway. A body above `maxBodyBytes` is answered 413 without being read further; another
+   * method is answered 405 (TRACE and CONNECT cannot even become a Fetch Request).
    */
-  mount (prefix: string, handler: FetchHandler, maxBodyBytes: number): void {
-    this.#mounts.push({ prefix, handler, maxBodyBytes })
+  mount (prefix: string, handler: FetchHandler, maxBodyBytes: number, methods: readonly string[] = ['GET', 'HEAD', 'POST', 'OPTIONS']): void {
+    this.#mounts.push({ prefix, handler, maxBodyBytes, methods })
   }
 
   async listen (port: number, host: string): Promise<AddressInfo> {
@@ -129,14 +130,22 @@ export class AppServer {
     const url = new URL(req.url ?? '/', 'http://localhost')
     const mount = this.#mounts.find(m => url.pathname.startsWith(m.prefix))
     if (mount !== undefined) {
+      if (!mount.methods.includes(req.method ?? '')) {
+        notAllowed(req, res, url.pathname, mount.methods, { 'access-control-allow-origin': '*' })
+        return
+      }
       await this.#fetch(mount, url, req, res)
       return
     }
     const route = this.#routes.get(url.pathname)
+    if (route !== undefined && req.method !== 'GET' && req.method !== 'HEAD') {
+      notAllowed(req, res, url.pathname, API_METHODS)
+      return
+    }
     if (route !== undefined) {
       const body = await route(req, url)
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-      res.end(JSON.stringify(body, null, 2))
+      res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body, null, 2))
       return
     }
     if (url.pathname.startsWith('/api/')) {
@@ -222,9 +231,18 @@ export class AppServer {
   #fail (res: ServerResponse, err: unknown): void {
     debug('request failed', err)
     const body = serializeError(err)
-    if (!res.headersSent) res.writeHead(body.code === 'INTERNAL' ? 500 : 400, { 'content-type': 'application/json' })
+    if (!res.headersSent) res.writeHead(body.code === 'INTERNAL' ? 500 : body.code === 'METHOD_NOT_ALLOWED' ? 405 : 400, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
   }
+}
+
+/** The methods `/api/*` routes answer. */
+const API_METHODS: readonly string[] = ['GET', 'HEAD']
+
+function notAllowed (req: IncomingMessage, res: ServerResponse, path: string, allow: readonly string[], extra: Record<string, string> = {}): void {
+  const body = serializeError(ShadwError.METHOD_NOT_ALLOWED(req.method ?? '', path, allow))
+  res.writeHead(405, { allow: allow.join(', '), 'content-type': 'application/json', 'shadw-error-code': body.code, ...extra })
+  res.end(req.method === 'HEAD' ? undefined : JSON.stringify(body))
 }
 
 function pathOf (url: string | undefined): string {

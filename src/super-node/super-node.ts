@@ -30,6 +30,8 @@ export const DEFAULT_PORT = 4173
 export const DEFAULT_HOST = '127.0.0.1'
 /** Path of the WebSocket DHT relay on the app's port. */
 export const RELAY_PATH = '/relay'
+/** The methods the `/fn/*` gateway answers; any other is a 405. */
+const FN_METHODS: readonly string[] = ['POST', 'OPTIONS']
 /** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
 export const BOOTSTRAP_TIMEOUT_MS = 15_000
 
@@ -164,8 +166,8 @@ export class SuperNode {
       // elsewhere in the swarm through an endpoint of its own
       const caller = executor === null ? startCallerRole(node, { audit: !roles.signs }) : null
       if (caller !== null) cleanup.push(async () => { caller.stop() })
-      if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES)
-      if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
+      if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES, FN_METHODS)
+      if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES, FN_METHODS)
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
