@@ -4,7 +4,7 @@ import crypto from 'hypercore-crypto'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import { ShadwError } from '../errors.ts'
-import { keyToHex } from '../keys.ts'
+import { keyToHex, parseKey } from '../keys.ts'
 import { log } from '../log.ts'
 import { Connections, type ConnectionClassifier } from './connections.ts'
 import { Emitter } from './emitter.ts'
@@ -166,10 +166,26 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     return this.logInfo(await this.#logs.create(name))
   }
 
-  /** Starts replicating someone else's log, sparsely: blocks come when asked for. */
-  async follow (key: Uint8Array | string): Promise<LogInfo> {
+  /**
+   * Starts replicating someone else's log, sparsely: blocks come when asked for. A
+   * `tentative` follow (a log that may not exist anywhere) is not remembered across restarts
+   * until {@link keep}; {@link forget} leaves its topic and deletes it.
+   */
+  async follow (key: Uint8Array | string, opts: { tentative?: boolean } = {}): Promise<LogInfo> {
     this.#assertOpen()
-    return this.logInfo(await this.#logs.follow(key))
+    return this.logInfo(await this.#logs.follow(key, opts))
+  }
+
+  /** Makes a tentative follow lasting (it was found). */
+  async keep (key: Uint8Array | string): Promise<void> {
+    this.#assertOpen()
+    await this.#logs.keep(key)
+  }
+
+  /** Drops a tentative follow: its topic is left and its storage deleted. Other logs are left alone. */
+  async forget (key: Uint8Array | string): Promise<void> {
+    this.#assertOpen()
+    if (await this.#logs.forget(key)) await this.#topics.leave(crypto.discoveryKey(parseKey(key)))
   }
 
   /** Appends blocks to a log this node writes (at most `MAX_APPEND_BLOCKS` of `MAX_BLOCK_BYTES` each); returns the new length. */
