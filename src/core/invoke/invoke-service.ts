@@ -325,7 +325,7 @@ export class InvokeService {
       total: charge(price, result.fuelUsed, moved)
     })
     let recorded: RecordedReceipt
-    // pipelined: the result leaves while its block is written; once a write failed, no call is signed
+    // answered once its receipt is in the ledger; once a write failed, no call is signed
     try {
       recorded = await this.#writer.record(pending)
     } catch (err) {
