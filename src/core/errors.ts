@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'NODE_CLOSED',
   'TIMEOUT',
   'ABORTED',
+  'MEMORY_BUDGET_EXCEEDED',
   // storage
   'STORAGE_FULL',
   'STORAGE_CORRUPT',
@@ -166,6 +167,11 @@ export class ShadwError extends Error {
   /** Thrown when the caller's AbortSignal fired. */
   static ABORTED (msg = 'aborted'): ShadwError {
     return new ShadwError('ABORTED', msg)
+  }
+
+  /** A node refusing to buffer more (request bodies, relay messages): its memory budget is spent; retry later. */
+  static MEMORY_BUDGET_EXCEEDED (what: string, limit: number): ShadwError {
+    return new ShadwError('MEMORY_BUDGET_EXCEEDED', `this node buffers at most ${limit} bytes of ${what} at once; try again later`, { details: { limit } })
   }
 
   /** Thrown when a write failed because the storage quota or disk is full. */

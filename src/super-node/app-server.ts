@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { serializeError, ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { MemoryBudget } from './memory-budget.ts'
 
 const debug = log('http')
 
@@ -62,8 +63,12 @@ export class AppServer {
   /** every socket of the server, upgraded ones too: the server forgets those, close() must not */
   readonly #sockets = new Set<Socket>()
 
-  constructor (opts: { root: string }) {
+  /** bytes of unfinished request bodies (and the relay's pre-handshake messages) held at once */
+  readonly budget: MemoryBudget
+
+  constructor (opts: { root: string, budget?: MemoryBudget }) {
     this.#root = resolve(opts.root)
+    this.budget = opts.budget ?? new MemoryBudget()
     this.server = createServer((req, res) => { this.#handle(req, res).catch(err => { this.#fail(res, err) }) })
     this.server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
@@ -162,18 +167,43 @@ export class AppServer {
   async #fetch (mount: { handler: FetchHandler, maxBodyBytes: number }, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = []
     let size = 0
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      for await (const chunk of req) {
-        size += (chunk as Buffer).byteLength
-        if (size > mount.maxBodyBytes) {
-          res.writeHead(413, { 'content-type': 'application/json', 'access-control-allow-origin': '*' })
-          res.end(JSON.stringify({ code: 'INPUT_TOO_LARGE', message: `INPUT_TOO_LARGE: body exceeds ${mount.maxBodyBytes} bytes` }))
-          req.destroy()
+    // every byte buffered here counts against the node's budget until the answer is sent
+    let held = 0
+    const refuse = (status: number, code: string, message: string): void => {
+      res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'shadw-error-code': code, connection: 'close' })
+      res.end(JSON.stringify({ code, message }))
+      req.destroy()
+    }
+    try {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        const declared = Number(req.headers['content-length'] ?? 0)
+        if (declared > mount.maxBodyBytes) {
+          refuse(413, 'INPUT_TOO_LARGE', `INPUT_TOO_LARGE: body exceeds ${mount.maxBodyBytes} bytes`)
           return
         }
-        chunks.push(chunk as Buffer)
+        for await (const chunk of req) {
+          const n = (chunk as Buffer).byteLength
+          size += n
+          if (size > mount.maxBodyBytes) {
+            refuse(413, 'INPUT_TOO_LARGE', `INPUT_TOO_LARGE: body exceeds ${mount.maxBodyBytes} bytes`)
+            return
+          }
+          if (!this.budget.take(n)) {
+            const e = this.budget.refusal('request bodies')
+            refuse(503, e.code, e.message)
+            return
+          }
+          held += n
+          chunks.push(chunk as Buffer)
+        }
       }
+      await this.#answer(mount, url, req, res, chunks)
+    } finally {
+      this.budget.give(held)
     }
+  }
+
+  async #answer (mount: { handler: FetchHandler }, url: URL, req: IncomingMessage, res: ServerResponse, chunks: Buffer[]): Promise<void> {
     const headers = new Headers()
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v)
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) })

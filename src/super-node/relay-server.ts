@@ -10,6 +10,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { refuseUpgrade } from './app-server.ts'
+import { MemoryBudget } from './memory-budget.ts'
 
 const debug = log('relay')
 
@@ -38,6 +39,12 @@ export const DEFAULT_HEARTBEAT_MS = 30_000
  * send it immediately; a socket that says nothing would only hold a client slot.
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+/**
+ * Default bytes a client may send before its relay handshake completes. dht-relay's
+ * handshake is a few hundred bytes; without this a client that never finishes it could park
+ * one unfinished maximum-size message (16 MiB) per socket.
+ */
+export const DEFAULT_MAX_HANDSHAKE_BYTES = 64 * 1024
 /** How long `stop()` waits for a client to finish the close handshake before terminating it. */
 export const STOP_GRACE_MS = 2_000
 
@@ -66,6 +73,10 @@ export interface RelayServerOptions {
   maxPayloadBytes?: number
   heartbeatMs?: number
   handshakeTimeoutMs?: number
+  /** bytes a client may send before its handshake completes (default {@link DEFAULT_MAX_HANDSHAKE_BYTES}) */
+  maxHandshakeBytes?: number
+  /** the node's budget those bytes count against while they are buffered (default: one of its own) */
+  budget?: MemoryBudget
 }
 
 /** Counters of a {@link RelayServer}, for `/api/status`. */
@@ -113,6 +124,8 @@ export class RelayServer {
   readonly #maxPayloadBytes: number
   readonly #heartbeatMs: number
   readonly #handshakeTimeoutMs: number
+  readonly #maxHandshakeBytes: number
+  readonly #budget: MemoryBudget
   readonly #clients = new Set<Client>()
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => { this.#upgrade(req, socket, head) }
   #wss: WebSocketServer | null = null
@@ -132,6 +145,8 @@ export class RelayServer {
     this.#maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)
     this.#heartbeatMs = positiveInt('heartbeatMs', opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
     this.#handshakeTimeoutMs = positiveInt('handshakeTimeoutMs', opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)
+    this.#maxHandshakeBytes = positiveInt('maxHandshakeBytes', opts.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES)
+    this.#budget = opts.budget ?? new MemoryBudget()
   }
 
   /** Starts answering upgrades on {@link path}. Safe to call twice; restarts after `stop()`. */
@@ -201,11 +216,11 @@ export class RelayServer {
         ws.close(CLOSE_TRY_AGAIN_LATER, 'relay full')
         return
       }
-      this.#accept(ws)
+      this.#accept(ws, socket)
     })
   }
 
-  #accept (ws: WebSocket): void {
+  #accept (ws: WebSocket, raw: Duplex): void {
     let onClosed: () => void = () => {}
     const closed = new Promise<void>(resolve => { onClosed = resolve })
     const client: Client = { socket: ws, alive: true, failed: false, handshakeTimer: null, closed }
@@ -240,6 +255,28 @@ export class RelayServer {
     })
     stream.on('error', fail)
 
+    // until the handshake completes, what the client sends is bounded, and held against the budget
+    let preHandshake = 0
+    const onRaw = (data: Buffer): void => {
+      preHandshake += data.byteLength
+      if (preHandshake > this.#maxHandshakeBytes || !this.#budget.take(data.byteLength)) {
+        this.#stats.errors++
+        debug('too much before the handshake', preHandshake)
+        endPreHandshake()
+        ws.terminate()
+        return
+      }
+      budgeted += data.byteLength
+    }
+    let budgeted = 0
+    const endPreHandshake = (): void => {
+      raw.off('data', onRaw)
+      this.#budget.give(budgeted)
+      budgeted = 0
+    }
+    raw.on('data', onRaw)
+    ws.once('close', endPreHandshake)
+
     client.handshakeTimer = setTimeout(() => {
       client.handshakeTimer = null
       this.#stats.timedOut++
@@ -256,6 +293,7 @@ export class RelayServer {
       return
     }
     handshake.then(() => {
+      endPreHandshake()
       if (client.handshakeTimer !== null) clearTimeout(client.handshakeTimer)
       client.handshakeTimer = null
     }, (err: unknown) => {

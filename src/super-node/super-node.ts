@@ -9,6 +9,7 @@ import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
+import { DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget } from './memory-budget.ts'
 import { parseTier, TIER_ROLES } from '../core/node/index.ts'
 import type { LightSigningService } from '../core/attest/index.ts'
 import { creditsFromLedgers } from '../core/ledger/index.ts'
@@ -58,6 +59,11 @@ export interface SuperNodeOptions {
    * node runs the relay; light nodes do not execute
    */
   tier?: NodeTier
+  /**
+   * bytes of unfinished `/fn` request bodies and pre-handshake relay messages buffered at
+   * once, over all clients (default DEFAULT_MEMORY_BUDGET_BYTES); beyond it, typed 503 refusals
+   */
+  memoryBudgetBytes?: number
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -139,8 +145,9 @@ export class SuperNode {
       // registries that `shadw publish` wrote into this storage are served to the swarm
       await followPublishers(node, store)
 
-      const app = new AppServer({ root: opts.appRoot })
-      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
+      const budget = new MemoryBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES)
+      const app = new AppServer({ root: opts.appRoot, budget })
+      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH, budget })
       cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
       if (roles.relays) {
         app.claimUpgrade(RELAY_PATH)
@@ -226,8 +233,8 @@ export class SuperNode {
   }
 
   /** `/api/status`: the node, where to reach it, and every log it holds. */
-  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']> } {
-    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats() }
+  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']>, memory: ReturnType<MemoryBudget['stats']> } {
+    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats(), memory: this.#parts.app.budget.stats() }
   }
 
   /** Stops everything, most dependent part first. Safe to call twice. */

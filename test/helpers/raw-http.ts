@@ -42,3 +42,25 @@ export async function waitUntil (what: string, fn: () => boolean | Promise<boole
     await new Promise(resolve => setTimeout(resolve, 50))
   }
 }
+
+/**
+ * A client WebSocket frame header (masked with a zero mask, so the payload goes as is)
+ * announcing `length` payload bytes; `fin: false` starts a fragmented message.
+ */
+export function wsFrameHeader (length: number, fin: boolean): Buffer {
+  const head = Buffer.alloc(14)
+  head[0] = (fin ? 0x80 : 0) | 0x02
+  head[1] = 0x80 | 127
+  head.writeBigUInt64BE(BigInt(length), 2)
+  // bytes 10-13: the zero mask
+  return head
+}
+
+/** Resolves true once `socket` closed, false after `ms`. */
+export function closedWithin (socket: import('node:net').Socket, ms: number): Promise<boolean> {
+  if (socket.destroyed || socket.closed) return Promise.resolve(true)
+  return new Promise(resolve => {
+    const timer = setTimeout(() => { resolve(false) }, ms)
+    socket.once('close', () => { clearTimeout(timer); resolve(true) })
+  })
+}
