@@ -30,6 +30,8 @@ const MIME: Readonly<Record<string, string>> = {
  * responses get this long, a client that holds a socket open gets no longer.
  */
 export const CLOSE_GRACE_MS = 1_000
+/** How long a refused request's answer may take to leave before its socket is cut. */
+const REFUSAL_FLUSH_MS = 1_000
 
 /**
  * Answers an upgrade nobody serves and destroys its socket. Node hands an upgrade's socket
@@ -165,42 +167,59 @@ export class AppServer {
   }
 
   async #fetch (mount: { handler: FetchHandler, maxBodyBytes: number }, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = []
-    let size = 0
     // every byte buffered here counts against the node's budget until the answer is sent
-    let held = 0
-    const refuse = (status: number, code: string, message: string): void => {
-      res.writeHead(status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'shadw-error-code': code, connection: 'close' })
-      res.end(JSON.stringify({ code, message }))
-      req.destroy()
+    const body = req.method === 'GET' || req.method === 'HEAD' ? { chunks: [], held: 0 } : await this.#readBody(req, mount.maxBodyBytes)
+    if ('status' in body) {
+      // the answer goes out before the socket is cut (a client that never reads it is cut anyway)
+      res.writeHead(body.status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'shadw-error-code': body.code, connection: 'close' })
+      const cut = setTimeout(() => { req.socket.destroy() }, REFUSAL_FLUSH_MS)
+      res.end(JSON.stringify({ code: body.code, message: body.message }), () => { clearTimeout(cut); req.socket.destroy() })
+      return
     }
     try {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        const declared = Number(req.headers['content-length'] ?? 0)
-        if (declared > mount.maxBodyBytes) {
-          refuse(413, 'INPUT_TOO_LARGE', `INPUT_TOO_LARGE: body exceeds ${mount.maxBodyBytes} bytes`)
+      await this.#answer(mount, url, req, res, body.chunks)
+    } finally {
+      this.budget.give(body.held)
+    }
+  }
+
+  /** Reads a request body within `max` bytes and the node's budget; a refusal stops reading and gives back what it held. */
+  #readBody (req: IncomingMessage, max: number): Promise<{ chunks: Buffer[], held: number } | { status: number, code: string, message: string }> {
+    const tooLarge = { status: 413, code: 'INPUT_TOO_LARGE', message: `INPUT_TOO_LARGE: body exceeds ${max} bytes` }
+    if (Number(req.headers['content-length'] ?? 0) > max) return Promise.resolve(tooLarge)
+    return new Promise(resolve => {
+      const chunks: Buffer[] = []
+      let held = 0
+      const stop = (answer: { status: number, code: string, message: string } | null): void => {
+        req.off('data', onData)
+        req.off('end', onEnd)
+        req.off('error', onEnd)
+        req.off('close', onEnd)
+        if (answer === null) {
+          resolve({ chunks, held })
           return
         }
-        for await (const chunk of req) {
-          const n = (chunk as Buffer).byteLength
-          size += n
-          if (size > mount.maxBodyBytes) {
-            refuse(413, 'INPUT_TOO_LARGE', `INPUT_TOO_LARGE: body exceeds ${mount.maxBodyBytes} bytes`)
-            return
-          }
-          if (!this.budget.take(n)) {
-            const e = this.budget.refusal('request bodies')
-            refuse(503, e.code, e.message)
-            return
-          }
-          held += n
-          chunks.push(chunk as Buffer)
-        }
+        req.pause()
+        this.budget.give(held)
+        resolve(answer)
       }
-      await this.#answer(mount, url, req, res, chunks)
-    } finally {
-      this.budget.give(held)
-    }
+      const onData = (chunk: Buffer): void => {
+        if (held + chunk.byteLength > max) { stop(tooLarge); return }
+        if (!this.budget.take(chunk.byteLength)) {
+          const e = this.budget.refusal('request bodies')
+          stop({ status: 503, code: e.code, message: e.message })
+          return
+        }
+        held += chunk.byteLength
+        chunks.push(chunk)
+      }
+      // a client that left before the end is answered nothing; its bytes are given back
+      const onEnd = (): void => { stop(req.complete ? null : { status: 400, code: 'INVALID_ARGUMENT', message: 'INVALID_ARGUMENT: the request body ended early' }) }
+      req.on('data', onData)
+      req.on('end', onEnd)
+      req.on('error', onEnd)
+      req.on('close', onEnd)
+    })
   }
 
   async #answer (mount: { handler: FetchHandler }, url: URL, req: IncomingMessage, res: ServerResponse, chunks: Buffer[]): Promise<void> {

@@ -26,7 +26,9 @@ const drill = new Drill('kill -9 of a super node while tenants hold receipts')
 const storage = await mkdtemp(join(tmpdir(), 'shadw-drill-receipts-'))
 const net = await createTestnet(3, { host: '127.0.0.1' })
 const bootstrap = net.bootstrap.map(b => `${b.host}:${b.port}`).join(',')
-const held = new Map<number, SignedReceipt>()
+/** every receipt a tenant was answered with, by the index it was given (a list: an index given twice keeps both) */
+const held: Array<{ index: number, receipt: SignedReceipt }> = []
+const indexes = new Set<number>()
 let duplicate = 0
 let code = 1
 let ledgerKey = ''
@@ -40,8 +42,9 @@ try {
       const warm = await invoke(node, pub.ref, 'warm')
       drill.check(`round ${round + 1}: the restarted node answers a normal call`, warm.ok, warm.ok ? `ledger index ${warm.ledger.index}` : `${warm.status} ${warm.code}`)
       if (warm.ok) {
-        if (held.has(warm.ledger.index)) duplicate++
-        held.set(warm.ledger.index, warm.receipt as SignedReceipt)
+        if (indexes.has(warm.ledger.index)) duplicate++
+        indexes.add(warm.ledger.index)
+        held.push({ index: warm.ledger.index, receipt: warm.receipt as SignedReceipt })
       }
       let stop = false
       let answered = 0
@@ -51,8 +54,9 @@ try {
           const r = await invoke(node, pub.ref, `tenant ${t} call ${i} round ${round}`, 10_000)
           if (!r.ok) { failures.set(r.code, (failures.get(r.code) ?? 0) + 1); continue }
           answered++
-          if (held.has(r.ledger.index)) duplicate++
-          held.set(r.ledger.index, r.receipt as SignedReceipt)
+          if (indexes.has(r.ledger.index)) duplicate++
+          indexes.add(r.ledger.index)
+          held.push({ index: r.ledger.index, receipt: r.receipt as SignedReceipt })
         }
       }
       const tenants = Array.from({ length: IN_FLIGHT }, async (_, t) => { await tenant(t) })
@@ -71,14 +75,14 @@ try {
   await core.ready()
   let missing = 0
   let differs = 0
-  for (const [index, receipt] of held) {
+  for (const { index, receipt } of held) {
     const block = index < core.length ? await core.get(index, { wait: false }) as Uint8Array | null : null
     if (block === null) { missing++; continue }
     const stored = decodeReceipt(block)
     if (stored.nonce !== receipt.nonce || stored.signature !== receipt.signature || stored.outputHash !== receipt.outputHash) differs++
   }
-  drill.check('thousands of receipts held by tenants', held.size >= 1_000, `${held.size} receipts over ${KILL_AFTER_MS.length} kills`)
-  drill.check('every receipt a tenant holds is in the ledger after the kills', missing === 0, `${missing} of ${held.size} missing; ledger length ${core.length}`)
+  drill.check('thousands of receipts held by tenants', held.length >= 1_000, `${held.length} receipts over ${KILL_AFTER_MS.length} kills`)
+  drill.check('every receipt a tenant holds is in the ledger after the kills', missing === 0, `${missing} of ${held.length} missing; ledger length ${core.length}`)
   drill.check('each is the very receipt at the index it was given', differs === 0, `${differs} differ`)
   drill.check('no ledger index was given to two receipts', duplicate === 0, `${duplicate} indexes given twice`)
   await core.close()

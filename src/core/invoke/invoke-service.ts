@@ -358,11 +358,22 @@ export class InvokeService {
   async #load (ref: string, caller: string, signal: AbortSignal): Promise<LoadedFunction> {
     const now = this.#now()
     let entry = this.#functions.get(ref)
+    let stale: FunctionEntry | undefined
     if (entry !== undefined && entry.settled && now - entry.at >= this.#functionTtl) {
       this.#functions.delete(ref)
+      stale = entry
       entry = undefined
     }
-    if (entry === undefined) entry = this.#lookup(ref, caller, now)
+    if (entry === undefined) {
+      try {
+        entry = this.#lookup(ref, caller, now)
+      } catch (err) {
+        // lookups are full: a function already verified is served a while longer rather than refused
+        if (stale === undefined) throw err
+        this.#functions.set(ref, stale)
+        return await stale.fn
+      }
+    }
     if (entry.settled) return await entry.fn
     entry.waiters++
     try {
@@ -381,7 +392,9 @@ export class InvokeService {
   #lookup (ref: string, caller: string, now: number): FunctionEntry {
     const mine = this.#lookupsBy.get(caller) ?? 0
     if (this.#lookups >= this.#maxLookups) throw new ShadwError('BUSY', `executor busy: ${this.#lookups} function lookups already in flight`, { details: { lookups: this.#lookups } })
-    if (mine >= this.#maxLookupsPerCaller) throw new ShadwError('BUSY', `executor busy: this caller has ${mine} function lookups in flight`, { details: { lookups: mine, perCaller: this.#maxLookupsPerCaller } })
+    // this node's own calls (its HTTP gateway, its page) answer to the global bound only: their
+    // callers are many clients behind one key
+    if (caller !== this.publicKey && mine >= this.#maxLookupsPerCaller) throw new ShadwError('BUSY', `executor busy: this caller has ${mine} function lookups in flight`, { details: { lookups: mine, perCaller: this.#maxLookupsPerCaller } })
     if (this.#functions.size >= FUNCTION_CACHE_ENTRIES) {
       for (const [k, v] of this.#functions) if (v.settled && (now - v.at >= this.#functionTtl || this.#functions.size >= FUNCTION_CACHE_ENTRIES)) this.#functions.delete(k)
     }
