@@ -170,10 +170,15 @@ export class AppServer {
     // every byte buffered here counts against the node's budget until the answer is sent
     const body = req.method === 'GET' || req.method === 'HEAD' ? { chunks: [], held: 0 } : await this.#readBody(req, mount.maxBodyBytes)
     if ('status' in body) {
-      // the answer goes out before the socket is cut (a client that never reads it is cut anyway)
-      res.writeHead(body.status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'shadw-error-code': body.code, connection: 'close' })
+      // the rest of the body is read and dropped (buffering nothing) while the answer goes out:
+      // a socket cut with unread bytes is reset, and the reset would swallow the answer; the
+      // socket is cut after a short grace whatever the client does
+      req.on('data', () => {})
+      req.resume()
       const cut = setTimeout(() => { req.socket.destroy() }, REFUSAL_FLUSH_MS)
-      res.end(JSON.stringify({ code: body.code, message: body.message }), () => { clearTimeout(cut); req.socket.destroy() })
+      req.socket.once('close', () => { clearTimeout(cut) })
+      res.writeHead(body.status, { 'content-type': 'application/json', 'access-control-allow-origin': '*', 'shadw-error-code': body.code, connection: 'close' })
+      res.end(JSON.stringify({ code: body.code, message: body.message }))
       return
     }
     try {
@@ -199,7 +204,6 @@ export class AppServer {
           resolve({ chunks, held })
           return
         }
-        req.pause()
         this.budget.give(held)
         resolve(answer)
       }
