@@ -46,11 +46,12 @@ try {
         indexes.add(warm.ledger.index)
         held.push({ index: warm.ledger.index, receipt: warm.receipt as SignedReceipt })
       }
-      let stop = false
+      // set once the node is killed (an object: the loop reads it after each await)
+      const run = { stop: false }
       let answered = 0
       const failures = new Map<string, number>()
       const tenant = async (t: number): Promise<void> => {
-        for (let i = 0; !stop && i < 100_000; i++) {
+        for (let i = 0; !run.stop && i < 100_000; i++) {
           const r = await invoke(node, pub.ref, `tenant ${t} call ${i} round ${round}`, 10_000)
           if (!r.ok) { failures.set(r.code, (failures.get(r.code) ?? 0) + 1); continue }
           answered++
@@ -62,7 +63,7 @@ try {
       const tenants = Array.from({ length: IN_FLIGHT }, async (_, t) => { await tenant(t) })
       await new Promise(resolve => setTimeout(resolve, ms))
       await killLive(node)
-      stop = true
+      run.stop = true
       await Promise.all(tenants)
       drill.step(`round ${round + 1}: SIGKILL after ${ms} ms; ${answered} calls answered with a receipt this round; refused or cut: ${JSON.stringify(Object.fromEntries(failures))}`)
     }
