@@ -56,6 +56,10 @@ export const CLOSE_GOING_AWAY = 1001
 export const CLOSE_PROTOCOL_ERROR = 1002
 /** RFC 6455 close code: policy violation (no handshake in time). */
 export const CLOSE_POLICY_VIOLATION = 1008
+/** RFC 6455 close code: a message above the size bound (or too much before the handshake). */
+export const CLOSE_MESSAGE_TOO_BIG = 1009
+/** How long a client cut for sending too much before its handshake has to see the close frame. */
+const PRE_HANDSHAKE_CUT_MS = 200
 /** RFC 6455 close code: internal error (the relay could not serve this client). */
 export const CLOSE_INTERNAL_ERROR = 1011
 /** RFC 6455 close code: try again later (the relay is at its client bound). */
@@ -257,16 +261,20 @@ export class RelayServer {
 
     // until the handshake completes, what the client sends is bounded, and held against the budget
     let preHandshake = 0
+    let cutting = false
     const onRaw = (data: Buffer): void => {
       preHandshake += data.byteLength
-      if (preHandshake > this.#maxHandshakeBytes || !this.#budget.take(data.byteLength)) {
-        this.#stats.errors++
-        debug('too much before the handshake', preHandshake)
-        endPreHandshake()
-        ws.terminate()
+      if (preHandshake <= this.#maxHandshakeBytes && this.#budget.take(data.byteLength)) {
+        budgeted += data.byteLength
         return
       }
-      budgeted += data.byteLength
+      if (cutting) return
+      cutting = true
+      this.#stats.errors++
+      debug('too much before the handshake', preHandshake)
+      // 1009 (ignored if ws already chose a code), and cut shortly after whatever the client sends
+      ws.close(CLOSE_MESSAGE_TOO_BIG, 'too much before the relay handshake')
+      setTimeout(() => { ws.terminate() }, PRE_HANDSHAKE_CUT_MS).unref()
     }
     let budgeted = 0
     const endPreHandshake = (): void => {
