@@ -270,10 +270,13 @@ export class RelayServer {
       }
       if (cutting) return
       cutting = true
-      this.#stats.errors++
       debug('too much before the handshake', preHandshake)
-      // 1009 (ignored if ws already chose a code), and cut shortly after whatever the client sends
-      ws.close(CLOSE_MESSAGE_TOO_BIG, 'too much before the relay handshake')
+      // 1009, unless ws closed it already (an oversized frame: its own 1009, counted as an
+      // error there); cut shortly after whatever the client sends
+      if (ws.readyState === ws.OPEN) {
+        this.#stats.errors++
+        ws.close(CLOSE_MESSAGE_TOO_BIG, 'too much before the relay handshake')
+      }
       setTimeout(() => { ws.terminate() }, PRE_HANDSHAKE_CUT_MS).unref()
     }
     let budgeted = 0
