@@ -1,4 +1,5 @@
 import Corestore from 'corestore'
+import type { Server } from 'node:http'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
@@ -8,6 +9,7 @@ import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
+import { DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget } from './memory-budget.ts'
 import { parseTier, TIER_ROLES } from '../core/node/index.ts'
 import type { LightSigningService } from '../core/attest/index.ts'
 import { creditsFromLedgers } from '../core/ledger/index.ts'
@@ -32,6 +34,8 @@ export const DEFAULT_HOST = '127.0.0.1'
 export const RELAY_PATH = '/relay'
 /** Disk a node of a storing tier holds for others when its operator sets no `--disk-budget`: 1 GiB. */
 export const DEFAULT_DISK_BUDGET = 1024 ** 3
+/** The methods the `/fn/*` gateway answers; any other is a 405. */
+const FN_METHODS: readonly string[] = ['POST', 'OPTIONS']
 /** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
 export const BOOTSTRAP_TIMEOUT_MS = 15_000
 
@@ -67,6 +71,10 @@ export interface SuperNodeOptions {
   repinGraceMs?: number
   /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
   rpc?: Record<string, string[]>
+   * bytes of unfinished `/fn` request bodies and pre-handshake relay messages buffered at
+   * once, over all clients (default DEFAULT_MEMORY_BUDGET_BYTES); beyond it, typed 503 refusals
+   */
+  memoryBudgetBytes?: number
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -152,10 +160,14 @@ export class SuperNode {
       // registries that `shadw publish` wrote into this storage are served to the swarm
       await followPublishers(node, store)
 
-      const app = new AppServer({ root: opts.appRoot })
-      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
+      const budget = new MemoryBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES)
+      const app = new AppServer({ root: opts.appRoot, budget })
+      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH, budget })
       cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
-      if (roles.relays) await relay.start()
+      if (roles.relays) {
+        app.claimUpgrade(RELAY_PATH)
+        await relay.start()
+      }
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
@@ -176,8 +188,8 @@ export class SuperNode {
       // elsewhere in the swarm through an endpoint of its own
       const caller = executor === null ? startCallerRole(node, { audit: !roles.signs }) : null
       if (caller !== null) cleanup.push(async () => { caller.stop() })
-      if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES)
-      if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
+      if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES, FN_METHODS)
+      if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES, FN_METHODS)
       // a storing tier keeps pinned drives within its disk budget
       const budget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
       const holder = roles.stores && budget > 0 ? new Holder({ node, keyPair, budget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
@@ -227,6 +239,11 @@ export class SuperNode {
     return { earned: Object.fromEntries(c.earned), spent: Object.fromEntries(c.spent), counted: c.counted, unpriced: c.unpriced, rejected: c.rejected.length }
   }
 
+  /** The HTTP server of the app, the API, the gateway and the relay (for its connection count). */
+  get httpServer (): Server {
+    return this.#parts.app.server
+  }
+
   /** The light-node signing service (tier `light`), or null. */
   get signing (): LightSigningService | null {
     return this.#parts.signing
@@ -243,8 +260,8 @@ export class SuperNode {
   }
 
   /** `/api/status`: the node, where to reach it, and every log it holds. */
-  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']> } {
-    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats() }
+  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']>, memory: ReturnType<MemoryBudget['stats']> } {
+    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats(), memory: this.#parts.app.budget.stats() }
   }
 
   /** Stops everything, most dependent part first. Safe to call twice. */
