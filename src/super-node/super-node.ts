@@ -71,6 +71,7 @@ export interface SuperNodeOptions {
   repinGraceMs?: number
   /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
   rpc?: Record<string, string[]>
+  /**
    * bytes of unfinished `/fn` request bodies and pre-handshake relay messages buffered at
    * once, over all clients (default DEFAULT_MEMORY_BUDGET_BYTES); beyond it, typed 503 refusals
    */
@@ -191,8 +192,8 @@ export class SuperNode {
       if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES, FN_METHODS)
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES, FN_METHODS)
       // a storing tier keeps pinned drives within its disk budget
-      const budget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
-      const holder = roles.stores && budget > 0 ? new Holder({ node, keyPair, budget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      const diskBudget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
+      const holder = roles.stores && diskBudget > 0 ? new Holder({ node, keyPair, budget: diskBudget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
