@@ -81,6 +81,10 @@ export class AppServer {
     }
     const route = this.#routes.get(url.pathname)
     if (route !== undefined) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'application/json' }).end(JSON.stringify({ code: 'METHOD_NOT_ALLOWED', message: `${url.pathname} takes GET` }))
+        return
+      }
       const body = await route(req, url)
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
       res.end(JSON.stringify(body, null, 2))
@@ -169,7 +173,7 @@ export class AppServer {
   #fail (res: ServerResponse, err: unknown): void {
     debug('request failed', err)
     const body = serializeError(err)
-    if (!res.headersSent) res.writeHead(body.code === 'INTERNAL' ? 500 : 400, { 'content-type': 'application/json' })
+    if (!res.headersSent) res.writeHead(body.code === 'INTERNAL' ? 500 : body.code.endsWith('_NOT_FOUND') ? 404 : 400, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
   }
 }

@@ -20,6 +20,8 @@ import { startCallerRole, startSigningRole, type CallerRole } from '../core/role
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
+import { Catalogue } from '../core/catalogue/index.ts'
+import { mountCatalogue } from './catalogue-routes.ts'
 
 const debug = log('super-node')
 
@@ -65,7 +67,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void> }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, catalogue: Catalogue | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -134,7 +136,7 @@ export class SuperNode {
       const links = opts.webrtc === undefined || opts.webrtc === false ? null : await startWebrtcLinks(node, keyPair, opts.webrtc === true ? {} : opts.webrtc)
       if (links !== null) cleanup.push(async () => { links.stop() })
       // registries that `shadw publish` wrote into this storage are served to the swarm
-      await followPublishers(node, store)
+      const served = await followPublishers(node, store)
 
       const app = new AppServer({ root: opts.appRoot })
       const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
@@ -162,13 +164,18 @@ export class SuperNode {
       if (caller !== null) cleanup.push(async () => { caller.stop() })
       if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES)
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
+      // the functions this node learns of from the registries peers announce (docs/functions.md)
+      const catalogue = new Catalogue({ host: node, publicKey: node.publicKey, executes: executor !== null, served: () => served })
+      cleanup.push(async () => { catalogue.stop() })
+      catalogue.start()
+      mountCatalogue(app, catalogue)
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, catalogue })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -204,6 +211,11 @@ export class SuperNode {
     return { earned: Object.fromEntries(c.earned), spent: Object.fromEntries(c.spent), counted: c.counted, unpriced: c.unpriced, rejected: c.rejected.length }
   }
 
+  /** The catalogue of functions this node knows of. */
+  get catalogue (): Catalogue | null {
+    return this.#parts.catalogue
+  }
+
   /** The light-node signing service (tier `light`), or null. */
   get signing (): LightSigningService | null {
     return this.#parts.signing
@@ -229,6 +241,7 @@ export class SuperNode {
       await this.#parts.executor?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
+      this.#parts.catalogue?.stop()
       this.#parts.links?.stop()
       await this.node.stop()
       await relayDht.destroy()

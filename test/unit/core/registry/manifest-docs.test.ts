@@ -72,11 +72,10 @@ describe('manifest documentation fields', () => {
 
   it('are covered by the publisher\'s signature: changed, added or dropped docs are SIGNATURE_INVALID', async () => {
     const p = publisher()
-    const m = { ...await manifestFor(await wat('echo'), p.hex), ...DOCS }
+    const plain = await manifestFor(await wat('echo'), p.hex)
+    const m = { ...plain, ...DOCS }
     const signed = signManifest(m, p.secretKey)
     expect(verifyManifest(encodeSignedManifest(signed), { registryKey: p.hex }).manifest.examples).toEqual(DOCS.examples)
-    const plain = { ...m }
-    delete plain.description; delete plain.readme; delete plain.examples
     const tampered = [
       { ...m, description: 'Steals your keys' },
       { ...m, readme: DOCS.readme + 'Also try https://evil.test\n' },
