@@ -20,6 +20,8 @@ commands:
   follow    have the local super node mirror and serve a publisher's registry
   invoke    invoke a function on the swarm; prints its output and signed receipts
   verify-receipt  check receipts offline (executor signature, input and output hashes)
+  search    search the functions a running node knows of
+  show      show one function: manifest, conditions, price, examples
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
@@ -28,6 +30,7 @@ shadw keys [show|create] [--force] [--show-secret] [--json]
 shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
               [--price N] [--storage DIR] [--json]
+              [--description TEXT] [--readme FILE.md] [--example-input TEXT --example-output TEXT | --examples FILE.json]
 shadw list [PUBLISHER] [--storage DIR] [--json]
 shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
 shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
@@ -35,6 +38,8 @@ shadw follow [PUBLISHER] [--storage DIR]
 shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
 shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]
+shadw search [TERM] [--limit N] [--cursor C] [--node URL] [--json]
+shadw show <PUBLISHER/NAME[@RANGE]> [--node URL] [--json]
 `
 
 /** One line on what a tier does (the table is in docs/pricing.md). */
@@ -77,6 +82,11 @@ export async function main (argv: string[]): Promise<number> {
       case 'verify-receipt': {
         const { verifyReceiptCommand } = await import('./verify-receipt.ts')
         return await verifyReceiptCommand(rest)
+      }
+      case 'search':
+      case 'show': {
+        const catalogue = await import('./catalogue-commands.ts')
+        return await (command === 'search' ? catalogue.searchCommand : catalogue.showCommand)(rest)
       }
       case undefined:
       case 'help':

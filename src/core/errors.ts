@@ -20,6 +20,7 @@ export const ERROR_CODES = [
   'NODE_CLOSED',
   'TIMEOUT',
   'ABORTED',
+  'NODE_UNREACHABLE',
   // storage
   'STORAGE_FULL',
   'STORAGE_CORRUPT',
@@ -160,6 +161,11 @@ export class ShadwError extends Error {
   /** Thrown when the caller's AbortSignal fired. */
   static ABORTED (msg = 'aborted'): ShadwError {
     return new ShadwError('ABORTED', msg)
+  }
+
+  /** Thrown when a node's HTTP API (`--node URL`) did not answer. */
+  static NODE_UNREACHABLE (url: string, cause?: unknown): ShadwError {
+    return new ShadwError('NODE_UNREACHABLE', `cannot reach the node at ${url}; is \`shadw start\` running there?`, { cause, details: { url } })
   }
 
   /** Thrown when a write failed because the storage quota or disk is full. */

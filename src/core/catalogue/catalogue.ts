@@ -66,7 +66,7 @@ export interface CatalogueStats {
   publishers: number
   entries: number
   bytes: number
-  /** manifests refused since start (bad signature, wrong publisher, over this node's ceilings) */
+  /** manifests refused in the latest read of each registry (bad signature, wrong publisher, over this node's ceilings) */
   refused: number
   /** announced publishers not followed because the catalogue was full */
   skipped: number
@@ -94,7 +94,8 @@ export class Catalogue {
   readonly #reads = new Map<string, { running: Promise<void>, again: boolean }>()
   #offAppend: (() => void) | null = null
   #stopped = false
-  #refused = 0
+  /** publisher -> manifests refused in its latest read */
+  readonly #refused = new Map<string, number>()
   #skipped = 0
 
   constructor (opts: CatalogueOptions) {
@@ -126,7 +127,7 @@ export class Catalogue {
 
   /** Counts for status pages. */
   stats (): CatalogueStats {
-    return { publishers: this.#publishers.size, entries: this.index.size, bytes: this.index.bytes, refused: this.#refused, skipped: this.#skipped }
+    return { publishers: this.#publishers.size, entries: this.index.size, bytes: this.index.bytes, refused: [...this.#refused.values()].reduce((a, b) => a + b, 0), skipped: this.#skipped }
   }
 
   /** One page of the functions whose name, description or publisher matches `q`. */
@@ -207,6 +208,7 @@ export class Catalogue {
     try {
       const names = (await registry.names()).slice(0, MAX_FUNCTIONS_PER_PUBLISHER)
       this.index.retain(publisher, new Set(names))
+      let refused = 0
       for (const name of names) {
         if (this.#stopped) return
         const live = (await registry.versions(name)).find(v => !v.yanked)
@@ -216,11 +218,12 @@ export class Catalogue {
         try {
           this.index.put(verifyManifest(stored, { registryKey: publisher, expect: { name, version: live.version } }).manifest)
         } catch (err) {
-          this.#refused++
+          refused++
           this.index.remove(publisher, name)
           debug('refused', `${publisher.slice(0, 8)}/${name}@${live.version}:`, (err as Error).message)
         }
       }
+      this.#refused.set(publisher, refused)
     } finally {
       await registry.close()
     }
