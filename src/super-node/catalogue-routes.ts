@@ -42,7 +42,7 @@ export function functionRoute (catalogue: Catalogue): (req: IncomingMessage, url
   return async (_req, url) => {
     const ref = param(url, 'ref', MAX_REF_LENGTH)
     if (ref === null) throw ShadwError.INVALID_ARGUMENT('ref is required: PUBLISHER/NAME[@RANGE]')
-    return await catalogue.function(parseFunctionRef(ref))
+    return await catalogue.lookup(parseFunctionRef(ref))
   }
 }
 

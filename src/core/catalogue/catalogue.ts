@@ -136,7 +136,7 @@ export class Catalogue {
   }
 
   /** Resolves `ref` in a catalogued registry and verifies its manifest; FUNCTION_NOT_FOUND for publishers not catalogued. */
-  async function (ref: FunctionRef): Promise<CatalogueFunction> {
+  async lookup (ref: FunctionRef): Promise<CatalogueFunction> {
     if (!this.#publishers.has(ref.publisher)) throw ShadwError.FUNCTION_NOT_FOUND(formatFunctionRef(ref), 'not in this node\'s catalogue')
     const registry = await Registry.open(this.#opts.host.session(ref.publisher))
     try {

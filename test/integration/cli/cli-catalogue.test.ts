@@ -108,9 +108,19 @@ describe('the function catalogue', () => {
     })
     expect(page).toEqual({
       functions: [{
-        ref, publisher, name: 'upper', version: '1.0.0', description: 'Upper-cases ASCII text', abi: 'raw',
-        price: { base: 0, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] }, access: { public: true, conditions: 0, chains: [] },
-        holders: 1, size: expect.any(Number) as number, examples: 1, readme: true, createdAt: expect.any(Number) as number
+        ref,
+        publisher,
+        name: 'upper',
+        version: '1.0.0',
+        description: 'Upper-cases ASCII text',
+        abi: 'raw',
+        price: { base: 0, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] },
+        access: { public: true, conditions: 0, chains: [] },
+        holders: 1,
+        size: expect.any(Number) as number,
+        examples: 1,
+        readme: true,
+        createdAt: expect.any(Number) as number
       }],
       next: null
     })

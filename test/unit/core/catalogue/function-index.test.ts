@@ -33,9 +33,19 @@ describe('function index', () => {
     index.addHolder(PUB(1), 'peer-a')
     expect(index.size).toBe(2)
     expect(index.get(PUB(1), 'upper')).toEqual({
-      ref: `${PUB(1)}/upper@1.1.0`, publisher: PUB(1), name: 'upper', version: '1.1.0', description: 'Upper-cases text, faster', abi: 'raw',
-      price: { base: 0, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] }, access: { public: true, conditions: 0, chains: [] },
-      holders: 2, size: 100, examples: 0, readme: false, createdAt: 1_700_000_000_000
+      ref: `${PUB(1)}/upper@1.1.0`,
+      publisher: PUB(1),
+      name: 'upper',
+      version: '1.1.0',
+      description: 'Upper-cases text, faster',
+      abi: 'raw',
+      price: { base: 0, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] },
+      access: { public: true, conditions: 0, chains: [] },
+      holders: 2,
+      size: 100,
+      examples: 0,
+      readme: false,
+      createdAt: 1_700_000_000_000
     })
     expect(index.get(PUB(2), 'gated')?.access).toEqual({ public: false, conditions: 3, chains: ['base', 'ethereum'], authDomains: ['app.test'] })
     index.dropHolder('peer-a')
