@@ -80,6 +80,24 @@ describe('the Functions view', () => {
     await until('the example to run', async () => (await page.locator('#inv-output').textContent()) === 'SHOUT THIS', 60_000)
     expect(await page.locator('#inv-executor').textContent()).toBe(`${superNode.info.publicKey.slice(0, 8)}…${superNode.info.publicKey.slice(-6)}`)
     expect(await page.locator('.receipts > *').count()).toBe(1)
+
+    // a function published from the playground: the tab announces its registry, the super
+    // node's catalogue follows it, verifies the manifest, and the view finds it
+    await page.locator('#pub-file').setInputFiles({ name: 'tab-upper.wasm', mimeType: 'application/wasm', buffer: Buffer.from(cWasm('raw-upper')) })
+    await until('the picked module', async () => await page.locator('#pub-name').inputValue() === 'tab-upper')
+    await page.locator('#pub-version').fill('0.1.0')
+    await page.locator('#pub-description').fill('Published from a browser tab')
+    await page.getByRole('button', { name: 'Publish' }).click()
+    await until('the published ref', async () => await page.locator('#pub-ref').count() === 1, 60_000)
+    const tabRef = await page.locator('#pub-ref').textContent()
+    await page.locator('#tab-functions').click()
+    await page.locator('#fn-search').fill('browser tab')
+    await until('the tab\'s function in the catalogue', async () => {
+      await page.locator('#fn-search').press('Enter')
+      return (await page.locator('#fn-list button').allTextContents()).join() === 'tab-upper@0.1.0'
+    }, 60_000, 1_000)
+    expect(await page.locator('#fn-list button').getAttribute('data-ref')).toBe(tabRef)
+    expect(superNode.catalogue?.stats()).toMatchObject({ publishers: 2, entries: 3, refused: 0 })
     await browser.close()
-  }, 180_000)
+  }, 240_000)
 })
