@@ -68,7 +68,7 @@ export interface CatalogueStats {
   bytes: number
   /** manifests refused in the latest read of each registry (bad signature, wrong publisher, over this node's ceilings) */
   refused: number
-  /** announced publishers not followed because the catalogue was full */
+  /** announced publishers not followed because the catalogue was full, counted per announcement */
   skipped: number
 }
 
