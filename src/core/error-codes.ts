@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'TIMEOUT',
   'ABORTED',
   'MEMORY_BUDGET_EXCEEDED',
+  'NODE_UNREACHABLE',
   // storage
   'STORAGE_FULL',
   'STORAGE_CORRUPT',

@@ -284,7 +284,7 @@ export class AppServer {
   #fail (res: ServerResponse, err: unknown): void {
     debug('request failed', err)
     const body = serializeError(err)
-    if (!res.headersSent) res.writeHead(body.code === 'INTERNAL' ? 500 : body.code === 'METHOD_NOT_ALLOWED' ? 405 : 400, { 'content-type': 'application/json' })
+    if (!res.headersSent) res.writeHead(body.code === 'INTERNAL' ? 500 : body.code === 'METHOD_NOT_ALLOWED' ? 405 : body.code.endsWith('_NOT_FOUND') ? 404 : 400, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
   }
 }

@@ -23,6 +23,8 @@ import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
 import { Holder } from '../core/pinning/index.ts'
+import { Catalogue } from '../core/catalogue/index.ts'
+import { mountCatalogue } from './catalogue-routes.ts'
 
 const debug = log('super-node')
 
@@ -86,7 +88,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -159,7 +161,7 @@ export class SuperNode {
       const links = opts.webrtc === undefined || opts.webrtc === false ? null : await startWebrtcLinks(node, keyPair, opts.webrtc === true ? {} : opts.webrtc)
       if (links !== null) cleanup.push(async () => { links.stop() })
       // registries that `shadw publish` wrote into this storage are served to the swarm
-      await followPublishers(node, store)
+      const served = await followPublishers(node, store)
 
       const budget = new MemoryBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES)
       const app = new AppServer({ root: opts.appRoot, budget })
@@ -198,13 +200,18 @@ export class SuperNode {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
       }
+      // the functions this node learns of from the registries peers announce (docs/functions.md)
+      const catalogue = new Catalogue({ host: node, publicKey: node.publicKey, executes: executor !== null, served: () => served })
+      cleanup.push(async () => { catalogue.stop() })
+      catalogue.start()
+      mountCatalogue(app, catalogue)
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -245,6 +252,11 @@ export class SuperNode {
     return this.#parts.app.server
   }
 
+  /** The catalogue of functions this node knows of. */
+  get catalogue (): Catalogue | null {
+    return this.#parts.catalogue
+  }
+
   /** The light-node signing service (tier `light`), or null. */
   get signing (): LightSigningService | null {
     return this.#parts.signing
@@ -276,6 +288,7 @@ export class SuperNode {
       this.#parts.holder?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
+      this.#parts.catalogue?.stop()
       this.#parts.links?.stop()
       await this.node.stop()
       await relayDht.destroy()
