@@ -5,14 +5,17 @@
  *
  * `example.json`: `{ name, version, abi, language, title, description, module, example: { input |
  * inputFile, output | outputFile } }`; text input and output are UTF-8 strings, binary ones
- * name a file beside it.
+ * name a file beside it. What the manifest says to people comes from there too: the
+ * description, the README.md beside it (at most 16 KiB, as manifests allow) and, when the
+ * example is text, the example as the manifest's one input/output pair, so a catalogue shows
+ * it and the app's "Try it" sends it.
  */
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Corestore from 'corestore'
 import { ShadwError } from '../core/errors.ts'
-import { isValidVersion, Registry, RegistryFollows } from '../core/registry/index.ts'
+import { isValidVersion, Registry, RegistryFollows, validateDocs, type ManifestDocs } from '../core/registry/index.ts'
 import { MAX_MODULE_BYTES, type Abi } from '../core/sandbox/index.ts'
 import { createKeys, loadKeys } from '../super-node/keystore.ts'
 import { storageError } from '../super-node/storage-error.ts'
@@ -44,6 +47,8 @@ export interface Example {
   output: Uint8Array
   /** the directory it lives in */
   dir: string
+  /** what its manifest says to people: description, README, the example when it is text */
+  docs: ManifestDocs
 }
 
 /** What a first start published. */
@@ -73,6 +78,29 @@ async function bytesOf (o: Record<string, unknown>, key: 'input' | 'output', dir
   return await bounded(join(dir, file), MAX_EXAMPLE_IO_BYTES)
 }
 
+/** The README beside example.json, if any; one over the manifest's bound is refused, not cut. */
+async function readmeOf (dir: string): Promise<string | undefined> {
+  const path = join(dir, 'README.md')
+  const has = await stat(path).then(s => s.isFile(), () => false)
+  if (!has) return undefined
+  const text = new TextDecoder().decode(await bounded(path, MAX_EXAMPLE_JSON_BYTES))
+  try {
+    return validateDocs({ readme: text }).readme
+  } catch (err) {
+    throw ShadwError.INVALID_ARGUMENT(`${path}: ${err instanceof Error ? err.message.replace(/^MANIFEST_INVALID: /, '') : String(err)}`)
+  }
+}
+
+/** The example as a manifest example pair, or none when it is not text a manifest can carry (a PNG). */
+function textExample (input: Uint8Array, output: Uint8Array): ManifestDocs['examples'] {
+  const utf8 = new TextDecoder('utf-8', { fatal: true })
+  try {
+    return validateDocs({ examples: [{ input: utf8.decode(input), output: utf8.decode(output) }] }).examples
+  } catch {
+    return undefined
+  }
+}
+
 /** Reads and checks one example directory's `example.json` and the files it names. */
 export async function readExample (dir: string): Promise<Example> {
   const path = join(dir, 'example.json')
@@ -96,17 +124,28 @@ export async function readExample (dir: string): Promise<Example> {
   const example = m['example']
   if (typeof example !== 'object' || example === null) throw ShadwError.INVALID_ARGUMENT(`${path}: "example" must give an input and its output`)
   const ex = example as Record<string, unknown>
+  const description = field(m, 'description', path)
+  try {
+    validateDocs({ description })
+  } catch (err) {
+    throw ShadwError.INVALID_ARGUMENT(`${path}: ${err instanceof Error ? err.message.replace(/^MANIFEST_INVALID: /, '') : String(err)}`)
+  }
+  const input = await bytesOf(ex, 'input', dir, path)
+  const output = await bytesOf(ex, 'output', dir, path)
+  const readme = await readmeOf(dir)
+  const examples = textExample(input, output)
   return {
     name,
     version,
     abi,
     language: field(m, 'language', path),
     title: field(m, 'title', path),
-    description: field(m, 'description', path),
+    description,
     module: await bounded(join(dir, moduleFile), MAX_MODULE_BYTES),
-    input: await bytesOf(ex, 'input', dir, path),
-    output: await bytesOf(ex, 'output', dir, path),
-    dir
+    input,
+    output,
+    dir,
+    docs: { description, ...(readme === undefined ? {} : { readme }), ...(examples === undefined ? {} : { examples }) }
   }
 }
 
@@ -150,7 +189,7 @@ export async function publishExamples (storage: string, root: string = EXAMPLES_
     try {
       for (const example of examples) {
         const published = (await registry.versions(example.name)).some(v => v.version === example.version)
-        if (!published) await registry.publish(example.module, { name: example.name, version: example.version, abi: example.abi })
+        if (!published) await registry.publish(example.module, { name: example.name, version: example.version, abi: example.abi, ...example.docs })
         refs.push({ example, ref: `${registry.key}/${example.name}@${example.version}` })
       }
       const follows = await RegistryFollows.open(store)

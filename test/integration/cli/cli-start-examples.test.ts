@@ -34,12 +34,36 @@ describe('shadw start with empty storage', () => {
     const run = start(['--storage', storage])
     const out = await banner(run)
     const app = /app:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1] as string
-    const publisher = /examples:\s+6 published by the local example publisher .*\n\s+([0-9a-f]{64})\/<name>@<version>:/.exec(out)?.[1] as string
+    const publisher = new RegExp(`examples:\\s+${examples.length} published by the local example publisher .*\\n\\s+([0-9a-f]{64})/<name>@<version>:`).exec(out)?.[1] as string
     expect(publisher).toMatch(/^[0-9a-f]{64}$/)
     for (const e of examples) expect(out).toContain(`${`${e.name}@${e.version}`.padEnd(22)}${e.title}\n`)
     expect(out).toContain(`  try:        curl --data-binary hello ${app}fn/${publisher}/sha256@1.0.0\n`)
     // the key is the node's, kept in its storage, not the user's
     expect(existsSync(join(storage, EXAMPLE_KEY_FILE))).toBe(true)
+
+    // the catalogue lists every example with its description, and each manifest carries the
+    // README and (for text examples) the example the app's "Try it" sends
+    type Listed = { functions: Array<{ ref: string, description?: string, readme: boolean, examples: number }> }
+    let listed: Listed = { functions: [] }
+    // the node indexes what it serves as it starts: bounded wait for all of them
+    for (let i = 0; i < 100 && listed.functions.length < examples.length; i++) {
+      if (i > 0) await new Promise(resolve => setTimeout(resolve, 100))
+      listed = await (await fetch(new URL('/api/functions?limit=100', app))).json() as Listed
+    }
+    expect(listed.functions.map(f => ({ ref: f.ref, description: f.description, readme: f.readme }))).toEqual(
+      examples.map(e => ({ ref: `${publisher}/${e.name}@${e.version}`, description: e.description, readme: true })))
+    for (const e of examples) {
+      const one = await (await fetch(new URL(`/api/function?ref=${publisher}/${e.name}@${e.version}`, app))).json() as { manifest: { description: string, readme: string, examples?: Array<{ input: string, output: string }> } }
+      expect(one.manifest.readme).toContain(`# ${e.name}`)
+      const text = e.docs.examples !== undefined
+      expect({ name: e.name, examples: one.manifest.examples }).toEqual({ name: e.name, examples: text ? [{ input: Buffer.from(e.input).toString(), output: Buffer.from(e.output).toString() }] : undefined })
+      if (!text) continue
+      // what "Try it" sends: the manifest's example input, answered by its output
+      const ex = one.manifest.examples?.[0] as { input: string, output: string }
+      const res = await fetch(new URL(`/fn/${publisher}/${e.name}@${e.version}`, app), { method: 'POST', body: ex.input })
+      expect(await res.text()).toBe(ex.output)
+    }
+    expect(examples.filter(e => e.docs.examples !== undefined).length).toBeGreaterThanOrEqual(examples.length - 1)
 
     for (const e of examples) {
       const res = await fetch(new URL(`/fn/${publisher}/${e.name}@^1`, app), { method: 'POST', body: Buffer.from(e.input) })
