@@ -1,6 +1,6 @@
 /**
  * Builds every example of examples/ from its source, with toolchains from Debian packages or
- * npm (apt: clang lld wasi-libc rustc libstd-rust-dev-wasm32; npm: wabt):
+ * npm (apt: clang lld wasi-libc rustc libstd-rust-dev-wasm32; npm: wabt, assemblyscript):
  *
  *   npm run examples            rebuild the committed .wasm files
  *   npm run examples -- --check rebuild into a temporary directory and compare: each module
@@ -11,7 +11,9 @@
  * wasi-libc for WASI; Debian ships no wasm32 compiler-rt, so libc only); `*.rs` with rustc
  * (`wasm32-unknown-unknown` cdylib for raw, `wasm32-wasi` binary for WASI). Rust prefers
  * Debian's /usr/bin/rustc when its wasm32 standard library is installed, as CI has it, so the
- * committed builds are the ones CI reproduces; RUSTC overrides.
+ * committed builds are the ones CI reproduces; RUSTC overrides. `*.ts` is AssemblyScript, built
+ * with the npm `asc` (raw ABI only: the stub runtime, `abort` compiled out, so the module
+ * imports nothing).
  */
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -28,17 +30,29 @@ const run = promisify(execFile)
 const ROOT = fileURLToPath(new URL('../examples', import.meta.url))
 /** wasi-libc's sysroot (Debian installs it under /usr). */
 const WASI_SYSROOT = process.env['WASI_SYSROOT'] ?? '/usr'
+/** The AssemblyScript compiler of this checkout's dev dependencies. */
+const ASC = fileURLToPath(new URL('../node_modules/assemblyscript/bin/asc.js', import.meta.url))
 
 /** The toolchain a source file needs, and whether this machine has it. */
 export function toolchainFor (source: string): { name: string, present: boolean } {
   if (source.endsWith('.wat')) return { name: 'wabt (npm)', present: true }
   if (source.endsWith('.c')) return { name: 'clang + lld + wasi-libc', present: onPath('clang') && existsSync(join(WASI_SYSROOT, 'lib/wasm32-wasi/libc.a')) }
   if (source.endsWith('.rs')) return { name: 'rustc + wasm32 std', present: rustc() !== null }
+  if (source.endsWith('.ts')) return { name: 'assemblyscript (npm)', present: existsSync(ASC) }
   return { name: 'unknown', present: false }
 }
 
 function onPath (bin: string): boolean {
   return (process.env['PATH'] ?? '').split(':').some(d => d !== '' && existsSync(join(d, bin)))
+}
+
+/**
+ * PATH without node_modules/.bin: clang runs whatever `wasm-opt` it finds on PATH after
+ * linking, and under npm that is binaryen's (an assemblyscript dependency), which rejects the
+ * bulk-memory output and would make the build depend on how it was started.
+ */
+function pathWithoutNodeModules (): string {
+  return (process.env['PATH'] ?? '').split(':').filter(d => !d.includes('node_modules')).join(':')
 }
 
 /** Debian's rustc with its wasm32 std first: the committed builds come from it. */
@@ -51,8 +65,8 @@ function rustc (): string | null {
 
 /** The one source file of an example directory. */
 export async function sourceOf (dir: string): Promise<string> {
-  const sources = (await readdir(dir)).filter(f => /\.(wat|c|rs)$/.test(f))
-  if (sources.length !== 1) throw new Error(`${dir}: expected one source file (.wat, .c or .rs), found ${sources.join(', ') || 'none'}`)
+  const sources = (await readdir(dir)).filter(f => /\.(wat|c|rs|ts)$/.test(f))
+  if (sources.length !== 1) throw new Error(`${dir}: expected one source file (.wat, .c, .rs or .ts), found ${sources.join(', ') || 'none'}`)
   return join(dir, sources[0] as string)
 }
 
@@ -74,7 +88,12 @@ export async function build (source: string, abi: 'raw' | 'wasi', out: string): 
     const args = abi === 'raw'
       ? ['--target=wasm32', '-O2', '-mbulk-memory', '-s', '-nostdlib', '-Wl,--no-entry', '-o', out, source]
       : ['--target=wasm32-wasi', `--sysroot=${WASI_SYSROOT}`, '-O2', '-s', '-nodefaultlibs', '-o', out, source, '-lc']
-    await run('clang', args)
+    await run('clang', args, { env: { ...process.env, PATH: pathWithoutNodeModules() } })
+    return
+  }
+  if (source.endsWith('.ts')) {
+    if (abi !== 'raw') throw new Error(`${source}: AssemblyScript examples use the raw ABI`)
+    await run(process.execPath, [ASC, source, '-O3', '--runtime', 'stub', '--use', 'abort=', '--noAssert', '-o', out])
     return
   }
   const bin = rustc()

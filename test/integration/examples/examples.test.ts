@@ -49,8 +49,9 @@ function decodePng (png: Uint8Array): { width: number, height: number, channels:
 }
 
 describe('the examples', () => {
-  it('are at least six, in C, Rust and WAT, on both ABIs', () => {
-    expect(examples.map(e => e.name)).toEqual(['json-canonical', 'markdown', 'png-grayscale', 'rot13', 'sha256', 'word-count'])
+  it('are at least six, in C, Rust, AssemblyScript and WAT, on both ABIs', () => {
+    expect(examples.map(e => e.name)).toEqual(['base64', 'json-canonical', 'markdown', 'png-grayscale', 'rot13', 'sha256', 'word-count'])
+    expect(toolchains.map(t => t.name)).toContain('assemblyscript (npm)')
     expect(new Set(examples.map(e => e.abi))).toEqual(new Set(['raw', 'wasi']))
   })
 
@@ -61,6 +62,9 @@ describe('the examples', () => {
   it('documents outputs an independent implementation agrees with', () => {
     const sha = byName('sha256')
     expect(text(sha.output)).toBe(createHash('sha256').update(sha.input).digest('hex'))
+
+    const b64 = byName('base64')
+    expect(text(b64.output)).toBe(Buffer.from(b64.input).toString('base64'))
 
     const rot = byName('rot13')
     expect(text(rot.output)).toBe(text(rot.input).replace(/[a-z]/gi, c => String.fromCharCode((c <= 'Z' ? 65 : 97) + ((c.charCodeAt(0) - (c <= 'Z' ? 65 : 97) + 13) % 26))))
