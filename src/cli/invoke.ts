@@ -107,6 +107,7 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     await waitWithProgress(client.endpoint, redundancy, deadline, io)
     const left = Math.max(1, deadline - (Date.now() - started))
     const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }) })
+      .catch(async (err: unknown) => { throw await (await import('./invoke-not-found.ts')).withCloseNames(err, ref, values.bootstrap !== undefined ? null : values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`) })
     if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
     else {
       io.stdout(result.output)

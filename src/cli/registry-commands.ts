@@ -140,6 +140,23 @@ async function resolveOrSuggest (registry: Registry, ref: FunctionRef): Promise<
   }
 }
 
+/**
+ * The function names of `publisher`'s registry in the local storage, for "did you mean";
+ * none when the storage does not exist, does not hold that registry or is held by a running node.
+ */
+export async function localFunctionNames (publisher: string, storage: string = defaultStorage()): Promise<string[]> {
+  const exists = await stat(storage).then(s => s.isDirectory(), () => false)
+  if (!exists) return []
+  return await withStore(storage, async store => {
+    const registry = await openRegistry(store, publisher)
+    try {
+      return await registry.names()
+    } finally {
+      await registry.close()
+    }
+  }).catch(() => [])
+}
+
 /** Runs `shadw publish`. */
 export async function publishCommand (argv: string[], out: Out = stdout): Promise<number> {
   const { values, positionals } = parseArgs({

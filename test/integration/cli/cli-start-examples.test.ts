@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -70,6 +70,12 @@ describe('shadw start with empty storage', () => {
       expect({ name: e.name, status: res.status, output: Buffer.from(await res.arrayBuffer()) }).toEqual({ name: e.name, status: 200, output: Buffer.from(e.output) })
       expect(JSON.parse(res.headers.get('shadw-receipts') as string)).toHaveLength(1)
     }
+    // invoke of a name the swarm lacks answers with the close names the node's catalogue has
+    const failed = await new Promise<{ code: number | null, stderr: string }>(resolve => {
+      execFile(process.execPath, [BIN, 'invoke', `${publisher}/rot31@1`, '--node', app], { timeout: 60_000 }, (err, _out, stderr) => { resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? null, stderr }) })
+    })
+    expect(failed.code).toBe(1)
+    expect(failed.stderr).toContain(`FUNCTION_NOT_FOUND: no function "rot31" of ${publisher} on the swarm; did you mean rot13? (from the catalogue of ${app};`)
     expect(await run.stop()).toBe(0)
 
     // a second start on the same storage publishes nothing and still serves them
