@@ -158,7 +158,7 @@ describe('the function catalogue', () => {
     expect([down.code, down.stderr.split(';')[0]]).toEqual([1, 'shadw: NODE_UNREACHABLE: cannot reach the node at http://127.0.0.1:9/'])
     for (const cmd of ['search', 'show']) {
       const help = await run(cmd, '--help')
-      expect([cmd, help.code, help.stdout.startsWith(`shadw ${cmd} `)]).toEqual([cmd, 0, true])
+      expect([cmd, help.code, help.stdout.startsWith(`usage: shadw ${cmd} `)]).toEqual([cmd, 0, true])
     }
 
     // the example, tried as the Functions view does: through the learner's /fn gateway
