@@ -81,6 +81,12 @@ export const ERROR_CODES = [
   'MISS_INVALID',
   'ATTESTATION_INVALID',
   'AUDIT_INVALID',
+  // drives
+  'INVALID_DRIVE_REF',
+  'DRIVE_PATH_INVALID',
+  'DRIVE_NOT_FOUND',
+  'DRIVE_LOCKED',
+  'DRIVE_RANGE_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -421,6 +427,31 @@ export class ShadwError extends Error {
   /** Thrown when an audit message (a tenant's receipt and input sent to a light node for re-execution) is malformed, oversized or its input does not match the receipt. */
   static AUDIT_INVALID (msg = 'malformed audit message', details?: Record<string, unknown>): ShadwError {
     return new ShadwError('AUDIT_INVALID', msg, { details })
+  }
+
+  /** Thrown when a drive key or `<key>[@version][:path]` reference is malformed. */
+  static INVALID_DRIVE_REF (ref: string, why = 'malformed drive reference'): ShadwError {
+    return new ShadwError('INVALID_DRIVE_REF', `${why}: ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } })
+  }
+
+  /** Thrown when a path inside a drive is empty, too long, has control characters or climbs out (`..`). */
+  static DRIVE_PATH_INVALID (path: string, why = 'invalid drive path'): ShadwError {
+    return new ShadwError('DRIVE_PATH_INVALID', `${why}: ${JSON.stringify(path.slice(0, 200))}`, { details: { path: path.slice(0, 200) } })
+  }
+
+  /** Thrown when a drive, a version of it or a file in it cannot be found (locally or from peers in time). */
+  static DRIVE_NOT_FOUND (msg = 'not found in the drive', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('DRIVE_NOT_FOUND', msg, { details })
+  }
+
+  /** Thrown when a drive's blocks do not decrypt: it is encrypted and the key is missing or wrong. */
+  static DRIVE_LOCKED (key: string): ShadwError {
+    return new ShadwError('DRIVE_LOCKED', `drive ${key} is encrypted and the encryption key is missing or wrong`, { details: { key } })
+  }
+
+  /** Thrown when a byte range asked of a file is malformed or lies outside it. */
+  static DRIVE_RANGE_INVALID (range: string, size: number): ShadwError {
+    return new ShadwError('DRIVE_RANGE_INVALID', `range ${JSON.stringify(range.slice(0, 100))} is not satisfiable for ${size} bytes`, { details: { range: range.slice(0, 100), size } })
   }
 
   /** Thrown for an unclassified failure: a bug. */

@@ -25,6 +25,7 @@ declare module 'hypercore' {
     readonly opened: boolean
     readonly peers: HypercorePeer[]
     readonly id: string | null
+    readonly manifest: Record<string, unknown> | null
     ready (): Promise<void>
     close (): Promise<void>
     append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
@@ -33,6 +34,7 @@ declare module 'hypercore' {
     update (opts?: { wait?: boolean }): Promise<boolean>
     download (range?: { start?: number, end?: number, linear?: boolean }): { done (): Promise<void>, destroy (): void }
     findingPeers (): () => void
+    treeHash (length?: number): Promise<Uint8Array>
     info (opts?: { storage?: boolean }): Promise<Record<string, unknown>>
     replicate (isInitiator: boolean | unknown, opts?: Record<string, unknown>): unknown
     session (opts?: Record<string, unknown>): Hypercore
