@@ -20,6 +20,7 @@ commands:
   follow    have the local super node mirror and serve a publisher's registry
   invoke    invoke a function on the swarm; prints its output and signed receipts
   verify-receipt  check receipts offline (executor signature, input and output hashes)
+  drive     versioned file drives on the swarm: create, put, ls, get (shadw drive help)
   help      show this text
 
 shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
@@ -74,6 +75,7 @@ export async function main (argv: string[]): Promise<number> {
         const { invokeCommand } = await import('./invoke.ts')
         return await invokeCommand(rest)
       }
+      case 'drive': return await (await import('./drive.ts')).driveCommand(rest)
       case 'verify-receipt': {
         const { verifyReceiptCommand } = await import('./verify-receipt.ts')
         return await verifyReceiptCommand(rest)

@@ -124,7 +124,7 @@ async function readAuth (path: string): Promise<unknown> {
 }
 
 /** The DHT bootstrap a super node reports at `/api/status`. */
-async function bootstrapOf (url: string): Promise<string[]> {
+export async function bootstrapOf (url: string): Promise<string[]> {
   let status: unknown
   try {
     const res = await fetch(new URL('/api/status', url), { signal: AbortSignal.timeout(5_000) })
