@@ -117,7 +117,23 @@ export class AppServer {
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) })
     const response = await mount.handler(request)
     res.writeHead(response.status, Object.fromEntries(response.headers))
-    res.end(Buffer.from(await response.arrayBuffer()))
+    if (response.body === null || req.method === 'HEAD') {
+      res.end()
+      return
+    }
+    // streamed with backpressure: a drive file of any size passes through a bounded buffer
+    const reader = response.body.getReader()
+    req.once('close', () => { reader.cancel().catch(() => {}) })
+    for (;;) {
+      const { value, done } = await reader.read()
+      if (done) break
+      if (!res.write(value)) await new Promise<void>(resolve => { res.once('drain', resolve); res.once('close', resolve) })
+      if (res.destroyed) {
+        await reader.cancel().catch(() => {})
+        return
+      }
+    }
+    res.end()
   }
 
   async #serveFile (pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,3 +1,5 @@
+import { DRIVE_PREFIX } from '../core/drive/index.ts'
+import { driveServer } from './drive-server.ts'
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
@@ -162,6 +164,10 @@ export class SuperNode {
       if (caller !== null) cleanup.push(async () => { caller.stop() })
       if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES)
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
+      // `/drive/*`: files of any drive the swarm holds, streamed (GET and HEAD only, no body)
+      const drives = driveServer(node)
+      cleanup.push(() => drives.close())
+      app.mount(DRIVE_PREFIX, drives.handler, 0)
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,

@@ -7,3 +7,4 @@
  */
 export { Drive, driveLogs, type DriveHost, type DriveKeyPair, type DriveEntry, type DriveLog, type OpenDriveOptions } from './drive.ts'
 export { drivePath, joinDrivePath, parseDriveKey, parseDriveRef, parseDriveVersion, contentTypeOf, type DriveRef } from './paths.ts'
+export { driveHandler, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl } from './http.ts'
