@@ -8,7 +8,8 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } },
   { name: 'replication', run: async () => { await (await import('./replication.ts')).runReplicationBench() } },
   { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } },
-  { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } }
+  { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } },
+  { name: 'storage', run: async () => { await (await import('./storage.ts')).runStorageBench() } }
 ]
 
 const only = process.argv.slice(2)

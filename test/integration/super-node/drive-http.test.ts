@@ -2,6 +2,7 @@ import b4a from 'b4a'
 import type { Testnet } from 'hyperdht/testnet'
 import { describe, expect, it } from 'vitest'
 import { Drive } from '../../../src/core/drive/index.ts'
+import { listDrive, readDriveFile } from '../../../src/core/gateway/client.ts'
 import { parseBootstrap } from '../../../src/super-node/super-node.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { testNode } from '../../helpers/testnet.ts'
@@ -80,6 +81,18 @@ describe('GET /drive/<key>/<path> on a super node', () => {
       expect(await res.json()).toMatchObject({ code })
     }
     expect((await fetch(`${base}/site/index.html`, { method: 'DELETE' })).status).toBe(405)
+
+    // the SDK reads the same from any page
+    const url = superNode.info.appUrl
+    expect(await (await readDriveFile(drive.key, 'site/index.html', { url })).text()).toBe('<h1>two</h1>')
+    expect(await (await readDriveFile(drive.key, '/site/index.html', { url, version: v1.version })).text()).toBe('<h1>one</h1>')
+    const slice = await readDriveFile(drive.key, '/media/clip.mp4', { url, range: { start: 10, end: 19 } })
+    expect(slice.status).toBe(206)
+    expect(new Uint8Array(await slice.arrayBuffer())).toEqual(video.subarray(10, 20))
+    expect((await listDrive(drive.key, '/site', { url })).entries.map(e => e.path)).toEqual(['/site/index.html'])
+    await expect(readDriveFile(drive.key, '/missing', { url })).rejects.toMatchObject({ code: 'DRIVE_NOT_FOUND' })
+    await expect(readDriveFile(drive.key, '/../x', { url })).rejects.toMatchObject({ code: 'DRIVE_PATH_INVALID' })
+    await expect(listDrive('nope', '/', { url })).rejects.toMatchObject({ code: 'INVALID_DRIVE_REF' })
     await drive.close()
   }, 120_000)
 })
