@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin } from 'vite'
 
 /**
@@ -30,6 +31,10 @@ export default defineConfig({
   },
   worker: {
     format: 'es'
+  },
+  resolve: {
+    // a Node addon Hyperdrive pulls in through mirror-drive at import; never used in browsers
+    alias: { 'rabin-native': fileURLToPath(new URL('./src/browser/rabin-native-shim.ts', import.meta.url)) }
   },
   build: {
     target: 'es2022',

@@ -157,3 +157,62 @@ async function serveFile (req: Request, drive: Drive, u: DriveUrl, entry: DriveE
   })
   return new Response(body, { status, headers })
 }
+
+/** One window of a drive response, as it crosses the browser's bridge to the service worker. */
+export interface DriveReply {
+  status: number
+  headers: Record<string, string>
+  body: Uint8Array | null
+  /** when the body goes on past this window: the pinned-version URL and byte range to ask next */
+  next: { url: string, start: number, last: number } | null
+}
+
+/** What the service worker forwards of a `/drive/*` request. */
+export interface DriveFetchParams {
+  /** path and query, starting `/drive/` */
+  url: string
+  method: 'GET' | 'HEAD'
+  range?: string
+  ifNoneMatch?: string
+}
+
+/**
+ * Answers a `/drive/*` request with at most `windowBytes` of body; the rest is asked for by
+ * range at the version this answer was read at, so a file of any size crosses a bounded
+ * message channel window by window and stays one consistent version.
+ */
+export async function driveReply (handler: (req: Request) => Promise<Response>, params: DriveFetchParams, windowBytes: number): Promise<DriveReply> {
+  const headers: Record<string, string> = {}
+  if (params.range !== undefined) headers['range'] = params.range
+  if (params.ifNoneMatch !== undefined) headers['if-none-match'] = params.ifNoneMatch
+  const url = new URL(params.url, 'http://drive.local')
+  const res = await handler(new Request(url, { method: params.method, headers }))
+  const out: DriveReply = { status: res.status, headers: {}, body: null, next: null }
+  res.headers.forEach((value, name) => { out.headers[name] = value })
+  if (res.body === null) return out
+  const reader = res.body.getReader()
+  const parts: Uint8Array[] = []
+  let size = 0
+  let done = false
+  while (size < windowBytes) {
+    const r = await reader.read()
+    if (r.done) { done = true; break }
+    parts.push(r.value)
+    size += r.value.byteLength
+  }
+  if (!done) await reader.cancel().catch(() => {})
+  const body = new Uint8Array(size)
+  let at = 0
+  for (const p of parts) { body.set(p, at); at += p.byteLength }
+  const more = !done && size < Number(out.headers['content-length'])
+  out.body = body
+  if (more) {
+    const u = parseDriveUrl(url)
+    const range = /^bytes (\d+)-(\d+)\/\d+$/.exec(out.headers['content-range'] ?? '')
+    const first = range === null ? 0 : Number(range[1])
+    const last = range === null ? Number(out.headers['content-length']) - 1 : Number(range[2])
+    const path = u.path.split('/').map(encodeURIComponent).join('/')
+    out.next = { url: `${DRIVE_PREFIX}${u.key}@${out.headers['x-drive-version'] ?? ''}${path}`, start: first + size, last }
+  }
+  return out
+}

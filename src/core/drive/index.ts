@@ -7,4 +7,5 @@
  */
 export { Drive, driveLogs, type DriveHost, type DriveKeyPair, type DriveEntry, type DriveLog, type OpenDriveOptions } from './drive.ts'
 export { drivePath, joinDrivePath, parseDriveKey, parseDriveRef, parseDriveVersion, contentTypeOf, type DriveRef } from './paths.ts'
-export { driveHandler, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl } from './http.ts'
+export { driveHandler, driveReply, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl, type DriveReply, type DriveFetchParams } from './http.ts'
+export { driveOpener } from './opener.ts'
