@@ -8,6 +8,7 @@ import { renderShell } from './views/shell.ts'
 import { renderContributorView } from './views/contributor-view.ts'
 import { renderPlaygroundView } from './views/playground-view.ts'
 import { renderNetworkView } from './views/network-view.ts'
+import { renderStorageView } from './views/storage-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
 import { LinkHost } from '../core/links/link-host.ts'
 import { webrtcSettingsFromUrl } from './webrtc-settings.ts'
@@ -78,6 +79,7 @@ if (client !== null) {
   renderContributorView(shell.panels.contribute, client, feed)
   renderPlaygroundView(shell.panels.playground, client)
   renderNetworkView(shell.panels.network, client, feed)
+  renderStorageView(shell.panels.storage)
   feed.start()
 }
 registerServiceWorker().catch(() => {})

@@ -57,6 +57,15 @@ describe('/drive/* through the service worker', () => {
     expect(result.head).toEqual({ status: 200, length: String(BIG), via: 'browser-node' })
     expect(result.missing).toMatchObject({ status: 404, body: { code: 'DRIVE_NOT_FOUND' } })
     expect(result.bad).toMatchObject({ status: 400, body: { code: 'DRIVE_PATH_INVALID' } })
+
+    // the Storage view browses the same drive and links each file at its version
+    await page.evaluate(() => { location.hash = 'storage' })
+    await page.locator('#drive-key').fill(drive.key)
+    await page.locator('#drive-open').click()
+    await until('the drive listing', async () => (await page.locator('#drive-entries a').count()) === 2)
+    expect(await page.locator('#drive-entries a').allTextContents()).toEqual(['big.bin', 'hello.txt'])
+    expect(await page.locator('#drive-entries a').first().getAttribute('href')).toBe(`/drive/${drive.key}@${drive.version}/big.bin`)
+    expect(await page.locator('#drive-where').textContent()).toBe(`${drive.key} · version ${drive.version} · /`)
     await drive.close()
   }, 180_000)
 })
