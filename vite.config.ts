@@ -30,7 +30,9 @@ export default defineConfig({
     global: 'globalThis'
   },
   worker: {
-    format: 'es'
+    format: 'es',
+    // workers are bundled by a build of their own, with its own checks (see build below)
+    rolldownOptions: { checks: { bundlerTimings: false } }
   },
   resolve: {
     // a Node addon Hyperdrive pulls in through mirror-drive at import; never used in browsers
@@ -40,6 +42,9 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     rolldownOptions: {
+      // the bundler's report of slow plugins is for whoever tunes the build, not for every
+      // `npm start`: on a busy machine it printed before the banner
+      checks: { bundlerTimings: false },
       // Known, harmless notices from third-party code would greet every `npm start`: apg-js
       // (via siwe) writes its 'use strict' as a typo'd directive; Lit's Node-only branches
       // import "crypto", which browsers never reach; Lit's own static imports of `buffer`

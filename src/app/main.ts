@@ -12,6 +12,7 @@ import { renderStorageView } from './views/storage-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
 import { LinkHost } from '../core/links/link-host.ts'
 import { webrtcSettingsFromUrl } from './webrtc-settings.ts'
+import { parseSize } from '../core/pinning/index.ts'
 
 /**
  * Entry of the web app. The relay defaults to the super node that served the page; `?relay=`
@@ -41,6 +42,12 @@ function executeFromLocation (): { execute: NodeClientOptions['execute'] } | Rec
   return { execute: { workers: Number(workers) } }
 }
 
+/** `?hold=SIZE` (e.g. `512MiB`): the tab holds pinned drives up to SIZE (kiosks, tests; no view offers it yet). */
+function holdFromLocation (): { diskBudget: number } | Record<string, never> {
+  const size = new URLSearchParams(location.search).get('hold')
+  return size === null ? {} : { diskBudget: parseSize(size) }
+}
+
 const root = document.getElementById('app')
 if (root === null) throw ShadwError.INTERNAL('index.html has no #app element')
 
@@ -52,6 +59,7 @@ try {
   client = new NodeClient({
     relayUrl: relayUrlFromLocation(),
     ...executeFromLocation(),
+    ...holdFromLocation(),
     // the contributor's saved tier, read when this tab starts a node (like the opt-in)
     tier: () => loadChoice().tier,
     createWorker: () => new Worker(new URL('../../workers/node.worker.ts', import.meta.url), { type: 'module', name: 'shadw-node' }),

@@ -25,6 +25,8 @@ export interface NodeClientOptions {
    * starts with the choice made since (in any tab)
    */
   execute?: NodeWorkerInit['execute'] | (() => NodeWorkerInit['execute'])
+  /** bytes of pinned drives the contributor offered to hold while the tab is open (capped by the quota) */
+  diskBudget?: number
   /** makes the node worker; the app passes Vite's worker constructor */
   createWorker: () => Worker
   /**
@@ -170,7 +172,8 @@ export class NodeClient {
           leader: this.tabId,
           tier: tier ?? 'shadow',
           debug: readDebugSetting(),
-          ...(execute === undefined ? {} : { execute })
+          ...(execute === undefined ? {} : { execute }),
+          ...(this.#opts.diskBudget === undefined ? {} : { diskBudget: this.#opts.diskBudget })
         }
         worker.postMessage(init)
         this.#detachWorker = this.#opts.attachWorker?.(worker) ?? null

@@ -17,12 +17,16 @@ import type { ExecutorWrapper } from './invoke-host.ts'
 import { parseNodeWorkerInit, type NodeWorkerInit, type NodeWorkerReply } from './node-worker-protocol.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { PublisherHost } from './publisher-host.ts'
+import { Holder } from '../core/pinning/index.ts'
+import { holderBudget } from './holder-budget.ts'
 
 /** What the node worker needs of its global scope (a DedicatedWorkerGlobalScope). */
 export interface NodeWorkerScope {
   postMessage (message: NodeWorkerReply): void
   onmessage: ((ev: MessageEvent) => void) | null
   readonly location: { readonly host: string }
+  /** the worker's `navigator`: its storage estimate caps a holder's budget */
+  readonly navigator?: { readonly storage?: { estimate (): Promise<{ quota?: number, usage?: number }> } }
 }
 
 /** Options of {@link serveNodeWorker}. */
@@ -72,6 +76,9 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
       ...(opts.wrapExecutor === undefined ? {} : { wrapExecutor: opts.wrapExecutor })
     })
     await contribution.start()
+    // a contributor who offered disk holds pinned drives while the tab is open, within the quota
+    const budget = await holderBudget(init.diskBudget ?? 0, scope.navigator?.storage === undefined ? undefined : async () => await scope.navigator!.storage!.estimate())
+    if (budget > 0) await new Holder({ node: node.node, keyPair: node.keyPair, budget }).start()
     bridge = new BridgeServer(node, {
       contribution,
       publisher: new PublisherHost(node),

@@ -17,6 +17,8 @@ export interface NodeWorkerInit {
   debug?: string
   /** the contributor opted in to execute functions for the swarm */
   execute?: ExecuteSettings
+  /** the contributor opted in to hold pinned drives, up to this many bytes (capped by the origin's quota) */
+  diskBudget?: number
 }
 
 /** The node worker's answer to its leader tab. */
@@ -37,5 +39,7 @@ export function parseNodeWorkerInit (data: unknown): NodeWorkerInit {
   if (!TIERS.has(tier)) throw ShadwError.INVALID_ARGUMENT(`unknown tier ${describeValue(tier)}`)
   const debug = typeof m.debug === 'string' && m.debug.length <= 256 ? m.debug : undefined
   const execute = parseExecuteSettings(m.execute)
-  return { type: 'init', relayUrl: validateRelayUrl(m.relayUrl), storageRoot: m.storageRoot, leader: m.leader, tier, ...(debug === undefined ? {} : { debug }), ...(execute === undefined ? {} : { execute }) }
+  const diskBudget = m.diskBudget
+  if (diskBudget !== undefined && (!Number.isSafeInteger(diskBudget) || diskBudget < 0)) throw ShadwError.INVALID_ARGUMENT(`diskBudget must be a non-negative integer of bytes, got ${describeValue(diskBudget)}`)
+  return { type: 'init', relayUrl: validateRelayUrl(m.relayUrl), storageRoot: m.storageRoot, leader: m.leader, tier, ...(debug === undefined ? {} : { debug }), ...(execute === undefined ? {} : { execute }), ...(diskBudget === undefined ? {} : { diskBudget }) }
 }

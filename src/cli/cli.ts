@@ -1,179 +1,140 @@
-import { fileURLToPath } from 'node:url'
-import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { readFileSync } from 'node:fs'
 import { ShadwError } from '../core/errors.ts'
-import { enableLog } from '../core/log.ts'
-import { defaultDir } from '../super-node/data-dir.ts'
-import { DEFAULT_PORT, SuperNode } from '../super-node/super-node.ts'
-import { parseTier, TIER_ROLES, type NodeTier } from '../core/node/index.ts'
+import { COMMANDS, EXIT_CODES, findCommand, type CliCommand } from './commands.ts'
+import { closeNames } from './close-names.ts'
 
-const USAGE = `usage: shadw <command> [options]
-
-commands:
-  start     run a super node: DHT (embedded on loopback by default), relay, web app
-  run       run a WebAssembly module locally in the sandbox
-  keys      create or show the publisher key pair
-  publish   sign a module and publish it to the local super node's registry
-  list      list a publisher's functions in the local storage
-  yank      mark one of your versions as not to be run
-  inspect   show a function's verified manifest
-  follow    have the local super node mirror and serve a publisher's registry
-  invoke    invoke a function on the swarm; prints its output and signed receipts
-  verify-receipt  check receipts offline (executor signature, input and output hashes)
-  drive     versioned file drives on the swarm: create, put, ls, get (shadw drive help)
-  help      show this text
-
-shadw start [--port ${DEFAULT_PORT}] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
-            [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow] [--verbose]
-shadw keys [show|create] [--force] [--show-secret] [--json]
-shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
-              [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
-              [--price N] [--storage DIR] [--json]
-shadw list [PUBLISHER] [--storage DIR] [--json]
-shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
-shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
-shadw follow [PUBLISHER] [--storage DIR]
-shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
-             [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]
-shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]
-`
-
-/** One line on what a tier does (the table is in docs/pricing.md). */
-function tierSummary (tier: NodeTier): string {
-  const r = TIER_ROLES[tier]
-  return [r.relays && 'relays', r.stores && 'stores', r.computes && 'computes', r.signs && 'signs'].filter(Boolean).join(', ')
+/** The overview: every command of the table with its summary. */
+function overview (): string {
+  const width = Math.max(...COMMANDS.map(c => c.name.length)) + 2
+  return [
+    'usage: shadw <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map(c => `  ${c.name.padEnd(width)}${c.summary}`),
+    `  ${'help'.padEnd(width)}show this text, or a command's: shadw help <command> [<subcommand>]`,
+    '',
+    'shadw <command> --help shows a command\'s options and examples; shadw --version its version.',
+    '',
+    EXIT_CODES,
+    ''
+  ].join('\n')
 }
 
-/** The built web app that ships with this checkout. */
-const APP_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
+/** A command's help page, or one subcommand's when `sub` names one. */
+export function commandHelp (cmd: CliCommand, sub?: string): string {
+  const s = sub === undefined ? undefined : cmd.subcommands?.find(x => x.name === sub)
+  if (s !== undefined) {
+    return [`usage: ${s.usage}`, '', s.summary, ...(s.help === undefined ? [] : ['', s.help]), '', EXIT_CODES, ''].join('\n')
+  }
+  const subs = cmd.subcommands === undefined || cmd.subcommands.length === 0
+    ? []
+    : ['', 'subcommands:', ...cmd.subcommands.map(x => `  ${x.name.padEnd(Math.max(...(cmd.subcommands ?? []).map(y => y.name.length)) + 2)}${x.summary}`)]
+  return [`usage: ${cmd.usage}`, '', cmd.summary, ...subs, '', cmd.help, '', EXIT_CODES, ''].join('\n')
+}
+
+/** This checkout's version, from package.json. */
+function version (): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+/** True when `argv` asks for help: `--help` or `-h` before any `--` (after it, arguments belong to a module). */
+function asksHelp (argv: string[]): boolean {
+  const end = argv.indexOf('--')
+  return (end === -1 ? argv : argv.slice(0, end)).some(a => a === '--help' || a === '-h')
+}
+
+/** `shadw help [<command> [<subcommand>]]`. */
+function help (args: string[]): number {
+  const [name, sub] = args
+  if (name === undefined) {
+    process.stdout.write(overview())
+    return 0
+  }
+  const cmd = findCommand(name)
+  if (cmd === undefined) return unknownCommand(name)
+  if (sub !== undefined && cmd.subcommands?.some(s => s.name === sub) !== true) {
+    process.stderr.write(`shadw: ${name} has no subcommand ${JSON.stringify(sub)}${cmd.subcommands === undefined ? '' : `; it has: ${cmd.subcommands.map(s => s.name).join(', ')}`}\n`)
+    return 2
+  }
+  process.stdout.write(commandHelp(cmd, sub))
+  return 0
+}
+
+function unknownCommand (name: string): number {
+  const close = closeNames(name, [...COMMANDS.map(c => c.name), 'help'])
+  process.stderr.write(`shadw: unknown command ${JSON.stringify(name)}${close.length > 0 ? `; did you mean ${close.join(' or ')}?` : ''}\nshadw help lists the commands\n`)
+  return 2
+}
 
 /** Runs one CLI command; resolves to the process exit code. */
 export async function main (argv: string[]): Promise<number> {
-  const [command, ...rest] = argv
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h') return help([])
+  if (name === 'help') return help(rest)
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`shadw ${version()}\n`)
+    return 0
+  }
+  const cmd = findCommand(name)
+  if (cmd === undefined) return unknownCommand(name)
+  if (asksHelp(rest)) {
+    const sub = rest.find(a => !a.startsWith('-'))
+    process.stdout.write(commandHelp(cmd, cmd.subcommands?.some(s => s.name === sub) === true ? sub : undefined))
+    return 0
+  }
   try {
-    switch (command) {
-      case 'start':
-        return await start(rest)
-      case 'run': {
-        const { runCommand } = await import('./run.ts')
-        return await runCommand(rest)
-      }
-      case 'keys': {
-        const { keysCommand } = await import('./keys.ts')
-        return await keysCommand(rest)
-      }
-      case 'publish':
-      case 'list':
-      case 'yank':
-      case 'inspect':
-      case 'follow': {
-        const registry = await import('./registry-commands.ts')
-        const run = { publish: registry.publishCommand, list: registry.listCommand, yank: registry.yankCommand, inspect: registry.inspectCommand, follow: registry.followCommand }[command]
-        return await run(rest)
-      }
-      case 'invoke': {
-        const { invokeCommand } = await import('./invoke.ts')
-        return await invokeCommand(rest)
-      }
-      case 'drive': return await (await import('./drive.ts')).driveCommand(rest)
-      case 'verify-receipt': {
-        const { verifyReceiptCommand } = await import('./verify-receipt.ts')
-        return await verifyReceiptCommand(rest)
-      }
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        process.stdout.write(USAGE)
-        return 0
-      default:
-        process.stderr.write(`shadw: unknown command ${JSON.stringify(command)}\n\n${USAGE}`)
-        return 2
-    }
+    return await cmd.run(rest)
   } catch (err) {
-    return fail(err)
+    return fail(err, cmd)
   }
 }
 
-/** Prints a typed error the way operators read it: code first, then what to do. */
-function fail (err: unknown): number {
+/** Prints a typed error the way operators read it: code first, then the evidence, then what to do. */
+function fail (err: unknown, cmd: CliCommand): number {
   if (err instanceof ShadwError) {
-    process.stderr.write(`shadw: ${err.message}\n`)
+    const hint = HINTS[err.code]
+    process.stderr.write(`shadw: ${err.message}\n${evidence(err)}${hint === undefined ? '' : `hint: ${hint}\n`}`)
     return 1
   }
   if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
-    process.stderr.write(`shadw: ${(err as Error).message}\n\n${USAGE}`)
+    process.stderr.write(`shadw: ${(err as Error).message}\nusage: ${cmd.usage}\nshadw ${cmd.name} --help shows every option\n`)
     return 2
   }
   process.stderr.write(`shadw: INTERNAL: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
   return 1
 }
 
-async function start (args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      port: { type: 'string', default: String(DEFAULT_PORT) },
-      host: { type: 'string', default: '127.0.0.1' },
-      bootstrap: { type: 'string' },
-      public: { type: 'boolean', default: false },
-      storage: { type: 'string', default: join(defaultDir('data'), 'super-node') },
-      app: { type: 'string', default: APP_ROOT },
-      workers: { type: 'string' },
-      webrtc: { type: 'boolean', default: false },
-      tier: { type: 'string', default: 'super' },
-      verbose: { type: 'boolean', default: false }
-    },
-    strict: true
-  })
-  const tier = parseTier(values.tier)
-  if (values.verbose) enableLog('*')
-  const port = Number(values.port)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw ShadwError.INVALID_ARGUMENT(`--port must be 0-65535, got ${values.port}`)
-  const workers = values.workers === undefined ? undefined : Number(values.workers)
-  if (workers !== undefined && (!/^\d+$/.test(values.workers ?? '') || workers > 256)) throw ShadwError.INVALID_ARGUMENT(`--workers must be 0-256, got ${values.workers}`)
-  if (values.public && values.bootstrap !== undefined) throw ShadwError.INVALID_ARGUMENT('--public and --bootstrap exclude each other')
+/** What to do about an error whose message cannot know it (the command line around it). */
+const HINTS: Partial<Record<string, string>> = {
+  STORAGE_LOCKED: 'a running `shadw start` holds this storage: stop it (Ctrl-C), run this command, start it again; or pass --storage DIR',
+  BOOTSTRAP_UNREACHABLE: 'is a super node running? `npm start` (or `shadw start`) starts one; --node URL names another',
+  NO_EXECUTORS: 'fewer executors are on the swarm than the call asks for: lower --redundancy, or start more nodes (shadw start --bootstrap HOST:PORT joins this one)'
+}
 
-  const node = await SuperNode.start({
-    storage: values.storage,
-    appRoot: values.app,
-    port,
-    host: values.host,
-    bootstrap: values.bootstrap?.split(',').filter(Boolean),
-    public: values.public,
-    webrtc: values.webrtc,
-    tier,
-    ...(workers === undefined ? {} : { workers })
-  })
-  const { info } = node
-  // listening before the banner: a pipe write is synchronous, so whoever reads the banner may
-  // signal before the next line runs, and an unhandled SIGTERM kills the node without stopping it
-  const stopSignal = new Promise<void>(resolve => {
-    const onSignal = (): void => {
-      process.off('SIGINT', onSignal)
-      process.off('SIGTERM', onSignal)
-      resolve()
-    }
-    process.on('SIGINT', onSignal)
-    process.on('SIGTERM', onSignal)
-  })
-  process.stdout.write([
-    `shadw ${tier} node running`,
-    `  app:        ${info.appUrl}`,
-    `  relay:      ${TIER_ROLES[tier].relays ? info.relayUrl : `off (${tier} tier)`}`,
-    `  tier:       ${tier} (${tierSummary(tier)})`,
-    `  bootstrap:  ${info.bootstrap.length > 0 ? info.bootstrap.join(',') : '(public HyperDHT)'}`,
-    `  public key: ${info.publicKey}`,
-    `  executor:   ${node.executor === null ? (TIER_ROLES[tier].computes ? 'off (--workers 0)' : `off (${tier} tier)`) : `${node.executor.service.slots} slots, ledger ${node.executor.ledgerKey}, misses ${node.executor.missesKey}`}`,
-    `  webrtc:     ${values.webrtc ? 'takes direct links from browsers' : 'off (--webrtc to take direct links from browsers)'}`,
-    `  storage:    ${values.storage}`,
-    'press Ctrl-C to stop',
-    ''
-  ].join('\n'))
+interface FailureEvidence { executor: string | null, code: string, message: string }
+interface GroupEvidence { outputHash?: string, fuel?: number, receipts?: Array<{ executor: string }> }
 
-  await stopSignal
-  process.stdout.write('stopping…\n')
-  await node.stop()
-  process.stdout.write('stopped\n')
-  return 0
+/** What each executor answered when a redundant call failed: a quorum failure is read from this. */
+function evidence (err: ShadwError): string {
+  const failures = (Array.isArray(err.details?.['failures']) ? err.details['failures'] : []) as FailureEvidence[]
+  const extra = err.code !== 'NO_EXECUTORS' && failures.some(f => f.code === 'NO_EXECUTORS') ? `hint: ${HINTS['NO_EXECUTORS'] as string}\n` : ''
+  return evidenceLines(err) + extra
+}
+
+function evidenceLines (err: ShadwError): string {
+  const d = err.details
+  if (d === undefined) return ''
+  // one executor's error is the message itself; several are worth a line each
+  const count = (Array.isArray(d['failures']) ? d['failures'].length : 0) + (Array.isArray(d['groups']) ? d['groups'].length : 0)
+  if (err.code !== 'QUORUM_FAILED' && count < 2) return ''
+  const lines: string[] = []
+  for (const g of (Array.isArray(d['groups']) ? d['groups'] : []) as GroupEvidence[]) {
+    for (const r of g.receipts ?? []) lines.push(`  ${r.executor.slice(0, 16)}…  answered output ${String(g.outputHash).slice(0, 16)}… fuel ${String(g.fuel)}`)
+  }
+  for (const f of (Array.isArray(d['failures']) ? d['failures'] : []) as FailureEvidence[]) {
+    const message = f.message.startsWith(`${f.code}: `) ? f.message.slice(f.code.length + 2) : f.message
+    lines.push(`  ${f.executor === null ? '(no executor)   ' : `${f.executor.slice(0, 16)}…`}  ${f.code}: ${message}`)
+  }
+  return lines.length === 0 ? '' : lines.join('\n') + '\n'
 }

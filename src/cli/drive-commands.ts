@@ -12,7 +12,7 @@ import { keyToHex } from '../core/keys.ts'
 import { loadDriveKeys, saveDriveKeys } from './drive-keys.ts'
 import { DRIVE_NODE_OPTIONS, startDriveNode } from './drive-node.ts'
 import type { ShadwNode } from '../core/node/index.ts'
-import { formatBytes } from './progress.ts'
+import { formatBytes } from './byte-progress.ts'
 
 /** `shadw drive create [--encrypt] [--json]`: a new key pair (and encryption key) in the key store; no network. */
 export async function createCommand (argv: string[]): Promise<number> {

@@ -12,7 +12,7 @@ import { ShadwError } from '../core/errors.ts'
 import { keyToHex } from '../core/keys.ts'
 import { openUserDrive } from './drive-commands.ts'
 import { DRIVE_NODE_OPTIONS, startDriveNode } from './drive-node.ts'
-import { formatBytes, Progress } from './progress.ts'
+import { formatBytes, Progress } from './byte-progress.ts'
 
 /** Most files one `put` uploads: a folder of more is split by the user, not walked without end. */
 const MAX_PUT_FILES = 100_000

@@ -18,8 +18,14 @@ import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
 import { ShadwNode } from '../core/node/index.ts'
-import { DEFAULT_INVOKE_DEADLINE_MS, InvokeEndpoint, MAX_INPUT_BYTES, type InvokeResult } from '../core/invoke/index.ts'
+import { DEFAULT_INVOKE_DEADLINE_MS, InvokeEndpoint, isExecutor, MAX_INPUT_BYTES, type InvokeResult } from '../core/invoke/index.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
+import { withProgress } from './progress.ts'
+import { HEX_KEY_PATTERN } from '../core/hex.ts'
+import { formatFunctionRef } from '../core/registry/index.ts'
+
+/** A full reference starts with the publisher's key. */
+const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 
 /** Usage lines shown in `shadw help`. */
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
@@ -74,8 +80,10 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     allowPositionals: true,
     strict: true
   })
-  const [ref, ...extra] = positionals
-  if (ref === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${INVOKE_USAGE}`)
+  const [given, ...extra] = positionals
+  if (given === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${INVOKE_USAGE}`)
+  // `name@range` is one of your own functions and an alias names someone's, as for inspect
+  const ref = KEY_PREFIXED.test(given) || given.includes('/') ? given : formatFunctionRef(await (await import('./registry-commands.ts')).parseRef(given))
   if (values.bootstrap !== undefined && values.node !== undefined) throw ShadwError.INVALID_ARGUMENT('--bootstrap and --node exclude each other')
   const redundancy = positiveInt('--redundancy', values.redundancy, 1)
   const quorum = values.quorum === undefined ? undefined : positiveInt('--quorum', values.quorum, 1)
@@ -91,7 +99,10 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
 
   const client = await startLightNode(bootstrap)
   try {
-    await client.endpoint.waitForExecutors(1, { timeoutMs: deadline })
+    // a fresh light node hears executors one by one: asking k of them as soon as the first
+    // answered leaves k-1 slots with nobody to pick (NO_EXECUTORS), so wait for k, within the
+    // deadline; if fewer come the call says which slots failed and why
+    await waitWithProgress(client.endpoint, redundancy, deadline, io)
     const left = Math.max(1, deadline - (Date.now() - started))
     const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }) })
     if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
@@ -103,6 +114,29 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   } finally {
     await client.stop()
   }
+}
+
+/**
+ * Waits for one executor within `timeoutMs` (TIMEOUT when none comes), then for `n` within
+ * half the time left; with fewer, the call goes ahead and reports the slots it could not fill.
+ */
+async function waitWithProgress (endpoint: InvokeEndpoint, n: number, timeoutMs: number, io: InvokeIo): Promise<void> {
+  const label = (): string => `connecting to executors (${endpoint.peers().filter(isExecutor).length} of ${n})`
+  const wait = async (p: { set (l: string): void }): Promise<void> => {
+    const tick = setInterval(() => { p.set(label()) }, 200)
+    try {
+      const started = Date.now()
+      await endpoint.waitForExecutors(1, { timeoutMs })
+      // half of what is left at most: a swarm with fewer than n executors can still reach a
+      // quorum, and the call needs time of its own
+      const left = Math.floor((timeoutMs - (Date.now() - started)) / 2)
+      if (n > 1 && left > 0) await endpoint.waitForExecutors(n, { timeoutMs: left }).catch(() => {})
+    } finally {
+      clearInterval(tick)
+    }
+  }
+  if (io !== processIo) return await wait({ set: () => {} })
+  await withProgress(label(), wait)
 }
 
 async function readInput (path: string | undefined, io: InvokeIo): Promise<Uint8Array> {

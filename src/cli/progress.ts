@@ -1,59 +1,44 @@
 /**
- * A one-line progress bar on stderr for commands that move bytes; silent when stderr is not
- * a terminal (pipes and tests get the final summary only).
+ * Progress on a terminal: anything that may take more than a second says what it is waiting
+ * for on stderr, on one line rewritten in place and erased when done. Nothing is written
+ * when stderr is not a terminal, so pipes, logs and tests see only the result.
  */
 
-/** Least time between redraws, ms: a bar redrawn per 64 KiB block would cost more than the copy. */
-const REDRAW_MS = 100
-const WIDTH = 24
+/** Progress appears only after this long: a quick step stays silent. */
+const PROGRESS_DELAY_MS = 1_000
+/** How often the line is redrawn (the elapsed seconds change). */
+const PROGRESS_REDRAW_MS = 250
 
-/** Bytes as people read them: 1.5 MiB. */
-export function formatBytes (n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let u = 0
-  let v = n
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`
+/** A progress line; `set` changes what it says. */
+export interface Progress {
+  set (label: string): void
 }
 
-/** A progress bar for `total` bytes (null: unknown) labelled `label`. */
-export class Progress {
-  readonly #out: NodeJS.WriteStream
-  readonly #enabled: boolean
-  readonly #started = Date.now()
-  #total: number | null
-  #label: string
-  #last = 0
-
-  constructor (label: string, total: number | null, out: NodeJS.WriteStream = process.stderr) {
-    this.#out = out
-    this.#enabled = out.isTTY
-    this.#label = label
-    this.#total = total
+/**
+ * Runs `fn` with a progress line that appears after a second on a terminal.
+ *
+ * @example
+ * ```ts
+ * await withProgress('publishing examples', async p => { p.set('publishing sha256'); ... })
+ * ```
+ */
+export async function withProgress<T> (label: string, fn: (p: Progress) => Promise<T>, stream: NodeJS.WriteStream = process.stderr): Promise<T> {
+  if (stream.isTTY !== true) return await fn({ set: () => {} })
+  let current = label
+  let shown = false
+  const started = Date.now()
+  const draw = (): void => {
+    shown = true
+    const secs = Math.floor((Date.now() - started) / 1000)
+    stream.write(`\r\x1b[2K${current}… ${secs}s`)
   }
-
-  /** Switches to the next item (a file of a folder upload). */
-  relabel (label: string): void {
-    this.#label = label
-  }
-
-  /** Redraws at `done` bytes (throttled). */
-  update (done: number): void {
-    if (!this.#enabled) return
-    const now = Date.now()
-    if (now - this.#last < REDRAW_MS) return
-    this.#last = now
-    const secs = Math.max(0.001, (now - this.#started) / 1000)
-    const rate = `${formatBytes(done / secs)}/s`
-    const total = this.#total
-    const line = total === null || total === 0
-      ? `${this.#label} ${formatBytes(done)} ${rate}`
-      : `${this.#label} [${'#'.repeat(Math.round(WIDTH * Math.min(1, done / total))).padEnd(WIDTH, '-')}] ${Math.floor(100 * done / total)}% ${formatBytes(done)}/${formatBytes(total)} ${rate}`
-    this.#out.write(`\r${line.slice(0, (this.#out.columns ?? 80) - 1)}\u001b[K`)
-  }
-
-  /** Clears the bar. */
-  done (): void {
-    if (this.#enabled) this.#out.write('\r\u001b[K')
+  let redraw: NodeJS.Timeout | undefined
+  const first = setTimeout(() => { draw(); redraw = setInterval(draw, PROGRESS_REDRAW_MS) }, PROGRESS_DELAY_MS)
+  try {
+    return await fn({ set: l => { current = l } })
+  } finally {
+    clearTimeout(first)
+    clearInterval(redraw)
+    if (shown) stream.write('\r\x1b[2K')
   }
 }

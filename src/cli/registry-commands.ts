@@ -24,6 +24,7 @@ import { defaultDir } from '../super-node/data-dir.ts'
 import { keyFilePath, loadKeys } from '../super-node/keystore.ts'
 import { storageError } from '../super-node/storage-error.ts'
 import { checkConditions } from '../core/access/index.ts'
+import { closeNames } from './close-names.ts'
 
 /** Usage lines shown in `shadw help`. */
 export const REGISTRY_USAGE = `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
@@ -81,7 +82,7 @@ const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
  * `<key>/<name>@<range>`; or `<alias>[@<range>]` from `aliases.json` in the config directory
  * (`{ "short": "<key>/<name>" }`); or `<name>@<range>` for the user's own functions.
  */
-async function parseRef (input: string | undefined): Promise<FunctionRef> {
+export async function parseRef (input: string | undefined): Promise<FunctionRef> {
   if (input === undefined) throw ShadwError.INVALID_FUNCTION_REF('', 'a function reference is required')
   if (KEY_PREFIXED.test(input)) return parseFunctionRef(input)
   const aliases = await loadAliases()
@@ -117,6 +118,20 @@ async function openRegistry (store: Corestore, publisher: string): Promise<Regis
     throw ShadwError.FUNCTION_NOT_FOUND(publisher, 'no registry of this publisher in this storage')
   }
   return await Registry.open(core)
+}
+
+/** Resolves a range; a name the registry lacks is answered with the close names it has. */
+async function resolveOrSuggest (registry: Registry, ref: FunctionRef): Promise<string> {
+  try {
+    return await registry.resolve(ref.name, ref.range)
+  } catch (err) {
+    if ((err as ShadwError).code !== 'FUNCTION_NOT_FOUND') throw err
+    const names = await registry.names()
+    if (names.includes(ref.name)) throw err
+    const close = closeNames(ref.name, names)
+    const hint = close.length > 0 ? `did you mean ${close.join(' or ')}?` : `it has ${names.length === 0 ? 'none' : names.slice(0, 10).join(', ')}`
+    throw new ShadwError('FUNCTION_NOT_FOUND', `no function ${JSON.stringify(ref.name)} in the registry of ${ref.publisher}; ${hint} (shadw list ${ref.publisher} lists them)`, { details: { ref: `${ref.publisher}/${ref.name}@${ref.range}`, close } })
+  }
 }
 
 /** Runs `shadw publish`. */
@@ -268,7 +283,7 @@ export async function inspectCommand (argv: string[], out: Out = stdout): Promis
   const result = await withStore(values.storage, async store => {
     const registry = await openRegistry(store, ref.publisher)
     try {
-      const version = await registry.resolve(ref.name, ref.range)
+      const version = await resolveOrSuggest(registry, ref)
       const tomb = await registry.tombstone(ref.name, version)
       const ctx = { registryKey: registry.key, yanked: tomb !== null, yankReason: tomb?.tombstone.reason, expect: { name: ref.name, version } }
       const signed = verifyManifest(await registry.signedManifest(ref.name, version), ctx)

@@ -81,12 +81,13 @@ export const ERROR_CODES = [
   'MISS_INVALID',
   'ATTESTATION_INVALID',
   'AUDIT_INVALID',
+  // pinning (holders, placement, hold confirmations)
+  'DISK_BUDGET_EXCEEDED',
+  'NOT_ENOUGH_HOLDERS',
+  'PIN_PROTOCOL',
+  'HOLD_INVALID',
   // drives
-  'INVALID_DRIVE_REF',
-  'DRIVE_PATH_INVALID',
-  'DRIVE_NOT_FOUND',
-  'DRIVE_LOCKED',
-  'DRIVE_RANGE_INVALID',
+  'INVALID_DRIVE_REF', 'DRIVE_PATH_INVALID', 'DRIVE_NOT_FOUND', 'DRIVE_LOCKED', 'DRIVE_RANGE_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const
@@ -429,30 +430,32 @@ export class ShadwError extends Error {
     return new ShadwError('AUDIT_INVALID', msg, { details })
   }
 
-  /** Thrown when a drive key or `<key>[@version][:path]` reference is malformed. */
-  static INVALID_DRIVE_REF (ref: string, why = 'malformed drive reference'): ShadwError {
-    return new ShadwError('INVALID_DRIVE_REF', `${why}: ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } })
+  /** Thrown by a holder asked to pin more than its disk budget has free: refused before anything is written. */
+  static DISK_BUDGET_EXCEEDED (needed: number, free: number): ShadwError {
+    return new ShadwError('DISK_BUDGET_EXCEEDED', `pin needs ${needed} bytes, the disk budget has ${free} free`, { details: { needed, free } })
   }
 
-  /** Thrown when a path inside a drive is empty, too long, has control characters or climbs out (`..`). */
-  static DRIVE_PATH_INVALID (path: string, why = 'invalid drive path'): ShadwError {
-    return new ShadwError('DRIVE_PATH_INVALID', `${why}: ${JSON.stringify(path.slice(0, 200))}`, { details: { path: path.slice(0, 200) } })
+  /** Thrown when a pin cannot reach its replicas: too few distinct holders are reachable, or too few confirmed. */
+  static NOT_ENOUGH_HOLDERS (msg = 'not enough holders', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('NOT_ENOUGH_HOLDERS', msg, { details })
   }
 
-  /** Thrown when a drive, a version of it or a file in it cannot be found (locally or from peers in time). */
-  static DRIVE_NOT_FOUND (msg = 'not found in the drive', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('DRIVE_NOT_FOUND', msg, { details })
+  /** Thrown when a pin message (request, offer, confirmation list) from a peer is malformed or oversized. */
+  static PIN_PROTOCOL (msg = 'malformed pin message', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('PIN_PROTOCOL', msg, { details })
   }
 
-  /** Thrown when a drive's blocks do not decrypt: it is encrypted and the key is missing or wrong. */
-  static DRIVE_LOCKED (key: string): ShadwError {
-    return new ShadwError('DRIVE_LOCKED', `drive ${key} is encrypted and the encryption key is missing or wrong`, { details: { key } })
+  /** Thrown when a hold confirmation does not verify, or a held log does not match the pinned tree hash. */
+  static HOLD_INVALID (msg = 'hold confirmation does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
-  /** Thrown when a byte range asked of a file is malformed or lies outside it. */
-  static DRIVE_RANGE_INVALID (range: string, size: number): ShadwError {
-    return new ShadwError('DRIVE_RANGE_INVALID', `range ${JSON.stringify(range.slice(0, 100))} is not satisfiable for ${size} bytes`, { details: { range: range.slice(0, 100), size } })
-  }
+  /** Drives: a malformed `<key>[@version][:path]` or key; a path that is empty, too long or climbs (`..`); a drive, version or file not found; blocks that do not decrypt (key missing or wrong); an unsatisfiable byte range. */
+  static INVALID_DRIVE_REF (ref: string, why = 'malformed drive reference'): ShadwError { return new ShadwError('INVALID_DRIVE_REF', `${why}: ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } }) }
+  static DRIVE_PATH_INVALID (path: string, why = 'invalid drive path'): ShadwError { return new ShadwError('DRIVE_PATH_INVALID', `${why}: ${JSON.stringify(path.slice(0, 200))}`, { details: { path: path.slice(0, 200) } }) }
+  static DRIVE_NOT_FOUND (msg = 'not found in the drive', details?: Record<string, unknown>): ShadwError { return new ShadwError('DRIVE_NOT_FOUND', msg, { details }) }
+  static DRIVE_LOCKED (key: string): ShadwError { return new ShadwError('DRIVE_LOCKED', `drive ${key} is encrypted and the encryption key is missing or wrong`, { details: { key } }) }
+  static DRIVE_RANGE_INVALID (range: string, size: number): ShadwError { return new ShadwError('DRIVE_RANGE_INVALID', `range ${JSON.stringify(range.slice(0, 100))} is not satisfiable for ${size} bytes`, { details: { range: range.slice(0, 100), size } }) }
 
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {

@@ -22,6 +22,7 @@ import { startCallerRole, startSigningRole, type CallerRole } from '../core/role
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
+import { Holder } from '../core/pinning/index.ts'
 
 const debug = log('super-node')
 
@@ -31,6 +32,8 @@ export const DEFAULT_PORT = 4173
 export const DEFAULT_HOST = '127.0.0.1'
 /** Path of the WebSocket DHT relay on the app's port. */
 export const RELAY_PATH = '/relay'
+/** Disk a node of a storing tier holds for others when its operator sets no `--disk-budget`: 1 GiB. */
+export const DEFAULT_DISK_BUDGET = 1024 ** 3
 /** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
 export const BOOTSTRAP_TIMEOUT_MS = 15_000
 
@@ -57,6 +60,13 @@ export interface SuperNodeOptions {
    * node runs the relay; light nodes do not execute
    */
   tier?: NodeTier
+  /**
+   * bytes of pinned drives this node holds for others (tiers that store; default
+   * {@link DEFAULT_DISK_BUDGET}); 0 = hold nothing
+   */
+  diskBudget?: number
+  /** silence after which a co-holder of a drive is gone and its replica re-pinned, ms */
+  repinGraceMs?: number
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -67,7 +77,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void> }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -114,7 +124,11 @@ export class SuperNode {
       // A fresh node on loopback cannot tell it is reachable (its NAT sampling needs peers on
       // other hosts) and calls itself firewalled; peers then holepunch instead of dialling it
       // and the connection can open on one side only. On our own loopback DHT it is not.
-      const dhtOpts = bootstrap === null ? {} : localDht !== null ? { bootstrap, host: '127.0.0.1', firewalled: false } : { bootstrap }
+      // A node joining another's loopback DHT (--bootstrap 127.0.0.1:…) is on loopback too: bound
+      // to 0.0.0.0 and calling itself firewalled it could dial out but nobody could dial it, so
+      // a caller reached only the first super node of a local swarm.
+      const loopback = localDht !== null || (bootstrap !== null && bootstrap.every(b => b.host === '127.0.0.1' || b.host === 'localhost'))
+      const dhtOpts = bootstrap === null ? {} : loopback ? { bootstrap, host: '127.0.0.1', firewalled: false } : { bootstrap }
       const dht = new HyperDHT(dhtOpts)
       cleanup.push(() => dht.destroy())
       await bootstrapped(dht, bootstrap)
@@ -168,13 +182,20 @@ export class SuperNode {
       const drives = driveServer(node)
       cleanup.push(() => drives.close())
       app.mount(DRIVE_PREFIX, drives.handler, 0)
+      // a storing tier keeps pinned drives within its disk budget
+      const budget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
+      const holder = roles.stores && budget > 0 ? new Holder({ node, keyPair, budget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      if (holder !== null) {
+        cleanup.push(async () => { holder.stop() })
+        await holder.start()
+      }
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -215,6 +236,11 @@ export class SuperNode {
     return this.#parts.signing
   }
 
+  /** The holder of pinned drives (tiers that store, with a disk budget), or null. */
+  get holder (): Holder | null {
+    return this.#parts.holder
+  }
+
   /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
   get executor (): ExecutorService | null {
     return this.#parts.executor
@@ -233,6 +259,7 @@ export class SuperNode {
       await relay.stop()
       await app.close()
       await this.#parts.executor?.stop()
+      this.#parts.holder?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
       this.#parts.links?.stop()

@@ -24,9 +24,14 @@ export interface GatewayEndpoint {
 export async function invokeWhenReady (endpoint: GatewayEndpoint, ref: string, input: Uint8Array, opts: WireInvokeOptions): Promise<InvokeResult> {
   const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
   // a deadline the call will refuse is refused without a wait
-  if (endpoint.peers().some(isExecutor) || !Number.isSafeInteger(budget) || budget < 1) return await endpoint.invoke(ref, input, opts)
+  // k slots need k executors: waiting for the first alone leaves the others nobody to ask
+  const k = opts.redundancy ?? 1
+  if (endpoint.peers().filter(isExecutor).length >= k || !Number.isSafeInteger(budget) || budget < 1) return await endpoint.invoke(ref, input, opts)
   const start = Date.now()
   await endpoint.waitForExecutors(1, { timeoutMs: budget }).catch(() => {})
+  // half of what is left at most: fewer than k executors may still reach a quorum
+  const rest = Math.floor((budget - (Date.now() - start)) / 2)
+  if (k > 1 && rest > 0) await endpoint.waitForExecutors(k, { timeoutMs: rest }).catch(() => {})
   // at least a millisecond: with nobody to ask the call then fails at once, with NO_EXECUTORS
   const left = Math.max(1, budget - (Date.now() - start))
   return await endpoint.invoke(ref, input, { ...opts, deadline: left })

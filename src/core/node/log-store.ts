@@ -132,6 +132,23 @@ export class LogStore {
     return keyHex
   }
 
+  /**
+   * Stops holding a followed log and deletes its blocks from storage (a pin that failed half
+   * way). A log this node writes is never forgotten. @throws ShadwError `LOG_NOT_FOUND`,
+   * `INVALID_ARGUMENT` for a writable log
+   */
+  async forget (key: Uint8Array | string): Promise<void> {
+    const held = this.#held(key)
+    const keyHex = keyToHex(keyOf(held.core))
+    if (held.core.writable || held.name !== null) throw ShadwError.INVALID_ARGUMENT(`log ${keyHex} is written here; only followed logs are forgotten`)
+    this.#logs.delete(keyHex)
+    await this.#index?.delete(keyHex)
+    // cleared and closed rather than purged: after a purge, a later follow of the same key
+    // (the genuine pin after a forged one) never got its blocks in our tests
+    await (held.core as unknown as { clear (start: number, end: number): Promise<unknown> }).clear(0, held.core.length)
+    await held.core.close()
+  }
+
   /** Appends blocks to a log this node writes; returns the new length. */
   async append (key: Uint8Array | string, blocks: Uint8Array[]): Promise<number> {
     const held = this.#held(key)

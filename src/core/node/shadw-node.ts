@@ -4,7 +4,7 @@ import crypto from 'hypercore-crypto'
 import type Hyperswarm from 'hyperswarm'
 import type { SwarmConnection } from 'hyperswarm'
 import { ShadwError } from '../errors.ts'
-import { keyToHex } from '../keys.ts'
+import { keyToHex, parseKey } from '../keys.ts'
 import { log } from '../log.ts'
 import { Connections, type ConnectionClassifier } from './connections.ts'
 import { Emitter } from './emitter.ts'
@@ -117,6 +117,17 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     return await this.#topics.joinSigning(role)
   }
 
+  /**
+   * Joins a topic a service on this node needs (the holders' topic): announced (`server`),
+   * looked up (`client`) or both, kept across a swarm swap; resolves once the announce is on
+   * the DHT (bounded by `ANNOUNCE_WAIT_MS`). A topic joined already stays as it is.
+   * @throws ShadwError `NODE_CLOSED` when not running
+   */
+  async joinTopic (topic: Uint8Array, mode: { server: boolean, client: boolean }): Promise<void> {
+    this.#assertOpen()
+    await this.#topics.join(topic, mode)
+  }
+
   /** The node's swarm identity (ed25519 public key), hex. */
   get publicKey (): string {
     return keyToHex(this.#swarm.keyPair.publicKey)
@@ -170,6 +181,17 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   async follow (key: Uint8Array | string): Promise<LogInfo> {
     this.#assertOpen()
     return this.logInfo(await this.#logs.follow(key))
+  }
+
+  /**
+   * Stops following a log: leaves its topic, drops it from the held logs and deletes its
+   * blocks (a holder's pin that failed after it began fetching leaves nothing behind).
+   * @throws ShadwError `LOG_NOT_FOUND`; `INVALID_ARGUMENT` for a log this node writes
+   */
+  async forget (key: Uint8Array | string): Promise<void> {
+    this.#assertOpen()
+    await this.#logs.forget(key)
+    await this.#topics.leave(crypto.discoveryKey(parseKey(key)))
   }
 
   /** Appends blocks to a log this node writes (at most `MAX_APPEND_BLOCKS` of `MAX_BLOCK_BYTES` each); returns the new length. */

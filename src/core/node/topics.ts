@@ -125,6 +125,13 @@ export class Topics {
     clearTimeout(timer)
   }
 
+  /** Leaves a topic joined with {@link join}; a topic not joined is left as it is. */
+  async leave (topic: Uint8Array): Promise<void> {
+    const hex = keyToHex(topic)
+    if (!this.#joined.delete(hex)) return
+    await this.#opts.swarm().leave(topic)
+  }
+
   /** Joins every remembered topic on `swarm`, as it was joined: the host swapped swarms. */
   rejoinAll (swarm: Hyperswarm): void {
     for (const { topic, mode } of this.#joined.values()) swarm.join(topic, mode)

@@ -30,7 +30,7 @@ describe('shadw drive', () => {
     const reader = await user()
 
     expect((await shadw(owner, 'drive', '--help')).stdout).toMatch(/subcommands:\n {2}create .*\n {2}put .*\n {2}ls .*\n {2}get /)
-    expect((await shadw(owner, 'drive', 'get', '--help')).stdout).toMatch(/^shadw drive get <DRIVE>\[@VERSION\]:<PATH>/)
+    expect((await shadw(owner, 'drive', 'get', '--help')).stdout).toMatch(/^usage: shadw drive get <DRIVE>\[@VERSION\]:<PATH>/)
 
     const created = await shadw(owner, 'drive', 'create')
     expect(created.code).toBe(0)

@@ -189,7 +189,7 @@ describe('shadw publish, list, inspect, yank', () => {
     const superNode = await startSuperNode({ storage })
     const locked = await run('publish', RAW_UPPER, '--name', 'upper', '--version', '9.0.0')
     expect(locked.code).toBe(1)
-    expect(locked.stderr).toBe(`shadw: STORAGE_LOCKED: storage is in use by another context: ${storage}\n`)
+    expect(locked.stderr).toBe(`shadw: STORAGE_LOCKED: storage is in use by another context: ${storage}\nhint: a running \`shadw start\` holds this storage: stop it (Ctrl-C), run this command, start it again; or pass --storage DIR\n`)
 
     const dht = new HyperDHT({ bootstrap: parseBootstrap(superNode.info.bootstrap), host: '127.0.0.1' })
     const peer = new ShadwNode({ swarm: new Hyperswarm({ dht }), store: new Corestore(RAM.reusable()), tier: 'storm' })

@@ -37,7 +37,7 @@ async function waitFor (what: string, fn: () => boolean, timeoutMs = 30_000): Pr
 describe('shadw start', () => {
   it('runs a super node on an embedded DHT, serves status and the app, and stops cleanly on SIGINT', async () => {
     const storage = await tempDir()
-    const run = shadw(['start', '--port', '0', '--storage', storage])
+    const run = shadw(['start', '--port', '0', '--storage', storage, '--no-examples'])
     await waitFor('the startup banner', () => run.stdout().includes('press Ctrl-C to stop'))
     const out = run.stdout()
     const app = /app:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]
@@ -88,14 +88,14 @@ describe('shadw start', () => {
 
     const unreachable = shadw(['start', '--port', '0', '--storage', await tempDir(), '--bootstrap', '127.0.0.1:9'])
     expect(await unreachable.exit).toBe(1)
-    expect(unreachable.stderr()).toMatch(/^shadw: BOOTSTRAP_UNREACHABLE: no DHT bootstrap node answered \(127\.0\.0\.1:9\)\n$/)
+    expect(unreachable.stderr()).toMatch(/^shadw: BOOTSTRAP_UNREACHABLE: no DHT bootstrap node answered \(127\.0\.0\.1:9\)\nhint: is a super node running\? `npm start` \(or `shadw start`\) starts one; --node URL names another\n$/)
 
     const storage = await tempDir()
     const first = shadw(['start', '--port', '0', '--storage', storage])
     await waitFor('the first node', () => first.stdout().includes('press Ctrl-C to stop'))
     const second = shadw(['start', '--port', '0', '--storage', storage])
     expect(await second.exit).toBe(1)
-    expect(second.stderr()).toBe(`shadw: STORAGE_LOCKED: storage is in use by another context: ${storage}\n`)
+    expect(second.stderr()).toBe(`shadw: STORAGE_LOCKED: storage is in use by another context: ${storage}\nhint: a running \`shadw start\` holds this storage: stop it (Ctrl-C), run this command, start it again; or pass --storage DIR\n`)
     first.child.kill('SIGINT')
     expect(await first.exit).toBe(0)
   })

@@ -1,0 +1,310 @@
+/**
+ * A holder: a node that keeps drives' logs for others within a disk budget. It announces on
+ * the holders' topic with its offer, takes pin requests (budget first: a pin that does not fit
+ * is refused before anything is written), fetches and checks the logs, and signs a hold
+ * confirmation. Every heartbeat it signs a fresh confirmation per drive and tells the drive's
+ * other holders (gossip); a co-holder not heard from for the grace period is gone, and the
+ * holders left re-pin its replica elsewhere: the one with the lowest key among those alive
+ * does it, so every holder elects the same one and the re-pin happens once.
+ */
+import { ShadwError } from '../errors.ts'
+import { log } from '../log.ts'
+import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from '../node/index.ts'
+import { DiskBudget } from './disk-budget.ts'
+import { fetchPin, PinIndex, type HolderNode } from './held-logs.ts'
+import { signHold, verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
+import { curveFactor, DEFAULT_PRICING, utilisation, type PricingConfig } from '../pricing/index.ts'
+import { holdersTopic, MAX_CONFIRMATIONS, PinChannels, PROGRESS_INTERVAL_MS, type HolderOffer, type PinMessage, type PinPeer } from './pin-protocol.ts'
+import { pinBytes, sameLogs, type PinRequest } from './pin-request.ts'
+import { placeReplicas, rankHolders, type ReputationOf } from './placement.ts'
+
+const debug = log('pinning')
+
+/** How long a holder may stay silent before the others re-pin its replica (its heartbeats come five times as often). */
+export const DEFAULT_GRACE_MS = 10 * 60_000
+/** Heartbeats per grace period: a holder missing a few heartbeats (a slow network) is not gone. */
+const HEARTBEATS_PER_GRACE = 5
+/**
+ * Default base price of storage, µcredits per GiB-month at a curve height of 1: the holder's
+ * asking price moves along its bonding curve with the share of its budget in use, like an
+ * executor's fuel price with its slots (docs/pricing.md).
+ */
+export const DEFAULT_STORAGE_PRICE = 1_000
+
+/** Options of {@link Holder}. */
+export interface HolderOptions {
+  node: HolderNode
+  /** the node's swarm identity: confirmations are signed with it */
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+  /** bytes this node agrees to hold for others */
+  budget: number
+  /** base price, µcredits per GiB-month at a curve height of 1 (default {@link DEFAULT_STORAGE_PRICE}) */
+  price?: number
+  /** the bonding curve and the price of bytes served (default `DEFAULT_PRICING`) */
+  pricing?: PricingConfig
+  /** silence after which a co-holder is gone, ms (default {@link DEFAULT_GRACE_MS}) */
+  graceMs?: number
+  /** longest fetch of one pin, ms (default `DEFAULT_DOWNLOAD_TIMEOUT_MS`) */
+  fetchTimeoutMs?: number
+  /** reputation of other holders, for re-pin placement */
+  reputation?: ReputationOf
+}
+
+/** One drive this holder keeps. */
+interface Pin {
+  request: PinRequest
+  /** the fetch in progress, or done */
+  fetched: Promise<void>
+  /** latest confirmation signed; null while fetching */
+  confirmation: HoldConfirmation | null
+  /** when the holder began holding it (ms): no re-pin decision before a grace period of it */
+  since: number
+  /** the other holders' latest confirmations, by holder key */
+  others: Map<string, HoldConfirmation>
+  repinning: boolean
+}
+
+/** What a holder reports for status pages. */
+export interface HolderStatus { budget: { total: number, used: number }, offer: HolderOffer, drives: Array<{ drive: string, held: boolean, holders: number, replicas: number }> }
+
+/** See the module comment. `start()`/`stop()` are safe to call twice. */
+export class Holder {
+  readonly #opts: HolderOptions
+  readonly #budget: DiskBudget
+  readonly #price: number
+  readonly #graceMs: number
+  readonly #index: PinIndex
+  readonly #channels: PinChannels
+  readonly #pins = new Map<string, Pin>()
+  readonly #me: string
+  #timer: ReturnType<typeof setInterval> | undefined
+  #starting: Promise<void> | null = null
+  #announced: Promise<void> = Promise.resolve()
+  #stopped = false
+
+  /** @throws ShadwError `INVALID_ARGUMENT` for a bad budget, price or grace */
+  constructor (opts: HolderOptions) {
+    this.#opts = opts
+    this.#budget = new DiskBudget(opts.budget)
+    this.#price = opts.price ?? DEFAULT_STORAGE_PRICE
+    this.#graceMs = opts.graceMs ?? DEFAULT_GRACE_MS
+    if (!Number.isSafeInteger(this.#price) || this.#price < 0) throw ShadwError.INVALID_ARGUMENT(`storage price must be a non-negative integer, got ${this.#price}`)
+    if (!Number.isSafeInteger(this.#graceMs) || this.#graceMs < HEARTBEATS_PER_GRACE) throw ShadwError.INVALID_ARGUMENT(`grace must be an integer of at least ${HEARTBEATS_PER_GRACE} ms, got ${this.#graceMs}`)
+    this.#me = opts.node.publicKey
+    this.#index = new PinIndex(opts.node)
+    this.#channels = new PinChannels({
+      host: opts.node,
+      offer: () => this.offer(),
+      onmessage: (peer, m) => { this.#onmessage(peer, m) }
+    })
+  }
+
+  /** Replays the pin index (resuming every pin), then starts announcing on the holders' topic ({@link announced}). */
+  start (): Promise<void> {
+    this.#starting ??= this.#start()
+    return this.#starting
+  }
+
+  async #start (): Promise<void> {
+    const pins = await this.#index.open()
+    for (const req of pins.values()) {
+      try {
+        this.#budget.reserve(pinBytes(req))
+      } catch (err) {
+        // a budget lowered below what is held: keep what fits, drop the rest on record
+        debug('dropping pin past the budget', req.drive.slice(0, 8), err)
+        await this.#index.record({ op: 'drop', drive: req.drive })
+        continue
+      }
+      this.#take(req)
+    }
+    if (this.#stopped) return
+    this.#channels.start()
+    this.#timer = setInterval(() => { this.#heartbeat() }, Math.max(1, Math.floor(this.#graceMs / HEARTBEATS_PER_GRACE)))
+    // the announce goes on in the background: a node's start-up does not wait another DHT round for it
+    this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
+  }
+
+  /** Resolves once this holder's announce on the holders' topic is on the DHT (bounded), after {@link start}. */
+  async announced (): Promise<void> {
+    await this.start()
+    await this.#announced
+  }
+
+  stop (): void {
+    this.#stopped = true
+    clearInterval(this.#timer)
+    this.#channels.stop()
+  }
+
+  /**
+   * What this holder asks now: its free space, and its storage (per GiB-month) and serving
+   * (per MiB) prices at the curve's height for the share of its budget in use.
+   */
+  offer (): HolderOffer {
+    const cfg = this.#opts.pricing ?? DEFAULT_PRICING
+    const f = curveFactor(cfg, utilisation(this.#budget.used, this.#budget.total))
+    return { free: this.#budget.free, price: Math.round(this.#price * f), servePrice: Math.round(cfg.byteBase * f) }
+  }
+
+  get budget (): { total: number, used: number, free: number } {
+    return { ...this.#budget.state(), free: this.#budget.free }
+  }
+
+  /** Resolves once every pin taken so far is fetched and confirmed (or failed). */
+  async settled (): Promise<void> {
+    await Promise.all([...this.#pins.values()].map(async p => { await p.fetched.catch(() => {}) }))
+  }
+
+  status (): HolderStatus {
+    return {
+      budget: this.#budget.state(),
+      offer: this.offer(),
+      drives: [...this.#pins.values()].map(p => ({ drive: p.request.drive, held: p.confirmation !== null, holders: this.#alive(p).length, replicas: p.request.replicas }))
+    }
+  }
+
+  /** Every confirmation this holder knows for `drive`: its own and its co-holders' latest. */
+  confirmations (drive: string): HoldConfirmation[] {
+    const p = this.#pins.get(drive)
+    if (p === undefined) return []
+    return [...(p.confirmation === null ? [] : [p.confirmation]), ...p.others.values()]
+  }
+
+  #onmessage (peer: PinPeer, m: PinMessage): void {
+    if (this.#stopped) return
+    if (m.type === 'pin') void this.#onpin(peer, m.id, m.request)
+    else if (m.type === 'query') peer.send({ type: 'holders', id: m.id, drive: m.drive, replicas: this.#pins.get(m.drive)?.request.replicas ?? 0, confirmations: this.confirmations(m.drive) })
+    else if (m.type === 'gossip') for (const c of m.confirmations) this.#learn(c)
+  }
+
+  async #onpin (peer: PinPeer, id: number, req: PinRequest): Promise<void> {
+    // the pinner gives up on a holder it stops hearing from (one killed mid-fetch sends nothing)
+    const progress = setInterval(() => { peer.send({ type: 'progress', id }) }, PROGRESS_INTERVAL_MS)
+    try {
+      const conf = await this.pin(req)
+      peer.send({ type: 'held', id, confirmation: conf })
+    } catch (err) {
+      const e = err instanceof ShadwError ? err : ShadwError.INTERNAL('pin failed', err)
+      peer.send({ type: 'refused', id, code: e.code, message: e.message })
+    } finally {
+      clearInterval(progress)
+    }
+  }
+
+  /**
+   * Takes a pin: reserves its bytes (refused with nothing written when they do not fit),
+   * records it, fetches and checks every log, and resolves with the signed confirmation. The
+   * same pin again answers from what is held (no second fetch); a new version of a held
+   * drive replaces the old once it fits.
+   *
+   * @throws ShadwError `DISK_BUDGET_EXCEEDED`, `HOLD_INVALID`, `TIMEOUT`, `NODE_CLOSED`
+   */
+  async pin (req: PinRequest): Promise<HoldConfirmation> {
+    if (this.#stopped) throw ShadwError.NODE_CLOSED('holder stopped')
+    const held = this.#pins.get(req.drive)
+    if (held !== undefined && sameLogs(held.request.logs, req.logs)) {
+      await held.fetched
+      return held.confirmation ?? this.#confirm(held)
+    }
+    const bytes = pinBytes(req)
+    if (held !== undefined) this.#budget.release(pinBytes(held.request))
+    try {
+      this.#budget.reserve(bytes)
+    } catch (err) {
+      if (held !== undefined) this.#budget.reserve(pinBytes(held.request))
+      throw err
+    }
+    await this.#index.record({ op: 'pin', request: req })
+    this.#channels.announce()
+    const pin = this.#take(req)
+    await pin.fetched
+    return pin.confirmation ?? this.#confirm(pin)
+  }
+
+  /** Starts holding `req` (its bytes reserved already); a failed fetch drops it on record. */
+  #take (req: PinRequest): Pin {
+    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false }
+    this.#pins.set(req.drive, pin)
+    pin.fetched = (async () => {
+      try {
+        await fetchPin(this.#opts.node, req, this.#opts.fetchTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS)
+      } catch (err) {
+        if (this.#pins.get(req.drive) === pin) {
+          this.#pins.delete(req.drive)
+          this.#budget.release(pinBytes(req))
+          if (!this.#stopped) await this.#index.record({ op: 'drop', drive: req.drive }).catch(() => {})
+        }
+        throw err
+      }
+      pin.since = Date.now()
+      this.#confirm(pin)
+      debug('holding', req.drive.slice(0, 8), pinBytes(req), 'bytes')
+    })()
+    pin.fetched.catch((err: unknown) => { debug('pin failed', req.drive.slice(0, 8), err) })
+    return pin
+  }
+
+  #confirm (pin: Pin): HoldConfirmation {
+    pin.confirmation = signHold({ drive: pin.request.drive, logs: pin.request.logs.map(l => ({ key: l.key, length: l.length, treeHash: l.treeHash })), budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
+    return pin.confirmation
+  }
+
+  /** Keeps a co-holder's confirmation of a drive this node holds (the same version), if newer. */
+  #learn (v: unknown): void {
+    let c: HoldConfirmation
+    try { c = verifyHold(v) } catch { return }
+    const pin = this.#pins.get(c.drive)
+    if (pin === undefined || c.holder === this.#me || !sameLogs(c.logs, pin.request.logs)) return
+    const had = pin.others.get(c.holder)
+    if (had === undefined || had.time < c.time) pin.others.set(c.holder, c)
+  }
+
+  /** This holder (once it holds) and the co-holders heard from within the grace period. */
+  #alive (pin: Pin): string[] {
+    const now = Date.now()
+    const others = [...pin.others.values()].filter(c => now - c.time <= this.#graceMs).map(c => c.holder)
+    return pin.confirmation === null ? others : [this.#me, ...others]
+  }
+
+  #heartbeat (): void {
+    if (this.#stopped) return
+    const held = [...this.#pins.values()].filter(p => p.confirmation !== null)
+    // each co-holder hears of the drives it shares with this one only (the pinner and a
+    // re-pinner introduced them), not of every drive every holder keeps
+    const outbox = new Map<PinPeer, HoldConfirmation[]>()
+    const peers = this.#channels.holders()
+    for (const pin of held) {
+      const conf = this.#confirm(pin)
+      for (const peer of peers) if (pin.others.has(peer.publicKey)) outbox.set(peer, [...(outbox.get(peer) ?? []), conf])
+    }
+    for (const [peer, confs] of outbox) {
+      for (let i = 0; i < confs.length; i += MAX_CONFIRMATIONS) peer.send({ type: 'gossip', confirmations: confs.slice(i, i + MAX_CONFIRMATIONS) })
+    }
+    for (const pin of held) void this.#maybeRepin(pin)
+  }
+
+  /** Re-pins a drive short of replicas, when this holder is the elected one (see the module comment). */
+  async #maybeRepin (pin: Pin): Promise<void> {
+    if (pin.repinning || Date.now() - pin.since < this.#graceMs) return
+    const alive = this.#alive(pin).sort()
+    const missing = pin.request.replicas - alive.length
+    if (missing <= 0 || alive[0] !== this.#me) return
+    pin.repinning = true
+    try {
+      const known = new Set([this.#me, ...pin.others.keys()])
+      const candidates = rankHolders(this.#channels.holders(), pinBytes(pin.request), { exclude: known, reputation: this.#opts.reputation })
+      debug('re-pinning', pin.request.drive.slice(0, 8), 'missing', missing, 'candidates', candidates.length)
+      const held = await placeReplicas({ candidates, request: pin.request, needed: Math.min(missing, candidates.length), timeoutMs: this.#opts.fetchTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS })
+      for (const c of held) this.#learn(c)
+      // the drive's holders, new and old, meet each other through this holder
+      const all = this.confirmations(pin.request.drive)
+      const holders = new Set(all.map(c => c.holder))
+      for (const peer of this.#channels.holders()) if (holders.has(peer.publicKey)) peer.send({ type: 'gossip', confirmations: all })
+    } catch (err) {
+      debug('re-pin failed', pin.request.drive.slice(0, 8), err)
+    } finally {
+      pin.repinning = false
+    }
+  }
+}

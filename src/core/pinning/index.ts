@@ -1,0 +1,15 @@
+/**
+ * Pinning (isomorphic): holders that keep drives' logs for others within a disk budget,
+ * placement of a drive's replicas over distinct holders, signed hold confirmations, drive
+ * health, and the re-pin of a replica whose holder left. Built on logs, not on a drive
+ * format: a pin names Hypercore logs at a length and tree hash.
+ */
+export { Holder, DEFAULT_GRACE_MS, DEFAULT_STORAGE_PRICE, type HolderOptions, type HolderStatus } from './holder.ts'
+export { pinDrive, discoverHolders, DEFAULT_DISCOVER_MS, type PinDriveOptions, type PinClientNode } from './pinner.ts'
+export { driveStatus, healthOf, type DriveStatus, type DriveHolder, type DriveHealth, type DriveStatusOptions } from './drive-status.ts'
+export { describeLogs, type HolderNode } from './held-logs.ts'
+export { signHold, verifyHold, HOLD_DOMAIN, type HoldConfirmation, type HoldBody, type BudgetState } from './hold-confirmation.ts'
+export { parsePinRequest, pinBytes, MAX_PIN_LOGS, MAX_REPLICAS, type PinRequest, type PinnedLog } from './pin-request.ts'
+export { DiskBudget, parseSize } from './disk-budget.ts'
+export { holdersTopic, PIN_PROTOCOL, type HolderOffer } from './pin-protocol.ts'
+export { rankHolders, type PlacementEvent, type ReputationOf } from './placement.ts'

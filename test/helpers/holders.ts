@@ -1,0 +1,46 @@
+import Corestore from 'corestore'
+import HyperDHT from 'hyperdht'
+import type { Testnet } from 'hyperdht/testnet'
+import Hyperswarm from 'hyperswarm'
+import RAM from 'random-access-memory'
+import { onTestFinished } from 'vitest'
+import { nodeIdentity, ShadwNode } from '../../src/core/node/index.ts'
+import { Holder, type HolderOptions } from '../../src/core/pinning/index.ts'
+import type { NodeTier } from '../../src/core/node/types.ts'
+
+/** A node on the testnet with its identity key pair (holders sign with it) and its store. */
+export interface KeyedNode {
+  node: ShadwNode
+  store: Corestore
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+  /** stops the node and its DHT (idempotent): what a holder that leaves looks like to the swarm */
+  stop: () => Promise<void>
+}
+
+/** A started ShadwNode whose key pair the test holds; stopped after the test. */
+export async function keyedNode (net: Testnet, opts: { storage?: unknown, tier?: NodeTier } = {}): Promise<KeyedNode> {
+  const store = new Corestore(opts.storage ?? RAM.reusable())
+  await store.ready()
+  const keyPair = await nodeIdentity(store)
+  const dht = new HyperDHT({ bootstrap: net.bootstrap, host: '127.0.0.1' })
+  const swarm = new Hyperswarm({ dht, keyPair })
+  const node = new ShadwNode({ swarm, store, tier: opts.tier ?? 'storm' })
+  let stopping: Promise<void> | null = null
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => { await node.stop(); await dht.destroy() })()
+    return stopping
+  }
+  onTestFinished(stop)
+  await node.start()
+  return { node, store, keyPair, stop }
+}
+
+/** A node holding for others with the given budget; the holder stops before the node. */
+export async function holderNode (net: Testnet, opts: Partial<Omit<HolderOptions, 'node' | 'keyPair'>> & { storage?: unknown } = {}): Promise<KeyedNode & { holder: Holder }> {
+  const k = await keyedNode(net, { storage: opts.storage })
+  const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget: opts.budget ?? 64 * 1024 * 1024, ...opts })
+  const stop = async (): Promise<void> => { holder.stop(); await k.stop() }
+  onTestFinished(stop)
+  await holder.announced()
+  return { ...k, holder, stop }
+}
