@@ -4,6 +4,7 @@
  * every command answers `--help` all read this table, so a new command is one entry here
  * (its module is loaded only when it runs, so help never loads the swarm).
  */
+import { DRIVE_COMMANDS, driveCommand } from './drive.ts'
 
 /** Exit codes every command shares; printed at the end of each help page. */
 export const EXIT_CODES = `exit codes:
@@ -251,24 +252,14 @@ options:
   },
   {
     name: 'drive',
-    summary: 'drives: pin a drive on holders, see its holders and health',
+    summary: 'drives: create, put, ls, get files; pin a drive on holders, see its holders and health',
     usage: 'shadw drive <subcommand> [options]',
-    help: `Drives are versioned file trees on Hypercore logs. Pinning asks holders (super and storm nodes,
-opted-in browser tabs) to keep full replicas within their disk budgets; each holder signs that it
-holds every block. Like invoke, these run a light node on the DHT (--bootstrap or --node).`,
-    subcommands: [
-      {
-        name: 'pin',
-        summary: 'have N holders keep the drive (returns once they confirmed, signed)',
-        usage: 'shadw drive pin <DRIVE> [--replicas N] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]'
-      },
-      {
-        name: 'status',
-        summary: "the drive's holders, their last confirmations and its health",
-        usage: 'shadw drive status <DRIVE> [--grace MS] [--bootstrap host:port[,…] | --node URL] [--json]'
-      }
-    ],
-    run: async argv => await (await import('./drive-pin.ts')).drivePinCommand(argv)
+    help: `Drives are versioned file trees on Hypercore logs, owned by a key pair kept in your key store
+(docs/storage.md). Pinning asks holders (super and storm nodes, opted-in browser tabs) to keep full
+replicas within their disk budgets; each holder signs that it holds every block. Like invoke, the
+networked subcommands run a light node on the DHT (--bootstrap or --node).`,
+    subcommands: Object.entries(DRIVE_COMMANDS).map(([name, c]) => ({ name, summary: c.summary, usage: c.usage })),
+    run: async argv => await driveCommand(argv)
   },
   {
     name: 'auth',

@@ -93,6 +93,8 @@ export const ERROR_CODES = [
   'NOT_ENOUGH_HOLDERS',
   'PIN_PROTOCOL',
   'HOLD_INVALID',
+  // drives
+  'INVALID_DRIVE_REF', 'DRIVE_PATH_INVALID', 'DRIVE_NOT_FOUND', 'DRIVE_LOCKED', 'DRIVE_RANGE_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const

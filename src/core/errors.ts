@@ -408,6 +408,13 @@ export class ShadwError extends Error {
     return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
+  /** Drives: a malformed `<key>[@version][:path]` or key; a path that is empty, too long or climbs (`..`); a drive, version or file not found; blocks that do not decrypt (key missing or wrong); an unsatisfiable byte range. */
+  static INVALID_DRIVE_REF (ref: string, why = 'malformed drive reference'): ShadwError { return new ShadwError('INVALID_DRIVE_REF', `${why}: ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } }) }
+  static DRIVE_PATH_INVALID (path: string, why = 'invalid drive path'): ShadwError { return new ShadwError('DRIVE_PATH_INVALID', `${why}: ${JSON.stringify(path.slice(0, 200))}`, { details: { path: path.slice(0, 200) } }) }
+  static DRIVE_NOT_FOUND (msg = 'not found in the drive', details?: Record<string, unknown>): ShadwError { return new ShadwError('DRIVE_NOT_FOUND', msg, { details }) }
+  static DRIVE_LOCKED (key: string): ShadwError { return new ShadwError('DRIVE_LOCKED', `drive ${key} is encrypted and the encryption key is missing or wrong`, { details: { key } }) }
+  static DRIVE_RANGE_INVALID (range: string, size: number): ShadwError { return new ShadwError('DRIVE_RANGE_INVALID', `range ${JSON.stringify(range.slice(0, 100))} is not satisfiable for ${size} bytes`, { details: { range: range.slice(0, 100), size } }) }
+
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
     return new ShadwError('INTERNAL', msg, { cause })

@@ -232,7 +232,31 @@ export class AppServer {
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) })
     const response = await mount.handler(request)
     res.writeHead(response.status, Object.fromEntries(response.headers))
-    res.end(Buffer.from(await response.arrayBuffer()))
+    if (response.body === null || req.method === 'HEAD') {
+      res.end()
+      return
+    }
+    // streamed with backpressure: a drive file of any size passes through a bounded buffer
+    // (the response's close, not the request's: a GET's request closes once its empty body is read)
+    const reader = response.body.getReader()
+    res.once('close', () => { if (!res.writableFinished) reader.cancel().catch(() => {}) })
+    try {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) break
+        if (!res.write(value)) await new Promise<void>(resolve => { res.once('drain', resolve); res.once('close', resolve) })
+        if (res.destroyed) {
+          await reader.cancel().catch(() => {})
+          return
+        }
+      }
+    } catch (err) {
+      // headers are out: a body that fails midway can only cut the connection, so the client
+      // sees a short read rather than a complete-looking wrong file
+      res.destroy(err as Error)
+      return
+    }
+    res.end()
   }
 
   async #serveFile (pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {

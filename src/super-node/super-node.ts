@@ -1,3 +1,5 @@
+import { DRIVE_PREFIX } from '../core/drive/index.ts'
+import { driveServer } from './drive-server.ts'
 import Corestore from 'corestore'
 import type { Server } from 'node:http'
 import HyperDHT from 'hyperdht'
@@ -193,6 +195,10 @@ export class SuperNode {
       if (caller !== null) cleanup.push(async () => { caller.stop() })
       if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES, FN_METHODS)
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES, FN_METHODS)
+      // `/drive/*`: files of any drive the swarm holds, streamed (GET and HEAD only, no body)
+      const drives = driveServer(node)
+      cleanup.push(() => drives.close())
+      app.mount(DRIVE_PREFIX, drives.handler, 0, ['GET', 'HEAD', 'OPTIONS'])
       // a storing tier keeps pinned drives within its disk budget
       const diskBudget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
       const holder = roles.stores && diskBudget > 0 ? new Holder({ node, keyPair, budget: diskBudget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null

@@ -25,6 +25,7 @@ declare module 'hypercore' {
     readonly opened: boolean
     readonly peers: HypercorePeer[]
     readonly id: string | null
+    readonly manifest: Record<string, unknown> | null
     ready (): Promise<void>
     close (): Promise<void>
     /** closes every session on the core and deletes its storage */

@@ -5,7 +5,8 @@ export const VIEWS = [
   { id: 'contribute', label: 'Contribute' },
   { id: 'playground', label: 'Playground' },
   { id: 'network', label: 'Network' },
-  { id: 'functions', label: 'Functions' }
+  { id: 'functions', label: 'Functions' },
+  { id: 'storage', label: 'Storage' }
 ] as const
 
 export type ViewId = typeof VIEWS[number]['id']

@@ -240,6 +240,33 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     return this.#logs.session(key)
   }
 
+  /**
+   * A session on the node's Corestore, for structures built over several logs (a drive: a
+   * Hyperbee and a blob log). Its cores replicate on every connection like held logs; the
+   * caller closes the session, and `stop()` closes the store under it.
+   */
+  storeSession (): Corestore {
+    this.#assertOpen()
+    return this.#store.session()
+  }
+
+  /**
+   * Puts the node on a log's discovery topic (announced and looked up), so peers that hold
+   * or want that log connect. Reads on the store wait for peers until the first lookup has
+   * flushed rather than failing at once for want of a connection.
+   */
+  async announce (discoveryKey: Uint8Array): Promise<void> {
+    this.#assertOpen()
+    const done = this.#store.findingPeers()
+    try {
+      await this.#topics.join(discoveryKey)
+    } catch (err) {
+      done()
+      throw err
+    }
+    this.#swarm.flush().then(done, done)
+  }
+
   /** True when block `index` is stored locally (no network). */
   async has (key: Uint8Array | string, index: number): Promise<boolean> {
     this.#assertOpen()
