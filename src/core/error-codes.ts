@@ -90,6 +90,9 @@ export const ERROR_CODES = [
   'NOT_ENOUGH_HOLDERS',
   'PIN_PROTOCOL',
   'HOLD_INVALID',
+  'ERASURE_INVALID',
+  'STRIPE_LOST',
+  'PROOF_FAILED',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const

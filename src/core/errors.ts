@@ -393,6 +393,21 @@ export class ShadwError extends Error {
     return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
+  /** Thrown for a bad erasure scheme (K+M), a malformed or unsigned erasure pin record, or a shard that does not match its committed hash. */
+  static ERASURE_INVALID (msg = 'erasure pin invalid', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('ERASURE_INVALID', msg, { details })
+  }
+
+  /** Thrown when a stripe has fewer than K good shards left: its bytes cannot be rebuilt. `details.stripe` names it. */
+  static STRIPE_LOST (msg = 'stripe lost', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('STRIPE_LOST', msg, { details })
+  }
+
+  /** Thrown when a holder's answer to a storage challenge is missing or does not verify against the committed root. */
+  static PROOF_FAILED (msg = 'storage proof failed', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('PROOF_FAILED', msg, { details })
+  }
+
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
     return new ShadwError('INTERNAL', msg, { cause })

@@ -13,3 +13,8 @@ export { parsePinRequest, pinBytes, MAX_PIN_LOGS, MAX_REPLICAS, type PinRequest,
 export { DiskBudget, parseSize } from './disk-budget.ts'
 export { holdersTopic, PIN_PROTOCOL, type HolderOffer } from './pin-protocol.ts'
 export { rankHolders, type PlacementEvent, type ReputationOf } from './placement.ts'
+export { ReedSolomon } from './reed-solomon.ts'
+export { encodeErasure, decodeErasure, rebuildStripe, parseScheme, checkScheme, expansion, stripeCount, shardLength, shardHash, DEFAULT_SCHEME, type ErasureScheme, type ErasureLayout, type StripeCommitment, type Encoded } from './erasure.ts'
+export { signErasurePin, verifyErasurePin, ERASURE_PIN_DOMAIN, type ErasurePin, type ErasurePinBody } from './erasure-pin.ts'
+export { makeChallenge, answerChallenge, checkAnswer, nextChallengeDelay, signVerdict, verifyVerdict, holderFailed, PROOF_DOMAIN, type Challenge, type ChallengeAnswer, type ProofVerdict } from './storage-proof.ts'
+export { electRepairer, repairRanking, signRepair, verifyRepair, erasureHealth, REPAIR_DOMAIN, type RepairRecord, type ErasureHealth } from './erasure-repair.ts'
