@@ -10,7 +10,8 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } },
   { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } },
   { name: 'access', run: async () => { await (await import('./access.ts')).runAccessBench() } },
-  { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } }
+  { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } },
+  { name: 'erasure', run: async () => { await (await import('./erasure.ts')).runErasureBench() } }
 ]
 
 const only = process.argv.slice(2)
