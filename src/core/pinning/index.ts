@@ -18,3 +18,4 @@ export { encodeErasure, decodeErasure, rebuildStripe, parseScheme, checkScheme, 
 export { signErasurePin, verifyErasurePin, ERASURE_PIN_DOMAIN, type ErasurePin, type ErasurePinBody } from './erasure-pin.ts'
 export { makeChallenge, answerChallenge, checkAnswer, nextChallengeDelay, signVerdict, verifyVerdict, holderFailed, PROOF_DOMAIN, type Challenge, type ChallengeAnswer, type ProofVerdict } from './storage-proof.ts'
 export { electRepairer, repairRanking, signRepair, verifyRepair, erasureHealth, REPAIR_DOMAIN, type RepairRecord, type ErasureHealth } from './erasure-repair.ts'
+export { stripeLossRate, lossProbability, meanDaysToLoss, type DurabilityInputs } from './durability.ts'
