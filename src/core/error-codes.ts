@@ -93,6 +93,7 @@ export const ERROR_CODES = [
   'ERASURE_INVALID',
   'STRIPE_LOST',
   'PROOF_FAILED',
+  'SHARD_NOT_HELD',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const

@@ -408,6 +408,11 @@ export class ShadwError extends Error {
     return new ShadwError('PROOF_FAILED', msg, { details })
   }
 
+  /** Thrown by a shard holder asked for a shard (or a stripe of it) it does not keep. */
+  static SHARD_NOT_HELD (msg = 'shard not held here', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('SHARD_NOT_HELD', msg, { details })
+  }
+
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
     return new ShadwError('INTERNAL', msg, { cause })

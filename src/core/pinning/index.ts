@@ -19,3 +19,6 @@ export { signErasurePin, verifyErasurePin, ERASURE_PIN_DOMAIN, type ErasurePin, 
 export { makeChallenge, answerChallenge, checkAnswer, nextChallengeDelay, signVerdict, verifyVerdict, holderFailed, PROOF_DOMAIN, type Challenge, type ChallengeAnswer, type ProofVerdict } from './storage-proof.ts'
 export { electRepairer, repairRanking, signRepair, verifyRepair, erasureHealth, REPAIR_DOMAIN, type RepairRecord, type ErasureHealth } from './erasure-repair.ts'
 export { stripeLossRate, lossProbability, meanDaysToLoss, type DurabilityInputs } from './durability.ts'
+export { ShardHolder, signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHolderOptions } from './shard-holder.ts'
+export { ShardChannels, SHARD_PROTOCOL, type ShardPeer } from './shard-protocol.ts'
+export { pinErasure, readErasure, challengeShard, type ErasurePlacement, type PinErasureOptions, type ReadErasureOptions } from './erasure-client.ts'

@@ -7,8 +7,15 @@
  */
 import { ShadwError } from '../errors.ts'
 
+/** The core is checked without DOM or Node types: the host's WebAssembly, typed by shape (as in sandbox/host.ts). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (m: object) => { readonly exports: Record<string, unknown> }
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+
 interface RsExports {
-  memory: WebAssembly.Memory
+  memory: { readonly buffer: ArrayBuffer }
   __wbindgen_malloc: (n: number) => number
   __wbindgen_free: (p: number, n: number) => void
   encode: (p: number, n: number, k: number, m: number) => number
@@ -27,8 +34,8 @@ export class ReedSolomon {
   }
 
   /** Instantiates the codec from the .wasm bytes. @throws ShadwError `ERASURE_INVALID` for bytes that are not that module */
-  static fromBytes (bytes: BufferSource): ReedSolomon {
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes))
+  static fromBytes (bytes: Uint8Array): ReedSolomon {
+    const instance = new wasm.Instance(new wasm.Module(bytes))
     const x = instance.exports as unknown as RsExports
     if (typeof x.encode !== 'function' || typeof x.reconstruct !== 'function' || typeof x.__wbindgen_malloc !== 'function') {
       throw ShadwError.ERASURE_INVALID('not the reed-solomon-erasure module')
