@@ -48,7 +48,7 @@ export async function runErasureBench (): Promise<void> {
     // the full path: stripes, Merkle commitments, hash checks on read
     let enc = encodeErasure(rs, data, scheme)
     const fullEnc = median(Array.from({ length: RUNS }, () => time(() => { enc = encodeErasure(rs, data, scheme) })))
-    let back = new Uint8Array(0)
+    let back: Uint8Array = new Uint8Array(0)
     const fullDec = median(Array.from({ length: RUNS }, () => time(() => {
       back = decodeErasure(rs, enc.layout, enc.commitments, (s, i) => i < scheme.m ? null : enc.stripes[s]![i]!)
     })))

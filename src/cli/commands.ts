@@ -223,7 +223,7 @@ example:
   {
     name: 'drive',
     summary: 'drives: pin a drive on holders, see its holders and health',
-    usage: `shadw drive <subcommand> [options]`,
+    usage: 'shadw drive <subcommand> [options]',
     help: `Drives are versioned file trees on Hypercore logs. Pinning asks holders (super and storm nodes,
 opted-in browser tabs) to keep full replicas within their disk budgets; each holder signs that it
 holds every block. Like invoke, these run a light node on the DHT (--bootstrap or --node).`,
@@ -231,7 +231,7 @@ holds every block. Like invoke, these run a light node on the DHT (--bootstrap o
       {
         name: 'pin',
         summary: 'have N holders keep the drive (returns once they confirmed, signed)',
-        usage: 'shadw drive pin <DRIVE> [--replicas N] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]'
+        usage: 'shadw drive pin <DRIVE> [--replicas N | --erasure K+M] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]'
       },
       {
         name: 'status',

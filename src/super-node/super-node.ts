@@ -20,7 +20,7 @@ import { startCallerRole, startSigningRole, type CallerRole } from '../core/role
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
-import { Holder } from '../core/pinning/index.ts'
+import { DiskBudget, Holder, ShardHolder } from '../core/pinning/index.ts'
 
 const debug = log('super-node')
 
@@ -77,7 +77,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, shards?: ShardHolder | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -180,10 +180,17 @@ export class SuperNode {
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
       // a storing tier keeps pinned drives within its disk budget
       const budget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
-      const holder = roles.stores && budget > 0 ? new Holder({ node, keyPair, budget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      // one budget for whole replicas and erasure shards alike
+      const disk = roles.stores && budget > 0 ? new DiskBudget(budget) : null
+      const holder = disk !== null ? new Holder({ node, keyPair, budget: disk, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
+      }
+      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk }) : null
+      if (shards !== null) {
+        cleanup.push(async () => { shards.stop() })
+        shards.start()
       }
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
@@ -191,7 +198,7 @@ export class SuperNode {
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, shards })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -256,6 +263,7 @@ export class SuperNode {
       await app.close()
       await this.#parts.executor?.stop()
       this.#parts.holder?.stop()
+      this.#parts.shards?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
       this.#parts.links?.stop()

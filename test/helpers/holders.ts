@@ -51,6 +51,6 @@ export async function shardHolderNode (net: Testnet, opts: { budget?: number } =
   const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget: opts.budget ?? 64 * 1024 * 1024 })
   const stop = async (): Promise<void> => { shards.stop(); await k.stop() }
   onTestFinished(stop)
-  await shards.start()
+  await shards.announced()
   return { ...k, shards, stop }
 }

@@ -10,7 +10,7 @@ import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import type { ErasureLayout } from './erasure.ts'
 import { encodeErasure, rebuildStripe, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
-import { signErasurePin, type ErasurePin } from './erasure-pin.ts'
+import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import { holdersTopic } from './pin-protocol.ts'
 import type { PinClientNode } from './pinner.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
@@ -123,15 +123,14 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
     const peers = new Map((await holders(channels, named.size, o.discoverMs ?? 5_000, named)).map(p => [p.publicKey, p]))
     const out = new Uint8Array(l.size)
     for (let s = 0; s < stripeCount(l); s++) {
-      const got = await Promise.all(holds.map(async h => {
+      const got: Array<Uint8Array | null> = new Array(l.k + l.m).fill(null)
+      await Promise.all(holds.map(async h => {
         const peer = peers.get(h.holder)
-        if (peer === undefined || peer.closed) return null
+        if (peer === undefined || peer.closed || got[h.shard] !== null) return
         try {
           const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s }, o.timeoutMs ?? 10_000)
-          return a.type === 'data' ? b4a.from(a.bytes, 'hex') : null
-        } catch {
-          return null
-        }
+          if (a.type === 'data') got[h.shard] = b4a.from(a.bytes, 'hex')
+        } catch {}
       }))
       const shards = rebuildStripe(o.rs, l, pin.stripes[s]!, s, i => got[i] ?? null)
       const at = s * l.k * l.shardBytes
@@ -142,6 +141,51 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
       }
     }
     return out
+  } finally {
+    channels.stop()
+  }
+}
+
+/** Options of {@link findErasurePin}. */
+export interface FindErasureOptions {
+  node: PinClientNode
+  drive: string
+  /** how long to gather holders' answers, ms (default 5 s) */
+  discoverMs?: number
+  timeoutMs?: number
+}
+
+/**
+ * Asks every shard holder met on the holders' topic what it keeps of `drive` and returns the
+ * newest erasure pin with the shard holds signed just now (one per live slot, by shard index;
+ * a missing index has no live holder), or null when no holder keeps any.
+ */
+export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePlacement | null> {
+  const channels = new ShardChannels(o.node)
+  channels.start()
+  try {
+    await o.node.joinTopic(holdersTopic(), { server: false, client: true })
+    const waitMs = o.discoverMs ?? 5_000
+    for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
+    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold> }>()
+    await Promise.all(channels.holders().map(async peer => {
+      try {
+        const a = await peer.request({ type: 'query', drive: o.drive }, o.timeoutMs ?? 5_000)
+        if (a.type !== 'slots') return
+        for (const x of a.slots) {
+          try {
+            const pin = verifyErasurePin(x.pin)
+            const hold = verifyShardHold(x.hold)
+            if (pin.drive !== o.drive || hold.root !== pin.root || hold.holder !== peer.publicKey) continue
+            const entry = pins.get(pin.root) ?? { pin, holds: new Map() }
+            if (!entry.holds.has(hold.shard)) entry.holds.set(hold.shard, hold)
+            pins.set(pin.root, entry)
+          } catch {}
+        }
+      } catch {}
+    }))
+    const newest = [...pins.values()].sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)[0]
+    return newest === undefined ? null : { pin: newest.pin, holds: [...newest.holds.values()].sort((a, b) => a.shard - b.shard) }
   } finally {
     channels.stop()
   }
@@ -165,4 +209,3 @@ export async function challengeShard (peer: ShardPeer | undefined, pin: ErasureP
   }
   return signVerdict({ drive: pin.drive, stripe, shard: hold.shard, holder: hold.holder, ok, reason, time: Date.now() }, keyPair)
 }
-

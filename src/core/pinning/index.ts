@@ -21,4 +21,4 @@ export { electRepairer, repairRanking, signRepair, verifyRepair, erasureHealth, 
 export { stripeLossRate, lossProbability, meanDaysToLoss, type DurabilityInputs } from './durability.ts'
 export { ShardHolder, signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHolderOptions } from './shard-holder.ts'
 export { ShardChannels, SHARD_PROTOCOL, type ShardPeer } from './shard-protocol.ts'
-export { pinErasure, readErasure, challengeShard, type ErasurePlacement, type PinErasureOptions, type ReadErasureOptions } from './erasure-client.ts'
+export { pinErasure, readErasure, findErasurePin, challengeShard, type ErasurePlacement, type PinErasureOptions, type ReadErasureOptions } from './erasure-client.ts'

@@ -18,7 +18,7 @@ import { shardHash, shardLength, stripeCount } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import type { HolderNode } from './held-logs.ts'
 import { holdersTopic } from './pin-protocol.ts'
-import { ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
+import { MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
 
 const debug = log('pinning')
@@ -65,8 +65,8 @@ interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, by
 export interface ShardHolderOptions {
   node: HolderNode
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
-  /** bytes this node agrees to hold as shards */
-  budget: number
+  /** bytes this node agrees to hold as shards, or a budget shared with its replica holder */
+  budget: number | DiskBudget
 }
 
 /** See the module comment. `start()`/`stop()` are safe to call twice. */
@@ -76,21 +76,25 @@ export class ShardHolder {
   readonly #channels: ShardChannels
   readonly #slots = new Map<string, Slot>()
   #stopped = false
-  #started: Promise<void> | null = null
+  #announced: Promise<void> | null = null
 
   constructor (opts: ShardHolderOptions) {
     this.#opts = opts
-    this.#budget = new DiskBudget(opts.budget)
+    this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
     this.#channels = new ShardChannels(opts.node, { free: () => this.#budget.free, onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
   }
 
-  /** Opens the protocol and joins the holders' topic (bounded by the DHT's own timeouts). */
-  start (): Promise<void> {
-    this.#started ??= (async () => {
-      this.#channels.start()
-      await this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true })
-    })()
-    return this.#started
+  /** Opens the protocol and joins the holders' topic in the background (see {@link announced}). */
+  start (): void {
+    if (this.#announced !== null || this.#stopped) return
+    this.#channels.start()
+    this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
+  }
+
+  /** Resolves once the announce on the holders' topic is on the DHT (bounded), after {@link start}. */
+  async announced (): Promise<void> {
+    this.start()
+    await this.#announced
   }
 
   stop (): void {
@@ -107,6 +111,18 @@ export class ShardHolder {
     return this.#slots.get(`${root}/${shard}`)?.log ?? null
   }
 
+  /**
+   * The slots this holder keeps fully for `drive` (newest pins first), each with the signed
+   * record and a shard hold signed now: its time is the holder's sign of life.
+   */
+  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold }> {
+    return [...this.#slots.values()]
+      .filter(s => s.pin.drive === drive && s.stored === s.pin.stripes.length)
+      .sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)
+      .slice(0, MAX_SLOTS)
+      .map(s => ({ pin: s.pin, hold: signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair) }))
+  }
+
   async #onrequest (peer: ShardPeer, m: ShardMessage): Promise<void> {
     if (this.#stopped || !('id' in m)) return
     try {
@@ -118,6 +134,8 @@ export class ShardHolder {
         peer.send(conf === null ? { type: 'ok', id: m.id } : { type: 'held', id: m.id, confirmation: conf })
       } else if (m.type === 'get') {
         peer.send({ type: 'data', id: m.id, bytes: b4a.toString(await this.#read(m.root, m.shard, m.stripe), 'hex') })
+      } else if (m.type === 'query') {
+        peer.send({ type: 'slots', id: m.id, slots: this.slots(m.drive) })
       } else if (m.type === 'challenge') {
         const slot = this.#slot(m.challenge.root, m.challenge.shard)
         const shard = await this.#read(m.challenge.root, m.challenge.shard, m.challenge.stripe)

@@ -21,12 +21,16 @@ export const SHARD_PROTOCOL = 'shadw/shard/v1'
 /** A 64 KiB shard is 128 KiB in hex; a pin record of 1024 stripes of 15 shards is under 1.1 MiB. */
 export const MAX_SHARD_MESSAGE_BYTES = 2 * 1024 * 1024
 
-/** Requests, each answered by `ok`, `held`, `data`, `proof` or `refused` with the same id. */
+/** Slots in one answer to a query: a holder keeps at most one slot per pin, and few versions per drive. */
+export const MAX_SLOTS = 16
+
+/** Requests, each answered by `ok`, `held`, `data`, `proof`, `slots` or `refused` with the same id. */
 export type ShardRequest =
   | { type: 'open', pin: unknown, shard: number }
   | { type: 'put', root: string, shard: number, stripe: number, bytes: string }
   | { type: 'get', root: string, shard: number, stripe: number }
   | { type: 'challenge', challenge: { root: string, stripe: number, shard: number, chunk: number } }
+  | { type: 'query', drive: string }
 
 export type ShardMessage =
   | { type: 'offer', free: number }
@@ -35,6 +39,7 @@ export type ShardMessage =
   | { type: 'held', id: number, confirmation: unknown }
   | { type: 'data', id: number, bytes: string }
   | { type: 'proof', id: number, answer: unknown }
+  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown }> }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
 
 function bad (why: string): never {
@@ -73,6 +78,12 @@ export function decodeShardMessage (bytes: Uint8Array): ShardMessage {
       if (typeof ch !== 'object' || ch === null) bad('challenge is not an object')
       return { type: 'challenge', id: uint(m.id, 'id'), challenge: { root: root(ch.root), stripe: uint(ch.stripe, 'stripe'), shard: uint(ch.shard, 'shard'), chunk: uint(ch.chunk, 'chunk') } }
     }
+    case 'query':
+      if (!isHexKey(m.drive)) bad('drive must be 64 hex characters')
+      return { type: 'query', id: uint(m.id, 'id'), drive: m.drive }
+    case 'slots':
+      if (!Array.isArray(m.slots) || m.slots.length > MAX_SLOTS) bad(`slots must be a list of at most ${MAX_SLOTS}`)
+      return { type: 'slots', id: uint(m.id, 'id'), slots: (m.slots as unknown[]).map(x => ({ pin: (x as Record<string, unknown> | null)?.pin, hold: (x as Record<string, unknown> | null)?.hold })) }
     case 'ok': return { type: 'ok', id: uint(m.id, 'id') }
     case 'held': return { type: 'held', id: uint(m.id, 'id'), confirmation: m.confirmation }
     case 'data': return { type: 'data', id: uint(m.id, 'id'), bytes: hexBytes(m.bytes) }
@@ -83,7 +94,7 @@ export function decodeShardMessage (bytes: Uint8Array): ShardMessage {
 }
 
 /** An answer: what {@link ShardPeer.request} resolves with. */
-export type ShardAnswer = Extract<ShardMessage, { type: 'ok' | 'held' | 'data' | 'proof' }>
+export type ShardAnswer = Extract<ShardMessage, { type: 'ok' | 'held' | 'data' | 'proof' | 'slots' }>
 
 /** One peer's end: its free space (holders only), sends, and requests with answers. */
 export class ShardPeer {
@@ -125,7 +136,7 @@ export class ShardPeer {
 
   /** Settles the request an answer names; false when the message is not an answer. */
   settle (m: ShardMessage): boolean {
-    if (m.type !== 'ok' && m.type !== 'held' && m.type !== 'data' && m.type !== 'proof' && m.type !== 'refused') return false
+    if (m.type !== 'ok' && m.type !== 'held' && m.type !== 'data' && m.type !== 'proof' && m.type !== 'slots' && m.type !== 'refused') return false
     const p = this.#pending.get(m.id)
     if (p === undefined) return true
     this.#pending.delete(m.id)

@@ -1,4 +1,3 @@
-import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { describe, expect, it } from 'vitest'
 import { challengeShard, holderFailed, pinErasure, readErasure, ShardChannels, verifyErasurePin, verifyShardHold, verifyVerdict } from '../../../../src/core/pinning/index.ts'
@@ -32,7 +31,7 @@ describe('erasure-coded pins on holder nodes', () => {
     await pinner.stop()
 
     const reader = await keyedNode(net, { tier: 'light' })
-    expect(b4a.compare(await readErasure({ node: reader.node, rs, placement }), bytes)).toBe(0)
+    expect(Buffer.compare(await readErasure({ node: reader.node, rs, placement }), bytes)).toBe(0)
 
     // challenges from two nodes: every holder proves a random chunk of every stripe
     const challengers = [reader, await keyedNode(net, { tier: 'light' })]
@@ -55,7 +54,7 @@ describe('erasure-coded pins on holder nodes', () => {
     const byKey = (k: string): (typeof holders)[number] => holders.find(h => h.node.publicKey === k)!
     const gone = [placement.holds[1]!, placement.holds[4]!]
     for (const h of gone) await byKey(h.holder).stop()
-    expect(b4a.compare(await readErasure({ node: reader.node, rs, placement, discoverMs: 2_000 }), bytes)).toBe(0)
+    expect(Buffer.compare(await readErasure({ node: reader.node, rs, placement, discoverMs: 2_000 }), bytes)).toBe(0)
     const verdicts = await Promise.all(challengers.map(async ch => await challengeShard(undefined, placement.pin, gone[0]!, 0, 0.5, ch.keyPair)))
     expect(verdicts.every(v => !v.ok)).toBe(true)
     expect(holderFailed(verdicts, drive, gone[0]!.holder)).toBe(true)
