@@ -21,9 +21,9 @@ import { checkAnswer, makeChallenge, signVerdict, type ProofVerdict } from './st
 /** How often discovery looks at the connected holders. */
 const POLL_MS = 100
 
-/** Waits (bounded) until `enough` shard holders (or the named ones) are connected. */
-async function holders (channels: ShardChannels, enough: number, waitMs: number, named?: Set<string>): Promise<ShardPeer[]> {
-  const pick = (): ShardPeer[] => channels.holders().filter(p => named === undefined || named.has(p.publicKey))
+/** Waits (bounded) until `enough` shard holders that pass `fits` are connected. */
+async function holders (channels: ShardChannels, enough: number, waitMs: number, fits: (p: ShardPeer) => boolean): Promise<ShardPeer[]> {
+  const pick = (): ShardPeer[] => channels.holders().filter(fits)
   for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) {
     if (pick().length >= enough) break
     await new Promise(resolve => setTimeout(resolve, POLL_MS))
@@ -64,7 +64,7 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
   channels.start()
   try {
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
-    const found = (await holders(channels, n, o.discoverMs ?? 10_000)).filter(p => (p.free ?? 0) >= slotBytes).sort((a, b) => (b.free ?? 0) - (a.free ?? 0))
+    const found = (await holders(channels, n, o.discoverMs ?? 10_000, p => (p.free ?? 0) >= slotBytes)).sort((a, b) => (b.free ?? 0) - (a.free ?? 0))
     // fewer holders with room than slots: refuse before any holder reserves or stores a byte
     if (found.length < n) throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${scheme.k}+${scheme.m}, ${found.length} with ${slotBytes} bytes free found`, { found: found.length, needed: n, placed: 0 })
     const holds: ShardHold[] = []
@@ -120,7 +120,7 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
   try {
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
     const named = new Set(holds.map(h => h.holder))
-    const peers = new Map((await holders(channels, named.size, o.discoverMs ?? 5_000, named)).map(p => [p.publicKey, p]))
+    const peers = new Map((await holders(channels, named.size, o.discoverMs ?? 5_000, p => named.has(p.publicKey))).map(p => [p.publicKey, p]))
     const out = new Uint8Array(l.size)
     for (let s = 0; s < stripeCount(l); s++) {
       const got: Array<Uint8Array | null> = new Array(l.k + l.m).fill(null)
