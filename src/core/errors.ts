@@ -408,34 +408,18 @@ export class ShadwError extends Error {
     return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
-<<<<<<< HEAD
-  /** Thrown for a bad erasure scheme (K+M), a malformed or unsigned erasure pin record, or a shard that does not match its committed hash. */
-  static ERASURE_INVALID (msg = 'erasure pin invalid', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('ERASURE_INVALID', msg, { details })
-  }
+  /** Erasure pins: a bad scheme (K+M), a malformed or unsigned pin record, or a shard that does not match its committed hash; a stripe with fewer than K good shards (`details.stripe` names it); a storage challenge answered wrongly or not at all; a shard asked of a holder that does not keep it. */
+  static ERASURE_INVALID (msg = 'erasure pin invalid', details?: Record<string, unknown>): ShadwError { return new ShadwError('ERASURE_INVALID', msg, { details }) }
+  static STRIPE_LOST (msg = 'stripe lost', details?: Record<string, unknown>): ShadwError { return new ShadwError('STRIPE_LOST', msg, { details }) }
+  static PROOF_FAILED (msg = 'storage proof failed', details?: Record<string, unknown>): ShadwError { return new ShadwError('PROOF_FAILED', msg, { details }) }
+  static SHARD_NOT_HELD (msg = 'shard not held here', details?: Record<string, unknown>): ShadwError { return new ShadwError('SHARD_NOT_HELD', msg, { details }) }
 
-  /** Thrown when a stripe has fewer than K good shards left: its bytes cannot be rebuilt. `details.stripe` names it. */
-  static STRIPE_LOST (msg = 'stripe lost', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('STRIPE_LOST', msg, { details })
-  }
-
-  /** Thrown when a holder's answer to a storage challenge is missing or does not verify against the committed root. */
-  static PROOF_FAILED (msg = 'storage proof failed', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('PROOF_FAILED', msg, { details })
-  }
-
-  /** Thrown by a shard holder asked for a shard (or a stripe of it) it does not keep. */
-  static SHARD_NOT_HELD (msg = 'shard not held here', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('SHARD_NOT_HELD', msg, { details })
-  }
-=======
   /** Drives: a malformed `<key>[@version][:path]` or key; a path that is empty, too long or climbs (`..`); a drive, version or file not found; blocks that do not decrypt (key missing or wrong); an unsatisfiable byte range. */
   static INVALID_DRIVE_REF (ref: string, why = 'malformed drive reference'): ShadwError { return new ShadwError('INVALID_DRIVE_REF', `${why}: ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } }) }
   static DRIVE_PATH_INVALID (path: string, why = 'invalid drive path'): ShadwError { return new ShadwError('DRIVE_PATH_INVALID', `${why}: ${JSON.stringify(path.slice(0, 200))}`, { details: { path: path.slice(0, 200) } }) }
   static DRIVE_NOT_FOUND (msg = 'not found in the drive', details?: Record<string, unknown>): ShadwError { return new ShadwError('DRIVE_NOT_FOUND', msg, { details }) }
   static DRIVE_LOCKED (key: string): ShadwError { return new ShadwError('DRIVE_LOCKED', `drive ${key} is encrypted and the encryption key is missing or wrong`, { details: { key } }) }
   static DRIVE_RANGE_INVALID (range: string, size: number): ShadwError { return new ShadwError('DRIVE_RANGE_INVALID', `range ${JSON.stringify(range.slice(0, 100))} is not satisfiable for ${size} bytes`, { details: { range: range.slice(0, 100), size } }) }
->>>>>>> main
 
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
