@@ -18,7 +18,7 @@ import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
 import { parseKey } from '../core/keys.ts'
 import { ShadwNode } from '../core/node/index.ts'
-import { describeLogs, driveStatus, MAX_REPLICAS, pinDrive, type DriveStatus, type HoldConfirmation, type PinRequest } from '../core/pinning/index.ts'
+import { describeLogs, driveStatus, MAX_REPLICAS, parseScheme, pinDrive, type DriveStatus, type HoldConfirmation, type PinRequest } from '../core/pinning/index.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { storageError } from '../super-node/storage-error.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
@@ -62,11 +62,13 @@ function positiveInt (flag: string, value: string | undefined, fallback: number,
 const NET_OPTIONS = { bootstrap: { type: 'string' }, node: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } as const
 
 async function pin (argv: string[], io: DriveIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...NET_OPTIONS, replicas: { type: 'string' }, storage: { type: 'string' }, timeout: { type: 'string' } }, allowPositionals: true, strict: true })
+  const { values, positionals } = parseArgs({ args: argv, options: { ...NET_OPTIONS, replicas: { type: 'string' }, erasure: { type: 'string' }, storage: { type: 'string' }, timeout: { type: 'string' } }, allowPositionals: true, strict: true })
   if (values.help) { io.stdout(`${DRIVE_PIN_USAGE}\n`); return 0 }
   const [driveArg, ...extra] = positionals
   if (driveArg === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${DRIVE_PIN_USAGE}`)
   const key = parseKey(driveArg)
+  if (values.erasure !== undefined && values.replicas !== undefined) throw ShadwError.INVALID_ARGUMENT('--erasure and --replicas exclude each other')
+  const scheme = values.erasure === undefined ? null : parseScheme(values.erasure)
   const replicas = positiveInt('--replicas', values.replicas, DEFAULT_REPLICAS, MAX_REPLICAS)
   const timeoutMs = positiveInt('--timeout', values.timeout, DEFAULT_PIN_TIMEOUT_MS)
   const bootstrap = await bootstrapFrom(values)
@@ -75,6 +77,15 @@ async function pin (argv: string[], io: DriveIo): Promise<number> {
   await store.ready().catch(async err => { await store.close().catch(() => {}); throw storageError(dir, err) })
   const node = await lightNode(bootstrap, store)
   try {
+    if (scheme !== null) {
+      const { pinDriveErasure, erasureSummary } = await import('./drive-erasure.ts')
+      const { reedSolomon } = await import('../super-node/reed-solomon-node.ts')
+      const drive = b4a.toString(key, 'hex')
+      const placement = await pinDriveErasure({ node: node.node, rs: reedSolomon(), keyPair: node.keyPair, drive, logs: await localDriveCores(store, key), scheme, timeoutMs })
+      if (values.json) io.stdout(JSON.stringify({ drive, erasure: `${scheme.k}+${scheme.m}`, pin: placement.pin, holds: placement.holds }, null, 2) + '\n')
+      else io.stdout(erasureSummary(placement, { drive }))
+      return 0
+    }
     const logs = await localDriveLogs(store, key)
     const request: PinRequest = { drive: b4a.toString(key, 'hex'), logs, replicas }
     // the holders find the logs on their topics as well as on our connection to them
@@ -108,9 +119,12 @@ async function status (argv: string[], io: DriveIo): Promise<number> {
   const graceMs = values.grace === undefined ? undefined : positiveInt('--grace', values.grace, 1)
   const node = await lightNode(await bootstrapFrom(values), new Corestore(RAM.reusable()))
   try {
-    const s = await driveStatus({ node: node.node, drive, ...(graceMs === undefined ? {} : { graceMs }) })
-    if (values.json) io.stdout(JSON.stringify({ ...s, holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })) }, null, 2) + '\n')
-    else io.stdout(statusSummary(s))
+    const { erasureStatus } = await import('./drive-erasure.ts')
+    const [s, erasure] = await Promise.all([driveStatus({ node: node.node, drive, ...(graceMs === undefined ? {} : { graceMs }) }), erasureStatus(node.node, drive)])
+    // a drive pinned only erasure-coded has no replica holders: its health is its shards'
+    if (erasure !== null && s.holders.length === 0) s.health = erasure.health
+    if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })) }, null, 2) + '\n')
+    else io.stdout(statusSummary(s) + (erasure === null ? '' : `erasure ${erasure.k}+${erasure.m}: ${erasure.health}, ${erasure.weakestStripeLive} of ${erasure.k + erasure.m} shards live in the weakest stripe, ${erasure.expansion}× stored\n`))
     return 0
   } finally {
     await node.stop()
@@ -120,6 +134,19 @@ async function status (argv: string[], io: DriveIo): Promise<number> {
 async function bootstrapFrom (values: { bootstrap?: string | undefined, node?: string | undefined }): Promise<string[]> {
   if (values.bootstrap !== undefined && values.node !== undefined) throw ShadwError.INVALID_ARGUMENT('--bootstrap and --node exclude each other')
   return values.bootstrap !== undefined ? values.bootstrap.split(',').filter(Boolean) : await bootstrapOf(values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
+}
+
+/** The drive's non-empty logs (db, then blobs), from the local store. @throws ShadwError `LOG_NOT_FOUND` */
+async function localDriveCores (store: Corestore, key: Uint8Array): Promise<Hypercore[]> {
+  const { default: Hyperdrive } = await import(HYPERDRIVE) as { default: new (store: Corestore, key: Uint8Array) => DriveLike }
+  const drive = new Hyperdrive(store, key)
+  await drive.ready()
+  if (drive.core.length === 0) {
+    await drive.close()
+    throw ShadwError.LOG_NOT_FOUND(b4a.toString(key, 'hex'))
+  }
+  const blobs = await drive.getBlobs()
+  return [drive.core, ...(blobs === null ? [] : [blobs.core])].filter(c => c.length > 0)
 }
 
 /** The drive's logs at their current length, from the local store. @throws ShadwError `LOG_NOT_FOUND` */
@@ -136,12 +163,13 @@ async function localDriveLogs (store: Corestore, key: Uint8Array): Promise<PinRe
   return (await describeLogs([drive.core, ...(blobs === null ? [] : [blobs.core])])).filter(l => l.length > 0)
 }
 
-async function lightNode (bootstrap: string[], store: Corestore): Promise<{ node: ShadwNode, stop (): Promise<void> }> {
+async function lightNode (bootstrap: string[], store: Corestore): Promise<{ node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, stop (): Promise<void> }> {
   const entries = parseBootstrap(bootstrap)
   // a DHT on loopback needs every node bound to 127.0.0.1 (see super-node.ts)
   const loopback = entries.every(e => e.host === '127.0.0.1' || e.host === 'localhost')
   const dht = new HyperDHT(loopback ? { bootstrap: entries, host: '127.0.0.1' } : { bootstrap: entries })
-  const swarm = new Hyperswarm({ dht, keyPair: crypto.keyPair() })
+  const keyPair = crypto.keyPair()
+  const swarm = new Hyperswarm({ dht, keyPair })
   const node = new ShadwNode({ swarm, store, tier: 'light' })
   const stop = async (): Promise<void> => { await node.stop().catch(() => {}); await dht.destroy() }
   try {
@@ -150,7 +178,7 @@ async function lightNode (bootstrap: string[], store: Corestore): Promise<{ node
     await stop()
     throw err
   }
-  return { node, stop }
+  return { node, keyPair, stop }
 }
 
 function pinSummary (req: PinRequest, confs: HoldConfirmation[]): string {

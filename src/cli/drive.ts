@@ -35,6 +35,16 @@ export const DRIVE_COMMANDS: Record<string, DriveSubcommand> = {
     usage: `shadw drive get <DRIVE>[@VERSION]:<PATH> [-o OUT|-] [--encryption-key HEX] ${NET} [--json]`,
     summary: 'fetch a file from the swarm, every block verified against the drive\'s signed tree',
     run: async argv => await (await import('./drive-transfer.ts')).getCommand(argv)
+  },
+  pin: {
+    usage: 'shadw drive pin <DRIVE> [--replicas N | --erasure K+M] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]',
+    summary: 'have N holders keep the drive, or K+M holders one erasure-coded shard each (returns once they confirmed, signed)',
+    run: async argv => await (await import('./drive-pin.ts')).drivePinCommand(['pin', ...argv])
+  },
+  status: {
+    usage: 'shadw drive status <DRIVE> [--grace MS] [--bootstrap host:port[,…] | --node URL] [--json]',
+    summary: "the drive's holders, their last confirmations and its health (replicas and erasure shards)",
+    run: async argv => await (await import('./drive-pin.ts')).drivePinCommand(['status', ...argv])
   }
 }
 

@@ -93,6 +93,10 @@ export const ERROR_CODES = [
   'NOT_ENOUGH_HOLDERS',
   'PIN_PROTOCOL',
   'HOLD_INVALID',
+  'ERASURE_INVALID',
+  'STRIPE_LOST',
+  'PROOF_FAILED',
+  'SHARD_NOT_HELD',
   // drives
   'INVALID_DRIVE_REF', 'DRIVE_PATH_INVALID', 'DRIVE_NOT_FOUND', 'DRIVE_LOCKED', 'DRIVE_RANGE_INVALID',
   // anything that escaped classification: a bug, reported as such

@@ -408,6 +408,12 @@ export class ShadwError extends Error {
     return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
+  /** Erasure pins: a bad scheme (K+M), a malformed or unsigned pin record, or a shard that does not match its committed hash; a stripe with fewer than K good shards (`details.stripe` names it); a storage challenge answered wrongly or not at all; a shard asked of a holder that does not keep it. */
+  static ERASURE_INVALID (msg = 'erasure pin invalid', details?: Record<string, unknown>): ShadwError { return new ShadwError('ERASURE_INVALID', msg, { details }) }
+  static STRIPE_LOST (msg = 'stripe lost', details?: Record<string, unknown>): ShadwError { return new ShadwError('STRIPE_LOST', msg, { details }) }
+  static PROOF_FAILED (msg = 'storage proof failed', details?: Record<string, unknown>): ShadwError { return new ShadwError('PROOF_FAILED', msg, { details }) }
+  static SHARD_NOT_HELD (msg = 'shard not held here', details?: Record<string, unknown>): ShadwError { return new ShadwError('SHARD_NOT_HELD', msg, { details }) }
+
   /** Drives: a malformed `<key>[@version][:path]` or key; a path that is empty, too long or climbs (`..`); a drive, version or file not found; blocks that do not decrypt (key missing or wrong); an unsatisfiable byte range. */
   static INVALID_DRIVE_REF (ref: string, why = 'malformed drive reference'): ShadwError { return new ShadwError('INVALID_DRIVE_REF', `${why}: ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } }) }
   static DRIVE_PATH_INVALID (path: string, why = 'invalid drive path'): ShadwError { return new ShadwError('DRIVE_PATH_INVALID', `${why}: ${JSON.stringify(path.slice(0, 200))}`, { details: { path: path.slice(0, 200) } }) }

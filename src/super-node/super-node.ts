@@ -24,7 +24,7 @@ import { startCallerRole, startSigningRole, type CallerRole } from '../core/role
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
-import { Holder } from '../core/pinning/index.ts'
+import { DiskBudget, Holder, ShardHolder } from '../core/pinning/index.ts'
 import { Catalogue } from '../core/catalogue/index.ts'
 import { mountCatalogue } from './catalogue-routes.ts'
 
@@ -90,7 +90,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null, shards?: ShardHolder | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -201,10 +201,17 @@ export class SuperNode {
       app.mount(DRIVE_PREFIX, drives.handler, 0, ['GET', 'HEAD', 'OPTIONS'])
       // a storing tier keeps pinned drives within its disk budget
       const diskBudget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
-      const holder = roles.stores && diskBudget > 0 ? new Holder({ node, keyPair, budget: diskBudget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      // one budget for whole replicas and erasure shards alike
+      const disk = roles.stores && diskBudget > 0 ? new DiskBudget(diskBudget) : null
+      const holder = disk !== null ? new Holder({ node, keyPair, budget: disk, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
+      }
+      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk }) : null
+      if (shards !== null) {
+        cleanup.push(async () => { shards.stop() })
+        shards.start()
       }
       // the functions this node learns of from the registries peers announce (docs/functions.md)
       const catalogue = new Catalogue({ host: node, publicKey: node.publicKey, executes: executor !== null, served: () => served })
@@ -217,7 +224,7 @@ export class SuperNode {
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue, shards })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -292,6 +299,7 @@ export class SuperNode {
       await app.close()
       await this.#parts.executor?.stop()
       this.#parts.holder?.stop()
+      this.#parts.shards?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
       this.#parts.catalogue?.stop()

@@ -36,8 +36,8 @@ export interface HolderOptions {
   node: HolderNode
   /** the node's swarm identity: confirmations are signed with it */
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
-  /** bytes this node agrees to hold for others */
-  budget: number
+  /** bytes this node agrees to hold for others, or a budget it shares with its shard holder */
+  budget: number | DiskBudget
   /** base price, µcredits per GiB-month at a curve height of 1 (default {@link DEFAULT_STORAGE_PRICE}) */
   price?: number
   /** the bonding curve and the price of bytes served (default `DEFAULT_PRICING`) */
@@ -85,7 +85,7 @@ export class Holder {
   /** @throws ShadwError `INVALID_ARGUMENT` for a bad budget, price or grace */
   constructor (opts: HolderOptions) {
     this.#opts = opts
-    this.#budget = new DiskBudget(opts.budget)
+    this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
     this.#price = opts.price ?? DEFAULT_STORAGE_PRICE
     this.#graceMs = opts.graceMs ?? DEFAULT_GRACE_MS
     if (!Number.isSafeInteger(this.#price) || this.#price < 0) throw ShadwError.INVALID_ARGUMENT(`storage price must be a non-negative integer, got ${this.#price}`)

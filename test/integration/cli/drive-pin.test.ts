@@ -130,7 +130,7 @@ describe('shadw drive pin and status against holder processes', () => {
     await expect(drivePinCommand(['pin', 'nope', '--bootstrap', bootstrap], io())).rejects.toMatchObject({ code: 'INVALID_LOG_KEY' })
     const help = io()
     expect(await drivePinCommand(['pin', '--help'], help)).toBe(0)
-    expect(help.out()).toContain('shadw drive pin <DRIVE> [--replicas N]')
+    expect(help.out()).toContain('shadw drive pin <DRIVE> [--replicas N | --erasure K+M]')
     const s = await status(bootstrap, drive.key)
     expect(s).toMatchObject({ replicas: 0, health: 'lost', holders: [] })
   }, 90_000)

@@ -1,0 +1,211 @@
+/**
+ * The client side of erasure-coded pins: `pinErasure` codes a version's bytes, signs the pin
+ * record and places its K+M shard slots on K+M distinct holders (most free space first; a
+ * holder that refuses or dies mid-way is replaced by the next while any is left), returning
+ * once every slot's holder has signed its shard hold. `readErasure` fetches every stripe
+ * from whichever holders answer, checks each shard against the record and decodes from any
+ * K; `challengeShard` asks one holder for a random chunk and signs the verdict.
+ */
+import b4a from 'b4a'
+import { ShadwError } from '../errors.ts'
+import type { ErasureLayout } from './erasure.ts'
+import { encodeErasure, rebuildStripe, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
+import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
+import { holdersTopic } from './pin-protocol.ts'
+import type { PinClientNode } from './pinner.ts'
+import type { ReedSolomon } from './reed-solomon.ts'
+import { verifyShardHold, type ShardHold } from './shard-holder.ts'
+import { ShardChannels, type ShardPeer } from './shard-protocol.ts'
+import { checkAnswer, makeChallenge, signVerdict, type ProofVerdict } from './storage-proof.ts'
+
+/** How often discovery looks at the connected holders. */
+const POLL_MS = 100
+
+/** Waits (bounded) until `enough` shard holders that pass `fits` are connected. */
+async function holders (channels: ShardChannels, enough: number, waitMs: number, fits: (p: ShardPeer) => boolean): Promise<ShardPeer[]> {
+  const pick = (): ShardPeer[] => channels.holders().filter(fits)
+  for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) {
+    if (pick().length >= enough) break
+    await new Promise(resolve => setTimeout(resolve, POLL_MS))
+  }
+  return pick()
+}
+
+/** Options of {@link pinErasure}. */
+export interface PinErasureOptions {
+  node: PinClientNode
+  rs: ReedSolomon
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+  drive: string
+  version: number
+  bytes: Uint8Array
+  scheme?: ErasureScheme
+  /** shard bytes (default 64 KiB) */
+  shardBytes?: number
+  discoverMs?: number
+  timeoutMs?: number
+}
+
+/** A placed erasure pin: the signed record and one signed shard hold per slot (index = shard). */
+export interface ErasurePlacement { pin: ErasurePin, holds: ShardHold[] }
+
+/**
+ * Codes and places `bytes`. @throws ShadwError `NOT_ENOUGH_HOLDERS` when fewer than K+M
+ * distinct holders with room take a slot; `ERASURE_INVALID` for a bad scheme
+ */
+export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacement> {
+  const scheme = o.scheme ?? DEFAULT_SCHEME
+  const enc = o.shardBytes === undefined ? encodeErasure(o.rs, o.bytes, scheme) : encodeErasure(o.rs, o.bytes, scheme, o.shardBytes)
+  const pin = signErasurePin({ drive: o.drive, version: o.version, layout: enc.layout, stripes: enc.commitments, time: Date.now() }, o.keyPair)
+  const n = scheme.k + scheme.m
+  const slotBytes = enc.stripes.reduce((s, st) => s + (st[0] as Uint8Array).length, 0)
+  const timeoutMs = o.timeoutMs ?? 30_000
+  const channels = new ShardChannels(o.node)
+  channels.start()
+  try {
+    await o.node.joinTopic(holdersTopic(), { server: false, client: true })
+    const found = (await holders(channels, n, o.discoverMs ?? 10_000, p => (p.free ?? 0) >= slotBytes)).sort((a, b) => (b.free ?? 0) - (a.free ?? 0))
+    // fewer holders with room than slots: refuse before any holder reserves or stores a byte
+    if (found.length < n) throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${scheme.k}+${scheme.m}, ${found.length} with ${slotBytes} bytes free found`, { found: found.length, needed: n, placed: 0 })
+    const holds: ShardHold[] = []
+    const used = new Set<string>()
+    for (let shard = 0; shard < n; shard++) {
+      let hold: ShardHold | null = null
+      for (const peer of found) {
+        if (used.has(peer.publicKey)) continue
+        used.add(peer.publicKey)
+        try {
+          await peer.request({ type: 'open', pin, shard }, timeoutMs)
+          let last = null
+          for (let s = 0; s < enc.stripes.length; s++) {
+            last = await peer.request({ type: 'put', root: pin.root, shard, stripe: s, bytes: b4a.toString(enc.stripes[s]![shard]!, 'hex') }, timeoutMs)
+          }
+          if (last?.type !== 'held') continue
+          const h = verifyShardHold(last.confirmation)
+          if (h.holder !== peer.publicKey || h.root !== pin.root || h.shard !== shard) continue
+          hold = h
+          break
+        } catch {
+          continue
+        }
+      }
+      if (hold === null) throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${scheme.k}+${scheme.m}, ${holds.length} took a shard`, { found: found.length, needed: n, placed: holds.length })
+      holds.push(hold)
+    }
+    return { pin, holds }
+  } finally {
+    channels.stop()
+  }
+}
+
+/** Options of {@link readErasure}. */
+export interface ReadErasureOptions {
+  node: PinClientNode
+  rs: ReedSolomon
+  placement: ErasurePlacement
+  /** wait for the placed holders to be reachable, ms (default 5 s); the absent count as lost */
+  discoverMs?: number
+  timeoutMs?: number
+}
+
+/**
+ * The pinned bytes, from any K holders per stripe.
+ * @throws ShadwError `STRIPE_LOST` naming the first stripe with fewer than K good shards
+ */
+export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
+  const { pin, holds } = o.placement
+  const l: ErasureLayout = pin.layout
+  const channels = new ShardChannels(o.node)
+  channels.start()
+  try {
+    await o.node.joinTopic(holdersTopic(), { server: false, client: true })
+    const named = new Set(holds.map(h => h.holder))
+    const peers = new Map((await holders(channels, named.size, o.discoverMs ?? 5_000, p => named.has(p.publicKey))).map(p => [p.publicKey, p]))
+    const out = new Uint8Array(l.size)
+    for (let s = 0; s < stripeCount(l); s++) {
+      const got: Array<Uint8Array | null> = new Array(l.k + l.m).fill(null)
+      await Promise.all(holds.map(async h => {
+        const peer = peers.get(h.holder)
+        if (peer === undefined || peer.closed || got[h.shard] !== null) return
+        try {
+          const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s }, o.timeoutMs ?? 10_000)
+          if (a.type === 'data') got[h.shard] = b4a.from(a.bytes, 'hex')
+        } catch {}
+      }))
+      const shards = rebuildStripe(o.rs, l, pin.stripes[s]!, s, i => got[i] ?? null)
+      const at = s * l.k * l.shardBytes
+      for (let i = 0; i < l.k; i++) {
+        const sh = shards[i] as Uint8Array
+        const from = at + i * sh.length
+        if (from < l.size) out.set(sh.subarray(0, Math.min(sh.length, l.size - from)), from)
+      }
+    }
+    return out
+  } finally {
+    channels.stop()
+  }
+}
+
+/** Options of {@link findErasurePin}. */
+export interface FindErasureOptions {
+  node: PinClientNode
+  drive: string
+  /** how long to gather holders' answers, ms (default 5 s) */
+  discoverMs?: number
+  timeoutMs?: number
+}
+
+/**
+ * Asks every shard holder met on the holders' topic what it keeps of `drive` and returns the
+ * newest erasure pin with the shard holds signed just now (one per live slot, by shard index;
+ * a missing index has no live holder), or null when no holder keeps any.
+ */
+export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePlacement | null> {
+  const channels = new ShardChannels(o.node)
+  channels.start()
+  try {
+    await o.node.joinTopic(holdersTopic(), { server: false, client: true })
+    const waitMs = o.discoverMs ?? 5_000
+    for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
+    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold> }>()
+    await Promise.all(channels.holders().map(async peer => {
+      try {
+        const a = await peer.request({ type: 'query', drive: o.drive }, o.timeoutMs ?? 5_000)
+        if (a.type !== 'slots') return
+        for (const x of a.slots) {
+          try {
+            const pin = verifyErasurePin(x.pin)
+            const hold = verifyShardHold(x.hold)
+            if (pin.drive !== o.drive || hold.root !== pin.root || hold.holder !== peer.publicKey) continue
+            const entry = pins.get(pin.root) ?? { pin, holds: new Map() }
+            if (!entry.holds.has(hold.shard)) entry.holds.set(hold.shard, hold)
+            pins.set(pin.root, entry)
+          } catch {}
+        }
+      } catch {}
+    }))
+    const newest = [...pins.values()].sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)[0]
+    return newest === undefined ? null : { pin: newest.pin, holds: [...newest.holds.values()].sort((a, b) => a.shard - b.shard) }
+  } finally {
+    channels.stop()
+  }
+}
+
+/**
+ * Challenges the holder of shard `hold.shard` for one random chunk of stripe `stripe` and
+ * signs the verdict: a wrong, missing or late answer is a failure.
+ */
+export async function challengeShard (peer: ShardPeer | undefined, pin: ErasurePin, hold: ShardHold, stripe: number, u: number, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs = 10_000): Promise<ProofVerdict> {
+  const c = makeChallenge(pin, stripe, hold.shard, u)
+  let ok = true
+  let reason = ''
+  try {
+    if (peer === undefined || peer.closed) throw ShadwError.PROOF_FAILED('holder unreachable')
+    const a = await peer.request({ type: 'challenge', challenge: { root: pin.root, stripe, shard: hold.shard, chunk: c.chunk } }, timeoutMs)
+    checkAnswer(pin, c, a.type === 'proof' ? a.answer : null)
+  } catch (err) {
+    ok = false
+    reason = err instanceof Error ? err.message : String(err)
+  }
+  return signVerdict({ drive: pin.drive, stripe, shard: hold.shard, holder: hold.holder, ok, reason, time: Date.now() }, keyPair)
+}

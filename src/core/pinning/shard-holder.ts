@@ -1,0 +1,192 @@
+/**
+ * A shard holder: keeps one shard slot (one shard index across every stripe) of
+ * erasure-coded pins for others, within a disk budget. `open` checks the signed pin record
+ * and reserves the slot's bytes first (refused with nothing written when they do not fit);
+ * each `put` is checked against the shard hash the record commits and appended to a local
+ * log (one per pin, stripe i at block i); once every stripe is in, it signs a shard hold
+ * (domain `shadw/shard-hold/v1`) over the pin root, the shard index and its budget. It serves
+ * `get` and answers storage challenges from what is on its disk — so a shard that rotted
+ * there fails the proof.
+ */
+import b4a from 'b4a'
+import { ShadwError } from '../errors.ts'
+import { isHex, isHexKey } from '../hex.ts'
+import { log } from '../log.ts'
+import { SignatureDomain } from '../signature-domain.ts'
+import { DiskBudget } from './disk-budget.ts'
+import { shardHash, shardLength, stripeCount } from './erasure.ts'
+import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
+import type { HolderNode } from './held-logs.ts'
+import { holdersTopic } from './pin-protocol.ts'
+import { MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
+import { answerChallenge } from './storage-proof.ts'
+
+const debug = log('pinning')
+
+/** Signature domain of shard holds. */
+export const SHARD_HOLD_DOMAIN = 'shadw/shard-hold/v1'
+const SIGNATURE = new SignatureDomain(SHARD_HOLD_DOMAIN)
+
+/** A holder's signed word that it stores shard `shard` of every stripe of the pin `root`. */
+export interface ShardHoldBody { drive: string, root: string, shard: number, holder: string, budget: { total: number, used: number }, time: number }
+export interface ShardHold extends ShardHoldBody { signature: string }
+
+function canonical (v: unknown): ShardHoldBody {
+  const bad = (why: string): never => { throw ShadwError.HOLD_INVALID(`shard hold: ${why}`) }
+  if (typeof v !== 'object' || v === null) return bad('not an object')
+  const r = v as Record<string, unknown>
+  if (!isHexKey(r.drive) || !isHexKey(r.root) || !isHexKey(r.holder)) return bad('drive, root and holder must be 64 hex characters')
+  const uint = (x: unknown): number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : bad('numbers must be non-negative integers')
+  const b = r.budget as Record<string, unknown> | null
+  if (typeof b !== 'object' || b === null) return bad('budget is not an object')
+  return { drive: r.drive, root: r.root, shard: uint(r.shard), holder: r.holder, budget: { total: uint(b.total), used: uint(b.used) }, time: uint(r.time) }
+}
+
+/** Signs a shard hold with the holder's key pair. */
+export function signShardHold (b: Omit<ShardHoldBody, 'holder'>, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): ShardHold {
+  const body = canonical({ ...b, holder: b4a.toString(keyPair.publicKey, 'hex') })
+  return { ...body, signature: b4a.toString(SIGNATURE.sign(b4a.from(JSON.stringify(body)), keyPair.secretKey), 'hex') }
+}
+
+/** Checks a shard hold. @throws ShadwError `HOLD_INVALID` */
+export function verifyShardHold (v: unknown): ShardHold {
+  const body = canonical(v)
+  const signature = (v as { signature?: unknown }).signature
+  if (!isHex(signature, 64) || !SIGNATURE.verify(b4a.from(JSON.stringify(body)), b4a.from(signature, 'hex'), b4a.from(body.holder, 'hex'))) {
+    throw ShadwError.HOLD_INVALID('shard hold signature does not verify')
+  }
+  return { ...body, signature }
+}
+
+/** One slot this holder keeps. */
+interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, bytes: number }
+
+/** Options of {@link ShardHolder}. */
+export interface ShardHolderOptions {
+  node: HolderNode
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+  /** bytes this node agrees to hold as shards, or a budget shared with its replica holder */
+  budget: number | DiskBudget
+}
+
+/** See the module comment. `start()`/`stop()` are safe to call twice. */
+export class ShardHolder {
+  readonly #opts: ShardHolderOptions
+  readonly #budget: DiskBudget
+  readonly #channels: ShardChannels
+  readonly #slots = new Map<string, Slot>()
+  #stopped = false
+  #announced: Promise<void> | null = null
+
+  constructor (opts: ShardHolderOptions) {
+    this.#opts = opts
+    this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
+    this.#channels = new ShardChannels(opts.node, { free: () => this.#budget.free, onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
+  }
+
+  /** Opens the protocol and joins the holders' topic in the background (see {@link announced}). */
+  start (): void {
+    if (this.#announced !== null || this.#stopped) return
+    this.#channels.start()
+    this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
+  }
+
+  /** Resolves once the announce on the holders' topic is on the DHT (bounded), after {@link start}. */
+  async announced (): Promise<void> {
+    this.start()
+    await this.#announced
+  }
+
+  stop (): void {
+    this.#stopped = true
+    this.#channels.stop()
+  }
+
+  get budget (): { total: number, used: number, free: number } {
+    return { ...this.#budget.state(), free: this.#budget.free }
+  }
+
+  /** The log key holding shard slot `shard` of pin `root` here (null when not held): what a drill corrupts. */
+  logOf (root: string, shard: number): string | null {
+    return this.#slots.get(`${root}/${shard}`)?.log ?? null
+  }
+
+  /**
+   * The slots this holder keeps fully for `drive` (newest pins first), each with the signed
+   * record and a shard hold signed now: its time is the holder's sign of life.
+   */
+  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold }> {
+    return [...this.#slots.values()]
+      .filter(s => s.pin.drive === drive && s.stored === s.pin.stripes.length)
+      .sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)
+      .slice(0, MAX_SLOTS)
+      .map(s => ({ pin: s.pin, hold: signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair) }))
+  }
+
+  async #onrequest (peer: ShardPeer, m: ShardMessage): Promise<void> {
+    if (this.#stopped || !('id' in m)) return
+    try {
+      if (m.type === 'open') {
+        await this.#open(m.pin, m.shard)
+        peer.send({ type: 'ok', id: m.id })
+      } else if (m.type === 'put') {
+        const conf = await this.#put(m.root, m.shard, m.stripe, b4a.from(m.bytes, 'hex'))
+        peer.send(conf === null ? { type: 'ok', id: m.id } : { type: 'held', id: m.id, confirmation: conf })
+      } else if (m.type === 'get') {
+        peer.send({ type: 'data', id: m.id, bytes: b4a.toString(await this.#read(m.root, m.shard, m.stripe), 'hex') })
+      } else if (m.type === 'query') {
+        peer.send({ type: 'slots', id: m.id, slots: this.slots(m.drive) })
+      } else if (m.type === 'challenge') {
+        const slot = this.#slot(m.challenge.root, m.challenge.shard)
+        const shard = await this.#read(m.challenge.root, m.challenge.shard, m.challenge.stripe)
+        peer.send({ type: 'proof', id: m.id, answer: answerChallenge(shard, slot.pin.layout.chunkBytes, m.challenge.chunk) })
+      }
+    } catch (err) {
+      const e = err instanceof ShadwError ? err : ShadwError.INTERNAL('shard request failed', err)
+      peer.send({ type: 'refused', id: m.id, code: e.code, message: e.message })
+    }
+  }
+
+  #slot (root: string, shard: number): Slot {
+    const slot = this.#slots.get(`${root}/${shard}`)
+    if (slot === undefined) throw ShadwError.SHARD_NOT_HELD(`shard ${shard} of pin ${root.slice(0, 8)} is not held here`)
+    return slot
+  }
+
+  async #open (v: unknown, shard: number): Promise<void> {
+    const pin = verifyErasurePin(v)
+    if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
+    if (this.#slots.has(`${pin.root}/${shard}`)) return
+    let bytes = 0
+    for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
+    this.#budget.reserve(bytes)
+    try {
+      const info = await this.#opts.node.createLog(`shadw-shards-${pin.root}-${shard}`)
+      this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes })
+    } catch (err) {
+      this.#budget.release(bytes)
+      throw err
+    }
+    this.#channels.announce()
+  }
+
+  async #put (root: string, shard: number, stripe: number, bytes: Uint8Array): Promise<ShardHold | null> {
+    const slot = this.#slot(root, shard)
+    if (stripe < slot.stored) return null // a resent stripe: already in
+    if (stripe !== slot.stored) throw ShadwError.INVALID_ARGUMENT(`stripe ${stripe} out of order (next is ${slot.stored})`)
+    const want = slot.pin.stripes[stripe]?.shards[shard]
+    if (want === undefined || shardHash(bytes, slot.pin.layout.chunkBytes) !== want) throw ShadwError.ERASURE_INVALID(`shard ${shard} of stripe ${stripe} does not match its committed hash`, { stripe, shard })
+    await this.#opts.node.append(slot.log, [bytes])
+    slot.stored++
+    if (slot.stored < slot.pin.stripes.length) return null
+    debug('holding shard', shard, 'of', root.slice(0, 8))
+    return signShardHold({ drive: slot.pin.drive, root, shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
+  }
+
+  async #read (root: string, shard: number, stripe: number): Promise<Uint8Array> {
+    const slot = this.#slot(root, shard)
+    const block = stripe < slot.stored ? await this.#opts.node.get(slot.log, stripe, { wait: false }) : null
+    if (block === null) throw ShadwError.SHARD_NOT_HELD(`stripe ${stripe} of shard ${shard} is not held here`)
+    return block
+  }
+}
