@@ -90,6 +90,7 @@ export const ERROR_CODES = [
   'NOT_ENOUGH_HOLDERS',
   'PIN_PROTOCOL',
   'HOLD_INVALID',
+  'STORAGE_RECEIPT_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const

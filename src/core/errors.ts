@@ -393,6 +393,11 @@ export class ShadwError extends Error {
     return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
+  /** Thrown when a holder's storage receipt (a pin taken, bytes held over time, bytes served) is malformed, its total is not what its price gives, or its signature does not verify. */
+  static STORAGE_RECEIPT_INVALID (msg = 'storage receipt does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('STORAGE_RECEIPT_INVALID', msg, { details })
+  }
+
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
     return new ShadwError('INTERNAL', msg, { cause })

@@ -10,7 +10,7 @@ import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
 import { parseTier, TIER_ROLES } from '../core/node/index.ts'
 import type { LightSigningService } from '../core/attest/index.ts'
-import { creditsFromLedgers } from '../core/ledger/index.ts'
+import { creditsFromLedgers, STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import type { NodeTier } from '../core/node/index.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './executor-service.ts'
@@ -180,7 +180,8 @@ export class SuperNode {
       if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
       // a storing tier keeps pinned drives within its disk budget
       const budget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
-      const holder = roles.stores && budget > 0 ? new Holder({ node, keyPair, budget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      const storageLedger = roles.stores && budget > 0 ? (await node.createLog(STORAGE_LEDGER_LOG_NAME)).key : null
+      const holder = storageLedger !== null ? new Holder({ node, keyPair, budget, ledger: { append: async blocks => await node.append(storageLedger, blocks) }, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
