@@ -1,0 +1,61 @@
+import b4a from 'b4a'
+import { describe, expect, it } from 'vitest'
+import {
+  computeStorageCredits, GIB, MONTH_MS, readLedger, STORAGE_LEDGER_LOG_NAME, storageCharge, verifyStorageReceipt, type SignedStorageReceipt
+} from '../../../../src/core/ledger/index.ts'
+import { describeLogs, Holder, pinBytes, pinDrive } from '../../../../src/core/pinning/index.ts'
+import { computeStorageReputation } from '../../../../src/core/reputation/index.ts'
+import { keyedNode } from '../../../helpers/holders.ts'
+import { testnet } from '../../../helpers/testnet.ts'
+
+describe('storage receipts from a real pin', () => {
+  it('a holder on a local testnet records a pin receipt and a hold receipt per re-confirmation, which verify and sum to the pro-rata credits', async () => {
+    const net = await testnet()
+    const k = await keyedNode(net)
+    const ledger = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
+    // a steep price so a few heartbeats of 160 KiB bill whole µcredits; 1 s grace: a heartbeat every 200 ms
+    const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget: 64 * 1024 * 1024, price: 1e12, graceMs: 1_000, ledger: { append: async blocks => await k.node.append(ledger, blocks) } })
+    const stopHolder = async (): Promise<void> => { holder.stop(); await holder.recorded() }
+    await holder.announced()
+
+    const pinner = await keyedNode(net, { tier: 'light' })
+    const db = pinner.store.get({ name: 'db' })
+    await db.append(Array.from({ length: 40 }, (_, i) => b4a.alloc(4096, i)))
+    await pinner.node.follow(db.key!)
+    const logs = await describeLogs([db])
+    const drive = logs[0]!.key
+    const [conf] = await pinDrive({ node: pinner.node, request: { drive, logs, replicas: 1 } })
+    expect(conf?.holder).toBe(k.node.publicKey)
+
+    // bounded wait for a few re-confirmations
+    for (let i = 0; i < 100 && k.node.logInfo(ledger).length < 5; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    await stopHolder()
+
+    const entries = await readLedger({ length: k.node.logInfo(ledger).length, get: async (i: number) => await k.node.get(ledger, i) })
+    expect(entries.length).toBeGreaterThanOrEqual(5)
+    expect(entries.every(e => e.kind === 'storage')).toBe(true)
+    const receipts = entries.map(e => (e as { receipt: SignedStorageReceipt }).receipt)
+    for (const r of receipts) expect(verifyStorageReceipt(r)).toEqual(r)
+    const [pin, ...holds] = receipts
+    const bytes = pinBytes({ logs })
+    // the pin at the price the idle holder asked (half its base on the default curve), owed by the pinner's node
+    expect(pin).toMatchObject({ kind: 'pin', drive, holder: k.node.publicKey, pinner: pinner.node.publicKey, bytes, price: 5e11, total: 0 })
+    // hold periods follow on from the pin without a gap or an overlap
+    let at = pin!.from
+    for (const h of holds) {
+      expect(h).toMatchObject({ kind: 'hold', bytes, price: 5e11, pinner: pinner.node.publicKey, from: at })
+      expect(h.to).toBeGreaterThanOrEqual(h.from)
+      at = h.to
+    }
+    const expected = holds.reduce((sum, h) => sum + storageCharge('hold', bytes, h.from, h.to, h.price), 0)
+    const exact = bytes * (at - pin!.from) * 5e11 / (GIB * MONTH_MS)
+    expect(expected).toBeGreaterThan(0)
+    expect(expected).toBeLessThanOrEqual(exact)
+    expect(expected).toBeGreaterThan(exact - holds.length)
+    const credits = computeStorageCredits(entries)
+    expect(credits.earned.get(k.node.publicKey)).toBe(expected)
+    expect(credits.owed.get(pinner.node.publicKey)).toBe(expected)
+    expect(credits.rejected).toEqual([])
+    expect(computeStorageReputation(entries).get(k.node.publicKey)).toMatchObject({ kept: holds.length, missed: 0 })
+  })
+})
