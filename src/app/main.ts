@@ -8,6 +8,7 @@ import { renderShell } from './views/shell.ts'
 import { renderContributorView } from './views/contributor-view.ts'
 import { renderPlaygroundView } from './views/playground-view.ts'
 import { renderNetworkView } from './views/network-view.ts'
+import { renderFunctionsView } from './views/functions-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
 import { LinkHost } from '../core/links/link-host.ts'
 import { webrtcSettingsFromUrl } from './webrtc-settings.ts'
@@ -86,8 +87,9 @@ if (client !== null) {
   const feed = new NodeFeed(client)
   renderStatus(shell.state, client, feed)
   renderContributorView(shell.panels.contribute, client, feed)
-  renderPlaygroundView(shell.panels.playground, client)
+  const playground = renderPlaygroundView(shell.panels.playground, client)
   renderNetworkView(shell.panels.network, client, feed)
+  renderFunctionsView(shell.panels.functions, (ref, input) => { location.hash = 'playground'; playground.tryCall(ref, input) })
   feed.start()
 }
 registerServiceWorker().catch(() => {})

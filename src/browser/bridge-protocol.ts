@@ -58,6 +58,9 @@ export type PublishParams = {
   limits?: PublishOptions['limits']
   access?: unknown[]
   authDomains?: string[]
+  description?: string
+  readme?: string
+  examples?: PublishOptions['examples']
 }
 
 /** One execution this node ran for the swarm, as the dashboard shows it. */

@@ -116,7 +116,8 @@ options:
     summary: 'sign a module and publish it to the local super node\'s registry',
     usage: `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--auth-domain HOST[:PORT]]... [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES]
-              [--max-output BYTES] [--price N] [--storage DIR] [--json]`,
+              [--max-output BYTES] [--price N] [--storage DIR] [--json]
+              [--description TEXT] [--readme FILE.md] [--example-input TEXT --example-output TEXT | --examples FILE.json]`,
     help: `Signs the module with your key (\`shadw keys create\` first) and appends it to your registry in
 the super node's storage. The storage must not be held by a running node (STORAGE_LOCKED):
 publish, then \`shadw start\` serves it.
@@ -127,6 +128,8 @@ options:
   --access FILE      Lit access control conditions (JSON array); --auth-domain the hosts auth is for
   --fuel, --memory, --deadline, --max-input, --max-output   limits executors enforce
   --price N          floor price in µcredits per million fuel
+  --description TEXT one line (≤ 280 chars) the catalogue shows; --readme FILE.md a README (≤ 16 KiB)
+  --example-input/--example-output TEXT, or --examples FILE.json   examples the catalogue offers to try
 ${STORAGE_OPTION}
   --json             print JSON
 
@@ -219,6 +222,32 @@ example:
   P=$(npx shadw examples --key)
   printf hello | npx shadw invoke $P/sha256@1 --input -`,
     run: async argv => await (await import('./examples-command.ts')).examplesCommand(argv)
+  },
+  {
+    name: 'search',
+    summary: 'search the functions a running node knows of (its catalogue)',
+    usage: 'shadw search [TERM] [--limit N] [--cursor C] [--node URL] [--json]',
+    help: `Lists the functions in a super node's catalogue (GET /api/functions): name, version, description,
+ABI, price, access, publisher and how many executors hold it. TERM matches names and descriptions.
+
+options:
+  --limit N       at most N results (1-100)
+  --cursor C      the next page, as the previous answer named it
+  --node URL      the super node to ask (default http://127.0.0.1:4173/)
+  --json          print JSON`,
+    run: async argv => await (await import('./catalogue-commands.ts')).searchCommand(argv)
+  },
+  {
+    name: 'show',
+    summary: 'show one function: manifest, conditions, price, examples, README',
+    usage: 'shadw show <PUBLISHER/NAME[@RANGE]> [--node URL] [--json]',
+    help: `Prints a function's verified manifest from a super node's catalogue, with a shadw invoke line that
+runs its first example.
+
+options:
+  --node URL      the super node to ask (default http://127.0.0.1:4173/)
+  --json          print JSON`,
+    run: async argv => await (await import('./catalogue-commands.ts')).showCommand(argv)
   },
   {
     name: 'drive',

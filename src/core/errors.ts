@@ -48,6 +48,11 @@ export class ShadwError extends Error {
     return new ShadwError('INVALID_ARGUMENT', msg, { details })
   }
 
+  /** An HTTP method a path does not answer (the 405 of the app server and the gateway). */
+  static METHOD_NOT_ALLOWED (method: string, path: string, allow: readonly string[]): ShadwError {
+    return new ShadwError('METHOD_NOT_ALLOWED', `${method} is not answered on ${path} (allowed: ${allow.join(', ')})`, { details: { method, allow: [...allow] } })
+  }
+
   /** Thrown when a relay URL is not a ws:// or wss:// URL. */
   static INVALID_RELAY_URL (url: string): ShadwError {
     return new ShadwError('INVALID_RELAY_URL', `relay URL must be ws:// or wss://, got ${JSON.stringify(url)}`, { details: { url } })
@@ -86,6 +91,17 @@ export class ShadwError extends Error {
   /** Thrown when the caller's AbortSignal fired. */
   static ABORTED (msg = 'aborted'): ShadwError {
     return new ShadwError('ABORTED', msg)
+  }
+
+<<<<<<< HEAD
+  /** A node refusing to buffer more (request bodies, relay messages): its memory budget is spent; retry later. */
+  static MEMORY_BUDGET_EXCEEDED (what: string, limit: number): ShadwError {
+    return new ShadwError('MEMORY_BUDGET_EXCEEDED', `this node buffers at most ${limit} bytes of ${what} at once; try again later`, { details: { limit } })
+=======
+  /** Thrown when a node's HTTP API (`--node URL`) did not answer. */
+  static NODE_UNREACHABLE (url: string, cause?: unknown): ShadwError {
+    return new ShadwError('NODE_UNREACHABLE', `cannot reach the node at ${url}; is \`shadw start\` running there?`, { cause, details: { url } })
+>>>>>>> catalogue
   }
 
   /** Thrown when a write failed because the storage quota or disk is full. */
