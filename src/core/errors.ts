@@ -93,15 +93,14 @@ export class ShadwError extends Error {
     return new ShadwError('ABORTED', msg)
   }
 
-<<<<<<< HEAD
   /** A node refusing to buffer more (request bodies, relay messages): its memory budget is spent; retry later. */
   static MEMORY_BUDGET_EXCEEDED (what: string, limit: number): ShadwError {
     return new ShadwError('MEMORY_BUDGET_EXCEEDED', `this node buffers at most ${limit} bytes of ${what} at once; try again later`, { details: { limit } })
-=======
+  }
+
   /** Thrown when a node's HTTP API (`--node URL`) did not answer. */
   static NODE_UNREACHABLE (url: string, cause?: unknown): ShadwError {
     return new ShadwError('NODE_UNREACHABLE', `cannot reach the node at ${url}; is \`shadw start\` running there?`, { cause, details: { url } })
->>>>>>> catalogue
   }
 
   /** Thrown when a write failed because the storage quota or disk is full. */
