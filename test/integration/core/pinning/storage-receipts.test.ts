@@ -5,7 +5,8 @@ import {
 } from '../../../../src/core/ledger/index.ts'
 import { describeLogs, Holder, pinBytes, pinDrive } from '../../../../src/core/pinning/index.ts'
 import { computeStorageReputation } from '../../../../src/core/reputation/index.ts'
-import { keyedNode } from '../../../helpers/holders.ts'
+import { keyedNode, type KeyedNode } from '../../../helpers/holders.ts'
+import { tempDir } from '../../../helpers/super-node.ts'
 import { testnet } from '../../../helpers/testnet.ts'
 
 describe('storage receipts from a real pin', () => {
@@ -57,5 +58,49 @@ describe('storage receipts from a real pin', () => {
     expect(credits.owed.get(pinner.node.publicKey)).toBe(expected)
     expect(credits.rejected).toEqual([])
     expect(computeStorageReputation(entries).get(k.node.publicKey)).toMatchObject({ kept: holds.length, missed: 0 })
+  })
+
+  it('a restarted holder bills from when it holds again, at the agreed price and pinner: the time it was down is a gap, counted missed', async () => {
+    const net = await testnet()
+    const dir = await tempDir()
+    const start = async (): Promise<{ k: KeyedNode, holder: Holder, ledger: string }> => {
+      const k = await keyedNode(net, { storage: dir })
+      const ledger = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
+      const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget: 1024 * 1024, price: 1e12, graceMs: 1_000, ledger: { append: async blocks => await k.node.append(ledger, blocks) } })
+      await holder.announced()
+      return { k, holder, ledger }
+    }
+    const first = await start()
+    const pinner = await keyedNode(net, { tier: 'light' })
+    const db = pinner.store.get({ name: 'db' })
+    await db.append(Array.from({ length: 10 }, (_, i) => b4a.alloc(1000, i)))
+    await pinner.node.follow(db.key!)
+    const logs = await describeLogs([db])
+    const drive = logs[0]!.key
+    await pinDrive({ node: pinner.node, request: { drive, logs, replicas: 1 } })
+    for (let i = 0; i < 100 && first.k.node.logInfo(first.ledger).length < 2; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    first.holder.stop()
+    await first.holder.recorded()
+    await first.k.stop()
+    // down for a while: none of this time may be billed
+    await new Promise(resolve => setTimeout(resolve, 500))
+
+    const again = await start()
+    expect(again.ledger).toBe(first.ledger)
+    const before = again.k.node.logInfo(again.ledger).length
+    for (let i = 0; i < 100 && again.k.node.logInfo(again.ledger).length < before + 2; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    again.holder.stop()
+    await again.holder.recorded()
+    const entries = await readLedger({ length: again.k.node.logInfo(again.ledger).length, get: async (i: number) => await again.k.node.get(again.ledger, i) })
+    const receipts = entries.map(e => (e as { receipt: SignedStorageReceipt }).receipt)
+    // one pin receipt only: a resumed pin is not a new agreement
+    expect(receipts.filter(r => r.kind === 'pin')).toHaveLength(1)
+    for (const r of receipts) expect(r).toMatchObject({ drive, pinner: pinner.node.publicKey, price: 5e11 })
+    const last = receipts[before - 1]!
+    const resumed = receipts[before]!
+    expect(resumed.kind).toBe('hold')
+    expect(resumed.from - last.to).toBeGreaterThanOrEqual(500)
+    expect(computeStorageReputation(entries).get(again.k.node.publicKey)).toMatchObject({ kept: receipts.length - 1, missed: 1 })
+    expect(computeStorageCredits(entries).rejected).toEqual([])
   })
 })
