@@ -140,7 +140,7 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
   )
   const work = recentWork(client)
   const disk = diskOffer(client)
-  panel.replaceChildren(controls, disk.element, figures, charts, work.element)
+  panel.replaceChildren(controls, figures, charts, work.element, disk.element)
   paintControls()
 
   feed.on((state) => {
