@@ -15,8 +15,8 @@ import { parsePinRequest, pinBytes, type PinRequest } from './pin-request.ts'
 /** Local name of the holder's record of its pins. */
 export const PIN_INDEX_NAME = 'shadw-pinning-index'
 
-/** What a pin was taken at: who asked (owes the storage receipts) and the price agreed, µcredits per GiB-month. */
-export interface PinTerms { pinner: string, price: number }
+/** What a pin was taken at: who asked (owes the storage receipts), the price agreed (µcredits per GiB-month) and for serving (per MiB). */
+export interface PinTerms { pinner: string, price: number, servePrice?: number }
 
 /** One record of the pin index. */
 type PinRecord = { op: 'pin', request: PinRequest, terms?: PinTerms } | { op: 'drop', drive: string }
@@ -52,7 +52,7 @@ export class PinIndex {
       if (r.op === 'pin') {
         try { const req = parsePinRequest(r.request); pins.set(req.drive, req) } catch { continue }
         const t = r.terms
-        if (t !== undefined && isHexKey(t.pinner) && Number.isSafeInteger(t.price) && t.price >= 0) this.terms.set(r.request.drive, { pinner: t.pinner, price: t.price })
+        if (t !== undefined && isHexKey(t.pinner) && Number.isSafeInteger(t.price) && t.price >= 0) this.terms.set(r.request.drive, { pinner: t.pinner, price: t.price, ...(Number.isSafeInteger(t.servePrice) && (t.servePrice as number) >= 0 ? { servePrice: t.servePrice } : {}) })
       } else if (r.op === 'drop') pins.delete(r.drive)
     }
     return pins

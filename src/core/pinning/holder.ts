@@ -72,6 +72,10 @@ interface Pin {
   terms: PinTerms
   /** end of the last period billed (ms); null until the pin is held */
   billedTo: number | null
+  /** bytes of its logs uploaded to peers since `servedFrom` (ms), and the sessions that count them */
+  served: number
+  servedFrom: number
+  sessions: Array<{ close: () => Promise<void> }>
 }
 
 /** What a holder reports for status pages. */
@@ -147,6 +151,7 @@ export class Holder {
   stop (): void {
     this.#stopped = true
     clearInterval(this.#timer)
+    for (const pin of this.#pins.values()) this.#closeSessions(pin)
     this.#channels.stop()
   }
 
@@ -224,7 +229,8 @@ export class Holder {
       return held.confirmation ?? this.#confirm(held)
     }
     const bytes = pinBytes(req)
-    const terms: PinTerms = { pinner, price: this.offer().price }
+    const { price, servePrice } = this.offer()
+    const terms: PinTerms = { pinner, price, servePrice }
     if (held !== undefined) this.#budget.release(pinBytes(held.request))
     try {
       this.#budget.reserve(bytes)
@@ -234,7 +240,7 @@ export class Holder {
     }
     await this.#index.record({ op: 'pin', request: req, terms })
     this.#channels.announce()
-    if (held !== undefined) this.#bill(held)
+    if (held !== undefined) { this.#bill(held); this.#closeSessions(held) }
     const pin = this.#take(req, terms, true)
     await pin.fetched
     return pin.confirmation ?? this.#confirm(pin)
@@ -242,7 +248,7 @@ export class Holder {
 
   /** Starts holding `req` (its bytes reserved already); a failed fetch drops it on record. `taken`: a new pin, not one resumed. */
   #take (req: PinRequest, terms: PinTerms, taken: boolean): Pin {
-    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, billedTo: null }
+    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, billedTo: null, served: 0, servedFrom: 0, sessions: [] }
     this.#pins.set(req.drive, pin)
     pin.fetched = (async () => {
       try {
@@ -259,6 +265,8 @@ export class Holder {
       // billing starts once every block is held and checked; a resumed pin starts afresh, so
       // time this holder was down is never billed (it shows as a gap in its receipts)
       pin.billedTo = pin.since
+      pin.servedFrom = pin.since
+      if (this.#opts.ledger !== undefined && !this.#stopped) this.#countUploads(pin)
       if (taken) this.#receipt(pin, 'pin', pin.since, pin.since)
       this.#confirm(pin)
       debug('holding', req.drive.slice(0, 8), pinBytes(req), 'bytes')
@@ -279,13 +287,36 @@ export class Holder {
     const to = Math.max(from, Date.now())
     pin.billedTo = to
     this.#receipt(pin, 'hold', from, to)
+    if (pin.served > 0) {
+      const served = pin.served
+      const since = pin.servedFrom
+      pin.served = 0
+      pin.servedFrom = to
+      this.#receipt(pin, 'serve', Math.min(since, to), to, served)
+    }
+  }
+
+  /** Counts the bytes peers fetch of the pin's logs from this holder, for its `serve` receipts. */
+  #countUploads (pin: Pin): void {
+    for (const l of pin.request.logs) {
+      const s = this.#opts.node.session(l.key)
+      s.on('upload', (_index: number, byteLength: number) => { pin.served += byteLength })
+      pin.sessions.push(s)
+    }
+  }
+
+  #closeSessions (pin: Pin): void {
+    for (const s of pin.sessions.splice(0)) s.close().catch(() => {})
   }
 
   /** Appends one storage receipt to the ledger, after those before it; a failed append is logged, the pin stays held. */
-  #receipt (pin: Pin, kind: StorageKind, from: number, to: number): void {
+  #receipt (pin: Pin, kind: StorageKind, from: number, to: number, served = 0): void {
     const ledger = this.#opts.ledger
     if (ledger === undefined) return
-    const r = signStorageReceipt({ kind, drive: pin.request.drive, pinner: pin.terms.pinner, bytes: pinBytes(pin.request), from, to, price: pin.terms.price }, this.#opts.keyPair)
+    const serve = kind === 'serve'
+    // a pin from before serving was priced is served at the holder's base serving price
+    const price = serve ? pin.terms.servePrice ?? (this.#opts.pricing ?? DEFAULT_PRICING).byteBase : pin.terms.price
+    const r = signStorageReceipt({ kind, drive: pin.request.drive, pinner: pin.terms.pinner, bytes: serve ? served : pinBytes(pin.request), from, to, price }, this.#opts.keyPair)
     this.#appending = this.#appending.then(async () => { await ledger.append([encodeStorageReceipt(r)]) }).catch((err: unknown) => { debug('storage receipt not recorded', pin.request.drive.slice(0, 8), err) })
   }
 

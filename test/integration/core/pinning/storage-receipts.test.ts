@@ -10,7 +10,7 @@ import { tempDir } from '../../../helpers/super-node.ts'
 import { testnet } from '../../../helpers/testnet.ts'
 
 describe('storage receipts from a real pin', () => {
-  it('a holder on a local testnet records a pin receipt and a hold receipt per re-confirmation, which verify and sum to the pro-rata credits', async () => {
+  it('a holder on a local testnet records a pin receipt, a hold receipt per re-confirmation and serve receipts for bytes a reader fetched, which verify and sum to the expected credits', async () => {
     const net = await testnet()
     const k = await keyedNode(net)
     const ledger = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
@@ -27,6 +27,11 @@ describe('storage receipts from a real pin', () => {
     const drive = logs[0]!.key
     const [conf] = await pinDrive({ node: pinner.node, request: { drive, logs, replicas: 1 } })
     expect(conf?.holder).toBe(k.node.publicKey)
+    // the uploader leaves; a reader fetches the drive, from the holder alone
+    await pinner.stop()
+    const reader = await keyedNode(net, { tier: 'light' })
+    await reader.node.follow(drive)
+    await reader.node.download(drive, { start: 0, end: 40 }, { timeout: 20_000 })
 
     // bounded wait for a few re-confirmations
     for (let i = 0; i < 100 && k.node.logInfo(ledger).length < 5; i++) await new Promise(resolve => setTimeout(resolve, 100))
@@ -35,8 +40,15 @@ describe('storage receipts from a real pin', () => {
     const entries = await readLedger({ length: k.node.logInfo(ledger).length, get: async (i: number) => await k.node.get(ledger, i) })
     expect(entries.length).toBeGreaterThanOrEqual(5)
     expect(entries.every(e => e.kind === 'storage')).toBe(true)
-    const receipts = entries.map(e => (e as { receipt: SignedStorageReceipt }).receipt)
-    for (const r of receipts) expect(verifyStorageReceipt(r)).toEqual(r)
+    const all = entries.map(e => (e as { receipt: SignedStorageReceipt }).receipt)
+    for (const r of all) expect(verifyStorageReceipt(r)).toEqual(r)
+    // bytes served to the reader, billed at the serving price the idle holder asked (half the base per MiB)
+    const serves = all.filter(r => r.kind === 'serve')
+    const served = serves.reduce((sum, r) => sum + r.bytes, 0)
+    expect(served).toBeGreaterThanOrEqual(40 * 4096)
+    for (const r of serves) expect(r).toMatchObject({ price: 50, pinner: pinner.node.publicKey, total: storageCharge('serve', r.bytes, r.from, r.to, 50) })
+    const serveTotal = serves.reduce((sum, r) => sum + r.total, 0)
+    const receipts = all.filter(r => r.kind !== 'serve')
     const [pin, ...holds] = receipts
     const bytes = pinBytes({ logs })
     // the pin at the price the idle holder asked (half its base on the default curve), owed by the pinner's node
@@ -54,8 +66,9 @@ describe('storage receipts from a real pin', () => {
     expect(expected).toBeLessThanOrEqual(exact)
     expect(expected).toBeGreaterThan(exact - holds.length)
     const credits = computeStorageCredits(entries)
-    expect(credits.earned.get(k.node.publicKey)).toBe(expected)
-    expect(credits.owed.get(pinner.node.publicKey)).toBe(expected)
+    expect(credits.earned.get(k.node.publicKey)).toBe(expected + serveTotal)
+    expect(credits.owed.get(pinner.node.publicKey)).toBe(expected + serveTotal)
+    expect(credits.holders.get(k.node.publicKey)?.bytesServed).toBe(served)
     expect(credits.rejected).toEqual([])
     expect(computeStorageReputation(entries).get(k.node.publicKey)).toMatchObject({ kept: holds.length, missed: 0 })
   })
