@@ -1,7 +1,7 @@
 import b4a from 'b4a'
 import { describe, expect, it } from 'vitest'
 import {
-  computeStorageCredits, GIB, MONTH_MS, readLedger, STORAGE_LEDGER_LOG_NAME, storageCharge, verifyStorageReceipt, type SignedStorageReceipt
+  computeStorageCredits, GIB, MONTH_MS, readLedger, type LedgerEntry, STORAGE_LEDGER_LOG_NAME, storageCharge, verifyStorageReceipt, type SignedStorageReceipt
 } from '../../../../src/core/ledger/index.ts'
 import { describeLogs, Holder, pinBytes, pinDrive } from '../../../../src/core/pinning/index.ts'
 import { computeStorageReputation } from '../../../../src/core/reputation/index.ts'
@@ -32,12 +32,19 @@ describe('storage receipts from a real pin', () => {
     const reader = await keyedNode(net, { tier: 'light' })
     await reader.node.follow(drive)
     await reader.node.download(drive, { start: 0, end: 40 }, { timeout: 20_000 })
+    // the holder counted every upload before the reader had the blocks: a re-confirmation from now bills them
+    const fetched = Date.now()
 
-    // bounded wait for a few re-confirmations
-    for (let i = 0; i < 100 && k.node.logInfo(ledger).length < 5; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    // bounded wait for a few re-confirmations, one of them after the fetch
+    const read = async (): Promise<LedgerEntry[]> => await readLedger({ length: k.node.logInfo(ledger).length, get: async (i: number) => await k.node.get(ledger, i) })
+    for (let i = 0; i < 100; i++) {
+      const now = await read()
+      if (now.length >= 5 && now.some(e => e.kind === 'storage' && e.receipt.kind === 'hold' && e.receipt.to >= fetched)) break
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
     await stopHolder()
 
-    const entries = await readLedger({ length: k.node.logInfo(ledger).length, get: async (i: number) => await k.node.get(ledger, i) })
+    const entries = await read()
     expect(entries.length).toBeGreaterThanOrEqual(5)
     expect(entries.every(e => e.kind === 'storage')).toBe(true)
     const all = entries.map(e => (e as { receipt: SignedStorageReceipt }).receipt)
