@@ -43,3 +43,20 @@ export function loadChoice (): ContributionChoice {
 export function saveChoice (choice: ContributionChoice): void {
   try { localStorage.setItem(KEY, JSON.stringify(choice)) } catch {}
 }
+
+/** localStorage key of the disk the contributor offers for pinned drives (bytes; absent or 0: none). */
+const DISK_KEY = 'shadw.disk'
+
+/** The disk offered, bytes: read when this tab starts a node. */
+export function loadDiskOffer (): number {
+  try {
+    const v = Number(localStorage.getItem(DISK_KEY) ?? '0')
+    return Number.isSafeInteger(v) && v > 0 ? v : 0
+  } catch {
+    return 0
+  }
+}
+
+export function saveDiskOffer (bytes: number): void {
+  try { localStorage.setItem(DISK_KEY, String(Math.max(0, Math.floor(bytes)))) } catch {}
+}

@@ -2,7 +2,7 @@ import { ShadwError } from '../core/errors.ts'
 import { defaultRelayUrl, validateRelayUrl } from '../browser/relay-connection.ts'
 import { NodeClient, type NodeClientOptions } from './node-client.ts'
 import { renderStatus } from './status-view.ts'
-import { loadChoice } from './contribution-settings.ts'
+import { loadChoice, loadDiskOffer } from './contribution-settings.ts'
 import { NodeFeed } from './node-feed.ts'
 import { renderShell } from './views/shell.ts'
 import { renderContributorView } from './views/contributor-view.ts'
@@ -43,10 +43,12 @@ function executeFromLocation (): { execute: NodeClientOptions['execute'] } | Rec
   return { execute: { workers: Number(workers) } }
 }
 
-/** `?hold=SIZE` (e.g. `512MiB`): the tab holds pinned drives up to SIZE (kiosks, tests; no view offers it yet). */
+/** `?hold=SIZE` (e.g. `512MiB`): the tab holds pinned drives up to SIZE (kiosks, tests); otherwise the disk offered in the Contribute view. */
 function holdFromLocation (): { diskBudget: number } | Record<string, never> {
   const size = new URLSearchParams(location.search).get('hold')
-  return size === null ? {} : { diskBudget: parseSize(size) }
+  if (size !== null) return { diskBudget: parseSize(size) }
+  const offered = loadDiskOffer()
+  return offered > 0 ? { diskBudget: offered } : {}
 }
 
 const root = document.getElementById('app')

@@ -18,6 +18,7 @@ import { parseNodeWorkerInit, type NodeWorkerInit, type NodeWorkerReply } from '
 import { opfsStorage } from './opfs-storage.ts'
 import { PublisherHost } from './publisher-host.ts'
 import { Holder } from '../core/pinning/index.ts'
+import { STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import { holderBudget } from './holder-budget.ts'
 
 /** What the node worker needs of its global scope (a DedicatedWorkerGlobalScope). */
@@ -78,7 +79,11 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
     await contribution.start()
     // a contributor who offered disk holds pinned drives while the tab is open, within the quota
     const budget = await holderBudget(init.diskBudget ?? 0, scope.navigator?.storage === undefined ? undefined : async () => await scope.navigator!.storage!.estimate())
-    if (budget > 0) await new Holder({ node: node.node, keyPair: node.keyPair, budget }).start()
+    if (budget > 0) {
+      // its storage receipts go to its own storage ledger, which the page reads for its credits
+      const ledger = (await node.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
+      await new Holder({ node: node.node, keyPair: node.keyPair, budget, ledger: { append: async blocks => await node.node.append(ledger, blocks) } }).start()
+    }
     bridge = new BridgeServer(node, {
       contribution,
       publisher: new PublisherHost(node),

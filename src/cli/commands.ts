@@ -278,6 +278,7 @@ conditions against chain state at a pinned block (docs/access.md).`,
     summary: 'check receipts offline (executor signature, price, input and output hashes)',
     usage: 'shadw verify-receipt <FILE.json> [--input FILE] [--output FILE] [--json]',
     help: `FILE is one receipt or the --json output of \`shadw invoke\`; every receipt in it is checked.
+A holder's storage receipt (kind pin, hold or serve) is checked too: signature and total against its price.
 
 options:
   --input FILE    also check the receipt names these input bytes

@@ -2,12 +2,13 @@
  * `shadw verify-receipt FILE [--input FILE] [--output FILE] [--json]`: checks receipts
  * offline: each executor signature, that each total is what its price gives, and, when given, that the input and output files are
  * the bytes the receipt names. FILE is one receipt (JSON), or the `--json` output of
- * `shadw invoke` (every receipt in it is checked).
+ * `shadw invoke` (every receipt in it is checked). A holder's storage receipt (`kind` pin,
+ * hold or serve) is checked too: the holder's signature and the total against its price.
  */
 import { readFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import { ShadwError } from '../core/errors.ts'
-import { parseReceiptJson, verifyReceipt, type SignedReceipt } from '../core/ledger/index.ts'
+import { parseReceiptJson, parseStorageReceiptJson, verifyReceipt, verifyStorageReceipt, type SignedReceipt, type SignedStorageReceipt } from '../core/ledger/index.ts'
 import { sha256Hex } from '../core/sandbox/index.ts'
 
 /** Usage line shown in `shadw help`. */
@@ -27,6 +28,13 @@ export async function verifyReceiptCommand (argv: string[], out: (s: string) => 
   const [file, ...extra] = positionals
   if (file === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${VERIFY_RECEIPT_USAGE}`)
   const doc = parse(await read(file, '')) as Record<string, unknown>
+  const list = Array.isArray(doc['receipts']) ? doc['receipts'] as unknown[] : [doc]
+  if (list.length > 0 && list.every(r => typeof r === 'object' && r !== null && 'kind' in r && 'holder' in r)) {
+    if (values.input !== undefined || values.output !== undefined) throw ShadwError.INVALID_ARGUMENT('--input and --output apply to compute receipts, not storage receipts')
+    const storage = list.map(r => verifyStorageReceipt(parseStorageReceiptJson(r)))
+    out(values.json ? JSON.stringify({ valid: true, receipts: storage }) + '\n' : storage.map(renderStorage).join(''))
+    return 0
+  }
   const receipts = (Array.isArray(doc['receipts']) ? doc['receipts'] : [doc]).map(r => verifyReceipt(parseReceiptJson(r)))
   if (receipts.length === 0) throw ShadwError.RECEIPT_INVALID('the file holds no receipt')
   const inputHash = values.input === undefined ? null : await sha256Hex(await read(values.input, '--input '))
@@ -67,6 +75,21 @@ function render (r: SignedReceipt, input: boolean, output: boolean): string {
     `  time:      ${new Date(r.time).toISOString()}`,
     `  deadline:  ${new Date(r.deadline).toISOString()}${r.time > r.deadline ? ' (late: signed after it)' : ''}`,
     `  nonce:     ${r.nonce}`,
+    ''
+  ].join('\n')
+}
+
+function renderStorage (r: SignedStorageReceipt): string {
+  const unit = r.kind === 'serve' ? 'per MiB served' : 'per GiB-month'
+  return [
+    `storage receipt valid (${r.kind}): holder signature verifies`,
+    `  drive:     ${r.drive}`,
+    `  holder:    ${r.holder}`,
+    `  pinner:    ${r.pinner}`,
+    `  bytes:     ${r.bytes}`,
+    `  period:    ${new Date(r.from).toISOString()} to ${new Date(r.to).toISOString()}`,
+    `  price:     ${r.price} µcredits ${unit}`,
+    `  total:     ${r.total} µcredits (checked against the price)`,
     ''
   ].join('\n')
 }

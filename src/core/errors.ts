@@ -408,6 +408,11 @@ export class ShadwError extends Error {
     return new ShadwError('HOLD_INVALID', msg, { details })
   }
 
+  /** Thrown when a holder's storage receipt (a pin taken, bytes held over time, bytes served) is malformed, its total is not what its price gives, or its signature does not verify. */
+  static STORAGE_RECEIPT_INVALID (msg = 'storage receipt does not verify', details?: Record<string, unknown>): ShadwError {
+    return new ShadwError('STORAGE_RECEIPT_INVALID', msg, { details })
+  }
+
   /** Erasure pins: a bad scheme (K+M), a malformed or unsigned pin record, or a shard that does not match its committed hash; a stripe with fewer than K good shards (`details.stripe` names it); a storage challenge answered wrongly or not at all; a shard asked of a holder that does not keep it. */
   static ERASURE_INVALID (msg = 'erasure pin invalid', details?: Record<string, unknown>): ShadwError { return new ShadwError('ERASURE_INVALID', msg, { details }) }
   static STRIPE_LOST (msg = 'stripe lost', details?: Record<string, unknown>): ShadwError { return new ShadwError('STRIPE_LOST', msg, { details }) }

@@ -14,7 +14,7 @@ import { RelayServer } from './relay-server.ts'
 import { DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget } from './memory-budget.ts'
 import { parseTier, TIER_ROLES } from '../core/node/index.ts'
 import type { LightSigningService } from '../core/attest/index.ts'
-import { creditsFromLedgers } from '../core/ledger/index.ts'
+import { creditsFromLedgers, STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import type { NodeTier } from '../core/node/index.ts'
 import { storageError } from './storage-error.ts'
 import { startExecutorService, type ExecutorService } from './executor-service.ts'
@@ -203,7 +203,8 @@ export class SuperNode {
       const diskBudget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
       // one budget for whole replicas and erasure shards alike
       const disk = roles.stores && diskBudget > 0 ? new DiskBudget(diskBudget) : null
-      const holder = disk !== null ? new Holder({ node, keyPair, budget: disk, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      const storageLedger = disk !== null ? (await node.createLog(STORAGE_LEDGER_LOG_NAME)).key : null
+      const holder = disk !== null && storageLedger !== null ? new Holder({ node, keyPair, budget: disk, ledger: { append: async blocks => await node.append(storageLedger, blocks) }, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()

@@ -21,6 +21,7 @@ import { decodeReceipt, encodeReceipt, MAX_RECEIPT_BYTES_MOVED, signReceipt, typ
 import { charge } from '../../src/core/pricing/price-curve.ts'
 import { decodeAttestation, encodeAttestation, signAttestation } from '../../src/core/ledger/attestation.ts'
 import { decodeMiss, encodeMiss, signMiss } from '../../src/core/ledger/miss.ts'
+import { decodeStorageReceipt, encodeStorageReceipt, signStorageReceipt } from '../../src/core/ledger/storage-receipt.ts'
 import { decodeAudit, encodeAudit } from '../../src/core/attest/audit-message.ts'
 import { sha256 } from '../../src/core/sha256.ts'
 import { parseReplyMessage } from '../../src/super-node/executor/worker-protocol.ts'
@@ -178,6 +179,7 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
   const audit = { receipt: signReceipt({ ...receiptBody, inputHash: sha256(b4a.from('hello')) }, kp.secretKey), input: b4a.from('hello') }
   const attestations = [signAttestation(signedReceipt, 'agree', 'quorum', kp, 1_700_000_000_003), signAttestation(signedReceipt, 'disagree', 'reexec', kp, 1_700_000_000_004)]
   const miss = signMiss({ executor: hex(32, 0x66), nonce: hex(32, 0x55), deadline: 1_700_000_000_001, reason: 'timeout', time: 1_700_000_000_005 }, kp)
+  const storageReceipt = signStorageReceipt({ kind: 'hold', drive: hex(32, 0x44), pinner: hex(32, 0x33), bytes: 1 << 30, from: 1_700_000_000_000, to: 1_700_000_600_000, price: 1_000 }, kp)
   const invokeSeeds: InvokeMessage[] = [
     { type: 'capacity', id: 0, free: 2, total: 4, cpuBudget: 50, tier: 'storm' },
     { type: 'capacity-query', id: 7 },
@@ -341,6 +343,13 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       input: fc.oneof(bytesInput([encodeMiss(miss)], 300), anyValue),
       run: input => decodeMiss(input as Uint8Array),
       roundTrip: fc.property(fc.constant(miss), (x: unknown) => b4a.equals(encodeMiss(decodeMiss(encodeMiss(x as typeof miss))), encodeMiss(x as typeof miss))) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'ledger.decodeStorageReceipt',
+      codes: codes('STORAGE_RECEIPT_INVALID'),
+      input: fc.oneof(bytesInput([encodeStorageReceipt(storageReceipt)], 300), anyValue),
+      run: input => decodeStorageReceipt(input as Uint8Array),
+      roundTrip: fc.property(fc.constant(storageReceipt), (x: unknown) => b4a.equals(encodeStorageReceipt(decodeStorageReceipt(encodeStorageReceipt(x as typeof storageReceipt))), encodeStorageReceipt(x as typeof storageReceipt))) as fc.IPropertyWithHooks<[unknown]>
     },
     {
       name: 'attest.decodeAudit',

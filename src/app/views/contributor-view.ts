@@ -8,6 +8,7 @@ import type { NodeFeed } from '../node-feed.ts'
 import { isSuper } from '../super-nodes.ts'
 import { watchBattery } from './battery-policy.ts'
 import { recentWork } from './recent-work.ts'
+import { diskOffer } from './disk-offer.ts'
 
 /** Chart window: 30 buckets of 10 s, the last five minutes. */
 const BUCKETS = 30
@@ -138,7 +139,8 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     box('figure', { class: 'panel' }, fuelChart.element, el('figcaption', 'Fuel per 10 s, last 5 min'))
   )
   const work = recentWork(client)
-  panel.replaceChildren(controls, figures, charts, work.element)
+  const disk = diskOffer(client)
+  panel.replaceChildren(controls, figures, charts, work.element, disk.element)
   paintControls()
 
   feed.on((state) => {
@@ -170,6 +172,7 @@ export function renderContributorView (panel: HTMLElement, client: NodeClient, f
     fuelChart.update(bucketise(state.history, now, BUCKETS, BUCKET_MS, x => x.fuel))
     const ledger = status.logs.find(l => l.name === LEDGER_LOG_NAME)
     work.update(ledger?.key ?? null, ledger?.length ?? 0)
+    disk.update(status)
     panel.dataset['workers'] = String(c.workers)
     panel.dataset['tier'] = c.tier
     panel.dataset['attestations'] = String(sg?.attestations ?? 0)

@@ -20,4 +20,10 @@ export { computeCredits, creditsFromLedgers, type Credits } from './credits.ts'
 export { AnnouncedLogs, type AnnouncedLogsHost } from './announced-logs.ts'
 export { MAX_RECEIPT_BYTES } from './receipt.ts'
 export { LedgerWriter, type Ledger, type LedgerWriterOptions, type RecordedReceipt } from './ledger-writer.ts'
-export { LEDGER_LOG_NAME, MISSES_LOG_NAME, ATTESTATIONS_LOG_NAME, SERVICE_LOG_NAMES } from './log-names.ts'
+export { LEDGER_LOG_NAME, MISSES_LOG_NAME, ATTESTATIONS_LOG_NAME, STORAGE_LEDGER_LOG_NAME, SERVICE_LOG_NAMES } from './log-names.ts'
+export {
+  STORAGE_RECEIPT_TAG, STORAGE_RECEIPT_DOMAIN, GIB, MIB, MONTH_MS, storageCharge, signStorageReceipt, encodeStorageReceipt,
+  decodeStorageReceipt, verifyStorageReceipt, parseStorageReceiptJson, storageReceiptHash, type StorageKind, type StorageReceiptBody,
+  type SignedStorageReceipt
+} from './storage-receipt.ts'
+export { computeStorageCredits, type StorageCredits, type HolderRecord } from './storage-credits.ts'

@@ -17,5 +17,11 @@ export const MISSES_LOG_NAME = 'misses'
 /** Where a light node appends its attestations (attestation.ts). */
 export const ATTESTATIONS_LOG_NAME = 'attestations'
 
+/**
+ * Where a holder appends its signed storage receipts (storage-receipt.ts): its own log, so
+ * the executor stays the compute ledger's only writer.
+ */
+export const STORAGE_LEDGER_LOG_NAME = 'storage-ledger'
+
 /** Every log a node's own services write: pages read them but never append (bridge-server.ts). */
-export const SERVICE_LOG_NAMES: readonly string[] = [LEDGER_LOG_NAME, ATTESTATIONS_LOG_NAME, MISSES_LOG_NAME]
+export const SERVICE_LOG_NAMES: readonly string[] = [LEDGER_LOG_NAME, ATTESTATIONS_LOG_NAME, MISSES_LOG_NAME, STORAGE_LEDGER_LOG_NAME]

@@ -8,14 +8,18 @@
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { ShadwError } from '../errors.ts'
+import { isHexKey } from '../hex.ts'
 import type { ShadwNode } from '../node/index.ts'
 import { parsePinRequest, pinBytes, type PinRequest } from './pin-request.ts'
 
 /** Local name of the holder's record of its pins. */
 export const PIN_INDEX_NAME = 'shadw-pinning-index'
 
+/** What a pin was taken at: who asked (owes the storage receipts), the price agreed (µcredits per GiB-month) and for serving (per MiB). */
+export interface PinTerms { pinner: string, price: number, servePrice?: number }
+
 /** One record of the pin index. */
-type PinRecord = { op: 'pin', request: PinRequest } | { op: 'drop', drive: string }
+type PinRecord = { op: 'pin', request: PinRequest, terms?: PinTerms } | { op: 'drop', drive: string }
 
 /** What a holder needs of its node. */
 export type HolderNode = Pick<ShadwNode, 'createLog' | 'append' | 'get' | 'logInfo' | 'follow' | 'download' | 'session' | 'waitForLength' | 'joinTopic' | 'publicKey' | 'on' | 'connections' | 'status' | 'forget'>
@@ -24,6 +28,8 @@ export type HolderNode = Pick<ShadwNode, 'createLog' | 'append' | 'get' | 'logIn
 export class PinIndex {
   readonly #node: HolderNode
   #key: string | null = null
+  /** the terms of each pin replayed by {@link open} (absent for pins recorded before terms were) */
+  readonly terms = new Map<string, PinTerms>()
 
   constructor (node: HolderNode) {
     this.#node = node
@@ -45,6 +51,8 @@ export class PinIndex {
       try { r = JSON.parse(b4a.toString(block)) as PinRecord } catch { continue }
       if (r.op === 'pin') {
         try { const req = parsePinRequest(r.request); pins.set(req.drive, req) } catch { continue }
+        const t = r.terms
+        if (t !== undefined && isHexKey(t.pinner) && Number.isSafeInteger(t.price) && t.price >= 0) this.terms.set(r.request.drive, { pinner: t.pinner, price: t.price, ...(Number.isSafeInteger(t.servePrice) && (t.servePrice as number) >= 0 ? { servePrice: t.servePrice } : {}) })
       } else if (r.op === 'drop') pins.delete(r.drive)
     }
     return pins

@@ -11,7 +11,8 @@ import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from '../node/index.ts'
 import { DiskBudget } from './disk-budget.ts'
-import { fetchPin, PinIndex, type HolderNode } from './held-logs.ts'
+import { fetchPin, PinIndex, type HolderNode, type PinTerms } from './held-logs.ts'
+import { encodeStorageReceipt, signStorageReceipt, type Ledger, type StorageKind } from '../ledger/index.ts'
 import { signHold, verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
 import { curveFactor, DEFAULT_PRICING, utilisation, type PricingConfig } from '../pricing/index.ts'
 import { holdersTopic, MAX_CONFIRMATIONS, PinChannels, PROGRESS_INTERVAL_MS, type HolderOffer, type PinMessage, type PinPeer } from './pin-protocol.ts'
@@ -48,6 +49,11 @@ export interface HolderOptions {
   fetchTimeoutMs?: number
   /** reputation of other holders, for re-pin placement */
   reputation?: ReputationOf
+  /**
+   * the holder's storage ledger: it appends a signed storage receipt when it takes a pin and
+   * at every re-confirmation (bytes held over the time since the last). None: no receipts.
+   */
+  ledger?: Pick<Ledger, 'append'>
 }
 
 /** One drive this holder keeps. */
@@ -62,6 +68,14 @@ interface Pin {
   /** the other holders' latest confirmations, by holder key */
   others: Map<string, HoldConfirmation>
   repinning: boolean
+  /** who asked and the price agreed */
+  terms: PinTerms
+  /** end of the last period billed (ms); null until the pin is held */
+  billedTo: number | null
+  /** bytes of its logs uploaded to peers since `servedFrom` (ms), and the sessions that count them */
+  served: number
+  servedFrom: number
+  sessions: Array<{ close: () => Promise<void> }>
 }
 
 /** What a holder reports for status pages. */
@@ -81,6 +95,8 @@ export class Holder {
   #starting: Promise<void> | null = null
   #announced: Promise<void> = Promise.resolve()
   #stopped = false
+  /** storage receipts go to the ledger one append at a time, in order */
+  #appending: Promise<void> = Promise.resolve()
 
   /** @throws ShadwError `INVALID_ARGUMENT` for a bad budget, price or grace */
   constructor (opts: HolderOptions) {
@@ -116,7 +132,8 @@ export class Holder {
         await this.#index.record({ op: 'drop', drive: req.drive })
         continue
       }
-      this.#take(req)
+      // a pin from before terms were recorded is billed to its drive at the default price
+      this.#take(req, this.#index.terms.get(req.drive) ?? { pinner: req.drive, price: this.#price }, false)
     }
     if (this.#stopped) return
     this.#channels.start()
@@ -134,6 +151,7 @@ export class Holder {
   stop (): void {
     this.#stopped = true
     clearInterval(this.#timer)
+    for (const pin of this.#pins.values()) this.#closeSessions(pin)
     this.#channels.stop()
   }
 
@@ -182,7 +200,7 @@ export class Holder {
     // the pinner gives up on a holder it stops hearing from (one killed mid-fetch sends nothing)
     const progress = setInterval(() => { peer.send({ type: 'progress', id }) }, PROGRESS_INTERVAL_MS)
     try {
-      const conf = await this.pin(req)
+      const conf = await this.pin(req, peer.publicKey)
       peer.send({ type: 'held', id, confirmation: conf })
     } catch (err) {
       const e = err instanceof ShadwError ? err : ShadwError.INTERNAL('pin failed', err)
@@ -198,9 +216,12 @@ export class Holder {
    * same pin again answers from what is held (no second fetch); a new version of a held
    * drive replaces the old once it fits.
    *
+   * `pinner` (64 hex, default the drive's key) owes the storage receipts, at the storage
+   * price this holder asks when the pin arrives.
+   *
    * @throws ShadwError `DISK_BUDGET_EXCEEDED`, `HOLD_INVALID`, `TIMEOUT`, `NODE_CLOSED`
    */
-  async pin (req: PinRequest): Promise<HoldConfirmation> {
+  async pin (req: PinRequest, pinner: string = req.drive): Promise<HoldConfirmation> {
     if (this.#stopped) throw ShadwError.NODE_CLOSED('holder stopped')
     const held = this.#pins.get(req.drive)
     if (held !== undefined && sameLogs(held.request.logs, req.logs)) {
@@ -208,6 +229,8 @@ export class Holder {
       return held.confirmation ?? this.#confirm(held)
     }
     const bytes = pinBytes(req)
+    const { price, servePrice } = this.offer()
+    const terms: PinTerms = { pinner, price, servePrice }
     if (held !== undefined) this.#budget.release(pinBytes(held.request))
     try {
       this.#budget.reserve(bytes)
@@ -215,16 +238,17 @@ export class Holder {
       if (held !== undefined) this.#budget.reserve(pinBytes(held.request))
       throw err
     }
-    await this.#index.record({ op: 'pin', request: req })
+    await this.#index.record({ op: 'pin', request: req, terms })
     this.#channels.announce()
-    const pin = this.#take(req)
+    if (held !== undefined) { this.#bill(held); this.#closeSessions(held) }
+    const pin = this.#take(req, terms, true)
     await pin.fetched
     return pin.confirmation ?? this.#confirm(pin)
   }
 
-  /** Starts holding `req` (its bytes reserved already); a failed fetch drops it on record. */
-  #take (req: PinRequest): Pin {
-    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false }
+  /** Starts holding `req` (its bytes reserved already); a failed fetch drops it on record. `taken`: a new pin, not one resumed. */
+  #take (req: PinRequest, terms: PinTerms, taken: boolean): Pin {
+    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, billedTo: null, served: 0, servedFrom: 0, sessions: [] }
     this.#pins.set(req.drive, pin)
     pin.fetched = (async () => {
       try {
@@ -238,6 +262,12 @@ export class Holder {
         throw err
       }
       pin.since = Date.now()
+      // billing starts once every block is held and checked; a resumed pin starts afresh, so
+      // time this holder was down is never billed (it shows as a gap in its receipts)
+      pin.billedTo = pin.since
+      pin.servedFrom = pin.since
+      if (this.#opts.ledger !== undefined && !this.#stopped) this.#countUploads(pin)
+      if (taken) this.#receipt(pin, 'pin', pin.since, pin.since)
       this.#confirm(pin)
       debug('holding', req.drive.slice(0, 8), pinBytes(req), 'bytes')
     })()
@@ -248,6 +278,51 @@ export class Holder {
   #confirm (pin: Pin): HoldConfirmation {
     pin.confirmation = signHold({ drive: pin.request.drive, logs: pin.request.logs.map(l => ({ key: l.key, length: l.length, treeHash: l.treeHash })), budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
     return pin.confirmation
+  }
+
+  /** Signs a `hold` receipt for the time since the last one (nothing while the pin is not held yet). */
+  #bill (pin: Pin): void {
+    const from = pin.billedTo
+    if (from === null || this.#opts.ledger === undefined) return
+    const to = Math.max(from, Date.now())
+    pin.billedTo = to
+    this.#receipt(pin, 'hold', from, to)
+    if (pin.served > 0) {
+      const served = pin.served
+      const since = pin.servedFrom
+      pin.served = 0
+      pin.servedFrom = to
+      this.#receipt(pin, 'serve', Math.min(since, to), to, served)
+    }
+  }
+
+  /** Counts the bytes peers fetch of the pin's logs from this holder, for its `serve` receipts. */
+  #countUploads (pin: Pin): void {
+    for (const l of pin.request.logs) {
+      const s = this.#opts.node.session(l.key)
+      s.on('upload', (_index: number, byteLength: number) => { pin.served += byteLength })
+      pin.sessions.push(s)
+    }
+  }
+
+  #closeSessions (pin: Pin): void {
+    for (const s of pin.sessions.splice(0)) s.close().catch(() => {})
+  }
+
+  /** Appends one storage receipt to the ledger, after those before it; a failed append is logged, the pin stays held. */
+  #receipt (pin: Pin, kind: StorageKind, from: number, to: number, served = 0): void {
+    const ledger = this.#opts.ledger
+    if (ledger === undefined) return
+    const serve = kind === 'serve'
+    // a pin from before serving was priced is served at the holder's base serving price
+    const price = serve ? pin.terms.servePrice ?? (this.#opts.pricing ?? DEFAULT_PRICING).byteBase : pin.terms.price
+    const r = signStorageReceipt({ kind, drive: pin.request.drive, pinner: pin.terms.pinner, bytes: serve ? served : pinBytes(pin.request), from, to, price }, this.#opts.keyPair)
+    this.#appending = this.#appending.then(async () => { await ledger.append([encodeStorageReceipt(r)]) }).catch((err: unknown) => { debug('storage receipt not recorded', pin.request.drive.slice(0, 8), err) })
+  }
+
+  /** Resolves once every storage receipt signed so far is in the ledger (or failed). */
+  async recorded (): Promise<void> {
+    await this.#appending
   }
 
   /** Keeps a co-holder's confirmation of a drive this node holds (the same version), if newer. */
@@ -275,6 +350,7 @@ export class Holder {
     const outbox = new Map<PinPeer, HoldConfirmation[]>()
     const peers = this.#channels.holders()
     for (const pin of held) {
+      this.#bill(pin)
       const conf = this.#confirm(pin)
       for (const peer of peers) if (pin.others.has(peer.publicKey)) outbox.set(peer, [...(outbox.get(peer) ?? []), conf])
     }

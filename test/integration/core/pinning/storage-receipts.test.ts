@@ -1,0 +1,126 @@
+import b4a from 'b4a'
+import { describe, expect, it } from 'vitest'
+import {
+  computeStorageCredits, GIB, MONTH_MS, readLedger, type LedgerEntry, STORAGE_LEDGER_LOG_NAME, storageCharge, verifyStorageReceipt, type SignedStorageReceipt
+} from '../../../../src/core/ledger/index.ts'
+import { describeLogs, Holder, pinBytes, pinDrive } from '../../../../src/core/pinning/index.ts'
+import { computeStorageReputation } from '../../../../src/core/reputation/index.ts'
+import { keyedNode, type KeyedNode } from '../../../helpers/holders.ts'
+import { tempDir } from '../../../helpers/super-node.ts'
+import { testnet } from '../../../helpers/testnet.ts'
+
+describe('storage receipts from a real pin', () => {
+  it('a holder on a local testnet records a pin receipt, a hold receipt per re-confirmation and serve receipts for bytes a reader fetched, which verify and sum to the expected credits', async () => {
+    const net = await testnet()
+    const k = await keyedNode(net)
+    const ledger = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
+    // a steep price so a few heartbeats of 160 KiB bill whole µcredits; 1 s grace: a heartbeat every 200 ms
+    const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget: 64 * 1024 * 1024, price: 1e12, graceMs: 1_000, ledger: { append: async blocks => await k.node.append(ledger, blocks) } })
+    const stopHolder = async (): Promise<void> => { holder.stop(); await holder.recorded() }
+    await holder.announced()
+
+    const pinner = await keyedNode(net, { tier: 'light' })
+    const db = pinner.store.get({ name: 'db' })
+    await db.append(Array.from({ length: 40 }, (_, i) => b4a.alloc(4096, i)))
+    await pinner.node.follow(db.key!)
+    const logs = await describeLogs([db])
+    const drive = logs[0]!.key
+    const [conf] = await pinDrive({ node: pinner.node, request: { drive, logs, replicas: 1 } })
+    expect(conf?.holder).toBe(k.node.publicKey)
+    // the uploader leaves; a reader fetches the drive, from the holder alone
+    await pinner.stop()
+    const reader = await keyedNode(net, { tier: 'light' })
+    await reader.node.follow(drive)
+    await reader.node.download(drive, { start: 0, end: 40 }, { timeout: 20_000 })
+    // the holder counted every upload before the reader had the blocks: a re-confirmation from now bills them
+    const fetched = Date.now()
+
+    // bounded wait for a few re-confirmations, one of them after the fetch
+    const read = async (): Promise<LedgerEntry[]> => await readLedger({ length: k.node.logInfo(ledger).length, get: async (i: number) => await k.node.get(ledger, i) })
+    for (let i = 0; i < 100; i++) {
+      const now = await read()
+      if (now.length >= 5 && now.some(e => e.kind === 'storage' && e.receipt.kind === 'hold' && e.receipt.to >= fetched)) break
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    await stopHolder()
+
+    const entries = await read()
+    expect(entries.length).toBeGreaterThanOrEqual(5)
+    expect(entries.every(e => e.kind === 'storage')).toBe(true)
+    const all = entries.map(e => (e as { receipt: SignedStorageReceipt }).receipt)
+    for (const r of all) expect(verifyStorageReceipt(r)).toEqual(r)
+    // bytes served to the reader, billed at the serving price the idle holder asked (half the base per MiB)
+    const serves = all.filter(r => r.kind === 'serve')
+    const served = serves.reduce((sum, r) => sum + r.bytes, 0)
+    expect(served).toBeGreaterThanOrEqual(40 * 4096)
+    for (const r of serves) expect(r).toMatchObject({ price: 50, pinner: pinner.node.publicKey, total: storageCharge('serve', r.bytes, r.from, r.to, 50) })
+    const serveTotal = serves.reduce((sum, r) => sum + r.total, 0)
+    const receipts = all.filter(r => r.kind !== 'serve')
+    const [pin, ...holds] = receipts
+    const bytes = pinBytes({ logs })
+    // the pin at the price the idle holder asked (half its base on the default curve), owed by the pinner's node
+    expect(pin).toMatchObject({ kind: 'pin', drive, holder: k.node.publicKey, pinner: pinner.node.publicKey, bytes, price: 5e11, total: 0 })
+    // hold periods follow on from the pin without a gap or an overlap
+    let at = pin!.from
+    for (const h of holds) {
+      expect(h).toMatchObject({ kind: 'hold', bytes, price: 5e11, pinner: pinner.node.publicKey, from: at })
+      expect(h.to).toBeGreaterThanOrEqual(h.from)
+      at = h.to
+    }
+    const expected = holds.reduce((sum, h) => sum + storageCharge('hold', bytes, h.from, h.to, h.price), 0)
+    const exact = bytes * (at - pin!.from) * 5e11 / (GIB * MONTH_MS)
+    expect(expected).toBeGreaterThan(0)
+    expect(expected).toBeLessThanOrEqual(exact)
+    expect(expected).toBeGreaterThan(exact - holds.length)
+    const credits = computeStorageCredits(entries)
+    expect(credits.earned.get(k.node.publicKey)).toBe(expected + serveTotal)
+    expect(credits.owed.get(pinner.node.publicKey)).toBe(expected + serveTotal)
+    expect(credits.holders.get(k.node.publicKey)?.bytesServed).toBe(served)
+    expect(credits.rejected).toEqual([])
+    expect(computeStorageReputation(entries).get(k.node.publicKey)).toMatchObject({ kept: holds.length, missed: 0 })
+  })
+
+  it('a restarted holder bills from when it holds again, at the agreed price and pinner: the time it was down is a gap, counted missed', async () => {
+    const net = await testnet()
+    const dir = await tempDir()
+    const start = async (): Promise<{ k: KeyedNode, holder: Holder, ledger: string }> => {
+      const k = await keyedNode(net, { storage: dir })
+      const ledger = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
+      const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget: 1024 * 1024, price: 1e12, graceMs: 1_000, ledger: { append: async blocks => await k.node.append(ledger, blocks) } })
+      await holder.announced()
+      return { k, holder, ledger }
+    }
+    const first = await start()
+    const pinner = await keyedNode(net, { tier: 'light' })
+    const db = pinner.store.get({ name: 'db' })
+    await db.append(Array.from({ length: 10 }, (_, i) => b4a.alloc(1000, i)))
+    await pinner.node.follow(db.key!)
+    const logs = await describeLogs([db])
+    const drive = logs[0]!.key
+    await pinDrive({ node: pinner.node, request: { drive, logs, replicas: 1 } })
+    for (let i = 0; i < 100 && first.k.node.logInfo(first.ledger).length < 2; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    first.holder.stop()
+    await first.holder.recorded()
+    await first.k.stop()
+    // down for a while: none of this time may be billed
+    await new Promise(resolve => setTimeout(resolve, 500))
+
+    const again = await start()
+    expect(again.ledger).toBe(first.ledger)
+    const before = again.k.node.logInfo(again.ledger).length
+    for (let i = 0; i < 100 && again.k.node.logInfo(again.ledger).length < before + 2; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    again.holder.stop()
+    await again.holder.recorded()
+    const entries = await readLedger({ length: again.k.node.logInfo(again.ledger).length, get: async (i: number) => await again.k.node.get(again.ledger, i) })
+    const receipts = entries.map(e => (e as { receipt: SignedStorageReceipt }).receipt)
+    // one pin receipt only: a resumed pin is not a new agreement
+    expect(receipts.filter(r => r.kind === 'pin')).toHaveLength(1)
+    for (const r of receipts) expect(r).toMatchObject({ drive, pinner: pinner.node.publicKey, price: 5e11 })
+    const last = receipts[before - 1]!
+    const resumed = receipts[before]!
+    expect(resumed.kind).toBe('hold')
+    expect(resumed.from - last.to).toBeGreaterThanOrEqual(500)
+    expect(computeStorageReputation(entries).get(again.k.node.publicKey)).toMatchObject({ kept: receipts.length - 1, missed: 1 })
+    expect(computeStorageCredits(entries).rejected).toEqual([])
+  })
+})
