@@ -237,6 +237,8 @@ export class InvokeService {
       access: m.access,
       ...(m.authDomains === undefined ? {} : { domains: m.authDomains }),
       auth: parseAuth(req.auth),
+      // the caller's pins: every redundant executor reads the same chain state
+      ...(req.blocks === undefined ? {} : { blocks: pinnedBlocks(req.blocks) }),
       signal
     })
     const left = req.deadline - this.#now()
@@ -311,6 +313,11 @@ export class InvokeService {
     fn.then(f => { entry.publisher = f.manifest.publisher }, () => { if (this.#functions.get(ref)?.fn === fn) this.#functions.delete(ref) })
     return await fn
   }
+}
+
+/** The wire's decimal pins as the gate's block numbers (the protocol checked their form). */
+function pinnedBlocks (blocks: Record<string, string>): Record<string, bigint> {
+  return Object.fromEntries(Object.entries(blocks).map(([chain, block]) => [chain, BigInt(block)]))
 }
 
 function parseAuth (auth: string | null): unknown {
