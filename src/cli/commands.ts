@@ -223,7 +223,7 @@ example:
   {
     name: 'drive',
     summary: 'drives: pin a drive on holders, see its holders and health',
-    usage: `shadw drive <subcommand> [options]`,
+    usage: 'shadw drive <subcommand> [options]',
     help: `Drives are versioned file trees on Hypercore logs. Pinning asks holders (super and storm nodes,
 opted-in browser tabs) to keep full replicas within their disk budgets; each holder signs that it
 holds every block. Like invoke, these run a light node on the DHT (--bootstrap or --node).`,

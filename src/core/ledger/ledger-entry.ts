@@ -1,6 +1,7 @@
 /**
  * Reading a ledger log: every block is a receipt (first byte: its version, 3 or 4), an
- * attestation (`0xa1`, a light node's) or a miss record (`0xb1`, a caller's). Each is decoded
+ * attestation (`0xa1`, a light node's), a miss record (`0xb1`, a caller's) or a key holder's
+ * release record (`0xc1`). Each is decoded
  * and its signature checked here; a block that fails is reported as `invalid` with its code
  * and never counts for anything.
  */
@@ -8,12 +9,15 @@ import { ShadwError, type ErrorCode } from '../errors.ts'
 import { decodeAttestation, verifyAttestation, ATTESTATION_TAG, type SignedAttestation } from './attestation.ts'
 import { decodeReceipt, verifyReceipt, type SignedReceipt } from './receipt.ts'
 import { decodeMiss, MISS_TAG, verifyMiss, type SignedMiss } from './miss.ts'
+import { openRelease, RELEASE_TAG } from './release.ts'
+import type { ReleaseRecord } from '../access/index.ts'
 
 /** One block of a ledger, decoded and its signature checked. */
 export type LedgerEntry =
   | { kind: 'receipt', receipt: SignedReceipt, bytes: Uint8Array }
   | { kind: 'attestation', attestation: SignedAttestation }
   | { kind: 'miss', miss: SignedMiss }
+  | { kind: 'release', release: ReleaseRecord }
   | { kind: 'invalid', code: ErrorCode, message: string }
 
 /** Decodes one ledger block; never throws. */
@@ -22,6 +26,7 @@ export function readLedgerEntry (block: Uint8Array): LedgerEntry {
     switch (block[0]) {
       case ATTESTATION_TAG: return { kind: 'attestation', attestation: verifyAttestation(decodeAttestation(block)) }
       case MISS_TAG: return { kind: 'miss', miss: verifyMiss(decodeMiss(block)) }
+      case RELEASE_TAG: return { kind: 'release', release: openRelease(block) }
       // receipts start with their version (single or batch-signed); decodeReceipt refuses any other
       default: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
     }
