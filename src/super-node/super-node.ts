@@ -3,6 +3,7 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { startKeyHolder, type KeyHolderRole } from './key-holder.ts'
 import { nodeIdentity, ShadwNode, type NodeStatus } from '../core/node/index.ts'
 import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
@@ -67,6 +68,8 @@ export interface SuperNodeOptions {
   repinGraceMs?: number
   /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
   rpc?: Record<string, string[]>
+  /** hold shares of condition-gated keys for dealers (docs/access.md, "Key holders over the wire"); off by default */
+  keyHolder?: boolean
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -77,7 +80,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, keys: KeyHolderRole | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -185,13 +188,15 @@ export class SuperNode {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
       }
+      const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
+      if (keys !== null) cleanup.push(async () => { keys.stop() })
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, keys })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -238,6 +243,11 @@ export class SuperNode {
   }
 
   /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
+  /** the key-holder role, when started with `keyHolder` */
+  get keys (): KeyHolderRole | null {
+    return this.#parts.keys
+  }
+
   get executor (): ExecutorService | null {
     return this.#parts.executor
   }
@@ -256,6 +266,7 @@ export class SuperNode {
       await app.close()
       await this.#parts.executor?.stop()
       this.#parts.holder?.stop()
+      this.#parts.keys?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
       this.#parts.links?.stop()
