@@ -188,7 +188,7 @@ export class SuperNode {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
       }
-      const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
+      const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, storage: opts.storage, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
       if (keys !== null) cleanup.push(async () => { keys.stop() })
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,

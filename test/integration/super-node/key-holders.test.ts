@@ -9,7 +9,7 @@ import { chooseHolders, dealKey, fetchKey, keyHoldersTopic, keyIdOf, KeyService 
 import { testnet } from '../../helpers/testnet.ts'
 import { type EvmNode, HARDHAT_CHAIN, startEvmNode } from '../../helpers/evm.ts'
 import { keyedNode, until } from '../../helpers/invoke.ts'
-import { startSuperNode } from '../../helpers/super-node.ts'
+import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 
 function signerOf (account: LocalAccount): { getAddress: () => Promise<string>, signMessage: (m: string) => Promise<string> } {
   return { getAddress: async () => account.address, signMessage: async message => await account.signMessage({ message }) }
@@ -26,8 +26,10 @@ describe('super nodes as key holders', () => {
   it('three super nodes started with keyHolder take a 2-of-3 key and release it only to a wallet the conditions pass, each release recorded in a releases log of each holder', async () => {
     const net = await testnet()
     const bootstrap = net.bootstrap.map(b => `${b.host}:${b.port}`)
+    const storages = [await tempDir(), await tempDir(), await tempDir()]
+    const start = async (storage: string): ReturnType<typeof startSuperNode> => await startSuperNode({ storage, workers: 0, bootstrap, keyHolder: true, rpc: { [HARDHAT_CHAIN]: [evm.url] } })
     const supers = []
-    for (let i = 0; i < 3; i++) supers.push(await startSuperNode({ workers: 0, bootstrap, keyHolder: true, rpc: { [HARDHAT_CHAIN]: [evm.url] } }))
+    for (const storage of storages) supers.push(await start(storage))
     const candidates = supers.map(s => s.info.publicKey)
     const dealer = await keyedNode(net, 'light')
     const keys = new KeyService({ host: dealer.node, keyPair: dealer.keyPair })
@@ -56,6 +58,17 @@ describe('super nodes as key holders', () => {
     try { await fetchKey(keys, { keyId, holders, threshold: 2, auth: await signAuth(signerOf(poor), { domain: DOMAIN, fn: FN }) }) } catch (err) { refused = err as ShadwError }
     expect(refused?.code).toBe('KEY_SHARES_SHORT')
     expect(Object.values(refused?.details?.refusals as Record<string, string>)).toEqual(['ACCESS_DENIED', 'ACCESS_DENIED', 'ACCESS_DENIED'])
+
+    // a holder restarted from its storage still holds its sealed share: with another holder
+    // gone, it and the third still make the threshold
+    await supers[0]!.stop()
+    await supers[1]!.stop()
+    const restarted = await start(storages[0]!)
+    expect(restarted.info.publicKey).toBe(candidates[0])
+    await until('the dealer reaches the restarted holder', () => keys.peers().includes(candidates[0]!), 60_000)
+    const again = await fetchKey(keys, { keyId, holders, threshold: 2, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) })
+    expect(b4a.equals(again.key, secret)).toBe(true)
+    expect(again.refusals[candidates[1]!]).toBe('NODE_CLOSED')
     keys.stop()
   }, 180_000)
 })
