@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin } from 'vite'
 
 /**
@@ -32,6 +33,10 @@ export default defineConfig({
     format: 'es',
     // workers are bundled by a build of their own, with its own checks (see build below)
     rolldownOptions: { checks: { bundlerTimings: false } }
+  },
+  resolve: {
+    // a Node addon Hyperdrive pulls in through mirror-drive at import; never used in browsers
+    alias: { 'rabin-native': fileURLToPath(new URL('./src/browser/rabin-native-shim.ts', import.meta.url)) }
   },
   build: {
     target: 'es2022',

@@ -1,8 +1,10 @@
 /**
  * `npm run bench`: runs every benchmark module in order. Each prints ratios against a
- * baseline measured in the same run and writes bench/results/<name>.json.
+ * baseline measured in the same run and writes bench/results/<name>.json; then
+ * bench/results/summary.json gathers the headline figures of this run (see summary.ts).
+ * `npm run bench -- replication` runs only the named benches (the summary still follows).
  */
-export {}
+import { writeSummary } from './summary.ts'
 
 const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'sandbox', run: async () => { await (await import('./sandbox.ts')).runSandboxBench() } },
@@ -10,12 +12,21 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } },
   { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } },
   { name: 'access', run: async () => { await (await import('./access.ts')).runAccessBench() } },
-  { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } }
+  { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } },
+  { name: 'storage', run: async () => { await (await import('./storage.ts')).runStorageBench() } }
 ]
 
+const started = Date.now()
 const only = process.argv.slice(2)
 for (const b of BENCHES) {
   if (only.length > 0 && !only.includes(b.name)) continue
   console.log(`\n=== bench: ${b.name} ===`)
-  await b.run()
+  try {
+    await b.run()
+  } catch (err) {
+    // one failed bench must not lose the others' figures: its summary keys stay null
+    console.error(`bench ${b.name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+    process.exitCode = 1
+  }
 }
+await writeSummary(started)

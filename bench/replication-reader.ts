@@ -12,6 +12,7 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwNode, type DownloadResult } from '../src/core/node/index.ts'
 import { parseBootstrap } from '../src/super-node/super-node.ts'
+import { readRawStream, type RawStreamResult } from './raw-stream.ts'
 
 export interface ReaderTask {
   type: 'run'
@@ -19,7 +20,9 @@ export interface ReaderTask {
   bootstrap: string[]
   /** directory of the reader's Corestore: on disk, as the super node's and the browser's are */
   storage: string
-  logs: Array<{ key: string, blocks: number }>
+  logs: Array<{ key: string, blocks: number, blockSize: number }>
+  /** port of the parent's raw secret-stream server: the baseline, read before each log */
+  rawPort: number
   /** bound on each wait: the log's length reaching us, and each download */
   timeoutMs: number
 }
@@ -30,6 +33,8 @@ export interface ReaderLogResult extends DownloadResult {
   setupMs: number
   /** the download call as its caller saw it */
   e2eMs: number
+  /** the same bytes in the same block sizes over a raw secret-stream, just before */
+  raw: RawStreamResult
 }
 
 export type ReaderReply = { type: 'result', logs: ReaderLogResult[] } | { type: 'error', message: string }
@@ -54,9 +59,11 @@ async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
       const t0 = performance.now()
       await node.follow(log.key)
       await node.waitForLength(log.key, log.blocks, task.timeoutMs)
+      const setupMs = performance.now() - t0
+      const raw = await readRawStream(task.rawPort, log.blockSize, log.blocks, task.timeoutMs)
       const t1 = performance.now()
       const r = await node.download(log.key, { start: 0, end: log.blocks }, { timeout: task.timeoutMs })
-      results.push({ key: log.key, ...r, setupMs: t1 - t0, e2eMs: performance.now() - t1 })
+      results.push({ key: log.key, ...r, setupMs, e2eMs: performance.now() - t1, raw })
     }
     return results
   } finally {

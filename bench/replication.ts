@@ -7,6 +7,8 @@
  * embedded DHT on 127.0.0.1 and its relay) holds both logs on disk. Then
  * - Node→Node: a ShadwNode in a child process (bench/replication-reader.ts) follows each log
  *   over native UDX and downloads it into a Corestore on disk;
+ *   before each log the same two processes move the same bytes over a raw secret-stream
+ *   (bench/raw-stream.ts), the baseline of the Node→Node ratio;
  * - Node→browser: the app in headless Chromium with a persistent profile (OPFS on disk; an
  *   incognito profile's OPFS is ~10× slower, which is not what users see) follows each log
  *   through the relay and downloads it in the node worker.
@@ -27,6 +29,8 @@ import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/b
 import type { DownloadResult } from '../src/core/node/index.ts'
 import { SuperNode } from '../src/super-node/super-node.ts'
 import type { ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
+import { startRawStreamServer, type RawStreamResult } from './raw-stream.ts'
+import { startWriterProfile } from './cpu-profile.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 
 /** Blocks per log: the size the issue asks for. */
@@ -56,6 +60,12 @@ const NODE_READY_TIMEOUT_MS = 30_000
 const PEER_TIMEOUT_MS = 90_000
 /** Bound on each teardown step: a wedged part must not hang the bench. */
 const TEARDOWN_TIMEOUT_MS = 15_000
+/**
+ * BENCH_BROWSER=0 measures Node→Node only (for quick before/after runs); BENCH_CPU_PROF=DIR
+ * writes a V8 CPU profile of both processes (writer: the download phase only) into DIR.
+ */
+const WITH_BROWSER = process.env['BENCH_BROWSER'] !== '0'
+const CPU_PROF_DIR = process.env['BENCH_CPU_PROF']
 /** Bound on `vite build`: about a second here. */
 const BUILD_TIMEOUT_MS = 120_000
 
@@ -87,11 +97,26 @@ interface Measured extends DownloadResult {
   e2eMs: number
   mbPerS: number
   e2eMbPerS: number
+  blocksPerS: number
+  /** the raw secret-stream baseline between the same two processes (Node reader only) */
+  raw: (RawStreamResult & { mbPerS: number }) | null
 }
 
-function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs: number): Measured {
+function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs: number, raw: RawStreamResult | null = null): Measured {
   if (r.fetched !== BLOCKS) throw new Error(`expected ${BLOCKS} blocks fetched, got ${r.fetched}: was the log already local?`)
-  return { blocks: r.blocks, fetched: r.fetched, bytes: r.bytes, ms: r.ms, blockSize, setupMs, e2eMs, mbPerS: mbps(r.bytes, r.ms), e2eMbPerS: mbps(r.bytes, e2eMs) }
+  return {
+    blocks: r.blocks,
+    fetched: r.fetched,
+    bytes: r.bytes,
+    ms: r.ms,
+    blockSize,
+    setupMs,
+    e2eMs,
+    mbPerS: mbps(r.bytes, r.ms),
+    e2eMbPerS: mbps(r.bytes, e2eMs),
+    blocksPerS: r.fetched / (r.ms / 1000),
+    raw: raw === null ? null : { ...raw, mbPerS: mbps(raw.bytes, raw.ms) }
+  }
 }
 
 /** Wall time of each phase of the run, to keep the whole bench within its budget. */
@@ -132,23 +157,30 @@ async function writeLogs (superNode: SuperNode): Promise<Array<{ blockSize: numb
 
 /** Node→Node: the child reader follows and downloads every log. */
 async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ blockSize: number, key: string }>): Promise<Measured[]> {
-  const child: ChildProcess = fork(READER, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const execArgv = ['--import', 'tsx', ...(CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF_DIR, 'reader')])]
+  const child: ChildProcess = fork(READER, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const rawServer = await startRawStreamServer()
+  const profile = CPU_PROF_DIR === undefined ? null : await startWriterProfile()
   try {
     const reply = await bounded('Node reader', READER_TIMEOUT_MS, new Promise<ReaderReply>((resolve, reject) => {
       child.once('message', msg => { resolve(msg as ReaderReply) })
       child.once('error', reject)
       child.once('exit', code => { reject(new Error(`Node reader exited (code ${String(code)}) without a result`)) })
-      const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS })), timeoutMs: DOWNLOAD_TIMEOUT_MS }
+      const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS, blockSize: l.blockSize })), rawPort: rawServer.port, timeoutMs: DOWNLOAD_TIMEOUT_MS }
       child.send(task)
     }))
     if (reply.type === 'error') throw new Error(`Node reader: ${reply.message}`)
     return logs.map(l => {
       const r = reply.logs.find(x => x.key === l.key) as ReaderLogResult
-      return measured(l.blockSize, r, r.setupMs, r.e2eMs)
+      return measured(l.blockSize, r, r.setupMs, r.e2eMs, r.raw)
     })
   } finally {
+    if (profile !== null && CPU_PROF_DIR !== undefined) await profile.stop(join(CPU_PROF_DIR, 'writer'))
+    await rawServer.close()
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise(resolve => child.once('exit', resolve))
+      // a profiled child writes its profile as it exits by itself: give it the time
+      if (CPU_PROF_DIR !== undefined) await bounded('Node reader exit', TEARDOWN_TIMEOUT_MS, exited).catch(() => {})
       child.kill()
       await bounded('Node reader exit', TEARDOWN_TIMEOUT_MS, exited).catch(() => {})
     }
@@ -205,7 +237,8 @@ async function browserReader (superNode: SuperNode, profile: string, logs: Array
 function printRows (where: string, rows: Measured[]): void {
   console.log(`\n${where} (${BLOCKS} blocks; MB = 10^6 bytes; time in the reader / as Node saw the call)`)
   for (const r of rows) {
-    console.log(`  ${`${r.blockSize / 1024} KiB`.padEnd(7)} ${r.mbPerS.toFixed(1).padStart(7)} MB/s  ${(r.bytes / MB).toFixed(1).padStart(6)} MB in ${Math.round(r.ms).toString().padStart(6)} ms  (end to end ${r.e2eMbPerS.toFixed(1)} MB/s, ${Math.round(r.e2eMs)} ms; follow until full length known ${Math.round(r.setupMs)} ms)`)
+    console.log(`  ${`${r.blockSize / 1024} KiB`.padEnd(7)} ${r.mbPerS.toFixed(1).padStart(7)} MB/s  ${Math.round(r.blocksPerS).toString().padStart(6)} blocks/s  ${(r.bytes / MB).toFixed(1).padStart(6)} MB in ${Math.round(r.ms).toString().padStart(6)} ms  (end to end ${r.e2eMbPerS.toFixed(1)} MB/s, ${Math.round(r.e2eMs)} ms; follow until full length known ${Math.round(r.setupMs)} ms)`)
+    if (r.raw !== null) console.log(`          raw secret-stream between the same processes ${r.raw.mbPerS.toFixed(1)} MB/s: Hypercore at ${(r.mbPerS / r.raw.mbPerS).toFixed(3)}× of it`)
   }
 }
 
@@ -215,7 +248,8 @@ export async function runReplicationBench (): Promise<void> {
   const dirs = { app: join(tmp, 'app'), superNode: join(tmp, 'super'), reader: join(tmp, 'reader'), profile: join(tmp, 'chromium') }
   let superNode: SuperNode | null = null
   try {
-    await phase('vite build', () => { buildApp(dirs.app) })
+    if (WITH_BROWSER) await phase('vite build', () => { buildApp(dirs.app) })
+    else mkdirSync(dirs.app, { recursive: true })
     const started = await phase('super node start', async () => await SuperNode.start({ storage: dirs.superNode, appRoot: dirs.app, port: 0 }))
     superNode = started
     console.log(`super node ${started.info.appUrl} (DHT ${started.info.bootstrap.join(',')})`)
@@ -226,6 +260,7 @@ export async function runReplicationBench (): Promise<void> {
 
     let browser: { rows: Measured[], chromiumVersion: string } | { skipped: string }
     try {
+      if (!WITH_BROWSER) throw new Error('BENCH_BROWSER=0')
       browser = await phase('browser reader', async () => await browserReader(started, dirs.profile, logs))
       printRows(`Node→browser (super node → node worker in ${browser.chromiumVersion}, relay, OPFS)`, browser.rows)
     } catch (err) {
@@ -254,7 +289,9 @@ export async function runReplicationBench (): Promise<void> {
       mbPerS: round(r.mbPerS, 2),
       e2eMs: round(r.e2eMs, 1),
       setupMs: round(r.setupMs, 1),
-      e2eMbPerS: round(r.e2eMbPerS, 2)
+      e2eMbPerS: round(r.e2eMbPerS, 2),
+      blocksPerS: Math.round(r.blocksPerS),
+      ...(r.raw === null ? {} : { raw: { ms: round(r.raw.ms, 1), bytes: r.raw.bytes, mbPerS: round(r.raw.mbPerS, 2) }, overRaw: round(r.mbPerS / r.raw.mbPerS) })
     })
     const cpuList = cpus()
     const result = {

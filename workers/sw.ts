@@ -4,7 +4,7 @@
  * messages from pages to the origin's node worker. It never hosts the swarm: Chromium stops an
  * idle service worker after about 30 s and it has no RTCPeerConnection.
  */
-import { invokeThroughNode, routeNodeCall, SW_NODE_CALL } from '../src/browser/sw-router.ts'
+import { driveThroughNode, invokeThroughNode, routeNodeCall, SW_NODE_CALL } from '../src/browser/sw-router.ts'
 import { FN_PREFIX, handleFnRequest } from '../src/core/gateway/index.ts'
 
 declare const self: ServiceWorkerGlobalScope
@@ -58,6 +58,12 @@ self.addEventListener('fetch', event => {
   // same-origin `/fn/*` calls go to the origin's node worker (docs/protocol.md, "/fn/* gateway")
   if (url.origin === self.location.origin && url.pathname.startsWith(FN_PREFIX)) {
     event.respondWith(handleFnRequest(event.request, invokeThroughNode))
+    return
+  }
+  // same-origin `/drive/*` reads come from the origin's node; the network (a super node's own
+  // `/drive/*`) answers when no tab hosts a node or it cannot
+  if (url.origin === self.location.origin && url.pathname.startsWith('/drive/') && (event.request.method === 'GET' || event.request.method === 'HEAD')) {
+    event.respondWith(driveThroughNode(event.request).catch(async () => await fetch(event.request)))
     return
   }
   if (url.origin !== self.location.origin || event.request.method !== 'GET') return

@@ -8,6 +8,8 @@ import { renderShell } from './views/shell.ts'
 import { renderContributorView } from './views/contributor-view.ts'
 import { renderPlaygroundView } from './views/playground-view.ts'
 import { renderNetworkView } from './views/network-view.ts'
+import { renderFunctionsView } from './views/functions-view.ts'
+import { renderStorageView } from './views/storage-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
 import { LinkHost } from '../core/links/link-host.ts'
 import { webrtcSettingsFromUrl } from './webrtc-settings.ts'
@@ -84,8 +86,10 @@ if (client !== null) {
   const feed = new NodeFeed(client)
   renderStatus(shell.state, client, feed)
   renderContributorView(shell.panels.contribute, client, feed)
-  renderPlaygroundView(shell.panels.playground, client)
+  const playground = renderPlaygroundView(shell.panels.playground, client)
   renderNetworkView(shell.panels.network, client, feed)
+  renderFunctionsView(shell.panels.functions, (ref, input) => { location.hash = 'playground'; playground.tryCall(ref, input) })
+  renderStorageView(shell.panels.storage)
   feed.start()
 }
 registerServiceWorker().catch(() => {})

@@ -1,3 +1,4 @@
+import type { DriveReply } from '../core/drive/index.ts'
 import { ShadwError, type SerializedError } from '../core/errors.ts'
 import type { DownloadResult, LogInfo, NodeStatus, NodeTier } from '../core/node/index.ts'
 import type { FunctionManifest } from '../core/registry/index.ts'
@@ -47,6 +48,8 @@ export interface BridgeMethods {
   publish: { params: PublishParams, result: { ref: string, signed: SignedManifest } }
   /** this browser's publisher key (= its registry's log key), hex */
   publisher: { params: Record<string, never>, result: { key: string } }
+  /** one window of a `/drive/*` answer from the node, for the service worker (docs/storage.md) */
+  driveFetch: { params: { url: string, method: 'GET' | 'HEAD', range?: string, ifNoneMatch?: string }, result: DriveReply }
 }
 
 /** What a page asks to publish: the registry's options plus the module bytes (a type literal: bridge params are records). */
@@ -58,6 +61,9 @@ export type PublishParams = {
   limits?: PublishOptions['limits']
   access?: unknown[]
   authDomains?: string[]
+  description?: string
+  readme?: string
+  examples?: PublishOptions['examples']
 }
 
 /** One execution this node ran for the swarm, as the dashboard shows it. */
@@ -162,7 +168,7 @@ export interface BridgeEvent {
 
 export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
 
-const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke', 'contribute', 'contribution', 'publish', 'publisher'])
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke', 'contribute', 'contribution', 'publish', 'publisher', 'driveFetch'])
 
 /**
  * Validates a message that arrived on the channel. Anything from another context is input:

@@ -8,6 +8,7 @@ import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
 import { describeValue } from '../core/describe.ts'
+import { DRIVE_PREFIX, driveHandler, driveOpener, driveReply, type DriveOpener } from '../core/drive/index.ts'
 import type { LogInfo } from '../core/node/index.ts'
 import { SERVICE_LOG_NAMES } from '../core/ledger/index.ts'
 import type { ContributionHost } from './contribution-host.ts'
@@ -17,6 +18,12 @@ const debug = log('bridge')
 
 /** OPFS directory of the verified-module cache, beside the node's own storage. */
 export const MODULE_CACHE_ROOT = 'shadw-modules'
+
+/**
+ * Body bytes of one `/drive/*` window over the bridge: large enough that a video streams in
+ * few round trips, small enough that a message never holds much of a file.
+ */
+const DRIVE_WINDOW_BYTES = 1024 * 1024
 
 /** Longest wait a context may ask the node for in one call. */
 export const MAX_CALL_TIMEOUT_MS = 60_000
@@ -50,6 +57,7 @@ export class BridgeServer {
   readonly #host: BrowserNode
   readonly #createLoader: () => FunctionLoader
   #loader: FunctionLoader | null = null
+  #drives: { open: DriveOpener, close (): Promise<void> } | null = null
   readonly #endpoint: () => Promise<InvokeEndpoint>
   readonly #contribution: ContributionHost | undefined
   readonly #publisher: PublisherHost | undefined
@@ -90,6 +98,7 @@ export class BridgeServer {
   close (): void {
     this.#endpoint().then(e => { e.stop() }, () => {})
     this.#loader?.close().catch(() => {})
+    this.#drives?.close().catch(() => {})
     this.#channel.close()
   }
 
@@ -181,6 +190,15 @@ export class BridgeServer {
       case 'publisher':
         if (publisher === undefined) break
         return { key: await publisher.key() }
+      case 'driveFetch': {
+        const url = expect.string(params['url'], 'url', 8192)
+        if (!url.startsWith(DRIVE_PREFIX)) throw ShadwError.INVALID_DRIVE_REF(url, `drive URLs start with ${DRIVE_PREFIX}`)
+        const method = params['method'] === 'HEAD' ? 'HEAD' : 'GET'
+        const range = params['range'] === undefined ? undefined : expect.string(params['range'], 'range', 128)
+        const ifNoneMatch = params['ifNoneMatch'] === undefined ? undefined : expect.string(params['ifNoneMatch'], 'ifNoneMatch', 512)
+        this.#drives ??= driveOpener(node)
+        return await driveReply(driveHandler(this.#drives.open), { url, method, ...(range === undefined ? {} : { range }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) }, DRIVE_WINDOW_BYTES)
+      }
     }
     throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${describeValue(method)}`)
   }

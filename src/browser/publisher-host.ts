@@ -1,6 +1,7 @@
 import b4a from 'b4a'
 import { ShadwError } from '../core/errors.ts'
 import { checkKeyPair, Registry, type PublishOptions, type PublisherKeyPair, type SignedManifest } from '../core/registry/index.ts'
+import { RegistryAnnouncer } from '../core/catalogue/index.ts'
 import type { PublishParams } from './bridge-protocol.ts'
 import type { BrowserNode } from './browser-node.ts'
 
@@ -22,6 +23,7 @@ export const MAX_PUBLISH_BYTES = 8 * 1024 * 1024
 export class PublisherHost {
   readonly #host: BrowserNode
   #registry: Promise<Registry> | null = null
+  #announcer: RegistryAnnouncer | null = null
 
   constructor (host: BrowserNode) {
     this.#host = host
@@ -44,12 +46,17 @@ export class PublisherHost {
     if (p.limits !== undefined) opts.limits = p.limits
     if (p.access !== undefined) opts.access = p.access
     if (p.authDomains !== undefined) opts.authDomains = p.authDomains
+    if (p.description !== undefined) opts.description = p.description
+    if (p.readme !== undefined) opts.readme = p.readme
+    if (p.examples !== undefined) opts.examples = p.examples
     const registry = await this.#open()
     const signed = await registry.publish(p.module, opts)
     return { ref: `${registry.key}/${p.name}@${p.version}`, signed }
   }
 
   async close (): Promise<void> {
+    this.#announcer?.stop()
+    this.#announcer = null
     const r = this.#registry
     this.#registry = null
     if (r !== null) await (await r).close()
@@ -63,6 +70,10 @@ export class PublisherHost {
       await this.#host.node.follow(registry.key)
       const blobKey = await registry.blobKey()
       if (blobKey !== null) await this.#host.node.follow(blobKey)
+      // super nodes' catalogues learn the registry from this announcement (docs/functions.md);
+      // a tab announces no holding: the executors that count are the ones serving it
+      this.#announcer ??= new RegistryAnnouncer({ host: this.#host.node, executes: false, registries: () => [registry.key], onannounce: () => {} })
+      this.#announcer.start()
       return registry
     })()
     this.#registry.catch(() => { this.#registry = null })

@@ -66,3 +66,56 @@ function callNode (request: BridgeRequest, channelName: string, timeoutMs: numbe
     channel.postMessage(request)
   })
 }
+
+/**
+ * Serves a same-origin `/drive/*` request through the origin's node worker: the first window
+ * answers with status and headers, the rest of the body is asked for window by window at the
+ * version the first was read at (`driveFetch` returns where to go on), so the stream stays
+ * one consistent version and no message holds much of the file.
+ */
+export async function driveThroughNode (request: Request, channelName = BRIDGE_CHANNEL, timeoutMs = SW_CALL_TIMEOUT_MS): Promise<Response> {
+  const url = new URL(request.url)
+  const params: Record<string, unknown> = { url: url.pathname + url.search, method: request.method === 'HEAD' ? 'HEAD' : 'GET' }
+  const range = request.headers.get('range')
+  if (range !== null) params['range'] = range
+  const inm = request.headers.get('if-none-match')
+  if (inm !== null) params['ifNoneMatch'] = inm
+  const first = await driveWindow(params, channelName, timeoutMs)
+  const headers = new Headers(first.headers)
+  headers.set('x-shadw-served-by', 'browser-node')
+  if (first.next === null) return new Response(first.status === 304 || first.body === null ? null : first.body as Uint8Array<ArrayBuffer>, { status: first.status, headers })
+  let next: DriveWindow['next'] = first.next
+  const body = new ReadableStream<Uint8Array>({
+    start (ctrl) {
+      if (first.body !== null) ctrl.enqueue(first.body)
+    },
+    async pull (ctrl) {
+      if (next === null) {
+        ctrl.close()
+        return
+      }
+      try {
+        const w = await driveWindow({ url: next.url, method: 'GET', range: `bytes=${next.start}-${next.last}` }, channelName, timeoutMs)
+        if (w.status !== 206 || w.body === null) throw deserializeError({ code: 'DRIVE_NOT_FOUND', message: `window answered ${w.status}` })
+        ctrl.enqueue(w.body)
+        next = w.next
+      } catch (err) {
+        ctrl.error(err)
+      }
+    }
+  })
+  return new Response(body, { status: first.status, headers })
+}
+
+interface DriveWindow {
+  status: number
+  headers: Record<string, string>
+  body: Uint8Array | null
+  next: { url: string, start: number, last: number } | null
+}
+
+async function driveWindow (params: Record<string, unknown>, channelName: string, timeoutMs: number): Promise<DriveWindow> {
+  const reply = await routeNodeCall({ id: 'drive', method: 'driveFetch', params }, channelName, timeoutMs)
+  if (!reply.ok) throw deserializeError(reply.error)
+  return reply.result as DriveWindow
+}

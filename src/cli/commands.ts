@@ -4,6 +4,7 @@
  * every command answers `--help` all read this table, so a new command is one entry here
  * (its module is loaded only when it runs, so help never loads the swarm).
  */
+import { DRIVE_COMMANDS, driveCommand } from './drive.ts'
 
 /** Exit codes every command shares; printed at the end of each help page. */
 export const EXIT_CODES = `exit codes:
@@ -118,7 +119,8 @@ options:
     summary: 'sign a module and publish it to the local super node\'s registry',
     usage: `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--auth-domain HOST[:PORT]]... [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES]
-              [--max-output BYTES] [--price N] [--storage DIR] [--json]`,
+              [--max-output BYTES] [--price N] [--storage DIR] [--json]
+              [--description TEXT] [--readme FILE.md] [--example-input TEXT --example-output TEXT | --examples FILE.json]`,
     help: `Signs the module with your key (\`shadw keys create\` first) and appends it to your registry in
 the super node's storage. The storage must not be held by a running node (STORAGE_LOCKED):
 publish, then \`shadw start\` serves it.
@@ -129,6 +131,8 @@ options:
   --access FILE      Lit access control conditions (JSON array); --auth-domain the hosts auth is for
   --fuel, --memory, --deadline, --max-input, --max-output   limits executors enforce
   --price N          floor price in µcredits per million fuel
+  --description TEXT one line (≤ 280 chars) the catalogue shows; --readme FILE.md a README (≤ 16 KiB)
+  --example-input/--example-output TEXT, or --examples FILE.json   examples the catalogue offers to try
 ${STORAGE_OPTION}
   --json             print JSON
 
@@ -223,25 +227,41 @@ example:
     run: async argv => await (await import('./examples-command.ts')).examplesCommand(argv)
   },
   {
+    name: 'search',
+    summary: 'search the functions a running node knows of (its catalogue)',
+    usage: 'shadw search [TERM] [--limit N] [--cursor C] [--node URL] [--json]',
+    help: `Lists the functions in a super node's catalogue (GET /api/functions): name, version, description,
+ABI, price, access, publisher and how many executors hold it. TERM matches names and descriptions.
+
+options:
+  --limit N       at most N results (1-100)
+  --cursor C      the next page, as the previous answer named it
+  --node URL      the super node to ask (default http://127.0.0.1:4173/)
+  --json          print JSON`,
+    run: async argv => await (await import('./catalogue-commands.ts')).searchCommand(argv)
+  },
+  {
+    name: 'show',
+    summary: 'show one function: manifest, conditions, price, examples, README',
+    usage: 'shadw show <PUBLISHER/NAME[@RANGE]> [--node URL] [--json]',
+    help: `Prints a function's verified manifest from a super node's catalogue, with a shadw invoke line that
+runs its first example.
+
+options:
+  --node URL      the super node to ask (default http://127.0.0.1:4173/)
+  --json          print JSON`,
+    run: async argv => await (await import('./catalogue-commands.ts')).showCommand(argv)
+  },
+  {
     name: 'drive',
-    summary: 'drives: pin a drive on holders, see its holders and health',
+    summary: 'drives: create, put, ls, get files; pin a drive on holders, see its holders and health',
     usage: 'shadw drive <subcommand> [options]',
-    help: `Drives are versioned file trees on Hypercore logs. Pinning asks holders (super and storm nodes,
-opted-in browser tabs) to keep full replicas within their disk budgets; each holder signs that it
-holds every block. Like invoke, these run a light node on the DHT (--bootstrap or --node).`,
-    subcommands: [
-      {
-        name: 'pin',
-        summary: 'have N holders keep the drive (returns once they confirmed, signed)',
-        usage: 'shadw drive pin <DRIVE> [--replicas N] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]'
-      },
-      {
-        name: 'status',
-        summary: "the drive's holders, their last confirmations and its health",
-        usage: 'shadw drive status <DRIVE> [--grace MS] [--bootstrap host:port[,…] | --node URL] [--json]'
-      }
-    ],
-    run: async argv => await (await import('./drive-pin.ts')).drivePinCommand(argv)
+    help: `Drives are versioned file trees on Hypercore logs, owned by a key pair kept in your key store
+(docs/storage.md). Pinning asks holders (super and storm nodes, opted-in browser tabs) to keep full
+replicas within their disk budgets; each holder signs that it holds every block. Like invoke, the
+networked subcommands run a light node on the DHT (--bootstrap or --node).`,
+    subcommands: Object.entries(DRIVE_COMMANDS).map(([name, c]) => ({ name, summary: c.summary, usage: c.usage })),
+    run: async argv => await driveCommand(argv)
   },
   {
     name: 'auth',

@@ -9,6 +9,8 @@
  * `shadw verify-receipt` reads back.
  */
 import { readFile } from 'node:fs/promises'
+import { get as httpGet } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import { parseArgs } from 'node:util'
 import b4a from 'b4a'
 import Corestore from 'corestore'
@@ -161,14 +163,46 @@ async function readAuth (path: string): Promise<unknown> {
 export async function bootstrapOf (url: string): Promise<string[]> {
   let status: unknown
   try {
-    const res = await fetch(new URL('/api/status', url), { signal: AbortSignal.timeout(5_000) })
-    status = await res.json()
+    status = JSON.parse(await getText(new URL('/api/status', url), STATUS_TIMEOUT_MS))
   } catch (err) {
     throw ShadwError.BOOTSTRAP_UNREACHABLE([url], err)
   }
   const b = (status as { bootstrap?: unknown } | null)?.bootstrap
   if (!Array.isArray(b) || b.length === 0 || !b.every(x => typeof x === 'string')) throw ShadwError.BOOTSTRAP_UNREACHABLE([url])
   return b as string[]
+}
+
+/** How long `--node`'s status request may take. */
+const STATUS_TIMEOUT_MS = 5_000
+/** Largest status answer read: a node's status lists its logs, never megabytes. */
+const MAX_STATUS_BYTES = 4 * 1024 * 1024
+
+/**
+ * GETs `url` with Node's own HTTP client, not fetch(): the fetch standard refuses "bad
+ * ports" (4190, 6000, …) a super node may well listen on, and says nothing of why.
+ */
+function getText (url: URL, timeoutMs: number): Promise<string> {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(ShadwError.INVALID_ARGUMENT(`--node must be an http(s) URL, got ${url.protocol}`))
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? httpsGet : httpGet)(url, { timeout: timeoutMs }, res => {
+      if (res.statusCode !== 200) {
+        res.resume()
+        reject(new Error(`HTTP ${res.statusCode ?? '?'} from ${url.href}`))
+        return
+      }
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (d: Buffer) => {
+        size += d.byteLength
+        if (size > MAX_STATUS_BYTES) { req.destroy(new Error(`status answer over ${MAX_STATUS_BYTES} bytes`)); return }
+        chunks.push(d)
+      })
+      res.on('end', () => { resolve(Buffer.concat(chunks).toString('utf8')) })
+      res.on('error', reject)
+    })
+    req.on('timeout', () => { req.destroy(ShadwError.TIMEOUT(`GET ${url.href}`, timeoutMs)) })
+    req.on('error', reject)
+  })
 }
 
 async function startLightNode (bootstrap: string[]): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {

@@ -16,7 +16,7 @@ import { HEX_KEY_PATTERN } from '../core/hex.ts'
 import { parseKey } from '../core/keys.ts'
 import {
   isValidAuthDomain, isValidVersion, parseFunctionRef, parseRefOrAlias, Registry, RegistryFollows, verifyFunction, verifyManifest,
-  type FunctionAliases, type FunctionRef, type SignedManifest, type VerifiedFunction
+  type FunctionAliases, type FunctionExample, type FunctionRef, type PublishOptions, type SignedManifest, type VerifiedFunction
 } from '../core/registry/index.ts'
 import type { Abi, ExecutionLimits } from '../core/sandbox/index.ts'
 import { MAX_MODULE_BYTES } from '../core/sandbox/index.ts'
@@ -29,7 +29,8 @@ import { closeNames } from './close-names.ts'
 /** Usage lines shown in `shadw help`. */
 export const REGISTRY_USAGE = `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--auth-domain HOST[:PORT]]... [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES] [--max-output BYTES]
-              [--price N] [--storage DIR] [--json]
+              [--price N] [--description TEXT] [--readme FILE.md] [--example-input TEXT --example-output TEXT]
+              [--examples FILE.json] [--storage DIR] [--json]
 shadw list [PUBLISHER] [--storage DIR] [--json]
 shadw yank <[PUBLISHER/]NAME@VERSION> [--reason TEXT] [--storage DIR]
 shadw inspect <[PUBLISHER/]NAME[@RANGE]> [--storage DIR] [--json]
@@ -39,6 +40,11 @@ shadw follow [PUBLISHER] [--storage DIR]`
 export const ALIASES_FILE_NAME = 'aliases.json'
 /** Alias files larger than this are refused before parsing. */
 const MAX_ALIASES_FILE_BYTES = 256 * 1024
+/**
+ * README and example files larger than this are refused before reading (the manifest's own
+ * bounds, 16 KiB of README and four examples of 2 KiB a side, are the registry's to check).
+ */
+const MAX_DOC_FILE_BYTES = 64 * 1024
 /** Access condition files larger than this are refused before parsing. */
 const MAX_ACCESS_FILE_BYTES = 64 * 1024
 
@@ -150,6 +156,11 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
       'max-input': { type: 'string' },
       'max-output': { type: 'string' },
       price: { type: 'string' },
+      description: { type: 'string' },
+      readme: { type: 'string' },
+      'example-input': { type: 'string' },
+      'example-output': { type: 'string' },
+      examples: { type: 'string' },
       storage: { type: 'string', default: defaultStorage() },
       json: { type: 'boolean', default: false }
     },
@@ -157,6 +168,7 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
     strict: true
   })
   if (positionals.length !== 1) throw ShadwError.INVALID_ARGUMENT('expected exactly one module file')
+  const docs = await readDocs(values)
   if (values.name === undefined) throw ShadwError.INVALID_ARGUMENT('--name is required')
   if (values.version === undefined || !isValidVersion(values.version)) throw ShadwError.INVALID_ARGUMENT('--version X.Y.Z is required (semver, no build metadata)')
   if (values.abi !== undefined && values.abi !== 'raw' && values.abi !== 'wasi') throw ShadwError.INVALID_ARGUMENT('--abi must be raw or wasi')
@@ -189,6 +201,7 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
         limits,
         access,
         authDomains,
+        ...docs,
         ...(price === undefined ? {} : { price: { base: price, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] } })
       })
       const follows = await RegistryFollows.open(store)
@@ -339,6 +352,7 @@ function describe (signed: SignedManifest): string[] {
   const m = signed.manifest
   const l = m.limits
   return [
+    ...(m.description === undefined ? [] : [`  about:     ${m.description}`]),
     `  module:    sha256 ${m.moduleHash} (${m.size} bytes, blob blocks ${m.blob.start}-${m.blob.start + m.blob.length - 1})`,
     `  abi:       ${m.abi}`,
     `  limits:    fuel ${l.fuel}, memory ${l.memoryPages} pages, deadline ${l.deadlineMs} ms, input ${l.maxInputBytes} B, output ${l.maxOutputBytes} B`,
@@ -346,6 +360,8 @@ function describe (signed: SignedManifest): string[] {
     ...(m.access.length === 0 ? [] : [`  auth for:  ${m.authDomains === undefined ? "each executor's own app domain" : m.authDomains.join(', ')}`]),
     `  price:     base ${m.price.base} µcredits per million fuel (a floor under executors' prices; 0: theirs alone), curve ${m.price.curve.join(' ')} ppm`,
     `  created:   ${new Date(m.createdAt).toISOString()}`,
+    ...(m.examples ?? []).map((e, i) => `  example ${i + 1}: ${JSON.stringify(e.input)} -> ${JSON.stringify(e.output)}`),
+    ...(m.readme === undefined ? [] : [`  readme:    ${m.readme.length} characters (--json shows it)`]),
     `  signature: ${b4a.toString(signed.signature, 'hex')}`
   ]
 }
@@ -397,4 +413,35 @@ async function readAccess (path: string): Promise<unknown[]> {
   // would be signed and replicated for nothing
   await checkConditions(value)
   return value
+}
+
+/**
+ * The documentation flags of `shadw publish`: `--description`, `--readme FILE` (markdown),
+ * and examples from `--example-input`/`--example-output` (one pair) or `--examples FILE`
+ * (a JSON array of `{ "input": "…", "output": "…" }`). Bounds are checked by the registry.
+ */
+async function readDocs (values: { description?: string, readme?: string, 'example-input'?: string, 'example-output'?: string, examples?: string }): Promise<Pick<PublishOptions, 'description' | 'readme' | 'examples'>> {
+  const pair = [values['example-input'], values['example-output']]
+  if (pair.filter(v => v !== undefined).length === 1) throw ShadwError.INVALID_ARGUMENT('--example-input and --example-output go together')
+  if (pair[0] !== undefined && values.examples !== undefined) throw ShadwError.INVALID_ARGUMENT('--examples FILE and --example-input/--example-output exclude each other')
+  let examples: FunctionExample[] | undefined
+  if (pair[0] !== undefined && pair[1] !== undefined) examples = [{ input: pair[0], output: pair[1] }]
+  if (values.examples !== undefined) {
+    const path = values.examples
+    let value: unknown
+    try {
+      value = JSON.parse(b4a.toString(await readBounded(path, MAX_DOC_FILE_BYTES, 'examples')))
+    } catch (err) {
+      if (err instanceof ShadwError) throw err
+      throw ShadwError.INVALID_ARGUMENT(`${path} is not JSON`)
+    }
+    if (!Array.isArray(value)) throw ShadwError.INVALID_ARGUMENT(`${path} must hold a JSON array of { "input": "…", "output": "…" }`)
+    examples = value as FunctionExample[]
+  }
+  const readme = values.readme === undefined ? undefined : b4a.toString(await readBounded(values.readme, MAX_DOC_FILE_BYTES, 'README'))
+  return {
+    ...(values.description === undefined ? {} : { description: values.description }),
+    ...(readme === undefined ? {} : { readme }),
+    ...(examples === undefined ? {} : { examples })
+  }
 }

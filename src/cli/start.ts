@@ -26,6 +26,9 @@ function tierSummary (tier: NodeTier): string {
 /** The built web app that ships with this checkout. */
 const APP_ROOT = fileURLToPath(new URL('../../dist', import.meta.url))
 
+/** How long `shadw start` waits for a clean stop after SIGINT/SIGTERM before it exits anyway. */
+const STOP_TIMEOUT_MS = 20_000
+
 /** Runs `shadw start`; resolves to the exit code once the node has stopped. */
 export async function startCommand (args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -110,7 +113,22 @@ export async function startCommand (args: string[]): Promise<number> {
 
   await stopSignal
   process.stdout.write('stopping…\n')
-  await node.stop()
+  // every part's stop is bounded, so this is a backstop: a stop that still hangs (a bug) or a
+  // second signal ends the process, which releases the storage lock with it
+  let force: () => void = () => {}
+  const forced = new Promise<'forced'>(resolve => { force = () => { resolve('forced') } })
+  const timer = setTimeout(force, STOP_TIMEOUT_MS)
+  process.once('SIGINT', force)
+  process.once('SIGTERM', force)
+  const how = await Promise.race([node.stop().then(() => 'stopped' as const), forced])
+  clearTimeout(timer)
+  process.off('SIGINT', force)
+  process.off('SIGTERM', force)
+  if (how === 'forced') {
+    process.stderr.write(`shadw: the node did not stop within ${STOP_TIMEOUT_MS} ms (or was signalled twice); exiting without a clean stop\n`)
+    // the hung part may hold handles that would keep the process alive
+    process.exit(1)
+  }
   process.stdout.write('stopped\n')
   return 0
 }

@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'INVALID_ARGUMENT',
   'INVALID_RELAY_URL',
   'INVALID_BOOTSTRAP',
+  'METHOD_NOT_ALLOWED',
   // network
   'BOOTSTRAP_UNREACHABLE',
   'RELAY_UNREACHABLE',
@@ -16,6 +17,8 @@ export const ERROR_CODES = [
   'NODE_CLOSED',
   'TIMEOUT',
   'ABORTED',
+  'MEMORY_BUDGET_EXCEEDED',
+  'NODE_UNREACHABLE',
   // storage
   'STORAGE_FULL',
   'STORAGE_CORRUPT',
@@ -92,6 +95,8 @@ export const ERROR_CODES = [
   'NOT_ENOUGH_HOLDERS',
   'PIN_PROTOCOL',
   'HOLD_INVALID',
+  // drives
+  'INVALID_DRIVE_REF', 'DRIVE_PATH_INVALID', 'DRIVE_NOT_FOUND', 'DRIVE_LOCKED', 'DRIVE_RANGE_INVALID',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const

@@ -48,6 +48,11 @@ export class ShadwError extends Error {
     return new ShadwError('INVALID_ARGUMENT', msg, { details })
   }
 
+  /** An HTTP method a path does not answer (the 405 of the app server and the gateway). */
+  static METHOD_NOT_ALLOWED (method: string, path: string, allow: readonly string[]): ShadwError {
+    return new ShadwError('METHOD_NOT_ALLOWED', `${method} is not answered on ${path} (allowed: ${allow.join(', ')})`, { details: { method, allow: [...allow] } })
+  }
+
   /** Thrown when a relay URL is not a ws:// or wss:// URL. */
   static INVALID_RELAY_URL (url: string): ShadwError {
     return new ShadwError('INVALID_RELAY_URL', `relay URL must be ws:// or wss://, got ${JSON.stringify(url)}`, { details: { url } })
@@ -86,6 +91,16 @@ export class ShadwError extends Error {
   /** Thrown when the caller's AbortSignal fired. */
   static ABORTED (msg = 'aborted'): ShadwError {
     return new ShadwError('ABORTED', msg)
+  }
+
+  /** A node refusing to buffer more (request bodies, relay messages): its memory budget is spent; retry later. */
+  static MEMORY_BUDGET_EXCEEDED (what: string, limit: number): ShadwError {
+    return new ShadwError('MEMORY_BUDGET_EXCEEDED', `this node buffers at most ${limit} bytes of ${what} at once; try again later`, { details: { limit } })
+  }
+
+  /** Thrown when a node's HTTP API (`--node URL`) did not answer. */
+  static NODE_UNREACHABLE (url: string, cause?: unknown): ShadwError {
+    return new ShadwError('NODE_UNREACHABLE', `cannot reach the node at ${url}; is \`shadw start\` running there?`, { cause, details: { url } })
   }
 
   /** Thrown when a write failed because the storage quota or disk is full. */
@@ -398,6 +413,13 @@ export class ShadwError extends Error {
   static HOLD_INVALID (msg = 'hold confirmation does not verify', details?: Record<string, unknown>): ShadwError {
     return new ShadwError('HOLD_INVALID', msg, { details })
   }
+
+  /** Drives: a malformed `<key>[@version][:path]` or key; a path that is empty, too long or climbs (`..`); a drive, version or file not found; blocks that do not decrypt (key missing or wrong); an unsatisfiable byte range. */
+  static INVALID_DRIVE_REF (ref: string, why = 'malformed drive reference'): ShadwError { return new ShadwError('INVALID_DRIVE_REF', `${why}: ${JSON.stringify(ref.slice(0, 200))}`, { details: { ref: ref.slice(0, 200) } }) }
+  static DRIVE_PATH_INVALID (path: string, why = 'invalid drive path'): ShadwError { return new ShadwError('DRIVE_PATH_INVALID', `${why}: ${JSON.stringify(path.slice(0, 200))}`, { details: { path: path.slice(0, 200) } }) }
+  static DRIVE_NOT_FOUND (msg = 'not found in the drive', details?: Record<string, unknown>): ShadwError { return new ShadwError('DRIVE_NOT_FOUND', msg, { details }) }
+  static DRIVE_LOCKED (key: string): ShadwError { return new ShadwError('DRIVE_LOCKED', `drive ${key} is encrypted and the encryption key is missing or wrong`, { details: { key } }) }
+  static DRIVE_RANGE_INVALID (range: string, size: number): ShadwError { return new ShadwError('DRIVE_RANGE_INVALID', `range ${JSON.stringify(range.slice(0, 100))} is not satisfiable for ${size} bytes`, { details: { range: range.slice(0, 100), size } }) }
 
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {

@@ -9,6 +9,8 @@ import type HyperDHT from 'hyperdht'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { refuseUpgrade } from './app-server.ts'
+import { MemoryBudget } from './memory-budget.ts'
 
 const debug = log('relay')
 
@@ -37,6 +39,12 @@ export const DEFAULT_HEARTBEAT_MS = 30_000
  * send it immediately; a socket that says nothing would only hold a client slot.
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000
+/**
+ * Default bytes a client may send before its relay handshake completes. dht-relay's
+ * handshake is a few hundred bytes; without this a client that never finishes it could park
+ * one unfinished maximum-size message (16 MiB) per socket.
+ */
+export const DEFAULT_MAX_HANDSHAKE_BYTES = 64 * 1024
 /** How long `stop()` waits for a client to finish the close handshake before terminating it. */
 export const STOP_GRACE_MS = 2_000
 
@@ -48,6 +56,10 @@ export const CLOSE_GOING_AWAY = 1001
 export const CLOSE_PROTOCOL_ERROR = 1002
 /** RFC 6455 close code: policy violation (no handshake in time). */
 export const CLOSE_POLICY_VIOLATION = 1008
+/** RFC 6455 close code: a message above the size bound (or too much before the handshake). */
+export const CLOSE_MESSAGE_TOO_BIG = 1009
+/** How long a client cut for sending too much before its handshake has to see the close frame. */
+const PRE_HANDSHAKE_CUT_MS = 200
 /** RFC 6455 close code: internal error (the relay could not serve this client). */
 export const CLOSE_INTERNAL_ERROR = 1011
 /** RFC 6455 close code: try again later (the relay is at its client bound). */
@@ -65,6 +77,10 @@ export interface RelayServerOptions {
   maxPayloadBytes?: number
   heartbeatMs?: number
   handshakeTimeoutMs?: number
+  /** bytes a client may send before its handshake completes (default {@link DEFAULT_MAX_HANDSHAKE_BYTES}) */
+  maxHandshakeBytes?: number
+  /** the node's budget those bytes count against while they are buffered (default: one of its own) */
+  budget?: MemoryBudget
 }
 
 /** Counters of a {@link RelayServer}, for `/api/status`. */
@@ -112,9 +128,13 @@ export class RelayServer {
   readonly #maxPayloadBytes: number
   readonly #heartbeatMs: number
   readonly #handshakeTimeoutMs: number
+  readonly #maxHandshakeBytes: number
+  readonly #budget: MemoryBudget
   readonly #clients = new Set<Client>()
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => { this.#upgrade(req, socket, head) }
   #wss: WebSocketServer | null = null
+  /** listening for upgrades: from the first start on, so a stopped relay still answers its path (503) */
+  #attached = false
   #heartbeat: ReturnType<typeof setInterval> | null = null
   #stopping: Promise<void> | null = null
   #stats = { accepted: 0, rejected: 0, errors: 0, timedOut: 0 }
@@ -129,6 +149,8 @@ export class RelayServer {
     this.#maxPayloadBytes = positiveInt('maxPayloadBytes', opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES)
     this.#heartbeatMs = positiveInt('heartbeatMs', opts.heartbeatMs ?? DEFAULT_HEARTBEAT_MS)
     this.#handshakeTimeoutMs = positiveInt('handshakeTimeoutMs', opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)
+    this.#maxHandshakeBytes = positiveInt('maxHandshakeBytes', opts.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES)
+    this.#budget = opts.budget ?? new MemoryBudget()
   }
 
   /** Starts answering upgrades on {@link path}. Safe to call twice; restarts after `stop()`. */
@@ -140,7 +162,8 @@ export class RelayServer {
     // noServer: the HTTP server is shared with the app and the API, so we route upgrades
     // ourselves and leave other paths alone; clientTracking off because #clients tracks them
     this.#wss = new WebSocketServer({ noServer: true, clientTracking: false, maxPayload: this.#maxPayloadBytes, perMessageDeflate: false })
-    this.#server.on('upgrade', this.#onUpgrade)
+    if (!this.#attached) this.#server.on('upgrade', this.#onUpgrade)
+    this.#attached = true
     this.#heartbeat = setInterval(() => { this.#beat() }, this.#heartbeatMs)
     this.#heartbeat.unref()
     debug('relay listening on path', this.path)
@@ -162,7 +185,7 @@ export class RelayServer {
   }
 
   async #stop (): Promise<void> {
-    this.#server.off('upgrade', this.#onUpgrade)
+    // the upgrade listener stays: upgrades on the path get a 503 while the relay is stopped
     if (this.#heartbeat !== null) clearInterval(this.#heartbeat)
     this.#heartbeat = null
     const clients = [...this.#clients]
@@ -179,7 +202,10 @@ export class RelayServer {
   #upgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
     if (requestPath(req) !== this.path) return
     const wss = this.#wss
-    if (wss === null) return
+    if (wss === null || this.#stopping !== null) {
+      refuseUpgrade(socket, 503, 'Service Unavailable')
+      return
+    }
     // an error on the raw socket before the upgrade completes must not be unhandled
     socket.on('error', () => { socket.destroy() })
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -194,11 +220,11 @@ export class RelayServer {
         ws.close(CLOSE_TRY_AGAIN_LATER, 'relay full')
         return
       }
-      this.#accept(ws)
+      this.#accept(ws, socket)
     })
   }
 
-  #accept (ws: WebSocket): void {
+  #accept (ws: WebSocket, raw: Duplex): void {
     let onClosed: () => void = () => {}
     const closed = new Promise<void>(resolve => { onClosed = resolve })
     const client: Client = { socket: ws, alive: true, failed: false, handshakeTimer: null, closed }
@@ -233,6 +259,35 @@ export class RelayServer {
     })
     stream.on('error', fail)
 
+    // until the handshake completes, what the client sends is bounded, and held against the budget
+    let preHandshake = 0
+    let cutting = false
+    const onRaw = (data: Buffer): void => {
+      preHandshake += data.byteLength
+      if (preHandshake <= this.#maxHandshakeBytes && this.#budget.take(data.byteLength)) {
+        budgeted += data.byteLength
+        return
+      }
+      if (cutting) return
+      cutting = true
+      debug('too much before the handshake', preHandshake)
+      // 1009, unless ws closed it already (an oversized frame: its own 1009, counted as an
+      // error there); cut shortly after whatever the client sends
+      if (ws.readyState === ws.OPEN) {
+        this.#stats.errors++
+        ws.close(CLOSE_MESSAGE_TOO_BIG, 'too much before the relay handshake')
+      }
+      setTimeout(() => { ws.terminate() }, PRE_HANDSHAKE_CUT_MS).unref()
+    }
+    let budgeted = 0
+    const endPreHandshake = (): void => {
+      raw.off('data', onRaw)
+      this.#budget.give(budgeted)
+      budgeted = 0
+    }
+    raw.on('data', onRaw)
+    ws.once('close', endPreHandshake)
+
     client.handshakeTimer = setTimeout(() => {
       client.handshakeTimer = null
       this.#stats.timedOut++
@@ -249,6 +304,7 @@ export class RelayServer {
       return
     }
     handshake.then(() => {
+      endPreHandshake()
       if (client.handshakeTimer !== null) clearTimeout(client.handshakeTimer)
       client.handshakeTimer = null
     }, (err: unknown) => {

@@ -1,4 +1,7 @@
+import { DRIVE_PREFIX } from '../core/drive/index.ts'
+import { driveServer } from './drive-server.ts'
 import Corestore from 'corestore'
+import type { Server } from 'node:http'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
@@ -9,6 +12,7 @@ import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
 import { startLocalDht, type LocalDht } from './local-dht.ts'
 import { RelayServer } from './relay-server.ts'
+import { DEFAULT_MEMORY_BUDGET_BYTES, MemoryBudget } from './memory-budget.ts'
 import { parseTier, TIER_ROLES } from '../core/node/index.ts'
 import type { LightSigningService } from '../core/attest/index.ts'
 import { creditsFromLedgers } from '../core/ledger/index.ts'
@@ -22,6 +26,8 @@ import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
 import { Holder } from '../core/pinning/index.ts'
+import { Catalogue } from '../core/catalogue/index.ts'
+import { mountCatalogue } from './catalogue-routes.ts'
 
 const debug = log('super-node')
 
@@ -33,6 +39,8 @@ export const DEFAULT_HOST = '127.0.0.1'
 export const RELAY_PATH = '/relay'
 /** Disk a node of a storing tier holds for others when its operator sets no `--disk-budget`: 1 GiB. */
 export const DEFAULT_DISK_BUDGET = 1024 ** 3
+/** The methods the `/fn/*` gateway answers; any other is a 405. */
+const FN_METHODS: readonly string[] = ['POST', 'OPTIONS']
 /** How long the super node waits for its DHT to bootstrap before calling it unreachable. */
 export const BOOTSTRAP_TIMEOUT_MS = 15_000
 
@@ -70,6 +78,11 @@ export interface SuperNodeOptions {
   rpc?: Record<string, string[]>
   /** hold shares of condition-gated keys for dealers (docs/access.md, "Key holders over the wire"); off by default */
   keyHolder?: boolean
+  /**
+   * bytes of unfinished `/fn` request bodies and pre-handshake relay messages buffered at
+   * once, over all clients (default DEFAULT_MEMORY_BUDGET_BYTES); beyond it, typed 503 refusals
+   */
+  memoryBudgetBytes?: number
 }
 
 /** What an operator (and `/api/status`) needs to know about a running super node. */
@@ -80,7 +93,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, keys: KeyHolderRole | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null, keys: KeyHolderRole | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -153,12 +166,16 @@ export class SuperNode {
       const links = opts.webrtc === undefined || opts.webrtc === false ? null : await startWebrtcLinks(node, keyPair, opts.webrtc === true ? {} : opts.webrtc)
       if (links !== null) cleanup.push(async () => { links.stop() })
       // registries that `shadw publish` wrote into this storage are served to the swarm
-      await followPublishers(node, store)
+      const served = await followPublishers(node, store)
 
-      const app = new AppServer({ root: opts.appRoot })
-      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH })
+      const budget = new MemoryBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES)
+      const app = new AppServer({ root: opts.appRoot, budget })
+      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH, budget })
       cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
-      if (roles.relays) await relay.start()
+      if (roles.relays) {
+        app.claimUpgrade(RELAY_PATH)
+        await relay.start()
+      }
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
@@ -179,24 +196,33 @@ export class SuperNode {
       // elsewhere in the swarm through an endpoint of its own
       const caller = executor === null ? startCallerRole(node, { audit: !roles.signs }) : null
       if (caller !== null) cleanup.push(async () => { caller.stop() })
-      if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES)
-      if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES)
+      if (executor !== null) app.mount(FN_PREFIX, endpointGateway(executor.endpoint, { executes: true }), MAX_INPUT_BYTES, FN_METHODS)
+      if (caller !== null) app.mount(FN_PREFIX, endpointGateway(caller.endpoint, { executes: false }), MAX_INPUT_BYTES, FN_METHODS)
+      // `/drive/*`: files of any drive the swarm holds, streamed (GET and HEAD only, no body)
+      const drives = driveServer(node)
+      cleanup.push(() => drives.close())
+      app.mount(DRIVE_PREFIX, drives.handler, 0, ['GET', 'HEAD', 'OPTIONS'])
       // a storing tier keeps pinned drives within its disk budget
-      const budget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
-      const holder = roles.stores && budget > 0 ? new Holder({ node, keyPair, budget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      const diskBudget = opts.diskBudget ?? DEFAULT_DISK_BUDGET
+      const holder = roles.stores && diskBudget > 0 ? new Holder({ node, keyPair, budget: diskBudget, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
       }
       const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, storage: opts.storage, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
       if (keys !== null) cleanup.push(async () => { keys.stop() })
+      // the functions this node learns of from the registries peers announce (docs/functions.md)
+      const catalogue = new Catalogue({ host: node, publicKey: node.publicKey, executes: executor !== null, served: () => served })
+      cleanup.push(async () => { catalogue.stop() })
+      catalogue.start()
+      mountCatalogue(app, catalogue)
       const info: SuperNodeInfo = {
         appUrl: `http://${urlHost}:${address.port}/`,
         relayUrl: `ws://${urlHost}:${address.port}${RELAY_PATH}`,
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, keys })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue, keys })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -232,6 +258,16 @@ export class SuperNode {
     return { earned: Object.fromEntries(c.earned), spent: Object.fromEntries(c.spent), counted: c.counted, unpriced: c.unpriced, rejected: c.rejected.length }
   }
 
+  /** The HTTP server of the app, the API, the gateway and the relay (for its connection count). */
+  get httpServer (): Server {
+    return this.#parts.app.server
+  }
+
+  /** The catalogue of functions this node knows of. */
+  get catalogue (): Catalogue | null {
+    return this.#parts.catalogue
+  }
+
   /** The light-node signing service (tier `light`), or null. */
   get signing (): LightSigningService | null {
     return this.#parts.signing
@@ -253,8 +289,8 @@ export class SuperNode {
   }
 
   /** `/api/status`: the node, where to reach it, and every log it holds. */
-  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']> } {
-    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats() }
+  status (): NodeStatus & SuperNodeInfo & { relay: ReturnType<RelayServer['stats']>, memory: ReturnType<MemoryBudget['stats']> } {
+    return { ...this.node.status(), ...this.info, relay: this.#parts.relay.stats(), memory: this.#parts.app.budget.stats() }
   }
 
   /** Stops everything, most dependent part first. Safe to call twice. */
@@ -269,6 +305,7 @@ export class SuperNode {
       this.#parts.keys?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
+      this.#parts.catalogue?.stop()
       this.#parts.links?.stop()
       await this.node.stop()
       await relayDht.destroy()

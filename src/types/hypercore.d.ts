@@ -25,8 +25,11 @@ declare module 'hypercore' {
     readonly opened: boolean
     readonly peers: HypercorePeer[]
     readonly id: string | null
+    readonly manifest: Record<string, unknown> | null
     ready (): Promise<void>
     close (): Promise<void>
+    /** closes every session on the core and deletes its storage */
+    purge (): Promise<void>
     append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
     get (index: number, opts?: GetOptions): Promise<Uint8Array | null>
     has (start: number, end?: number): Promise<boolean>

@@ -12,12 +12,14 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 type InputMode = 'text' | 'hex' | 'file'
 
 /** Invokes a function on the swarm through this origin's node and shows what came back. */
-export function invokeForm (client: NodeClient): { element: HTMLElement, setRef (ref: string): void } {
+export function invokeForm (client: NodeClient): { element: HTMLElement, setRef (ref: string): void, tryCall (ref: string, input: string): void } {
   const ref = el('input', undefined, { id: 'inv-ref', required: '', placeholder: '<publisher>/<name>@<range>', autocomplete: 'off', spellcheck: 'false' })
   const modes = box('fieldset', { class: 'modes' }, el('legend', 'Input as'))
   let mode: InputMode = 'text'
+  const radios = new Map<InputMode, HTMLInputElement>()
   for (const m of ['text', 'hex', 'file'] as const) {
     const radio = el('input', undefined, { type: 'radio', name: 'inv-mode', value: m, id: `inv-mode-${m}` })
+    radios.set(m, radio)
     radio.checked = m === 'text'
     radio.addEventListener('change', () => { mode = m; paintMode() })
     modes.append(box('label', { for: `inv-mode-${m}`, class: 'radio' }, radio, ` ${m}`))
@@ -120,5 +122,15 @@ export function invokeForm (client: NodeClient): { element: HTMLElement, setRef 
     snippetBox.replaceChildren(el('h3', 'Call it from your page'), snippets(r))
   }
   ref.addEventListener('change', () => { if (ref.value.trim() !== '') setRef(ref.value.trim()) })
-  return { element: form, setRef }
+  // one click from a catalogue: the same call as a filled-in form, with its result and receipts here
+  const tryCall = (r: string, input: string): void => {
+    mode = 'text'
+    const radio = radios.get('text')
+    if (radio !== undefined) radio.checked = true
+    paintMode()
+    setRef(r)
+    text.value = input
+    run().catch(() => {})
+  }
+  return { element: form, setRef, tryCall }
 }

@@ -19,6 +19,7 @@ export function publishForm (client: NodeClient, onPublished: (ref: string) => v
   const chosen = el('p', 'No module chosen.', { class: 'muted', id: 'pub-chosen', 'aria-live': 'polite' })
   const name = el('input', undefined, { id: 'pub-name', required: '', pattern: '[a-z0-9][a-z0-9-]{0,63}', placeholder: 'echo', autocomplete: 'off' })
   const version = el('input', undefined, { id: 'pub-version', required: '', placeholder: '1.0.0', value: '1.0.0', autocomplete: 'off' })
+  const description = el('input', undefined, { id: 'pub-description', maxlength: '280', placeholder: 'What it does, in one line', autocomplete: 'off' })
   const abi = el('select', undefined, { id: 'pub-abi' })
   for (const [v, t] of [['', 'detect (WASI if it exports _start)'], ['raw', 'raw: bytes in, bytes out'], ['wasi', 'WASI: stdin to stdout']]) abi.append(el('option', t, { value: v as string }))
   const fuel = el('input', undefined, { id: 'pub-fuel', type: 'number', min: '1', placeholder: '1000000000', inputmode: 'numeric' })
@@ -68,6 +69,7 @@ export function publishForm (client: NodeClient, onPublished: (ref: string) => v
     el('h2', 'Publish a function', { id: 'publish-title' }),
     drop, chosen,
     box('div', { class: 'grid-2' }, field('Name', name, 'Lower case letters, digits and dashes.'), field('Version (semver)', version)),
+    field('Description', description, 'Shown in the Functions view of every super node that learns of it.'),
     field('ABI', abi),
     box('fieldset', {}, el('legend', 'Limits (empty: sandbox defaults)'), box('div', { class: 'grid-3' }, field('Fuel', fuel), field('Memory (64 KiB pages)', memory), field('Deadline (ms)', deadline))),
     box('fieldset', {}, el('legend', 'Who may call it'), field('Access conditions', template), templateInputs,
@@ -107,7 +109,8 @@ export function publishForm (client: NodeClient, onPublished: (ref: string) => v
         ...(abi.value === '' ? {} : { abi: abi.value as 'raw' | 'wasi' }),
         ...(Object.keys(limits).length === 0 ? {} : { limits }),
         access,
-        ...(domains.length === 0 ? {} : { authDomains: domains })
+        ...(domains.length === 0 ? {} : { authDomains: domains }),
+        ...(description.value.trim() === '' ? {} : { description: description.value.trim() })
       }, PUBLISH_TIMEOUT_MS)
       const m = signed.manifest
       result.className = 'ok'

@@ -1,10 +1,12 @@
 import { box, el } from '../dom.ts'
 
-/** The app's three views; the URL hash names the one shown (`#network`), so it survives reloads. */
+/** The app's views; the URL hash names the one shown (`#network`), so it survives reloads. */
 export const VIEWS = [
   { id: 'contribute', label: 'Contribute' },
   { id: 'playground', label: 'Playground' },
-  { id: 'network', label: 'Network' }
+  { id: 'network', label: 'Network' },
+  { id: 'functions', label: 'Functions' },
+  { id: 'storage', label: 'Storage' }
 ] as const
 
 export type ViewId = typeof VIEWS[number]['id']

@@ -147,3 +147,5 @@ function check (body: Record<string, unknown>, input: Uint8Array, defaultQuorum:
   const attempts = typeof body['attempts'] === 'number' && Number.isSafeInteger(body['attempts']) ? Math.max(body['attempts'], receipts.length) : receipts.length
   return { output, receipts, dissenters, attempts }
 }
+
+export { readDriveFile, listDrive, type DriveReadOptions, type DriveListing } from './drive-client.ts'

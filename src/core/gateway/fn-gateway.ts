@@ -43,6 +43,10 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   VERSION_NOT_FOUND: 404,
   FUNCTION_YANKED: 410,
   INPUT_TOO_LARGE: 413,
+  // the function's manifest asks more than this node allows: the request is well formed, the
+  // function cannot run here (413 is about the request's own size)
+  LIMITS_EXCEEDED: 422,
+  METHOD_NOT_ALLOWED: 405,
   REQUEST_REPLAYED: 409,
   TRAP: 422,
   FUEL_EXHAUSTED: 422,
@@ -55,6 +59,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   CHAIN_RATE_LIMITED: 429,
   CHAIN_UNCONFIGURED: 503,
   BUSY: 503,
+  MEMORY_BUDGET_EXCEEDED: 503,
   NO_EXECUTORS: 503,
   DEADLINE_EXCEEDED: 504,
   TIMEOUT: 504
@@ -93,7 +98,7 @@ export function refFromPath (pathname: string): string {
 export async function handleFnRequest (request: Request, invoke: GatewayInvoke): Promise<Response> {
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: corsHeaders() })
   try {
-    if (request.method !== 'POST') throw ShadwError.INVALID_ARGUMENT('the gateway takes POST')
+    if (request.method !== 'POST') throw ShadwError.METHOD_NOT_ALLOWED(request.method, new URL(request.url).pathname, ['POST', 'OPTIONS'])
     const ref = refFromPath(new URL(request.url).pathname)
     const opts = parseInvokeHeaders(request.headers)
     const declared = Number(request.headers.get('content-length') ?? '0')
@@ -109,7 +114,7 @@ export async function handleFnRequest (request: Request, invoke: GatewayInvoke):
     return new Response(new Uint8Array(result.output), { status: 200, headers })
   } catch (err) {
     const e = serializeError(err)
-    return json(STATUS[e.code] ?? 500, e, { 'shadw-error-code': e.code })
+    return json(STATUS[e.code] ?? 500, e, { 'shadw-error-code': e.code, ...(e.code === 'METHOD_NOT_ALLOWED' ? { allow: 'POST, OPTIONS' } : {}) })
   }
 }
 

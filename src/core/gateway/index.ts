@@ -3,3 +3,4 @@ export { handleFnRequest, refFromPath, corsHeaders, FN_PREFIX, FN_REQUEST_HEADER
 export { invokeOptionHeaders, parseInvokeHeaders, checkInvokeOptions, INVOKE_OPTION_HEADERS, type WireInvokeOptions } from './invoke-options.ts'
 export { endpointGateway, invokeWhenReady, type GatewayEndpoint } from './endpoint-gateway.ts'
 export { connect, type ConnectOptions, type ClientInvokeOptions, type ClientResult, type ShadwClient } from './client.ts'
+export { readDriveFile, listDrive, type DriveReadOptions, type DriveListing } from './drive-client.ts'

@@ -28,6 +28,15 @@ const debug = log('invoke-service')
 export const FUNCTION_CACHE_TTL_MS = 5_000
 /** Most functions kept loaded: module bytes are up to 32 MiB, so the cache stays small. */
 const FUNCTION_CACHE_ENTRIES = 64
+/**
+ * Function lookups (registry syncs, module fetches) in flight at once, over all callers, and
+ * per caller. A lookup holds no executor slot, only one of these: a caller naming publishers
+ * nobody serves waits out its own deadline and starves nobody's execution.
+ */
+export const MAX_LOOKUPS = 32
+export const MAX_LOOKUPS_PER_CALLER = 4
+/** setTimeout's largest delay; a later deadline is waited on in full by the sandbox's own limit. */
+const MAX_TIMER_MS = 2 ** 31 - 1
 /** A request's auth JSON parses to at most this depth (a Lit AuthSig is flat). */
 const AUTH_DEPTH_LIMIT = 4
 
@@ -56,6 +65,24 @@ export interface InvokeServiceOptions {
   functionCacheMs?: number
   /** the node's price curve: calls are priced at admission (default: none, every receipt says price 0, total 0) */
   pricing?: PricingConfig
+  /** function lookups in flight at once (default {@link MAX_LOOKUPS}) */
+  maxLookups?: number
+  /** function lookups in flight at once for one caller (default {@link MAX_LOOKUPS_PER_CALLER}) */
+  maxLookupsPerCaller?: number
+}
+
+/** A function being looked up or loaded, shared by every call that names the same ref. */
+interface FunctionEntry {
+  fn: Promise<LoadedFunction>
+  at: number
+  /** once known (a ref may be a local alias) */
+  publisher?: string
+  /** calls waiting on it: a lookup nobody waits for any more is abandoned */
+  waiters: number
+  settled: boolean
+  abort: AbortController
+  /** frees its place among the lookups in flight; idempotent */
+  release: () => void
 }
 
 /** What a successful execution gives back to the channel. */
@@ -93,9 +120,14 @@ export class InvokeService {
   readonly #nonces: NonceSet
   readonly #now: () => number
   /** loaded functions by the ref asked for; `publisher` once known (a ref may be a local alias) */
-  readonly #functions = new Map<string, { fn: Promise<LoadedFunction>, at: number, publisher?: string }>()
+  readonly #functions = new Map<string, FunctionEntry>()
   readonly #functionTtl: number
   #active = 0
+  /** lookups in flight, in all and by the caller that started each */
+  #lookups = 0
+  readonly #lookupsBy = new Map<string, number>()
+  readonly #maxLookups: number
+  readonly #maxLookupsPerCaller: number
   /** signs the receipts and appends them; once its append failed, the service refuses every call */
   readonly #writer: LedgerWriter
   /** set by {@link close}: no call is admitted from then on */
@@ -114,6 +146,11 @@ export class InvokeService {
     if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw ShadwError.INVALID_ARGUMENT('slots must be a positive integer')
     this.#now = opts.now ?? Date.now
     this.#functionTtl = opts.functionCacheMs ?? FUNCTION_CACHE_TTL_MS
+    this.#maxLookups = opts.maxLookups ?? MAX_LOOKUPS
+    this.#maxLookupsPerCaller = opts.maxLookupsPerCaller ?? MAX_LOOKUPS_PER_CALLER
+    if (!Number.isSafeInteger(this.#maxLookups) || this.#maxLookups < 1 || !Number.isSafeInteger(this.#maxLookupsPerCaller) || this.#maxLookupsPerCaller < 1) {
+      throw ShadwError.INVALID_ARGUMENT('maxLookups and maxLookupsPerCaller must be positive integers')
+    }
     this.#gate = opts.gate ?? new AccessGate({ domain: 'shadw.local', now: this.#now })
     this.#nonces = opts.nonces ?? new NonceSet({ now: this.#now })
     this.ledgerKey = opts.ledger.key
@@ -216,17 +253,36 @@ export class InvokeService {
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
     if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
     this.#nonces.use(req.nonce, req.deadline)
-    this.#active++
+    // the call lives until its own deadline and no longer, whatever it waits on
+    const left = req.deadline - this.#now()
+    if (left <= 0) throw deadlinePassed(req.deadline, 'before the call was admitted')
+    const call = new AbortController()
+    const onAbort = (): void => { call.abort(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+    if (signal.aborted) onAbort()
+    const timer = setTimeout(() => { call.abort(deadlinePassed(req.deadline, 'while the call waited')) }, Math.min(left, MAX_TIMER_MS))
     try {
-      return await this.#run(req, caller, signal)
+      // the lookup holds no slot: a registry nobody serves costs a lookup, not execution
+      const fn = await this.#load(req.ref, caller, call.signal)
+      if (this.#writer.failure !== null) throw this.#refusal()
+      if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
+      if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
+      this.#active++
+      try {
+        // the run itself stops at the deadline (the gate and the sandbox take the signal, the
+        // sandbox the time left), and its receipt must reach the writer before the slot frees
+        return await this.#run(fn, req, caller, call.signal)
+      } finally {
+        this.#active--
+        this.#wake()
+      }
     } finally {
-      this.#active--
-      this.#wake()
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
     }
   }
 
-  async #run (req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
-    const fn = await this.#load(req.ref, signal)
+  async #run (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
     const m = fn.manifest
     // refused before any work: the manifest's input ceiling is the publisher's word
     if (req.input.byteLength > m.limits.maxInputBytes) throw ShadwError.INPUT_TOO_LARGE(req.input.byteLength, m.limits.maxInputBytes)
@@ -275,7 +331,7 @@ export class InvokeService {
         : { chainBlocks: Object.keys(grant.blocks).sort().map(chain => ({ chain, block: Number(grant.blocks?.[chain]) })) })
     })
     let recorded: RecordedReceipt
-    // pipelined: the result leaves while its block is written; once a write failed, no call is signed
+    // answered once its receipt is in the ledger; once a write failed, no call is signed
     try {
       recorded = await this.#writer.record(pending)
     } catch (err) {
@@ -300,19 +356,102 @@ export class InvokeService {
     for (const [ref, e] of this.#functions) if (e.publisher === publisher || ref.startsWith(prefix)) this.#functions.delete(ref)
   }
 
-  async #load (ref: string, signal: AbortSignal): Promise<LoadedFunction> {
+  /**
+   * The loaded function `ref` names: from the cache, from a lookup in flight, or from a new
+   * lookup (refused with `BUSY` beyond the global and per-caller bounds). Rejects when
+   * `signal` aborts; a lookup every caller has left is abandoned.
+   */
+  async #load (ref: string, caller: string, signal: AbortSignal): Promise<LoadedFunction> {
     const now = this.#now()
-    const hit = this.#functions.get(ref)
-    if (hit !== undefined && now - hit.at < this.#functionTtl) return await hit.fn
-    if (this.#functions.size >= FUNCTION_CACHE_ENTRIES) {
-      for (const [k, v] of this.#functions) if (now - v.at >= this.#functionTtl || this.#functions.size >= FUNCTION_CACHE_ENTRIES) this.#functions.delete(k)
+    let entry = this.#functions.get(ref)
+    let stale: FunctionEntry | undefined
+    if (entry !== undefined && entry.settled && now - entry.at >= this.#functionTtl) {
+      this.#functions.delete(ref)
+      stale = entry
+      entry = undefined
     }
-    const fn = this.#opts.functions.load(ref, { signal })
-    const entry: { fn: Promise<LoadedFunction>, at: number, publisher?: string } = { fn, at: now }
-    this.#functions.set(ref, entry)
-    fn.then(f => { entry.publisher = f.manifest.publisher }, () => { if (this.#functions.get(ref)?.fn === fn) this.#functions.delete(ref) })
-    return await fn
+    if (entry === undefined) {
+      try {
+        entry = this.#lookup(ref, caller, now)
+      } catch (err) {
+        // lookups are full: a function already verified is served a while longer rather than refused
+        if (stale === undefined) throw err
+        this.#functions.set(ref, stale)
+        return await stale.fn
+      }
+    }
+    if (entry.settled) return await entry.fn
+    entry.waiters++
+    try {
+      return await untilAborted(entry.fn, signal)
+    } finally {
+      entry.waiters--
+      if (entry.waiters === 0 && !entry.settled) {
+        // nobody waits for it: it is abandoned, and frees its place among the lookups now
+        entry.abort.abort(ShadwError.ABORTED('every call waiting on this lookup left'))
+        entry.release()
+        if (this.#functions.get(ref) === entry) this.#functions.delete(ref)
+      }
+    }
   }
+
+  #lookup (ref: string, caller: string, now: number): FunctionEntry {
+    const mine = this.#lookupsBy.get(caller) ?? 0
+    if (this.#lookups >= this.#maxLookups) throw new ShadwError('BUSY', `executor busy: ${this.#lookups} function lookups already in flight`, { details: { lookups: this.#lookups } })
+    // this node's own calls (its HTTP gateway, its page) answer to the global bound only: their
+    // callers are many clients behind one key
+    if (caller !== this.publicKey && mine >= this.#maxLookupsPerCaller) throw new ShadwError('BUSY', `executor busy: this caller has ${mine} function lookups in flight`, { details: { lookups: mine, perCaller: this.#maxLookupsPerCaller } })
+    if (this.#functions.size >= FUNCTION_CACHE_ENTRIES) {
+      for (const [k, v] of this.#functions) if (v.settled && (now - v.at >= this.#functionTtl || this.#functions.size >= FUNCTION_CACHE_ENTRIES)) this.#functions.delete(k)
+    }
+    this.#lookups++
+    this.#lookupsBy.set(caller, mine + 1)
+    const abort = new AbortController()
+    const fn = this.#opts.functions.load(ref, { signal: abort.signal })
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      this.#lookups--
+      const n = (this.#lookupsBy.get(caller) ?? 1) - 1
+      if (n <= 0) this.#lookupsBy.delete(caller)
+      else this.#lookupsBy.set(caller, n)
+    }
+    const entry: FunctionEntry = { fn, at: now, waiters: 0, settled: false, abort, release }
+    this.#functions.set(ref, entry)
+    fn.then(f => {
+      entry.settled = true
+      release()
+      entry.publisher = f.manifest.publisher
+    }, () => {
+      entry.settled = true
+      release()
+      if (this.#functions.get(ref) === entry) this.#functions.delete(ref)
+    })
+    return entry
+  }
+}
+
+/** `p`, or the abort reason as soon as `signal` aborts (`p` goes on, unobserved). */
+async function untilAborted<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) { p.catch(() => {}); throw abortReason(signal) }
+  let onAbort: () => void = () => {}
+  const aborted = new Promise<never>((_resolve, reject) => { onAbort = () => { reject(abortReason(signal)) } })
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([p, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    p.catch(() => {})
+  }
+}
+
+function abortReason (signal: AbortSignal): unknown {
+  return signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()
+}
+
+function deadlinePassed (deadline: number, when: string): ShadwError {
+  return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } })
 }
 
 /** The wire's decimal pins as the gate's block numbers (the protocol checked their form). */

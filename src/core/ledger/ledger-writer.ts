@@ -1,7 +1,7 @@
 /**
  * The executor's receipt ledger writer: signs receipts in groups and appends each group to
- * the node's ledger log (group commit), giving every receipt its block index before its
- * append completes. One writer per log at a time: it counts indexes itself, so it must be the
+ * the node's ledger log (group commit), answering each receipt with its block index once its
+ * append completed. One writer per log at a time: it counts indexes itself, so it must be the
  * log's only writer until {@link LedgerWriter.close} resolves.
  */
 import { afterBurst } from '../after-burst.ts'
@@ -14,8 +14,7 @@ const debug = log('ledger-writer')
 
 /**
  * Where receipts go: the node's ledger log. The writer must be its only writer while it runs
- * (see {@link LedgerWriter.close}): it gives a receipt its block index before the append
- * completes.
+ * (see {@link LedgerWriter.close}): it checks each append lands where it counted.
  */
 export interface Ledger {
   /** the ledger log's public key */
@@ -89,12 +88,11 @@ export class LedgerWriter {
    * receipts come one by one. The first receipt of a burst waits for the rest of it
    * ({@link afterBurst}).
    *
-   * The write is pipelined: a receipt is final once signed (it proves itself, and the tenant
-   * holds it), and its block index is known then, since only this writer appends to the log
-   * and appends are serial — so it resolves while the append runs, not after. If an append
-   * fails, the receipts it carried are not in the ledger, and the writer refuses every later
-   * receipt ({@link failure}) rather than sign what it cannot record. Only the first append
-   * is awaited: it tells the ledger's length.
+   * A receipt resolves only once its append completed: it is in the ledger's storage (the
+   * Hypercore oplog, which survives a killed process) before its result is acknowledged, so
+   * nothing a tenant holds is ever missing from the ledger, and no index is given out twice.
+   * Group commit keeps the cost: while one append runs, the next batch gathers. If an append
+   * fails, the receipts it carried are refused, and so is every later one ({@link failure}).
    *
    * @throws the append's failure ({@link failure}: `STORAGE_FULL`, `STORAGE_UNAVAILABLE`, …)
    *   once an append failed; `EXECUTOR_CLOSED` after {@link close}; a signing error for the
@@ -133,31 +131,19 @@ export class LedgerWriter {
         for (const b of batch) b.reject(err)
         continue
       }
-      const blocks = signed.map(s => s.bytes)
-      const settle = (base: number): void => { batch.forEach((b, i) => { b.resolve({ ...(signed[i] as { receipt: SignedReceipt, bytes: Uint8Array }), index: base + i }) }) }
-      const base = this.#nextIndex
-      if (base === null) {
-        try {
-          const length = await this.#opts.ledger.append(blocks)
-          this.#nextIndex = length
-          settle(length - batch.length)
-        } catch (err) {
-          // the same stop as a pipelined failure; these receipts, not yet given out, are refused
-          this.#fail(err)
-          for (const b of batch) b.reject(this.#failure)
-        }
-        continue
-      }
-      this.#nextIndex = base + batch.length
-      settle(base)
-      // an append hashes and signs before its first await: let the results leave first
-      await new Promise<void>(resolve => { afterBurst(resolve) })
       try {
-        const length = await this.#opts.ledger.append(blocks)
+        const length = await this.#opts.ledger.append(signed.map(s => s.bytes))
         // a bug: every other writer of this log is refused (the bridge) or waits for close()
-        if (length !== base + batch.length) throw ShadwError.INTERNAL(`the ledger is ${length} blocks long, ${base + batch.length} expected: something else appends to it`)
+        if (this.#nextIndex !== null && length !== this.#nextIndex + batch.length) throw ShadwError.INTERNAL(`the ledger is ${length} blocks long, ${this.#nextIndex + batch.length} expected: something else appends to it`)
+        this.#nextIndex = length
+        // durable first, acknowledged after: a receipt a tenant holds is in the ledger's
+        // storage, and its index is never given out twice
+        const base = length - batch.length
+        batch.forEach((b, i) => { b.resolve({ ...(signed[i] as { receipt: SignedReceipt, bytes: Uint8Array }), index: base + i }) })
       } catch (err) {
+        // signed, never given out: these receipts are refused, as every later one is
         this.#fail(err)
+        for (const b of batch) b.reject(this.#failure)
       }
     }
     this.#flushing = null

@@ -61,6 +61,8 @@ export class LogStore {
   readonly #store: Corestore
   readonly #hold: (core: Hypercore, key: Uint8Array) => Promise<void>
   readonly #logs = new Map<string, HeldLog>()
+  /** followed but not indexed yet: see {@link follow} */
+  readonly #tentative = new Set<string>()
   #index: LogIndex | null = null
 
   constructor (store: Corestore, hold: (core: Hypercore, key: Uint8Array) => Promise<void>) {
@@ -121,25 +123,48 @@ export class LogStore {
     return keyHex
   }
 
-  /** Starts replicating someone else's log, sparsely; returns its key, hex. */
-  async follow (key: Uint8Array | string): Promise<string> {
+  /**
+   * Starts replicating someone else's log, sparsely; returns its key, hex. A `tentative`
+   * follow is not written to the index (a restart does not re-open it) until {@link keep},
+   * and {@link forget} removes it with its storage: a log nobody may serve leaves nothing.
+   */
+  async follow (key: Uint8Array | string, opts: { tentative?: boolean } = {}): Promise<string> {
     const k = parseKey(key)
     const keyHex = keyToHex(k)
     if (!this.#logs.has(keyHex)) {
       await this.#reopen(k, null)
-      await this.#index?.put(keyHex, { name: null, writable: this.#logs.get(keyHex)?.core.writable ?? false, addedAt: Date.now() })
+      if (opts.tentative === true) this.#tentative.add(keyHex)
+      else await this.#index?.put(keyHex, { name: null, writable: this.#logs.get(keyHex)?.core.writable ?? false, addedAt: Date.now() })
+    } else if (opts.tentative !== true) {
+      await this.keep(keyHex)
     }
     return keyHex
   }
 
+  /** Makes a tentative follow a lasting one (indexed, re-opened after a restart). */
+  async keep (key: Uint8Array | string): Promise<void> {
+    const keyHex = keyToHex(parseKey(key))
+    if (!this.#tentative.has(keyHex)) return
+    this.#tentative.delete(keyHex)
+    await this.#index?.put(keyHex, { name: null, writable: this.#logs.get(keyHex)?.core.writable ?? false, addedAt: Date.now() })
+  }
+
   /**
-   * Stops holding a followed log and deletes its blocks from storage (a pin that failed half
-   * way). A log this node writes is never forgotten. @throws ShadwError `LOG_NOT_FOUND`,
-   * `INVALID_ARGUMENT` for a writable log
+   * Stops holding a followed log and deletes its blocks: a tentative follow nobody served, or
+   * a pin that failed half way. Resolves false (nothing done) for a log not held; a log this
+   * node writes is never forgotten. @throws ShadwError `INVALID_ARGUMENT` for a written log
    */
-  async forget (key: Uint8Array | string): Promise<void> {
-    const held = this.#held(key)
-    const keyHex = keyToHex(keyOf(held.core))
+  async forget (key: Uint8Array | string): Promise<boolean> {
+    const keyHex = keyToHex(parseKey(key))
+    const held = this.#logs.get(keyHex)
+    if (held === undefined) return false
+    if (this.#tentative.has(keyHex)) {
+      this.#tentative.delete(keyHex)
+      this.#logs.delete(keyHex)
+      // closes every session on it (a registry reader's too) and unlinks its files
+      await held.core.purge()
+      return true
+    }
     if (held.core.writable || held.name !== null) throw ShadwError.INVALID_ARGUMENT(`log ${keyHex} is written here; only followed logs are forgotten`)
     this.#logs.delete(keyHex)
     await this.#index?.delete(keyHex)
@@ -147,6 +172,7 @@ export class LogStore {
     // (the genuine pin after a forged one) never got its blocks in our tests
     await (held.core as unknown as { clear (start: number, end: number): Promise<unknown> }).clear(0, held.core.length)
     await held.core.close()
+    return true
   }
 
   /** Appends blocks to a log this node writes; returns the new length. */

@@ -177,21 +177,31 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     return this.logInfo(await this.#logs.create(name))
   }
 
-  /** Starts replicating someone else's log, sparsely: blocks come when asked for. */
-  async follow (key: Uint8Array | string): Promise<LogInfo> {
+  /**
+   * Starts replicating someone else's log, sparsely: blocks come when asked for. A
+   * `tentative` follow (a log that may not exist anywhere) is not remembered across restarts
+   * until {@link keep}; {@link forget} leaves its topic and deletes it.
+   */
+  async follow (key: Uint8Array | string, opts: { tentative?: boolean } = {}): Promise<LogInfo> {
     this.#assertOpen()
-    return this.logInfo(await this.#logs.follow(key))
+    return this.logInfo(await this.#logs.follow(key, opts))
+  }
+
+  /** Makes a tentative follow lasting (it was found). */
+  async keep (key: Uint8Array | string): Promise<void> {
+    this.#assertOpen()
+    await this.#logs.keep(key)
   }
 
   /**
    * Stops following a log: leaves its topic, drops it from the held logs and deletes its
-   * blocks (a holder's pin that failed after it began fetching leaves nothing behind).
-   * @throws ShadwError `LOG_NOT_FOUND`; `INVALID_ARGUMENT` for a log this node writes
+   * blocks (a tentative follow nobody served; a holder's pin that failed after it began
+   * fetching). A log not held is left alone. @throws ShadwError `INVALID_ARGUMENT` for a log
+   * this node writes
    */
   async forget (key: Uint8Array | string): Promise<void> {
     this.#assertOpen()
-    await this.#logs.forget(key)
-    await this.#topics.leave(crypto.discoveryKey(parseKey(key)))
+    if (await this.#logs.forget(key)) await this.#topics.leave(crypto.discoveryKey(parseKey(key)))
   }
 
   /** Appends blocks to a log this node writes (at most `MAX_APPEND_BLOCKS` of `MAX_BLOCK_BYTES` each); returns the new length. */
@@ -228,6 +238,33 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   session (key: Uint8Array | string): Hypercore {
     this.#assertOpen()
     return this.#logs.session(key)
+  }
+
+  /**
+   * A session on the node's Corestore, for structures built over several logs (a drive: a
+   * Hyperbee and a blob log). Its cores replicate on every connection like held logs; the
+   * caller closes the session, and `stop()` closes the store under it.
+   */
+  storeSession (): Corestore {
+    this.#assertOpen()
+    return this.#store.session()
+  }
+
+  /**
+   * Puts the node on a log's discovery topic (announced and looked up), so peers that hold
+   * or want that log connect. Reads on the store wait for peers until the first lookup has
+   * flushed rather than failing at once for want of a connection.
+   */
+  async announce (discoveryKey: Uint8Array): Promise<void> {
+    this.#assertOpen()
+    const done = this.#store.findingPeers()
+    try {
+      await this.#topics.join(discoveryKey)
+    } catch (err) {
+      done()
+      throw err
+    }
+    this.#swarm.flush().then(done, done)
   }
 
   /** True when block `index` is stored locally (no network). */

@@ -125,11 +125,11 @@ export class Topics {
     clearTimeout(timer)
   }
 
-  /** Leaves a topic joined with {@link join}; a topic not joined is left as it is. */
+  /** Leaves a topic joined with {@link join}; nothing for a topic not joined. */
   async leave (topic: Uint8Array): Promise<void> {
     const hex = keyToHex(topic)
     if (!this.#joined.delete(hex)) return
-    await this.#opts.swarm().leave(topic)
+    await this.#opts.swarm().leave(topic).catch((err: unknown) => { debug('leave failed', hex.slice(0, 8), err) })
   }
 
   /** Joins every remembered topic on `swarm`, as it was joined: the host swapped swarms. */

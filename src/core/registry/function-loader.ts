@@ -17,7 +17,12 @@ export const DEFAULT_LOAD_TIMEOUT_MS = 15_000
 
 /** The parts of a node the loader uses (ShadwNode implements them). */
 export interface RegistryHost {
-  follow (key: string): Promise<unknown>
+  /** `tentative`: not remembered across restarts until `keep`, removed by `forget` */
+  follow (key: string, opts?: { tentative?: boolean }): Promise<unknown>
+  /** makes a tentative follow lasting (the registry was found); absent: every follow lasts */
+  keep? (key: string): Promise<void>
+  /** drops a tentative follow, its topic and its storage (the registry was not found) */
+  forget? (key: string): Promise<void>
   session (key: string): Hypercore
   waitForLength (key: string, length: number, timeoutMs: number): Promise<number>
   download (key: string, range: { start?: number, end?: number }, opts?: { timeout?: number, signal?: AbortSignal }): Promise<unknown>
@@ -61,6 +66,8 @@ export class FunctionLoader {
   readonly #timeout: number
   readonly #aliases: FunctionAliases
   readonly #registries = new Map<string, Promise<Registry>>()
+  /** syncs in flight by publisher: a registry not found is forgotten once none is left */
+  readonly #syncing = new Map<string, number>()
 
   constructor (opts: FunctionLoaderOptions) {
     this.#host = opts.host
@@ -71,11 +78,11 @@ export class FunctionLoader {
   }
 
   /** Follows a publisher: replicates its registry (and, once known, its blob log, sparsely). */
-  async follow (publisher: string): Promise<Registry> {
+  async follow (publisher: string, opts: { tentative?: boolean } = {}): Promise<Registry> {
     let reg = this.#registries.get(publisher)
     if (reg === undefined) {
       reg = (async () => {
-        await this.#host.follow(publisher)
+        await this.#host.follow(publisher, opts)
         return await Registry.open(this.#host.session(publisher))
       })()
       this.#registries.set(publisher, reg)
@@ -84,19 +91,47 @@ export class FunctionLoader {
     return await reg
   }
 
-  /** Brings the registry up to the latest length peers have, and makes all of it local. */
+  /**
+   * Brings the registry up to the latest length peers have, and makes all of it local. A
+   * registry this node did not hold is followed tentatively: it is kept once found, and
+   * forgotten (topic left, storage deleted) when no peer served it, so a made-up publisher
+   * leaves nothing behind.
+   */
   async sync (publisher: string, opts: { signal?: AbortSignal } = {}): Promise<Registry> {
-    const reg = await this.follow(publisher)
+    this.#syncing.set(publisher, (this.#syncing.get(publisher) ?? 0) + 1)
+    let found = false
     try {
-      if (reg.core.length === 0) await this.#host.waitForLength(publisher, 1, this.#timeout)
-      else await withTimeout(reg.core.update({ wait: true }), this.#timeout)
-      // manifests are small: the whole registry is kept, only blobs are sparse
-      await this.#host.download(publisher, { start: 0, end: reg.core.length }, { timeout: this.#timeout, signal: opts.signal })
-    } catch (err) {
-      if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(publisher, 'registry not reachable')
-      throw err
+      const reg = await this.follow(publisher, { tentative: true })
+      try {
+        // a caller that leaves (its deadline passed) stops waiting here at once
+        if (reg.core.length === 0) await whileLive(this.#host.waitForLength(publisher, 1, this.#timeout), opts.signal)
+        else await whileLive(withTimeout(reg.core.update({ wait: true }), this.#timeout), opts.signal)
+        // manifests are small: the whole registry is kept, only blobs are sparse
+        await this.#host.download(publisher, { start: 0, end: reg.core.length }, { timeout: this.#timeout, signal: opts.signal })
+      } catch (err) {
+        if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(publisher, 'registry not reachable')
+        throw err
+      }
+      found = true
+      await this.#host.keep?.(publisher)
+      return reg
+    } finally {
+      const left = (this.#syncing.get(publisher) ?? 1) - 1
+      if (left > 0) this.#syncing.set(publisher, left)
+      else this.#syncing.delete(publisher)
+      if (!found && left === 0) await this.#abandon(publisher)
     }
-    return reg
+  }
+
+  /** Forgets a registry no peer served (a lasting follow is left alone by the host). */
+  async #abandon (publisher: string): Promise<void> {
+    const reg = this.#registries.get(publisher)
+    const r = await reg?.catch(() => null)
+    // held by a lasting follow (already found once, or this node's own): stays, and so does its reader
+    if (r !== undefined && r !== null && r.core.length > 0) return
+    this.#registries.delete(publisher)
+    await r?.close().catch(() => {})
+    await this.#host.forget?.(publisher).catch(() => {})
   }
 
   /**
@@ -168,5 +203,20 @@ async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(ShadwError.TIMEOUT('registry update', ms)) }, ms) })])
   } finally {
     clearTimeout(timer)
+  }
+}
+
+/** `p`, or a rejection as soon as `signal` aborts (`p` goes on to its own timeout, unobserved). */
+async function whileLive<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return await p
+  p.catch(() => {})
+  signal.throwIfAborted()
+  let onAbort: () => void = () => {}
+  const aborted = new Promise<never>((_resolve, reject) => { onAbort = () => { reject(signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()) } })
+  signal.addEventListener('abort', onAbort, { once: true })
+  try {
+    return await Promise.race([p, aborted])
+  } finally {
+    signal.removeEventListener('abort', onAbort)
   }
 }

@@ -1,9 +1,10 @@
 /** Public surface of signed functions and publisher registries (isomorphic). */
 export {
   type FunctionManifest, type SignedManifest, type PriceParams, type BlobLocation, MANIFEST_VERSION,
-  MANIFEST_VERSION_1, MANIFEST_DOMAIN, NAME_PATTERN, isValidAuthDomain, validateAuthDomains, encodeManifest,
+  MANIFEST_VERSION_1, MANIFEST_VERSION_2, MANIFEST_DOMAIN, NAME_PATTERN, isValidAuthDomain, validateAuthDomains, encodeManifest,
   decodeManifest, signManifest, encodeSignedManifest, decodeSignedManifest, validateManifest, isValidVersion
 } from './manifest.ts'
+export { type FunctionExample, type ManifestDocs } from './manifest-docs.ts'
 export { type Tombstone, type SignedTombstone, TOMBSTONE_DOMAIN, signTombstone, openTombstone, encodeTombstone } from './tombstone.ts'
 export { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
 export {

@@ -15,13 +15,22 @@ import { isHexKey } from '../hex.ts'
 import { MAX_BASE_PRICE } from '../pricing/index.ts'
 import type { Abi, ExecutionLimits } from '../sandbox/index.ts'
 import { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
+import { hasDocs, MAX_EXAMPLES, validateDocs, type FunctionExample, type ManifestDocs } from './manifest-docs.ts'
 import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './signed-record.ts'
 
 /**
  * Newest version of the manifest body encoding (first byte of the body): version 2 appends
- * the publisher's SIWE domain list ({@link FunctionManifest.authDomains}).
+ * the publisher's SIWE domain list ({@link FunctionManifest.authDomains}); version 3 appends
+ * the documentation fields (description, README, examples; manifest-docs.ts) after a domain
+ * list that may be empty. Each manifest is written in the lowest version that holds it, so
+ * what was published before a version keeps its bytes and signature.
  */
-export const MANIFEST_VERSION = 2
+export const MANIFEST_VERSION = 3
+/**
+ * The body version with a domain list and no documentation fields: written whenever a
+ * manifest has `authDomains` and none of `description`, `readme`, `examples`.
+ */
+export const MANIFEST_VERSION_2 = 2
 /**
  * The body version without a domain list. A manifest without one is still written as
  * version 1, so everything published before version 2 keeps its bytes and signature, and
@@ -84,7 +93,7 @@ export interface BlobLocation {
 }
 
 /** One version of one function, as its publisher signed it. */
-export interface FunctionManifest {
+export interface FunctionManifest extends ManifestDocs {
   name: string
   version: string
   /** SHA-256 of the module bytes, lowercase hex (the sandbox's `moduleHash`) */
@@ -193,6 +202,7 @@ export function validateManifest (m: unknown): FunctionManifest {
   const b = o['blob'] as Record<string, unknown> | null
   if (typeof b !== 'object' || b === null) fail('blob must be { key, start, length }', { field: 'blob' })
   const size = uint(o['size'], 'size', MAX_MANIFEST_MODULE_BYTES, 1)
+  const docs = validateDocs(o)
   return {
     name: o['name'],
     version: o['version'],
@@ -205,12 +215,20 @@ export function validateManifest (m: unknown): FunctionManifest {
     price: { base: uint(p['base'], 'price.base', MAX_BASE_PRICE), curve },
     publisher: hex32(o['publisher'], 'publisher'),
     createdAt: uint(o['createdAt'], 'createdAt'),
-    blob: { key: hex32(b['key'], 'blob.key'), start: uint(b['start'], 'blob.start'), length: uint(b['length'], 'blob.length', size, 1) }
+    blob: { key: hex32(b['key'], 'blob.key'), start: uint(b['start'], 'blob.start'), length: uint(b['length'], 'blob.length', size, 1) },
+    ...docs
   }
 }
 
+/** The lowest body version that holds `m`. */
+function bodyVersion (m: FunctionManifest): number {
+  if (hasDocs(m)) return MANIFEST_VERSION
+  return m.authDomains === undefined ? MANIFEST_VERSION_1 : MANIFEST_VERSION_2
+}
+
 function walk (state: State, m: FunctionManifest, pre: boolean): void {
-  put(state, pre, c.uint8, m.authDomains === undefined ? MANIFEST_VERSION_1 : MANIFEST_VERSION)
+  const version = bodyVersion(m)
+  put(state, pre, c.uint8, version)
   put(state, pre, c.string, m.name)
   put(state, pre, c.string, m.version)
   put(state, pre, c.fixed32, b4a.from(m.moduleHash, 'hex'))
@@ -225,15 +243,29 @@ function walk (state: State, m: FunctionManifest, pre: boolean): void {
   put(state, pre, c.fixed32, b4a.from(m.blob.key, 'hex'))
   put(state, pre, c.uint, m.blob.start)
   put(state, pre, c.uint, m.blob.length)
-  if (m.authDomains === undefined) return
-  put(state, pre, c.uint, m.authDomains.length)
-  for (const d of m.authDomains) put(state, pre, c.string, d)
+  if (version === MANIFEST_VERSION_1) return
+  const domains = m.authDomains ?? []
+  put(state, pre, c.uint, domains.length)
+  for (const d of domains) put(state, pre, c.string, d)
+  if (version === MANIFEST_VERSION_2) return
+  // absent fields are written empty: validateManifest leaves empty ones out, so one form each
+  put(state, pre, c.string, m.description ?? '')
+  put(state, pre, c.string, m.readme ?? '')
+  const examples = m.examples ?? []
+  put(state, pre, c.uint, examples.length)
+  for (const e of examples) {
+    put(state, pre, c.string, e.input)
+    put(state, pre, c.string, e.output)
+  }
 }
 
 /** The canonical body of a manifest (validated first). */
 export function encodeManifest (manifest: FunctionManifest): Uint8Array {
   const m = validateManifest(manifest)
-  return encodeFields((s, pre) => { walk(s, m, pre) })
+  const body = encodeFields((s, pre) => { walk(s, m, pre) })
+  // the envelope adds a version byte, a length and a 64-byte signature
+  if (body.byteLength > MAX_MANIFEST_BYTES - 128) fail(`manifest body of ${body.byteLength} bytes exceeds ${MAX_MANIFEST_BYTES - 128}`)
+  return body
 }
 
 /** Decodes and validates a canonical manifest body; throws MANIFEST_INVALID otherwise. */
@@ -242,7 +274,7 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
   let m: FunctionManifest
   try {
     const version = c.uint8.decode(state)
-    if (version !== MANIFEST_VERSION_1 && version !== MANIFEST_VERSION) fail(`unknown manifest version ${version}`)
+    if (version !== MANIFEST_VERSION_1 && version !== MANIFEST_VERSION_2 && version !== MANIFEST_VERSION) fail(`unknown manifest version ${version}`)
     const name = c.string.decode(state)
     const ver = c.string.decode(state)
     const moduleHash = b4a.toString(c.fixed32.decode(state), 'hex')
@@ -259,15 +291,26 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
     const createdAt = c.uint.decode(state)
     const blob = { key: b4a.toString(c.fixed32.decode(state), 'hex'), start: c.uint.decode(state), length: c.uint.decode(state) }
     let authDomains: string[] | undefined
-    if (version === MANIFEST_VERSION) {
+    const docs: Record<string, unknown> = {}
+    if (version !== MANIFEST_VERSION_1) {
       const count = c.uint.decode(state)
       // bounded before the loop: the count comes from a peer
       if (count > MAX_AUTH_DOMAINS) fail(`more than ${MAX_AUTH_DOMAINS} auth domains`, { field: 'authDomains' })
-      authDomains = []
-      for (let i = 0; i < count; i++) authDomains.push(c.string.decode(state))
+      const domains: string[] = []
+      for (let i = 0; i < count; i++) domains.push(c.string.decode(state))
+      if (count > 0 || version === MANIFEST_VERSION_2) authDomains = domains
+    }
+    if (version === MANIFEST_VERSION) {
+      docs['description'] = c.string.decode(state)
+      docs['readme'] = c.string.decode(state)
+      const count = c.uint.decode(state)
+      if (count > MAX_EXAMPLES) fail(`more than ${MAX_EXAMPLES} examples`, { field: 'examples' })
+      const examples: FunctionExample[] = []
+      for (let i = 0; i < count; i++) examples.push({ input: c.string.decode(state), output: c.string.decode(state) })
+      docs['examples'] = examples
     }
     if (state.start !== state.end) fail('manifest has trailing bytes')
-    m = validateManifest({ name, version: ver, moduleHash, size, abi, limits, access, ...(authDomains === undefined ? {} : { authDomains }), price: { base, curve }, publisher, createdAt, blob })
+    m = validateManifest({ name, version: ver, moduleHash, size, abi, limits, access, ...(authDomains === undefined ? {} : { authDomains }), price: { base, curve }, publisher, createdAt, blob, ...docs })
   } catch (err) {
     if (err instanceof ShadwError) throw err
     fail('manifest is truncated or malformed')

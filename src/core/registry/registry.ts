@@ -27,6 +27,7 @@ import { MAX_MODULE_BYTES, resolveLimits } from '../sandbox/index.ts'
 import { parseModule } from '../sandbox/index.ts'
 import { resolveRange } from './function-ref.ts'
 import { decodeSignedManifest, encodeSignedManifest, isValidVersion, NAME_PATTERN, signManifest, validateAuthDomains, type PriceParams, type SignedManifest } from './manifest.ts'
+import { validateDocs, type FunctionExample, type ManifestDocs } from './manifest-docs.ts'
 import { blobKeyPair, checkKeyPair, type PublisherKeyPair } from './publisher-keys.ts'
 import { openTombstone, signTombstone, type SignedTombstone } from './tombstone.ts'
 import { checkFit } from './verify.ts'
@@ -60,6 +61,12 @@ export interface PublishOptions {
   price?: PriceParams
   /** default: now */
   createdAt?: number
+  /** one line for catalogues, at most 280 characters (manifest-docs.ts has the bounds) */
+  description?: string
+  /** markdown, at most 16 KiB */
+  readme?: string
+  /** up to 4 example calls as UTF-8 text, each side at most 2 KiB */
+  examples?: FunctionExample[]
 }
 
 /** One version as listed. */
@@ -81,6 +88,16 @@ function publishDomains (opts: PublishOptions): string[] | undefined {
     const domains = validateAuthDomains(opts.authDomains)
     if ((opts.access ?? []).length === 0) throw ShadwError.INVALID_ARGUMENT('authDomains needs access conditions: a public function checks no auth')
     return domains
+  } catch (err) {
+    if (err instanceof ShadwError && err.code === 'MANIFEST_INVALID') throw ShadwError.INVALID_ARGUMENT(err.message.replace(/^MANIFEST_INVALID: /, ''), err.details)
+    throw err
+  }
+}
+
+/** The documentation fields a publish call asks for, checked before any byte is stored. */
+function publishDocs (opts: PublishOptions): ManifestDocs {
+  try {
+    return validateDocs({ description: opts.description, readme: opts.readme, examples: opts.examples })
   } catch (err) {
     if (err instanceof ShadwError && err.code === 'MANIFEST_INVALID') throw ShadwError.INVALID_ARGUMENT(err.message.replace(/^MANIFEST_INVALID: /, ''), err.details)
     throw err
@@ -166,6 +183,7 @@ export class Registry {
     const abi = opts.abi ?? (parsed.exports.some(e => e.name === '_start' && e.kind === 'func') ? 'wasi' : 'raw')
     const limits = resolveLimits(opts.limits)
     const authDomains = publishDomains(opts)
+    const docs = publishDocs(opts)
     checkFit(parsed, abi, limits.memoryPages)
     const moduleHash = await sha256Hex(module)
     const span = await this.#storeBlob(w.blobs, moduleHash, module)
@@ -181,7 +199,8 @@ export class Registry {
       price: opts.price ?? DEFAULT_PRICE,
       publisher: this.key,
       createdAt: opts.createdAt ?? Date.now(),
-      blob: { key: keyToHex(w.blobs.key as Uint8Array), ...span }
+      blob: { key: keyToHex(w.blobs.key as Uint8Array), ...span },
+      ...docs
     }, w.keyPair.secretKey)
     await this.#bee.put(fnKey(opts.name, opts.version), encodeSignedManifest(signed))
     return signed

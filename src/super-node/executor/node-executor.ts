@@ -9,17 +9,26 @@ import { ShadwError } from '../../core/errors.ts'
 import { WorkerPool, type PoolWorker, type WorkerPoolOptions, type WorkerRequest } from '../../core/sandbox/index.ts'
 import { parseReplyMessage, READY_MESSAGE, type CallMessage } from './worker-protocol.ts'
 
-/** The worker entry is TypeScript, run through tsx like the rest of the project. */
-const WORKER_URL = new URL('./executor-worker.ts', import.meta.url)
 /**
- * `execArgv: ['--import', 'tsx']` does not reach a worker's entry module on Node 20, so the
- * worker starts from a two-line bootstrap module that registers tsx's loader and then
- * imports the entry. The tsx API path is resolved from this file, not the process's cwd.
+ * Run from the sources (tsx), the worker entry is TypeScript; run from the build in lib/
+ * (the installed CLI), it is the compiled JavaScript beside this file, and the worker starts
+ * without a TypeScript loader.
  */
-const TSX_API_URL = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href
-const BOOTSTRAP_URL = new URL('data:text/javascript,' + encodeURIComponent(
-  `import { register } from ${JSON.stringify(TSX_API_URL)}; register(); await import(${JSON.stringify(WORKER_URL.href)})`
-))
+const FROM_SOURCE = import.meta.url.endsWith('.ts')
+const WORKER_URL = new URL(FROM_SOURCE ? './executor-worker.ts' : './executor-worker.js', import.meta.url)
+/**
+ * `execArgv: ['--import', 'tsx']` does not reach a worker's entry module on Node 20, so from
+ * the sources the worker starts from a two-line bootstrap module that registers tsx's loader
+ * and then imports the entry. The tsx API path is resolved from this file, not the cwd.
+ */
+function workerEntry (): URL {
+  if (!FROM_SOURCE) return WORKER_URL
+  const tsxApi = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href
+  return new URL('data:text/javascript,' + encodeURIComponent(
+    `import { register } from ${JSON.stringify(tsxApi)}; register(); await import(${JSON.stringify(WORKER_URL.href)})`
+  ))
+}
+const BOOTSTRAP_URL = workerEntry()
 
 /** Options of {@link createNodeExecutor}; `spawn` is provided. */
 export type NodeExecutorOptions = Omit<WorkerPoolOptions, 'spawn'>

@@ -227,7 +227,7 @@ describe('the app as people use it', () => {
     await page.reload()
     expect(await page.locator('h1').textContent()).toBe('shadw')
     await until('the offline notice', async () => await page.locator('#offline').isVisible())
-    expect(await page.getByRole('tab').allTextContents()).toEqual(['Contribute', 'Playground', 'Network'])
+    expect(await page.getByRole('tab').allTextContents()).toEqual(['Contribute', 'Playground', 'Network', 'Functions', 'Storage'])
     await until('the status line to say offline', async () => (await page.locator('#node-state').textContent())?.startsWith('offline · ') === true)
     expect(await page.locator('#node-state').textContent()).toContain(`showing what node ${key.slice(0, 8)}…${key.slice(-6)} reported at`)
     expect(await page.locator('.figure-value').first().textContent()).toBe('0')

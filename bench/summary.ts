@@ -1,0 +1,111 @@
+/**
+ * bench/results/summary.json: one flat object, one key per figure, each ratio taken against
+ * a baseline measured in the same `npm run bench` run. Figures come from the result files
+ * the benches of this run wrote (a file older than the run is not read: a figure from an
+ * earlier run would pass for today's) plus the CLI start times measured here. A figure this
+ * run did not measure is null (the object stays flat: numbers and nulls), and the console
+ * says why.
+ */
+import { execFileSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { wat } from '../test/fixtures/wasm/fixtures.ts'
+
+const RESULTS = new URL('./results/', import.meta.url)
+const BIN = fileURLToPath(new URL('../bin/shadw.js', import.meta.url))
+/** Starts timed per CLI command, after one untimed start (which rebuilds a stale lib/). */
+const CLI_RUNS = 7
+/** Bound on one CLI start: a wedged start must not hang the bench. */
+const CLI_TIMEOUT_MS = 30_000
+
+const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+
+type Json = Record<string, unknown>
+
+/** A result file written since `since` (ms since epoch), or null. */
+function fresh (name: string, since: number): Json | null {
+  const file = new URL(`${name}.json`, RESULTS)
+  if (!existsSync(file) || statSync(file).mtimeMs < since) return null
+  return JSON.parse(readFileSync(file, 'utf8')) as Json
+}
+
+const at = (o: unknown, ...path: Array<string | number>): unknown => path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), o)
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+
+/** Median wall time of `node bin/shadw.js ARGS`, process start to exit. */
+function cliMs (args: string[]): number {
+  const once = (): number => {
+    const t = performance.now()
+    execFileSync(process.execPath, [BIN, ...args], { stdio: 'ignore', timeout: CLI_TIMEOUT_MS })
+    return performance.now() - t
+  }
+  once()
+  return median(Array.from({ length: CLI_RUNS }, once))
+}
+
+/** Writes bench/results/summary.json from this run's results; returns it. */
+export async function writeSummary (runStartedMs: number): Promise<Record<string, number | null>> {
+  const missing: string[] = []
+  const figure = (key: string, value: number | null, why: string): [string, number | null] => {
+    if (value === null) missing.push(`${key}: ${why}`)
+    return [key, value === null ? null : round(value)]
+  }
+  const repl = fresh('replication', runStartedMs)
+  const sandbox = fresh('sandbox', runStartedMs)
+  const invocation = fresh('invocation', runStartedMs)
+  const webrtc = fresh('webrtc', runStartedMs)
+
+  const node16 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 16384)
+  const node1 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 1024)
+  const browser16 = (repl?.['ratios'] as Json[] | undefined)?.find(r => r['blockSize'] === 16384)
+  const invokeP50 = num(at(invocation, 'warmLatency', 'invokeMs', 'p50'))
+  const rawP50 = num(at(invocation, 'warmLatency', 'rawRoundTripMs', 'p50'))
+  const invokePerS = num(at(invocation, 'throughput', 'perSecond'))
+  const nodePool = num(at(sandbox, 'poolThroughput', 'nodeCallsPerSecond'))
+  const browserPool = num(at(sandbox, 'poolThroughput', 'browserCallsPerSecond'))
+  const notRun = (name: string): string => `the ${name} bench did not run (or failed) in this run`
+
+  const dir = mkdtempSync(join(tmpdir(), 'shadw-bench-cli-'))
+  let helpMs: number
+  let runMs: number
+  try {
+    const module = join(dir, 'echo.wasm')
+    const input = join(dir, 'input')
+    writeFileSync(module, await wat('echo'))
+    writeFileSync(input, 'hello')
+    helpMs = cliMs(['help'])
+    runMs = cliMs(['run', module, '--input', input])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+
+  const summary: Record<string, number | null> = Object.fromEntries([
+    figure('replication_node_16k_MBps', num(node16?.['mbPerS']), repl === null ? notRun('replication') : 'no 16 KiB row'),
+    figure('replication_node_16k_raw_MBps', num(at(node16, 'raw', 'mbPerS')), repl === null ? notRun('replication') : 'no raw baseline'),
+    figure('replication_node_16k_over_raw', num(node16?.['overRaw']), repl === null ? notRun('replication') : 'no raw baseline'),
+    figure('replication_node_1k_blocks_per_s', num(node1?.['blocksPerS']), repl === null ? notRun('replication') : 'no 1 KiB row'),
+    figure('replication_node_1k_over_raw', num(node1?.['overRaw']), repl === null ? notRun('replication') : 'no raw baseline'),
+    figure('replication_browser_over_node_16k', num(browser16?.['browserOverNode']), repl === null ? notRun('replication') : 'the browser part was skipped'),
+    figure('webrtc_over_raw_datachannel', null, webrtc === null ? notRun('webrtc') : 'not measured yet: the webrtc bench has no raw data channel baseline (it compares with the relay)'),
+    figure('webrtc_over_relay', num(at(webrtc, 'ratios', 'webrtcOverRelayThroughput')), notRun('webrtc')),
+    figure('invoke_p50_ms', invokeP50, notRun('invocation')),
+    figure('invoke_raw_round_trip_p50_ms', rawP50, notRun('invocation')),
+    figure('invoke_overhead_ms_p50', invokeP50 === null || rawP50 === null ? null : invokeP50 - rawP50, notRun('invocation')),
+    figure('invoke_throughput_per_s', invokePerS, notRun('invocation')),
+    figure('invoke_throughput_over_pool', invokePerS === null || nodePool === null ? null : invokePerS / nodePool, 'needs the invocation and sandbox benches in the same run'),
+    figure('browser_invoke_p50_over_dc_rtt', null, 'not measured yet: the browser invocation bench compares with a block round trip over the relay, not a data channel round trip'),
+    figure('browser_pool_over_node_pool', browserPool === null || nodePool === null ? null : browserPool / nodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
+    figure('cold_invoke_ms', null, 'not measured yet: no bench times a first call of a newly published module'),
+    figure('cli_help_ms', helpMs, 'not measured'),
+    figure('cli_run_trivial_ms', runMs, 'not measured')
+  ])
+  mkdirSync(RESULTS, { recursive: true })
+  writeFileSync(new URL('summary.json', RESULTS), JSON.stringify(summary, null, 2) + '\n')
+  console.log('\nsummary (bench/results/summary.json):')
+  for (const [k, v] of Object.entries(summary)) console.log(`  ${k.padEnd(36)} ${v === null ? '-' : String(v)}`)
+  if (missing.length > 0) console.log(`not measured in this run:\n${missing.map(m => `  ${m}`).join('\n')}`)
+  return summary
+}

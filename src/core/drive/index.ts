@@ -1,0 +1,11 @@
+/**
+ * Drives (isomorphic): versioned file trees owned by a key pair, on Hyperdrive over the
+ * node's Corestore, with optional block encryption. `Drive.open(node, key)` opens any drive
+ * read-only on a node; `drive.logs(version)` names the logs (and their Merkle roots) a
+ * holder keeps for that version. Paths and references (`<key>[@version][:path]`) are
+ * parsed here too. See docs/storage.md.
+ */
+export { Drive, driveLogs, type DriveHost, type DriveKeyPair, type DriveEntry, type DriveLog, type OpenDriveOptions } from './drive.ts'
+export { drivePath, joinDrivePath, parseDriveKey, parseDriveRef, parseDriveVersion, contentTypeOf, type DriveRef } from './paths.ts'
+export { driveHandler, driveReply, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl, type DriveReply, type DriveFetchParams } from './http.ts'
+export { driveOpener } from './opener.ts'
