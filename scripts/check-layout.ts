@@ -47,7 +47,7 @@ const LAYERS: Record<string, string[]> = {
  * The core's folders, lowest first: each may import only those before it. A new folder gets
  * its place here, which is where docs/architecture.md says it sits.
  */
-const CORE_STACK = ['sandbox', 'access', 'pricing', 'registry', 'node', 'drive', 'ledger', 'links', 'invoke', 'gateway', 'attest', 'reputation', 'roles', 'pinning', 'catalogue']
+const CORE_STACK = ['sandbox', 'access', 'pricing', 'registry', 'node', 'drive', 'ledger', 'links', 'invoke', 'gateway', 'attest', 'reputation', 'roles', 'pinning', 'catalogue', 'keys']
 
 function walk (root: string, dir: string, out: string[] = []): string[] {
   if (!existsSync(join(root, dir))) return out

@@ -47,7 +47,8 @@ export async function startCommand (args: string[]): Promise<number> {
       'no-examples': { type: 'boolean', default: false },
       'disk-budget': { type: 'string' },
       'repin-grace': { type: 'string' },
-      rpc: { type: 'string', multiple: true }
+      rpc: { type: 'string', multiple: true },
+      'key-holder': { type: 'boolean', default: false }
     },
     strict: true
   })
@@ -78,7 +79,8 @@ export async function startCommand (args: string[]): Promise<number> {
     ...(workers === undefined ? {} : { workers }),
     ...(diskBudget === undefined ? {} : { diskBudget }),
     ...(graceArg === undefined ? {} : { repinGraceMs: Number(graceArg) }),
-    ...(values.rpc === undefined ? {} : { rpc: parseRpcOption(values.rpc) })
+    ...(values.rpc === undefined ? {} : { rpc: parseRpcOption(values.rpc) }),
+    ...(values['key-holder'] ? { keyHolder: true } : {})
   })
   const { info } = node
   // listening before the banner: a pipe write is synchronous, so whoever reads the banner may

@@ -334,6 +334,12 @@ export class ShadwError extends Error {
   /** Thrown when a tenant's condition checks used up its share of this node's chain reads. */
   static CHAIN_RATE_LIMITED (tenant: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CHAIN_RATE_LIMITED', `too many chain reads for ${tenant}; try again shortly`, { details: { tenant, ...details } }) }
 
+  /** Thrown by a key holder asked for a share of a key it holds no share of. */
+  static KEY_NOT_HELD (keyId: string): ShadwError { return new ShadwError('KEY_NOT_HELD', `no share of key ${keyId.slice(0, 16)}… is held here`, { details: { keyId } }) }
+
+  /** Thrown when fewer key holders released their share than the key's threshold; details list each refusal. */
+  static KEY_SHARES_SHORT (got: number, threshold: number, details?: Record<string, unknown>): ShadwError { return new ShadwError('KEY_SHARES_SHORT', `${got} of the ${threshold} shares needed were released`, { details: { got, threshold, ...details } }) }
+
   /** Thrown when a condition's contract call reverts, runs out of gas, answers too much or answers a type its ABI does not declare. */
   static CONDITION_CALL_FAILED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CONDITION_CALL_FAILED', msg, { details }) }
 

@@ -6,6 +6,7 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { startKeyHolder, type KeyHolderRole } from './key-holder.ts'
 import { nodeIdentity, ShadwNode, type NodeStatus } from '../core/node/index.ts'
 import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
@@ -75,6 +76,8 @@ export interface SuperNodeOptions {
   repinGraceMs?: number
   /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
   rpc?: Record<string, string[]>
+  /** hold shares of condition-gated keys for dealers (docs/access.md, "Key holders over the wire"); off by default */
+  keyHolder?: boolean
   /**
    * bytes of unfinished `/fn` request bodies and pre-handshake relay messages buffered at
    * once, over all clients (default DEFAULT_MEMORY_BUDGET_BYTES); beyond it, typed 503 refusals
@@ -90,7 +93,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null, shards?: ShardHolder | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null, shards?: ShardHolder | null, keys: KeyHolderRole | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -214,6 +217,8 @@ export class SuperNode {
         cleanup.push(async () => { shards.stop() })
         shards.start()
       }
+      const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, storage: opts.storage, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
+      if (keys !== null) cleanup.push(async () => { keys.stop() })
       // the functions this node learns of from the registries peers announce (docs/functions.md)
       const catalogue = new Catalogue({ host: node, publicKey: node.publicKey, executes: executor !== null, served: () => served })
       cleanup.push(async () => { catalogue.stop() })
@@ -225,7 +230,7 @@ export class SuperNode {
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue, shards })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue, shards, keys })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -282,6 +287,11 @@ export class SuperNode {
   }
 
   /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
+  /** the key-holder role, when started with `keyHolder` */
+  get keys (): KeyHolderRole | null {
+    return this.#parts.keys
+  }
+
   get executor (): ExecutorService | null {
     return this.#parts.executor
   }
@@ -301,6 +311,7 @@ export class SuperNode {
       await this.#parts.executor?.stop()
       this.#parts.holder?.stop()
       this.#parts.shards?.stop()
+      this.#parts.keys?.stop()
       this.#parts.caller?.stop()
       await this.#parts.stopSigning()
       this.#parts.catalogue?.stop()

@@ -19,3 +19,4 @@ export { ChainReader, chainIdOf, parseRpcOption, type CallRequest, type ChainRea
 export { ChainGate, type ChainDecision, type ChainGateOptions } from './chain-gate.ts'
 export { chainsOf, evaluateOnChain, type ChainContext } from './chain-conditions.ts'
 export { KeyHolder, ephemeralKeyPair, openShare, rebuildKey, splitKey, verifyRelease, type EphemeralKeyPair, type KeyHolderOptions, type KeyRelease, type ReleaseRecord } from './key-shares.ts'
+export { newShareXs, reshareCombine, reshareDeal, shareX } from './key-reshare.ts'

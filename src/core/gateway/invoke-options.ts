@@ -6,7 +6,7 @@
  * added to {@link InvokeOptions} is added here once and travels every path.
  */
 import { ShadwError } from '../errors.ts'
-import { MAX_AUTH_CHARS, NONCE_BYTES, type InvokeOptions } from '../invoke/index.ts'
+import { MAX_AUTH_CHARS, MAX_PINNED_CHAINS, NONCE_BYTES, type InvokeOptions } from '../invoke/index.ts'
 
 /**
  * Every {@link InvokeOptions} field but the abort signal, which cannot cross a boundary. A type
@@ -108,6 +108,29 @@ const nonce: Field<Uint8Array> = {
   }
 }
 
+/** A pin in its header: `chain=block`, comma-separated, a chain as Lit names it. */
+const HEADER_PIN = /^([A-Za-z0-9]{1,32})=(0|[1-9]\d{0,19})$/
+
+/** Blocks the caller pins its conditions at, chain → block (bigint): `shadw-blocks: ethereum=123`. */
+const blocks: Field<Readonly<Record<string, bigint>>> = {
+  header: 'shadw-blocks',
+  check (value) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw ShadwError.INVALID_ARGUMENT('blocks must map chains to block numbers')
+    const entries = Object.entries(value)
+    if (entries.length === 0 || entries.length > MAX_PINNED_CHAINS) throw ShadwError.INVALID_ARGUMENT(`pin blocks on 1-${MAX_PINNED_CHAINS} chains`)
+    for (const [chain, block] of entries) {
+      if (!/^[A-Za-z0-9]{1,32}$/.test(chain) || typeof block !== 'bigint' || block < 0n) throw ShadwError.INVALID_ARGUMENT('a pinned block is a chain name and a non-negative bigint')
+    }
+    return Object.fromEntries(entries) as Record<string, bigint>
+  },
+  format: value => Object.entries(value).map(([chain, block]) => `${chain}=${block}`).join(','),
+  parse (text) {
+    const pins = text.split(',').map(part => HEADER_PIN.exec(part.trim()))
+    if (pins.length > MAX_PINNED_CHAINS || pins.some(m => m === null)) throw ShadwError.INVALID_ARGUMENT(`shadw-blocks must be 1-${MAX_PINNED_CHAINS} chain=block pairs`)
+    return Object.fromEntries(pins.map(m => [m?.[1] ?? '', BigInt(m?.[2] ?? '0')]))
+  }
+}
+
 /** Every option, in the order their headers are listed (the CORS preflight answer shows it). */
 const FIELDS: { readonly [K in keyof WireInvokeOptions]-?: Field<Value<K>> } = {
   redundancy: count('redundancy', 'shadw-redundancy'),
@@ -116,7 +139,8 @@ const FIELDS: { readonly [K in keyof WireInvokeOptions]-?: Field<Value<K>> } = {
   auth,
   maxCharge: count('maxCharge', 'shadw-max-charge', ' (µcredits)'),
   audit,
-  nonce
+  nonce,
+  blocks
 }
 
 const ENTRIES = Object.entries(FIELDS) as Array<[keyof WireInvokeOptions, Field<unknown>]>

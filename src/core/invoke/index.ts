@@ -1,6 +1,6 @@
 /** Public surface of invocation: wire protocol, routing, quorum, receipts (isomorphic). See docs/protocol.md. */
 export {
-  INVOKE_PROTOCOL, MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, MAX_AUTH_CHARS, MAX_RECEIPT_BYTES, MAX_REDUNDANCY,
+  INVOKE_PROTOCOL, MAX_INPUT_BYTES, MAX_OUTPUT_BYTES, MAX_AUTH_CHARS, MAX_RECEIPT_BYTES, MAX_REDUNDANCY, MAX_PINNED_CHAINS,
   NONCE_BYTES, encodeMessage, decodeMessage, type InvokeMessage, type CapacityMessage, type CapacityQueryMessage,
   type RequestMessage, type ResultMessage, type ErrorMessage, type CancelMessage
 } from './protocol.ts'

@@ -9,7 +9,7 @@ import b4a from 'b4a'
 import { ShadwError, type ErrorCode } from '../errors.ts'
 import { parseFunctionRef, resolveRange, type FunctionRef } from '../registry/index.ts'
 import { sha256 } from '../sha256.ts'
-import { MAX_INPUT_BYTES, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
+import { MAX_INPUT_BYTES, MAX_PINNED_CHAINS, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
 import { openReceipt, type VerifiedRoots } from '../ledger/index.ts'
 
@@ -50,6 +50,12 @@ export interface InvokeOptions {
    * Off by default: a gated function's input may be private.
    */
   audit?: boolean | number
+  /**
+   * chain → block to read the function's conditions at: every executor of the call reads the
+   * same chain state, so they decide alike (each still refuses a pin ahead of its head or too
+   * old, `CHAIN_BLOCK_INVALID`)
+   */
+  blocks?: Readonly<Record<string, bigint>>
 }
 
 /** An accepted invocation. */
@@ -91,6 +97,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   const nonce = opts.nonce ?? t.randomBytes(NONCE_BYTES)
   if (!(nonce instanceof Uint8Array) || nonce.byteLength !== NONCE_BYTES) throw ShadwError.INVALID_ARGUMENT(`nonce must be ${NONCE_BYTES} bytes`)
   if (opts.maxCharge !== undefined && (!Number.isSafeInteger(opts.maxCharge) || opts.maxCharge < 0)) throw ShadwError.INVALID_ARGUMENT('maxCharge must be a non-negative integer (µcredits)')
+  const blocks = opts.blocks === undefined ? undefined : wireBlocks(opts.blocks)
   opts.signal?.throwIfAborted()
   const auth = opts.auth === undefined ? null : JSON.stringify(opts.auth)
   const deadline = t.now() + budget
@@ -121,8 +128,8 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const attemptDeadline = t.now() + attemptMs
-        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal)
-        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge }, t.verifiedRoots) }
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }) }, attemptMs, abort.signal)
+        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge, blocks }, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)
         if (!RETRYABLE.has(last.code)) return last
@@ -153,6 +160,18 @@ interface Sent {
   /** the attempt's deadline the request carried */
   deadline: number
   maxCharge: number | undefined
+  /** the caller's pins, decimal */
+  blocks: Record<string, string> | undefined
+}
+
+/** The caller's pins as the wire carries them; a bad one is the caller's own `INVALID_ARGUMENT`. */
+function wireBlocks (blocks: Readonly<Record<string, bigint>>): Record<string, string> {
+  const entries = Object.entries(blocks)
+  if (entries.length === 0 || entries.length > MAX_PINNED_CHAINS) throw ShadwError.INVALID_ARGUMENT(`pin blocks on 1-${MAX_PINNED_CHAINS} chains`)
+  for (const [chain, block] of entries) {
+    if (typeof block !== 'bigint' || block < 0n || chain.length === 0) throw ShadwError.INVALID_ARGUMENT(`pinned block of ${chain} must be a non-negative bigint`)
+  }
+  return Object.fromEntries(entries.map(([chain, block]) => [chain, block.toString()]))
 }
 
 function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: VerifiedRoots | undefined): VerifiedResult {
@@ -170,6 +189,11 @@ function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: 
   // cap would bill for what did not happen
   if (receipt.deadline !== sent.deadline) mismatch('names another deadline than the request')
   if (receipt.bytes !== sent.inputBytes + res.output.byteLength) mismatch(`counts ${receipt.bytes} bytes moved, not ${sent.inputBytes + res.output.byteLength}`)
+  // an executor that read another block than the caller pinned decided on other chain state
+  for (const { chain, block } of receipt.chainBlocks ?? []) {
+    const pinned = sent.blocks !== undefined && Object.hasOwn(sent.blocks, chain) ? sent.blocks[chain] : undefined
+    if (pinned !== undefined && String(block) !== pinned) mismatch(`read ${chain} at block ${block}, not the pinned ${pinned}`)
+  }
   if (sent.maxCharge !== undefined && receipt.total > sent.maxCharge) mismatch(`charges ${receipt.total} µcredits, over the cap of ${sent.maxCharge}`)
   return { output: res.output, receipt, ledger: { key: b4a.toString(res.ledgerKey, 'hex'), index: res.ledgerIndex } }
 }

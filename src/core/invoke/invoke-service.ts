@@ -293,6 +293,8 @@ export class InvokeService {
       access: m.access,
       ...(m.authDomains === undefined ? {} : { domains: m.authDomains }),
       auth: parseAuth(req.auth),
+      // the caller's pins: every redundant executor reads the same chain state
+      ...(req.blocks === undefined ? {} : { blocks: pinnedBlocks(req.blocks) }),
       signal
     })
     const left = req.deadline - this.#now()
@@ -450,6 +452,11 @@ function abortReason (signal: AbortSignal): unknown {
 
 function deadlinePassed (deadline: number, when: string): ShadwError {
   return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } })
+}
+
+/** The wire's decimal pins as the gate's block numbers (the protocol checked their form). */
+function pinnedBlocks (blocks: Record<string, string>): Record<string, bigint> {
+  return Object.fromEntries(Object.entries(blocks).map(([chain, block]) => [chain, BigInt(block)]))
 }
 
 function parseAuth (auth: string | null): unknown {

@@ -36,6 +36,12 @@ export const NONCE_BYTES = 32
 export const MAX_REDUNDANCY = 16
 /** Marks the capacity frame's quote extension (its price): anything else after the tier is refused. */
 const QUOTE_EXTENSION = 1
+/** Most chains one request may pin a block on: a condition set spans a handful of chains at most. */
+export const MAX_PINNED_CHAINS = 8
+/** A chain name is a Lit chain id such as `ethereum` or `baseSepolia`. */
+const MAX_CHAIN_CHARS = 64
+/** A block number as decimal: 20 digits hold any uint64. */
+const BLOCK_PATTERN = /^(0|[1-9][0-9]{0,19})$/
 /** Request ids are per channel and count up; 2^32 calls on one connection is more than enough. */
 const MAX_ID = 0xffffffff
 
@@ -82,6 +88,11 @@ export interface RequestMessage {
    * case is higher refuses with SPENDING_CAP_EXCEEDED before any work. Optional trailing field.
    */
   maxCharge?: number
+  /**
+   * chain → block the caller pinned its conditions at (decimal), so redundant executors read
+   * the same chain state and decide alike. Optional trailing field, after `maxCharge`.
+   */
+  blocks?: Record<string, string>
 }
 
 /** A successful execution: output and the executor's signed receipt. */
@@ -141,7 +152,13 @@ function write (s: State, m: InvokeMessage, pre: boolean): void {
       if (m.quote !== undefined) { put(s, pre, c.uint, QUOTE_EXTENSION); put(s, pre, c.uint, m.quote.utilisationPpm); put(s, pre, c.uint, m.quote.fuelPrice); put(s, pre, c.uint, m.quote.bytePrice) }
       break
     case 'capacity-query': case 'cancel': break
-    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined) put(s, pre, c.uint, m.maxCharge + 1); break
+    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined || m.blocks !== undefined) put(s, pre, c.uint, m.maxCharge === undefined ? 0 : m.maxCharge + 1)
+      if (m.blocks !== undefined) {
+        const chains = Object.keys(m.blocks).sort()
+        put(s, pre, c.uint, chains.length)
+        for (const chain of chains) { put(s, pre, c.string, chain); put(s, pre, c.string, m.blocks[chain] ?? '') }
+      }
+      break
     case 'result': put(s, pre, c.buffer, m.output); put(s, pre, c.buffer, m.receipt); put(s, pre, c.fixed32, m.ledgerKey); put(s, pre, c.uint, m.ledgerIndex); break
     case 'error': put(s, pre, c.string, m.code); put(s, pre, c.string, m.message); break
   }
@@ -175,10 +192,25 @@ function read (s: State): InvokeMessage {
       if (hasAuth > 1) throw ShadwError.INVOKE_PROTOCOL('auth flag must be 0 or 1')
       const auth = hasAuth === 1 ? c.string.decode(s) : null
       if (s.start === s.end) return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth }
-      // sent as maxCharge + 1, so a stray zero byte is refused like any trailing byte
+      // sent as maxCharge + 1; 0 (no cap) only when pinned blocks follow, so a stray zero byte
+      // is refused like any trailing byte
       const cap = c.uint.decode(s)
-      if (cap === 0) throw ShadwError.INVOKE_PROTOCOL('trailing bytes')
-      return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, maxCharge: cap - 1 }
+      const capped = cap === 0 ? {} : { maxCharge: cap - 1 }
+      if (s.start === s.end) {
+        if (cap === 0) throw ShadwError.INVOKE_PROTOCOL('trailing bytes')
+        return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, ...capped }
+      }
+      const count = c.uint.decode(s)
+      if (count < 1 || count > MAX_PINNED_CHAINS) throw ShadwError.INVOKE_PROTOCOL(`pinned chains must be 1-${MAX_PINNED_CHAINS}`)
+      const pins = new Map<string, string>()
+      for (let i = 0; i < count; i++) {
+        const chain = c.string.decode(s)
+        if (pins.has(chain)) throw ShadwError.INVOKE_PROTOCOL('a chain is pinned twice')
+        pins.set(chain, c.string.decode(s))
+      }
+      // fromEntries makes own properties even of names like __proto__
+      const blocks: Record<string, string> = Object.fromEntries(pins)
+      return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, ...capped, blocks }
     }
     case TYPE.result: {
       const output = buf()
@@ -223,6 +255,16 @@ function check (m: InvokeMessage): void {
       if (!Number.isInteger(m.redundancy) || m.redundancy < 1 || m.redundancy > MAX_REDUNDANCY) bad(`redundancy must be 1-${MAX_REDUNDANCY}`)
       if (m.auth !== null && (typeof m.auth !== 'string' || m.auth.length > MAX_AUTH_CHARS)) bad(`auth must be at most ${MAX_AUTH_CHARS} characters`)
       if (m.maxCharge !== undefined && (!Number.isSafeInteger(m.maxCharge) || m.maxCharge < 0)) bad('maxCharge must be a non-negative integer')
+      if (m.blocks !== undefined) {
+        if (typeof m.blocks !== 'object' || m.blocks === null) bad('blocks must be an object')
+        const chains = Object.keys(m.blocks)
+        if (chains.length < 1 || chains.length > MAX_PINNED_CHAINS) bad(`pinned chains must be 1-${MAX_PINNED_CHAINS}`)
+        for (const chain of chains) {
+          if (chain.length === 0 || chain.length > MAX_CHAIN_CHARS) bad(`a chain name is 1-${MAX_CHAIN_CHARS} characters`)
+          const block = m.blocks[chain]
+          if (typeof block !== 'string' || !BLOCK_PATTERN.test(block)) bad('a pinned block is a decimal block number')
+        }
+      }
       break
     case 'result':
       if (m.id === 0) bad('result id must be positive')

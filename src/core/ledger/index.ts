@@ -15,6 +15,7 @@ export {
   type AttestationBody, type SignedAttestation, type Verdict, type AttestMethod
 } from './attestation.ts'
 export { LedgerAnnouncer, LEDGERS_PROTOCOL, type AnnounceHost, type LedgerAnnouncerOptions } from './ledger-announce.ts'
+export { RELEASE_TAG, encodeRelease, decodeRelease, openRelease } from './release.ts'
 export { readLedgerEntry, readLedger, type LedgerEntry, type LedgerSource } from './ledger-entry.ts'
 export { computeCredits, creditsFromLedgers, type Credits } from './credits.ts'
 export { AnnouncedLogs, type AnnouncedLogsHost } from './announced-logs.ts'

@@ -20,12 +20,13 @@ const ALL: WireInvokeOptions = {
   deadline: 45_000,
   auth: { sig: '0xab', signedMessage: 'héllo ✓', address: '0x01' },
   maxCharge: 1234,
-  audit: 0.25
+  audit: 0.25,
+  blocks: { sepolia: 7_654_321n, base: 0n }
 }
 
 describe('invocation options across the gateway and the bridge', () => {
   it('lists one header per option, in the order the CORS preflight answers them', () => {
-    expect(INVOKE_OPTION_HEADERS).toEqual(['shadw-redundancy', 'shadw-quorum', 'shadw-deadline', 'shadw-auth', 'shadw-max-charge', 'shadw-audit'])
+    expect(INVOKE_OPTION_HEADERS).toEqual(['shadw-redundancy', 'shadw-quorum', 'shadw-deadline', 'shadw-auth', 'shadw-max-charge', 'shadw-audit', 'shadw-blocks'])
     expect(FN_REQUEST_HEADERS).toEqual(['content-type', 'accept', ...INVOKE_OPTION_HEADERS])
   })
 
@@ -38,7 +39,8 @@ describe('invocation options across the gateway and the bridge', () => {
       // Latin-1 header values: non-ASCII characters escaped in the JSON
       'shadw-auth': '{"sig":"0xab","signedMessage":"h\\u00e9llo \\u2713","address":"0x01"}',
       'shadw-max-charge': '1234',
-      'shadw-audit': '0.250000'
+      'shadw-audit': '0.250000',
+      'shadw-blocks': 'sepolia=7654321,base=0'
     })
     expect(parseInvokeHeaders(new Headers(headers))).toEqual(ALL)
     // what a page posts over the bridge is checked to the same options
@@ -63,6 +65,7 @@ describe('invocation options across the gateway and the bridge', () => {
       for (const bad of ['-1', '1.5', 'x', '', '1234567890']) expect([name, bad, parse(name, bad)]).toEqual([name, bad, 'INVALID_ARGUMENT'])
     }
     for (const bad of ['2', '-0.1', '1.1', '0.1234567', 'true']) expect([bad, parse('shadw-audit', bad)]).toEqual([bad, 'INVALID_ARGUMENT'])
+    for (const bad of ['', 'sepolia', 'sepolia=', 'sepolia=-1', 'sepolia=01', 'se-polia=1', 'a=1,b=2,c=3,d=4,e=5,f=6,g=7,h=8,i=9']) expect([bad, parse('shadw-blocks', bad)]).toEqual([bad, 'INVALID_ARGUMENT'])
     expect(parse('shadw-auth', '{not json')).toBe('AUTH_MALFORMED')
     expect(parse('shadw-auth', JSON.stringify('a'.repeat(MAX_AUTH_CHARS)))).toBe('AUTH_MALFORMED')
   })
@@ -75,6 +78,9 @@ describe('invocation options across the gateway and the bridge', () => {
       [{ maxCharge: Number.NaN }, 'INVALID_ARGUMENT'],
       [{ maxCharge: 2 ** 53 }, 'INVALID_ARGUMENT'],
       [{ audit: 2 }, 'INVALID_ARGUMENT'],
+      [{ blocks: { sepolia: 1 } }, 'INVALID_ARGUMENT'],
+      [{ blocks: { sepolia: -1n } }, 'INVALID_ARGUMENT'],
+      [{ blocks: {} }, 'INVALID_ARGUMENT'],
       [{ audit: 'yes' }, 'INVALID_ARGUMENT'],
       [{ nonce: [1, 2, 3] }, 'INVALID_ARGUMENT'],
       [{ nonce: new Uint8Array(31) }, 'INVALID_ARGUMENT'],

@@ -18,6 +18,9 @@ describe('invocation wire codec', () => {
       { type: 'capacity-query', id: 9 },
       request,
       { ...request, auth: null } as InvokeMessage,
+      { ...request, maxCharge: 0, blocks: { sepolia: '123', base: '0' } } as InvokeMessage,
+      // a chain named like a prototype key stays an own field
+      { ...request, blocks: Object.fromEntries([['__proto__', '18446744073709551615']]) } as InvokeMessage,
       { type: 'result', id: 7, output: new Uint8Array([111, 117, 116]), receipt: new Uint8Array(300).fill(1), ledgerKey: new Uint8Array(32).fill(2), ledgerIndex: 41 },
       { type: 'error', id: 7, code: 'TRAP', message: 'TRAP: unreachable' },
       { type: 'cancel', id: 7 }
@@ -33,6 +36,14 @@ describe('invocation wire codec', () => {
     expect(code(() => decodeMessage(good.subarray(0, good.byteLength - 1)))).toBe('INVOKE_PROTOCOL')
     expect(code(() => decodeMessage(b4a.concat([good, b4a.from([0])])))).toBe('INVOKE_PROTOCOL')
     expect(code(() => decodeMessage(new Uint8Array(MAX_FRAME_BYTES + 1)))).toBe('INVOKE_PROTOCOL')
+    // a request's no-cap marker (0) with no pinned blocks after it, a pin count of 0, a chain pinned twice, a block not in decimal
+    expect(code(() => decodeMessage(b4a.concat([good, b4a.from([0])])))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(b4a.concat([good, b4a.from([0, 0])])))).toBe('INVOKE_PROTOCOL')
+    const pin = (chain: string, block: string): Uint8Array => b4a.concat([b4a.from([chain.length]), b4a.from(chain), b4a.from([block.length]), b4a.from(block)])
+    expect(decodeMessage(b4a.concat([good, b4a.from([0, 1]), pin('base', '9')]))).toMatchObject({ ref: request.ref, blocks: { base: '9' } })
+    expect(code(() => decodeMessage(b4a.concat([good, b4a.from([0, 2]), pin('base', '9'), pin('base', '8')])))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => decodeMessage(b4a.concat([good, b4a.from([0, 1]), pin('base', '0x9')])))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ ...request, blocks: { base: '-1' } } as InvokeMessage))).toBe('INVOKE_PROTOCOL')
     // capacity with free > total, an unknown tier
     expect(code(() => decodeMessage(b4a.from([0, 0, 5, 4, 50, 0])))).toBe('INVOKE_PROTOCOL')
     expect(code(() => decodeMessage(b4a.from([0, 0, 1, 4, 50, 9])))).toBe('INVOKE_PROTOCOL')
