@@ -8,6 +8,7 @@
 import b4a from 'b4a'
 import { ShadwError, type ErrorCode } from '../errors.ts'
 import { parseFunctionRef, resolveRange, type FunctionRef } from '../registry/index.ts'
+import type { PinnedMount } from '../drive/index.ts'
 import { sha256 } from '../sha256.ts'
 import { MAX_INPUT_BYTES, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
@@ -50,6 +51,11 @@ export interface InvokeOptions {
    * Off by default: a gated function's input may be private.
    */
   audit?: boolean | number
+  /**
+   * the drives the call runs over, each pinned to a version (`pinMounts` pins a manifest's
+   * "latest"): the manifest's mounts and the invocation's own. Every receipt must name them.
+   */
+  mounts?: PinnedMount[]
 }
 
 /** An accepted invocation. */
@@ -121,8 +127,8 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const attemptDeadline = t.now() + attemptMs
-        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal)
-        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge }, t.verifiedRoots) }
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(opts.mounts === undefined ? {} : { mounts: opts.mounts }) }, attemptMs, abort.signal)
+        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge, mounts: opts.mounts }, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)
         if (!RETRYABLE.has(last.code)) return last
@@ -153,6 +159,7 @@ interface Sent {
   /** the attempt's deadline the request carried */
   deadline: number
   maxCharge: number | undefined
+  mounts: PinnedMount[] | undefined
 }
 
 function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: VerifiedRoots | undefined): VerifiedResult {
@@ -171,5 +178,9 @@ function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: 
   if (receipt.deadline !== sent.deadline) mismatch('names another deadline than the request')
   if (receipt.bytes !== sent.inputBytes + res.output.byteLength) mismatch(`counts ${receipt.bytes} bytes moved, not ${sent.inputBytes + res.output.byteLength}`)
   if (sent.maxCharge !== undefined && receipt.total > sent.maxCharge) mismatch(`charges ${receipt.total} µcredits, over the cap of ${sent.maxCharge}`)
+  // each drive the caller pinned must be named at its version (the manifest may add more first)
+  for (const m of sent.mounts ?? []) {
+    if (receipt.mounts?.some(r => r.drive === m.drive && r.version === m.version) !== true) mismatch(`does not name drive ${m.drive} at version ${m.version}`)
+  }
   return { output: res.output, receipt, ledger: { key: b4a.toString(res.ledgerKey, 'hex'), index: res.ledgerIndex } }
 }

@@ -11,6 +11,8 @@ import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
 import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import { MAX_RECEIPT_BYTES } from '../ledger/index.ts'
+import type { PinnedMount } from '../drive/index.ts'
+import { checkRequestMounts, readRequestMounts, writeRequestMounts } from './request-mounts.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 
 /** Protomux protocol name; a new incompatible version gets a new name. */
@@ -82,6 +84,8 @@ export interface RequestMessage {
    * case is higher refuses with SPENDING_CAP_EXCEEDED before any work. Optional trailing field.
    */
   maxCharge?: number
+  /** the drives the call runs over, pinned (request-mounts.ts). Optional trailing field, after maxCharge */
+  mounts?: PinnedMount[]
 }
 
 /** A successful execution: output and the executor's signed receipt. */
@@ -141,7 +145,7 @@ function write (s: State, m: InvokeMessage, pre: boolean): void {
       if (m.quote !== undefined) { put(s, pre, c.uint, QUOTE_EXTENSION); put(s, pre, c.uint, m.quote.utilisationPpm); put(s, pre, c.uint, m.quote.fuelPrice); put(s, pre, c.uint, m.quote.bytePrice) }
       break
     case 'capacity-query': case 'cancel': break
-    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined) put(s, pre, c.uint, m.maxCharge + 1); break
+    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined || m.mounts !== undefined) put(s, pre, c.uint, m.maxCharge === undefined ? 0 : m.maxCharge + 1); if (m.mounts !== undefined) writeRequestMounts(s, pre, m.mounts); break
     case 'result': put(s, pre, c.buffer, m.output); put(s, pre, c.buffer, m.receipt); put(s, pre, c.fixed32, m.ledgerKey); put(s, pre, c.uint, m.ledgerIndex); break
     case 'error': put(s, pre, c.string, m.code); put(s, pre, c.string, m.message); break
   }
@@ -177,8 +181,11 @@ function read (s: State): InvokeMessage {
       if (s.start === s.end) return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth }
       // sent as maxCharge + 1, so a stray zero byte is refused like any trailing byte
       const cap = c.uint.decode(s)
-      if (cap === 0) throw ShadwError.INVOKE_PROTOCOL('trailing bytes')
-      return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, maxCharge: cap - 1 }
+      // 0: no cap, and mounts follow (an executor from before mounts refuses the request)
+      if (cap === 0 && s.start === s.end) throw ShadwError.INVOKE_PROTOCOL('trailing bytes')
+      const req: RequestMessage = { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, ...(cap === 0 ? {} : { maxCharge: cap - 1 }) }
+      if (s.start !== s.end) req.mounts = readRequestMounts(s)
+      return req
     }
     case TYPE.result: {
       const output = buf()
@@ -223,6 +230,7 @@ function check (m: InvokeMessage): void {
       if (!Number.isInteger(m.redundancy) || m.redundancy < 1 || m.redundancy > MAX_REDUNDANCY) bad(`redundancy must be 1-${MAX_REDUNDANCY}`)
       if (m.auth !== null && (typeof m.auth !== 'string' || m.auth.length > MAX_AUTH_CHARS)) bad(`auth must be at most ${MAX_AUTH_CHARS} characters`)
       if (m.maxCharge !== undefined && (!Number.isSafeInteger(m.maxCharge) || m.maxCharge < 0)) bad('maxCharge must be a non-negative integer')
+      if (m.mounts !== undefined) checkRequestMounts(m.mounts)
       break
     case 'result':
       if (m.id === 0) bad('result id must be positive')
