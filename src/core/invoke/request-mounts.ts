@@ -43,5 +43,9 @@ export function readRequestMounts (s: State): PinnedMount[] {
 /** Checks a request's mounts before they are sent. */
 export function checkRequestMounts (mounts: unknown): void {
   if (!Array.isArray(mounts) || mounts.length === 0) throw ShadwError.INVOKE_PROTOCOL('mounts, when sent, list at least one')
-  parsePinnedMounts(mounts)
+  try {
+    parsePinnedMounts(mounts)
+  } catch (err) {
+    throw ShadwError.INVOKE_PROTOCOL(err instanceof Error ? err.message : 'bad mounts')
+  }
 }
