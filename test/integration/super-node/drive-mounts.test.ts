@@ -74,6 +74,29 @@ describe('a drive mounted into a function on a super node', () => {
     // the invocation may not swap the manifest's drive for another
     await expect(caller.endpoint.invoke(ref, new Uint8Array(0), { deadline: 60_000, mounts: [{ ...(pinned[0] as PinnedMount), drive: 'ab'.repeat(32) }] }))
       .rejects.toMatchObject({ code: 'MOUNT_INVALID' })
+
+    // an invocation adds a mount of its own: a tenant's private drive, readable only with its key
+    const any = await pub.publish(cWasm('fs-read-kernel'), { name: 'read-any', version: '1.0.0' })
+    const priv = await Drive.create(holder, { encrypt: true })
+    const secret = pattern(5000, 4)
+    const pv = (await priv.drive.put('/blob', [secret])).version
+    const mount = { drive: priv.drive.key, version: pv, path: '/data' }
+    const mine = await caller.endpoint.invoke(any, new Uint8Array(0), { deadline: 30_000, mounts: [{ ...mount, encryptionKey: b4a.toString(priv.encryptionKey as Uint8Array, 'hex') }] })
+    expect(b4a.toString(mine.output)).toBe(kernel(secret))
+    expect(mine.receipts[0]?.mounts).toEqual([{ drive: priv.drive.key, version: pv }])
+    // the executor's store now holds the drive's core open with its key at times: a mount
+    // without the key, or with another, is still refused
+    await expect(caller.endpoint.invoke(any, new Uint8Array(0), { deadline: 30_000, mounts: [mount] })).rejects.toMatchObject({ code: 'DRIVE_LOCKED' })
+    await expect(caller.endpoint.invoke(any, new Uint8Array(0), { deadline: 30_000, mounts: [{ ...mount, encryptionKey: '77'.repeat(32) }] })).rejects.toMatchObject({ code: 'DRIVE_LOCKED' })
+    // and the other way round: refused first without the key, then read with it
+    const priv2 = await Drive.create(holder, { encrypt: true })
+    const pv2 = (await priv2.drive.put('/blob', [secret.subarray(0, 3000)])).version
+    const mount2 = { drive: priv2.drive.key, version: pv2, path: '/data' }
+    await expect(caller.endpoint.invoke(any, new Uint8Array(0), { deadline: 30_000, mounts: [mount2] })).rejects.toMatchObject({ code: 'DRIVE_LOCKED' })
+    const later = await caller.endpoint.invoke(any, new Uint8Array(0), { deadline: 30_000, mounts: [{ ...mount2, encryptionKey: b4a.toString(priv2.encryptionKey as Uint8Array, 'hex') }] })
+    expect(b4a.toString(later.output)).toBe(kernel(secret.subarray(0, 3000)))
+    await priv2.drive.close()
+    await priv.drive.close()
     await view.close()
     await drive.close()
   }, 180_000)
