@@ -102,6 +102,7 @@ export const ERROR_CODES = [
   'SHARD_NOT_HELD',
   // drives
   'INVALID_DRIVE_REF', 'DRIVE_PATH_INVALID', 'DRIVE_NOT_FOUND', 'DRIVE_LOCKED', 'DRIVE_RANGE_INVALID',
+  'MOUNT_INVALID', 'MOUNT_TOO_LARGE',
   // anything that escaped classification: a bug, reported as such
   'INTERNAL'
 ] as const

@@ -431,6 +431,8 @@ export class ShadwError extends Error {
   static DRIVE_NOT_FOUND (msg = 'not found in the drive', details?: Record<string, unknown>): ShadwError { return new ShadwError('DRIVE_NOT_FOUND', msg, { details }) }
   static DRIVE_LOCKED (key: string): ShadwError { return new ShadwError('DRIVE_LOCKED', `drive ${key} is encrypted and the encryption key is missing or wrong`, { details: { key } }) }
   static DRIVE_RANGE_INVALID (range: string, size: number): ShadwError { return new ShadwError('DRIVE_RANGE_INVALID', `range ${JSON.stringify(range.slice(0, 100))} is not satisfiable for ${size} bytes`, { details: { range: range.slice(0, 100), size } }) }
+  static MOUNT_INVALID (why: string): ShadwError { return new ShadwError('MOUNT_INVALID', `mount: ${why}`) }
+  static MOUNT_TOO_LARGE (key: string, limit: string): ShadwError { return new ShadwError('MOUNT_TOO_LARGE', `mount of drive ${key} holds more than ${limit}`, { details: { key, limit } }) }
 
   /** Thrown for an unclassified failure: a bug. */
   static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {

@@ -84,6 +84,8 @@ export class Drive {
   readonly #store: Corestore
   readonly #timeoutMs: number
   readonly #encryptionKey: Uint8Array | null
+  #fetched = 0
+  #blobsCounted = false
 
   private constructor (hd: Hyperdrive, store: Corestore, encryptionKey: Uint8Array | null, timeoutMs: number) {
     this.#hd = hd
@@ -130,6 +132,7 @@ export class Drive {
     const drive = new Drive(hd, store, encryptionKey, opts.timeoutMs ?? DRIVE_TIMEOUT_MS)
     try {
       await hd.ready()
+      drive.#count(hd.core)
       await host.announce(hd.discoveryKey)
       if (!hd.writable) await drive.update()
     } catch (err) {
@@ -137,6 +140,26 @@ export class Drive {
       throw drive.#classify(err)
     }
     return drive
+  }
+
+  /**
+   * Bytes of blocks this handle fetched from peers (entry log and blob log): what a sparse
+   * read cost in transfer.
+   */
+  get bytesFetched (): number {
+    return this.#fetched
+  }
+
+  #count (core: Hypercore): void {
+    core.on('download', (_index: number, byteLength: number) => { this.#fetched += byteLength })
+  }
+
+  async #countBlobs (): Promise<void> {
+    if (this.#blobsCounted) return
+    const blobs = await this.#blobsCore()
+    if (blobs === null || this.#blobsCounted) return
+    this.#blobsCounted = true
+    this.#count(blobs)
   }
 
   /** The drive's public key, hex. */
@@ -242,6 +265,7 @@ export class Drive {
         throw ShadwError.DRIVE_RANGE_INVALID(`${start}-${opts.end ?? ''}`, size)
       }
       if (size === 0) return
+      await this.#countBlobs()
       const rs = hd.createReadStream(p, { start, end, wait: true, timeout: this.#timeoutMs })
       try {
         for await (const chunk of rs) yield chunk

@@ -9,3 +9,4 @@ export { Drive, driveLogs, type DriveHost, type DriveKeyPair, type DriveEntry, t
 export { drivePath, joinDrivePath, parseDriveKey, parseDriveRef, parseDriveVersion, contentTypeOf, type DriveRef } from './paths.ts'
 export { driveHandler, driveReply, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl, type DriveReply, type DriveFetchParams } from './http.ts'
 export { driveOpener } from './opener.ts'
+export { parsePinnedMounts, pinMounts, mergeMounts, loadMount, MountBudget, type MountSpec, type PinnedMount, type MountedVersion } from './mount.ts'

@@ -5,6 +5,7 @@
  * for each option, its header and how its value is checked, written and read, so an option
  * added to {@link InvokeOptions} is added here once and travels every path.
  */
+import { parsePinnedMounts, type PinnedMount } from '../drive/index.ts'
 import { ShadwError } from '../errors.ts'
 import { MAX_AUTH_CHARS, MAX_PINNED_CHAINS, NONCE_BYTES, type InvokeOptions } from '../invoke/index.ts'
 
@@ -131,6 +132,18 @@ const blocks: Field<Readonly<Record<string, bigint>>> = {
   }
 }
 
+/** A call's pinned drive mounts cross the bridge only (a page's invoke); no header carries them yet. */
+const mounts: Field<PinnedMount[]> = {
+  header: null,
+  check (value) {
+    try {
+      return parsePinnedMounts(value)
+    } catch (err) {
+      throw ShadwError.INVALID_ARGUMENT(err instanceof Error ? err.message : 'bad mounts')
+    }
+  }
+}
+
 /** Every option, in the order their headers are listed (the CORS preflight answer shows it). */
 const FIELDS: { readonly [K in keyof WireInvokeOptions]-?: Field<Value<K>> } = {
   redundancy: count('redundancy', 'shadw-redundancy'),
@@ -140,7 +153,8 @@ const FIELDS: { readonly [K in keyof WireInvokeOptions]-?: Field<Value<K>> } = {
   maxCharge: count('maxCharge', 'shadw-max-charge', ' (µcredits)'),
   audit,
   nonce,
-  blocks
+  blocks,
+  mounts
 }
 
 const ENTRIES = Object.entries(FIELDS) as Array<[keyof WireInvokeOptions, Field<unknown>]>

@@ -8,6 +8,7 @@
 import b4a from 'b4a'
 import { ShadwError, type ErrorCode } from '../errors.ts'
 import { parseFunctionRef, resolveRange, type FunctionRef } from '../registry/index.ts'
+import type { PinnedMount } from '../drive/index.ts'
 import { sha256 } from '../sha256.ts'
 import { MAX_INPUT_BYTES, MAX_PINNED_CHAINS, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
@@ -56,6 +57,11 @@ export interface InvokeOptions {
    * old, `CHAIN_BLOCK_INVALID`)
    */
   blocks?: Readonly<Record<string, bigint>>
+  /**
+   * the drives the call runs over, each pinned to a version (`pinMounts` pins a manifest's
+   * "latest"): the manifest's mounts and the invocation's own. Every receipt must name them.
+   */
+  mounts?: PinnedMount[]
 }
 
 /** An accepted invocation. */
@@ -128,8 +134,8 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const attemptDeadline = t.now() + attemptMs
-        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }) }, attemptMs, abort.signal)
-        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge, blocks }, t.verifiedRoots) }
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }), ...(opts.mounts === undefined ? {} : { mounts: opts.mounts }) }, attemptMs, abort.signal)
+        return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge, blocks, mounts: opts.mounts }, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)
         if (!RETRYABLE.has(last.code)) return last
@@ -162,6 +168,7 @@ interface Sent {
   maxCharge: number | undefined
   /** the caller's pins, decimal */
   blocks: Record<string, string> | undefined
+  mounts: PinnedMount[] | undefined
 }
 
 /** The caller's pins as the wire carries them; a bad one is the caller's own `INVALID_ARGUMENT`. */
@@ -195,5 +202,9 @@ function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: 
     if (pinned !== undefined && String(block) !== pinned) mismatch(`read ${chain} at block ${block}, not the pinned ${pinned}`)
   }
   if (sent.maxCharge !== undefined && receipt.total > sent.maxCharge) mismatch(`charges ${receipt.total} µcredits, over the cap of ${sent.maxCharge}`)
+  // each drive the caller pinned must be named at its version (the manifest may add more first)
+  for (const m of sent.mounts ?? []) {
+    if (receipt.mounts?.some(r => r.drive === m.drive && r.version === m.version) !== true) mismatch(`does not name drive ${m.drive} at version ${m.version}`)
+  }
   return { output: res.output, receipt, ledger: { key: b4a.toString(res.ledgerKey, 'hex'), index: res.ledgerIndex } }
 }

@@ -13,7 +13,9 @@ import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from
 import type { LoadedFunction } from '../registry/index.ts'
 import type { Executor } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
+import { CallMounts, cannotMount, type CallMountsResult } from './call-mounts.ts'
 import { priceCall } from './call-price.ts'
+import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
 import type { RequestMessage } from './protocol.ts'
 import { LedgerWriter, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
@@ -69,6 +71,8 @@ export interface InvokeServiceOptions {
   maxLookups?: number
   /** function lookups in flight at once for one caller (default {@link MAX_LOOKUPS_PER_CALLER}) */
   maxLookupsPerCaller?: number
+  /** the node drives are mounted from (default: none, calls with mounts are refused) */
+  drives?: DriveHost
 }
 
 /** A function being looked up or loaded, shared by every call that names the same ref. */
@@ -138,6 +142,7 @@ export class InvokeService {
   readonly #onstop = new Set<() => void>()
   /** executions the service started (tests use it to prove a refusal ran nothing) */
   executions = 0
+  readonly #drives: CallMounts | null
 
   constructor (opts: InvokeServiceOptions) {
     this.#opts = opts
@@ -145,6 +150,7 @@ export class InvokeService {
     this.cpuBudget = opts.cpuBudget ?? 100
     if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw ShadwError.INVALID_ARGUMENT('slots must be a positive integer')
     this.#now = opts.now ?? Date.now
+    this.#drives = opts.drives === undefined ? null : new CallMounts(opts.drives)
     this.#functionTtl = opts.functionCacheMs ?? FUNCTION_CACHE_TTL_MS
     this.#maxLookups = opts.maxLookups ?? MAX_LOOKUPS
     this.#maxLookupsPerCaller = opts.maxLookupsPerCaller ?? MAX_LOOKUPS_PER_CALLER
@@ -226,6 +232,7 @@ export class InvokeService {
     // each wait ends when a call settles, and every call does; its receipt is queued by then
     while (this.#active > 0) await new Promise<void>(resolve => { this.#settled.push(resolve) })
     await this.#writer.close()
+    await this.#drives?.close()
   }
 
   #wake (): void {
@@ -297,6 +304,12 @@ export class InvokeService {
       ...(req.blocks === undefined ? {} : { blocks: pinnedBlocks(req.blocks) }),
       signal
     })
+    let mounted: CallMountsResult | undefined
+    if (m.mounts !== undefined || req.mounts !== undefined) {
+      if (this.#drives === null) throw cannotMount('this executor mounts no drives')
+      if (m.abi !== 'wasi') throw cannotMount('only a wasi function sees files')
+      mounted = await this.#drives.load(m.mounts ?? [], req.mounts ?? [], signal)
+    }
     const left = req.deadline - this.#now()
     if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
     signal.throwIfAborted()
@@ -307,7 +320,8 @@ export class InvokeService {
       input: req.input,
       // redundant executors derive the same seed from the shared nonce, so they agree
       seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
-      limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) }
+      limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) },
+      ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens })
     }, { signal })
     const moved = req.input.byteLength + result.output.byteLength
     const pending = prepareReceipt({
@@ -328,7 +342,9 @@ export class InvokeService {
       // the blocks the grant read, so it can be re-checked against the same chain state
       ...(grant.blocks === undefined || Object.keys(grant.blocks).length === 0
         ? {}
-        : { chainBlocks: Object.keys(grant.blocks).sort().map(chain => ({ chain, block: Number(grant.blocks?.[chain]) })) })
+        : { chainBlocks: Object.keys(grant.blocks).sort().map(chain => ({ chain, block: Number(grant.blocks?.[chain]) })) }),
+      // the drive versions the call read, so anyone can tell which data produced the output
+      ...(mounted === undefined || mounted.versions.length === 0 ? {} : { mounts: mounted.versions })
     })
     let recorded: RecordedReceipt
     // answered once its receipt is in the ledger; once a write failed, no call is signed

@@ -11,6 +11,8 @@ import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
 import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import { MAX_RECEIPT_BYTES } from '../ledger/index.ts'
+import type { PinnedMount } from '../drive/index.ts'
+import { checkRequestMounts, readRequestMounts, writeRequestMounts } from './request-mounts.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 
 /** Protomux protocol name; a new incompatible version gets a new name. */
@@ -93,6 +95,8 @@ export interface RequestMessage {
    * the same chain state and decide alike. Optional trailing field, after `maxCharge`.
    */
   blocks?: Record<string, string>
+  /** the drives the call runs over, pinned (request-mounts.ts). Optional trailing field, after `blocks` */
+  mounts?: PinnedMount[]
 }
 
 /** A successful execution: output and the executor's signed receipt. */
@@ -152,12 +156,14 @@ function write (s: State, m: InvokeMessage, pre: boolean): void {
       if (m.quote !== undefined) { put(s, pre, c.uint, QUOTE_EXTENSION); put(s, pre, c.uint, m.quote.utilisationPpm); put(s, pre, c.uint, m.quote.fuelPrice); put(s, pre, c.uint, m.quote.bytePrice) }
       break
     case 'capacity-query': case 'cancel': break
-    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined || m.blocks !== undefined) put(s, pre, c.uint, m.maxCharge === undefined ? 0 : m.maxCharge + 1)
-      if (m.blocks !== undefined) {
-        const chains = Object.keys(m.blocks).sort()
+    case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined || m.blocks !== undefined || m.mounts !== undefined) put(s, pre, c.uint, m.maxCharge === undefined ? 0 : m.maxCharge + 1)
+      // then pinned blocks (a count, 0 only when mounts follow), then mounts
+      if (m.blocks !== undefined || m.mounts !== undefined) {
+        const chains = m.blocks === undefined ? [] : Object.keys(m.blocks).sort()
         put(s, pre, c.uint, chains.length)
-        for (const chain of chains) { put(s, pre, c.string, chain); put(s, pre, c.string, m.blocks[chain] ?? '') }
+        for (const chain of chains) { put(s, pre, c.string, chain); put(s, pre, c.string, m.blocks?.[chain] ?? '') }
       }
+      if (m.mounts !== undefined) writeRequestMounts(s, pre, m.mounts)
       break
     case 'result': put(s, pre, c.buffer, m.output); put(s, pre, c.buffer, m.receipt); put(s, pre, c.fixed32, m.ledgerKey); put(s, pre, c.uint, m.ledgerIndex); break
     case 'error': put(s, pre, c.string, m.code); put(s, pre, c.string, m.message); break
@@ -201,16 +207,20 @@ function read (s: State): InvokeMessage {
         return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, ...capped }
       }
       const count = c.uint.decode(s)
-      if (count < 1 || count > MAX_PINNED_CHAINS) throw ShadwError.INVOKE_PROTOCOL(`pinned chains must be 1-${MAX_PINNED_CHAINS}`)
+      if (count > MAX_PINNED_CHAINS) throw ShadwError.INVOKE_PROTOCOL(`pinned chains must be 0-${MAX_PINNED_CHAINS}`)
       const pins = new Map<string, string>()
       for (let i = 0; i < count; i++) {
         const chain = c.string.decode(s)
         if (pins.has(chain)) throw ShadwError.INVOKE_PROTOCOL('a chain is pinned twice')
         pins.set(chain, c.string.decode(s))
       }
+      const req: RequestMessage = { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, ...capped }
       // fromEntries makes own properties even of names like __proto__
-      const blocks: Record<string, string> = Object.fromEntries(pins)
-      return { type: 'request', id, ref, input, nonce, deadline, redundancy, auth, ...capped, blocks }
+      if (count > 0) req.blocks = Object.fromEntries(pins)
+      // an executor from before mounts refuses a request that carries them
+      if (s.start !== s.end) req.mounts = readRequestMounts(s)
+      else if (count === 0) throw ShadwError.INVOKE_PROTOCOL('no pinned chains and no mounts: trailing bytes')
+      return req
     }
     case TYPE.result: {
       const output = buf()
@@ -265,6 +275,7 @@ function check (m: InvokeMessage): void {
           if (typeof block !== 'string' || !BLOCK_PATTERN.test(block)) bad('a pinned block is a decimal block number')
         }
       }
+      if (m.mounts !== undefined) checkRequestMounts(m.mounts)
       break
     case 'result':
       if (m.id === 0) bad('result id must be positive')

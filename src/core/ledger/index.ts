@@ -28,3 +28,4 @@ export {
   type SignedStorageReceipt
 } from './storage-receipt.ts'
 export { computeStorageCredits, type StorageCredits, type HolderRecord } from './storage-credits.ts'
+export { RECEIPT_MOUNT_VERSION, RECEIPT_MOUNT_BATCH_VERSION, MAX_RECEIPT_MOUNTS, type ReceiptMount } from './receipt-mounts.ts'

@@ -24,6 +24,7 @@ import { encodeFields, put } from '../encoding.ts'
 import { ShadwError } from '../errors.ts'
 import { isHex, isHexKey } from '../hex.ts'
 import { charge, MAX_UNIT_PRICE, PPM, type PriceQuote } from '../pricing/index.ts'
+import { checkMounts, copyMounts, isMountVersion, readMounts, RECEIPT_MOUNT_BATCH_VERSION, RECEIPT_MOUNT_VERSION, writeMounts, type ReceiptMount } from './receipt-mounts.ts'
 import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
@@ -104,6 +105,8 @@ export interface ReceiptBody {
    * can be re-checked later against the same chain state; absent when no chain was read
    */
   chainBlocks?: ChainBlock[]
+  /** the drive versions the call read, in the order it mounted them; absent without mounts */
+  mounts?: ReceiptMount[]
 }
 
 /** One chain read of an access decision. */
@@ -158,6 +161,7 @@ function checkBody (r: ReceiptBody): void {
   }
   // a total above 2^53 never equals a safe integer, so this also bounds it
   if (!Number.isSafeInteger(r.total) || r.total !== charge(p, r.fuel, r.bytes)) bad(`total ${String(r.total)} is not what the receipt's price gives for its fuel and bytes`)
+  if (r.mounts !== undefined) checkMounts(r.mounts)
   if (r.chainBlocks !== undefined) {
     const list = r.chainBlocks
     if (!Array.isArray(list) || list.length === 0 || list.length > MAX_RECEIPT_CHAINS) bad(`chainBlocks must list 1-${MAX_RECEIPT_CHAINS} chains`)
@@ -174,6 +178,7 @@ function checkBody (r: ReceiptBody): void {
 
 /** The version byte a body is encoded under: 3/4, or 5/6 when it carries chain reads. */
 function bodyVersion (r: ReceiptBody, version: number): number {
+  if (r.mounts !== undefined) return version === RECEIPT_BATCH_VERSION ? RECEIPT_MOUNT_BATCH_VERSION : RECEIPT_MOUNT_VERSION
   if (r.chainBlocks === undefined) return version
   if (version === RECEIPT_VERSION) return RECEIPT_CHAIN_VERSION
   if (version === RECEIPT_BATCH_VERSION) return RECEIPT_CHAIN_BATCH_VERSION
@@ -209,11 +214,12 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): vo
   put(s, pre, c.uint, r.price.fuelPrice)
   put(s, pre, c.uint, r.price.bytePrice)
   put(s, pre, c.uint, r.total)
-  if (version === RECEIPT_CHAIN_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION) {
+  if (version === RECEIPT_CHAIN_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION || isMountVersion(version)) {
     const list = r.chainBlocks ?? []
     put(s, pre, c.uint, list.length)
     for (const e of list) { put(s, pre, c.string, e.chain); put(s, pre, c.uint, e.block) }
   }
+  if (isMountVersion(version)) writeMounts(s, pre, r.mounts ?? [])
 }
 
 /**
@@ -337,7 +343,7 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
   try {
     const s = c.state(0, bytes.byteLength, bytes)
     const version = c.uint8.decode(s)
-    if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION && version !== RECEIPT_CHAIN_VERSION && version !== RECEIPT_CHAIN_BATCH_VERSION) bad(`unknown receipt version ${version}`)
+    if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION && version !== RECEIPT_CHAIN_VERSION && version !== RECEIPT_CHAIN_BATCH_VERSION && !isMountVersion(version)) bad(`unknown receipt version ${version}`)
     const body: ReceiptBody = {
       fn: canonicalString(s),
       manifestSignature: hex(c.fixed64.decode(s)),
@@ -354,16 +360,18 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
       price: { utilisationPpm: canonicalUint(s), fuelPrice: canonicalUint(s), bytePrice: canonicalUint(s) },
       total: canonicalUint(s)
     }
-    if (version === RECEIPT_CHAIN_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION) {
+    if (version === RECEIPT_CHAIN_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION || isMountVersion(version)) {
       const n = canonicalUint(s)
-      if (n < 1 || n > MAX_RECEIPT_CHAINS) bad(`chainBlocks must list 1-${MAX_RECEIPT_CHAINS} chains`)
+      // a mount receipt without chain reads says 0 chains
+      if ((n < 1 && !isMountVersion(version)) || n > MAX_RECEIPT_CHAINS) bad(`chainBlocks must list 1-${MAX_RECEIPT_CHAINS} chains`)
       const list: ChainBlock[] = []
       for (let i = 0; i < n; i++) list.push({ chain: canonicalString(s), block: canonicalUint(s) })
-      body.chainBlocks = list
+      if (n > 0) body.chainBlocks = list
     }
+    if (isMountVersion(version)) body.mounts = readMounts(s, canonicalUint)
     bodyBytes = s.start
     let batch: ReceiptBatchProof | undefined
-    if (version === RECEIPT_BATCH_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION) {
+    if (version === RECEIPT_BATCH_VERSION || version === RECEIPT_CHAIN_BATCH_VERSION || version === RECEIPT_MOUNT_BATCH_VERSION) {
       const size = canonicalUint(s)
       const index = canonicalUint(s)
       const n = canonicalUint(s)
@@ -452,6 +460,7 @@ export function parseReceiptJson (value: unknown): SignedReceipt {
     const list = v['chainBlocks']
     r.chainBlocks = (Array.isArray(list) ? list.map((e: unknown) => ({ chain: (e as Record<string, unknown> | null)?.['chain'], block: (e as Record<string, unknown> | null)?.['block'] })) : list) as ChainBlock[]
   }
+  if (v['mounts'] !== undefined) r.mounts = copyMounts(v['mounts'])
   checkBody(r)
   if (v['batch'] !== undefined) {
     const b = v['batch'] as Record<string, unknown> | null

@@ -20,3 +20,4 @@ export { FunctionLoader, type RegistryHost, type ModuleStore, type FunctionLoade
 export { RegistryFollows } from './registry-follows.ts'
 export { followPublishers, type FollowHost } from './follow-publishers.ts'
 export { StorageModuleStore, type StorageFactory } from './module-store.ts'
+export { validateMounts, MAX_MANIFEST_MOUNTS, type ManifestMount } from './manifest-mounts.ts'

@@ -16,6 +16,7 @@ import { MAX_BASE_PRICE } from '../pricing/index.ts'
 import type { Abi, ExecutionLimits } from '../sandbox/index.ts'
 import { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
 import { hasDocs, MAX_EXAMPLES, validateDocs, type FunctionExample, type ManifestDocs } from './manifest-docs.ts'
+import { readMounts, validateMounts, writeMounts, type ManifestMount } from './manifest-mounts.ts'
 import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './signed-record.ts'
 
 /**
@@ -26,6 +27,8 @@ import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './sig
  * what was published before a version keeps its bytes and signature.
  */
 export const MANIFEST_VERSION = 3
+/** The body version with drive mounts appended after the version 3 fields (manifest-mounts.ts). */
+export const MANIFEST_VERSION_4 = 4
 /**
  * The body version with a domain list and no documentation fields: written whenever a
  * manifest has `authDomains` and none of `description`, `readme`, `examples`.
@@ -116,6 +119,8 @@ export interface FunctionManifest extends ManifestDocs {
   /** milliseconds since the epoch */
   createdAt: number
   blob: BlobLocation
+  /** drives mounted read-only into every call; absent (never empty) without any */
+  mounts?: ManifestMount[]
 }
 
 /** A manifest with its canonical body and the publisher's signature over it. */
@@ -203,6 +208,7 @@ export function validateManifest (m: unknown): FunctionManifest {
   if (typeof b !== 'object' || b === null) fail('blob must be { key, start, length }', { field: 'blob' })
   const size = uint(o['size'], 'size', MAX_MANIFEST_MODULE_BYTES, 1)
   const docs = validateDocs(o)
+  const mounts = validateMounts(o['mounts'])
   return {
     name: o['name'],
     version: o['version'],
@@ -216,12 +222,14 @@ export function validateManifest (m: unknown): FunctionManifest {
     publisher: hex32(o['publisher'], 'publisher'),
     createdAt: uint(o['createdAt'], 'createdAt'),
     blob: { key: hex32(b['key'], 'blob.key'), start: uint(b['start'], 'blob.start'), length: uint(b['length'], 'blob.length', size, 1) },
-    ...docs
+    ...docs,
+    ...(mounts === undefined ? {} : { mounts })
   }
 }
 
 /** The lowest body version that holds `m`. */
 function bodyVersion (m: FunctionManifest): number {
+  if (m.mounts !== undefined) return MANIFEST_VERSION_4
   if (hasDocs(m)) return MANIFEST_VERSION
   return m.authDomains === undefined ? MANIFEST_VERSION_1 : MANIFEST_VERSION_2
 }
@@ -257,6 +265,7 @@ function walk (state: State, m: FunctionManifest, pre: boolean): void {
     put(state, pre, c.string, e.input)
     put(state, pre, c.string, e.output)
   }
+  if (version === MANIFEST_VERSION_4) writeMounts(state, pre, m.mounts ?? [])
 }
 
 /** The canonical body of a manifest (validated first). */
@@ -274,7 +283,7 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
   let m: FunctionManifest
   try {
     const version = c.uint8.decode(state)
-    if (version !== MANIFEST_VERSION_1 && version !== MANIFEST_VERSION_2 && version !== MANIFEST_VERSION) fail(`unknown manifest version ${version}`)
+    if (version !== MANIFEST_VERSION_1 && version !== MANIFEST_VERSION_2 && version !== MANIFEST_VERSION && version !== MANIFEST_VERSION_4) fail(`unknown manifest version ${version}`)
     const name = c.string.decode(state)
     const ver = c.string.decode(state)
     const moduleHash = b4a.toString(c.fixed32.decode(state), 'hex')
@@ -300,7 +309,7 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
       for (let i = 0; i < count; i++) domains.push(c.string.decode(state))
       if (count > 0 || version === MANIFEST_VERSION_2) authDomains = domains
     }
-    if (version === MANIFEST_VERSION) {
+    if (version === MANIFEST_VERSION || version === MANIFEST_VERSION_4) {
       docs['description'] = c.string.decode(state)
       docs['readme'] = c.string.decode(state)
       const count = c.uint.decode(state)
@@ -309,6 +318,7 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
       for (let i = 0; i < count; i++) examples.push({ input: c.string.decode(state), output: c.string.decode(state) })
       docs['examples'] = examples
     }
+    if (version === MANIFEST_VERSION_4) docs['mounts'] = readMounts(state)
     if (state.start !== state.end) fail('manifest has trailing bytes')
     m = validateManifest({ name, version: ver, moduleHash, size, abi, limits, access, ...(authDomains === undefined ? {} : { authDomains }), price: { base, curve }, publisher, createdAt, blob, ...docs })
   } catch (err) {

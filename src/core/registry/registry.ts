@@ -27,6 +27,7 @@ import { MAX_MODULE_BYTES, resolveLimits } from '../sandbox/index.ts'
 import { parseModule } from '../sandbox/index.ts'
 import { resolveRange } from './function-ref.ts'
 import { decodeSignedManifest, encodeSignedManifest, isValidVersion, NAME_PATTERN, signManifest, validateAuthDomains, type PriceParams, type SignedManifest } from './manifest.ts'
+import { validateMounts, type ManifestMount } from './manifest-mounts.ts'
 import { validateDocs, type FunctionExample, type ManifestDocs } from './manifest-docs.ts'
 import { blobKeyPair, checkKeyPair, type PublisherKeyPair } from './publisher-keys.ts'
 import { openTombstone, signTombstone, type SignedTombstone } from './tombstone.ts'
@@ -67,6 +68,8 @@ export interface PublishOptions {
   readme?: string
   /** up to 4 example calls as UTF-8 text, each side at most 2 KiB */
   examples?: FunctionExample[]
+  /** drives mounted read-only into every call (manifest-mounts.ts has the bounds) */
+  mounts?: ManifestMount[]
 }
 
 /** One version as listed. */
@@ -184,6 +187,12 @@ export class Registry {
     const limits = resolveLimits(opts.limits)
     const authDomains = publishDomains(opts)
     const docs = publishDocs(opts)
+    let mounts: ManifestMount[] | undefined
+    try {
+      mounts = validateMounts(opts.mounts)
+    } catch (err) {
+      throw ShadwError.INVALID_ARGUMENT((err as Error).message.replace(/^MANIFEST_INVALID: /, ''))
+    }
     checkFit(parsed, abi, limits.memoryPages)
     const moduleHash = await sha256Hex(module)
     const span = await this.#storeBlob(w.blobs, moduleHash, module)
@@ -200,7 +209,8 @@ export class Registry {
       publisher: this.key,
       createdAt: opts.createdAt ?? Date.now(),
       blob: { key: keyToHex(w.blobs.key as Uint8Array), ...span },
-      ...docs
+      ...docs,
+      ...(mounts === undefined ? {} : { mounts })
     }, w.keyPair.secretKey)
     await this.#bee.put(fnKey(opts.name, opts.version), encodeSignedManifest(signed))
     return signed

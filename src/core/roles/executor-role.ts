@@ -106,7 +106,9 @@ export async function startExecutorRole (node: ShadwNode, opts: ExecutorRoleOpti
         return length
       }
     },
-    ...(pricing === false ? {} : { pricing })
+    ...(pricing === false ? {} : { pricing }),
+    // drives mounted into calls are read from the swarm through this node
+    drives: node
   })
   // calls invoked here with `audit` (the gateway's `shadw-audit`, a page's invoke) reveal their input to light nodes
   const audits = new AuditChannels({ host: node })

@@ -21,6 +21,10 @@ describe('invocation wire codec', () => {
       { ...request, maxCharge: 0, blocks: { sepolia: '123', base: '0' } } as InvokeMessage,
       // a chain named like a prototype key stays an own field
       { ...request, blocks: Object.fromEntries([['__proto__', '18446744073709551615']]) } as InvokeMessage,
+      // pinned drive mounts, with and without a spending cap, a private drive's key among them
+      { ...request, mounts: [{ drive: 'ee'.repeat(32), version: 3, path: '/data', from: '/models' }, { drive: 'ff'.repeat(32), version: 1, path: '/in', encryptionKey: '11'.repeat(32) }] } as InvokeMessage,
+      { ...request, maxCharge: 5, mounts: [{ drive: 'ee'.repeat(32), version: 3, path: '/data' }] } as InvokeMessage,
+      { ...request, maxCharge: 7, blocks: { sepolia: '9' }, mounts: [{ drive: 'ee'.repeat(32), version: 2, path: '/data' }] } as InvokeMessage,
       { type: 'result', id: 7, output: new Uint8Array([111, 117, 116]), receipt: new Uint8Array(300).fill(1), ledgerKey: new Uint8Array(32).fill(2), ledgerIndex: 41 },
       { type: 'error', id: 7, code: 'TRAP', message: 'TRAP: unreachable' },
       { type: 'cancel', id: 7 }
@@ -55,7 +59,8 @@ describe('invocation wire codec', () => {
   it('refuses out-of-bounds fields on encode and decode alike', () => {
     const bad: Array<Partial<typeof request>> = [
       { id: 0 }, { ref: '' }, { ref: 'x'.repeat(257) }, { nonce: new Uint8Array(31) }, { deadline: 0 },
-      { redundancy: 0 }, { redundancy: 17 }, { auth: 'x'.repeat(MAX_AUTH_CHARS + 1) }, { input: new Uint8Array(MAX_INPUT_BYTES + 1) }
+      { redundancy: 0 }, { redundancy: 17 }, { auth: 'x'.repeat(MAX_AUTH_CHARS + 1) }, { input: new Uint8Array(MAX_INPUT_BYTES + 1) },
+      { mounts: [] }, { mounts: [{ drive: 'x', version: 1, path: '/d' }] }, { mounts: [{ drive: 'ee'.repeat(32), version: 0, path: '/d' }] }
     ]
     for (const b of bad) expect(code(() => encodeMessage({ ...request, ...b } as InvokeMessage))).toBe('INVOKE_PROTOCOL')
     expect(code(() => encodeMessage({ type: 'error', id: 1, code: 'NOPE' as 'TRAP', message: '' }))).toBe('INVOKE_PROTOCOL')

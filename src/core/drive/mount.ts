@@ -1,0 +1,189 @@
+/**
+ * Drives mounted into functions, read-only: a manifest declares mounts (a drive, a version or
+ * "latest", a guest path) and an invocation may add its own. The caller pins every "latest"
+ * to a version before the call ({@link pinMounts}), the executor checks the pins against the
+ * manifest ({@link mergeMounts}), turns each into a preopen ({@link loadMount}) and signs the
+ * versions into the receipt: redundant executors read the same bytes, and anyone can tell
+ * later which data produced a result.
+ *
+ * How bytes reach the call: WASI host calls are synchronous, so a mount is fetched before the
+ * call starts, its folder tree and the bytes of its files, as a plain tree the worker gets
+ * with the call (the same as `shadw run --dir`). Blocks are fetched sparsely: only the mounted
+ * folder (`from`, default the drive's root) is read, so a mount of one folder of a big drive
+ * moves that folder's bytes and the entry log's index blocks, not the drive. The price of
+ * this choice: a mount's whole folder is fetched even when the call reads one file of it, and
+ * at most {@link MAX_MOUNT_BYTES} per call. Fetching inside the call (a worker blocking with
+ * Atomics.wait while its host fetches a block) would make reads of big files sparse too; it
+ * needs cross-origin isolation in browsers and is not built.
+ */
+import { ShadwError } from '../errors.ts'
+import { isHexKey } from '../hex.ts'
+import type { ManifestMount } from '../registry/index.ts'
+import type { Preopen, TreeEntry } from '../sandbox/index.ts'
+import type { Drive } from './drive.ts'
+import { drivePath } from './paths.ts'
+
+/** Most mounts one call may have (the manifest's and the invocation's together). */
+export const MAX_MOUNTS = 8
+/** Most file bytes a call's mounts may hold together. */
+export const MAX_MOUNT_BYTES = 256 * 1024 * 1024
+/** Most files and folders a call's mounts may hold together. */
+export const MAX_MOUNT_NODES = 10_000
+
+/** A mount as a manifest declares it (registry's validateMounts checks it). */
+export type MountSpec = ManifestMount
+
+/** A mount pinned to one version: what a call runs over. */
+export interface PinnedMount {
+  drive: string
+  version: number
+  path: string
+  from?: string
+  /** a private drive's encryption key, hex (sent to the executor, never signed anywhere) */
+  encryptionKey?: string
+}
+
+/** One drive version a call read, as its receipt names it. */
+export interface MountedVersion { drive: string, version: number }
+
+const GUEST_PATH = /^\/[^\0]{0,254}$/
+
+function bad (why: string): never {
+  throw ShadwError.MOUNT_INVALID(why)
+}
+
+function checkCommon (m: Record<string, unknown>, i: number): void {
+  if (typeof m['drive'] !== 'string' || !isHexKey(m['drive'])) bad(`mount ${i}: drive must be a key of 64 hex characters`)
+  if (typeof m['path'] !== 'string' || !GUEST_PATH.test(m['path']) || m['path'].split('/').some(p => p === '.' || p === '..')) bad(`mount ${i}: path must be an absolute guest path`)
+  if (m['from'] !== undefined) {
+    if (typeof m['from'] !== 'string') bad(`mount ${i}: from must be a drive folder`)
+    // one spelling per folder, so a manifest's mount and a request's compare equal
+    const from = drivePath(m['from'], { dir: true })
+    if (from === '/') delete m['from']
+    else m['from'] = from
+  }
+}
+
+function checkList (v: unknown): Array<Record<string, unknown>> {
+  if (!Array.isArray(v) || v.length > MAX_MOUNTS) bad(`mounts must be an array of at most ${MAX_MOUNTS}`)
+  const seen = new Set<string>()
+  return v.map((m: unknown, i) => {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) bad(`mount ${i} is not an object`)
+    const r = { ...(m as Record<string, unknown>) }
+    checkCommon(r, i)
+    if (seen.has(r['path'] as string)) bad(`two mounts at ${String(r['path'])}`)
+    seen.add(r['path'] as string)
+    return r
+  })
+}
+
+/** Checks pinned mounts (a request's). @throws `MOUNT_INVALID` */
+export function parsePinnedMounts (v: unknown): PinnedMount[] {
+  return checkList(v).map((m, i) => {
+    const version = m['version']
+    if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) bad(`mount ${i}: version must be a positive integer`)
+    const key = m['encryptionKey']
+    if (key !== undefined && (typeof key !== 'string' || !isHexKey(key))) bad(`mount ${i}: encryptionKey must be 64 hex characters`)
+    return {
+      drive: (m['drive'] as string).toLowerCase(),
+      version,
+      path: m['path'] as string,
+      ...(m['from'] === undefined ? {} : { from: m['from'] as string }),
+      ...(key === undefined ? {} : { encryptionKey: key })
+    }
+  })
+}
+
+/**
+ * The caller's step: pins each "latest" of `manifest` to the newest version `open` finds
+ * (the drive asks its peers), then adds the invocation's own mounts.
+ */
+export async function pinMounts (open: (key: string) => Promise<Drive>, manifest: MountSpec[], extra: PinnedMount[] = []): Promise<PinnedMount[]> {
+  const out: PinnedMount[] = []
+  for (const m of manifest) {
+    let version = m.version
+    if (version === 'latest') {
+      version = await (await open(m.drive)).update()
+      if (version < 1) throw ShadwError.DRIVE_NOT_FOUND(`drive ${m.drive} has no version yet`, { key: m.drive })
+    }
+    out.push({ drive: m.drive, version, path: m.path, ...(m.from === undefined ? {} : { from: m.from }) })
+  }
+  return parsePinnedMounts([...out, ...extra])
+}
+
+/**
+ * The executor's step: the mounts a call runs over, in a fixed order (the manifest's, then the
+ * invocation's). Each manifest mount must appear in `requested` with its drive, folder and
+ * (when the manifest names one) version; a "latest" the caller did not pin is pinned here by
+ * `latest` (so an old caller still runs, though its redundant executors may then disagree).
+ * @throws `MOUNT_INVALID`
+ */
+export async function mergeMounts (manifest: MountSpec[], requested: PinnedMount[], latest: (key: string) => Promise<number>): Promise<PinnedMount[]> {
+  const byPath = new Map(requested.map(m => [m.path, m]))
+  const out: PinnedMount[] = []
+  for (const m of manifest) {
+    const r = byPath.get(m.path)
+    byPath.delete(m.path)
+    if (r === undefined) {
+      const version = m.version === 'latest' ? await latest(m.drive) : m.version
+      out.push({ drive: m.drive, version, path: m.path, ...(m.from === undefined ? {} : { from: m.from }) })
+      continue
+    }
+    if (r.drive !== m.drive || (r.from ?? '/') !== (m.from ?? '/')) bad(`${m.path} is the manifest's mount of drive ${m.drive}: the invocation may not replace it`)
+    if (m.version !== 'latest' && r.version !== m.version) bad(`${m.path}: the manifest pins version ${m.version}, the invocation asked for ${r.version}`)
+    out.push(r)
+  }
+  out.push(...byPath.values())
+  if (out.length > MAX_MOUNTS) bad(`more than ${MAX_MOUNTS} mounts`)
+  return out
+}
+
+/** What a call's mounts have taken so far: bounds the fetch across all of them. */
+export class MountBudget {
+  bytes = 0
+  nodes = 0
+  take (key: string, bytes: number): void {
+    this.bytes += bytes
+    if (++this.nodes > MAX_MOUNT_NODES) throw ShadwError.MOUNT_TOO_LARGE(key, `${MAX_MOUNT_NODES} files and folders`)
+    if (this.bytes > MAX_MOUNT_BYTES) throw ShadwError.MOUNT_TOO_LARGE(key, `${MAX_MOUNT_BYTES} bytes`)
+  }
+}
+
+/**
+ * Fetches `m`'s folder of `drive` at `m.version` as a preopen: the folder tree, then the
+ * bytes of each file (sizes are checked against the budget before any byte is fetched).
+ * @throws `DRIVE_NOT_FOUND` (version or folder missing), `DRIVE_LOCKED`, `MOUNT_TOO_LARGE`
+ */
+export async function loadMount (drive: Drive, m: PinnedMount, budget = new MountBudget()): Promise<Preopen> {
+  if (drive.version < m.version) await drive.update()
+  if (drive.version < m.version) throw ShadwError.DRIVE_NOT_FOUND(`drive ${m.drive} has no version ${m.version} among its peers`, { key: m.drive, version: m.version })
+  const files: Array<{ path: string, node: { kind: 'file', data: Uint8Array } }> = []
+  const walk = async (dir: string): Promise<TreeEntry> => {
+    const entries: Record<string, TreeEntry> = {}
+    for (const e of await drive.list(dir, { version: m.version })) {
+      // a lone file listed for a file path: a mount names a folder
+      if (e.path === dir) throw ShadwError.MOUNT_INVALID(`${dir} in drive ${m.drive} is a file, not a folder`)
+      const name = e.path.slice(e.path.lastIndexOf('/') + 1)
+      budget.take(m.drive, e.kind === 'file' ? e.size : 0)
+      if (e.kind === 'dir') {
+        entries[name] = await walk(e.path)
+      } else {
+        const node = { kind: 'file' as const, data: new Uint8Array(0) }
+        files.push({ path: e.path, node })
+        entries[name] = node
+      }
+    }
+    return { kind: 'dir', entries }
+  }
+  const tree = await walk(drivePath(m.from ?? '/', { dir: true }))
+  for (const f of files) {
+    const chunks: Uint8Array[] = []
+    let size = 0
+    for await (const c of drive.read(f.path, { version: m.version })) { chunks.push(c); size += c.byteLength }
+    const data = new Uint8Array(size)
+    let at = 0
+    for (const c of chunks) { data.set(c, at); at += c.byteLength }
+    f.node.data = data
+  }
+  return { guest: m.path, tree }
+}
