@@ -50,6 +50,11 @@ export interface InvokeOptions {
    * Off by default: a gated function's input may be private.
    */
   audit?: boolean | number
+  /**
+   * who asked this node's gateway for the call (an HTTP client's address): a function lookup
+   * it starts on this node's own executor counts against that client's share, not the node's
+   */
+  client?: string
 }
 
 /** An accepted invocation. */
@@ -65,7 +70,7 @@ export interface CallTransport {
   /** true when some peer outside `exclude` could take a call now */
   hasAlternative (exclude: ReadonlySet<string>): boolean
   /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs` */
-  request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage>
+  request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage>
   randomBytes (n: number): Uint8Array
   now (): number
   /** batch roots already verified: the other receipts of a batch cost hashes only */
@@ -121,7 +126,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const attemptDeadline = t.now() + attemptMs
-        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal)
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }) }, attemptMs, abort.signal, opts.client)
         return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge }, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)
