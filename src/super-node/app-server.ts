@@ -48,7 +48,7 @@ export function refuseUpgrade (socket: Duplex, status: 404 | 426 | 503, reason: 
 export type ApiRoute = (req: IncomingMessage, url: URL) => Promise<unknown> | unknown
 
 /** A Fetch API handler mounted under a path prefix. */
-export type FetchHandler = (req: Request) => Promise<Response>
+export type FetchHandler = (req: Request, client?: string) => Promise<Response>
 
 /**
  * Serves the built web app and the JSON API on one HTTP server; the relay shares its port
@@ -230,7 +230,7 @@ export class AppServer {
     const headers = new Headers()
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v)
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) })
-    const response = await mount.handler(request)
+    const response = await mount.handler(request, req.socket.remoteAddress)
     res.writeHead(response.status, Object.fromEntries(response.headers))
     if (response.body === null || req.method === 'HEAD') {
       res.end()

@@ -17,6 +17,7 @@ import crypto from 'hypercore-crypto'
 import createTestnet from 'hyperdht/testnet'
 import { WebSocket } from 'ws'
 import { wat } from '../fixtures/wasm/fixtures.ts'
+import { fnFrom } from '../helpers/fn-from.ts'
 import { closedWithin, rawRequest, upgradeHead, wsFrameHeader, type RawAnswer } from '../helpers/raw-http.ts'
 import { Drill, eventually, within } from './drill.ts'
 import { echoPublisher, fds, invoke, rssMiB, startLive, stopLive, type LiveNode } from './live-node.ts'
@@ -85,6 +86,21 @@ try {
     const logsAfter = async (): Promise<number> => ((await (await fetch(new URL('/api/status', node.appUrl))).json()) as { logs: unknown[] }).logs.length
     drill.check('made-up publishers leave no log behind', await eventually(async () => await logsAfter() === logsBefore, 10_000), `logs ${logsBefore} before, ${await logsAfter()} after`)
     await healthy(node, pub.ref, 'made-up publishers')
+
+    // 2b. calls to made-up publishers still waiting out long deadlines: a normal call from
+    // another HTTP client runs meanwhile (they hold no slot), and one client gets no more
+    // than its share of the lookups
+    const fnUrl = (r: string): string => new URL(`/fn/${r}`, node.appUrl).href
+    const ghostRef = (): string => `${b4a.toString(crypto.randomBytes(32), 'hex')}/ghost@1.0.0`
+    const waiting = Array.from({ length: 4 }, async () => await fnFrom(fnUrl(ghostRef()), 'x', '127.0.0.2', 5_000))
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const meanwhile = await fnFrom(fnUrl(pub.ref), 'while ghosts wait', '127.0.0.3', 30_000)
+    drill.check('a normal call runs while made-up publishers\' calls still wait', meanwhile.status === 200 && meanwhile.body === 'while ghosts wait', `${meanwhile.status} ${meanwhile.code ?? ''}`)
+    const fifth = await fnFrom(fnUrl(ghostRef()), 'x', '127.0.0.2', 5_000)
+    drill.check('one HTTP client is refused beyond its share of lookups (503 BUSY)', fifth.status === 503 && fifth.code === 'BUSY', `${fifth.status} ${fifth.code ?? ''}`)
+    const waited = await Promise.all(waiting)
+    drill.check('the waiting ghost calls end at their deadline', waited.every(w => w.status === 504), waited.map(w => w.status).join(', '))
+    await healthy(node, pub.ref, 'waiting made-up publishers')
 
     // 3. unfinished /fn bodies: 150 connections each parking just under 4 MiB
     const body = Buffer.alloc(4 * 1024 * 1024 - 1, 120)

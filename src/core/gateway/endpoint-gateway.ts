@@ -47,9 +47,9 @@ export async function invokeWhenReady (endpoint: GatewayEndpoint, ref: string, i
  * app.mount(FN_PREFIX, endpointGateway(endpoint, { executes: false }), MAX_INPUT_BYTES)
  * ```
  */
-export function endpointGateway (endpoint: GatewayEndpoint, opts: { executes: boolean }): (request: Request) => Promise<Response> {
+export function endpointGateway (endpoint: GatewayEndpoint, opts: { executes: boolean }): (request: Request, client?: string) => Promise<Response> {
   const invoke = opts.executes
     ? async (ref: string, input: Uint8Array, o: WireInvokeOptions) => await endpoint.invoke(ref, input, o)
     : async (ref: string, input: Uint8Array, o: WireInvokeOptions) => await invokeWhenReady(endpoint, ref, input, o)
-  return async (request) => await handleFnRequest(request, invoke)
+  return async (request, client) => await handleFnRequest(request, invoke, client)
 }

@@ -88,14 +88,15 @@ export function refFromPath (pathname: string): string {
 }
 
 /**
- * Answers one gateway request. Never throws: every failure is a typed JSON answer.
+ * Answers one gateway request. Never throws: every failure is a typed JSON answer. `client`
+ * names who asked (the host's HTTP client address): its function lookups are bounded apart.
  *
  * @example
  * ```ts
  * self.addEventListener('fetch', ev => { if (isFn(ev.request)) ev.respondWith(handleFnRequest(ev.request, invoke)) })
  * ```
  */
-export async function handleFnRequest (request: Request, invoke: GatewayInvoke): Promise<Response> {
+export async function handleFnRequest (request: Request, invoke: GatewayInvoke, client?: string): Promise<Response> {
   if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: corsHeaders() })
   try {
     if (request.method !== 'POST') throw ShadwError.METHOD_NOT_ALLOWED(request.method, new URL(request.url).pathname, ['POST', 'OPTIONS'])
@@ -105,7 +106,8 @@ export async function handleFnRequest (request: Request, invoke: GatewayInvoke):
     if (declared > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(declared, MAX_INPUT_BYTES)
     const input = new Uint8Array(await request.arrayBuffer())
     if (input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(input.byteLength, MAX_INPUT_BYTES)
-    const result = await invoke(ref, input, opts)
+    // the client is the host's word (the socket's address), never a header's
+    const result = await invoke(ref, input, client === undefined ? opts : { ...opts, client })
     if ((request.headers.get('accept') ?? '').includes('application/json')) {
       return json(200, { output: b4a.toString(result.output, 'base64'), receipts: result.receipts, ledgers: result.ledgers, dissenters: result.dissenters, failures: result.failures, attempts: result.attempts })
     }

@@ -144,6 +144,18 @@ const mounts: Field<PinnedMount[]> = {
   }
 }
 
+/**
+ * Who asked a node's gateway: set by the host from the connection (never from a header), and
+ * crossing the bridge only as a bounded string.
+ */
+const client: Field<string> = {
+  header: null,
+  check (value) {
+    if (typeof value !== 'string' || value.length === 0 || value.length > 256) throw ShadwError.INVALID_ARGUMENT('client must be a string of 1 to 256 characters')
+    return value
+  }
+}
+
 /** Every option, in the order their headers are listed (the CORS preflight answer shows it). */
 const FIELDS: { readonly [K in keyof WireInvokeOptions]-?: Field<Value<K>> } = {
   redundancy: count('redundancy', 'shadw-redundancy'),
@@ -154,7 +166,8 @@ const FIELDS: { readonly [K in keyof WireInvokeOptions]-?: Field<Value<K>> } = {
   audit,
   nonce,
   blocks,
-  mounts
+  mounts,
+  client
 }
 
 const ENTRIES = Object.entries(FIELDS) as Array<[keyof WireInvokeOptions, Field<unknown>]>

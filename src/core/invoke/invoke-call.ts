@@ -62,6 +62,11 @@ export interface InvokeOptions {
    * "latest"): the manifest's mounts and the invocation's own. Every receipt must name them.
    */
   mounts?: PinnedMount[]
+  /**
+   * who asked this node's gateway for the call (an HTTP client's address): a function lookup
+   * it starts on this node's own executor counts against that client's share, not the node's
+   */
+  client?: string
 }
 
 /** An accepted invocation. */
@@ -77,7 +82,7 @@ export interface CallTransport {
   /** true when some peer outside `exclude` could take a call now */
   hasAlternative (exclude: ReadonlySet<string>): boolean
   /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs` */
-  request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage>
+  request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage>
   randomBytes (n: number): Uint8Array
   now (): number
   /** batch roots already verified: the other receipts of a batch cost hashes only */
@@ -134,7 +139,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const attemptDeadline = t.now() + attemptMs
-        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }), ...(opts.mounts === undefined ? {} : { mounts: opts.mounts }) }, attemptMs, abort.signal)
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }), ...(opts.mounts === undefined ? {} : { mounts: opts.mounts }) }, attemptMs, abort.signal, opts.client)
         return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge, blocks, mounts: opts.mounts }, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)

@@ -59,7 +59,7 @@ export interface OwnExecutor {
   /** its router state, with its capacity brought up to date */
   candidate (): PeerState
   /** runs a call; rejects with a typed error, or TIMEOUT after `timeoutMs` */
-  request (req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage>
+  request (req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage>
 }
 
 /** Options of {@link InvokeCaller}. */
@@ -120,7 +120,7 @@ export class InvokeCaller {
     this.#transport = {
       pick: (exclude) => pickPeer(this.#candidates(), exclude),
       hasAlternative: (exclude) => this.#candidates().some(s => !exclude.has(s.key) && hasRoom(s)),
-      request: async (key, req, timeoutMs, signal) => await this.#request(key, req, timeoutMs, signal),
+      request: async (key, req, timeoutMs, signal, client) => await this.#request(key, req, timeoutMs, signal, client),
       randomBytes: pooledRandomBytes,
       now: this.#now,
       verifiedRoots: opts.verifiedRoots ?? new VerifiedRoots()
@@ -185,8 +185,8 @@ export class InvokeCaller {
     return peers
   }
 
-  async #request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage> {
-    if (key === this.#own?.key) return await this.#own.request(req, timeoutMs, signal)
+  async #request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage> {
+    if (key === this.#own?.key) return await this.#own.request(req, timeoutMs, signal, client)
     const peer = this.#peers.find(key)
     if (peer === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
     let calls = this.#calls.get(peer)

@@ -62,14 +62,18 @@ export class InvokeServer {
     } else {
       const state: PeerState = { key: service.publicKey, capacity: null, rtt: 0, inflight: 0, dissents: 0, full: false }
       let ids = 1
+      const calls = { inflight: 0 }
       this.own = {
         key: service.publicKey,
         candidate: () => {
           state.capacity = this.capacity(0)
           state.full = state.capacity.free === 0
+          // a call of ours waiting on a function lookup holds no slot here: only those running
+          // count, so calls stuck on registries nobody serves do not make this node look full
+          state.inflight = Math.min(calls.inflight, service.running)
           return state
         },
-        request: async (req, timeoutMs, signal) => await this.#runOwn(service, state, ids++, req, timeoutMs, signal)
+        request: async (req, timeoutMs, signal, client) => await this.#runOwn(service, calls, ids++, req, timeoutMs, signal, client)
       }
     }
   }
@@ -159,7 +163,7 @@ export class InvokeServer {
   }
 
   /** Runs a call of this node's own on its own service (a super node's HTTP gateway). */
-  async #runOwn (service: InvokeService, self: PeerState, id: number, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal): Promise<ResultMessage> {
+  async #runOwn (service: InvokeService, self: { inflight: number }, id: number, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage> {
     // the same attempt bound as a remote call: the caller's abort or the attempt's timeout
     const ac = new AbortController()
     const onAbort = (): void => { ac.abort(signal.reason) }
@@ -167,7 +171,7 @@ export class InvokeServer {
     const timer = setTimeout(() => { ac.abort(ShadwError.TIMEOUT('this node\'s own executor', timeoutMs)) }, timeoutMs)
     self.inflight++
     try {
-      const run = service.handle({ type: 'request', id, ...req }, service.publicKey, ac.signal)
+      const run = service.handle({ type: 'request', id, ...req }, service.publicKey, ac.signal, client === undefined ? service.publicKey : `client:${client}`)
       this.advertise()
       const res = await Promise.race([run, new Promise<never>((_resolve, reject) => {
         ac.signal.addEventListener('abort', () => { reject(ac.signal.reason instanceof ShadwError ? ac.signal.reason : ShadwError.ABORTED()) }, { once: true })

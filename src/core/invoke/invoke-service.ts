@@ -254,8 +254,10 @@ export class InvokeService {
    *   the loader's codes, the access gate's codes, the executor's codes, `ABORTED`;
    *   `EXECUTOR_CLOSED` once closing, and once a ledger write failed (its message names the
    *   storage failure, {@link ledgerError}): a code callers retry on another executor.
+   *   `client`: whom a lookup this call starts is charged to, when not `caller` (this node's
+   *   own gateway names each HTTP client, so one client cannot take every lookup).
    */
-  async handle (req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
+  async handle (req: RequestMessage, caller: string, signal: AbortSignal, client: string = caller): Promise<ServiceResult> {
     if (this.#writer.failure !== null) throw this.#refusal()
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
     if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
@@ -270,7 +272,7 @@ export class InvokeService {
     const timer = setTimeout(() => { call.abort(deadlinePassed(req.deadline, 'while the call waited')) }, Math.min(left, MAX_TIMER_MS))
     try {
       // the lookup holds no slot: a registry nobody serves costs a lookup, not execution
-      const fn = await this.#load(req.ref, caller, call.signal)
+      const fn = await this.#load(req.ref, client, call.signal)
       if (this.#writer.failure !== null) throw this.#refusal()
       if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
       if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
@@ -414,8 +416,8 @@ export class InvokeService {
   #lookup (ref: string, caller: string, now: number): FunctionEntry {
     const mine = this.#lookupsBy.get(caller) ?? 0
     if (this.#lookups >= this.#maxLookups) throw new ShadwError('BUSY', `executor busy: ${this.#lookups} function lookups already in flight`, { details: { lookups: this.#lookups } })
-    // this node's own calls (its HTTP gateway, its page) answer to the global bound only: their
-    // callers are many clients behind one key
+    // this node's own calls not naming a client (its page) answer to the global bound only;
+    // its gateway's calls are charged to each HTTP client
     if (caller !== this.publicKey && mine >= this.#maxLookupsPerCaller) throw new ShadwError('BUSY', `executor busy: this caller has ${mine} function lookups in flight`, { details: { lookups: mine, perCaller: this.#maxLookupsPerCaller } })
     if (this.#functions.size >= FUNCTION_CACHE_ENTRIES) {
       for (const [k, v] of this.#functions) if (v.settled && (now - v.at >= this.#functionTtl || this.#functions.size >= FUNCTION_CACHE_ENTRIES)) this.#functions.delete(k)
