@@ -24,6 +24,12 @@ function shellManifest (): Plugin {
   }
 }
 
+/** Modules swapped for browser builds; test pages built by tests use the same (test/helpers/test-page.ts). */
+export const BROWSER_ALIASES = {
+  // a Node addon Hyperdrive pulls in through mirror-drive at import; never used in browsers
+  'rabin-native': fileURLToPath(new URL('./src/browser/rabin-native-shim.ts', import.meta.url))
+}
+
 export default defineConfig({
   // The Holepunch stack is CommonJS that reads `global` and `process` in a few places.
   define: {
@@ -34,10 +40,7 @@ export default defineConfig({
     // workers are bundled by a build of their own, with its own checks (see build below)
     rolldownOptions: { checks: { bundlerTimings: false } }
   },
-  resolve: {
-    // a Node addon Hyperdrive pulls in through mirror-drive at import; never used in browsers
-    alias: { 'rabin-native': fileURLToPath(new URL('./src/browser/rabin-native-shim.ts', import.meta.url)) }
-  },
+  resolve: { alias: BROWSER_ALIASES },
   build: {
     target: 'es2022',
     sourcemap: true,

@@ -9,6 +9,7 @@ import { onTestFinished } from 'vitest'
 import { build } from 'vite'
 import { AppServer } from '../../src/super-node/app-server.ts'
 import { tempDir } from './super-node.ts'
+import { BROWSER_ALIASES } from '../../vite.config.ts'
 
 /**
  * Builds the page at `html` (a path from the repository root) and serves it; resolves to
@@ -29,6 +30,7 @@ export async function serveTestPage (html: string): Promise<string> {
     logLevel: 'error',
     // what the app's vite.config.ts gives the Holepunch stack: CommonJS that reads `global`
     define: { global: 'globalThis' },
+    resolve: { alias: BROWSER_ALIASES },
     worker: { format: 'es' },
     build: { outDir: out, emptyOutDir: true, target: 'es2022', rolldownOptions: { input: page } }
   })
