@@ -47,8 +47,8 @@ async function bridged (): Promise<{ call (method: string, params: Record<string
 }
 
 describe('bridge appends', () => {
-  it('append to a log a page created; refuse the ledger, attestations, misses and a registry with INVALID_ARGUMENT, writing nothing', async () => {
-    expect([...SERVICE_LOGS].sort()).toEqual([ATTESTATIONS_LOG_NAME, LEDGER_LOG, 'misses'].sort())
+  it('append to a log a page created; refuse the ledger, attestations, misses, the storage ledger and a registry with INVALID_ARGUMENT, writing nothing', async () => {
+    expect([...SERVICE_LOGS].sort()).toEqual([ATTESTATIONS_LOG_NAME, LEDGER_LOG, 'misses', 'storage-ledger'].sort())
     const { call, node, store } = await bridged()
     const own = await call('createLog', { name: 'notes' })
     expect(own.ok).toBe(true)

@@ -45,7 +45,7 @@ describe('the /fn/* gateway of a super node and the tenant SDK', () => {
 
     const preflight = await fetch(new URL(`/fn/${pub.registry.key}/echo`, base), { method: 'OPTIONS' })
     expect(preflight.status).toBe(204)
-    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, accept, shadw-redundancy, shadw-quorum, shadw-deadline, shadw-auth, shadw-max-charge, shadw-audit')
+    expect(preflight.headers.get('access-control-allow-headers')).toBe('content-type, accept, shadw-redundancy, shadw-quorum, shadw-deadline, shadw-auth, shadw-max-charge, shadw-audit, shadw-blocks')
 
     const badPath = await fetch(new URL('/fn/not-a-publisher/echo', base), { method: 'POST', body: 'x' })
     expect(badPath.status).toBe(400)

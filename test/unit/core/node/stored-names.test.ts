@@ -40,6 +40,6 @@ describe('stored names', () => {
   })
 
   it('reserves exactly the service logs for the node', () => {
-    expect([...SERVICE_LOG_NAMES].sort()).toEqual(['attestations', 'ledger', 'misses'])
+    expect([...SERVICE_LOG_NAMES].sort()).toEqual(['attestations', 'ledger', 'misses', 'storage-ledger'])
   })
 })
