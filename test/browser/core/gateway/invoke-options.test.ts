@@ -125,6 +125,11 @@ describe('invocation options on every path from a tenant to the executors', () =
       const all = await send(echo, `all three ${path}`, track({ options: { redundancy: 3, quorum: 3 }, headers: { 'shadw-redundancy': '3', 'shadw-quorum': '3' } }))
       expect([path, all.status, all.code]).toEqual([path, 502, 'QUORUM_FAILED'])
 
+      // blocks: a pin travels with the call on every path; a function that reads no chain runs as
+      // before (the decision at a pinned block is tested on a real chain in pinned-blocks.test.ts)
+      const pinned = await send(echo, `pinned ${path}`, track({ options: { blocks: { sepolia: 7n } }, headers: { 'shadw-blocks': 'sepolia=7' } }))
+      expect([path, pinned.status, pinned.output]).toEqual([path, 200, `pinned ${path}`])
+
       // audit: the call's input reaches the light node, which takes it for re-execution
       const signing = light.signing
       let audited = false
