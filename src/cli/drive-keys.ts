@@ -3,7 +3,7 @@
  * mode 600), holding the drive's secret key and, for an encrypted drive, its encryption key.
  * Neither ever leaves this machine: commands print the public key only.
  */
-import { mkdir, open, readFile, stat } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import b4a from 'b4a'
 import { ShadwError } from '../core/errors.ts'
@@ -11,7 +11,7 @@ import { isHex, isHexKey } from '../core/hex.ts'
 import { keyToHex } from '../core/keys.ts'
 import type { DriveKeyPair } from '../core/drive/index.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
-import { KEY_DIR_MODE, KEY_FILE_MODE } from '../super-node/keystore.ts'
+import { KEY_DIR_MODE, writeKeyFile } from '../super-node/keystore.ts'
 
 const DRIVE_KEY_TYPE = 'shadw-drive-key'
 const DRIVE_KEY_VERSION = 1
@@ -39,20 +39,7 @@ export async function saveDriveKeys (keys: DriveKeys, dir: string = driveKeyDir(
     secretKey: keyToHex(keys.keyPair.secretKey),
     encryptionKey: keys.encryptionKey === null ? null : keyToHex(keys.encryptionKey)
   }, null, 2) + '\n'
-  let file
-  try {
-    file = await open(path, 'wx', KEY_FILE_MODE)
-  } catch (err) {
-    if ((err as { code?: string }).code === 'EEXIST') throw ShadwError.KEYS_EXIST(path)
-    throw ShadwError.STORAGE_UNAVAILABLE(`cannot write ${path}: ${(err as Error).message}`, err)
-  }
-  try {
-    await file.chmod(KEY_FILE_MODE)
-    await file.writeFile(text)
-    await file.sync()
-  } finally {
-    await file.close()
-  }
+  await writeKeyFile(path, text)
   return path
 }
 

@@ -34,20 +34,15 @@ export function keyFilePath (configDir: string = defaultDir('config')): string {
   return join(configDir, KEY_FILE_NAME)
 }
 
-/** Creates a new key pair; refuses with KEYS_EXIST to overwrite one unless `force`. */
-export async function createKeys (path: string = keyFilePath(), opts: { force?: boolean } = {}): Promise<StoredKeys> {
-  await mkdir(dirname(path), { recursive: true, mode: KEY_DIR_MODE })
-  const keyPair = createPublisherKeyPair()
-  const text = JSON.stringify({
-    type: KEY_FILE_TYPE,
-    version: KEY_FILE_VERSION,
-    publicKey: keyToHex(keyPair.publicKey),
-    secretKey: keyToHex(keyPair.secretKey)
-  }, null, 2) + '\n'
+/**
+ * Writes a secret key file with mode 600 and syncs it; refuses with KEYS_EXIST to replace one
+ * unless `overwrite`. The publisher key and the drive keys are written by this one function.
+ */
+export async function writeKeyFile (path: string, text: string, overwrite = false): Promise<void> {
   let file
   try {
-    // 'wx' creates exclusively, so two racing `keys create` cannot both win
-    file = await open(path, opts.force === true ? 'w' : 'wx', KEY_FILE_MODE)
+    // 'wx' creates exclusively, so two racing creators cannot both win
+    file = await open(path, overwrite ? 'w' : 'wx', KEY_FILE_MODE)
   } catch (err) {
     if ((err as { code?: string }).code === 'EEXIST') throw ShadwError.KEYS_EXIST(path)
     throw ShadwError.STORAGE_UNAVAILABLE(`cannot write ${path}: ${(err as Error).message}`, err)
@@ -60,6 +55,19 @@ export async function createKeys (path: string = keyFilePath(), opts: { force?: 
   } finally {
     await file.close()
   }
+}
+
+/** Creates a new key pair; refuses with KEYS_EXIST to overwrite one unless `force`. */
+export async function createKeys (path: string = keyFilePath(), opts: { force?: boolean } = {}): Promise<StoredKeys> {
+  await mkdir(dirname(path), { recursive: true, mode: KEY_DIR_MODE })
+  const keyPair = createPublisherKeyPair()
+  const text = JSON.stringify({
+    type: KEY_FILE_TYPE,
+    version: KEY_FILE_VERSION,
+    publicKey: keyToHex(keyPair.publicKey),
+    secretKey: keyToHex(keyPair.secretKey)
+  }, null, 2) + '\n'
+  await writeKeyFile(path, text, opts.force === true)
   return { path, keyPair, publicKey: keyToHex(keyPair.publicKey) }
 }
 
