@@ -42,9 +42,19 @@ describe('a drive mounted into a function on a super node', () => {
     const view = await Drive.open(caller.node, drive.key)
     const manifestMounts = [{ drive: drive.key, version: 'latest' as const, path: '/data', from: '/data' }]
 
-    // the caller pins "latest" before the call; the receipt signs that version
-    const pinned = await pinMounts(async () => view, manifestMounts)
+    // the caller pins "latest" before the call; the receipt signs that version. "Latest" is the
+    // newest version the caller has heard of: on a loaded machine its first update may answer
+    // before the holder's channel for the drive opens, so ask again until it has heard
+    const pinUntil = async (version: number): Promise<PinnedMount[]> => {
+      let pins: PinnedMount[] = []
+      for (let i = 0; i < 100 && pins[0]?.version !== version; i++) {
+        if (i > 0) await new Promise(resolve => setTimeout(resolve, 50))
+        pins = await pinMounts(async () => view, manifestMounts)
+      }
+      return pins
+    }
     const v1 = drive.version
+    const pinned = await pinUntil(v1)
     expect(pinned).toEqual([{ drive: drive.key, version: v1, path: '/data', from: '/data' }])
     const one = await caller.endpoint.invoke(ref, new Uint8Array(0), { deadline: 60_000, mounts: pinned })
     expect(b4a.toString(one.output)).toBe(kernel(first))
@@ -57,11 +67,7 @@ describe('a drive mounted into a function on a super node', () => {
     // a new version of the drive: "latest" pins it, and the call reads the new bytes
     const second = pattern(70_000, 9)
     const v2 = (await drive.put('/data/blob', [second])).version
-    let again: PinnedMount[] = []
-    for (let i = 0; i < 100 && again[0]?.version !== v2; i++) {
-      if (i > 0) await new Promise(resolve => setTimeout(resolve, 50))
-      again = await pinMounts(async () => view, manifestMounts)
-    }
+    const again = await pinUntil(v2)
     expect(again[0]?.version).toBe(v2)
     const two = await caller.endpoint.invoke(ref, new Uint8Array(0), { deadline: 60_000, mounts: again })
     expect(b4a.toString(two.output)).toBe(kernel(second))
