@@ -27,7 +27,10 @@ export const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   // prices differ per executor (their utilisation): a cheaper one may take the call
   'SPENDING_CAP_EXCEEDED',
   // chain endpoints and read budgets are per executor: another may have a working one
-  'CHAIN_UNCONFIGURED', 'CHAIN_RPC_FAILED', 'CHAIN_RPC_DISAGREE', 'CHAIN_RATE_LIMITED'
+  'CHAIN_UNCONFIGURED', 'CHAIN_RPC_FAILED', 'CHAIN_RPC_DISAGREE', 'CHAIN_RATE_LIMITED',
+  // an executor accepts auth for its own app's domain: another, served from the domain the
+  // tenant signed for, accepts it (the refusal comes before the nonce is spent)
+  'AUTH_WRONG_DOMAIN'
 ])
 
 /** Options of one invocation. */

@@ -70,4 +70,15 @@ describe('SIWE domains are the publisher\'s signed policy', () => {
     ])
     expect(runs.map(r => r.calls)).toEqual([1, 0])
   })
+
+  it('a call lands on an executor of the domain the tenant signed for: one of another domain refuses, and the call moves on', async () => {
+    const { ref, fn, wallet, runs, caller } = await twoDomains()
+    // the router may pick either executor first; A refuses the auth for B's domain before
+    // spending its nonce, so B accepts the same auth
+    for (let i = 0; i < 6; i++) {
+      const ok = await caller.endpoint.invoke(ref, b4a.from('x' + i), { deadline: 20_000, auth: await signAuth(wallet, { domain: DOMAIN_B, fn }) })
+      expect(b4a.toString(ok.output)).toBe('x' + i)
+    }
+    expect(runs.map(r => r.calls)).toEqual([0, 6])
+  })
 })
