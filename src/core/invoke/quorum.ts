@@ -76,7 +76,9 @@ export function decideQuorum (outcomes: SlotOutcome[], quorum: number): QuorumDe
     groups: [...groups.values()].map(g => ({ outputHash: g[0]?.receipt.outputHash, fuel: g[0]?.receipt.fuel, receipts: g.map(r => r.receipt) })),
     failures
   }
-  return fail(ShadwError.QUORUM_FAILED(`no ${quorum} of ${outcomes.length} executors agreed (${groups.size} distinct results, ${failures.length} failures)`, evidence))
+  // the failures' codes in the message: "why" without digging into the details
+  const why = failures.length === 0 ? '' : ': ' + [...byCode].map(([c, n]) => n > 1 ? `${c} ×${n}` : c).join(', ')
+  return fail(ShadwError.QUORUM_FAILED(`no ${quorum} of ${outcomes.length} executors agreed (${groups.size} distinct results, ${failures.length} failures${why})`, evidence))
 }
 
 function fail (err: ShadwError): never {
