@@ -80,6 +80,17 @@ describe('an encrypted drive on a node that also has it open with its key', () =
     await drive.put('/secret.txt', [b4a.from(SECRET)])
     await drive.put('/site/index.html', [b4a.from(SECRET)])
 
+    // a holder's raw reads of the drive's logs on this node: the blocks as stored, ciphertext
+    for (const log of await drive.logs()) {
+      await node.follow(log.key)
+      for (let i = 0; i < log.length; i++) {
+        const block = await node.get(log.key, i, { wait: false })
+        expect(block).not.toBeNull()
+        expect(b4a.toString(block as Uint8Array)).not.toContain(MARKER.slice(0, 12))
+        expect(b4a.toString(block as Uint8Array)).not.toContain('secret.txt')
+      }
+    }
+
     // the super node's handler over this very node
     const server = driveServer(node)
     try {
@@ -119,16 +130,6 @@ describe('an encrypted drive on a node that also has it open with its key', () =
       expect(bare).toMatchObject({ code: 'DRIVE_LOCKED' })
     }
 
-    // a holder's raw reads of the drive's logs on this node: the blocks as stored, ciphertext
-    for (const log of await owner.logs()) {
-      await node.follow(log.key)
-      for (let i = 0; i < log.length; i++) {
-        const block = await node.get(log.key, i, { wait: false })
-        expect(block).not.toBeNull()
-        expect(b4a.toString(block as Uint8Array)).not.toContain(MARKER.slice(0, 12))
-        expect(b4a.toString(block as Uint8Array)).not.toContain('secret.txt')
-      }
-    }
     await owner.close()
   })
 })
