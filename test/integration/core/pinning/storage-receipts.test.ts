@@ -1,9 +1,9 @@
 import b4a from 'b4a'
 import { describe, expect, it } from 'vitest'
 import {
-  computeStorageCredits, type CosignedPin, GIB, MONTH_MS, readLedger, type LedgerEntry, STORAGE_LEDGER_LOG_NAME, storageCharge, verifyCosignedPin, verifyStorageReceipt, type SignedStorageReceipt
+  computeStorageCredits, type CosignedPin, signStorageOrder, type StorageOrder, GIB, MONTH_MS, readLedger, type LedgerEntry, STORAGE_LEDGER_LOG_NAME, storageCharge, verifyCosignedPin, verifyStorageReceipt, type SignedStorageReceipt
 } from '../../../../src/core/ledger/index.ts'
-import { describeLogs, Holder, pinBytes, pinDrive } from '../../../../src/core/pinning/index.ts'
+import { describeLogs, Holder, pinBytes, pinDrive, type PinRequest } from '../../../../src/core/pinning/index.ts'
 import { computeStorageReputation } from '../../../../src/core/reputation/index.ts'
 import { keyedNode, type KeyedNode } from '../../../helpers/holders.ts'
 import { tempDir } from '../../../helpers/super-node.ts'
@@ -135,5 +135,38 @@ describe('storage receipts from a real pin', () => {
     expect(resumed.from - last.to).toBeGreaterThanOrEqual(500)
     expect(computeStorageReputation(entries).get(again.k.node.publicKey)).toMatchObject({ kept: receipts.length, missed: 1 })
     expect(computeStorageCredits(entries).rejected).toEqual([])
+  })
+
+  it('a pin without the pinner\'s order earns nothing, and an order the holder would not sign is refused, typed, before anything is held', async () => {
+    const net = await testnet()
+    const k = await keyedNode(net)
+    const ledger = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
+    const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget: 1024 * 1024, price: 1e12, graceMs: 1_000, ledger: { append: async blocks => await k.node.append(ledger, blocks) } })
+    await holder.announced()
+    const pinner = await keyedNode(net, { tier: 'light' })
+    const make = async (name: string): Promise<PinRequest> => {
+      const core = pinner.store.get({ name })
+      await core.append(Array.from({ length: 4 }, (_, i) => b4a.alloc(1000, i)))
+      await pinner.node.follow(core.key!)
+      const logs = await describeLogs([core])
+      return { drive: logs[0]!.key, logs, replicas: 1 }
+    }
+    const request = await make('unordered')
+    await pinDrive({ node: pinner.node, request })
+    const refusals = await make('refused')
+    const order = (over: Record<string, unknown>): StorageOrder => signStorageOrder({ drive: refusals.drive, holder: k.node.publicKey, bytes: pinBytes(refusals), time: Date.now(), price: 1e12, servePrice: 100, ...over }, pinner.keyPair)
+    for (const bad of [order({ price: 1 }), order({ holder: pinner.node.publicKey }), order({ bytes: 1 }), order({ time: Date.now() - 3_600_000 })]) {
+      await expect(holder.pin(refusals, pinner.node.publicKey, bad)).rejects.toMatchObject({ code: 'PIN_PROTOCOL' })
+    }
+    expect(holder.status().drives.map(d => d.drive)).toEqual([request.drive])
+    for (let i = 0; i < 100 && k.node.logInfo(ledger).length < 3; i++) await new Promise(resolve => setTimeout(resolve, 100))
+    holder.stop()
+    await holder.recorded()
+    const entries = await readLedger({ length: k.node.logInfo(ledger).length, get: async (i: number) => await k.node.get(ledger, i) })
+    expect(entries.length).toBeGreaterThanOrEqual(3)
+    expect(entries.some(e => e.kind === 'storage-pin')).toBe(false)
+    const credits = computeStorageCredits(entries)
+    expect(credits.earned.size).toBe(0)
+    expect(credits.unbacked).toBe(entries.length)
   })
 })
