@@ -70,6 +70,15 @@ function list (v: unknown): HoldConfirmation[] {
   return v as HoldConfirmation[]
 }
 
+/** A pinner's signed order (ledger/storage-pin.ts), its failures as this protocol's. */
+function order (v: unknown): StorageOrder {
+  try {
+    return parseStorageOrder(v)
+  } catch (err) {
+    bad(`pin order: ${(err as Error).message}`)
+  }
+}
+
 /** Decodes and checks one message from a peer. @throws ShadwError `PIN_PROTOCOL` */
 export function decodePinMessage (bytes: Uint8Array): PinMessage {
   if (bytes.byteLength > MAX_PIN_MESSAGE_BYTES) bad('message too large')
@@ -85,12 +94,7 @@ export function decodePinMessage (bytes: Uint8Array): PinMessage {
     }
     case 'pin': {
       const pin: PinMessage = { type: 'pin', id: uint(m.id, 'id'), request: parsePinRequest(m.request) }
-      if (m.order === undefined) return pin
-      try {
-        return { ...pin, order: parseStorageOrder(m.order) }
-      } catch (err) {
-        bad(`pin order: ${(err as Error).message}`)
-      }
+      return m.order === undefined ? pin : { ...pin, order: order(m.order) }
     }
     case 'progress':
       return { type: 'progress', id: uint(m.id, 'id') }
