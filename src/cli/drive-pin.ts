@@ -95,6 +95,8 @@ async function pin (argv: string[], io: DriveIo): Promise<number> {
       node: node.node,
       request,
       timeoutMs,
+      // the holders countersign this node's orders: what makes their storage receipts count
+      keyPair: node.keyPair,
       onevent: e => {
         if (!io.tty) return
         if (e.state === 'found') io.stderr(`found ${e.holders} holder(s) with room\n`)

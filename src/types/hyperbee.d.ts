@@ -11,6 +11,8 @@ declare module 'hyperbee' {
     ready (): Promise<void>
     close (): Promise<void>
     get (key: string): Promise<BeeEntry<T> | null>
+    /** block 0 decoded as a Hyperbee header (any byte string may decode), or null when absent */
+    getHeader (opts?: unknown): Promise<unknown>
     put (key: string, value: T): Promise<void>
     del (key: string): Promise<void>
     createReadStream (range?: { gt?: string, gte?: string, lt?: string, lte?: string, limit?: number, reverse?: boolean }): AsyncIterable<BeeEntry<T>>

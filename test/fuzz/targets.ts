@@ -22,6 +22,7 @@ import { charge } from '../../src/core/pricing/price-curve.ts'
 import { decodeAttestation, encodeAttestation, signAttestation } from '../../src/core/ledger/attestation.ts'
 import { decodeMiss, encodeMiss, signMiss } from '../../src/core/ledger/miss.ts'
 import { decodeStorageReceipt, encodeStorageReceipt, signStorageReceipt } from '../../src/core/ledger/storage-receipt.ts'
+import { cosignStorageOrder, decodeCosignedPin, encodeCosignedPin, parseStorageOrder, signStorageOrder } from '../../src/core/ledger/storage-pin.ts'
 import { decodeAudit, encodeAudit } from '../../src/core/attest/audit-message.ts'
 import { sha256 } from '../../src/core/sha256.ts'
 import { parseReplyMessage } from '../../src/super-node/executor/worker-protocol.ts'
@@ -180,6 +181,8 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
   const attestations = [signAttestation(signedReceipt, 'agree', 'quorum', kp, 1_700_000_000_003), signAttestation(signedReceipt, 'disagree', 'reexec', kp, 1_700_000_000_004)]
   const miss = signMiss({ executor: hex(32, 0x66), nonce: hex(32, 0x55), deadline: 1_700_000_000_001, reason: 'timeout', time: 1_700_000_000_005 }, kp)
   const storageReceipt = signStorageReceipt({ kind: 'hold', drive: hex(32, 0x44), pinner: hex(32, 0x33), bytes: 1 << 30, from: 1_700_000_000_000, to: 1_700_000_600_000, price: 1_000 }, kp)
+  const storageOrder = signStorageOrder({ drive: hex(32, 0x44), holder: b4a.toString(kp.publicKey, 'hex'), bytes: 1 << 30, time: 1_700_000_000_000, price: 1_000, servePrice: 100 }, kp)
+  const storagePin = cosignStorageOrder(storageOrder, kp)
   const invokeSeeds: InvokeMessage[] = [
     { type: 'capacity', id: 0, free: 2, total: 4, cpuBudget: 50, tier: 'storm' },
     { type: 'capacity-query', id: 7 },
@@ -350,6 +353,20 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       input: fc.oneof(bytesInput([encodeStorageReceipt(storageReceipt)], 300), anyValue),
       run: input => decodeStorageReceipt(input as Uint8Array),
       roundTrip: fc.property(fc.constant(storageReceipt), (x: unknown) => b4a.equals(encodeStorageReceipt(decodeStorageReceipt(encodeStorageReceipt(x as typeof storageReceipt))), encodeStorageReceipt(x as typeof storageReceipt))) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'ledger.decodeCosignedPin',
+      codes: codes('STORAGE_RECEIPT_INVALID'),
+      input: fc.oneof(bytesInput([encodeCosignedPin(storagePin)], 400), anyValue),
+      run: input => decodeCosignedPin(input as Uint8Array),
+      roundTrip: fc.property(fc.constant(storagePin), (x: unknown) => b4a.equals(encodeCosignedPin(decodeCosignedPin(encodeCosignedPin(x as typeof storagePin))), encodeCosignedPin(x as typeof storagePin))) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'ledger.parseStorageOrder',
+      codes: codes('STORAGE_RECEIPT_INVALID'),
+      input: fc.oneof(fc.constant(storageOrder as unknown), anyValue),
+      run: input => parseStorageOrder(input),
+      roundTrip: fc.property(fc.constant(storageOrder), (x: unknown) => JSON.stringify(parseStorageOrder(JSON.parse(JSON.stringify(x)))) === JSON.stringify(x)) as fc.IPropertyWithHooks<[unknown]>
     },
     {
       name: 'attest.decodeAudit',

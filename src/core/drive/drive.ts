@@ -11,11 +11,11 @@
  */
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
-import Hyperbee from 'hyperbee'
 import crypto from 'hypercore-crypto'
 import Hyperdrive, { type DriveNode, type DriveWriteStream } from 'hyperdrive'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
+import { CheckedBee, keyIsolatedStore } from './key-isolation.ts'
 import { drivePath, parseDriveKey } from './paths.ts'
 
 /** What a drive needs from the node it lives on (a `ShadwNode` is one). */
@@ -117,18 +117,19 @@ export class Drive {
     if (encryptionKey !== null && (!(encryptionKey instanceof Uint8Array) || encryptionKey.byteLength !== ENCRYPTION_KEY_BYTES)) {
       throw ShadwError.INVALID_ARGUMENT(`an encryption key is ${ENCRYPTION_KEY_BYTES} bytes`)
     }
-    const store = host.storeSession()
-    let hd: Hyperdrive
+    // each handle decrypts with its own key or not at all, whatever else is open on the node
+    const store = keyIsolatedStore(host.storeSession())
+    let core: Hypercore
     if (typeof keyOrPair === 'string' || keyOrPair instanceof Uint8Array) {
       const key = typeof keyOrPair === 'string' ? parseDriveKey(keyOrPair) : keyOrPair
       if (key.byteLength !== 32) throw ShadwError.INVALID_DRIVE_REF(`<${key.byteLength} bytes>`, 'a drive key is 32 bytes')
-      hd = new Hyperdrive(store, key, { encryptionKey })
+      core = store.get({ key, encryptionKey })
     } else {
       // the owner's key pair signs the entry log; Hyperdrive derives the blob log's signer from it
-      const core = store.get({ keyPair: keyOrPair, encryptionKey })
-      const db = new Hyperbee(core, { keyEncoding: 'utf-8', valueEncoding: 'json', metadata: { contentFeed: null } } as Record<string, unknown>)
-      hd = new Hyperdrive(store, { _db: db, encryptionKey })
+      core = store.get({ keyPair: keyOrPair, encryptionKey })
     }
+    const db = new CheckedBee(core, { keyEncoding: 'utf-8', valueEncoding: 'json', metadata: { contentFeed: null } } as Record<string, unknown>)
+    const hd = new Hyperdrive(store, { _db: db, encryptionKey })
     const drive = new Drive(hd, store, encryptionKey, opts.timeoutMs ?? DRIVE_TIMEOUT_MS)
     try {
       await hd.ready()

@@ -2,8 +2,11 @@
  * `GET /drive/<key>[@version]/<path>` as a Fetch API handler, for every host that serves
  * drives (the super node's HTTP server; the same code answers wherever a `Request` arrives).
  * Files stream out with `Range` (206, 416), content types, ETags by version (304 on
- * If-None-Match) and HEAD; a path ending in `/` lists the folder as JSON. Versioned URLs are
- * immutable and cached for good; the latest is revalidated.
+ * If-None-Match) and HEAD. A path ending in `/` answers with the folder's `index.html` when it
+ * has one (so a drive serves a site) and otherwise lists the folder as JSON; `?list` always
+ * lists. A folder named without its `/` (the drive's root too) whose index.html exists is
+ * redirected to the name with the `/`, so the page's relative links resolve inside the folder.
+ * Versioned URLs are immutable and cached for good; the latest is revalidated.
  */
 import { ShadwError, serializeError } from '../errors.ts'
 import type { Drive, DriveEntry } from './drive.ts'
@@ -18,8 +21,15 @@ const MAX_URL_CHARS = 8192
 /** Opens (or returns an open) drive by key, hex. */
 export type DriveOpener = (key: string) => Promise<Drive>
 
-/** A parsed drive URL. */
-export interface DriveUrl { key: string, version: number | null, path: string, list: boolean }
+/** The file a folder serves in place of its listing. */
+export const INDEX_FILE = 'index.html'
+
+/**
+ * A parsed drive URL. `list`: the path names a folder (it ends in `/`, or `?list`); `index`:
+ * the folder's index.html may answer in its place (no `?list`); `bare`: nothing followed the
+ * key (`/drive/<key>`), so a site's root is redirected to `/drive/<key>/`.
+ */
+export interface DriveUrl { key: string, version: number | null, path: string, list: boolean, index: boolean, bare: boolean }
 
 /** Parses `/drive/<key>[@version]/<path>[?version=N]`. @throws typed errors for a malformed URL */
 export function parseDriveUrl (url: URL): DriveUrl {
@@ -43,8 +53,9 @@ export function parseDriveUrl (url: URL): DriveUrl {
   } catch {
     throw ShadwError.DRIVE_PATH_INVALID(url.pathname, 'path is not valid percent-encoding')
   }
-  const list = raw.endsWith('/') || url.searchParams.has('list')
-  return { key, version, path: drivePath(raw, { dir: list }), list }
+  const explicit = url.searchParams.has('list')
+  const list = raw.endsWith('/') || explicit
+  return { key, version, path: drivePath(raw, { dir: list }), list, index: !explicit, bare: slash === -1 }
 }
 
 /** The HTTP status each drive error answers with. */
@@ -100,27 +111,42 @@ export function driveHandler (open: DriveOpener): (req: Request) => Promise<Resp
       if (u.version === null) await drive.update()
       const version = u.version ?? drive.version
       if (u.list) {
+        const index = u.index ? await drive.entry(indexOf(u.path), { version }) : null
+        if (index !== null && u.bare) return redirect(req, u.path)
+        if (index !== null) return await serveFile(req, drive, u, indexOf(u.path), index, version)
         const entries = await drive.list(u.path, { version })
         return new Response(JSON.stringify({ key: u.key, version, dir: u.path, entries }), { headers: { 'content-type': 'application/json', 'x-drive-version': String(version), ...cacheHeaders(u.version !== null), ...CORS } })
       }
       const entry = await drive.entry(u.path, { version })
+      if (entry === null && await drive.entry(indexOf(u.path), { version }) !== null) return redirect(req, u.path)
       if (entry === null) throw ShadwError.DRIVE_NOT_FOUND(`no file ${u.path} in drive ${u.key} at version ${version}`, { key: u.key, path: u.path })
-      return await serveFile(req, drive, u, entry, version)
+      return await serveFile(req, drive, u, u.path, entry, version)
     } catch (err) {
       return errorResponse(err)
     }
   }
 }
 
+function indexOf (dir: string): string {
+  return dir === '/' ? `/${INDEX_FILE}` : `${dir}/${INDEX_FILE}`
+}
+
+/** To the folder's name with its `/`: the request's own URL, as the client wrote it, plus `/`. */
+function redirect (req: Request, dir: string): Response {
+  const url = new URL(req.url)
+  url.pathname += '/'
+  return new Response(null, { status: 301, headers: { location: url.pathname + url.search, 'x-drive-folder': dir, ...CORS } })
+}
+
 function cacheHeaders (versioned: boolean): Record<string, string> {
   return { 'cache-control': versioned ? 'public, max-age=31536000, immutable' : 'no-cache' }
 }
 
-async function serveFile (req: Request, drive: Drive, u: DriveUrl, entry: DriveEntry, version: number): Promise<Response> {
+async function serveFile (req: Request, drive: Drive, u: DriveUrl, path: string, entry: DriveEntry, version: number): Promise<Response> {
   // the entry's own version names its bytes: a later write elsewhere in the drive keeps the ETag
   const etag = `"${u.key.slice(0, 16)}-${entry.version}"`
   const headers: Record<string, string> = {
-    'content-type': contentTypeOf(u.path),
+    'content-type': contentTypeOf(path),
     'accept-ranges': 'bytes',
     etag,
     'x-drive-version': String(version),
@@ -140,7 +166,7 @@ async function serveFile (req: Request, drive: Drive, u: DriveUrl, entry: DriveE
   if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${entry.size}`
   const status = range === null ? 200 : 206
   if (req.method === 'HEAD' || length === 0) return new Response(null, { status, headers })
-  const it = drive.read(u.path, { version, ...(range === null ? {} : range) })
+  const it = drive.read(path, { version, ...(range === null ? {} : range) })
   const body = new ReadableStream<Uint8Array>({
     async pull (ctrl) {
       try {
@@ -211,7 +237,8 @@ export async function driveReply (handler: (req: Request) => Promise<Response>, 
     const range = /^bytes (\d+)-(\d+)\/\d+$/.exec(out.headers['content-range'] ?? '')
     const first = range === null ? 0 : Number(range[1])
     const last = range === null ? Number(out.headers['content-length']) - 1 : Number(range[2])
-    const path = u.path.split('/').map(encodeURIComponent).join('/')
+    // a folder's body is its index.html: the next window asks for that file by name
+    const path = (u.list ? indexOf(u.path) : u.path).split('/').map(encodeURIComponent).join('/')
     out.next = { url: `${DRIVE_PREFIX}${u.key}@${out.headers['x-drive-version'] ?? ''}${path}`, start: first + size, last }
   }
   return out

@@ -64,7 +64,8 @@ export async function readDriveFile (key: string, path: string, opts: DriveReadO
 
 /** Lists a folder (default `/`). @throws the server's typed error */
 export async function listDrive (key: string, dir = '/', opts: DriveReadOptions = {}): Promise<DriveListing> {
-  const res = await (opts.fetch ?? fetch)(driveUrl(key, dir, opts, true), opts.signal === undefined ? {} : { signal: opts.signal })
+  // ?list: a folder with an index.html answers with that page otherwise
+  const res = await (opts.fetch ?? fetch)(`${driveUrl(key, dir, opts, true)}?list`, opts.signal === undefined ? {} : { signal: opts.signal })
   if (!res.ok) throw await failure(res)
   return await res.json() as DriveListing
 }

@@ -27,5 +27,10 @@ export {
   decodeStorageReceipt, verifyStorageReceipt, parseStorageReceiptJson, storageReceiptHash, type StorageKind, type StorageReceiptBody,
   type SignedStorageReceipt
 } from './storage-receipt.ts'
-export { computeStorageCredits, type StorageCredits, type HolderRecord } from './storage-credits.ts'
+export { computeStorageCredits, CLOCK_SKEW_MS, type StorageCredits, type HolderRecord } from './storage-credits.ts'
+export {
+  STORAGE_PIN_TAG, STORAGE_PIN_HOLDER_DOMAIN, STORAGE_PIN_PINNER_DOMAIN, signStorageOrder, verifyStorageOrder, cosignStorageOrder,
+  verifyCosignedPin, encodeCosignedPin, decodeCosignedPin, parseStorageOrder, cosignedPinHash, type StoragePinBody, type StorageOrder,
+  type CosignedPin
+} from './storage-pin.ts'
 export { RECEIPT_MOUNT_VERSION, RECEIPT_MOUNT_BATCH_VERSION, MAX_RECEIPT_MOUNTS, type ReceiptMount } from './receipt-mounts.ts'

@@ -9,10 +9,22 @@
  * an earlier one by the same holder for the same drive bills time already billed, and is
  * refused. Between two consecutive `hold` periods, a gap (the next starts after the last
  * ended) is time the holder did not confirm: counted as a missed confirmation.
+ *
+ * Only storage someone asked for counts. A `hold` or `serve` receipt is the holder's word
+ * alone; it counts (for credits, confirmations and bytes served) only under a co-signed pin
+ * record (storage-pin.ts) read from the same ledgers: same holder, drive and pinner, the
+ * record's price (`hold`) or serving price (`serve`), bytes within the record's bytes
+ * (`hold`), and a period that does not start before the record's time (less
+ * {@link CLOCK_SKEW_MS}). A receipt without one is `unbacked`: listed, never paid. A `pin`
+ * receipt signed by the holder alone counts nothing; the co-signed record is the pin.
  */
 import { ShadwError } from '../errors.ts'
 import type { LedgerEntry } from './ledger-entry.ts'
+import { cosignedPinHash, type CosignedPin } from './storage-pin.ts'
 import { storageReceiptHash, type SignedStorageReceipt } from './storage-receipt.ts'
+
+/** How far a holder's clock may run behind its pinner's: a period may start this much before the order. */
+export const CLOCK_SKEW_MS = 5 * 60_000
 
 /** One holder's confirmations: `hold` periods kept, and gaps between them. */
 export interface HolderRecord { kept: number, missed: number, pins: number, bytesServed: number }
@@ -23,10 +35,12 @@ export interface StorageCredits {
   owed: Map<string, number>
   /** per holder: confirmations kept and missed, pins taken, bytes served */
   holders: Map<string, HolderRecord>
-  /** receipts counted (valid, distinct, not overlapping) */
+  /** records counted: co-signed pins, and receipts valid, distinct, backed and not overlapping */
   counted: number
   /** storage receipts refused (overlapping periods) */
   rejected: Array<{ code: string, message: string }>
+  /** receipts no co-signed pin record backs (and holder-only `pin` receipts): not paid */
+  unbacked: number
 }
 
 /**
@@ -38,7 +52,18 @@ export interface StorageCredits {
  */
 export function computeStorageCredits (entries: Iterable<LedgerEntry>): StorageCredits {
   const unique = new Map<string, SignedStorageReceipt>()
-  for (const e of entries) if (e.kind === 'storage') unique.set(storageReceiptHash(e.receipt), e.receipt)
+  const pins = new Map<string, CosignedPin>()
+  for (const e of entries) {
+    if (e.kind === 'storage') unique.set(storageReceiptHash(e.receipt), e.receipt)
+    else if (e.kind === 'storage-pin') pins.set(cosignedPinHash(e.pin), e.pin)
+  }
+  const agreements = new Map<string, CosignedPin[]>()
+  for (const p of pins.values()) {
+    const k = `${p.holder}/${p.drive}/${p.pinner}`
+    agreements.set(k, [...(agreements.get(k) ?? []), p])
+  }
+  const backed = (r: SignedStorageReceipt): boolean => (agreements.get(`${r.holder}/${r.drive}/${r.pinner}`) ?? []).some(p =>
+    r.from + CLOCK_SKEW_MS >= p.time && (r.kind === 'serve' ? r.price === p.servePrice : r.price === p.price && r.bytes <= p.bytes))
   // one order whatever the reading order: by holder, drive, kind, start, then hash
   const sorted = [...unique].sort(([ha, a], [hb, b]) => cmp(a.holder, b.holder) || cmp(a.drive, b.drive) || cmp(a.kind, b.kind) || a.from - b.from || a.to - b.to || cmp(ha, hb)).map(([, r]) => r)
   const earned = new Map<string, number>()
@@ -46,12 +71,25 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>): StorageC
   const holders = new Map<string, HolderRecord>()
   const rejected: StorageCredits['rejected'] = []
   let counted = 0
+  let unbacked = 0
+  const recordOf = (holder: string): HolderRecord => {
+    const rec = holders.get(holder) ?? { kept: 0, missed: 0, pins: 0, bytesServed: 0 }
+    holders.set(holder, rec)
+    return rec
+  }
+  for (const p of pins.values()) {
+    recordOf(p.holder).pins++
+    counted++
+  }
   let last: SignedStorageReceipt | null = null
   for (const r of sorted) {
-    const rec = holders.get(r.holder) ?? { kept: 0, missed: 0, pins: 0, bytesServed: 0 }
-    holders.set(r.holder, rec)
+    if (r.kind === 'pin' || !backed(r)) {
+      unbacked++
+      continue
+    }
+    const rec = recordOf(r.holder)
     const same = last !== null && last.holder === r.holder && last.drive === r.drive && last.kind === r.kind
-    if (r.kind !== 'pin' && same && last !== null && r.from < last.to) {
+    if (same && last !== null && r.from < last.to) {
       const e = ShadwError.STORAGE_RECEIPT_INVALID(`${r.kind} period of ${r.holder.slice(0, 8)} for drive ${r.drive.slice(0, 8)} overlaps one already billed`)
       rejected.push({ code: e.code, message: e.message })
       continue
@@ -59,15 +97,14 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>): StorageC
     if (r.kind === 'hold') {
       rec.kept++
       if (same && last !== null && r.from > last.to) rec.missed++
-    } else if (r.kind === 'pin') rec.pins++
-    else rec.bytesServed += r.bytes
+    } else rec.bytesServed += r.bytes
     last = r
     counted++
     if (r.total === 0) continue
     earned.set(r.holder, (earned.get(r.holder) ?? 0) + r.total)
     owed.set(r.pinner, (owed.get(r.pinner) ?? 0) + r.total)
   }
-  return { earned, owed, holders, counted, rejected }
+  return { earned, owed, holders, counted, rejected, unbacked }
 }
 
 function cmp (a: string, b: string): number {

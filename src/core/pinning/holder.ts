@@ -12,7 +12,7 @@ import { log } from '../log.ts'
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from '../node/index.ts'
 import { DiskBudget } from './disk-budget.ts'
 import { fetchPin, PinIndex, type HolderNode, type PinTerms } from './held-logs.ts'
-import { encodeStorageReceipt, signStorageReceipt, type Ledger, type StorageKind } from '../ledger/index.ts'
+import { CLOCK_SKEW_MS, cosignStorageOrder, encodeCosignedPin, encodeStorageReceipt, signStorageReceipt, type Ledger, type StorageKind, type StorageOrder } from '../ledger/index.ts'
 import { signHold, verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
 import { curveFactor, DEFAULT_PRICING, utilisation, type PricingConfig } from '../pricing/index.ts'
 import { holdersTopic, MAX_CONFIRMATIONS, PinChannels, PROGRESS_INTERVAL_MS, type HolderOffer, type PinMessage, type PinPeer } from './pin-protocol.ts'
@@ -191,16 +191,16 @@ export class Holder {
 
   #onmessage (peer: PinPeer, m: PinMessage): void {
     if (this.#stopped) return
-    if (m.type === 'pin') void this.#onpin(peer, m.id, m.request)
+    if (m.type === 'pin') void this.#onpin(peer, m.id, m.request, m.order)
     else if (m.type === 'query') peer.send({ type: 'holders', id: m.id, drive: m.drive, replicas: this.#pins.get(m.drive)?.request.replicas ?? 0, confirmations: this.confirmations(m.drive) })
     else if (m.type === 'gossip') for (const c of m.confirmations) this.#learn(c)
   }
 
-  async #onpin (peer: PinPeer, id: number, req: PinRequest): Promise<void> {
+  async #onpin (peer: PinPeer, id: number, req: PinRequest, order: StorageOrder | undefined): Promise<void> {
     // the pinner gives up on a holder it stops hearing from (one killed mid-fetch sends nothing)
     const progress = setInterval(() => { peer.send({ type: 'progress', id }) }, PROGRESS_INTERVAL_MS)
     try {
-      const conf = await this.pin(req, peer.publicKey)
+      const conf = await this.pin(req, peer.publicKey, order)
       peer.send({ type: 'held', id, confirmation: conf })
     } catch (err) {
       const e = err instanceof ShadwError ? err : ShadwError.INTERNAL('pin failed', err)
@@ -217,11 +217,14 @@ export class Holder {
    * drive replaces the old once it fits.
    *
    * `pinner` (64 hex, default the drive's key) owes the storage receipts, at the storage
-   * price this holder asks when the pin arrives.
+   * price this holder asks when the pin arrives. With the pinner's signed `order` (this
+   * holder, the drive, the pin's bytes, prices at least those asked now, a time within
+   * `CLOCK_SKEW_MS` of now), the order's signer is the pinner at the order's prices, and the
+   * holder countersigns it into its ledger once it holds: only then do its receipts earn.
    *
    * @throws ShadwError `DISK_BUDGET_EXCEEDED`, `HOLD_INVALID`, `TIMEOUT`, `NODE_CLOSED`
    */
-  async pin (req: PinRequest, pinner: string = req.drive): Promise<HoldConfirmation> {
+  async pin (req: PinRequest, pinner: string = req.drive, order?: StorageOrder): Promise<HoldConfirmation> {
     if (this.#stopped) throw ShadwError.NODE_CLOSED('holder stopped')
     const held = this.#pins.get(req.drive)
     if (held !== undefined && sameLogs(held.request.logs, req.logs)) {
@@ -230,7 +233,8 @@ export class Holder {
     }
     const bytes = pinBytes(req)
     const { price, servePrice } = this.offer()
-    const terms: PinTerms = { pinner, price, servePrice }
+    if (order !== undefined) this.#checkOrder(order, req, price, servePrice)
+    const terms: PinTerms = order === undefined ? { pinner, price, servePrice } : { pinner: order.pinner, price: order.price, servePrice: order.servePrice }
     if (held !== undefined) this.#budget.release(pinBytes(held.request))
     try {
       this.#budget.reserve(bytes)
@@ -241,13 +245,13 @@ export class Holder {
     await this.#index.record({ op: 'pin', request: req, terms })
     this.#channels.announce()
     if (held !== undefined) { this.#bill(held); this.#closeSessions(held) }
-    const pin = this.#take(req, terms, true)
+    const pin = this.#take(req, terms, true, order)
     await pin.fetched
     return pin.confirmation ?? this.#confirm(pin)
   }
 
   /** Starts holding `req` (its bytes reserved already); a failed fetch drops it on record. `taken`: a new pin, not one resumed. */
-  #take (req: PinRequest, terms: PinTerms, taken: boolean): Pin {
+  #take (req: PinRequest, terms: PinTerms, taken: boolean, order?: StorageOrder): Pin {
     const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, billedTo: null, served: 0, servedFrom: 0, sessions: [] }
     this.#pins.set(req.drive, pin)
     pin.fetched = (async () => {
@@ -267,7 +271,8 @@ export class Holder {
       pin.billedTo = pin.since
       pin.servedFrom = pin.since
       if (this.#opts.ledger !== undefined && !this.#stopped) this.#countUploads(pin)
-      if (taken) this.#receipt(pin, 'pin', pin.since, pin.since)
+      if (taken && order !== undefined) this.#cosign(order)
+      else if (taken) this.#receipt(pin, 'pin', pin.since, pin.since)
       this.#confirm(pin)
       debug('holding', req.drive.slice(0, 8), pinBytes(req), 'bytes')
     })()
@@ -318,6 +323,26 @@ export class Holder {
     const price = serve ? pin.terms.servePrice ?? (this.#opts.pricing ?? DEFAULT_PRICING).byteBase : pin.terms.price
     const r = signStorageReceipt({ kind, drive: pin.request.drive, pinner: pin.terms.pinner, bytes: serve ? served : pinBytes(pin.request), from, to, price }, this.#opts.keyPair)
     this.#appending = this.#appending.then(async () => { await ledger.append([encodeStorageReceipt(r)]) }).catch((err: unknown) => { debug('storage receipt not recorded', pin.request.drive.slice(0, 8), err) })
+  }
+
+  /** Refuses an order this holder would not sign. @throws ShadwError `PIN_PROTOCOL` */
+  #checkOrder (o: StorageOrder, req: PinRequest, price: number, servePrice: number): void {
+    const why = o.holder !== this.#me
+      ? 'the order names another holder'
+      : o.drive !== req.drive || o.bytes !== pinBytes(req)
+        ? 'the order names another drive or size'
+        : o.price < price || o.servePrice < servePrice
+          ? `the order's prices (${o.price}, ${o.servePrice}) are below those asked (${price}, ${servePrice})`
+          : Math.abs(o.time - Date.now()) > CLOCK_SKEW_MS ? 'the order is not from now' : null
+    if (why !== null) throw ShadwError.PIN_PROTOCOL(why)
+  }
+
+  /** Countersigns the pinner's order into the ledger: the agreement its receipts are paid under. */
+  #cosign (order: StorageOrder): void {
+    const ledger = this.#opts.ledger
+    if (ledger === undefined) return
+    const record = encodeCosignedPin(cosignStorageOrder(order, this.#opts.keyPair))
+    this.#appending = this.#appending.then(async () => { await ledger.append([record]) }).catch((err: unknown) => { debug('pin record not recorded', order.drive.slice(0, 8), err) })
   }
 
   /** Resolves once every storage receipt signed so far is in the ledger (or failed). */

@@ -15,6 +15,7 @@ import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
 import { log } from '../log.ts'
 import type { HoldConfirmation } from './hold-confirmation.ts'
+import { parseStorageOrder, type StorageOrder } from '../ledger/index.ts'
 import { parsePinRequest, type PinRequest } from './pin-request.ts'
 
 const debug = log('pinning')
@@ -46,7 +47,7 @@ export interface HolderOffer {
 /** Every message of the protocol. */
 export type PinMessage =
   | { type: 'offer', offer: HolderOffer }
-  | { type: 'pin', id: number, request: PinRequest }
+  | { type: 'pin', id: number, request: PinRequest, order?: StorageOrder }
   | { type: 'progress', id: number }
   | { type: 'held', id: number, confirmation: HoldConfirmation }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
@@ -69,6 +70,15 @@ function list (v: unknown): HoldConfirmation[] {
   return v as HoldConfirmation[]
 }
 
+/** A pinner's signed order (ledger/storage-pin.ts), its failures as this protocol's. */
+function order (v: unknown): StorageOrder {
+  try {
+    return parseStorageOrder(v)
+  } catch (err) {
+    bad(`pin order: ${(err as Error).message}`)
+  }
+}
+
 /** Decodes and checks one message from a peer. @throws ShadwError `PIN_PROTOCOL` */
 export function decodePinMessage (bytes: Uint8Array): PinMessage {
   if (bytes.byteLength > MAX_PIN_MESSAGE_BYTES) bad('message too large')
@@ -82,8 +92,10 @@ export function decodePinMessage (bytes: Uint8Array): PinMessage {
       if (typeof o !== 'object' || o === null) bad('offer is not an object')
       return { type: 'offer', offer: { free: uint(o.free, 'free'), price: uint(o.price, 'price'), servePrice: uint(o.servePrice, 'servePrice') } }
     }
-    case 'pin':
-      return { type: 'pin', id: uint(m.id, 'id'), request: parsePinRequest(m.request) }
+    case 'pin': {
+      const pin: PinMessage = { type: 'pin', id: uint(m.id, 'id'), request: parsePinRequest(m.request) }
+      return m.order === undefined ? pin : { ...pin, order: order(m.order) }
+    }
     case 'progress':
       return { type: 'progress', id: uint(m.id, 'id') }
     case 'held':
@@ -136,7 +148,7 @@ export class PinPeer {
    * typed error. With `idleMs`, a peer silent that long (no `progress`) is given up on.
    * @throws ShadwError `TIMEOUT`, `NODE_CLOSED` when the channel closes first
    */
-  async request (m: { type: 'pin', request: PinRequest } | { type: 'query', drive: string }, timeoutMs: number, idleMs?: number): Promise<PinAnswer> {
+  async request (m: { type: 'pin', request: PinRequest, order?: StorageOrder } | { type: 'query', drive: string }, timeoutMs: number, idleMs?: number): Promise<PinAnswer> {
     if (this.#channel.closed) throw ShadwError.NODE_CLOSED('pin channel closed')
     const id = this.#nextId++
     return await new Promise<PinAnswer>((resolve, reject) => {

@@ -5,6 +5,7 @@
  * (and re-pin) from the start. The pinner's node must serve the logs until this resolves.
  */
 import { ShadwError } from '../errors.ts'
+import { signStorageOrder } from '../ledger/index.ts'
 import type { ConnectionHost } from '../connection-channels.ts'
 import type { ShadwNode } from '../node/index.ts'
 import type { HoldConfirmation } from './hold-confirmation.ts'
@@ -33,6 +34,12 @@ export interface PinDriveOptions {
   reputation?: ReputationOf
   onevent?: (e: PlacementEvent | { state: 'found', holders: number }) => void
   signal?: AbortSignal
+  /**
+   * the pinner's key pair: each holder gets an order signed with it (the drive, the holder,
+   * the bytes, the holder's offered prices), which the holder countersigns into its storage
+   * ledger; only receipts under such a record earn credits. Without it, nothing is billed.
+   */
+  keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }
 }
 
 /**
@@ -78,7 +85,11 @@ export async function pinDrive (opts: PinDriveOptions): Promise<HoldConfirmation
     if (candidates.length < opts.request.replicas) {
       throw ShadwError.NOT_ENOUGH_HOLDERS(`${opts.request.replicas} replicas wanted, ${candidates.length} holders with ${bytes} bytes free found`, { found: new Set(found.map(p => p.publicKey)).size, candidates: candidates.length, needed: opts.request.replicas })
     }
-    const held = await placeReplicas({ candidates, request: opts.request, needed: opts.request.replicas, timeoutMs: opts.timeoutMs ?? 60_000, onevent: opts.onevent })
+    const keyPair = opts.keyPair
+    const order = keyPair === undefined
+      ? undefined
+      : (peer: PinPeer) => peer.offer === null ? undefined : signStorageOrder({ drive: opts.request.drive, holder: peer.publicKey, bytes, time: Date.now(), price: peer.offer.price, servePrice: peer.offer.servePrice }, keyPair)
+    const held = await placeReplicas({ candidates, request: opts.request, needed: opts.request.replicas, timeoutMs: opts.timeoutMs ?? 60_000, onevent: opts.onevent, ...(order === undefined ? {} : { order }) })
     const confirmed = new Set(held.map(c => c.holder))
     for (const peer of channels.holders()) if (confirmed.has(peer.publicKey)) peer.send({ type: 'gossip', confirmations: held })
     return held

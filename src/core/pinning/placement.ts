@@ -5,6 +5,7 @@
  * enough have confirmed, signed, that they hold everything. A refusal or a silence moves on to
  * the next candidate; confirmations are checked before they count.
  */
+import type { StorageOrder } from '../ledger/index.ts'
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
@@ -69,6 +70,8 @@ export interface PlaceOptions {
   /** longest wait for one holder to fetch, verify and confirm, ms */
   timeoutMs: number
   onevent?: (e: PlacementEvent) => void
+  /** the pinner's signed order for one holder, sent with the request (see ledger/storage-pin.ts) */
+  order?: (peer: PinPeer) => StorageOrder | undefined
 }
 
 /**
@@ -91,7 +94,8 @@ export async function placeReplicas (opts: PlaceOptions): Promise<HoldConfirmati
       opts.onevent?.({ holder: peer.publicKey, state: 'asked' })
       inflight++
       try {
-        const answer = await peer.request({ type: 'pin', request: opts.request }, opts.timeoutMs, PROGRESS_IDLE_MS)
+        const order = opts.order?.(peer)
+        const answer = await peer.request({ type: 'pin', request: opts.request, ...(order === undefined ? {} : { order }) }, opts.timeoutMs, PROGRESS_IDLE_MS)
         if (answer.type !== 'held') throw ShadwError.PIN_PROTOCOL('pin answered with another message')
         const conf = checkHeld(answer.confirmation, opts.request, peer.publicKey)
         held.push(conf)

@@ -13,7 +13,7 @@ import { testNode } from '../../helpers/testnet.ts'
 const BIG = 3 * 1024 * 1024 + 12_345
 
 describe('/drive/* through the service worker', () => {
-  it('a same-origin page reads a drive from its own browser node: whole files window by window, ranges, HEAD, ETags and typed errors', async () => {
+  it('a same-origin page reads a drive from its own browser node: whole files window by window, ranges, HEAD, ETags, typed errors and a folder\'s index.html', async () => {
     const superNode = await startSuperNode({ workers: 0 })
     const writer = await testNode({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet, { tier: 'light' })
     const { drive } = await Drive.create(writer)
@@ -66,6 +66,28 @@ describe('/drive/* through the service worker', () => {
     expect(await page.locator('#drive-entries a').allTextContents()).toEqual(['big.bin', 'hello.txt'])
     expect(await page.locator('#drive-entries a').first().getAttribute('href')).toBe(`/drive/${drive.key}@${drive.version}/big.bin`)
     expect(await page.locator('#drive-where').textContent()).toBe(`${drive.key} · version ${drive.version} · /`)
+
+    // a site: a folder answers with its index.html, across windows, and its bare name moves
+    const { drive: site } = await Drive.create(writer)
+    const html = Buffer.alloc(1_500_000, 'x')
+    html.write('<!doctype html><title>site</title>')
+    await site.put('/docs/index.html', [html.subarray(0, 700_000), html.subarray(700_000)])
+    await site.put('/docs/a.txt', [b4a.from('a')])
+    const served = await page.evaluate(async (key) => {
+      const folder = await fetch(`/drive/${key}/docs/`)
+      const body = await folder.text()
+      const bare = await fetch(`/drive/${key}/docs`)
+      const listed = await fetch(`/drive/${key}/docs/?list`)
+      return {
+        folder: { status: folder.status, via: folder.headers.get('x-shadw-served-by'), type: folder.headers.get('content-type'), length: body.length, start: body.slice(0, 15) },
+        bare: { status: bare.status, url: new URL(bare.url).pathname, redirected: bare.redirected, length: (await bare.text()).length },
+        listed: (await listed.json() as { entries: Array<{ path: string }> }).entries.map(e => e.path)
+      }
+    }, site.key)
+    expect(served.folder).toEqual({ status: 200, via: 'browser-node', type: 'text/html; charset=utf-8', length: 1_500_000, start: '<!doctype html>' })
+    expect(served.bare).toEqual({ status: 200, url: `/drive/${site.key}/docs/`, redirected: true, length: 1_500_000 })
+    expect(served.listed).toEqual(['/docs/a.txt', '/docs/index.html'])
+    await site.close()
     await drive.close()
   }, 180_000)
 })

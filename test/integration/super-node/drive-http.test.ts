@@ -97,4 +97,67 @@ describe('GET /drive/<key>/<path> on a super node', () => {
     await expect(listDrive('nope', '/', { url })).rejects.toMatchObject({ code: 'INVALID_DRIVE_REF' })
     await drive.close()
   }, 120_000)
+
+  it('serves a site: a folder (and the root) answers with its index.html, ?list still lists', async () => {
+    const superNode = await startSuperNode({ workers: 0 })
+    const writer = await testNode({ bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet, { tier: 'light' })
+    const { drive } = await Drive.create(writer)
+    const v1 = await drive.put('/index.html', [b4a.from('<h1>home one</h1>')])
+    await drive.put('/index.html', [b4a.from('<h1>home</h1>')])
+    const page = pattern(200_000)
+    await drive.put('/blog/index.html', [page])
+    await drive.put('/blog/post.txt', [b4a.from('a post')])
+    await drive.put('/docs/readme.md', [b4a.from('# no index here')])
+    const base = new URL(`/drive/${drive.key}`, superNode.info.appUrl).href
+
+    const root = await fetch(`${base}/`)
+    expect(root.status).toBe(200)
+    expect(root.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(root.headers.get('cache-control')).toBe('no-cache')
+    expect(await root.text()).toBe('<h1>home</h1>')
+    const etag = root.headers.get('etag') as string
+    expect(etag).toMatch(/^"[0-9a-f]{16}-\d+"$/)
+    expect((await fetch(`${base}/`, { headers: { 'if-none-match': etag } })).status).toBe(304)
+    // the same ETag as the file by its own name: one file, one version
+    expect((await fetch(`${base}/index.html`)).headers.get('etag')).toBe(etag)
+
+    // a folder's page with ranges, HEAD and its own ETag; the next write elsewhere keeps it
+    const blog = await fetch(`${base}/blog/`)
+    expect(blog.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(same(await blog.arrayBuffer(), page)).toBe(true)
+    const part = await fetch(`${base}/blog/`, { headers: { range: 'bytes=100000-100099' } })
+    expect(part.status).toBe(206)
+    expect(part.headers.get('content-range')).toBe('bytes 100000-100099/200000')
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(page.subarray(100_000, 100_100))
+    expect((await fetch(`${base}/blog/`, { headers: { range: 'bytes=200000-' } })).status).toBe(416)
+    const head = await fetch(`${base}/blog/`, { method: 'HEAD' })
+    expect(head.headers.get('content-length')).toBe('200000')
+    const blogTag = head.headers.get('etag')
+    await drive.put('/docs/more.md', [b4a.from('more')])
+    expect((await fetch(`${base}/blog/`, { method: 'HEAD' })).headers.get('etag')).toBe(blogTag)
+
+    // a folder named without its slash, the drive's root too, is sent to the name with it
+    for (const [from, to] of [[`${base}/blog`, `/drive/${drive.key}/blog/`], [base, `/drive/${drive.key}/`], [`${base}@${v1.version}`, `/drive/${drive.key}@${v1.version}/`]]) {
+      const moved = await fetch(from as string, { redirect: 'manual' })
+      expect([from, moved.status, moved.headers.get('location')]).toEqual([from, 301, to])
+    }
+    expect(await (await fetch(`${base}/blog`)).arrayBuffer().then(b => same(b, page))).toBe(true)
+
+    // every version of the site stays addressable and immutable
+    const old = await fetch(`${base}@${v1.version}/`)
+    expect(await old.text()).toBe('<h1>home one</h1>')
+    expect(old.headers.get('cache-control')).toBe('public, max-age=31536000, immutable')
+    expect(old.headers.get('etag')).not.toBe(etag)
+
+    // ?list lists a folder that has a page; a folder without one lists as before
+    const listed = await fetch(`${base}/blog/?list`)
+    expect(listed.headers.get('content-type')).toBe('application/json')
+    expect((await listed.json() as { entries: Array<{ path: string }> }).entries.map(e => e.path)).toEqual(['/blog/index.html', '/blog/post.txt'])
+    expect(await (await fetch(`${base}/docs/`)).json()).toMatchObject({ dir: '/docs', entries: [{ path: '/docs/more.md' }, { path: '/docs/readme.md' }] })
+    expect((await fetch(`${base}/docs`)).status).toBe(404)
+    expect((await fetch(`${base}/nothing/`)).status).toBe(404)
+    const url = superNode.info.appUrl
+    expect((await listDrive(drive.key, '/', { url })).entries.map(e => e.path)).toEqual(['/blog', '/docs', '/index.html'])
+    await drive.close()
+  }, 120_000)
 })

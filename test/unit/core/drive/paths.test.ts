@@ -28,11 +28,13 @@ describe('drive paths and references', () => {
 
   it('parses drive URLs: version in the path or the query, never both; percent-encoded names', () => {
     const u = (s: string): URL => new URL(s, 'http://n')
-    expect(parseDriveUrl(u(`/drive/${KEY}/a%20b/c.txt`))).toEqual({ key: KEY, version: null, path: '/a b/c.txt', list: false })
+    expect(parseDriveUrl(u(`/drive/${KEY}/a%20b/c.txt`))).toEqual({ key: KEY, version: null, path: '/a b/c.txt', list: false, index: true, bare: false })
     expect(parseDriveUrl(u(`/drive/${KEY}@3/x`))).toMatchObject({ version: 3 })
     expect(parseDriveUrl(u(`/drive/${KEY}/x?version=4`))).toMatchObject({ version: 4 })
-    expect(parseDriveUrl(u(`/drive/${KEY}/dir/`))).toMatchObject({ path: '/dir', list: true })
-    expect(parseDriveUrl(u(`/drive/${KEY}`))).toMatchObject({ path: '/', list: true })
+    expect(parseDriveUrl(u(`/drive/${KEY}/dir/`))).toMatchObject({ path: '/dir', list: true, index: true, bare: false })
+    expect(parseDriveUrl(u(`/drive/${KEY}/dir/?list`))).toMatchObject({ path: '/dir', list: true, index: false })
+    expect(parseDriveUrl(u(`/drive/${KEY}`))).toMatchObject({ path: '/', list: true, index: true, bare: true })
+    expect(parseDriveUrl(u(`/drive/${KEY}@2/`))).toMatchObject({ path: '/', list: true, index: true, bare: false })
     expect(() => parseDriveUrl(u(`/drive/${KEY}@3/x?version=4`))).toThrow(expect.objectContaining({ code: 'INVALID_DRIVE_REF' }))
     expect(() => parseDriveUrl(u(`/drive/${KEY}/%E0%A4%A`))).toThrow(expect.objectContaining({ code: 'DRIVE_PATH_INVALID' }))
     expect(() => parseDriveUrl(u(`/drive/${KEY}/a%2F..%2Fb`))).toThrow(expect.objectContaining({ code: 'DRIVE_PATH_INVALID' }))
