@@ -28,4 +28,8 @@ export {
   type SignedStorageReceipt
 } from './storage-receipt.ts'
 export { computeStorageCredits, type StorageCredits, type HolderRecord } from './storage-credits.ts'
+export {
+  VERDICT_TAG, VERDICT_DOMAIN, DEFAULT_PROOF_QUORUM, signVerdict, verifyVerdict, encodeVerdict, decodeVerdict, proofFailures, holderFailed,
+  type ProofVerdict, type ProofVerdictBody, type ProofKind, type FailedPeriod
+} from './proof-verdict.ts'
 export { RECEIPT_MOUNT_VERSION, RECEIPT_MOUNT_BATCH_VERSION, MAX_RECEIPT_MOUNTS, type ReceiptMount } from './receipt-mounts.ts'

@@ -1,7 +1,8 @@
 /**
  * Reading a ledger log: every block is a receipt (first byte: its version, 3 or 4), an
  * attestation (`0xa1`, a light node's), a miss record (`0xb1`, a caller's), a storage receipt
- * (`0xc1`, a holder's, in its storage ledger) or a key holder's release record (`0xc2`). Each is decoded
+ * (`0xc1`, a holder's, in its storage ledger), a key holder's release record (`0xc2`) or a
+ * challenger's proof verdict (`0xc3`, in its storage ledger). Each is decoded
  * and its signature checked here; a block that fails is reported as `invalid` with its code
  * and never counts for anything.
  */
@@ -11,6 +12,7 @@ import { decodeReceipt, verifyReceipt, type SignedReceipt } from './receipt.ts'
 import { decodeMiss, MISS_TAG, verifyMiss, type SignedMiss } from './miss.ts'
 import { decodeStorageReceipt, STORAGE_RECEIPT_TAG, verifyStorageReceipt, type SignedStorageReceipt } from './storage-receipt.ts'
 import { openRelease, RELEASE_TAG } from './release.ts'
+import { decodeVerdict, verifyVerdict, VERDICT_TAG, type ProofVerdict } from './proof-verdict.ts'
 import type { ReleaseRecord } from '../access/index.ts'
 
 /** One block of a ledger, decoded and its signature checked. */
@@ -20,6 +22,7 @@ export type LedgerEntry =
   | { kind: 'miss', miss: SignedMiss }
   | { kind: 'storage', receipt: SignedStorageReceipt }
   | { kind: 'release', release: ReleaseRecord }
+  | { kind: 'verdict', verdict: ProofVerdict }
   | { kind: 'invalid', code: ErrorCode, message: string }
 
 /** Decodes one ledger block; never throws. */
@@ -30,6 +33,7 @@ export function readLedgerEntry (block: Uint8Array): LedgerEntry {
       case MISS_TAG: return { kind: 'miss', miss: verifyMiss(decodeMiss(block)) }
       case STORAGE_RECEIPT_TAG: return { kind: 'storage', receipt: verifyStorageReceipt(decodeStorageReceipt(block)) }
       case RELEASE_TAG: return { kind: 'release', release: openRelease(block) }
+      case VERDICT_TAG: return { kind: 'verdict', verdict: verifyVerdict(decodeVerdict(block)) }
       // receipts start with their version (single or batch-signed); decodeReceipt refuses any other
       default: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
     }

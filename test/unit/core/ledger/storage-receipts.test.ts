@@ -70,7 +70,7 @@ describe('storage receipts', () => {
     const h = hex(holder.publicKey)
     expect(c.earned.get(h)).toBe(3_000 + 1_000)
     expect(c.owed.get(pinner)).toBe(4_000)
-    expect(c.holders.get(h)).toEqual({ kept: 3, missed: 1, pins: 1, bytesServed: 10 * MIB })
+    expect(c.holders.get(h)).toEqual({ kept: 3, missed: 1, pins: 1, failed: 0, bytesServed: 10 * MIB })
     expect(c.rejected).toHaveLength(1)
     // the same figures in any reading order
     expect(computeStorageCredits([...read].reverse())).toEqual(c)
