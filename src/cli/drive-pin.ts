@@ -18,7 +18,7 @@ import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
 import { parseKey } from '../core/keys.ts'
 import { ShadwNode } from '../core/node/index.ts'
-import { describeLogs, driveStatus, MAX_REPLICAS, parseScheme, pinDrive, proofStatus, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
+import { describeLogs, driveStatus, MAX_REPLICAS, parseScheme, pinDrive, proofStatus, summarizeProofs, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { storageError } from '../super-node/storage-error.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
@@ -120,7 +120,8 @@ async function status (argv: string[], io: DriveIo): Promise<number> {
   const node = await lightNode(await bootstrapFrom(values), new Corestore(RAM.reusable()))
   try {
     const { erasureStatus } = await import('./drive-erasure.ts')
-    const [s, erasure, proofs] = await Promise.all([driveStatus({ node: node.node, drive, ...(graceMs === undefined ? {} : { graceMs }) }), erasureStatus(node.node, drive), proofStatus({ node: node.node, drive })])
+    const [s, erasure, verdicts] = await Promise.all([driveStatus({ node: node.node, drive, ...(graceMs === undefined ? {} : { graceMs }) }), erasureStatus(node.node, drive), proofStatus({ node: node.node, drive })])
+    const proofs = summarizeProofs(verdicts, drive, [...s.holders.map(h => h.holder), ...(erasure?.holders.map(h => h.holder) ?? [])])
     // a drive pinned only erasure-coded has no replica holders: its health is its shards'
     if (erasure !== null && s.holders.length === 0) s.health = erasure.health
     if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })), proofs }, null, 2) + '\n')

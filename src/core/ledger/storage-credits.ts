@@ -13,7 +13,9 @@
  * Proof verdicts in the same ledgers (proof-verdict.ts) stop payment: the part of a `hold`
  * period that falls in a stretch where a quorum of challengers failed the holder for that
  * drive earns nothing (the rest is paid pro rata, rounded down), and each such stretch
- * counts once as a proof failed.
+ * counts once as a proof failed. Only the drive's holders judge: a verdict counts when its
+ * challenger has a storage receipt of its own for the same drive among the entries read
+ * (a key pair costs nothing; a quorum of strangers could frame anyone).
  */
 import { ShadwError } from '../errors.ts'
 import type { LedgerEntry } from './ledger-entry.ts'
@@ -53,7 +55,8 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
     if (e.kind === 'storage') unique.set(storageReceiptHash(e.receipt), e.receipt)
     else if (e.kind === 'verdict') verdicts.set(e.verdict.signature, e.verdict)
   }
-  const failures = proofFailures(verdicts.values(), quorum)
+  const judges = new Set([...unique.values()].map(r => `${r.holder}/${r.drive}`))
+  const failures = proofFailures([...verdicts.values()].filter(v => judges.has(`${v.challenger}/${v.drive}`)), quorum)
   const failedOf = new Map<string, FailedPeriod[]>()
   for (const f of failures) failedOf.set(`${f.holder}/${f.drive}`, [...(failedOf.get(`${f.holder}/${f.drive}`) ?? []), f])
   // one order whatever the reading order: by holder, drive, kind, start, then hash

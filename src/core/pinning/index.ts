@@ -21,7 +21,7 @@ export { answerBlockChallenge, checkBlockAnswer, rootIndices, type BlockAnswer, 
 export { ProofBook, type HolderFailure } from './proof-book.ts'
 export { ProofChallenger, DEFAULT_PROOF_INTERVAL_MS, type ProofChallengerOptions } from './proof-challenger.ts'
 export { ProofChannels, PROOF_PROTOCOL, type ProofPeer } from './proof-protocol.ts'
-export { proofStatus, type HolderProof } from './proof-status.ts'
+export { proofStatus, summarizeProofs, type HolderProof } from './proof-status.ts'
 export { electRepairer, repairRanking, signRepair, verifyRepair, erasureHealth, REPAIR_DOMAIN, type RepairRecord, type ErasureHealth } from './erasure-repair.ts'
 export { stripeLossRate, lossProbability, meanDaysToLoss, type DurabilityInputs } from './durability.ts'
 export { ShardHolder, signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHolderOptions } from './shard-holder.ts'

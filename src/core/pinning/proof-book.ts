@@ -4,6 +4,9 @@
  * stand failed — at least a quorum of distinct challengers' latest verdicts are failures —
  * with an event when a holder becomes failed and when it stops being. Bounded: one verdict
  * per (drive, holder, challenger), at most {@link MAX_VERDICTS_PER_DRIVE} per drive.
+ *
+ * Only the drive's own holders may judge (`eligible`): a key pair costs nothing, so a quorum
+ * of strangers would let one node frame anyone with a handful of keys.
  */
 import { log } from '../log.ts'
 import { DEFAULT_PROOF_QUORUM, holderFailed, verifyVerdict, type ProofVerdict } from '../ledger/index.ts'
@@ -32,23 +35,28 @@ export interface HolderFailure {
 /** See the module comment. */
 export class ProofBook {
   readonly #quorum: number
+  readonly #eligible: (drive: string, challenger: string) => boolean
   /** drive → holder → challenger → latest verdict */
   readonly #latest = new Map<string, Map<string, Map<string, ProofVerdict>>>()
   readonly #failed = new Map<string, HolderFailure>()
   readonly #onfailed = new Set<(f: HolderFailure) => void>()
   readonly #onrecovered = new Set<(f: HolderFailure) => void>()
 
-  constructor (quorum = DEFAULT_PROOF_QUORUM) {
+  /** `eligible`: whether `challenger` is a holder of `drive` whose verdicts count (default: anyone). */
+  constructor (quorum = DEFAULT_PROOF_QUORUM, eligible: (drive: string, challenger: string) => boolean = () => true) {
     this.#quorum = quorum
+    this.#eligible = eligible
   }
 
   /**
    * Keeps a verdict (checked here) if it is the challenger's latest on that holder; returns
-   * it, or null when it is malformed, unsigned, older or past the bound.
+   * it, or null when it is malformed, unsigned, by a node not eligible to judge, older or
+   * past the bound.
    */
   add (v: unknown): ProofVerdict | null {
     let verdict: ProofVerdict
     try { verdict = verifyVerdict(v) } catch (err) { debug('verdict refused', err); return null }
+    if (!this.#eligible(verdict.drive, verdict.challenger)) return null
     const byHolder = this.#latest.get(verdict.drive) ?? new Map<string, Map<string, ProofVerdict>>()
     const byChallenger = byHolder.get(verdict.holder) ?? new Map<string, ProofVerdict>()
     const had = byChallenger.get(verdict.challenger)

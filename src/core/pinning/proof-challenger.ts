@@ -98,7 +98,7 @@ export class ProofChallenger {
     const quorum = opts.quorum ?? DEFAULT_PROOF_QUORUM
     if (!Number.isSafeInteger(this.#meanMs) || this.#meanMs < 1) throw ShadwError.INVALID_ARGUMENT(`proof interval must be a positive integer of ms, got ${this.#meanMs}`)
     if (!Number.isSafeInteger(quorum) || quorum < 1) throw ShadwError.INVALID_ARGUMENT(`proof quorum must be a positive integer, got ${quorum}`)
-    this.book = new ProofBook(quorum)
+    this.book = new ProofBook(quorum, (drive, challenger) => this.#coHolder(drive, challenger))
     this.#channels = new ProofChannels(opts.node, { onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
   }
 
@@ -237,6 +237,13 @@ export class ProofChallenger {
     }
     const others = new Set(this.#targets().filter(t => t.drive === v.drive).map(t => t.holder))
     for (const peer of this.#channels.peers()) if (others.has(peer.publicKey)) peer.send({ type: 'gossip', verdicts: [v] })
+  }
+
+  /** True for this node and the holders it knows of `drive` (signed shard holds, hold confirmations): who may judge. */
+  #coHolder (drive: string, key: string): boolean {
+    if (key === this.#me) return true
+    for (const { pin } of this.#opts.shards?.held() ?? []) if (pin.drive === drive && this.#slots.get(pin.root)?.has(key) === true) return true
+    return (this.#opts.holder?.confirmations(drive) ?? []).some(c => c.holder === key)
   }
 
   /** The drives this node holds (an erasure slot or a replica): the only ones whose verdicts it keeps. */

@@ -32,8 +32,11 @@ export interface HolderProof {
   failed: boolean
 }
 
-/** Asks the holders about the proofs of `drive`; holders without any verdict are absent. */
-export async function proofStatus (o: { node: PinClientNode, drive: string, discoverMs?: number, quorum?: number }): Promise<HolderProof[]> {
+/**
+ * Asks the holders which verdicts they know for `drive`; every one returned is signature-checked.
+ * Judge them with {@link summarizeProofs}, once the drive's holders are known.
+ */
+export async function proofStatus (o: { node: PinClientNode, drive: string, discoverMs?: number }): Promise<ProofVerdict[]> {
   const channels = new ProofChannels(o.node)
   channels.start()
   try {
@@ -41,8 +44,7 @@ export async function proofStatus (o: { node: PinClientNode, drive: string, disc
     const waitMs = o.discoverMs ?? 5_000
     for (let i = 0; i < Math.ceil(waitMs / POLL_MS) && channels.peers().length === 0; i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
     if (channels.peers().length > 0) await new Promise(resolve => setTimeout(resolve, Math.min(SETTLE_MS, waitMs)))
-    const quorum = o.quorum ?? DEFAULT_PROOF_QUORUM
-    const book = new ProofBook(quorum)
+    const book = new ProofBook()
     await Promise.all(channels.peers().map(async peer => {
       try {
         const a = await peer.request({ type: 'query', drive: o.drive }, QUERY_TIMEOUT_MS)
@@ -51,14 +53,26 @@ export async function proofStatus (o: { node: PinClientNode, drive: string, disc
         debug('proof query failed', peer.publicKey.slice(0, 8), err)
       }
     }))
-    const byHolder = new Map<string, ProofVerdict[]>()
-    for (const v of book.verdicts(o.drive)) byHolder.set(v.holder, [...(byHolder.get(v.holder) ?? []), v])
-    const failed = new Set(book.failedHolders(o.drive).map(f => f.holder))
-    return [...byHolder].map(([holder, vs]) => {
-      const last = vs.reduce((a, b) => b.time > a.time ? b : a)
-      return { holder, last: { time: last.time, ok: last.ok, reason: last.reason, challenger: last.challenger, kind: last.kind }, challengers: vs.length, failing: vs.filter(v => !v.ok).length, failed: failed.has(holder) }
-    }).sort((a, b) => a.holder < b.holder ? -1 : 1)
+    return book.verdicts(o.drive)
   } finally {
     channels.stop()
   }
+}
+
+/**
+ * Per holder of `drive`: its last proof and whether a quorum of challengers fails it, counting
+ * only verdicts by `holders` (the drive's holders, from their signed holds: strangers'
+ * verdicts do not count). Holders without any verdict are absent.
+ */
+export function summarizeProofs (verdicts: ProofVerdict[], drive: string, holders: Iterable<string>, quorum = DEFAULT_PROOF_QUORUM): HolderProof[] {
+  const judges = new Set(holders)
+  const book = new ProofBook(quorum, (d, challenger) => d === drive && judges.has(challenger))
+  for (const v of verdicts) book.add(v)
+  const byHolder = new Map<string, ProofVerdict[]>()
+  for (const v of book.verdicts(drive)) byHolder.set(v.holder, [...(byHolder.get(v.holder) ?? []), v])
+  const failed = new Set(book.failedHolders(drive).map(f => f.holder))
+  return [...byHolder].map(([holder, vs]) => {
+    const last = vs.reduce((a, b) => b.time > a.time ? b : a)
+    return { holder, last: { time: last.time, ok: last.ok, reason: last.reason, challenger: last.challenger, kind: last.kind }, challengers: vs.length, failing: vs.filter(v => !v.ok).length, failed: failed.has(holder) }
+  }).sort((a, b) => a.holder < b.holder ? -1 : 1)
 }

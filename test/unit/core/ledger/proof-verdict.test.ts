@@ -58,7 +58,9 @@ describe('proof verdicts in the ledger', () => {
   it('payment stops for the failed stretch only, and reputation drops; one lying challenger changes nothing', () => {
     const receipt = signStorageReceipt({ kind: 'hold', drive, pinner, bytes: GIB, from: 0, to: MONTH_MS, price: 1_000 }, holder)
     const half = MONTH_MS / 2
-    const ledger = (vs: ProofVerdict[]): LedgerEntry[] => [readLedgerEntry(encodeStorageReceipt(receipt)), ...vs.map(v => readLedgerEntry(encodeVerdict(v)))]
+    // the challengers are the drive's other holders: each has its own receipt for it
+    const coHolders = [a, b, c].map(k => signStorageReceipt({ kind: 'pin', drive, pinner, bytes: GIB, from: 0, to: 0, price: 1_000 }, k))
+    const ledger = (vs: ProofVerdict[]): LedgerEntry[] => [receipt, ...coHolders].map(r => readLedgerEntry(encodeStorageReceipt(r))).concat(vs.map(v => readLedgerEntry(encodeVerdict(v))))
 
     const honest = computeStorageCredits(ledger([]))
     expect(honest.earned.get(H)).toBe(1_000)
@@ -79,6 +81,12 @@ describe('proof verdicts in the ledger', () => {
     expect(rep.failed).toBe(1)
     expect(rep.score).toBeLessThan(NEUTRAL_REPUTATION)
     expect(rep.score).toBeLessThan(computeStorageReputation(ledger([])).get(H)!.score)
+
+    // strangers (no receipt for the drive) do not judge, however many keys they sign with
+    const strangers = [crypto.keyPair(), crypto.keyPair(), crypto.keyPair()]
+    const framed = computeStorageCredits(ledger(strangers.map(k => verdict(k, false, 1))))
+    expect(framed.earned.get(H)).toBe(1_000)
+    expect(framed.failures).toEqual([])
 
     // still failed at the end of the period: nothing from the failure on
     const open = computeStorageCredits(ledger([verdict(a, false, half), verdict(c, false, half)]))
