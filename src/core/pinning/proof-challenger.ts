@@ -84,6 +84,8 @@ export class ProofChallenger {
   /** erasure pin root → co-holder key → the slot it holds */
   readonly #slots = new Map<string, Map<string, number>>()
   #refreshedAt = 0
+  /** co-holder key → when it was first found unreachable, in the current run of misses */
+  readonly #unreachable = new Map<string, number>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #started = false
   #stopped = false
@@ -140,9 +142,24 @@ export class ProofChallenger {
     const targets = this.#targets()
     const t = targets[Math.floor(uniform() * targets.length)]
     if (t === undefined) return null
+    if (!this.#reachable(t)) return null
     const v = t.kind === 'shard' ? await this.#challengeShard(t) : await this.#challengeBlock(t)
     this.#record(v)
     return v
+  }
+
+  /**
+   * False while a co-holder is unreachable for less than the answer timeout: a connection
+   * not yet made (this node just started, or the peer just moved) is not a missed answer.
+   * Past that it is challenged all the same, and fails: a holder gone is a holder that
+   * cannot prove.
+   */
+  #reachable (t: Target): boolean {
+    const connected = t.kind === 'shard' ? this.#opts.shards?.peer(t.holder) !== undefined : this.#channels.peer(t.holder) !== undefined
+    if (connected) { this.#unreachable.delete(t.holder); return true }
+    const since = this.#unreachable.get(t.holder) ?? Date.now()
+    this.#unreachable.set(t.holder, since)
+    return Date.now() - since >= (this.#opts.timeoutMs ?? DEFAULT_PROOF_TIMEOUT_MS)
   }
 
   #schedule (): void {
