@@ -67,7 +67,7 @@ describe('live storage proofs on a testnet', () => {
     for (const h of holders) h.proofs.onHolderFailed(f => { failures.push(f) })
 
     // every holder proves its slot to every other one
-    const provedBy = (judge: typeof honest, of: string): boolean => judge!.proofs.book.verdicts(drive).some(v => v.holder === of && v.challenger === judge!.node.publicKey && v.ok)
+    const provedBy = (judge: (typeof holders)[number], of: string): boolean => judge.proofs.book.verdicts(drive).some(v => v.holder === of && v.challenger === judge.node.publicKey && v.ok)
     await until('every holder challenged every other once, successfully', () => holders.every(j => holders.every(h => h === j || provedBy(j, h.node.publicKey))))
     expect(holders.map(h => h.proofs.failedHolders(drive))).toEqual([[], [], [], []])
 

@@ -34,7 +34,7 @@ describe('proof verdicts in the ledger', () => {
     expect(decodeVerdict(bytes)).toEqual(v)
     expect(verifyVerdict(JSON.parse(JSON.stringify(v)))).toEqual(v)
     const flipped = b4a.from(bytes)
-    flipped[flipped.length - 70] ^= 1 // inside the body: the signature no longer verifies
+    flipped[flipped.length - 70] = flipped[flipped.length - 70]! ^ 1 // inside the body: the signature no longer verifies
     expect(readLedgerEntry(flipped)).toMatchObject({ kind: 'invalid', code: 'VERDICT_INVALID' })
     expect(code(() => verifyVerdict({ ...v, ok: true }))).toBe('VERDICT_INVALID')
     expect(code(() => verifyVerdict({ ...v, reason: 'x'.repeat(201) }))).toBe('VERDICT_INVALID')
