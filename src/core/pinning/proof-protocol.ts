@@ -66,6 +66,7 @@ function verdicts (v: unknown): unknown[] {
 
 /** Decodes and checks one message's envelope (verdicts and answers are checked by whoever uses them). @throws ShadwError `PIN_PROTOCOL` */
 export function decodeProofMessage (bytes: Uint8Array): ProofMessage {
+  if (!(bytes instanceof Uint8Array)) bad('message is not bytes')
   if (bytes.byteLength > MAX_PROOF_MESSAGE_BYTES) bad('message too large')
   let v: unknown
   try { v = JSON.parse(b4a.toString(bytes)) } catch { bad('message is not JSON') }
