@@ -45,7 +45,7 @@ export const COMMANDS: CliCommand[] = [
     summary: 'run a super node: DHT (embedded on loopback by default), relay, web app, executor',
     usage: `shadw start [--port 4173] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow]
-            [--no-examples] [--disk-budget SIZE] [--repin-grace MS] [--rpc CHAIN=URL[,URL…]]… [--key-holder] [--verbose]`,
+            [--no-examples] [--disk-budget SIZE] [--repin-grace MS] [--proof-interval MS] [--rpc CHAIN=URL[,URL…]]… [--key-holder] [--verbose]`,
     help: `Runs a node until Ctrl-C. Without --bootstrap or --public it embeds a DHT on loopback, so
 one machine is a whole swarm. On first start with empty storage it publishes the examples of
 examples/ under a local example publisher (its key stays in the storage); --no-examples skips that.
@@ -65,6 +65,7 @@ options:
   --rpc CHAIN=URLS  JSON-RPC endpoints (comma-separated; they must agree) that access conditions
                     on CHAIN (a Lit chain name, e.g. ethereum, sepolia) are read from; repeatable
   --repin-grace MS  how long a co-holder may stay silent before its replica is pinned elsewhere
+  --proof-interval MS  mean time between two storage challenges of one co-holder (default 600000)
   --key-holder      hold shares of condition-gated keys for dealers, released after this node's
                     own auth and condition checks (docs/access.md)
   --verbose         log everything (namespaced; see src/core/log.ts)

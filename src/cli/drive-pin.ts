@@ -18,7 +18,7 @@ import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
 import { parseKey } from '../core/keys.ts'
 import { ShadwNode } from '../core/node/index.ts'
-import { describeLogs, driveStatus, MAX_REPLICAS, parseScheme, pinDrive, type DriveStatus, type HoldConfirmation, type PinRequest } from '../core/pinning/index.ts'
+import { describeLogs, driveStatus, MAX_REPLICAS, parseScheme, pinDrive, proofStatus, summarizeProofs, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { storageError } from '../super-node/storage-error.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
@@ -122,11 +122,12 @@ async function status (argv: string[], io: DriveIo): Promise<number> {
   const node = await lightNode(await bootstrapFrom(values), new Corestore(RAM.reusable()))
   try {
     const { erasureStatus } = await import('./drive-erasure.ts')
-    const [s, erasure] = await Promise.all([driveStatus({ node: node.node, drive, ...(graceMs === undefined ? {} : { graceMs }) }), erasureStatus(node.node, drive)])
+    const [s, erasure, verdicts] = await Promise.all([driveStatus({ node: node.node, drive, ...(graceMs === undefined ? {} : { graceMs }) }), erasureStatus(node.node, drive), proofStatus({ node: node.node, drive })])
+    const proofs = summarizeProofs(verdicts, drive, [...s.holders.map(h => h.holder), ...(erasure?.holders.map(h => h.holder) ?? [])])
     // a drive pinned only erasure-coded has no replica holders: its health is its shards'
     if (erasure !== null && s.holders.length === 0) s.health = erasure.health
-    if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })) }, null, 2) + '\n')
-    else io.stdout(statusSummary(s) + (erasure === null ? '' : `erasure ${erasure.k}+${erasure.m}: ${erasure.health}, ${erasure.weakestStripeLive} of ${erasure.k + erasure.m} shards live in the weakest stripe, ${erasure.expansion}× stored\n`))
+    if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })), proofs }, null, 2) + '\n')
+    else io.stdout(statusSummary(s) + (erasure === null ? '' : `erasure ${erasure.k}+${erasure.m}: ${erasure.health}, ${erasure.weakestStripeLive} of ${erasure.k + erasure.m} shards live in the weakest stripe, ${erasure.expansion}× stored\n`) + proofSummary(proofs))
     return 0
   } finally {
     await node.stop()
@@ -186,6 +187,12 @@ async function lightNode (bootstrap: string[], store: Corestore): Promise<{ node
 function pinSummary (req: PinRequest, confs: HoldConfirmation[]): string {
   const bytes = req.logs.reduce((s, l) => s + l.byteLength, 0)
   return [`pinned ${req.drive} (${req.logs.length} logs, ${bytes} bytes) on ${confs.length} holder(s):`, ...confs.map(c => `  ${c.holder}  confirmed ${new Date(c.time).toISOString()}`), ''].join('\n')
+}
+
+/** Per holder: its last storage proof, and whether a quorum of challengers fails it. */
+function proofSummary (proofs: HolderProof[]): string {
+  if (proofs.length === 0) return ''
+  return ['proofs:', ...proofs.map(p => `  ${p.holder}  last ${p.last.ok ? 'passed' : `failed (${p.last.reason})`} ${new Date(p.last.time).toISOString()}, ${p.failing} of ${p.challengers} challengers failing${p.failed ? ': FAILED' : ''}`), ''].join('\n')
 }
 
 function statusSummary (s: DriveStatus): string {

@@ -47,6 +47,7 @@ export async function startCommand (args: string[]): Promise<number> {
       'no-examples': { type: 'boolean', default: false },
       'disk-budget': { type: 'string' },
       'repin-grace': { type: 'string' },
+      'proof-interval': { type: 'string' },
       rpc: { type: 'string', multiple: true },
       'key-holder': { type: 'boolean', default: false }
     },
@@ -62,6 +63,8 @@ export async function startCommand (args: string[]): Promise<number> {
   const diskBudget = values['disk-budget'] === undefined ? undefined : parseSize(values['disk-budget'])
   const graceArg = values['repin-grace']
   if (graceArg !== undefined && !/^\d+$/.test(graceArg)) throw ShadwError.INVALID_ARGUMENT(`--repin-grace needs a number of milliseconds, got ${JSON.stringify(graceArg)}`)
+  const proofArg = values['proof-interval']
+  if (proofArg !== undefined && !/^[1-9]\d*$/.test(proofArg)) throw ShadwError.INVALID_ARGUMENT(`--proof-interval needs a positive number of milliseconds, got ${JSON.stringify(proofArg)}`)
 
   // before the node opens the storage: publishing is a registry write, as `shadw publish` does
   const examples = values['no-examples'] || !(await isEmptyDir(values.storage))
@@ -79,6 +82,7 @@ export async function startCommand (args: string[]): Promise<number> {
     ...(workers === undefined ? {} : { workers }),
     ...(diskBudget === undefined ? {} : { diskBudget }),
     ...(graceArg === undefined ? {} : { repinGraceMs: Number(graceArg) }),
+    ...(proofArg === undefined ? {} : { proofIntervalMs: Number(proofArg) }),
     ...(values.rpc === undefined ? {} : { rpc: parseRpcOption(values.rpc) }),
     ...(values['key-holder'] ? { keyHolder: true } : {})
   })

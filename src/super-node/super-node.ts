@@ -18,6 +18,7 @@ import type { LightSigningService } from '../core/attest/index.ts'
 import { creditsFromLedgers, STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import type { NodeTier } from '../core/node/index.ts'
 import { storageError } from './storage-error.ts'
+import { NEUTRAL_REPUTATION } from '../core/reputation/index.ts'
 import { startExecutorService, type ExecutorService } from './executor-service.ts'
 import { endpointGateway, FN_PREFIX } from '../core/gateway/index.ts'
 import { MAX_INPUT_BYTES } from '../core/invoke/index.ts'
@@ -25,7 +26,7 @@ import { startCallerRole, startSigningRole, type CallerRole } from '../core/role
 import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
-import { DiskBudget, Holder, ShardHolder } from '../core/pinning/index.ts'
+import { DiskBudget, Holder, ProofChallenger, ShardHolder } from '../core/pinning/index.ts'
 import { Catalogue } from '../core/catalogue/index.ts'
 import { mountCatalogue } from './catalogue-routes.ts'
 
@@ -74,6 +75,8 @@ export interface SuperNodeOptions {
   diskBudget?: number
   /** silence after which a co-holder of a drive is gone and its replica re-pinned, ms */
   repinGraceMs?: number
+  /** mean time between two storage challenges of one co-holder, ms (default `DEFAULT_PROOF_INTERVAL_MS`) */
+  proofIntervalMs?: number
   /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
   rpc?: Record<string, string[]>
   /** hold shares of condition-gated keys for dealers (docs/access.md, "Key holders over the wire"); off by default */
@@ -93,7 +96,7 @@ export interface SuperNodeInfo {
   publicKey: string
 }
 
-interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null, shards?: ShardHolder | null, keys: KeyHolderRole | null }
+interface Parts { localDht: LocalDht | null, dht: HyperDHT, relayDht: HyperDHT, app: AppServer, relay: RelayServer, executor: ExecutorService | null, caller: CallerRole | null, links: WebrtcLinks | null, signing: LightSigningService | null, stopSigning: () => Promise<void>, holder: Holder | null, catalogue: Catalogue | null, shards?: ShardHolder | null, proofs?: ProofChallenger | null, keys: KeyHolderRole | null }
 
 /** Parses `host:port` entries, refusing anything else with a typed error. */
 export function parseBootstrap (entries: string[]): Array<{ host: string, port: number }> {
@@ -207,7 +210,11 @@ export class SuperNode {
       // one budget for whole replicas and erasure shards alike
       const disk = roles.stores && diskBudget > 0 ? new DiskBudget(diskBudget) : null
       const storageLedger = disk !== null ? (await node.createLog(STORAGE_LEDGER_LOG_NAME)).key : null
-      const holder = disk !== null && storageLedger !== null ? new Holder({ node, keyPair, budget: disk, ledger: { append: async blocks => await node.append(storageLedger, blocks) }, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      const ledger = storageLedger === null ? undefined : { append: async (blocks: Uint8Array[]) => await node.append(storageLedger, blocks) }
+      // a co-holder that a quorum of storage proofs fails now is the last choice for a re-pin
+      let proofs: ProofChallenger | null = null
+      const reputation = (key: string): number => proofs !== null && proofs.book.failuresOf(key).length > 0 ? 0 : NEUTRAL_REPUTATION
+      const holder = disk !== null && ledger !== undefined ? new Holder({ node, keyPair, budget: disk, ledger, reputation, ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
@@ -216,6 +223,13 @@ export class SuperNode {
       if (shards !== null) {
         cleanup.push(async () => { shards.stop() })
         shards.start()
+      }
+      // holders challenge the other holders of what they hold, and record the verdicts
+      proofs = disk !== null ? new ProofChallenger({ node, keyPair, shards, holder, ledger, ...(opts.proofIntervalMs === undefined ? {} : { meanMs: opts.proofIntervalMs }) }) : null
+      if (proofs !== null) {
+        const p = proofs
+        cleanup.push(async () => { p.stop() })
+        p.start()
       }
       const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, storage: opts.storage, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
       if (keys !== null) cleanup.push(async () => { keys.stop() })
@@ -230,7 +244,7 @@ export class SuperNode {
         bootstrap: (bootstrap ?? []).map(b => `${b.host}:${b.port}`),
         publicKey: node.publicKey
       }
-      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue, shards, keys })
+      const superNode = new SuperNode(node, info, { localDht, dht, relayDht, app, relay, links, executor, caller, signing, stopSigning, holder, catalogue, shards, proofs, keys })
       app.route('/api/status', () => superNode.status())
       app.route('/api/credits', async () => await superNode.credits())
       debug('started', info)
@@ -286,12 +300,22 @@ export class SuperNode {
     return this.#parts.holder
   }
 
-  /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
+  /** The erasure shard holder (tiers that store), or null. */
+  get shards (): ShardHolder | null {
+    return this.#parts.shards ?? null
+  }
+
+  /** The live storage proofs (tiers that store): verdicts, failed holders, `onHolderFailed`. */
+  get proofs (): ProofChallenger | null {
+    return this.#parts.proofs ?? null
+  }
+
   /** the key-holder role, when started with `keyHolder` */
   get keys (): KeyHolderRole | null {
     return this.#parts.keys
   }
 
+  /** The executor service (invocation endpoint, ledger), or null when started with `workers: 0`. */
   get executor (): ExecutorService | null {
     return this.#parts.executor
   }
@@ -309,6 +333,7 @@ export class SuperNode {
       await relay.stop()
       await app.close()
       await this.#parts.executor?.stop()
+      this.#parts.proofs?.stop()
       this.#parts.holder?.stop()
       this.#parts.shards?.stop()
       this.#parts.keys?.stop()

@@ -37,6 +37,8 @@ declare module 'hypercore' {
     download (range?: { start?: number, end?: number, linear?: boolean }): { done (): Promise<void>, destroy (): void }
     findingPeers (): () => void
     treeHash (length?: number): Promise<Uint8Array>
+    /** Deletes blocks [start, end) from local storage (the log's tree and length stay). */
+    clear (start: number, end?: number): Promise<void>
     info (opts?: { storage?: boolean }): Promise<Record<string, unknown>>
     replicate (isInitiator: boolean | unknown, opts?: Record<string, unknown>): unknown
     session (opts?: Record<string, unknown>): Hypercore

@@ -23,6 +23,8 @@ import { decodeAttestation, encodeAttestation, signAttestation } from '../../src
 import { decodeMiss, encodeMiss, signMiss } from '../../src/core/ledger/miss.ts'
 import { decodeStorageReceipt, encodeStorageReceipt, signStorageReceipt } from '../../src/core/ledger/storage-receipt.ts'
 import { cosignStorageOrder, decodeCosignedPin, encodeCosignedPin, parseStorageOrder, signStorageOrder } from '../../src/core/ledger/storage-pin.ts'
+import { decodeVerdict, encodeVerdict, signVerdict } from '../../src/core/ledger/proof-verdict.ts'
+import { decodeProofMessage } from '../../src/core/pinning/proof-protocol.ts'
 import { decodeAudit, encodeAudit } from '../../src/core/attest/audit-message.ts'
 import { sha256 } from '../../src/core/sha256.ts'
 import { parseReplyMessage } from '../../src/super-node/executor/worker-protocol.ts'
@@ -180,6 +182,14 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
   const audit = { receipt: signReceipt({ ...receiptBody, inputHash: sha256(b4a.from('hello')) }, kp.secretKey), input: b4a.from('hello') }
   const attestations = [signAttestation(signedReceipt, 'agree', 'quorum', kp, 1_700_000_000_003), signAttestation(signedReceipt, 'disagree', 'reexec', kp, 1_700_000_000_004)]
   const miss = signMiss({ executor: hex(32, 0x66), nonce: hex(32, 0x55), deadline: 1_700_000_000_001, reason: 'timeout', time: 1_700_000_000_005 }, kp)
+  const verdict = signVerdict({ kind: 'shard', drive: hex(32, 0x44), target: hex(32, 0x45), stripe: 2, shard: 1, holder: hex(32, 0x46), ok: false, reason: 'chunk 3 does not prove', time: 1_700_000_000_000 }, kp)
+  const proofSeeds = [
+    { type: 'block', id: 1, key: hex(32, 0x47), length: 24, index: 5 },
+    { type: 'query', id: 2, drive: hex(32, 0x44) },
+    { type: 'gossip', verdicts: [verdict] },
+    { type: 'block-proof', id: 1, answer: { bytes: 'ab', nodes: [], roots: [] } },
+    { type: 'refused', id: 1, code: 'SHARD_NOT_HELD', message: 'not here' }
+  ].map(m => b4a.from(JSON.stringify(m)))
   const storageReceipt = signStorageReceipt({ kind: 'hold', drive: hex(32, 0x44), pinner: hex(32, 0x33), bytes: 1 << 30, from: 1_700_000_000_000, to: 1_700_000_600_000, price: 1_000 }, kp)
   const storageOrder = signStorageOrder({ drive: hex(32, 0x44), holder: b4a.toString(kp.publicKey, 'hex'), bytes: 1 << 30, time: 1_700_000_000_000, price: 1_000, servePrice: 100 }, kp)
   const storagePin = cosignStorageOrder(storageOrder, kp)
@@ -367,6 +377,19 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
       input: fc.oneof(fc.constant(storageOrder as unknown), anyValue),
       run: input => parseStorageOrder(input),
       roundTrip: fc.property(fc.constant(storageOrder), (x: unknown) => JSON.stringify(parseStorageOrder(JSON.parse(JSON.stringify(x)))) === JSON.stringify(x)) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'ledger.decodeVerdict',
+      codes: codes('VERDICT_INVALID'),
+      input: fc.oneof(bytesInput([encodeVerdict(verdict)], 400), anyValue),
+      run: input => decodeVerdict(input as Uint8Array),
+      roundTrip: fc.property(fc.constant(verdict), (x: unknown) => b4a.equals(encodeVerdict(decodeVerdict(encodeVerdict(x as typeof verdict))), encodeVerdict(x as typeof verdict))) as fc.IPropertyWithHooks<[unknown]>
+    },
+    {
+      name: 'pinning.decodeProofMessage',
+      codes: codes('PIN_PROTOCOL'),
+      input: fc.oneof(bytesInput(proofSeeds, 2000), anyValue),
+      run: input => decodeProofMessage(input as Uint8Array)
     },
     {
       name: 'attest.decodeAudit',

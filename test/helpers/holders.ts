@@ -5,7 +5,8 @@ import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { onTestFinished } from 'vitest'
 import { nodeIdentity, ShadwNode } from '../../src/core/node/index.ts'
-import { Holder, ShardHolder, type HolderOptions } from '../../src/core/pinning/index.ts'
+import { DiskBudget, Holder, ProofChallenger, ShardHolder, type HolderOptions } from '../../src/core/pinning/index.ts'
+import { STORAGE_LEDGER_LOG_NAME } from '../../src/core/ledger/index.ts'
 import type { NodeTier } from '../../src/core/node/types.ts'
 
 /** A node on the testnet with its identity key pair (holders sign with it) and its store. */
@@ -53,4 +54,26 @@ export async function shardHolderNode (net: Testnet, opts: { budget?: number } =
   onTestFinished(stop)
   await shards.announced()
   return { ...k, shards, stop }
+}
+
+/**
+ * A storing node as `shadw start` assembles one: a replica holder and a shard holder sharing
+ * one budget, a storage ledger, and live proofs at the given mean interval (fast in tests).
+ * Everything stops before the node.
+ */
+export async function provingNode (net: Testnet, opts: { storage?: unknown, budget?: number, meanMs?: number, graceMs?: number, price?: number } = {}): Promise<KeyedNode & { holder: Holder, shards: ShardHolder, proofs: ProofChallenger, ledgerKey: string }> {
+  const k = await keyedNode(net, { storage: opts.storage })
+  const budget = new DiskBudget(opts.budget ?? 64 * 1024 * 1024)
+  const ledgerKey = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
+  const ledger = { append: async (blocks: Uint8Array[]) => await k.node.append(ledgerKey, blocks) }
+  const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget, ledger, ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }), ...(opts.price === undefined ? {} : { price: opts.price }) })
+  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget })
+  const proofs = new ProofChallenger({ node: k.node, keyPair: k.keyPair, holder, shards, ledger, meanMs: opts.meanMs ?? 200, timeoutMs: 3_000 })
+  const stop = async (): Promise<void> => { proofs.stop(); holder.stop(); shards.stop(); await k.stop() }
+  onTestFinished(stop)
+  await holder.start()
+  shards.start()
+  proofs.start()
+  await Promise.all([holder.announced(), shards.announced()])
+  return { ...k, holder, shards, proofs, ledgerKey, stop }
 }

@@ -33,4 +33,8 @@ export {
   verifyCosignedPin, encodeCosignedPin, decodeCosignedPin, parseStorageOrder, cosignedPinHash, type StoragePinBody, type StorageOrder,
   type CosignedPin
 } from './storage-pin.ts'
+export {
+  VERDICT_TAG, VERDICT_DOMAIN, DEFAULT_PROOF_QUORUM, signVerdict, verifyVerdict, encodeVerdict, decodeVerdict, proofFailures, holderFailed,
+  type ProofVerdict, type ProofVerdictBody, type ProofKind, type FailedPeriod
+} from './proof-verdict.ts'
 export { RECEIPT_MOUNT_VERSION, RECEIPT_MOUNT_BATCH_VERSION, MAX_RECEIPT_MOUNTS, type ReceiptMount } from './receipt-mounts.ts'

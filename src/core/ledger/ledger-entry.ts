@@ -1,8 +1,9 @@
 /**
  * Reading a ledger log: every block is a receipt (first byte: its version, 3 or 4), an
  * attestation (`0xa1`, a light node's), a miss record (`0xb1`, a caller's), a storage receipt
- * (`0xc1`, a holder's, in its storage ledger), a co-signed pin record (`0xc3`, a holder's and
- * its pinner's, in the holder's storage ledger) or a key holder's release record (`0xc2`). Each is decoded
+ * (`0xc1`, a holder's, in its storage ledger), a key holder's release record (`0xc2`), a
+ * co-signed pin record (`0xc3`, a holder's and its pinner's, in the holder's storage ledger) or
+ * a challenger's proof verdict (`0xc4`, in its storage ledger). Each is decoded
  * and its signature checked here; a block that fails is reported as `invalid` with its code
  * and never counts for anything.
  */
@@ -13,6 +14,7 @@ import { decodeMiss, MISS_TAG, verifyMiss, type SignedMiss } from './miss.ts'
 import { decodeStorageReceipt, STORAGE_RECEIPT_TAG, verifyStorageReceipt, type SignedStorageReceipt } from './storage-receipt.ts'
 import { openRelease, RELEASE_TAG } from './release.ts'
 import { decodeCosignedPin, STORAGE_PIN_TAG, verifyCosignedPin, type CosignedPin } from './storage-pin.ts'
+import { decodeVerdict, verifyVerdict, VERDICT_TAG, type ProofVerdict } from './proof-verdict.ts'
 import type { ReleaseRecord } from '../access/index.ts'
 
 /** One block of a ledger, decoded and its signature checked. */
@@ -23,6 +25,7 @@ export type LedgerEntry =
   | { kind: 'storage', receipt: SignedStorageReceipt }
   | { kind: 'storage-pin', pin: CosignedPin }
   | { kind: 'release', release: ReleaseRecord }
+  | { kind: 'verdict', verdict: ProofVerdict }
   | { kind: 'invalid', code: ErrorCode, message: string }
 
 /** Decodes one ledger block; never throws. */
@@ -34,6 +37,7 @@ export function readLedgerEntry (block: Uint8Array): LedgerEntry {
       case STORAGE_RECEIPT_TAG: return { kind: 'storage', receipt: verifyStorageReceipt(decodeStorageReceipt(block)) }
       case STORAGE_PIN_TAG: return { kind: 'storage-pin', pin: verifyCosignedPin(decodeCosignedPin(block)) }
       case RELEASE_TAG: return { kind: 'release', release: openRelease(block) }
+      case VERDICT_TAG: return { kind: 'verdict', verdict: verifyVerdict(decodeVerdict(block)) }
       // receipts start with their version (single or batch-signed); decodeReceipt refuses any other
       default: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
     }

@@ -17,17 +17,25 @@
  * (`hold`), and a period that does not start before the record's time (less
  * {@link CLOCK_SKEW_MS}). A receipt without one is `unbacked`: listed, never paid. A `pin`
  * receipt signed by the holder alone counts nothing; the co-signed record is the pin.
+ *
+ * Proof verdicts in the same ledgers (proof-verdict.ts) stop payment: the part of a `hold`
+ * period that falls in a stretch where a quorum of challengers failed the holder for that
+ * drive earns nothing (the rest is paid pro rata, rounded down), and each such stretch
+ * counts once as a proof failed. Only the drive's holders judge: a verdict counts when its
+ * challenger has a co-signed pin of its own for the same drive among
+ * the entries read (a key pair costs nothing; a quorum of strangers could frame anyone).
  */
 import { ShadwError } from '../errors.ts'
 import type { LedgerEntry } from './ledger-entry.ts'
 import { cosignedPinHash, type CosignedPin } from './storage-pin.ts'
-import { storageReceiptHash, type SignedStorageReceipt } from './storage-receipt.ts'
+import { DEFAULT_PROOF_QUORUM, proofFailures, type FailedPeriod, type ProofVerdict } from './proof-verdict.ts'
+import { storageCharge, storageReceiptHash, type SignedStorageReceipt } from './storage-receipt.ts'
 
 /** How far a holder's clock may run behind its pinner's: a period may start this much before the order. */
 export const CLOCK_SKEW_MS = 5 * 60_000
 
-/** One holder's confirmations: `hold` periods kept, and gaps between them. */
-export interface HolderRecord { kept: number, missed: number, pins: number, bytesServed: number }
+/** One holder's confirmations: `hold` periods kept, and gaps between them; stretches failed by proofs. */
+export interface HolderRecord { kept: number, missed: number, pins: number, bytesServed: number, failed: number }
 
 /** Storage credit totals in µcredits, keyed by hex holder key and by hex pinner key. */
 export interface StorageCredits {
@@ -41,6 +49,10 @@ export interface StorageCredits {
   rejected: Array<{ code: string, message: string }>
   /** receipts no co-signed pin record backs (and holder-only `pin` receipts): not paid */
   unbacked: number
+  /** per holder: µcredits its receipts claimed for time it stood failed by proofs, not paid */
+  withheld: Map<string, number>
+  /** the stretches each holder stood failed by proofs, per drive */
+  failures: FailedPeriod[]
 }
 
 /**
@@ -50,12 +62,14 @@ export interface StorageCredits {
  * credits.earned.get(holderKey) // µcredits
  * ```
  */
-export function computeStorageCredits (entries: Iterable<LedgerEntry>): StorageCredits {
+export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = DEFAULT_PROOF_QUORUM): StorageCredits {
   const unique = new Map<string, SignedStorageReceipt>()
   const pins = new Map<string, CosignedPin>()
+  const verdicts = new Map<string, ProofVerdict>()
   for (const e of entries) {
     if (e.kind === 'storage') unique.set(storageReceiptHash(e.receipt), e.receipt)
     else if (e.kind === 'storage-pin') pins.set(cosignedPinHash(e.pin), e.pin)
+    else if (e.kind === 'verdict') verdicts.set(e.verdict.signature, e.verdict)
   }
   const agreements = new Map<string, CosignedPin[]>()
   for (const p of pins.values()) {
@@ -64,21 +78,28 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>): StorageC
   }
   const backed = (r: SignedStorageReceipt): boolean => (agreements.get(`${r.holder}/${r.drive}/${r.pinner}`) ?? []).some(p =>
     r.from + CLOCK_SKEW_MS >= p.time && (r.kind === 'serve' ? r.price === p.servePrice : r.price === p.price && r.bytes <= p.bytes))
+  // a receipt counts only where a co-signed pin backs it: the pins name the drive's holders
+  const judges = new Set([...pins.values()].map(p => `${p.holder}/${p.drive}`))
+  const failures = proofFailures([...verdicts.values()].filter(v => judges.has(`${v.challenger}/${v.drive}`)), quorum)
+  const failedOf = new Map<string, FailedPeriod[]>()
+  for (const f of failures) failedOf.set(`${f.holder}/${f.drive}`, [...(failedOf.get(`${f.holder}/${f.drive}`) ?? []), f])
   // one order whatever the reading order: by holder, drive, kind, start, then hash
   const sorted = [...unique].sort(([ha, a], [hb, b]) => cmp(a.holder, b.holder) || cmp(a.drive, b.drive) || cmp(a.kind, b.kind) || a.from - b.from || a.to - b.to || cmp(ha, hb)).map(([, r]) => r)
   const earned = new Map<string, number>()
   const owed = new Map<string, number>()
   const holders = new Map<string, HolderRecord>()
   const rejected: StorageCredits['rejected'] = []
-  let counted = 0
-  let unbacked = 0
-  const recordOf = (holder: string): HolderRecord => {
-    const rec = holders.get(holder) ?? { kept: 0, missed: 0, pins: 0, bytesServed: 0 }
+  const withheld = new Map<string, number>()
+  const record = (holder: string): HolderRecord => {
+    const rec = holders.get(holder) ?? { kept: 0, missed: 0, pins: 0, bytesServed: 0, failed: 0 }
     holders.set(holder, rec)
     return rec
   }
+  for (const f of failures) record(f.holder).failed++
+  let counted = 0
+  let unbacked = 0
   for (const p of pins.values()) {
-    recordOf(p.holder).pins++
+    record(p.holder).pins++
     counted++
   }
   let last: SignedStorageReceipt | null = null
@@ -87,7 +108,7 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>): StorageC
       unbacked++
       continue
     }
-    const rec = recordOf(r.holder)
+    const rec = record(r.holder)
     const same = last !== null && last.holder === r.holder && last.drive === r.drive && last.kind === r.kind
     if (same && last !== null && r.from < last.to) {
       const e = ShadwError.STORAGE_RECEIPT_INVALID(`${r.kind} period of ${r.holder.slice(0, 8)} for drive ${r.drive.slice(0, 8)} overlaps one already billed`)
@@ -100,11 +121,29 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>): StorageC
     } else rec.bytesServed += r.bytes
     last = r
     counted++
-    if (r.total === 0) continue
-    earned.set(r.holder, (earned.get(r.holder) ?? 0) + r.total)
-    owed.set(r.pinner, (owed.get(r.pinner) ?? 0) + r.total)
+    const paid = r.kind === 'hold' ? paidOutside(r, failedOf.get(`${r.holder}/${r.drive}`) ?? []) : r.total
+    if (paid < r.total) withheld.set(r.holder, (withheld.get(r.holder) ?? 0) + r.total - paid)
+    if (paid === 0) continue
+    earned.set(r.holder, (earned.get(r.holder) ?? 0) + paid)
+    owed.set(r.pinner, (owed.get(r.pinner) ?? 0) + paid)
   }
-  return { earned, owed, holders, counted, rejected, unbacked }
+  return { earned, owed, holders, counted, rejected, unbacked, withheld, failures }
+}
+
+/** What a `hold` receipt earns for the parts of its period outside the holder's failed stretches. */
+function paidOutside (r: SignedStorageReceipt, failed: FailedPeriod[]): number {
+  if (failed.length === 0) return r.total
+  let paid = 0
+  let at = r.from
+  for (const f of failed) {
+    const end = f.to ?? Number.MAX_SAFE_INTEGER
+    if (end <= at || f.from >= r.to) continue
+    if (f.from > at) paid += storageCharge('hold', r.bytes, at, f.from, r.price)
+    at = Math.min(r.to, end)
+    if (at >= r.to) break
+  }
+  if (at < r.to) paid += storageCharge('hold', r.bytes, at, r.to, r.price)
+  return Math.min(paid, r.total)
 }
 
 function cmp (a: string, b: string): number {

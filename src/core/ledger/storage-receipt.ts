@@ -12,7 +12,8 @@
  * `serve`, rounded down), or the receipt does not verify: nobody can sign a total its price
  * does not explain. The holder appends receipts to its own storage ledger log; the pinner
  * named in them owes the totals (storage-credits.ts). A receipt is the holder's claim, not a
- * proof of storage: proofs come with the durability work (docs/pricing.md).
+ * proof of storage: co-holders' proof verdicts (proof-verdict.ts) are, and a `hold` period is
+ * unpaid where a quorum of them failed the holder (docs/storage.md).
  *
  * Framing is the shared signed-record codec: tag `0xc1` (which is also the version: a
  * changed layout takes a new tag), compact-encoded fields, an ed25519 signature under its

@@ -195,7 +195,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
  * Challenges the holder of shard `hold.shard` for one random chunk of stripe `stripe` and
  * signs the verdict: a wrong, missing or late answer is a failure.
  */
-export async function challengeShard (peer: ShardPeer | undefined, pin: ErasurePin, hold: ShardHold, stripe: number, u: number, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs = 10_000): Promise<ProofVerdict> {
+export async function challengeShard (peer: ShardPeer | undefined, pin: ErasurePin, hold: Pick<ShardHold, 'holder' | 'shard'>, stripe: number, u: number, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs = 10_000): Promise<ProofVerdict> {
   const c = makeChallenge(pin, stripe, hold.shard, u)
   let ok = true
   let reason = ''
@@ -207,5 +207,5 @@ export async function challengeShard (peer: ShardPeer | undefined, pin: ErasureP
     ok = false
     reason = err instanceof Error ? err.message : String(err)
   }
-  return signVerdict({ drive: pin.drive, stripe, shard: hold.shard, holder: hold.holder, ok, reason, time: Date.now() }, keyPair)
+  return signVerdict({ kind: 'shard', drive: pin.drive, target: pin.root, stripe, shard: hold.shard, holder: hold.holder, ok, reason, time: Date.now() }, keyPair)
 }

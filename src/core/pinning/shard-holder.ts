@@ -111,6 +111,21 @@ export class ShardHolder {
     return this.#slots.get(`${root}/${shard}`)?.log ?? null
   }
 
+  /** Every slot held fully, with its signed pin record: what proofs challenge the co-holders of. */
+  held (): Array<{ pin: ErasurePin, shard: number }> {
+    return [...this.#slots.values()].filter(s => s.stored === s.pin.stripes.length).map(s => ({ pin: s.pin, shard: s.shard }))
+  }
+
+  /** The connected shard holder with this key, if any: what a challenger asks. */
+  peer (publicKey: string): ShardPeer | undefined {
+    return this.#channels.holders().find(p => p.publicKey === publicKey)
+  }
+
+  /** Every connected shard holder. */
+  peers (): ShardPeer[] {
+    return this.#channels.holders()
+  }
+
   /**
    * The slots this holder keeps fully for `drive` (newest pins first), each with the signed
    * record and a shard hold signed now: its time is the holder's sign of life.

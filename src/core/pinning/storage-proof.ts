@@ -7,20 +7,14 @@
  * that dropped, corrupted or never had room for its shard fails within a few challenges.
  * Each challenger signs its verdict; a holder is failed only when `quorum` distinct
  * challengers' latest verdicts are failures, so no single node can frame it.
+ * Live challenges run in proof-challenger.ts.
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
-import { isHex, isHexKey } from '../hex.ts'
-import { SignatureDomain } from '../signature-domain.ts'
+import { isHexKey } from '../hex.ts'
 import { chunkCount, chunkLeaves, shardLength } from './erasure.ts'
 import type { ErasurePin } from './erasure-pin.ts'
 import { leafHash, merkleProof, rootFromProof } from './merkle.ts'
-
-/** Signature domain of proof verdicts. */
-export const PROOF_DOMAIN = 'shadw/proof/v1'
-const SIGNATURE = new SignatureDomain(PROOF_DOMAIN)
-/** Distinct challengers whose latest verdict must be a failure to fail a holder. */
-export const DEFAULT_PROOF_QUORUM = 2
 
 /** A challenge: one chunk of one shard. */
 export interface Challenge { drive: string, root: string, stripe: number, shard: number, chunk: number }
@@ -64,46 +58,8 @@ export function checkAnswer (pin: ErasurePin, c: Challenge, answer: unknown): vo
   }
 }
 
-/** A challenger's signed verdict on one challenge. */
-export interface ProofVerdictBody { drive: string, stripe: number, shard: number, holder: string, challenger: string, ok: boolean, reason: string, time: number }
-export interface ProofVerdict extends ProofVerdictBody { signature: string }
-
-function canonical (v: unknown): ProofVerdictBody {
-  const bad = (why: string): never => { throw ShadwError.PROOF_FAILED(`verdict: ${why}`) }
-  if (typeof v !== 'object' || v === null) return bad('not an object')
-  const r = v as Record<string, unknown>
-  if (!isHexKey(r.drive) || !isHexKey(r.holder) || !isHexKey(r.challenger)) return bad('drive, holder and challenger must be 64 hex characters')
-  const uint = (x: unknown): number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : bad('numbers must be non-negative integers')
-  if (typeof r.ok !== 'boolean' || typeof r.reason !== 'string') return bad('ok and reason')
-  return { drive: r.drive, stripe: uint(r.stripe), shard: uint(r.shard), holder: r.holder, challenger: r.challenger, ok: r.ok, reason: r.reason.slice(0, 300), time: uint(r.time) }
-}
-
-/** Signs a verdict with the challenger's key pair. */
-export function signVerdict (b: Omit<ProofVerdictBody, 'challenger'>, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): ProofVerdict {
-  const body = canonical({ ...b, challenger: b4a.toString(keyPair.publicKey, 'hex') })
-  return { ...body, signature: b4a.toString(SIGNATURE.sign(b4a.from(JSON.stringify(body)), keyPair.secretKey), 'hex') }
-}
-
-/** Checks a verdict from a peer or a log. @throws ShadwError `PROOF_FAILED` */
-export function verifyVerdict (v: unknown): ProofVerdict {
-  const body = canonical(v)
-  const signature = (v as { signature?: unknown }).signature
-  if (!isHex(signature, 64) || !SIGNATURE.verify(b4a.from(JSON.stringify(body)), b4a.from(signature, 'hex'), b4a.from(body.challenger, 'hex'))) {
-    throw ShadwError.PROOF_FAILED('verdict signature does not verify')
-  }
-  return { ...body, signature }
-}
-
 /**
- * True when at least `quorum` distinct challengers' latest verdicts on `holder` (for this
- * drive) are failures. Verdicts must already be verified.
+ * Verdicts are ledger records (ledger/proof-verdict.ts): re-exported here, where challenges
+ * are made and checked.
  */
-export function holderFailed (verdicts: ProofVerdict[], drive: string, holder: string, quorum = DEFAULT_PROOF_QUORUM): boolean {
-  const latest = new Map<string, ProofVerdict>()
-  for (const v of verdicts) {
-    if (v.drive !== drive || v.holder !== holder) continue
-    const prev = latest.get(v.challenger)
-    if (prev === undefined || v.time >= prev.time) latest.set(v.challenger, v)
-  }
-  return [...latest.values()].filter(v => !v.ok).length >= quorum
-}
+export { signVerdict, verifyVerdict, holderFailed, proofFailures, DEFAULT_PROOF_QUORUM, VERDICT_DOMAIN as PROOF_DOMAIN, type ProofVerdict } from '../ledger/index.ts'

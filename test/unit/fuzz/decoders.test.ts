@@ -20,7 +20,8 @@ describe('decoders under fuzz (fixed seed)', () => {
   it('cover every decoder that reads untrusted data', () => {
     expect(targets.map(t => t.name).sort()).toEqual([...[
       'access.checkConditions', 'access.verifyAuth', 'attest.decodeAttestation', 'attest.decodeAudit', 'bridge.parseBridgeMessage', 'bridge.parseNodeWorkerInit',
-      'errors.deserializeError', 'executor.parseReplyMessage', 'invoke.decodeMessage', 'invoke.decodeReceipt', 'ledger.decodeCosignedPin', 'ledger.decodeStorageReceipt', 'ledger.parseStorageOrder',
+      'errors.deserializeError', 'executor.parseReplyMessage', 'invoke.decodeMessage', 'invoke.decodeReceipt', 'ledger.decodeCosignedPin', 'ledger.decodeStorageReceipt', 'ledger.decodeVerdict', 'ledger.parseStorageOrder',
+      'pinning.decodeProofMessage',
       'registry.decodeManifest', 'registry.decodeSignedManifest', 'registry.openTombstone', 'registry.parseCanonicalJson',
       'reputation.decodeMiss', 'registry.parseFunctionRef', 'sandbox.parseWorkerReply', 'sandbox.parseWorkerRequest', 'signal.decodeSignalMessage',
       'wasm.checkAbi', 'wasm.instrumentModule', 'wasm.parseModule', 'webrtc.parsePageToWorker', 'webrtc.parseWebrtcConfig',

@@ -78,7 +78,7 @@ describe('storage receipts', () => {
     const h = hex(holder.publicKey)
     expect(c.earned.get(h)).toBe(3_000 + 1_000)
     expect(c.owed.get(pinner)).toBe(4_000)
-    expect(c.holders.get(h)).toEqual({ kept: 3, missed: 1, pins: 1, bytesServed: 10 * MIB })
+    expect(c.holders.get(h)).toEqual({ kept: 3, missed: 1, pins: 1, failed: 0, bytesServed: 10 * MIB })
     expect(c.rejected).toHaveLength(1)
     // the holder-only pin receipt is no agreement
     expect(c.unbacked).toBe(1)

@@ -56,15 +56,16 @@ describe('storage proofs', () => {
 
   it('verdicts are signed; one challenger alone cannot fail a holder, two can', () => {
     const holder = 'cd'.repeat(32)
+    const ROOT = 'ef'.repeat(32)
     const [a, b] = [crypto.keyPair(), crypto.keyPair()]
-    const va = signVerdict({ drive: DRIVE, stripe: 0, shard: 1, holder, ok: false, reason: 'no answer', time: 10 }, a)
+    const va = signVerdict({ kind: 'shard', drive: DRIVE, target: ROOT, stripe: 0, shard: 1, holder, ok: false, reason: 'no answer', time: 10 }, a)
     expect(verifyVerdict(JSON.parse(JSON.stringify(va)))).toEqual(va)
-    expect(() => verifyVerdict({ ...va, ok: true })).toThrow(expect.objectContaining({ code: 'PROOF_FAILED' }))
+    expect(() => verifyVerdict({ ...va, ok: true })).toThrow(expect.objectContaining({ code: 'VERDICT_INVALID' }))
     expect(holderFailed([va], DRIVE, holder)).toBe(false)
-    const vb = signVerdict({ drive: DRIVE, stripe: 0, shard: 1, holder, ok: false, reason: 'wrong chunk', time: 11 }, b)
+    const vb = signVerdict({ kind: 'shard', drive: DRIVE, target: ROOT, stripe: 0, shard: 1, holder, ok: false, reason: 'wrong chunk', time: 11 }, b)
     expect(holderFailed([va, vb], DRIVE, holder)).toBe(true)
     // a later pass from b outweighs its earlier failure
-    const vb2 = signVerdict({ drive: DRIVE, stripe: 0, shard: 1, holder, ok: true, reason: '', time: 12 }, b)
+    const vb2 = signVerdict({ kind: 'shard', drive: DRIVE, target: ROOT, stripe: 0, shard: 1, holder, ok: true, reason: '', time: 12 }, b)
     expect(holderFailed([va, vb, vb2], DRIVE, holder)).toBe(false)
   })
 
