@@ -8,6 +8,7 @@ import { call, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
 import { holderNode } from '../../helpers/holders.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
+import { screenshots } from './screens.ts'
 
 /** Spans two of the page's 4 MiB upload chunks and several of the bridge's 1 MiB read windows. */
 const BIG = 5 * 1024 * 1024 + 777
@@ -114,6 +115,7 @@ describe('the Storage view', () => {
     expect(shown.sort()).toEqual(expected)
     expect(await page.locator('#drive-health').getAttribute('data-health')).toBe('healthy')
     expect(await page.locator('#drive-holders td', { hasText: 'live' }).count()).toBe(3)
+    await screenshots(page, 'storage', 'storage')
 
     // the holders hold the bytes: a storm node reads the big file with the tab gone
     await page.close()
@@ -144,6 +146,13 @@ describe('the Storage view', () => {
       return { status: r.status, text: new TextDecoder().decode(r.body ?? new Uint8Array()) }
     }, key)
     expect(bytes).toEqual({ status: 200, text: 'for my eyes' })
+
+    // pinned on the super node, which holds ciphertext only: its own /drive cannot read it
+    const pinned = await call(page, 'drivePin', { key: key!, replicas: 1, timeout: 60_000 }, 90_000)
+    expect(pinned.confirmations.map(c => c.holder)).toEqual([superNode.node.publicKey])
+    const res = await fetch(new URL(`/drive/${key!}/secret/plan.txt`, superNode.info.appUrl))
+    expect(res.status).toBe(403)
+    expect(await res.json()).toMatchObject({ code: 'DRIVE_LOCKED' })
 
     // a folder name the drive refuses fails before a byte moves; a drive not ours cannot be written
     await page.locator('#upload-to').fill('/a\u0000b')
