@@ -7,6 +7,7 @@
  * encrypted one) in this origin only.
  */
 import b4a from 'b4a'
+import type Hypercore from 'hypercore'
 import crypto from 'hypercore-crypto'
 import { ShadwError } from '../core/errors.ts'
 import { isHexKey } from '../core/hex.ts'
@@ -34,6 +35,12 @@ export class DriveHost {
   readonly #keys: DriveKeyStore
   readonly #open = new Map<string, Promise<Drive>>()
   readonly #uploads = new Map<string, UploadSession>()
+  /**
+   * Pins and status queries one at a time: each opens the pin protocol's channels on the
+   * node's connections for its run, and two at once on one connection would share a channel
+   * pairing, so one of them would hear no holder.
+   */
+  #pinning: Promise<unknown> = Promise.resolve()
   #closed = false
 
   constructor (host: BrowserNode) {
@@ -130,9 +137,12 @@ export class DriveHost {
       const cores = (await drive.logs()).map(l => store.get({ key: b4a.from(l.key, 'hex') }))
       // an empty blob log (a drive of empty files) has nothing to hold
       const logs = (await describeLogs(cores)).filter(l => l.length > 0)
+      // a session of an encrypted log counts bytes without the blocks' padding; holders count
+      // the bytes the signed tree commits to, as stored
+      for (const [i, l] of logs.entries()) logs[i] = { ...l, byteLength: await signedBytes(cores.find(c => b4a.toString(c.key!, 'hex') === l.key)!, l.length) }
       // the holders find the logs on their topics as well as on the pinner's connection to them
       for (const l of logs) await node.follow(l.key)
-      const confirmations = await pinDrive({ node, request: { drive: key, logs, replicas }, timeoutMs })
+      const confirmations = await this.#oneAtATime(async () => await pinDrive({ node, request: { drive: key, logs, replicas }, timeoutMs }))
       return { drive: key, replicas, logs, confirmations }
     } finally {
       await store.close().catch(() => {})
@@ -142,7 +152,14 @@ export class DriveHost {
   /** What the holders met on the holders' topic say of any drive: holders, liveness, health. */
   async status (params: Record<string, unknown>): Promise<DriveStatus> {
     if (!isHexKey(params['key'])) throw ShadwError.INVALID_DRIVE_REF(String(params['key']).slice(0, 80), 'a drive key is 64 hex characters')
-    return await driveStatus({ node: this.#host.node, drive: params['key'] })
+    const drive = params['key']
+    return await this.#oneAtATime(async () => await driveStatus({ node: this.#host.node, drive }))
+  }
+
+  async #oneAtATime<T> (run: () => Promise<T>): Promise<T> {
+    const turn = this.#pinning.then(run)
+    this.#pinning = turn.catch(() => {})
+    return await turn
   }
 
   /** Aborts the uploads and closes the owned drives; safe to call twice. */
@@ -178,6 +195,12 @@ export class DriveHost {
     }
     return opening
   }
+}
+
+/** Payload bytes of a log's first `length` blocks as its Merkle tree commits to them. */
+async function signedBytes (core: Hypercore, length: number): Promise<number> {
+  const roots = await (core as unknown as { core: { tree: { getRoots (length: number): Promise<Array<{ size: number }>> } } }).core.tree.getRoots(length)
+  return roots.reduce((s, r) => s + r.size, 0)
 }
 
 function ownedKey (v: unknown): string {

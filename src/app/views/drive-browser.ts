@@ -61,7 +61,7 @@ export function superNodeOrigin (relayUrl: string): string {
 
 /** Builds the browse panel; `open(key)` shows a drive from elsewhere in the view. */
 export function driveBrowser (client: NodeClient): { element: HTMLElement, open (key: string, version?: number): void } {
-  const key = el('input', undefined, { id: 'drive-key', type: 'text', spellcheck: 'false', autocomplete: 'off', placeholder: '64 hex characters', size: '66' })
+  const key = el('input', undefined, { id: 'drive-key', type: 'text', spellcheck: 'false', autocomplete: 'off', placeholder: '64 hex characters' })
   const version = el('input', undefined, { id: 'drive-version', type: 'number', min: '1', placeholder: 'latest' })
   const open = el('button', 'Open', { type: 'submit', id: 'drive-open' })
   const older = el('button', '◀ older', { type: 'button', id: 'drive-older', class: 'secondary' })
@@ -69,7 +69,7 @@ export function driveBrowser (client: NodeClient): { element: HTMLElement, open 
   const where = el('p', '', { id: 'drive-where', class: 'muted small wrap', role: 'status', 'aria-live': 'polite' })
   const table = el('table', undefined, { id: 'drive-entries', 'aria-label': 'Files and folders in the drive' })
   const link = el('input', undefined, { id: 'drive-link', type: 'text', readonly: '', 'aria-label': 'Last link copied', class: 'mono small' })
-  const copied = el('p', '', { id: 'drive-copied', class: 'muted small', 'aria-live': 'polite' })
+  const copied = el('p', '', { id: 'drive-copied', class: 'muted small wrap', 'aria-live': 'polite' })
   const form = box('form', { 'aria-label': 'Open a drive' },
     field('Drive key', key, 'printed by `shadw drive create`, or one of yours above'),
     field('Version', version, 'empty for the latest; every earlier version stays readable'),

@@ -20,7 +20,8 @@ export function showError (out: HTMLElement, err: unknown): void {
   const hint = HINTS[code]
   out.textContent = hint === undefined ? message : `${hint} (${message})`
   out.dataset['code'] = code
-  out.className = 'error'
+  out.classList.remove('muted')
+  out.classList.add('error')
   out.setAttribute('role', 'alert')
 }
 
@@ -28,6 +29,7 @@ export function showError (out: HTMLElement, err: unknown): void {
 export function showStatus (out: HTMLElement, text: string): void {
   out.textContent = text
   delete out.dataset['code']
-  out.className = 'muted'
+  out.classList.remove('error')
+  out.classList.add('muted')
   out.setAttribute('role', 'status')
 }

@@ -30,8 +30,8 @@ export function pinPanel (client: NodeClient): { element: HTMLElement, select (k
   const refresh = el('button', 'Refresh holders', { type: 'button', id: 'pin-refresh', class: 'secondary' })
   const busy = el('progress', undefined, { 'aria-label': 'Pinning' })
   busy.hidden = true
-  const state = el('p', '', { id: 'pin-state', class: 'muted', 'aria-live': 'polite' })
-  const health = el('p', '', { id: 'drive-health', class: 'muted', 'aria-live': 'polite' })
+  const state = el('p', '', { id: 'pin-state', class: 'muted wrap', 'aria-live': 'polite' })
+  const health = el('p', '', { id: 'drive-health', class: 'muted wrap', 'aria-live': 'polite' })
   const table = el('table', undefined, { id: 'drive-holders', 'aria-label': 'Holders of the drive' })
   const form = box('form', { 'aria-label': 'Pin the drive' },
     field('Replicas', replicas, 'Distinct holders that keep a full copy (1-16); the swarm re-pins a replica whose holder leaves.'),

@@ -22,7 +22,7 @@ export function uploadPanel (client: NodeClient, onUploaded: (key: string, versi
   const to = el('input', undefined, { id: 'upload-to', type: 'text', value: '/', spellcheck: 'false', autocomplete: 'off' })
   const progress = el('progress', undefined, { id: 'upload-progress', max: '1', value: '0', 'aria-label': 'Bytes uploaded' })
   const cancel = el('button', 'Cancel', { type: 'button', id: 'upload-cancel', class: 'secondary' })
-  const state = el('p', 'Choose one of your drives first.', { id: 'upload-state', class: 'muted', 'aria-live': 'polite' })
+  const state = el('p', 'Choose one of your drives first.', { id: 'upload-state', class: 'muted wrap', 'aria-live': 'polite' })
   progress.hidden = true
   cancel.hidden = true
   const element = box('section', { class: 'panel', id: 'upload-panel', 'aria-labelledby': 'upload-title' },

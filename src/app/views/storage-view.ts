@@ -21,7 +21,7 @@ export function renderStorageView (panel: HTMLElement, client: NodeClient): void
   const label = el('input', undefined, { id: 'drive-label', type: 'text', maxlength: '80', placeholder: 'photos, site, dataset…', autocomplete: 'off' })
   const encrypt = el('input', undefined, { id: 'drive-encrypt', type: 'checkbox' })
   const create = el('button', 'Create a drive', { type: 'submit', id: 'drive-create' })
-  const created = el('p', '', { id: 'drive-created', class: 'muted', 'aria-live': 'polite' })
+  const created = el('p', '', { id: 'drive-created', class: 'muted wrap', 'aria-live': 'polite' })
   const list = el('ul', undefined, { id: 'my-drives', class: 'fn-list', 'aria-label': 'Your drives' })
   const chosen = el('p', 'No drive chosen.', { id: 'drive-chosen', class: 'muted small wrap', 'aria-live': 'polite' })
   const form = box('form', { 'aria-label': 'Create a drive' },

@@ -148,6 +148,7 @@ describe('the Storage view', () => {
     expect(bytes).toEqual({ status: 200, text: 'for my eyes' })
 
     // pinned on the super node, which holds ciphertext only: its own /drive cannot read it
+    await until('the tab to meet the super node', async () => (await call(page, 'status', {})).peers.some(p => p.publicKey === superNode.node.publicKey), 30_000)
     const pinned = await call(page, 'drivePin', { key: key!, replicas: 1, timeout: 60_000 }, 90_000)
     expect(pinned.confirmations.map(c => c.holder)).toEqual([superNode.node.publicKey])
     const res = await fetch(new URL(`/drive/${key!}/secret/plan.txt`, superNode.info.appUrl))
