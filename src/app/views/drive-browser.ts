@@ -122,7 +122,7 @@ export function driveBrowser (client: NodeClient): { element: HTMLElement, open 
       if (there !== here) cells.push(Object.assign(el('button', 'super node', { type: 'button', class: 'linkish', 'aria-label': `Copy the link to ${name} on the super node` }), { onclick: () => { void copy(there + latest) } }))
       return box('tr', {},
         box('td', {}, el('a', name, { href: `${DRIVE_PREFIX}${listing.key}@${listing.version}${encodePath(e.path)}`, target: '_blank', rel: 'noopener' })),
-        el('td', size(e.size)), el('td', `v${e.version}`), box('td', { class: 'row' }, ...cells))
+        el('td', size(e.size)), el('td', `v${e.version}`), box('td', {}, box('span', { class: 'row' }, ...cells)))
     })
     const parent = listing.dir.slice(0, listing.dir.lastIndexOf('/')) || '/'
     const up = listing.dir === '/' ? [] : [box('tr', {}, box('td', {}, Object.assign(el('button', '../', { type: 'button', class: 'linkish' }), { onclick: () => { void show(parent) } })), el('td', ''), el('td', ''), el('td', ''))]

@@ -50,8 +50,9 @@ describe('upload sessions', () => {
       drive: 'd',
       path: '/h',
       put: async (_path, source) => {
-        for await (const _ of source) throw Object.assign(new Error('STORAGE_FULL: quota'), { code: 'STORAGE_FULL' })
-        return { path: '/h', size: 0, version: 0 }
+        const it = source[Symbol.asyncIterator]()
+        await it.next()
+        throw Object.assign(new Error('STORAGE_FULL: quota'), { code: 'STORAGE_FULL' })
       },
       onIdle: () => {}
     })
