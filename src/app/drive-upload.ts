@@ -105,7 +105,7 @@ export async function uploadItems (client: NodeClient, key: string, to: string, 
         const r = await next
         if (r.done === true) break
         if (signal?.aborted === true) throw ShadwError.ABORTED('upload cancelled')
-        const sent = client.call('driveUploadChunk', { upload, chunk: r.value }, CHUNK_TIMEOUT_MS)
+        const sent = client.call('driveUploadChunk', { upload, chunk: r.value }, CHUNK_TIMEOUT_MS, { streaming: true })
         // the next chunk is read from disk while this one is written
         next = source.next()
         await sent

@@ -116,12 +116,14 @@ export class NodeClient {
   }
 
   /**
-   * Calls the node, waiting for one to be up first, unless one answered within the last
-   * probe interval: a stream of calls (an upload's chunks) then costs one round trip each.
+   * Calls the node, waiting for one to be up first. With `streaming`, the wait is skipped when
+   * a node answered within the last probe interval, so a stream of calls (an upload's chunks)
+   * costs one round trip each; a node lost meanwhile then fails the call with `TIMEOUT`
+   * rather than waiting for the next leader.
    */
-  async call<M extends BridgeMethod> (method: M, params: BridgeMethods[M]['params'], timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<BridgeMethods[M]['result']> {
+  async call<M extends BridgeMethod> (method: M, params: BridgeMethods[M]['params'], timeoutMs = DEFAULT_CALL_TIMEOUT_MS, opts: { streaming?: boolean } = {}): Promise<BridgeMethods[M]['result']> {
     const started = Date.now()
-    if (started - this.#answeredAt > READY_PROBE_MS) await this.ready(timeoutMs)
+    if (opts.streaming !== true || started - this.#answeredAt > READY_PROBE_MS) await this.ready(timeoutMs)
     return await this.#send(method, params, Math.max(1, timeoutMs - (Date.now() - started)))
   }
 
