@@ -15,8 +15,12 @@
  * put ratio = (raw append + raw replicate) / (drive write + drive replicate);
  * get ratio = raw download from the super node / drive read from the super node; each phase
  * the best of two runs, in the order raw, drive, drive, raw.
- * A ratio of 1 means the drive costs nothing over the raw log. Browser readers are not
- * measured here yet.
+ * A ratio of 1 means the drive costs nothing over the raw log.
+ *
+ * Then the same file into and out of a browser node against raw replication into the same
+ * browser (storage-browser.ts), and the time to re-pin one lost holder's replica
+ * (storage-repin.ts, a 64 MiB drive). A part that fails is written as null with its error,
+ * so the others' figures are kept.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -29,6 +33,8 @@ import Hyperswarm from 'hyperswarm'
 import { Drive } from '../src/core/drive/index.ts'
 import { ShadwNode } from '../src/core/node/index.ts'
 import { parseBootstrap, SuperNode } from '../src/super-node/super-node.ts'
+import { runBrowserStorageBench, type BrowserStorageResult } from './storage-browser.ts'
+import { runRepinBench, type RepinResult } from './storage-repin.ts'
 
 /** The file: 256 MiB, as the issue asks. */
 const FILE_BYTES = 256 * 1024 * 1024
@@ -36,6 +42,8 @@ const FILE_BYTES = 256 * 1024 * 1024
 const BLOCK = 64 * 1024
 /** Blocks per raw append: 16 MiB batches keep the writer's memory flat. */
 const APPEND_BATCH = 256
+/** The re-pinned drive: large enough that the fetch shows, small enough for a short run. */
+const REPIN_BYTES = 64 * 1024 * 1024
 /** Bound on each timed phase. */
 const PHASE_TIMEOUT_MS = 600_000
 const MB = 1_000_000
@@ -53,8 +61,20 @@ function block (i: number): Buffer {
   return b
 }
 
-async function * file (): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < FILE_BYTES / BLOCK; i++) yield block(i)
+async function * file (bytes = FILE_BYTES): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < bytes / BLOCK; i++) yield block(i)
+}
+
+/** Runs one optional part; a failure is printed and kept as its error. */
+async function part<T> (name: string, run: () => Promise<T>): Promise<T | { error: string }> {
+  console.log(`  -- ${name}`)
+  try {
+    return await run()
+  } catch (err) {
+    console.error(`  ${name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+    process.exitCode = 1
+    return { error: err instanceof Error ? err.message : String(err) }
+  }
 }
 
 async function timed<T> (what: string, fn: () => Promise<T>): Promise<{ ms: number, value: T }> {
@@ -152,6 +172,9 @@ export async function runStorageBench (): Promise<void> {
     const putRatio = (raw.put + raw.replicate) / (drv.put + drv.replicate)
     const getRatio = raw.get / drv.get
     console.log(`  put / raw: ${round(putRatio, 2)}×   get / raw: ${round(getRatio, 2)}×   (goal ≥ 0.7×)`)
+    await superNode.stop()
+    const browser: BrowserStorageResult | { error: string } = await part('browser node', async () => await runBrowserStorageBench({ bytes: FILE_BYTES, block, file }))
+    const repin: RepinResult | { error: string } = await part('re-pin', async () => await runRepinBench({ bytes: REPIN_BYTES, file: () => file(REPIN_BYTES) }))
     const ms = (r: Round): Record<string, number> => ({ put: round(r.put, 0), replicateToSuperNode: round(r.replicate, 0), getFromSuperNode: round(r.get, 0) })
     const result = {
       bench: 'storage',
@@ -164,13 +187,15 @@ export async function runStorageBench (): Promise<void> {
       mbps: { rawPut: mbps(raw.put + raw.replicate), drivePut: mbps(drv.put + drv.replicate), rawGet: mbps(raw.get), driveGet: mbps(drv.get) },
       ratios: { putOverRaw: round(putRatio), getOverRaw: round(getRatio) },
       goal: 0.7,
-      notes: 'put = write on the uploader + replicate to a super node; get = a fresh reader streams the file from the super node (uploader gone), every block verified. All nodes in one process on loopback, Corestores on disk; rounds raw, drive, drive, raw, best of two per phase; browser readers not measured yet'
+      browser,
+      repin,
+      notes: 'put = write on the uploader + replicate to a super node; get = a fresh reader streams the file from the super node (uploader gone), every block verified. All nodes in one process on loopback, Corestores on disk; rounds raw, drive, drive, raw, best of two per phase. browser: headless Chromium with a persistent profile (OPFS on disk) behind the super node\'s relay; rawIn = the tab\'s node downloads a 256 MiB plain log from the super node (run first and last, best taken); get = the page streams /drive/<key>/bench.bin through its service worker from its own node, which fetches from the super node; put = the Storage view uploads the file from disk (File.stream(), 4 MiB chunks over the bridge) until it reports the version; ratios = rawIn / get and rawIn / put; putReplicateToSuperNode is for information. repin: 5 holders, 3 replicas of a 64 MiB drive, grace 2 s; repinMs from stopping a holder to a spare\'s signed confirmation, afterGraceMs = repinMs - grace'
     }
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
     console.log(`  written to ${fileURLToPath(RESULTS)}`)
   } finally {
-    await superNode.stop()
+    await superNode.stop().catch(() => {})
     await rm(dir, { recursive: true, force: true })
   }
 }

@@ -91,7 +91,7 @@ if (client !== null) {
   const playground = renderPlaygroundView(shell.panels.playground, client)
   renderNetworkView(shell.panels.network, client, feed)
   renderFunctionsView(shell.panels.functions, (ref, input) => { location.hash = 'playground'; playground.tryCall(ref, input) })
-  renderStorageView(shell.panels.storage)
+  renderStorageView(shell.panels.storage, client)
   feed.start()
 }
 registerServiceWorker().catch(() => {})

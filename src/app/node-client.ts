@@ -56,6 +56,8 @@ export class NodeClient {
   #detachWorker: (() => void) | null = null
   #releaseLock: (() => void) | null = null
   #seq = 0
+  /** when a node last answered this tab (ms): a call right after needs no readiness probe */
+  #answeredAt = 0
 
   constructor (opts: NodeClientOptions) {
     this.#opts = opts
@@ -113,10 +115,15 @@ export class NodeClient {
     }
   }
 
-  /** Calls the node, waiting for one to be up first. */
-  async call<M extends BridgeMethod> (method: M, params: BridgeMethods[M]['params'], timeoutMs = DEFAULT_CALL_TIMEOUT_MS): Promise<BridgeMethods[M]['result']> {
+  /**
+   * Calls the node, waiting for one to be up first. With `streaming`, the wait is skipped when
+   * a node answered within the last probe interval, so a stream of calls (an upload's chunks)
+   * costs one round trip each; a node lost meanwhile then fails the call with `TIMEOUT`
+   * rather than waiting for the next leader.
+   */
+  async call<M extends BridgeMethod> (method: M, params: BridgeMethods[M]['params'], timeoutMs = DEFAULT_CALL_TIMEOUT_MS, opts: { streaming?: boolean } = {}): Promise<BridgeMethods[M]['result']> {
     const started = Date.now()
-    await this.ready(timeoutMs)
+    if (opts.streaming !== true || started - this.#answeredAt > READY_PROBE_MS) await this.ready(timeoutMs)
     return await this.#send(method, params, Math.max(1, timeoutMs - (Date.now() - started)))
   }
 
@@ -147,6 +154,7 @@ export class NodeClient {
       const pending = this.#pending.get(msg.id)
       if (pending === undefined) return
       this.#pending.delete(msg.id)
+      this.#answeredAt = Date.now()
       if (msg.ok) pending.resolve(msg.result)
       else pending.reject(deserializeError(msg.error))
     } else if (msg.type === 'event') {

@@ -8,6 +8,8 @@ import type { SignedReceipt } from '../core/ledger/index.ts'
 import type { SigningStats } from '../core/attest/index.ts'
 import type { PublishOptions, SignedManifest } from '../core/registry/index.ts'
 import { describeValue } from '../core/describe.ts'
+import type { DriveStatus, HoldConfirmation, PinRequest } from '../core/pinning/index.ts'
+import type { OwnedDriveInfo } from './drive-host.ts'
 
 /**
  * The bridge between the origin's contexts (tabs, the service worker) and the one node
@@ -50,6 +52,20 @@ export interface BridgeMethods {
   publisher: { params: Record<string, never>, result: { key: string } }
   /** one window of a `/drive/*` answer from the node, for the service worker (docs/storage.md) */
   driveFetch: { params: { url: string, method: 'GET' | 'HEAD', range?: string, ifNoneMatch?: string }, result: DriveReply }
+  /** the drives this browser owns (their secret keys stay in its key store), newest first */
+  drives: { params: Record<string, never>, result: { drives: OwnedDriveInfo[] } }
+  /** creates a drive owned by this browser; `encrypt`: holders store ciphertext only */
+  driveCreate: { params: { encrypt?: boolean, label?: string }, result: OwnedDriveInfo }
+  /** starts streaming one file into an owned drive, then `driveUploadChunk` each chunk in turn and `driveUploadEnd` */
+  driveUploadStart: { params: { key: string, path: string }, result: { upload: string } }
+  /** one chunk (at most 4 MiB); answered once the drive took it, so one chunk is in flight at a time */
+  driveUploadChunk: { params: { upload: string, chunk: Uint8Array }, result: { bytes: number } }
+  driveUploadEnd: { params: { upload: string }, result: { path: string, size: number, version: number } }
+  driveUploadAbort: { params: { upload: string }, result: { aborted: boolean } }
+  /** pins an owned drive's latest version on `replicas` holders; answered once they confirmed, signed */
+  drivePin: { params: { key: string, replicas?: number, timeout?: number }, result: { drive: string, replicas: number, logs: PinRequest['logs'], confirmations: HoldConfirmation[] } }
+  /** a drive's holders and health, as the holders on the swarm report them */
+  driveStatus: { params: { key: string }, result: DriveStatus }
 }
 
 /** What a page asks to publish: the registry's options plus the module bytes (a type literal: bridge params are records). */
@@ -168,7 +184,7 @@ export interface BridgeEvent {
 
 export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
 
-const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke', 'contribute', 'contribution', 'publish', 'publisher', 'driveFetch'])
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke', 'contribute', 'contribution', 'publish', 'publisher', 'driveFetch', 'drives', 'driveCreate', 'driveUploadStart', 'driveUploadChunk', 'driveUploadEnd', 'driveUploadAbort', 'drivePin', 'driveStatus'])
 
 /**
  * Validates a message that arrived on the channel. Anything from another context is input:

@@ -13,6 +13,7 @@ import type { LogInfo } from '../core/node/index.ts'
 import { SERVICE_LOG_NAMES } from '../core/ledger/index.ts'
 import type { ContributionHost } from './contribution-host.ts'
 import type { PublisherHost } from './publisher-host.ts'
+import type { DriveHost } from './drive-host.ts'
 
 const debug = log('bridge')
 
@@ -61,14 +62,15 @@ export class BridgeServer {
   readonly #endpoint: () => Promise<InvokeEndpoint>
   readonly #contribution: ContributionHost | undefined
   readonly #publisher: PublisherHost | undefined
+  readonly #owned: DriveHost | undefined
 
   /**
    * `endpoint` gives the endpoint now serving, once any switch in progress is done (the
    * contributor's switch replaces it; default: `contribution`'s);
-   * `contribution` and `publisher` answer the contributor's and the publisher's methods
-   * (without them those methods are refused as unknown).
+   * `contribution`, `publisher` and `drives` answer the contributor's, the publisher's and
+   * the drive owner's methods (without them those methods are refused as unknown).
    */
-  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint, endpoint?: () => Promise<InvokeEndpoint>, contribution?: ContributionHost, publisher?: PublisherHost } = {}) {
+  constructor (host: BrowserNode, opts: { channelName?: string, createLoader?: () => FunctionLoader, invoke?: InvokeEndpoint, endpoint?: () => Promise<InvokeEndpoint>, contribution?: ContributionHost, publisher?: PublisherHost, drives?: DriveHost } = {}) {
     this.#host = host
     // Created on the first function call: most tabs never load one, and the loader's OPFS
     // cache directory is opened only then.
@@ -85,6 +87,7 @@ export class BridgeServer {
     }
     this.#contribution = contribution
     this.#publisher = opts.publisher
+    this.#owned = opts.drives
     this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
     this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
   }
@@ -99,6 +102,7 @@ export class BridgeServer {
     this.#endpoint().then(e => { e.stop() }, () => {})
     this.#loader?.close().catch(() => {})
     this.#drives?.close().catch(() => {})
+    this.#owned?.close().catch(() => {})
     this.#channel.close()
   }
 
@@ -128,6 +132,7 @@ export class BridgeServer {
     const node = this.#host.node
     const contribution = this.#contribution
     const publisher = this.#publisher
+    const owned = this.#owned
     switch (method) {
       case 'status':
         return this.#host.status()
@@ -197,8 +202,35 @@ export class BridgeServer {
         const range = params['range'] === undefined ? undefined : expect.string(params['range'], 'range', 128)
         const ifNoneMatch = params['ifNoneMatch'] === undefined ? undefined : expect.string(params['ifNoneMatch'], 'ifNoneMatch', 512)
         this.#drives ??= driveOpener(node)
-        return await driveReply(driveHandler(this.#drives.open), { url, method, ...(range === undefined ? {} : { range }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) }, DRIVE_WINDOW_BYTES)
+        const opener = this.#drives
+        // this browser's own drives are read with their keys (an encrypted one decrypted, in this origin only)
+        const open: DriveOpener = async key => await owned?.owned(key) ?? await opener.open(key)
+        return await driveReply(driveHandler(open), { url, method, ...(range === undefined ? {} : { range }), ...(ifNoneMatch === undefined ? {} : { ifNoneMatch }) }, DRIVE_WINDOW_BYTES)
       }
+      case 'drives':
+        if (owned === undefined) break
+        return { drives: await owned.list() }
+      case 'driveCreate':
+        if (owned === undefined) break
+        return await owned.create(params)
+      case 'driveUploadStart':
+        if (owned === undefined) break
+        return await owned.uploadStart(params)
+      case 'driveUploadChunk':
+        if (owned === undefined) break
+        return await owned.uploadChunk(params)
+      case 'driveUploadEnd':
+        if (owned === undefined) break
+        return await owned.uploadEnd(params)
+      case 'driveUploadAbort':
+        if (owned === undefined) break
+        return owned.uploadAbort(params)
+      case 'drivePin':
+        if (owned === undefined) break
+        return await owned.pin(params)
+      case 'driveStatus':
+        if (owned === undefined) break
+        return await owned.status(params)
     }
     throw ShadwError.BRIDGE_PROTOCOL(`unknown method ${describeValue(method)}`)
   }

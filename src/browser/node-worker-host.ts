@@ -17,6 +17,7 @@ import type { ExecutorWrapper } from './invoke-host.ts'
 import { parseNodeWorkerInit, type NodeWorkerInit, type NodeWorkerReply } from './node-worker-protocol.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { PublisherHost } from './publisher-host.ts'
+import { DriveHost } from './drive-host.ts'
 import { Holder } from '../core/pinning/index.ts'
 import { STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import { holderBudget } from './holder-budget.ts'
@@ -87,6 +88,7 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
     bridge = new BridgeServer(node, {
       contribution,
       publisher: new PublisherHost(node),
+      drives: new DriveHost(node),
       createLoader: () => new FunctionLoader({ host: node.node, cache: modules })
     })
     bridge.publish('ready', node.status())

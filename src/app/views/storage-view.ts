@@ -1,61 +1,89 @@
-import { listDrive, type DriveListing } from '../../core/gateway/index.ts'
-import { box, el, field } from '../dom.ts'
-
-/** Bytes as people read them. */
-function size (n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let u = 0
-  let v = n
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++ }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`
-}
-
 /**
- * Browsing drives: a drive's key (and optionally a version) opens its folders; files are
- * links to `/drive/<key>@<version>/<path>`, which this origin's service worker answers from
- * the browser's own node. Creating drives and uploading from the page are not here yet (the
- * CLI does that: `shadw drive create/put`).
+ * The Storage view: this browser's drives (create one, encrypted on request; their secret
+ * keys stay in the node's key store, derived from its primary key like the publisher key),
+ * uploads of files and folders into the chosen one, pinning it on holders and watching them,
+ * and browsing any drive by key and version with links to copy.
  */
-export function renderStorageView (panel: HTMLElement): void {
-  const key = el('input', undefined, { id: 'drive-key', type: 'text', spellcheck: 'false', autocomplete: 'off', placeholder: '64 hex characters', size: '66' })
-  const version = el('input', undefined, { id: 'drive-version', type: 'number', min: '1', placeholder: 'latest' })
-  const open = el('button', 'Open', { type: 'submit', id: 'drive-open' })
-  const form = box('form', { class: 'panel', 'aria-label': 'Open a drive' },
-    el('h2', 'Browse a drive'),
-    field('Drive key', key, 'printed by `shadw drive create`'),
-    field('Version', version, 'empty for the latest; every earlier version stays readable'),
-    open)
-  const where = el('p', '', { id: 'drive-where', class: 'muted small wrap', role: 'status', 'aria-live': 'polite' })
-  const table = el('table', undefined, { id: 'drive-entries', 'aria-label': 'Files and folders in the drive' })
-  panel.replaceChildren(box('div', { class: 'columns' }, form, box('div', { class: 'panel' }, el('h2', 'Files'), where, box('div', { class: 'scroll' }, table))))
+import { box, el, field, short } from '../dom.ts'
+import type { NodeClient } from '../node-client.ts'
+import type { BridgeMethods } from '../../browser/bridge-protocol.ts'
+import { driveBrowser } from './drive-browser.ts'
+import { showError, showStatus } from './drive-errors.ts'
+import { pinPanel } from './drive-pin-panel.ts'
+import { uploadPanel } from './drive-upload-panel.ts'
 
-  let current = { key: '', dir: '/' }
-  const show = async (dir: string): Promise<void> => {
-    const v = version.value === '' ? undefined : Number(version.value)
-    where.textContent = 'loading…'
-    let listing: DriveListing
-    try {
-      listing = await listDrive(current.key, dir, v === undefined ? {} : { version: v })
-    } catch (err) {
-      where.textContent = err instanceof Error ? err.message : String(err)
-      table.replaceChildren()
-      return
-    }
-    current = { ...current, dir: listing.dir }
-    where.textContent = `${listing.key} · version ${listing.version} · ${listing.dir}`
-    const rows = listing.entries.map(e => {
-      const name = e.path.slice(e.path.lastIndexOf('/') + 1)
-      const cell = e.kind === 'dir'
-        ? box('td', {}, Object.assign(el('button', `${name}/`, { type: 'button', class: 'link' }), { onclick: () => { void show(e.path) } }))
-        : box('td', {}, el('a', name, { href: `/drive/${listing.key}@${listing.version}${e.path.split('/').map(encodeURIComponent).join('/')}`, target: '_blank', rel: 'noopener' }))
-      return box('tr', {}, cell, el('td', e.kind === 'dir' ? '' : size(e.size)), el('td', e.kind === 'dir' ? '' : `v${e.version}`))
-    })
-    const up = listing.dir === '/' ? [] : [box('tr', {}, box('td', {}, Object.assign(el('button', '../', { type: 'button', class: 'link' }), { onclick: () => { void show(listing.dir.slice(0, listing.dir.lastIndexOf('/')) || '/') } })), el('td', ''), el('td', ''))]
-    table.replaceChildren(box('tr', {}, el('th', 'Name'), el('th', 'Size'), el('th', 'Written at')), ...up, ...rows)
+type OwnedDrive = BridgeMethods['drives']['result']['drives'][number]
+
+/** Creating a drive opens it on the node (its topic joined): a few seconds at most. */
+const CREATE_TIMEOUT_MS = 30_000
+
+export function renderStorageView (panel: HTMLElement, client: NodeClient): void {
+  const label = el('input', undefined, { id: 'drive-label', type: 'text', maxlength: '80', placeholder: 'photos, site, dataset…', autocomplete: 'off' })
+  const encrypt = el('input', undefined, { id: 'drive-encrypt', type: 'checkbox' })
+  const create = el('button', 'Create a drive', { type: 'submit', id: 'drive-create' })
+  const created = el('p', '', { id: 'drive-created', class: 'muted wrap', 'aria-live': 'polite' })
+  const list = el('ul', undefined, { id: 'my-drives', class: 'fn-list', 'aria-label': 'Your drives' })
+  const chosen = el('p', 'No drive chosen.', { id: 'drive-chosen', class: 'muted small wrap', 'aria-live': 'polite' })
+  const form = box('form', { 'aria-label': 'Create a drive' },
+    field('Name (only shown here)', label),
+    box('label', { class: 'radio' }, encrypt, ' Encrypt: holders and relays store ciphertext only'),
+    box('div', { class: 'row' }, create))
+  const mine = box('section', { class: 'panel', id: 'my-drives-panel', 'aria-labelledby': 'my-drives-title' },
+    el('h2', 'Your drives', { id: 'my-drives-title' }), form, created, list, chosen,
+    el('p', 'A drive\'s secret keys never leave this browser: clearing the site\'s data loses them (what was pinned stays readable by key).', { class: 'muted small' }))
+
+  let selected: string | null = null
+  let drives: OwnedDrive[] = []
+  const browser = driveBrowser(client)
+  const pins = pinPanel(client)
+  const uploads = uploadPanel(client, key => {
+    void refresh()
+    if (key === selected) browser.open(key)
+  })
+
+  const choose = (key: string | null): void => {
+    selected = key
+    const d = drives.find(x => x.key === key)
+    chosen.textContent = d === undefined ? 'No drive chosen.' : `Chosen: ${d.label === '' ? short(d.key) : d.label} · ${d.key}${d.encrypted ? ' · encrypted' : ''}`
+    for (const li of list.querySelectorAll('li')) li.classList.toggle('chosen', li.dataset['key'] === key)
+    uploads.select(key)
+    pins.select(key)
+    if (key !== null) browser.open(key)
   }
+
+  const paint = (): void => {
+    list.replaceChildren(...drives.map(d => {
+      const pick = Object.assign(el('button', d.label === '' ? short(d.key) : d.label, { type: 'button', class: 'linkish', title: d.key }), { onclick: () => { choose(d.key) } })
+      return box('li', { class: 'fn-card', 'data-key': d.key }, pick, el('span', ` · v${d.version}${d.encrypted ? ' · 🔒 encrypted' : ''}`, { class: 'muted small' }))
+    }))
+    if (drives.length === 0) list.append(el('li', 'No drives yet.', { class: 'muted' }))
+  }
+
+  const refresh = async (): Promise<void> => {
+    try {
+      drives = (await client.call('drives', {})).drives
+      paint()
+      if (selected !== null) for (const li of list.querySelectorAll('li')) li.classList.toggle('chosen', li.dataset['key'] === selected)
+    } catch (err) {
+      showError(created, err)
+    }
+  }
+
   form.addEventListener('submit', ev => {
     ev.preventDefault()
-    current = { key: key.value.trim().toLowerCase(), dir: '/' }
-    void show('/')
+    create.disabled = true
+    showStatus(created, 'creating…')
+    client.call('driveCreate', { encrypt: encrypt.checked, label: label.value.trim() }, CREATE_TIMEOUT_MS).then(async d => {
+      showStatus(created, `Created ${d.key}${d.encrypted ? ' (encrypted)' : ''}.`)
+      created.dataset['key'] = d.key
+      label.value = ''
+      await refresh()
+      choose(d.key)
+    }, err => { showError(created, err) }).finally(() => { create.disabled = false })
   })
+
+  panel.replaceChildren(box('div', { class: 'columns' },
+    box('div', {}, mine, uploads.element, pins.element),
+    browser.element))
+  void refresh()
 }

@@ -1,0 +1,99 @@
+/**
+ * The Storage view's pin panel: pin the chosen drive's latest version on N holders (replica
+ * count; the node returns once each has confirmed, signed, that it holds every log), and
+ * see the drive's holders as they report: each one's last signed confirmation, whether it is
+ * live, its disk budget, and the drive's health (healthy, degraded, lost).
+ *
+ * Erasure coding (K+M) is not offered here: its pinner codes a whole version in memory,
+ * which a browser tab must not do with a large drive.
+ */
+import type { DriveStatus } from '../../core/pinning/index.ts'
+import { box, el, field, short } from '../dom.ts'
+import type { NodeClient } from '../node-client.ts'
+import { size } from './drive-browser.ts'
+import { showError, showStatus } from './drive-errors.ts'
+
+/** Holders fetch every block before confirming: a big drive takes a while. */
+const PIN_TIMEOUT_MS = 300_000
+/** Status asks the holders on the swarm: a few seconds of discovery. */
+const STATUS_TIMEOUT_MS = 30_000
+
+function ago (ms: number): string {
+  const s = Math.max(0, Math.round((Date.now() - ms) / 1000))
+  return s < 120 ? `${s} s ago` : `${Math.round(s / 60)} min ago`
+}
+
+/** Builds the panel; `select(key)` points it at a drive (null: none). */
+export function pinPanel (client: NodeClient): { element: HTMLElement, select (key: string | null): void } {
+  const replicas = el('input', undefined, { id: 'pin-replicas', type: 'number', min: '1', max: '16', value: '3', inputmode: 'numeric' })
+  const pin = el('button', 'Pin', { type: 'submit', id: 'pin-submit' })
+  const refresh = el('button', 'Refresh holders', { type: 'button', id: 'pin-refresh', class: 'secondary' })
+  const busy = el('progress', undefined, { 'aria-label': 'Pinning' })
+  busy.hidden = true
+  const state = el('p', '', { id: 'pin-state', class: 'muted wrap', 'aria-live': 'polite' })
+  const health = el('p', '', { id: 'drive-health', class: 'muted wrap', 'aria-live': 'polite' })
+  const table = el('table', undefined, { id: 'drive-holders', 'aria-label': 'Holders of the drive' })
+  const form = box('form', { 'aria-label': 'Pin the drive' },
+    field('Replicas', replicas, 'Distinct holders that keep a full copy (1-16); the swarm re-pins a replica whose holder leaves.'),
+    box('div', { class: 'row' }, pin, refresh, busy))
+  const element = box('section', { class: 'panel', id: 'pin-panel', 'aria-labelledby': 'pin-title' },
+    el('h2', 'Pin and holders', { id: 'pin-title' }), form, state, health, box('div', { class: 'scroll' }, table))
+
+  let key: string | null = null
+
+  const paint = (s: DriveStatus): void => {
+    const live = s.holders.filter(h => h.live).length
+    health.textContent = s.replicas === 0 ? 'No holder knows this drive yet.' : `Health: ${s.health} · ${live} of ${s.replicas} replicas live`
+    health.dataset['health'] = s.health
+    table.replaceChildren(
+      box('tr', {}, el('th', 'Holder'), el('th', 'State'), el('th', 'Last confirmed'), el('th', 'Disk used')),
+      ...s.holders.map(h => box('tr', { 'data-holder': h.holder },
+        el('td', short(h.holder), { title: h.holder, class: 'mono' }),
+        el('td', h.live ? '✓ live' : '✗ gone', { class: h.live ? 'ok' : 'error' }),
+        el('td', ago(h.confirmedAt), { title: new Date(h.confirmedAt).toISOString() }),
+        el('td', `${size(h.confirmation.budget.used)} of ${size(h.confirmation.budget.total)}`))))
+  }
+
+  const status = async (): Promise<void> => {
+    if (key === null) return
+    const asked = key
+    showStatus(health, 'asking the holders…')
+    try {
+      const s = await client.call('driveStatus', { key: asked }, STATUS_TIMEOUT_MS)
+      if (key === asked) paint(s)
+    } catch (err) {
+      if (key === asked) showError(health, err)
+    }
+  }
+
+  form.addEventListener('submit', ev => {
+    ev.preventDefault()
+    if (key === null) return
+    const n = Number(replicas.value)
+    const asked = key
+    pin.disabled = true
+    busy.hidden = false
+    showStatus(state, `Placing ${n} replica${n === 1 ? '' : 's'}: holders fetch every block, then sign…`)
+    client.call('drivePin', { key: asked, replicas: n, timeout: PIN_TIMEOUT_MS - 5_000 }, PIN_TIMEOUT_MS).then(async r => {
+      const bytes = r.logs.reduce((s, l) => s + l.byteLength, 0)
+      showStatus(state, `Pinned ${size(bytes)} on ${r.confirmations.length} holder${r.confirmations.length === 1 ? '' : 's'}, each confirmed and signed.`)
+      await status()
+    }, err => { showError(state, err) }).finally(() => {
+      pin.disabled = key === null
+      busy.hidden = true
+    })
+  })
+  refresh.addEventListener('click', () => { void status() })
+
+  const select = (k: string | null): void => {
+    key = k
+    pin.disabled = k === null
+    refresh.disabled = k === null
+    table.replaceChildren()
+    showStatus(state, k === null ? 'Choose one of your drives first.' : '')
+    showStatus(health, '')
+    if (k !== null) void status()
+  }
+  select(null)
+  return { element, select }
+}
