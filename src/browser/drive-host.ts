@@ -142,7 +142,7 @@ export class DriveHost {
       for (const [i, l] of logs.entries()) logs[i] = { ...l, byteLength: await signedBytes(cores.find(c => b4a.toString(c.key!, 'hex') === l.key)!, l.length) }
       // the holders find the logs on their topics as well as on the pinner's connection to them
       for (const l of logs) await node.follow(l.key)
-      const confirmations = await this.#oneAtATime(async () => await pinDrive({ node, request: { drive: key, logs, replicas }, timeoutMs }))
+      const confirmations = await this.#oneAtATime(async () => await pinDrive({ node, request: { drive: key, logs, replicas }, timeoutMs, keyPair: this.#host.keyPair }))
       return { drive: key, replicas, logs, confirmations }
     } finally {
       await store.close().catch(() => {})
