@@ -6,6 +6,8 @@ import { ShadwError } from '../../../../src/core/errors.ts'
 
 const KEY_ID = 'ab'.repeat(32)
 
+function flip (share: Uint8Array, at: number, bits: number): void { share[at] = (share[at] as number) ^ bits }
+
 async function code (p: Promise<unknown>): Promise<string> {
   try { await p } catch (err) { if (err instanceof ShadwError) return err.code; throw err }
   return 'PASSED'
@@ -36,20 +38,20 @@ describe('wrong-share detection against the dealer\'s commitment', () => {
     for (const liar of [0, 2, 4]) {
       const released = shares.map((s, i) => ({ source: `h${i}`, share: b4a.from(s) }))
       // one wrong byte in the y part, same x: the library alone would rebuild a wrong key
-      released[liar]!.share[5] ^= 0x40
+      flip(released[liar]!.share, 5, 0x40)
       const got = await recoverKey(released, commitment)
       expect(b4a.equals(got.key, key)).toBe(true)
       expect(got.wrong).toEqual([`h${liar}`])
     }
     // two liars among five at threshold three: three good shares remain, both named
     const released = shares.map((s, i) => ({ source: `h${i}`, share: b4a.from(s) }))
-    released[0]!.share[0] ^= 1
-    released[3]!.share[31] ^= 0x80
+    flip(released[0]!.share, 0, 1)
+    flip(released[3]!.share, 31, 0x80)
     const two = await recoverKey(released, commitment)
     expect(b4a.equals(two.key, key)).toBe(true)
     expect(two.wrong.sort()).toEqual(['h0', 'h3'])
     // three liars: no three good shares, a typed refusal rather than a wrong key
-    released[1]!.share[2] ^= 2
+    flip(released[1]!.share, 2, 2)
     expect(await code(recoverKey(released, commitment))).toBe('KEY_SHARES_SHORT')
   })
 
