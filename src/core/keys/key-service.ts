@@ -57,7 +57,7 @@ export interface KeyServiceOptions {
 }
 
 interface Pending { resolve: (m: KeyMessage) => void, reject: (e: Error) => void, timer: ReturnType<typeof setTimeout> }
-interface Peer { key: string, channel: ProtomuxChannel, message: ProtomuxMessage, pending: Map<number, Pending> }
+interface Peer { key: string, channel: ProtomuxChannel, message: ProtomuxMessage, pending: Map<number, Pending>, open: boolean, holder: boolean }
 
 /** The key id of `fn`'s key as dealt by `dealer` (its node key, hex): only that dealer may deposit under it. */
 export function keyIdOf (dealer: string, fn: FunctionId): string {
@@ -115,7 +115,12 @@ export class KeyService {
 
   /** Node keys of the peers whose key channel is open. */
   peers (): string[] {
-    return [...this.#peers.values()].filter(p => !p.channel.closed).map(p => p.key)
+    return [...this.#peers.values()].filter(p => p.open && !p.channel.closed).map(p => p.key)
+  }
+
+  /** Node keys of the peers that said, opening the channel, that they hold shares for others. */
+  holders (): string[] {
+    return [...this.#peers.values()].filter(p => p.open && p.holder && !p.channel.closed).map(p => p.key)
   }
 
   /** This node's key, hex: the dealer of the keys it deals. */
@@ -164,6 +169,9 @@ export class KeyService {
     const channel = mux.createChannel({
       protocol: KEYS_PROTOCOL,
       unique: true,
+      // one byte: 1 when the peer holds shares for others
+      handshake: c.uint,
+      onopen: (role: unknown) => { if (peer !== null) { peer.open = true; peer.holder = role === 1 } },
       onclose: () => { if (peer !== null) { this.#fail(peer); if (this.#peers.get(key) === peer) this.#peers.delete(key) } }
     })
     if (channel === null) return null
@@ -188,9 +196,9 @@ export class KeyService {
         pending.resolve(m)
       }
     })
-    peer = { key, channel, message, pending: new Map() }
+    peer = { key, channel, message, pending: new Map(), open: false, holder: false }
     this.#peers.set(key, peer)
-    channel.open()
+    channel.open(this.#opts.holder === undefined ? 0 : 1)
     return channel
   }
 
