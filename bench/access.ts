@@ -74,10 +74,8 @@ export async function runAccessBench (): Promise<void> {
       if (!b4a.equals(rebuilt, key)) throw new Error('rebuilt the wrong key')
     }
 
-    const wire = await keysOverWire({
-      reader, access, fn: FN, domain: DOMAIN, fetches: 20, rotations: 5,
-      auth: async () => await signAuth(signer(privateKeyToAccount(generatePrivateKey())), { domain: DOMAIN, fn: FN })
-    })
+    const freshAuth = async (): Promise<unknown> => await signAuth(signer(privateKeyToAccount(generatePrivateKey())), { domain: DOMAIN, fn: FN })
+    const wire = await keysOverWire({ reader, access, fn: FN, domain: DOMAIN, fetches: 20, rotations: 5, auth: freshAuth })
 
     const result = {
       samples: SAMPLES,
