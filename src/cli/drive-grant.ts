@@ -6,6 +6,9 @@
  * opens the drive: each holder checks the auth and the conditions itself and releases its
  * share sealed to the reader's one-use key; the key is rebuilt in the reader's process only.
  *
+ * `shadw drive rotate-key` moves the shares to holders chosen afresh, possibly under new
+ * conditions, holder to holder (core/keys rotateKey), and writes the grant of the new epoch.
+ *
  * The dealer is a key pair derived from the drive's secret key, so only the drive's owner can
  * deal or rotate its key, from any machine holding the drive's keys, and the drive's own
  * signing key is never used as a swarm identity.
@@ -14,10 +17,10 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
-import { checkConditions, functionKey, type FunctionId } from '../core/access/index.ts'
+import { checkConditions, functionKey, keyCheck, type FunctionId } from '../core/access/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { isHexKey } from '../core/hex.ts'
-import { chooseHolders, dealKey, fetchKey, keyHoldersTopic, keyIdOf, KeyService } from '../core/keys/index.ts'
+import { chooseHolders, dealKey, fetchKey, keyHoldersTopic, keyIdOf, KeyService, rotateKey } from '../core/keys/index.ts'
 import type { ShadwNode } from '../core/node/index.ts'
 import { loadDriveKeys } from './drive-keys.ts'
 import { DRIVE_NODE_OPTIONS, startDriveNode } from './drive-node.ts'
@@ -39,6 +42,8 @@ export interface DriveKeyGrant {
   threshold: number
   /** holder node key → x of its share */
   holders: Record<string, number>
+  /** the shares' generation: 0 when shared, one more at each rotate-key */
+  epoch: number
 }
 
 /** The reference a drive's key is gated under (auth binds to it like to a function). */
@@ -51,24 +56,57 @@ export function driveDealerKeyPair (driveSecretKey: Uint8Array): { publicKey: Ui
   return crypto.keyPair(crypto.hash(b4a.concat([b4a.from(DEALER_DOMAIN + '\0'), driveSecretKey])))
 }
 
+const KEY_OPTIONS = {
+  ...DRIVE_NODE_OPTIONS,
+  gate: { type: 'string' },
+  holders: { type: 'string', default: '5' },
+  threshold: { type: 'string', default: '3' },
+  out: { type: 'string' },
+  wait: { type: 'string', default: String(DEFAULT_WAIT_MS) }
+} as const
+
 /** `shadw drive share-key <DRIVE> --gate FILE [--holders N] [--threshold T] [--domain HOST] [--out FILE] [--wait MS]`. */
 export async function shareKeyCommand (argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      ...DRIVE_NODE_OPTIONS,
-      gate: { type: 'string' },
-      holders: { type: 'string', default: '5' },
-      threshold: { type: 'string', default: '3' },
-      domain: { type: 'string', default: DRIVE_KEY_DOMAIN },
-      out: { type: 'string' },
-      wait: { type: 'string', default: String(DEFAULT_WAIT_MS) }
-    },
-    allowPositionals: true,
-    strict: true
-  })
+  const { values, positionals } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, domain: { type: 'string', default: DRIVE_KEY_DOMAIN } }, allowPositionals: true, strict: true })
   const [drive, ...extra] = positionals
   if (drive === undefined || extra.length > 0 || values.gate === undefined) throw ShadwError.INVALID_ARGUMENT('usage: shadw drive share-key <DRIVE> --gate CONDITIONS.json [--holders N] [--threshold T]')
+  const domain = values.domain
+  return await asDealer(drive, values, async ({ service, fn, access, key, n, t, holders }) => {
+    const layout = await dealKey(service, { key, fn, access, domains: [domain], holders: chooseHolders(keyIdOf(service.publicKey, fn), holders, n), threshold: t })
+    process.stderr.write(`the key of drive ${drive} is split ${t} of ${n}; readers sign with: shadw auth sign --fn ${functionKey(fn)} --domain ${domain}\n`)
+    return { type: 'shadw-drive-key-grant', drive, fn: functionKey(fn), domain, keyId: layout.keyId, dealer: layout.dealer, threshold: t, holders: layout.holders, epoch: 0 }
+  })
+}
+
+/**
+ * `shadw drive rotate-key <DRIVE> --grant FILE --gate FILE [--holders N] [--threshold T] [--out FILE]`:
+ * moves the shares to holders chosen afresh (old ones may stay) under the given conditions,
+ * over the wire between holders; the key itself does not change and is never rebuilt.
+ */
+export async function rotateKeyCommand (argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...KEY_OPTIONS, grant: { type: 'string' } }, allowPositionals: true, strict: true })
+  const [drive, ...extra] = positionals
+  if (drive === undefined || extra.length > 0 || values.gate === undefined || values.grant === undefined) throw ShadwError.INVALID_ARGUMENT('usage: shadw drive rotate-key <DRIVE> --grant FILE --gate CONDITIONS.json [--holders N] [--threshold T]')
+  const grant = await loadGrant(values.grant)
+  if (grant.drive !== drive) throw ShadwError.INVALID_ARGUMENT(`the key grant is for drive ${grant.drive}, not ${drive}`)
+  return await asDealer(drive, values, async ({ service, fn, access, key, n, t, holders }) => {
+    if (service.publicKey !== grant.dealer || keyIdOf(service.publicKey, fn) !== grant.keyId) throw ShadwError.INVALID_ARGUMENT('the key grant was not made with this drive\'s keys')
+    // the old holders deal the new shares: give all of them a moment to be reached
+    const old = Object.keys(grant.holders)
+    await waitFor(() => old.every(h => service.peers().includes(h)), Math.min(Number(values.wait), 5_000))
+    // the commitment in force, signed again (ed25519 signs deterministically): the owner has the key, so its check
+    const commitment = service.commitment({ keyId: grant.keyId, epoch: grant.epoch, threshold: grant.threshold, check: keyCheck(grant.keyId, key) })
+    const next = chooseHolders(`${grant.keyId}/${grant.epoch + 1}`, holders, n)
+    const layout = await rotateKey(service, { keyId: grant.keyId, dealer: grant.dealer, threshold: grant.threshold, holders: grant.holders, commitment }, { fn, access, domains: [grant.domain], holders: next, threshold: t })
+    process.stderr.write(`the key of drive ${drive} is now split ${t} of ${n} (epoch ${layout.commitment.epoch}); the old shares are void\n`)
+    return { ...grant, threshold: t, holders: layout.holders, epoch: layout.commitment.epoch }
+  })
+}
+
+interface DealerSession { service: KeyService, fn: FunctionId, access: unknown, key: Uint8Array, n: number, t: number, holders: string[] }
+
+/** Runs `act` as the drive's dealer with the key holders found, and writes the grant it returns. */
+async function asDealer (drive: string, values: { gate?: string, holders: string, threshold: string, wait: string, out?: string, bootstrap?: string, node?: string, storage?: string }, act: (s: DealerSession) => Promise<DriveKeyGrant>): Promise<number> {
   const n = Number(values.holders)
   const t = Number(values.threshold)
   const waitMs = Number(values.wait)
@@ -78,12 +116,11 @@ export async function shareKeyCommand (argv: string[]): Promise<number> {
   if (keys === null) throw ShadwError.INVALID_ARGUMENT(`drive ${drive} is not in your key store: only its owner shares its key`)
   if (keys.encryptionKey === null) throw ShadwError.INVALID_ARGUMENT(`drive ${drive} is not encrypted: nothing to share (create it with --encrypt)`)
   let access: unknown
-  try { access = JSON.parse(await readFile(values.gate, 'utf8')) } catch (err) { throw ShadwError.ACCESS_CONDITIONS_INVALID(`${values.gate}: ${err instanceof Error ? err.message : String(err)}`) }
+  try { access = JSON.parse(await readFile(values.gate as string, 'utf8')) } catch (err) { throw ShadwError.ACCESS_CONDITIONS_INVALID(`${String(values.gate)}: ${err instanceof Error ? err.message : String(err)}`) }
   if ((await checkConditions(access)).public) throw ShadwError.ACCESS_CONDITIONS_INVALID('no conditions: a key anyone may have is not gated')
 
   const dealer = driveDealerKeyPair(keys.keyPair.secretKey)
-  const fn = driveKeyFn(drive)
-  const client = await startDriveNode({ ...values, keyPair: dealer })
+  const client = await startDriveNode({ ...values, keyPair: dealer, inMemory: true })
   const service = new KeyService({ host: client.node, keyPair: dealer })
   try {
     service.start()
@@ -91,13 +128,10 @@ export async function shareKeyCommand (argv: string[]): Promise<number> {
     await waitFor(() => service.holders().length >= n, waitMs)
     const found = service.holders()
     if (found.length < n) throw ShadwError.NOT_ENOUGH_HOLDERS(`${found.length} key holders reachable, ${n} asked for`, { found: found.length, wanted: n })
-    const holders = chooseHolders(keyIdOf(service.publicKey, fn), found, n)
-    const layout = await dealKey(service, { key: keys.encryptionKey, fn, access, domains: [values.domain], holders, threshold: t })
-    const grant: DriveKeyGrant = { type: 'shadw-drive-key-grant', drive, fn: functionKey(fn), domain: values.domain, keyId: layout.keyId, dealer: layout.dealer, threshold: t, holders: layout.holders }
+    const grant = await act({ service, fn: driveKeyFn(drive), access, key: keys.encryptionKey, n, t, holders: found })
     const text = JSON.stringify(grant, null, 2) + '\n'
     if (values.out === undefined) process.stdout.write(text)
     else await writeFile(values.out, text)
-    process.stderr.write(`the key of drive ${drive} is split ${t} of ${n}; readers sign with: shadw auth sign --fn ${grant.fn} --domain ${grant.domain}\n`)
   } finally {
     service.stop()
     await client.stop()
@@ -112,7 +146,8 @@ export async function loadGrant (path: string): Promise<DriveKeyGrant> {
   const holders = v.holders ?? {}
   if (v.type !== 'shadw-drive-key-grant' || typeof v.drive !== 'string' || !isHexKey(v.drive) || typeof v.keyId !== 'string' || !isHexKey(v.keyId) ||
     typeof v.dealer !== 'string' || !isHexKey(v.dealer) || typeof v.domain !== 'string' || !Number.isInteger(v.threshold) || (v.threshold as number) < 2 ||
-    typeof holders !== 'object' || Object.keys(holders).length < (v.threshold as number) || Object.keys(holders).some(k => !isHexKey(k))) {
+    typeof holders !== 'object' || Object.keys(holders).length < (v.threshold as number) || Object.keys(holders).some(k => !isHexKey(k)) ||
+    !Number.isSafeInteger(v.epoch) || (v.epoch as number) < 0) {
     throw ShadwError.INVALID_ARGUMENT(`${path}: not a key grant`)
   }
   return v as DriveKeyGrant
@@ -135,7 +170,7 @@ export async function fetchDriveKey (node: ShadwNode, drive: string, opts: { gra
     service.start()
     await node.joinTopic(keyHoldersTopic(), { server: false, client: true })
     // every holder if they come quickly; a threshold's worth is enough to try
-    await waitFor(() => holders.every(h => service.peers().includes(h)), Math.min(opts.waitMs ?? DEFAULT_WAIT_MS, 5_000))
+    await waitFor(() => holders.every(h => service.peers().includes(h)), Math.min(opts.waitMs ?? DEFAULT_WAIT_MS, 15_000))
     await waitFor(() => holders.filter(h => service.peers().includes(h)).length >= grant.threshold, opts.waitMs ?? DEFAULT_WAIT_MS)
     try {
       return (await fetchKey(service, { keyId: grant.keyId, dealer: grant.dealer, holders, threshold: grant.threshold, auth })).key

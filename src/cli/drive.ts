@@ -41,6 +41,11 @@ export const DRIVE_COMMANDS: Record<string, DriveSubcommand> = {
     summary: 'split an encrypted drive\'s key t-of-n among key holders, released to readers the conditions pass; writes the key grant',
     run: async argv => await (await import('./drive-grant.ts')).shareKeyCommand(argv)
   },
+  'rotate-key': {
+    usage: `shadw drive rotate-key <DRIVE> --grant FILE --gate CONDITIONS.json [--holders N] [--threshold T] [--out FILE] [--wait MS] ${NET}`,
+    summary: 'move a shared drive key\'s shares to holders chosen afresh (and new conditions), holder to holder; old shares void',
+    run: async argv => await (await import('./drive-grant.ts')).rotateKeyCommand(argv)
+  },
   pin: {
     usage: 'shadw drive pin <DRIVE> [--replicas N | --erasure K+M] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]',
     summary: 'have N holders keep the drive, or K+M holders one erasure-coded shard each (returns once they confirmed, signed)',
