@@ -4,7 +4,8 @@
  * with one uncached chain read (cold: the head is cached, the `balanceOf` call is not), each
  * as a ratio to a raw `eth_call` of the same `balanceOf` on the same endpoint in the same
  * run; and the time a requester takes to get a 3-of-5 condition-gated key (five holders
- * check and release in parallel, three shares opened and combined).
+ * check and release in parallel, three shares opened and combined), in process and over the
+ * wire (bench/access-keys.ts, with a rotation of the shares).
  * Printed and written to bench/results/access.json. `npm run bench -- access`
  */
 import '../test/helpers/quiet-lit.ts'
@@ -17,6 +18,7 @@ import {
   AccessGate, ChainGate, ChainReader, ephemeralKeyPair, KeyHolder, openShare, rebuildKey, signAuth, splitKey
 } from '../src/core/access/index.ts'
 import { HARDHAT_CHAIN, startEvmNode } from '../test/helpers/evm.ts'
+import { keysOverWire } from './access-keys.ts'
 
 /** Samples per figure: enough for a stable median on a noisy 2-core box, few enough for a minute. */
 const SAMPLES = 60
@@ -72,6 +74,9 @@ export async function runAccessBench (): Promise<void> {
       if (!b4a.equals(rebuilt, key)) throw new Error('rebuilt the wrong key')
     }
 
+    const freshAuth = async (): Promise<unknown> => await signAuth(signer(privateKeyToAccount(generatePrivateKey())), { domain: DOMAIN, fn: FN })
+    const wire = await keysOverWire({ reader, access, fn: FN, domain: DOMAIN, fetches: 20, rotations: 5, auth: freshAuth })
+
     const result = {
       samples: SAMPLES,
       rawEthCallMs: median(raw),
@@ -79,13 +84,17 @@ export async function runAccessBench (): Promise<void> {
       authorizeWarmMs: median(warm),
       coldOverRaw: median(cold) / median(raw),
       warmOverRaw: median(warm) / median(raw),
-      keyRelease3of5Ms: median(release)
+      keyRelease3of5Ms: median(release),
+      keyFetch3of5OverWireMs: wire.fetchMs,
+      keyRotate5OverWireMs: wire.rotateMs
     }
     process.stdout.write(`chain-gated authorisation on a loopback Hardhat node (median of ${SAMPLES})\n`)
     process.stdout.write(`  raw eth_call:            ${result.rawEthCallMs.toFixed(2)} ms\n`)
     process.stdout.write(`  authorize, cold read:    ${result.authorizeColdMs.toFixed(2)} ms  (${result.coldOverRaw.toFixed(2)}× raw)\n`)
     process.stdout.write(`  authorize, warm cache:   ${result.authorizeWarmMs.toFixed(2)} ms  (${result.warmOverRaw.toFixed(2)}× raw)\n`)
     process.stdout.write(`  key release, 3 of 5:     ${result.keyRelease3of5Ms.toFixed(2)} ms (median of 20; five holders checking in parallel)\n`)
+    process.stdout.write(`  key fetch over the wire: ${result.keyFetch3of5OverWireMs.toFixed(2)} ms (3 of 5 holders on a loopback testnet, median of 20)\n`)
+    process.stdout.write(`  rotation over the wire:  ${result.keyRotate5OverWireMs.toFixed(2)} ms (3 old holders re-deal to 5, median of 5)\n`)
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
   } finally {

@@ -30,10 +30,10 @@ export async function createCommand (argv: string[]): Promise<number> {
 
 /**
  * Opens drive `key` on `node`: writable with the owner's key pair when this user holds it
- * (`needWritable` refuses otherwise), with the encryption key from the key store or the
- * command line.
+ * (`needWritable` refuses otherwise), with the encryption key from the key store, the
+ * command line, or the drive's key holders (a key grant and an auth).
  */
-export async function openUserDrive (node: ShadwNode, key: string, opts: { needWritable?: boolean, encryptionKeyHex?: string } = {}): Promise<Drive> {
+export async function openUserDrive (node: ShadwNode, key: string, opts: { needWritable?: boolean, encryptionKeyHex?: string, grant?: string, auth?: string } = {}): Promise<Drive> {
   const keys = await loadDriveKeys(key)
   if (opts.needWritable === true && keys === null) throw ShadwError.INVALID_ARGUMENT(`drive ${key} is not in your key store: only its owner writes to it`)
   let encryptionKey = keys?.encryptionKey ?? null
@@ -41,14 +41,21 @@ export async function openUserDrive (node: ShadwNode, key: string, opts: { needW
     if (!isHexKey(opts.encryptionKeyHex.toLowerCase())) throw ShadwError.INVALID_ARGUMENT('--encryption-key is 64 hex characters')
     encryptionKey = b4a.from(opts.encryptionKeyHex.toLowerCase(), 'hex')
   }
+  if (encryptionKey === null && (opts.grant !== undefined || opts.auth !== undefined)) {
+    if (opts.grant === undefined || opts.auth === undefined) throw ShadwError.INVALID_ARGUMENT('--grant and --auth go together')
+    encryptionKey = await (await import('./drive-grant.ts')).fetchDriveKey(node, key, { grant: opts.grant, auth: opts.auth })
+  }
   return await Drive.open(node, keys?.keyPair ?? key, { encryptionKey })
 }
+
+/** The options of a drive command that reads a gated drive. */
+export const GRANT_OPTIONS = { grant: { type: 'string' }, auth: { type: 'string' } } as const
 
 /** `shadw drive ls <DRIVE>[@VERSION][:DIR] [--version N]`. */
 export async function lsCommand (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...DRIVE_NODE_OPTIONS, version: { type: 'string' }, 'encryption-key': { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { ...DRIVE_NODE_OPTIONS, ...GRANT_OPTIONS, version: { type: 'string' }, 'encryption-key': { type: 'string' }, json: { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true
   })
@@ -60,7 +67,7 @@ export async function lsCommand (argv: string[]): Promise<number> {
   const dir = ref.path ?? '/'
   const client = await startDriveNode(values)
   try {
-    const drive = await openUserDrive(client.node, ref.key, { encryptionKeyHex: values['encryption-key'] })
+    const drive = await openUserDrive(client.node, ref.key, { encryptionKeyHex: values['encryption-key'], grant: values.grant, auth: values.auth })
     try {
       const entries = await drive.list(dir, version === undefined ? {} : { version })
       const at = version ?? drive.version

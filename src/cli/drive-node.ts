@@ -9,6 +9,7 @@ import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import crypto from 'hypercore-crypto'
 import Hyperswarm from 'hyperswarm'
+import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
 import { ShadwNode } from '../core/node/index.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
@@ -33,16 +34,20 @@ export interface DriveNode {
   stop (): Promise<void>
 }
 
-/** Starts the light node from the command's `--bootstrap`/`--node`/`--storage` values. */
-export async function startDriveNode (values: { bootstrap?: string, node?: string, storage?: string }): Promise<DriveNode> {
+/**
+ * Starts the light node from the command's `--bootstrap`/`--node`/`--storage` values
+ * (`keyPair`: a swarm identity of the command's own; `inMemory`: for a command that reads no
+ * drive data, so it runs beside another holding the storage).
+ */
+export async function startDriveNode (values: { bootstrap?: string, node?: string, storage?: string, keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }, inMemory?: boolean }): Promise<DriveNode> {
   if (values.bootstrap !== undefined && values.node !== undefined) throw ShadwError.INVALID_ARGUMENT('--bootstrap and --node exclude each other')
   const bootstrap = values.bootstrap !== undefined ? values.bootstrap.split(',').filter(Boolean) : await bootstrapOf(values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
   const entries = parseBootstrap(bootstrap)
   // a DHT on loopback needs every node bound to 127.0.0.1 (see super-node.ts)
   const loopback = entries.every(e => e.host === '127.0.0.1' || e.host === 'localhost')
   const dht = new HyperDHT(loopback ? { bootstrap: entries, host: '127.0.0.1' } : { bootstrap: entries })
-  const swarm = new Hyperswarm({ dht, keyPair: crypto.keyPair() })
-  const store = new Corestore(values.storage ?? defaultDriveStorage())
+  const swarm = new Hyperswarm({ dht, keyPair: values.keyPair ?? crypto.keyPair() })
+  const store = new Corestore(values.inMemory === true ? RAM.reusable() : values.storage ?? defaultDriveStorage())
   const node = new ShadwNode({ swarm, store, tier: 'light' })
   try {
     await node.start()

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util'
 import { joinDrivePath, parseDriveKey, parseDriveRef, type Drive } from '../core/drive/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { keyToHex } from '../core/keys.ts'
-import { openUserDrive } from './drive-commands.ts'
+import { GRANT_OPTIONS, openUserDrive } from './drive-commands.ts'
 import { DRIVE_NODE_OPTIONS, startDriveNode } from './drive-node.ts'
 import { formatBytes, Progress } from './byte-progress.ts'
 
@@ -97,7 +97,7 @@ async function collect (path: string, to: string, out: Upload[]): Promise<void> 
 export async function getCommand (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...DRIVE_NODE_OPTIONS, output: { type: 'string', short: 'o' }, 'encryption-key': { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { ...DRIVE_NODE_OPTIONS, ...GRANT_OPTIONS, output: { type: 'string', short: 'o' }, 'encryption-key': { type: 'string' }, json: { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true
   })
@@ -110,7 +110,7 @@ export async function getCommand (argv: string[]): Promise<number> {
 
   const client = await startDriveNode(values)
   try {
-    const drive = await openUserDrive(client.node, ref.key, { encryptionKeyHex: values['encryption-key'] })
+    const drive = await openUserDrive(client.node, ref.key, { encryptionKeyHex: values['encryption-key'], grant: values.grant, auth: values.auth })
     try {
       const version = ref.version ?? drive.version
       const entry = await drive.entry(path, { version })

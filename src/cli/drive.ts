@@ -27,14 +27,24 @@ export const DRIVE_COMMANDS: Record<string, DriveSubcommand> = {
     run: async argv => await (await import('./drive-transfer.ts')).putCommand(argv)
   },
   ls: {
-    usage: `shadw drive ls <DRIVE>[@VERSION][:DIR] [--version N] [--encryption-key HEX] ${NET} [--json]`,
+    usage: `shadw drive ls <DRIVE>[@VERSION][:DIR] [--version N] [--encryption-key HEX | --grant FILE --auth FILE] ${NET} [--json]`,
     summary: 'list a folder of a drive, at its latest or any earlier version',
     run: async argv => await (await import('./drive-commands.ts')).lsCommand(argv)
   },
   get: {
-    usage: `shadw drive get <DRIVE>[@VERSION]:<PATH> [-o OUT|-] [--encryption-key HEX] ${NET} [--json]`,
+    usage: `shadw drive get <DRIVE>[@VERSION]:<PATH> [-o OUT|-] [--encryption-key HEX | --grant FILE --auth FILE] ${NET} [--json]`,
     summary: 'fetch a file from the swarm, every block verified against the drive\'s signed tree',
     run: async argv => await (await import('./drive-transfer.ts')).getCommand(argv)
+  },
+  'share-key': {
+    usage: `shadw drive share-key <DRIVE> --gate CONDITIONS.json [--holders N] [--threshold T] [--domain HOST] [--out FILE] [--wait MS] ${NET}`,
+    summary: 'split an encrypted drive\'s key t-of-n among key holders, released to readers the conditions pass; writes the key grant',
+    run: async argv => await (await import('./drive-grant.ts')).shareKeyCommand(argv)
+  },
+  'rotate-key': {
+    usage: `shadw drive rotate-key <DRIVE> --grant FILE --gate CONDITIONS.json [--holders N] [--threshold T] [--out FILE] [--wait MS] ${NET}`,
+    summary: 'move a shared drive key\'s shares to holders chosen afresh (and new conditions), holder to holder; old shares void',
+    run: async argv => await (await import('./drive-grant.ts')).rotateKeyCommand(argv)
   },
   pin: {
     usage: 'shadw drive pin <DRIVE> [--replicas N | --erasure K+M] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]',

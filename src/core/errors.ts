@@ -340,6 +340,15 @@ export class ShadwError extends Error {
   /** Thrown when fewer key holders released their share than the key's threshold; details list each refusal. */
   static KEY_SHARES_SHORT (got: number, threshold: number, details?: Record<string, unknown>): ShadwError { return new ShadwError('KEY_SHARES_SHORT', `${got} of the ${threshold} shares needed were released`, { details: { got, threshold, ...details } }) }
 
+  /** A released share that is off the committed key's polynomial: its holder lied or its share is corrupt. */
+  static KEY_SHARE_INVALID (holder: string): ShadwError { return new ShadwError('KEY_SHARE_INVALID', `key holder ${holder.slice(0, 8)} released a share that does not fit the key`, { details: { holder } }) }
+
+  /** A released share of an older epoch than the key's current one (a holder that missed or ignored a rotation). */
+  static KEY_SHARE_STALE (holder: string, epoch: number, current: number): ShadwError { return new ShadwError('KEY_SHARE_STALE', `key holder ${holder.slice(0, 8)} released a share of epoch ${epoch}, the key is at ${current}`, { details: { holder, epoch, current } }) }
+
+  /** A share rotation that could not finish; the old shares stay in force. */
+  static KEY_ROTATION_FAILED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('KEY_ROTATION_FAILED', msg, { details }) }
+
   /** Thrown when a condition's contract call reverts, runs out of gas, answers too much or answers a type its ABI does not declare. */
   static CONDITION_CALL_FAILED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('CONDITION_CALL_FAILED', msg, { details }) }
 

@@ -31,7 +31,7 @@ export type RpcEndpoints = Readonly<Record<string, readonly string[]>>
 
 /** Options of {@link ChainReader}. */
 export interface ChainReaderOptions {
-  /** Lit chain name → URLs (`solana` for Solana, read elsewhere) */
+  /** Lit EVM chain name → URLs (Solana is not read by this build) */
   endpoints: RpcEndpoints
   /** default {@link DEFAULT_RPC_TIMEOUT_MS} */
   timeoutMs?: number
@@ -55,7 +55,10 @@ export function parseRpcOption (values: readonly string[]): Record<string, strin
     const chain = value.slice(0, at).trim()
     const urls = value.slice(at + 1).split(',').map(u => u.trim()).filter(Boolean)
     if (at <= 0 || urls.length === 0) throw ShadwError.INVALID_ARGUMENT(`--rpc takes CHAIN=URL[,URL…], got ${JSON.stringify(value)}`)
-    if (chain !== 'solana' && chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown chain ${JSON.stringify(chain)}: use a Lit chain name (ethereum, polygon, base, sepolia, …)`)
+    // refused rather than taken and never read: a node that accepted the endpoint would
+    // still answer every Solana condition with SOLANA_UNCONFIGURED
+    if (chain === 'solana') throw ShadwError.INVALID_ARGUMENT('--rpc solana=…: this build reads no Solana RPC yet, so Solana conditions are refused (SOLANA_UNCONFIGURED) whatever is configured')
+    if (chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown chain ${JSON.stringify(chain)}: use a Lit chain name (ethereum, polygon, base, sepolia, …)`)
     for (const url of urls) {
       let parsed: URL
       try { parsed = new URL(url) } catch { throw ShadwError.INVALID_ARGUMENT(`not a URL: ${JSON.stringify(url)}`) }
@@ -104,8 +107,7 @@ export class ChainReader {
     this.now = options.now ?? Date.now
     const fetchFn = boundedFetch(options.fetch ?? globalThis.fetch.bind(globalThis), this.maxResponseBytes)
     for (const [chain, urls] of Object.entries(options.endpoints)) {
-      if (chain === 'solana') continue
-      if (chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown EVM chain ${JSON.stringify(chain)}`)
+      if (chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown EVM chain ${JSON.stringify(chain)}${chain === 'solana' ? ': this build reads no Solana RPC' : ''}`)
       if (urls.length === 0) continue
       this.chains.set(chain, urls.map(url => ({
         url,

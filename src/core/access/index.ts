@@ -18,5 +18,6 @@ export {
 export { ChainReader, chainIdOf, parseRpcOption, type CallRequest, type ChainReaderOptions, type RpcEndpoints } from './chain-rpc.ts'
 export { ChainGate, type ChainDecision, type ChainGateOptions } from './chain-gate.ts'
 export { chainsOf, evaluateOnChain, type ChainContext } from './chain-conditions.ts'
-export { KeyHolder, ephemeralKeyPair, openShare, rebuildKey, splitKey, verifyRelease, type EphemeralKeyPair, type KeyHolderOptions, type KeyRelease, type ReleaseRecord } from './key-shares.ts'
-export { newShareXs, reshareCombine, reshareDeal, shareX } from './key-reshare.ts'
+export { KeyHolder, MAX_KEY_HOLDERS, ephemeralKeyPair, openShare, rebuildKey, splitKey, verifyRelease, type EphemeralKeyPair, type KeyHolderOptions, type KeyRelease, type ReleaseRecord } from './key-shares.ts'
+export { interpolateAt, newShareXs, reshareCombine, reshareDeal, shareX } from './key-reshare.ts'
+export { keyCheck, recoverKey, signCommitment, verifyCommitment, KEY_COMMITMENT_DOMAIN, type KeyCommitment, type RecoveredKey } from './key-commitment.ts'

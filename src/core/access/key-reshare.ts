@@ -115,3 +115,34 @@ export function reshareCombine (subShares: readonly Uint8Array[]): Uint8Array {
   out[out.byteLength - 1] = x
   return out
 }
+
+/**
+ * The share at `x` of the polynomial through `shares` (same length, distinct x): Lagrange
+ * interpolation byte by byte. With exactly a threshold's worth of good shares this is what
+ * an honest holder at `x` holds, so a requester can tell which released share is wrong.
+ */
+export function interpolateAt (shares: readonly Uint8Array[], x: number): Uint8Array {
+  const xs = shares.map(shareX)
+  checkXs(xs, 'shares')
+  const len = (shares[0] as Uint8Array).byteLength - 1
+  if (shares.some(s => s.byteLength !== len + 1)) throw ShadwError.INVALID_ARGUMENT('shares differ in length')
+  // basis polynomial i at x: prod (x - xj) / (xi - xj) over j != i (subtraction is XOR)
+  const basis = xs.map(xi => {
+    let num = 1
+    let den = 1
+    for (const xj of xs) {
+      if (xj === xi) continue
+      num = mul(num, x ^ xj)
+      den = mul(den, xi ^ xj)
+    }
+    return mul(num, inv(den))
+  })
+  const out = b4a.alloc(len + 1)
+  out[len] = x
+  for (let b = 0; b < len; b++) {
+    let y = 0
+    shares.forEach((s, i) => { y ^= mul(basis[i] as number, s[b] as number) })
+    out[b] = y
+  }
+  return out
+}

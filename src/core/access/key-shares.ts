@@ -6,8 +6,8 @@
  * (libsodium `crypto_box_seal`), with a signed release record. Fewer than t shares say nothing
  * about the key; t of them rebuild it in the requester's process only.
  *
- * Not here yet: choosing holders among super nodes, carrying releases over the wire,
- * appending release records to a ledger, and share rotation.
+ * Holders chosen among super nodes, releases over the wire, release records in a ledger and
+ * rotation are in core/keys; wrong-share detection in key-commitment.ts.
  */
 import b4a from 'b4a'
 import sodium from 'sodium-universal'

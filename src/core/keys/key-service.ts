@@ -6,6 +6,14 @@
  * so its own chain reads), sealed to the requester's one-use key, with a signed release record
  * appended to its ledger before the answer leaves. t releases rebuild the key in the
  * requester's process only: no holder ever sees another's share.
+ *
+ * Each share carries the dealer's signed commitment to the key (access/key-commitment), so a
+ * requester can tell a wrong share and name its holder. Rotation: the dealer announces the new
+ * holders (`expect`), asks a threshold of old holders to deal sub-shares of their shares
+ * (`reshare`), which they send straight to the new holders (`subshare`); each new holder adds
+ * its sub-shares into its new share and keeps it aside until the dealer's `commit`, when the
+ * new shares take over and the old ones are dropped. The dealer only coordinates: the key is
+ * never rebuilt, and no node sees more than its own share and the sub-shares sent to it.
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
@@ -15,9 +23,9 @@ import sodium from 'sodium-universal'
 import type { SwarmConnection } from 'hyperswarm'
 import { ConnectionChannels, type ConnectionHost } from '../connection-channels.ts'
 import { ShadwError } from '../errors.ts'
-import { KeyHolder, ephemeralKeyPair, functionKey, openShare, rebuildKey, splitKey, verifyRelease, type AccessGate, type FunctionId, type KeyRelease, type ReleaseRecord } from '../access/index.ts'
+import { KeyHolder, functionKey, openShare, reshareCombine, reshareDeal, shareX, signCommitment, verifyCommitment, type AccessGate, type FunctionId, type KeyCommitment, type KeyRelease } from '../access/index.ts'
 import { encodeRelease } from '../ledger/index.ts'
-import { decodeKeyMessage, encodeKeyMessage, KEYS_PROTOCOL, type DepositMessage, type KeyMessage, type RequestMessage } from './key-messages.ts'
+import { decodeKeyMessage, encodeKeyMessage, KEYS_PROTOCOL, type AskMessage, type CommitMessage, type ExpectMessage, type KeyMessage, type RequestMessage, type ReshareMessage, type SubshareMessage } from './key-messages.ts'
 
 /** Default wait for one holder's answer: a release may read a chain first. */
 const DEFAULT_TIMEOUT_MS = 30_000
@@ -49,7 +57,7 @@ export interface KeyServiceOptions {
 }
 
 interface Pending { resolve: (m: KeyMessage) => void, reject: (e: Error) => void, timer: ReturnType<typeof setTimeout> }
-interface Peer { key: string, channel: ProtomuxChannel, message: ProtomuxMessage, pending: Map<number, Pending> }
+interface Peer { key: string, channel: ProtomuxChannel, message: ProtomuxMessage, pending: Map<number, Pending>, open: boolean, holder: boolean }
 
 /** The key id of `fn`'s key as dealt by `dealer` (its node key, hex): only that dealer may deposit under it. */
 export function keyIdOf (dealer: string, fn: FunctionId): string {
@@ -82,6 +90,8 @@ export class KeyService {
   readonly #peers = new Map<string, Peer>()
   readonly #store: ShareStore
   readonly #atRest: Uint8Array
+  /** rotations this node is gathering sub-shares for, by key id */
+  readonly #expected = new Map<string, Expected>()
   #nextId = 1
   /** releases this holder made */
   released = 0
@@ -105,27 +115,40 @@ export class KeyService {
 
   /** Node keys of the peers whose key channel is open. */
   peers (): string[] {
-    return [...this.#peers.values()].filter(p => !p.channel.closed).map(p => p.key)
+    return [...this.#peers.values()].filter(p => p.open && !p.channel.closed).map(p => p.key)
   }
 
-  /** Gives `holder` its share of `keyId` (this node must be the dealer keyIdOf names). */
-  async deposit (holder: string, d: { keyId: string, fn: FunctionId, access: unknown, domains?: string[], share: Uint8Array }): Promise<void> {
-    const curve = b4a.alloc(sodium.crypto_box_PUBLICKEYBYTES)
-    sodium.crypto_sign_ed25519_pk_to_curve25519(curve, b4a.from(holder, 'hex'))
-    const sealed = b4a.alloc(d.share.byteLength + sodium.crypto_box_SEALBYTES)
-    sodium.crypto_box_seal(sealed, d.share, curve)
-    await this.#ask(holder, { type: 'deposit', id: 0, keyId: d.keyId, fn: functionKey(d.fn), access: d.access, ...(d.domains === undefined ? {} : { domains: d.domains }), sealed: b4a.toString(sealed, 'hex') })
+  /** Node keys of the peers that said, opening the channel, that they hold shares for others. */
+  holders (): string[] {
+    return [...this.#peers.values()].filter(p => p.open && p.holder && !p.channel.closed).map(p => p.key)
+  }
+
+  /** This node's key, hex: the dealer of the keys it deals. */
+  get publicKey (): string { return b4a.toString(this.#opts.keyPair.publicKey, 'hex') }
+
+  /** Signs a commitment as this node (the dealer). */
+  commitment (c: Omit<KeyCommitment, 'signature'>): KeyCommitment { return signCommitment(c, this.#opts.keyPair.secretKey) }
+
+  /** Gives `holder` its share of `keyId` (this node must be the dealer keyIdOf names), with the epoch-0 commitment. */
+  async deposit (holder: string, d: { keyId: string, fn: FunctionId, access: unknown, domains?: string[], share: Uint8Array, commitment: KeyCommitment }): Promise<void> {
+    const sealed = sealTo(holder, d.share)
+    await this.#ask(holder, { type: 'deposit', id: 0, keyId: d.keyId, fn: functionKey(d.fn), access: d.access, ...(d.domains === undefined ? {} : { domains: d.domains }), sealed: b4a.toString(sealed, 'hex'), commitment: d.commitment })
   }
 
   /** Asks `holder` for its share of `keyId`, sealed to `to`. */
-  async requestShare (holder: string, r: { keyId: string, auth: unknown, to: Uint8Array, blocks?: Readonly<Record<string, bigint>> }): Promise<KeyRelease> {
+  async requestShare (holder: string, r: { keyId: string, auth: unknown, to: Uint8Array, blocks?: Readonly<Record<string, bigint>> }): Promise<KeyRelease & { epoch: number, commitment: KeyCommitment | null }> {
     const blocks = r.blocks === undefined ? undefined : Object.fromEntries(Object.entries(r.blocks).map(([k, v]) => [k, v.toString()]))
     const answer = await this.#ask(holder, { type: 'request', id: 0, keyId: r.keyId, auth: JSON.stringify(r.auth), to: b4a.toString(r.to, 'hex'), ...(blocks === undefined ? {} : { blocks }) })
     if (answer.type !== 'release') throw ShadwError.INVALID_ARGUMENT('key holder answered a request with another message')
-    return { sealed: b4a.from(answer.sealed, 'hex'), record: answer.record }
+    return { sealed: b4a.from(answer.sealed, 'hex'), record: answer.record, epoch: answer.epoch, commitment: answer.commitment }
   }
 
-  async #ask (holder: string, m: DepositMessage | RequestMessage): Promise<KeyMessage> {
+  /** One step of a rotation this node (the dealer) drives: `expect`, `reshare` or `commit`. */
+  async rotationStep (holder: string, m: Omit<ExpectMessage, 'id'> | Omit<ReshareMessage, 'id'> | Omit<CommitMessage, 'id'>): Promise<void> {
+    await this.#ask(holder, { ...m, id: 0 } as AskMessage)
+  }
+
+  async #ask (holder: string, m: AskMessage): Promise<KeyMessage> {
     const peer = this.#peers.get(holder)
     if (peer === undefined || peer.channel.closed) throw ShadwError.NODE_CLOSED(`no key channel to ${holder.slice(0, 8)}`)
     const id = this.#nextId++
@@ -146,6 +169,9 @@ export class KeyService {
     const channel = mux.createChannel({
       protocol: KEYS_PROTOCOL,
       unique: true,
+      // one byte: 1 when the peer holds shares for others
+      handshake: c.uint,
+      onopen: (role: unknown) => { if (peer !== null) { peer.open = true; peer.holder = role === 1 } },
       onclose: () => { if (peer !== null) { this.#fail(peer); if (this.#peers.get(key) === peer) this.#peers.delete(key) } }
     })
     if (channel === null) return null
@@ -156,7 +182,7 @@ export class KeyService {
         let m: KeyMessage
         try { m = decodeKeyMessage(bytes) } catch { channel.close(); return }
         const p = peer
-        if (m.type === 'deposit' || m.type === 'request') {
+        if (m.type !== 'stored' && m.type !== 'release' && m.type !== 'error') {
           this.#serve(p, m).then(answer => { p.message.send(encodeKeyMessage(answer)) }, (err: unknown) => {
             const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err))
             p.message.send(encodeKeyMessage({ type: 'error', id: m.id, code: e.code, message: e.message.slice(0, 1024) }))
@@ -170,66 +196,171 @@ export class KeyService {
         pending.resolve(m)
       }
     })
-    peer = { key, channel, message, pending: new Map() }
+    peer = { key, channel, message, pending: new Map(), open: false, holder: false }
     this.#peers.set(key, peer)
-    channel.open()
+    channel.open(this.#opts.holder === undefined ? 0 : 1)
     return channel
   }
 
-  async #serve (peer: Peer, m: DepositMessage | RequestMessage): Promise<KeyMessage> {
+  async #serve (peer: Peer, m: AskMessage): Promise<KeyMessage> {
     const role = this.#opts.holder
     if (role === undefined) throw ShadwError.KEY_NOT_HELD(m.keyId)
-    if (m.type === 'deposit') {
-      const fn = parseFn(m.fn)
-      // the dealer is the connection's proven key: nobody else can write (or overwrite) its key
-      if (keyIdOf(peer.key, fn) !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the key id is not this dealer\'s for this function')
-      const share = this.#openDeposit(b4a.from(m.sealed, 'hex'))
-      await this.#store.put(m.keyId, this.#seal({ fn: m.fn, access: m.access, domains: m.domains ?? null }, share))
-      return { type: 'stored', id: m.id }
+    switch (m.type) {
+      case 'deposit': {
+        const fn = parseFn(m.fn)
+        // the dealer is the connection's proven key: nobody else can write (or overwrite) its key
+        if (keyIdOf(peer.key, fn) !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the key id is not this dealer\'s for this function')
+        if (!verifyCommitment(m.commitment, peer.key) || m.commitment.keyId !== m.keyId || m.commitment.epoch !== 0) throw ShadwError.INVALID_ARGUMENT('the commitment is not the dealer\'s for this key at epoch 0')
+        const share = this.#openSealed(b4a.from(m.sealed, 'hex'))
+        await this.#write(m.keyId, { fn: m.fn, access: m.access, domains: m.domains ?? null, current: this.#slot(m.commitment, share), next: null })
+        share.fill(0)
+        return { type: 'stored', id: m.id }
+      }
+      case 'request': return await this.#release(role, m)
+      case 'expect': {
+        if (keyIdOf(peer.key, parseFn(m.fn)) !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the key id is not this dealer\'s for this function')
+        if (!verifyCommitment(m.commitment, peer.key) || m.commitment.keyId !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the commitment is not the dealer\'s for this key')
+        this.#expected.set(m.keyId, { dealer: peer.key, meta: { fn: m.fn, access: m.access, domains: m.domains ?? null }, x: m.x, from: new Set(m.from), got: new Map(), commitment: m.commitment })
+        return { type: 'stored', id: m.id }
+      }
+      case 'reshare': return await this.#reshare(peer, m)
+      case 'subshare': {
+        const e = this.#expected.get(m.keyId)
+        if (e === undefined || e.commitment.epoch !== m.epoch) throw ShadwError.KEY_ROTATION_FAILED('no rotation of this key to this epoch is expected here')
+        if (!e.from.has(peer.key) || e.got.has(peer.key)) throw ShadwError.KEY_ROTATION_FAILED('sub-share from a node that is not a participant, or twice')
+        const sub = this.#openSealed(b4a.from(m.sealed, 'hex'))
+        if (shareX(sub) !== e.x) throw ShadwError.KEY_ROTATION_FAILED('sub-share for another x')
+        e.got.set(peer.key, sub)
+        if (e.got.size === e.from.size) {
+          // every participant dealt: this holder's new share, kept aside until the dealer commits
+          this.#expected.delete(m.keyId)
+          const share = reshareCombine([...e.got.values()])
+          for (const s of e.got.values()) s.fill(0)
+          const held = await this.#read(m.keyId)
+          await this.#write(m.keyId, { ...(held ?? { current: null }), ...e.meta, next: this.#slot(e.commitment, share) })
+          share.fill(0)
+        }
+        return { type: 'stored', id: m.id }
+      }
+      case 'commit': {
+        const held = await this.#read(m.keyId)
+        if (held === null) throw ShadwError.KEY_NOT_HELD(m.keyId)
+        if (keyIdOf(peer.key, parseFn(held.fn)) !== m.keyId) throw ShadwError.INVALID_ARGUMENT('only the dealer commits a rotation')
+        if (held.next !== null && held.next.commitment?.epoch === m.epoch) {
+          await this.#write(m.keyId, { ...held, current: held.next, next: null })
+        } else if (held.current !== null && (held.current.commitment?.epoch ?? 0) < m.epoch) {
+          // not among the new holders: the old share goes, so it cannot be released or leaked later
+          await this.#write(m.keyId, { ...held, current: null, next: null })
+        }
+        return { type: 'stored', id: m.id }
+      }
     }
-    const held = await this.#store.get(m.keyId)
-    if (held === null) throw ShadwError.KEY_NOT_HELD(m.keyId)
-    const { meta, share } = this.#unseal(held)
+  }
+
+  async #release (role: HolderRole, m: RequestMessage): Promise<KeyMessage> {
+    const held = await this.#read(m.keyId)
+    if (held?.current == null) throw ShadwError.KEY_NOT_HELD(m.keyId)
+    const share = this.#unseal(held.current)
     let auth: unknown
     try { auth = JSON.parse(m.auth) } catch { throw ShadwError.AUTH_MALFORMED('auth is not JSON') }
-    const holder = new KeyHolder({ share, fn: parseFn(meta.fn), access: meta.access, gate: role.gate, keyPair: this.#opts.keyPair, ...(meta.domains === null ? {} : { domains: meta.domains }) })
+    const holder = new KeyHolder({ share, fn: parseFn(held.fn), access: held.access, gate: role.gate, keyPair: this.#opts.keyPair, ...(held.domains === null ? {} : { domains: held.domains }) })
     const blocks = m.blocks === undefined ? undefined : Object.fromEntries(Object.entries(m.blocks).map(([k, v]) => [k, BigInt(v)]))
     const release = await holder.release({ auth, to: b4a.from(m.to, 'hex'), ...(blocks === undefined ? {} : { blocks }) })
     share.fill(0)
     // the record is in the ledger before the share leaves
     await role.ledger.append([encodeRelease(release.record)])
     this.released++
-    return { type: 'release', id: m.id, sealed: b4a.toString(release.sealed, 'hex'), record: release.record }
+    const commitment = held.current.commitment
+    return { type: 'release', id: m.id, sealed: b4a.toString(release.sealed, 'hex'), record: release.record, epoch: commitment?.epoch ?? 0, commitment }
   }
 
-  #openDeposit (sealed: Uint8Array): Uint8Array {
+  /** An old holder's part of a rotation: sub-shares of its share, each sealed to its new holder and sent straight there. */
+  async #reshare (peer: Peer, m: ReshareMessage): Promise<KeyMessage> {
+    const held = await this.#read(m.keyId)
+    if (held?.current == null) throw ShadwError.KEY_NOT_HELD(m.keyId)
+    if (keyIdOf(peer.key, parseFn(held.fn)) !== m.keyId) throw ShadwError.INVALID_ARGUMENT('only the dealer starts a rotation')
+    const current = held.current.commitment
+    if (!verifyCommitment(m.commitment, peer.key) || m.commitment.keyId !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the commitment is not the dealer\'s for this key')
+    // the same key, one epoch on: a dealer cannot slip another key in through a rotation
+    if (current !== null && (m.commitment.epoch !== current.epoch + 1 || m.commitment.check !== current.check)) throw ShadwError.KEY_ROTATION_FAILED('the new commitment is not the next epoch of this key')
+    const share = this.#unseal(held.current)
+    let subs: Uint8Array[]
+    try { subs = reshareDeal(share, m.participants, m.to.map(t => t.x), m.commitment.threshold) } finally { share.fill(0) }
+    const self = b4a.toString(this.#opts.keyPair.publicKey, 'hex')
+    try {
+      await Promise.all(m.to.map(async (t, i) => {
+        const sealed = b4a.toString(sealTo(t.holder, subs[i] as Uint8Array), 'hex')
+        const sub: SubshareMessage = { type: 'subshare', id: 0, keyId: m.keyId, epoch: m.commitment.epoch, sealed }
+        // a holder that stays on deals to itself without a round trip
+        if (t.holder === self) await this.#serve({ ...peer, key: self }, sub)
+        else await this.#ask(t.holder, sub)
+      }))
+    } catch (err) {
+      const e = err instanceof ShadwError ? err : ShadwError.INTERNAL(String(err))
+      throw ShadwError.KEY_ROTATION_FAILED(`a new holder did not take its sub-share: ${e.code}`, { cause: e.code })
+    } finally {
+      for (const s of subs) s.fill(0)
+    }
+    return { type: 'stored', id: m.id }
+  }
+
+  #openSealed (sealed: Uint8Array): Uint8Array {
     const pk = b4a.alloc(sodium.crypto_box_PUBLICKEYBYTES)
     const sk = b4a.alloc(sodium.crypto_box_SECRETKEYBYTES)
     sodium.crypto_sign_ed25519_pk_to_curve25519(pk, this.#opts.keyPair.publicKey)
     sodium.crypto_sign_ed25519_sk_to_curve25519(sk, this.#opts.keyPair.secretKey)
-    return openShare(sealed, { publicKey: pk, secretKey: sk })
+    try { return openShare(sealed, { publicKey: pk, secretKey: sk }) } finally { sk.fill(0) }
   }
 
-  #seal (meta: StoredMeta, share: Uint8Array): Uint8Array {
+  /** A share sealed at rest under this node's key, with its commitment. */
+  #slot (commitment: KeyCommitment | null, share: Uint8Array): Slot {
     const nonce = b4a.alloc(sodium.crypto_secretbox_NONCEBYTES)
     sodium.randombytes_buf(nonce)
     const box = b4a.alloc(share.byteLength + sodium.crypto_secretbox_MACBYTES)
     sodium.crypto_secretbox_easy(box, share, nonce, this.#atRest)
-    return b4a.from(JSON.stringify({ ...meta, nonce: b4a.toString(nonce, 'hex'), box: b4a.toString(box, 'hex') }))
+    return { commitment, nonce: b4a.toString(nonce, 'hex'), box: b4a.toString(box, 'hex') }
   }
 
-  #unseal (bytes: Uint8Array): { meta: StoredMeta, share: Uint8Array } {
-    const v = JSON.parse(b4a.toString(bytes)) as StoredMeta & { nonce: string, box: string }
-    const box = b4a.from(v.box, 'hex')
+  #unseal (slot: Slot): Uint8Array {
+    const box = b4a.from(slot.box, 'hex')
     const share = b4a.alloc(box.byteLength - sodium.crypto_secretbox_MACBYTES)
-    if (!sodium.crypto_secretbox_open_easy(share, box, b4a.from(v.nonce, 'hex'), this.#atRest)) throw ShadwError.INTERNAL('a stored share does not open with this node\'s key')
-    return { meta: { fn: v.fn, access: v.access, domains: v.domains }, share }
+    if (!sodium.crypto_secretbox_open_easy(share, box, b4a.from(slot.nonce, 'hex'), this.#atRest)) throw ShadwError.INTERNAL('a stored share does not open with this node\'s key')
+    return share
+  }
+
+  async #read (keyId: string): Promise<Held | null> {
+    const bytes = await this.#store.get(keyId)
+    if (bytes === null) return null
+    const v = JSON.parse(b4a.toString(bytes)) as Held & Partial<Slot>
+    // a share stored before commitments and epochs: epoch 0, no commitment
+    if (v.current === undefined && typeof v.box === 'string' && typeof v.nonce === 'string') return { fn: v.fn, access: v.access, domains: v.domains, current: { commitment: null, nonce: v.nonce, box: v.box }, next: null }
+    return { fn: v.fn, access: v.access, domains: v.domains, current: v.current ?? null, next: v.next ?? null }
+  }
+
+  async #write (keyId: string, held: Held): Promise<void> {
+    await this.#store.put(keyId, b4a.from(JSON.stringify(held)))
   }
 
   #fail (p: Peer): void {
     for (const x of p.pending.values()) { clearTimeout(x.timer); x.reject(ShadwError.NODE_CLOSED('key channel closed')) }
     p.pending.clear()
   }
+}
+
+/** A share sealed at rest, and the dealer's commitment for its epoch. */
+interface Slot { commitment: KeyCommitment | null, nonce: string, box: string }
+/** What a holder keeps per key: the conditions, the share it releases, and a rotated share awaiting the dealer's commit. */
+interface Held extends StoredMeta { current: Slot | null, next: Slot | null }
+/** A rotation this node takes part in as a new holder, gathering sub-shares. */
+interface Expected { dealer: string, meta: StoredMeta, x: number, from: Set<string>, got: Map<string, Uint8Array>, commitment: KeyCommitment }
+
+/** `share` sealed to the X25519 form of `holder`'s ed25519 node key. */
+export function sealTo (holder: string, share: Uint8Array): Uint8Array {
+  const curve = b4a.alloc(sodium.crypto_box_PUBLICKEYBYTES)
+  sodium.crypto_sign_ed25519_pk_to_curve25519(curve, b4a.from(holder, 'hex'))
+  const sealed = b4a.alloc(share.byteLength + sodium.crypto_box_SEALBYTES)
+  sodium.crypto_box_seal(sealed, share, curve)
+  return sealed
 }
 
 interface StoredMeta { fn: string, access: unknown, domains: string[] | null }
@@ -239,42 +370,4 @@ function parseFn (fn: string): FunctionId {
   const at = fn.lastIndexOf('@')
   if (slash < 1 || at < slash + 2 || at === fn.length - 1) throw ShadwError.INVALID_ARGUMENT('fn is publisher/name@version')
   return { publisher: fn.slice(0, slash), name: fn.slice(slash + 1, at), version: fn.slice(at + 1) }
-}
-
-/** Splits `key` t-of-n and deposits one share with each holder; returns the key id requesters ask for. */
-export async function dealKey (service: KeyService, dealer: string, d: { key: Uint8Array, fn: FunctionId, access: unknown, domains?: string[], holders: readonly string[], threshold: number }): Promise<string> {
-  const keyId = keyIdOf(dealer, d.fn)
-  const shares = await splitKey(d.key, d.threshold, d.holders.length)
-  await Promise.all(d.holders.map(async (h, i) => { await service.deposit(h, { keyId, fn: d.fn, access: d.access, ...(d.domains === undefined ? {} : { domains: d.domains }), share: shares[i] as Uint8Array }) }))
-  for (const s of shares) s.fill(0)
-  return keyId
-}
-
-/** A key rebuilt from releases, the holders' signed records, and each refusal's code. */
-export interface FetchedKey { key: Uint8Array, records: ReleaseRecord[], refusals: Record<string, string> }
-
-/**
- * Asks every holder for its share, sealed to a fresh one-use key, and rebuilds the key from
- * the first `threshold` valid releases (a release whose record does not verify, names another
- * holder or another sealing key is not counted).
- * @throws ShadwError `KEY_SHARES_SHORT` (details: each holder's refusal code) when fewer than `threshold` released.
- */
-export async function fetchKey (service: KeyService, r: { keyId: string, holders: readonly string[], threshold: number, auth: unknown, blocks?: Readonly<Record<string, bigint>> }): Promise<FetchedKey> {
-  const ephemeral = ephemeralKeyPair()
-  const to = b4a.toString(ephemeral.publicKey, 'hex')
-  const refusals: Record<string, string> = {}
-  const good: Array<{ share: Uint8Array, record: ReleaseRecord }> = []
-  await Promise.all(r.holders.map(async (h) => {
-    try {
-      const rel = await service.requestShare(h, { keyId: r.keyId, auth: r.auth, to: ephemeral.publicKey, ...(r.blocks === undefined ? {} : { blocks: r.blocks }) })
-      if (rel.record.holder !== h || rel.record.to !== to || !verifyRelease(rel.record)) throw ShadwError.ACCESS_DENIED('the release record does not verify')
-      good.push({ share: openShare(rel.sealed, ephemeral), record: rel.record })
-    } catch (err) {
-      refusals[h] = err instanceof ShadwError ? err.code : 'INTERNAL'
-    }
-  }))
-  if (good.length < r.threshold) throw ShadwError.KEY_SHARES_SHORT(good.length, r.threshold, { refusals })
-  const key = await rebuildKey(good.slice(0, r.threshold).map(g => g.share))
-  for (const g of good) g.share.fill(0)
-  return { key, records: good.map(g => g.record), refusals }
 }

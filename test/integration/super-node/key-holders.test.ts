@@ -42,9 +42,9 @@ describe('super nodes as key holders', () => {
     const access = [{ conditionType: 'evmBasic', contractAddress: '', standardContractType: '', chain: HARDHAT_CHAIN, method: 'eth_getBalance', parameters: [':userAddress', 'latest'], returnValueTest: { comparator: '>=', value: '1' } }]
     const holders = chooseHolders(keyIdOf(dealer.node.publicKey, FN), candidates, 3)
     const secret = b4a.alloc(32, 0x5a)
-    const keyId = await dealKey(keys, dealer.node.publicKey, { key: secret, fn: FN, access, domains: [DOMAIN], holders, threshold: 2 })
+    const { keyId } = await dealKey(keys, { key: secret, fn: FN, access, domains: [DOMAIN], holders, threshold: 2 })
 
-    const got = await fetchKey(keys, { keyId, holders, threshold: 2, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) })
+    const got = await fetchKey(keys, { keyId, dealer: dealer.node.publicKey, holders, threshold: 2, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) })
     expect(b4a.equals(got.key, secret)).toBe(true)
     for (const s of supers) {
       const role = s.keys
@@ -55,7 +55,7 @@ describe('super nodes as key holders', () => {
     // a fresh wallet with no ether: every holder refuses, typed
     const poor = privateKeyToAccount(generatePrivateKey())
     let refused: ShadwError | null = null
-    try { await fetchKey(keys, { keyId, holders, threshold: 2, auth: await signAuth(signerOf(poor), { domain: DOMAIN, fn: FN }) }) } catch (err) { refused = err as ShadwError }
+    try { await fetchKey(keys, { keyId, dealer: dealer.node.publicKey, holders, threshold: 2, auth: await signAuth(signerOf(poor), { domain: DOMAIN, fn: FN }) }) } catch (err) { refused = err as ShadwError }
     expect(refused?.code).toBe('KEY_SHARES_SHORT')
     expect(Object.values(refused?.details?.refusals as Record<string, string>)).toEqual(['ACCESS_DENIED', 'ACCESS_DENIED', 'ACCESS_DENIED'])
 
@@ -66,7 +66,7 @@ describe('super nodes as key holders', () => {
     const restarted = await start(storages[0]!)
     expect(restarted.info.publicKey).toBe(candidates[0])
     await until('the dealer reaches the restarted holder', () => keys.peers().includes(candidates[0]!), 60_000)
-    const again = await fetchKey(keys, { keyId, holders, threshold: 2, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) })
+    const again = await fetchKey(keys, { keyId, dealer: dealer.node.publicKey, holders, threshold: 2, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) })
     expect(b4a.equals(again.key, secret)).toBe(true)
     expect(again.refusals[candidates[1]!]).toBe('NODE_CLOSED')
     keys.stop()

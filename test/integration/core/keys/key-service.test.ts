@@ -3,7 +3,7 @@ import b4a from 'b4a'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Address } from 'viem'
 import type { LocalAccount } from 'viem/accounts'
-import { AccessGate, ChainGate, ChainReader, rebuildKey, signAuth, splitKey, verifyRelease, type FunctionId } from '../../../../src/core/access/index.ts'
+import { AccessGate, ChainGate, ChainReader, keyCheck, rebuildKey, signAuth, splitKey, verifyRelease, type FunctionId } from '../../../../src/core/access/index.ts'
 import { ShadwError } from '../../../../src/core/errors.ts'
 import { readLedgerEntry } from '../../../../src/core/ledger/index.ts'
 import { chooseHolders, dealKey, fetchKey, keyHoldersTopic, keyIdOf, KeyService, type ShareStore } from '../../../../src/core/keys/index.ts'
@@ -75,7 +75,8 @@ describe('condition-gated keys over the wire: 3 of 5 key holders on a local test
     const secret = b4a.from('a private drive content key 32b!')
     const shares = await splitKey(secret, 3, 5)
     const byHolder = new Map(chosen.map((h, i) => [h, shares[i] as Uint8Array]))
-    for (const [h, share] of byHolder) await dealerKeys.deposit(h, { keyId, fn: FN, access, domains: [DOMAIN], share })
+    const commitment = dealerKeys.commitment({ keyId, epoch: 0, threshold: 3, check: keyCheck(keyId, secret) })
+    for (const [h, share] of byHolder) await dealerKeys.deposit(h, { keyId, fn: FN, access, domains: [DOMAIN], share, commitment })
     // at rest each holder keeps its share sealed: neither its bytes nor their hex are in the store
     for (const h of holders) {
       const bytes = h.stored.get(keyId) as Uint8Array
@@ -86,10 +87,10 @@ describe('condition-gated keys over the wire: 3 of 5 key holders on a local test
     // two colluding holders' shares say nothing about the key
     expect(b4a.equals(await rebuildKey([shares[0]!, shares[1]!]), secret)).toBe(false)
     // nobody but the dealer deposits under its key id
-    expect(await codeOf(requesterKeys.deposit(chosen[0]!, { keyId, fn: FN, access: [], share: shares[0]! }))).toBe('INVALID_ARGUMENT')
+    expect(await codeOf(requesterKeys.deposit(chosen[0]!, { keyId, fn: FN, access: [], share: shares[0]!, commitment }))).toBe('INVALID_ARGUMENT')
 
     const tenant = evm.accounts[1] as LocalAccount
-    const got = await fetchKey(requesterKeys, { keyId, holders: chosen, threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) })
+    const got = await fetchKey(requesterKeys, { keyId, dealer: dealer.node.publicKey, holders: chosen, threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) })
     expect(b4a.equals(got.key, secret)).toBe(true)
     expect(got.refusals).toEqual({})
     expect(got.records).toHaveLength(5)
@@ -107,14 +108,14 @@ describe('condition-gated keys over the wire: 3 of 5 key holders on a local test
     }
 
     // only two holders reachable (or willing): fewer than three shares, so no key
-    const short = await codeOf(fetchKey(requesterKeys, { keyId, holders: chosen.slice(0, 2), threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) }))
+    const short = await codeOf(fetchKey(requesterKeys, { keyId, dealer: dealer.node.publicKey, holders: chosen.slice(0, 2), threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: FN }) }))
     expect(short).toBe('KEY_SHARES_SHORT')
 
     // a requester without the token: every holder refuses with ACCESS_DENIED, nothing is recorded
     const stranger = evm.accounts[4] as LocalAccount
     const strangerAuth = await signAuth(signerOf(stranger), { domain: DOMAIN, fn: FN })
     let refused: ShadwError | null = null
-    try { await fetchKey(requesterKeys, { keyId, holders: chosen, threshold: 3, auth: strangerAuth }) } catch (err) { refused = err as ShadwError }
+    try { await fetchKey(requesterKeys, { keyId, dealer: dealer.node.publicKey, holders: chosen, threshold: 3, auth: strangerAuth }) } catch (err) { refused = err as ShadwError }
     expect(refused?.code).toBe('KEY_SHARES_SHORT')
     expect(Object.values(refused?.details?.refusals as Record<string, string>)).toEqual(Array(5).fill('ACCESS_DENIED'))
     expect(await codeOf(requesterKeys.requestShare(chosen[0]!, { keyId: 'ab'.repeat(32), auth: strangerAuth, to: new Uint8Array(32) }))).toBe('KEY_NOT_HELD')
@@ -124,13 +125,13 @@ describe('condition-gated keys over the wire: 3 of 5 key holders on a local test
     // dealKey: split and deposit in one step, then the holder sells its token and is refused at the head
     const fn2 = { ...FN, name: 'drive-key' }
     const key2 = b4a.alloc(32, 9)
-    const id2 = await dealKey(dealerKeys, dealer.node.publicKey, { key: key2, fn: fn2, access, domains: [DOMAIN], holders: chosen, threshold: 3 })
+    const { keyId: id2 } = await dealKey(dealerKeys, { key: key2, fn: fn2, access, domains: [DOMAIN], holders: chosen, threshold: 3 })
     const holding = await evm.client.getBlockNumber()
     await evm.write(token, 'Token20', 'transfer', [evm.accounts[2]!.address, 1n], tenant)
-    const after = await codeOf(fetchKey(requesterKeys, { keyId: id2, holders: chosen, threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: fn2 }) }))
+    const after = await codeOf(fetchKey(requesterKeys, { keyId: id2, dealer: dealer.node.publicKey, holders: chosen, threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: fn2 }) }))
     expect(after).toBe('KEY_SHARES_SHORT')
     // pinned at the block where it still held the token, every holder reads that block and releases
-    const pinned = await fetchKey(requesterKeys, { keyId: id2, holders: chosen, threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: fn2 }), blocks: { [HARDHAT_CHAIN]: holding } })
+    const pinned = await fetchKey(requesterKeys, { keyId: id2, dealer: dealer.node.publicKey, holders: chosen, threshold: 3, auth: await signAuth(signerOf(tenant), { domain: DOMAIN, fn: fn2 }), blocks: { [HARDHAT_CHAIN]: holding } })
     expect(b4a.equals(pinned.key, key2)).toBe(true)
     for (const r of pinned.records) expect(r.blocks).toEqual({ [HARDHAT_CHAIN]: String(holding) })
     for (const h of holders) { h.service.stop() }

@@ -26,6 +26,14 @@ describe('--rpc CHAIN=URL[,URL…]', () => {
     expect(code(() => new ChainReader({ endpoints: { nochain: ['http://127.0.0.1:1'] } }))).toBe('INVALID_ARGUMENT')
   })
 
+  it('refuses a Solana endpoint rather than taking it and never reading it', () => {
+    let err: unknown
+    try { parseRpcOption(['solana=http://127.0.0.1:8899']) } catch (e) { err = e }
+    expect(err).toMatchObject({ code: 'INVALID_ARGUMENT' })
+    expect(String(err)).toContain('SOLANA_UNCONFIGURED')
+    expect(code(() => new ChainReader({ endpoints: { solana: ['http://127.0.0.1:8899'] } }))).toBe('INVALID_ARGUMENT')
+  })
+
   it('fails a read on a chain without endpoints with CHAIN_UNCONFIGURED', async () => {
     const reader = new ChainReader({ endpoints: { ethereum: ['http://127.0.0.1:1'] } })
     expect(reader.has('base')).toBe(false)
