@@ -62,7 +62,8 @@ const PEER_TIMEOUT_MS = 90_000
 const TEARDOWN_TIMEOUT_MS = 15_000
 /**
  * BENCH_BROWSER=0 measures Node→Node only (for quick before/after runs); BENCH_CPU_PROF=DIR
- * writes a V8 CPU profile of both processes (writer: the download phase only) into DIR.
+ * writes a V8 CPU profile of both processes (writer: the download phases only; the super
+ * node's side of the browser part in writer-browser/) into DIR.
  */
 const WITH_BROWSER = process.env['BENCH_BROWSER'] !== '0'
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF']
@@ -276,7 +277,13 @@ export async function runReplicationBench (): Promise<void> {
     let browser: { rows: Measured[], chromiumVersion: string } | { skipped: string }
     try {
       if (!WITH_BROWSER) throw new Error('BENCH_BROWSER=0')
-      browser = await phase('browser reader', async () => await browserReader(started, dirs.profile, logs))
+      // the super node's side of the browser download: relay, Hypercore, storage in one process
+      const profile = CPU_PROF_DIR === undefined ? null : await startWriterProfile()
+      try {
+        browser = await phase('browser reader', async () => await browserReader(started, dirs.profile, logs))
+      } finally {
+        if (profile !== null && CPU_PROF_DIR !== undefined) await profile.stop(join(CPU_PROF_DIR, 'writer-browser'))
+      }
       printRows(`Node→browser (super node → node worker in ${browser.chromiumVersion}, relay, OPFS)`, browser.rows)
     } catch (err) {
       browser = { skipped: `browser part failed: ${(err as Error).message.split('\n')[0] ?? ''}` }
