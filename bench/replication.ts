@@ -30,7 +30,7 @@ import type { DownloadResult } from '../src/core/node/index.ts'
 import { SuperNode } from '../src/super-node/super-node.ts'
 import type { CpuAsk, CpuSpent, CpuTold, ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
 import { startRawStreamServer, type RawStreamResult } from './raw-stream.ts'
-import { startWriterProfile } from './cpu-profile.ts'
+import { startWorkerProfiles, startWriterProfile } from './cpu-profile.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 
 /** Blocks per log: the size the issue asks for. */
@@ -63,7 +63,7 @@ const TEARDOWN_TIMEOUT_MS = 15_000
 /**
  * BENCH_BROWSER=0 measures Node→Node only (for quick before/after runs); BENCH_CPU_PROF=DIR
  * writes a V8 CPU profile of both processes (writer: the download phases only; the super
- * node's side of the browser part in writer-browser/) into DIR.
+ * node's side of the browser part in writer-browser/, the page's workers in browser-workers/) into DIR.
  */
 const WITH_BROWSER = process.env['BENCH_BROWSER'] !== '0'
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF']
@@ -211,12 +211,14 @@ async function call<M extends BridgeMethod> (page: Page, method: M, params: Brid
 async function browserReader (superNode: SuperNode, profile: string, logs: Array<{ blockSize: number, key: string }>): Promise<{ rows: Measured[], chromiumVersion: string }> {
   const launched = performance.now()
   const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: NODE_READY_TIMEOUT_MS })
+  let workerProfiles: Awaited<ReturnType<typeof startWorkerProfiles>> | null = null
   try {
     phases['chromium launch'] = Math.round(performance.now() - launched)
     const page = context.pages()[0] ?? await context.newPage()
     page.on('pageerror', err => { console.error('[page error]', err.message) })
     const cdp = await context.newCDPSession(page)
     const chromiumVersion = (await cdp.send('Browser.getVersion')).product
+    workerProfiles = CPU_PROF_DIR === undefined ? null : await startWorkerProfiles(cdp)
     await page.goto(superNode.info.appUrl, { timeout: NODE_READY_TIMEOUT_MS })
     const status = await page.evaluate(async t => await (window as unknown as { shadw: { ready (t: number): Promise<BridgeStatus> } }).shadw.ready(t), NODE_READY_TIMEOUT_MS)
     phases['browser node ready'] = Math.round(performance.now() - launched) - (phases['chromium launch'] ?? 0)
@@ -242,6 +244,8 @@ async function browserReader (superNode: SuperNode, profile: string, logs: Array
     }
     return { rows, chromiumVersion }
   } finally {
+    // written even when a download failed: a slow one is what the profile is for
+    if (workerProfiles !== null && CPU_PROF_DIR !== undefined) await bounded('worker profiles', TEARDOWN_TIMEOUT_MS, workerProfiles.stop(join(CPU_PROF_DIR, 'browser-workers'))).catch(err => { console.error(String(err)) })
     await bounded('closing Chromium', TEARDOWN_TIMEOUT_MS, context.close()).catch(err => { console.error(String(err)) })
   }
 }
