@@ -5,13 +5,18 @@
  * Node→Node figure would be that of a single thread doing both sides' work.
  *
  * Protocol (IPC): the parent sends one {@link ReaderTask}; the child answers one
- * {@link ReaderReply}, stops its node and exits.
+ * {@link ReaderReply}, stops its node and exits. Around each timed part the child asks the
+ * parent for its CPU time ({@link CpuAsk}, answered with a {@link CpuTold}), so each figure
+ * comes with the CPU both processes spent on it: on a machine shared by many, the CPU per
+ * block moves far less than the wall time does.
  */
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwNode, type DownloadResult } from '../src/core/node/index.ts'
+import { fileStorage } from '../src/super-node/file-storage.ts'
 import { parseBootstrap } from '../src/super-node/super-node.ts'
+import { widenSocketBuffers } from '../src/super-node/socket-buffers.ts'
 import { readRawStream, type RawStreamResult } from './raw-stream.ts'
 
 export interface ReaderTask {
@@ -27,6 +32,12 @@ export interface ReaderTask {
   timeoutMs: number
 }
 
+/** CPU time (user + system) a process spent on one timed part, in milliseconds. */
+export interface CpuSpent { readerMs: number, writerMs: number }
+
+export interface CpuAsk { type: 'cpu?' }
+export interface CpuTold { type: 'cpu', micros: number }
+
 export interface ReaderLogResult extends DownloadResult {
   key: string
   /** follow() until the log's full length is known: discovery and connection, not timed as replication */
@@ -34,13 +45,47 @@ export interface ReaderLogResult extends DownloadResult {
   /** the download call as its caller saw it */
   e2eMs: number
   /** the same bytes in the same block sizes over a raw secret-stream, just before */
-  raw: RawStreamResult
+  raw: RawStreamResult & { cpu: CpuSpent }
+  /** CPU of both processes during the download */
+  cpu: CpuSpent
 }
 
 export type ReaderReply = { type: 'result', logs: ReaderLogResult[] } | { type: 'error', message: string }
 
+/**
+ * BENCH_INFLIGHT='[min,max]' sets Hypercore's requests in flight per peer (its default is
+ * [16, 512], of which 16 apply on loopback): for trying other pipelining depths.
+ */
+const INFLIGHT = process.env['BENCH_INFLIGHT']
+
 /** Bound on the node's shutdown, so a wedged socket cannot keep the child alive. */
 const STOP_TIMEOUT_MS = 10_000
+
+const ownCpuMicros = (): number => { const u = process.cpuUsage(); return u.user + u.system }
+
+/** The parent's CPU time so far, in microseconds. */
+async function parentCpuMicros (): Promise<number> {
+  return await new Promise<number>((resolve, reject) => {
+    if (process.send === undefined) { reject(new Error('no IPC channel to the parent')); return }
+    const onMessage = (msg: CpuTold): void => {
+      if (msg.type !== 'cpu') return
+      process.off('message', onMessage)
+      resolve(msg.micros)
+    }
+    process.on('message', onMessage)
+    process.send({ type: 'cpu?' } satisfies CpuAsk)
+  })
+}
+
+/** Runs `fn`, returning what it returned and the CPU both processes spent meanwhile. */
+async function withCpu<T> (fn: () => Promise<T>): Promise<[T, CpuSpent]> {
+  const w0 = await parentCpuMicros()
+  const r0 = ownCpuMicros()
+  const value = await fn()
+  const r1 = ownCpuMicros()
+  const w1 = await parentCpuMicros()
+  return [value, { readerMs: (r1 - r0) / 1000, writerMs: (w1 - w0) / 1000 }]
+}
 
 async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
   // Loopback: every DHT node binds 127.0.0.1 (see SuperNode.start), and every socket here is
@@ -50,8 +95,12 @@ async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
   // retries took 15-36 s or never connected within a minute. Only connection set-up changes:
   // nothing of it is timed.
   const dht = new HyperDHT({ bootstrap: parseBootstrap(task.bootstrap), host: '127.0.0.1', firewalled: false })
+  // as a super node's: see src/super-node/socket-buffers.ts
+  widenSocketBuffers(dht)
   const swarm = new Hyperswarm({ dht })
-  const node = new ShadwNode({ swarm, store: new Corestore(task.storage), tier: 'shadow' })
+  // the storage a super node reads into (src/super-node/file-storage.ts)
+  const store = new Corestore(fileStorage(task.storage), INFLIGHT === undefined ? {} : { inflightRange: JSON.parse(INFLIGHT) as [number, number] })
+  const node = new ShadwNode({ swarm, store, tier: 'shadow' })
   try {
     await node.start()
     const results: ReaderLogResult[] = []
@@ -60,10 +109,15 @@ async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
       await node.follow(log.key)
       await node.waitForLength(log.key, log.blocks, task.timeoutMs)
       const setupMs = performance.now() - t0
-      const raw = await readRawStream(task.rawPort, log.blockSize, log.blocks, task.timeoutMs)
-      const t1 = performance.now()
-      const r = await node.download(log.key, { start: 0, end: log.blocks }, { timeout: task.timeoutMs })
-      results.push({ key: log.key, ...r, setupMs, e2eMs: performance.now() - t1, raw })
+      const [raw, rawCpu] = await withCpu(async () => await readRawStream(task.rawPort, log.blockSize, log.blocks, task.timeoutMs))
+      let e2eMs = 0
+      const [r, cpu] = await withCpu(async () => {
+        const t1 = performance.now()
+        const done = await node.download(log.key, { start: 0, end: log.blocks }, { timeout: task.timeoutMs })
+        e2eMs = performance.now() - t1
+        return done
+      })
+      results.push({ key: log.key, ...r, setupMs, e2eMs, raw: { ...raw, cpu: rawCpu }, cpu })
     }
     return results
   } finally {

@@ -28,9 +28,9 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/bridge-protocol.ts'
 import type { DownloadResult } from '../src/core/node/index.ts'
 import { SuperNode } from '../src/super-node/super-node.ts'
-import type { ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
+import type { CpuAsk, CpuSpent, CpuTold, ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
 import { startRawStreamServer, type RawStreamResult } from './raw-stream.ts'
-import { startWriterProfile } from './cpu-profile.ts'
+import { startWorkerProfiles, startWriterProfile } from './cpu-profile.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 
 /** Blocks per log: the size the issue asks for. */
@@ -62,7 +62,8 @@ const PEER_TIMEOUT_MS = 90_000
 const TEARDOWN_TIMEOUT_MS = 15_000
 /**
  * BENCH_BROWSER=0 measures Node→Node only (for quick before/after runs); BENCH_CPU_PROF=DIR
- * writes a V8 CPU profile of both processes (writer: the download phase only) into DIR.
+ * writes a V8 CPU profile of both processes (writer: the download phases only; the super
+ * node's side of the browser part in writer-browser/, the page's workers in browser-workers/) into DIR.
  */
 const WITH_BROWSER = process.env['BENCH_BROWSER'] !== '0'
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF']
@@ -74,6 +75,7 @@ const READER = fileURLToPath(new URL('./replication-reader.ts', import.meta.url)
 const RESULTS = new URL('./results/replication.json', import.meta.url)
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits
+const cpuPerBlock = (c: CpuSpent, blocks: number): { reader: number, writer: number } => ({ reader: round(c.readerMs * 1000 / blocks, 1), writer: round(c.writerMs * 1000 / blocks, 1) })
 const mbps = (bytes: number, ms: number): number => bytes / MB / (ms / 1000)
 
 /** Rejects with a clear message when `promise` takes longer than `ms`. */
@@ -99,10 +101,12 @@ interface Measured extends DownloadResult {
   e2eMbPerS: number
   blocksPerS: number
   /** the raw secret-stream baseline between the same two processes (Node reader only) */
-  raw: (RawStreamResult & { mbPerS: number }) | null
+  raw: (RawStreamResult & { mbPerS: number, cpu: CpuSpent }) | null
+  /** CPU both processes spent on the download (Node reader only) */
+  cpu: CpuSpent | null
 }
 
-function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs: number, raw: RawStreamResult | null = null): Measured {
+function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs: number, raw: (RawStreamResult & { cpu: CpuSpent }) | null = null, cpu: CpuSpent | null = null): Measured {
   if (r.fetched !== BLOCKS) throw new Error(`expected ${BLOCKS} blocks fetched, got ${r.fetched}: was the log already local?`)
   return {
     blocks: r.blocks,
@@ -115,7 +119,8 @@ function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs:
     mbPerS: mbps(r.bytes, r.ms),
     e2eMbPerS: mbps(r.bytes, e2eMs),
     blocksPerS: r.fetched / (r.ms / 1000),
-    raw: raw === null ? null : { ...raw, mbPerS: mbps(raw.bytes, raw.ms) }
+    raw: raw === null ? null : { ...raw, mbPerS: mbps(raw.bytes, raw.ms) },
+    cpu
   }
 }
 
@@ -163,7 +168,14 @@ async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ 
   const profile = CPU_PROF_DIR === undefined ? null : await startWriterProfile()
   try {
     const reply = await bounded('Node reader', READER_TIMEOUT_MS, new Promise<ReaderReply>((resolve, reject) => {
-      child.once('message', msg => { resolve(msg as ReaderReply) })
+      child.on('message', (msg: ReaderReply | CpuAsk) => {
+        if (msg.type === 'cpu?') {
+          const u = process.cpuUsage()
+          child.send({ type: 'cpu', micros: u.user + u.system } satisfies CpuTold)
+        } else {
+          resolve(msg)
+        }
+      })
       child.once('error', reject)
       child.once('exit', code => { reject(new Error(`Node reader exited (code ${String(code)}) without a result`)) })
       const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS, blockSize: l.blockSize })), rawPort: rawServer.port, timeoutMs: DOWNLOAD_TIMEOUT_MS }
@@ -172,7 +184,7 @@ async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ 
     if (reply.type === 'error') throw new Error(`Node reader: ${reply.message}`)
     return logs.map(l => {
       const r = reply.logs.find(x => x.key === l.key) as ReaderLogResult
-      return measured(l.blockSize, r, r.setupMs, r.e2eMs, r.raw)
+      return measured(l.blockSize, r, r.setupMs, r.e2eMs, r.raw, r.cpu)
     })
   } finally {
     if (profile !== null && CPU_PROF_DIR !== undefined) await profile.stop(join(CPU_PROF_DIR, 'writer'))
@@ -199,12 +211,14 @@ async function call<M extends BridgeMethod> (page: Page, method: M, params: Brid
 async function browserReader (superNode: SuperNode, profile: string, logs: Array<{ blockSize: number, key: string }>): Promise<{ rows: Measured[], chromiumVersion: string }> {
   const launched = performance.now()
   const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: NODE_READY_TIMEOUT_MS })
+  let workerProfiles: Awaited<ReturnType<typeof startWorkerProfiles>> | null = null
   try {
     phases['chromium launch'] = Math.round(performance.now() - launched)
     const page = context.pages()[0] ?? await context.newPage()
     page.on('pageerror', err => { console.error('[page error]', err.message) })
     const cdp = await context.newCDPSession(page)
     const chromiumVersion = (await cdp.send('Browser.getVersion')).product
+    workerProfiles = CPU_PROF_DIR === undefined ? null : await startWorkerProfiles(cdp)
     await page.goto(superNode.info.appUrl, { timeout: NODE_READY_TIMEOUT_MS })
     const status = await page.evaluate(async t => await (window as unknown as { shadw: { ready (t: number): Promise<BridgeStatus> } }).shadw.ready(t), NODE_READY_TIMEOUT_MS)
     phases['browser node ready'] = Math.round(performance.now() - launched) - (phases['chromium launch'] ?? 0)
@@ -230,6 +244,8 @@ async function browserReader (superNode: SuperNode, profile: string, logs: Array
     }
     return { rows, chromiumVersion }
   } finally {
+    // written even when a download failed: a slow one is what the profile is for
+    if (workerProfiles !== null && CPU_PROF_DIR !== undefined) await bounded('worker profiles', TEARDOWN_TIMEOUT_MS, workerProfiles.stop(join(CPU_PROF_DIR, 'browser-workers'))).catch(err => { console.error(String(err)) })
     await bounded('closing Chromium', TEARDOWN_TIMEOUT_MS, context.close()).catch(err => { console.error(String(err)) })
   }
 }
@@ -239,6 +255,10 @@ function printRows (where: string, rows: Measured[]): void {
   for (const r of rows) {
     console.log(`  ${`${r.blockSize / 1024} KiB`.padEnd(7)} ${r.mbPerS.toFixed(1).padStart(7)} MB/s  ${Math.round(r.blocksPerS).toString().padStart(6)} blocks/s  ${(r.bytes / MB).toFixed(1).padStart(6)} MB in ${Math.round(r.ms).toString().padStart(6)} ms  (end to end ${r.e2eMbPerS.toFixed(1)} MB/s, ${Math.round(r.e2eMs)} ms; follow until full length known ${Math.round(r.setupMs)} ms)`)
     if (r.raw !== null) console.log(`          raw secret-stream between the same processes ${r.raw.mbPerS.toFixed(1)} MB/s: Hypercore at ${(r.mbPerS / r.raw.mbPerS).toFixed(3)}× of it`)
+    if (r.cpu !== null && r.raw !== null) {
+      const perBlock = (c: CpuSpent): string => `reader ${(c.readerMs * 1000 / r.blocks).toFixed(0)} + writer ${(c.writerMs * 1000 / r.blocks).toFixed(0)} µs`
+      console.log(`          CPU per block: Hypercore ${perBlock(r.cpu)}, raw stream ${perBlock(r.raw.cpu)}`)
+    }
   }
 }
 
@@ -261,7 +281,13 @@ export async function runReplicationBench (): Promise<void> {
     let browser: { rows: Measured[], chromiumVersion: string } | { skipped: string }
     try {
       if (!WITH_BROWSER) throw new Error('BENCH_BROWSER=0')
-      browser = await phase('browser reader', async () => await browserReader(started, dirs.profile, logs))
+      // the super node's side of the browser download: relay, Hypercore, storage in one process
+      const profile = CPU_PROF_DIR === undefined ? null : await startWriterProfile()
+      try {
+        browser = await phase('browser reader', async () => await browserReader(started, dirs.profile, logs))
+      } finally {
+        if (profile !== null && CPU_PROF_DIR !== undefined) await profile.stop(join(CPU_PROF_DIR, 'writer-browser'))
+      }
       printRows(`Node→browser (super node → node worker in ${browser.chromiumVersion}, relay, OPFS)`, browser.rows)
     } catch (err) {
       browser = { skipped: `browser part failed: ${(err as Error).message.split('\n')[0] ?? ''}` }
@@ -291,7 +317,8 @@ export async function runReplicationBench (): Promise<void> {
       setupMs: round(r.setupMs, 1),
       e2eMbPerS: round(r.e2eMbPerS, 2),
       blocksPerS: Math.round(r.blocksPerS),
-      ...(r.raw === null ? {} : { raw: { ms: round(r.raw.ms, 1), bytes: r.raw.bytes, mbPerS: round(r.raw.mbPerS, 2) }, overRaw: round(r.mbPerS / r.raw.mbPerS) })
+      ...(r.raw === null ? {} : { raw: { ms: round(r.raw.ms, 1), bytes: r.raw.bytes, mbPerS: round(r.raw.mbPerS, 2), cpuUsPerBlock: cpuPerBlock(r.raw.cpu, r.blocks) }, overRaw: round(r.mbPerS / r.raw.mbPerS) }),
+      ...(r.cpu === null ? {} : { cpuUsPerBlock: cpuPerBlock(r.cpu, r.blocks) })
     })
     const cpuList = cpus()
     const result = {

@@ -6,6 +6,8 @@ import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { fileStorage } from './file-storage.ts'
+import { widenSocketBuffers } from './socket-buffers.ts'
 import { startKeyHolder, type KeyHolderRole } from './key-holder.ts'
 import { nodeIdentity, ShadwNode, type NodeStatus } from '../core/node/index.ts'
 import { followPublishers } from '../core/registry/index.ts'
@@ -149,15 +151,20 @@ export class SuperNode {
       const loopback = localDht !== null || (bootstrap !== null && bootstrap.every(b => b.host === '127.0.0.1' || b.host === 'localhost'))
       const dhtOpts = bootstrap === null ? {} : loopback ? { bootstrap, host: '127.0.0.1', firewalled: false } : { bootstrap }
       const dht = new HyperDHT(dhtOpts)
+      // see socket-buffers.ts: a pipelining peer's bursts must not overflow the kernel's default
+      widenSocketBuffers(dht)
       cleanup.push(() => dht.destroy())
       await bootstrapped(dht, bootstrap)
       // The relay gets a DHT node of its own: browsers' proxied servers and the super node's
       // own server must not share one UDP socket's routing state.
       const relayDht = new HyperDHT(dhtOpts)
+      widenSocketBuffers(relayDht)
       cleanup.push(() => relayDht.destroy())
       await bootstrapped(relayDht, bootstrap)
 
-      const store = new Corestore(opts.storage)
+      // the files Corestore would open for the path, read and written without thread-pool
+      // round trips (see file-storage.ts)
+      const store = new Corestore(fileStorage(opts.storage))
       await store.ready().catch(err => { throw storageError(opts.storage, err) })
       const keyPair = await nodeIdentity(store)
       const swarm = new Hyperswarm({ dht, keyPair })
