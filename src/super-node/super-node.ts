@@ -26,6 +26,7 @@ import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
 import { DiskBudget, Holder, ShardHolder } from '../core/pinning/index.ts'
+import { reedSolomon } from './reed-solomon-node.ts'
 import { Catalogue } from '../core/catalogue/index.ts'
 import { mountCatalogue } from './catalogue-routes.ts'
 
@@ -212,7 +213,7 @@ export class SuperNode {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
       }
-      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk }) : null
+      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk, rs: async () => reedSolomon(), ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (shards !== null) {
         cleanup.push(async () => { shards.stop() })
         shards.start()

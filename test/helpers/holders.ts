@@ -5,7 +5,8 @@ import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { onTestFinished } from 'vitest'
 import { nodeIdentity, ShadwNode } from '../../src/core/node/index.ts'
-import { Holder, ShardHolder, type HolderOptions } from '../../src/core/pinning/index.ts'
+import { Holder, ShardHolder, type HolderOptions, type ShardHolderOptions } from '../../src/core/pinning/index.ts'
+import { reedSolomon } from '../../src/super-node/reed-solomon-node.ts'
 import type { NodeTier } from '../../src/core/node/types.ts'
 
 /** A node on the testnet with its identity key pair (holders sign with it) and its store. */
@@ -46,9 +47,9 @@ export async function holderNode (net: Testnet, opts: Partial<Omit<HolderOptions
 }
 
 /** A node holding erasure shards for others with the given budget; the shard holder stops before the node. */
-export async function shardHolderNode (net: Testnet, opts: { budget?: number } = {}): Promise<KeyedNode & { shards: ShardHolder }> {
+export async function shardHolderNode (net: Testnet, opts: Partial<Omit<ShardHolderOptions, 'node' | 'keyPair'>> = {}): Promise<KeyedNode & { shards: ShardHolder }> {
   const k = await keyedNode(net)
-  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget: opts.budget ?? 64 * 1024 * 1024 })
+  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, rs: async () => reedSolomon(), ...opts, budget: opts.budget ?? 64 * 1024 * 1024 })
   const stop = async (): Promise<void> => { shards.stop(); await k.stop() }
   onTestFinished(stop)
   await shards.announced()

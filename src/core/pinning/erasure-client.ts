@@ -2,7 +2,8 @@
  * The client side of erasure-coded pins: `pinErasure` codes a version's bytes, signs the pin
  * record and places its K+M shard slots on K+M distinct holders (most free space first; a
  * holder that refuses or dies mid-way is replaced by the next while any is left), returning
- * once every slot's holder has signed its shard hold. `readErasure` fetches every stripe
+ * once every slot's holder has signed its shard hold, and tells the holders the placement so
+ * they can watch each other. `readErasure` fetches every stripe
  * from whichever holders answer, checks each shard against the record and decodes from any
  * K; `challengeShard` asks one holder for a random chunk and signs the verdict.
  */
@@ -92,6 +93,9 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
       if (hold === null) throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${scheme.k}+${scheme.m}, ${holds.length} took a shard`, { found: found.length, needed: n, placed: holds.length })
       holds.push(hold)
     }
+    // the holders learn each other from the pinner: from then on they watch each other and repair without it
+    const placement = { type: 'placement' as const, root: pin.root, holds, repairs: [], ask: false }
+    for (const peer of found) if (holds.some(h => h.holder === peer.publicKey)) peer.send(placement)
     return { pin, holds }
   } finally {
     channels.stop()

@@ -6,7 +6,8 @@
  * log (one per pin, stripe i at block i); once every stripe is in, it signs a shard hold
  * (domain `shadw/shard-hold/v1`) over the pin root, the shard index and its budget. It serves
  * `get` and answers storage challenges from what is on its disk — so a shard that rotted
- * there fails the proof.
+ * there fails the proof. Once it keeps a slot whole it watches the pin's other holders and
+ * repairs their losses with them (erasure-watch.ts).
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
@@ -18,6 +19,9 @@ import { shardHash, shardLength, stripeCount } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import type { HolderNode } from './held-logs.ts'
 import { holdersTopic } from './pin-protocol.ts'
+import { DEFAULT_GRACE_MS } from './holder.ts'
+import { PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
+import type { ReedSolomon } from './reed-solomon.ts'
 import { MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
 
@@ -67,6 +71,14 @@ export interface ShardHolderOptions {
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
   /** bytes this node agrees to hold as shards, or a budget shared with its replica holder */
   budget: number | DiskBudget
+  /** the Reed-Solomon codec for repairs, loaded when one first needs it */
+  rs: () => Promise<ReedSolomon>
+  /** silence after which a co-holder's slot is lost and repaired, ms (default the holders' `DEFAULT_GRACE_MS`) */
+  graceMs?: number
+  /** longest wait for one peer's answer during a repair, ms (default 30 s) */
+  timeoutMs?: number
+  /** repairs as they go */
+  onrepair?: (e: RepairEvent) => void
 }
 
 /** See the module comment. `start()`/`stop()` are safe to call twice. */
@@ -75,6 +87,7 @@ export class ShardHolder {
   readonly #budget: DiskBudget
   readonly #channels: ShardChannels
   readonly #slots = new Map<string, Slot>()
+  readonly #watch: PinWatch
   #stopped = false
   #announced: Promise<void> | null = null
 
@@ -82,12 +95,24 @@ export class ShardHolder {
     this.#opts = opts
     this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
     this.#channels = new ShardChannels(opts.node, { free: () => this.#budget.free, onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
+    this.#watch = new PinWatch({
+      keyPair: opts.keyPair,
+      channels: this.#channels,
+      joinTopic: async topic => await opts.node.joinTopic(topic, { server: true, client: true }),
+      read: async (root, shard, stripe) => await this.#read(root, shard, stripe),
+      rs: opts.rs,
+      budget: () => this.#budget.state(),
+      graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      ...(opts.onrepair === undefined ? {} : { onevent: opts.onrepair })
+    })
   }
 
   /** Opens the protocol and joins the holders' topic in the background (see {@link announced}). */
   start (): void {
     if (this.#announced !== null || this.#stopped) return
     this.#channels.start()
+    this.#watch.start()
     this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
   }
 
@@ -99,6 +124,7 @@ export class ShardHolder {
 
   stop (): void {
     this.#stopped = true
+    this.#watch.stop()
     this.#channels.stop()
   }
 
@@ -123,8 +149,23 @@ export class ShardHolder {
       .map(s => ({ pin: s.pin, hold: signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair) }))
   }
 
+  /** The placement of pin `root` as this holder knows it (null when it keeps no slot of it). */
+  placement (root: string): PinPlacement | null {
+    return this.#watch.placement(root)
+  }
+
+  /**
+   * Declares `holder` failed (it failed its proofs of storage): its slots of the pins this
+   * node shares with it are lost from now on and repaired like those of a holder gone silent.
+   */
+  holderFailed (holder: string): void {
+    this.#watch.fail(holder)
+  }
+
   async #onrequest (peer: ShardPeer, m: ShardMessage): Promise<void> {
-    if (this.#stopped || !('id' in m)) return
+    if (this.#stopped) return
+    if (m.type === 'placement' || m.type === 'repairing') { this.#watch.onmessage(peer, m); return }
+    if (!('id' in m)) return
     try {
       if (m.type === 'open') {
         await this.#open(m.pin, m.shard)
@@ -180,6 +221,7 @@ export class ShardHolder {
     slot.stored++
     if (slot.stored < slot.pin.stripes.length) return null
     debug('holding shard', shard, 'of', root.slice(0, 8))
+    this.#watch.add(slot.pin, shard)
     return signShardHold({ drive: slot.pin.drive, root, shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
   }
 
