@@ -123,8 +123,8 @@ async function status (argv: string[], io: DriveIo): Promise<number> {
     const [s, erasure] = await Promise.all([driveStatus({ node: node.node, drive, ...(graceMs === undefined ? {} : { graceMs }) }), erasureStatus(node.node, drive)])
     // a drive pinned only erasure-coded has no replica holders: its health is its shards'
     if (erasure !== null && s.holders.length === 0) s.health = erasure.health
-    if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })) }, null, 2) + '\n')
-    else io.stdout(statusSummary(s) + (erasure === null ? '' : `erasure ${erasure.k}+${erasure.m}: ${erasure.health}, ${erasure.weakestStripeLive} of ${erasure.k + erasure.m} shards live in the weakest stripe, ${erasure.expansion}× stored\n`))
+    if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, repair: erasure.repair, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })) }, null, 2) + '\n')
+    else io.stdout(statusSummary(s) + (erasure === null ? '' : `erasure ${erasure.k}+${erasure.m}: ${erasure.health}, ${erasure.weakestStripeLive} of ${erasure.k + erasure.m} shards live in the weakest stripe, ${erasure.expansion}× stored${erasure.repair === null ? '' : `, repair ${erasure.repair}`}, ${erasure.repairs.length} repair(s) recorded\n`))
     return 0
   } finally {
     await node.stop()

@@ -24,7 +24,7 @@ import { rebuildStripe, shardLength, stripeCount } from './erasure.ts'
 import type { ErasurePin } from './erasure-pin.ts'
 import { electRepairer, signRepair, verifyRepair, type RepairRecord } from './erasure-repair.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
-import { signShardHold, verifyShardHold, type ShardHold } from './shard-holder.ts'
+import { signShardHold, verifyShardHold, type ShardHold } from './shard-hold.ts'
 import type { ShardChannels, ShardGossip, ShardPeer } from './shard-protocol.ts'
 
 const debug = log('pinning')
@@ -79,12 +79,14 @@ interface Watched {
   /** claims heard: slot → the claimer and when it last claimed (local clock) */
   claims: Map<number, { repairer: string, at: number }>
   running: Set<number>
+  /** the holders this holder's running repairs place on: never two slots on one */
+  targets: Set<string>
   /** when this holder began watching: it judges nobody before a grace period of it */
   since: number
 }
 
 /** The placement of one pin as a holder knows it. */
-export interface PinPlacement { holders: Array<{ shard: number, holder: string, time: number, live: boolean }>, repairs: RepairRecord[] }
+export interface PinPlacement { holders: Array<{ shard: number, holder: string, time: number, live: boolean }>, repairs: RepairRecord[], repairing: number[] }
 
 /** See the module comment. */
 export class PinWatch {
@@ -114,7 +116,7 @@ export class PinWatch {
   add (pin: ErasurePin, shard: number): void {
     let w = this.#pins.get(pin.root)
     if (w === undefined) {
-      w = { pin, mine: new Set(), holds: new Map(), repairs: [], failed: new Map(), claims: new Map(), running: new Set(), since: Date.now() }
+      w = { pin, mine: new Set(), holds: new Map(), repairs: [], failed: new Map(), claims: new Map(), running: new Set(), targets: new Set(), since: Date.now() }
       this.#pins.set(pin.root, w)
       this.#o.joinTopic(pinTopic(pin.root)).catch((err: unknown) => { debug('pin topic not joined', err) })
     }
@@ -135,7 +137,7 @@ export class PinWatch {
     const w = this.#pins.get(root)
     if (w === undefined) return null
     const now = Date.now()
-    return { holders: [...w.holds.values()].sort((a, b) => a.shard - b.shard).map(h => ({ shard: h.shard, holder: h.holder, time: h.time, live: !this.#lost(w, h, now) })), repairs: [...w.repairs] }
+    return { holders: [...w.holds.values()].sort((a, b) => a.shard - b.shard).map(h => ({ shard: h.shard, holder: h.holder, time: h.time, live: !this.#lost(w, h, now) })), repairs: [...w.repairs], repairing: [...w.running].sort((a, b) => a - b) }
   }
 
   /** A gossip message from a peer. */
@@ -237,7 +239,10 @@ export class PinWatch {
     const holds = [...w.holds.values()]
     const lost = holds.filter(h => this.#lost(w, h, now))
     if (lost.length === 0) return
-    const live = [...new Set(holds.filter(h => !this.#lost(w, h, now)).map(h => h.holder))]
+    const alive = holds.filter(h => !this.#lost(w, h, now))
+    // fewer than K slots live: the stripes cannot be rebuilt, there is nothing to repair from
+    if (alive.length < w.pin.layout.k) return
+    const live = [...new Set(alive.map(h => h.holder))]
     for (const h of lost) {
       if (w.running.has(h.shard)) continue
       const claim = w.claims.get(h.shard)
@@ -263,11 +268,13 @@ export class PinWatch {
       for (let st = 0; st < stripeCount(pin.layout); st++) bytes += shardLength(pin.layout, st)
       // never a holder of any slot of the pin (a lost one may come back), nor one declared failed
       const known = new Set([...w.holds.values()].map(h => h.holder).concat([...w.failed.keys()], [lost.holder]))
-      const targets = [...peers.values()].filter(p => !known.has(p.publicKey) && (p.free ?? 0) >= bytes).sort((a, b) => (b.free ?? 0) - (a.free ?? 0)).slice(0, PLACE_TRIES)
+      const targets = [...peers.values()].filter(p => !known.has(p.publicKey) && !w.targets.has(p.publicKey) && (p.free ?? 0) >= bytes).sort((a, b) => (b.free ?? 0) - (a.free ?? 0)).slice(0, PLACE_TRIES)
       if (targets.length === 0) throw ShadwError.NOT_ENOUGH_HOLDERS(`no holder with ${bytes} bytes free keeps no slot of pin ${pin.root.slice(0, 8)}`, { found: 0, needed: 1, placed: 0 })
       const survivors = [...w.holds.values()].filter(h => h.shard !== s && live.includes(h.holder))
       let last: unknown = null
       for (const to of targets) {
+        if (w.targets.has(to.publicKey)) continue
+        w.targets.add(to.publicKey)
         try {
           await to.request({ type: 'open', pin, shard: s }, this.#o.timeoutMs)
           let answer = null
@@ -292,6 +299,8 @@ export class PinWatch {
         } catch (err) {
           last = err
           if (this.#stopped) break
+        } finally {
+          w.targets.delete(to.publicKey)
         }
       }
       throw last

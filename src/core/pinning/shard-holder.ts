@@ -11,9 +11,7 @@
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
-import { isHex, isHexKey } from '../hex.ts'
 import { log } from '../log.ts'
-import { SignatureDomain } from '../signature-domain.ts'
 import { DiskBudget } from './disk-budget.ts'
 import { shardHash, shardLength, stripeCount } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
@@ -22,45 +20,14 @@ import { holdersTopic } from './pin-protocol.ts'
 import { DEFAULT_GRACE_MS } from './holder.ts'
 import { PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
-import { MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
+import type { RepairRecord } from './erasure-repair.ts'
+import { MAX_PLACEMENT_RECORDS, MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
+import { signShardHold, type ShardHold } from './shard-hold.ts'
+
+export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
 
 const debug = log('pinning')
-
-/** Signature domain of shard holds. */
-export const SHARD_HOLD_DOMAIN = 'shadw/shard-hold/v1'
-const SIGNATURE = new SignatureDomain(SHARD_HOLD_DOMAIN)
-
-/** A holder's signed word that it stores shard `shard` of every stripe of the pin `root`. */
-export interface ShardHoldBody { drive: string, root: string, shard: number, holder: string, budget: { total: number, used: number }, time: number }
-export interface ShardHold extends ShardHoldBody { signature: string }
-
-function canonical (v: unknown): ShardHoldBody {
-  const bad = (why: string): never => { throw ShadwError.HOLD_INVALID(`shard hold: ${why}`) }
-  if (typeof v !== 'object' || v === null) return bad('not an object')
-  const r = v as Record<string, unknown>
-  if (!isHexKey(r.drive) || !isHexKey(r.root) || !isHexKey(r.holder)) return bad('drive, root and holder must be 64 hex characters')
-  const uint = (x: unknown): number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : bad('numbers must be non-negative integers')
-  const b = r.budget as Record<string, unknown> | null
-  if (typeof b !== 'object' || b === null) return bad('budget is not an object')
-  return { drive: r.drive, root: r.root, shard: uint(r.shard), holder: r.holder, budget: { total: uint(b.total), used: uint(b.used) }, time: uint(r.time) }
-}
-
-/** Signs a shard hold with the holder's key pair. */
-export function signShardHold (b: Omit<ShardHoldBody, 'holder'>, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): ShardHold {
-  const body = canonical({ ...b, holder: b4a.toString(keyPair.publicKey, 'hex') })
-  return { ...body, signature: b4a.toString(SIGNATURE.sign(b4a.from(JSON.stringify(body)), keyPair.secretKey), 'hex') }
-}
-
-/** Checks a shard hold. @throws ShadwError `HOLD_INVALID` */
-export function verifyShardHold (v: unknown): ShardHold {
-  const body = canonical(v)
-  const signature = (v as { signature?: unknown }).signature
-  if (!isHex(signature, 64) || !SIGNATURE.verify(b4a.from(JSON.stringify(body)), b4a.from(signature, 'hex'), b4a.from(body.holder, 'hex'))) {
-    throw ShadwError.HOLD_INVALID('shard hold signature does not verify')
-  }
-  return { ...body, signature }
-}
 
 /** One slot this holder keeps. */
 interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, bytes: number }
@@ -139,14 +106,19 @@ export class ShardHolder {
 
   /**
    * The slots this holder keeps fully for `drive` (newest pins first), each with the signed
-   * record and a shard hold signed now: its time is the holder's sign of life.
+   * record, a shard hold signed now (its time is the holder's sign of life), the repairs of
+   * the pin this holder adopted and the slots it is repairing now.
    */
-  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold }> {
+  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold, repairs: RepairRecord[], repairing: number[] }> {
     return [...this.#slots.values()]
       .filter(s => s.pin.drive === drive && s.stored === s.pin.stripes.length)
       .sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)
       .slice(0, MAX_SLOTS)
-      .map(s => ({ pin: s.pin, hold: signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair) }))
+      .map(s => {
+        const p = this.#watch.placement(s.pin.root)
+        const hold = signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
+        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [] }
+      })
   }
 
   /** The placement of pin `root` as this holder knows it (null when it keeps no slot of it). */
@@ -198,6 +170,8 @@ export class ShardHolder {
     const pin = verifyErasurePin(v)
     if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
     if (this.#slots.has(`${pin.root}/${shard}`)) return
+    // one slot per pin: a holder with two would take two shards of every stripe down with it
+    for (const s of this.#slots.values()) if (s.pin.root === pin.root) throw ShadwError.ERASURE_INVALID(`this holder keeps shard ${s.shard} of pin ${pin.root.slice(0, 8)} already`, { shard: s.shard })
     let bytes = 0
     for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
     this.#budget.reserve(bytes)

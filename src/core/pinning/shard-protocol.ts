@@ -52,7 +52,7 @@ export type ShardMessage =
   | { type: 'held', id: number, confirmation: unknown }
   | { type: 'data', id: number, bytes: string }
   | { type: 'proof', id: number, answer: unknown }
-  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown }> }
+  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown, repairs?: unknown[], repairing?: number[] }> }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
 
 function bad (why: string): never {
@@ -96,7 +96,16 @@ export function decodeShardMessage (bytes: Uint8Array): ShardMessage {
       return { type: 'query', id: uint(m.id, 'id'), drive: m.drive }
     case 'slots':
       if (!Array.isArray(m.slots) || m.slots.length > MAX_SLOTS) bad(`slots must be a list of at most ${MAX_SLOTS}`)
-      return { type: 'slots', id: uint(m.id, 'id'), slots: (m.slots as unknown[]).map(x => ({ pin: (x as Record<string, unknown> | null)?.pin, hold: (x as Record<string, unknown> | null)?.hold })) }
+      return {
+        type: 'slots',
+        id: uint(m.id, 'id'),
+        slots: (m.slots as unknown[]).map(v => {
+          const x = v as Record<string, unknown> | null
+          const repairs = Array.isArray(x?.repairs) && x.repairs.length <= MAX_PLACEMENT_RECORDS ? x.repairs as unknown[] : []
+          const repairing = Array.isArray(x?.repairing) && x.repairing.length <= MAX_PLACEMENT_RECORDS ? (x.repairing as unknown[]).map(r => uint(r, 'repairing')) : []
+          return { pin: x?.pin, hold: x?.hold, repairs, repairing }
+        })
+      }
     case 'placement': {
       const list = (x: unknown, what: string): unknown[] => Array.isArray(x) && x.length <= MAX_PLACEMENT_RECORDS ? x : bad(`${what} must be a list of at most ${MAX_PLACEMENT_RECORDS}`)
       return { type: 'placement', root: root(m.root), holds: list(m.holds, 'holds'), repairs: list(m.repairs, 'repairs'), ask: m.ask === true }

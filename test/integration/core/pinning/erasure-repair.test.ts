@@ -1,7 +1,8 @@
 import crypto from 'hypercore-crypto'
 import { describe, expect, it } from 'vitest'
-import { findErasurePin, pinErasure, readErasure, verifyRepair, type RepairEvent, type RepairRecord } from '../../../../src/core/pinning/index.ts'
+import { findErasurePin, pinErasure, readErasure, ShardChannels, verifyRepair, type RepairEvent, type RepairRecord } from '../../../../src/core/pinning/index.ts'
 
+import { holdersTopic } from '../../../../src/core/pinning/pin-protocol.ts'
 import { reedSolomon } from '../../../../src/super-node/reed-solomon-node.ts'
 import { keyedNode, shardHolderNode } from '../../../helpers/holders.ts'
 import { testnet } from '../../../helpers/testnet.ts'
@@ -40,6 +41,16 @@ describe('live repair of erasure pins', () => {
     // every holder learnt the whole placement from the pinner
     for (const h of placement.holds) expect(holders[index(h.holder)]!.shards.placement(placement.pin.root)?.holders.map(x => x.holder)).toEqual(placement.holds.map(x => x.holder))
 
+    // a holder keeps one slot of a pin: a second is refused (it would take two shards of each stripe down with it)
+    const asker = await keyedNode(net, { tier: 'light' })
+    const channels = new ShardChannels(asker.node)
+    channels.start()
+    await asker.node.joinTopic(holdersTopic(), { server: false, client: true })
+    await until('the asker meets the holders', () => channels.holders().some(p => p.publicKey === placement.holds[0]!.holder), 20_000)
+    await expect(channels.holders().find(p => p.publicKey === placement.holds[0]!.holder)!.request({ type: 'open', pin: placement.pin, shard: 1 }, 10_000)).rejects.toMatchObject({ code: 'ERASURE_INVALID' })
+    channels.stop()
+    await asker.stop()
+
     const gone = [placement.holds[1]!, placement.holds[4]!]
     for (const h of gone) await holders[index(h.holder)]!.stop()
     const survivors = placement.holds.filter(h => !gone.includes(h)).map(h => holders[index(h.holder)]!)
@@ -49,6 +60,7 @@ describe('live repair of erasure pins', () => {
     // one repair per loss, signed, each onto a spare holder, every survivor holding the same placement
     await new Promise(resolve => setTimeout(resolve, GRACE_MS))
     expect(repaired.map(r => r.shard).sort()).toEqual([1, 4])
+    expect(new Set(repaired.map(r => r.to)).size).toBe(2)
     for (const r of repaired) {
       expect(verifyRepair(r)).toEqual(r)
       expect(r.from).toBe(placement.holds[r.shard]!.holder)
