@@ -170,8 +170,15 @@ export class ShardHolder {
     const pin = verifyErasurePin(v)
     if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
     if (this.#slots.has(`${pin.root}/${shard}`)) return
-    // one slot per pin: a holder with two would take two shards of every stripe down with it
-    for (const s of this.#slots.values()) if (s.pin.root === pin.root) throw ShadwError.ERASURE_INVALID(`this holder keeps shard ${s.shard} of pin ${pin.root.slice(0, 8)} already`, { shard: s.shard })
+    // one slot per pin: a holder with two would take two shards of every stripe down with it.
+    // A slot left part-way (its repairer died, another placed it elsewhere) gives way; its
+    // blocks stay in a log this node writes, which it cannot delete
+    for (const [key, s] of this.#slots) {
+      if (s.pin.root !== pin.root) continue
+      if (s.stored === s.pin.stripes.length) throw ShadwError.ERASURE_INVALID(`this holder keeps shard ${s.shard} of pin ${pin.root.slice(0, 8)} already`, { shard: s.shard })
+      this.#slots.delete(key)
+      this.#budget.release(s.bytes)
+    }
     let bytes = 0
     for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
     this.#budget.reserve(bytes)
