@@ -105,7 +105,8 @@ describe('live repair of erasure pins', () => {
     expect(records.filter(r => r.from === repairer)).toHaveLength(1)
     expect(records).toHaveLength(2)
     const started = events.filter(({ e }) => e.type === 'start' && e.from === first.holder)
-    expect(started.map(x => x.holder)[0]).toBe(killed)
+    // the killed one had started on it (on a starved machine a turn may pass before it, not after)
+    expect(started.map(x => x.holder)).toContain(killed)
 
     const reader = await keyedNode(net, { tier: 'light' })
     const found = await findErasurePin({ node: reader.node, drive: placement.pin.drive, discoverMs: 3_000 })
