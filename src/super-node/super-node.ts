@@ -73,7 +73,7 @@ export interface SuperNodeOptions {
    * {@link DEFAULT_DISK_BUDGET}); 0 = hold nothing
    */
   diskBudget?: number
-  /** silence after which a co-holder of a drive is gone and its replica re-pinned, ms */
+  /** silence after which a co-holder of a drive is gone and its replica re-pinned (or its erasure slot rebuilt), ms */
   repinGraceMs?: number
   /** JSON-RPC endpoints per chain (Lit chain names) the executor reads access conditions' chain state from */
   rpc?: Record<string, string[]>
