@@ -79,6 +79,8 @@ interface Watched {
   /** claims heard: slot → the claimer and when it last claimed (local clock) */
   claims: Map<number, { repairer: string, at: number }>
   running: Set<number>
+  /** losses (slot:holder) this holder became due to take over, and when */
+  due: Map<string, number>
   /** the holders this holder's running repairs place on: never two slots on one */
   targets: Set<string>
   /** when this holder began watching: it judges nobody before a grace period of it */
@@ -116,7 +118,7 @@ export class PinWatch {
   add (pin: ErasurePin, shard: number): void {
     let w = this.#pins.get(pin.root)
     if (w === undefined) {
-      w = { pin, mine: new Set(), holds: new Map(), repairs: [], failed: new Map(), claims: new Map(), running: new Set(), targets: new Set(), since: Date.now() }
+      w = { pin, mine: new Set(), holds: new Map(), repairs: [], failed: new Map(), claims: new Map(), running: new Set(), due: new Map(), targets: new Set(), since: Date.now() }
       this.#pins.set(pin.root, w)
       this.#o.joinTopic(pinTopic(pin.root)).catch((err: unknown) => { debug('pin topic not joined', err) })
     }
@@ -248,7 +250,15 @@ export class PinWatch {
       const claim = w.claims.get(h.shard)
       if (claim !== undefined && claim.repairer !== this.#me && live.includes(claim.repairer) && now - claim.at <= this.#o.graceMs) continue
       const lossAt = w.failed.get(h.holder) ?? h.time + this.#o.graceMs
-      if (electRepairer(live, w.pin.root, h.shard, h.holder, lossAt, now, this.#o.graceMs) !== this.#me) continue
+      const due = `${h.shard}:${h.holder}`
+      if (electRepairer(live, w.pin.root, h.shard, h.holder, lossAt, now, this.#o.graceMs) !== this.#me) { w.due.delete(due); continue }
+      // a takeover waits one heartbeat: time for the claim of one whose turn it still is (clocks and views differ a little) to arrive
+      if (now - lossAt >= this.#o.graceMs) {
+        const since = w.due.get(due)
+        if (since === undefined) w.due.set(due, now)
+        if (since === undefined || now - since < this.#o.graceMs / HEARTBEATS_PER_GRACE) continue
+      }
+      w.due.delete(due)
       this.#o.onevent?.({ type: 'lost', root: w.pin.root, shard: h.shard, holder: h.holder })
       void this.#repair(w, h, live)
     }
