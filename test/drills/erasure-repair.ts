@@ -148,7 +148,8 @@ try {
   try { await read() } catch (e) { err = e }
   drill.check('M + 1 lost: STRIPE_LOST naming the stripe', err instanceof ShadwError && err.code === 'STRIPE_LOST' && (err.details as { stripe?: number } | undefined)?.stripe === 0, err instanceof ShadwError ? err.message : String(err))
   const s3 = await cli(['drive', 'status', key, '--bootstrap', bootstrap, '--json'])
-  drill.check('status: lost', s3.health === 'lost' && (s3.weakestStripeLive as number) < 3, `${String(s3.health)}, ${String(s3.weakestStripeLive)} live in the weakest stripe`)
+  // the weakest stripe's count is there when a survivor answered the status node in time (not always, right after three kills)
+  drill.check('status: lost', s3.health === 'lost' && (s3.weakestStripeLive === undefined || (s3.weakestStripeLive as number) < 3), `${String(s3.health)}, ${String(s3.weakestStripeLive)} live in the weakest stripe`)
   let p3: ErasurePlacement | null = null
   await eventually(async () => { p3 = await placement(); return p3?.holds.length === 2 }, 30_000)
   drill.check('nothing else affected: the two survivors still serve their slots', (p3 as ErasurePlacement | null)?.holds.length === 2)
