@@ -190,6 +190,8 @@ export class PinWatch {
     const to = holds.find(h => h.shard === r.shard && h.holder === r.to)
     const cur = w.holds.get(r.shard)
     if (to === undefined || cur === undefined || !this.#holderOf(w, r.repairer)) return
+    // the new holder itself (it knew its slot first), or a record heard again through another holder
+    if (cur.holder === r.to) { w.repairs.push(r); return }
     if (cur.holder !== r.from) {
       // two repairs of one loss (views that split): every holder keeps the earlier record
       const rival = w.repairs.find(x => x.shard === r.shard && x.from === r.from && x.to === cur.holder)

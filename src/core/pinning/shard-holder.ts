@@ -54,6 +54,8 @@ export class ShardHolder {
   readonly #budget: DiskBudget
   readonly #channels: ShardChannels
   readonly #slots = new Map<string, Slot>()
+  /** pins a slot is being opened of (see `#open`) */
+  readonly #opening = new Set<string>()
   readonly #watch: PinWatch
   #stopped = false
   #announced: Promise<void> | null = null
@@ -170,6 +172,8 @@ export class ShardHolder {
     const pin = verifyErasurePin(v)
     if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
     if (this.#slots.has(`${pin.root}/${shard}`)) return
+    // the check below and the slot's creation are apart by an await: one open per pin at a time
+    if (this.#opening.has(pin.root)) throw ShadwError.ERASURE_INVALID(`a slot of pin ${pin.root.slice(0, 8)} is being opened here already`)
     // one slot per pin: a holder with two would take two shards of every stripe down with it.
     // A slot left part-way (its repairer died, another placed it elsewhere) gives way; its
     // blocks stay in a log this node writes, which it cannot delete
@@ -182,12 +186,15 @@ export class ShardHolder {
     let bytes = 0
     for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
     this.#budget.reserve(bytes)
+    this.#opening.add(pin.root)
     try {
       const info = await this.#opts.node.createLog(`shadw-shards-${pin.root}-${shard}`)
       this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes })
     } catch (err) {
       this.#budget.release(bytes)
       throw err
+    } finally {
+      this.#opening.delete(pin.root)
     }
     this.#channels.announce()
   }

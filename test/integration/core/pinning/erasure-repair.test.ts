@@ -70,6 +70,12 @@ describe('live repair of erasure pins', () => {
     const views = survivors.map(s => JSON.stringify(s.shards.placement(placement.pin.root)!.holders.map(x => x.holder)))
     expect(new Set(views).size).toBe(1)
     for (const s of survivors) expect(s.shards.placement(placement.pin.root)!.repairs.map(r => r.signature).sort()).toEqual(repaired.map(r => r.signature).sort())
+    // each new holder knows the whole placement and its own placement record
+    for (const r of repaired) {
+      const p = holders[index(r.to)]!.shards.placement(placement.pin.root)!
+      expect(p.holders.map(x => x.holder)).toEqual(JSON.parse(views[0]!))
+      expect(p.repairs.map(x => x.signature)).toContain(r.signature)
+    }
 
     // a reader with the drive key alone finds six live slots and reads the bytes exactly
     const reader = await keyedNode(net, { tier: 'light' })
