@@ -1,6 +1,7 @@
 /**
  * The node worker's life: the leader tab's init message starts the origin's one shadw node
- * (OPFS storage, the relay), its contribution and publisher hosts with one verified-module
+ * (OPFS storage, the relay; a contributor who offered disk holds pinned drives and erasure
+ * shards in it), its contribution and publisher hosts with one verified-module
  * cache between them and the bridge, the bridge that answers every context of the origin,
  * and direct WebRTC links once the page sends their control port. The entry file
  * (workers/node.worker.ts) only hands its global scope to {@link serveNodeWorker}.
@@ -18,9 +19,10 @@ import { parseNodeWorkerInit, type NodeWorkerInit, type NodeWorkerReply } from '
 import { opfsStorage } from './opfs-storage.ts'
 import { PublisherHost } from './publisher-host.ts'
 import { DriveHost } from './drive-host.ts'
-import { Holder } from '../core/pinning/index.ts'
+import { DiskBudget, Holder, ShardHolder } from '../core/pinning/index.ts'
 import { STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import { holderBudget } from './holder-budget.ts'
+import { reedSolomonBrowser } from './reed-solomon-browser.ts'
 
 /** What the node worker needs of its global scope (a DedicatedWorkerGlobalScope). */
 export interface NodeWorkerScope {
@@ -81,9 +83,13 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
     // a contributor who offered disk holds pinned drives while the tab is open, within the quota
     const budget = await holderBudget(init.diskBudget ?? 0, scope.navigator?.storage === undefined ? undefined : async () => await scope.navigator!.storage!.estimate())
     if (budget > 0) {
+      // one budget for whole replicas and erasure shards, both in the origin's OPFS
+      const disk = new DiskBudget(budget)
       // its storage receipts go to its own storage ledger, which the page reads for its credits
       const ledger = (await node.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
-      await new Holder({ node: node.node, keyPair: node.keyPair, budget, ledger: { append: async blocks => await node.node.append(ledger, blocks) } }).start()
+      await new Holder({ node: node.node, keyPair: node.keyPair, budget: disk, ledger: { append: async blocks => await node.node.append(ledger, blocks) } }).start()
+      // a closing tab is churn like any holder's: its co-holders repair its slots
+      new ShardHolder({ node: node.node, keyPair: node.keyPair, budget: disk, rs: reedSolomonBrowser }).start()
     }
     bridge = new BridgeServer(node, {
       contribution,

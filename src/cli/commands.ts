@@ -65,6 +65,7 @@ options:
   --rpc CHAIN=URLS  JSON-RPC endpoints (comma-separated; they must agree) that access conditions
                     on CHAIN (a Lit chain name, e.g. ethereum, sepolia) are read from; repeatable
   --repin-grace MS  how long a co-holder may stay silent before its replica is pinned elsewhere
+                    or its erasure shard slot rebuilt on another holder
   --proof-interval MS  mean time between two storage challenges of one co-holder (default 600000)
   --key-holder      hold shares of condition-gated keys for dealers, released after this node's
                     own auth and condition checks (docs/access.md)

@@ -10,7 +10,7 @@
  */
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
-import { erasureHealth, findErasurePin, pinErasure, stripeCount, type ErasureHealth, type ErasurePlacement, type ErasureScheme, type PinClientNode, type PinRequest, type ReedSolomon } from '../core/pinning/index.ts'
+import { erasureHealth, findErasurePin, pinErasure, stripeCount, type ErasureHealth, type ErasurePlacement, type ErasureScheme, type PinClientNode, type PinRequest, type ReedSolomon, type RepairRecord } from '../core/pinning/index.ts'
 
 /** What the pinner codes: the logs' blocks, framed (see the module comment). */
 export async function driveVersionBytes (logs: Hypercore[]): Promise<{ bytes: Uint8Array, version: number }> {
@@ -38,15 +38,24 @@ export async function pinDriveErasure (o: { node: PinClientNode, rs: ReedSolomon
   return await pinErasure({ node: o.node, rs: o.rs, keyPair: o.keyPair, drive: o.drive, version, bytes, scheme: o.scheme, timeoutMs: o.timeoutMs })
 }
 
+/** What status says of an erasure pin's repairs. */
+interface RepairStatus {
+  /** `running` while a holder rebuilds a slot, `due` while degraded and none does, else null */
+  repair: 'due' | 'running' | null
+  /** the signed placement records of the repairs done so far */
+  repairs: RepairRecord[]
+}
+
 /** The status of a drive's newest erasure pin, or null when no shard holder keeps one. */
-export async function erasureStatus (node: PinClientNode, drive: string): Promise<(ErasureHealth & { root: string, version: number, size: number, stripes: number, holders: Array<{ shard: number, holder: string }> }) | null> {
+export async function erasureStatus (node: PinClientNode, drive: string): Promise<(ErasureHealth & RepairStatus & { root: string, version: number, size: number, stripes: number, holders: Array<{ shard: number, holder: string }> }) | null> {
   const found = await findErasurePin({ node, drive })
   if (found === null) return null
   const { pin, holds } = found
   // every stripe's shard i sits on slot i's holder: one live count serves all stripes
   const live = new Set(holds.map(h => h.shard)).size
   const health = erasureHealth(pin.layout, new Array(stripeCount(pin.layout)).fill(live))
-  return { ...health, root: pin.root, version: pin.version, size: pin.layout.size, stripes: pin.stripes.length, holders: holds.map(h => ({ shard: h.shard, holder: h.holder })) }
+  const repair = (found.repairing ?? []).length > 0 ? 'running' : health.health === 'degraded' ? 'due' : null
+  return { ...health, repair, repairs: found.repairs ?? [], root: pin.root, version: pin.version, size: pin.layout.size, stripes: pin.stripes.length, holders: holds.map(h => ({ shard: h.shard, holder: h.holder })) }
 }
 
 /** The summary line of an erasure pin. */

@@ -126,8 +126,8 @@ async function status (argv: string[], io: DriveIo): Promise<number> {
     const proofs = summarizeProofs(verdicts, drive, [...s.holders.map(h => h.holder), ...(erasure?.holders.map(h => h.holder) ?? [])])
     // a drive pinned only erasure-coded has no replica holders: its health is its shards'
     if (erasure !== null && s.holders.length === 0) s.health = erasure.health
-    if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })), proofs }, null, 2) + '\n')
-    else io.stdout(statusSummary(s) + (erasure === null ? '' : `erasure ${erasure.k}+${erasure.m}: ${erasure.health}, ${erasure.weakestStripeLive} of ${erasure.k + erasure.m} shards live in the weakest stripe, ${erasure.expansion}× stored\n`) + proofSummary(proofs))
+    if (values.json) io.stdout(JSON.stringify({ ...s, ...(erasure === null ? {} : { weakestStripeLive: erasure.weakestStripeLive, expansion: erasure.expansion, repair: erasure.repair, erasure }), holders: s.holders.map(h => ({ holder: h.holder, confirmedAt: h.confirmedAt, live: h.live, logs: h.confirmation.logs, budget: h.confirmation.budget })), proofs }, null, 2) + '\n')
+    else io.stdout(statusSummary(s) + (erasure === null ? '' : `erasure ${erasure.k}+${erasure.m}: ${erasure.health}, ${erasure.weakestStripeLive} of ${erasure.k + erasure.m} shards live in the weakest stripe, ${erasure.expansion}× stored${erasure.repair === null ? '' : `, repair ${erasure.repair}`}, ${erasure.repairs.length} repair(s) recorded\n`) + proofSummary(proofs))
     return 0
   } finally {
     await node.stop()

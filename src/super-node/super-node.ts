@@ -29,6 +29,7 @@ import { createNodeExecutor } from './executor/index.ts'
 import type { WebrtcConfig } from '../core/links/link-protocol.ts'
 import { startWebrtcLinks, type WebrtcLinks } from './webrtc-links.ts'
 import { DiskBudget, Holder, ProofChallenger, ShardHolder } from '../core/pinning/index.ts'
+import { reedSolomon } from './reed-solomon-node.ts'
 import { Catalogue } from '../core/catalogue/index.ts'
 import { mountCatalogue } from './catalogue-routes.ts'
 
@@ -75,7 +76,7 @@ export interface SuperNodeOptions {
    * {@link DEFAULT_DISK_BUDGET}); 0 = hold nothing
    */
   diskBudget?: number
-  /** silence after which a co-holder of a drive is gone and its replica re-pinned, ms */
+  /** silence after which a co-holder of a drive is gone and its replica re-pinned (or its erasure slot rebuilt), ms */
   repinGraceMs?: number
   /** mean time between two storage challenges of one co-holder, ms (default `DEFAULT_PROOF_INTERVAL_MS`) */
   proofIntervalMs?: number
@@ -226,7 +227,7 @@ export class SuperNode {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
       }
-      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk }) : null
+      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk, rs: async () => reedSolomon(), ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (shards !== null) {
         cleanup.push(async () => { shards.stop() })
         shards.start()

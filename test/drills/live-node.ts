@@ -32,9 +32,9 @@ export interface LiveNode {
   exit: Promise<number | null>
 }
 
-/** Starts `shadw start` on `storage` and waits for its banner. */
-export async function startLive (storage: string, extra: string[] = []): Promise<LiveNode> {
-  const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--storage', storage, '--workers', '1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SHADW_DEBUG: '' } })
+/** Starts `shadw start` on `storage` and waits for its banner; `debug`: its SHADW_DEBUG namespaces (logged to its stderr). */
+export async function startLive (storage: string, extra: string[] = [], opts: { workers?: number, debug?: string } = {}): Promise<LiveNode> {
+  const child = spawn(process.execPath, [BIN, 'start', '--port', '0', '--storage', storage, '--workers', String(opts.workers ?? 1), ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SHADW_DEBUG: opts.debug ?? '' } })
   let out = ''
   let err = ''
   child.stdout?.on('data', (d: Buffer) => { out += d.toString() })

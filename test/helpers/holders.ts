@@ -5,8 +5,9 @@ import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { onTestFinished } from 'vitest'
 import { nodeIdentity, ShadwNode } from '../../src/core/node/index.ts'
-import { DiskBudget, Holder, ProofChallenger, ShardHolder, type HolderOptions } from '../../src/core/pinning/index.ts'
+import { DiskBudget, Holder, ProofChallenger, ShardHolder, type HolderOptions, type ShardHolderOptions } from '../../src/core/pinning/index.ts'
 import { STORAGE_LEDGER_LOG_NAME } from '../../src/core/ledger/index.ts'
+import { reedSolomon } from '../../src/super-node/reed-solomon-node.ts'
 import type { NodeTier } from '../../src/core/node/types.ts'
 
 /** A node on the testnet with its identity key pair (holders sign with it) and its store. */
@@ -47,9 +48,9 @@ export async function holderNode (net: Testnet, opts: Partial<Omit<HolderOptions
 }
 
 /** A node holding erasure shards for others with the given budget; the shard holder stops before the node. */
-export async function shardHolderNode (net: Testnet, opts: { budget?: number } = {}): Promise<KeyedNode & { shards: ShardHolder }> {
+export async function shardHolderNode (net: Testnet, opts: Partial<Omit<ShardHolderOptions, 'node' | 'keyPair'>> = {}): Promise<KeyedNode & { shards: ShardHolder }> {
   const k = await keyedNode(net)
-  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget: opts.budget ?? 64 * 1024 * 1024 })
+  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, rs: async () => reedSolomon(), ...opts, budget: opts.budget ?? 64 * 1024 * 1024 })
   const stop = async (): Promise<void> => { shards.stop(); await k.stop() }
   onTestFinished(stop)
   await shards.announced()
@@ -67,7 +68,7 @@ export async function provingNode (net: Testnet, opts: { storage?: unknown, budg
   const ledgerKey = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
   const ledger = { append: async (blocks: Uint8Array[]) => await k.node.append(ledgerKey, blocks) }
   const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget, ledger, ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }), ...(opts.price === undefined ? {} : { price: opts.price }) })
-  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget })
+  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget, rs: async () => reedSolomon(), ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }) })
   const proofs = new ProofChallenger({ node: k.node, keyPair: k.keyPair, holder, shards, ledger, meanMs: opts.meanMs ?? 200, timeoutMs: 3_000 })
   const stop = async (): Promise<void> => { proofs.stop(); holder.stop(); shards.stop(); await k.stop() }
   onTestFinished(stop)

@@ -2,7 +2,8 @@
  * The client side of erasure-coded pins: `pinErasure` codes a version's bytes, signs the pin
  * record and places its K+M shard slots on K+M distinct holders (most free space first; a
  * holder that refuses or dies mid-way is replaced by the next while any is left), returning
- * once every slot's holder has signed its shard hold. `readErasure` fetches every stripe
+ * once every slot's holder has signed its shard hold, and tells the holders the placement so
+ * they can watch each other. `readErasure` fetches every stripe
  * from whichever holders answer, checks each shard against the record and decodes from any
  * K; `challengeShard` asks one holder for a random chunk and signs the verdict.
  */
@@ -11,6 +12,7 @@ import { ShadwError } from '../errors.ts'
 import type { ErasureLayout } from './erasure.ts'
 import { encodeErasure, rebuildStripe, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
 import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
+import { verifyRepair, type RepairRecord } from './erasure-repair.ts'
 import { holdersTopic } from './pin-protocol.ts'
 import type { PinClientNode } from './pinner.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
@@ -46,8 +48,11 @@ export interface PinErasureOptions {
   timeoutMs?: number
 }
 
-/** A placed erasure pin: the signed record and one signed shard hold per slot (index = shard). */
-export interface ErasurePlacement { pin: ErasurePin, holds: ShardHold[] }
+/**
+ * A placed erasure pin: the signed record and one signed shard hold per slot (index = shard);
+ * as found on the holders, also the signed repairs they adopted and the slots being repaired.
+ */
+export interface ErasurePlacement { pin: ErasurePin, holds: ShardHold[], repairs?: RepairRecord[], repairing?: number[] }
 
 /**
  * Codes and places `bytes`. @throws ShadwError `NOT_ENOUGH_HOLDERS` when fewer than K+M
@@ -92,6 +97,9 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
       if (hold === null) throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${scheme.k}+${scheme.m}, ${holds.length} took a shard`, { found: found.length, needed: n, placed: holds.length })
       holds.push(hold)
     }
+    // the holders learn each other from the pinner: from then on they watch each other and repair without it
+    const placement = { type: 'placement' as const, root: pin.root, holds, repairs: [], ask: false }
+    for (const peer of found) if (holds.some(h => h.holder === peer.publicKey)) peer.send(placement)
     return { pin, holds }
   } finally {
     channels.stop()
@@ -158,7 +166,8 @@ export interface FindErasureOptions {
 /**
  * Asks every shard holder met on the holders' topic what it keeps of `drive` and returns the
  * newest erasure pin with the shard holds signed just now (one per live slot, by shard index;
- * a missing index has no live holder), or null when no holder keeps any.
+ * a missing index has no live holder), the checked repair records its holders adopted and the
+ * slots they are repairing, or null when no holder keeps any.
  */
 export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePlacement | null> {
   const channels = new ShardChannels(o.node)
@@ -167,7 +176,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
     const waitMs = o.discoverMs ?? 5_000
     for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
-    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold> }>()
+    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold>, repairs: Map<string, RepairRecord>, repairing: Set<number> }>()
     await Promise.all(channels.holders().map(async peer => {
       try {
         const a = await peer.request({ type: 'query', drive: o.drive }, o.timeoutMs ?? 5_000)
@@ -177,15 +186,23 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
             const pin = verifyErasurePin(x.pin)
             const hold = verifyShardHold(x.hold)
             if (pin.drive !== o.drive || hold.root !== pin.root || hold.holder !== peer.publicKey) continue
-            const entry = pins.get(pin.root) ?? { pin, holds: new Map() }
+            const entry = pins.get(pin.root) ?? { pin, holds: new Map(), repairs: new Map(), repairing: new Set() }
             if (!entry.holds.has(hold.shard)) entry.holds.set(hold.shard, hold)
+            for (const v of x.repairs ?? []) {
+              try {
+                const r = verifyRepair(v)
+                if (r.root === pin.root && r.drive === pin.drive) entry.repairs.set(r.signature, r)
+              } catch {}
+            }
+            for (const s of x.repairing ?? []) entry.repairing.add(s)
             pins.set(pin.root, entry)
           } catch {}
         }
       } catch {}
     }))
     const newest = [...pins.values()].sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)[0]
-    return newest === undefined ? null : { pin: newest.pin, holds: [...newest.holds.values()].sort((a, b) => a.shard - b.shard) }
+    if (newest === undefined) return null
+    return { pin: newest.pin, holds: [...newest.holds.values()].sort((a, b) => a.shard - b.shard), repairs: [...newest.repairs.values()].sort((a, b) => a.time - b.time), repairing: [...newest.repairing].sort((a, b) => a - b) }
   } finally {
     channels.stop()
   }

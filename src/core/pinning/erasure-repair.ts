@@ -1,11 +1,12 @@
 /**
- * Repair of erasure-coded pins without the uploader. When a shard's holder failed its proofs
- * or has been silent past the grace period, every live holder of the pin computes the same
- * ranking of candidates for that one loss (by hash of candidate ‖ pin root ‖ stripe ‖ shard),
- * so one repairer acts and no repair starts twice; the next in the ranking takes over after
- * each further grace period without a signed repair record (its predecessor died mid-way).
- * The repairer rebuilds the shard from K survivors, checked against the committed hash,
- * places it on a new holder and signs the new placement.
+ * Repair of erasure-coded pins without the uploader. A holder keeps one shard slot of a pin
+ * (the same shard index of every stripe), so a loss is a slot: when its holder failed its
+ * proofs or has been silent past the grace period, every live holder of the pin computes the
+ * same ranking of candidates for that one loss (by hash of candidate ‖ pin root ‖ shard ‖ lost
+ * holder), so one repairer acts and no repair starts twice; the next in the ranking takes over
+ * after each further grace period without a signed repair record (its predecessor died
+ * mid-way). The repairer rebuilds the slot's shard of every stripe from K survivors, checked
+ * against the committed hashes, places it on a new holder and signs the new placement.
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
@@ -19,8 +20,8 @@ export const REPAIR_DOMAIN = 'shadw/erasure-repair/v1'
 const SIGNATURE = new SignatureDomain(REPAIR_DOMAIN)
 
 /** The candidates for repairing one lost shard, first the one due now. */
-export function repairRanking (candidates: string[], root: string, stripe: number, shard: number): string[] {
-  const score = (c: string): string => sha256(b4a.from(`${c}:${root}:${stripe}:${shard}`))
+export function repairRanking (candidates: string[], root: string, shard: number, lost: string): string[] {
+  const score = (c: string): string => sha256(b4a.from(`${c}:${root}:${shard}:${lost}`))
   return [...new Set(candidates)].sort((a, b) => score(a) < score(b) ? -1 : score(a) > score(b) ? 1 : 0)
 }
 
@@ -28,15 +29,15 @@ export function repairRanking (candidates: string[], root: string, stripe: numbe
  * The repairer due at `now` for a loss seen at `lossAt`: the first in the ranking during the
  * first grace period, the second during the next (a takeover), and so on; null when none.
  */
-export function electRepairer (candidates: string[], root: string, stripe: number, shard: number, lossAt: number, now: number, graceMs: number): string | null {
-  const ranking = repairRanking(candidates, root, stripe, shard)
+export function electRepairer (candidates: string[], root: string, shard: number, lost: string, lossAt: number, now: number, graceMs: number): string | null {
+  const ranking = repairRanking(candidates, root, shard, lost)
   if (ranking.length === 0) return null
   const turn = Math.max(0, Math.floor((now - lossAt) / graceMs))
   return ranking[turn % ranking.length] as string
 }
 
-/** The signed new placement of one shard. */
-export interface RepairBody { drive: string, root: string, stripe: number, shard: number, from: string, to: string, repairer: string, time: number }
+/** The signed new placement of one shard slot: `stripes` rebuilt (all of the pin's) moved from `from` to `to`. */
+export interface RepairBody { drive: string, root: string, shard: number, stripes: number, from: string, to: string, repairer: string, time: number }
 export interface RepairRecord extends RepairBody { signature: string }
 
 function canonical (v: unknown): RepairBody {
@@ -45,7 +46,7 @@ function canonical (v: unknown): RepairBody {
   const r = v as Record<string, unknown>
   for (const f of ['drive', 'root', 'from', 'to', 'repairer'] as const) if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
   const uint = (x: unknown): number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : bad('numbers must be non-negative integers')
-  return { drive: r.drive as string, root: r.root as string, stripe: uint(r.stripe), shard: uint(r.shard), from: r.from as string, to: r.to as string, repairer: r.repairer as string, time: uint(r.time) }
+  return { drive: r.drive as string, root: r.root as string, shard: uint(r.shard), stripes: uint(r.stripes), from: r.from as string, to: r.to as string, repairer: r.repairer as string, time: uint(r.time) }
 }
 
 /** Signs a repair with the repairer's key pair. */

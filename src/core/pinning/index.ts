@@ -27,3 +27,4 @@ export { stripeLossRate, lossProbability, meanDaysToLoss, type DurabilityInputs 
 export { ShardHolder, signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHolderOptions } from './shard-holder.ts'
 export { ShardChannels, SHARD_PROTOCOL, type ShardPeer } from './shard-protocol.ts'
 export { pinErasure, readErasure, findErasurePin, challengeShard, type ErasurePlacement, type PinErasureOptions, type ReadErasureOptions } from './erasure-client.ts'
+export { PinWatch, pinTopic, type RepairEvent, type PinPlacement } from './erasure-watch.ts'

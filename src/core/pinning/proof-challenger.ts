@@ -101,6 +101,8 @@ export class ProofChallenger {
     if (!Number.isSafeInteger(this.#meanMs) || this.#meanMs < 1) throw ShadwError.INVALID_ARGUMENT(`proof interval must be a positive integer of ms, got ${this.#meanMs}`)
     if (!Number.isSafeInteger(quorum) || quorum < 1) throw ShadwError.INVALID_ARGUMENT(`proof quorum must be a positive integer, got ${quorum}`)
     this.book = new ProofBook(quorum, (drive, challenger) => this.#coHolder(drive, challenger))
+    // a shard holder failed by a quorum loses its slot, repaired like a silent holder's
+    this.book.onHolderFailed(f => { if (f.kind === 'shard') this.#opts.shards?.holderFailed(f.holder) })
     this.#channels = new ProofChannels(opts.node, { onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
   }
 

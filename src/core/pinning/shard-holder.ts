@@ -6,57 +6,28 @@
  * log (one per pin, stripe i at block i); once every stripe is in, it signs a shard hold
  * (domain `shadw/shard-hold/v1`) over the pin root, the shard index and its budget. It serves
  * `get` and answers storage challenges from what is on its disk — so a shard that rotted
- * there fails the proof.
+ * there fails the proof. Once it keeps a slot whole it watches the pin's other holders and
+ * repairs their losses with them (erasure-watch.ts).
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
-import { isHex, isHexKey } from '../hex.ts'
 import { log } from '../log.ts'
-import { SignatureDomain } from '../signature-domain.ts'
 import { DiskBudget } from './disk-budget.ts'
 import { shardHash, shardLength, stripeCount } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import type { HolderNode } from './held-logs.ts'
 import { holdersTopic } from './pin-protocol.ts'
-import { MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
+import { DEFAULT_GRACE_MS } from './holder.ts'
+import { PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
+import type { ReedSolomon } from './reed-solomon.ts'
+import type { RepairRecord } from './erasure-repair.ts'
+import { MAX_PLACEMENT_RECORDS, MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
+import { signShardHold, type ShardHold } from './shard-hold.ts'
+
+export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
 
 const debug = log('pinning')
-
-/** Signature domain of shard holds. */
-export const SHARD_HOLD_DOMAIN = 'shadw/shard-hold/v1'
-const SIGNATURE = new SignatureDomain(SHARD_HOLD_DOMAIN)
-
-/** A holder's signed word that it stores shard `shard` of every stripe of the pin `root`. */
-export interface ShardHoldBody { drive: string, root: string, shard: number, holder: string, budget: { total: number, used: number }, time: number }
-export interface ShardHold extends ShardHoldBody { signature: string }
-
-function canonical (v: unknown): ShardHoldBody {
-  const bad = (why: string): never => { throw ShadwError.HOLD_INVALID(`shard hold: ${why}`) }
-  if (typeof v !== 'object' || v === null) return bad('not an object')
-  const r = v as Record<string, unknown>
-  if (!isHexKey(r.drive) || !isHexKey(r.root) || !isHexKey(r.holder)) return bad('drive, root and holder must be 64 hex characters')
-  const uint = (x: unknown): number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0 ? x : bad('numbers must be non-negative integers')
-  const b = r.budget as Record<string, unknown> | null
-  if (typeof b !== 'object' || b === null) return bad('budget is not an object')
-  return { drive: r.drive, root: r.root, shard: uint(r.shard), holder: r.holder, budget: { total: uint(b.total), used: uint(b.used) }, time: uint(r.time) }
-}
-
-/** Signs a shard hold with the holder's key pair. */
-export function signShardHold (b: Omit<ShardHoldBody, 'holder'>, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): ShardHold {
-  const body = canonical({ ...b, holder: b4a.toString(keyPair.publicKey, 'hex') })
-  return { ...body, signature: b4a.toString(SIGNATURE.sign(b4a.from(JSON.stringify(body)), keyPair.secretKey), 'hex') }
-}
-
-/** Checks a shard hold. @throws ShadwError `HOLD_INVALID` */
-export function verifyShardHold (v: unknown): ShardHold {
-  const body = canonical(v)
-  const signature = (v as { signature?: unknown }).signature
-  if (!isHex(signature, 64) || !SIGNATURE.verify(b4a.from(JSON.stringify(body)), b4a.from(signature, 'hex'), b4a.from(body.holder, 'hex'))) {
-    throw ShadwError.HOLD_INVALID('shard hold signature does not verify')
-  }
-  return { ...body, signature }
-}
 
 /** One slot this holder keeps. */
 interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, bytes: number }
@@ -67,6 +38,14 @@ export interface ShardHolderOptions {
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
   /** bytes this node agrees to hold as shards, or a budget shared with its replica holder */
   budget: number | DiskBudget
+  /** the Reed-Solomon codec for repairs, loaded when one first needs it */
+  rs: () => Promise<ReedSolomon>
+  /** silence after which a co-holder's slot is lost and repaired, ms (default the holders' `DEFAULT_GRACE_MS`) */
+  graceMs?: number
+  /** longest wait for one peer's answer during a repair, ms (default 30 s) */
+  timeoutMs?: number
+  /** repairs as they go */
+  onrepair?: (e: RepairEvent) => void
 }
 
 /** See the module comment. `start()`/`stop()` are safe to call twice. */
@@ -75,6 +54,9 @@ export class ShardHolder {
   readonly #budget: DiskBudget
   readonly #channels: ShardChannels
   readonly #slots = new Map<string, Slot>()
+  /** pins a slot is being opened of (see `#open`) */
+  readonly #opening = new Set<string>()
+  readonly #watch: PinWatch
   #stopped = false
   #announced: Promise<void> | null = null
 
@@ -82,12 +64,24 @@ export class ShardHolder {
     this.#opts = opts
     this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
     this.#channels = new ShardChannels(opts.node, { free: () => this.#budget.free, onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
+    this.#watch = new PinWatch({
+      keyPair: opts.keyPair,
+      channels: this.#channels,
+      joinTopic: async topic => await opts.node.joinTopic(topic, { server: true, client: true }),
+      read: async (root, shard, stripe) => await this.#read(root, shard, stripe),
+      rs: opts.rs,
+      budget: () => this.#budget.state(),
+      graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      ...(opts.onrepair === undefined ? {} : { onevent: opts.onrepair })
+    })
   }
 
   /** Opens the protocol and joins the holders' topic in the background (see {@link announced}). */
   start (): void {
     if (this.#announced !== null || this.#stopped) return
     this.#channels.start()
+    this.#watch.start()
     this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
   }
 
@@ -99,6 +93,7 @@ export class ShardHolder {
 
   stop (): void {
     this.#stopped = true
+    this.#watch.stop()
     this.#channels.stop()
   }
 
@@ -128,18 +123,38 @@ export class ShardHolder {
 
   /**
    * The slots this holder keeps fully for `drive` (newest pins first), each with the signed
-   * record and a shard hold signed now: its time is the holder's sign of life.
+   * record, a shard hold signed now (its time is the holder's sign of life), the repairs of
+   * the pin this holder adopted and the slots it is repairing now.
    */
-  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold }> {
+  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold, repairs: RepairRecord[], repairing: number[] }> {
     return [...this.#slots.values()]
       .filter(s => s.pin.drive === drive && s.stored === s.pin.stripes.length)
       .sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)
       .slice(0, MAX_SLOTS)
-      .map(s => ({ pin: s.pin, hold: signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair) }))
+      .map(s => {
+        const p = this.#watch.placement(s.pin.root)
+        const hold = signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
+        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [] }
+      })
+  }
+
+  /** The placement of pin `root` as this holder knows it (null when it keeps no slot of it). */
+  placement (root: string): PinPlacement | null {
+    return this.#watch.placement(root)
+  }
+
+  /**
+   * Declares `holder` failed (it failed its proofs of storage): its slots of the pins this
+   * node shares with it are lost from now on and repaired like those of a holder gone silent.
+   */
+  holderFailed (holder: string): void {
+    this.#watch.fail(holder)
   }
 
   async #onrequest (peer: ShardPeer, m: ShardMessage): Promise<void> {
-    if (this.#stopped || !('id' in m)) return
+    if (this.#stopped) return
+    if (m.type === 'placement' || m.type === 'repairing') { this.#watch.onmessage(peer, m); return }
+    if (!('id' in m)) return
     try {
       if (m.type === 'open') {
         await this.#open(m.pin, m.shard)
@@ -172,15 +187,29 @@ export class ShardHolder {
     const pin = verifyErasurePin(v)
     if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
     if (this.#slots.has(`${pin.root}/${shard}`)) return
+    // the check below and the slot's creation are apart by an await: one open per pin at a time
+    if (this.#opening.has(pin.root)) throw ShadwError.ERASURE_INVALID(`a slot of pin ${pin.root.slice(0, 8)} is being opened here already`)
+    // one slot per pin: a holder with two would take two shards of every stripe down with it.
+    // A slot left part-way (its repairer died, another placed it elsewhere) gives way; its
+    // blocks stay in a log this node writes, which it cannot delete
+    for (const [key, s] of this.#slots) {
+      if (s.pin.root !== pin.root) continue
+      if (s.stored === s.pin.stripes.length) throw ShadwError.ERASURE_INVALID(`this holder keeps shard ${s.shard} of pin ${pin.root.slice(0, 8)} already`, { shard: s.shard })
+      this.#slots.delete(key)
+      this.#budget.release(s.bytes)
+    }
     let bytes = 0
     for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
     this.#budget.reserve(bytes)
+    this.#opening.add(pin.root)
     try {
       const info = await this.#opts.node.createLog(`shadw-shards-${pin.root}-${shard}`)
       this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes })
     } catch (err) {
       this.#budget.release(bytes)
       throw err
+    } finally {
+      this.#opening.delete(pin.root)
     }
     this.#channels.announce()
   }
@@ -195,6 +224,7 @@ export class ShardHolder {
     slot.stored++
     if (slot.stored < slot.pin.stripes.length) return null
     debug('holding shard', shard, 'of', root.slice(0, 8))
+    this.#watch.add(slot.pin, shard)
     return signShardHold({ drive: slot.pin.drive, root, shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
   }
 

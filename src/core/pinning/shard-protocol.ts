@@ -24,6 +24,18 @@ export const MAX_SHARD_MESSAGE_BYTES = 2 * 1024 * 1024
 /** Slots in one answer to a query: a holder keeps at most one slot per pin, and few versions per drive. */
 export const MAX_SLOTS = 16
 
+/** Records in one placement message at most: one shard hold and one repair per shard of a pin. */
+export const MAX_PLACEMENT_RECORDS = 64
+
+/**
+ * One-way messages between the holders of one pin: the placement as the sender knows it
+ * (each slot's newest shard hold, the repairs adopted; `ask`: answer with yours), and a
+ * repairer's claim on one lost slot while it rebuilds it.
+ */
+export type ShardGossip =
+  | { type: 'placement', root: string, holds: unknown[], repairs: unknown[], ask: boolean }
+  | { type: 'repairing', root: string, shard: number, from: string }
+
 /** Requests, each answered by `ok`, `held`, `data`, `proof`, `slots` or `refused` with the same id. */
 export type ShardRequest =
   | { type: 'open', pin: unknown, shard: number }
@@ -34,12 +46,13 @@ export type ShardRequest =
 
 export type ShardMessage =
   | { type: 'offer', free: number }
+  | ShardGossip
   | (ShardRequest & { id: number })
   | { type: 'ok', id: number }
   | { type: 'held', id: number, confirmation: unknown }
   | { type: 'data', id: number, bytes: string }
   | { type: 'proof', id: number, answer: unknown }
-  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown }> }
+  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown, repairs?: unknown[], repairing?: number[] }> }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
 
 function bad (why: string): never {
@@ -83,7 +96,23 @@ export function decodeShardMessage (bytes: Uint8Array): ShardMessage {
       return { type: 'query', id: uint(m.id, 'id'), drive: m.drive }
     case 'slots':
       if (!Array.isArray(m.slots) || m.slots.length > MAX_SLOTS) bad(`slots must be a list of at most ${MAX_SLOTS}`)
-      return { type: 'slots', id: uint(m.id, 'id'), slots: (m.slots as unknown[]).map(x => ({ pin: (x as Record<string, unknown> | null)?.pin, hold: (x as Record<string, unknown> | null)?.hold })) }
+      return {
+        type: 'slots',
+        id: uint(m.id, 'id'),
+        slots: (m.slots as unknown[]).map(v => {
+          const x = v as Record<string, unknown> | null
+          const repairs = Array.isArray(x?.repairs) && x.repairs.length <= MAX_PLACEMENT_RECORDS ? x.repairs as unknown[] : []
+          const repairing = Array.isArray(x?.repairing) && x.repairing.length <= MAX_PLACEMENT_RECORDS ? (x.repairing as unknown[]).map(r => uint(r, 'repairing')) : []
+          return { pin: x?.pin, hold: x?.hold, repairs, repairing }
+        })
+      }
+    case 'placement': {
+      const list = (x: unknown, what: string): unknown[] => Array.isArray(x) && x.length <= MAX_PLACEMENT_RECORDS ? x : bad(`${what} must be a list of at most ${MAX_PLACEMENT_RECORDS}`)
+      return { type: 'placement', root: root(m.root), holds: list(m.holds, 'holds'), repairs: list(m.repairs, 'repairs'), ask: m.ask === true }
+    }
+    case 'repairing':
+      if (!isHexKey(m.from)) bad('from must be 64 hex characters')
+      return { type: 'repairing', root: root(m.root), shard: uint(m.shard, 'shard'), from: m.from }
     case 'ok': return { type: 'ok', id: uint(m.id, 'id') }
     case 'held': return { type: 'held', id: uint(m.id, 'id'), confirmation: m.confirmation }
     case 'data': return { type: 'data', id: uint(m.id, 'id'), bytes: hexBytes(m.bytes) }

@@ -82,14 +82,16 @@ describe('repair', () => {
   const keys = holders.map(h => Buffer.from(h.publicKey).toString('hex'))
 
   it('every holder elects the same repairer; the next takes over after each grace period', () => {
-    const first = electRepairer(keys, pin.root, 1, 3, 1000, 1500, 60_000)
-    expect(electRepairer([...keys].reverse(), pin.root, 1, 3, 1000, 59_000, 60_000)).toBe(first)
-    const ranking = repairRanking(keys, pin.root, 1, 3)
+    const lost = 'ee'.repeat(32)
+    const first = electRepairer(keys, pin.root, 3, lost, 1000, 1500, 60_000)
+    expect(electRepairer([...keys].reverse(), pin.root, 3, lost, 1000, 59_000, 60_000)).toBe(first)
+    const ranking = repairRanking(keys, pin.root, 3, lost)
     expect(ranking[0]).toBe(first)
-    expect(electRepairer(keys, pin.root, 1, 3, 1000, 61_001, 60_000)).toBe(ranking[1])
-    // another loss elects independently
-    expect(new Set(Array.from({ length: 6 }, (_, i) => electRepairer(keys, pin.root, 0, i, 0, 0, 1))).size).toBeGreaterThan(1)
-    expect(electRepairer([], pin.root, 1, 3, 0, 0, 1)).toBeNull()
+    expect(electRepairer(keys, pin.root, 3, lost, 1000, 61_001, 60_000)).toBe(ranking[1])
+    // another loss (another slot, or the same slot's next holder lost) elects independently
+    expect(new Set(Array.from({ length: 6 }, (_, i) => electRepairer(keys, pin.root, i, lost, 0, 0, 1))).size).toBeGreaterThan(1)
+    expect(new Set(keys.map(k => electRepairer(keys, pin.root, 3, k, 0, 0, 1))).size).toBeGreaterThan(1)
+    expect(electRepairer([], pin.root, 3, lost, 0, 0, 1)).toBeNull()
   })
 
   it('rebuilds a lost data or parity shard exactly from K survivors and signs the new placement', () => {
@@ -97,7 +99,7 @@ describe('repair', () => {
       const rebuilt = rebuildStripe(rs, pin.layout, pin.stripes[2]!, 2, i => i === lost || i === 1 ? null : enc.stripes[2]![i]!)
       expect(Buffer.compare(rebuilt[lost]!, enc.stripes[2]![lost]!)).toBe(0)
     }
-    const r = signRepair({ drive: DRIVE, root: pin.root, stripe: 2, shard: 5, from: keys[0]!, to: keys[7]!, time: 5 }, holders[3]!)
+    const r = signRepair({ drive: DRIVE, root: pin.root, shard: 5, stripes: 3, from: keys[0]!, to: keys[7]!, time: 5 }, holders[3]!)
     expect(verifyRepair(JSON.parse(JSON.stringify(r)))).toEqual(r)
     expect(() => verifyRepair({ ...r, to: keys[6] })).toThrow(expect.objectContaining({ code: 'ERASURE_INVALID' }))
   })
