@@ -13,9 +13,13 @@ const debug = log('relay')
 /** Mirrors relay-server.ts: a relay message is at most one secret-stream frame (16 MiB) and some. */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024 + 64 * 1024
 /**
- * Default bytes one relayed stream may queue toward the DHT. Reading the client pauses as
- * soon as a stream passes its high-water mark (16 KiB), so only messages the relay had read
- * already pile up past it: at most about one maximum-size message.
+ * Bytes one relayed stream may queue toward the DHT before reading its client pauses until
+ * it drains: a few Hypercore blocks, so a client whose stream keeps up is never paused.
+ */
+export const STREAM_HIGH_WATER_BYTES = 1024 * 1024
+/**
+ * Default bytes one relayed stream may queue toward the DHT at all. Past the high-water mark
+ * only messages the relay had read already pile up: at most about one maximum-size message.
  */
 export const DEFAULT_MAX_STREAM_QUEUE_BYTES = 2 * MAX_FRAME_BYTES
 /**
@@ -31,6 +35,7 @@ const CUT_MS = 200
 
 /** The bounds the patched dht-relay's node-proxy applies to what a client sends toward the DHT. */
 export interface RelayFlow {
+  highWaterMark: number
   maxStreamBytes: number
   take: (bytes: number) => boolean
   give: (bytes: number) => void
@@ -38,6 +43,9 @@ export interface RelayFlow {
   resume: () => void
   refusal: (why: 'stream' | 'budget', bytes: number) => Error
 }
+
+/** Reading a client's socket (a `ws` WebSocket: both are no-ops once it is closed). */
+export interface Pausable { pause (): void, resume (): void }
 
 /** One client's outgoing side. */
 export interface RelayClientOut {
@@ -54,6 +62,8 @@ export interface RelayMemoryStats {
   backlogged: number
   /** relayed streams destroyed because their queue toward the DHT passed its bound or the budget */
   overflowed: number
+  /** times reading a client paused because a stream of its was over its high-water mark */
+  paused: number
   /** bytes held now: queued toward the DHT, and waiting for clients to read them */
   held: { toDht: number, toClients: number }
 }
@@ -65,6 +75,7 @@ export class RelayMemory {
   readonly #maxBacklogBytes: number
   #backlogged = 0
   #overflowed = 0
+  #paused = 0
   #toDht = 0
   #toClients = 0
 
@@ -75,7 +86,7 @@ export class RelayMemory {
   }
 
   stats (): RelayMemoryStats {
-    return { backlogged: this.#backlogged, overflowed: this.#overflowed, held: { toDht: this.#toDht, toClients: this.#toClients } }
+    return { backlogged: this.#backlogged, overflowed: this.#overflowed, paused: this.#paused, held: { toDht: this.#toDht, toClients: this.#toClients } }
   }
 
   /**
@@ -84,8 +95,9 @@ export class RelayMemory {
    * against the budget; past its bound or the budget, the stream is destroyed with a typed
    * reason, which the client gets as the stream's destroy reason.
    */
-  flow (ws: WebSocket): RelayFlow {
+  flow (ws: Pausable): RelayFlow {
     return {
+      highWaterMark: Math.min(STREAM_HIGH_WATER_BYTES, this.#maxStreamBytes),
       maxStreamBytes: this.#maxStreamBytes,
       take: (bytes) => {
         if (!this.#budget.take(bytes)) return false
@@ -97,8 +109,11 @@ export class RelayMemory {
         this.#toDht -= n
         this.#budget.give(n)
       },
-      pause: () => { ws.pause() },
-      resume: () => { if (ws.readyState === ws.OPEN) ws.resume() },
+      pause: () => {
+        this.#paused++
+        ws.pause()
+      },
+      resume: () => { ws.resume() },
       refusal: (why, bytes) => {
         this.#overflowed++
         debug('relayed stream over its bound', why, bytes)

@@ -11,7 +11,7 @@ import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { refuseUpgrade } from './app-server.ts'
 import { MemoryBudget } from './memory-budget.ts'
-import { DEFAULT_MAX_CLIENT_BACKLOG_BYTES, DEFAULT_MAX_STREAM_QUEUE_BYTES, RelayMemory, type RelayClientOut } from './relay-flow.ts'
+import { DEFAULT_MAX_CLIENT_BACKLOG_BYTES, DEFAULT_MAX_STREAM_QUEUE_BYTES, RelayMemory, type RelayClientOut, type RelayMemoryStats } from './relay-flow.ts'
 
 const debug = log('relay')
 
@@ -89,7 +89,7 @@ export interface RelayServerOptions {
 }
 
 /** Counters of a {@link RelayServer}, for `/api/status`. */
-export interface RelayStats {
+export interface RelayStats extends RelayMemoryStats {
   path: string
   /** clients connected now */
   clients: number
@@ -102,12 +102,6 @@ export interface RelayStats {
   errors: number
   /** clients terminated by the heartbeat or the handshake timeout */
   timedOut: number
-  /** clients closed because they did not read what the relay held for them */
-  backlogged: number
-  /** relayed streams destroyed because their queue toward the DHT passed its bound or the budget */
-  overflowed: number
-  /** bytes held now: queued toward the DHT, and waiting for clients to read them */
-  held: { toDht: number, toClients: number }
 }
 
 interface Client {

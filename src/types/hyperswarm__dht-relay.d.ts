@@ -46,11 +46,12 @@ declare module '@hyperswarm/dht-relay' {
 
     /**
      * Patched (see patches/): bounds on what a client sends toward the DHT. A relayed stream
-     * over its high-water mark calls `pause` (reading the client) until all such streams
-     * drain (`resume`); queued bytes go through `take`/`give`; a stream past
+     * queueing `highWaterMark` bytes calls `pause` (reading the client) until all such
+     * streams drain (`resume`); queued bytes go through `take`/`give`; a stream past
      * `maxStreamBytes` or refused by `take` is destroyed with `refusal`'s error.
      */
     interface RelayFlow {
+      highWaterMark: number
       maxStreamBytes: number
       take (bytes: number): boolean
       give (bytes: number): void
