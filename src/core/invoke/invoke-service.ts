@@ -189,6 +189,11 @@ export class InvokeService {
     return this.#taking ? this.slots : 0
   }
 
+  /** Function lookups in flight now, in all and for `caller` (a peer's hex key, or `client:…` for the gateway's HTTP clients). */
+  lookups (caller?: string): number {
+    return caller === undefined ? this.#lookups : this.#lookupsBy.get(caller) ?? 0
+  }
+
   /** Calls running now (admitted, not yet answered): the utilisation prices are set from. */
   get running (): number {
     return this.#active
