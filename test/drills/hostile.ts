@@ -146,7 +146,7 @@ try {
     const rssBeforeFlood = rssMiB(node)
     let peakFlood = rssBeforeFlood
     const flooded = await flood(await relayPair(relayUrl, 15_000), 200 * 1024 * 1024, 15_000, () => { peakFlood = Math.max(peakFlood, rssMiB(node)) })
-    const afterFlood = ((await (await fetch(new URL('/api/status', node.appUrl))).json()) as { relay: { backlogged: number, paused: number, held: { toDht: number, toClients: number } }, memory: { used: number } })
+    const afterFlood = (await (await fetch(new URL('/api/status', node.appUrl))).json()) as { relay: { backlogged: number, paused: number, held: { toDht: number, toClients: number } }, memory: { used: number } }
     drill.step(`relay flood: pushed ${Math.round(flooded.pushed / 1024 / 1024)} MiB, at most ${Math.round(flooded.peakBetween / 1024 / 1024)} MiB between the ends, RSS ${rssBeforeFlood} -> peak ${peakFlood} MiB, relay ${JSON.stringify(afterFlood.relay)}`)
     drill.check('the relay client that does not read is closed', afterFlood.relay.backlogged >= 1 && flooded.serverClose !== 0, `close ${flooded.serverClose}, ${afterFlood.relay.backlogged} closed for not reading`)
     drill.check('what sits between the two ends stays far below the flood', flooded.peakBetween <= 96 * 1024 * 1024, `${Math.round(flooded.peakBetween / 1024 / 1024)} MiB of ${Math.round(flooded.pushed / 1024 / 1024)} MiB pushed`)

@@ -96,8 +96,8 @@ export async function flood (pair: { server: RelayEnd, dialer: RelayEnd, atDiale
   server.socket.pause()
   let pushed = 0
   let peakBetween = 0
-  let ended = false
-  atDialer.once('close', () => { ended = true })
+  const state = { ended: false }
+  atDialer.once('close', () => { state.ended = true })
   const chunk = Buffer.alloc(CHUNK_BYTES, 7)
   const measure = (): void => {
     const raw = dialer.raw()
@@ -105,7 +105,7 @@ export async function flood (pair: { server: RelayEnd, dialer: RelayEnd, atDiale
     sample()
   }
   let waits = 0
-  while (pushed < bytes && !ended && !atDialer.destroyed && waits < MAX_WAITS) {
+  while (pushed < bytes && !state.ended && !atDialer.destroyed && waits < MAX_WAITS) {
     if (dialer.socket.bufferedAmount > PUSHER_BUFFER_BYTES) {
       waits++
       await new Promise(resolve => setTimeout(resolve, 10))

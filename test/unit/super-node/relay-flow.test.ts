@@ -25,8 +25,8 @@ const ALIAS = 7
 
 /** Two framed streams joined back to back: what one writes, the other reads as one message. */
 function joined (): [Duplex, Duplex] {
-  const a: Duplex = new Duplex({ write (data: Uint8Array, cb: (err?: Error | null) => void) { b.push(data); cb(null) } })
-  const b: Duplex = new Duplex({ write (data: Uint8Array, cb: (err?: Error | null) => void) { a.push(data); cb(null) } })
+  const a: Duplex = new Duplex({ write (data: unknown, cb: (err: Error | null) => void) { b.push(data as Uint8Array); cb(null) } })
+  const b: Duplex = new Duplex({ write (data: unknown, cb: (err: Error | null) => void) { a.push(data as Uint8Array); cb(null) } })
   return [a, b]
 }
 
@@ -44,7 +44,7 @@ async function setup (maxStreamBytes: number, budgetBytes: number): Promise<{ se
   const waiting: Array<() => void> = []
   let written = 0
   let reason: unknown = null
-  const remote = new Duplex({ write (data: Uint8Array, cb: (err?: Error | null) => void) { written += data.byteLength; waiting.push(() => { cb(null) }) } })
+  const remote = new Duplex({ write (data: unknown, cb: (err: Error | null) => void) { written += (data as Uint8Array).byteLength; waiting.push(() => { cb(null) }) } })
   remote.on('error', (err: unknown) => { reason = err })
   proxy._connections.set(ALIAS, remote)
   await tick()
