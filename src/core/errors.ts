@@ -98,6 +98,11 @@ export class ShadwError extends Error {
     return new ShadwError('MEMORY_BUDGET_EXCEEDED', `this node buffers at most ${limit} bytes of ${what} at once; try again later`, { details: { limit } })
   }
 
+  /** A relay client's backlog (a relayed stream whose remote end does not read, or a client that does not read its socket) passed its bound. */
+  static RELAY_BACKLOG_EXCEEDED (what: string, bytes: number, limit: number): ShadwError {
+    return new ShadwError('RELAY_BACKLOG_EXCEEDED', `${what}: ${bytes} bytes queued, at most ${limit} allowed`, { details: { bytes, limit } })
+  }
+
   /** Thrown when a node's HTTP API (`--node URL`) did not answer. */
   static NODE_UNREACHABLE (url: string, cause?: unknown): ShadwError {
     return new ShadwError('NODE_UNREACHABLE', `cannot reach the node at ${url}; is \`shadw start\` running there?`, { cause, details: { url } })

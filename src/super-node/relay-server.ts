@@ -11,6 +11,7 @@ import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { refuseUpgrade } from './app-server.ts'
 import { MemoryBudget } from './memory-budget.ts'
+import { DEFAULT_MAX_CLIENT_BACKLOG_BYTES, DEFAULT_MAX_STREAM_QUEUE_BYTES, RelayMemory, type RelayClientOut, type RelayMemoryStats } from './relay-flow.ts'
 
 const debug = log('relay')
 
@@ -79,12 +80,16 @@ export interface RelayServerOptions {
   handshakeTimeoutMs?: number
   /** bytes a client may send before its handshake completes (default {@link DEFAULT_MAX_HANDSHAKE_BYTES}) */
   maxHandshakeBytes?: number
-  /** the node's budget those bytes count against while they are buffered (default: one of its own) */
+  /** bytes one relayed stream may queue toward the DHT (default {@link DEFAULT_MAX_STREAM_QUEUE_BYTES}) */
+  maxStreamQueueBytes?: number
+  /** bytes held for one client that does not read its socket (default {@link DEFAULT_MAX_CLIENT_BACKLOG_BYTES}) */
+  maxClientBacklogBytes?: number
+  /** the node's budget those bytes, queued stream bytes and client backlogs count against (default: one of its own) */
   budget?: MemoryBudget
 }
 
 /** Counters of a {@link RelayServer}, for `/api/status`. */
-export interface RelayStats {
+export interface RelayStats extends RelayMemoryStats {
   path: string
   /** clients connected now */
   clients: number
@@ -105,6 +110,7 @@ interface Client {
   failed: boolean
   handshakeTimer: ReturnType<typeof setTimeout> | null
   readonly closed: Promise<void>
+  readonly out: RelayClientOut
 }
 
 /**
@@ -130,6 +136,7 @@ export class RelayServer {
   readonly #handshakeTimeoutMs: number
   readonly #maxHandshakeBytes: number
   readonly #budget: MemoryBudget
+  readonly #memory: RelayMemory
   readonly #clients = new Set<Client>()
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => { this.#upgrade(req, socket, head) }
   #wss: WebSocketServer | null = null
@@ -151,6 +158,9 @@ export class RelayServer {
     this.#handshakeTimeoutMs = positiveInt('handshakeTimeoutMs', opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)
     this.#maxHandshakeBytes = positiveInt('maxHandshakeBytes', opts.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES)
     this.#budget = opts.budget ?? new MemoryBudget()
+    this.#memory = new RelayMemory(this.#budget,
+      positiveInt('maxStreamQueueBytes', opts.maxStreamQueueBytes ?? DEFAULT_MAX_STREAM_QUEUE_BYTES),
+      positiveInt('maxClientBacklogBytes', opts.maxClientBacklogBytes ?? DEFAULT_MAX_CLIENT_BACKLOG_BYTES))
   }
 
   /** Starts answering upgrades on {@link path}. Safe to call twice; restarts after `stop()`. */
@@ -181,7 +191,7 @@ export class RelayServer {
 
   /** Current counters. */
   stats (): RelayStats {
-    return { path: this.path, clients: this.#clients.size, maxClients: this.#maxClients, ...this.#stats }
+    return { path: this.path, clients: this.#clients.size, maxClients: this.#maxClients, ...this.#stats, ...this.#memory.stats() }
   }
 
   async #stop (): Promise<void> {
@@ -227,10 +237,10 @@ export class RelayServer {
   #accept (ws: WebSocket, raw: Duplex): void {
     let onClosed: () => void = () => {}
     const closed = new Promise<void>(resolve => { onClosed = resolve })
-    const client: Client = { socket: ws, alive: true, failed: false, handshakeTimer: null, closed }
+    const client: Client = { socket: ws, alive: true, failed: false, handshakeTimer: null, closed, out: { socket: ws, backlog: 0, cut: false } }
     let stream: WebSocketStream
     try {
-      stream = new WebSocketStream(false, socketView(ws, client))
+      stream = new WebSocketStream(false, socketView(ws, client, (data) => { this.#memory.send(client.out, data) }))
     } catch (err) {
       this.#stats.errors++
       debug('cannot wrap socket', err)
@@ -250,6 +260,7 @@ export class RelayServer {
     ws.on('pong', () => { client.alive = true })
     ws.on('close', () => {
       if (client.handshakeTimer !== null) clearTimeout(client.handshakeTimer)
+      this.#memory.drop(client.out)
       this.#clients.delete(client)
       // the transport's own close listener destroys the stream, which tears down the
       // client's DHT servers and streams on the relay side; this is for a socket whose
@@ -297,7 +308,7 @@ export class RelayServer {
 
     let handshake: Promise<unknown>
     try {
-      handshake = DHTRelay.relay(this.#dht, stream)
+      handshake = DHTRelay.relay(this.#dht, stream, { flow: this.#memory.flow(ws) })
     } catch (err) {
       fail(err)
       ws.close(CLOSE_INTERNAL_ERROR, 'relay error')
@@ -337,12 +348,12 @@ export class RelayServer {
  * close lets it carry the reason (1002 after an error, 1000 otherwise). ws ignores a close
  * on a socket that is already closing, so a code the peer or ws chose (1009) stands.
  */
-function socketView (ws: WebSocket, client: Client): RelaySocket {
+function socketView (ws: WebSocket, client: Client, send: (data: Uint8Array) => void): RelaySocket {
   return {
     get binaryType () { return ws.binaryType },
     set binaryType (type: string) { ws.binaryType = type === 'arraybuffer' ? 'arraybuffer' : 'nodebuffer' },
     get readyState () { return ws.readyState },
-    send (data: Uint8Array) { ws.send(data) },
+    send,
     close () {
       setImmediate(() => {
         if (client.failed) ws.close(CLOSE_PROTOCOL_ERROR, 'relay protocol error')
@@ -378,7 +389,8 @@ let patchChecked = false
 const PATCH_MARKERS: ReadonlyArray<readonly [file: string, marker: string]> = [
   ['server-proxy.js', 'paired: true'],
   ['stream-proxy.js', 'rawStream.trySend(POKE)'],
-  ['handshake-proxy.js', 'Handshake step already taken']
+  ['handshake-proxy.js', 'Handshake step already taken'],
+  ['node-proxy.js', 'function writeWithin']
 ]
 
 /**

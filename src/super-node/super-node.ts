@@ -85,8 +85,9 @@ export interface SuperNodeOptions {
   /** hold shares of condition-gated keys for dealers (docs/access.md, "Key holders over the wire"); off by default */
   keyHolder?: boolean
   /**
-   * bytes of unfinished `/fn` request bodies and pre-handshake relay messages buffered at
-   * once, over all clients (default DEFAULT_MEMORY_BUDGET_BYTES); beyond it, typed 503 refusals
+   * bytes of unfinished `/fn` request bodies, pre-handshake relay messages, relayed streams'
+   * queues and relay clients' unread backlogs buffered at once, over all clients (default
+   * DEFAULT_MEMORY_BUDGET_BYTES); beyond it, typed refusals (503, a relay stream or client closed)
    */
   memoryBudgetBytes?: number
 }

@@ -42,7 +42,23 @@ declare module '@hyperswarm/dht-relay' {
      * Serves one client on `stream`: resolves with the proxy once the client's handshake
      * arrived (never, if it does not arrive; the caller bounds that wait).
      */
-    function relay (dht: HyperDHT, stream: RelayTransport): Promise<NodeProxy>
+    function relay (dht: HyperDHT, stream: RelayTransport, opts?: { flow?: RelayFlow }): Promise<NodeProxy>
+
+    /**
+     * Patched (see patches/): bounds on what a client sends toward the DHT. A relayed stream
+     * queueing `highWaterMark` bytes calls `pause` (reading the client) until all such
+     * streams drain (`resume`); queued bytes go through `take`/`give`; a stream past
+     * `maxStreamBytes` or refused by `take` is destroyed with `refusal`'s error.
+     */
+    interface RelayFlow {
+      highWaterMark: number
+      maxStreamBytes: number
+      take (bytes: number): boolean
+      give (bytes: number): void
+      pause (): void
+      resume (): void
+      refusal (why: 'stream' | 'budget', bytes: number): Error
+    }
   }
 
   export = Node

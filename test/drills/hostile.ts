@@ -19,6 +19,7 @@ import { WebSocket } from 'ws'
 import { wat } from '../fixtures/wasm/fixtures.ts'
 import { fnFrom } from '../helpers/fn-from.ts'
 import { closedWithin, rawRequest, upgradeHead, wsFrameHeader, type RawAnswer } from '../helpers/raw-http.ts'
+import { flood, relayExchange, relayPair } from '../helpers/relay-flood.ts'
 import { Drill, eventually, within } from './drill.ts'
 import { echoPublisher, fds, invoke, rssMiB, startLive, stopLive, type LiveNode } from './live-node.ts'
 
@@ -138,6 +139,24 @@ try {
     drill.check('RSS under pre-handshake fragments stays within idle + budget + slack', peakRelay <= idleRss + BUDGET_MIB + RSS_SLACK_MIB, `peak ${peakRelay} MiB`)
     for (const a of fragments) a.socket.destroy()
     await healthy(node, pub.ref, 'relay fragments')
+
+    // 4b. after the handshake: a relay client holding both ends of a relayed connection stops
+    // reading one and pushes 200 MiB into the other
+    const relayUrl = node.appUrl.replace('http:', 'ws:') + 'relay'
+    const rssBeforeFlood = rssMiB(node)
+    let peakFlood = rssBeforeFlood
+    const flooded = await flood(await relayPair(relayUrl, 15_000), 200 * 1024 * 1024, 15_000, () => { peakFlood = Math.max(peakFlood, rssMiB(node)) })
+    const afterFlood = (await (await fetch(new URL('/api/status', node.appUrl))).json()) as { relay: { backlogged: number, paused: number, held: { toDht: number, toClients: number } }, memory: { used: number } }
+    drill.step(`relay flood: pushed ${Math.round(flooded.pushed / 1024 / 1024)} MiB, at most ${Math.round(flooded.peakBetween / 1024 / 1024)} MiB between the ends, RSS ${rssBeforeFlood} -> peak ${peakFlood} MiB, relay ${JSON.stringify(afterFlood.relay)}`)
+    drill.check('the relay client that does not read is closed', afterFlood.relay.backlogged >= 1 && flooded.serverClose !== 0, `close ${flooded.serverClose}, ${afterFlood.relay.backlogged} closed for not reading`)
+    drill.check('what sits between the two ends stays far below the flood', flooded.peakBetween <= 96 * 1024 * 1024, `${Math.round(flooded.peakBetween / 1024 / 1024)} MiB of ${Math.round(flooded.pushed / 1024 / 1024)} MiB pushed`)
+    drill.check('RSS under the relay flood stays within idle + budget + slack', peakFlood <= idleRss + BUDGET_MIB + RSS_SLACK_MIB, `peak ${peakFlood} MiB`)
+    drill.check('the relay gives back what it held for them', await eventually(async () => {
+      const r = ((await (await fetch(new URL('/api/status', node.appUrl))).json()) as { relay: { held: { toDht: number, toClients: number } } }).relay
+      return r.held.toDht + r.held.toClients === 0
+    }, 10_000))
+    drill.check('a normal relayed pair still exchanges data', await relayExchange(relayUrl, 15_000).then(t => t === 'hello through the relay', () => false))
+    await healthy(node, pub.ref, 'the relay flood')
 
     // 5. slowloris: 200 requests whose headers never end
     const slow = await batches(200, 50, async () => await rawRequest(node.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ', 50))

@@ -189,6 +189,9 @@ export class InvokeService {
     return this.#taking ? this.slots : 0
   }
 
+  /** Function lookups in flight now, in all or for `caller` (a peer's hex key; `client:…`: an HTTP client of the gateway). */
+  lookups (caller?: string): number { return caller === undefined ? this.#lookups : this.#lookupsBy.get(caller) ?? 0 }
+
   /** Calls running now (admitted, not yet answered): the utilisation prices are set from. */
   get running (): number {
     return this.#active

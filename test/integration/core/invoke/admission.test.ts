@@ -5,11 +5,11 @@
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { InvokeService, type RequestMessage } from '../../../../src/core/invoke/index.ts'
+import { InvokeService, MAX_LOOKUPS_PER_CALLER, type RequestMessage } from '../../../../src/core/invoke/index.ts'
 import { FunctionLoader } from '../../../../src/core/registry/index.ts'
 import { wat } from '../../../fixtures/wasm/fixtures.ts'
 import { testnet } from '../../../helpers/testnet.ts'
-import { keyedNode, publisher, sharedExecutor } from '../../../helpers/invoke.ts'
+import { callerNode, executorNode, keyedNode, publisher, sharedExecutor } from '../../../helpers/invoke.ts'
 
 async function setup (opts: { maxLookups?: number, maxLookupsPerCaller?: number } = {}): Promise<{ service: InvokeService, request (ref: string, deadlineMs: number): RequestMessage, ref: string }> {
   const net = await testnet()
@@ -74,4 +74,39 @@ describe('admission of calls that wait', () => {
     const ok = await service.handle(request(ref, 20_000), 'alice', new AbortController().signal)
     expect(b4a.toString(ok.output)).toBe('hello')
   }, 30_000)
+})
+
+describe('admission of calls that arrive over the swarm', () => {
+  // the invoke channel charges a remote peer's lookups to its key: a peer naming publishers
+  // nobody serves holds at most its share of lookups and no slot, and another peer's call runs
+  it('bounds one remote peer\'s lookups by its key; another peer\'s call runs meanwhile', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    // slots enough that the caller's router (which sends an executor no more than its free
+    // slots) sends every ghost: the executor's own bound must hold them back
+    const exec = await executorNode(net, sharedExecutor(1), { slots: 16 })
+    const mallory = await callerNode(net)
+    const alice = await callerNode(net)
+    await mallory.endpoint.waitForExecutors(1, { timeoutMs: 15_000 })
+    await alice.endpoint.waitForExecutors(1, { timeoutMs: 15_000 })
+    let peak = 0
+    const watch = setInterval(() => { peak = Math.max(peak, exec.service.lookups(mallory.node.publicKey)) }, 5)
+    onTestFinished(() => { clearInterval(watch) })
+    const ghosts = Array.from({ length: MAX_LOOKUPS_PER_CALLER + 4 }, async () => await mallory.endpoint.invoke(nobodys(), b4a.from('x'), { deadline: 4_000 }))
+    for (const g of ghosts) g.catch(() => {})
+    // a peer's lookups are charged to its key, up to its share
+    for (let i = 0; i < 200 && exec.service.lookups(mallory.node.publicKey) < MAX_LOOKUPS_PER_CALLER; i++) await new Promise(resolve => setTimeout(resolve, 10))
+    expect(exec.service.lookups(mallory.node.publicKey)).toBe(MAX_LOOKUPS_PER_CALLER)
+    // another peer's call runs while they wait (no slot is held by a lookup)
+    const ok = await alice.endpoint.invoke(ref, b4a.from('hello'), { deadline: 20_000 })
+    expect(b4a.toString(ok.output)).toBe('hello')
+    const settled = await Promise.allSettled(ghosts)
+    const codes = settled.map(s => s.status === 'rejected' ? (s.reason as { code?: string }).code : 'fulfilled')
+    expect(codes.every(c => c !== 'fulfilled'), codes.join(',')).toBe(true)
+    expect(peak, codes.join(',')).toBe(MAX_LOOKUPS_PER_CALLER)
+    // and none outlives its call's deadline by more than the timers' slack
+    for (let i = 0; i < 100 && exec.service.lookups() > 0; i++) await new Promise(resolve => setTimeout(resolve, 20))
+    expect(exec.service.lookups()).toBe(0)
+  }, 60_000)
 })
