@@ -21,11 +21,12 @@ import { isHexKey } from '../hex.ts'
 import type { ManifestMount } from '../registry/index.ts'
 import type { Preopen, TreeEntry } from '../sandbox/index.ts'
 import type { Drive } from './drive.ts'
+import type { MountFiles } from './mount-files.ts'
 import { drivePath } from './paths.ts'
 
 /** Most mounts one call may have (the manifest's and the invocation's together). */
 export const MAX_MOUNTS = 8
-/** Most file bytes a call's mounts may hold together. */
+/** Most file bytes a call's mounts may hold together when they are fetched before the call. */
 export const MAX_MOUNT_BYTES = 256 * 1024 * 1024
 /** Most files and folders a call's mounts may hold together. */
 export const MAX_MOUNT_NODES = 10_000
@@ -138,7 +139,10 @@ export async function mergeMounts (manifest: MountSpec[], requested: PinnedMount
   return out
 }
 
-/** What a call's mounts have taken so far: bounds the fetch across all of them. */
+/**
+ * What a call's mounts have taken so far: bounds the fetch across all of them. Files read on
+ * demand count as nodes only: what a call reads of them is bounded by its fuel.
+ */
 export class MountBudget {
   bytes = 0
   nodes = 0
@@ -149,12 +153,21 @@ export class MountBudget {
   }
 }
 
+/** Where a mount's files are read on demand: the call's file list, and the key scope of `drive`. */
+export interface LazyMount {
+  files: MountFiles
+  /** the hash of the encryption key the drive was opened with ('' for none) */
+  scope: string
+}
+
 /**
- * Fetches `m`'s folder of `drive` at `m.version` as a preopen: the folder tree, then the
- * bytes of each file (sizes are checked against the budget before any byte is fetched).
+ * Fetches `m`'s folder of `drive` at `m.version` as a preopen: the folder tree (its entries
+ * only), then the bytes of each file (sizes are checked against the budget before any byte
+ * is fetched). With `lazy`, no file byte is fetched: each file is a `lazy` node named in
+ * `lazy.files`, read while the call runs.
  * @throws `DRIVE_NOT_FOUND` (version or folder missing), `DRIVE_LOCKED`, `MOUNT_TOO_LARGE`
  */
-export async function loadMount (drive: Drive, m: PinnedMount, budget = new MountBudget()): Promise<Preopen> {
+export async function loadMount (drive: Drive, m: PinnedMount, budget = new MountBudget(), lazy?: LazyMount): Promise<Preopen> {
   if (drive.version < m.version) await drive.update()
   if (drive.version < m.version) throw ShadwError.DRIVE_NOT_FOUND(`drive ${m.drive} has no version ${m.version} among its peers`, { key: m.drive, version: m.version })
   const files: Array<{ path: string, node: { kind: 'file', data: Uint8Array } }> = []
@@ -164,9 +177,11 @@ export async function loadMount (drive: Drive, m: PinnedMount, budget = new Moun
       // a lone file listed for a file path: a mount names a folder
       if (e.path === dir) throw ShadwError.MOUNT_INVALID(`${dir} in drive ${m.drive} is a file, not a folder`)
       const name = e.path.slice(e.path.lastIndexOf('/') + 1)
-      budget.take(m.drive, e.kind === 'file' ? e.size : 0)
+      budget.take(m.drive, e.kind === 'file' && lazy === undefined ? e.size : 0)
       if (e.kind === 'dir') {
         entries[name] = await walk(e.path)
+      } else if (lazy !== undefined) {
+        entries[name] = { kind: 'lazy', size: e.size, id: lazy.files.add(drive, lazy.scope, e.path, m.version, e.size) }
       } else {
         const node = { kind: 'file' as const, data: new Uint8Array(0) }
         files.push({ path: e.path, node })

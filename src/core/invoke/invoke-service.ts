@@ -5,7 +5,7 @@
  * receipt (priced when the service has `pricing`) to the node's {@link LedgerWriter}.
  */
 import b4a from 'b4a'
-import { AccessGate } from '../access/index.ts'
+import { AccessGate, type AccessGrant } from '../access/index.ts'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
@@ -312,6 +312,16 @@ export class InvokeService {
       if (m.abi !== 'wasi') throw cannotMount('only a wasi function sees files')
       mounted = await this.#drives.load(m.mounts ?? [], req.mounts ?? [], signal)
     }
+    try {
+      return await this.#execute(fn, req, caller, signal, grant, price, mounted)
+    } finally {
+      // the drives stay open while the call may read them
+      await mounted?.close()
+    }
+  }
+
+  async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined): Promise<ServiceResult> {
+    const m = fn.manifest
     const left = req.deadline - this.#now()
     if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
     signal.throwIfAborted()
@@ -323,7 +333,7 @@ export class InvokeService {
       // redundant executors derive the same seed from the shared nonce, so they agree
       seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
       limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) },
-      ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens })
+      ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens, files: mounted.files })
     }, { signal })
     const moved = req.input.byteLength + result.output.byteLength
     const pending = prepareReceipt({

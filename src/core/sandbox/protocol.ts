@@ -9,6 +9,7 @@ import type { Abi, ExecutionLimits } from './executor.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 import type { Preopen } from './wasi-fs-tree.ts'
 import { parsePreopens, parseScratchBytes } from './wasi-preopens.ts'
+import { isChannelBuffer } from './file-channel.ts'
 
 /** A call as a worker receives it. `bytes` is sent only until the worker has the module. */
 export interface WorkerRequest {
@@ -23,6 +24,8 @@ export interface WorkerRequest {
   /** WASI only: directory trees the module sees (omitted: none). */
   preopens?: Preopen[]
   scratchBytes?: number
+  /** WASI only: the shared block the preopens' lazy files are fetched through (file-channel.ts). */
+  files?: SharedArrayBuffer
 }
 
 /** A worker's answer: a result, or a request for the module bytes it no longer caches. */
@@ -73,6 +76,10 @@ export function parseWorkerRequest (v: unknown): WorkerRequest {
   if (preopens.length > 0) req.preopens = preopens
   const scratch = parseScratchBytes(v['scratchBytes'])
   if (scratch !== undefined) req.scratchBytes = scratch
+  if (v['files'] !== undefined) {
+    if (!isChannelBuffer(v['files'])) throw ShadwError.INVALID_ARGUMENT('files must be a channel SharedArrayBuffer')
+    req.files = v['files']
+  }
   return req
 }
 

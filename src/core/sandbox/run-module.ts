@@ -4,12 +4,13 @@
  */
 import { ShadwError } from '../errors.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
-import { wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
+import { nowMs, wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
 import { STACK_BUDGET_SLOTS } from './function-metering.ts'
 import { FUEL_EXPORT, OOM_EXPORT, STACK_EXPORT, START_EXPORT } from './instrument.ts'
 import type { PreparedModule } from './module-cache.ts'
 import { createWasiContext, WASI_MODULE, type WasiContext } from './wasi-abi.ts'
 import type { Preopen } from './wasi-fs-tree.ts'
+import { ChannelClient } from './file-channel.ts'
 
 /** One call's parameters, already validated. */
 export interface RunParams {
@@ -23,6 +24,8 @@ export interface RunParams {
   preopens?: Preopen[]
   /** WASI only: bytes the module may write into its overlay. */
   scratchBytes?: number
+  /** WASI only: the shared block through which the preopens' lazy files are fetched. */
+  files?: SharedArrayBuffer
 }
 
 /** What a successful call produced. */
@@ -80,7 +83,10 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
   let memory = importedMemory
   let wasi: WasiContext | undefined
   if (p.abi === 'wasi') {
-    wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes, preopens: p.preopens, scratchBytes: p.scratchBytes })
+    // a fetch never blocks the worker past the call's deadline (the pool's clock started
+    // no later than this one)
+    const files = p.files === undefined ? undefined : new ChannelClient(p.files, nowMs() + p.limits.deadlineMs)
+    wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes, preopens: p.preopens, scratchBytes: p.scratchBytes, ...(files === undefined ? {} : { files }) })
     imports[WASI_MODULE] = { ...imports[WASI_MODULE], ...wasi.imports }
   }
   let instance: WasmInstance
