@@ -105,6 +105,23 @@ export class CallMounts {
   async close (): Promise<void> {}
 }
 
+/**
+ * Runs `fn` over the call's mounts (none when neither the manifest nor the request has any),
+ * closing them once it settles. @throws `MOUNT_INVALID` for mounts on an executor that
+ * mounts no drives or of a raw function, and what {@link CallMounts.load} throws
+ */
+export async function withMounts<T> (drives: CallMounts | null, manifest: { mounts?: ManifestMount[], abi: string }, requested: PinnedMount[] | undefined, signal: AbortSignal, fn: (mounted: CallMountsResult | undefined) => Promise<T>): Promise<T> {
+  if (manifest.mounts === undefined && requested === undefined) return await fn(undefined)
+  if (drives === null) throw cannotMount('this executor mounts no drives')
+  if (manifest.abi !== 'wasi') throw cannotMount('only a wasi function sees files')
+  const mounted = await drives.load(manifest.mounts ?? [], requested ?? [], signal)
+  try {
+    return await fn(mounted)
+  } finally {
+    await mounted.close()
+  }
+}
+
 /** The refusal of a call with mounts on an executor that mounts no drives, or of a raw function. */
 export function cannotMount (why: string): ShadwError {
   return ShadwError.MOUNT_INVALID(why)

@@ -13,7 +13,7 @@ import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from
 import type { LoadedFunction } from '../registry/index.ts'
 import type { Executor } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
-import { CallMounts, cannotMount, type CallMountsResult } from './call-mounts.ts'
+import { CallMounts, withMounts, type CallMountsResult } from './call-mounts.ts'
 import { priceCall } from './call-price.ts'
 import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
@@ -306,18 +306,8 @@ export class InvokeService {
       ...(req.blocks === undefined ? {} : { blocks: pinnedBlocks(req.blocks) }),
       signal
     })
-    let mounted: CallMountsResult | undefined
-    if (m.mounts !== undefined || req.mounts !== undefined) {
-      if (this.#drives === null) throw cannotMount('this executor mounts no drives')
-      if (m.abi !== 'wasi') throw cannotMount('only a wasi function sees files')
-      mounted = await this.#drives.load(m.mounts ?? [], req.mounts ?? [], signal)
-    }
-    try {
-      return await this.#execute(fn, req, caller, signal, grant, price, mounted)
-    } finally {
-      // the drives stay open while the call may read them
-      await mounted?.close()
-    }
+    // the drives stay open while the call may read them
+    return await withMounts(this.#drives, m, req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted))
   }
 
   async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined): Promise<ServiceResult> {
