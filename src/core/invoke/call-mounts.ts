@@ -46,6 +46,8 @@ export class CallMounts {
   readonly #private = new Map<string, string>()
   /** pages of mounted files read by recent calls */
   readonly cache: MountCache
+  /** bytes of blocks the calls' mounts fetched from peers (entries and file bytes), counted as each call ends */
+  bytesFetched = 0
 
   constructor (host: DriveHost, opts: CallMountsOptions = {}) {
     this.#host = host
@@ -66,7 +68,9 @@ export class CallMounts {
     const files = new MountFiles(this.cache)
     const preopens: Preopen[] = []
     const opened: Drive[] = []
-    const close = async (): Promise<void> => { await Promise.all(opened.splice(0).map(async d => { await d.close() })) }
+    const close = async (): Promise<void> => {
+      await Promise.all(opened.splice(0).map(async d => { this.bytesFetched += d.bytesFetched; await d.close() }))
+    }
     try {
       for (const m of mounts) {
         signal.throwIfAborted()

@@ -142,7 +142,8 @@ export class InvokeService {
   readonly #onstop = new Set<() => void>()
   /** executions the service started (tests use it to prove a refusal ran nothing) */
   executions = 0
-  readonly #drives: CallMounts | null
+  /** the drives calls mount (null: this executor mounts none) */
+  readonly mounts: CallMounts | null
 
   constructor (opts: InvokeServiceOptions) {
     this.#opts = opts
@@ -150,7 +151,7 @@ export class InvokeService {
     this.cpuBudget = opts.cpuBudget ?? 100
     if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw ShadwError.INVALID_ARGUMENT('slots must be a positive integer')
     this.#now = opts.now ?? Date.now
-    this.#drives = opts.drives === undefined ? null : new CallMounts(opts.drives)
+    this.mounts = opts.drives === undefined ? null : new CallMounts(opts.drives)
     this.#functionTtl = opts.functionCacheMs ?? FUNCTION_CACHE_TTL_MS
     this.#maxLookups = opts.maxLookups ?? MAX_LOOKUPS
     this.#maxLookupsPerCaller = opts.maxLookupsPerCaller ?? MAX_LOOKUPS_PER_CALLER
@@ -232,7 +233,7 @@ export class InvokeService {
     // each wait ends when a call settles, and every call does; its receipt is queued by then
     while (this.#active > 0) await new Promise<void>(resolve => { this.#settled.push(resolve) })
     await this.#writer.close()
-    await this.#drives?.close()
+    await this.mounts?.close()
   }
 
   #wake (): void {
@@ -307,7 +308,7 @@ export class InvokeService {
       signal
     })
     // the drives stay open while the call may read them
-    return await withMounts(this.#drives, m, req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted))
+    return await withMounts(this.mounts, m, req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted))
   }
 
   async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined): Promise<ServiceResult> {
