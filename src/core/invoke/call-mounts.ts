@@ -5,7 +5,9 @@
  * call; its files' bytes while the call reads them, through the call's file source, with a
  * page cache shared by the calls of this executor (drive/mount-files.ts, drive/mount.ts).
  *
- * Each mount opens its drive for the call and closes it after. A node's Corestore shares one
+ * Each mount opens its drive for the call and closes it after; calls running at once over one
+ * drive (with one key) share a handle, because a second Hyperdrive over a core a first one
+ * holds open on the same node does not get ready. A node's Corestore shares one
  * core between all sessions of a key, and the core decrypts with the encryption key it was
  * first opened with: a keyless session opened while a keyed one is open reads plaintext. So
  * nothing is cached between calls, and the service remembers which drives were mounted with a
@@ -46,8 +48,10 @@ export class CallMounts {
   readonly #private = new Map<string, string>()
   /** pages of mounted files read by recent calls */
   readonly cache: MountCache
-  /** bytes of blocks the calls' mounts fetched from peers (entries and file bytes), counted as each call ends */
+  /** bytes of blocks the calls' mounts fetched from peers (entries and file bytes), counted as each handle closes */
   bytesFetched = 0
+  /** handles open for calls running now: `drive/key hash` → the handle and its users */
+  readonly #open = new Map<string, { drive: Promise<Drive>, users: number }>()
 
   constructor (host: DriveHost, opts: CallMountsOptions = {}) {
     this.#host = host
@@ -61,21 +65,19 @@ export class CallMounts {
    */
   async load (manifest: ManifestMount[], requested: PinnedMount[], signal: AbortSignal): Promise<CallMountsResult> {
     const mounts = await mergeMounts(manifest, requested, async key => {
-      const { drive } = await this.#open({ drive: key, version: 1, path: '/' })
-      try { return await drive.update() } finally { await drive.close() }
+      const { drive, release } = await this.#acquire({ drive: key, version: 1, path: '/' })
+      try { return await drive.update() } finally { await release() }
     })
     const budget = new MountBudget()
     const files = new MountFiles(this.cache)
     const preopens: Preopen[] = []
-    const opened: Drive[] = []
-    const close = async (): Promise<void> => {
-      await Promise.all(opened.splice(0).map(async d => { this.bytesFetched += d.bytesFetched; await d.close() }))
-    }
+    const opened: Array<() => Promise<void>> = []
+    const close = async (): Promise<void> => { await Promise.all(opened.splice(0).map(async release => { await release() })) }
     try {
       for (const m of mounts) {
         signal.throwIfAborted()
-        const { drive, hash, known } = await this.#open(m)
-        opened.push(drive)
+        const { drive, hash, known, release } = await this.#acquire(m)
+        opened.push(release)
         preopens.push(await loadMount(drive, m, budget, { files, scope: hash ?? '' }))
         // the tree was read with the key: it is the drive's
         if (hash !== undefined && known === undefined) this.#remember(m.drive, hash)
@@ -93,12 +95,38 @@ export class CallMounts {
     }
   }
 
-  async #open (m: PinnedMount): Promise<{ drive: Drive, hash: string | undefined, known: string | undefined }> {
+  async #acquire (m: PinnedMount): Promise<{ drive: Drive, hash: string | undefined, known: string | undefined, release: () => Promise<void> }> {
     const known = this.#private.get(m.drive)
     const hash = m.encryptionKey === undefined ? undefined : sha256(b4a.from(m.encryptionKey, 'hex'))
     if (known !== undefined && known !== hash) throw ShadwError.DRIVE_LOCKED(m.drive)
-    const drive = await Drive.open(this.#host, m.drive, hash === undefined ? {} : { encryptionKey: b4a.from(m.encryptionKey as string, 'hex') })
-    return { drive, hash, known }
+    const id = `${m.drive}/${hash ?? ''}`
+    let entry = this.#open.get(id)
+    if (entry === undefined) {
+      const opening = Drive.open(this.#host, m.drive, hash === undefined ? {} : { encryptionKey: b4a.from(m.encryptionKey as string, 'hex') })
+      entry = { drive: opening, users: 0 }
+      this.#open.set(id, entry)
+      // a failed open is not shared with later calls
+      opening.catch(() => { if (this.#open.get(id) === entry) this.#open.delete(id) })
+    }
+    entry.users++
+    const held = entry
+    let released = false
+    const release = async (): Promise<void> => {
+      if (released) return
+      released = true
+      if (--held.users > 0) return
+      if (this.#open.get(id) === held) this.#open.delete(id)
+      const d = await held.drive.catch(() => null)
+      if (d === null) return
+      this.bytesFetched += d.bytesFetched
+      await d.close()
+    }
+    try {
+      return { drive: await held.drive, hash, known, release }
+    } catch (err) {
+      await release()
+      throw err
+    }
   }
 
   #remember (drive: string, hash: string): void {
