@@ -79,6 +79,13 @@ describe('a big file of a drive mounted into a call, read sparsely', () => {
       expect(e.service.mounts?.cache.hits).toBeGreaterThanOrEqual(1)
       expect((e.service.mounts?.bytesFetched ?? 0) - (fetched[i] as number)).toBeLessThan(PAGE_BYTES)
     }
+
+    // two calls at once over the same drive on one executor: both read (they share its handle)
+    const svc = execs[0]?.service.mounts
+    if (svc === null || svc === undefined) throw new Error('the executor mounts no drives')
+    const both = await Promise.all([0, 1].map(async () => await svc.load([], mounts, new AbortController().signal)))
+    for (const m of both) expect(new Uint8Array(await m.files.read(0, OFFSET, READ))).toEqual(range(OFFSET, READ))
+    await Promise.all(both.map(async m => { await m.close() }))
     await drive.close()
   }, 120_000)
 })
