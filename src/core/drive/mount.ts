@@ -6,15 +6,17 @@
  * versions into the receipt: redundant executors read the same bytes, and anyone can tell
  * later which data produced a result.
  *
- * How bytes reach the call: WASI host calls are synchronous, so a mount is fetched before the
- * call starts, its folder tree and the bytes of its files, as a plain tree the worker gets
- * with the call (the same as `shadw run --dir`). Blocks are fetched sparsely: only the mounted
- * folder (`from`, default the drive's root) is read, so a mount of one folder of a big drive
- * moves that folder's bytes and the entry log's index blocks, not the drive. The price of
- * this choice: a mount's whole folder is fetched even when the call reads one file of it, and
- * at most {@link MAX_MOUNT_BYTES} per call. Fetching inside the call (a worker blocking with
- * Atomics.wait while its host fetches a block) would make reads of big files sparse too; it
- * needs cross-origin isolation in browsers and is not built.
+ * How bytes reach the call: the mount's folder tree (names and sizes: the entry log's blocks)
+ * is fetched before the call, and each file is handed to the sandbox as a `lazy` node. WASI
+ * host calls are synchronous, so when the module reads a file its worker blocks on memory it
+ * shares with its host (Atomics.wait, sandbox/file-channel.ts) while the host reads that range
+ * from the drive at the pinned version (mount-files.ts): only the blob blocks the range spans
+ * are fetched, each verified by Hypercore, and kept in a page cache for later reads. A read
+ * of 4 KiB of a mounted file of any size moves the one 64 KiB blob block holding it and a few
+ * entry-log blocks (128 MiB in the test). Where a worker cannot share memory (a browser page that is not cross-origin
+ * isolated) the executor fetches the lazy files whole before the call instead (sandbox
+ * call-files.ts), at most 256 MiB. Without `lazy`, {@link loadMount} fetches the bytes itself
+ * (at most {@link MAX_MOUNT_BYTES}), for hosts that want plain trees.
  */
 import { ShadwError } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
