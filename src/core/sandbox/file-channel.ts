@@ -53,6 +53,11 @@ const CLOSED = 4
 /** Fetches `length` bytes (fewer only at the file's end) of file `id` from `offset`. */
 export type FileRead = (id: number, offset: number, length: number) => Promise<Uint8Array>
 
+/** Reads a range of an on-demand file synchronously, in the worker; fails with an FsError. */
+export interface RangeReader {
+  read (id: number, offset: number, length: number): Uint8Array
+}
+
 /** Where a call's on-demand file bytes come from, on the host's side of the worker. */
 export interface FileSource {
   read: FileRead
@@ -174,7 +179,7 @@ export class ChannelServer {
  * The worker's side: blocking reads through the shared block. Fails with an FsError (EIO, or
  * the host's errno), which the WASI function returns to the module.
  */
-export class ChannelClient {
+export class ChannelClient implements RangeReader {
   readonly #i32: Int32Array
   readonly #f64: Float64Array
   readonly #data: Uint8Array

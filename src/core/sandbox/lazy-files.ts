@@ -1,7 +1,9 @@
 /**
  * The worker's view of files whose bytes its host fetches on demand (see file-channel.ts):
  * reads are served from pages kept for the call, and a page not here yet is fetched, with
- * the pages around it when the module reads sequentially.
+ * the pages around it when the module reads sequentially. Where the bytes came with the call
+ * (a worker without shared memory) they are "fetched" from them the same way, so a call
+ * costs the same fuel on every executor.
  *
  * Fuel: every byte fetched costs what a byte copied does (1 unit per 16), on top of the copy
  * into the module's memory, and is paid before the fetch. A read of one byte pays for the
@@ -10,7 +12,7 @@
  * the files' sizes (the pages kept are per call, evicted in a fixed order), never on the
  * host's cache or timing: redundant executors charge the same fuel.
  */
-import { WINDOW_BYTES, type ChannelClient } from './file-channel.ts'
+import { WINDOW_BYTES, type RangeReader } from './file-channel.ts'
 
 /** Page size: Hyperdrive's blob block (64 KiB), so a page is usually one block fetched. */
 export const PAGE_BYTES = 64 * 1024
@@ -23,7 +25,7 @@ const BYTES_PER_FUEL = 16
 
 /** Reads of one call's on-demand files, through its channel. */
 export class LazyFiles {
-  readonly #client: ChannelClient
+  readonly #client: RangeReader
   readonly #charge: (units: number) => void
   /** `${id}:${page}` → bytes, oldest use first */
   readonly #pages = new Map<string, Uint8Array>()
@@ -32,7 +34,7 @@ export class LazyFiles {
   /** bytes fetched in this call (what fuel was paid for) */
   fetched = 0
 
-  constructor (client: ChannelClient, charge: (units: number) => void) {
+  constructor (client: RangeReader, charge: (units: number) => void) {
     this.#client = client
     this.#charge = charge
   }

@@ -14,7 +14,7 @@
 import { ERRNO, FDFLAGS, FILETYPE, FILESTAT_SIZE, DIRENT_HEAD_SIZE, RIGHTS, FILE_RIGHTS, DIR_RIGHTS, FSTFLAGS, WHENCE } from './wasi-defs.ts'
 import { DirNode, FileNode, FsError, fail, fromSource, Scratch, treeSource, type FsContext, type Node, type Preopen } from './wasi-fs-tree.ts'
 import { utf8Decode, utf8Encode, type WasmMemory } from './host.ts'
-import type { ChannelClient } from './file-channel.ts'
+import type { RangeReader } from './file-channel.ts'
 import { LazyFiles } from './lazy-files.ts'
 
 /** Fuel every filesystem call costs before the bytes it moves. */
@@ -58,7 +58,7 @@ export interface WasiFsOptions {
   now: () => bigint
   epoch: bigint
   /** Where the preopens' lazy files are read from (none: reading one fails with EIO). */
-  files?: ChannelClient
+  files?: RangeReader
 }
 
 type Fn = (...args: Array<number | bigint>) => number

@@ -199,7 +199,7 @@ export class WorkerPool implements Executor {
         files = call.files
         req.files = createChannelBuffer()
       } else {
-        req.preopens = await prefetchLazyFiles(req.preopens ?? [], call.files, signal)
+        req.fileBytes = await prefetchLazyFiles(req.preopens ?? [], call.files, signal)
         // the fetch took time: the call may have been aborted meanwhile
         if ((signal as ExecuteOptions['signal'])?.aborted === true) throw ShadwError.ABORTED()
         if (this.closed) throw ShadwError.EXECUTOR_CLOSED()

@@ -60,12 +60,15 @@ describe('lazy files: a worker fetches file bytes from its host while the call r
     expect(r1.fuelUsed - plain.fuelUsed).toBe(PAGE_BYTES / 16)
   }, 60_000)
 
-  it('a worker that cannot share memory gets the file fetched whole before the call, with the same output', async () => {
+  it('a worker that cannot share memory gets the file fetched whole before the call, with the same output and fuel', async () => {
     expect(copying.sharedMemory).toBe(false)
     const s = source()
-    const r = await copying.execute({ module: pread, abi: 'wasi', args: ['/data/big', String(OFFSET), '4096'], preopens: lazyTree, files: s })
+    const call = { module: pread, abi: 'wasi' as const, args: ['/data/big', String(OFFSET), '4096'], preopens: lazyTree }
+    const r = await copying.execute({ ...call, files: s })
     expect(new TextDecoder().decode(r.output)).toBe(expected)
     expect(s.served).toBe(FILE_BYTES)
+    const onDemand = await shared.execute({ ...call, files: source() })
+    expect(r.fuelUsed).toBe(onDemand.fuelUsed)
   }, 60_000)
 
   it('a failed fetch is EIO to the module; a fetch that never answers ends at the deadline and the pool goes on', async () => {
