@@ -172,7 +172,7 @@ export async function runMountsBench (): Promise<void> {
       // blocks far apart, never fetched before: raw takes the even ones, the mount the odd ones
       const rawBlock = 16 + i * 40
       const mountBlock = rawBlock + 20
-      let t = performance.now()
+      const t = performance.now()
       const got = await raw.get(rawBlock, { timeout: 30_000 }) as Uint8Array | null
       rawMs.push(performance.now() - t)
       if (got === null || got.byteLength !== BLOCK) throw new Error(`raw block ${rawBlock} missing`)
