@@ -13,6 +13,7 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } },
   { name: 'access', run: async () => { await (await import('./access.ts')).runAccessBench() } },
   { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } },
+  { name: 'mounts', run: async () => { await (await import('./mounts.ts')).runMountsBench() } },
   { name: 'storage', run: async () => { await (await import('./storage.ts')).runStorageBench() } },
   { name: 'erasure', run: async () => { await (await import('./erasure.ts')).runErasureBench() } }
 ]

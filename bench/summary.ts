@@ -57,6 +57,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const sandbox = fresh('sandbox', runStartedMs)
   const invocation = fresh('invocation', runStartedMs)
   const webrtc = fresh('webrtc', runStartedMs)
+  const mounts = fresh('mounts', runStartedMs)
 
   const node16 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 16384)
   const node1 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 1024)
@@ -109,6 +110,10 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('browser_invoke_p50_over_dc_rtt', null, 'not measured yet: the browser invocation bench compares with a block round trip over the relay, not a data channel round trip'),
     figure('browser_pool_over_node_pool', browserPool === null || nodePool === null ? null : browserPool / nodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
     figure('cold_invoke_ms', null, 'not measured yet: no bench times a first call of a newly published module'),
+    figure('mount_kernel_over_native', num(at(mounts, 'kernel', 'ratioWarm')), notRun('mounts')),
+    figure('mount_kernel_cold_over_native', num(at(mounts, 'kernel', 'ratioCold')), notRun('mounts')),
+    figure('mount_cold_block_over_raw', num(at(mounts, 'coldBlock', 'ratio')), notRun('mounts')),
+    figure('mount_cold_block_ms', num(at(mounts, 'coldBlock', 'mountReadMs')), notRun('mounts')),
     figure('cli_help_ms', helpMs, 'not measured'),
     figure('cli_run_trivial_ms', runMs, 'not measured')
   ])

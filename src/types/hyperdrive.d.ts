@@ -20,7 +20,10 @@ declare module 'hyperdrive' {
     off (event: string, fn: (...args: never[]) => void): this
     destroyed: boolean
   }
-  export interface Blobs { core: Hypercore }
+  export interface Blobs {
+    core: Hypercore
+    get (id: BlobId, opts?: { start?: number, length?: number, wait?: boolean, timeout?: number }): Promise<Uint8Array | null>
+  }
 
   export default class Hyperdrive {
     static getContentKey (manifest: Record<string, unknown>, key: Uint8Array): Uint8Array | null

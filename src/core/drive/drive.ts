@@ -51,6 +51,16 @@ export interface DriveLog {
   treeHash: string
 }
 
+/** One file of a drive at a version, read by ranges ({@link Drive.openFile}). */
+export interface DriveFile {
+  /** bytes */
+  size: number
+  /** names the file's bytes within the drive: equal ids, equal bytes (its place in the blob log) */
+  blob: string
+  /** `length` bytes from `start` (fewer past the end); fetches only the blocks they span */
+  read (start: number, length: number): Promise<Uint8Array>
+}
+
 /** Options to open a drive. */
 export interface OpenDriveOptions {
   /** the drive's encryption key; without it an encrypted drive reads as `DRIVE_LOCKED` */
@@ -277,6 +287,41 @@ export class Drive {
       }
     } finally {
       if (hd !== this.#hd) await hd.close()
+    }
+  }
+
+  /**
+   * The file at `path` (at `version`, default latest), for reads of byte ranges: the entry is
+   * looked up once, and each read fetches only the blob blocks its range spans (a seek in
+   * the blob log's Merkle tree finds them), verified like every block.
+   * @throws `DRIVE_NOT_FOUND` for a missing file
+   */
+  async openFile (path: string, opts: { version?: number } = {}): Promise<DriveFile> {
+    const p = drivePath(path)
+    const node = await this.#at(opts.version, async hd => await hd.entry(p, { wait: true, timeout: this.#timeoutMs }))
+    if (node === null) throw ShadwError.DRIVE_NOT_FOUND(`no file ${p} in drive ${this.key}`, { key: this.key, path: p })
+    const blob = node.value.blob
+    const size = blob?.byteLength ?? 0
+    if (blob === null || size === 0) return { size: 0, blob: 'empty', read: async () => new Uint8Array(0) }
+    await this.#countBlobs()
+    const blobs = await this.#hd.getBlobs().catch(err => { throw this.#classify(err) })
+    if (blobs === null) throw ShadwError.DRIVE_NOT_FOUND(`drive ${this.key} has no blob log here`, { key: this.key })
+    return {
+      size,
+      blob: String(blob.byteOffset),
+      read: async (start, length) => {
+        if (!Number.isSafeInteger(start) || !Number.isSafeInteger(length) || start < 0 || length < 0) throw ShadwError.DRIVE_RANGE_INVALID(`${start}+${length}`, size)
+        const n = Math.min(length, size - start)
+        if (n <= 0) return new Uint8Array(0)
+        let out: Uint8Array | null
+        try {
+          out = await blobs.get(blob, { start, length: n, wait: true, timeout: this.#timeoutMs })
+        } catch (err) {
+          throw this.#classify(err)
+        }
+        if (out === null) throw ShadwError.DRIVE_NOT_FOUND(`no peer sent the blocks of drive ${this.key} in time`, { key: this.key })
+        return out
+      }
     }
   }
 

@@ -6,26 +6,29 @@
  * versions into the receipt: redundant executors read the same bytes, and anyone can tell
  * later which data produced a result.
  *
- * How bytes reach the call: WASI host calls are synchronous, so a mount is fetched before the
- * call starts, its folder tree and the bytes of its files, as a plain tree the worker gets
- * with the call (the same as `shadw run --dir`). Blocks are fetched sparsely: only the mounted
- * folder (`from`, default the drive's root) is read, so a mount of one folder of a big drive
- * moves that folder's bytes and the entry log's index blocks, not the drive. The price of
- * this choice: a mount's whole folder is fetched even when the call reads one file of it, and
- * at most {@link MAX_MOUNT_BYTES} per call. Fetching inside the call (a worker blocking with
- * Atomics.wait while its host fetches a block) would make reads of big files sparse too; it
- * needs cross-origin isolation in browsers and is not built.
+ * How bytes reach the call: the mount's folder tree (names and sizes: the entry log's blocks)
+ * is fetched before the call, and each file is handed to the sandbox as a `lazy` node. WASI
+ * host calls are synchronous, so when the module reads a file its worker blocks on memory it
+ * shares with its host (Atomics.wait, sandbox/file-channel.ts) while the host reads that range
+ * from the drive at the pinned version (mount-files.ts): only the blob blocks the range spans
+ * are fetched, each verified by Hypercore, and kept in a page cache for later reads. A read
+ * of 4 KiB of a mounted file of any size moves the one 64 KiB blob block holding it and a few
+ * entry-log blocks (128 MiB in the test). Where a worker cannot share memory (a browser page that is not cross-origin
+ * isolated) the executor fetches the lazy files whole before the call instead (sandbox
+ * call-files.ts), at most 256 MiB. Without `lazy`, {@link loadMount} fetches the bytes itself
+ * (at most {@link MAX_MOUNT_BYTES}), for hosts that want plain trees.
  */
 import { ShadwError } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
 import type { ManifestMount } from '../registry/index.ts'
 import type { Preopen, TreeEntry } from '../sandbox/index.ts'
 import type { Drive } from './drive.ts'
+import type { MountFiles } from './mount-files.ts'
 import { drivePath } from './paths.ts'
 
 /** Most mounts one call may have (the manifest's and the invocation's together). */
 export const MAX_MOUNTS = 8
-/** Most file bytes a call's mounts may hold together. */
+/** Most file bytes a call's mounts may hold together when they are fetched before the call. */
 export const MAX_MOUNT_BYTES = 256 * 1024 * 1024
 /** Most files and folders a call's mounts may hold together. */
 export const MAX_MOUNT_NODES = 10_000
@@ -138,7 +141,10 @@ export async function mergeMounts (manifest: MountSpec[], requested: PinnedMount
   return out
 }
 
-/** What a call's mounts have taken so far: bounds the fetch across all of them. */
+/**
+ * What a call's mounts have taken so far: bounds the fetch across all of them. Files read on
+ * demand count as nodes only: what a call reads of them is bounded by its fuel.
+ */
 export class MountBudget {
   bytes = 0
   nodes = 0
@@ -149,12 +155,21 @@ export class MountBudget {
   }
 }
 
+/** Where a mount's files are read on demand: the call's file list, and the key scope of `drive`. */
+export interface LazyMount {
+  files: MountFiles
+  /** the hash of the encryption key the drive was opened with ('' for none) */
+  scope: string
+}
+
 /**
- * Fetches `m`'s folder of `drive` at `m.version` as a preopen: the folder tree, then the
- * bytes of each file (sizes are checked against the budget before any byte is fetched).
+ * Fetches `m`'s folder of `drive` at `m.version` as a preopen: the folder tree (its entries
+ * only), then the bytes of each file (sizes are checked against the budget before any byte
+ * is fetched). With `lazy`, no file byte is fetched: each file is a `lazy` node named in
+ * `lazy.files`, read while the call runs.
  * @throws `DRIVE_NOT_FOUND` (version or folder missing), `DRIVE_LOCKED`, `MOUNT_TOO_LARGE`
  */
-export async function loadMount (drive: Drive, m: PinnedMount, budget = new MountBudget()): Promise<Preopen> {
+export async function loadMount (drive: Drive, m: PinnedMount, budget = new MountBudget(), lazy?: LazyMount): Promise<Preopen> {
   if (drive.version < m.version) await drive.update()
   if (drive.version < m.version) throw ShadwError.DRIVE_NOT_FOUND(`drive ${m.drive} has no version ${m.version} among its peers`, { key: m.drive, version: m.version })
   const files: Array<{ path: string, node: { kind: 'file', data: Uint8Array } }> = []
@@ -164,9 +179,11 @@ export async function loadMount (drive: Drive, m: PinnedMount, budget = new Moun
       // a lone file listed for a file path: a mount names a folder
       if (e.path === dir) throw ShadwError.MOUNT_INVALID(`${dir} in drive ${m.drive} is a file, not a folder`)
       const name = e.path.slice(e.path.lastIndexOf('/') + 1)
-      budget.take(m.drive, e.kind === 'file' ? e.size : 0)
+      budget.take(m.drive, e.kind === 'file' && lazy === undefined ? e.size : 0)
       if (e.kind === 'dir') {
         entries[name] = await walk(e.path)
+      } else if (lazy !== undefined) {
+        entries[name] = { kind: 'lazy', size: e.size, id: lazy.files.add(drive, lazy.scope, e.path, m.version, e.size) }
       } else {
         const node = { kind: 'file' as const, data: new Uint8Array(0) }
         files.push({ path: e.path, node })

@@ -1,10 +1,13 @@
 /**
  * The executor's side of drive mounts: the mounts a call runs over (the manifest's, checked
- * against the caller's pins, then the invocation's), fetched as read-only preopens before the
- * call starts (see drive/mount.ts for why before, and what that costs), and the versions its
- * receipt names.
+ * against the caller's pins, then the invocation's) as read-only preopens, and the versions
+ * its receipt names. A mount's tree (names and sizes: the entry log) is fetched before the
+ * call; its files' bytes while the call reads them, through the call's file source, with a
+ * page cache shared by the calls of this executor (drive/mount-files.ts, drive/mount.ts).
  *
- * Each mount opens its drive for the call and closes it after. A node's Corestore shares one
+ * Each mount opens its drive for the call and closes it after; calls running at once over one
+ * drive (with one key) share a handle, because a second Hyperdrive over a core a first one
+ * holds open on the same node does not get ready. A node's Corestore shares one
  * core between all sessions of a key, and the core decrypts with the encryption key it was
  * first opened with: a keyless session opened while a keyed one is open reads plaintext. So
  * nothing is cached between calls, and the service remembers which drives were mounted with a
@@ -12,57 +15,117 @@
  * `DRIVE_LOCKED`, whatever the shared core would let it read.
  */
 import b4a from 'b4a'
-import { Drive, loadMount, mergeMounts, MountBudget, type DriveHost, type PinnedMount } from '../drive/index.ts'
+import { Drive, loadMount, mergeMounts, MountBudget, MountCache, MountFiles, type DriveHost, type PinnedMount } from '../drive/index.ts'
 import { ShadwError } from '../errors.ts'
 import type { ManifestMount } from '../registry/index.ts'
-import type { Preopen } from '../sandbox/index.ts'
+import type { FileSource, Preopen } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
 
 /** Most private drives whose key hashes a service remembers; the oldest is forgotten first. */
 const MAX_PRIVATE_DRIVES = 4096
 
-/** What a call mounts: preopens for the sandbox, versions for the receipt. */
+/**
+ * What a call mounts: preopens for the sandbox (their files `lazy`), where their bytes are
+ * read from, and the versions for the receipt. {@link close} once the call is over: the
+ * drives stay open while it may read.
+ */
 export interface CallMountsResult {
   preopens: Preopen[]
+  files: FileSource
   versions: Array<{ drive: string, version: number }>
+  close (): Promise<void>
+}
+
+/** Options of {@link CallMounts}. */
+export interface CallMountsOptions {
+  /** bytes of mounted files kept for later reads, across calls (default 64 MiB) */
+  cacheBytes?: number
 }
 
 export class CallMounts {
   readonly #host: DriveHost
   /** drive key → sha256 of the encryption key it was mounted with */
   readonly #private = new Map<string, string>()
+  /** pages of mounted files read by recent calls */
+  readonly cache: MountCache
+  /** bytes of blocks the calls' mounts fetched from peers (entries and file bytes), counted as each handle closes */
+  bytesFetched = 0
+  /** handles open for calls running now: `drive/key hash` → the handle and its users */
+  readonly #open = new Map<string, { drive: Promise<Drive>, users: number }>()
 
-  constructor (host: DriveHost) {
+  constructor (host: DriveHost, opts: CallMountsOptions = {}) {
     this.#host = host
+    this.cache = new MountCache(opts.cacheBytes)
   }
 
   /**
-   * Fetches the call's mounts. @throws `MOUNT_INVALID`, `MOUNT_TOO_LARGE`, `DRIVE_LOCKED` (a
-   * private drive without its key, or with a wrong one), `DRIVE_NOT_FOUND`, `ABORTED`
+   * Fetches the call's mounts' trees. @throws `MOUNT_INVALID`, `MOUNT_TOO_LARGE`,
+   * `DRIVE_LOCKED` (a private drive without its key, or with a wrong one), `DRIVE_NOT_FOUND`,
+   * `ABORTED`
    */
   async load (manifest: ManifestMount[], requested: PinnedMount[], signal: AbortSignal): Promise<CallMountsResult> {
-    const mounts = await mergeMounts(manifest, requested, async key => await this.#with({ drive: key, version: 1, path: '/' }, async d => await d.update()))
+    const mounts = await mergeMounts(manifest, requested, async key => {
+      const { drive, release } = await this.#acquire({ drive: key, version: 1, path: '/' })
+      try { return await drive.update() } finally { await release() }
+    })
     const budget = new MountBudget()
+    const files = new MountFiles(this.cache)
     const preopens: Preopen[] = []
-    for (const m of mounts) {
+    const opened: Array<() => Promise<void>> = []
+    const close = async (): Promise<void> => { await Promise.all(opened.splice(0).map(async release => { await release() })) }
+    try {
+      for (const m of mounts) {
+        signal.throwIfAborted()
+        const { drive, hash, known, release } = await this.#acquire(m)
+        opened.push(release)
+        preopens.push(await loadMount(drive, m, budget, { files, scope: hash ?? '' }))
+        // the tree was read with the key: it is the drive's
+        if (hash !== undefined && known === undefined) this.#remember(m.drive, hash)
+      }
       signal.throwIfAborted()
-      preopens.push(await this.#with(m, async d => await loadMount(d, m, budget)))
+    } catch (err) {
+      await close()
+      throw err
     }
-    signal.throwIfAborted()
-    return { preopens, versions: mounts.map(m => ({ drive: m.drive, version: m.version })) }
+    return {
+      preopens,
+      files: { read: async (id, offset, length) => await files.read(id, offset, length) },
+      versions: mounts.map(m => ({ drive: m.drive, version: m.version })),
+      close
+    }
   }
 
-  async #with<T> (m: PinnedMount, fn: (d: Drive) => Promise<T>): Promise<T> {
+  async #acquire (m: PinnedMount): Promise<{ drive: Drive, hash: string | undefined, known: string | undefined, release: () => Promise<void> }> {
     const known = this.#private.get(m.drive)
     const hash = m.encryptionKey === undefined ? undefined : sha256(b4a.from(m.encryptionKey, 'hex'))
     if (known !== undefined && known !== hash) throw ShadwError.DRIVE_LOCKED(m.drive)
-    const drive = await Drive.open(this.#host, m.drive, hash === undefined ? {} : { encryptionKey: b4a.from(m.encryptionKey as string, 'hex') })
+    const id = `${m.drive}/${hash ?? ''}`
+    let entry = this.#open.get(id)
+    if (entry === undefined) {
+      const opening = Drive.open(this.#host, m.drive, hash === undefined ? {} : { encryptionKey: b4a.from(m.encryptionKey as string, 'hex') })
+      entry = { drive: opening, users: 0 }
+      this.#open.set(id, entry)
+      // a failed open is not shared with later calls
+      opening.catch(() => { if (this.#open.get(id) === entry) this.#open.delete(id) })
+    }
+    entry.users++
+    const held = entry
+    let released = false
+    const release = async (): Promise<void> => {
+      if (released) return
+      released = true
+      if (--held.users > 0) return
+      if (this.#open.get(id) === held) this.#open.delete(id)
+      const d = await held.drive.catch(() => null)
+      if (d === null) return
+      this.bytesFetched += d.bytesFetched
+      await d.close()
+    }
     try {
-      const out = await fn(drive)
-      if (hash !== undefined && known === undefined) this.#remember(m.drive, hash)
-      return out
-    } finally {
-      await drive.close()
+      return { drive: await held.drive, hash, known, release }
+    } catch (err) {
+      await release()
+      throw err
     }
   }
 
@@ -72,6 +135,23 @@ export class CallMounts {
   }
 
   async close (): Promise<void> {}
+}
+
+/**
+ * Runs `fn` over the call's mounts (none when neither the manifest nor the request has any),
+ * closing them once it settles. @throws `MOUNT_INVALID` for mounts on an executor that
+ * mounts no drives or of a raw function, and what {@link CallMounts.load} throws
+ */
+export async function withMounts<T> (drives: CallMounts | null, manifest: { mounts?: ManifestMount[], abi: string }, requested: PinnedMount[] | undefined, signal: AbortSignal, fn: (mounted: CallMountsResult | undefined) => Promise<T>): Promise<T> {
+  if (manifest.mounts === undefined && requested === undefined) return await fn(undefined)
+  if (drives === null) throw cannotMount('this executor mounts no drives')
+  if (manifest.abi !== 'wasi') throw cannotMount('only a wasi function sees files')
+  const mounted = await drives.load(manifest.mounts ?? [], requested ?? [], signal)
+  try {
+    return await fn(mounted)
+  } finally {
+    await mounted.close()
+  }
 }
 
 /** The refusal of a call with mounts on an executor that mounts no drives, or of a raw function. */

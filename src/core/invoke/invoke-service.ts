@@ -5,7 +5,7 @@
  * receipt (priced when the service has `pricing`) to the node's {@link LedgerWriter}.
  */
 import b4a from 'b4a'
-import { AccessGate } from '../access/index.ts'
+import { AccessGate, type AccessGrant } from '../access/index.ts'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
@@ -13,7 +13,7 @@ import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from
 import type { LoadedFunction } from '../registry/index.ts'
 import type { Executor } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
-import { CallMounts, cannotMount, type CallMountsResult } from './call-mounts.ts'
+import { CallMounts, withMounts, type CallMountsResult } from './call-mounts.ts'
 import { priceCall } from './call-price.ts'
 import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
@@ -142,7 +142,8 @@ export class InvokeService {
   readonly #onstop = new Set<() => void>()
   /** executions the service started (tests use it to prove a refusal ran nothing) */
   executions = 0
-  readonly #drives: CallMounts | null
+  /** the drives calls mount (null: this executor mounts none) */
+  readonly mounts: CallMounts | null
 
   constructor (opts: InvokeServiceOptions) {
     this.#opts = opts
@@ -150,7 +151,7 @@ export class InvokeService {
     this.cpuBudget = opts.cpuBudget ?? 100
     if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw ShadwError.INVALID_ARGUMENT('slots must be a positive integer')
     this.#now = opts.now ?? Date.now
-    this.#drives = opts.drives === undefined ? null : new CallMounts(opts.drives)
+    this.mounts = opts.drives === undefined ? null : new CallMounts(opts.drives)
     this.#functionTtl = opts.functionCacheMs ?? FUNCTION_CACHE_TTL_MS
     this.#maxLookups = opts.maxLookups ?? MAX_LOOKUPS
     this.#maxLookupsPerCaller = opts.maxLookupsPerCaller ?? MAX_LOOKUPS_PER_CALLER
@@ -235,7 +236,7 @@ export class InvokeService {
     // each wait ends when a call settles, and every call does; its receipt is queued by then
     while (this.#active > 0) await new Promise<void>(resolve => { this.#settled.push(resolve) })
     await this.#writer.close()
-    await this.#drives?.close()
+    await this.mounts?.close()
   }
 
   #wake (): void {
@@ -309,12 +310,12 @@ export class InvokeService {
       ...(req.blocks === undefined ? {} : { blocks: pinnedBlocks(req.blocks) }),
       signal
     })
-    let mounted: CallMountsResult | undefined
-    if (m.mounts !== undefined || req.mounts !== undefined) {
-      if (this.#drives === null) throw cannotMount('this executor mounts no drives')
-      if (m.abi !== 'wasi') throw cannotMount('only a wasi function sees files')
-      mounted = await this.#drives.load(m.mounts ?? [], req.mounts ?? [], signal)
-    }
+    // the drives stay open while the call may read them
+    return await withMounts(this.mounts, m, req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted))
+  }
+
+  async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined): Promise<ServiceResult> {
+    const m = fn.manifest
     const left = req.deadline - this.#now()
     if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
     signal.throwIfAborted()
@@ -326,7 +327,7 @@ export class InvokeService {
       // redundant executors derive the same seed from the shared nonce, so they agree
       seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
       limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) },
-      ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens })
+      ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens, files: mounted.files })
     }, { signal })
     const moved = req.input.byteLength + result.output.byteLength
     const pending = prepareReceipt({

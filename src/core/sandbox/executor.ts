@@ -4,6 +4,7 @@
  */
 import type { AbortSignalLike } from './host.ts'
 import type { Preopen } from './wasi-fs-tree.ts'
+import type { FileSource } from './file-channel.ts'
 
 /** The two calling conventions a module can follow (see docs/abi.md). */
 export type Abi = 'raw' | 'wasi'
@@ -43,6 +44,12 @@ export interface ExecuteCall {
   preopens?: Preopen[]
   /** WASI only: bytes the module may write into its overlay (default 16 MiB); past it, ENOSPC. */
   scratchBytes?: number
+  /**
+   * WASI only: where the bytes of the preopens' `lazy` files come from. The executor fetches
+   * a range when the module reads it (its worker blocks meanwhile), or, where its workers
+   * cannot share memory, every lazy file before the call.
+   */
+  files?: FileSource
 }
 
 /** A successful invocation. */

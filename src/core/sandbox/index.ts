@@ -14,3 +14,6 @@ export { createWasiContext, WASI_MODULE, type WasiContext, type WasiCallOptions 
 export { sha256Hex } from './host.ts'
 export { treeSource, type Preopen, type TreeEntry, type SourceNode } from './wasi-fs-tree.ts'
 export { parsePreopens } from './wasi-preopens.ts'
+export { canShareMemory, ChannelServer, ChannelClient, WINDOW_BYTES, FETCH_TIMEOUT_MS, type FileSource, type FileRead } from './file-channel.ts'
+export { LazyFiles, PAGE_BYTES, MAX_CACHED_PAGES } from './lazy-files.ts'
+export { lazyFileCount, prefetchLazyFiles, MAX_PREFETCH_BYTES } from './call-files.ts'

@@ -8,7 +8,8 @@ import { isHexKey } from '../hex.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
 import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 import type { Preopen } from './wasi-fs-tree.ts'
-import { parsePreopens, parseScratchBytes } from './wasi-preopens.ts'
+import { MAX_LAZY_FILES, MAX_TREE_BYTES, parsePreopens, parseScratchBytes } from './wasi-preopens.ts'
+import { isChannelBuffer } from './file-channel.ts'
 
 /** A call as a worker receives it. `bytes` is sent only until the worker has the module. */
 export interface WorkerRequest {
@@ -23,6 +24,10 @@ export interface WorkerRequest {
   /** WASI only: directory trees the module sees (omitted: none). */
   preopens?: Preopen[]
   scratchBytes?: number
+  /** WASI only: the shared block the preopens' lazy files are fetched through (file-channel.ts). */
+  files?: SharedArrayBuffer
+  /** WASI only, instead of `files`: the lazy files' bytes by id, fetched before the call. */
+  fileBytes?: Uint8Array[]
 }
 
 /** A worker's answer: a result, or a request for the module bytes it no longer caches. */
@@ -73,6 +78,16 @@ export function parseWorkerRequest (v: unknown): WorkerRequest {
   if (preopens.length > 0) req.preopens = preopens
   const scratch = parseScratchBytes(v['scratchBytes'])
   if (scratch !== undefined) req.scratchBytes = scratch
+  if (v['files'] !== undefined) {
+    if (!isChannelBuffer(v['files'])) throw ShadwError.INVALID_ARGUMENT('files must be a channel SharedArrayBuffer')
+    req.files = v['files']
+  }
+  if (v['fileBytes'] !== undefined) {
+    const list = v['fileBytes']
+    if (!Array.isArray(list) || list.length > MAX_LAZY_FILES || !list.every(b => b instanceof Uint8Array)) throw ShadwError.INVALID_ARGUMENT(`fileBytes must be at most ${MAX_LAZY_FILES} byte arrays`)
+    if (list.reduce((n: number, b: Uint8Array) => n + b.length, 0) > MAX_TREE_BYTES) throw ShadwError.INVALID_ARGUMENT(`fileBytes hold more than ${MAX_TREE_BYTES} bytes`)
+    req.fileBytes = list as Uint8Array[]
+  }
   return req
 }
 

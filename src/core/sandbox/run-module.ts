@@ -4,12 +4,15 @@
  */
 import { ShadwError } from '../errors.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
-import { wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
+import { nowMs, wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
 import { STACK_BUDGET_SLOTS } from './function-metering.ts'
 import { FUEL_EXPORT, OOM_EXPORT, STACK_EXPORT, START_EXPORT } from './instrument.ts'
 import type { PreparedModule } from './module-cache.ts'
 import { createWasiContext, WASI_MODULE, type WasiContext } from './wasi-abi.ts'
 import type { Preopen } from './wasi-fs-tree.ts'
+import { ChannelClient, type RangeReader } from './file-channel.ts'
+import { ERRNO } from './wasi-defs.ts'
+import { FsError } from './wasi-fs-tree.ts'
 
 /** One call's parameters, already validated. */
 export interface RunParams {
@@ -23,6 +26,10 @@ export interface RunParams {
   preopens?: Preopen[]
   /** WASI only: bytes the module may write into its overlay. */
   scratchBytes?: number
+  /** WASI only: the shared block through which the preopens' lazy files are fetched. */
+  files?: SharedArrayBuffer
+  /** WASI only, instead of `files`: the lazy files' bytes by id, fetched before the call. */
+  fileBytes?: Uint8Array[]
 }
 
 /** What a successful call produced. */
@@ -31,6 +38,17 @@ export interface RunOutcome {
   fuelUsed: number
   exitCode: number
   stderr: Uint8Array
+}
+
+/** Lazy files whose bytes came with the call: read like fetched ones, for the same fuel. */
+function localFiles (bytes: Uint8Array[]): RangeReader {
+  return {
+    read: (id, offset, length) => {
+      const b = bytes[id]
+      if (b === undefined) throw new FsError(ERRNO.IO)
+      return b.subarray(offset, offset + length)
+    }
+  }
 }
 
 /** Runs `prepared` once; throws a ShadwError on every failure. */
@@ -80,7 +98,10 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
   let memory = importedMemory
   let wasi: WasiContext | undefined
   if (p.abi === 'wasi') {
-    wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes, preopens: p.preopens, scratchBytes: p.scratchBytes })
+    // a fetch never blocks the worker past the call's deadline (the pool's clock started
+    // no later than this one)
+    const files = p.files !== undefined ? new ChannelClient(p.files, nowMs() + p.limits.deadlineMs) : p.fileBytes !== undefined ? localFiles(p.fileBytes) : undefined
+    wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes, preopens: p.preopens, scratchBytes: p.scratchBytes, ...(files === undefined ? {} : { files }) })
     imports[WASI_MODULE] = { ...imports[WASI_MODULE], ...wasi.imports }
   }
   let instance: WasmInstance

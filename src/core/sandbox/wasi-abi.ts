@@ -12,6 +12,7 @@ import { utf8Encode, type WasmGlobal, type WasmMemory } from './host.ts'
 import { CLOCKID_REALTIME, ERRNO, EVENT_SIZE, EVENTTYPE, SUBCLOCKFLAGS_ABSTIME, SUBSCRIPTION_SIZE } from './wasi-defs.ts'
 import { DEFAULT_SCRATCH_BYTES, fdFunctions, WasiFs } from './wasi-fs.ts'
 import type { Preopen } from './wasi-fs-tree.ts'
+import type { RangeReader } from './file-channel.ts'
 import { pathFunctions } from './wasi-path.ts'
 /** The import module name of WASI preview1. */
 export const WASI_MODULE = 'wasi_snapshot_preview1'
@@ -34,6 +35,8 @@ export interface WasiCallOptions {
   preopens?: Preopen[]
   /** Bytes the call may write into its overlay (default {@link DEFAULT_SCRATCH_BYTES}). */
   scratchBytes?: number
+  /** Where the preopens' lazy files are fetched from during the call. */
+  files?: RangeReader
 }
 
 /** The per-call WASI context: imports to link, then {@link WasiContext.start}. */
@@ -122,6 +125,7 @@ export function createWasiContext (opts: WasiCallOptions): WasiContext {
   const fs = new WasiFs({
     preopens: opts.preopens ?? [],
     scratchBytes: opts.scratchBytes ?? DEFAULT_SCRATCH_BYTES,
+    ...(opts.files === undefined ? {} : { files: opts.files }),
     input: opts.input,
     stdout: data => {
       outBytes += data.length

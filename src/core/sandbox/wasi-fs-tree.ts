@@ -19,8 +19,8 @@ import { ERRNO } from './wasi-defs.ts'
  *
  * Synchronous, because WASI host calls are: a module's `fd_read` cannot wait for a network
  * fetch. A source over asynchronous blocks (a drive fetched from peers) plugs in here as a
- * SourceNode whose bytes were fetched before the call starts, or whose `read` blocks on a
- * worker-side cache (Atomics.wait on a SharedArrayBuffer another thread fills).
+ * SourceNode whose bytes were fetched before the call starts, or whose `read` blocks while
+ * the worker's host fetches them (lazy-files.ts, file-channel.ts).
  */
 export interface SourceNode {
   readonly kind: 'file' | 'dir' | 'symlink'
@@ -34,9 +34,14 @@ export interface SourceNode {
   read?: (offset: number, length: number) => Uint8Array
 }
 
-/** A tree as plain data: what a host builds and sends to a worker (structured-cloneable). */
+/**
+ * A tree as plain data: what a host builds and sends to a worker (structured-cloneable). A
+ * `lazy` file has only its size here: its bytes are fetched from the host when the module
+ * reads them (`id` names it among the call's on-demand files, see file-channel.ts).
+ */
 export type TreeEntry =
   | { kind: 'file', data: Uint8Array }
+  | { kind: 'lazy', size: number, id: number }
   | { kind: 'dir', entries: Record<string, TreeEntry> }
   | { kind: 'symlink', target: string }
 
@@ -46,15 +51,20 @@ export interface Preopen {
   tree: TreeEntry
 }
 
-/** Wraps a plain tree as a {@link SourceNode}. */
-export function treeSource (t: TreeEntry): SourceNode {
+/** Reads a lazy file's bytes (`offset`..`offset + length`, clamped to `size`); may fail with EIO. */
+export type LazyRead = (id: number, size: number, offset: number, length: number) => Uint8Array
+
+/** Wraps a plain tree as a {@link SourceNode}; `lazy` reads its lazy files (none: EIO). */
+export function treeSource (t: TreeEntry, lazy?: LazyRead): SourceNode {
   switch (t.kind) {
     case 'file':
       return { kind: 'file', size: t.data.length, read: (offset, length) => t.data.subarray(offset, offset + length) }
+    case 'lazy':
+      return { kind: 'file', size: t.size, read: (offset, length) => lazy === undefined ? fail(ERRNO.IO) : lazy(t.id, t.size, offset, length) }
     case 'symlink':
       return { kind: 'symlink', size: 0, target: t.target }
     case 'dir':
-      return { kind: 'dir', size: 0, entries: () => Object.entries(t.entries).map(([n, e]) => [n, treeSource(e)] as const) }
+      return { kind: 'dir', size: 0, entries: () => Object.entries(t.entries).map(([n, e]) => [n, treeSource(e, lazy)] as const) }
   }
 }
 

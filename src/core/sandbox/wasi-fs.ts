@@ -14,6 +14,8 @@
 import { ERRNO, FDFLAGS, FILETYPE, FILESTAT_SIZE, DIRENT_HEAD_SIZE, RIGHTS, FILE_RIGHTS, DIR_RIGHTS, FSTFLAGS, WHENCE } from './wasi-defs.ts'
 import { DirNode, FileNode, FsError, fail, fromSource, Scratch, treeSource, type FsContext, type Node, type Preopen } from './wasi-fs-tree.ts'
 import { utf8Decode, utf8Encode, type WasmMemory } from './host.ts'
+import type { RangeReader } from './file-channel.ts'
+import { LazyFiles } from './lazy-files.ts'
 
 /** Fuel every filesystem call costs before the bytes it moves. */
 export const FS_CALL_FUEL = 16
@@ -55,6 +57,8 @@ export interface WasiFsOptions {
   /** The call's virtual realtime in ns (read without advancing it). */
   now: () => bigint
   epoch: bigint
+  /** Where the preopens' lazy files are read from (none: reading one fails with EIO). */
+  files?: RangeReader
 }
 
 type Fn = (...args: Array<number | bigint>) => number
@@ -67,6 +71,8 @@ export class WasiFs {
   /** End of the stdin bytes read so far: reading below it again is paid for. */
   private stdinSeen = 0
   memory: WasmMemory | undefined
+  /** The call's on-demand files, when it has a channel to fetch them through. */
+  readonly lazy: LazyFiles | undefined
   /** Takes fuel for host work; set once the instance exists (throws FUEL_EXHAUSTED). */
   charge: (units: number) => void = () => {}
 
@@ -79,9 +85,12 @@ export class WasiFs {
     this.fds.set(1, { kind: 'sink', node: null, sink: opts.stdout, room: opts.stdoutRoom, pos: 0, flags: 0, rights: RIGHTS.FD_WRITE, inheriting: 0n, stdio: true })
     this.fds.set(2, { kind: 'sink', node: null, sink: opts.stderr, room: opts.stderrRoom, pos: 0, flags: 0, rights: RIGHTS.FD_WRITE, inheriting: 0n, stdio: true })
     this.stdin = stdin
+    this.lazy = opts.files === undefined ? undefined : new LazyFiles(opts.files, units => { this.charge(units) })
+    const lazy = this.lazy
+    const read = lazy === undefined ? undefined : (id: number, size: number, offset: number, length: number) => lazy.read(id, size, offset, length)
     let fd = 3
     for (const p of opts.preopens) {
-      const root = fromSource(this.ctx, treeSource(p.tree), null)
+      const root = fromSource(this.ctx, treeSource(p.tree, read), null)
       if (root.kind !== 'dir') throw new TypeError(`preopen ${p.guest} is not a directory`)
       this.fds.set(fd++, { kind: 'dir', node: root, pos: 0, flags: 0, rights: DIR_RIGHTS, inheriting: DIR_RIGHTS | FILE_RIGHTS, preopen: p.guest })
     }

@@ -12,6 +12,8 @@ export const MAX_PREOPENS = 16
 export const MAX_TREE_NODES = 100_000
 /** Most file bytes across a call's trees (they are copied to the worker). */
 export const MAX_TREE_BYTES = 512 * 1024 * 1024
+/** Most on-demand files a call may have (their bytes are not in the tree, only their sizes). */
+export const MAX_LAZY_FILES = MAX_TREE_NODES
 /** Deepest directory nesting. */
 export const MAX_TREE_DEPTH = 64
 /** Largest scratch budget a call may ask for. */
@@ -40,6 +42,10 @@ export function parsePreopens (v: unknown): Preopen[] {
       if (!(n['data'] instanceof Uint8Array)) bad('a file needs data bytes')
       bytes += n['data'].length
       if (bytes > MAX_TREE_BYTES) bad(`more than ${MAX_TREE_BYTES} bytes`)
+    } else if (n['kind'] === 'lazy') {
+      const { size, id } = n
+      if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) bad('a lazy file needs a size')
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_LAZY_FILES) bad('a lazy file needs an id')
     } else if (n['kind'] === 'symlink') {
       if (typeof n['target'] !== 'string' || n['target'].length > 4096) bad('a symlink needs a target string')
     } else if (n['kind'] === 'dir') {
@@ -50,7 +56,7 @@ export function parsePreopens (v: unknown): Preopen[] {
         walk(child, depth + 1)
       }
     } else {
-      bad('kind must be file, dir or symlink')
+      bad('kind must be file, lazy, dir or symlink')
     }
   }
   for (const p of v as unknown[]) {
@@ -61,6 +67,12 @@ export function parsePreopens (v: unknown): Preopen[] {
     walk(tree, 0)
   }
   return v as Preopen[]
+}
+
+/** True when some tree of `preopens` has a lazy file. */
+export function hasLazyFiles (preopens: Preopen[]): boolean {
+  const walk = (t: TreeEntry): boolean => t.kind === 'lazy' || (t.kind === 'dir' && Object.values(t.entries).some(walk))
+  return preopens.some(p => walk(p.tree))
 }
 
 /** Checks a scratch budget; undefined keeps the default. */

@@ -21,6 +21,8 @@ import { MAX_MODULE_BYTES, resolveLimits } from './limits.ts'
 import { InlineRunner, type InlineOptions } from './inline-runner.ts'
 import { MAX_ARG_LENGTH, MAX_ARGS, parseWorkerReply, type WorkerRequest } from './protocol.ts'
 import { parsePreopens, parseScratchBytes } from './wasi-preopens.ts'
+import { lazyFileCount, prefetchLazyFiles } from './call-files.ts'
+import { canShareMemory, ChannelServer, createChannelBuffer, type FileSource } from './file-channel.ts'
 
 /** One live worker, as an adapter exposes it. */
 export interface PoolWorker {
@@ -55,6 +57,12 @@ export interface WorkerPoolOptions {
    * for a node whose thread can spare a fraction of a millisecond per call. Default off.
    */
   inline?: InlineOptions | boolean
+  /**
+   * Whether the workers can block on memory shared with this thread, so that a call's lazy
+   * files are fetched while it runs (file-channel.ts); otherwise they are fetched whole
+   * before it. Default: whether this thread can share memory ({@link canShareMemory}).
+   */
+  sharedMemory?: boolean
 }
 
 /** Queue length per worker by default: enough to hide round trips, short enough to shed load. */
@@ -85,6 +93,8 @@ interface Job {
   signal: ExecuteOptions['signal']
   settled: boolean
   onAbort: (() => void) | undefined
+  /** serves the call's lazy files while it is queued or running */
+  files: ChannelServer | undefined
   resolve (r: ExecuteResult): void
   reject (e: unknown): void
 }
@@ -110,6 +120,8 @@ export class WorkerPool implements Executor {
   private closed = false
   /** set when calls may run on this thread */
   readonly inline: InlineRunner | undefined
+  /** true when calls' lazy files are fetched while they run, not before */
+  readonly sharedMemory: boolean
 
   constructor (opts: WorkerPoolOptions) {
     if (!Number.isInteger(opts.size) || opts.size < 1 || opts.size > MAX_POOL_SIZE) {
@@ -121,6 +133,7 @@ export class WorkerPool implements Executor {
     this.maxQueue = maxQueue
     this.defaults = resolveLimits(opts.limits)
     this.spawn = opts.spawn
+    this.sharedMemory = opts.sharedMemory ?? canShareMemory()
     this.inline = opts.inline === undefined || opts.inline === false ? undefined : new InlineRunner(opts.inline === true ? {} : opts.inline)
     for (let i = 0; i < opts.size; i++) this.addSlot()
   }
@@ -178,17 +191,33 @@ export class WorkerPool implements Executor {
     const signal = options.signal
     if (signal?.aborted === true) throw ShadwError.ABORTED()
     if (this.closed) throw ShadwError.EXECUTOR_CLOSED()
+    const lazy = lazyFileCount(req.preopens)
+    let files: FileSource | undefined
+    if (lazy > 0) {
+      if (typeof call.files?.read !== 'function') throw ShadwError.INVALID_ARGUMENT('preopens with lazy files need a file source')
+      if (this.sharedMemory) {
+        files = call.files
+        req.files = createChannelBuffer()
+      } else {
+        req.fileBytes = await prefetchLazyFiles(req.preopens ?? [], call.files, signal)
+        // the fetch took time: the call may have been aborted meanwhile
+        if ((signal as ExecuteOptions['signal'])?.aborted === true) throw ShadwError.ABORTED()
+        if (this.closed) throw ShadwError.EXECUTOR_CLOSED()
+      }
+    }
     // only while no worker has work: under load the workers' cores do it, not this thread
     if (this.inline !== undefined && this.queue.length === 0 && this.slots.every(s => s.line.length === 0)) {
       const done = this.inline.tryRun({ ...req, hash: ref.hash }, ref.bytes)
       if (done !== null) return done
     }
     return await new Promise<ExecuteResult>((resolve, reject) => {
-      const job: Job = { hash: ref.hash, bytes: ref.bytes, req: { ...req, hash: ref.hash }, signal, settled: false, onAbort: undefined, resolve, reject }
+      const job: Job = { hash: ref.hash, bytes: ref.bytes, req: { ...req, hash: ref.hash }, signal, settled: false, onAbort: undefined, files: undefined, resolve, reject }
       // waiting calls count against maxQueue wherever they wait (pool queue or a worker's
       // line), so BUSY means every worker is occupied and maxQueue calls are waiting
       const idle = this.slots.find(s => !s.draining && s.line.length === 0)
       if (idle === undefined && this.queued >= this.maxQueue) return reject(ShadwError.BUSY(this.queued))
+      // served from now until the call settles, however it ends
+      if (files !== undefined && req.files !== undefined) job.files = new ChannelServer(req.files, async (id, offset, length) => await files.read(id, offset, length), lazy)
       if (signal !== undefined) {
         job.onAbort = () => this.abort(job)
         signal.addEventListener('abort', job.onAbort, { once: true })
@@ -255,6 +284,7 @@ export class WorkerPool implements Executor {
   private settle (job: Job, err: unknown, result?: ExecuteResult): void {
     if (job.settled) return
     job.settled = true
+    job.files?.close()
     if (job.onAbort !== undefined) job.signal?.removeEventListener('abort', job.onAbort)
     if (err !== undefined) job.reject(err)
     else job.resolve(result as ExecuteResult)
