@@ -57,6 +57,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const sandbox = fresh('sandbox', runStartedMs)
   const invocation = fresh('invocation', runStartedMs)
   const webrtc = fresh('webrtc', runStartedMs)
+  const mountRouting = fresh('mount-routing', runStartedMs)
 
   const node16 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 16384)
   const node1 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 1024)
@@ -99,6 +100,9 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('browser_invoke_p50_over_dc_rtt', null, 'not measured yet: the browser invocation bench compares with a block round trip over the relay, not a data channel round trip'),
     figure('browser_pool_over_node_pool', browserPool === null || nodePool === null ? null : browserPool / nodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
     figure('cold_invoke_ms', null, 'not measured yet: no bench times a first call of a newly published module'),
+    figure('mount_64m_holder_ms', num(mountRouting?.['holderMs']), notRun('mount-routing')),
+    figure('mount_64m_non_holder_ms', num(mountRouting?.['nonHolderMs']), notRun('mount-routing')),
+    figure('mount_64m_non_holder_over_holder', num(mountRouting?.['nonHolderOverHolder']), notRun('mount-routing')),
     figure('cli_help_ms', helpMs, 'not measured'),
     figure('cli_run_trivial_ms', runMs, 'not measured')
   ])
