@@ -2,7 +2,7 @@ import b4a from 'b4a'
 import { describe, expect, it } from 'vitest'
 import type { PinnedMount } from '../../../src/core/drive/index.ts'
 import type { InvokeResult } from '../../../src/core/invoke/index.ts'
-import { cWasm } from '../../fixtures/wasm/fixtures.ts'
+import { asWasm, cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { describeLogs, holdersTopic } from '../../../src/core/pinning/index.ts'
 import { keyedNode } from '../../helpers/holders.ts'
 import { callerNode, publisher, until } from '../../helpers/invoke.ts'
@@ -46,6 +46,7 @@ describe('calls routed to the data', () => {
     await hd.ready()
     const data = Uint8Array.from({ length: FILE_BYTES }, (_, i) => (i * 2654435761 >>> 24) & 0xff)
     await hd.put('/blob', data)
+    await hd.put('/input.txt', b4a.from('hello files\n'))
     const logs = await describeLogs([hd.core, (await hd.getBlobs()).core])
     const drive = { key: b4a.toString(hd.key, 'hex'), version: hd.version }
     // as a pinner does: on the holders' topic, so the holder fetches the logs over that connection
@@ -56,6 +57,7 @@ describe('calls routed to the data', () => {
 
     const pub = await publisher(net)
     const ref = await pub.publish(cWasm('fs-read-kernel'), { name: 'read-kernel', version: '1.0.0' })
+    const tour = await pub.publish(asWasm('fs_tour'), { name: 'as-tour', version: '1.0.0' })
     const caller = await callerNode(net)
     await caller.endpoint.waitForExecutors(2, { timeoutMs: 60_000 })
     // the holder's advert names the drive (re-read every couple of seconds, sent on change)
@@ -82,6 +84,22 @@ describe('calls routed to the data', () => {
     const burst = (await Promise.all(Array.from({ length: slots + 1 }, call))).map(ran)
     expect(burst.filter(k => k === holderKey)).toHaveLength(slots)
     expect(burst.filter(k => k === otherKey)).toHaveLength(1)
+    // the holder says it has room again in an advert that follows its last result
+    await until('the holder has room again', () => caller.endpoint.peers().some(p => p.key === holderKey && !p.full && (p.capacity?.free ?? 0) > 0), 30_000)
+
+    // an AssemblyScript program (npm asc, WASI called directly) reads, writes, lists and stats
+    // over the mount: its writes land in the call's overlay, so a second run sees the drive as
+    // it was, and the kernel still reads the same bytes
+    const AS_TOUR = ['read 12 bytes: hello files', 'mkdir out: 0', 'tell 12', 'stat: errno 0 filetype 4 nlink 1 size 17', 'back: HELLO FILES|MORE|',
+      'ls .: . .. blob input.txt out', 'ls out: . .. upper.txt', 'rmdir non-empty: 55', 'unlink: 0', 'rmdir empty: 0', 'open missing: -44', 'escape: -63',
+      'ls .: . .. blob input.txt', ''].join('\n')
+    for (let i = 0; i < 2; i++) {
+      const r = await caller.endpoint.invoke(tour, new Uint8Array(0), { deadline: 60_000, mounts })
+      expect(b4a.toString(r.output)).toBe(AS_TOUR)
+      expect(r.failures).toEqual([])
+      expect(r.receipts[0]?.executor).toBe(holderKey)
+    }
+    expect(ran(await call())).toBe(holderKey)
 
     // absent: the holder leaves, and the call runs where the data is not
     await holder.stop()
