@@ -21,11 +21,12 @@ export const UNMEASURED_RTT_MS = 50
 
 /**
  * Rate at which an executor is assumed to fetch a drive's blocks it does not hold, bytes per
- * ms (16 MiB/s: a swarm fetch between well-connected peers; a relayed or slow link is slower,
- * which only makes holding the data worth more). Turns missing bytes into the milliseconds
+ * ms: 8 MiB/s, about what bench/mount-routing.ts measures for a call's fetch of a 64 MiB
+ * file over loopback UDX on a loaded machine (~6.7 MiB/s); a relayed or slow link is slower,
+ * which only makes holding the data worth more. Turns missing bytes into the milliseconds
  * they add to a call, the unit of the round trip they are weighed against.
  */
-export const FETCH_BYTES_PER_MS = 16 * 1024 * 1024 / 1000
+export const FETCH_BYTES_PER_MS = 8 * 1024 * 1024 / 1000
 /**
  * Most a drive's absence adds to a peer's score, ms: the size estimate is an upper bound
  * (a call may read a few blocks of a big drive), so a huge drive must not make every
