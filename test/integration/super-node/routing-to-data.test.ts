@@ -10,9 +10,9 @@ import { startSuperNode } from '../../helpers/super-node.ts'
 import { testnet } from '../../helpers/testnet.ts'
 
 // hyperdrive ships no types; the test reads its two logs only
-interface Hyperdrive { key: Uint8Array, version: number, core: import('hypercore').default, ready (): Promise<void>, put (path: string, data: Uint8Array): Promise<void>, getBlobs (): Promise<{ core: import('hypercore').default }>, close (): Promise<void> }
+interface HyperdriveLike { key: Uint8Array, version: number, core: import('hypercore').default, ready (): Promise<void>, put (path: string, data: Uint8Array): Promise<void>, getBlobs (): Promise<{ core: import('hypercore').default }>, close (): Promise<void> }
 const HYPERDRIVE = 'hyperdrive'
-const { default: Hyperdrive } = await import(HYPERDRIVE) as { default: new (store: unknown) => Hyperdrive }
+const { default: Hyperdrive } = await import(HYPERDRIVE) as { default: new (store: unknown) => HyperdriveLike }
 
 /** What fs-read-kernel prints for one pass over `data` (see drive-mounts.test.ts). */
 function kernel (data: Uint8Array): string {
