@@ -26,7 +26,7 @@ import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
 import { withProgress } from './progress.ts'
 import { HEX_KEY_PATTERN } from '../core/hex.ts'
 import { formatFunctionRef } from '../core/registry/index.ts'
-import { manifestMountFlags, MOUNT_FLAG_FORM, parseMountFlag, pinMountFlags } from './mount-flag.ts'
+import { MOUNT_FLAG_FORM, parseMountFlag, pinMountFlags } from './mount-flag.ts'
 
 /** A full reference starts with the publisher's key. */
 const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
@@ -111,12 +111,10 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     // answered leaves k-1 slots with nobody to pick (NO_EXECUTORS), so wait for k, within the
     // deadline; if fewer come the call says which slots failed and why
     await waitWithProgress(client.endpoint, redundancy, deadline, io)
-    // "latest" is pinned here, once, so every executor of the call reads the same version: the
-    // manifest's too when several executors run it or the call mounts drives of its own (a
-    // lone executor pins the manifest's itself; reading the manifest here costs a lookup)
-    const manifest = mountFlags.length > 0 || redundancy > 1 ? await manifestMountFlags(client.node, ref, Math.max(1, Math.floor((deadline - (Date.now() - started)) / 2))) : []
-    const all = [...manifest, ...mountFlags]
-    const mounts = all.length === 0 ? undefined : await pinMountFlags(client.node, all)
+    // "latest" is pinned here, once, so every executor of the call reads the same version (a
+    // manifest's own "latest" mounts are pinned by each executor: reading the manifest here
+    // would need the publisher's registry on this light node, a lookup of its own)
+    const mounts = mountFlags.length === 0 ? undefined : await pinMountFlags(client.node, mountFlags)
     const left = Math.max(1, deadline - (Date.now() - started))
     const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
       .catch(async (err: unknown) => { throw await (await import('./invoke-not-found.ts')).withCloseNames(err, ref, values.bootstrap !== undefined ? null : values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`) })

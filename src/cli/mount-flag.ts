@@ -9,7 +9,6 @@
 import b4a from 'b4a'
 import { Drive, loadMount, MountBudget, parseDriveRef, parsePinnedMounts, type DriveHost, type PinnedMount } from '../core/drive/index.ts'
 import { ShadwError } from '../core/errors.ts'
-import { FunctionLoader, type RegistryHost } from '../core/registry/index.ts'
 import type { Preopen } from '../core/sandbox/index.ts'
 import { driveKeyDir, loadDriveKeys } from './drive-keys.ts'
 
@@ -87,23 +86,6 @@ export async function pinMountFlags (host: DriveHost, flags: MountFlag[], keyDir
     out.push({ drive: f.drive, version, path: f.path, ...(f.from === undefined ? {} : { from: f.from }), ...(encryptionKey === null ? {} : { encryptionKey: b4a.toString(encryptionKey, 'hex') }) })
   }
   return parsePinnedMounts(out)
-}
-
-/**
- * The mounts the manifest of `ref` declares, read on `host` within `timeoutMs`, so the
- * caller pins their "latest" too; [] when the function cannot be read here in time (its
- * executors then report why, or pin "latest" themselves).
- */
-export async function manifestMountFlags (host: RegistryHost, ref: string, timeoutMs: number): Promise<MountFlag[]> {
-  const loader = new FunctionLoader({ host, timeoutMs })
-  try {
-    const fn = await loader.load(ref, { signal: AbortSignal.timeout(timeoutMs) })
-    return (fn.manifest.mounts ?? []).map(m => ({ drive: m.drive, version: m.version, path: m.path, ...(m.from === undefined ? {} : { from: m.from }) }))
-  } catch {
-    return []
-  } finally {
-    await loader.close()
-  }
 }
 
 /** Fetches pinned mounts as preopens for a local run (`shadw run --mount`), within one call's mount budget. */

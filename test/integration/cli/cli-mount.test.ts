@@ -62,15 +62,6 @@ describe('--mount on the command line', () => {
     expect(doc.output).toBe(kernel(data))
     expect(doc.receipts[0]?.mounts).toEqual([{ drive: drive.key, version: drive.version }])
 
-    // a manifest's "latest" mount of the drive is pinned at the caller too (with the key store's
-    // key) when the call mounts drives of its own; the receipt names both
-    const onSet = await pub.publish(cWasm('fs-read-kernel'), { name: 'kernel-on-set', version: '1.0.0', mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/sets/a' }] })
-    const both = await shadw(env, 'invoke', onSet, '--mount', `${drive.key}@${drive.version}::/all`, '--bootstrap', bootstrap, '--deadline', '60000', '--json')
-    expect(both.stderr).toBe('')
-    const bothDoc = JSON.parse(both.stdout) as { output: string, receipts: SignedReceipt[] }
-    expect(bothDoc.output).toBe(kernel(data))
-    expect(bothDoc.receipts[0]?.mounts).toEqual([{ drive: drive.key, version: drive.version }, { drive: drive.key, version: drive.version }])
-
     const dir = await tempDir()
     const module = join(dir, 'kernel.wasm')
     await writeFile(module, cWasm('fs-read-kernel'))
