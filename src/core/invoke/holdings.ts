@@ -22,16 +22,16 @@ export const MAX_ADVERTISED_DRIVES = 32
 export interface HeldDrive { drive: string, bytes: number }
 
 /**
- * The holdings to advertise: keys lowercased, one entry per drive (the largest count wins),
- * empty ones dropped, the {@link MAX_ADVERTISED_DRIVES} largest kept (ties by key, so two
- * calls over the same holdings advertise the same list).
+ * The holdings to advertise: one entry per drive (the largest count wins), entries that are
+ * not a lowercase hex key with a positive whole byte count dropped, the
+ * {@link MAX_ADVERTISED_DRIVES} largest kept (ties by key, so two calls over the same
+ * holdings advertise the same list).
  */
 export function boundHoldings (held: Iterable<HeldDrive>): HeldDrive[] {
   const by = new Map<string, number>()
   for (const h of held) {
     if (!isHexKey(h.drive) || !Number.isSafeInteger(h.bytes) || h.bytes <= 0) continue
-    const key = h.drive.toLowerCase()
-    by.set(key, Math.max(by.get(key) ?? 0, h.bytes))
+    by.set(h.drive, Math.max(by.get(h.drive) ?? 0, h.bytes))
   }
   return [...by].map(([drive, bytes]) => ({ drive, bytes }))
     .sort((a, b) => b.bytes - a.bytes || (a.drive < b.drive ? -1 : 1))
