@@ -47,6 +47,8 @@ export class InvokeServer {
   /** each peer's requests running here (or waiting for their turn), by request id */
   readonly #serving = new Map<Peer, Map<number, AbortController>>()
   #advertisedFull = false
+  /** some advert or probe answer since the last broadcast said "no free slot" */
+  #toldFull = false
   /** what this node holds of drives (a holder's pins), read by {@link refreshHoldings} */
   #holdings: () => Iterable<HeldDrive> = () => []
   /** the holdings last read, bounded: what every advert carries */
@@ -89,7 +91,9 @@ export class InvokeServer {
     const q = this.#quote?.() ?? null
     // only an executor's holdings help a caller choose where to run
     const held = s === undefined || this.#held.length === 0 ? {} : { holdings: this.#held }
-    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.total ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.#tier, ...(q === null ? {} : { quote: q }), ...held }
+    const free = s?.free ?? 0
+    if (free === 0) this.#toldFull = true
+    return { type: 'capacity', id, free, total: s?.total ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.#tier, ...(q === null ? {} : { quote: q }), ...held }
   }
 
   /** Replaces where this node's holdings are read from, and reads them now. */
@@ -115,8 +119,13 @@ export class InvokeServer {
   /** Tells every peer when this node fills up or has room again (not on every call), or, `always`, now. */
   advertise (always = false): void {
     const full = (this.#service?.free ?? 0) === 0
-    if (full === this.#advertisedFull && !always) return
+    // a peer may have heard "full" in answer to a probe, not from a broadcast: a call that
+    // filled the last slot after its lookup flips nothing here, and without this that peer
+    // would skip this node until it next probed, which it does only with calls in flight here
+    const stale = !full && this.#toldFull
+    if (full === this.#advertisedFull && !stale && !always) return
     this.#advertisedFull = full
+    this.#toldFull = false
     this.#broadcast()
   }
 

@@ -59,7 +59,7 @@ describe('calls routed to the data', () => {
     const ref = await pub.publish(cWasm('fs-read-kernel'), { name: 'read-kernel', version: '1.0.0' })
     const tour = await pub.publish(asWasm('fs_tour'), { name: 'as-tour', version: '1.0.0' })
     const caller = await callerNode(net)
-    await caller.endpoint.waitForExecutors(2, { timeoutMs: 60_000 })
+    await caller.endpoint.waitForExecutors(2, { timeoutMs: 120_000 })
     // the holder's advert names the drive (re-read every couple of seconds, sent on change)
     await until('the holder advertises the drive', () => caller.endpoint.peers().some(p => p.key === holderKey && p.capacity?.holdings?.some(h => h.drive === drive.key) === true), 30_000)
     expect(caller.endpoint.peers().find(p => p.key === otherKey)?.capacity?.holdings).toBeUndefined()
