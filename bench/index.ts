@@ -14,6 +14,7 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'access', run: async () => { await (await import('./access.ts')).runAccessBench() } },
   { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } },
   { name: 'mounts', run: async () => { await (await import('./mounts.ts')).runMountsBench() } },
+  { name: 'mount-routing', run: async () => { await (await import('./mount-routing.ts')).runMountRoutingBench() } },
   { name: 'storage', run: async () => { await (await import('./storage.ts')).runStorageBench() } },
   { name: 'erasure', run: async () => { await (await import('./erasure.ts')).runErasureBench() } }
 ]

@@ -58,6 +58,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const invocation = fresh('invocation', runStartedMs)
   const webrtc = fresh('webrtc', runStartedMs)
   const mounts = fresh('mounts', runStartedMs)
+  const mountRouting = fresh('mount-routing', runStartedMs)
 
   const node16 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 16384)
   const node1 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 1024)
@@ -114,6 +115,9 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('mount_kernel_cold_over_native', num(at(mounts, 'kernel', 'ratioCold')), notRun('mounts')),
     figure('mount_cold_block_over_raw', num(at(mounts, 'coldBlock', 'ratio')), notRun('mounts')),
     figure('mount_cold_block_ms', num(at(mounts, 'coldBlock', 'mountReadMs')), notRun('mounts')),
+    figure('mount_64m_holder_ms', num(mountRouting?.['holderMs']), notRun('mount-routing')),
+    figure('mount_64m_non_holder_ms', num(mountRouting?.['nonHolderMs']), notRun('mount-routing')),
+    figure('mount_64m_non_holder_over_holder', num(mountRouting?.['nonHolderOverHolder']), notRun('mount-routing')),
     figure('cli_help_ms', helpMs, 'not measured'),
     figure('cli_run_trivial_ms', runMs, 'not measured')
   ])

@@ -79,7 +79,8 @@ example:
     name: 'run',
     summary: 'run a WebAssembly module locally in the sandbox the swarm uses',
     usage: `shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
-          [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--env KEY=VALUE]... [--json] [-- ARGS...]`,
+          [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--mount DRIVE[@VERSION|@latest][:FROM]::GUEST]...
+          [--env KEY=VALUE]... [--bootstrap host:port[,…] | --node URL] [--json] [-- ARGS...]`,
     help: `Runs the module once, in the same metered sandbox as an executor, and prints its output to
 stdout (fuel used on stderr). Nothing is published or sent.
 
@@ -90,6 +91,11 @@ options:
   --seed N          seed of the module's random source
   --dir HOST[::GUEST]  WASI: mount host directory HOST at GUEST (default: HOST as given);
                     copy-on-write: writes vanish with the call, HOST is never modified. Repeatable.
+  --mount DRIVE[@VERSION|@latest][:FROM]::GUEST
+                    WASI: mount folder FROM (default /) of a drive from the swarm at GUEST,
+                    read-only (writes vanish with the call); latest is the default. A private
+                    drive's key comes from your drive key store. Repeatable. Joins the swarm
+                    of --node URL (default http://127.0.0.1:4173/) or --bootstrap host:port.
   --env KEY=VALUE   WASI: an environment variable. Repeatable.
   --json            one JSON document with output, fuel and exit code
   -- ARGS...        arguments for a WASI module
@@ -191,7 +197,8 @@ ${STORAGE_OPTION}`,
     name: 'invoke',
     summary: 'invoke a function on the swarm; prints its output and signed receipts',
     usage: `shadw invoke <[PUBLISHER/]NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
-             [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]`,
+             [--max-charge µCREDITS] [--auth FILE.json] [--mount DRIVE[@VERSION|@latest][:FROM]::GUEST]...
+             [--bootstrap host:port[,…] | --node URL] [--json]`,
     help: `Starts a light node on the swarm of a super node (default http://127.0.0.1:4173/), calls the
 function on K executors and accepts the result Q of them signed alike. NAME@RANGE alone is one of
 your own functions (\`shadw keys\`), or an alias from aliases.json. The output goes to stdout
@@ -203,6 +210,11 @@ options:
   --deadline MS       for the whole call, connecting included (default 10000)
   --max-charge N      refuse executors that would charge more µcredits than N
   --auth FILE         a Lit AuthSig for functions with access conditions
+  --mount DRIVE[@VERSION|@latest][:FROM]::GUEST
+                      run over folder FROM (default /) of a drive, at guest path GUEST, read-only;
+                      latest (the default) is pinned here so every executor reads the same
+                      version, which the receipts name. A private drive's key comes from your
+                      drive key store. Repeatable. Executors holding the drive are preferred.
   --node URL          the super node whose DHT to join; --bootstrap joins host:port nodes directly
   --json              one JSON document (output, receipts) that \`shadw verify-receipt\` reads
 

@@ -1,6 +1,7 @@
 /**
  * `shadw invoke <ref> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
- * [--max-charge µCREDITS] [--auth FILE] [--bootstrap host:port[,…] | --node URL] [--json]`: starts a light node on the
+ * [--max-charge µCREDITS] [--auth FILE] [--mount DRIVE[@VERSION|@latest][:FROM]::GUEST]...
+ * [--bootstrap host:port[,…] | --node URL] [--json]`: starts a light node on the
  * super node's DHT, invokes a function on the swarm and prints the output and the receipts.
  *
  * Without `--json` the output bytes go to stdout as they are and a receipt summary to
@@ -25,13 +26,15 @@ import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
 import { withProgress } from './progress.ts'
 import { HEX_KEY_PATTERN } from '../core/hex.ts'
 import { formatFunctionRef } from '../core/registry/index.ts'
+import { MOUNT_FLAG_FORM, parseMountFlag, pinMountFlags } from './mount-flag.ts'
 
 /** A full reference starts with the publisher's key. */
 const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 
 /** Usage lines shown in `shadw help`. */
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
-             [--max-charge µCREDITS] [--auth FILE.json] [--bootstrap host:port[,…] | --node URL] [--json]`
+             [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]...
+             [--bootstrap host:port[,…] | --node URL] [--json]`
 
 /** Auth files are a Lit AuthSig (SIWE message + signature): a few KiB at most. */
 const MAX_AUTH_FILE_BYTES = 16 * 1024
@@ -75,6 +78,7 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
       deadline: { type: 'string' },
       'max-charge': { type: 'string' },
       auth: { type: 'string' },
+      mount: { type: 'string', multiple: true },
       bootstrap: { type: 'string' },
       node: { type: 'string' },
       json: { type: 'boolean', default: false }
@@ -94,6 +98,8 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   const maxChargeArg = values['max-charge']
   if (maxChargeArg !== undefined && (!/^\d+$/.test(maxChargeArg) || !Number.isSafeInteger(Number(maxChargeArg)))) throw ShadwError.INVALID_ARGUMENT(`--max-charge needs a non-negative integer, got ${JSON.stringify(maxChargeArg)}`)
   const maxCharge = maxChargeArg === undefined ? undefined : Number(maxChargeArg)
+  // malformed mounts are refused before any network
+  const mountFlags = (values.mount ?? []).map(parseMountFlag)
   const input = await readInput(values.input, io)
   const auth = values.auth === undefined ? undefined : await readAuth(values.auth)
   const bootstrap = values.bootstrap !== undefined ? values.bootstrap.split(',').filter(Boolean) : await bootstrapOf(values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
@@ -105,8 +111,12 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     // answered leaves k-1 slots with nobody to pick (NO_EXECUTORS), so wait for k, within the
     // deadline; if fewer come the call says which slots failed and why
     await waitWithProgress(client.endpoint, redundancy, deadline, io)
+    // "latest" is pinned here, once, so every executor of the call reads the same version (a
+    // manifest's own "latest" mounts are pinned by each executor: reading the manifest here
+    // would need the publisher's registry on this light node, a lookup of its own)
+    const mounts = mountFlags.length === 0 ? undefined : await pinMountFlags(client.node, mountFlags)
     const left = Math.max(1, deadline - (Date.now() - started))
-    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }) })
+    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
       .catch(async (err: unknown) => { throw await (await import('./invoke-not-found.ts')).withCloseNames(err, ref, values.bootstrap !== undefined ? null : values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`) })
     if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
     else {
@@ -206,7 +216,8 @@ function getText (url: URL, timeoutMs: number): Promise<string> {
   })
 }
 
-async function startLightNode (bootstrap: string[]): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
+/** A light node on the DHT of `bootstrap` with in-memory storage (also `shadw run --mount`'s). */
+export async function startLightNode (bootstrap: string[]): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint, stop (): Promise<void> }> {
   const entries = parseBootstrap(bootstrap)
   // a DHT on loopback needs every node bound to 127.0.0.1 (see super-node.ts)
   const loopback = entries.every(e => e.host === '127.0.0.1' || e.host === 'localhost')
@@ -224,6 +235,7 @@ async function startLightNode (bootstrap: string[]): Promise<{ endpoint: InvokeE
     throw err
   }
   return {
+    node,
     endpoint,
     stop: async () => {
       endpoint.stop()

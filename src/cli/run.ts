@@ -1,14 +1,17 @@
 /**
  * `shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
- * [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--env KEY=VALUE]... [--json]
- * [-- ARGS...]`: runs a module locally in the same sandbox the network uses (a one-worker
- * Node executor) and prints its output.
+ * [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--mount DRIVE[@V][:FROM]::GUEST]...
+ * [--env KEY=VALUE]... [--bootstrap host:port[,…] | --node URL] [--json] [-- ARGS...]`: runs a
+ * module locally in the same sandbox the network uses (a one-worker Node executor) and prints
+ * its output. Only `--mount` touches the network: a light node fetches the mounted drives.
  */
 import { readFile } from 'node:fs/promises'
 import { ShadwError } from '../core/errors.ts'
 import { parseModule, type Abi, type ExecuteCall, type ExecutionLimits, type Preopen } from '../core/sandbox/index.ts'
 import { MAX_HOST_TREE_BYTES, readHostTree } from './host-tree.ts'
 import { createNodeExecutor } from '../super-node/executor/index.ts'
+import { DEFAULT_PORT } from '../super-node/super-node.ts'
+import { MOUNT_FLAG_FORM, MOUNT_FLAG_HELP, mountPreopens, parseMountFlag, pinMountFlags, type MountFlag } from './mount-flag.ts'
 
 /** Where the command reads and writes; tests pass their own. */
 export interface CliIo {
@@ -21,8 +24,8 @@ export interface CliIo {
 export const MAX_MODULE_FILE_BYTES = 64 * 1024 * 1024
 
 const USAGE = `usage: shadw run <module.wasm> [--abi raw|wasi] [--input FILE|-] [--fuel N] [--memory PAGES]
-                  [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [--env KEY=VALUE]...
-                  [--json] [-- ARGS...]`
+                  [--deadline MS] [--seed N] [--dir HOST[::GUEST]]... [${MOUNT_FLAG_FORM}]...
+                  [--env KEY=VALUE]... [--bootstrap host:port[,…] | --node URL] [--json] [-- ARGS...]`
 
 const HELP = `${USAGE}
 
@@ -36,6 +39,9 @@ Runs a module locally in the sandbox the network uses.
   --dir HOST[::GUEST]   WASI: mount host directory HOST at GUEST (default: HOST as given).
                         Copy-on-write: the module may write, its writes vanish with the
                         call and HOST is never modified (read up to ${MAX_HOST_TREE_BYTES / 1024 / 1024} MiB). Repeatable.
+${MOUNT_FLAG_HELP}
+  --node URL            the super node whose swarm --mount fetches from (default
+                        http://127.0.0.1:${DEFAULT_PORT}/); --bootstrap host:port[,…] joins a DHT directly
   --env KEY=VALUE       WASI: an environment variable. Repeatable.
   --json                print one JSON object (output and stderr as base64, fuel, exit code)
   -- ARGS...            WASI: arguments after the program name`
@@ -59,6 +65,9 @@ interface RunOptions {
   json: boolean
   args: string[]
   dirs: Array<{ host: string, guest: string }>
+  mounts: MountFlag[]
+  bootstrap: string | undefined
+  node: string | undefined
   env: string[]
   help: boolean
 }
@@ -71,7 +80,7 @@ function integer (flag: string, value: string | undefined): number {
 }
 
 function parseArgs (argv: string[]): RunOptions {
-  const opts: RunOptions = { file: '', abi: undefined, input: undefined, limits: {}, seed: undefined, json: false, args: [], dirs: [], env: [], help: false }
+  const opts: RunOptions = { file: '', abi: undefined, input: undefined, limits: {}, seed: undefined, json: false, args: [], dirs: [], mounts: [], bootstrap: undefined, node: undefined, env: [], help: false }
   const files: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
@@ -105,6 +114,19 @@ function parseArgs (argv: string[]): RunOptions {
         opts.dirs.push({ host, guest })
         break
       }
+      case '--mount': {
+        const v = next()
+        if (v === undefined) throw ShadwError.MOUNT_INVALID(`--mount needs ${MOUNT_FLAG_FORM.slice('--mount '.length)}`)
+        opts.mounts.push(parseMountFlag(v))
+        break
+      }
+      case '--bootstrap': case '--node': {
+        const v = next()
+        if (v === undefined || v === '') throw ShadwError.INVALID_ARGUMENT(`${a} needs a value`)
+        if (a === '--node') opts.node = v
+        else opts.bootstrap = v
+        break
+      }
       case '--env': {
         const v = next()
         if (v === undefined || v.indexOf('=') <= 0) throw ShadwError.INVALID_ARGUMENT('--env needs KEY=VALUE')
@@ -122,6 +144,7 @@ function parseArgs (argv: string[]): RunOptions {
   }
   if (opts.help) return opts
   if (files.length !== 1) throw ShadwError.INVALID_ARGUMENT('expected exactly one module file')
+  if (opts.bootstrap !== undefined && opts.node !== undefined) throw ShadwError.INVALID_ARGUMENT('--bootstrap and --node exclude each other')
   opts.file = files[0] as string
   return opts
 }
@@ -159,6 +182,7 @@ export async function runCommand (argv: string[], io: CliIo = processIo): Promis
     const budget = { bytes: 0, nodes: 0 }
     for (const d of opts.dirs) preopens.push({ guest: d.guest, tree: await readHostTree(d.host, budget) })
     module = await readBounded(opts.file)
+    if (opts.mounts.length > 0) preopens.push(...await fetchMounts(opts))
     input = opts.input === undefined
       ? new Uint8Array(0)
       : opts.input === '-' ? await io.readStdin() : await readBounded(opts.input)
@@ -191,6 +215,18 @@ export async function runCommand (argv: string[], io: CliIo = processIo): Promis
     return fail(err)
   } finally {
     await executor.close()
+  }
+}
+
+/** The drives of `--mount`, fetched from the swarm by a light node that lives only this long. */
+async function fetchMounts (opts: RunOptions): Promise<Preopen[]> {
+  const { bootstrapOf, startLightNode } = await import('./invoke.ts')
+  const bootstrap = opts.bootstrap !== undefined ? opts.bootstrap.split(',').filter(Boolean) : await bootstrapOf(opts.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
+  const client = await startLightNode(bootstrap)
+  try {
+    return await mountPreopens(client.node, await pinMountFlags(client.node, opts.mounts))
+  } finally {
+    await client.stop()
   }
 }
 

@@ -227,6 +227,8 @@ export class SuperNode {
       if (holder !== null) {
         cleanup.push(async () => { holder.stop() })
         await holder.start()
+        // calls over the drives this node holds are routed here (docs/performance.md)
+        executor?.endpoint.setHoldings(() => holder.holdings())
       }
       const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk, rs: async () => reedSolomon(), ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (shards !== null) {

@@ -4,7 +4,7 @@
  * the Node worker_threads pool and, inside headless Chromium, the browser Web Worker pool.
  */
 import { describe, expect, it } from 'vitest'
-import { compileWat, cWasm, rustWasm, wat } from '../fixtures/wasm/fixtures.ts'
+import { asWasm, compileWat, cWasm, rustWasm, wat } from '../fixtures/wasm/fixtures.ts'
 import { toBase64, type Outcome, type PoolName, type WireCall, type WireTree } from './executor-wire.ts'
 
 /** What the suite needs from an executor under test. */
@@ -188,6 +188,10 @@ export function describeExecutor (target: () => ExecutorTarget): void {
       'readlink 11 renamed.txt', 'hard nlink 2', 'ls /data: . .. input.txt out sub', 'ls /data/out: . .. hard.txt renamed.txt soft',
       'rmdir non-empty: -1 errno 55', 'rmdir empty: 0', 'open missing: -1 errno 44', 'excl existing: -1 errno 20', 'ls /data: . .. input.txt sub', ''].join('\n')
 
+    const AS_TOUR = ['read 12 bytes: hello files', 'mkdir out: 0', 'tell 12', 'stat: errno 0 filetype 4 nlink 1 size 17', 'back: HELLO FILES|MORE|',
+      'ls .: . .. input.txt out sub', 'ls out: . .. upper.txt', 'rmdir non-empty: 55', 'unlink: 0', 'rmdir empty: 0', 'open missing: -44', 'escape: -63',
+      'ls .: . .. input.txt sub', ''].join('\n')
+
     it('runs a C program that reads, writes, lists and stats files (clang + wasi-libc)', async () => {
       const [a, b] = await target().run('default', [
         { module: c('fs-tour'), abi: 'wasi', preopens: data() },
@@ -203,6 +207,10 @@ export function describeExecutor (target: () => ExecutorTarget): void {
         'read 12 bytes: hello files', 'back: HELLO FILES', 'MORE', 'len 17 file true dir false', 'ls /data: input.txt out/ sub/',
         'ls /data/out: deep/ moved.txt', 'missing: NotFound Some(44)', 'remove_dir non-empty: Some(55)', 'ls /data: input.txt sub/',
         'escape: Some(63)', ''].join('\n'))
+    })
+
+    it('runs an AssemblyScript program (npm asc) that calls WASI directly', async () => {
+      expect(outputOf(await one({ module: toBase64(asWasm('fs_tour')), abi: 'wasi', preopens: data() }))).toBe(AS_TOUR)
     })
 
     it('keeps a hostile program inside its preopen', async () => {

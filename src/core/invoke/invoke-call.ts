@@ -80,8 +80,8 @@ export interface InvokeResult extends QuorumDecision {
 
 /** What the call needs from the endpoint. */
 export interface CallTransport {
-  /** the best peer not in `exclude` (throws BUSY / NO_EXECUTORS) */
-  pick (exclude: ReadonlySet<string>): { key: string }
+  /** the best peer not in `exclude` for a call that mounts `drives` (throws BUSY / NO_EXECUTORS) */
+  pick (exclude: ReadonlySet<string>, drives?: readonly string[]): { key: string }
   /** true when some peer outside `exclude` could take a call now */
   hasAlternative (exclude: ReadonlySet<string>): boolean
   /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs` */
@@ -123,6 +123,8 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   const onAbort = (): void => { abort.abort(ShadwError.ABORTED('invocation aborted')) }
   opts.signal?.addEventListener('abort', onAbort, { once: true })
   let attempts = 0
+  // the router prefers executors that hold the data the call reads
+  const drives = [...new Set((opts.mounts ?? []).map(m => m.drive))]
 
   const slot = async (): Promise<SlotOutcome> => {
     let last: Extract<SlotOutcome, { ok: false }> | null = null
@@ -132,7 +134,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       if (left <= 0) return last !== null && last.code !== 'TIMEOUT' ? last : failure(null, new ShadwError('DEADLINE_EXCEEDED', `no result within the deadline of ${budget} ms`, { details: { deadline: budget } }))
       let key: string
       try {
-        key = t.pick(tried).key
+        key = t.pick(tried, drives).key
       } catch (err) {
         // nobody left: the previous executor's error says more than "nobody left"
         return last ?? failure(null, err)

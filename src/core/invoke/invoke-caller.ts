@@ -118,7 +118,7 @@ export class InvokeCaller {
     this.#onmiss = opts.onmiss
     this.#audits = new CallAudits(opts.audit, opts.random)
     this.#transport = {
-      pick: (exclude) => pickPeer(this.#candidates(), exclude),
+      pick: (exclude, drives) => pickPeer(this.#candidates(), exclude, Math.random, drives),
       hasAlternative: (exclude) => this.#candidates().some(s => !exclude.has(s.key) && hasRoom(s)),
       request: async (key, req, timeoutMs, signal, client) => await this.#request(key, req, timeoutMs, signal, client),
       randomBytes: pooledRandomBytes,

@@ -14,6 +14,13 @@ import { InvokeServer } from './invoke-server.ts'
 import type { InvokeService } from './invoke-service.ts'
 import { PeerTable, type CallMessage, type InvokeHost, type Peer } from './peer-table.ts'
 import type { PeerState } from './router.ts'
+import type { HeldDrive } from './holdings.ts'
+
+/**
+ * How often an executor re-reads what it holds and, when it changed, advertises again, ms: a
+ * new pin is worth routing to within seconds; reading a holder's pins costs a walk of a map.
+ */
+export const HOLDINGS_REFRESH_MS = 2_000
 
 /** Options of {@link InvokeEndpoint}. */
 export interface InvokeEndpointOptions {
@@ -35,6 +42,8 @@ export interface InvokeEndpointOptions {
    * record into its misses log (src/reputation/miss.ts)
    */
   onmiss?: (miss: MissedCall) => void
+  /** the drives this node holds locally and the bytes of each (a holder's pins), advertised to callers */
+  holdings?: () => Iterable<HeldDrive>
 }
 
 /**
@@ -56,6 +65,8 @@ export class InvokeEndpoint {
   #stopped = false
   /** unsubscribes from the service's stop (closed, or its ledger failed) */
   #offServiceStop: (() => void) | null = null
+  #holdingsTimer: ReturnType<typeof setInterval> | null = null
+  #hasHoldings = false
 
   constructor (opts: InvokeEndpointOptions) {
     this.tier = opts.tier
@@ -80,6 +91,7 @@ export class InvokeEndpoint {
       audit: opts.audit,
       onmiss: opts.onmiss
     })
+    if (opts.holdings !== undefined) this.setHoldings(opts.holdings)
   }
 
   /** Opens the channel on every current and future connection. Safe to call twice. */
@@ -89,6 +101,25 @@ export class InvokeEndpoint {
     // a service that stops taking calls says so at once: free 0, total 0 to every peer
     this.#offServiceStop = this.#service?.onstop(() => { this.#server.advertise(true) }) ?? null
     this.#peers.start()
+    this.#watchHoldings()
+  }
+
+  /**
+   * Advertises what `source` says this node holds (re-read every {@link HOLDINGS_REFRESH_MS};
+   * peers hear of a change at once): callers' routers prefer this node for calls over those
+   * drives. Only an executing node's holdings are sent.
+   */
+  setHoldings (source: () => Iterable<HeldDrive>): void {
+    this.#hasHoldings = true
+    this.#server.setHoldings(source)
+    this.#watchHoldings()
+  }
+
+  #watchHoldings (): void {
+    if (!this.#started || this.#stopped || !this.#hasHoldings || this.#holdingsTimer !== null) return
+    this.#holdingsTimer = setInterval(() => { this.#server.refreshHoldings() }, HOLDINGS_REFRESH_MS)
+    // a process with nothing else to do must not be kept alive by it
+    ;(this.#holdingsTimer as { unref?: () => void }).unref?.()
   }
 
   /** Closes every channel; pending calls fail with `NODE_CLOSED`. Safe to call twice. */
@@ -96,6 +127,7 @@ export class InvokeEndpoint {
     if (this.#stopped) return
     this.#stopped = true
     this.#offServiceStop?.()
+    if (this.#holdingsTimer !== null) clearInterval(this.#holdingsTimer)
     this.#caller.stop()
     this.#peers.stop()
   }

@@ -10,6 +10,7 @@ import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import type { OwnExecutor } from './invoke-caller.ts'
 import type { InvokeService } from './invoke-service.ts'
+import { boundHoldings, sameHoldings, type HeldDrive } from './holdings.ts'
 import type { Peer } from './peer-table.ts'
 import type { CapacityMessage, RequestMessage, ResultMessage } from './protocol.ts'
 import type { PeerState } from './router.ts'
@@ -46,6 +47,12 @@ export class InvokeServer {
   /** each peer's requests running here (or waiting for their turn), by request id */
   readonly #serving = new Map<Peer, Map<number, AbortController>>()
   #advertisedFull = false
+  /** some advert or probe answer since the last broadcast said "no free slot" */
+  #toldFull = false
+  /** what this node holds of drives (a holder's pins), read by {@link refreshHoldings} */
+  #holdings: () => Iterable<HeldDrive> = () => []
+  /** the holdings last read, bounded: what every advert carries */
+  #held: HeldDrive[] = []
   /** requests started in this turn of the event loop, and those waiting for a later one ({@link SERVE_BURST}) */
   #startedThisTurn = 0
   readonly #backlog: Array<() => void> = []
@@ -82,14 +89,43 @@ export class InvokeServer {
   capacity (id: number): CapacityMessage {
     const s = this.#service
     const q = this.#quote?.() ?? null
-    return { type: 'capacity', id, free: s?.free ?? 0, total: s?.total ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.#tier, ...(q === null ? {} : { quote: q }) }
+    // only an executor's holdings help a caller choose where to run
+    const held = s === undefined || this.#held.length === 0 ? {} : { holdings: this.#held }
+    const free = s?.free ?? 0
+    if (free === 0) this.#toldFull = true
+    return { type: 'capacity', id, free, total: s?.total ?? 0, cpuBudget: s?.cpuBudget ?? 100, tier: this.#tier, ...(q === null ? {} : { quote: q }), ...held }
+  }
+
+  /** Replaces where this node's holdings are read from, and reads them now. */
+  setHoldings (source: () => Iterable<HeldDrive>): void {
+    this.#holdings = source
+    this.refreshHoldings()
+  }
+
+  /** Reads this node's holdings again; tells every peer when they changed. */
+  refreshHoldings (): void {
+    let held: HeldDrive[]
+    try {
+      held = boundHoldings(this.#holdings())
+    } catch {
+      // a source that fails (its holder stopping) advertises nothing rather than stale data
+      held = []
+    }
+    if (sameHoldings(held, this.#held)) return
+    this.#held = held
+    if (this.#service !== undefined) this.#broadcast()
   }
 
   /** Tells every peer when this node fills up or has room again (not on every call), or, `always`, now. */
   advertise (always = false): void {
     const full = (this.#service?.free ?? 0) === 0
-    if (full === this.#advertisedFull && !always) return
+    // a peer may have heard "full" in answer to a probe, not from a broadcast: a call that
+    // filled the last slot after its lookup flips nothing here, and without this that peer
+    // would skip this node until it next probed, which it does only with calls in flight here
+    const stale = !full && this.#toldFull
+    if (full === this.#advertisedFull && !stale && !always) return
     this.#advertisedFull = full
+    this.#toldFull = false
     this.#broadcast()
   }
 

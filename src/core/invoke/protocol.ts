@@ -13,6 +13,7 @@ import type { PriceQuote } from '../pricing/index.ts'
 import { MAX_RECEIPT_BYTES } from '../ledger/index.ts'
 import type { PinnedMount } from '../drive/index.ts'
 import { checkRequestMounts, readRequestMounts, writeRequestMounts } from './request-mounts.ts'
+import { checkHoldings, readHoldings, writeHoldings, type HeldDrive } from './holdings.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 
 /** Protomux protocol name; a new incompatible version gets a new name. */
@@ -36,8 +37,10 @@ export const MAX_FRAME_BYTES = Math.max(MAX_INPUT_BYTES, MAX_OUTPUT_BYTES) + 16 
 export const NONCE_BYTES = 32
 /** Most executors one call may ask for: redundancy beyond this buys no more trust, only load. */
 export const MAX_REDUNDANCY = 16
-/** Marks the capacity frame's quote extension (its price): anything else after the tier is refused. */
+/** Marks the capacity frame's quote extension (its price). */
 const QUOTE_EXTENSION = 1
+/** Marks the capacity frame's held-drives extension, after the quote when both are sent; any other mark is refused. */
+const HOLDINGS_EXTENSION = 2
 /** Most chains one request may pin a block on: a condition set spans a handful of chains at most. */
 export const MAX_PINNED_CHAINS = 8
 /** A chain name is a Lit chain id such as `ethereum` or `baseSepolia`. */
@@ -65,6 +68,12 @@ export interface CapacityMessage {
    * does not price: frames without it decode as frames from before pricing did
    */
   quote?: PriceQuote
+  /**
+   * the drives this node holds locally and how many bytes of each, the largest first
+   * (holdings.ts), so callers route calls that mount them here; absent when it holds none.
+   * Optional trailing field, after the quote
+   */
+  holdings?: HeldDrive[]
 }
 
 /** Asks for a capacity answer with the same id; the round trip measures latency. */
@@ -154,6 +163,7 @@ function write (s: State, m: InvokeMessage, pre: boolean): void {
     case 'capacity':
       put(s, pre, c.uint, m.free); put(s, pre, c.uint, m.total); put(s, pre, c.uint, m.cpuBudget); put(s, pre, c.uint, TIERS.indexOf(m.tier))
       if (m.quote !== undefined) { put(s, pre, c.uint, QUOTE_EXTENSION); put(s, pre, c.uint, m.quote.utilisationPpm); put(s, pre, c.uint, m.quote.fuelPrice); put(s, pre, c.uint, m.quote.bytePrice) }
+      if (m.holdings !== undefined) { put(s, pre, c.uint, HOLDINGS_EXTENSION); writeHoldings(s, pre, m.holdings) }
       break
     case 'capacity-query': case 'cancel': break
     case 'request': put(s, pre, c.string, m.ref); put(s, pre, c.buffer, m.input); put(s, pre, c.fixed32, m.nonce); put(s, pre, c.uint, m.deadline); put(s, pre, c.uint, m.redundancy); put(s, pre, c.uint, m.auth === null ? 0 : 1); if (m.auth !== null) put(s, pre, c.string, m.auth); if (m.maxCharge !== undefined || m.blocks !== undefined || m.mounts !== undefined) put(s, pre, c.uint, m.maxCharge === undefined ? 0 : m.maxCharge + 1)
@@ -181,10 +191,18 @@ function read (s: State): InvokeMessage {
       const cpuBudget = c.uint.decode(s)
       const tier = TIERS[c.uint.decode(s)]
       if (tier === undefined) throw ShadwError.INVOKE_PROTOCOL('unknown tier')
-      if (s.start === s.end) return { type: 'capacity', id, free, total, cpuBudget, tier }
-      if (c.uint.decode(s) !== QUOTE_EXTENSION) throw ShadwError.INVOKE_PROTOCOL('unknown capacity extension')
-      const quote = { utilisationPpm: c.uint.decode(s), fuelPrice: c.uint.decode(s), bytePrice: c.uint.decode(s) }
-      return { type: 'capacity', id, free, total, cpuBudget, tier, quote }
+      const msg: CapacityMessage = { type: 'capacity', id, free, total, cpuBudget, tier }
+      // extensions in increasing order of their mark, each at most once
+      let last = 0
+      while (s.start !== s.end) {
+        const mark = c.uint.decode(s)
+        if (mark <= last) throw ShadwError.INVOKE_PROTOCOL('capacity extensions out of order')
+        last = mark
+        if (mark === QUOTE_EXTENSION) msg.quote = { utilisationPpm: c.uint.decode(s), fuelPrice: c.uint.decode(s), bytePrice: c.uint.decode(s) }
+        else if (mark === HOLDINGS_EXTENSION) msg.holdings = readHoldings(s)
+        else throw ShadwError.INVOKE_PROTOCOL('unknown capacity extension')
+      }
+      return msg
     }
     case TYPE['capacity-query']: return { type: 'capacity-query', id }
     case TYPE.cancel: return { type: 'cancel', id }
@@ -255,6 +273,7 @@ function check (m: InvokeMessage): void {
         if (!Number.isSafeInteger(q.utilisationPpm) || q.utilisationPpm < 0 || q.utilisationPpm > 1_000_000) bad('quote utilisation must be 0-10^6 ppm')
         if (!Number.isSafeInteger(q.fuelPrice) || q.fuelPrice < 0 || !Number.isSafeInteger(q.bytePrice) || q.bytePrice < 0) bad('quote prices must be non-negative integers')
       }
+      if (m.holdings !== undefined) checkHoldings(m.holdings)
       break
     case 'request':
       if (m.id === 0) bad('request id must be positive')

@@ -182,6 +182,11 @@ export class Holder {
     }
   }
 
+  /** The drives this holder keeps whole and checked, with their bytes: what an executor on this node advertises to route calls here. */
+  holdings (): Array<{ drive: string, bytes: number }> {
+    return [...this.#pins.values()].filter(p => p.confirmation !== null).map(p => ({ drive: p.request.drive, bytes: pinBytes(p.request) }))
+  }
+
   /** Every confirmation this holder knows for `drive`: its own and its co-holders' latest. */
   confirmations (drive: string): HoldConfirmation[] {
     const p = this.#pins.get(drive)
