@@ -194,9 +194,7 @@ export class InvokeService {
   lookups (caller?: string): number { return caller === undefined ? this.#lookups : this.#lookupsBy.get(caller) ?? 0 }
 
   /** Calls running now (admitted, not yet answered): the utilisation prices are set from. */
-  get running (): number {
-    return this.#active
-  }
+  get running (): number { return this.#active }
 
   /** The failure of the ledger write that stopped this service (`STORAGE_FULL`, …); null while none failed. */
   get ledgerError (): ShadwError | null {
