@@ -46,6 +46,25 @@ function cliMs (args: string[]): number {
   return median(Array.from({ length: CLI_RUNS }, once))
 }
 
+/** The erasure bench's headline figures: codec MB/s in Node and Chromium, pin throughput over replication-3, expansion. */
+function erasureFigures (e: Json | null, figure: (key: string, value: number | null, why: string) => [string, number | null], notRun: string): Array<[string, number | null]> {
+  const why = (part: string): string => e === null ? notRun : `the ${part} part failed`
+  const out: Array<[string, number | null]> = []
+  for (const s of ['4+2', '10+5']) {
+    const k = s.replace('+', '_')
+    out.push(
+      figure(`erasure_${k}_encode_node_MBps`, num(at(e, s, 'codecEncodeMBps')), why('node codec')),
+      figure(`erasure_${k}_decode_node_MBps`, num(at(e, s, 'codecDecodeMBps')), why('node codec')),
+      figure(`erasure_${k}_encode_chromium_MBps`, num(at(e, 'chromium', 'schemes', s, 'codecEncodeMBps')), why('chromium')),
+      figure(`erasure_${k}_decode_chromium_MBps`, num(at(e, 'chromium', 'schemes', s, 'codecDecodeMBps')), why('chromium')),
+      figure(`erasure_${k}_pin_over_replication3`, num(at(e, 'pin', 'erasure', s, 'overReplication3')), why('pin')),
+      figure(`erasure_${k}_stored_over_logical`, num(at(e, 'pin', 'erasure', s, 'storedOverLogical')), why('pin'))
+    )
+  }
+  out.push(figure('replication3_stored_over_logical', num(at(e, 'pin', 'replication3', 0, 'storedOverLogical')), why('pin')))
+  return out
+}
+
 /** Writes bench/results/summary.json from this run's results; returns it. */
 export async function writeSummary (runStartedMs: number): Promise<Record<string, number | null>> {
   const missing: string[] = []
@@ -59,6 +78,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const webrtc = fresh('webrtc', runStartedMs)
   const mounts = fresh('mounts', runStartedMs)
   const mountRouting = fresh('mount-routing', runStartedMs)
+  const erasure = fresh('erasure', runStartedMs)
 
   const node16 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 16384)
   const node1 = (repl?.['nodeToNode'] as Json[] | undefined)?.find(r => r['blockSize'] === 1024)
@@ -110,6 +130,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('invoke_throughput_over_pool', invokePerS === null || nodePool === null ? null : invokePerS / nodePool, 'needs the invocation and sandbox benches in the same run'),
     figure('browser_invoke_p50_over_dc_rtt', null, 'not measured yet: the browser invocation bench compares with a block round trip over the relay, not a data channel round trip'),
     figure('browser_pool_over_node_pool', browserPool === null || nodePool === null ? null : browserPool / nodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
+    ...erasureFigures(erasure, figure, notRun('erasure')),
     figure('cold_invoke_ms', null, 'not measured yet: no bench times a first call of a newly published module'),
     figure('mount_kernel_over_native', num(at(mounts, 'kernel', 'ratioWarm')), notRun('mounts')),
     figure('mount_kernel_cold_over_native', num(at(mounts, 'kernel', 'ratioCold')), notRun('mounts')),
