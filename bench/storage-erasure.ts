@@ -44,7 +44,7 @@ async function storing (bootstrap: Array<{ host: string, port: number }>): Promi
   await node.start()
   const budget = new DiskBudget(4 * 1024 * 1024 * 1024)
   const holder = new Holder({ node, keyPair, budget })
-  const shards = new ShardHolder({ node, keyPair, budget })
+  const shards = new ShardHolder({ node, keyPair, budget, rs: async () => reedSolomon() })
   await holder.start()
   shards.start()
   await Promise.all([holder.announced(), shards.announced()])
