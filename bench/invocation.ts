@@ -83,7 +83,9 @@ async function node (bootstrap: Array<{ host: string, port: number }>, tier: 'su
 
 /** Runs the tenant child against the executor; resolves to its measurements. */
 async function runTenant (task: TenantTask): Promise<TenantResult> {
-  const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // BENCH_CPU_PROF=<dir> profiles the tenant too (run the bench itself with --cpu-prof)
+  const prof = process.env['BENCH_CPU_PROF']
+  const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     const reply = await new Promise<TenantReply>((resolve, reject) => {
