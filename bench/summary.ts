@@ -101,6 +101,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('browser_pool_over_node_pool', browserPool === null || nodePool === null ? null : browserPool / nodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
     figure('cold_invoke_ms', coldMs, notRun('invocation')),
     figure('cold_invoke_new_module_ms', num(at(invocation, 'coldStart', 'newModuleMedianMs')), notRun('invocation')),
+    figure('cold_invoke_cold_executor_ms', num(at(invocation, 'coldStart', 'coldExecutorFirstCallMs')), notRun('invocation')),
     figure('cold_invoke_cached_ms', num(at(invocation, 'coldStart', 'cachedMs', 'p50')), notRun('invocation')),
     figure('cli_help_ms', helpMs, 'not measured'),
     figure('cli_run_ms', runMs, 'not measured')
