@@ -33,6 +33,23 @@ export interface TenantTask {
   throughputMs: number
   /** bound on finding the executor */
   timeoutMs: number
+  /**
+   * Newly published modules no one has called, each `<publisher>/<name>@<version>`: the
+   * first is this fresh tenant's very first call, the others first calls of a new module
+   * from a warm tenant; then the first again, compiled by now.
+   */
+  cold?: string[]
+}
+
+export interface ColdResult {
+  /** node start to a connection with the executor (DHT lookup, handshake), ms */
+  discoverMs: number
+  /** the fresh tenant's first call, of a module published a moment ago, ms */
+  firstCallMs: number
+  /** first calls of other new modules, once this tenant is warm, ms */
+  newModuleMs: number[]
+  /** the first module called again (compiled modules cached), ms */
+  cachedMs: number[]
 }
 
 export interface TenantResult {
@@ -45,6 +62,7 @@ export interface TenantResult {
   /** failure codes seen during the throughput run, with counts */
   failures: Record<string, number>
   seconds: number
+  cold?: ColdResult
 }
 
 export type TenantReply = { type: 'result', result: TenantResult } | { type: 'error', message: string }
@@ -59,11 +77,25 @@ async function run (task: TenantTask): Promise<TenantResult> {
   const node = new ShadwNode({ swarm: new Hyperswarm({ dht, keyPair }), store: new Corestore(RAM.reusable()), tier: 'light' })
   const endpoint = new InvokeEndpoint({ host: node, tier: 'light' })
   try {
+    const started = performance.now()
     await node.start()
     endpoint.start()
     await endpoint.waitForExecutors(1, { timeoutMs: task.timeoutMs })
     const conn = node.connections().find(([, p]) => p.publicKey === task.executor)?.[0]
     if (conn === undefined) throw new Error('no connection to the executor')
+    const discoverMs = performance.now() - started
+    let cold: ColdResult | undefined
+    if (task.cold !== undefined && task.cold.length > 0) {
+      // before anything else this process does: its first call is a fresh tenant's
+      const timed = async (ref: string): Promise<number> => { const t = performance.now(); await endpoint.invoke(ref, new Uint8Array(16).fill(1)); return performance.now() - t }
+      const [first, ...rest] = task.cold as [string, ...string[]]
+      const firstCallMs = await timed(first)
+      const newModuleMs: number[] = []
+      for (const ref of rest) newModuleMs.push(await timed(ref))
+      const cachedMs: number[] = []
+      for (let i = 0; i < 20; i++) cachedMs.push(await timed(first))
+      cold = { discoverMs, firstCallMs, newModuleMs, cachedMs: cachedMs.sort((a, b) => a - b) }
+    }
 
     const ping = await pingClient(conn)
     for (let i = 0; i < task.warmup; i++) await ping()
@@ -93,7 +125,7 @@ async function run (task: TenantTask): Promise<TenantResult> {
       }
     }))
     const seconds = (performance.now() - t0) / 1000
-    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds }
+    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds, cold }
   } finally {
     endpoint.stop()
     await Promise.race([(async () => { await node.stop(); await dht.destroy() })(), new Promise(resolve => setTimeout(resolve, STOP_TIMEOUT_MS).unref())])

@@ -38,6 +38,7 @@ import { createNodeExecutor } from '../src/super-node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/core/registry/index.ts'
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
 import { runBrowserInvocationBench } from './invocation-browser.ts'
+import { coldModule } from './invocation-cold.ts'
 import type { TenantReply, TenantResult, TenantTask } from './invocation-tenant.ts'
 import { pingServer } from './ping-channel.ts'
 
@@ -54,6 +55,9 @@ const SLOTS = 256
 const TENANT_TIMEOUT_MS = 120_000
 /** Bound on the tenant's own shutdown after its result. */
 const TENANT_EXIT_MS = 15_000
+/** Size of the cold-start modules, and how many: the first is the fresh tenant's first call. */
+const COLD_BYTES = 100 * 1024
+const COLD_MODULES = 5
 const TENANT = new URL('./invocation-tenant.ts', import.meta.url)
 const RESULTS = new URL('./results/invocation.json', import.meta.url)
 
@@ -79,7 +83,9 @@ async function node (bootstrap: Array<{ host: string, port: number }>, tier: 'su
 
 /** Runs the tenant child against the executor; resolves to its measurements. */
 async function runTenant (task: TenantTask): Promise<TenantResult> {
-  const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  // BENCH_CPU_PROF=<dir> profiles the tenant too (run the bench itself with --cpu-prof)
+  const prof = process.env['BENCH_CPU_PROF']
+  const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     const reply = await new Promise<TenantReply>((resolve, reject) => {
@@ -117,6 +123,16 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     closers.push(() => registry.close())
     await registry.publish(await compileWat(ECHO), { name: 'echo', version: '1.0.0' })
     const ref = `${registry.key}/echo@1.0.0`
+    // built before the clock starts; published just before the tenant starts, never called
+    const coldBytes = await Promise.all(Array.from({ length: COLD_MODULES + 1 }, async (_, i) => await coldModule(COLD_BYTES, i + 1)))
+    const cold: string[] = []
+    for (const [i, bytes] of coldBytes.entries()) {
+      await registry.publish(bytes, { name: `cold-${i}`, version: '1.0.0' })
+      cold.push(`${registry.key}/cold-${i}@1.0.0`)
+    }
+    // a super node has served calls before a new tenant comes: a first tenant process warms
+    // the executor (its first call, of a new module, is the cold executor's figure)
+    const opener = cold.pop() as string
     const ledger = await exec.node.createLog('ledger')
     const loader = new FunctionLoader({ host: exec.node })
     closers.push(() => loader.close())
@@ -128,7 +144,9 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     exec.node.on('connection', (conn) => { pingServer(conn) })
     for (const [conn] of exec.node.connections()) pingServer(conn)
 
-    const t = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: WARMUP, samples: SAMPLES, concurrency: CONCURRENCY, throughputMs: THROUGHPUT_MS, timeoutMs: 30_000 })
+    const first = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: 50, samples: 50, concurrency: 1, throughputMs: 0, timeoutMs: 30_000, cold: [opener] })
+
+    const t = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: WARMUP, samples: SAMPLES, concurrency: CONCURRENCY, throughputMs: THROUGHPUT_MS, timeoutMs: 30_000, cold })
     const inline = executor.inline?.ran ?? 0
     const result = {
       date: new Date().toISOString(),
@@ -141,6 +159,19 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
         ratioP50: round(pct(t.invoke, 0.5) / pct(t.raw, 0.5), 2),
         goal: 'ratio <= 3'
       },
+      coldStart: t.cold === undefined
+        ? null
+        : {
+            moduleBytes: coldBytes[0]?.length,
+            discoverMs: round(t.cold.discoverMs),
+            firstCallMs: round(t.cold.firstCallMs),
+            coldExecutorFirstCallMs: first.cold === undefined ? null : round(first.cold.firstCallMs),
+            newModuleMs: t.cold.newModuleMs.map(x => round(x)),
+            newModuleMedianMs: round([...t.cold.newModuleMs].sort((a, b) => a - b)[Math.floor(t.cold.newModuleMs.length / 2)] ?? NaN),
+            cachedMs: { p50: round(pct(t.cold.cachedMs, 0.5)), max: round(t.cold.cachedMs.at(-1) ?? NaN) },
+            goal: 'firstCallMs <= 150',
+            what: 'after a first tenant process warmed the executor (coldExecutorFirstCallMs: that tenant\'s first call, the executor\'s first since it started), a fresh tenant process, connected to the executor (discoverMs: node start to connection), calls a module published a moment before that no one has called: the executor finds it in the registry (held in its own store here, so fetching is local), verifies the publisher signature and content hash, validates, checks the ABI, instruments for fuel and compiles it, runs it, signs and appends the receipt; the tenant checks the receipt. newModuleMs: first calls of further new modules from the then-warm tenant; cachedMs: the first module called again'
+          },
       throughput: {
         concurrency: CONCURRENCY,
         seconds: round(t.seconds, 2),
@@ -154,6 +185,7 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
       }
     }
     console.log(`warm latency: invoke p50 ${result.warmLatency.invokeMs.p50} ms, p99 ${result.warmLatency.invokeMs.p99} ms; raw round trip p50 ${result.warmLatency.rawRoundTripMs.p50} ms; ratio ${result.warmLatency.ratioP50}x (goal <= 3x)`)
+    if (result.coldStart !== null) console.log(`cold start (${result.coldStart.moduleBytes} B module): fresh tenant's first call ${result.coldStart.firstCallMs} ms (goal <= 150), new module from a warm tenant median ${result.coldStart.newModuleMedianMs} ms, same module again p50 ${result.coldStart.cachedMs.p50} ms; an executor's very first call ${String(result.coldStart.coldExecutorFirstCallMs)} ms; discovery ${result.coldStart.discoverMs} ms`)
     console.log(`throughput: ${result.throughput.perSecond} invocations/s (${t.completed} in ${result.throughput.seconds} s, ${t.failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s), ${inline} calls of the whole run on the node thread)`)
     for (const close of closers.reverse()) await close().catch(() => {})
     closers.length = 0

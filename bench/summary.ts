@@ -95,6 +95,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const invokePerS = num(at(invocation, 'throughput', 'perSecond'))
   const nodePool = num(at(sandbox, 'poolThroughput', 'nodeCallsPerSecond'))
   const browserPool = num(at(sandbox, 'poolThroughput', 'browserCallsPerSecond'))
+  const coldMs = num(at(invocation, 'coldStart', 'firstCallMs'))
   const notRun = (name: string): string => `the ${name} bench did not run (or failed) in this run`
 
   const dir = mkdtempSync(join(tmpdir(), 'shadw-bench-cli-'))
@@ -131,7 +132,6 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('browser_invoke_p50_over_dc_rtt', null, 'not measured yet: the browser invocation bench compares with a block round trip over the relay, not a data channel round trip'),
     figure('browser_pool_over_node_pool', browserPool === null || nodePool === null ? null : browserPool / nodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
     ...erasureFigures(erasure, figure, notRun('erasure')),
-    figure('cold_invoke_ms', null, 'not measured yet: no bench times a first call of a newly published module'),
     figure('mount_kernel_over_native', num(at(mounts, 'kernel', 'ratioWarm')), notRun('mounts')),
     figure('mount_kernel_cold_over_native', num(at(mounts, 'kernel', 'ratioCold')), notRun('mounts')),
     figure('mount_cold_block_over_raw', num(at(mounts, 'coldBlock', 'ratio')), notRun('mounts')),
@@ -139,8 +139,12 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('mount_64m_holder_ms', num(mountRouting?.['holderMs']), notRun('mount-routing')),
     figure('mount_64m_non_holder_ms', num(mountRouting?.['nonHolderMs']), notRun('mount-routing')),
     figure('mount_64m_non_holder_over_holder', num(mountRouting?.['nonHolderOverHolder']), notRun('mount-routing')),
+    figure('cold_invoke_ms', coldMs, notRun('invocation')),
+    figure('cold_invoke_new_module_ms', num(at(invocation, 'coldStart', 'newModuleMedianMs')), notRun('invocation')),
+    figure('cold_invoke_cold_executor_ms', num(at(invocation, 'coldStart', 'coldExecutorFirstCallMs')), notRun('invocation')),
+    figure('cold_invoke_cached_ms', num(at(invocation, 'coldStart', 'cachedMs', 'p50')), notRun('invocation')),
     figure('cli_help_ms', helpMs, 'not measured'),
-    figure('cli_run_trivial_ms', runMs, 'not measured')
+    figure('cli_run_ms', runMs, 'not measured')
   ])
   mkdirSync(RESULTS, { recursive: true })
   writeFileSync(new URL('summary.json', RESULTS), JSON.stringify(summary, null, 2) + '\n')
