@@ -166,7 +166,8 @@ export interface FindErasureOptions {
 /**
  * Asks every shard holder met on the holders' topic what it keeps of `drive` and returns the
  * newest erasure pin with the shard holds signed just now (one per live slot, by shard index;
- * a missing index has no live holder), the checked repair records its holders adopted and the
+ * a missing index has no live holder; a slot repaired away is its new holder's), the checked
+ * repair records its holders adopted and the
  * slots they are repairing, or null when no holder keeps any.
  */
 export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePlacement | null> {
@@ -176,7 +177,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
     const waitMs = o.discoverMs ?? 5_000
     for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
-    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold>, repairs: Map<string, RepairRecord>, repairing: Set<number> }>()
+    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold[]>, repairs: Map<string, RepairRecord>, repairing: Set<number> }>()
     await Promise.all(channels.holders().map(async peer => {
       try {
         const a = await peer.request({ type: 'query', drive: o.drive }, o.timeoutMs ?? 5_000)
@@ -187,7 +188,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
             const hold = verifyShardHold(x.hold)
             if (pin.drive !== o.drive || hold.root !== pin.root || hold.holder !== peer.publicKey) continue
             const entry = pins.get(pin.root) ?? { pin, holds: new Map(), repairs: new Map(), repairing: new Set() }
-            if (!entry.holds.has(hold.shard)) entry.holds.set(hold.shard, hold)
+            entry.holds.set(hold.shard, [...(entry.holds.get(hold.shard) ?? []), hold])
             for (const v of x.repairs ?? []) {
               try {
                 const r = verifyRepair(v)
@@ -202,10 +203,25 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     }))
     const newest = [...pins.values()].sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)[0]
     if (newest === undefined) return null
-    return { pin: newest.pin, holds: [...newest.holds.values()].sort((a, b) => a.shard - b.shard), repairs: [...newest.repairs.values()].sort((a, b) => a.time - b.time), repairing: [...newest.repairing].sort((a, b) => a - b) }
+    const repairs = [...newest.repairs.values()].sort((a, b) => a.time - b.time)
+    return { pin: newest.pin, holds: [...newest.holds.values()].map(c => current(c, repairs)).sort((a, b) => a.shard - b.shard), repairs, repairing: [...newest.repairing].sort((a, b) => a - b) }
   } finally {
     channels.stop()
   }
+}
+
+/**
+ * The hold of a slot that several holders answer for: a holder whose slot was repaired away
+ * (it failed its proofs, or came back after its grace) still keeps its copy and answers for
+ * it, so the one the newest repair record of the slot moved it to wins; else the first heard.
+ */
+function current (cands: ShardHold[], repairs: RepairRecord[]): ShardHold {
+  const mine = repairs.filter(r => r.shard === cands[0]!.shard)
+  for (let i = mine.length - 1; i >= 0; i--) {
+    const to = cands.find(h => h.holder === mine[i]!.to)
+    if (to !== undefined) return to
+  }
+  return cands.find(h => !mine.some(r => r.from === h.holder)) ?? cands[0]!
 }
 
 /**
