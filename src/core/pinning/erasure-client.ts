@@ -10,7 +10,7 @@
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import type { ErasureLayout } from './erasure.ts'
-import { encodeErasure, rebuildStripe, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
+import { encodeErasure, rebuildStripe, shardHash, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
 import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import { verifyRepair, type RepairRecord } from './erasure-repair.ts'
 import { holdersTopic } from './pin-protocol.ts'
@@ -114,10 +114,13 @@ export interface ReadErasureOptions {
   /** wait for the placed holders to be reachable, ms (default 5 s); the absent count as lost */
   discoverMs?: number
   timeoutMs?: number
+  /** a holder served a shard that does not match its committed hash: it is asked nothing more in this read */
+  onwrong?: (w: { holder: string, shard: number, stripe: number }) => void
 }
 
 /**
- * The pinned bytes, from any K holders per stripe.
+ * The pinned bytes, from any K holders per stripe; a shard that fails its committed hash
+ * counts as missing, and its holder is not asked again for the rest of the read.
  * @throws ShadwError `STRIPE_LOST` naming the first stripe with fewer than K good shards
  */
 export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
@@ -130,14 +133,19 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
     const named = new Set(holds.map(h => h.holder))
     const peers = new Map((await holders(channels, named.size, o.discoverMs ?? 5_000, p => named.has(p.publicKey))).map(p => [p.publicKey, p]))
     const out = new Uint8Array(l.size)
+    const wrong = new Set<string>()
     for (let s = 0; s < stripeCount(l); s++) {
       const got: Array<Uint8Array | null> = new Array(l.k + l.m).fill(null)
       await Promise.all(holds.map(async h => {
         const peer = peers.get(h.holder)
-        if (peer === undefined || peer.closed || got[h.shard] !== null) return
+        if (peer === undefined || peer.closed || got[h.shard] !== null || wrong.has(h.holder)) return
         try {
           const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s }, o.timeoutMs ?? 10_000)
-          if (a.type === 'data') got[h.shard] = b4a.from(a.bytes, 'hex')
+          if (a.type !== 'data') return
+          const bytes = b4a.from(a.bytes, 'hex')
+          if (shardHash(bytes, l.chunkBytes) === pin.stripes[s]!.shards[h.shard]) { got[h.shard] = bytes; return }
+          wrong.add(h.holder)
+          o.onwrong?.({ holder: h.holder, shard: h.shard, stripe: s })
         } catch {}
       }))
       const shards = rebuildStripe(o.rs, l, pin.stripes[s]!, s, i => got[i] ?? null)
