@@ -10,7 +10,7 @@
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import type { ErasureLayout } from './erasure.ts'
-import { encodeErasure, rebuildStripe, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
+import { encodeErasure, rebuildStripe, shardHash, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
 import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import { verifyRepair, type RepairRecord } from './erasure-repair.ts'
 import { holdersTopic } from './pin-protocol.ts'
@@ -114,10 +114,13 @@ export interface ReadErasureOptions {
   /** wait for the placed holders to be reachable, ms (default 5 s); the absent count as lost */
   discoverMs?: number
   timeoutMs?: number
+  /** a holder served a shard that does not match its committed hash: it is asked nothing more in this read */
+  onwrong?: (w: { holder: string, shard: number, stripe: number }) => void
 }
 
 /**
- * The pinned bytes, from any K holders per stripe.
+ * The pinned bytes, from any K holders per stripe; a shard that fails its committed hash
+ * counts as missing, and its holder is not asked again for the rest of the read.
  * @throws ShadwError `STRIPE_LOST` naming the first stripe with fewer than K good shards
  */
 export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
@@ -130,14 +133,19 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
     const named = new Set(holds.map(h => h.holder))
     const peers = new Map((await holders(channels, named.size, o.discoverMs ?? 5_000, p => named.has(p.publicKey))).map(p => [p.publicKey, p]))
     const out = new Uint8Array(l.size)
+    const wrong = new Set<string>()
     for (let s = 0; s < stripeCount(l); s++) {
       const got: Array<Uint8Array | null> = new Array(l.k + l.m).fill(null)
       await Promise.all(holds.map(async h => {
         const peer = peers.get(h.holder)
-        if (peer === undefined || peer.closed || got[h.shard] !== null) return
+        if (peer === undefined || peer.closed || got[h.shard] !== null || wrong.has(h.holder)) return
         try {
           const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s }, o.timeoutMs ?? 10_000)
-          if (a.type === 'data') got[h.shard] = b4a.from(a.bytes, 'hex')
+          if (a.type !== 'data') return
+          const bytes = b4a.from(a.bytes, 'hex')
+          if (shardHash(bytes, l.chunkBytes) === pin.stripes[s]!.shards[h.shard]) { got[h.shard] = bytes; return }
+          wrong.add(h.holder)
+          o.onwrong?.({ holder: h.holder, shard: h.shard, stripe: s })
         } catch {}
       }))
       const shards = rebuildStripe(o.rs, l, pin.stripes[s]!, s, i => got[i] ?? null)
@@ -166,7 +174,8 @@ export interface FindErasureOptions {
 /**
  * Asks every shard holder met on the holders' topic what it keeps of `drive` and returns the
  * newest erasure pin with the shard holds signed just now (one per live slot, by shard index;
- * a missing index has no live holder), the checked repair records its holders adopted and the
+ * a missing index has no live holder; a slot repaired away is its new holder's), the checked
+ * repair records its holders adopted and the
  * slots they are repairing, or null when no holder keeps any.
  */
 export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePlacement | null> {
@@ -176,7 +185,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
     const waitMs = o.discoverMs ?? 5_000
     for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
-    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold>, repairs: Map<string, RepairRecord>, repairing: Set<number> }>()
+    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold[]>, repairs: Map<string, RepairRecord>, repairing: Set<number> }>()
     await Promise.all(channels.holders().map(async peer => {
       try {
         const a = await peer.request({ type: 'query', drive: o.drive }, o.timeoutMs ?? 5_000)
@@ -187,7 +196,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
             const hold = verifyShardHold(x.hold)
             if (pin.drive !== o.drive || hold.root !== pin.root || hold.holder !== peer.publicKey) continue
             const entry = pins.get(pin.root) ?? { pin, holds: new Map(), repairs: new Map(), repairing: new Set() }
-            if (!entry.holds.has(hold.shard)) entry.holds.set(hold.shard, hold)
+            entry.holds.set(hold.shard, [...(entry.holds.get(hold.shard) ?? []), hold])
             for (const v of x.repairs ?? []) {
               try {
                 const r = verifyRepair(v)
@@ -202,10 +211,25 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     }))
     const newest = [...pins.values()].sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)[0]
     if (newest === undefined) return null
-    return { pin: newest.pin, holds: [...newest.holds.values()].sort((a, b) => a.shard - b.shard), repairs: [...newest.repairs.values()].sort((a, b) => a.time - b.time), repairing: [...newest.repairing].sort((a, b) => a - b) }
+    const repairs = [...newest.repairs.values()].sort((a, b) => a.time - b.time)
+    return { pin: newest.pin, holds: [...newest.holds.values()].map(c => current(c, repairs)).sort((a, b) => a.shard - b.shard), repairs, repairing: [...newest.repairing].sort((a, b) => a - b) }
   } finally {
     channels.stop()
   }
+}
+
+/**
+ * The hold of a slot that several holders answer for: a holder whose slot was repaired away
+ * (it failed its proofs, or came back after its grace) still keeps its copy and answers for
+ * it, so the one the newest repair record of the slot moved it to wins; else the first heard.
+ */
+function current (cands: ShardHold[], repairs: RepairRecord[]): ShardHold {
+  const mine = repairs.filter(r => r.shard === cands[0]!.shard)
+  for (let i = mine.length - 1; i >= 0; i--) {
+    const to = cands.find(h => h.holder === mine[i]!.to)
+    if (to !== undefined) return to
+  }
+  return cands.find(h => !mine.some(r => r.from === h.holder)) ?? cands[0]!
 }
 
 /**

@@ -1,6 +1,3 @@
-import { mkdtempSync, openSync, readSync, rmSync, statSync, writeSync, closeSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -11,17 +8,12 @@ import { holdersTopic } from '../../../../src/core/pinning/pin-protocol.ts'
 import { computeStorageReputation } from '../../../../src/core/reputation/index.ts'
 import { reedSolomon } from '../../../../src/super-node/reed-solomon-node.ts'
 import { keyedNode, provingNode, type KeyedNode } from '../../../helpers/holders.ts'
+import { corruptOnDisk, tmpStorage as tmp } from '../../../helpers/on-disk.ts'
 import { testnet } from '../../../helpers/testnet.ts'
 
 const rs = reedSolomon()
 /** Polls of 100 ms: with a mean of 200 ms between challenges of one co-holder, a failure is caught in well under a second; 30 s bounds a loaded machine. */
 const POLLS = 300
-
-function tmp (): string {
-  const dir = mkdtempSync(join(tmpdir(), 'shadw-proofs-'))
-  onTestFinished(() => { rmSync(dir, { recursive: true, force: true }) })
-  return dir
-}
 
 async function until (what: string, ok: () => boolean): Promise<void> {
   for (let i = 0; i < POLLS; i++) {
@@ -29,23 +21,6 @@ async function until (what: string, ok: () => boolean): Promise<void> {
     await new Promise(resolve => setTimeout(resolve, 100))
   }
   throw new Error(`not within ${POLLS / 10} s: ${what}`)
-}
-
-/** Overwrites every byte of a log's block data on disk (Corestore's layout: cores/dk[0..2]/dk[2..4]/dk/data). */
-function corruptOnDisk (storage: string, logKey: string): number {
-  const dk = b4a.toString(crypto.discoveryKey(b4a.from(logKey, 'hex')), 'hex')
-  const file = join(storage, 'cores', dk.slice(0, 2), dk.slice(2, 4), dk, 'data')
-  const size = statSync(file).size
-  const fd = openSync(file, 'r+')
-  try {
-    const bytes = b4a.alloc(size)
-    readSync(fd, bytes, 0, size, 0)
-    for (let i = 0; i < size; i++) bytes[i] = bytes[i]! ^ 0x5a
-    writeSync(fd, bytes, 0, size, 0)
-  } finally {
-    closeSync(fd)
-  }
-  return size
 }
 
 async function ledgerOf (k: KeyedNode, key: string): Promise<LedgerEntry[]> {
