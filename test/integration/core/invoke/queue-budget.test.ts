@@ -55,4 +55,25 @@ describe('the memory budget of queued invocation requests', () => {
     expect(b4a.toString(ok.output)).toBe('hello')
     await until('the budget is given back again', () => budget.used === 0)
   }, 60_000)
+
+  it('gives back the bytes of a peer that goes while its requests wait', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const budget = new MemoryBudget(FIT * (INPUT_BYTES + REQUEST_OVERHEAD_BYTES + 256))
+    // loads wait until their call is given up (the server aborts a gone peer's requests)
+    await executorNode(net, sharedExecutor(1), {
+      slots: 64,
+      budget,
+      functions: () => ({ load: async (_r, o) => await new Promise((_resolve, reject) => { o?.signal?.addEventListener('abort', () => { reject(o.signal?.reason) }, { once: true }) }) })
+    })
+    const mallory = await callerNode(net)
+    await mallory.endpoint.waitForExecutors(1, { timeoutMs: 15_000 })
+    const calls = Array.from({ length: PER_PEER }, async () => await mallory.endpoint.invoke(ref, b4a.alloc(INPUT_BYTES, 'x'), { deadline: 30_000 }))
+    for (const c of calls) c.catch(() => {})
+    await until('the requests are held', () => budget.used >= PER_PEER * INPUT_BYTES)
+    await mallory.node.stop()
+    await until('the gone peer\'s bytes are given back', () => budget.used === 0)
+    await Promise.allSettled(calls)
+  }, 60_000)
 })
