@@ -36,9 +36,10 @@ describe('the memory budget of queued invocation requests', () => {
       budget,
       functions: (loader) => ({ load: async (r, o) => { await gate; return await loader.load(r, o) } })
     })
-    const peers = await Promise.all(Array.from({ length: PEERS }, async () => await callerNode(net)))
+    const alice = await callerNode(net)
+    const peers = [alice, ...await Promise.all(Array.from({ length: PEERS - 1 }, async () => await callerNode(net)))]
     for (const p of peers) await p.endpoint.waitForExecutors(1, { timeoutMs: 15_000 })
-    const calls = peers.flatMap(p => Array.from({ length: PER_PEER }, async () => await p.endpoint.invoke(ref, b4a.alloc(INPUT_BYTES, 'x'), { deadline: 30_000 })))
+    const calls = peers.flatMap(p => Array.from({ length: PER_PEER }, async () => await p.endpoint.invoke(ref, b4a.alloc(INPUT_BYTES, 0x78), { deadline: 30_000 })))
     for (const c of calls) c.catch(() => {})
     // while FIT requests are held (their loads waiting), every other one is refused
     await until('the requests past the budget are refused', () => budget.refused === PEERS * PER_PEER - FIT)
@@ -51,7 +52,7 @@ describe('the memory budget of queued invocation requests', () => {
     expect(budget.refused).toBe(PEERS * PER_PEER - FIT)
     await until('the budget is given back', () => budget.used === 0)
     // nothing else is affected: a normal call runs on the same executor
-    const ok = await peers[0].endpoint.invoke(ref, b4a.from('hello'), { deadline: 20_000 })
+    const ok = await alice.endpoint.invoke(ref, b4a.from('hello'), { deadline: 20_000 })
     expect(b4a.toString(ok.output)).toBe('hello')
     await until('the budget is given back again', () => budget.used === 0)
   }, 60_000)
@@ -69,7 +70,7 @@ describe('the memory budget of queued invocation requests', () => {
     })
     const mallory = await callerNode(net)
     await mallory.endpoint.waitForExecutors(1, { timeoutMs: 15_000 })
-    const calls = Array.from({ length: PER_PEER }, async () => await mallory.endpoint.invoke(ref, b4a.alloc(INPUT_BYTES, 'x'), { deadline: 30_000 }))
+    const calls = Array.from({ length: PER_PEER }, async () => await mallory.endpoint.invoke(ref, b4a.alloc(INPUT_BYTES, 0x78), { deadline: 30_000 }))
     for (const c of calls) c.catch(() => {})
     await until('the requests are held', () => budget.used >= PER_PEER * INPUT_BYTES)
     await mallory.node.stop()
