@@ -10,6 +10,7 @@ import { startExecutorRole, type ExecutorRole } from '../core/roles/index.ts'
 import { MAX_POOL_SIZE, type Executor } from '../core/sandbox/index.ts'
 import { createNodeExecutor } from './executor/index.ts'
 import { logWriteError } from './storage-error.ts'
+import type { MemoryBudget } from './memory-budget.ts'
 
 export { LEDGER_LOG_NAME, MISSES_LOG_NAME } from '../core/ledger/index.ts'
 
@@ -35,6 +36,8 @@ export interface ExecutorServiceOptions {
    * FUNCTION_CACHE_TTL_MS); a registry that grows (a yank, a new version) drops its functions at once
    */
   functionCacheMs?: number
+  /** the node's memory budget (its HTTP bodies' and relay queues'), which peers' queued requests count against too */
+  budget?: MemoryBudget
 }
 
 /**
@@ -57,6 +60,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     // a full disk is STORAGE_FULL in the service's refusals and the operator's log, not an errno
     writeError: logWriteError,
     ...(opts.pricing === undefined ? {} : { pricing: opts.pricing }),
-    ...(opts.functionCacheMs === undefined ? {} : { functionCacheMs: opts.functionCacheMs })
+    ...(opts.functionCacheMs === undefined ? {} : { functionCacheMs: opts.functionCacheMs }),
+    ...(opts.budget === undefined ? {} : { budget: opts.budget })
   })
 }

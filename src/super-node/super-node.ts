@@ -191,7 +191,7 @@ export class SuperNode {
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
-      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, ...(opts.workers === undefined ? {} : { workers: opts.workers }), ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) })
+      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, budget, ...(opts.workers === undefined ? {} : { workers: opts.workers }), ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) })
       if (executor !== null) cleanup.push(() => executor.stop())
       // light nodes co-sign the receipts of the executors that announce their ledgers to them,
       // and re-run audited calls in a sandbox of their own (one worker: checking, not serving)

@@ -8,7 +8,7 @@ import RAM from 'random-access-memory'
 import { onTestFinished } from 'vitest'
 import type { NodeTier } from '../../src/core/node/types.ts'
 import { ShadwNode } from '../../src/core/node/shadw-node.ts'
-import { InvokeEndpoint, InvokeService, type FunctionSource, type InvokeEndpointOptions } from '../../src/core/invoke/index.ts'
+import { InvokeEndpoint, InvokeService, type ByteBudget, type FunctionSource, type InvokeEndpointOptions } from '../../src/core/invoke/index.ts'
 import { createNodeExecutor } from '../../src/super-node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry, type PublishOptions } from '../../src/core/registry/index.ts'
 import type { ExecuteCall, ExecuteOptions, ExecuteResult, Executor } from '../../src/core/sandbox/index.ts'
@@ -35,7 +35,7 @@ export async function keyedNode (net: Testnet, tier: NodeTier): Promise<{ node: 
 }
 
 /** A node that executes: endpoint + service over `executor`, ledger log, loader on the node. */
-export async function executorNode (net: Testnet, executor: Executor, opts: { slots?: number, gate?: AccessGate, functions?: (loader: FunctionLoader) => FunctionSource, drives?: boolean } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint, service: InvokeService, key: string, ledgerKey: string }> {
+export async function executorNode (net: Testnet, executor: Executor, opts: { slots?: number, gate?: AccessGate, functions?: (loader: FunctionLoader) => FunctionSource, drives?: boolean, budget?: ByteBudget } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint, service: InvokeService, key: string, ledgerKey: string }> {
   const { node, keyPair } = await keyedNode(net, 'super')
   const ledger = await node.createLog('ledger')
   const loader = new FunctionLoader({ host: node })
@@ -50,7 +50,7 @@ export async function executorNode (net: Testnet, executor: Executor, opts: { sl
     // calls may mount drives, read through this node
     ...(opts.drives === true ? { drives: node } : {})
   })
-  const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service })
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service, ...(opts.budget === undefined ? {} : { budget: opts.budget }) })
   endpoint.start()
   // as the executor hosts do (startExecutorService, the browser's invoke host): light nodes find it on the signing topic
   await node.joinSigning('executor')

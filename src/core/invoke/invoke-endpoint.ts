@@ -10,7 +10,7 @@ import type { PriceQuote } from '../pricing/index.ts'
 import type { InvokeOptions, InvokeResult } from './invoke-call.ts'
 import type { AuditSink } from './call-audits.ts'
 import { InvokeCaller, type MissedCall } from './invoke-caller.ts'
-import { InvokeServer } from './invoke-server.ts'
+import { InvokeServer, type ByteBudget } from './invoke-server.ts'
 import type { InvokeService } from './invoke-service.ts'
 import { PeerTable, type CallMessage, type InvokeHost, type Peer } from './peer-table.ts'
 import type { PeerState } from './router.ts'
@@ -44,6 +44,8 @@ export interface InvokeEndpointOptions {
   onmiss?: (miss: MissedCall) => void
   /** the drives this node holds locally and the bytes of each (a holder's pins), advertised to callers */
   holdings?: () => Iterable<HeldDrive>
+  /** the host's memory budget that peers' requests held here count against (a super node's); none: bounded per peer only */
+  budget?: ByteBudget
 }
 
 /**
@@ -72,7 +74,7 @@ export class InvokeEndpoint {
     this.tier = opts.tier
     this.#service = opts.service
     const now = opts.now ?? Date.now
-    this.#server = new InvokeServer({ tier: opts.tier, service: opts.service, quote: opts.quote, broadcast: () => { this.#peers.advertise() } })
+    this.#server = new InvokeServer({ tier: opts.tier, service: opts.service, quote: opts.quote, broadcast: () => { this.#peers.advertise() }, ...(opts.budget === undefined ? {} : { budget: opts.budget }) })
     this.#peers = new PeerTable({
       host: opts.host,
       now,

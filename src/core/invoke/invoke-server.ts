@@ -25,6 +25,31 @@ export const MAX_SERVING_PER_PEER = 256
  */
 export const SERVE_BURST = 32
 
+/**
+ * Bytes counted for a request beyond its input, ref and auth: its fixed fields and the
+ * objects holding it. Small next to the inputs that make the budget matter.
+ */
+export const REQUEST_OVERHEAD_BYTES = 256
+
+/**
+ * The host's budget of memory that peers can make this node hold (a super node's
+ * MemoryBudget, shared with its HTTP bodies and relay queues). The core defines only this
+ * much of it so that it does not depend on any host.
+ */
+export interface ByteBudget {
+  /** the most it holds, for the refusal's message */
+  readonly limit: number
+  /** reserves `bytes`; false (nothing reserved) when they do not fit */
+  take: (bytes: number) => boolean
+  /** returns bytes reserved with `take` */
+  give: (bytes: number) => void
+}
+
+/** The bytes a request held here counts against a {@link ByteBudget}. */
+export function requestBytes (req: RequestMessage): number {
+  return req.input.byteLength + req.ref.length + (req.auth?.length ?? 0) + REQUEST_OVERHEAD_BYTES
+}
+
 /** Options of {@link InvokeServer}. */
 export interface InvokeServerOptions {
   tier: NodeTier
@@ -34,6 +59,8 @@ export interface InvokeServerOptions {
   quote?: () => PriceQuote | null
   /** sends this node's capacity advert ({@link InvokeServer.capacity}) to every peer */
   broadcast: () => void
+  /** the host's memory budget each request counts against from arrival to answer; none: bounded per peer only */
+  budget?: ByteBudget
 }
 
 /** Serves one endpoint's peers. */
@@ -44,6 +71,7 @@ export class InvokeServer {
   readonly #service: InvokeService | undefined
   readonly #quote: (() => PriceQuote | null) | undefined
   readonly #broadcast: () => void
+  readonly #budget: ByteBudget | undefined
   /** each peer's requests running here (or waiting for their turn), by request id */
   readonly #serving = new Map<Peer, Map<number, AbortController>>()
   #advertisedFull = false
@@ -63,6 +91,7 @@ export class InvokeServer {
     this.#service = opts.service
     this.#quote = opts.quote
     this.#broadcast = opts.broadcast
+    this.#budget = opts.budget
     const service = opts.service
     if (service === undefined) {
       this.own = null
@@ -137,11 +166,17 @@ export class InvokeServer {
     if (serving === undefined) this.#serving.set(peer, serving = new Map())
     if (serving.has(req.id)) { peer.channel.close(ShadwError.INVOKE_PROTOCOL(`request id ${req.id} is already running`)); return }
     if (serving.size >= MAX_SERVING_PER_PEER) { peer.channel.sendError(req.id, ShadwError.BUSY(serving.size)); return }
+    // the per-peer bound times many peers is unbounded: the node's budget bounds their sum
+    const bytes = this.#budget === undefined ? 0 : requestBytes(req)
+    if (this.#budget !== undefined && !this.#budget.take(bytes)) {
+      peer.channel.sendError(req.id, ShadwError.MEMORY_BUDGET_EXCEEDED('queued invocation requests', this.#budget.limit))
+      return
+    }
     const ac = new AbortController()
     // counted against the peer's share from arrival, whether it starts now or next turn
     serving.set(req.id, ac)
     const share = serving
-    this.#admit(() => { this.#run(peer, share, req, ac, service) })
+    this.#admit(() => { this.#run(peer, share, req, ac, service, bytes) })
   }
 
   /** The caller cancelled request `id`. */
@@ -184,7 +219,7 @@ export class InvokeServer {
     })
   }
 
-  #run (peer: Peer, serving: Map<number, AbortController>, req: RequestMessage, ac: AbortController, service: InvokeService): void {
+  #run (peer: Peer, serving: Map<number, AbortController>, req: RequestMessage, ac: AbortController, service: InvokeService, bytes: number): void {
     // cancelled, or its peer gone, while it waited for its turn
     const run = ac.signal.aborted ? Promise.reject(ac.signal.reason) : service.handle(req, peer.state.key, ac.signal)
     this.advertise()
@@ -194,6 +229,8 @@ export class InvokeServer {
       peer.channel.sendError(req.id, err)
     }).finally(() => {
       serving.delete(req.id)
+      // answered, failed, cancelled or its peer gone: the request's bytes are no longer held
+      this.#budget?.give(bytes)
       this.advertise()
     }).catch(() => {})
   }

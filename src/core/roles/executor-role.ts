@@ -9,7 +9,7 @@
 import b4a from 'b4a'
 import { AccessGate, ChainGate, ChainReader, type LitGate, type RpcEndpoints } from '../access/index.ts'
 import { AuditChannels } from '../attest/index.ts'
-import { InvokeEndpoint, InvokeService } from '../invoke/index.ts'
+import { InvokeEndpoint, InvokeService, type ByteBudget } from '../invoke/index.ts'
 import { encodeMiss, LEDGER_LOG_NAME, MISSES_LOG_NAME, signMiss } from '../ledger/index.ts'
 import type { LogInfo, ShadwNode } from '../node/index.ts'
 import { DEFAULT_PRICING, type PricingConfig } from '../pricing/index.ts'
@@ -45,6 +45,8 @@ export interface ExecutorRoleOptions {
   writeError?: LogWriteError
   /** told of the receipts once they are in the ledger (the browser's contribution meter) */
   onreceipts?: (blocks: Uint8Array[]) => void
+  /** the host's memory budget peers' queued requests count against (a super node's); none: bounded per peer only */
+  budget?: ByteBudget
 }
 
 /**
@@ -121,6 +123,7 @@ export async function startExecutorRole (node: ShadwNode, opts: ExecutorRoleOpti
     service,
     audit: audits,
     quote: () => service.quote,
+    ...(opts.budget === undefined ? {} : { budget: opts.budget }),
     // an executor that took one of our calls and never answered: signed into our misses log,
     // which we announce and peers replicate, so their reputation counts it too (weighed low,
     // capped per caller)
