@@ -28,6 +28,8 @@ export const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SPENDING_CAP_EXCEEDED',
   // chain endpoints and read budgets are per executor: another may have a working one
   'CHAIN_UNCONFIGURED', 'CHAIN_RPC_FAILED', 'CHAIN_RPC_DISAGREE', 'CHAIN_RATE_LIMITED',
+  // a memory budget is an executor's own: another may have room for the request
+  'MEMORY_BUDGET_EXCEEDED',
   // an executor accepts auth for its own app's domain: another, served from the domain the
   // tenant signed for, accepts it (the refusal comes before the nonce is spent)
   'AUTH_WRONG_DOMAIN'
