@@ -203,5 +203,5 @@ describe('shadw publish, list, inspect, yank', () => {
     onTestFinished(async () => { await executor.close() })
     const out = await executor.execute({ module: fn.module, abi: fn.manifest.abi, input: b4a.from('shadw'), limits: fn.manifest.limits })
     expect(b4a.toString(out.output)).toBe('SHADW')
-  })
+  }, 180_000) // about thirty CLI processes and a super node: slow on a loaded 2-core machine
 })
