@@ -23,7 +23,10 @@ async function readHeld (client: NodeClient, key: string, length: number): Promi
   const from = length - n
   const entries = await readLedger({ length: n, get: async i => (await client.call('get', { key, index: from + i, wait: false })).block })
   const drives = new Map<string, number>()
-  for (const e of entries) if (e.kind === 'storage') drives.set(e.receipt.drive, (e.receipt as SignedStorageReceipt).bytes)
+  for (const e of entries) {
+    if (e.kind === 'storage') drives.set(e.receipt.drive, (e.receipt as SignedStorageReceipt).bytes)
+    else if (e.kind === 'storage-pin') drives.set(e.pin.drive, e.pin.bytes)
+  }
   const credits = computeStorageCredits(entries)
   return { drives, earned: [...credits.earned.values()].reduce((a, b) => a + b, 0), receipts: credits.counted }
 }

@@ -30,11 +30,11 @@ describe('the Contribute view\'s disk offer', () => {
     await core.append(Array.from({ length: 8 }, (_, i) => b4a.alloc(16 * 1024, i)))
     await pinner.node.follow(core.key!)
     const logs = await describeLogs([core])
-    const [conf] = await pinDrive({ node: pinner.node, request: { drive: logs[0]!.key, logs, replicas: 1 }, discoverMs: 20_000 })
+    const [conf] = await pinDrive({ node: pinner.node, request: { drive: logs[0]!.key, logs, replicas: 1 }, discoverMs: 20_000, keyPair: pinner.keyPair })
     expect(conf?.holder).toBe(tab)
     expect(conf?.budget).toEqual({ total: 1024 * 1024, used: 8 * 16 * 1024 })
 
-    // the holder's pin receipt lands in its storage ledger, and the view reads it back
+    // the pin, co-signed by the pinner and the tab, lands in the tab's storage ledger, and the view reads it back
     await until('the view to show the drive held', async () => await page.locator('#disk-section').getAttribute('data-drives') === '1', 30_000)
     expect(Number(await page.locator('#disk-section').getAttribute('data-receipts'))).toBeGreaterThanOrEqual(1)
     expect(await page.locator('#disk-drives li').count()).toBe(1)
