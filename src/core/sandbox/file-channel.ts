@@ -10,13 +10,15 @@
  * those carry arbitrary messages through the shared memory and poll; this carries one kind of
  * request, needs no serialization, and must bound every wait by the call's deadline.
  *
- * A worker never waits past its call's deadline: a request not answered by then fails with
- * EIO and the channel is broken for the rest of the call (a late answer could otherwise be
- * taken for the next request's). The host answers a failed or timed-out fetch with EIO.
+ * A worker never waits past its call's deadline: a request not answered by then ends the call
+ * with DEADLINE_EXCEEDED, as the pool's own timer would (the guest never runs on with an
+ * answer it did not get), and the channel is broken. The host answers a failed or
+ * timed-out fetch with EIO.
  *
  * Shared memory needs `SharedArrayBuffer` and `Atomics.waitAsync`: always there in Node
  * worker_threads; in browsers only on cross-origin isolated pages ({@link canShareMemory}).
  */
+import { ShadwError } from '../errors.ts'
 import { clearTimer, nowMs, startTimer } from './host.ts'
 import { ERRNO } from './wasi-defs.ts'
 import { FsError } from './wasi-fs-tree.ts'
@@ -184,15 +186,17 @@ export class ChannelClient implements RangeReader {
   readonly #f64: Float64Array
   readonly #data: Uint8Array
   readonly #deadlineAt: number
+  readonly #deadlineMs: number
   #seq = 0
   #broken = false
 
-  /** `deadlineAt`: the call's deadline on this thread's clock ({@link nowMs}). */
-  constructor (sab: SharedArrayBuffer, deadlineAt: number) {
+  /** `deadlineMs`: the call's deadline budget, from now on this thread's clock ({@link nowMs}). */
+  constructor (sab: SharedArrayBuffer, deadlineMs: number) {
     this.#i32 = new Int32Array(sab, 0, HEADER_BYTES / 4)
     this.#f64 = new Float64Array(sab, 0, HEADER_BYTES / 8)
     this.#data = new Uint8Array(sab, HEADER_BYTES, WINDOW_BYTES)
-    this.#deadlineAt = deadlineAt
+    this.#deadlineMs = deadlineMs
+    this.#deadlineAt = nowMs() + deadlineMs
   }
 
   /** Up to `length` (≤ {@link WINDOW_BYTES}) bytes of file `id` from `offset`; blocks. */
@@ -208,8 +212,10 @@ export class ChannelClient implements RangeReader {
     for (;;) {
       const left = this.#deadlineAt - nowMs()
       if (left <= 0) {
+        // the call is over: the guest must not run on past its deadline with an EIO (its
+        // result would then depend on which side's clock fired first)
         this.#broken = true
-        throw new FsError(ERRNO.IO)
+        throw ShadwError.DEADLINE_EXCEEDED(this.#deadlineMs)
       }
       Atomics.wait(this.#i32, STATE, REQUEST, Math.min(left, WAIT_SLICE_MS))
       const state = Atomics.load(this.#i32, STATE)

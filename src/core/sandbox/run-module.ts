@@ -4,7 +4,7 @@
  */
 import { ShadwError } from '../errors.ts'
 import type { Abi, ExecutionLimits } from './executor.ts'
-import { nowMs, wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
+import { wasmApi, type WasmGlobal, type WasmInstance, type WasmMemory } from './host.ts'
 import { STACK_BUDGET_SLOTS } from './function-metering.ts'
 import { FUEL_EXPORT, OOM_EXPORT, STACK_EXPORT, START_EXPORT } from './instrument.ts'
 import type { PreparedModule } from './module-cache.ts'
@@ -100,7 +100,7 @@ function runInstance (prepared: PreparedModule, p: RunParams, imports: Record<st
   if (p.abi === 'wasi') {
     // a fetch never blocks the worker past the call's deadline (the pool's clock started
     // no later than this one)
-    const files = p.files !== undefined ? new ChannelClient(p.files, nowMs() + p.limits.deadlineMs) : p.fileBytes !== undefined ? localFiles(p.fileBytes) : undefined
+    const files = p.files !== undefined ? new ChannelClient(p.files, p.limits.deadlineMs) : p.fileBytes !== undefined ? localFiles(p.fileBytes) : undefined
     wasi = createWasiContext({ args: p.args, env: p.env, input: p.input, seed: p.seed, maxOutputBytes: p.limits.maxOutputBytes, preopens: p.preopens, scratchBytes: p.scratchBytes, ...(files === undefined ? {} : { files }) })
     imports[WASI_MODULE] = { ...imports[WASI_MODULE], ...wasi.imports }
   }
