@@ -92,17 +92,22 @@ export function driveBrowser (client: NodeClient): { element: HTMLElement, open 
     }
   }
 
+  // the last folder asked for wins: a slow listing that comes back after a newer click is dropped
+  let asked = 0
   const show = async (dir: string): Promise<void> => {
     const v = version.value === '' ? undefined : Number(version.value)
+    const ask = ++asked
     showStatus(where, 'loading…')
     let listing: Listing
     try {
       listing = await listOver(client, current.key, dir, v)
     } catch (err) {
+      if (ask !== asked) return
       showError(where, err)
       table.replaceChildren()
       return
     }
+    if (ask !== asked) return
     if (v === undefined || listing.version > current.latest) current.latest = listing.version
     current = { ...current, dir: listing.dir }
     showStatus(where, `${listing.key} · version ${listing.version} · ${listing.dir}`)
