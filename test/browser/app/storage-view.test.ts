@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { parseBootstrap } from '../../../src/super-node/super-node.ts'
 import { call, openApp, until } from '../../helpers/app-page.ts'
 import { launchChromium, newContext } from '../../helpers/chromium.ts'
-import { holderNode } from '../../helpers/holders.ts'
+import { provingNode } from '../../helpers/holders.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { screenshots } from './screens.ts'
 
@@ -32,10 +32,11 @@ async function fetchInPage (page: import('playwright-core').Page, url: string): 
 const sha = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex')
 
 describe('the Storage view', () => {
-  it('creates a drive, uploads a folder with progress, lists it, opens a file by its link, pins it on three holders and lists them', async () => {
-    const superNode = await startSuperNode({ workers: 0 })
+  it('creates a drive, uploads a folder with progress, lists it, opens a file by its link, pins it on three holders and lists them with their proofs', async () => {
+    // every holder challenges its co-holders about every half second: proofs show up soon after the pin
+    const superNode = await startSuperNode({ workers: 0, proofIntervalMs: 500 })
     const net = { bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet
-    const storms = await Promise.all([0, 1].map(async () => await holderNode(net)))
+    const storms = await Promise.all([0, 1].map(async () => await provingNode(net, { meanMs: 500 })))
 
     const dir = await tempDir()
     const site = join(dir, 'site')
@@ -115,6 +116,31 @@ describe('the Storage view', () => {
     expect(shown.sort()).toEqual(expected)
     expect(await page.locator('#drive-health').getAttribute('data-health')).toBe('healthy')
     expect(await page.locator('#drive-holders td', { hasText: 'live' }).count()).toBe(3)
+
+    // each holder's last proof, as its co-holders judged it: asked again until all three passed one
+    const refresh = page.locator('#pin-refresh')
+    const proofs = await until('a passed proof for every holder', async () => {
+      if (await refresh.isDisabled()) return null
+      const cells = await page.locator('#drive-holders tr[data-holder]').evaluateAll(rows => rows.map(r => ({ holder: r.getAttribute('data-holder'), proof: r.querySelector('[data-proof]')?.getAttribute('data-proof'), text: r.querySelector('[data-proof]')?.textContent ?? '', failed: r.hasAttribute('data-failed') })))
+      if (cells.length === 3 && cells.every(c => c.proof === 'passed')) return cells
+      await refresh.click()
+      return null
+    }, 90_000, 500)
+    expect(proofs.map(c => c.holder).sort()).toEqual(expected)
+    for (const c of proofs) {
+      expect(c.text).toMatch(/^✓ passed \d+ s ago$/)
+      expect(c.failed).toBe(false)
+    }
+    expect(await page.locator('#drive-health').getAttribute('data-health')).toBe('healthy')
+    // the bridge's answer under the view: only the drive's holders judge, and none fails another
+    const status = await call(page, 'driveStatus', { key: key! }, 30_000)
+    expect(status.proofs.map(p => p.holder).sort()).toEqual(expected)
+    for (const p of status.proofs) {
+      expect(expected).toContain(p.last.challenger)
+      expect(p.last.challenger).not.toBe(p.holder)
+      expect(p).toMatchObject({ failing: 0, failed: false })
+      expect(p.challengers).toBeGreaterThanOrEqual(1)
+    }
     await screenshots(page, 'storage', 'storage')
 
     // the holders hold the bytes: a storm node reads the big file with the tab gone
@@ -125,7 +151,7 @@ describe('the Storage view', () => {
     for await (const c of reader.read('/site/media/big.bin')) chunks.push(c)
     expect(sha(Buffer.concat(chunks))).toBe(sha(big))
     await reader.close()
-  }, 240_000)
+  }, 300_000)
 
   it('an encrypted drive reads back by link in its own browser; bad input is refused with typed errors', async () => {
     const superNode = await startSuperNode({ workers: 0 })
