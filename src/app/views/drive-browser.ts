@@ -33,7 +33,8 @@ interface Listing { key: string, version: number, dir: string, entries: DriveEnt
 
 /** A folder's listing from the node, window after window. */
 async function listOver (client: NodeClient, key: string, dir: string, version: number | undefined): Promise<Listing> {
-  let url = `${DRIVE_PREFIX}${key}${version === undefined ? '' : `@${version}`}${encodePath(dir === '/' ? '' : dir)}/`
+  // `?list`: a folder with an index.html would otherwise answer with that page
+  let url = `${DRIVE_PREFIX}${key}${version === undefined ? '' : `@${version}`}${encodePath(dir === '/' ? '' : dir)}/?list`
   let range: string | undefined
   const parts: Uint8Array[] = []
   for (let i = 0; i < MAX_LISTING_WINDOWS; i++) {
