@@ -8,7 +8,7 @@ import type { SignedReceipt } from '../core/ledger/index.ts'
 import type { SigningStats } from '../core/attest/index.ts'
 import type { PublishOptions, SignedManifest } from '../core/registry/index.ts'
 import { describeValue } from '../core/describe.ts'
-import type { DriveStatus, HoldConfirmation, PinRequest } from '../core/pinning/index.ts'
+import type { DriveStatus, HoldConfirmation, HolderProof, PinRequest } from '../core/pinning/index.ts'
 import type { OwnedDriveInfo } from './drive-host.ts'
 
 /**
@@ -65,7 +65,7 @@ export interface BridgeMethods {
   /** pins an owned drive's latest version on `replicas` holders; answered once they confirmed, signed */
   drivePin: { params: { key: string, replicas?: number, timeout?: number }, result: { drive: string, replicas: number, logs: PinRequest['logs'], confirmations: HoldConfirmation[] } }
   /** a drive's holders and health, as the holders on the swarm report them */
-  driveStatus: { params: { key: string }, result: DriveStatus }
+  driveStatus: { params: { key: string }, result: DriveStatus & { proofs: HolderProof[] } }
 }
 
 /** What a page asks to publish: the registry's options plus the module bytes (a type literal: bridge params are records). */

@@ -12,7 +12,7 @@ import crypto from 'hypercore-crypto'
 import { ShadwError } from '../core/errors.ts'
 import { isHexKey } from '../core/hex.ts'
 import { Drive, drivePath } from '../core/drive/index.ts'
-import { describeLogs, driveStatus, MAX_REPLICAS, pinDrive, type DriveStatus, type HoldConfirmation, type PinRequest } from '../core/pinning/index.ts'
+import { describeLogs, driveStatus, MAX_REPLICAS, pinDrive, proofStatus, summarizeProofs, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { DriveKeyStore, type OwnedDrive } from './drive-keys.ts'
 import { UploadSession } from './upload-session.ts'
@@ -25,6 +25,8 @@ export const MAX_UPLOAD_CHUNK = 4 * 1024 * 1024
 export const MAX_PIN_TIMEOUT_MS = 600_000
 /** Default wait for holders to fetch and confirm, as `shadw drive pin`. */
 export const DEFAULT_PIN_TIMEOUT_MS = 120_000
+/** How long status looks for holders to ask for proof verdicts, as `shadw drive status`. */
+const PROOF_DISCOVER_MS = 5_000
 
 /** An owned drive with its latest version. */
 export interface OwnedDriveInfo extends OwnedDrive { version: number }
@@ -149,11 +151,19 @@ export class DriveHost {
     }
   }
 
-  /** What the holders met on the holders' topic say of any drive: holders, liveness, health. */
-  async status (params: Record<string, unknown>): Promise<DriveStatus> {
+  /**
+   * What the holders met on the holders' topic say of any drive: holders, liveness, health,
+   * and per holder its last storage proof as its co-holders judged it (only the drive's
+   * holders' verdicts count). Both asks run at once, each bounded as `shadw drive status`'s.
+   */
+  async status (params: Record<string, unknown>): Promise<DriveStatus & { proofs: HolderProof[] }> {
     if (!isHexKey(params['key'])) throw ShadwError.INVALID_DRIVE_REF(String(params['key']).slice(0, 80), 'a drive key is 64 hex characters')
     const drive = params['key']
-    return await this.#oneAtATime(async () => await driveStatus({ node: this.#host.node, drive }))
+    const node = this.#host.node
+    return await this.#oneAtATime(async () => {
+      const [s, verdicts] = await Promise.all([driveStatus({ node, drive }), proofStatus({ node, drive, discoverMs: PROOF_DISCOVER_MS })])
+      return { ...s, proofs: summarizeProofs(verdicts, drive, s.holders.map(h => h.holder)) }
+    })
   }
 
   async #oneAtATime<T> (run: () => Promise<T>): Promise<T> {

@@ -2,12 +2,15 @@
  * The Storage view's pin panel: pin the chosen drive's latest version on N holders (replica
  * count; the node returns once each has confirmed, signed, that it holds every log), and
  * see the drive's holders as they report: each one's last signed confirmation, whether it is
- * live, its disk budget, and the drive's health (healthy, degraded, lost).
+ * live, its disk budget, its last proof of storage (passed or failed, why, when; how many of
+ * its co-holders' challenges fail it now, and FAILED once a quorum of them does), and the
+ * drive's health (healthy, degraded, lost).
  *
  * Erasure coding (K+M) is not offered here: its pinner codes a whole version in memory,
  * which a browser tab must not do with a large drive.
  */
-import type { DriveStatus } from '../../core/pinning/index.ts'
+import type { HolderProof } from '../../core/pinning/index.ts'
+import type { BridgeMethods } from '../../browser/bridge-protocol.ts'
 import { box, el, field, short } from '../dom.ts'
 import type { NodeClient } from '../node-client.ts'
 import { size } from './drive-browser.ts'
@@ -21,6 +24,19 @@ const STATUS_TIMEOUT_MS = 30_000
 function ago (ms: number): string {
   const s = Math.max(0, Math.round((Date.now() - ms) / 1000))
   return s < 120 ? `${s} s ago` : `${Math.round(s / 60)} min ago`
+}
+
+type Status = BridgeMethods['driveStatus']['result']
+
+/** A holder's proof cell: its last verdict, the challengers failing it, FAILED on a quorum. */
+function proofCell (p: HolderProof | undefined): HTMLElement {
+  if (p === undefined) return el('td', 'no proof yet', { class: 'muted', 'data-proof': 'none' })
+  const last = p.last.ok ? `✓ passed ${ago(p.last.time)}` : `✗ failed (${p.last.reason}) ${ago(p.last.time)}`
+  const failing = p.failing > 0 ? ` · failed by ${p.failing} of ${p.challengers} challenger${p.challengers === 1 ? '' : 's'}` : ''
+  const td = box('td', { class: p.failed || !p.last.ok ? 'error' : 'ok', 'data-proof': p.last.ok ? 'passed' : 'failed', title: `${p.last.kind} proof, challenged by ${p.last.challenger} at ${new Date(p.last.time).toISOString()}` })
+  if (p.failed) td.append(el('strong', 'FAILED', { class: 'error' }), ' · ')
+  td.append(last + failing)
+  return td
 }
 
 /** Builds the panel; `select(key)` points it at a drive (null: none). */
@@ -41,28 +57,35 @@ export function pinPanel (client: NodeClient): { element: HTMLElement, select (k
 
   let key: string | null = null
 
-  const paint = (s: DriveStatus): void => {
+  const paint = (s: Status): void => {
     const live = s.holders.filter(h => h.live).length
-    health.textContent = s.replicas === 0 ? 'No holder knows this drive yet.' : `Health: ${s.health} · ${live} of ${s.replicas} replicas live`
+    const proofs = new Map(s.proofs.map(p => [p.holder, p]))
+    const failed = s.holders.filter(h => proofs.get(h.holder)?.failed === true).length
+    health.textContent = s.replicas === 0 ? 'No holder knows this drive yet.' : `Health: ${s.health} · ${live} of ${s.replicas} replicas live${failed === 0 ? '' : ` · ${failed} FAILED by proofs`}`
     health.dataset['health'] = s.health
     table.replaceChildren(
-      box('tr', {}, el('th', 'Holder'), el('th', 'State'), el('th', 'Last confirmed'), el('th', 'Disk used')),
-      ...s.holders.map(h => box('tr', { 'data-holder': h.holder },
+      box('tr', {}, el('th', 'Holder'), el('th', 'State'), el('th', 'Last confirmed'), el('th', 'Disk used'), el('th', 'Last proof')),
+      ...s.holders.map(h => box('tr', { 'data-holder': h.holder, ...(proofs.get(h.holder)?.failed === true ? { 'data-failed': '' } : {}) },
         el('td', short(h.holder), { title: h.holder, class: 'mono' }),
         el('td', h.live ? '✓ live' : '✗ gone', { class: h.live ? 'ok' : 'error' }),
         el('td', ago(h.confirmedAt), { title: new Date(h.confirmedAt).toISOString() }),
-        el('td', `${size(h.confirmation.budget.used)} of ${size(h.confirmation.budget.total)}`))))
+        el('td', `${size(h.confirmation.budget.used)} of ${size(h.confirmation.budget.total)}`),
+        proofCell(proofs.get(h.holder)))))
   }
 
   const status = async (): Promise<void> => {
     if (key === null) return
     const asked = key
     showStatus(health, 'asking the holders…')
+    // one ask at a time: the node answers them in turn, so clicks would only queue
+    refresh.disabled = true
     try {
       const s = await client.call('driveStatus', { key: asked }, STATUS_TIMEOUT_MS)
       if (key === asked) paint(s)
     } catch (err) {
       if (key === asked) showError(health, err)
+    } finally {
+      refresh.disabled = key === null
     }
   }
 
