@@ -45,7 +45,7 @@ export const COMMANDS: CliCommand[] = [
     summary: 'run a super node: DHT (embedded on loopback by default), relay, web app, executor',
     usage: `shadw start [--port 4173] [--host 127.0.0.1] [--bootstrap host:port[,…]] [--public]
             [--storage DIR] [--app DIR] [--workers N] [--webrtc] [--tier super|storm|light|shadow]
-            [--no-examples] [--disk-budget SIZE] [--repin-grace MS] [--proof-interval MS] [--rpc CHAIN=URL[,URL…]]… [--key-holder] [--verbose]`,
+            [--no-examples] [--disk-budget SIZE] [--memory-budget SIZE] [--repin-grace MS] [--proof-interval MS] [--rpc CHAIN=URL[,URL…]]… [--key-holder] [--verbose]`,
     help: `Runs a node until Ctrl-C. Without --bootstrap or --public it embeds a DHT on loopback, so
 one machine is a whole swarm. On first start with empty storage it publishes the examples of
 examples/ under a local example publisher (its key stays in the storage); --no-examples skips that.
@@ -62,6 +62,8 @@ options:
   --tier T          super (default), storm, light or shadow (docs/pricing.md)
   --no-examples     do not publish the examples on first start
   --disk-budget SIZE  disk this node offers to hold pinned drives (e.g. 10GiB; default 1GiB, 0: off)
+  --memory-budget SIZE  bytes hostile clients may make the node buffer in all (request bodies,
+                    relay frames and backlogs, queued calls; default 256MiB); past it, typed 503s
   --rpc CHAIN=URLS  JSON-RPC endpoints (comma-separated; they must agree) that access conditions
                     on CHAIN (a Lit chain name, e.g. ethereum, sepolia) are read from; repeatable
   --repin-grace MS  how long a co-holder may stay silent before its replica is pinned elsewhere

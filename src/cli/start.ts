@@ -46,6 +46,7 @@ export async function startCommand (args: string[]): Promise<number> {
       verbose: { type: 'boolean', default: false },
       'no-examples': { type: 'boolean', default: false },
       'disk-budget': { type: 'string' },
+      'memory-budget': { type: 'string' },
       'repin-grace': { type: 'string' },
       'proof-interval': { type: 'string' },
       rpc: { type: 'string', multiple: true },
@@ -61,6 +62,8 @@ export async function startCommand (args: string[]): Promise<number> {
   if (workers !== undefined && (!/^\d+$/.test(values.workers ?? '') || workers > 256)) throw ShadwError.INVALID_ARGUMENT(`--workers must be 0-256, got ${values.workers}`)
   if (values.public && values.bootstrap !== undefined) throw ShadwError.INVALID_ARGUMENT('--public and --bootstrap exclude each other')
   const diskBudget = values['disk-budget'] === undefined ? undefined : parseSize(values['disk-budget'])
+  const memoryBudget = values['memory-budget'] === undefined ? undefined : parseSize(values['memory-budget'])
+  if (memoryBudget !== undefined && memoryBudget < 1024 * 1024) throw ShadwError.INVALID_ARGUMENT(`--memory-budget must be at least 1MiB, got ${JSON.stringify(values['memory-budget'])}`)
   const graceArg = values['repin-grace']
   if (graceArg !== undefined && !/^\d+$/.test(graceArg)) throw ShadwError.INVALID_ARGUMENT(`--repin-grace needs a number of milliseconds, got ${JSON.stringify(graceArg)}`)
   const proofArg = values['proof-interval']
@@ -81,6 +84,7 @@ export async function startCommand (args: string[]): Promise<number> {
     tier,
     ...(workers === undefined ? {} : { workers }),
     ...(diskBudget === undefined ? {} : { diskBudget }),
+    ...(memoryBudget === undefined ? {} : { memoryBudgetBytes: memoryBudget }),
     ...(graceArg === undefined ? {} : { repinGraceMs: Number(graceArg) }),
     ...(proofArg === undefined ? {} : { proofIntervalMs: Number(proofArg) }),
     ...(values.rpc === undefined ? {} : { rpc: parseRpcOption(values.rpc) }),

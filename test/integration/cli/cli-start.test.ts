@@ -37,7 +37,7 @@ async function waitFor (what: string, fn: () => boolean, timeoutMs = 30_000): Pr
 describe('shadw start', () => {
   it('runs a super node on an embedded DHT, serves status and the app, and stops cleanly on SIGINT', async () => {
     const storage = await tempDir()
-    const run = shadw(['start', '--port', '0', '--storage', storage, '--no-examples'])
+    const run = shadw(['start', '--port', '0', '--storage', storage, '--no-examples', '--memory-budget', '64MiB'])
     await waitFor('the startup banner', () => run.stdout().includes('press Ctrl-C to stop'))
     const out = run.stdout()
     const app = /app:\s+(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1]
@@ -47,6 +47,8 @@ describe('shadw start', () => {
     expect([app, relay, bootstrap, publicKey].every(v => v !== undefined)).toBe(true)
 
     const status = await (await fetch(new URL('/api/status', app))).json() as Record<string, unknown>
+    // what hostile clients may make it buffer, in all, is the operator's to set
+    expect(status['memory']).toMatchObject({ limit: 64 * 1024 * 1024, used: 0 })
     const ledger = /executor:\s+\d+ slots, ledger ([0-9a-f]{64})/.exec(out)?.[1]
     const misses = /, misses ([0-9a-f]{64})/.exec(out)?.[1]
     // a fresh super node holds two logs: the empty ledger its executor service appends receipts
@@ -96,6 +98,10 @@ describe('shadw start', () => {
     const unreachable = shadw(['start', '--port', '0', '--storage', await tempDir(), '--bootstrap', '127.0.0.1:9'])
     expect(await unreachable.exit).toBe(1)
     expect(unreachable.stderr()).toMatch(/^shadw: BOOTSTRAP_UNREACHABLE: no DHT bootstrap node answered \(127\.0\.0\.1:9\)\nhint: is a super node running\? `npm start` \(or `shadw start`\) starts one; --node URL names another\n$/)
+
+    const tiny = shadw(['start', '--port', '0', '--storage', await tempDir(), '--memory-budget', '10'])
+    expect(await tiny.exit).toBe(1)
+    expect(tiny.stderr()).toBe('shadw: INVALID_ARGUMENT: --memory-budget must be at least 1MiB, got "10"\n')
 
     const storage = await tempDir()
     const first = shadw(['start', '--port', '0', '--storage', storage])
