@@ -20,7 +20,7 @@
  *   of the same blob log (`core.get` on a session of the reader's store), interleaved, each trial on blocks not fetched before.
  */
 import { execFileSync } from 'node:child_process'
-import { closeSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, platform, release, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,6 +36,7 @@ import { ShadwNode } from '../src/core/node/index.ts'
 import type { ExecuteResult, WorkerPool } from '../src/core/sandbox/index.ts'
 import { createNodeExecutor } from '../src/super-node/executor/index.ts'
 import { cWasm } from '../test/fixtures/wasm/fixtures.ts'
+import { median, nativeKernel } from './wasi-fs.ts'
 
 /** The kernel's file, as in the wasi-fs bench: reading dominates, and it fits the mount cache. */
 const FILE_BYTES = 32 * 1024 * 1024
@@ -51,35 +52,10 @@ const KERNEL_SOURCE = fileURLToPath(new URL('../test/fixtures/wasm/c/fs-read-ker
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits
 
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  const mid = Math.floor(s.length / 2)
-  return s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
-}
-
 function block (i: number): Uint8Array {
   const b = new Uint8Array(BLOCK)
   for (let j = 0; j < BLOCK; j++) b[j] = ((i * BLOCK + j) * 2654435761 >>> 24) & 0xff
   return b
-}
-
-/** The kernel in Node, the fallback when clang is missing: the same loop and checksum. */
-function nodeKernel (path: string, rounds: number): string {
-  const buf = new Uint8Array(65536)
-  let h = 2166136261
-  let total = 0
-  for (let r = 0; r < rounds; r++) {
-    const fd = openSync(path, 'r')
-    try {
-      for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) {
-        for (let i = 0; i < n; i += 64) h = Math.imul(h ^ (buf[i] as number), 16777619) >>> 0
-        total += n
-      }
-    } finally {
-      closeSync(fd)
-    }
-  }
-  return `${total} ${h}\n`
 }
 
 /** A native build of the kernel, or null without clang. */
@@ -133,7 +109,7 @@ export async function runMountsBench (): Promise<void> {
 
     // kernel: native vs the sandbox over the holder's own drive
     const bin = nativeBuild(dir)
-    const native = (): string => bin === null ? nodeKernel(path, ROUNDS) : execFileSync(bin, [path, String(ROUNDS)], { encoding: 'utf8' })
+    const native = (): string => bin === null ? nativeKernel(path, ROUNDS) : execFileSync(bin, [path, String(ROUNDS)], { encoding: 'utf8' })
     const kernel = cWasm('fs-read-kernel')
     const local = new CallMounts(holder.node)
     const expected = native()

@@ -19,14 +19,14 @@ const ROUNDS = 4
 const RUNS = 9
 const RESULTS = new URL('./results/wasi-fs.json', import.meta.url)
 
-function median (xs: number[]): number {
+export function median (xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b)
   const mid = Math.floor(s.length / 2)
   return s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
 }
 
-/** The kernel in Node: the same loop and checksum as fs-read-kernel.c. */
-function nativeKernel (path: string, rounds: number): string {
+/** The kernel in Node: the same loop and checksum as fs-read-kernel.c (bench/mounts.ts runs it too, without clang). */
+export function nativeKernel (path: string, rounds: number): string {
   const buf = new Uint8Array(65536)
   let h = 2166136261
   let total = 0
