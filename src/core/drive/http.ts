@@ -115,7 +115,7 @@ export function driveHandler (open: DriveOpener): (req: Request) => Promise<Resp
         if (index !== null && u.bare) return redirect(req, u.path)
         if (index !== null) return await serveFile(req, drive, u, indexOf(u.path), index, version)
         const entries = await drive.list(u.path, { version })
-        return new Response(JSON.stringify({ key: u.key, version, dir: u.path, entries }), { headers: { 'content-type': 'application/json', 'x-drive-version': String(version), ...cacheHeaders(u.version !== null), ...CORS } })
+        return serveListing(req, new TextEncoder().encode(JSON.stringify({ key: u.key, version, dir: u.path, entries })), version, u.version !== null)
       }
       const entry = await drive.entry(u.path, { version })
       if (entry === null && await drive.entry(indexOf(u.path), { version }) !== null) return redirect(req, u.path)
@@ -140,6 +140,25 @@ function redirect (req: Request, dir: string): Response {
 
 function cacheHeaders (versioned: boolean): Record<string, string> {
   return { 'cache-control': versioned ? 'public, max-age=31536000, immutable' : 'no-cache' }
+}
+
+/**
+ * A folder's listing at one version never changes, so it answers `Range` like a file: a
+ * listing larger than one bridge window crosses it window by window, and `x-drive-listing`
+ * tells the windowing that the next window asks for the listing, not a file.
+ */
+function serveListing (req: Request, bytes: Uint8Array, version: number, versioned: boolean): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'accept-ranges': 'bytes', 'x-drive-version': String(version), 'x-drive-listing': '1', ...cacheHeaders(versioned), ...CORS }
+  let range: { start: number, end: number } | null
+  try {
+    range = parseRange(req.headers.get('range'), bytes.byteLength)
+  } catch (err) {
+    return errorResponse(err, { 'content-range': `bytes */${bytes.byteLength}` })
+  }
+  const body = range === null ? bytes : bytes.subarray(range.start, range.end + 1)
+  headers['content-length'] = String(body.byteLength)
+  if (range !== null) headers['content-range'] = `bytes ${range.start}-${range.end}/${bytes.byteLength}`
+  return new Response(req.method === 'HEAD' ? null : body as Uint8Array<ArrayBuffer>, { status: range === null ? 200 : 206, headers })
 }
 
 async function serveFile (req: Request, drive: Drive, u: DriveUrl, path: string, entry: DriveEntry, version: number): Promise<Response> {
@@ -227,19 +246,28 @@ export async function driveReply (handler: (req: Request) => Promise<Response>, 
     size += r.value.byteLength
   }
   if (!done) await reader.cancel().catch(() => {})
+  // a chunk may run past the window (a whole listing is one): the window keeps its bound
+  size = Math.min(size, windowBytes)
   const body = new Uint8Array(size)
   let at = 0
-  for (const p of parts) { body.set(p, at); at += p.byteLength }
-  const more = !done && size < Number(out.headers['content-length'])
+  for (const p of parts) {
+    if (at >= size) break
+    const part = p.subarray(0, size - at)
+    body.set(part, at)
+    at += part.byteLength
+  }
+  const more = size < Number(out.headers['content-length'])
   out.body = body
   if (more) {
     const u = parseDriveUrl(url)
     const range = /^bytes (\d+)-(\d+)\/\d+$/.exec(out.headers['content-range'] ?? '')
     const first = range === null ? 0 : Number(range[1])
     const last = range === null ? Number(out.headers['content-length']) - 1 : Number(range[2])
-    // a folder's body is its index.html: the next window asks for that file by name
-    const path = (u.list ? indexOf(u.path) : u.path).split('/').map(encodeURIComponent).join('/')
-    out.next = { url: `${DRIVE_PREFIX}${u.key}@${out.headers['x-drive-version'] ?? ''}${path}`, start: first + size, last }
+    // a folder's body is its listing (asked for again with ?list) or its index.html (asked for by name)
+    const listing = out.headers['x-drive-listing'] === '1'
+    const name = listing ? `${u.path === '/' ? '' : u.path}/` : u.list ? indexOf(u.path) : u.path
+    const path = name.split('/').map(encodeURIComponent).join('/')
+    out.next = { url: `${DRIVE_PREFIX}${u.key}@${out.headers['x-drive-version'] ?? ''}${path}${listing ? '?list' : ''}`, start: first + size, last }
   }
   return out
 }

@@ -56,4 +56,29 @@ describe('driveReply: /drive/* in windows, as the service worker asks for it', (
       await drive.close()
     }
   })
+
+  it('a listing larger than one window crosses window by window, each asking for the listing again at one version', async () => {
+    const net = await testnet()
+    const writer = await testNode(net)
+    const server = await testNode(net)
+    const { drive } = await Drive.create(writer)
+    const names = Array.from({ length: 120 }, (_, i) => `/big/${String(i).padStart(3, '0')}-${'long-name-'.repeat(6)}.txt`)
+    for (const name of names) await drive.put(name, [b4a.from(name)])
+    await drive.put('/big/index.html', [b4a.from('<p>site</p>')])
+    const drives = driveOpener(server)
+    try {
+      const handler = driveHandler(drives.open)
+      const first = await driveReply(handler, { url: `/drive/${drive.key}/big/?list`, method: 'GET' }, 4096)
+      expect(first.status).toBe(200)
+      expect(first.body?.byteLength).toBe(4096)
+      // the next window names the listing (not the folder's index.html) at the version read
+      expect(first.next?.url).toBe(`/drive/${drive.key}@${drive.version}/big/?list`)
+      await drive.put('/big/zzz-later.txt', [b4a.from('later')])
+      const listing = JSON.parse(b4a.toString(await whole(handler, first, 4096, 50))) as { entries: Array<{ path: string }> }
+      expect(listing.entries.map(e => e.path)).toEqual([...names, '/big/index.html'].sort())
+    } finally {
+      await drives.close()
+      await drive.close()
+    }
+  })
 })
