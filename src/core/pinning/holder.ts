@@ -405,8 +405,8 @@ export class Holder {
    * comment). Each new replica takes the place of one lost holder, the most recently heard
    * from first (an earlier loss may have been replaced already by a re-pinner since gone);
    * under a standing order it waits until the lost holder is past the order's grace (with a
-   * margin, `REPLACE_MARGIN`), so the
-   * new holder can be offered its place.
+   * margin, `REPLACE_MARGIN`), so the new holder can be offered its place, unless that is
+   * more than another grace of its own away: then it re-pins unpaid.
    */
   async #maybeRepin (pin: Pin): Promise<void> {
     if (pin.repinning || Date.now() - pin.since < this.#graceMs) return
@@ -416,7 +416,9 @@ export class Holder {
     const now = Date.now()
     const lost = [...pin.others.values()].filter(c => now - c.time > this.#graceMs).sort((a, b) => b.time - a.time).slice(0, missing)
     const standing = pin.standing
-    if (standing !== null && lost.some(c => now - c.time < standing.graceMs * REPLACE_MARGIN)) return
+    // a loss the order's grace will cover within this holder's own grace is waited for, so
+    // the new holder can be paid; past that, redundancy comes first and the re-pin is unpaid
+    if (standing !== null && lost.some(c => now - c.time < standing.graceMs * REPLACE_MARGIN && standing.graceMs * REPLACE_MARGIN - (now - c.time) <= this.#graceMs)) return
     pin.repinning = true
     try {
       for (let i = 0; i < missing; i++) {
