@@ -75,6 +75,8 @@ interface Pin {
   terms: PinTerms
   /** the pinner's standing order for the drive, if it came with one: re-pins are offered under it */
   standing: StandingOrder | null
+  /** lost holders whose place this holder has offered already: not offered twice, should the new one go too */
+  replaced: Set<string>
   /** end of the last period billed (ms); null until the pin is held */
   billedTo: number | null
   /** bytes of its logs uploaded to peers since `servedFrom` (ms), and the sessions that count them */
@@ -270,7 +272,7 @@ export class Holder {
    * `taken`: a new pin, not one resumed; `agreement`: what to countersign once it is held.
    */
   #take (req: PinRequest, terms: PinTerms, taken: boolean, agreement: PinAgreement, standing: StandingOrder | null): Pin {
-    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, standing, billedTo: null, served: 0, servedFrom: 0, sessions: [] }
+    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, standing, replaced: new Set(), billedTo: null, served: 0, servedFrom: 0, sessions: [] }
     this.#pins.set(req.drive, pin)
     pin.fetched = (async () => {
       try {
@@ -414,7 +416,7 @@ export class Holder {
     const missing = pin.request.replicas - alive.length
     if (missing <= 0 || alive[0] !== this.#me) return
     const now = Date.now()
-    const lost = [...pin.others.values()].filter(c => now - c.time > this.#graceMs).sort((a, b) => b.time - a.time).slice(0, missing)
+    const lost = [...pin.others.values()].filter(c => now - c.time > this.#graceMs && !pin.replaced.has(c.holder)).sort((a, b) => b.time - a.time).slice(0, missing)
     const standing = pin.standing
     // a loss the order's grace will cover within this holder's own grace is waited for, so
     // the new holder can be paid; past that, redundancy comes first and the re-pin is unpaid
@@ -435,8 +437,7 @@ export class Holder {
             }
         const held = await placeReplicas({ candidates, request: pin.request, needed: 1, timeoutMs: this.#opts.fetchTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS, ...(terms === undefined ? {} : { terms }) })
         for (const c of held) this.#learn(c)
-        // the lost holder's place is taken: it is not offered again, should the new one go too
-        if (gone !== undefined) pin.others.delete(gone.holder)
+        if (gone !== undefined) pin.replaced.add(gone.holder)
       }
       // the drive's holders, new and old, meet each other through this holder
       const all = this.confirmations(pin.request.drive)

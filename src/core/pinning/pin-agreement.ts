@@ -52,7 +52,7 @@ export function acceptAgreement (a: PinAgreement, req: PinRequest, me: string, a
  * heartbeat, and a co-holder's passing verdict within the grace before the replacement
  * refuses it (ledger/standing-holders.ts).
  */
-export const REPLACE_MARGIN = 1.25
+export const REPLACE_MARGIN = 1.5
 
 /**
  * The replacement offer a re-pinning holder sends `candidate` for the place of `lost` (its

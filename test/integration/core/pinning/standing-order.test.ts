@@ -49,6 +49,9 @@ describe('standing orders: re-pinned replicas are paid', () => {
       const e = await ledgerOf(spare)
       return e.some(x => x.kind === 'replacement') && e.filter(x => x.kind === 'storage' && x.receipt.kind === 'hold').length >= 2
     })
+    // the survivor's proofs reach the spare once it knows it as a co-holder
+    const passed = (e: LedgerEntry[]): boolean => e.some(x => x.kind === 'verdict' && x.verdict.ok && x.verdict.holder === spare.node.publicKey)
+    await until('the survivor to pass a proof of the spare', async () => passed(await ledgerOf(survivor!)))
     expect(spare.holder.status().drives).toMatchObject([{ drive, held: true }])
     const spareLedger = await ledgerOf(spare)
     const record = (spareLedger.find(x => x.kind === 'replacement') as { replacement: Replacement }).replacement
