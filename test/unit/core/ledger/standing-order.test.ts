@@ -33,7 +33,7 @@ describe('standing orders and replacement records', () => {
     const bytes = encodeReplacement((e as { replacement: Parameters<typeof encodeReplacement>[0] }).replacement)
     expect(decodeReplacement(bytes)).toEqual((e as { replacement: unknown }).replacement)
     const tampered = b4a.from(bytes)
-    tampered[tampered.byteLength - 70] ^= 1
+    tampered[tampered.byteLength - 70] = (tampered[tampered.byteLength - 70] ?? 0) ^ 1
     expect(readLedgerEntry(tampered)).toMatchObject({ kind: 'invalid', code: 'STORAGE_RECEIPT_INVALID' })
     expect(code(() => verifyStandingOrder({ ...order, replicas: 3 }))).toBe('STORAGE_RECEIPT_INVALID')
   })
