@@ -18,7 +18,7 @@ import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
 import { parseKey } from '../core/keys.ts'
 import { ShadwNode } from '../core/node/index.ts'
-import { describeLogs, driveStatus, MAX_REPLICAS, parseScheme, pinDrive, proofStatus, summarizeProofs, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
+import { DEFAULT_STANDING_GRACE_MS, describeLogs, driveStatus, MAX_REPLICAS, parseScheme, pinDrive, proofStatus, summarizeProofs, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 import { storageError } from '../super-node/storage-error.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
@@ -62,7 +62,7 @@ function positiveInt (flag: string, value: string | undefined, fallback: number,
 const NET_OPTIONS = { bootstrap: { type: 'string' }, node: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', default: false } } as const
 
 async function pin (argv: string[], io: DriveIo): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...NET_OPTIONS, replicas: { type: 'string' }, erasure: { type: 'string' }, storage: { type: 'string' }, timeout: { type: 'string' } }, allowPositionals: true, strict: true })
+  const { values, positionals } = parseArgs({ args: argv, options: { ...NET_OPTIONS, replicas: { type: 'string' }, erasure: { type: 'string' }, storage: { type: 'string' }, timeout: { type: 'string' }, grace: { type: 'string' } }, allowPositionals: true, strict: true })
   if (values.help) { io.stdout(`${DRIVE_PIN_USAGE}\n`); return 0 }
   const [driveArg, ...extra] = positionals
   if (driveArg === undefined || extra.length > 0) throw ShadwError.INVALID_ARGUMENT(`usage: ${DRIVE_PIN_USAGE}`)
@@ -71,6 +71,7 @@ async function pin (argv: string[], io: DriveIo): Promise<number> {
   const scheme = values.erasure === undefined ? null : parseScheme(values.erasure)
   const replicas = positiveInt('--replicas', values.replicas, DEFAULT_REPLICAS, MAX_REPLICAS)
   const timeoutMs = positiveInt('--timeout', values.timeout, DEFAULT_PIN_TIMEOUT_MS)
+  const graceMs = positiveInt('--grace', values.grace, DEFAULT_STANDING_GRACE_MS)
   const bootstrap = await bootstrapFrom(values)
   const dir = values.storage ?? join(defaultDir('data'), 'drives')
   const store = new Corestore(dir)
@@ -97,6 +98,8 @@ async function pin (argv: string[], io: DriveIo): Promise<number> {
       timeoutMs,
       // the holders countersign this node's orders: what makes their storage receipts count
       keyPair: node.keyPair,
+      // and its standing order, under which the swarm's re-pins are paid: a holder silent this long may be replaced
+      standing: { graceMs },
       onevent: e => {
         if (!io.tty) return
         if (e.state === 'found') io.stderr(`found ${e.holders} holder(s) with room\n`)

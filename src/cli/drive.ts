@@ -47,7 +47,7 @@ export const DRIVE_COMMANDS: Record<string, DriveSubcommand> = {
     run: async argv => await (await import('./drive-grant.ts')).rotateKeyCommand(argv)
   },
   pin: {
-    usage: 'shadw drive pin <DRIVE> [--replicas N | --erasure K+M] [--storage DIR] [--timeout MS] [--bootstrap host:port[,…] | --node URL] [--json]',
+    usage: 'shadw drive pin <DRIVE> [--replicas N | --erasure K+M] [--storage DIR] [--timeout MS] [--grace MS] [--bootstrap host:port[,…] | --node URL] [--json]',
     summary: 'have N holders keep the drive, or K+M holders one erasure-coded shard each (returns once they confirmed, signed)',
     run: async argv => await (await import('./drive-pin.ts')).drivePinCommand(['pin', ...argv])
   },

@@ -23,7 +23,7 @@ export { MAX_RECEIPT_BYTES } from './receipt.ts'
 export { LedgerWriter, type Ledger, type LedgerWriterOptions, type RecordedReceipt } from './ledger-writer.ts'
 export { LEDGER_LOG_NAME, MISSES_LOG_NAME, ATTESTATIONS_LOG_NAME, STORAGE_LEDGER_LOG_NAME, SERVICE_LOG_NAMES } from './log-names.ts'
 export {
-  STORAGE_RECEIPT_TAG, STORAGE_RECEIPT_DOMAIN, GIB, MIB, MONTH_MS, storageCharge, signStorageReceipt, encodeStorageReceipt,
+  STORAGE_RECEIPT_TAG, STORAGE_RECEIPT_DOMAIN, MAX_STORAGE_UNIT_PRICE, GIB, MIB, MONTH_MS, storageCharge, signStorageReceipt, encodeStorageReceipt,
   decodeStorageReceipt, verifyStorageReceipt, parseStorageReceiptJson, storageReceiptHash, type StorageKind, type StorageReceiptBody,
   type SignedStorageReceipt
 } from './storage-receipt.ts'
@@ -33,6 +33,12 @@ export {
   verifyCosignedPin, encodeCosignedPin, decodeCosignedPin, parseStorageOrder, cosignedPinHash, type StoragePinBody, type StorageOrder,
   type CosignedPin
 } from './storage-pin.ts'
+export {
+  STANDING_ORDER_TAG, REPLACEMENT_TAG, STANDING_ORDER_DOMAIN, REPLACEMENT_REPAIRER_DOMAIN, REPLACEMENT_HOLDER_DOMAIN, signStandingOrder,
+  verifyStandingOrder, encodeStandingOrder, standingOrderHash, signReplacement, verifyReplacementOffer, cosignReplacement, verifyReplacement,
+  encodeReplacement, decodeReplacement, replacementHash, type StandingOrderBody, type StandingOrder, type ReplacementBody,
+  type ReplacementOffer, type Replacement
+} from './standing-order.ts'
 export {
   VERDICT_TAG, VERDICT_DOMAIN, DEFAULT_PROOF_QUORUM, signVerdict, verifyVerdict, encodeVerdict, decodeVerdict, proofFailures, holderFailed,
   type ProofVerdict, type ProofVerdictBody, type ProofKind, type FailedPeriod

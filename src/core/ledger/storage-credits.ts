@@ -18,6 +18,13 @@
  * {@link CLOCK_SKEW_MS}). A receipt without one is `unbacked`: listed, never paid. A `pin`
  * receipt signed by the holder alone counts nothing; the co-signed record is the pin.
  *
+ * A re-pinned holder is backed instead by a replacement record under the pinner's standing
+ * order (standing-order.ts), accepted only while the order's seats allow (standing-holders.ts):
+ * the record's price, bytes within the order's, a period from the replacement's time until
+ * the order ends or the holder is replaced in turn. A holder replaced under a standing order
+ * is no longer backed by its pin records from before the replacement, for periods ending
+ * after it: the order never pays more than its `replicas` holders at once.
+ *
  * Proof verdicts in the same ledgers (proof-verdict.ts) stop payment: the part of a `hold`
  * period that falls in a stretch where a quorum of challengers failed the holder for that
  * drive earns nothing (the rest is paid pro rata, rounded down), and each such stretch
@@ -28,6 +35,8 @@
 import { ShadwError } from '../errors.ts'
 import type { LedgerEntry } from './ledger-entry.ts'
 import { cosignedPinHash, type CosignedPin } from './storage-pin.ts'
+import { standingHolders, type StandingHolders } from './standing-holders.ts'
+import { replacementHash, type Replacement } from './standing-order.ts'
 import { DEFAULT_PROOF_QUORUM, proofFailures, type FailedPeriod, type ProofVerdict } from './proof-verdict.ts'
 import { storageCharge, storageReceiptHash, type SignedStorageReceipt } from './storage-receipt.ts'
 
@@ -53,6 +62,8 @@ export interface StorageCredits {
   withheld: Map<string, number>
   /** the stretches each holder stood failed by proofs, per drive */
   failures: FailedPeriod[]
+  /** replacement records under standing orders: how many were accepted, and those refused with why */
+  replacements: { accepted: number, refused: StandingHolders['refused'] }
 }
 
 /**
@@ -66,20 +77,32 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
   const unique = new Map<string, SignedStorageReceipt>()
   const pins = new Map<string, CosignedPin>()
   const verdicts = new Map<string, ProofVerdict>()
+  const replacements = new Map<string, Replacement>()
   for (const e of entries) {
     if (e.kind === 'storage') unique.set(storageReceiptHash(e.receipt), e.receipt)
     else if (e.kind === 'storage-pin') pins.set(cosignedPinHash(e.pin), e.pin)
     else if (e.kind === 'verdict') verdicts.set(e.verdict.signature, e.verdict)
+    else if (e.kind === 'replacement') replacements.set(replacementHash(e.replacement), e.replacement)
   }
+  const standing = standingHolders(pins.values(), replacements.values(), verdicts.values(), CLOCK_SKEW_MS)
   const agreements = new Map<string, CosignedPin[]>()
   for (const p of pins.values()) {
     const k = `${p.holder}/${p.drive}/${p.pinner}`
     agreements.set(k, [...(agreements.get(k) ?? []), p])
   }
-  const backed = (r: SignedStorageReceipt): boolean => (agreements.get(`${r.holder}/${r.drive}/${r.pinner}`) ?? []).some(p =>
-    r.from + CLOCK_SKEW_MS >= p.time && (r.kind === 'serve' ? r.price === p.servePrice : r.price === p.price && r.bytes <= p.bytes))
-  // a receipt counts only where a co-signed pin backs it: the pins name the drive's holders
+  const terms = (r: SignedStorageReceipt, price: number, servePrice: number, bytes: number): boolean =>
+    r.kind === 'serve' ? r.price === servePrice : r.price === price && r.bytes <= bytes
+  const backed = (r: SignedStorageReceipt): boolean => {
+    const key = `${r.holder}/${r.drive}/${r.pinner}`
+    const cut = standing.cutoffs.get(key) ?? []
+    const byPin = (agreements.get(key) ?? []).some(p => r.from + CLOCK_SKEW_MS >= p.time && terms(r, p.price, p.servePrice, p.bytes) &&
+      !cut.some(t => t + CLOCK_SKEW_MS >= p.time && t < r.to))
+    return byPin || standing.seats.some(({ replacement: x, end }) => x.holder === r.holder && x.order.drive === r.drive && x.order.pinner === r.pinner &&
+      r.from + CLOCK_SKEW_MS >= x.time && r.to <= x.order.until && (end === null || r.to <= end) && terms(r, x.price, x.servePrice, x.order.bytes))
+  }
+  // a receipt counts only where a co-signed pin or an accepted replacement backs it: they name the drive's holders
   const judges = new Set([...pins.values()].map(p => `${p.holder}/${p.drive}`))
+  for (const { replacement: x } of standing.seats) judges.add(`${x.holder}/${x.order.drive}`)
   const failures = proofFailures([...verdicts.values()].filter(v => judges.has(`${v.challenger}/${v.drive}`)), quorum)
   const failedOf = new Map<string, FailedPeriod[]>()
   for (const f of failures) failedOf.set(`${f.holder}/${f.drive}`, [...(failedOf.get(`${f.holder}/${f.drive}`) ?? []), f])
@@ -100,6 +123,10 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
   let unbacked = 0
   for (const p of pins.values()) {
     record(p.holder).pins++
+    counted++
+  }
+  for (const { replacement: x } of standing.seats) {
+    record(x.holder).pins++
     counted++
   }
   let last: SignedStorageReceipt | null = null
@@ -127,7 +154,7 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
     earned.set(r.holder, (earned.get(r.holder) ?? 0) + paid)
     owed.set(r.pinner, (owed.get(r.pinner) ?? 0) + paid)
   }
-  return { earned, owed, holders, counted, rejected, unbacked, withheld, failures }
+  return { earned, owed, holders, counted, rejected, unbacked, withheld, failures, replacements: { accepted: standing.seats.length, refused: standing.refused } }
 }
 
 /** What a `hold` receipt earns for the parts of its period outside the holder's failed stretches. */

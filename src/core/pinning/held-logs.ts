@@ -1,6 +1,7 @@
 /**
- * A holder's pins on its own storage: a local log of `pin` and `drop` records (replayed on
- * start, so a restarted holder resumes what it held and what it was fetching), and the fetch
+ * A holder's pins on its own storage: a local log of `pin`, `signed` and `drop` records
+ * (replayed on start, so a restarted holder resumes what it held and what it was fetching,
+ * and still countersigns the agreement a pin came with once it holds it), and the fetch
  * of one pin: replicate every log to its pinned length, then check each against the tree hash
  * the pin names. Hypercore verifies every block against the writer's signed tree as it
  * arrives; the tree hash ties that tree to the exact version the pinner asked for.
@@ -8,6 +9,7 @@
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { ShadwError } from '../errors.ts'
+import { parseStorageOrder, verifyReplacementOffer, verifyStandingOrder, type ReplacementOffer, type StandingOrder, type StorageOrder } from '../ledger/index.ts'
 import { isHexKey } from '../hex.ts'
 import type { ShadwNode } from '../node/index.ts'
 import { parsePinRequest, pinBytes, type PinRequest } from './pin-request.ts'
@@ -18,8 +20,15 @@ export const PIN_INDEX_NAME = 'shadw-pinning-index'
 /** What a pin was taken at: who asked (owes the storage receipts), the price agreed (µcredits per GiB-month) and for serving (per MiB). */
 export interface PinTerms { pinner: string, price: number, servePrice?: number }
 
-/** One record of the pin index. */
-type PinRecord = { op: 'pin', request: PinRequest, terms?: PinTerms } | { op: 'drop', drive: string }
+/**
+ * What a pin came with: the pinner's order for this holder or a repairer's replacement
+ * offer (countersigned into the ledger once the pin is held), and the pinner's standing
+ * order (kept, so this holder can pay the holders it re-pins onto).
+ */
+export interface PinAgreement { order?: StorageOrder, replacement?: ReplacementOffer, standing?: StandingOrder }
+
+/** One record of the pin index: `signed` once the pin's agreement is countersigned into the ledger. */
+type PinRecord = { op: 'pin', request: PinRequest, terms?: PinTerms, agreement?: PinAgreement } | { op: 'signed', drive: string } | { op: 'drop', drive: string }
 
 /** What a holder needs of its node. */
 export type HolderNode = Pick<ShadwNode, 'createLog' | 'append' | 'get' | 'logInfo' | 'follow' | 'download' | 'session' | 'waitForLength' | 'joinTopic' | 'publicKey' | 'on' | 'connections' | 'status' | 'forget'>
@@ -30,6 +39,8 @@ export class PinIndex {
   #key: string | null = null
   /** the terms of each pin replayed by {@link open} (absent for pins recorded before terms were) */
   readonly terms = new Map<string, PinTerms>()
+  /** the agreement of each pin replayed, with `signed` set once it was countersigned */
+  readonly agreements = new Map<string, PinAgreement & { signed: boolean }>()
 
   constructor (node: HolderNode) {
     this.#node = node
@@ -53,6 +64,10 @@ export class PinIndex {
         try { const req = parsePinRequest(r.request); pins.set(req.drive, req) } catch { continue }
         const t = r.terms
         if (t !== undefined && isHexKey(t.pinner) && Number.isSafeInteger(t.price) && t.price >= 0) this.terms.set(r.request.drive, { pinner: t.pinner, price: t.price, ...(Number.isSafeInteger(t.servePrice) && (t.servePrice as number) >= 0 ? { servePrice: t.servePrice } : {}) })
+        this.agreements.set(r.request.drive, { ...replayAgreement(r.agreement), signed: false })
+      } else if (r.op === 'signed') {
+        const a = this.agreements.get(r.drive)
+        if (a !== undefined) a.signed = true
       } else if (r.op === 'drop') pins.delete(r.drive)
     }
     return pins
@@ -62,6 +77,16 @@ export class PinIndex {
     this.#key ??= (await this.#node.createLog(PIN_INDEX_NAME)).key
     await this.#node.append(this.#key, [b4a.from(JSON.stringify(r))])
   }
+}
+
+/** An agreement read back from the index, each part checked again (the index is a file anyone with the disk could edit). */
+function replayAgreement (a: PinAgreement | undefined): PinAgreement {
+  const out: PinAgreement = {}
+  if (typeof a !== 'object' || a === null) return out
+  try { if (a.order !== undefined) out.order = parseStorageOrder(a.order) } catch {}
+  try { if (a.replacement !== undefined) out.replacement = verifyReplacementOffer(a.replacement) } catch {}
+  try { if (a.standing !== undefined) out.standing = verifyStandingOrder(a.standing) } catch {}
+  return out
 }
 
 /** Hypercore's internal tree, for the roots at a length: their sizes sum to the bytes the signed tree commits to. */

@@ -5,14 +5,17 @@
  * confirmation. Every heartbeat it signs a fresh confirmation per drive and tells the drive's
  * other holders (gossip); a co-holder not heard from for the grace period is gone, and the
  * holders left re-pin its replica elsewhere: the one with the lowest key among those alive
- * does it, so every holder elects the same one and the re-pin happens once.
+ * does it, so every holder elects the same one and the re-pin happens once. Under the
+ * pinner's standing order the re-pinner offers the new holder the lost one's place, signed
+ * (pin-agreement.ts), so the new holder is paid as the first ones were.
  */
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS } from '../node/index.ts'
 import { DiskBudget } from './disk-budget.ts'
-import { fetchPin, PinIndex, type HolderNode, type PinTerms } from './held-logs.ts'
-import { CLOCK_SKEW_MS, cosignStorageOrder, encodeCosignedPin, encodeStorageReceipt, signStorageReceipt, type Ledger, type StorageKind, type StorageOrder } from '../ledger/index.ts'
+import { fetchPin, PinIndex, type HolderNode, type PinAgreement, type PinTerms } from './held-logs.ts'
+import { cosignReplacement, cosignStorageOrder, encodeCosignedPin, encodeReplacement, encodeStorageReceipt, signStorageReceipt, type Ledger, type StandingOrder, type StorageKind } from '../ledger/index.ts'
+import { acceptAgreement, REPLACE_MARGIN, replacementFor } from './pin-agreement.ts'
 import { signHold, verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
 import { curveFactor, DEFAULT_PRICING, utilisation, type PricingConfig } from '../pricing/index.ts'
 import { holdersTopic, MAX_CONFIRMATIONS, PinChannels, PROGRESS_INTERVAL_MS, type HolderOffer, type PinMessage, type PinPeer } from './pin-protocol.ts'
@@ -70,6 +73,10 @@ interface Pin {
   repinning: boolean
   /** who asked and the price agreed */
   terms: PinTerms
+  /** the pinner's standing order for the drive, if it came with one: re-pins are offered under it */
+  standing: StandingOrder | null
+  /** lost holders whose place this holder has offered already: not offered twice, should the new one go too */
+  replaced: Set<string>
   /** end of the last period billed (ms); null until the pin is held */
   billedTo: number | null
   /** bytes of its logs uploaded to peers since `servedFrom` (ms), and the sessions that count them */
@@ -133,7 +140,9 @@ export class Holder {
         continue
       }
       // a pin from before terms were recorded is billed to its drive at the default price
-      this.#take(req, this.#index.terms.get(req.drive) ?? { pinner: req.drive, price: this.#price }, false)
+      // an agreement not yet countersigned (stopped mid-fetch) is countersigned once the pin is held
+      const a = this.#index.agreements.get(req.drive)
+      this.#take(req, this.#index.terms.get(req.drive) ?? { pinner: req.drive, price: this.#price }, false, a?.signed === false ? a : {}, a?.replacement?.order ?? a?.standing ?? null)
     }
     if (this.#stopped) return
     this.#channels.start()
@@ -196,16 +205,16 @@ export class Holder {
 
   #onmessage (peer: PinPeer, m: PinMessage): void {
     if (this.#stopped) return
-    if (m.type === 'pin') void this.#onpin(peer, m.id, m.request, m.order)
+    if (m.type === 'pin') void this.#onpin(peer, m.id, m.request, { ...(m.order === undefined ? {} : { order: m.order }), ...(m.standing === undefined ? {} : { standing: m.standing }), ...(m.replacement === undefined ? {} : { replacement: m.replacement }) })
     else if (m.type === 'query') peer.send({ type: 'holders', id: m.id, drive: m.drive, replicas: this.#pins.get(m.drive)?.request.replicas ?? 0, confirmations: this.confirmations(m.drive) })
     else if (m.type === 'gossip') for (const c of m.confirmations) this.#learn(c)
   }
 
-  async #onpin (peer: PinPeer, id: number, req: PinRequest, order: StorageOrder | undefined): Promise<void> {
+  async #onpin (peer: PinPeer, id: number, req: PinRequest, agreement: PinAgreement): Promise<void> {
     // the pinner gives up on a holder it stops hearing from (one killed mid-fetch sends nothing)
     const progress = setInterval(() => { peer.send({ type: 'progress', id }) }, PROGRESS_INTERVAL_MS)
     try {
-      const conf = await this.pin(req, peer.publicKey, order)
+      const conf = await this.pin(req, peer.publicKey, agreement)
       peer.send({ type: 'held', id, confirmation: conf })
     } catch (err) {
       const e = err instanceof ShadwError ? err : ShadwError.INTERNAL('pin failed', err)
@@ -225,11 +234,14 @@ export class Holder {
    * price this holder asks when the pin arrives. With the pinner's signed `order` (this
    * holder, the drive, the pin's bytes, prices at least those asked now, a time within
    * `CLOCK_SKEW_MS` of now), the order's signer is the pinner at the order's prices, and the
-   * holder countersigns it into its ledger once it holds: only then do its receipts earn.
+   * holder countersigns it into its ledger once it holds: only then do its receipts earn. A
+   * re-pinner's `replacement` offer is taken the same way, under the pinner's standing
+   * order. The agreement is kept on disk with the pin: a holder restarted mid-fetch still
+   * countersigns it once it holds.
    *
    * @throws ShadwError `DISK_BUDGET_EXCEEDED`, `HOLD_INVALID`, `TIMEOUT`, `NODE_CLOSED`
    */
-  async pin (req: PinRequest, pinner: string = req.drive, order?: StorageOrder): Promise<HoldConfirmation> {
+  async pin (req: PinRequest, pinner: string = req.drive, agreement: PinAgreement = {}): Promise<HoldConfirmation> {
     if (this.#stopped) throw ShadwError.NODE_CLOSED('holder stopped')
     const held = this.#pins.get(req.drive)
     if (held !== undefined && sameLogs(held.request.logs, req.logs)) {
@@ -237,9 +249,9 @@ export class Holder {
       return held.confirmation ?? this.#confirm(held)
     }
     const bytes = pinBytes(req)
-    const { price, servePrice } = this.offer()
-    if (order !== undefined) this.#checkOrder(order, req, price, servePrice)
-    const terms: PinTerms = order === undefined ? { pinner, price, servePrice } : { pinner: order.pinner, price: order.price, servePrice: order.servePrice }
+    const asked = this.offer()
+    const accepted = acceptAgreement(agreement, req, this.#me, asked)
+    const terms: PinTerms = accepted.terms ?? { pinner, price: asked.price, servePrice: asked.servePrice }
     if (held !== undefined) this.#budget.release(pinBytes(held.request))
     try {
       this.#budget.reserve(bytes)
@@ -247,17 +259,20 @@ export class Holder {
       if (held !== undefined) this.#budget.reserve(pinBytes(held.request))
       throw err
     }
-    await this.#index.record({ op: 'pin', request: req, terms })
+    await this.#index.record({ op: 'pin', request: req, terms, agreement })
     this.#channels.announce()
     if (held !== undefined) { this.#bill(held); this.#closeSessions(held) }
-    const pin = this.#take(req, terms, true, order)
+    const pin = this.#take(req, terms, true, agreement, accepted.standing)
     await pin.fetched
     return pin.confirmation ?? this.#confirm(pin)
   }
 
-  /** Starts holding `req` (its bytes reserved already); a failed fetch drops it on record. `taken`: a new pin, not one resumed. */
-  #take (req: PinRequest, terms: PinTerms, taken: boolean, order?: StorageOrder): Pin {
-    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, billedTo: null, served: 0, servedFrom: 0, sessions: [] }
+  /**
+   * Starts holding `req` (its bytes reserved already); a failed fetch drops it on record.
+   * `taken`: a new pin, not one resumed; `agreement`: what to countersign once it is held.
+   */
+  #take (req: PinRequest, terms: PinTerms, taken: boolean, agreement: PinAgreement, standing: StandingOrder | null): Pin {
+    const pin: Pin = { request: req, fetched: Promise.resolve(), confirmation: null, since: Date.now(), others: new Map(), repinning: false, terms, standing, replaced: new Set(), billedTo: null, served: 0, servedFrom: 0, sessions: [] }
     this.#pins.set(req.drive, pin)
     pin.fetched = (async () => {
       try {
@@ -276,7 +291,7 @@ export class Holder {
       pin.billedTo = pin.since
       pin.servedFrom = pin.since
       if (this.#opts.ledger !== undefined && !this.#stopped) this.#countUploads(pin)
-      if (taken && order !== undefined) this.#cosign(order)
+      if (agreement.order !== undefined || agreement.replacement !== undefined) this.#cosign(agreement)
       else if (taken) this.#receipt(pin, 'pin', pin.since, pin.since)
       this.#confirm(pin)
       debug('holding', req.drive.slice(0, 8), pinBytes(req), 'bytes')
@@ -330,24 +345,21 @@ export class Holder {
     this.#appending = this.#appending.then(async () => { await ledger.append([encodeStorageReceipt(r)]) }).catch((err: unknown) => { debug('storage receipt not recorded', pin.request.drive.slice(0, 8), err) })
   }
 
-  /** Refuses an order this holder would not sign. @throws ShadwError `PIN_PROTOCOL` */
-  #checkOrder (o: StorageOrder, req: PinRequest, price: number, servePrice: number): void {
-    const why = o.holder !== this.#me
-      ? 'the order names another holder'
-      : o.drive !== req.drive || o.bytes !== pinBytes(req)
-        ? 'the order names another drive or size'
-        : o.price < price || o.servePrice < servePrice
-          ? `the order's prices (${o.price}, ${o.servePrice}) are below those asked (${price}, ${servePrice})`
-          : Math.abs(o.time - Date.now()) > CLOCK_SKEW_MS ? 'the order is not from now' : null
-    if (why !== null) throw ShadwError.PIN_PROTOCOL(why)
-  }
-
-  /** Countersigns the pinner's order into the ledger: the agreement its receipts are paid under. */
-  #cosign (order: StorageOrder): void {
+  /**
+   * Countersigns the pinner's order (or a repairer's replacement offer) into the ledger: the
+   * agreement its receipts are paid under. Then marks it signed in the pin index, after the
+   * append: a restart in between signs it again, the same bytes (ed25519 is deterministic),
+   * which credits count once.
+   */
+  #cosign (a: PinAgreement): void {
     const ledger = this.#opts.ledger
     if (ledger === undefined) return
-    const record = encodeCosignedPin(cosignStorageOrder(order, this.#opts.keyPair))
-    this.#appending = this.#appending.then(async () => { await ledger.append([record]) }).catch((err: unknown) => { debug('pin record not recorded', order.drive.slice(0, 8), err) })
+    const record = a.order !== undefined ? encodeCosignedPin(cosignStorageOrder(a.order, this.#opts.keyPair)) : encodeReplacement(cosignReplacement(a.replacement!, this.#opts.keyPair))
+    const drive = a.order?.drive ?? a.replacement!.order.drive
+    this.#appending = this.#appending.then(async () => {
+      await ledger.append([record])
+      if (!this.#stopped) await this.#index.record({ op: 'signed', drive })
+    }).catch((err: unknown) => { debug('pin record not recorded', drive.slice(0, 8), err) })
   }
 
   /** Resolves once every storage receipt signed so far is in the ledger (or failed). */
@@ -390,19 +402,43 @@ export class Holder {
     for (const pin of held) void this.#maybeRepin(pin)
   }
 
-  /** Re-pins a drive short of replicas, when this holder is the elected one (see the module comment). */
+  /**
+   * Re-pins a drive short of replicas, when this holder is the elected one (see the module
+   * comment). Each new replica takes the place of one lost holder, the most recently heard
+   * from first (an earlier loss may have been replaced already by a re-pinner since gone);
+   * under a standing order it waits until the lost holder is past the order's grace (with a
+   * margin, `REPLACE_MARGIN`), so the new holder can be offered its place, unless that is
+   * more than another grace of its own away: then it re-pins unpaid.
+   */
   async #maybeRepin (pin: Pin): Promise<void> {
     if (pin.repinning || Date.now() - pin.since < this.#graceMs) return
     const alive = this.#alive(pin).sort()
     const missing = pin.request.replicas - alive.length
     if (missing <= 0 || alive[0] !== this.#me) return
+    const now = Date.now()
+    const lost = [...pin.others.values()].filter(c => now - c.time > this.#graceMs && !pin.replaced.has(c.holder)).sort((a, b) => b.time - a.time).slice(0, missing)
+    const standing = pin.standing
+    // a loss the order's grace will cover within this holder's own grace is waited for, so
+    // the new holder can be paid; past that, redundancy comes first and the re-pin is unpaid
+    if (standing !== null && lost.some(c => now - c.time < standing.graceMs * REPLACE_MARGIN && standing.graceMs * REPLACE_MARGIN - (now - c.time) <= this.#graceMs)) return
     pin.repinning = true
     try {
-      const known = new Set([this.#me, ...pin.others.keys()])
-      const candidates = rankHolders(this.#channels.holders(), pinBytes(pin.request), { exclude: known, reputation: this.#opts.reputation })
-      debug('re-pinning', pin.request.drive.slice(0, 8), 'missing', missing, 'candidates', candidates.length)
-      const held = await placeReplicas({ candidates, request: pin.request, needed: Math.min(missing, candidates.length), timeoutMs: this.#opts.fetchTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS })
-      for (const c of held) this.#learn(c)
+      for (let i = 0; i < missing; i++) {
+        const gone = lost[i]
+        const known = new Set([this.#me, ...pin.others.keys()])
+        const candidates = rankHolders(this.#channels.holders(), pinBytes(pin.request), { exclude: known, reputation: this.#opts.reputation })
+        debug('re-pinning', pin.request.drive.slice(0, 8), 'missing', missing - i, 'candidates', candidates.length)
+        if (candidates.length === 0) break
+        const terms = standing === null || gone === undefined
+          ? undefined
+          : (peer: PinPeer) => {
+              const replacement = replacementFor(standing, peer, { holder: gone.holder, lastSeen: gone.time }, this.#opts.keyPair)
+              return replacement === undefined ? {} : { replacement }
+            }
+        const held = await placeReplicas({ candidates, request: pin.request, needed: 1, timeoutMs: this.#opts.fetchTimeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS, ...(terms === undefined ? {} : { terms }) })
+        for (const c of held) this.#learn(c)
+        if (gone !== undefined) pin.replaced.add(gone.holder)
+      }
       // the drive's holders, new and old, meet each other through this holder
       const all = this.confirmations(pin.request.drive)
       const holders = new Set(all.map(c => c.holder))

@@ -5,7 +5,7 @@
  * format: a pin names Hypercore logs at a length and tree hash.
  */
 export { Holder, DEFAULT_GRACE_MS, DEFAULT_STORAGE_PRICE, type HolderOptions, type HolderStatus } from './holder.ts'
-export { pinDrive, discoverHolders, DEFAULT_DISCOVER_MS, type PinDriveOptions, type PinClientNode } from './pinner.ts'
+export { pinDrive, discoverHolders, DEFAULT_DISCOVER_MS, DEFAULT_STANDING_GRACE_MS, DEFAULT_STANDING_TERM_MS, STANDING_PRICE_HEADROOM, type PinDriveOptions, type PinClientNode } from './pinner.ts'
 export { driveStatus, healthOf, type DriveStatus, type DriveHolder, type DriveHealth, type DriveStatusOptions } from './drive-status.ts'
 export { describeLogs, type HolderNode } from './held-logs.ts'
 export { signHold, verifyHold, HOLD_DOMAIN, type HoldConfirmation, type HoldBody, type BudgetState } from './hold-confirmation.ts'

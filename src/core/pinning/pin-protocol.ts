@@ -15,7 +15,7 @@ import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
 import { log } from '../log.ts'
 import type { HoldConfirmation } from './hold-confirmation.ts'
-import { parseStorageOrder, type StorageOrder } from '../ledger/index.ts'
+import { parseStorageOrder, verifyReplacementOffer, verifyStandingOrder, type ReplacementOffer, type StandingOrder, type StorageOrder } from '../ledger/index.ts'
 import { parsePinRequest, type PinRequest } from './pin-request.ts'
 
 const debug = log('pinning')
@@ -34,6 +34,13 @@ export const PROGRESS_IDLE_MS = 6_000
 /** Confirmations in one message: a drive's holders, or one holder's drives per gossip round. */
 export const MAX_CONFIRMATIONS = 256
 
+/**
+ * What a pin request carries: the pin, and the agreements it comes with. The pinner sends
+ * its `order` for this holder and its `standing` order for the drive; a re-pinning holder
+ * sends the repairer's signed `replacement` offer (which carries the standing order).
+ */
+export interface PinAsk { request: PinRequest, order?: StorageOrder, standing?: StandingOrder, replacement?: ReplacementOffer }
+
 /** What a holder tells every peer about itself. */
 export interface HolderOffer {
   /** bytes free in its disk budget */
@@ -47,7 +54,7 @@ export interface HolderOffer {
 /** Every message of the protocol. */
 export type PinMessage =
   | { type: 'offer', offer: HolderOffer }
-  | { type: 'pin', id: number, request: PinRequest, order?: StorageOrder }
+  | { type: 'pin', id: number } & PinAsk
   | { type: 'progress', id: number }
   | { type: 'held', id: number, confirmation: HoldConfirmation }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
@@ -79,6 +86,23 @@ function order (v: unknown): StorageOrder {
   }
 }
 
+/** A standing order or a replacement offer (ledger/standing-order.ts), checked, its failures as this protocol's. */
+function standing (v: unknown): StandingOrder {
+  try {
+    return verifyStandingOrder(v as StandingOrder)
+  } catch (err) {
+    bad(`standing order: ${(err as Error).message}`)
+  }
+}
+
+function replacement (v: unknown): ReplacementOffer {
+  try {
+    return verifyReplacementOffer(v as ReplacementOffer)
+  } catch (err) {
+    bad(`replacement: ${(err as Error).message}`)
+  }
+}
+
 /** Decodes and checks one message from a peer. @throws ShadwError `PIN_PROTOCOL` */
 export function decodePinMessage (bytes: Uint8Array): PinMessage {
   if (bytes.byteLength > MAX_PIN_MESSAGE_BYTES) bad('message too large')
@@ -93,8 +117,14 @@ export function decodePinMessage (bytes: Uint8Array): PinMessage {
       return { type: 'offer', offer: { free: uint(o.free, 'free'), price: uint(o.price, 'price'), servePrice: uint(o.servePrice, 'servePrice') } }
     }
     case 'pin': {
-      const pin: PinMessage = { type: 'pin', id: uint(m.id, 'id'), request: parsePinRequest(m.request) }
-      return m.order === undefined ? pin : { ...pin, order: order(m.order) }
+      return {
+        type: 'pin',
+        id: uint(m.id, 'id'),
+        request: parsePinRequest(m.request),
+        ...(m.order === undefined ? {} : { order: order(m.order) }),
+        ...(m.standing === undefined ? {} : { standing: standing(m.standing) }),
+        ...(m.replacement === undefined ? {} : { replacement: replacement(m.replacement) })
+      }
     }
     case 'progress':
       return { type: 'progress', id: uint(m.id, 'id') }
@@ -148,7 +178,7 @@ export class PinPeer {
    * typed error. With `idleMs`, a peer silent that long (no `progress`) is given up on.
    * @throws ShadwError `TIMEOUT`, `NODE_CLOSED` when the channel closes first
    */
-  async request (m: { type: 'pin', request: PinRequest, order?: StorageOrder } | { type: 'query', drive: string }, timeoutMs: number, idleMs?: number): Promise<PinAnswer> {
+  async request (m: ({ type: 'pin' } & PinAsk) | { type: 'query', drive: string }, timeoutMs: number, idleMs?: number): Promise<PinAnswer> {
     if (this.#channel.closed) throw ShadwError.NODE_CLOSED('pin channel closed')
     const id = this.#nextId++
     return await new Promise<PinAnswer>((resolve, reject) => {

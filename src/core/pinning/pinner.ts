@@ -5,13 +5,23 @@
  * (and re-pin) from the start. The pinner's node must serve the logs until this resolves.
  */
 import { ShadwError } from '../errors.ts'
-import { signStorageOrder } from '../ledger/index.ts'
+import { MAX_STORAGE_UNIT_PRICE, MONTH_MS, signStandingOrder, signStorageOrder } from '../ledger/index.ts'
 import type { ConnectionHost } from '../connection-channels.ts'
 import type { ShadwNode } from '../node/index.ts'
 import type { HoldConfirmation } from './hold-confirmation.ts'
 import { holdersTopic, PinChannels, type PinPeer } from './pin-protocol.ts'
 import { pinBytes, type PinRequest } from './pin-request.ts'
 import { placeReplicas, rankHolders, type PlacementEvent, type ReputationOf } from './placement.ts'
+
+/** How long a standing order runs by default: a month, the unit storage is priced in. */
+export const DEFAULT_STANDING_TERM_MS = MONTH_MS
+/**
+ * A standing order's price caps are this many times the highest price the holders found
+ * ask now: a replacement holder is found later, on its own bonding curve, and may ask more.
+ */
+export const STANDING_PRICE_HEADROOM = 2
+/** A holder silent this long may be replaced under a standing order, by default (a holder's default grace). */
+export const DEFAULT_STANDING_GRACE_MS = 10 * 60_000
 
 /** Default wait for enough holders to show up on the holders' topic. */
 export const DEFAULT_DISCOVER_MS = 10_000
@@ -38,8 +48,15 @@ export interface PinDriveOptions {
    * the pinner's key pair: each holder gets an order signed with it (the drive, the holder,
    * the bytes, the holder's offered prices), which the holder countersigns into its storage
    * ledger; only receipts under such a record earn credits. Without it, nothing is billed.
+   * With it, the holders also get a standing order signed with it, under which the swarm's
+   * re-pins are paid (ledger/standing-order.ts).
    */
   keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }
+  /**
+   * the standing order's terms: silence after which a holder may be replaced (default
+   * {@link DEFAULT_STANDING_GRACE_MS}) and how long it runs (default {@link DEFAULT_STANDING_TERM_MS})
+   */
+  standing?: { graceMs?: number, termMs?: number }
 }
 
 /**
@@ -86,10 +103,23 @@ export async function pinDrive (opts: PinDriveOptions): Promise<HoldConfirmation
       throw ShadwError.NOT_ENOUGH_HOLDERS(`${opts.request.replicas} replicas wanted, ${candidates.length} holders with ${bytes} bytes free found`, { found: new Set(found.map(p => p.publicKey)).size, candidates: candidates.length, needed: opts.request.replicas })
     }
     const keyPair = opts.keyPair
-    const order = keyPair === undefined
+    const now = Date.now()
+    const standing = keyPair === undefined
       ? undefined
-      : (peer: PinPeer) => peer.offer === null ? undefined : signStorageOrder({ drive: opts.request.drive, holder: peer.publicKey, bytes, time: Date.now(), price: peer.offer.price, servePrice: peer.offer.servePrice }, keyPair)
-    const held = await placeReplicas({ candidates, request: opts.request, needed: opts.request.replicas, timeoutMs: opts.timeoutMs ?? 60_000, onevent: opts.onevent, ...(order === undefined ? {} : { order }) })
+      : signStandingOrder({
+        drive: opts.request.drive,
+        bytes,
+        replicas: opts.request.replicas,
+        time: now,
+        until: now + (opts.standing?.termMs ?? DEFAULT_STANDING_TERM_MS),
+        price: Math.min(MAX_STORAGE_UNIT_PRICE, STANDING_PRICE_HEADROOM * Math.max(0, ...candidates.map(p => p.offer?.price ?? 0))),
+        servePrice: Math.min(MAX_STORAGE_UNIT_PRICE, STANDING_PRICE_HEADROOM * Math.max(0, ...candidates.map(p => p.offer?.servePrice ?? 0))),
+        graceMs: opts.standing?.graceMs ?? DEFAULT_STANDING_GRACE_MS
+      }, keyPair)
+    const terms = keyPair === undefined
+      ? undefined
+      : (peer: PinPeer) => peer.offer === null ? {} : { order: signStorageOrder({ drive: opts.request.drive, holder: peer.publicKey, bytes, time: Date.now(), price: peer.offer.price, servePrice: peer.offer.servePrice }, keyPair), standing }
+    const held = await placeReplicas({ candidates, request: opts.request, needed: opts.request.replicas, timeoutMs: opts.timeoutMs ?? 60_000, onevent: opts.onevent, ...(terms === undefined ? {} : { terms }) })
     const confirmed = new Set(held.map(c => c.holder))
     for (const peer of channels.holders()) if (confirmed.has(peer.publicKey)) peer.send({ type: 'gossip', confirmations: held })
     return held

@@ -5,11 +5,10 @@
  * enough have confirmed, signed, that they hold everything. A refusal or a silence moves on to
  * the next candidate; confirmations are checked before they count.
  */
-import type { StorageOrder } from '../ledger/index.ts'
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { verifyHold, type HoldConfirmation } from './hold-confirmation.ts'
-import { PROGRESS_IDLE_MS, type PinPeer } from './pin-protocol.ts'
+import { PROGRESS_IDLE_MS, type PinAsk, type PinPeer } from './pin-protocol.ts'
 import { pinBytes, sameLogs, type PinRequest } from './pin-request.ts'
 
 const debug = log('pinning')
@@ -70,8 +69,12 @@ export interface PlaceOptions {
   /** longest wait for one holder to fetch, verify and confirm, ms */
   timeoutMs: number
   onevent?: (e: PlacementEvent) => void
-  /** the pinner's signed order for one holder, sent with the request (see ledger/storage-pin.ts) */
-  order?: (peer: PinPeer) => StorageOrder | undefined
+  /**
+   * the agreements sent to one holder with the request: the pinner's signed order and
+   * standing order, or a repairer's replacement offer (see ledger/storage-pin.ts,
+   * ledger/standing-order.ts)
+   */
+  terms?: (peer: PinPeer) => Omit<PinAsk, 'request'>
 }
 
 /**
@@ -94,8 +97,7 @@ export async function placeReplicas (opts: PlaceOptions): Promise<HoldConfirmati
       opts.onevent?.({ holder: peer.publicKey, state: 'asked' })
       inflight++
       try {
-        const order = opts.order?.(peer)
-        const answer = await peer.request({ type: 'pin', request: opts.request, ...(order === undefined ? {} : { order }) }, opts.timeoutMs, PROGRESS_IDLE_MS)
+        const answer = await peer.request({ type: 'pin', request: opts.request, ...opts.terms?.(peer) }, opts.timeoutMs, PROGRESS_IDLE_MS)
         if (answer.type !== 'held') throw ShadwError.PIN_PROTOCOL('pin answered with another message')
         const conf = checkHeld(answer.confirmation, opts.request, peer.publicKey)
         held.push(conf)

@@ -156,7 +156,7 @@ describe('storage receipts from a real pin', () => {
     const refusals = await make('refused')
     const order = (over: Record<string, unknown>): StorageOrder => signStorageOrder({ drive: refusals.drive, holder: k.node.publicKey, bytes: pinBytes(refusals), time: Date.now(), price: 1e12, servePrice: 100, ...over }, pinner.keyPair)
     for (const bad of [order({ price: 1 }), order({ holder: pinner.node.publicKey }), order({ bytes: 1 }), order({ time: Date.now() - 3_600_000 })]) {
-      await expect(holder.pin(refusals, pinner.node.publicKey, bad)).rejects.toMatchObject({ code: 'PIN_PROTOCOL' })
+      await expect(holder.pin(refusals, pinner.node.publicKey, { order: bad })).rejects.toMatchObject({ code: 'PIN_PROTOCOL' })
     }
     expect(holder.status().drives.map(d => d.drive)).toEqual([request.drive])
     for (let i = 0; i < 100 && k.node.logInfo(ledger).length < 3; i++) await new Promise(resolve => setTimeout(resolve, 100))
