@@ -234,19 +234,26 @@ function current (cands: ShardHold[], repairs: RepairRecord[]): ShardHold {
 
 /**
  * Challenges the holder of shard `hold.shard` for one random chunk of stripe `stripe` and
- * signs the verdict: a wrong, missing or late answer is a failure.
+ * signs the verdict: a wrong, missing or late answer is a failure; no channel to the holder
+ * is an `unreachable` failure. Null when the channel closed while the holder was answering:
+ * that says nothing of its storage (inconclusive, for the caller to put again or drop).
  */
-export async function challengeShard (peer: ShardPeer | undefined, pin: ErasurePin, hold: Pick<ShardHold, 'holder' | 'shard'>, stripe: number, u: number, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs = 10_000): Promise<ProofVerdict> {
+export async function challengeShard (peer: ShardPeer | undefined, pin: ErasurePin, hold: Pick<ShardHold, 'holder' | 'shard'>, stripe: number, u: number, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs = 10_000): Promise<ProofVerdict | null> {
   const c = makeChallenge(pin, stripe, hold.shard, u)
   let ok = true
   let reason = ''
+  let unreachable = false
   try {
-    if (peer === undefined || peer.closed) throw ShadwError.PROOF_FAILED('holder unreachable')
+    if (peer === undefined || peer.closed) {
+      unreachable = true
+      throw ShadwError.PROOF_FAILED('holder unreachable')
+    }
     const a = await peer.request({ type: 'challenge', challenge: { root: pin.root, stripe, shard: hold.shard, chunk: c.chunk } }, timeoutMs)
     checkAnswer(pin, c, a.type === 'proof' ? a.answer : null)
   } catch (err) {
+    if (err instanceof ShadwError && err.code === 'NODE_CLOSED') return null
     ok = false
     reason = err instanceof Error ? err.message : String(err)
   }
-  return signVerdict({ kind: 'shard', drive: pin.drive, target: pin.root, stripe, shard: hold.shard, holder: hold.holder, ok, reason, time: Date.now() }, keyPair)
+  return signVerdict({ kind: 'shard', drive: pin.drive, target: pin.root, stripe, shard: hold.shard, holder: hold.holder, ok, reason, unreachable, time: Date.now() }, keyPair)
 }
