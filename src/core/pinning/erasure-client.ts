@@ -9,6 +9,8 @@
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
+import { signStorageOrder } from '../ledger/index.ts'
+import { DEFAULT_STORAGE_PRICE } from './holder.ts'
 import type { ErasureLayout } from './erasure.ts'
 import { encodeErasure, rebuildStripe, shardHash, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
 import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
@@ -44,6 +46,12 @@ export interface PinErasureOptions {
   scheme?: ErasureScheme
   /** shard bytes (default 64 KiB) */
   shardBytes?: number
+  /**
+   * µcredits per GiB-month each holder's signed order offers for its slot (default
+   * {@link DEFAULT_STORAGE_PRICE}); a holder keeping a storage ledger countersigns it and bills
+   * its slot against it (shard-receipts.ts)
+   */
+  price?: number
   discoverMs?: number
   timeoutMs?: number
 }
@@ -80,7 +88,8 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
         if (used.has(peer.publicKey)) continue
         used.add(peer.publicKey)
         try {
-          await peer.request({ type: 'open', pin, shard }, timeoutMs)
+          const order = signStorageOrder({ drive: o.drive, holder: peer.publicKey, bytes: slotBytes, time: Date.now(), price: o.price ?? DEFAULT_STORAGE_PRICE, servePrice: 0 }, o.keyPair)
+          await peer.request({ type: 'open', pin, shard, order }, timeoutMs)
           let last = null
           for (let s = 0; s < enc.stripes.length; s++) {
             last = await peer.request({ type: 'put', root: pin.root, shard, stripe: s, bytes: b4a.toString(enc.stripes[s]![shard]!, 'hex') }, timeoutMs)
