@@ -214,8 +214,10 @@ export function proofFailures (verdicts: Iterable<ProofVerdict>, quorum = DEFAUL
       const byChallenger = latest.get(v.holder) ?? new Map<string, ProofVerdict>()
       byChallenger.set(v.challenger, v)
       latest.set(v.holder, byChallenger)
-      // one challenger's reach decides whether its failures on the other holders count too
-      for (const holder of latest.keys()) {
+      // this verdict can change the count on its holder, and (through its challenger's reach)
+      // on every other holder that challenger judged: nothing else moved
+      for (const [holder, judged] of latest) {
+        if (holder !== v.holder && !judged.has(v.challenger)) continue
         const failed = failing(latest, holder) >= quorum
         const period = open.get(holder)
         if (failed && period === undefined) {
