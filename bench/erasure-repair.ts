@@ -134,7 +134,7 @@ export async function runRepairBench (o: { bytes: number }): Promise<RepairBench
     await copier.node.follow(logKey)
     const length = placement.pin.stripes.length
     await copier.node.waitForLength(logKey, length, REPAIR_TIMEOUT_MS)
-    await copier.node.download(logKey, 0, length)
+    await copier.node.download(logKey, { start: 0, end: length })
     const copyMs = performance.now() - t0
     const copyWireBytes = since(nodes, before)
     if (copier.node.logInfo(logKey).byteLength !== shardSlotBytes) throw new Error(`copied ${copier.node.logInfo(logKey).byteLength} bytes of a ${shardSlotBytes}-byte slot`)

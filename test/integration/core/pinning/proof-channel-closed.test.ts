@@ -54,7 +54,9 @@ describe('a proof channel that closes mid-challenge', () => {
       }) as typeof h.node.session
     }
     const outcomes: string[] = []
-    for (let i = 0; i < 6 && dropped < 3; i++) {
+    for (let i = 0; i < 6; i++) {
+      // the co-holders' patched reads count the connections they dropped
+      if (dropped >= 3) break
       await until('the judge connected to both co-holders', () => others.every(h => connectionTo(judge!, h.node.publicKey) !== undefined))
       const v = await judge!.proofs.challengeOnce()
       outcomes.push(v === null ? 'inconclusive' : v.ok ? 'passed' : `failed: ${v.reason}`)

@@ -66,7 +66,7 @@ describe('proof verdicts in the ledger', () => {
     expect(code(() => verifyVerdict({ ...far, unreachable: false }))).toBe('VERDICT_INVALID')
 
     const unreachable = (by: typeof a, on: string, time: number): ProofVerdict => signVerdict({ kind: 'shard', drive, target: root, stripe: 0, shard: 0, holder: on, ok: false, reason: 'holder unreachable', unreachable: true, time }, by)
-    const [A, B, C] = [a, b, c].map(k => hex(k.publicKey))
+    const [A, B, C] = [hex(a.publicKey), hex(b.publicKey), hex(c.publicKey)]
     // three holders, each cut off from both others (a loopback path that never opened): nobody is failed
     const isolated = [[a, [H, B]], [b, [H, A]], [holder, [A, B]]].flatMap(([by, on], i) => (on as string[]).map((o, j) => unreachable(by as typeof a, o, 10 + 2 * i + j)))
     expect(proofFailures(isolated)).toEqual([])
