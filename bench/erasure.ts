@@ -5,7 +5,9 @@
  * worst case: every lost shard must be computed); the bare codec again inside headless
  * Chromium through the same wrapper (erasure-browser.ts); and pin throughput at 4+2 and 10+5
  * as a ratio to replication-3 pinning of the same drive in the same run, with stored bytes
- * over logical bytes (storage-erasure.ts). A part that fails is written as its error, so the
+ * over logical bytes (storage-erasure.ts); the time and wire bytes to repair one lost holder
+ * of a 4+2 pin, as ratios to a raw copy of the lost slot in the same run and to the slot's
+ * own bytes (erasure-repair.ts). A part that fails is written as its error, so the
  * others' figures are kept. Writes bench/results/erasure.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -13,6 +15,7 @@ import crypto from 'hypercore-crypto'
 import { decodeErasure, encodeErasure, type ErasureScheme } from '../src/core/pinning/index.ts'
 import { reedSolomon } from '../src/super-node/reed-solomon-node.ts'
 import { runBrowserCodecBench } from './erasure-browser.ts'
+import { runRepairBench } from './erasure-repair.ts'
 import { runPinBench } from './storage-erasure.ts'
 
 /** Logical bytes per timed run. */
@@ -22,6 +25,8 @@ const RUNS = 5
 const RESULTS = new URL('./results/erasure.json', import.meta.url)
 /** The pinned drive: large enough that transfer dominates set-up, small enough for a loaded machine. */
 const PIN_BYTES = 32 * 1024 * 1024
+/** The pin one holder of which is lost and repaired: 4 MiB at 4+2 is a 1 MiB slot, 16 stripes. */
+const REPAIR_BYTES = 4 * 1024 * 1024
 const BLOCK = 64 * 1024
 
 /** The i-th 64 KiB block of the pinned file: distinct blocks, made on the fly. */
@@ -116,6 +121,7 @@ export async function runErasureBench (): Promise<void> {
   }
   out['chromium'] = chromium
   out['pin'] = await part('pin throughput vs replication-3', async () => await runPinBench({ bytes: PIN_BYTES, file }))
+  out['repair'] = await part('repair of one lost holder', async () => await runRepairBench({ bytes: REPAIR_BYTES }))
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
   writeFileSync(RESULTS, JSON.stringify(out, null, 2) + '\n')
 }

@@ -46,7 +46,7 @@ function cliMs (args: string[]): number {
   return median(Array.from({ length: CLI_RUNS }, once))
 }
 
-/** The erasure bench's headline figures: codec MB/s in Node and Chromium, pin throughput over replication-3, expansion. */
+/** The erasure bench's headline figures: codec MB/s in Node and Chromium, pin throughput over replication-3, expansion, repair of one holder. */
 function erasureFigures (e: Json | null, figure: (key: string, value: number | null, why: string) => [string, number | null], notRun: string): Array<[string, number | null]> {
   const why = (part: string): string => e === null ? notRun : `the ${part} part failed`
   const out: Array<[string, number | null]> = []
@@ -62,6 +62,12 @@ function erasureFigures (e: Json | null, figure: (key: string, value: number | n
     )
   }
   out.push(figure('replication3_stored_over_logical', num(at(e, 'pin', 'replication3', 0, 'storedOverLogical')), why('pin')))
+  out.push(
+    figure('erasure_4_2_repair_ms', num(at(e, 'repair', 'detectToAdoptedMs')), why('repair')),
+    figure('erasure_4_2_repair_over_copy_time', num(at(e, 'repair', 'repairOverCopyTime')), why('repair')),
+    figure('erasure_4_2_repair_over_copy_bytes', num(at(e, 'repair', 'repairOverCopyBytes')), why('repair')),
+    figure('erasure_4_2_repair_bytes_over_shard', num(at(e, 'repair', 'repairBytesOverShard')), why('repair'))
+  )
   return out
 }
 

@@ -230,7 +230,7 @@ export class SuperNode {
         // calls over the drives this node holds are routed here (docs/performance.md)
         executor?.endpoint.setHoldings(() => holder.holdings())
       }
-      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk, rs: async () => reedSolomon(), ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
+      const shards = disk !== null ? new ShardHolder({ node, keyPair, budget: disk, ledger, rs: async () => reedSolomon(), ...(opts.repinGraceMs === undefined ? {} : { graceMs: opts.repinGraceMs }) }) : null
       if (shards !== null) {
         cleanup.push(async () => { shards.stop() })
         shards.start()

@@ -68,7 +68,7 @@ export async function provingNode (net: Testnet, opts: { storage?: unknown, budg
   const ledgerKey = (await k.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
   const ledger = { append: async (blocks: Uint8Array[]) => await k.node.append(ledgerKey, blocks) }
   const holder = new Holder({ node: k.node, keyPair: k.keyPair, budget, ledger, ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }), ...(opts.price === undefined ? {} : { price: opts.price }) })
-  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget, rs: async () => reedSolomon(), ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }) })
+  const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, budget, ledger, rs: async () => reedSolomon(), ...(opts.graceMs === undefined ? {} : { graceMs: opts.graceMs }), ...(opts.price === undefined ? {} : { price: opts.price }) })
   const proofs = new ProofChallenger({ node: k.node, keyPair: k.keyPair, holder, shards, ledger, meanMs: opts.meanMs ?? 200, timeoutMs: 3_000 })
   const stop = async (): Promise<void> => { proofs.stop(); holder.stop(); shards.stop(); await k.stop() }
   onTestFinished(stop)

@@ -77,6 +77,12 @@ export const MAX_LIST_ENTRIES = 10_000
 
 /** Bytes of a 32-byte encryption key. */
 const ENCRYPTION_KEY_BYTES = 32
+/**
+ * Largest blob-log block a write makes: Hyperblobs' own default. Its write stream appends
+ * each chunk it is given as one block, so a caller's 4 MiB chunk would be one 4 MiB block,
+ * too large for a storage proof's answer (block-proof.ts) and for a reader's small range.
+ */
+export const BLOB_BLOCK_BYTES = 64 * 1024
 
 /**
  * A drive opened on a node. `open` for the owner (writable, with the key pair) or anyone
@@ -213,7 +219,9 @@ export class Drive {
       for await (const chunk of source) {
         if (chunk.byteLength === 0) continue
         size += chunk.byteLength
-        if (!ws.write(chunk)) await drained(ws)
+        for (let at = 0; at < chunk.byteLength; at += BLOB_BLOCK_BYTES) {
+          if (!ws.write(chunk.subarray(at, at + BLOB_BLOCK_BYTES))) await drained(ws)
+        }
         opts.onProgress?.(size)
       }
       ws.end()

@@ -9,7 +9,10 @@
  *
  * A verdict is only one node's claim, so nothing acts on one alone: a holder counts as failed
  * while at least a quorum of distinct challengers' latest verdicts on it (for one drive) are
- * failures ({@link proofFailures}). Challengers append their verdicts to their own storage
+ * failures ({@link proofFailures}). A failure marked `unreachable` (the challenger could not
+ * reach the holder at all) counts only while that challenger's latest verdict on some other
+ * holder of the drive shows it reached that one: a challenger cut off from everyone (its own
+ * network down, or a loopback path that never opens) says nothing about the holders. Challengers append their verdicts to their own storage
  * ledger; whoever reads those ledgers derives the same failed periods, in any reading order.
  *
  * Framing is the shared signed-record codec: tag `0xc4` (which is also the version: a
@@ -35,6 +38,14 @@ export const MAX_VERDICT_BYTES = 1024
 /** Distinct challengers whose latest verdict must be a failure to fail a holder. */
 export const DEFAULT_PROOF_QUORUM = 2
 
+/**
+ * The outcome byte. Verdicts from before unreachability was told apart carry only 0 and 1,
+ * which keep their meaning, so the layout (and the tag) stays.
+ */
+const OUTCOME_FAILED = 0
+const OUTCOME_OK = 1
+const OUTCOME_UNREACHABLE = 2
+
 /** What was challenged (see the module comment). */
 export type ProofKind = 'shard' | 'block'
 const KINDS: readonly ProofKind[] = ['shard', 'block']
@@ -54,6 +65,8 @@ export interface ProofVerdictBody {
   ok: boolean
   /** why it failed ('' when ok), at most {@link MAX_REASON_CHARS} characters */
   reason: string
+  /** a failure because the challenger had no connection to the holder (never true when ok) */
+  unreachable: boolean
   /** when the challenger judged, ms since the epoch */
   time: number
 }
@@ -80,7 +93,9 @@ function canonical (v: unknown): ProofVerdictBody {
   for (const f of ['drive', 'target', 'holder', 'challenger'] as const) if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
   if (typeof r.ok !== 'boolean' || typeof r.reason !== 'string') bad('ok must be a boolean and reason a string')
   if (r.challenger === r.holder) bad('a holder cannot judge itself')
-  return { kind: r.kind as ProofKind, drive: r.drive as string, target: r.target as string, stripe: uint(r.stripe, 'stripe'), shard: uint(r.shard, 'shard'), holder: r.holder as string, challenger: r.challenger as string, ok: r.ok, reason: r.reason.slice(0, MAX_REASON_CHARS), time: uint(r.time, 'time') }
+  if (r.unreachable !== undefined && typeof r.unreachable !== 'boolean') bad('unreachable must be a boolean')
+  if (r.ok && r.unreachable === true) bad('a passed proof cannot be unreachable')
+  return { kind: r.kind as ProofKind, drive: r.drive as string, target: r.target as string, stripe: uint(r.stripe, 'stripe'), shard: uint(r.shard, 'shard'), holder: r.holder as string, challenger: r.challenger as string, ok: r.ok, reason: r.reason.slice(0, MAX_REASON_CHARS), unreachable: r.unreachable === true, time: uint(r.time, 'time') }
 }
 
 function body (r: ProofVerdictBody): Uint8Array {
@@ -93,7 +108,7 @@ function body (r: ProofVerdictBody): Uint8Array {
     put(s, pre, c.uint, r.shard)
     put(s, pre, c.fixed32, b4a.from(r.holder, 'hex'))
     put(s, pre, c.fixed32, b4a.from(r.challenger, 'hex'))
-    put(s, pre, c.uint8, r.ok ? 1 : 0)
+    put(s, pre, c.uint8, r.ok ? OUTCOME_OK : r.unreachable ? OUTCOME_UNREACHABLE : OUTCOME_FAILED)
     put(s, pre, c.string, r.reason)
     put(s, pre, c.uint, r.time)
   })
@@ -108,7 +123,7 @@ function body (r: ProofVerdictBody): Uint8Array {
  * await storageLedger.append([encodeVerdict(v)])
  * ```
  */
-export function signVerdict (b: Omit<ProofVerdictBody, 'challenger'>, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): ProofVerdict {
+export function signVerdict (b: Omit<ProofVerdictBody, 'challenger' | 'unreachable'> & { unreachable?: boolean }, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }): ProofVerdict {
   const r = canonical({ ...b, challenger: b4a.toString(keyPair.publicKey, 'hex') })
   return { ...r, signature: b4a.toString(SIGNATURE.sign(body(r), keyPair.secretKey), 'hex') }
 }
@@ -144,7 +159,7 @@ export function decodeVerdict (bytes: Uint8Array): ProofVerdict {
       shard: c.uint.decode(s),
       holder: hex(c.fixed32.decode(s)),
       challenger: hex(c.fixed32.decode(s)),
-      ok: okFlag(c.uint8.decode(s)),
+      ...outcome(c.uint8.decode(s)),
       reason: c.string.decode(s),
       time: c.uint.decode(s)
     }
@@ -154,35 +169,65 @@ export function decodeVerdict (bytes: Uint8Array): ProofVerdict {
 /** A stretch of time a holder counted as failed for a drive; `to` null while it still is. */
 export interface FailedPeriod { holder: string, drive: string, from: number, to: number | null }
 
+/** challenger → its latest verdict, per holder of one drive */
+type Latest = Map<string, Map<string, ProofVerdict>>
+
+/** True when `challenger`'s latest verdict on some holder of the drive other than `holder` shows it reached that one. */
+function reachesAnother (latest: Latest, challenger: string, holder: string): boolean {
+  for (const [h, byChallenger] of latest) {
+    if (h === holder) continue
+    const v = byChallenger.get(challenger)
+    if (v !== undefined && !v.unreachable) return true
+  }
+  return false
+}
+
+/** Distinct challengers whose latest verdict on `holder` is a failure that counts (see the module comment). */
+function failing (latest: Latest, holder: string): number {
+  let n = 0
+  for (const v of latest.get(holder)?.values() ?? []) {
+    if (!v.ok && (!v.unreachable || reachesAnother(latest, v.challenger, holder))) n++
+  }
+  return n
+}
+
 /**
  * The periods each holder counted as failed, per drive: from the verdict that brought the
- * failures among distinct challengers' latest verdicts to `quorum`, to the one that brought
- * them below it. Verdicts must already be verified; copies count once (the latest per
- * challenger is what matters). Ordered by verdict time, ties by challenger, so every reader
- * of the same verdicts gets the same periods.
+ * counted failures among distinct challengers' latest verdicts to `quorum`, to the one that
+ * brought them below it. Verdicts must already be verified; copies count once (the latest
+ * per challenger is what matters). Ordered by verdict time, ties by challenger, so every
+ * reader of the same verdicts gets the same periods.
  */
 export function proofFailures (verdicts: Iterable<ProofVerdict>, quorum = DEFAULT_PROOF_QUORUM): FailedPeriod[] {
-  const groups = new Map<string, ProofVerdict[]>()
+  const drives = new Map<string, ProofVerdict[]>()
   for (const v of verdicts) {
-    const k = `${v.holder}/${v.drive}`
-    const g = groups.get(k)
-    if (g === undefined) groups.set(k, [v])
+    const g = drives.get(v.drive)
+    if (g === undefined) drives.set(v.drive, [v])
     else g.push(v)
   }
   const out: FailedPeriod[] = []
-  for (const group of groups.values()) {
+  for (const group of drives.values()) {
     group.sort((a, b) => a.time - b.time || cmp(a.challenger, b.challenger) || cmp(a.signature, b.signature))
-    const latest = new Map<string, boolean>()
-    let open: FailedPeriod | null = null
+    const latest: Latest = new Map()
+    const open = new Map<string, FailedPeriod>()
     for (const v of group) {
-      latest.set(v.challenger, v.ok)
-      const failing = [...latest.values()].filter(ok => !ok).length >= quorum
-      if (failing && open === null) {
-        open = { holder: v.holder, drive: v.drive, from: v.time, to: null }
-        out.push(open)
-      } else if (!failing && open !== null) {
-        open.to = v.time
-        open = null
+      const byChallenger = latest.get(v.holder) ?? new Map<string, ProofVerdict>()
+      byChallenger.set(v.challenger, v)
+      latest.set(v.holder, byChallenger)
+      // this verdict can change the count on its holder, and (through its challenger's reach)
+      // on every other holder that challenger judged: nothing else moved
+      for (const [holder, judged] of latest) {
+        if (holder !== v.holder && !judged.has(v.challenger)) continue
+        const failed = failing(latest, holder) >= quorum
+        const period = open.get(holder)
+        if (failed && period === undefined) {
+          const p: FailedPeriod = { holder, drive: v.drive, from: v.time, to: null }
+          open.set(holder, p)
+          out.push(p)
+        } else if (!failed && period !== undefined) {
+          period.to = v.time
+          open.delete(holder)
+        }
       }
     }
   }
@@ -191,16 +236,17 @@ export function proofFailures (verdicts: Iterable<ProofVerdict>, quorum = DEFAUL
 
 /**
  * True when at least `quorum` distinct challengers' latest verdicts on `holder` (for this
- * drive) are failures. Verdicts must already be verified.
+ * drive) are failures that count. `verdicts` are the drive's verdicts on all its holders (a
+ * challenger's reach shows in its verdicts on the others); they must already be verified.
  */
 export function holderFailed (verdicts: Iterable<ProofVerdict>, drive: string, holder: string, quorum = DEFAULT_PROOF_QUORUM): boolean {
-  const mine = [...verdicts].filter(v => v.drive === drive && v.holder === holder)
-  return proofFailures(mine, quorum).some(p => p.to === null)
+  const mine = [...verdicts].filter(v => v.drive === drive)
+  return proofFailures(mine, quorum).some(p => p.holder === holder && p.to === null)
 }
 
-function okFlag (n: number): boolean {
-  if (n > 1) bad('ok must be 0 or 1')
-  return n === 1
+function outcome (n: number): { ok: boolean, unreachable: boolean } {
+  if (n > OUTCOME_UNREACHABLE) bad(`outcome must be 0, 1 or 2, got ${n}`)
+  return { ok: n === OUTCOME_OK, unreachable: n === OUTCOME_UNREACHABLE }
 }
 
 function cmp (a: string, b: string): number {

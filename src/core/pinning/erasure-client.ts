@@ -9,6 +9,8 @@
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
+import { signStorageOrder } from '../ledger/index.ts'
+import { DEFAULT_STORAGE_PRICE } from './holder.ts'
 import type { ErasureLayout } from './erasure.ts'
 import { encodeErasure, rebuildStripe, shardHash, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
 import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
@@ -44,6 +46,12 @@ export interface PinErasureOptions {
   scheme?: ErasureScheme
   /** shard bytes (default 64 KiB) */
   shardBytes?: number
+  /**
+   * µcredits per GiB-month each holder's signed order offers for its slot (default
+   * {@link DEFAULT_STORAGE_PRICE}); a holder keeping a storage ledger countersigns it and bills
+   * its slot against it (shard-receipts.ts)
+   */
+  price?: number
   discoverMs?: number
   timeoutMs?: number
 }
@@ -80,7 +88,8 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
         if (used.has(peer.publicKey)) continue
         used.add(peer.publicKey)
         try {
-          await peer.request({ type: 'open', pin, shard }, timeoutMs)
+          const order = signStorageOrder({ drive: o.drive, holder: peer.publicKey, bytes: slotBytes, time: Date.now(), price: o.price ?? DEFAULT_STORAGE_PRICE, servePrice: 0 }, o.keyPair)
+          await peer.request({ type: 'open', pin, shard, order }, timeoutMs)
           let last = null
           for (let s = 0; s < enc.stripes.length; s++) {
             last = await peer.request({ type: 'put', root: pin.root, shard, stripe: s, bytes: b4a.toString(enc.stripes[s]![shard]!, 'hex') }, timeoutMs)
@@ -234,19 +243,26 @@ function current (cands: ShardHold[], repairs: RepairRecord[]): ShardHold {
 
 /**
  * Challenges the holder of shard `hold.shard` for one random chunk of stripe `stripe` and
- * signs the verdict: a wrong, missing or late answer is a failure.
+ * signs the verdict: a wrong, missing or late answer is a failure; no channel to the holder
+ * is an `unreachable` failure. Null when the channel closed while the holder was answering:
+ * that says nothing of its storage (inconclusive, for the caller to put again or drop).
  */
-export async function challengeShard (peer: ShardPeer | undefined, pin: ErasurePin, hold: Pick<ShardHold, 'holder' | 'shard'>, stripe: number, u: number, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs = 10_000): Promise<ProofVerdict> {
+export async function challengeShard (peer: ShardPeer | undefined, pin: ErasurePin, hold: Pick<ShardHold, 'holder' | 'shard'>, stripe: number, u: number, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, timeoutMs = 10_000): Promise<ProofVerdict | null> {
   const c = makeChallenge(pin, stripe, hold.shard, u)
   let ok = true
   let reason = ''
+  let unreachable = false
   try {
-    if (peer === undefined || peer.closed) throw ShadwError.PROOF_FAILED('holder unreachable')
+    if (peer === undefined || peer.closed) {
+      unreachable = true
+      throw ShadwError.PROOF_FAILED('holder unreachable')
+    }
     const a = await peer.request({ type: 'challenge', challenge: { root: pin.root, stripe, shard: hold.shard, chunk: c.chunk } }, timeoutMs)
     checkAnswer(pin, c, a.type === 'proof' ? a.answer : null)
   } catch (err) {
+    if (err instanceof ShadwError && err.code === 'NODE_CLOSED') return null
     ok = false
     reason = err instanceof Error ? err.message : String(err)
   }
-  return signVerdict({ kind: 'shard', drive: pin.drive, target: pin.root, stripe, shard: hold.shard, holder: hold.holder, ok, reason, time: Date.now() }, keyPair)
+  return signVerdict({ kind: 'shard', drive: pin.drive, target: pin.root, stripe, shard: hold.shard, holder: hold.holder, ok, reason, unreachable, time: Date.now() }, keyPair)
 }

@@ -1,7 +1,8 @@
 /**
  * What a holder knows of the proofs of the drives it holds: every challenger's latest signed
  * verdict on every co-holder (its own and those gossiped to it), and from them which holders
- * stand failed — at least a quorum of distinct challengers' latest verdicts are failures —
+ * stand failed — at least a quorum of distinct challengers' latest verdicts are failures that
+ * count (proof-verdict.ts: an `unreachable` one only from a challenger that reaches others) —
  * with an event when a holder becomes failed and when it stops being. Bounded: one verdict
  * per (drive, holder, challenger), at most {@link MAX_VERDICTS_PER_DRIVE} per drive.
  *
@@ -9,7 +10,7 @@
  * of strangers would let one node frame anyone with a handful of keys.
  */
 import { log } from '../log.ts'
-import { DEFAULT_PROOF_QUORUM, holderFailed, verifyVerdict, type ProofVerdict } from '../ledger/index.ts'
+import { DEFAULT_PROOF_QUORUM, proofFailures, verifyVerdict, type ProofVerdict } from '../ledger/index.ts'
 
 const debug = log('pinning')
 
@@ -102,21 +103,27 @@ export class ProofBook {
     for (const [k, f] of this.#failed) if (f.drive === drive) this.#failed.delete(k)
   }
 
+  /** Judges every holder of the verdict's drive: one challenger's reach counts for all its verdicts there. */
   #judge (v: ProofVerdict): void {
-    const key = `${v.drive}/${v.holder}`
-    const latest = [...(this.#latest.get(v.drive)?.get(v.holder)?.values() ?? [])]
-    const failed = holderFailed(latest, v.drive, v.holder, this.#quorum)
-    const was = this.#failed.get(key)
-    if (failed && was === undefined) {
-      const f: HolderFailure = { drive: v.drive, holder: v.holder, kind: v.kind, target: v.target, shard: v.shard, since: v.time, verdicts: latest }
-      this.#failed.set(key, f)
-      debug('holder failed by proofs', v.holder.slice(0, 8), 'drive', v.drive.slice(0, 8))
-      for (const l of this.#onfailed) call(l, f)
-    } else if (failed && was !== undefined) {
-      was.verdicts = latest
-    } else if (!failed && was !== undefined) {
-      this.#failed.delete(key)
-      for (const l of this.#onrecovered) call(l, was)
+    const all = this.verdicts(v.drive)
+    const open = new Set(proofFailures(all, this.#quorum).filter(p => p.to === null).map(p => p.holder))
+    for (const holder of this.#latest.get(v.drive)?.keys() ?? []) {
+      const key = `${v.drive}/${holder}`
+      const latest = all.filter(x => x.holder === holder)
+      const failed = open.has(holder)
+      const was = this.#failed.get(key)
+      if (failed && was === undefined) {
+        const last = latest.reduce((a, b) => b.time > a.time ? b : a)
+        const f: HolderFailure = { drive: v.drive, holder, kind: last.kind, target: last.target, shard: last.shard, since: last.time, verdicts: latest }
+        this.#failed.set(key, f)
+        debug('holder failed by proofs', holder.slice(0, 8), 'drive', v.drive.slice(0, 8))
+        for (const l of this.#onfailed) call(l, f)
+      } else if (failed && was !== undefined) {
+        was.verdicts = latest
+      } else if (!failed && was !== undefined) {
+        this.#failed.delete(key)
+        for (const l of this.#onrecovered) call(l, was)
+      }
     }
   }
 }

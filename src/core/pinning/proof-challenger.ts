@@ -20,7 +20,7 @@ import crypto from 'hypercore-crypto'
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { encodeVerdict, signVerdict, DEFAULT_PROOF_QUORUM, type Ledger, type ProofVerdict } from '../ledger/index.ts'
-import { answerBlockChallenge, checkBlockAnswer, type ProvingCore } from './block-proof.ts'
+import { answerBlockChallenge, checkBlockAnswer, MAX_BLOCK_PROOF_BYTES, type ProvingCore } from './block-proof.ts'
 import { challengeShard } from './erasure-client.ts'
 import type { ErasurePin } from './erasure-pin.ts'
 import { stripeCount } from './erasure.ts'
@@ -45,6 +45,8 @@ export const DEFAULT_PROOF_TIMEOUT_MS = 10_000
 const SLOT_REFRESH_MS = 30_000
 /** Longest wait for a shard holder's answer to a slot query. */
 const QUERY_TIMEOUT_MS = 5_000
+/** Tries of one challenge whose channel closed mid-way: the first, and once on a channel opened since. */
+const CLOSED_CHANNEL_ATTEMPTS = 2
 
 /** Options of {@link ProofChallenger}. */
 export interface ProofChallengerOptions {
@@ -137,7 +139,8 @@ export class ProofChallenger {
 
   /**
    * Challenges one co-holder now, chosen at random (what the timer does at each tick);
-   * resolves with the verdict, or null when there is nobody to challenge.
+   * resolves with the verdict, or null when there is nobody to challenge or the challenge
+   * was inconclusive (nothing recorded).
    */
   async challengeOnce (): Promise<ProofVerdict | null> {
     await this.#refreshSlots()
@@ -145,9 +148,25 @@ export class ProofChallenger {
     const t = targets[Math.floor(uniform() * targets.length)]
     if (t === undefined) return null
     if (!this.#reachable(t)) return null
-    const v = t.kind === 'shard' ? await this.#challengeShard(t) : await this.#challengeBlock(t)
-    this.#record(v)
+    const v = await this.#challenge(t)
+    if (v !== null) this.#record(v)
     return v
+  }
+
+  /**
+   * One challenge of `t`. A channel that closes while the holder is answering says nothing
+   * about the holder's storage (a connection replaced, a peer's protocol restart): it is put
+   * again once on the channel open now, if there is one, and otherwise is inconclusive (null).
+   */
+  async #challenge (t: Target): Promise<ProofVerdict | null> {
+    for (let attempt = 0; attempt < CLOSED_CHANNEL_ATTEMPTS; attempt++) {
+      // a retry only on a channel open now: no channel yet is not an `unreachable` failure
+      if (attempt > 0 && !this.#connected(t)) break
+      const v = t.kind === 'shard' ? await this.#challengeShard(t) : await this.#challengeBlock(t)
+      if (v !== null) return v
+    }
+    debug('challenge inconclusive: channel closed mid-way', t.holder.slice(0, 8))
+    return null
   }
 
   /**
@@ -157,11 +176,15 @@ export class ProofChallenger {
    * cannot prove.
    */
   #reachable (t: Target): boolean {
-    const connected = t.kind === 'shard' ? this.#opts.shards?.peer(t.holder) !== undefined : this.#channels.peer(t.holder) !== undefined
-    if (connected) { this.#unreachable.delete(t.holder); return true }
+    if (this.#connected(t)) { this.#unreachable.delete(t.holder); return true }
     const since = this.#unreachable.get(t.holder) ?? Date.now()
     this.#unreachable.set(t.holder, since)
     return Date.now() - since >= (this.#opts.timeoutMs ?? DEFAULT_PROOF_TIMEOUT_MS)
+  }
+
+  /** True while a channel to the co-holder is open: the shard protocol's for slots, the proof protocol's for replicas. */
+  #connected (t: Target): boolean {
+    return t.kind === 'shard' ? this.#opts.shards?.peer(t.holder) !== undefined : this.#channels.peer(t.holder) !== undefined
   }
 
   #schedule (): void {
@@ -224,26 +247,33 @@ export class ProofChallenger {
     }))
   }
 
-  async #challengeShard (t: Extract<Target, { kind: 'shard' }>): Promise<ProofVerdict> {
+  /** A verdict, or null when the channel closed mid-challenge. */
+  async #challengeShard (t: Extract<Target, { kind: 'shard' }>): Promise<ProofVerdict | null> {
     const stripe = Math.floor(uniform() * stripeCount(t.pin.layout))
     return await challengeShard(this.#opts.shards?.peer(t.holder), t.pin, { holder: t.holder, shard: t.shard }, stripe, uniform(), this.#opts.keyPair, this.#opts.timeoutMs ?? DEFAULT_PROOF_TIMEOUT_MS)
   }
 
-  async #challengeBlock (t: Extract<Target, { kind: 'block' }>): Promise<ProofVerdict> {
+  /** A verdict, or null when the channel closed mid-challenge. */
+  async #challengeBlock (t: Extract<Target, { kind: 'block' }>): Promise<ProofVerdict | null> {
     const l = t.logs[Math.floor(uniform() * t.logs.length)] ?? t.logs[0]!
     const index = Math.floor(uniform() * l.length)
     let ok = true
     let reason = ''
+    let unreachable = false
     try {
       const peer = this.#channels.peer(t.holder)
-      if (peer === undefined) throw ShadwError.PROOF_FAILED('holder unreachable')
+      if (peer === undefined) {
+        unreachable = true
+        throw ShadwError.PROOF_FAILED('holder unreachable')
+      }
       const a = await peer.request({ type: 'block', key: l.key, length: l.length, index }, this.#opts.timeoutMs ?? DEFAULT_PROOF_TIMEOUT_MS)
       checkBlockAnswer(l, index, a.type === 'block-proof' ? a.answer : null)
     } catch (err) {
+      if (err instanceof ShadwError && err.code === 'NODE_CLOSED') return null
       ok = false
       reason = err instanceof Error ? err.message : String(err)
     }
-    return signVerdict({ kind: 'block', drive: t.drive, target: l.key, stripe: index, shard: 0, holder: t.holder, ok, reason, time: Date.now() }, this.#opts.keyPair)
+    return signVerdict({ kind: 'block', drive: t.drive, target: l.key, stripe: index, shard: 0, holder: t.holder, ok, reason, unreachable, time: Date.now() }, this.#opts.keyPair)
   }
 
   /** Keeps, appends and gossips one of this node's verdicts. */
@@ -290,7 +320,10 @@ export class ProofChallenger {
         const core = this.#opts.node.session(m.key)
         try {
           await core.ready()
-          peer.send({ type: 'block-proof', id: m.id, answer: await answerBlockChallenge(core as unknown as ProvingCore, m.length, m.index) })
+          const answer = await answerBlockChallenge(core as unknown as ProvingCore, m.length, m.index)
+          // an answer past the message bound would close the channel at the challenger: refused instead, typed
+          if (answer.bytes.length > 2 * MAX_BLOCK_PROOF_BYTES) throw ShadwError.PROOF_FAILED(`block ${m.index} is larger than a proof answer carries (${MAX_BLOCK_PROOF_BYTES} bytes)`)
+          peer.send({ type: 'block-proof', id: m.id, answer })
         } finally {
           await core.close()
         }

@@ -17,20 +17,22 @@ import { shardHash, shardLength, stripeCount } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import type { HolderNode } from './held-logs.ts'
 import { holdersTopic } from './pin-protocol.ts'
-import { DEFAULT_GRACE_MS } from './holder.ts'
+import { DEFAULT_GRACE_MS, DEFAULT_STORAGE_PRICE } from './holder.ts'
 import { PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 import type { RepairRecord } from './erasure-repair.ts'
 import { MAX_PLACEMENT_RECORDS, MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
 import { signShardHold, type ShardHold } from './shard-hold.ts'
+import { ShardReceipts } from './shard-receipts.ts'
+import type { Ledger, StorageOrder } from '../ledger/index.ts'
 
 export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
 
 const debug = log('pinning')
 
-/** One slot this holder keeps. */
-interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, bytes: number }
+/** One slot this holder keeps; `order`: the pinner's, when it pays for the slot. */
+interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, bytes: number, order: StorageOrder | null }
 
 /** Options of {@link ShardHolder}. */
 export interface ShardHolderOptions {
@@ -46,7 +48,17 @@ export interface ShardHolderOptions {
   timeoutMs?: number
   /** repairs as they go */
   onrepair?: (e: RepairEvent) => void
+  /**
+   * the holder's storage ledger: a slot opened with the pinner's signed order is
+   * countersigned there once held, with storage receipts like a replica's. None: no receipts.
+   */
+  ledger?: Pick<Ledger, 'append'>
+  /** µcredits per GiB-month a pinner's order must offer at least (default {@link DEFAULT_STORAGE_PRICE}) */
+  price?: number
 }
+
+/** Heartbeats per grace period: how often `hold` receipts are signed. */
+const RECEIPTS_PER_GRACE = 5
 
 /** See the module comment. `start()`/`stop()` are safe to call twice. */
 export class ShardHolder {
@@ -57,11 +69,15 @@ export class ShardHolder {
   /** pins a slot is being opened of (see `#open`) */
   readonly #opening = new Set<string>()
   readonly #watch: PinWatch
+  readonly #receipts: ShardReceipts | null
+  #timer: ReturnType<typeof setInterval> | undefined
   #stopped = false
   #announced: Promise<void> | null = null
 
   constructor (opts: ShardHolderOptions) {
     this.#opts = opts
+    // shards are not billed per byte served: a read is part of what the storage pays for
+    this.#receipts = opts.ledger === undefined ? null : new ShardReceipts({ keyPair: opts.keyPair, ledger: opts.ledger, me: opts.node.publicKey, price: opts.price ?? DEFAULT_STORAGE_PRICE, servePrice: 0 })
     this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
     this.#channels = new ShardChannels(opts.node, { free: () => this.#budget.free, onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
     this.#watch = new PinWatch({
@@ -82,6 +98,10 @@ export class ShardHolder {
     if (this.#announced !== null || this.#stopped) return
     this.#channels.start()
     this.#watch.start()
+    if (this.#receipts !== null) {
+      const r = this.#receipts
+      this.#timer = setInterval(() => { r.heartbeat() }, Math.max(1, Math.floor((this.#opts.graceMs ?? DEFAULT_GRACE_MS) / RECEIPTS_PER_GRACE)))
+    }
     this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
   }
 
@@ -93,6 +113,7 @@ export class ShardHolder {
 
   stop (): void {
     this.#stopped = true
+    clearInterval(this.#timer)
     this.#watch.stop()
     this.#channels.stop()
   }
@@ -138,6 +159,11 @@ export class ShardHolder {
       })
   }
 
+  /** Resolves once every storage receipt and pin record signed so far is in the ledger (or failed). */
+  async recorded (): Promise<void> {
+    await this.#receipts?.recorded()
+  }
+
   /** The placement of pin `root` as this holder knows it (null when it keeps no slot of it). */
   placement (root: string): PinPlacement | null {
     return this.#watch.placement(root)
@@ -157,7 +183,7 @@ export class ShardHolder {
     if (!('id' in m)) return
     try {
       if (m.type === 'open') {
-        await this.#open(m.pin, m.shard)
+        await this.#open(m.pin, m.shard, m.order)
         peer.send({ type: 'ok', id: m.id })
       } else if (m.type === 'put') {
         const conf = await this.#put(m.root, m.shard, m.stripe, b4a.from(m.bytes, 'hex'))
@@ -183,9 +209,11 @@ export class ShardHolder {
     return slot
   }
 
-  async #open (v: unknown, shard: number): Promise<void> {
+  async #open (v: unknown, shard: number, orderIn?: unknown): Promise<void> {
     const pin = verifyErasurePin(v)
     if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
+    const slotBytes = slotSize(pin)
+    const order = orderIn === undefined || this.#receipts === null ? null : this.#receipts.check(orderIn, pin.drive, slotBytes)
     if (this.#slots.has(`${pin.root}/${shard}`)) return
     // the check below and the slot's creation are apart by an await: one open per pin at a time
     if (this.#opening.has(pin.root)) throw ShadwError.ERASURE_INVALID(`a slot of pin ${pin.root.slice(0, 8)} is being opened here already`)
@@ -198,13 +226,12 @@ export class ShardHolder {
       this.#slots.delete(key)
       this.#budget.release(s.bytes)
     }
-    let bytes = 0
-    for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
+    const bytes = slotBytes
     this.#budget.reserve(bytes)
     this.#opening.add(pin.root)
     try {
       const info = await this.#opts.node.createLog(`shadw-shards-${pin.root}-${shard}`)
-      this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes })
+      this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes, order })
     } catch (err) {
       this.#budget.release(bytes)
       throw err
@@ -225,6 +252,7 @@ export class ShardHolder {
     if (slot.stored < slot.pin.stripes.length) return null
     debug('holding shard', shard, 'of', root.slice(0, 8))
     this.#watch.add(slot.pin, shard)
+    if (slot.order !== null) this.#receipts?.held(`${root}/${shard}`, slot.order, slot.bytes)
     return signShardHold({ drive: slot.pin.drive, root, shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
   }
 
@@ -234,4 +262,11 @@ export class ShardHolder {
     if (block === null) throw ShadwError.SHARD_NOT_HELD(`stripe ${stripe} of shard ${shard} is not held here`)
     return block
   }
+}
+
+/** Bytes of one slot of `pin`: its shard of every stripe. */
+function slotSize (pin: ErasurePin): number {
+  let bytes = 0
+  for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
+  return bytes
 }

@@ -38,7 +38,7 @@ export type ShardGossip =
 
 /** Requests, each answered by `ok`, `held`, `data`, `proof`, `slots` or `refused` with the same id. */
 export type ShardRequest =
-  | { type: 'open', pin: unknown, shard: number }
+  | { type: 'open', pin: unknown, shard: number, order?: unknown }
   | { type: 'put', root: string, shard: number, stripe: number, bytes: string }
   | { type: 'get', root: string, shard: number, stripe: number }
   | { type: 'challenge', challenge: { root: string, stripe: number, shard: number, chunk: number } }
@@ -83,7 +83,7 @@ export function decodeShardMessage (bytes: Uint8Array): ShardMessage {
   const m = v as Record<string, unknown>
   switch (m.type) {
     case 'offer': return { type: 'offer', free: uint(m.free, 'free') }
-    case 'open': return { type: 'open', id: uint(m.id, 'id'), pin: m.pin, shard: uint(m.shard, 'shard') }
+    case 'open': return { type: 'open', id: uint(m.id, 'id'), pin: m.pin, shard: uint(m.shard, 'shard'), ...(m.order === undefined ? {} : { order: m.order }) }
     case 'put': return { type: 'put', id: uint(m.id, 'id'), root: root(m.root), shard: uint(m.shard, 'shard'), stripe: uint(m.stripe, 'stripe'), bytes: hexBytes(m.bytes) }
     case 'get': return { type: 'get', id: uint(m.id, 'id'), root: root(m.root), shard: uint(m.shard, 'shard'), stripe: uint(m.stripe, 'stripe') }
     case 'challenge': {

@@ -56,6 +56,29 @@ describe('proof verdicts in the ledger', () => {
     expect(proofFailures(vs, 3)).toEqual([])
   })
 
+  it('an unreachable failure round-trips as such and counts only from a challenger that reaches another holder of the drive', () => {
+    const far = signVerdict({ kind: 'block', drive, target: root, stripe: 0, shard: 0, holder: H, ok: false, reason: 'PROOF_FAILED: holder unreachable', unreachable: true, time: 5 }, a)
+    expect(far.unreachable).toBe(true)
+    expect(decodeVerdict(encodeVerdict(far))).toEqual(far)
+    expect(encodeVerdict(far)[encodeVerdict(far).length - 64 - 1 - 1 - far.reason.length - 1]).toBe(2)
+    expect(verdict(a, false, 1).unreachable).toBe(false)
+    expect(code(() => signVerdict({ kind: 'shard', drive, target: root, stripe: 0, shard: 0, holder: H, ok: true, reason: '', unreachable: true, time: 1 }, a))).toBe('VERDICT_INVALID')
+    expect(code(() => verifyVerdict({ ...far, unreachable: false }))).toBe('VERDICT_INVALID')
+
+    const unreachable = (by: typeof a, on: string, time: number): ProofVerdict => signVerdict({ kind: 'shard', drive, target: root, stripe: 0, shard: 0, holder: on, ok: false, reason: 'holder unreachable', unreachable: true, time }, by)
+    const [A, B, C] = [hex(a.publicKey), hex(b.publicKey), hex(c.publicKey)]
+    // three holders, each cut off from both others (a loopback path that never opened): nobody is failed
+    const isolated = [[a, [H, B]], [b, [H, A]], [holder, [A, B]]].flatMap(([by, on], i) => (on as string[]).map((o, j) => unreachable(by as typeof a, o, 10 + 2 * i + j)))
+    expect(proofFailures(isolated)).toEqual([])
+    // a and b reach each other (a passed proof) but not H: H is failed, from the verdict that made them count
+    const reached = [verdict(a, true, 30, B), verdict(b, true, 31, A), unreachable(a, H, 40), unreachable(b, H, 41)]
+    expect(proofFailures(reached)).toEqual([{ holder: H, drive, from: 41, to: null }])
+    // b then reaches nobody else either (its latest on A is unreachable too): its word on H stops counting
+    expect(proofFailures([...reached, unreachable(b, A, 50)])).toEqual([{ holder: H, drive, from: 41, to: 50 }])
+    // wrong answers count however cut off the challenger is
+    expect(proofFailures([verdict(a, false, 60), verdict(c, false, 61), unreachable(a, C, 62)])).toEqual([{ holder: H, drive, from: 61, to: null }])
+  })
+
   it('payment stops for the failed stretch only, and reputation drops; one lying challenger changes nothing', () => {
     const receipt = signStorageReceipt({ kind: 'hold', drive, pinner, bytes: GIB, from: 0, to: MONTH_MS, price: 1_000 }, holder)
     const half = MONTH_MS / 2
