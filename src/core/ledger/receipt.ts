@@ -26,6 +26,7 @@ import { isHex, isHexKey } from '../hex.ts'
 import { charge, MAX_UNIT_PRICE, PPM, type PriceQuote } from '../pricing/index.ts'
 import { checkMounts, copyMounts, isMountVersion, readMounts, RECEIPT_MOUNT_BATCH_VERSION, RECEIPT_MOUNT_VERSION, writeMounts, type ReceiptMount } from './receipt-mounts.ts'
 import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
+import { canonicalString, canonicalUint, encodePlainBody } from './receipt-codec.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
 import { SignatureDomain } from '../signature-domain.ts'
@@ -243,7 +244,7 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): vo
 export function encodeReceiptBody (r: ReceiptBody, version: number = RECEIPT_VERSION, tail = 0): Uint8Array {
   checkBody(r)
   const v = bodyVersion(r, version)
-  return encodeFields((s, pre) => { writeBody(s, r, pre, v) }, tail)
+  return encodePlainBody(r, v, tail) ?? encodeFields((s, pre) => { writeBody(s, r, pre, v) }, tail)
 }
 
 const RECEIPT_SIGNATURE = new SignatureDomain(RECEIPT_DOMAIN)
@@ -322,32 +323,6 @@ export function decodeReceipt (bytes: Uint8Array): SignedReceipt {
 
 /** A decoded receipt and the byte length of its body (what a signature or leaf covers). */
 interface ReceiptParts { receipt: SignedReceipt, bodyBytes: number }
-
-/**
- * Canonical form without encoding the receipt again: fixed-size fields have one form, so only
- * varints (shortest form) and strings (valid UTF-8, which decodes and encodes back to the same
- * bytes) can differ; together with checkBody's bounds a receipt that passes re-encodes to
- * exactly its bytes.
- */
-function canonicalUint (s: State): number {
-  const at = s.start
-  const v = c.uint.decode(s)
-  if (s.start - at !== (v < 0xfd ? 1 : v <= 0xffff ? 3 : v <= 0xffffffff ? 5 : 9)) bad('receipt is not in canonical form (varint)')
-  return v
-}
-
-function canonicalString (s: State): string {
-  const len = canonicalUint(s)
-  if (len > s.end - s.start) bad('string runs past the end')
-  const raw = (s.buffer as Uint8Array).subarray(s.start, s.start + len)
-  const str = b4a.toString(raw, 'utf8')
-  s.start += len
-  // ASCII is always canonical; anything else must survive a round trip byte for byte
-  let ascii = true
-  for (let i = 0; i < raw.byteLength; i++) if ((raw[i] as number) >= 0x80) { ascii = false; break }
-  if (!ascii && !b4a.equals(b4a.from(str, 'utf8'), raw)) bad('receipt is not in canonical form (UTF-8)')
-  return str
-}
 
 function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength > MAX_RECEIPT_BYTES || bytes.byteLength < 65) bad(`receipt must be 65-${MAX_RECEIPT_BYTES} bytes`)
