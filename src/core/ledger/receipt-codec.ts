@@ -140,3 +140,11 @@ export function canonicalString (s: State): string {
   if (!ascii && !b4a.equals(b4a.from(str, 'utf8'), raw)) bad('receipt is not in canonical form (UTF-8)')
   return str
 }
+
+/** `n` bytes at the state's position as lowercase hex (compact-encoding's fixed32/fixed64, then hex). */
+export function hexField (s: State, n: number): string {
+  if (s.end - s.start < n) bad('receipt runs past the end')
+  const h = b4a.toString(s.buffer as Uint8Array, 'hex', s.start, s.start + n)
+  s.start += n
+  return h
+}

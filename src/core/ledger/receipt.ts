@@ -26,7 +26,7 @@ import { isHex, isHexKey } from '../hex.ts'
 import { charge, MAX_UNIT_PRICE, PPM, type PriceQuote } from '../pricing/index.ts'
 import { checkMounts, copyMounts, isMountVersion, readMounts, RECEIPT_MOUNT_BATCH_VERSION, RECEIPT_MOUNT_VERSION, writeMounts, type ReceiptMount } from './receipt-mounts.ts'
 import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
-import { canonicalString, canonicalUint, encodePlainBody } from './receipt-codec.ts'
+import { canonicalString, canonicalUint, encodePlainBody, hexField } from './receipt-codec.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
 import { SignatureDomain } from '../signature-domain.ts'
@@ -142,12 +142,14 @@ function bad (why: string): never {
   throw ShadwError.RECEIPT_INVALID(why)
 }
 
-function checkBody (r: ReceiptBody): void {
+function checkBody (r: ReceiptBody, hexDecoded = false): void {
   if (typeof r !== 'object' || r === null) bad('receipt is not an object')
   if (typeof r.fn !== 'string' || r.fn.length === 0 || r.fn.length > MAX_FN_CHARS) bad('fn must be 1-256 characters')
-  if (!isHex(r.manifestSignature, 64)) bad('manifestSignature must be 128 hex characters')
-  for (const f of ['moduleHash', 'inputHash', 'outputHash', 'executor', 'nonce'] as const) {
-    if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
+  if (!hexDecoded) {
+    if (!isHex(r.manifestSignature, 64)) bad('manifestSignature must be 128 hex characters')
+    for (const f of ['moduleHash', 'inputHash', 'outputHash', 'executor', 'nonce'] as const) {
+      if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
+    }
   }
   if (!Number.isSafeInteger(r.fuel) || r.fuel < 0) bad('fuel must be a non-negative integer')
   if (typeof r.tenant !== 'string' || r.tenant.length === 0 || r.tenant.length > MAX_TENANT_CHARS) bad(`tenant must be 1-${MAX_TENANT_CHARS} characters`)
@@ -191,10 +193,6 @@ function checkBatch (b: ReceiptBatchProof): void {
   if (!Number.isSafeInteger(b.size) || b.size < 1 || b.size > MAX_RECEIPT_BATCH) bad(`batch size must be 1-${MAX_RECEIPT_BATCH}`)
   if (!Number.isSafeInteger(b.index) || b.index < 0 || b.index >= b.size) bad('batch index must be below the batch size')
   if (!Array.isArray(b.path) || b.path.length > MAX_BATCH_PATH || b.path.some(h => !isHexKey(h))) bad(`batch path must be at most ${MAX_BATCH_PATH} hashes of 64 hex characters`)
-}
-
-function hex (b: Uint8Array): string {
-  return b4a.toString(b, 'hex')
 }
 
 /**
@@ -329,20 +327,21 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
   let r: SignedReceipt
   let bodyBytes = 0
   try {
-    const s = c.state(0, bytes.byteLength, bytes)
+    // one Buffer view in Node, so each hex field is a native slice, not a view made per field
+    const s = c.state(0, bytes.byteLength, b4a.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     const version = c.uint8.decode(s)
     if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION && version !== RECEIPT_CHAIN_VERSION && version !== RECEIPT_CHAIN_BATCH_VERSION && !isMountVersion(version)) bad(`unknown receipt version ${version}`)
     const body: ReceiptBody = {
       fn: canonicalString(s),
-      manifestSignature: hex(c.fixed64.decode(s)),
-      moduleHash: hex(c.fixed32.decode(s)),
-      inputHash: hex(c.fixed32.decode(s)),
-      outputHash: hex(c.fixed32.decode(s)),
+      manifestSignature: hexField(s, 64),
+      moduleHash: hexField(s, 32),
+      inputHash: hexField(s, 32),
+      outputHash: hexField(s, 32),
       fuel: canonicalUint(s),
-      executor: hex(c.fixed32.decode(s)),
+      executor: hexField(s, 32),
       tenant: canonicalString(s),
       time: canonicalUint(s),
-      nonce: hex(c.fixed32.decode(s)),
+      nonce: hexField(s, 32),
       deadline: canonicalUint(s),
       bytes: canonicalUint(s),
       price: { utilisationPpm: canonicalUint(s), fuelPrice: canonicalUint(s), bytePrice: canonicalUint(s) },
@@ -365,14 +364,16 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
       const n = canonicalUint(s)
       if (n > MAX_BATCH_PATH) bad(`batch path longer than ${MAX_BATCH_PATH}`)
       const path: string[] = []
-      for (let i = 0; i < n; i++) path.push(hex(c.fixed32.decode(s)))
+      for (let i = 0; i < n; i++) path.push(hexField(s, 32))
       batch = { size, index, path }
       checkBatch(batch)
     }
-    r = { ...body, signature: hex(c.fixed64.decode(s)) }
+    r = body as SignedReceipt
+    r.signature = hexField(s, 64)
     if (batch !== undefined) r.batch = batch
     if (s.start !== s.end) bad('trailing bytes')
-    checkBody(r)
+    // the hex fields were made from bytes here: only the rest needs checking
+    checkBody(r, true)
   } catch (err) {
     if (err instanceof ShadwError) throw err
     bad(`undecodable receipt: ${(err as Error).message}`)
