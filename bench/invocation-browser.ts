@@ -6,6 +6,13 @@
  * back); the baseline is the same page's bridge round trip to its own node worker (`status`),
  * and a relayed block round trip between the same two nodes (the tenant reads a block the
  * contributor appended), measured in the same run.
+ *
+ * Cold start on a contributor tab: ~100 KB modules no one has called (bench/invocation-cold.ts),
+ * published in the bench's registry node just before the tabs open; the tenant tab's very
+ * first call runs one of them on the contributor (its node fetches the registry and the
+ * module over the relay, verifies them, instruments and compiles in its executor worker),
+ * then calls it again (compiled module cached), then the contributor tab is reloaded and the
+ * tenant calls it once more (module bytes from OPFS; the compile is not kept across a reload).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -24,6 +31,7 @@ import { parseBootstrap, SuperNode } from '../src/super-node/super-node.ts'
 import { createPublisherKeyPair, Registry } from '../src/core/registry/index.ts'
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
+import { coldModule } from './invocation-cold.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 /** Sequential calls measured after one warm-up call. */
@@ -41,7 +49,11 @@ export interface BrowserInvocationResult {
   bridgeRoundTrip: { p50: number }
   blockRoundTrip: { p50: number }
   ratioToBlockRoundTrip: number
+  /** a fresh tenant tab's first call, of a ~100 KB module published a moment before, run on the contributor tab */
+  cold: { moduleBytes: number, firstCallMs: number, cachedMs: number[], afterReloadMs: number }
 }
+/** Size of the cold-start module. */
+const COLD_BYTES = 100 * 1024
 
 async function open (profile: string, url: string): Promise<{ context: BrowserContext, page: Page, key: string }> {
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: READY_TIMEOUT_MS })
@@ -65,6 +77,7 @@ async function sample (page: Page, body: string): Promise<number[]> {
   return samples.sort((a, b) => a - b)
 }
 
+const round = (x: number): number => Math.round(x * 1000) / 1000
 const pct = (s: number[], p: number): number => Math.round((s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN) * 1000) / 1000
 
 /** Runs the browser part; returns its figures. */
@@ -87,6 +100,9 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
     stops.push(() => registry.close())
     await registry.publish(await compileWat(ECHO), { name: 'echo', version: '1.0.0' })
     const ref = `${registry.key}/echo@1.0.0`
+    const coldBytes = await coldModule(COLD_BYTES, 101)
+    await registry.publish(coldBytes, { name: 'cold', version: '1.0.0' })
+    const coldRef = `${registry.key}/cold@1.0.0`
 
     const contributor = await open(join(tmp, 'contributor'), `${sn.info.appUrl}?execute=1&webrtc=off`)
     const tenant = await open(join(tmp, 'tenant'), `${sn.info.appUrl}?webrtc=off`)
@@ -103,16 +119,37 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
       await window.shadw.call('waitForLength', { key: ${JSON.stringify(log)}, length: ${SAMPLES + 1}, timeout: 30000 }, 40000)
     })()`)
 
+    // before anything else the tenant invokes: a fresh tenant's first call
+    const callCold = async (): Promise<number> => await tenant.page.evaluate(`(async () => {
+      const t = performance.now()
+      const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(coldRef)}, input: new Uint8Array(16).fill(1), deadline: 30000 }, 40000)
+      if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')
+      return performance.now() - t
+    })()`) as number
+    const firstCallMs = await callCold()
+    const cachedMs: number[] = []
+    for (let i = 0; i < 5; i++) cachedMs.push(await callCold())
+
     const invoke = await sample(tenant.page, `const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
       if (new TextDecoder().decode(a.output) !== 'ping ' + i) throw new Error('wrong echo')
       if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`)
     const bridge = await sample(tenant.page, 'await window.shadw.call(\'status\', {})')
     const blocks = await sample(tenant.page, `await window.shadw.call('get', { key: ${JSON.stringify(log)}, index: i, timeout: 20000 }, 30000)`)
+    // the contributor reloads (same profile: its OPFS keeps the module bytes) and is found again
+    await contributor.page.reload({ timeout: READY_TIMEOUT_MS })
+    await contributor.page.evaluate(`window.shadw.ready(${READY_TIMEOUT_MS})`)
+    let afterReloadMs = NaN
+    const until = Date.now() + READY_TIMEOUT_MS
+    // the tenant's router finds the reloaded contributor again once its adverts arrive
+    while (Number.isNaN(afterReloadMs) && Date.now() < until) {
+      afterReloadMs = await callCold().catch(async () => { await new Promise(resolve => setTimeout(resolve, 250)); return NaN })
+    }
     return {
       invoke: { p50: pct(invoke, 0.5), p99: pct(invoke, 0.99) },
       bridgeRoundTrip: { p50: pct(bridge, 0.5) },
       blockRoundTrip: { p50: pct(blocks, 0.5) },
-      ratioToBlockRoundTrip: Math.round(pct(invoke, 0.5) / pct(blocks, 0.5) * 100) / 100
+      ratioToBlockRoundTrip: Math.round(pct(invoke, 0.5) / pct(blocks, 0.5) * 100) / 100,
+      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs) }
     }
   } finally {
     for (const c of contexts) await c.close().catch(() => {})

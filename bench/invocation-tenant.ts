@@ -63,11 +63,19 @@ export interface TenantResult {
   failures: Record<string, number>
   seconds: number
   cold?: ColdResult
+  /** this process's CPU time (user + system) per call, µs: sequential calls, and calls under load */
+  cpuUsPerCall: { sequential: number, throughput: number }
 }
 
 export type TenantReply = { type: 'result', result: TenantResult } | { type: 'error', message: string }
+/** Sent at the start and end of the measured phases, so the executor reads its CPU time then too. */
+export interface TenantMark { type: 'mark', phase: 'sequential' | 'throughput' | 'end' }
 
 const STOP_TIMEOUT_MS = 10_000
+
+function mark (phase: TenantMark['phase']): void {
+  process.send?.({ type: 'mark', phase } satisfies TenantMark)
+}
 
 async function run (task: TenantTask): Promise<TenantResult> {
   // every node here is reachable on loopback; one left to guess calls itself firewalled, and
@@ -105,7 +113,12 @@ async function run (task: TenantTask): Promise<TenantResult> {
     const input = new Uint8Array(16).fill(7)
     for (let i = 0; i < task.warmup; i++) await endpoint.invoke(task.ref, input)
     const invoke: number[] = []
+    mark('sequential')
+    const cpuSeq = process.cpuUsage()
     for (let i = 0; i < task.samples; i++) { const t = performance.now(); await endpoint.invoke(task.ref, input); invoke.push(performance.now() - t) }
+    const seqCpu = process.cpuUsage(cpuSeq)
+    mark('throughput')
+    const cpuPut = process.cpuUsage()
 
     let completed = 0
     let failed = 0
@@ -125,7 +138,10 @@ async function run (task: TenantTask): Promise<TenantResult> {
       }
     }))
     const seconds = (performance.now() - t0) / 1000
-    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds, cold }
+    const putCpu = process.cpuUsage(cpuPut)
+    mark('end')
+    const perCall = (u: NodeJS.CpuUsage, n: number): number => Math.round((u.user + u.system) / Math.max(1, n) * 10) / 10
+    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds, cold, cpuUsPerCall: { sequential: perCall(seqCpu, task.samples), throughput: perCall(putCpu, completed + failed) } }
   } finally {
     endpoint.stop()
     await Promise.race([(async () => { await node.stop(); await dht.destroy() })(), new Promise(resolve => setTimeout(resolve, STOP_TIMEOUT_MS).unref())])

@@ -39,7 +39,7 @@ import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/core/re
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
 import { runBrowserInvocationBench } from './invocation-browser.ts'
 import { coldModule } from './invocation-cold.ts'
-import type { TenantReply, TenantResult, TenantTask } from './invocation-tenant.ts'
+import type { TenantMark, TenantReply, TenantResult, TenantTask } from './invocation-tenant.ts'
 import { pingServer } from './ping-channel.ts'
 
 /** Sequential calls (and raw round trips) measured, after {@link WARMUP}: enough for a stable p99. */
@@ -81,8 +81,11 @@ async function node (bootstrap: Array<{ host: string, port: number }>, tier: 'su
   return { node: n, store, keyPair, close: async () => { await n.stop(); await dht.destroy() } }
 }
 
+/** This process's CPU time at each of the tenant's marks (the executor's side: node thread and workers). */
+type ExecutorCpu = Partial<Record<TenantMark['phase'], NodeJS.CpuUsage>>
+
 /** Runs the tenant child against the executor; resolves to its measurements. */
-async function runTenant (task: TenantTask): Promise<TenantResult> {
+async function runTenant (task: TenantTask, cpu: ExecutorCpu = {}): Promise<TenantResult> {
   // BENCH_CPU_PROF=<dir> profiles the tenant too (run the bench itself with --cpu-prof)
   const prof = process.env['BENCH_CPU_PROF']
   const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -90,7 +93,10 @@ async function runTenant (task: TenantTask): Promise<TenantResult> {
   try {
     const reply = await new Promise<TenantReply>((resolve, reject) => {
       timer = setTimeout(() => { reject(new Error(`the tenant gave no result within ${TENANT_TIMEOUT_MS} ms`)) }, TENANT_TIMEOUT_MS)
-      child.once('message', msg => { resolve(msg as TenantReply) })
+      child.on('message', (msg: TenantReply | TenantMark) => {
+        if (msg.type === 'mark') cpu[msg.phase] = process.cpuUsage()
+        else resolve(msg)
+      })
       child.once('error', reject)
       child.once('exit', code => { reject(new Error(`the tenant exited (code ${String(code)}) without a result`)) })
       child.send(task)
@@ -146,7 +152,10 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
 
     const first = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: 50, samples: 50, concurrency: 1, throughputMs: 0, timeoutMs: 30_000, cold: [opener] })
 
-    const t = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: WARMUP, samples: SAMPLES, concurrency: CONCURRENCY, throughputMs: THROUGHPUT_MS, timeoutMs: 30_000, cold })
+    const cpu: ExecutorCpu = {}
+    const t = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: WARMUP, samples: SAMPLES, concurrency: CONCURRENCY, throughputMs: THROUGHPUT_MS, timeoutMs: 30_000, cold }, cpu)
+    const cpuBetween = (a: NodeJS.CpuUsage | undefined, b: NodeJS.CpuUsage | undefined, n: number): number | null =>
+      a === undefined || b === undefined ? null : Math.round((b.user + b.system - a.user - a.system) / Math.max(1, n) * 10) / 10
     const inline = executor.inline?.ran ?? 0
     const result = {
       date: new Date().toISOString(),
@@ -157,6 +166,7 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
         invokeMs: { p50: round(pct(t.invoke, 0.5)), p99: round(pct(t.invoke, 0.99)) },
         rawRoundTripMs: { p50: round(pct(t.raw, 0.5)), p99: round(pct(t.raw, 0.99)) },
         ratioP50: round(pct(t.invoke, 0.5) / pct(t.raw, 0.5), 2),
+        cpuUsPerCall: { tenant: t.cpuUsPerCall.sequential, executor: cpuBetween(cpu.sequential, cpu.throughput, SAMPLES) },
         goal: 'ratio <= 3'
       },
       coldStart: t.cold === undefined
@@ -179,6 +189,7 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
         failed: t.failed,
         failures: t.failures,
         perSecond: Math.round(t.completed / t.seconds),
+        cpuUsPerCall: { tenant: t.cpuUsPerCall.throughput, executor: cpuBetween(cpu.throughput, cpu.end, t.completed + t.failed) },
         goal: '>= 10,000/s through one super node',
         callsRunInline: inline,
         accounting: 'every call is a full invocation: its own request frame, a fresh sandbox instance with fuel metering (in the worker pool, or on the node thread while the pool is idle: callsRunInline), SHA-256 of input and output, its own receipt (inclusion proof in a batch-signed Merkle root: one ed25519 signature per group commit) and its own ledger Hypercore block (one append per group commit), its receipt proof checked at the tenant (the batch signature verified once per batch); worker messages carry several calls'
@@ -186,11 +197,13 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     }
     console.log(`warm latency: invoke p50 ${result.warmLatency.invokeMs.p50} ms, p99 ${result.warmLatency.invokeMs.p99} ms; raw round trip p50 ${result.warmLatency.rawRoundTripMs.p50} ms; ratio ${result.warmLatency.ratioP50}x (goal <= 3x)`)
     if (result.coldStart !== null) console.log(`cold start (${result.coldStart.moduleBytes} B module): fresh tenant's first call ${result.coldStart.firstCallMs} ms (goal <= 150), new module from a warm tenant median ${result.coldStart.newModuleMedianMs} ms, same module again p50 ${result.coldStart.cachedMs.p50} ms; an executor's very first call ${String(result.coldStart.coldExecutorFirstCallMs)} ms; discovery ${result.coldStart.discoverMs} ms`)
+    console.log(`CPU per call (tenant + executor, us): sequential ${result.warmLatency.cpuUsPerCall.tenant} + ${String(result.warmLatency.cpuUsPerCall.executor)}, under load ${result.throughput.cpuUsPerCall.tenant} + ${String(result.throughput.cpuUsPerCall.executor)}`)
     console.log(`throughput: ${result.throughput.perSecond} invocations/s (${t.completed} in ${result.throughput.seconds} s, ${t.failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s), ${inline} calls of the whole run on the node thread)`)
     for (const close of closers.reverse()) await close().catch(() => {})
     closers.length = 0
     const browser = opts.browser === false ? null : await runBrowserInvocationBench()
     if (browser !== null) console.log(`browser tenant -> browser executor (relayed): invoke p50 ${browser.invoke.p50} ms, p99 ${browser.invoke.p99} ms; block round trip between the same nodes p50 ${browser.blockRoundTrip.p50} ms (ratio ${browser.ratioToBlockRoundTrip}x); page -> node worker bridge p50 ${browser.bridgeRoundTrip.p50} ms`)
+    if (browser !== null) console.log(`cold start on a contributor tab (${browser.cold.moduleBytes} B module): fresh tenant tab's first call ${browser.cold.firstCallMs} ms (goal <= 150), again ${browser.cold.cachedMs.join(', ')} ms, after the contributor tab reloaded ${browser.cold.afterReloadMs} ms`)
     if (browser !== null) Object.assign(result, { browserToBrowser: { ...browser, path: 'tenant page -> its node worker -> relay -> contributor node worker -> executor Web Worker, and back; super-node execution off' } })
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')

@@ -102,6 +102,17 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const nodePool = num(at(sandbox, 'poolThroughput', 'nodeCallsPerSecond'))
   const browserPool = num(at(sandbox, 'poolThroughput', 'browserCallsPerSecond'))
   const coldMs = num(at(invocation, 'coldStart', 'firstCallMs'))
+  // tenant + executor CPU per call: steadier than wall time on a shared machine
+  const cpuPerCall = (v: unknown): number | null => {
+    const t = num(at(v as Json | undefined, 'tenant'))
+    const e = num(at(v as Json | undefined, 'executor'))
+    return t === null || e === null ? null : t + e
+  }
+  const median = (v: unknown): number | null => {
+    if (!Array.isArray(v) || v.length === 0) return null
+    const s = (v as number[]).filter(x => typeof x === 'number').sort((a, b) => a - b)
+    return s[Math.floor(s.length / 2)] ?? null
+  }
   const notRun = (name: string): string => `the ${name} bench did not run (or failed) in this run`
 
   const dir = mkdtempSync(join(tmpdir(), 'shadw-bench-cli-'))
@@ -149,6 +160,11 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('cold_invoke_new_module_ms', num(at(invocation, 'coldStart', 'newModuleMedianMs')), notRun('invocation')),
     figure('cold_invoke_cold_executor_ms', num(at(invocation, 'coldStart', 'coldExecutorFirstCallMs')), notRun('invocation')),
     figure('cold_invoke_cached_ms', num(at(invocation, 'coldStart', 'cachedMs', 'p50')), notRun('invocation')),
+    figure('cold_invoke_browser_ms', num(at(invocation, 'browserToBrowser', 'cold', 'firstCallMs')), invocation === null ? notRun('invocation') : 'the browser part was skipped'),
+    figure('cold_invoke_browser_cached_ms', median(at(invocation, 'browserToBrowser', 'cold', 'cachedMs')), invocation === null ? notRun('invocation') : 'the browser part was skipped'),
+    figure('cold_invoke_browser_after_reload_ms', num(at(invocation, 'browserToBrowser', 'cold', 'afterReloadMs')), invocation === null ? notRun('invocation') : 'the browser part was skipped'),
+    figure('invoke_cpu_us_per_call', cpuPerCall(at(invocation, 'throughput', 'cpuUsPerCall')), notRun('invocation')),
+    figure('invoke_cpu_us_per_call_sequential', cpuPerCall(at(invocation, 'warmLatency', 'cpuUsPerCall')), notRun('invocation')),
     figure('cli_help_ms', helpMs, 'not measured'),
     figure('cli_run_ms', runMs, 'not measured')
   ])

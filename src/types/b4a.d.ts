@@ -2,7 +2,9 @@
 declare module 'b4a' {
   export function from (input: string, encoding?: 'hex' | 'utf8' | 'base64'): Uint8Array
   export function from (input: ArrayLike<number> | ArrayBuffer): Uint8Array
-  export function toString (buf: Uint8Array, encoding?: 'hex' | 'utf8' | 'base64'): string
+  /** a view of `length` bytes of `input` from `offset` (a Buffer in Node), no copy */
+  export function from (input: ArrayBufferLike, offset: number, length: number): Uint8Array
+  export function toString (buf: Uint8Array, encoding?: 'hex' | 'utf8' | 'base64', start?: number, end?: number): string
   export function alloc (size: number, fill?: number): Uint8Array
   export function allocUnsafe (size: number): Uint8Array
   export function equals (a: Uint8Array, b: Uint8Array): boolean

@@ -86,8 +86,8 @@ export interface CallTransport {
   pick (exclude: ReadonlySet<string>, drives?: readonly string[]): { key: string }
   /** true when some peer outside `exclude` could take a call now */
   hasAlternative (exclude: ReadonlySet<string>): boolean
-  /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs` */
-  request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage>
+  /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs`; `signal`: the caller's, when it gave one */
+  request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage>
   randomBytes (n: number): Uint8Array
   now (): number
   /** batch roots already verified: the other receipts of a batch cost hashes only */
@@ -121,8 +121,11 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   const nonceHex = b4a.toString(nonce, 'hex')
   // every slot asks distinct executors: one peer answering twice is not two opinions
   const tried = new Set<string>()
-  const abort = new AbortController()
-  const onAbort = (): void => { abort.abort(ShadwError.ABORTED('invocation aborted')) }
+  // only a caller's signal aborts a call: without one, no controller (one per call showed in
+  // the caller's profile)
+  const abort = opts.signal === undefined ? null : new AbortController()
+  const signal = abort?.signal
+  const onAbort = (): void => { abort?.abort(ShadwError.ABORTED('invocation aborted')) }
   opts.signal?.addEventListener('abort', onAbort, { once: true })
   let attempts = 0
   // the router prefers executors that hold the data the call reads
@@ -132,7 +135,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
     let last: Extract<SlotOutcome, { ok: false }> | null = null
     for (;;) {
       const left = deadline - t.now()
-      if (abort.signal.aborted) return failure(null, abort.signal.reason)
+      if (signal?.aborted === true) return failure(null, signal.reason)
       if (left <= 0) return last !== null && last.code !== 'TIMEOUT' ? last : failure(null, new ShadwError('DEADLINE_EXCEEDED', `no result within the deadline of ${budget} ms`, { details: { deadline: budget } }))
       let key: string
       try {
@@ -146,7 +149,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const attemptDeadline = t.now() + attemptMs
-        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }), ...(opts.mounts === undefined ? {} : { mounts: opts.mounts }) }, attemptMs, abort.signal, opts.client)
+        const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }), ...(opts.mounts === undefined ? {} : { mounts: opts.mounts }) }, attemptMs, signal, opts.client)
         return { ok: true, result: verifyResult(res, key, { fn: fnRef, inputHash, inputBytes: input.byteLength, nonce: nonceHex, deadline: attemptDeadline, maxCharge: opts.maxCharge, blocks, mounts: opts.mounts }, t.verifiedRoots) }
       } catch (err) {
         last = failure(key, err)
@@ -157,7 +160,7 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
 
   try {
     const outcomes = await Promise.all(Array.from({ length: k }, slot))
-    if (abort.signal.aborted) throw abort.signal.reason
+    if (signal?.aborted === true) throw signal.reason
     return { ...decideQuorum(outcomes, quorum), attempts }
   } finally {
     opts.signal?.removeEventListener('abort', onAbort)

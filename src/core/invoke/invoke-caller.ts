@@ -59,7 +59,7 @@ export interface OwnExecutor {
   /** its router state, with its capacity brought up to date */
   candidate (): PeerState
   /** runs a call; rejects with a typed error, or TIMEOUT after `timeoutMs` */
-  request (req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage>
+  request (req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage>
 }
 
 /** Options of {@link InvokeCaller}. */
@@ -185,7 +185,7 @@ export class InvokeCaller {
     return peers
   }
 
-  async #request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage> {
+  async #request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage> {
     if (key === this.#own?.key) return await this.#own.request(req, timeoutMs, signal, client)
     const peer = this.#peers.find(key)
     if (peer === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
@@ -193,7 +193,7 @@ export class InvokeCaller {
     if (calls === undefined) this.#calls.set(peer, calls = { pending: new Map(), probedAt: 0, graceUntil: 0 })
     const pending = calls.pending
     if (pending.size >= MAX_PENDING_PER_CHANNEL) throw ShadwError.BUSY(pending.size)
-    signal.throwIfAborted()
+    signal?.throwIfAborted()
     const id = peer.nextId++
     peer.state.inflight++
     // silence is measured from the first call in flight, not from the last message of an idle spell
@@ -213,8 +213,10 @@ export class InvokeCaller {
           reject(err)
         }
         timer = setTimeout(() => { giveUp(ShadwError.TIMEOUT(`executor ${key.slice(0, 8)}`, timeoutMs)) }, timeoutMs)
-        onAbort = () => { giveUp(signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()) }
-        signal.addEventListener('abort', onAbort, { once: true })
+        if (signal !== undefined) {
+          onAbort = () => { giveUp(signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()) }
+          signal.addEventListener('abort', onAbort, { once: true })
+        }
         if (!peer.channel.send({ type: 'request', id, ...req })) {
           pending.delete(id)
           reject(ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} closed the channel`))
@@ -234,7 +236,7 @@ export class InvokeCaller {
       throw err
     } finally {
       clearTimeout(timer)
-      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
+      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
       peer.state.inflight--
     }
   }

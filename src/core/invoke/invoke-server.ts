@@ -221,7 +221,8 @@ export class InvokeServer {
 
   #run (peer: Peer, serving: Map<number, AbortController>, req: RequestMessage, ac: AbortController, service: InvokeService, bytes: number): void {
     // cancelled, or its peer gone, while it waited for its turn
-    const run = ac.signal.aborted ? Promise.reject(ac.signal.reason) : service.handle(req, peer.state.key, ac.signal)
+    // the request's own controller: the service aborts it at the deadline, no second one
+    const run = ac.signal.aborted ? Promise.reject(ac.signal.reason) : service.handle(req, peer.state.key, ac)
     this.advertise()
     run.then(res => {
       peer.channel.send({ type: 'result', id: req.id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex })
@@ -236,11 +237,11 @@ export class InvokeServer {
   }
 
   /** Runs a call of this node's own on its own service (a super node's HTTP gateway). */
-  async #runOwn (service: InvokeService, self: { inflight: number }, id: number, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal, client?: string): Promise<ResultMessage> {
+  async #runOwn (service: InvokeService, self: { inflight: number }, id: number, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage> {
     // the same attempt bound as a remote call: the caller's abort or the attempt's timeout
     const ac = new AbortController()
-    const onAbort = (): void => { ac.abort(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
+    const onAbort = (): void => { ac.abort(signal?.reason) }
+    signal?.addEventListener('abort', onAbort, { once: true })
     const timer = setTimeout(() => { ac.abort(ShadwError.TIMEOUT('this node\'s own executor', timeoutMs)) }, timeoutMs)
     self.inflight++
     try {
@@ -252,7 +253,7 @@ export class InvokeServer {
       return { type: 'result', id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex }
     } finally {
       clearTimeout(timer)
-      signal.removeEventListener('abort', onAbort)
+      signal?.removeEventListener('abort', onAbort)
       self.inflight--
       this.advertise()
     }

@@ -18,6 +18,7 @@ import { priceCall } from './call-price.ts'
 import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
 import type { RequestMessage } from './protocol.ts'
+import { parseAuth, pinnedBlocks } from './request-fields.ts'
 import { LedgerWriter, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
 
 const debug = log('invoke-service')
@@ -39,8 +40,6 @@ export const MAX_LOOKUPS = 32
 export const MAX_LOOKUPS_PER_CALLER = 4
 /** setTimeout's largest delay; a later deadline is waited on in full by the sandbox's own limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1
-/** A request's auth JSON parses to at most this depth (a Lit AuthSig is flat). */
-const AUTH_DEPTH_LIMIT = 4
 
 /** What the service needs to load functions (FunctionLoader implements it). */
 export interface FunctionSource {
@@ -258,8 +257,10 @@ export class InvokeService {
    *   storage failure, {@link ledgerError}): a code callers retry on another executor.
    *   `client`: whom a lookup this call starts is charged to, when not `caller` (this node's
    *   own gateway names each HTTP client, so one client cannot take every lookup).
+   *   `signal`: the caller's, or a controller of this call alone, which the service aborts
+   *   at the request's deadline.
    */
-  async handle (req: RequestMessage, caller: string, signal: AbortSignal, client: string = caller): Promise<ServiceResult> {
+  async handle (req: RequestMessage, caller: string, signal: AbortSignal | AbortController, client: string = caller): Promise<ServiceResult> {
     if (this.#writer.failure !== null) throw this.#refusal()
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
     if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
@@ -267,10 +268,14 @@ export class InvokeService {
     // the call lives until its own deadline and no longer, whatever it waits on
     const left = req.deadline - this.#now()
     if (left <= 0) throw deadlinePassed(req.deadline, 'before the call was admitted')
-    const call = new AbortController()
-    const onAbort = (): void => { call.abort(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-    if (signal.aborted) onAbort()
+    // a controller of the call's own (the endpoint's, per request) is aborted at the deadline
+    // directly; a signal is followed by a controller made here (two per call showed in the
+    // executor's profile)
+    const call = signal instanceof AbortController ? signal : new AbortController()
+    const outer = signal instanceof AbortController ? null : signal
+    const onAbort = (): void => { call.abort(outer?.reason) }
+    outer?.addEventListener('abort', onAbort, { once: true })
+    if (outer?.aborted === true) onAbort()
     const timer = setTimeout(() => { call.abort(deadlinePassed(req.deadline, 'while the call waited')) }, Math.min(left, MAX_TIMER_MS))
     try {
       // the lookup holds no slot: a registry nobody serves costs a lookup, not execution
@@ -289,7 +294,7 @@ export class InvokeService {
       }
     } finally {
       clearTimeout(timer)
-      signal.removeEventListener('abort', onAbort)
+      outer?.removeEventListener('abort', onAbort)
     }
   }
 
@@ -472,28 +477,4 @@ function abortReason (signal: AbortSignal): unknown {
 
 function deadlinePassed (deadline: number, when: string): ShadwError {
   return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } })
-}
-
-/** The wire's decimal pins as the gate's block numbers (the protocol checked their form). */
-function pinnedBlocks (blocks: Record<string, string>): Record<string, bigint> {
-  return Object.fromEntries(Object.entries(blocks).map(([chain, block]) => [chain, BigInt(block)]))
-}
-
-function parseAuth (auth: string | null): unknown {
-  if (auth === null) return undefined
-  let value: unknown
-  try {
-    value = JSON.parse(auth)
-  } catch {
-    throw ShadwError.AUTH_MALFORMED('auth is not JSON')
-  }
-  if (depth(value) > AUTH_DEPTH_LIMIT) throw ShadwError.AUTH_MALFORMED('auth is nested too deeply')
-  return value
-}
-
-function depth (v: unknown): number {
-  if (typeof v !== 'object' || v === null) return 0
-  let d = 0
-  for (const x of Object.values(v)) { d = Math.max(d, depth(x)); if (d > AUTH_DEPTH_LIMIT) break }
-  return d + 1
 }

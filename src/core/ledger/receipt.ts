@@ -26,6 +26,7 @@ import { isHex, isHexKey } from '../hex.ts'
 import { charge, MAX_UNIT_PRICE, PPM, type PriceQuote } from '../pricing/index.ts'
 import { checkMounts, copyMounts, isMountVersion, readMounts, RECEIPT_MOUNT_BATCH_VERSION, RECEIPT_MOUNT_VERSION, writeMounts, type ReceiptMount } from './receipt-mounts.ts'
 import { MERKLE_HASH_BYTES, merkleLeaf, merkleRootFromPath } from './merkle.ts'
+import { canonicalString, canonicalUint, encodePlainBody, hexField } from './receipt-codec.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
 import { SignatureDomain } from '../signature-domain.ts'
@@ -141,12 +142,14 @@ function bad (why: string): never {
   throw ShadwError.RECEIPT_INVALID(why)
 }
 
-function checkBody (r: ReceiptBody): void {
+function checkBody (r: ReceiptBody, hexDecoded = false): void {
   if (typeof r !== 'object' || r === null) bad('receipt is not an object')
   if (typeof r.fn !== 'string' || r.fn.length === 0 || r.fn.length > MAX_FN_CHARS) bad('fn must be 1-256 characters')
-  if (!isHex(r.manifestSignature, 64)) bad('manifestSignature must be 128 hex characters')
-  for (const f of ['moduleHash', 'inputHash', 'outputHash', 'executor', 'nonce'] as const) {
-    if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
+  if (!hexDecoded) {
+    if (!isHex(r.manifestSignature, 64)) bad('manifestSignature must be 128 hex characters')
+    for (const f of ['moduleHash', 'inputHash', 'outputHash', 'executor', 'nonce'] as const) {
+      if (!isHexKey(r[f])) bad(`${f} must be 64 hex characters`)
+    }
   }
   if (!Number.isSafeInteger(r.fuel) || r.fuel < 0) bad('fuel must be a non-negative integer')
   if (typeof r.tenant !== 'string' || r.tenant.length === 0 || r.tenant.length > MAX_TENANT_CHARS) bad(`tenant must be 1-${MAX_TENANT_CHARS} characters`)
@@ -190,10 +193,6 @@ function checkBatch (b: ReceiptBatchProof): void {
   if (!Number.isSafeInteger(b.size) || b.size < 1 || b.size > MAX_RECEIPT_BATCH) bad(`batch size must be 1-${MAX_RECEIPT_BATCH}`)
   if (!Number.isSafeInteger(b.index) || b.index < 0 || b.index >= b.size) bad('batch index must be below the batch size')
   if (!Array.isArray(b.path) || b.path.length > MAX_BATCH_PATH || b.path.some(h => !isHexKey(h))) bad(`batch path must be at most ${MAX_BATCH_PATH} hashes of 64 hex characters`)
-}
-
-function hex (b: Uint8Array): string {
-  return b4a.toString(b, 'hex')
 }
 
 /**
@@ -243,7 +242,7 @@ function writeBody (s: State, r: ReceiptBody, pre: boolean, version: number): vo
 export function encodeReceiptBody (r: ReceiptBody, version: number = RECEIPT_VERSION, tail = 0): Uint8Array {
   checkBody(r)
   const v = bodyVersion(r, version)
-  return encodeFields((s, pre) => { writeBody(s, r, pre, v) }, tail)
+  return encodePlainBody(r, v, tail) ?? encodeFields((s, pre) => { writeBody(s, r, pre, v) }, tail)
 }
 
 const RECEIPT_SIGNATURE = new SignatureDomain(RECEIPT_DOMAIN)
@@ -323,51 +322,26 @@ export function decodeReceipt (bytes: Uint8Array): SignedReceipt {
 /** A decoded receipt and the byte length of its body (what a signature or leaf covers). */
 interface ReceiptParts { receipt: SignedReceipt, bodyBytes: number }
 
-/**
- * Canonical form without encoding the receipt again: fixed-size fields have one form, so only
- * varints (shortest form) and strings (valid UTF-8, which decodes and encodes back to the same
- * bytes) can differ; together with checkBody's bounds a receipt that passes re-encodes to
- * exactly its bytes.
- */
-function canonicalUint (s: State): number {
-  const at = s.start
-  const v = c.uint.decode(s)
-  if (s.start - at !== (v < 0xfd ? 1 : v <= 0xffff ? 3 : v <= 0xffffffff ? 5 : 9)) bad('receipt is not in canonical form (varint)')
-  return v
-}
-
-function canonicalString (s: State): string {
-  const len = canonicalUint(s)
-  if (len > s.end - s.start) bad('string runs past the end')
-  const raw = (s.buffer as Uint8Array).subarray(s.start, s.start + len)
-  const str = b4a.toString(raw, 'utf8')
-  s.start += len
-  // ASCII is always canonical; anything else must survive a round trip byte for byte
-  let ascii = true
-  for (let i = 0; i < raw.byteLength; i++) if ((raw[i] as number) >= 0x80) { ascii = false; break }
-  if (!ascii && !b4a.equals(b4a.from(str, 'utf8'), raw)) bad('receipt is not in canonical form (UTF-8)')
-  return str
-}
-
 function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
   if (!(bytes instanceof Uint8Array) || bytes.byteLength > MAX_RECEIPT_BYTES || bytes.byteLength < 65) bad(`receipt must be 65-${MAX_RECEIPT_BYTES} bytes`)
   let r: SignedReceipt
   let bodyBytes = 0
   try {
-    const s = c.state(0, bytes.byteLength, bytes)
+    // one Buffer view in Node, so each hex field is a native slice, not a view made per field
+    const s = c.state(0, bytes.byteLength, b4a.from(bytes.buffer, bytes.byteOffset, bytes.byteLength))
     const version = c.uint8.decode(s)
     if (version !== RECEIPT_VERSION && version !== RECEIPT_BATCH_VERSION && version !== RECEIPT_CHAIN_VERSION && version !== RECEIPT_CHAIN_BATCH_VERSION && !isMountVersion(version)) bad(`unknown receipt version ${version}`)
     const body: ReceiptBody = {
       fn: canonicalString(s),
-      manifestSignature: hex(c.fixed64.decode(s)),
-      moduleHash: hex(c.fixed32.decode(s)),
-      inputHash: hex(c.fixed32.decode(s)),
-      outputHash: hex(c.fixed32.decode(s)),
+      manifestSignature: hexField(s, 64),
+      moduleHash: hexField(s, 32),
+      inputHash: hexField(s, 32),
+      outputHash: hexField(s, 32),
       fuel: canonicalUint(s),
-      executor: hex(c.fixed32.decode(s)),
+      executor: hexField(s, 32),
       tenant: canonicalString(s),
       time: canonicalUint(s),
-      nonce: hex(c.fixed32.decode(s)),
+      nonce: hexField(s, 32),
       deadline: canonicalUint(s),
       bytes: canonicalUint(s),
       price: { utilisationPpm: canonicalUint(s), fuelPrice: canonicalUint(s), bytePrice: canonicalUint(s) },
@@ -390,14 +364,16 @@ function decodeReceiptParts (bytes: Uint8Array): ReceiptParts {
       const n = canonicalUint(s)
       if (n > MAX_BATCH_PATH) bad(`batch path longer than ${MAX_BATCH_PATH}`)
       const path: string[] = []
-      for (let i = 0; i < n; i++) path.push(hex(c.fixed32.decode(s)))
+      for (let i = 0; i < n; i++) path.push(hexField(s, 32))
       batch = { size, index, path }
       checkBatch(batch)
     }
-    r = { ...body, signature: hex(c.fixed64.decode(s)) }
+    r = body as SignedReceipt
+    r.signature = hexField(s, 64)
     if (batch !== undefined) r.batch = batch
     if (s.start !== s.end) bad('trailing bytes')
-    checkBody(r)
+    // the hex fields were made from bytes here: only the rest needs checking
+    checkBody(r, true)
   } catch (err) {
     if (err instanceof ShadwError) throw err
     bad(`undecodable receipt: ${(err as Error).message}`)
