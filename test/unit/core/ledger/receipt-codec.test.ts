@@ -4,14 +4,14 @@
  * must leave to the generic writer (non-ASCII strings, chain reads, mounts).
  */
 import b4a from 'b4a'
-import c from 'compact-encoding'
+import c, { type Encoding } from 'compact-encoding'
 import { describe, expect, it } from 'vitest'
 import { encodePlainBody, type PlainReceiptBody } from '../../../../src/core/ledger/receipt-codec.ts'
 
 const VARINTS = [0, 1, 0xfc, 0xfd, 0xfe, 0xffff, 0x10000, 0xffffffff, 0x100000000, 1_763_000_000_000, Number.MAX_SAFE_INTEGER]
 
 function reference (r: PlainReceiptBody, version: number): Uint8Array {
-  const fields: Array<[c.Encoding<any>, unknown]> = [
+  const fields: Array<[Encoding<any>, unknown]> = [
     [c.uint8, version], [c.string, r.fn], [c.fixed64, b4a.from(r.manifestSignature, 'hex')], [c.fixed32, b4a.from(r.moduleHash, 'hex')],
     [c.fixed32, b4a.from(r.inputHash, 'hex')], [c.fixed32, b4a.from(r.outputHash, 'hex')], [c.uint, r.fuel], [c.fixed32, b4a.from(r.executor, 'hex')],
     [c.string, r.tenant], [c.uint, r.time], [c.fixed32, b4a.from(r.nonce, 'hex')], [c.uint, r.deadline], [c.uint, r.bytes],
