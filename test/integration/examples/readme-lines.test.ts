@@ -101,4 +101,3 @@ describe('the examples\' READMEs', () => {
     expect(checked).toBe(5)
   })
 })
-
