@@ -22,10 +22,15 @@ async function loadMain () {
   if (process.env.SHADW_FROM_SOURCE !== '1') {
     let fresh = existsSync(STAMP) && (!inCheckout || isBuildFresh())
     if (!fresh) {
+      // a terminal is told why the command has not answered yet (the first build takes seconds)
+      const tty = process.stderr.isTTY === true
+      if (tty) process.stderr.write('\r\x1b[2Kcompiling the shadw command into lib/ (its sources changed)…')
       try {
         await buildCli()
+        if (tty) process.stderr.write('\r\x1b[2K')
         fresh = true
       } catch (err) {
+        if (tty) process.stderr.write('\r\x1b[2K')
         process.stderr.write(`shadw: could not rebuild lib/ (${err instanceof Error ? err.message.split('\n')[0] : String(err)}); running the TypeScript sources\n`)
       }
     }

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import type { CatalogueEntry, CatalogueFunction, CataloguePage } from '../core/catalogue/index.ts'
 import { deserializeError, ShadwError } from '../core/errors.ts'
 import { DEFAULT_PORT } from '../super-node/super-node.ts'
+import { withCloseNames } from './invoke-not-found.ts'
 
 /** Usage lines shown in `shadw help` and by `--help`. */
 export const SEARCH_USAGE = `shadw search [TERM] [--limit N] [--cursor C] [--node URL] [--json]
@@ -111,7 +112,14 @@ export async function showCommand (argv: string[], out: Out = stdout): Promise<n
     strict: true
   })
   if (positionals.length !== 1) throw ShadwError.INVALID_ARGUMENT('expected exactly one function reference: PUBLISHER/NAME[@RANGE]')
-  const fn = await getJson<CatalogueFunction>(values.node, `/api/function?${new URLSearchParams({ ref: positionals[0] as string }).toString()}`)
+  const ref = positionals[0] as string
+  let fn: CatalogueFunction
+  try {
+    fn = await getJson<CatalogueFunction>(values.node, `/api/function?${new URLSearchParams({ ref }).toString()}`)
+  } catch (err) {
+    // as invoke does: a mistyped name is answered with the names the publisher has
+    throw await withCloseNames(err, ref, values.node)
+  }
   if (values.json) {
     out(JSON.stringify(fn) + '\n')
     return 0

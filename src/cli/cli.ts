@@ -44,11 +44,33 @@ function asksHelp (argv: string[]): boolean {
   return (end === -1 ? argv : argv.slice(0, end)).some(a => a === '--help' || a === '-h')
 }
 
+/** The help page of `help` itself: it is a command of the overview like any other. */
+function helpHelp (): string {
+  return [
+    'usage: shadw help [<command> [<subcommand>]]',
+    '',
+    'show the commands, or one command\'s or subcommand\'s options and examples',
+    '',
+    'The same page as `shadw <command> [<subcommand>] --help`. Without a command: every command',
+    'with a line about it.',
+    '',
+    'example:',
+    '  shadw help drive pin',
+    '',
+    EXIT_CODES,
+    ''
+  ].join('\n')
+}
+
 /** `shadw help [<command> [<subcommand>]]`. */
 function help (args: string[]): number {
   const [name, sub] = args
   if (name === undefined) {
     process.stdout.write(overview())
+    return 0
+  }
+  if (name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(helpHelp())
     return 0
   }
   const cmd = findCommand(name)

@@ -93,7 +93,15 @@ export async function parseRef (input: string | undefined): Promise<FunctionRef>
   if (KEY_PREFIXED.test(input)) return parseFunctionRef(input)
   const aliases = await loadAliases()
   if (Object.hasOwn(aliases, input.split('@')[0] as string)) return parseRefOrAlias(input, aliases)
-  const own = await loadKeys(keyFilePath())
+  let own
+  try {
+    own = await loadKeys(keyFilePath())
+  } catch (err) {
+    if (!(err instanceof ShadwError) || err.code !== 'KEYS_NOT_FOUND') throw err
+    // the user may not know a bare name means "mine": name both ways out
+    const name = input.split('@')[0] as string
+    throw new ShadwError('KEYS_NOT_FOUND', `${JSON.stringify(input)} names one of your own functions (no publisher key before it), and you have no publisher keys at ${String(err.details?.['path'])}: run \`shadw keys create\` to make them, or name the publisher: PUBLISHER/${input} (\`shadw search ${name}\` lists who has it)`, { cause: err, ...(err.details === undefined ? {} : { details: err.details }) })
+  }
   return parseFunctionRef(`${own.publicKey}/${input}`)
 }
 

@@ -32,7 +32,7 @@ describe('examples/page, a page of another origin', () => {
     await page.goto(pageUrl)
     await page.fill('#node', node.info.appUrl.replace(/\/$/, ''))
     const text = published.refs.filter(r => r.example.name !== 'png-grayscale')
-    expect(text.map(r => r.example.name)).toEqual(['base64', 'json-canonical', 'markdown', 'rot13', 'sha256', 'word-count'])
+    expect(text.map(r => r.example.name)).toEqual(['base64', 'json-canonical', 'markdown', 'rot13', 'sha256', 'tree-count', 'word-count'])
     for (const { example, ref } of text) {
       await page.fill('#fn', ref)
       await page.fill('#input', new TextDecoder().decode(example.input))
@@ -74,7 +74,7 @@ describe('examples/page, a page of another origin', () => {
     await page.goto(pageUrl)
     await page.waitForFunction(() => document.title === 'ready', null, { timeout: 30_000 })
     const text = published.refs.filter(r => r.example.docs.examples !== undefined)
-    expect(text.map(r => r.example.name)).toEqual(['base64', 'json-canonical', 'markdown', 'rot13', 'sha256', 'word-count'])
+    expect(text.map(r => r.example.name)).toEqual(['base64', 'json-canonical', 'markdown', 'rot13', 'sha256', 'tree-count', 'word-count'])
     const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex')
     for (const { example, ref } of text) {
       const input = new TextDecoder().decode(example.input)

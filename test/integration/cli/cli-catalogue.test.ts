@@ -154,6 +154,9 @@ describe('the function catalogue', () => {
     expect(JSON.parse((await run('show', `${publisher}/upper@1.0.0`, '--node', node, '--json')).stdout)).toEqual(full)
     const missing = await run('show', `${'ee'.repeat(32)}/upper`, '--node', node)
     expect([missing.code, missing.stderr]).toEqual([1, `shadw: FUNCTION_NOT_FOUND: not in this node's catalogue: ${'ee'.repeat(32)}/upper@*\n`])
+    // a mistyped name of a publisher the catalogue has is answered with the names it has
+    const typo = await run('show', `${publisher}/uper`, '--node', node)
+    expect([typo.code, typo.stderr]).toEqual([1, `shadw: FUNCTION_NOT_FOUND: no function "uper" of ${publisher} on the swarm; did you mean upper? (from the catalogue of ${node}; shadw search ${publisher.slice(0, 16)} lists them)\n`])
     const down = await run('search', '--node', 'http://127.0.0.1:9/')
     expect([down.code, down.stderr.split(';')[0]]).toEqual([1, 'shadw: NODE_UNREACHABLE: cannot reach the node at http://127.0.0.1:9/'])
     for (const cmd of ['search', 'show']) {

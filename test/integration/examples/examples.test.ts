@@ -50,7 +50,7 @@ function decodePng (png: Uint8Array): { width: number, height: number, channels:
 
 describe('the examples', () => {
   it('are at least six, in C, Rust, AssemblyScript and WAT, on both ABIs', () => {
-    expect(examples.map(e => e.name)).toEqual(['base64', 'json-canonical', 'markdown', 'png-grayscale', 'rot13', 'sha256', 'word-count'])
+    expect(examples.map(e => e.name)).toEqual(['base64', 'json-canonical', 'markdown', 'png-grayscale', 'rot13', 'sha256', 'tree-count', 'word-count'])
     expect(toolchains.map(t => t.name)).toContain('assemblyscript (npm)')
     expect(new Set(examples.map(e => e.abi))).toEqual(new Set(['raw', 'wasi']))
   })
@@ -81,6 +81,12 @@ describe('the examples', () => {
     expect(JSON.parse(text(jc.output))).toEqual(JSON.parse(text(jc.input)))
     const sortKeys = (v: unknown): unknown => Array.isArray(v) ? v.map(sortKeys) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map(k => [k, sortKeys((v as Record<string, unknown>)[k])])) : v
     expect(text(jc.output)).toBe(JSON.stringify(sortKeys(JSON.parse(text(jc.input)))).replace('2.5,', '2.50,') + '\n')
+
+    // without a mount, stdin counted as one file named "-"
+    const tc = byName('tree-count')
+    const tin = text(tc.input)
+    const tcount = [tin.split('\n').length - 1, tin.split(/\s+/).filter(Boolean).length, tc.input.byteLength]
+    expect(JSON.parse(text(tc.output))).toEqual({ files: 1, lines: tcount[0], words: tcount[1], bytes: tcount[2], each: [['-', ...tcount]] })
 
     const png = byName('png-grayscale')
     const rgb = decodePng(png.input)

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { main } from '../../../src/cli/cli.ts'
@@ -43,6 +46,31 @@ describe('shadw help', () => {
     expect(await main(['--version'])).toBe(0)
     expect(out).toBe(`shadw ${VERSION}\n`)
     expect(COMMANDS.find(c => c.name === 'start')?.usage).toContain(`--port ${DEFAULT_PORT}`)
+  })
+
+  it('help is a command too: shadw help --help, shadw help help and shadw help -h show its page', async () => {
+    for (const argv of [['help', '--help'], ['help', 'help'], ['help', '-h']]) {
+      out = ''
+      expect(await main(argv)).toBe(0)
+      expect(out.startsWith('usage: shadw help [<command> [<subcommand>]]\n')).toBe(true)
+      expect(out.endsWith(`${EXIT_CODES}\n`)).toBe(true)
+    }
+    expect(err).toBe('')
+  })
+
+  it('a bare function name without publisher keys names both fixes: make keys, or name the publisher', async () => {
+    const config = await mkdtemp(join(tmpdir(), 'shadw-cfg-'))
+    vi.stubEnv('XDG_CONFIG_HOME', config)
+    try {
+      for (const command of ['invoke', 'inspect']) {
+        err = ''
+        expect(await main([command, 'nothere@1'])).toBe(1)
+        expect(err).toBe(`shadw: KEYS_NOT_FOUND: "nothere@1" names one of your own functions (no publisher key before it), and you have no publisher keys at ${join(config, 'shadw', 'publisher-key.json')}: run \`shadw keys create\` to make them, or name the publisher: PUBLISHER/nothere@1 (\`shadw search nothere\` lists who has it)\n`)
+      }
+    } finally {
+      vi.unstubAllEnvs()
+      await rm(config, { recursive: true, force: true })
+    }
   })
 
   it('answers a mistyped command with exit code 2 and the close names', async () => {
