@@ -7,7 +7,6 @@
  * from whichever holders answer, checks each shard against the record and decodes from any
  * K; `challengeShard` asks one holder for a random chunk and signs the verdict.
  */
-import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import type { ErasureLayout } from './erasure.ts'
 import { encodeErasure, rebuildStripe, shardHash, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
@@ -83,7 +82,7 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
           await peer.request({ type: 'open', pin, shard }, timeoutMs)
           let last = null
           for (let s = 0; s < enc.stripes.length; s++) {
-            last = await peer.request({ type: 'put', root: pin.root, shard, stripe: s, bytes: b4a.toString(enc.stripes[s]![shard]!, 'hex') }, timeoutMs)
+            last = await peer.request({ type: 'put', root: pin.root, shard, stripe: s, bytes: enc.stripes[s]![shard]! }, timeoutMs)
           }
           if (last?.type !== 'held') continue
           const h = verifyShardHold(last.confirmation)
@@ -142,7 +141,7 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
         try {
           const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s }, o.timeoutMs ?? 10_000)
           if (a.type !== 'data') return
-          const bytes = b4a.from(a.bytes, 'hex')
+          const bytes = a.bytes
           if (shardHash(bytes, l.chunkBytes) === pin.stripes[s]!.shards[h.shard]) { got[h.shard] = bytes; return }
           wrong.add(h.holder)
           o.onwrong?.({ holder: h.holder, shard: h.shard, stripe: s })

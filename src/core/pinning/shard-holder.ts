@@ -9,7 +9,6 @@
  * there fails the proof. Once it keeps a slot whole it watches the pin's other holders and
  * repairs their losses with them (erasure-watch.ts).
  */
-import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { DiskBudget } from './disk-budget.ts'
@@ -160,10 +159,10 @@ export class ShardHolder {
         await this.#open(m.pin, m.shard)
         peer.send({ type: 'ok', id: m.id })
       } else if (m.type === 'put') {
-        const conf = await this.#put(m.root, m.shard, m.stripe, b4a.from(m.bytes, 'hex'))
+        const conf = await this.#put(m.root, m.shard, m.stripe, m.bytes)
         peer.send(conf === null ? { type: 'ok', id: m.id } : { type: 'held', id: m.id, confirmation: conf })
       } else if (m.type === 'get') {
-        peer.send({ type: 'data', id: m.id, bytes: b4a.toString(await this.#read(m.root, m.shard, m.stripe), 'hex') })
+        peer.send({ type: 'data', id: m.id, bytes: await this.#read(m.root, m.shard, m.stripe) })
       } else if (m.type === 'query') {
         peer.send({ type: 'slots', id: m.id, slots: this.slots(m.drive) })
       } else if (m.type === 'challenge') {
