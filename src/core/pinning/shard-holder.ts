@@ -23,13 +23,29 @@ import type { RepairRecord } from './erasure-repair.ts'
 import { MAX_PLACEMENT_RECORDS, MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
 import { signShardHold, type ShardHold } from './shard-hold.ts'
+import { ShardIndex, slotLogName } from './shard-index.ts'
 
 export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
 
 const debug = log('pinning')
 
 /** One slot this holder keeps. */
-interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, bytes: number }
+interface Slot {
+  pin: ErasurePin
+  shard: number
+  log: string
+  stored: number
+  bytes: number
+  /** the puts in flight, in order: a pinner pipelines stripes, and each must append after the one before */
+  puts: Promise<unknown>
+}
+
+/** The bytes a slot of `pin` keeps: one shard of every stripe. */
+function slotBytes (pin: ErasurePin): number {
+  let bytes = 0
+  for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
+  return bytes
+}
 
 /** Options of {@link ShardHolder}. */
 export interface ShardHolderOptions {
@@ -56,12 +72,16 @@ export class ShardHolder {
   /** pins a slot is being opened of (see `#open`) */
   readonly #opening = new Set<string>()
   readonly #watch: PinWatch
+  readonly #index: ShardIndex
   #stopped = false
   #announced: Promise<void> | null = null
+  /** the slots replayed from the index (see {@link start}); requests wait for it */
+  #loaded: Promise<void> | null = null
 
   constructor (opts: ShardHolderOptions) {
     this.#opts = opts
     this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
+    this.#index = new ShardIndex(opts.node)
     this.#channels = new ShardChannels(opts.node, { free: () => this.#budget.free, onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
     this.#watch = new PinWatch({
       keyPair: opts.keyPair,
@@ -76,18 +96,36 @@ export class ShardHolder {
     })
   }
 
-  /** Opens the protocol and joins the holders' topic in the background (see {@link announced}). */
+  /**
+   * Replays the slots this node kept before (their bytes reserved again, the whole ones
+   * watched), opens the protocol and joins the holders' topic, in the background (see
+   * {@link announced}).
+   */
   start (): void {
     if (this.#announced !== null || this.#stopped) return
+    this.#loaded = this.#load().catch((err: unknown) => { debug('shard index not replayed', err) })
     this.#channels.start()
     this.#watch.start()
-    this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
+    this.#announced = this.#loaded.then(async () => { await this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }) }).catch((err: unknown) => { debug('holders topic not joined', err) })
   }
 
-  /** Resolves once the announce on the holders' topic is on the DHT (bounded), after {@link start}. */
+  /** Resolves once the slots kept before are back and the announce on the holders' topic is on the DHT (bounded), after {@link start}. */
   async announced (): Promise<void> {
     this.start()
     await this.#announced
+  }
+
+  async #load (): Promise<void> {
+    for (const { pin, shard } of await this.#index.open()) {
+      if (this.#stopped) return
+      const bytes = slotBytes(pin)
+      const info = await this.#opts.node.createLog(slotLogName(pin.root, shard))
+      try { this.#budget.reserve(bytes) } catch (err) { debug('slot no longer fits the budget', pin.root.slice(0, 8), shard, err); continue }
+      const stored = Math.min(info.length, pin.stripes.length)
+      this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored, bytes, puts: Promise.resolve() })
+      if (stored === pin.stripes.length) this.#watch.add(pin, shard)
+    }
+    this.#channels.announce()
   }
 
   stop (): void {
@@ -152,6 +190,7 @@ export class ShardHolder {
 
   async #onrequest (peer: ShardPeer, m: ShardMessage): Promise<void> {
     if (this.#stopped) return
+    await this.#loaded
     if (m.type === 'placement' || m.type === 'repairing') { this.#watch.onmessage(peer, m); return }
     if (!('id' in m)) return
     try {
@@ -196,14 +235,15 @@ export class ShardHolder {
       if (s.stored === s.pin.stripes.length) throw ShadwError.ERASURE_INVALID(`this holder keeps shard ${s.shard} of pin ${pin.root.slice(0, 8)} already`, { shard: s.shard })
       this.#slots.delete(key)
       this.#budget.release(s.bytes)
+      this.#index.record({ op: 'drop', root: s.pin.root, shard: s.shard }).catch((err: unknown) => { debug('slot drop not recorded', err) })
     }
-    let bytes = 0
-    for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
+    const bytes = slotBytes(pin)
     this.#budget.reserve(bytes)
     this.#opening.add(pin.root)
     try {
-      const info = await this.#opts.node.createLog(`shadw-shards-${pin.root}-${shard}`)
-      this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes })
+      const info = await this.#opts.node.createLog(slotLogName(pin.root, shard))
+      await this.#index.record({ op: 'slot', pin, shard })
+      this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes, puts: Promise.resolve() })
     } catch (err) {
       this.#budget.release(bytes)
       throw err
@@ -215,6 +255,14 @@ export class ShardHolder {
 
   async #put (root: string, shard: number, stripe: number, bytes: Uint8Array): Promise<ShardHold | null> {
     const slot = this.#slot(root, shard)
+    const done = slot.puts.then(async () => await this.#append(slot, stripe, bytes))
+    slot.puts = done.catch(() => {})
+    return await done
+  }
+
+  async #append (slot: Slot, stripe: number, bytes: Uint8Array): Promise<ShardHold | null> {
+    const { root } = slot.pin
+    const shard = slot.shard
     if (stripe < slot.stored) return null // a resent stripe: already in
     if (stripe !== slot.stored) throw ShadwError.INVALID_ARGUMENT(`stripe ${stripe} out of order (next is ${slot.stored})`)
     const want = slot.pin.stripes[stripe]?.shards[shard]
