@@ -207,9 +207,9 @@ async function sendPass (o: PinErasureOptions & { pin: ErasurePin, source: ByteS
     }
     o.signal?.throwIfAborted()
     const all = await codeStripe(o.rs, source, l, s)
-    // only the shards of this pass's slots stay referenced while their answers are awaited
     const mine = [...live.entries()].map(([shard, peer]) => ({ shard, peer, bytes: all[shard]! }))
-    const bytes = mine.reduce((x, y) => x + y.bytes.byteLength, 0)
+    // the shards are views of one buffer: the whole stripe stays alive until every answer is in
+    const bytes = all.reduce((x, y) => x + y.byteLength, 0)
     held += bytes
     const done = Promise.all(mine.map(async ({ shard, peer, bytes }) => {
       if (!live.has(shard)) return
