@@ -13,7 +13,7 @@ describe('a drive version as a byte source', () => {
     await b.append([b4a.from('hello'), b4a.alloc(3000, 3)])
     const source = await driveVersionSource([a, b])
     const json = b4a.from(JSON.stringify({ logs: [{ key: b4a.toString(a.key!, 'hex'), length: 3, blocks: [5, 0, 70_000] }, { key: b4a.toString(b.key!, 'hex'), length: 2, blocks: [5, 3000] }] }))
-    const len = b4a.alloc(4)
+    const len = Buffer.alloc(4)
     len.writeUInt32BE(json.byteLength)
     const whole = b4a.concat([len, json, b4a.alloc(5, 1), b4a.alloc(70_000, 2), b4a.from('hello'), b4a.alloc(3000, 3)])
     expect(source.size).toBe(whole.byteLength)
