@@ -64,6 +64,8 @@ export interface BridgeMethods {
   driveUploadAbort: { params: { upload: string }, result: { aborted: boolean } }
   /** pins an owned drive's latest version on `replicas` holders; answered once they confirmed, signed */
   drivePin: { params: { key: string, replicas?: number, timeout?: number }, result: { drive: string, replicas: number, logs: PinRequest['logs'], confirmations: HoldConfirmation[] } }
+  /** codes an owned drive's latest version K+M (`scheme`, e.g. `2+1`), streamed stripe by stripe, onto K+M shard holders; answered once each signed its shard hold */
+  drivePinErasure: { params: { key: string, scheme: string, timeout?: number }, result: { drive: string, k: number, m: number, size: number, stripes: number, root: string, holds: Array<{ shard: number, holder: string }> } }
   /** a drive's holders and health, as the holders on the swarm report them */
   driveStatus: { params: { key: string }, result: DriveStatus & { proofs: HolderProof[] } }
 }
@@ -184,7 +186,7 @@ export interface BridgeEvent {
 
 export type BridgeMessage = BridgeRequest | BridgeResponse | BridgeEvent
 
-const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke', 'contribute', 'contribution', 'publish', 'publisher', 'driveFetch', 'drives', 'driveCreate', 'driveUploadStart', 'driveUploadChunk', 'driveUploadEnd', 'driveUploadAbort', 'drivePin', 'driveStatus'])
+const METHODS: ReadonlySet<string> = new Set<BridgeMethod>(['status', 'createLog', 'follow', 'append', 'get', 'has', 'waitForLength', 'download', 'loadFunction', 'invoke', 'contribute', 'contribution', 'publish', 'publisher', 'driveFetch', 'drives', 'driveCreate', 'driveUploadStart', 'driveUploadChunk', 'driveUploadEnd', 'driveUploadAbort', 'drivePin', 'drivePinErasure', 'driveStatus'])
 
 /**
  * Validates a message that arrived on the channel. Anything from another context is input:

@@ -228,6 +228,9 @@ export class BridgeServer {
       case 'drivePin':
         if (owned === undefined) break
         return await owned.pin(params)
+      case 'drivePinErasure':
+        if (owned === undefined) break
+        return await owned.pinErasure(params)
       case 'driveStatus':
         if (owned === undefined) break
         return await owned.status(params)

@@ -12,7 +12,8 @@ import crypto from 'hypercore-crypto'
 import { ShadwError } from '../core/errors.ts'
 import { isHexKey } from '../core/hex.ts'
 import { Drive, drivePath } from '../core/drive/index.ts'
-import { describeLogs, driveStatus, MAX_REPLICAS, pinDrive, proofStatus, summarizeProofs, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
+import { describeLogs, driveStatus, driveVersionSource, MAX_REPLICAS, parseScheme, pinDrive, pinErasure, proofStatus, summarizeProofs, type DriveStatus, type HoldConfirmation, type HolderProof, type PinRequest } from '../core/pinning/index.ts'
+import { reedSolomonBrowser } from './reed-solomon-browser.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { DriveKeyStore, type OwnedDrive } from './drive-keys.ts'
 import { UploadSession } from './upload-session.ts'
@@ -146,6 +147,35 @@ export class DriveHost {
       for (const l of logs) await node.follow(l.key)
       const confirmations = await this.#oneAtATime(async () => await pinDrive({ node, request: { drive: key, logs, replicas }, timeoutMs, keyPair: this.#host.keyPair }))
       return { drive: key, replicas, logs, confirmations }
+    } finally {
+      await store.close().catch(() => {})
+    }
+  }
+
+  /**
+   * Codes an owned drive's latest version K+M onto K+M shard holders, streamed stripe by
+   * stripe (two passes over the logs, never the whole version in memory); resolves once every
+   * slot's holder signed its shard hold.
+   */
+  async pinErasure (params: Record<string, unknown>): Promise<{ drive: string, k: number, m: number, size: number, stripes: number, root: string, holds: Array<{ shard: number, holder: string }> }> {
+    const key = ownedKey(params['key'])
+    if (typeof params['scheme'] !== 'string') throw ShadwError.ERASURE_INVALID('scheme must be K+M, e.g. 4+2')
+    const scheme = parseScheme(params['scheme'])
+    const timeoutMs = params['timeout'] ?? DEFAULT_PIN_TIMEOUT_MS
+    if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_PIN_TIMEOUT_MS) throw ShadwError.INVALID_ARGUMENT(`timeout must be 1-${MAX_PIN_TIMEOUT_MS} ms`)
+    const drive = await this.owned(key)
+    if (drive === null) throw ShadwError.INVALID_ARGUMENT(`drive ${key} is not owned by this browser: pin it from where it was written`)
+    if (drive.version === 0) throw ShadwError.DRIVE_NOT_FOUND(`drive ${key} is empty: upload a file before pinning it`, { key })
+    const node = this.#host.node
+    const store = node.storeSession()
+    try {
+      const cores = (await drive.logs()).map(l => store.get({ key: b4a.from(l.key, 'hex') }))
+      await Promise.all(cores.map(async c => { await c.ready() }))
+      const source = await driveVersionSource(cores.filter(c => c.length > 0))
+      const rs = await reedSolomonBrowser()
+      const p = await this.#oneAtATime(async () => await pinErasure({ node, rs, keyPair: this.#host.keyPair, drive: key, version: source.version, source, scheme, timeoutMs }))
+      const l = p.pin.layout
+      return { drive: key, k: l.k, m: l.m, size: l.size, stripes: p.pin.stripes.length, root: p.pin.root, holds: p.holds.map(h => ({ shard: h.shard, holder: h.holder })) }
     } finally {
       await store.close().catch(() => {})
     }

@@ -1,41 +1,22 @@
 /**
  * The erasure half of `shadw drive pin --erasure K+M` and `shadw drive status`: the drive's
- * logs at their current length, as bytes, coded and placed on K+M shard holders; and the
- * newest erasure pin of a drive, with its health, as the shard holders report it.
- *
- * The bytes of a drive version: a 4-byte big-endian header length, a JSON header naming each
- * log (key, length, every block's size), then every block of every log in order. That is
- * enough to rebuild the logs' blocks from any K shards per stripe; the signed pin record
- * commits to the whole.
+ * logs at their current length, streamed stripe by stripe into K+M shard holders
+ * (core/pinning/erasure-pinner.ts, erasure-source.ts); and the newest erasure pin of a
+ * drive, with its health, as the shard holders report it.
  */
-import b4a from 'b4a'
 import type Hypercore from 'hypercore'
-import { erasureHealth, findErasurePin, pinErasure, stripeCount, type ErasureHealth, type ErasurePlacement, type ErasureScheme, type PinClientNode, type PinRequest, type ReedSolomon, type RepairRecord } from '../core/pinning/index.ts'
+import { driveVersionSource, erasureHealth, findErasurePin, pinErasure, stripeCount, type ErasureHealth, type ErasurePlacement, type ErasureScheme, type PinClientNode, type PinProgress, type PinRequest, type ReedSolomon, type RepairRecord } from '../core/pinning/index.ts'
 
-/** What the pinner codes: the logs' blocks, framed (see the module comment). */
+/** The whole version in memory, as the pinner codes it: for checks on small drives (drills, tests). */
 export async function driveVersionBytes (logs: Hypercore[]): Promise<{ bytes: Uint8Array, version: number }> {
-  const header: Array<{ key: string, length: number, blocks: number[] }> = []
-  const blocks: Uint8Array[] = []
-  for (const core of logs) {
-    const sizes: number[] = []
-    for (let i = 0; i < core.length; i++) {
-      const b = await core.get(i, { wait: false })
-      if (b === null) throw new Error(`block ${i} of a local log is missing`)
-      sizes.push(b.byteLength)
-      blocks.push(b)
-    }
-    header.push({ key: b4a.toString(core.key!, 'hex'), length: core.length, blocks: sizes })
-  }
-  const head = b4a.from(JSON.stringify({ logs: header }))
-  const len = b4a.alloc(4)
-  new DataView(len.buffer, len.byteOffset, 4).setUint32(0, head.byteLength)
-  return { bytes: b4a.concat([len, head, ...blocks]), version: logs[0]?.length ?? 0 }
+  const source = await driveVersionSource(logs)
+  return { bytes: await source.read(0, source.size), version: source.version }
 }
 
-/** Codes and places a drive version; resolves with the placement. */
-export async function pinDriveErasure (o: { node: PinClientNode, rs: ReedSolomon, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, drive: string, logs: Hypercore[], scheme: ErasureScheme, timeoutMs: number }): Promise<ErasurePlacement> {
-  const { bytes, version } = await driveVersionBytes(o.logs)
-  return await pinErasure({ node: o.node, rs: o.rs, keyPair: o.keyPair, drive: o.drive, version, bytes, scheme: o.scheme, timeoutMs: o.timeoutMs })
+/** Codes and places a drive version, streaming it; resolves with the placement. */
+export async function pinDriveErasure (o: { node: PinClientNode, rs: ReedSolomon, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, drive: string, logs: Hypercore[], scheme: ErasureScheme, timeoutMs: number, onprogress?: (p: PinProgress) => void }): Promise<ErasurePlacement> {
+  const source = await driveVersionSource(o.logs)
+  return await pinErasure({ node: o.node, rs: o.rs, keyPair: o.keyPair, drive: o.drive, version: source.version, source, scheme: o.scheme, timeoutMs: o.timeoutMs, ...(o.onprogress === undefined ? {} : { onprogress: o.onprogress }) })
 }
 
 /** What status says of an erasure pin's repairs. */

@@ -82,7 +82,15 @@ async function pin (argv: string[], io: DriveIo): Promise<number> {
       const { pinDriveErasure, erasureSummary } = await import('./drive-erasure.ts')
       const { reedSolomon } = await import('../super-node/reed-solomon-node.ts')
       const drive = b4a.toString(key, 'hex')
-      const placement = await pinDriveErasure({ node: node.node, rs: reedSolomon(), keyPair: node.keyPair, drive, logs: await localDriveCores(store, key), scheme, timeoutMs })
+      // on a terminal, a line per tenth of each pass: hashing every stripe, then sending them
+      let shown = ''
+      const onprogress = (p: { pass: string, stripe: number, stripes: number }): void => {
+        const tenth = `${p.pass} ${Math.floor((p.stripe + 1) * 10 / p.stripes)}`
+        if (!io.tty || tenth === shown) return
+        shown = tenth
+        io.stderr(`${p.pass === 'commit' ? 'hashed' : 'sent'} ${p.stripe + 1}/${p.stripes} stripes\n`)
+      }
+      const placement = await pinDriveErasure({ node: node.node, rs: reedSolomon(), keyPair: node.keyPair, drive, logs: await localDriveCores(store, key), scheme, timeoutMs, onprogress })
       if (values.json) io.stdout(JSON.stringify({ drive, erasure: `${scheme.k}+${scheme.m}`, pin: placement.pin, holds: placement.holds }, null, 2) + '\n')
       else io.stdout(erasureSummary(placement, { drive }))
       return 0

@@ -12,3 +12,8 @@ export function sha256 (bytes: Uint8Array): string {
   sodium.crypto_hash_sha256(out, bytes)
   return b4a.toString(out, 'hex')
 }
+
+/** SHA-256 of `bytes` into `out` (32 bytes): for loops that hash many small inputs without allocating. */
+export function sha256Into (out: Uint8Array, bytes: Uint8Array): void {
+  sodium.crypto_hash_sha256(out, bytes)
+}

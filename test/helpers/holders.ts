@@ -48,8 +48,8 @@ export async function holderNode (net: Testnet, opts: Partial<Omit<HolderOptions
 }
 
 /** A node holding erasure shards for others with the given budget; the shard holder stops before the node. */
-export async function shardHolderNode (net: Testnet, opts: Partial<Omit<ShardHolderOptions, 'node' | 'keyPair'>> = {}): Promise<KeyedNode & { shards: ShardHolder }> {
-  const k = await keyedNode(net)
+export async function shardHolderNode (net: Testnet, opts: Partial<Omit<ShardHolderOptions, 'node' | 'keyPair'>> & { storage?: unknown } = {}): Promise<KeyedNode & { shards: ShardHolder }> {
+  const k = await keyedNode(net, { storage: opts.storage })
   const shards = new ShardHolder({ node: k.node, keyPair: k.keyPair, rs: async () => reedSolomon(), ...opts, budget: opts.budget ?? 64 * 1024 * 1024 })
   const stop = async (): Promise<void> => { shards.stop(); await k.stop() }
   onTestFinished(stop)

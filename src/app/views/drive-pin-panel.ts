@@ -6,8 +6,8 @@
  * its co-holders' challenges fail it now, and FAILED once a quorum of them does), and the
  * drive's health (healthy, degraded, lost).
  *
- * Erasure coding (K+M) is not offered here: its pinner codes a whole version in memory,
- * which a browser tab must not do with a large drive.
+ * Or erasure-coded K+M: the node worker streams the version stripe by stripe onto K+M
+ * shard holders (any K of each stripe rebuild it), at (K+M)/K the bytes instead of N×.
  */
 import type { HolderProof } from '../../core/pinning/index.ts'
 import type { BridgeMethods } from '../../browser/bridge-protocol.ts'
@@ -42,6 +42,9 @@ function proofCell (p: HolderProof | undefined): HTMLElement {
 /** Builds the panel; `select(key)` points it at a drive (null: none). */
 export function pinPanel (client: NodeClient): { element: HTMLElement, select (key: string | null): void } {
   const replicas = el('input', undefined, { id: 'pin-replicas', type: 'number', min: '1', max: '16', value: '3', inputmode: 'numeric' })
+  const mode = el('select', undefined, { id: 'pin-mode' })
+  mode.append(el('option', 'Replicas', { value: 'replicas' }), el('option', 'Erasure K+M', { value: 'erasure' }))
+  const scheme = el('input', undefined, { id: 'pin-scheme', type: 'text', value: '4+2', pattern: '\\d{1,2}\\+\\d{1,2}', size: '5' })
   const pin = el('button', 'Pin', { type: 'submit', id: 'pin-submit' })
   const refresh = el('button', 'Refresh holders', { type: 'button', id: 'pin-refresh', class: 'secondary' })
   const busy = el('progress', undefined, { 'aria-label': 'Pinning' })
@@ -50,7 +53,9 @@ export function pinPanel (client: NodeClient): { element: HTMLElement, select (k
   const health = el('p', '', { id: 'drive-health', class: 'muted wrap', 'aria-live': 'polite' })
   const table = el('table', undefined, { id: 'drive-holders', 'aria-label': 'Holders of the drive' })
   const form = box('form', { 'aria-label': 'Pin the drive' },
+    field('Redundancy', mode, 'Whole copies on N holders, or erasure coding: K data and M parity shards on K+M holders, any K rebuild it.'),
     field('Replicas', replicas, 'Distinct holders that keep a full copy (1-16); the swarm re-pins a replica whose holder leaves.'),
+    field('Erasure K+M', scheme, 'e.g. 4+2: survives any 2 lost holders at 1.5× the bytes; the holders repair a lost shard among themselves.'),
     box('div', { class: 'row' }, pin, refresh, busy))
   const element = box('section', { class: 'panel', id: 'pin-panel', 'aria-labelledby': 'pin-title' },
     el('h2', 'Pin and holders', { id: 'pin-title' }), form, state, health, box('div', { class: 'scroll' }, table))
@@ -89,9 +94,25 @@ export function pinPanel (client: NodeClient): { element: HTMLElement, select (k
     }
   }
 
+  const pinErasure = (asked: string): void => {
+    const s = scheme.value.trim()
+    pin.disabled = true
+    busy.hidden = false
+    showStatus(state, `Coding ${s}: the version streams stripe by stripe to its shard holders, who check and sign…`)
+    client.call('drivePinErasure', { key: asked, scheme: s, timeout: PIN_TIMEOUT_MS - 5_000 }, PIN_TIMEOUT_MS).then(async r => {
+      showStatus(state, `Pinned ${size(r.size)} erasure-coded ${r.k}+${r.m} (${r.stripes} stripe${r.stripes === 1 ? '' : 's'}, ${(r.k + r.m) / r.k}× stored) on ${r.holds.length} holders, each signed.`)
+      state.dataset['erasure'] = `${r.k}+${r.m}`
+      await status()
+    }, err => { showError(state, err) }).finally(() => {
+      pin.disabled = key === null
+      busy.hidden = true
+    })
+  }
+
   form.addEventListener('submit', ev => {
     ev.preventDefault()
     if (key === null) return
+    if (mode.value === 'erasure') { pinErasure(key); return }
     const n = Number(replicas.value)
     const asked = key
     pin.disabled = true

@@ -1,19 +1,12 @@
 /**
- * The client side of erasure-coded pins: `pinErasure` codes a version's bytes, signs the pin
- * record and places its K+M shard slots on K+M distinct holders (most free space first; a
- * holder that refuses or dies mid-way is replaced by the next while any is left), returning
- * once every slot's holder has signed its shard hold, and tells the holders the placement so
- * they can watch each other. `readErasure` fetches every stripe
+ * The client side of erasure-coded pins besides pinning (erasure-pinner.ts): `readErasure` fetches every stripe
  * from whichever holders answer, checks each shard against the record and decodes from any
  * K; `challengeShard` asks one holder for a random chunk and signs the verdict.
  */
-import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
-import { signStorageOrder } from '../ledger/index.ts'
-import { DEFAULT_STORAGE_PRICE } from './holder.ts'
-import type { ErasureLayout } from './erasure.ts'
-import { encodeErasure, rebuildStripe, shardHash, stripeCount, DEFAULT_SCHEME, type ErasureScheme } from './erasure.ts'
-import { signErasurePin, verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
+import { rebuildStripe, shardHash, stripeCount, type ErasureLayout } from './erasure.ts'
+import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
+import { connectedHolders, POLL_MS, type ErasurePlacement } from './erasure-pinner.ts'
 import { verifyRepair, type RepairRecord } from './erasure-repair.ts'
 import { holdersTopic } from './pin-protocol.ts'
 import type { PinClientNode } from './pinner.ts'
@@ -21,99 +14,6 @@ import type { ReedSolomon } from './reed-solomon.ts'
 import { verifyShardHold, type ShardHold } from './shard-holder.ts'
 import { ShardChannels, type ShardPeer } from './shard-protocol.ts'
 import { checkAnswer, makeChallenge, signVerdict, type ProofVerdict } from './storage-proof.ts'
-
-/** How often discovery looks at the connected holders. */
-const POLL_MS = 100
-
-/** Waits (bounded) until `enough` shard holders that pass `fits` are connected. */
-async function holders (channels: ShardChannels, enough: number, waitMs: number, fits: (p: ShardPeer) => boolean): Promise<ShardPeer[]> {
-  const pick = (): ShardPeer[] => channels.holders().filter(fits)
-  for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) {
-    if (pick().length >= enough) break
-    await new Promise(resolve => setTimeout(resolve, POLL_MS))
-  }
-  return pick()
-}
-
-/** Options of {@link pinErasure}. */
-export interface PinErasureOptions {
-  node: PinClientNode
-  rs: ReedSolomon
-  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
-  drive: string
-  version: number
-  bytes: Uint8Array
-  scheme?: ErasureScheme
-  /** shard bytes (default 64 KiB) */
-  shardBytes?: number
-  /**
-   * µcredits per GiB-month each holder's signed order offers for its slot (default
-   * {@link DEFAULT_STORAGE_PRICE}); a holder keeping a storage ledger countersigns it and bills
-   * its slot against it (shard-receipts.ts)
-   */
-  price?: number
-  discoverMs?: number
-  timeoutMs?: number
-}
-
-/**
- * A placed erasure pin: the signed record and one signed shard hold per slot (index = shard);
- * as found on the holders, also the signed repairs they adopted and the slots being repaired.
- */
-export interface ErasurePlacement { pin: ErasurePin, holds: ShardHold[], repairs?: RepairRecord[], repairing?: number[] }
-
-/**
- * Codes and places `bytes`. @throws ShadwError `NOT_ENOUGH_HOLDERS` when fewer than K+M
- * distinct holders with room take a slot; `ERASURE_INVALID` for a bad scheme
- */
-export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacement> {
-  const scheme = o.scheme ?? DEFAULT_SCHEME
-  const enc = o.shardBytes === undefined ? encodeErasure(o.rs, o.bytes, scheme) : encodeErasure(o.rs, o.bytes, scheme, o.shardBytes)
-  const pin = signErasurePin({ drive: o.drive, version: o.version, layout: enc.layout, stripes: enc.commitments, time: Date.now() }, o.keyPair)
-  const n = scheme.k + scheme.m
-  const slotBytes = enc.stripes.reduce((s, st) => s + (st[0] as Uint8Array).length, 0)
-  const timeoutMs = o.timeoutMs ?? 30_000
-  const channels = new ShardChannels(o.node)
-  channels.start()
-  try {
-    await o.node.joinTopic(holdersTopic(), { server: false, client: true })
-    const found = (await holders(channels, n, o.discoverMs ?? 10_000, p => (p.free ?? 0) >= slotBytes)).sort((a, b) => (b.free ?? 0) - (a.free ?? 0))
-    // fewer holders with room than slots: refuse before any holder reserves or stores a byte
-    if (found.length < n) throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${scheme.k}+${scheme.m}, ${found.length} with ${slotBytes} bytes free found`, { found: found.length, needed: n, placed: 0 })
-    const holds: ShardHold[] = []
-    const used = new Set<string>()
-    for (let shard = 0; shard < n; shard++) {
-      let hold: ShardHold | null = null
-      for (const peer of found) {
-        if (used.has(peer.publicKey)) continue
-        used.add(peer.publicKey)
-        try {
-          const order = signStorageOrder({ drive: o.drive, holder: peer.publicKey, bytes: slotBytes, time: Date.now(), price: o.price ?? DEFAULT_STORAGE_PRICE, servePrice: 0 }, o.keyPair)
-          await peer.request({ type: 'open', pin, shard, order }, timeoutMs)
-          let last = null
-          for (let s = 0; s < enc.stripes.length; s++) {
-            last = await peer.request({ type: 'put', root: pin.root, shard, stripe: s, bytes: b4a.toString(enc.stripes[s]![shard]!, 'hex') }, timeoutMs)
-          }
-          if (last?.type !== 'held') continue
-          const h = verifyShardHold(last.confirmation)
-          if (h.holder !== peer.publicKey || h.root !== pin.root || h.shard !== shard) continue
-          hold = h
-          break
-        } catch {
-          continue
-        }
-      }
-      if (hold === null) throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${scheme.k}+${scheme.m}, ${holds.length} took a shard`, { found: found.length, needed: n, placed: holds.length })
-      holds.push(hold)
-    }
-    // the holders learn each other from the pinner: from then on they watch each other and repair without it
-    const placement = { type: 'placement' as const, root: pin.root, holds, repairs: [], ask: false }
-    for (const peer of found) if (holds.some(h => h.holder === peer.publicKey)) peer.send(placement)
-    return { pin, holds }
-  } finally {
-    channels.stop()
-  }
-}
 
 /** Options of {@link readErasure}. */
 export interface ReadErasureOptions {
@@ -140,7 +40,7 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
   try {
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
     const named = new Set(holds.map(h => h.holder))
-    const peers = new Map((await holders(channels, named.size, o.discoverMs ?? 5_000, p => named.has(p.publicKey))).map(p => [p.publicKey, p]))
+    const peers = new Map((await connectedHolders(channels, named.size, o.discoverMs ?? 5_000, p => named.has(p.publicKey))).map(p => [p.publicKey, p]))
     const out = new Uint8Array(l.size)
     const wrong = new Set<string>()
     for (let s = 0; s < stripeCount(l); s++) {
@@ -151,7 +51,7 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
         try {
           const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s }, o.timeoutMs ?? 10_000)
           if (a.type !== 'data') return
-          const bytes = b4a.from(a.bytes, 'hex')
+          const bytes = a.bytes
           if (shardHash(bytes, l.chunkBytes) === pin.stripes[s]!.shards[h.shard]) { got[h.shard] = bytes; return }
           wrong.add(h.holder)
           o.onwrong?.({ holder: h.holder, shard: h.shard, stripe: s })

@@ -294,7 +294,7 @@ export class PinWatch {
             if (this.#stopped) throw ShadwError.NODE_CLOSED('holder stopped mid-repair')
             const got = await this.#gather(w, survivors, peers, st)
             const shard = rebuildStripe(rs, pin.layout, pin.stripes[st]!, st, i => got[i] ?? null)[s] as Uint8Array
-            answer = await to.request({ type: 'put', root: pin.root, shard: s, stripe: st, bytes: b4a.toString(shard, 'hex') }, this.#o.timeoutMs)
+            answer = await to.request({ type: 'put', root: pin.root, shard: s, stripe: st, bytes: shard }, this.#o.timeoutMs)
             this.#o.onevent?.({ type: 'stripe', root: pin.root, shard: s, stripe: st, to: to.publicKey })
           }
           if (answer?.type !== 'held') throw ShadwError.HOLD_INVALID('no shard hold after the last stripe')
@@ -334,7 +334,7 @@ export class PinWatch {
         const p = peers.get(h.holder)
         if (p === undefined || p.closed) return
         const a = await p.request({ type: 'get', root: pin.root, shard: h.shard, stripe: st }, this.#o.timeoutMs)
-        if (a.type === 'data') got[h.shard] = b4a.from(a.bytes, 'hex')
+        if (a.type === 'data') got[h.shard] = a.bytes
       } catch {}
     }))
     return got

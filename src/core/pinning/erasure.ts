@@ -6,7 +6,7 @@
  * A shard that does not match its hash counts as missing: a wrong byte is a loss, not data.
  */
 import { ShadwError } from '../errors.ts'
-import { leafHash, merkleRoot } from './merkle.ts'
+import { chunksRoot, leafHash, merkleRoot } from './merkle.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 
 /** K data shards and M parity shards per stripe. */
@@ -77,7 +77,7 @@ export function chunkLeaves (shard: Uint8Array, chunkBytes: number): string[] {
 
 /** A shard's hash: the Merkle root over its chunks. */
 export function shardHash (shard: Uint8Array, chunkBytes = CHUNK_BYTES): string {
-  return merkleRoot(chunkLeaves(shard, chunkBytes))
+  return chunksRoot(shard, chunkBytes)
 }
 
 /** Encoded bytes: per stripe its K+M shards, and their commitments. */

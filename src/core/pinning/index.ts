@@ -26,5 +26,7 @@ export { electRepairer, repairRanking, signRepair, verifyRepair, erasureHealth, 
 export { stripeLossRate, lossProbability, meanDaysToLoss, type DurabilityInputs } from './durability.ts'
 export { ShardHolder, signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHolderOptions } from './shard-holder.ts'
 export { ShardChannels, SHARD_PROTOCOL, type ShardPeer } from './shard-protocol.ts'
-export { pinErasure, readErasure, findErasurePin, challengeShard, type ErasurePlacement, type PinErasureOptions, type ReadErasureOptions } from './erasure-client.ts'
+export { readErasure, findErasurePin, challengeShard, type ReadErasureOptions } from './erasure-client.ts'
+export { pinErasure, bytesSource, pickShardBytes, commitSource, DEFAULT_WINDOW, type ErasurePlacement, type PinErasureOptions, type ByteSource, type PinProgress } from './erasure-pinner.ts'
+export { driveVersionSource, type DriveVersionSource } from './erasure-source.ts'
 export { PinWatch, pinTopic, type RepairEvent, type PinPlacement } from './erasure-watch.ts'

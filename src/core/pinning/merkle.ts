@@ -5,7 +5,7 @@
  * never pass for an inner node; an odd node at the end of a level is carried up unchanged.
  */
 import b4a from 'b4a'
-import { sha256 } from '../sha256.ts'
+import { sha256, sha256Into } from '../sha256.ts'
 
 /** The hash of a leaf's bytes (hex). */
 export function leafHash (bytes: Uint8Array): string {
@@ -64,4 +64,36 @@ export function rootFromProof (leaf: string, index: number, count: number, sibli
     i = Math.floor(i / 2)
   }
   return s === siblings.length ? h : null
+}
+
+/**
+ * The root over the chunks of `bytes` (one leaf per `chunkBytes`, at least one): the same
+ * value as `merkleRoot` over their `leafHash`es, computed in binary with two scratch buffers,
+ * so hashing a shard costs SHA-256 and not the allocations and hex of the general path
+ * (which ran at a twentieth of SHA-256's speed on 1 KiB chunks).
+ */
+export function chunksRoot (bytes: Uint8Array, chunkBytes: number): string {
+  const count = Math.max(1, Math.ceil(bytes.length / chunkBytes))
+  let level = new Uint8Array(count * 32)
+  const leaf = new Uint8Array(1 + chunkBytes)
+  for (let i = 0; i < count; i++) {
+    const chunk = bytes.subarray(i * chunkBytes, (i + 1) * chunkBytes)
+    leaf.set(chunk, 1)
+    sha256Into(level.subarray(i * 32, i * 32 + 32), leaf.subarray(0, 1 + chunk.length))
+  }
+  const node = new Uint8Array(65)
+  node[0] = 1
+  for (let n = count; n > 1; n = Math.ceil(n / 2)) {
+    const next = new Uint8Array(Math.ceil(n / 2) * 32)
+    for (let i = 0; i < n; i += 2) {
+      if (i + 1 < n) {
+        node.set(level.subarray(i * 32, i * 32 + 64), 1)
+        sha256Into(next.subarray(i * 16, i * 16 + 32), node)
+      } else {
+        next.set(level.subarray(i * 32, i * 32 + 32), i * 16)
+      }
+    }
+    level = next
+  }
+  return b4a.toString(level.subarray(0, 32), 'hex')
 }

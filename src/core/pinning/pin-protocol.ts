@@ -1,24 +1,19 @@
 /**
  * The pin protocol: Protomux protocol `shadw/pin/v1` on every connection of a holder or a
- * pinner. One message kind carries JSON (bounded); holders open with their offer (free
- * space, price), pinners and status readers with none. Requests carry an id the answer
- * repeats. Everything from a peer is checked here; a malformed message closes the channel.
+ * pinner, on a request channel (request-channels.ts): JSON messages (bounded); holders open
+ * with their offer (free space, price), pinners and status readers with none. Requests carry
+ * an id the answer repeats. Everything from a peer is checked here; a malformed message
+ * closes the channel.
  */
 import b4a from 'b4a'
-import c from 'compact-encoding'
 import crypto from 'hypercore-crypto'
-import type Protomux from 'protomux'
-import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
-import type { SwarmConnection } from 'hyperswarm'
-import { ConnectionChannels, type ConnectionHost } from '../connection-channels.ts'
+import type { ConnectionHost } from '../connection-channels.ts'
 import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
-import { log } from '../log.ts'
+import { decodeChannelMessage, RequestChannels, RequestPeer, type RequestProtocol } from '../request-channels.ts'
 import type { HoldConfirmation } from './hold-confirmation.ts'
 import { parseStorageOrder, verifyReplacementOffer, verifyStandingOrder, type ReplacementOffer, type StandingOrder, type StorageOrder } from '../ledger/index.ts'
 import { parsePinRequest, type PinRequest } from './pin-request.ts'
-
-const debug = log('pinning')
 
 /** Protomux protocol name. */
 export const PIN_PROTOCOL = 'shadw/pin/v1'
@@ -34,13 +29,6 @@ export const PROGRESS_IDLE_MS = 6_000
 /** Confirmations in one message: a drive's holders, or one holder's drives per gossip round. */
 export const MAX_CONFIRMATIONS = 256
 
-/**
- * What a pin request carries: the pin, and the agreements it comes with. The pinner sends
- * its `order` for this holder and its `standing` order for the drive; a re-pinning holder
- * sends the repairer's signed `replacement` offer (which carries the standing order).
- */
-export interface PinAsk { request: PinRequest, order?: StorageOrder, standing?: StandingOrder, replacement?: ReplacementOffer }
-
 /** What a holder tells every peer about itself. */
 export interface HolderOffer {
   /** bytes free in its disk budget */
@@ -50,6 +38,13 @@ export interface HolderOffer {
   /** µcredits per MiB it serves, now */
   servePrice: number
 }
+
+/**
+ * What a pin request carries: the pin, and the agreements it comes with. The pinner sends
+ * its `order` for this holder and its `standing` order for the drive; a re-pinning holder
+ * sends the repairer's signed `replacement` offer (which carries the standing order).
+ */
+export interface PinAsk { request: PinRequest, order?: StorageOrder, standing?: StandingOrder, replacement?: ReplacementOffer }
 
 /** Every message of the protocol. */
 export type PinMessage =
@@ -103,13 +98,8 @@ function replacement (v: unknown): ReplacementOffer {
   }
 }
 
-/** Decodes and checks one message from a peer. @throws ShadwError `PIN_PROTOCOL` */
-export function decodePinMessage (bytes: Uint8Array): PinMessage {
-  if (bytes.byteLength > MAX_PIN_MESSAGE_BYTES) bad('message too large')
-  let v: unknown
-  try { v = JSON.parse(b4a.toString(bytes)) } catch { bad('message is not JSON') }
-  if (typeof v !== 'object' || v === null) bad('message is not an object')
-  const m = v as Record<string, unknown>
+/** Checks one message from a peer. @throws ShadwError `PIN_PROTOCOL` */
+export function parsePinMessage (m: Record<string, unknown>): PinMessage {
   switch (m.type) {
     case 'offer': {
       const o = m.offer as Record<string, unknown> | null
@@ -148,85 +138,31 @@ export function decodePinMessage (bytes: Uint8Array): PinMessage {
 /** An answer to a request: what `PinPeer.request` resolves with. */
 export type PinAnswer = Extract<PinMessage, { type: 'held' | 'holders' }>
 
-/** One peer's end of the protocol: its offer (holders only), sends, and requests with answers. */
-export class PinPeer {
-  /** the peer's node key (64 hex) */
-  readonly publicKey: string
+const PROTOCOL: RequestProtocol<PinMessage> = {
+  protocol: PIN_PROTOCOL,
+  label: 'pin',
+  maxMessageBytes: MAX_PIN_MESSAGE_BYTES,
+  decode: parsePinMessage,
+  answers: new Set(['held', 'holders']),
+  progress: 'progress'
+}
+
+/** Decodes one message as sent without a payload (JSON bytes). @throws ShadwError `PIN_PROTOCOL` */
+export function decodePinMessage (bytes: Uint8Array): PinMessage {
+  return decodeChannelMessage(PROTOCOL, bytes)
+}
+
+/** What may be requested of a peer. */
+export type PinRequestMessage = ({ type: 'pin' } & PinAsk) | { type: 'query', drive: string }
+
+/**
+ * One peer's end of the protocol: its offer (holders only), sends, and requests with answers.
+ * A `pin` request is sent with an idle limit: a holder silent that long (no `progress`) is
+ * given up on.
+ */
+export class PinPeer extends RequestPeer<PinMessage, PinRequestMessage, PinAnswer> {
   /** the holder's latest offer; null for a peer that holds nothing (a pinner) */
   offer: HolderOffer | null = null
-  readonly #channel: ProtomuxChannel
-  readonly #message: ProtomuxMessage
-  #nextId = 1
-  readonly #pending = new Map<number, { resolve: (m: PinAnswer) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout>, idle: ReturnType<typeof setTimeout> | undefined, arm: () => void }>()
-
-  constructor (publicKey: string, channel: ProtomuxChannel, message: ProtomuxMessage) {
-    this.publicKey = publicKey
-    this.#channel = channel
-    this.#message = message
-  }
-
-  get closed (): boolean {
-    return this.#channel.closed
-  }
-
-  send (m: PinMessage): void {
-    if (!this.#channel.closed) this.#message.send(b4a.from(JSON.stringify(m)))
-  }
-
-  /**
-   * Sends a request and waits for its answer. A `refused` answer rejects with the holder's
-   * typed error. With `idleMs`, a peer silent that long (no `progress`) is given up on.
-   * @throws ShadwError `TIMEOUT`, `NODE_CLOSED` when the channel closes first
-   */
-  async request (m: ({ type: 'pin' } & PinAsk) | { type: 'query', drive: string }, timeoutMs: number, idleMs?: number): Promise<PinAnswer> {
-    if (this.#channel.closed) throw ShadwError.NODE_CLOSED('pin channel closed')
-    const id = this.#nextId++
-    return await new Promise<PinAnswer>((resolve, reject) => {
-      const give = (ms: number, what: string) => (): void => {
-        const p = this.#pending.get(id)
-        this.#pending.delete(id)
-        clearTimeout(p?.timer)
-        clearTimeout(p?.idle)
-        reject(ShadwError.TIMEOUT(`${m.type} ${what} from ${this.publicKey.slice(0, 8)}`, ms))
-      }
-      const entry = {
-        resolve,
-        reject,
-        timer: setTimeout(give(timeoutMs, 'answer'), timeoutMs),
-        idle: undefined as ReturnType<typeof setTimeout> | undefined,
-        arm: () => {
-          clearTimeout(entry.idle)
-          if (idleMs !== undefined) entry.idle = setTimeout(give(idleMs, 'progress'), idleMs)
-        }
-      }
-      entry.arm()
-      this.#pending.set(id, entry)
-      this.send({ ...m, id })
-    })
-  }
-
-  /** Settles the request an answer names; false when it names none (late or foreign). */
-  settle (m: PinMessage): boolean {
-    if (m.type === 'progress') {
-      this.#pending.get(m.id)?.arm()
-      return true
-    }
-    if (m.type !== 'held' && m.type !== 'holders' && m.type !== 'refused') return false
-    const p = this.#pending.get(m.id)
-    if (p === undefined) return false
-    this.#pending.delete(m.id)
-    clearTimeout(p.timer)
-    clearTimeout(p.idle)
-    if (m.type === 'refused') p.reject(new ShadwError(m.code, m.message.replace(/^[A-Z_]+: /, ''), { details: { holder: this.publicKey } }))
-    else p.resolve(m)
-    return true
-  }
-
-  /** Fails every pending request: the channel closed. */
-  fail (): void {
-    for (const p of this.#pending.values()) { clearTimeout(p.timer); clearTimeout(p.idle); p.reject(ShadwError.NODE_CLOSED('pin channel closed')) }
-    this.#pending.clear()
-  }
 }
 
 /** Options of {@link PinChannels}. */
@@ -241,12 +177,21 @@ export interface PinChannelsOptions {
 /** The protocol on every connection; `start()`/`stop()` are safe to call twice. */
 export class PinChannels {
   readonly #opts: PinChannelsOptions
-  readonly #channels: ConnectionChannels
-  readonly #peers = new Map<ProtomuxChannel, PinPeer>()
+  readonly #channels: RequestChannels<PinMessage, PinPeer>
 
   constructor (opts: PinChannelsOptions) {
     this.#opts = opts
-    this.#channels = new ConnectionChannels(opts.host, PIN_PROTOCOL, (conn, mux) => this.#open(conn, mux))
+    this.#channels = new RequestChannels(opts.host, PROTOCOL, {
+      peer: (key, wire, proto) => new PinPeer(key, wire, proto),
+      onopen: peer => {
+        const offer = opts.offer?.() ?? null
+        if (offer !== null) peer.send({ type: 'offer', offer })
+      },
+      onmessage: (peer, m) => {
+        if (m.type === 'offer') peer.offer = m.offer
+        else opts.onmessage?.(peer, m)
+      }
+    })
   }
 
   start (): void {
@@ -255,13 +200,11 @@ export class PinChannels {
 
   stop (): void {
     this.#channels.stop()
-    for (const p of this.#peers.values()) p.fail()
-    this.#peers.clear()
   }
 
   /** Open peers, one per connection. */
   peers (): PinPeer[] {
-    return [...this.#peers.values()].filter(p => !p.closed)
+    return this.#channels.peers()
   }
 
   /** Open peers that hold for others (they sent an offer). */
@@ -273,43 +216,6 @@ export class PinChannels {
   announce (): void {
     const offer = this.#opts.offer?.() ?? null
     if (offer !== null) for (const p of this.peers()) p.send({ type: 'offer', offer })
-  }
-
-  #open (conn: SwarmConnection, mux: Protomux): ProtomuxChannel | null {
-    const publicKey = b4a.toString(conn.remotePublicKey, 'hex')
-    let peer: PinPeer | null = null
-    const channel = mux.createChannel({
-      protocol: PIN_PROTOCOL,
-      unique: true,
-      onopen: () => {
-        const offer = this.#opts.offer?.() ?? null
-        if (offer !== null) peer?.send({ type: 'offer', offer })
-      },
-      onclose: () => {
-        peer?.fail()
-        if (channel !== null) this.#peers.delete(channel)
-      }
-    })
-    if (channel === null) return null
-    const message = channel.addMessage({
-      encoding: c.buffer,
-      onmessage: (bytes: Uint8Array) => {
-        if (peer === null) return
-        let m: PinMessage
-        try { m = decodePinMessage(bytes) } catch (err) {
-          debug('closing pin channel of', publicKey.slice(0, 8), err)
-          channel.close()
-          return
-        }
-        if (m.type === 'offer') { peer.offer = m.offer; return }
-        if (peer.settle(m)) return
-        this.#opts.onmessage?.(peer, m)
-      }
-    })
-    peer = new PinPeer(publicKey, channel, message)
-    this.#peers.set(channel, peer)
-    channel.open()
-    return channel
   }
 }
 

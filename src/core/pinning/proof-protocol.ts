@@ -8,20 +8,14 @@
  * - `gossip` carries signed verdicts to the other holders of the drive they judge.
  * - `query` asks what verdicts a holder knows for a drive, answered by `verdicts`.
  *
- * Requests carry an id the answer repeats; a malformed message closes the channel.
+ * It runs on a request channel (request-channels.ts): requests carry an id the answer
+ * repeats; a malformed message closes the channel.
  */
-import b4a from 'b4a'
-import c from 'compact-encoding'
-import type Protomux from 'protomux'
-import type { ProtomuxChannel, ProtomuxMessage } from 'protomux'
-import type { SwarmConnection } from 'hyperswarm'
-import { ConnectionChannels, type ConnectionHost } from '../connection-channels.ts'
+import type { ConnectionHost } from '../connection-channels.ts'
 import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
-import { log } from '../log.ts'
+import { decodeChannelMessage, RequestChannels, RequestPeer, type RequestProtocol } from '../request-channels.ts'
 import { MAX_BLOCK_PROOF_BYTES } from './block-proof.ts'
-
-const debug = log('pinning')
 
 /** Protomux protocol name. */
 export const PROOF_PROTOCOL = 'shadw/proof/v1'
@@ -64,14 +58,8 @@ function verdicts (v: unknown): unknown[] {
   return v
 }
 
-/** Decodes and checks one message's envelope (verdicts and answers are checked by whoever uses them). @throws ShadwError `PIN_PROTOCOL` */
-export function decodeProofMessage (bytes: Uint8Array): ProofMessage {
-  if (!(bytes instanceof Uint8Array)) bad('message is not bytes')
-  if (bytes.byteLength > MAX_PROOF_MESSAGE_BYTES) bad('message too large')
-  let v: unknown
-  try { v = JSON.parse(b4a.toString(bytes)) } catch { bad('message is not JSON') }
-  if (typeof v !== 'object' || v === null) bad('message is not an object')
-  const m = v as Record<string, unknown>
+/** Checks one message's envelope (verdicts and answers are checked by whoever uses them). @throws ShadwError `PIN_PROTOCOL` */
+export function parseProofMessage (m: Record<string, unknown>): ProofMessage {
   switch (m.type) {
     case 'block': return { type: 'block', id: uint(m.id, 'id'), key: key(m.key, 'key'), length: uint(m.length, 'length'), index: uint(m.index, 'index') }
     case 'query': return { type: 'query', id: uint(m.id, 'id'), drive: key(m.drive, 'drive') }
@@ -83,69 +71,31 @@ export function decodeProofMessage (bytes: Uint8Array): ProofMessage {
   }
 }
 
-/** One peer's end: sends, and requests with answers. */
-export class ProofPeer {
-  readonly publicKey: string
-  readonly #channel: ProtomuxChannel
-  readonly #message: ProtomuxMessage
-  #nextId = 1
-  readonly #pending = new Map<number, { resolve: (m: ProofAnswer) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }>()
-
-  constructor (publicKey: string, channel: ProtomuxChannel, message: ProtomuxMessage) {
-    this.publicKey = publicKey
-    this.#channel = channel
-    this.#message = message
-  }
-
-  get closed (): boolean {
-    return this.#channel.closed
-  }
-
-  send (m: ProofMessage): void {
-    if (!this.#channel.closed) this.#message.send(b4a.from(JSON.stringify(m)))
-  }
-
-  /** Sends a request; a `refused` answer rejects with the peer's typed error. @throws ShadwError `TIMEOUT`, `NODE_CLOSED` */
-  async request (m: ProofRequest, timeoutMs: number): Promise<ProofAnswer> {
-    if (this.#channel.closed) throw ShadwError.NODE_CLOSED('proof channel closed')
-    const id = this.#nextId++
-    return await new Promise<ProofAnswer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id)
-        reject(ShadwError.TIMEOUT(`${m.type} answer from ${this.publicKey.slice(0, 8)}`, timeoutMs))
-      }, timeoutMs)
-      this.#pending.set(id, { resolve, reject, timer })
-      this.send({ ...m, id })
-    })
-  }
-
-  /** Settles the request an answer names; false when the message is not an answer. */
-  settle (m: ProofMessage): boolean {
-    if (m.type !== 'block-proof' && m.type !== 'verdicts' && m.type !== 'refused') return false
-    const p = this.#pending.get(m.id)
-    if (p === undefined) return true
-    this.#pending.delete(m.id)
-    clearTimeout(p.timer)
-    if (m.type === 'refused') p.reject(new ShadwError(m.code, m.message.replace(/^[A-Z_]+: /, ''), { details: { holder: this.publicKey } }))
-    else p.resolve(m)
-    return true
-  }
-
-  fail (): void {
-    for (const p of this.#pending.values()) { clearTimeout(p.timer); p.reject(ShadwError.NODE_CLOSED('proof channel closed')) }
-    this.#pending.clear()
-  }
+const PROTOCOL: RequestProtocol<ProofMessage> = {
+  protocol: PROOF_PROTOCOL,
+  label: 'proof',
+  maxMessageBytes: MAX_PROOF_MESSAGE_BYTES,
+  decode: parseProofMessage,
+  answers: new Set(['block-proof', 'verdicts'])
 }
+
+/** Decodes one message as sent without a payload (JSON bytes). @throws ShadwError `PIN_PROTOCOL` */
+export function decodeProofMessage (bytes: Uint8Array): ProofMessage {
+  return decodeChannelMessage(PROTOCOL, bytes)
+}
+
+/** One peer's end: sends, and requests with answers. */
+export class ProofPeer extends RequestPeer<ProofMessage, ProofRequest, ProofAnswer> {}
 
 /** The protocol on every connection; `start()`/`stop()` are safe to call twice. */
 export class ProofChannels {
-  readonly #channels: ConnectionChannels
-  readonly #peers = new Map<ProtomuxChannel, ProofPeer>()
-  readonly #onrequest: ((peer: ProofPeer, m: ProofMessage) => void) | null
+  readonly #channels: RequestChannels<ProofMessage, ProofPeer>
 
   constructor (host: ConnectionHost, opts: { onrequest?: (peer: ProofPeer, m: ProofMessage) => void } = {}) {
-    this.#onrequest = opts.onrequest ?? null
-    this.#channels = new ConnectionChannels(host, PROOF_PROTOCOL, (conn, mux) => this.#open(conn, mux))
+    this.#channels = new RequestChannels(host, PROTOCOL, {
+      peer: (key, wire, proto) => new ProofPeer(key, wire, proto),
+      ...(opts.onrequest === undefined ? {} : { onmessage: opts.onrequest })
+    })
   }
 
   start (): void {
@@ -154,46 +104,15 @@ export class ProofChannels {
 
   stop (): void {
     this.#channels.stop()
-    for (const p of this.#peers.values()) p.fail()
-    this.#peers.clear()
   }
 
   /** Open peers, one per connection. */
   peers (): ProofPeer[] {
-    return [...this.#peers.values()].filter(p => !p.closed)
+    return this.#channels.peers()
   }
 
   /** The open peer with this key, if connected. */
   peer (publicKey: string): ProofPeer | undefined {
-    return this.peers().find(p => p.publicKey === publicKey)
-  }
-
-  #open (conn: SwarmConnection, mux: Protomux): ProtomuxChannel | null {
-    const publicKey = b4a.toString(conn.remotePublicKey, 'hex')
-    let peer: ProofPeer | null = null
-    const channel = mux.createChannel({
-      protocol: PROOF_PROTOCOL,
-      unique: true,
-      onclose: () => { peer?.fail(); if (channel !== null) this.#peers.delete(channel) }
-    })
-    if (channel === null) return null
-    const message = channel.addMessage({
-      encoding: c.buffer,
-      onmessage: (bytes: Uint8Array) => {
-        if (peer === null) return
-        let m: ProofMessage
-        try { m = decodeProofMessage(bytes) } catch (err) {
-          debug('closing proof channel of', publicKey.slice(0, 8), err)
-          channel.close()
-          return
-        }
-        if (peer.settle(m)) return
-        this.#onrequest?.(peer, m)
-      }
-    })
-    peer = new ProofPeer(publicKey, channel, message)
-    this.#peers.set(channel, peer)
-    channel.open()
-    return channel
+    return this.#channels.peer(publicKey)
   }
 }

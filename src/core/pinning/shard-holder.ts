@@ -9,7 +9,6 @@
  * there fails the proof. Once it keeps a slot whole it watches the pin's other holders and
  * repairs their losses with them (erasure-watch.ts).
  */
-import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { DiskBudget } from './disk-budget.ts'
@@ -24,6 +23,7 @@ import type { RepairRecord } from './erasure-repair.ts'
 import { MAX_PLACEMENT_RECORDS, MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
 import { signShardHold, type ShardHold } from './shard-hold.ts'
+import { ShardIndex, slotLogName } from './shard-index.ts'
 import { ShardReceipts } from './shard-receipts.ts'
 import type { Ledger, StorageOrder } from '../ledger/index.ts'
 
@@ -32,7 +32,23 @@ export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type
 const debug = log('pinning')
 
 /** One slot this holder keeps; `order`: the pinner's, when it pays for the slot. */
-interface Slot { pin: ErasurePin, shard: number, log: string, stored: number, bytes: number, order: StorageOrder | null }
+interface Slot {
+  pin: ErasurePin
+  order: StorageOrder | null
+  shard: number
+  log: string
+  stored: number
+  bytes: number
+  /** the puts in flight, in order: a pinner pipelines stripes, and each must append after the one before */
+  puts: Promise<unknown>
+}
+
+/** The bytes a slot of `pin` keeps: one shard of every stripe. */
+function slotBytes (pin: ErasurePin): number {
+  let bytes = 0
+  for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
+  return bytes
+}
 
 /** Options of {@link ShardHolder}. */
 export interface ShardHolderOptions {
@@ -69,16 +85,20 @@ export class ShardHolder {
   /** pins a slot is being opened of (see `#open`) */
   readonly #opening = new Set<string>()
   readonly #watch: PinWatch
+  readonly #index: ShardIndex
   readonly #receipts: ShardReceipts | null
   #timer: ReturnType<typeof setInterval> | undefined
   #stopped = false
   #announced: Promise<void> | null = null
+  /** the slots replayed from the index (see {@link start}); requests wait for it */
+  #loaded: Promise<void> | null = null
 
   constructor (opts: ShardHolderOptions) {
     this.#opts = opts
     // shards are not billed per byte served: a read is part of what the storage pays for
     this.#receipts = opts.ledger === undefined ? null : new ShardReceipts({ keyPair: opts.keyPair, ledger: opts.ledger, me: opts.node.publicKey, price: opts.price ?? DEFAULT_STORAGE_PRICE, servePrice: 0 })
     this.#budget = typeof opts.budget === 'number' ? new DiskBudget(opts.budget) : opts.budget
+    this.#index = new ShardIndex(opts.node)
     this.#channels = new ShardChannels(opts.node, { free: () => this.#budget.free, onrequest: (peer, m) => { void this.#onrequest(peer, m) } })
     this.#watch = new PinWatch({
       keyPair: opts.keyPair,
@@ -93,22 +113,45 @@ export class ShardHolder {
     })
   }
 
-  /** Opens the protocol and joins the holders' topic in the background (see {@link announced}). */
+  /**
+   * Replays the slots this node kept before (their bytes reserved again, the whole ones
+   * watched), opens the protocol and joins the holders' topic, in the background (see
+   * {@link announced}).
+   */
   start (): void {
     if (this.#announced !== null || this.#stopped) return
+    this.#loaded = this.#load().catch((err: unknown) => { debug('shard index not replayed', err) })
     this.#channels.start()
     this.#watch.start()
     if (this.#receipts !== null) {
       const r = this.#receipts
       this.#timer = setInterval(() => { r.heartbeat() }, Math.max(1, Math.floor((this.#opts.graceMs ?? DEFAULT_GRACE_MS) / RECEIPTS_PER_GRACE)))
     }
-    this.#announced = this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('holders topic not joined', err) })
+    this.#announced = this.#loaded.then(async () => { await this.#opts.node.joinTopic(holdersTopic(), { server: true, client: true }) }).catch((err: unknown) => { debug('holders topic not joined', err) })
   }
 
-  /** Resolves once the announce on the holders' topic is on the DHT (bounded), after {@link start}. */
+  /** Resolves once the slots kept before are back and the announce on the holders' topic is on the DHT (bounded), after {@link start}. */
   async announced (): Promise<void> {
     this.start()
     await this.#announced
+  }
+
+  async #load (): Promise<void> {
+    for (const { pin, shard, order: kept } of await this.#index.open()) {
+      if (this.#stopped) return
+      const bytes = slotBytes(pin)
+      const info = await this.#opts.node.createLog(slotLogName(pin.root, shard))
+      try { this.#budget.reserve(bytes) } catch (err) { debug('slot no longer fits the budget', pin.root.slice(0, 8), shard, err); continue }
+      const stored = Math.min(info.length, pin.stripes.length)
+      // the order was countersigned before the restart: billing goes on from now, not again from the start
+      const order = kept === undefined || this.#receipts === null ? null : this.#receipts.resumable(kept, pin.drive, bytes)
+      this.#slots.set(`${pin.root}/${shard}`, { pin, order, shard, log: info.key, stored, bytes, puts: Promise.resolve() })
+      if (stored === pin.stripes.length) {
+        this.#watch.add(pin, shard)
+        if (order !== null) this.#receipts?.resume(`${pin.root}/${shard}`, order, bytes)
+      }
+    }
+    this.#channels.announce()
   }
 
   stop (): void {
@@ -179,6 +222,7 @@ export class ShardHolder {
 
   async #onrequest (peer: ShardPeer, m: ShardMessage): Promise<void> {
     if (this.#stopped) return
+    await this.#loaded
     if (m.type === 'placement' || m.type === 'repairing') { this.#watch.onmessage(peer, m); return }
     if (!('id' in m)) return
     try {
@@ -186,10 +230,10 @@ export class ShardHolder {
         await this.#open(m.pin, m.shard, m.order)
         peer.send({ type: 'ok', id: m.id })
       } else if (m.type === 'put') {
-        const conf = await this.#put(m.root, m.shard, m.stripe, b4a.from(m.bytes, 'hex'))
+        const conf = await this.#put(m.root, m.shard, m.stripe, m.bytes)
         peer.send(conf === null ? { type: 'ok', id: m.id } : { type: 'held', id: m.id, confirmation: conf })
       } else if (m.type === 'get') {
-        peer.send({ type: 'data', id: m.id, bytes: b4a.toString(await this.#read(m.root, m.shard, m.stripe), 'hex') })
+        peer.send({ type: 'data', id: m.id, bytes: await this.#read(m.root, m.shard, m.stripe) })
       } else if (m.type === 'query') {
         peer.send({ type: 'slots', id: m.id, slots: this.slots(m.drive) })
       } else if (m.type === 'challenge') {
@@ -212,8 +256,6 @@ export class ShardHolder {
   async #open (v: unknown, shard: number, orderIn?: unknown): Promise<void> {
     const pin = verifyErasurePin(v)
     if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
-    const slotBytes = slotSize(pin)
-    const order = orderIn === undefined || this.#receipts === null ? null : this.#receipts.check(orderIn, pin.drive, slotBytes)
     if (this.#slots.has(`${pin.root}/${shard}`)) return
     // the check below and the slot's creation are apart by an await: one open per pin at a time
     if (this.#opening.has(pin.root)) throw ShadwError.ERASURE_INVALID(`a slot of pin ${pin.root.slice(0, 8)} is being opened here already`)
@@ -225,13 +267,17 @@ export class ShardHolder {
       if (s.stored === s.pin.stripes.length) throw ShadwError.ERASURE_INVALID(`this holder keeps shard ${s.shard} of pin ${pin.root.slice(0, 8)} already`, { shard: s.shard })
       this.#slots.delete(key)
       this.#budget.release(s.bytes)
+      this.#receipts?.drop(key)
+      this.#index.record({ op: 'drop', root: s.pin.root, shard: s.shard }).catch((err: unknown) => { debug('slot drop not recorded', err) })
     }
-    const bytes = slotBytes
+    const bytes = slotBytes(pin)
+    const order = orderIn === undefined || this.#receipts === null ? null : this.#receipts.check(orderIn, pin.drive, bytes)
     this.#budget.reserve(bytes)
     this.#opening.add(pin.root)
     try {
-      const info = await this.#opts.node.createLog(`shadw-shards-${pin.root}-${shard}`)
-      this.#slots.set(`${pin.root}/${shard}`, { pin, shard, log: info.key, stored: info.length, bytes, order })
+      const info = await this.#opts.node.createLog(slotLogName(pin.root, shard))
+      await this.#index.record({ op: 'slot', pin, shard, ...(order === null ? {} : { order }) })
+      this.#slots.set(`${pin.root}/${shard}`, { pin, order, shard, log: info.key, stored: info.length, bytes, puts: Promise.resolve() })
     } catch (err) {
       this.#budget.release(bytes)
       throw err
@@ -243,6 +289,14 @@ export class ShardHolder {
 
   async #put (root: string, shard: number, stripe: number, bytes: Uint8Array): Promise<ShardHold | null> {
     const slot = this.#slot(root, shard)
+    const done = slot.puts.then(async () => await this.#append(slot, stripe, bytes))
+    slot.puts = done.catch(() => {})
+    return await done
+  }
+
+  async #append (slot: Slot, stripe: number, bytes: Uint8Array): Promise<ShardHold | null> {
+    const { root } = slot.pin
+    const shard = slot.shard
     if (stripe < slot.stored) return null // a resent stripe: already in
     if (stripe !== slot.stored) throw ShadwError.INVALID_ARGUMENT(`stripe ${stripe} out of order (next is ${slot.stored})`)
     const want = slot.pin.stripes[stripe]?.shards[shard]
@@ -262,11 +316,4 @@ export class ShardHolder {
     if (block === null) throw ShadwError.SHARD_NOT_HELD(`stripe ${stripe} of shard ${shard} is not held here`)
     return block
   }
-}
-
-/** Bytes of one slot of `pin`: its shard of every stripe. */
-function slotSize (pin: ErasurePin): number {
-  let bytes = 0
-  for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
-  return bytes
 }

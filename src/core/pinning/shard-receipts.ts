@@ -63,6 +63,25 @@ export class ShardReceipts {
     this.#append([record, this.#receipt(order, 'pin', bytes, now, now)], order.drive)
   }
 
+  /**
+   * An order this holder checked and countersigned before a restart, read back from its own
+   * slot index: signed, naming this holder, the drive and the slot's bytes (its time is past).
+   * Null when it is not.
+   */
+  resumable (v: unknown, drive: string, bytes: number): StorageOrder | null {
+    try {
+      const o = verifyStorageOrder(v as StorageOrder)
+      return o.holder === this.#me && o.drive === drive && o.bytes === bytes ? o : null
+    } catch {
+      return null
+    }
+  }
+
+  /** Bills a slot countersigned before a restart again, from now on (nothing is signed twice). */
+  resume (slot: string, order: StorageOrder, bytes: number): void {
+    if (!this.#paid.has(slot)) this.#paid.set(slot, { order, bytes, since: Date.now() })
+  }
+
   /** A `hold` receipt per slot held under an order, for the time since the last one. */
   heartbeat (): void {
     const now = Date.now()

@@ -25,12 +25,12 @@ function liar (k: KeyedNode): { gets: () => number } {
       if (m.type === 'open') { pin = verifyErasurePin(m.pin); peer.send({ type: 'ok', id: m.id }); return }
       if (pin === null) return
       if (m.type === 'put') {
-        kept.set(m.stripe, b4a.from(m.bytes, 'hex'))
+        kept.set(m.stripe, b4a.from(m.bytes))
         if (kept.size < pin.stripes.length) { peer.send({ type: 'ok', id: m.id }); return }
         peer.send({ type: 'held', id: m.id, confirmation: signShardHold({ drive: pin.drive, root: pin.root, shard: m.shard, budget: { total: 1 << 30, used: 0 }, time: Date.now() }, k.keyPair) })
       } else if (m.type === 'get') {
         gets++
-        peer.send({ type: 'data', id: m.id, bytes: b4a.toString(kept.get(m.stripe)!.map(x => x ^ 0x5a), 'hex') })
+        peer.send({ type: 'data', id: m.id, bytes: kept.get(m.stripe)!.map(x => x ^ 0x5a) })
       } else if (m.type === 'challenge') {
         peer.send({ type: 'proof', id: m.id, answer: answerChallenge(kept.get(m.challenge.stripe)!, pin.layout.chunkBytes, m.challenge.chunk) })
       }
