@@ -36,6 +36,13 @@ export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-
              [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]...
              [--bootstrap host:port[,…] | --node URL] [--json]`
 
+/**
+ * How long, once executors answered, the caller still waits for the function's manifest (its
+ * own mounts to pin) before calling without it: a registry a reachable peer holds answers in
+ * well under a second.
+ */
+const MANIFEST_GRACE_MS = 1_000
+
 /** Auth files are a Lit AuthSig (SIWE message + signature): a few KiB at most. */
 const MAX_AUTH_FILE_BYTES = 16 * 1024
 
@@ -108,18 +115,18 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   const client = await startLightNode(bootstrap)
   const loader = new FunctionLoader({ host: client.node })
   try {
-    // the manifest's own mounts are read while executors are awaited (a registry's few blocks,
-    // never the module)
+    // the manifest's own mounts are looked up while executors are awaited (the registry's few
+    // blocks, never the module)
     const own = manifestMounts(loader, ref, deadline)
     // a fresh light node hears executors one by one: asking k of them as soon as the first
     // answered leaves k-1 slots with nobody to pick (NO_EXECUTORS), so wait for k, within the
     // deadline; if fewer come the call says which slots failed and why
     await waitWithProgress(client.endpoint, redundancy, deadline, io)
     // "latest" is pinned here, once, the manifest's and the flags' alike, so every executor of
-    // the call reads the same version and signs it into its receipt. A lookup begun by a node
-    // this fresh may find no peer yet (its DHT still warming up), and the swarm does not repeat
-    // it for a while: once executors answered, it is asked again
-    const manifest = await own ?? await manifestMounts(loader, ref, Math.max(1, deadline - (Date.now() - started))) ?? []
+    // the call reads the same version and signs it into its receipt. A lookup still running
+    // once executors answered gets a short grace, never the call's time: without the manifest
+    // the call goes out as before
+    const manifest = await Promise.race([own, new Promise<null>(resolve => { setTimeout(() => { resolve(null) }, MANIFEST_GRACE_MS).unref() })]) ?? []
     const flags = withManifestMounts(manifest, mountFlags)
     const mounts = flags.length === 0 ? undefined : await pinMountFlags(client.node, flags)
     const left = Math.max(1, deadline - (Date.now() - started))

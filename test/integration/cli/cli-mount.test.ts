@@ -83,39 +83,4 @@ describe('--mount on the command line', () => {
     expect(locked.code).not.toBe(0)
     await drive.close()
   }, 240_000)
-
-  it('shadw invoke pins a manifest\'s own "latest" mount at the caller: with redundancy 2 both receipts name the drive\'s latest version, read with the key store\'s key', async () => {
-    const first = await startSuperNode({ workers: 1 })
-    const second = await startSuperNode({ workers: 1, bootstrap: first.info.bootstrap })
-    const bootstrap = first.info.bootstrap.join(',')
-    const net = { bootstrap: parseBootstrap(first.info.bootstrap) } as unknown as Testnet
-    const home = await tempDir('shadw-user-')
-    const env = { ...process.env, XDG_CONFIG_HOME: join(home, 'config'), XDG_DATA_HOME: join(home, 'data') }
-
-    // a private dataset with a few versions; only the caller's key store has its key, so an
-    // executor reads it only through mounts the caller pinned (and keyed)
-    const owner = await testNode(net)
-    const created = await Drive.create(owner, { encrypt: true })
-    const drive = created.drive
-    await drive.put('/blob', [new Uint8Array(1000)])
-    const data = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 13 + 5) % 256)
-    await drive.put('/blob', [data])
-    expect(drive.version).toBeGreaterThan(2)
-    for (const node of [first, second]) {
-      const warm = await Drive.open(node.node, drive.key, { encryptionKey: created.encryptionKey })
-      await warm.download()
-      await warm.close()
-    }
-    await saveDriveKeys({ key: drive.key, keyPair: created.keyPair, encryptionKey: created.encryptionKey }, join(home, 'config', 'shadw', 'drives'))
-
-    const pub = await publisher(net)
-    const ref = await pub.publish(cWasm('fs-read-kernel'), { name: 'read-kernel', version: '1.0.0', mounts: [{ drive: drive.key, version: 'latest', path: '/data' }] })
-    const invoked = await shadw(env, 'invoke', ref, '--redundancy', '2', '--bootstrap', bootstrap, '--deadline', '60000', '--json')
-    expect(invoked.stderr).toBe('')
-    const doc = JSON.parse(invoked.stdout) as { output: string, receipts: SignedReceipt[] }
-    expect(doc.output).toBe(kernel(data))
-    expect(doc.receipts.map(r => r.executor).sort()).toEqual([first.node.publicKey, second.node.publicKey].sort())
-    for (const r of doc.receipts) expect(r.mounts).toEqual([{ drive: drive.key, version: drive.version }])
-    await drive.close()
-  }, 240_000)
 })
