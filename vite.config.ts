@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { defineConfig, type Plugin } from 'vite'
+import { ISOLATION_HEADERS } from './src/super-node/isolation.ts'
 
 /**
  * The service worker must be served at the site root as a stable `/sw.js` (its scope is its
@@ -41,6 +42,9 @@ export default defineConfig({
     rolldownOptions: { checks: { bundlerTimings: false } }
   },
   resolve: { alias: BROWSER_ALIASES },
+  // cross-origin isolated as the super node serves it, so dev and preview read mounts on demand too
+  server: { headers: { ...ISOLATION_HEADERS } },
+  preview: { headers: { ...ISOLATION_HEADERS } },
   build: {
     target: 'es2022',
     sourcemap: true,

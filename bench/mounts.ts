@@ -18,6 +18,10 @@
  *   never fetched, through a mount (the tree's entries, opening the file, the worker's fetch:
  *   the whole call of fs-pread.c), against a raw Hypercore request of another unfetched block
  *   of the same blob log (`core.get` on a session of the reader's store), interleaved, each trial on blocks not fetched before.
+ * - small blocks: the same file written in 4 KiB blocks (`drive put --block-size 4KiB`): the
+ *   bytes a 4 KiB read through a mount fetches, against the same read of the 64 KiB-block
+ *   file, and what the small blocks cost at replication: a fresh node downloading each whole
+ *   file (`Drive.download`), timed.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -47,6 +51,8 @@ const ROUNDS = 4
 const RUNS = 7
 /** Cold block trials (each on blocks never fetched before). */
 const TRIALS = 9
+/** The small block size measured beside Hyperblobs' own. */
+const SMALL_BLOCK = 4 * 1024
 const RESULTS = new URL('./results/mounts.json', import.meta.url)
 const KERNEL_SOURCE = fileURLToPath(new URL('../test/fixtures/wasm/c/fs-read-kernel.c', import.meta.url))
 
@@ -159,6 +165,31 @@ export async function runMountsBench (): Promise<void> {
       fetched.push(remote.bytesFetched - before)
     }
 
+    // small blocks: the same bytes in 4 KiB blocks, read 4 KiB at a time through a mount on
+    // blocks never fetched before, then each file downloaded whole by a fresh node
+    const { drive: smallDrive } = await Drive.create(holder.node)
+    closers.push(async () => { await smallDrive.close() })
+    const smallVersion = (await smallDrive.put('/blob', (function * () { for (let i = 0; i < blocks; i++) yield block(i) })(), { blockSize: SMALL_BLOCK })).version
+    await mountedCall(remote, executor, smallDrive.key, smallVersion, pread, ['/data/blob', '0', '4096'])
+    const smallFetched: number[] = []
+    for (let i = 0; i < TRIALS; i++) {
+      const before = remote.bytesFetched
+      await mountedCall(remote, executor, smallDrive.key, smallVersion, pread, ['/data/blob', String((30 + i * 40) * BLOCK + 3 * SMALL_BLOCK), '4096'])
+      smallFetched.push(remote.bytesFetched - before)
+    }
+    const downloadMs = async (key: string): Promise<number> => {
+      const fresh = await node(net.bootstrap)
+      closers.push(fresh.close)
+      const d = await Drive.open(fresh.node, key)
+      const t = performance.now()
+      await d.download()
+      const ms = performance.now() - t
+      await d.close()
+      return ms
+    }
+    const bigDownloadMs = await downloadMs(drive.key)
+    const smallDownloadMs = await downloadMs(smallDrive.key)
+
     const mb = FILE_BYTES * ROUNDS / 1024 / 1024
     const result = {
       date: new Date().toISOString(),
@@ -186,6 +217,14 @@ export async function runMountsBench (): Promise<void> {
         mountTreeMs: round(median(loadMs)),
         ratio: round(median(mountMs) / median(rawMs)),
         bytesFetchedPerMountRead: median(fetched)
+      },
+      smallBlocks: {
+        blockBytes: SMALL_BLOCK,
+        bytesFetchedPer4KiBRead: median(smallFetched),
+        bytesFetchedPer4KiBReadIn64KiBBlocks: median(fetched),
+        downloadMs64KiB: round(bigDownloadMs, 1),
+        downloadMs4KiB: round(smallDownloadMs, 1),
+        downloadRatio: round(smallDownloadMs / bigDownloadMs)
       }
     }
     console.log(`file-reading kernel over a mounted drive file, ${mb} MiB per run (median of ${RUNS})`)
@@ -197,6 +236,9 @@ export async function runMountsBench (): Promise<void> {
     console.log(`  raw Hypercore block request ${result.coldBlock.rawBlockMs.toFixed(3).padStart(9)} ms`)
     console.log(`  4 KiB through a mount       ${result.coldBlock.mountReadMs.toFixed(3).padStart(9)} ms  (${result.coldBlock.bytesFetchedPerMountRead} bytes fetched; ${result.coldBlock.mountTreeMs} ms of it the drive's open and tree)`)
     console.log(`  ratio mount / raw           ${result.coldBlock.ratio}×`)
+    console.log(`a ${FILE_BYTES / 1024 / 1024} MiB file in ${SMALL_BLOCK / 1024} KiB blocks against 64 KiB blocks`)
+    console.log(`  bytes fetched per 4 KiB read ${result.smallBlocks.bytesFetchedPer4KiBRead} against ${result.smallBlocks.bytesFetchedPer4KiBReadIn64KiBBlocks}`)
+    console.log(`  whole-file download         ${result.smallBlocks.downloadMs4KiB} ms against ${result.smallBlocks.downloadMs64KiB} ms (${result.smallBlocks.downloadRatio}×)`)
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
   } finally {

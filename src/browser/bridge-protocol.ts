@@ -120,6 +120,8 @@ export interface ContributionStatus {
   totals: ContributionTotals
   /** calls finished after `since` (the dashboard asks for what it has not seen) */
   recent: ContributedCall[]
+  /** how calls' drive mounts are read while this node executes; null otherwise */
+  mounts: { sharedMemory: boolean, bytesFetched: number } | null
   /** executors this node knows on the swarm: key, tier, free/total slots, rtt, dissents */
   executors: Array<{ key: string, tier: string | null, free: number, total: number, rtt: number | null, dissents: number }>
 }

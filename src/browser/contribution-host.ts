@@ -1,13 +1,13 @@
 import { ShadwError } from '../core/errors.ts'
 import { describeValue } from '../core/describe.ts'
 import type { NodeTier } from '../core/node/index.ts'
-import type { InvokeEndpoint } from '../core/invoke/index.ts'
+import type { HeldDrive, InvokeEndpoint } from '../core/invoke/index.ts'
 import type { ModuleStore } from '../core/registry/index.ts'
 import type { ContributionStatus } from './bridge-protocol.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { ContributionMeter } from './contribution-meter.ts'
 import { creditsFromLedgers, LEDGER_LOG_NAME } from '../core/ledger/index.ts'
-import { parseExecuteSettings, startInvokeHost, type ExecuteSettings, type ExecutorWrapper } from './invoke-host.ts'
+import { parseExecuteSettings, startInvokeHost, type ExecuteSettings, type ExecutorWrapper, type InvokeHost } from './invoke-host.ts'
 import { startSigningHost, type SigningHost } from './signing-host.ts'
 
 /** The tiers a browser contributor picks from: verify and co-sign, or compute. */
@@ -33,7 +33,9 @@ export class ContributionHost {
   readonly #domain: string
   readonly #modules: ModuleStore | undefined
   readonly #wrapExecutor: ExecutorWrapper | undefined
-  #current: { endpoint: InvokeEndpoint, stop (): Promise<void> } | null = null
+  #current: InvokeHost | null = null
+  /** the drives this node holds (its holder's pins): every executing endpoint advertises them */
+  #holdings: (() => Iterable<HeldDrive>) | null = null
   #signing: SigningHost | null = null
   #settings: ExecuteSettings | undefined
   #tier: NodeTier
@@ -115,11 +117,22 @@ export class ContributionHost {
         ...(this.#wrapExecutor === undefined ? {} : { wrapExecutor: this.#wrapExecutor }),
         ...(settings === undefined || light ? {} : { execute: settings })
       })
+      if (this.#holdings !== null && this.#current.mounts !== null) this.#current.endpoint.setHoldings(this.#holdings)
       if (light && settings !== undefined) this.#signing = await startSigningHost(this.#host, { workers: settings.workers, ...cache })
       this.#settings = settings
     })
     this.#switching = next.catch(() => {})
     await next
+  }
+
+  /**
+   * Advertises what `source` says this node holds of drives (a holder's pins) from every
+   * executing endpoint, the current one and each one a later switch starts, so calls that
+   * mount those drives are routed to this tab as to a Node holder.
+   */
+  setHoldings (source: () => Iterable<HeldDrive>): void {
+    this.#holdings = source
+    if (this.#current !== null && this.#current.mounts !== null) this.#current.endpoint.setHoldings(source)
   }
 
   status (since = 0): ContributionStatus {
@@ -131,6 +144,7 @@ export class ContributionHost {
       cores: navigator.hardwareConcurrency ?? 1,
       totals: { ...this.meter.totals },
       recent: this.meter.recent.filter(c => c.at > since),
+      mounts: this.#current?.mounts?.() ?? null,
       executors: (endpoint?.peers() ?? []).map(p => ({
         key: p.key,
         tier: p.capacity?.tier ?? null,

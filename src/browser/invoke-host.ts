@@ -53,15 +53,30 @@ export interface InvokeHostOptions {
   wrapExecutor?: ExecutorWrapper
 }
 
+/** What the contributor's dashboard and tests read of how calls' drive mounts were read. */
+export interface MountReads {
+  /** whether the executor's workers read mounted files on demand (a cross-origin isolated page) or whole before each call */
+  sharedMemory: boolean
+  /** bytes of drive blocks fetched from peers for calls' mounts so far */
+  bytesFetched: number
+}
+
+/** A started endpoint; `mounts` is null unless it executes. */
+export interface InvokeHost {
+  endpoint: InvokeEndpoint
+  stop (): Promise<void>
+  mounts: (() => MountReads) | null
+}
+
 /**
  * Starts the node worker's endpoint; with `execute`, the executor role, whose ledger is
  * announced to light nodes. Calls invoked with `audit` go to light nodes unless
  * `audit: false` (a light node's own signing service holds the audit channel).
  */
-export async function startInvokeHost (host: BrowserNode, opts: InvokeHostOptions): Promise<{ endpoint: InvokeEndpoint, stop (): Promise<void> }> {
+export async function startInvokeHost (host: BrowserNode, opts: InvokeHostOptions): Promise<InvokeHost> {
   if (opts.execute === undefined) {
     const caller = startCallerRole(host.node, { audit: opts.audit !== false })
-    return { endpoint: caller.endpoint, stop: async () => { caller.stop() } }
+    return { endpoint: caller.endpoint, stop: async () => { caller.stop() }, mounts: null }
   }
   const pool = createBrowserExecutor({ size: opts.execute.workers })
   const metered = opts.meter?.wrap(pool) ?? pool
@@ -76,5 +91,10 @@ export async function startInvokeHost (host: BrowserNode, opts: InvokeHostOption
   })
   // stop resolves once the receipts of the calls in flight are in the ledger: the next role
   // (a contributor's switch) learns the ledger's length from its first append
-  return { endpoint: role.endpoint, stop: role.stop }
+  const mounts = role.service.mounts
+  return {
+    endpoint: role.endpoint,
+    stop: role.stop,
+    mounts: mounts === null ? null : () => ({ sharedMemory: pool.sharedMemory, bytesFetched: mounts.bytesFetched })
+  }
 }

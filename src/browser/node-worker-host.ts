@@ -87,7 +87,10 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
       const disk = new DiskBudget(budget)
       // its storage receipts go to its own storage ledger, which the page reads for its credits
       const ledger = (await node.node.createLog(STORAGE_LEDGER_LOG_NAME)).key
-      await new Holder({ node: node.node, keyPair: node.keyPair, budget: disk, ledger: { append: async blocks => await node.node.append(ledger, blocks) } }).start()
+      const holder = new Holder({ node: node.node, keyPair: node.keyPair, budget: disk, ledger: { append: async blocks => await node.node.append(ledger, blocks) } })
+      await holder.start()
+      // calls over the drives this tab holds are routed to it, as to a Node holder
+      contribution.setHoldings(() => holder.holdings())
       // a closing tab is churn like any holder's: its co-holders repair its slots
       new ShardHolder({ node: node.node, keyPair: node.keyPair, budget: disk, rs: reedSolomonBrowser }).start()
     }

@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { lstat, readdir, rename, rm } from 'node:fs/promises'
 import { basename, join, relative, sep } from 'node:path'
 import { parseArgs } from 'node:util'
-import { joinDrivePath, parseDriveKey, parseDriveRef, type Drive } from '../core/drive/index.ts'
+import { checkBlockSize, DRIVE_BLOCK_BYTES, joinDrivePath, parseDriveKey, parseDriveRef, type Drive } from '../core/drive/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { keyToHex } from '../core/keys.ts'
 import { GRANT_OPTIONS, openUserDrive } from './drive-commands.ts'
@@ -19,17 +19,28 @@ const MAX_PUT_FILES = 100_000
 
 interface Upload { from: string, to: string, size: number }
 
-/** `shadw drive put <DRIVE> <PATH>... [--to DIR] [--seed]`. */
+/** `--block-size`: bytes, or a number with KiB (`4KiB`). */
+function parseBlockSize (v: string | undefined): number {
+  if (v === undefined) return DRIVE_BLOCK_BYTES
+  const m = /^(\d+)(KiB)?$/.exec(v)
+  if (m === null) throw ShadwError.INVALID_ARGUMENT(`--block-size takes bytes or KiB (4KiB to 64KiB, a power of two), got ${JSON.stringify(v.slice(0, 40))}`)
+  return checkBlockSize(Number(m[1]) * (m[2] === undefined ? 1 : 1024))
+}
+
+/** `shadw drive put <DRIVE> <PATH>... [--to DIR] [--block-size SIZE] [--seed]`. */
 export async function putCommand (argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { ...DRIVE_NODE_OPTIONS, to: { type: 'string', default: '/' }, seed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: { ...DRIVE_NODE_OPTIONS, to: { type: 'string', default: '/' }, 'block-size': { type: 'string' }, seed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
     allowPositionals: true,
     strict: true
   })
   const [keyArg, ...paths] = positionals
   if (keyArg === undefined || paths.length === 0) throw ShadwError.INVALID_ARGUMENT('usage: shadw drive put <DRIVE> <PATH>... [--to DIR]')
   const key = keyToHex(parseDriveKey(keyArg))
+  // a dataset read in small scattered pieces (a mounted index, a table) is written in small
+  // blocks, so a 4 KiB read moves about 4 KiB (docs/storage.md, Mounts)
+  const blockSize = parseBlockSize(values['block-size'])
   const uploads: Upload[] = []
   for (const p of paths) await collect(p, values.to, uploads)
   const total = uploads.reduce((n, u) => n + u.size, 0)
@@ -43,7 +54,7 @@ export async function putCommand (argv: string[]): Promise<number> {
       const done: Array<{ path: string, size: number, version: number }> = []
       for (const u of uploads) {
         progress.relabel(u.to)
-        const r = await drive.put(u.to, createReadStream(u.from, { highWaterMark: 256 * 1024 }), { onProgress: n => { progress.update(before + n) } })
+        const r = await drive.put(u.to, createReadStream(u.from, { highWaterMark: 256 * 1024 }), { blockSize, onProgress: n => { progress.update(before + n) } })
         before += r.size
         done.push(r)
       }

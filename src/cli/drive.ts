@@ -22,7 +22,7 @@ export const DRIVE_COMMANDS: Record<string, DriveSubcommand> = {
     run: async argv => await (await import('./drive-commands.ts')).createCommand(argv)
   },
   put: {
-    usage: `shadw drive put <DRIVE> <PATH>... [--to DIR] [--seed] ${NET} [--json]`,
+    usage: `shadw drive put <DRIVE> <PATH>... [--to DIR] [--block-size 4KiB..64KiB] [--seed] ${NET} [--json]`,
     summary: 'upload files and folders into a drive you own (one new version per file)',
     run: async argv => await (await import('./drive-transfer.ts')).putCommand(argv)
   },

@@ -9,6 +9,7 @@
 import b4a from 'b4a'
 import { Drive, loadMount, MountBudget, parseDriveRef, parsePinnedMounts, type DriveHost, type PinnedMount } from '../core/drive/index.ts'
 import { ShadwError } from '../core/errors.ts'
+import type { ManifestMount } from '../core/registry/index.ts'
 import type { Preopen } from '../core/sandbox/index.ts'
 import { driveKeyDir, loadDriveKeys } from './drive-keys.ts'
 
@@ -59,6 +60,18 @@ export function parseMountFlag (spec: string): MountFlag {
   // the same checks the executor applies (guest path, folder spelling), before anything is fetched
   parsePinnedMounts([{ drive: flag.drive, version: 1, path, ...(flag.from === undefined ? {} : { from: flag.from }) }])
   return flag
+}
+
+/**
+ * The mounts a call pins at the caller: the manifest's own (each "latest" among them pinned
+ * here like a flag's, so redundant executors read the same version and the receipt names
+ * it), then the flags. A flag at a manifest mount's guest path replaces it (it may only pin
+ * that mount's version; the executor refuses another drive or folder there).
+ */
+export function withManifestMounts (manifest: readonly ManifestMount[], flags: MountFlag[]): MountFlag[] {
+  const flagged = new Set(flags.map(f => f.path))
+  const own = manifest.filter(m => !flagged.has(m.path)).map(m => ({ drive: m.drive, version: m.version, path: m.path, ...(m.from === undefined ? {} : { from: m.from }) }))
+  return [...own, ...flags]
 }
 
 /**

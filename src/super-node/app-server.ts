@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { serializeError, ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
+import { ISOLATION_HEADERS, SHARED_RESOURCE_HEADERS } from './isolation.ts'
 import { MemoryBudget } from './memory-budget.ts'
 
 const debug = log('http')
@@ -53,7 +54,8 @@ export type FetchHandler = (req: Request, client?: string) => Promise<Response>
 /**
  * Serves the built web app and the JSON API on one HTTP server; the relay shares its port
  * through the `upgrade` event. Hashed assets are immutable; `sw.js` and HTML never cached,
- * or a fixed app could not reach browsers.
+ * or a fixed app could not reach browsers. The app's files are served cross-origin isolated
+ * (isolation.ts).
  */
 export class AppServer {
   readonly server: Server
@@ -231,7 +233,7 @@ export class AppServer {
     for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v)
     const request = new Request(url, { method: req.method ?? 'GET', headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) })
     const response = await mount.handler(request, req.socket.remoteAddress)
-    res.writeHead(response.status, Object.fromEntries(response.headers))
+    res.writeHead(response.status, { ...SHARED_RESOURCE_HEADERS, ...Object.fromEntries(response.headers) })
     if (response.body === null || req.method === 'HEAD') {
       res.end()
       return
@@ -296,7 +298,9 @@ export class AppServer {
     res.writeHead(200, {
       'content-type': MIME[extname(target)] ?? 'application/octet-stream',
       'content-length': info.size,
-      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache'
+      'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+      // on every file, workers' scripts too: a worker is isolated only when its own script says so
+      ...ISOLATION_HEADERS
     })
     if (req.method === 'HEAD') {
       res.end()

@@ -16,6 +16,7 @@ import Hyperdrive, { type DriveNode, type DriveWriteStream } from 'hyperdrive'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
 import { CheckedBee, keyIsolatedStore } from './key-isolation.ts'
+import { checkBlockSize, DRIVE_BLOCK_BYTES, toBlocks } from './blocks.ts'
 import { drivePath, parseDriveKey } from './paths.ts'
 
 /** What a drive needs from the node it lives on (a `ShadwNode` is one). */
@@ -207,17 +208,18 @@ export class Drive {
 
   /**
    * Writes one file from a stream of chunks, with backpressure: at most a few blocks are
-   * buffered whatever the file's size. Resolves once the entry is stored, with the new version.
+   * buffered whatever the file's size. The file is stored in blocks of `blockSize` (default
+   * 64 KiB; 4 KiB to 64 KiB, a power of two), however the chunks were cut (blocks.ts). Resolves once the entry is stored, with the new version.
    */
-  async put (path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: { executable?: boolean, onProgress?: (bytes: number) => void } = {}): Promise<{ path: string, size: number, version: number }> {
+  async put (path: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts: { executable?: boolean, onProgress?: (bytes: number) => void, blockSize?: number } = {}): Promise<{ path: string, size: number, version: number }> {
     const p = drivePath(path)
+    const blockSize = checkBlockSize(opts.blockSize ?? DRIVE_BLOCK_BYTES)
     if (!this.writable) throw ShadwError.INVALID_ARGUMENT(`drive ${this.key} is read-only here (its secret key is not in this key store)`)
     const ws = this.#hd.createWriteStream(p, { executable: opts.executable === true })
     const closed = streamClosed(ws)
     let size = 0
     try {
-      for await (const chunk of source) {
-        if (chunk.byteLength === 0) continue
+      for await (const chunk of toBlocks(source, blockSize)) {
         size += chunk.byteLength
         for (let at = 0; at < chunk.byteLength; at += BLOB_BLOCK_BYTES) {
           if (!ws.write(chunk.subarray(at, at + BLOB_BLOCK_BYTES))) await drained(ws)

@@ -21,7 +21,7 @@
 import { ShadwError } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
 import type { ManifestMount } from '../registry/index.ts'
-import type { Preopen, TreeEntry } from '../sandbox/index.ts'
+import { MIN_PAGE_BYTES, PAGE_BYTES, type Preopen, type TreeEntry } from '../sandbox/index.ts'
 import type { Drive } from './drive.ts'
 import type { MountFiles } from './mount-files.ts'
 import { drivePath } from './paths.ts'
@@ -183,7 +183,8 @@ export async function loadMount (drive: Drive, m: PinnedMount, budget = new Moun
       if (e.kind === 'dir') {
         entries[name] = await walk(e.path)
       } else if (lazy !== undefined) {
-        entries[name] = { kind: 'lazy', size: e.size, id: lazy.files.add(drive, lazy.scope, e.path, m.version, e.size) }
+        const page = filePage(e.size, e.blocks)
+        entries[name] = { kind: 'lazy', size: e.size, id: lazy.files.add(drive, lazy.scope, e.path, m.version, e.size), ...(page === undefined ? {} : { page }) }
       } else {
         const node = { kind: 'file' as const, data: new Uint8Array(0) }
         files.push({ path: e.path, node })
@@ -203,4 +204,21 @@ export async function loadMount (drive: Drive, m: PinnedMount, budget = new Moun
     f.node.data = data
   }
   return { guest: m.path, tree }
+}
+
+/**
+ * The page a mounted file is read in: its blocks' size, rounded up to a power of two from 4 to
+ * 64 KiB, when it was written in blocks of at most 32 KiB (`drive put --block-size`); none
+ * (64 KiB pages) otherwise. A file of 64 KiB blocks averages over 32 KiB a block whatever its
+ * tail, and a one-block file has no block size to go by, so both read as they always did. It
+ * comes from the signed entry only (bytes and blocks at the pinned version), so every executor
+ * of a call picks the same page and charges the same fuel.
+ */
+export function filePage (size: number, blocks: number): number | undefined {
+  if (blocks < 2) return undefined
+  const mean = Math.ceil(size / blocks)
+  if (mean > PAGE_BYTES / 2) return undefined
+  let page = MIN_PAGE_BYTES
+  while (page < mean) page *= 2
+  return page
 }

@@ -8,9 +8,9 @@ import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { ShadwError } from '../errors.ts'
 import { parseRefOrAlias, type FunctionAliases, type FunctionRef } from './function-ref.ts'
-import type { FunctionManifest } from './manifest.ts'
+import type { FunctionManifest, SignedManifest } from './manifest.ts'
 import { Registry } from './registry.ts'
-import { DEFAULT_CEILINGS, verifyFunction, verifyManifest, type NodeCeilings, type VerifiedFunction } from './verify.ts'
+import { DEFAULT_CEILINGS, verifyFunction, verifyManifest, type NodeCeilings, type VerifiedFunction, type VerifyContext } from './verify.ts'
 
 /** How long a load waits for a registry or module from peers. */
 export const DEFAULT_LOAD_TIMEOUT_MS = 15_000
@@ -140,20 +140,8 @@ export class FunctionLoader {
    * VERSION_NOT_FOUND or FUNCTION_YANKED.
    */
   async load (input: string | FunctionRef, opts: { signal?: AbortSignal } = {}): Promise<LoadedFunction> {
-    const ref = typeof input === 'string' ? parseRefOrAlias(input, this.#aliases) : input
-    const reg = await this.sync(ref.publisher, opts)
-    const version = await reg.resolve(ref.name, ref.range)
-    const stored = await reg.signedManifest(ref.name, version)
-    const tomb = await reg.tombstone(ref.name, version)
-    const ctx = {
-      registryKey: reg.key,
-      ceilings: this.#ceilings,
-      yanked: tomb !== null,
-      yankReason: tomb?.tombstone.reason,
-      expect: { name: ref.name, version }
-    }
     // everything about the manifest is checked before a single module block is fetched
-    const signed = verifyManifest(stored, ctx)
+    const { signed, ctx } = await this.#manifest(input, opts)
     const m = signed.manifest
     const cached = await this.#cache?.get(m.moduleHash) ?? null
     if (cached !== null) {
@@ -164,6 +152,31 @@ export class FunctionLoader {
     const fn = await verifyFunction(signed, bytes, ctx)
     await this.#cache?.put(m.moduleHash, fn.module)
     return { ...fn, source: 'blob-log' }
+  }
+
+  /**
+   * Resolves and verifies the manifest `input` names, without fetching its module: what a
+   * caller reads of a function before calling it (its mounts, to pin their "latest"). Throws
+   * as {@link load} does, less the module's checks.
+   */
+  async manifest (input: string | FunctionRef, opts: { signal?: AbortSignal } = {}): Promise<SignedManifest> {
+    return (await this.#manifest(input, opts)).signed
+  }
+
+  async #manifest (input: string | FunctionRef, opts: { signal?: AbortSignal }): Promise<{ signed: SignedManifest, ctx: VerifyContext }> {
+    const ref = typeof input === 'string' ? parseRefOrAlias(input, this.#aliases) : input
+    const reg = await this.sync(ref.publisher, opts)
+    const version = await reg.resolve(ref.name, ref.range)
+    const stored = await reg.signedManifest(ref.name, version)
+    const tomb = await reg.tombstone(ref.name, version)
+    const ctx: VerifyContext = {
+      registryKey: reg.key,
+      ceilings: this.#ceilings,
+      yanked: tomb !== null,
+      ...(tomb === null ? {} : { yankReason: tomb.tombstone.reason }),
+      expect: { name: ref.name, version }
+    }
+    return { signed: verifyManifest(stored, ctx), ctx }
   }
 
   async #fetchBlob (m: FunctionManifest, signal?: AbortSignal): Promise<Uint8Array> {

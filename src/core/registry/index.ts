@@ -16,7 +16,7 @@ export {
   checkFit
 } from './verify.ts'
 export { Registry, DEFAULT_PRICE, type PublishOptions, type VersionInfo } from './registry.ts'
-export { FunctionLoader, type RegistryHost, type ModuleStore, type FunctionLoaderOptions, type LoadedFunction } from './function-loader.ts'
+export { FunctionLoader, DEFAULT_LOAD_TIMEOUT_MS, type RegistryHost, type ModuleStore, type FunctionLoaderOptions, type LoadedFunction } from './function-loader.ts'
 export { RegistryFollows } from './registry-follows.ts'
 export { followPublishers, type FollowHost } from './follow-publishers.ts'
 export { StorageModuleStore, type StorageFactory } from './module-store.ts'

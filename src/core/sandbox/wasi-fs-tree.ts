@@ -37,11 +37,12 @@ export interface SourceNode {
 /**
  * A tree as plain data: what a host builds and sends to a worker (structured-cloneable). A
  * `lazy` file has only its size here: its bytes are fetched from the host when the module
- * reads them (`id` names it among the call's on-demand files, see file-channel.ts).
+ * reads them (`id` names it among the call's on-demand files, see file-channel.ts), in pages of
+ * `page` bytes (lazy-files.ts; absent: 64 KiB).
  */
 export type TreeEntry =
   | { kind: 'file', data: Uint8Array }
-  | { kind: 'lazy', size: number, id: number }
+  | { kind: 'lazy', size: number, id: number, page?: number }
   | { kind: 'dir', entries: Record<string, TreeEntry> }
   | { kind: 'symlink', target: string }
 
@@ -51,8 +52,11 @@ export interface Preopen {
   tree: TreeEntry
 }
 
-/** Reads a lazy file's bytes (`offset`..`offset + length`, clamped to `size`); may fail with EIO. */
-export type LazyRead = (id: number, size: number, offset: number, length: number) => Uint8Array
+/**
+ * Reads a lazy file's bytes (`offset`..`offset + length`, clamped to `size`) in pages of
+ * `page` bytes (the file's own; absent: 64 KiB); may fail with EIO.
+ */
+export type LazyRead = (id: number, size: number, offset: number, length: number, page?: number) => Uint8Array
 
 /** Wraps a plain tree as a {@link SourceNode}; `lazy` reads its lazy files (none: EIO). */
 export function treeSource (t: TreeEntry, lazy?: LazyRead): SourceNode {
@@ -60,7 +64,7 @@ export function treeSource (t: TreeEntry, lazy?: LazyRead): SourceNode {
     case 'file':
       return { kind: 'file', size: t.data.length, read: (offset, length) => t.data.subarray(offset, offset + length) }
     case 'lazy':
-      return { kind: 'file', size: t.size, read: (offset, length) => lazy === undefined ? fail(ERRNO.IO) : lazy(t.id, t.size, offset, length) }
+      return { kind: 'file', size: t.size, read: (offset, length) => lazy === undefined ? fail(ERRNO.IO) : lazy(t.id, t.size, offset, length, t.page) }
     case 'symlink':
       return { kind: 'symlink', size: 0, target: t.target }
     case 'dir':

@@ -87,7 +87,7 @@ export class WasiFs {
     this.stdin = stdin
     this.lazy = opts.files === undefined ? undefined : new LazyFiles(opts.files, units => { this.charge(units) })
     const lazy = this.lazy
-    const read = lazy === undefined ? undefined : (id: number, size: number, offset: number, length: number) => lazy.read(id, size, offset, length)
+    const read = lazy === undefined ? undefined : (id: number, size: number, offset: number, length: number, page?: number) => lazy.read(id, size, offset, length, page)
     let fd = 3
     for (const p of opts.preopens) {
       const root = fromSource(this.ctx, treeSource(p.tree, read), null)

@@ -4,6 +4,7 @@
  * size before a call runs over it.
  */
 import { ShadwError } from '../errors.ts'
+import { isPageSize, MIN_PAGE_BYTES, PAGE_BYTES } from './lazy-files.ts'
 import type { Preopen, TreeEntry } from './wasi-fs-tree.ts'
 
 /** Most preopens one call may have. */
@@ -46,6 +47,7 @@ export function parsePreopens (v: unknown): Preopen[] {
       const { size, id } = n
       if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) bad('a lazy file needs a size')
       if (typeof id !== 'number' || !Number.isInteger(id) || id < 0 || id >= MAX_LAZY_FILES) bad('a lazy file needs an id')
+      if (n['page'] !== undefined && !isPageSize(n['page'])) bad(`a lazy file's page is a power of two from ${MIN_PAGE_BYTES} to ${PAGE_BYTES} bytes`)
     } else if (n['kind'] === 'symlink') {
       if (typeof n['target'] !== 'string' || n['target'].length > 4096) bad('a symlink needs a target string')
     } else if (n['kind'] === 'dir') {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
-import { parseMountFlag } from '../../../src/cli/mount-flag.ts'
+import { parseMountFlag, withManifestMounts } from '../../../src/cli/mount-flag.ts'
 
 const K = 'ab'.repeat(32)
 
@@ -23,5 +23,17 @@ describe('--mount DRIVE[@VERSION|@latest][:FROM]::GUEST', () => {
       K, `${K}:/data`, `${K}::data`, `${K}::`, `${K}::/a/../b`, `${K}@0::/d`, `${K}@-1::/d`, `${K}@newest::/d`, `${K}@latest2::/d`,
       'xyz::/d', `${K.slice(2)}::/d`, `${K}:../x::/d`, '::/d', ''
     ]) expect(code(() => parseMountFlag(bad)), bad).toBe('MOUNT_INVALID')
+  })
+})
+
+describe('the mounts shadw invoke pins at the caller', () => {
+  const drive = 'ab'.repeat(32)
+  const other = 'cd'.repeat(32)
+  it('takes the manifest\'s own mounts, latest included, then the flags; a flag at a manifest path replaces that mount', () => {
+    const manifest = [{ drive, version: 'latest' as const, path: '/data', from: '/sets' }, { drive, version: 3, path: '/fixed' }]
+    expect(withManifestMounts(manifest, [])).toEqual([{ drive, version: 'latest', path: '/data', from: '/sets' }, { drive, version: 3, path: '/fixed' }])
+    const flags = [parseMountFlag(`${drive}@7:/sets::/data`), parseMountFlag(`${other}::/extra`)]
+    expect(withManifestMounts(manifest, flags)).toEqual([{ drive, version: 3, path: '/fixed' }, { drive, version: 7, path: '/data', from: '/sets' }, { drive: other, version: 'latest', path: '/extra' }])
+    expect(withManifestMounts([], flags)).toEqual(flags)
   })
 })
