@@ -7,7 +7,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AccessGate, ChainGate, ChainReader } from '../core/access/index.ts'
-import { KeyService, keyHoldersTopic, type ShareStore } from '../core/keys/index.ts'
+import { callKeys, KeyService, keyHoldersTopic, type ShareStore } from '../core/keys/index.ts'
+import type { CallKeys } from '../core/invoke/index.ts'
 import { log } from '../core/log.ts'
 import type { ShadwNode } from '../core/node/index.ts'
 
@@ -59,4 +60,17 @@ export async function startKeyHolder (node: ShadwNode, keyPair: { publicKey: Uin
   // announced in the background: start-up does not wait another DHT round
   node.joinTopic(keyHoldersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
   return { service, releasesKey: log.key, stop: () => { service.stop() } }
+}
+
+/**
+ * What the executor fetches the gated keys of its calls with: the key-holder role's own key
+ * channel when this node holds keys too (one channel per connection), else a client of its
+ * own that finds the holders on their topic.
+ */
+export function startCallKeys (node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, holder: KeyHolderRole | null): { keys: CallKeys, stop (): void } {
+  if (holder !== null) return { keys: callKeys(holder.service), stop: () => {} }
+  const service = new KeyService({ host: node, keyPair })
+  service.start()
+  node.joinTopic(keyHoldersTopic(), { server: false, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
+  return { keys: callKeys(service), stop: () => { service.stop() } }
 }

@@ -9,5 +9,5 @@ export { Drive, driveLogs, type DriveFile, type DriveHost, type DriveKeyPair, ty
 export { drivePath, joinDrivePath, parseDriveKey, parseDriveRef, parseDriveVersion, contentTypeOf, type DriveRef } from './paths.ts'
 export { driveHandler, driveReply, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl, type DriveReply, type DriveFetchParams } from './http.ts'
 export { driveOpener } from './opener.ts'
-export { parsePinnedMounts, pinMounts, mergeMounts, loadMount, MountBudget, type LazyMount, type MountSpec, type PinnedMount, type MountedVersion } from './mount.ts'
+export { parsePinnedMounts, pinMounts, mergeMounts, loadMount, MountBudget, type LazyMount, type MountKeyGrant, type MountSpec, type PinnedMount, type MountedVersion } from './mount.ts'
 export { MountCache, MountFiles, CACHE_PAGE_BYTES, DEFAULT_MOUNT_CACHE_BYTES } from './mount-files.ts'

@@ -14,9 +14,11 @@ import type { LoadedFunction } from '../registry/index.ts'
 import type { Executor } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
 import { CallMounts, withMounts, type CallMountsResult } from './call-mounts.ts'
+import { checkTrusted, fetchCallKeys, needsKeys, type CallKeys } from './call-keys.ts'
 import { priceCall } from './call-price.ts'
 import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
+import { parseAuth, pinnedBlocks } from './request-fields.ts'
 import type { RequestMessage } from './protocol.ts'
 import { LedgerWriter, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
 
@@ -39,8 +41,6 @@ export const MAX_LOOKUPS = 32
 export const MAX_LOOKUPS_PER_CALLER = 4
 /** setTimeout's largest delay; a later deadline is waited on in full by the sandbox's own limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1
-/** A request's auth JSON parses to at most this depth (a Lit AuthSig is flat). */
-const AUTH_DEPTH_LIMIT = 4
 
 /** What the service needs to load functions (FunctionLoader implements it). */
 export interface FunctionSource {
@@ -73,6 +73,8 @@ export interface InvokeServiceOptions {
   maxLookupsPerCaller?: number
   /** the node drives are mounted from (default: none, calls with mounts are refused) */
   drives?: DriveHost
+  /** fetches the gated keys calls need (secrets, gated mounts); default: none, such calls are refused `EXECUTOR_NOT_TRUSTED` */
+  keys?: CallKeys
 }
 
 /** A function being looked up or loaded, shared by every call that names the same ref. */
@@ -299,20 +301,30 @@ export class InvokeService {
     if (req.input.byteLength > m.limits.maxInputBytes) throw ShadwError.INPUT_TOO_LARGE(req.input.byteLength, m.limits.maxInputBytes)
     // the call counts as running already: its own load is in the price
     const price = priceCall(this.pricing, fn, req, this.running, this.slots)
+    const fnId = { publisher: m.publisher, name: m.name, version: m.version }
+    // before the auth is spent: an executor the publisher does not trust with its secrets leaves the call to another
+    checkTrusted(this.#opts.keys, this.publicKey, `${m.publisher}/${m.name}@${m.version}`, m.secrets, req.mounts)
+    const call = needsKeys(m.secrets, req.mounts) ? b4a.toString(req.nonce, 'hex') : undefined
+    const auth = parseAuth(req.auth)
+    const blocks = req.blocks === undefined ? undefined : pinnedBlocks(req.blocks)
     const grant = await this.#gate.authorize({
-      fn: { publisher: m.publisher, name: m.name, version: m.version },
+      fn: fnId,
       access: m.access,
       ...(m.authDomains === undefined ? {} : { domains: m.authDomains }),
-      auth: parseAuth(req.auth),
+      auth,
       // the caller's pins: every redundant executor reads the same chain state
-      ...(req.blocks === undefined ? {} : { blocks: pinnedBlocks(req.blocks) }),
+      ...(blocks === undefined ? {} : { blocks }),
+      // a call that fetches keys needs an auth bound to it, which the holders check again
+      ...(call === undefined ? {} : { call }),
       signal
     })
+    // the call's keys from their holders, at the blocks this gate read: for this call, never the caller's
+    const keyed = call === undefined || this.#opts.keys === undefined ? undefined : await fetchCallKeys(this.#opts.keys, m.secrets, req.mounts, { auth, call, signal, ...(grant.blocks === undefined ? {} : { blocks: pinnedBlocks(grant.blocks) }) })
     // the drives stay open while the call may read them
-    return await withMounts(this.mounts, m, req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted))
+    return await withMounts(this.mounts, m, keyed?.mounts ?? req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted, keyed?.env))
   }
 
-  async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined): Promise<ServiceResult> {
+  async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined, env: string[] | undefined): Promise<ServiceResult> {
     const m = fn.manifest
     const left = req.deadline - this.#now()
     if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
@@ -325,6 +337,7 @@ export class InvokeService {
       // redundant executors derive the same seed from the shared nonce, so they agree
       seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
       limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) },
+      ...(env === undefined || env.length === 0 ? {} : { env }),
       ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens, files: mounted.files })
     }, { signal })
     const moved = req.input.byteLength + result.output.byteLength
@@ -472,28 +485,4 @@ function abortReason (signal: AbortSignal): unknown {
 
 function deadlinePassed (deadline: number, when: string): ShadwError {
   return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } })
-}
-
-/** The wire's decimal pins as the gate's block numbers (the protocol checked their form). */
-function pinnedBlocks (blocks: Record<string, string>): Record<string, bigint> {
-  return Object.fromEntries(Object.entries(blocks).map(([chain, block]) => [chain, BigInt(block)]))
-}
-
-function parseAuth (auth: string | null): unknown {
-  if (auth === null) return undefined
-  let value: unknown
-  try {
-    value = JSON.parse(auth)
-  } catch {
-    throw ShadwError.AUTH_MALFORMED('auth is not JSON')
-  }
-  if (depth(value) > AUTH_DEPTH_LIMIT) throw ShadwError.AUTH_MALFORMED('auth is nested too deeply')
-  return value
-}
-
-function depth (v: unknown): number {
-  if (typeof v !== 'object' || v === null) return 0
-  let d = 0
-  for (const x of Object.values(v)) { d = Math.max(d, depth(x)); if (d > AUTH_DEPTH_LIMIT) break }
-  return d + 1
 }
