@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { AccessGate, ChainGate, ChainReader } from '../core/access/index.ts'
 import { callKeys, KeyService, keyHoldersTopic, type ShareStore } from '../core/keys/index.ts'
 import type { CallKeys } from '../core/invoke/index.ts'
+import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import type { ShadwNode } from '../core/node/index.ts'
 
@@ -65,12 +66,25 @@ export async function startKeyHolder (node: ShadwNode, keyPair: { publicKey: Uin
 /**
  * What the executor fetches the gated keys of its calls with: the key-holder role's own key
  * channel when this node holds keys too (one channel per connection), else a client of its
- * own that finds the holders on their topic.
+ * own, started on the first call that needs a key (most executors never run one, and every
+ * channel costs each connection a listener) and finding the holders on their topic.
  */
 export function startCallKeys (node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, holder: KeyHolderRole | null): { keys: CallKeys, stop (): void } {
   if (holder !== null) return { keys: callKeys(holder.service), stop: () => {} }
-  const service = new KeyService({ host: node, keyPair })
-  service.start()
-  node.joinTopic(keyHoldersTopic(), { server: false, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
-  return { keys: callKeys(service), stop: () => { service.stop() } }
+  let client: { service: KeyService, keys: CallKeys } | null = null
+  let stopped = false
+  const start = (): CallKeys => {
+    if (stopped) throw ShadwError.NODE_CLOSED('the executor is stopping')
+    if (client === null) {
+      const service = new KeyService({ host: node, keyPair })
+      service.start()
+      node.joinTopic(keyHoldersTopic(), { server: false, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
+      client = { service, keys: callKeys(service) }
+    }
+    return client.keys
+  }
+  return {
+    keys: { fetch: async (ref, req) => await start().fetch(ref, req) },
+    stop: () => { stopped = true; client?.service.stop() }
+  }
 }

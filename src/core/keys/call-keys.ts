@@ -12,7 +12,7 @@ import { fetchKey } from './key-dealer.ts'
 import type { KeyService } from './key-service.ts'
 
 /** How long a call waits for a threshold of a key's holders to be connected, at most (the call's deadline may cut it shorter). */
-export const HOLDERS_WAIT_MS = 10_000
+export const HOLDERS_WAIT_MS = 20_000
 const POLL_MS = 50
 
 /** {@link CallKeys} over `service`'s key channels (this node joins the key holders' topic to reach them). */
