@@ -4,19 +4,25 @@
  * with a tenant's Ethereum key and writes the auth file `shadw invoke --auth` takes.
  *
  * The key file holds one secp256k1 private key as hex (`0x…`); without `--key` the tenant
- * key in the data directory is used, created (mode 0600) on first use.
+ * key in the data directory is used, created (mode 0600) on first use. `--call` binds the auth
+ * to one call, and `--unlock` lets that call's executor fetch a gated key (docs/access.md).
  */
+import { randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { parseArgs } from 'node:util'
+import b4a from 'b4a'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { checkFunctionId, signAuth, type FunctionId } from '../core/access/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { defaultDir } from '../super-node/data-dir.ts'
 
 export const AUTH_USAGE = `shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--key FILE] [--expires 5m]
-                [--out FILE] [--chain-id N]
+                [--out FILE] [--chain-id N] [--call] [--unlock GRANT.json|KEYID]...
   signs a one-use SIWE auth for one exact function version; writes it to --out (default auth.json)
+  --call     binds the auth to one call (a fresh call id, which shadw invoke uses as its nonce):
+             needed by functions with secrets and by calls mounting a gated drive
+  --unlock   lets that call's executor fetch this gated key for you (a drive key grant file, or a key id); implies --call
   --key      a file holding a secp256k1 private key as 0x-hex (default: the tenant key in the data directory, created on first use)
   --expires  lifetime: Ns or Nm, at most 15m (default 5m)
   --chain-id the chain id named in the SIWE message (default 1); a smart-contract wallet is checked on that chain
@@ -40,7 +46,9 @@ export async function authCommand (args: string[]): Promise<number> {
       key: { type: 'string' },
       expires: { type: 'string', default: '5m' },
       out: { type: 'string', default: 'auth.json' },
-      'chain-id': { type: 'string', default: '1' }
+      'chain-id': { type: 'string', default: '1' },
+      call: { type: 'boolean', default: false },
+      unlock: { type: 'string', multiple: true }
     },
     strict: true
   })
@@ -49,14 +57,26 @@ export async function authCommand (args: string[]): Promise<number> {
   const ttlMs = parseDuration(values.expires)
   const chainId = Number(values['chain-id'])
   if (!Number.isSafeInteger(chainId) || chainId <= 0) throw ShadwError.INVALID_ARGUMENT(`--chain-id must be a positive integer, got ${values['chain-id']}`)
+  const keys = await Promise.all((values.unlock ?? []).map(unlockKeyId))
+  // a fresh call id: the invocation's nonce, which the executor and the key holders check the auth against
+  const call = values.call || keys.length > 0 ? b4a.toString(randomBytes(32), 'hex') : undefined
   const account = privateKeyToAccount(await loadKey(values.key))
   const auth = await signAuth(
     { getAddress: async () => account.address, signMessage: async message => await account.signMessage({ message }) },
-    { domain: values.domain, fn, ttlMs, chainId }
+    { domain: values.domain, fn, ttlMs, chainId, ...(call === undefined ? {} : { call }), ...(keys.length === 0 ? {} : { keys }) }
   )
   await writeFile(values.out, JSON.stringify(auth, null, 2) + '\n', { mode: 0o600 })
   process.stdout.write(`signed by ${account.address} for ${values.fn} on ${values.domain}, valid ${values.expires}: ${values.out}\n`)
   return 0
+}
+
+/** A key id given as 64 hex, or the key id of a drive key grant file. */
+async function unlockKeyId (value: string): Promise<string> {
+  if (/^[0-9a-f]{64}$/.test(value)) return value
+  let grant: { keyId?: unknown }
+  try { grant = JSON.parse(await readFile(value, 'utf8')) as { keyId?: unknown } } catch (err) { throw ShadwError.INVALID_ARGUMENT(`--unlock ${value}: neither a key id nor a key grant file (${(err as Error).message})`) }
+  if (typeof grant.keyId !== 'string' || !/^[0-9a-f]{64}$/.test(grant.keyId)) throw ShadwError.INVALID_ARGUMENT(`--unlock ${value}: the file names no key id`)
+  return grant.keyId
 }
 
 /** `PUBLISHER/NAME@VERSION` with an exact version (an auth binds one version). */

@@ -351,6 +351,13 @@ export class ShadwError extends Error {
   /** A released share of an older epoch than the key's current one (a holder that missed or ignored a rotation). */
   static KEY_SHARE_STALE (holder: string, epoch: number, current: number): ShadwError { return new ShadwError('KEY_SHARE_STALE', `key holder ${holder.slice(0, 8)} released a share of epoch ${epoch}, the key is at ${current}`, { details: { holder, epoch, current } }) }
 
+  /** Thrown when an auth is not bound to the call a key is asked for (`shadw:call:<nonce>`), or does not let the call fetch that key. */
+  static AUTH_WRONG_CALL (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('AUTH_WRONG_CALL', msg, { details }) }
+  /** Thrown by a key holder whose key may go only to the executors its dealer named, and the requester is not one (or asked outside a call). */
+  static KEY_REQUESTER_REFUSED (requester: string): ShadwError { return new ShadwError('KEY_REQUESTER_REFUSED', `node ${requester.slice(0, 8)} is not an executor this key may be released to`, { details: { requester } }) }
+  /** Thrown by an executor the publisher did not name for a function's secrets: another executor may run the call. */
+  static EXECUTOR_NOT_TRUSTED (fn: string): ShadwError { return new ShadwError('EXECUTOR_NOT_TRUSTED', `this executor is not one the publisher of ${fn} trusts with its secrets`, { details: { fn } }) }
+
   /** A share rotation that could not finish; the old shares stay in force. */
   static KEY_ROTATION_FAILED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('KEY_ROTATION_FAILED', msg, { details }) }
 

@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { ShadwError } from '../core/errors.ts'
+import type { CallKeys } from '../core/invoke/index.ts'
 import type { ShadwNode } from '../core/node/index.ts'
 import type { PricingConfig } from '../core/pricing/index.ts'
 import { startExecutorRole, type ExecutorRole } from '../core/roles/index.ts'
@@ -38,6 +39,8 @@ export interface ExecutorServiceOptions {
   functionCacheMs?: number
   /** the node's memory budget (its HTTP bodies' and relay queues'), which peers' queued requests count against too */
   budget?: MemoryBudget
+  /** fetches the gated keys calls need (function secrets, gated drive mounts) */
+  keys?: CallKeys
 }
 
 /**
@@ -61,6 +64,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
     writeError: logWriteError,
     ...(opts.pricing === undefined ? {} : { pricing: opts.pricing }),
     ...(opts.functionCacheMs === undefined ? {} : { functionCacheMs: opts.functionCacheMs }),
-    ...(opts.budget === undefined ? {} : { budget: opts.budget })
+    ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+    ...(opts.keys === undefined ? {} : { keys: opts.keys })
   })
 }

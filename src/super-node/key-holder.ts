@@ -7,7 +7,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AccessGate, ChainGate, ChainReader } from '../core/access/index.ts'
-import { KeyService, keyHoldersTopic, type ShareStore } from '../core/keys/index.ts'
+import { callKeys, KeyService, keyHoldersTopic, type ShareStore } from '../core/keys/index.ts'
+import type { CallKeys } from '../core/invoke/index.ts'
+import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import type { ShadwNode } from '../core/node/index.ts'
 
@@ -59,4 +61,30 @@ export async function startKeyHolder (node: ShadwNode, keyPair: { publicKey: Uin
   // announced in the background: start-up does not wait another DHT round
   node.joinTopic(keyHoldersTopic(), { server: true, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
   return { service, releasesKey: log.key, stop: () => { service.stop() } }
+}
+
+/**
+ * What the executor fetches the gated keys of its calls with: the key-holder role's own key
+ * channel when this node holds keys too (one channel per connection), else a client of its
+ * own, started on the first call that needs a key (most executors never run one, and every
+ * channel costs each connection a listener) and finding the holders on their topic.
+ */
+export function startCallKeys (node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, holder: KeyHolderRole | null): { keys: CallKeys, stop (): void } {
+  if (holder !== null) return { keys: callKeys(holder.service), stop: () => {} }
+  let client: { service: KeyService, keys: CallKeys } | null = null
+  let stopped = false
+  const start = (): CallKeys => {
+    if (stopped) throw ShadwError.NODE_CLOSED('the executor is stopping')
+    if (client === null) {
+      const service = new KeyService({ host: node, keyPair })
+      service.start()
+      node.joinTopic(keyHoldersTopic(), { server: false, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
+      client = { service, keys: callKeys(service) }
+    }
+    return client.keys
+  }
+  return {
+    keys: { fetch: async (ref, req) => await start().fetch(ref, req) },
+    stop: () => { stopped = true; client?.service.stop() }
+  }
 }

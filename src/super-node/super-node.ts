@@ -8,7 +8,7 @@ import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { fileStorage } from './file-storage.ts'
 import { widenSocketBuffers } from './socket-buffers.ts'
-import { startKeyHolder, type KeyHolderRole } from './key-holder.ts'
+import { startCallKeys, startKeyHolder, type KeyHolderRole } from './key-holder.ts'
 import { nodeIdentity, ShadwNode, type NodeStatus } from '../core/node/index.ts'
 import { followPublishers } from '../core/registry/index.ts'
 import { AppServer } from './app-server.ts'
@@ -191,7 +191,13 @@ export class SuperNode {
       const address = await app.listen(opts.port ?? DEFAULT_PORT, host)
       const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       // tenants' SIWE auth names the app's host, as their pages see it
-      const executor = opts.workers === 0 || !roles.computes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, budget, ...(opts.workers === undefined ? {} : { workers: opts.workers }), ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) })
+      // key holders before the executor: an executor that holds keys fetches its calls' keys over the same channel
+      const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, storage: opts.storage, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
+      if (keys !== null) cleanup.push(async () => { keys.stop() })
+      const executes = opts.workers !== 0 && roles.computes
+      const callKeys = executes ? startCallKeys(node, keyPair, keys) : null
+      if (callKeys !== null) cleanup.push(async () => { callKeys.stop() })
+      const executor = !executes ? null : await startExecutorService(node, keyPair, { domain: `${urlHost}:${address.port}`, budget, ...(opts.workers === undefined ? {} : { workers: opts.workers }), ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }), ...(callKeys === null ? {} : { keys: callKeys.keys }) })
       if (executor !== null) cleanup.push(() => executor.stop())
       // light nodes co-sign the receipts of the executors that announce their ledgers to them,
       // and re-run audited calls in a sandbox of their own (one worker: checking, not serving)
@@ -242,8 +248,6 @@ export class SuperNode {
         cleanup.push(async () => { p.stop() })
         p.start()
       }
-      const keys = opts.keyHolder === true ? await startKeyHolder(node, keyPair, { domain: `${urlHost}:${address.port}`, storage: opts.storage, ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }) }) : null
-      if (keys !== null) cleanup.push(async () => { keys.stop() })
       // the functions this node learns of from the registries peers announce (docs/functions.md)
       const catalogue = new Catalogue({ host: node, publicKey: node.publicKey, executes: executor !== null, served: () => served })
       cleanup.push(async () => { catalogue.stop() })

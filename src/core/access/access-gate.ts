@@ -66,6 +66,12 @@ export interface AccessRequest {
   auth?: unknown
   /** blocks to read chains at (chain → block), pinned by the caller so redundant executors decide alike */
   blocks?: Readonly<Record<string, bigint>>
+  /** the call the auth must be bound to (`shadw:call:`, 64 hex): a key fetched for a call */
+  call?: string
+  /** a key holder's check of a key fetched for a call: the auth must name this key id or be bound to `fn` (siwe-auth.ts) */
+  key?: string
+  /** the node asking (hex): the auth's nonce is then spent per requester (replay-guard.ts) */
+  requester?: string
   signal?: AbortSignal
 }
 
@@ -96,7 +102,7 @@ export class AccessGate {
 
   /**
    * @throws ShadwError `ACCESS_CONDITIONS_INVALID`, `AUTH_MALFORMED`, `AUTH_FORGED`,
-   *   `AUTH_EXPIRED`, `AUTH_WRONG_DOMAIN`, `AUTH_WRONG_FUNCTION`, `AUTH_REPLAYED`,
+   *   `AUTH_EXPIRED`, `AUTH_WRONG_DOMAIN`, `AUTH_WRONG_FUNCTION`, `AUTH_WRONG_CALL`, `AUTH_REPLAYED`,
    *   `ACCESS_DENIED`, `LIT_UNAVAILABLE`, `ABORTED`, `BUSY` (replay set full), and the chain
    *   gate's `CHAIN_*`, `CONDITION_*`, `SOLANA_UNCONFIGURED`.
    */
@@ -107,7 +113,8 @@ export class AccessGate {
     const now = this.now()
     // the publisher's signed list, when there is one, so every executor accepts the same auth
     const domain = req.domains !== undefined && req.domains.length > 0 ? req.domains : this.domain
-    const auth = await verifyAuthWith(req.auth, { domain, fn: req.fn, now, replay: this.replay }, this.contractCheck())
+    const bound = { ...(req.call === undefined ? {} : { call: req.call }), ...(req.key === undefined ? {} : { key: req.key }), ...(req.requester === undefined ? {} : { replayScope: req.requester }) }
+    const auth = await verifyAuthWith(req.auth, { domain, fn: req.fn, now, replay: this.replay, ...bound }, this.contractCheck())
     const verdict = evaluateLocally(policy, { address: auth.address, now })
     if (verdict === 'allow') return { path: 'local', address: auth.address }
     if (verdict === 'deny') throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address })

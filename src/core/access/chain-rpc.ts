@@ -55,9 +55,10 @@ export function parseRpcOption (values: readonly string[]): Record<string, strin
     const chain = value.slice(0, at).trim()
     const urls = value.slice(at + 1).split(',').map(u => u.trim()).filter(Boolean)
     if (at <= 0 || urls.length === 0) throw ShadwError.INVALID_ARGUMENT(`--rpc takes CHAIN=URL[,URL…], got ${JSON.stringify(value)}`)
-    // refused rather than taken and never read: a node that accepted the endpoint would
-    // still answer every Solana condition with SOLANA_UNCONFIGURED
-    if (chain === 'solana') throw ShadwError.INVALID_ARGUMENT('--rpc solana=…: this build reads no Solana RPC yet, so Solana conditions are refused (SOLANA_UNCONFIGURED) whatever is configured')
+    // refused rather than taken and never read (a node that accepted the endpoint would still
+    // answer every Solana condition with SOLANA_UNCONFIGURED), with that code: the operator
+    // learns Solana is not read at all, not that the URL was mistyped
+    if (chain === 'solana') throw ShadwError.SOLANA_UNCONFIGURED('--rpc solana=…: this build reads no Solana RPC yet (no Solana validator runs here to test one against), so Solana conditions are refused whatever is configured')
     if (chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown chain ${JSON.stringify(chain)}: use a Lit chain name (ethereum, polygon, base, sepolia, …)`)
     for (const url of urls) {
       let parsed: URL

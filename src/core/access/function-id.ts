@@ -45,3 +45,12 @@ export function functionResource (fn: FunctionId): string {
 export function functionKey (fn: FunctionId): string {
   return functionResource(fn).slice(FUNCTION_RESOURCE_PREFIX.length)
 }
+
+/**
+ * The URI scheme prefix binding an auth to one call: `shadw:call:<request nonce, 64 hex>`.
+ * Executors and key holders check it when a key is fetched for the call (docs/access.md,
+ * "Keys fetched for a call").
+ */
+export const CALL_RESOURCE_PREFIX = 'shadw:call:'
+/** The URI scheme prefix letting a call fetch one more gated key: `shadw:key:<key id, 64 hex>` (e.g. a drive it mounts). */
+export const KEY_RESOURCE_PREFIX = 'shadw:key:'

@@ -4,14 +4,14 @@
  */
 export { AccessGate, type AccessGateOptions, type AccessGrant, type AccessPath, type AccessRequest } from './access-gate.ts'
 export { checkConditions, isPublic, CONDITION_KINDS, type AccessConditions, type AccessPolicy, type ConditionKind } from './conditions.ts'
-export { checkFunctionId, functionKey, functionResource, FUNCTION_RESOURCE_PREFIX, type FunctionId } from './function-id.ts'
+export { checkFunctionId, functionKey, functionResource, CALL_RESOURCE_PREFIX, FUNCTION_RESOURCE_PREFIX, KEY_RESOURCE_PREFIX, type FunctionId } from './function-id.ts'
 export { attachLit, connectLit, loadLit, type ConnectLitOptions, type LitClient, type LitNetworkState } from './lit-client.ts'
 export { LitGate, encryptFunctionSecret, type LitCheck, type LitGateOptions, type LitSecret } from './lit-gate.ts'
 export { evaluateLocally, isLocalPolicy, type LocalContext, type LocalVerdict } from './local-conditions.ts'
 export { eip1193Signer, tenantSigner, type Eip1193Provider, type TenantSignerOptions } from './tenant-signer.ts'
-export { ReplayGuard, type ReplayGuardOptions } from './replay-guard.ts'
+export { ReplayGuard, MAX_SCOPES_PER_AUTH, type ReplayGuardOptions } from './replay-guard.ts'
 export {
-  createAuthMessage, newNonce, signAuth, verifyAuth, verifyAuthWith, DERIVED_VIA, DERIVED_VIA_CONTRACT, type AuthMessageOptions, type MessageSigner,
+  authCall, createAuthMessage, newNonce, MAX_AUTH_KEYS, signAuth, verifyAuth, verifyAuthWith, DERIVED_VIA, DERIVED_VIA_CONTRACT, type AuthMessageOptions, type MessageSigner,
   type ContractSignatureCheck,
   type VerifiedAuth, type VerifyAuthOptions
 } from './siwe-auth.ts'

@@ -42,6 +42,10 @@ export interface ReleaseRecord {
   time: number
   /** ed25519 over the record without this field, hex */
   signature: string
+  /** for a release to a call's executor: the call (its request nonce, hex), which the tenant's auth is bound to */
+  call?: string
+  /** for a release to a call's executor: that executor's node key, hex (the connection proved it) */
+  requester?: string
 }
 
 /** A released share: sealed to the requester, and the holder's signed record of it. */
@@ -99,6 +103,8 @@ export interface KeyHolderOptions {
   gate: AccessGate
   /** the holder's ed25519 node key pair, to sign release records */
   keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }
+  /** the key's id: a call's auth may name it to let the executor fetch it */
+  keyId?: string
   now?: () => number
 }
 
@@ -123,7 +129,7 @@ export class KeyHolder {
    * @throws ShadwError the access gate's codes (`ACCESS_DENIED`, `AUTH_*`, `CHAIN_*`…);
    *   `INVALID_ARGUMENT` for a malformed ephemeral key.
    */
-  async release (req: { auth: unknown, to: Uint8Array, blocks?: Readonly<Record<string, bigint>> }): Promise<KeyRelease> {
+  async release (req: { auth: unknown, to: Uint8Array, blocks?: Readonly<Record<string, bigint>>, call?: { call: string, requester: string } }): Promise<KeyRelease> {
     if (!(req.to instanceof Uint8Array) || req.to.byteLength !== sodium.crypto_box_PUBLICKEYBYTES) throw ShadwError.INVALID_ARGUMENT('the ephemeral key is 32 bytes')
     const o = this.#opts
     const grant = await o.gate.authorize({
@@ -131,12 +137,14 @@ export class KeyHolder {
       access: o.access,
       auth: req.auth,
       ...(o.domains === undefined ? {} : { domains: o.domains }),
-      ...(req.blocks === undefined ? {} : { blocks: req.blocks })
+      ...(req.blocks === undefined ? {} : { blocks: req.blocks }),
+      // for a call: the auth must be bound to it, and is spent once per executor asking
+      ...(req.call === undefined ? {} : { call: req.call.call, requester: req.call.requester, key: o.keyId ?? '' })
     })
     if (grant.address === null) throw ShadwError.ACCESS_DENIED('a key with no conditions is not gated: refusing to release it to anyone who asks')
     const sealed = b4a.alloc(o.share.byteLength + sodium.crypto_box_SEALBYTES)
     sodium.crypto_box_seal(sealed, o.share, req.to)
-    const body = { holder: b4a.toString(o.keyPair.publicKey, 'hex'), fn: functionKey(o.fn), tenant: grant.address, to: b4a.toString(req.to, 'hex'), blocks: grant.blocks ?? {}, time: (o.now ?? Date.now)() }
+    const body = { holder: b4a.toString(o.keyPair.publicKey, 'hex'), fn: functionKey(o.fn), tenant: grant.address, to: b4a.toString(req.to, 'hex'), blocks: grant.blocks ?? {}, time: (o.now ?? Date.now)(), ...(req.call === undefined ? {} : { call: req.call.call, requester: req.call.requester }) }
     const signature = b4a.toString(RELEASE_SIGNATURE.sign(recordBody(body), o.keyPair.secretKey), 'hex')
     return { sealed, record: { ...body, signature } }
   }
@@ -145,5 +153,7 @@ export class KeyHolder {
 /** The signed bytes of a record: its fields as JSON in a fixed order. */
 function recordBody (r: Omit<ReleaseRecord, 'signature'>): Uint8Array {
   const blocks = Object.keys(r.blocks).sort().map(k => [k, r.blocks[k]])
-  return b4a.from(JSON.stringify([r.holder, r.fn, r.tenant, r.to, blocks, r.time]))
+  // records without a call keep the bytes they were signed over
+  const call = r.call === undefined ? [] : [r.call, r.requester ?? '']
+  return b4a.from(JSON.stringify([r.holder, r.fn, r.tenant, r.to, blocks, r.time, ...call]))
 }

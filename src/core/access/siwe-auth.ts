@@ -17,7 +17,7 @@ import { SiweMessage } from 'siwe'
 import { utils } from 'ethers'
 import type { AuthSig } from '@lit-protocol/types'
 import { ShadwError } from '../errors.ts'
-import { type FunctionId, FUNCTION_RESOURCE_PREFIX, functionResource } from './function-id.ts'
+import { CALL_RESOURCE_PREFIX, type FunctionId, FUNCTION_RESOURCE_PREFIX, functionResource, KEY_RESOURCE_PREFIX } from './function-id.ts'
 import type { ReplayGuard } from './replay-guard.ts'
 
 /** Lit's `derivedVia` for an EIP-191 `personal_sign` signature. */
@@ -34,6 +34,9 @@ export const MAX_AUTH_MESSAGE_BYTES = 4096
 export const DERIVED_VIA_CONTRACT = 'EIP1271'
 /** An EIP-191 signature (r, s, v: 65 bytes), or a contract wallet's (EIP-1271/6492: longer, bounded), hex with 0x. */
 const SIGNATURE = /^0x(?:[0-9a-fA-F]{2}){65,4096}$/
+/** Most extra keys one auth lets a call fetch (the drives a call may mount, and some). */
+export const MAX_AUTH_KEYS = 16
+const HEX64 = /^[0-9a-f]{64}$/
 
 /** Options of {@link createAuthMessage}. */
 export interface AuthMessageOptions {
@@ -53,6 +56,13 @@ export interface AuthMessageOptions {
   notBefore?: number
   /** EIP-155 chain id (default 1); Lit takes the chain from the conditions, not from here */
   chainId?: number
+  /**
+   * binds the auth to one call: the request nonce (64 hex), which the invocation then uses;
+   * needed by functions with secrets and by calls mounting gated drives
+   */
+  call?: string
+  /** key ids (64 hex) the call's executor may fetch on the tenant's behalf besides the function's own secrets (a gated drive it mounts) */
+  keys?: readonly string[]
 }
 
 /** Something that can sign an EIP-191 message: an ethers Wallet, or see eip1193-signer.ts. */
@@ -70,6 +80,10 @@ export interface VerifiedAuth {
   readonly expiresAt: number
   /** the auth as received, to hand to the Lit network */
   readonly authSig: AuthSig
+  /** the call it is bound to (`shadw:call:`), 64 hex; absent when unbound */
+  readonly call?: string
+  /** the extra keys it lets the call fetch (`shadw:key:`); absent when none */
+  readonly keys?: readonly string[]
 }
 
 /** Options of {@link verifyAuth}. */
@@ -80,6 +94,18 @@ export interface VerifyAuthOptions {
   fn: FunctionId
   /** records the nonce; leave out only to check without consuming (e.g. in a UI) */
   replay?: ReplayGuard
+  /**
+   * whose use of the nonce this is (a requester's node key): set, the nonce is spent per
+   * (auth, scope), for a bounded number of scopes (see replay-guard.ts)
+   */
+  replayScope?: string
+  /** the call the auth must be bound to (`shadw:call:<call>`), 64 hex */
+  call?: string
+  /**
+   * a key holder's check for a call: the auth need not be bound to `fn` (the key's function)
+   * if it names this key id (`shadw:key:<key>`); it must then be bound to `call`
+   */
+  key?: string
   /** ms since the epoch (default now) */
   now?: number
   /** default {@link MAX_AUTH_LIFETIME_MS} */
@@ -131,7 +157,7 @@ export function createAuthMessage (address: string, options: AuthMessageOptions)
     issuedAt: new Date(issuedAt).toISOString(),
     expirationTime: new Date((options.notBefore ?? issuedAt) + ttl).toISOString(),
     ...(options.notBefore === undefined ? {} : { notBefore: new Date(options.notBefore).toISOString() }),
-    resources: [functionResource(fn)]
+    resources: [functionResource(fn), ...callResources(options)]
   })
   try {
     return message.prepareMessage()
@@ -188,10 +214,23 @@ export function verifyAuth (value: unknown, options: VerifyAuthOptions): Verifie
   if (!accepted.includes(message.domain)) throw ShadwError.AUTH_WRONG_DOMAIN(message.domain, typeof options.domain === 'string' ? options.domain : accepted)
 
   const expected = functionResource(options.fn)
-  const bindings = (message.resources ?? []).filter(r => r.startsWith(FUNCTION_RESOURCE_PREFIX))
+  const resources = message.resources ?? []
+  const bindings = resources.filter(r => r.startsWith(FUNCTION_RESOURCE_PREFIX))
+  const calls = resources.filter(r => r.startsWith(CALL_RESOURCE_PREFIX)).map(r => r.slice(CALL_RESOURCE_PREFIX.length))
+  const keys = resources.filter(r => r.startsWith(KEY_RESOURCE_PREFIX)).map(r => r.slice(KEY_RESOURCE_PREFIX.length))
   if (bindings.length > 1) throw ShadwError.AUTH_MALFORMED('auth names more than one function')
+  if (calls.length > 1 || calls.some(c => !HEX64.test(c))) throw ShadwError.AUTH_MALFORMED('auth names more than one call, or a call that is not 64 hex')
+  if (keys.length > MAX_AUTH_KEYS || keys.some(k => !HEX64.test(k))) throw ShadwError.AUTH_MALFORMED(`auth names more than ${MAX_AUTH_KEYS} keys, or a key id that is not 64 hex`)
   if (bindings.length === 0) throw ShadwError.AUTH_WRONG_FUNCTION('auth is not bound to any function', { expected })
-  if (bindings[0] !== expected) throw ShadwError.AUTH_WRONG_FUNCTION('auth is for another function', { got: bindings[0], expected })
+  const call = calls[0] ?? null
+  if (options.key !== undefined) {
+    // a holder asked for a key during a call: the tenant agreed to it by invoking the key's
+    // function, or by naming the key
+    if (bindings[0] !== expected && !keys.includes(options.key)) throw ShadwError.AUTH_WRONG_CALL('the auth does not let this call fetch this key', { key: options.key })
+  } else if (bindings[0] !== expected) {
+    throw ShadwError.AUTH_WRONG_FUNCTION('auth is for another function', { got: bindings[0], expected })
+  }
+  if ((options.call !== undefined || options.key !== undefined) && (call === null || call !== options.call)) throw ShadwError.AUTH_WRONG_CALL('the auth is not bound to this call', { call: options.call ?? null, got: call })
 
   const now = options.now ?? Date.now()
   const skew = options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS
@@ -207,8 +246,8 @@ export function verifyAuth (value: unknown, options: VerifyAuthOptions): Verifie
   if (notBefore > now + skew) throw ShadwError.AUTH_EXPIRED('auth signature is not valid yet', { notBefore, now })
   if (issuedAt > now + skew) throw ShadwError.AUTH_EXPIRED('auth signature is issued in the future', { issuedAt, now })
 
-  options.replay?.use(message.address, message.nonce, expiresAt)
-  return { address: utils.getAddress(message.address), nonce: message.nonce, expiresAt, authSig }
+  options.replay?.use(message.address, message.nonce, expiresAt, options.replayScope)
+  return { address: utils.getAddress(message.address), nonce: message.nonce, expiresAt, authSig, ...(call === null ? {} : { call }), ...(keys.length === 0 ? {} : { keys }) }
 }
 
 /**
@@ -236,6 +275,30 @@ export async function verifyAuthWith (value: unknown, options: VerifyAuthOptions
     verifyAuth(value, { ...dry, signatureChecked: true })
     if (!await check(message.address, authSig.signedMessage, authSig.sig, message.chainId)) throw err
     return verifyAuth(value, { ...options, signatureChecked: true })
+  }
+}
+
+/** The resources binding an auth to a call and the extra keys it may fetch. */
+function callResources (options: AuthMessageOptions): string[] {
+  const out: string[] = []
+  if (options.call !== undefined) {
+    if (!HEX64.test(options.call)) throw ShadwError.INVALID_ARGUMENT('call must be 64 lowercase hex characters (the request nonce)')
+    out.push(CALL_RESOURCE_PREFIX + options.call)
+  }
+  const keys = options.keys ?? []
+  if (keys.length > MAX_AUTH_KEYS || keys.some(k => !HEX64.test(k))) throw ShadwError.INVALID_ARGUMENT(`keys must be at most ${MAX_AUTH_KEYS} key ids of 64 lowercase hex characters`)
+  for (const k of new Set(keys)) out.push(KEY_RESOURCE_PREFIX + k)
+  return out
+}
+
+/** The call an auth is bound to (`shadw:call:`), without verifying anything: what a caller uses as the request nonce. */
+export function authCall (value: unknown): string | null {
+  try {
+    const message = new SiweMessage(readAuthSig(value).signedMessage)
+    const calls = (message.resources ?? []).filter(r => r.startsWith(CALL_RESOURCE_PREFIX)).map(r => r.slice(CALL_RESOURCE_PREFIX.length))
+    return calls.length === 1 && HEX64.test(calls[0] as string) ? calls[0] as string : null
+  } catch {
+    return null
   }
 }
 

@@ -79,13 +79,6 @@ export const MAX_LIST_ENTRIES = 10_000
 /** Bytes of a 32-byte encryption key. */
 const ENCRYPTION_KEY_BYTES = 32
 /**
- * Largest blob-log block a write makes: Hyperblobs' own default. Its write stream appends
- * each chunk it is given as one block, so a caller's 4 MiB chunk would be one 4 MiB block,
- * too large for a storage proof's answer (block-proof.ts) and for a reader's small range.
- */
-export const BLOB_BLOCK_BYTES = 64 * 1024
-
-/**
  * A drive opened on a node. `open` for the owner (writable, with the key pair) or anyone
  * (read-only, by key); close it before the node stops.
  *
@@ -221,9 +214,8 @@ export class Drive {
     try {
       for await (const chunk of toBlocks(source, blockSize)) {
         size += chunk.byteLength
-        for (let at = 0; at < chunk.byteLength; at += BLOB_BLOCK_BYTES) {
-          if (!ws.write(chunk.subarray(at, at + BLOB_BLOCK_BYTES))) await drained(ws)
-        }
+        // at most 64 KiB: a bigger block would not fit a storage proof's answer (block-proof.ts)
+        if (!ws.write(chunk)) await drained(ws)
         opts.onProgress?.(size)
       }
       ws.end()

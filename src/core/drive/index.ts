@@ -10,5 +10,5 @@ export { checkBlockSize, toBlocks, DRIVE_BLOCK_BYTES, MIN_DRIVE_BLOCK_BYTES } fr
 export { drivePath, joinDrivePath, parseDriveKey, parseDriveRef, parseDriveVersion, contentTypeOf, type DriveRef } from './paths.ts'
 export { driveHandler, driveReply, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl, type DriveReply, type DriveFetchParams } from './http.ts'
 export { driveOpener } from './opener.ts'
-export { parsePinnedMounts, pinMounts, mergeMounts, loadMount, filePage, MountBudget, type LazyMount, type MountSpec, type PinnedMount, type MountedVersion } from './mount.ts'
+export { parsePinnedMounts, pinMounts, mergeMounts, loadMount, filePage, MountBudget, type LazyMount, type MountKeyGrant, type MountSpec, type PinnedMount, type MountedVersion } from './mount.ts'
 export { MountCache, MountFiles, CACHE_PAGE_BYTES, DEFAULT_MOUNT_CACHE_BYTES } from './mount-files.ts'

@@ -44,7 +44,25 @@ export interface PinnedMount {
   from?: string
   /** a private drive's encryption key, hex (sent to the executor, never signed anywhere) */
   encryptionKey?: string
+  /**
+   * instead of the key: where its condition-gated shares are (a drive key grant); the
+   * executor fetches the key for the call with the tenant's auth (docs/access.md)
+   */
+  keyGrant?: MountKeyGrant
 }
+
+/** Where a gated drive key's shares are: public, nothing secret. */
+export interface MountKeyGrant {
+  keyId: string
+  /** the dealer's node key, hex: the commitments must be its */
+  dealer: string
+  threshold: number
+  /** the holders' node keys, hex */
+  holders: string[]
+}
+
+/** Most holders a grant names (the key shares' own bound). */
+const MAX_GRANT_HOLDERS = 32
 
 /** One drive version a call read, as its receipt names it. */
 export interface MountedVersion { drive: string, version: number }
@@ -87,14 +105,26 @@ export function parsePinnedMounts (v: unknown): PinnedMount[] {
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) bad(`mount ${i}: version must be a positive integer`)
     const key = m['encryptionKey']
     if (key !== undefined && (typeof key !== 'string' || !isHexKey(key))) bad(`mount ${i}: encryptionKey must be 64 hex characters`)
+    const grant = m['keyGrant'] === undefined ? undefined : checkGrant(m['keyGrant'], i)
+    if (key !== undefined && grant !== undefined) bad(`mount ${i}: an encryption key or a key grant, not both`)
     return {
       drive: (m['drive'] as string).toLowerCase(),
       version,
       path: m['path'] as string,
       ...(m['from'] === undefined ? {} : { from: m['from'] as string }),
-      ...(key === undefined ? {} : { encryptionKey: key })
+      ...(key === undefined ? {} : { encryptionKey: key }),
+      ...(grant === undefined ? {} : { keyGrant: grant })
     }
   })
+}
+
+function checkGrant (v: unknown, i: number): MountKeyGrant {
+  const g = v as Partial<MountKeyGrant> | null
+  if (typeof g !== 'object' || g === null || !isHexKey(g.keyId) || !isHexKey(g.dealer) || !Number.isInteger(g.threshold) || (g.threshold as number) < 2 ||
+    !Array.isArray(g.holders) || g.holders.length < (g.threshold as number) || g.holders.length > MAX_GRANT_HOLDERS || g.holders.some(h => !isHexKey(h)) || new Set(g.holders).size !== g.holders.length) {
+    bad(`mount ${i}: keyGrant must be { keyId, dealer, threshold >= 2, holders: at least threshold distinct keys, at most ${MAX_GRANT_HOLDERS} }`)
+  }
+  return { keyId: g.keyId as string, dealer: g.dealer as string, threshold: g.threshold as number, holders: [...g.holders as string[]] }
 }
 
 /**

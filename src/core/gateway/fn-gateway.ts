@@ -36,6 +36,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   AUTH_WRONG_DOMAIN: 401,
   AUTH_WRONG_FUNCTION: 401,
   AUTH_REPLAYED: 401,
+  AUTH_WRONG_CALL: 401,
   // Payment Required: the call costs more than the tenant allowed (docs/pricing.md)
   SPENDING_CAP_EXCEEDED: 402,
   ACCESS_DENIED: 403,

@@ -16,3 +16,4 @@ export { requestBytes, REQUEST_OVERHEAD_BYTES, type ByteBudget } from './invoke-
 export { type MissedCall } from './invoke-caller.ts'
 export type { AuditSink } from './call-audits.ts'
 export type { InvokeHost } from './peer-table.ts'
+export { needsKeys, type CallKeys, type CallKeyRequest, type GatedKeyRef } from './call-keys.ts'

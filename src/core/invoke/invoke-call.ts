@@ -13,6 +13,7 @@ import { sha256 } from '../sha256.ts'
 import { MAX_INPUT_BYTES, MAX_PINNED_CHAINS, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
 import { decideQuorum, majority, type QuorumDecision, type SlotOutcome, type VerifiedResult } from './quorum.ts'
 import { openReceipt, type VerifiedRoots } from '../ledger/index.ts'
+import { authCall } from '../access/index.ts'
 
 /** Default time a caller gives a call, ms. */
 export const DEFAULT_INVOKE_DEADLINE_MS = 10_000
@@ -32,7 +33,9 @@ export const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'MEMORY_BUDGET_EXCEEDED',
   // an executor accepts auth for its own app's domain: another, served from the domain the
   // tenant signed for, accepts it (the refusal comes before the nonce is spent)
-  'AUTH_WRONG_DOMAIN'
+  'AUTH_WRONG_DOMAIN',
+  // a publisher names the executors it trusts with its function's secrets: one of them may take the call
+  'EXECUTOR_NOT_TRUSTED'
 ])
 
 /** Options of one invocation. */
@@ -46,7 +49,7 @@ export interface InvokeOptions {
   /** the tenant's Lit AuthSig (SIWE), for gated functions */
   auth?: unknown
   signal?: AbortSignal
-  /** the call's nonce (default: 32 random bytes); reusing one is refused as a replay */
+  /** the call's nonce (default: the call the auth is bound to, `shadw:call:`, else 32 random bytes); reusing one is refused as a replay */
   nonce?: Uint8Array
   /** the most the tenant pays each executor for this call, µcredits (docs/pricing.md); a pricier executor refuses before any work */
   maxCharge?: number
@@ -110,7 +113,9 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   if (input.byteLength > MAX_INPUT_BYTES) throw ShadwError.INPUT_TOO_LARGE(input.byteLength, MAX_INPUT_BYTES)
   const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
   if (!Number.isSafeInteger(budget) || budget < 1) throw ShadwError.INVALID_ARGUMENT('deadline must be a positive number of ms')
-  const nonce = opts.nonce ?? t.randomBytes(NONCE_BYTES)
+  // an auth bound to a call names its nonce: executors and key holders check the two agree
+  const bound = opts.nonce === undefined && opts.auth !== undefined ? authCall(opts.auth) : null
+  const nonce = opts.nonce ?? (bound === null ? t.randomBytes(NONCE_BYTES) : b4a.from(bound, 'hex'))
   if (!(nonce instanceof Uint8Array) || nonce.byteLength !== NONCE_BYTES) throw ShadwError.INVALID_ARGUMENT(`nonce must be ${NONCE_BYTES} bytes`)
   if (opts.maxCharge !== undefined && (!Number.isSafeInteger(opts.maxCharge) || opts.maxCharge < 0)) throw ShadwError.INVALID_ARGUMENT('maxCharge must be a non-negative integer (µcredits)')
   const blocks = opts.blocks === undefined ? undefined : wireBlocks(opts.blocks)

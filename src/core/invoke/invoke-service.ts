@@ -14,11 +14,12 @@ import type { LoadedFunction } from '../registry/index.ts'
 import type { Executor } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
 import { CallMounts, withMounts, type CallMountsResult } from './call-mounts.ts'
+import { checkTrusted, fetchCallKeys, needsKeys, type CallKeys } from './call-keys.ts'
 import { priceCall } from './call-price.ts'
 import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
-import type { RequestMessage } from './protocol.ts'
 import { parseAuth, pinnedBlocks } from './request-fields.ts'
+import type { RequestMessage } from './protocol.ts'
 import { LedgerWriter, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
 
 const debug = log('invoke-service')
@@ -72,6 +73,8 @@ export interface InvokeServiceOptions {
   maxLookupsPerCaller?: number
   /** the node drives are mounted from (default: none, calls with mounts are refused) */
   drives?: DriveHost
+  /** fetches the gated keys calls need (secrets, gated mounts); default: none, such calls are refused `EXECUTOR_NOT_TRUSTED` */
+  keys?: CallKeys
 }
 
 /** A function being looked up or loaded, shared by every call that names the same ref. */
@@ -304,20 +307,30 @@ export class InvokeService {
     if (req.input.byteLength > m.limits.maxInputBytes) throw ShadwError.INPUT_TOO_LARGE(req.input.byteLength, m.limits.maxInputBytes)
     // the call counts as running already: its own load is in the price
     const price = priceCall(this.pricing, fn, req, this.running, this.slots)
+    const fnId = { publisher: m.publisher, name: m.name, version: m.version }
+    // before the auth is spent: an executor the publisher does not trust with its secrets leaves the call to another
+    checkTrusted(this.#opts.keys, this.publicKey, `${m.publisher}/${m.name}@${m.version}`, m.secrets, req.mounts)
+    const call = needsKeys(m.secrets, req.mounts) ? b4a.toString(req.nonce, 'hex') : undefined
+    const auth = parseAuth(req.auth)
+    const blocks = req.blocks === undefined ? undefined : pinnedBlocks(req.blocks)
     const grant = await this.#gate.authorize({
-      fn: { publisher: m.publisher, name: m.name, version: m.version },
+      fn: fnId,
       access: m.access,
       ...(m.authDomains === undefined ? {} : { domains: m.authDomains }),
-      auth: parseAuth(req.auth),
+      auth,
       // the caller's pins: every redundant executor reads the same chain state
-      ...(req.blocks === undefined ? {} : { blocks: pinnedBlocks(req.blocks) }),
+      ...(blocks === undefined ? {} : { blocks }),
+      // a call that fetches keys needs an auth bound to it, which the holders check again
+      ...(call === undefined ? {} : { call }),
       signal
     })
+    // the call's keys from their holders, at the blocks this gate read: for this call, never the caller's
+    const keyed = call === undefined || this.#opts.keys === undefined ? undefined : await fetchCallKeys(this.#opts.keys, m.secrets, req.mounts, { auth, call, signal, ...(grant.blocks === undefined ? {} : { blocks: pinnedBlocks(grant.blocks) }) })
     // the drives stay open while the call may read them
-    return await withMounts(this.mounts, m, req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted))
+    return await withMounts(this.mounts, m, keyed?.mounts ?? req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted, keyed?.env))
   }
 
-  async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined): Promise<ServiceResult> {
+  async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined, env: string[] | undefined): Promise<ServiceResult> {
     const m = fn.manifest
     const left = req.deadline - this.#now()
     if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
@@ -330,6 +343,7 @@ export class InvokeService {
       // redundant executors derive the same seed from the shared nonce, so they agree
       seed: new DataView(req.nonce.buffer, req.nonce.byteOffset, 4).getUint32(0),
       limits: { ...m.limits, deadlineMs: Math.max(1, Math.min(m.limits.deadlineMs, left)) },
+      ...(env === undefined || env.length === 0 ? {} : { env }),
       ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens, files: mounted.files })
     }, { signal })
     const moved = req.input.byteLength + result.output.byteLength

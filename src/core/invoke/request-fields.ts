@@ -12,6 +12,7 @@ export function pinnedBlocks (blocks: Record<string, string>): Record<string, bi
   return Object.fromEntries(Object.entries(blocks).map(([chain, block]) => [chain, BigInt(block)]))
 }
 
+/** The request's auth as a value (undefined: none); `AUTH_MALFORMED` when it is not JSON or nested too deeply. */
 export function parseAuth (auth: string | null): unknown {
   if (auth === null) return undefined
   let value: unknown

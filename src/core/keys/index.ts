@@ -2,3 +2,4 @@
 export { KeyService, chooseHolders, keyHoldersTopic, keyIdOf, sealTo, KEY_HOLDERS_TOPIC_NAME, type HolderRole, type KeyServiceOptions, type ShareStore } from './key-service.ts'
 export { dealKey, fetchKey, rotateKey, type FetchedKey, type KeyLayout, type KeyTerms } from './key-dealer.ts'
 export { KEYS_PROTOCOL, decodeKeyMessage, encodeKeyMessage, type KeyMessage } from './key-messages.ts'
+export { callKeys, HOLDERS_WAIT_MS } from './call-keys.ts'

@@ -21,7 +21,13 @@ export interface KeyLayout {
 }
 
 /** What dealing and rotating need to know about the key besides its shares. */
-export interface KeyTerms { fn: FunctionId, access: unknown, domains?: string[] }
+export interface KeyTerms {
+  fn: FunctionId
+  access: unknown
+  domains?: string[]
+  /** node keys (hex) the key may be released to, and only for a call they run (a function's secret); absent: any requester whose auth passes */
+  executors?: string[]
+}
 
 /** Splits `key` t-of-n and deposits one share with each holder, with the dealer's commitment to the key. */
 export async function dealKey (service: KeyService, d: KeyTerms & { key: Uint8Array, holders: readonly string[], threshold: number }): Promise<KeyLayout> {
@@ -33,7 +39,7 @@ export async function dealKey (service: KeyService, d: KeyTerms & { key: Uint8Ar
     await Promise.all(d.holders.map(async (h, i) => {
       const share = shares[i] as Uint8Array
       holders[h] = shareX(share)
-      await service.deposit(h, { keyId, fn: d.fn, access: d.access, ...(d.domains === undefined ? {} : { domains: d.domains }), share, commitment })
+      await service.deposit(h, { keyId, fn: d.fn, access: d.access, ...(d.domains === undefined ? {} : { domains: d.domains }), ...(d.executors === undefined ? {} : { executors: d.executors }), share, commitment })
     }))
   } finally {
     for (const s of shares) s.fill(0)
@@ -52,7 +58,7 @@ export interface FetchedKey { key: Uint8Array, records: ReleaseRecord[], refusal
  * @throws ShadwError `KEY_SHARES_SHORT` (details: each holder's refusal code) when fewer than
  *   the threshold released good shares.
  */
-export async function fetchKey (service: KeyService, r: { keyId: string, dealer: string, holders: readonly string[], threshold: number, auth: unknown, blocks?: Readonly<Record<string, bigint>> }): Promise<FetchedKey> {
+export async function fetchKey (service: KeyService, r: { keyId: string, dealer: string, holders: readonly string[], threshold: number, auth: unknown, blocks?: Readonly<Record<string, bigint>>, call?: string }): Promise<FetchedKey> {
   const ephemeral = ephemeralKeyPair()
   const to = b4a.toString(ephemeral.publicKey, 'hex')
   const refusals: Record<string, string> = {}
@@ -60,7 +66,7 @@ export async function fetchKey (service: KeyService, r: { keyId: string, dealer:
   let newest: KeyCommitment | null = null
   await Promise.all(r.holders.map(async (h) => {
     try {
-      const rel = await service.requestShare(h, { keyId: r.keyId, auth: r.auth, to: ephemeral.publicKey, ...(r.blocks === undefined ? {} : { blocks: r.blocks }) })
+      const rel = await service.requestShare(h, { keyId: r.keyId, auth: r.auth, to: ephemeral.publicKey, ...(r.blocks === undefined ? {} : { blocks: r.blocks }), ...(r.call === undefined ? {} : { call: r.call }) })
       if (rel.record.holder !== h || rel.record.to !== to || !verifyRelease(rel.record)) throw ShadwError.ACCESS_DENIED('the release record does not verify')
       // a commitment that is not the dealer's for this key makes the share unusable
       if (!verifyCommitment(rel.commitment, r.dealer) || rel.commitment.keyId !== r.keyId || rel.commitment.epoch !== rel.epoch) throw ShadwError.KEY_SHARE_INVALID(h)
@@ -119,7 +125,7 @@ export async function rotateKey (service: KeyService, layout: KeyLayout, terms: 
       }
     }))
   }
-  const meta = { fn: functionKey(terms.fn), access: terms.access, ...(terms.domains === undefined ? {} : { domains: terms.domains }) }
+  const meta = { fn: functionKey(terms.fn), access: terms.access, ...(terms.domains === undefined ? {} : { domains: terms.domains }), ...(terms.executors === undefined ? {} : { executors: terms.executors }) }
   await step('expect', unique, h => ({ type: 'expect', keyId: layout.keyId, ...meta, x: to.find(t => t.holder === h)?.x as number, from: participants, commitment }))
   const participantXs = participants.map(h => layout.holders[h] as number)
   await step('reshare', participants, () => ({ type: 'reshare', keyId: layout.keyId, participants: participantXs, to, commitment }))

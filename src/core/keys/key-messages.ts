@@ -5,8 +5,9 @@
  *
  * - `deposit`: a dealer gives a holder its share, sealed to the holder's node key (X25519 from
  *   its ed25519 key), with the key's function and conditions. Answered by `stored`.
- * - `request`: a requester asks for the share, with its auth and a one-use X25519 key.
- *   Answered by `release` (the share sealed to that key, and the holder's signed record).
+ * - `request`: a requester asks for the share, with its auth and a one-use X25519 key (and,
+ *   from a call's executor, the call the auth is bound to). Answered by `release` (the share
+ *   sealed to that key, and the holder's signed record).
  * - `error`: a typed refusal of one request.
  *
  * Rotation (driven by the dealer, the shares travelling only between holders):
@@ -44,6 +45,8 @@ export interface DepositMessage {
   access: unknown
   /** the domains auth may name; absent: the holder's gate's own */
   domains?: string[]
+  /** node keys (hex) the share may be released to, and only for a call; absent: anyone whose auth passes */
+  executors?: string[]
   /** the share sealed to the holder's X25519 key, hex */
   sealed: string
   /** the dealer's signed commitment to the key (epoch 0) */
@@ -57,6 +60,7 @@ export interface ExpectMessage {
   fn: string
   access: unknown
   domains?: string[]
+  executors?: string[]
   /** this holder's x in the new epoch */
   x: number
   /** node keys (hex) of the old holders that will send sub-shares */
@@ -86,6 +90,8 @@ export interface RequestMessage {
   to: string
   /** chain → block (decimal) to read the conditions at */
   blocks?: Record<string, string>
+  /** set by a call's executor: the call (request nonce, hex) the auth must be bound to */
+  call?: string
 }
 export interface ReleaseMessage {
   type: 'release'
@@ -131,6 +137,7 @@ export function decodeKeyMessage (bytes: Uint8Array): KeyMessage {
     if (typeof m.fn !== 'string' || m.fn.length > 256) bad('fn malformed')
     if (m.access === undefined) bad('no conditions')
     if (m.domains !== undefined && (!Array.isArray(m.domains) || m.domains.length > 16 || m.domains.some(d => typeof d !== 'string' || d.length > 255))) bad('domains malformed')
+    if (m.executors !== undefined && (!Array.isArray(m.executors) || m.executors.length < 1 || m.executors.length > MAX_HOLDERS || m.executors.some(k => typeof k !== 'string' || !HEX32.test(k)))) bad('executors malformed')
   }
   switch (m.type) {
     case 'deposit':
@@ -154,6 +161,7 @@ export function decodeKeyMessage (bytes: Uint8Array): KeyMessage {
       break
     case 'request':
       hex('keyId', HEX32); hex('to', HEX32)
+      if (m.call !== undefined) hex('call', HEX32)
       if (typeof m.auth !== 'string' || m.auth.length > 8192) bad('auth malformed')
       if (m.blocks !== undefined) {
         const b = m.blocks

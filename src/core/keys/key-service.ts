@@ -130,15 +130,20 @@ export class KeyService {
   commitment (c: Omit<KeyCommitment, 'signature'>): KeyCommitment { return signCommitment(c, this.#opts.keyPair.secretKey) }
 
   /** Gives `holder` its share of `keyId` (this node must be the dealer keyIdOf names), with the epoch-0 commitment. */
-  async deposit (holder: string, d: { keyId: string, fn: FunctionId, access: unknown, domains?: string[], share: Uint8Array, commitment: KeyCommitment }): Promise<void> {
+  async deposit (holder: string, d: { keyId: string, fn: FunctionId, access: unknown, domains?: string[], executors?: string[], share: Uint8Array, commitment: KeyCommitment }): Promise<void> {
     const sealed = sealTo(holder, d.share)
-    await this.#ask(holder, { type: 'deposit', id: 0, keyId: d.keyId, fn: functionKey(d.fn), access: d.access, ...(d.domains === undefined ? {} : { domains: d.domains }), sealed: b4a.toString(sealed, 'hex'), commitment: d.commitment })
+    await this.#ask(holder, { type: 'deposit', id: 0, keyId: d.keyId, fn: functionKey(d.fn), access: d.access, ...(d.domains === undefined ? {} : { domains: d.domains }), ...(d.executors === undefined ? {} : { executors: d.executors }), sealed: b4a.toString(sealed, 'hex'), commitment: d.commitment })
   }
 
-  /** Asks `holder` for its share of `keyId`, sealed to `to`. */
-  async requestShare (holder: string, r: { keyId: string, auth: unknown, to: Uint8Array, blocks?: Readonly<Record<string, bigint>> }): Promise<KeyRelease & { epoch: number, commitment: KeyCommitment | null }> {
+  /** Asks `holder` for its share of `keyId`, sealed to `to`; `call`: as the executor of that call (its request nonce, hex). */
+  async requestShare (holder: string, r: { keyId: string, auth: unknown, to: Uint8Array, blocks?: Readonly<Record<string, bigint>>, call?: string }): Promise<KeyRelease & { epoch: number, commitment: KeyCommitment | null }> {
     const blocks = r.blocks === undefined ? undefined : Object.fromEntries(Object.entries(r.blocks).map(([k, v]) => [k, v.toString()]))
-    const answer = await this.#ask(holder, { type: 'request', id: 0, keyId: r.keyId, auth: JSON.stringify(r.auth), to: b4a.toString(r.to, 'hex'), ...(blocks === undefined ? {} : { blocks }) })
+    const request: RequestMessage = { type: 'request', id: 1, keyId: r.keyId, auth: JSON.stringify(r.auth), to: b4a.toString(r.to, 'hex'), ...(blocks === undefined ? {} : { blocks }), ...(r.call === undefined ? {} : { call: r.call }) }
+    const self = this.publicKey
+    // an executor that holds a share of the key itself asks itself without a connection
+    const answer = holder === self && this.#opts.holder !== undefined
+      ? await this.#release(this.#opts.holder, decodeKeyMessage(encodeKeyMessage(request)) as RequestMessage, self)
+      : await this.#ask(holder, { ...request, id: 0 })
     if (answer.type !== 'release') throw ShadwError.INVALID_ARGUMENT('key holder answered a request with another message')
     return { sealed: b4a.from(answer.sealed, 'hex'), record: answer.record, epoch: answer.epoch, commitment: answer.commitment }
   }
@@ -212,15 +217,15 @@ export class KeyService {
         if (keyIdOf(peer.key, fn) !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the key id is not this dealer\'s for this function')
         if (!verifyCommitment(m.commitment, peer.key) || m.commitment.keyId !== m.keyId || m.commitment.epoch !== 0) throw ShadwError.INVALID_ARGUMENT('the commitment is not the dealer\'s for this key at epoch 0')
         const share = this.#openSealed(b4a.from(m.sealed, 'hex'))
-        await this.#write(m.keyId, { fn: m.fn, access: m.access, domains: m.domains ?? null, current: this.#slot(m.commitment, share), next: null })
+        await this.#write(m.keyId, { fn: m.fn, access: m.access, domains: m.domains ?? null, executors: m.executors ?? null, current: this.#slot(m.commitment, share), next: null })
         share.fill(0)
         return { type: 'stored', id: m.id }
       }
-      case 'request': return await this.#release(role, m)
+      case 'request': return await this.#release(role, m, peer.key)
       case 'expect': {
         if (keyIdOf(peer.key, parseFn(m.fn)) !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the key id is not this dealer\'s for this function')
         if (!verifyCommitment(m.commitment, peer.key) || m.commitment.keyId !== m.keyId) throw ShadwError.INVALID_ARGUMENT('the commitment is not the dealer\'s for this key')
-        this.#expected.set(m.keyId, { dealer: peer.key, meta: { fn: m.fn, access: m.access, domains: m.domains ?? null }, x: m.x, from: new Set(m.from), got: new Map(), commitment: m.commitment })
+        this.#expected.set(m.keyId, { dealer: peer.key, meta: { fn: m.fn, access: m.access, domains: m.domains ?? null, executors: m.executors ?? null }, x: m.x, from: new Set(m.from), got: new Map(), commitment: m.commitment })
         return { type: 'stored', id: m.id }
       }
       case 'reshare': return await this.#reshare(peer, m)
@@ -257,16 +262,22 @@ export class KeyService {
     }
   }
 
-  async #release (role: HolderRole, m: RequestMessage): Promise<KeyMessage> {
+  async #release (role: HolderRole, m: RequestMessage, requester: string): Promise<KeyMessage> {
     const held = await this.#read(m.keyId)
     if (held?.current == null) throw ShadwError.KEY_NOT_HELD(m.keyId)
-    const share = this.#unseal(held.current)
+    // a key its dealer gave to named executors goes to them only, and only for a call
+    if (held.executors !== null && (m.call === undefined || !held.executors.includes(requester))) throw ShadwError.KEY_REQUESTER_REFUSED(requester)
     let auth: unknown
     try { auth = JSON.parse(m.auth) } catch { throw ShadwError.AUTH_MALFORMED('auth is not JSON') }
-    const holder = new KeyHolder({ share, fn: parseFn(held.fn), access: held.access, gate: role.gate, keyPair: this.#opts.keyPair, ...(held.domains === null ? {} : { domains: held.domains }) })
+    const share = this.#unseal(held.current)
+    const holder = new KeyHolder({ share, fn: parseFn(held.fn), access: held.access, gate: role.gate, keyPair: this.#opts.keyPair, keyId: m.keyId, ...(held.domains === null ? {} : { domains: held.domains }) })
     const blocks = m.blocks === undefined ? undefined : Object.fromEntries(Object.entries(m.blocks).map(([k, v]) => [k, BigInt(v)]))
-    const release = await holder.release({ auth, to: b4a.from(m.to, 'hex'), ...(blocks === undefined ? {} : { blocks }) })
-    share.fill(0)
+    let release: KeyRelease
+    try {
+      release = await holder.release({ auth, to: b4a.from(m.to, 'hex'), ...(blocks === undefined ? {} : { blocks }), ...(m.call === undefined ? {} : { call: { call: m.call, requester } }) })
+    } finally {
+      share.fill(0)
+    }
     // the record is in the ledger before the share leaves
     await role.ledger.append([encodeRelease(release.record)])
     this.released++
@@ -333,8 +344,8 @@ export class KeyService {
     if (bytes === null) return null
     const v = JSON.parse(b4a.toString(bytes)) as Held & Partial<Slot>
     // a share stored before commitments and epochs: epoch 0, no commitment
-    if (v.current === undefined && typeof v.box === 'string' && typeof v.nonce === 'string') return { fn: v.fn, access: v.access, domains: v.domains, current: { commitment: null, nonce: v.nonce, box: v.box }, next: null }
-    return { fn: v.fn, access: v.access, domains: v.domains, current: v.current ?? null, next: v.next ?? null }
+    if (v.current === undefined && typeof v.box === 'string' && typeof v.nonce === 'string') return { fn: v.fn, access: v.access, domains: v.domains, executors: null, current: { commitment: null, nonce: v.nonce, box: v.box }, next: null }
+    return { fn: v.fn, access: v.access, domains: v.domains, executors: v.executors ?? null, current: v.current ?? null, next: v.next ?? null }
   }
 
   async #write (keyId: string, held: Held): Promise<void> {
@@ -363,7 +374,8 @@ export function sealTo (holder: string, share: Uint8Array): Uint8Array {
   return sealed
 }
 
-interface StoredMeta { fn: string, access: unknown, domains: string[] | null }
+/** A key's terms as its holder keeps them; `executors`: the only nodes it is released to, for calls (null: anyone whose auth passes). */
+interface StoredMeta { fn: string, access: unknown, domains: string[] | null, executors: string[] | null }
 
 function parseFn (fn: string): FunctionId {
   const slash = fn.indexOf('/')

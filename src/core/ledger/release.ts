@@ -16,8 +16,10 @@ const HEX128 = /^[0-9a-f]{128}$/
 
 /** The record as a ledger block. */
 export function encodeRelease (record: ReleaseRecord): Uint8Array {
-  const { holder, fn, tenant, to, blocks, time, signature } = record
-  const bytes = b4a.concat([b4a.from([RELEASE_TAG]), b4a.from(JSON.stringify({ holder, fn, tenant, to, blocks, time, signature }))])
+  const { holder, fn, tenant, to, blocks, time, signature, call, requester } = record
+  // a release for a call names it and the executor: absent otherwise, so older records keep their bytes
+  const forCall = call === undefined ? {} : { call, requester }
+  const bytes = b4a.concat([b4a.from([RELEASE_TAG]), b4a.from(JSON.stringify({ holder, fn, tenant, to, blocks, time, signature, ...forCall }))])
   if (bytes.byteLength > MAX_RELEASE_BYTES) throw ShadwError.INVALID_ARGUMENT(`a release record is at most ${MAX_RELEASE_BYTES} bytes`)
   return bytes
 }
@@ -30,7 +32,9 @@ export function decodeRelease (bytes: Uint8Array): ReleaseRecord {
   try { v = JSON.parse(b4a.toString(bytes.subarray(1))) } catch { bad('not JSON') }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('not an object')
   const r = v as Record<string, unknown>
-  if (Object.keys(r).sort().join() !== 'blocks,fn,holder,signature,tenant,time,to') bad('unexpected fields')
+  const fields = Object.keys(r).sort().join()
+  if (fields !== 'blocks,fn,holder,signature,tenant,time,to' && fields !== 'blocks,call,fn,holder,requester,signature,tenant,time,to') bad('unexpected fields')
+  if (r.call !== undefined && (typeof r.call !== 'string' || !HEX64.test(r.call) || typeof r.requester !== 'string' || !HEX64.test(r.requester))) bad('call and requester are 64 hex')
   if (typeof r.holder !== 'string' || !HEX64.test(r.holder)) bad('holder is not a key')
   if (typeof r.to !== 'string' || !HEX64.test(r.to)) bad('to is not a key')
   if (typeof r.signature !== 'string' || !HEX128.test(r.signature)) bad('signature is not 64 bytes')

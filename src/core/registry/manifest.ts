@@ -17,6 +17,7 @@ import type { Abi, ExecutionLimits } from '../sandbox/index.ts'
 import { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
 import { hasDocs, MAX_EXAMPLES, validateDocs, type FunctionExample, type ManifestDocs } from './manifest-docs.ts'
 import { readMounts, validateMounts, writeMounts, type ManifestMount } from './manifest-mounts.ts'
+import { readSecrets, validateSecrets, writeSecrets, type ManifestSecret } from './manifest-secrets.ts'
 import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './signed-record.ts'
 
 /**
@@ -29,6 +30,8 @@ import { decodeRecord, encodeRecord, signRecord, type SignedRecord } from './sig
 export const MANIFEST_VERSION = 3
 /** The body version with drive mounts appended after the version 3 fields (manifest-mounts.ts). */
 export const MANIFEST_VERSION_4 = 4
+/** The body version with secrets appended after the mounts, which may be none (manifest-secrets.ts). */
+export const MANIFEST_VERSION_5 = 5
 /**
  * The body version with a domain list and no documentation fields: written whenever a
  * manifest has `authDomains` and none of `description`, `readme`, `examples`.
@@ -121,6 +124,8 @@ export interface FunctionManifest extends ManifestDocs {
   blob: BlobLocation
   /** drives mounted read-only into every call; absent (never empty) without any */
   mounts?: ManifestMount[]
+  /** condition-gated secrets the executor fetches for each call (wasi only, gated only); absent (never empty) without any */
+  secrets?: ManifestSecret[]
 }
 
 /** A manifest with its canonical body and the publisher's signature over it. */
@@ -209,6 +214,10 @@ export function validateManifest (m: unknown): FunctionManifest {
   const size = uint(o['size'], 'size', MAX_MANIFEST_MODULE_BYTES, 1)
   const docs = validateDocs(o)
   const mounts = validateMounts(o['mounts'])
+  const secrets = validateSecrets(o['secrets'])
+  // a secret goes to the function in its environment, and only to callers the conditions let in
+  if (secrets !== undefined && abi !== 'wasi') fail('secrets need the wasi abi: the function reads them from its environment', { field: 'secrets' })
+  if (secrets !== undefined && access.length === 0) fail('secrets need access conditions: a secret every caller may have is not gated', { field: 'secrets' })
   return {
     name: o['name'],
     version: o['version'],
@@ -223,12 +232,14 @@ export function validateManifest (m: unknown): FunctionManifest {
     createdAt: uint(o['createdAt'], 'createdAt'),
     blob: { key: hex32(b['key'], 'blob.key'), start: uint(b['start'], 'blob.start'), length: uint(b['length'], 'blob.length', size, 1) },
     ...docs,
-    ...(mounts === undefined ? {} : { mounts })
+    ...(mounts === undefined ? {} : { mounts }),
+    ...(secrets === undefined ? {} : { secrets })
   }
 }
 
 /** The lowest body version that holds `m`. */
 function bodyVersion (m: FunctionManifest): number {
+  if (m.secrets !== undefined) return MANIFEST_VERSION_5
   if (m.mounts !== undefined) return MANIFEST_VERSION_4
   if (hasDocs(m)) return MANIFEST_VERSION
   return m.authDomains === undefined ? MANIFEST_VERSION_1 : MANIFEST_VERSION_2
@@ -265,7 +276,8 @@ function walk (state: State, m: FunctionManifest, pre: boolean): void {
     put(state, pre, c.string, e.input)
     put(state, pre, c.string, e.output)
   }
-  if (version === MANIFEST_VERSION_4) writeMounts(state, pre, m.mounts ?? [])
+  if (version >= MANIFEST_VERSION_4) writeMounts(state, pre, m.mounts ?? [])
+  if (version === MANIFEST_VERSION_5) writeSecrets(state, pre, m.secrets ?? [])
 }
 
 /** The canonical body of a manifest (validated first). */
@@ -283,7 +295,7 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
   let m: FunctionManifest
   try {
     const version = c.uint8.decode(state)
-    if (version !== MANIFEST_VERSION_1 && version !== MANIFEST_VERSION_2 && version !== MANIFEST_VERSION && version !== MANIFEST_VERSION_4) fail(`unknown manifest version ${version}`)
+    if (version !== MANIFEST_VERSION_1 && version !== MANIFEST_VERSION_2 && version !== MANIFEST_VERSION && version !== MANIFEST_VERSION_4 && version !== MANIFEST_VERSION_5) fail(`unknown manifest version ${version}`)
     const name = c.string.decode(state)
     const ver = c.string.decode(state)
     const moduleHash = b4a.toString(c.fixed32.decode(state), 'hex')
@@ -309,7 +321,7 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
       for (let i = 0; i < count; i++) domains.push(c.string.decode(state))
       if (count > 0 || version === MANIFEST_VERSION_2) authDomains = domains
     }
-    if (version === MANIFEST_VERSION || version === MANIFEST_VERSION_4) {
+    if (version >= MANIFEST_VERSION) {
       docs['description'] = c.string.decode(state)
       docs['readme'] = c.string.decode(state)
       const count = c.uint.decode(state)
@@ -318,7 +330,8 @@ export function decodeManifest (body: Uint8Array): FunctionManifest {
       for (let i = 0; i < count; i++) examples.push({ input: c.string.decode(state), output: c.string.decode(state) })
       docs['examples'] = examples
     }
-    if (version === MANIFEST_VERSION_4) docs['mounts'] = readMounts(state)
+    if (version >= MANIFEST_VERSION_4) docs['mounts'] = readMounts(state)
+    if (version === MANIFEST_VERSION_5) docs['secrets'] = readSecrets(state)
     if (state.start !== state.end) fail('manifest has trailing bytes')
     m = validateManifest({ name, version: ver, moduleHash, size, abi, limits, access, ...(authDomains === undefined ? {} : { authDomains }), price: { base, curve }, publisher, createdAt, blob, ...docs })
   } catch (err) {

@@ -28,6 +28,7 @@ import { parseModule } from '../sandbox/index.ts'
 import { resolveRange } from './function-ref.ts'
 import { decodeSignedManifest, encodeSignedManifest, isValidVersion, NAME_PATTERN, signManifest, validateAuthDomains, type PriceParams, type SignedManifest } from './manifest.ts'
 import { validateMounts, type ManifestMount } from './manifest-mounts.ts'
+import { validateSecrets, type ManifestSecret } from './manifest-secrets.ts'
 import { validateDocs, type FunctionExample, type ManifestDocs } from './manifest-docs.ts'
 import { blobKeyPair, checkKeyPair, type PublisherKeyPair } from './publisher-keys.ts'
 import { openTombstone, signTombstone, type SignedTombstone } from './tombstone.ts'
@@ -70,6 +71,8 @@ export interface PublishOptions {
   examples?: FunctionExample[]
   /** drives mounted read-only into every call (manifest-mounts.ts has the bounds) */
   mounts?: ManifestMount[]
+  /** condition-gated secrets dealt to key holders, fetched by the executor per call (manifest-secrets.ts) */
+  secrets?: ManifestSecret[]
 }
 
 /** One version as listed. */
@@ -188,8 +191,10 @@ export class Registry {
     const authDomains = publishDomains(opts)
     const docs = publishDocs(opts)
     let mounts: ManifestMount[] | undefined
+    let secrets: ManifestSecret[] | undefined
     try {
       mounts = validateMounts(opts.mounts)
+      secrets = validateSecrets(opts.secrets)
     } catch (err) {
       throw ShadwError.INVALID_ARGUMENT((err as Error).message.replace(/^MANIFEST_INVALID: /, ''))
     }
@@ -210,7 +215,8 @@ export class Registry {
       createdAt: opts.createdAt ?? Date.now(),
       blob: { key: keyToHex(w.blobs.key as Uint8Array), ...span },
       ...docs,
-      ...(mounts === undefined ? {} : { mounts })
+      ...(mounts === undefined ? {} : { mounts }),
+      ...(secrets === undefined ? {} : { secrets })
     }, w.keyPair.secretKey)
     await this.#bee.put(fnKey(opts.name, opts.version), encodeSignedManifest(signed))
     return signed

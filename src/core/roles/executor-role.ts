@@ -9,7 +9,7 @@
 import b4a from 'b4a'
 import { AccessGate, ChainGate, ChainReader, type LitGate, type RpcEndpoints } from '../access/index.ts'
 import { AuditChannels } from '../attest/index.ts'
-import { InvokeEndpoint, InvokeService, type ByteBudget } from '../invoke/index.ts'
+import { InvokeEndpoint, InvokeService, type ByteBudget, type CallKeys } from '../invoke/index.ts'
 import { encodeMiss, LEDGER_LOG_NAME, MISSES_LOG_NAME, signMiss } from '../ledger/index.ts'
 import type { LogInfo, ShadwNode } from '../node/index.ts'
 import { DEFAULT_PRICING, type PricingConfig } from '../pricing/index.ts'
@@ -47,6 +47,8 @@ export interface ExecutorRoleOptions {
   onreceipts?: (blocks: Uint8Array[]) => void
   /** the host's memory budget peers' queued requests count against (a super node's); none: bounded per peer only */
   budget?: ByteBudget
+  /** fetches the gated keys calls need from their holders (core/keys `callKeys`); none: calls needing keys are refused */
+  keys?: CallKeys
 }
 
 /**
@@ -110,7 +112,8 @@ export async function startExecutorRole (node: ShadwNode, opts: ExecutorRoleOpti
     },
     ...(pricing === false ? {} : { pricing }),
     // drives mounted into calls are read from the swarm through this node
-    drives: node
+    drives: node,
+    ...(opts.keys === undefined ? {} : { keys: opts.keys })
   })
   // calls invoked here with `audit` (the gateway's `shadw-audit`, a page's invoke) reveal their input to light nodes
   const audits = new AuditChannels({ host: node })
