@@ -87,8 +87,8 @@ export interface InvokeResult extends QuorumDecision {
 export interface CallTransport {
   /** the best peer not in `exclude` for a call that mounts `drives` (throws BUSY / NO_EXECUTORS) */
   pick (exclude: ReadonlySet<string>, drives?: readonly string[]): { key: string }
-  /** true when some peer outside `exclude` could take a call now */
-  hasAlternative (exclude: ReadonlySet<string>): boolean
+  /** true when more than `reserve` peers outside `exclude` could take a call now (default 0: any one) */
+  hasAlternative (exclude: ReadonlySet<string>, reserve?: number): boolean
   /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs`; `signal`: the caller's, when it gave one */
   request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage>
   randomBytes (n: number): Uint8Array
@@ -133,11 +133,15 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   const onAbort = (): void => { abort?.abort(ShadwError.ABORTED('invocation aborted')) }
   opts.signal?.addEventListener('abort', onAbort, { once: true })
   let attempts = 0
+  // slots that have not asked anyone yet: each will take a peer of its own, so a peer they
+  // are about to take is no alternative for the others (with k executors and k slots, none is)
+  let unstarted = k
   // the router prefers executors that hold the data the call reads
   const drives = [...new Set((opts.mounts ?? []).map(m => m.drive))]
 
   const slot = async (): Promise<SlotOutcome> => {
     let last: Extract<SlotOutcome, { ok: false }> | null = null
+    unstarted--
     for (;;) {
       const left = deadline - t.now()
       if (signal?.aborted === true) return failure(null, signal.reason)
@@ -151,7 +155,9 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       }
       tried.add(key)
       attempts++
-      const attemptMs = t.hasAlternative(tried) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
+      // cut short only when another executor is left to take over: otherwise a slow executor
+      // would be cancelled and the rest of the caller's time go unused
+      const attemptMs = t.hasAlternative(tried, unstarted) ? Math.max(1, Math.floor(left * ATTEMPT_SHARE)) : left
       try {
         const attemptDeadline = t.now() + attemptMs
         const res = await t.request(key, { ref, input, nonce, deadline: attemptDeadline, redundancy: k, auth, ...(opts.maxCharge === undefined ? {} : { maxCharge: opts.maxCharge }), ...(blocks === undefined ? {} : { blocks }), ...(opts.mounts === undefined ? {} : { mounts: opts.mounts }) }, attemptMs, signal, opts.client)

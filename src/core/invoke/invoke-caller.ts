@@ -119,7 +119,7 @@ export class InvokeCaller {
     this.#audits = new CallAudits(opts.audit, opts.random)
     this.#transport = {
       pick: (exclude, drives) => pickPeer(this.#candidates(), exclude, Math.random, drives),
-      hasAlternative: (exclude) => this.#candidates().some(s => !exclude.has(s.key) && hasRoom(s)),
+      hasAlternative: (exclude, reserve = 0) => this.#candidates().filter(s => !exclude.has(s.key) && hasRoom(s)).length > reserve,
       request: async (key, req, timeoutMs, signal, client) => await this.#request(key, req, timeoutMs, signal, client),
       randomBytes: pooledRandomBytes,
       now: this.#now,

@@ -128,7 +128,9 @@ export class PeerTable {
 
   /** Waits (bounded) until at least `n` executors have advertised capacity; resolves to their number. */
   async waitForExecutors (n: number, opts: { timeoutMs: number, signal?: AbortSignal }): Promise<number> {
-    const count = (): number => [...this.#peers.values()].filter(p => isExecutor(p.state)).length
+    // executors, not channels: while the swarm settles a duplicate connection to one peer
+    // has a channel of its own, and counting it would let a caller start with one short
+    const count = (): number => new Set([...this.#peers.values()].filter(p => isExecutor(p.state)).map(p => p.state.key)).size
     const end = this.#now() + opts.timeoutMs
     while (count() < n) {
       if (this.#stopped) throw ShadwError.NODE_CLOSED()

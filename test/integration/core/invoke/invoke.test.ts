@@ -136,18 +136,23 @@ describe('invocation over the swarm', () => {
     const real = sharedExecutor(1)
     const never = latch()
     const wrappers = [new FaultyExecutor(real), new FaultyExecutor(real)]
-    let first: FaultyExecutor | null = null
-    for (const w of wrappers) w.onCall = () => { if (first === null) { first = w; w.hold = never.promise } }
     const execs = [await executorNode(net, wrappers[0] as FaultyExecutor), await executorNode(net, wrappers[1] as FaultyExecutor)]
     const caller = await callerNode(net)
     await caller.endpoint.waitForExecutors(2, { timeoutMs: 20_000 })
+    // both executors fetch the function from the registry first (on a loaded machine a cold
+    // fetch alone can outlast an attempt's 2 s: the first executor would be cancelled before
+    // it ever ran the call, and the retry's would be the one held)
+    await caller.endpoint.invoke(ref, b4a.from('warm'), { redundancy: 2, deadline: 20_000 })
+    expect(wrappers.map(w => w.calls)).toEqual([1, 1])
+    let first: FaultyExecutor | null = null
+    for (const w of wrappers) w.onCall = () => { if (first === null) { first = w; w.hold = never.promise } }
 
     const result = await caller.endpoint.invoke(ref, b4a.from('late'), { deadline: 4_000 })
     const silent = execs[wrappers.indexOf(first as unknown as FaultyExecutor)]
     expect(b4a.toString(result.output)).toBe('late')
     expect(result.attempts).toBe(2)
     expect(result.receipts[0]?.executor).not.toBe(silent?.key)
-    expect(wrappers.map(w => w.calls)).toEqual([1, 1])
+    expect(wrappers.map(w => w.calls)).toEqual([2, 2])
     never.release()
   })
 

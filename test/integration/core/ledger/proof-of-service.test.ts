@@ -19,7 +19,7 @@ import { testnet } from '../../../helpers/testnet.ts'
 import { callerNode, FaultyExecutor, keyedNode, publisher, sharedExecutor } from '../../../helpers/invoke.ts'
 
 /** A pricing executor: priced receipts to `ledger`, quotes in its adverts. */
-async function pricedNode (net: Testnet, executor: Executor, now?: () => number): Promise<{ node: ShadwNode, service: InvokeService, key: string, ledgerKey: string }> {
+async function pricedNode (net: Testnet, executor: Executor, now?: () => number): Promise<{ node: ShadwNode, service: InvokeService, loader: FunctionLoader, key: string, ledgerKey: string }> {
   const { node, keyPair } = await keyedNode(net, 'super')
   const ledger = await node.createLog('ledger')
   const loader = new FunctionLoader({ host: node })
@@ -36,7 +36,7 @@ async function pricedNode (net: Testnet, executor: Executor, now?: () => number)
   const endpoint = new InvokeEndpoint({ host: node, tier: 'super', service, quote: () => service.quote })
   endpoint.start()
   onTestFinished(() => { endpoint.stop() })
-  return { node, service, key: node.publicKey, ledgerKey: ledger.key }
+  return { node, service, loader, key: node.publicKey, ledgerKey: ledger.key }
 }
 
 /** Follows `key` on `node` and waits until it holds `length` blocks; returns a reader over it. */
@@ -196,6 +196,10 @@ describe('proof of service over a swarm', () => {
     endpoint.start()
     onTestFinished(() => { endpoint.stop() })
     await endpoint.waitForExecutors(3, { timeoutMs: 20_000 })
+    // every executor holds the function before the short call: a cold registry fetch on a
+    // loaded machine could outlast the deadline, and an executor that never got to run the
+    // call would leave no receipt (or, the silent one, never take it)
+    for (const e of [onTime, late, silent]) await e.loader.load(ref)
 
     const res = await endpoint.invoke(ref, b4a.from('on time?'), { redundancy: 3, quorum: 1, deadline: 3_000 })
     expect(b4a.toString(res.output)).toBe('on time?')
