@@ -5,9 +5,10 @@
  * holder keeps for that version. Paths and references (`<key>[@version][:path]`) are
  * parsed here too. See docs/storage.md.
  */
-export { Drive, driveLogs, type DriveFile, type DriveHost, type DriveKeyPair, type DriveEntry, type DriveLog, type OpenDriveOptions } from './drive.ts'
+export { Drive, driveLogs, BLOB_BLOCK_BYTES, type DriveFile, type DriveHost, type DriveKeyPair, type DriveEntry, type DriveLog, type OpenDriveOptions } from './drive.ts'
 export { drivePath, joinDrivePath, parseDriveKey, parseDriveRef, parseDriveVersion, contentTypeOf, type DriveRef } from './paths.ts'
 export { driveHandler, driveReply, parseDriveUrl, parseRange, DRIVE_PREFIX, type DriveOpener, type DriveUrl, type DriveReply, type DriveFetchParams } from './http.ts'
 export { driveOpener } from './opener.ts'
 export { parsePinnedMounts, pinMounts, mergeMounts, loadMount, MountBudget, type LazyMount, type MountSpec, type PinnedMount, type MountedVersion } from './mount.ts'
+export { READ_AHEAD_BLOCKS } from './blob-reader.ts'
 export { MountCache, MountFiles, CACHE_PAGE_BYTES, DEFAULT_MOUNT_CACHE_BYTES } from './mount-files.ts'
