@@ -21,6 +21,12 @@
  * browser (storage-browser.ts), and the time to re-pin one lost holder's replica
  * (storage-repin.ts, a 64 MiB drive). A part that fails is written as null with its error,
  * so the others' figures are kept.
+ *
+ * `SHADW_BENCH_STORAGE=node npm run bench -- storage` runs the super-node part only (no
+ * browser, no re-pin) and writes bench/results/storage-node.json, leaving storage.json's
+ * full figures alone: a quick loop for work on the drive's own put and get paths. With
+ * `SHADW_BENCH_PROFILE=<dir>` each drive read is CPU-profiled in process (cpu-profile.ts;
+ * the super node serving it shares the process, so its side shows too).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -33,6 +39,7 @@ import Hyperswarm from 'hyperswarm'
 import { Drive } from '../src/core/drive/index.ts'
 import { ShadwNode } from '../src/core/node/index.ts'
 import { parseBootstrap, SuperNode } from '../src/super-node/super-node.ts'
+import { startWriterProfile } from './cpu-profile.ts'
 import { runBrowserStorageBench, type BrowserStorageResult } from './storage-browser.ts'
 import { runRepinBench, type RepinResult } from './storage-repin.ts'
 
@@ -49,7 +56,10 @@ const PHASE_TIMEOUT_MS = 600_000
 const MB = 1_000_000
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
-const RESULTS = new URL('./results/storage.json', import.meta.url)
+/** Super-node part only (see the header); anything else runs every part. */
+const NODE_ONLY = process.env['SHADW_BENCH_STORAGE'] === 'node'
+const PROFILE_DIR = process.env['SHADW_BENCH_PROFILE']
+const RESULTS = new URL(NODE_ONLY ? './results/storage-node.json' : './results/storage.json', import.meta.url)
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits
 const mbps = (ms: number): number => round(FILE_BYTES / MB / (ms / 1000), 1)
@@ -136,11 +146,13 @@ async function driveRound (superNode: SuperNode, bootstrap: string[], dir: strin
   await up.stop()
   const rd = await lightNode(bootstrap, join(dir, 'rd'))
   const remote = await Drive.open(rd.node, drive.key)
+  const profile = PROFILE_DIR === undefined ? null : await startWriterProfile()
   const get = await timed('drive read ← super node', async () => {
     let n = 0
     for await (const chunk of remote.read('/bench.bin')) n += chunk.byteLength
     if (n !== FILE_BYTES) throw new Error(`read ${n} bytes, expected ${FILE_BYTES}`)
   })
+  if (profile !== null && PROFILE_DIR !== undefined) await profile.stop(PROFILE_DIR)
   await remote.close()
   await rd.stop()
   return { put: write.ms, replicate: rep.ms, get: get.ms }
@@ -173,8 +185,9 @@ export async function runStorageBench (): Promise<void> {
     const getRatio = raw.get / drv.get
     console.log(`  put / raw: ${round(putRatio, 2)}×   get / raw: ${round(getRatio, 2)}×   (goal ≥ 0.7×)`)
     await superNode.stop()
-    const browser: BrowserStorageResult | { error: string } = await part('browser node', async () => await runBrowserStorageBench({ bytes: FILE_BYTES, block, file }))
-    const repin: RepinResult | { error: string } = await part('re-pin', async () => await runRepinBench({ bytes: REPIN_BYTES, file: () => file(REPIN_BYTES) }))
+    const skipped = { error: 'skipped (SHADW_BENCH_STORAGE=node)' }
+    const browser: BrowserStorageResult | { error: string } = NODE_ONLY ? skipped : await part('browser node', async () => await runBrowserStorageBench({ bytes: FILE_BYTES, block, file }))
+    const repin: RepinResult | { error: string } = NODE_ONLY ? skipped : await part('re-pin', async () => await runRepinBench({ bytes: REPIN_BYTES, file: () => file(REPIN_BYTES) }))
     const ms = (r: Round): Record<string, number> => ({ put: round(r.put, 0), replicateToSuperNode: round(r.replicate, 0), getFromSuperNode: round(r.get, 0) })
     const result = {
       bench: 'storage',

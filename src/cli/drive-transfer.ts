@@ -17,6 +17,9 @@ import { formatBytes, Progress } from './byte-progress.ts'
 /** Most files one `put` uploads: a folder of more is split by the user, not walked without end. */
 const MAX_PUT_FILES = 100_000
 
+/** Bytes `drive get` buffers for the output file before waiting for the disk (16 blob blocks). */
+const WRITE_BUFFER_BYTES = 1024 * 1024
+
 interface Upload { from: string, to: string, size: number }
 
 /** `--block-size`: bytes, or a number with KiB (`4KiB`). */
@@ -139,7 +142,9 @@ export async function getCommand (argv: string[]): Promise<number> {
         const tmp = `${out}.shadw-partial`
         try {
           await new Promise<void>((resolve, reject) => {
-            const ws = createWriteStream(tmp, { flags: 'w' })
+            // at the default 16 KiB every 64 KiB block filled the buffer and waited for a drain
+            // before the next; a window of blocks lets disk writes overlap the fetch
+            const ws = createWriteStream(tmp, { flags: 'w', highWaterMark: WRITE_BUFFER_BYTES })
             ws.on('error', reject)
             void (async () => {
               for await (const chunk of source) {

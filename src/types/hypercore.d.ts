@@ -33,6 +33,8 @@ declare module 'hypercore' {
     append (block: Uint8Array | Uint8Array[]): Promise<{ length: number, byteLength: number }>
     get (index: number, opts?: GetOptions): Promise<Uint8Array | null>
     has (start: number, end?: number): Promise<boolean>
+    /** [block index, offset within it] of a byte offset; fetches the tree nodes it needs */
+    seek (byteOffset: number, opts?: GetOptions): Promise<[number, number] | null>
     update (opts?: { wait?: boolean }): Promise<boolean>
     download (range?: { start?: number, end?: number, linear?: boolean }): { done (): Promise<void>, destroy (): void }
     findingPeers (): () => void

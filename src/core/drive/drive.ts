@@ -12,9 +12,10 @@
 import type Corestore from 'corestore'
 import type Hypercore from 'hypercore'
 import crypto from 'hypercore-crypto'
-import Hyperdrive, { type DriveNode, type DriveWriteStream } from 'hyperdrive'
+import Hyperdrive, { type BlobId, type DriveNode, type DriveWriteStream } from 'hyperdrive'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
+import { readBlob } from './blob-reader.ts'
 import { CheckedBee, keyIsolatedStore } from './key-isolation.ts'
 import { checkBlockSize, DRIVE_BLOCK_BYTES, toBlocks } from './blocks.ts'
 import { drivePath, parseDriveKey } from './paths.ts'
@@ -279,13 +280,20 @@ export class Drive {
       }
       if (size === 0) return
       await this.#countBlobs()
-      const rs = hd.createReadStream(p, { start, end, wait: true, timeout: this.#timeoutMs })
+      const blob = node.value.blob as BlobId & { blockMap?: boolean }
+      const blobs = await hd.getBlobs().catch(err => { throw this.#classify(err) })
+      if (blobs === null) throw ShadwError.DRIVE_NOT_FOUND(`drive ${this.key} has no blob log here`, { key: this.key })
+      // a blob written through a block map (deduplicated, by other Hyperdrive writers) is
+      // read by Hyperblobs; ours are plain runs of blocks, read with a read-ahead window
+      const source = blob.blockMap === true
+        ? hd.createReadStream(p, { start, end, wait: true, timeout: this.#timeoutMs })
+        : readBlob(blobs.core, blob, start, end, this.#timeoutMs)
       try {
-        for await (const chunk of rs) yield chunk
+        for await (const chunk of source) yield chunk
       } catch (err) {
         throw this.#classify(err)
       } finally {
-        rs.destroy()
+        if ('destroy' in source) source.destroy()
       }
     } finally {
       if (hd !== this.#hd) await hd.close()
