@@ -11,6 +11,7 @@
  *    at a pinned block; a node without one falls back to the optional Lit adapter
  *    ({@link LitGate}) only when the operator enabled it; else `CHAIN_UNCONFIGURED`.
  */
+import { untilAborted } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
 import { type AccessPolicy, checkConditions } from './conditions.ts'
 import { chainsOf } from './chain-conditions.ts'
@@ -142,20 +143,5 @@ export class AccessGate {
       const block = await gate.head(chain, tenant)
       return await gate.reader.verifyMessage(chain, address as `0x${string}`, message, signature as `0x${string}`, block, tenant)
     }
-  }
-}
-
-/** Resolves as `p` does, or rejects with `ABORTED` once `signal` fires (each RPC read is bounded on its own). */
-async function untilAborted<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return await p
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(ShadwError.ABORTED()) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    return await Promise.race([p, aborted])
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
   }
 }

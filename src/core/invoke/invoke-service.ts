@@ -6,6 +6,7 @@
  */
 import b4a from 'b4a'
 import { AccessGate, type AccessGrant } from '../access/index.ts'
+import { untilAborted } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
@@ -469,24 +470,6 @@ export class InvokeService {
     })
     return entry
   }
-}
-
-/** `p`, or the abort reason as soon as `signal` aborts (`p` goes on, unobserved). */
-async function untilAborted<T> (p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) { p.catch(() => {}); throw abortReason(signal) }
-  let onAbort: () => void = () => {}
-  const aborted = new Promise<never>((_resolve, reject) => { onAbort = () => { reject(abortReason(signal)) } })
-  signal.addEventListener('abort', onAbort, { once: true })
-  try {
-    return await Promise.race([p, aborted])
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-    p.catch(() => {})
-  }
-}
-
-function abortReason (signal: AbortSignal): unknown {
-  return signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()
 }
 
 function deadlinePassed (deadline: number, when: string): ShadwError {

@@ -6,6 +6,7 @@
  * key, and the key's conditions, then releases its share sealed to a one-use key of this
  * executor and records the call and the executor in its signed release record.
  */
+import { untilAborted } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
 import type { CallKeyRequest, CallKeys, GatedKeyRef } from '../invoke/index.ts'
 import { fetchKey } from './key-dealer.ts'
@@ -30,20 +31,5 @@ export function callKeys (service: KeyService, opts: { waitMs?: number } = {}): 
       const fetched = fetchKey(service, { keyId: ref.keyId, dealer: ref.dealer, holders: ref.holders, threshold: ref.threshold, auth: req.auth, call: req.call, ...(req.blocks === undefined ? {} : { blocks: req.blocks }) })
       return (await untilAborted(fetched, req.signal)).key
     }
-  }
-}
-
-async function untilAborted<T> (p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return await p
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_resolve, reject) => {
-    onAbort = () => { reject(ShadwError.ABORTED()) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  try {
-    return await Promise.race([p, aborted])
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
-    p.catch(() => {})
   }
 }
