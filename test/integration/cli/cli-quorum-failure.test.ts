@@ -15,7 +15,7 @@ const BIN = fileURLToPath(new URL('../../../bin/shadw.js', import.meta.url))
 
 function shadw (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
   return new Promise(resolve => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 150_000 }, (err, stdout, stderr) => {
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
     })
   })
@@ -43,8 +43,9 @@ describe('shadw invoke when the executors disagree', () => {
 
     const bootstrap = net.bootstrap.map(b => `${b.host}:${b.port}`).join(',')
     // a fresh CLI node meets executors one by one: a long deadline lets it meet all three on a
-    // loaded machine; one it did not meet in time is a failed slot, which the evidence names too
-    const cli = await shadw('invoke', ref, '--input', input, '--redundancy', '3', '--bootstrap', bootstrap, '--deadline', '180000')
+    // loaded machine; one it did not meet in time is a failed slot, which the evidence names too.
+    // The deadline ends the CLI before the process timeout would (a killed CLI prints nothing)
+    const cli = await shadw('invoke', ref, '--input', input, '--redundancy', '3', '--bootstrap', bootstrap, '--deadline', '90000')
     expect([cli.code, cli.stdout]).toEqual([1, ''])
     const [first, ...rest] = cli.stderr.trimEnd().split('\n')
     // a slot nobody took (NO_EXECUTORS) adds what to do about it
