@@ -239,7 +239,11 @@ describe('Hypercore 10 on OPFS', () => {
     expect(read).toEqual({ key: written.key, length: 10, blocks: BLOCKS.slice(0, 10) })
     const files = await must<string[]>(page, w2, { kind: 'list', root: 'store' })
     expect(files[files.length - 1]).toBe('primary-key')
-    expect(files.filter(f => f.startsWith('cores/')).map(f => f.split('/').pop())).toEqual(['bitfield', 'data', 'oplog', 'tree'])
+    // ten blocks may still sit in the oplog (the write-ahead log open() replays: the hypercore
+    // patch flushes tree and bitfield every 1024 operations), so those two files may not exist yet
+    const names = files.filter(f => f.startsWith('cores/')).map(f => f.split('/').pop())
+    expect(names).toEqual(expect.arrayContaining(['data', 'oplog']))
+    expect(names.every(n => ['bitfield', 'data', 'oplog', 'tree'].includes(n ?? ''))).toBe(true)
   })
 })
 
