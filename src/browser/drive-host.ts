@@ -122,6 +122,19 @@ export class DriveHost {
   }
 
   /**
+   * What either pin needs checked first: the timeout asked for (default
+   * {@link DEFAULT_PIN_TIMEOUT_MS}), and the drive, owned here and not empty.
+   */
+  async #pinnable (key: string, timeout: unknown): Promise<{ drive: Drive, timeoutMs: number }> {
+    const timeoutMs = timeout ?? DEFAULT_PIN_TIMEOUT_MS
+    if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_PIN_TIMEOUT_MS) throw ShadwError.INVALID_ARGUMENT(`timeout must be 1-${MAX_PIN_TIMEOUT_MS} ms`)
+    const drive = await this.owned(key)
+    if (drive === null) throw ShadwError.INVALID_ARGUMENT(`drive ${key} is not owned by this browser: pin it from where it was written`)
+    if (drive.version === 0) throw ShadwError.DRIVE_NOT_FOUND(`drive ${key} is empty: upload a file before pinning it`, { key })
+    return { drive, timeoutMs }
+  }
+
+  /**
    * Pins an owned drive's latest version on `replicas` distinct holders; resolves once they
    * confirmed, signed, that they hold every log. The node serves the logs meanwhile.
    */
@@ -129,11 +142,7 @@ export class DriveHost {
     const key = ownedKey(params['key'])
     const replicas = params['replicas'] ?? 3
     if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) throw ShadwError.INVALID_ARGUMENT(`replicas must be an integer 1-${MAX_REPLICAS}`)
-    const timeoutMs = params['timeout'] ?? DEFAULT_PIN_TIMEOUT_MS
-    if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_PIN_TIMEOUT_MS) throw ShadwError.INVALID_ARGUMENT(`timeout must be 1-${MAX_PIN_TIMEOUT_MS} ms`)
-    const drive = await this.owned(key)
-    if (drive === null) throw ShadwError.INVALID_ARGUMENT(`drive ${key} is not owned by this browser: pin it from where it was written`)
-    if (drive.version === 0) throw ShadwError.DRIVE_NOT_FOUND(`drive ${key} is empty: upload a file before pinning it`, { key })
+    const { drive, timeoutMs } = await this.#pinnable(key, params['timeout'])
     const node = this.#host.node
     const store = node.storeSession()
     try {
@@ -161,11 +170,7 @@ export class DriveHost {
     const key = ownedKey(params['key'])
     if (typeof params['scheme'] !== 'string') throw ShadwError.ERASURE_INVALID('scheme must be K+M, e.g. 4+2')
     const scheme = parseScheme(params['scheme'])
-    const timeoutMs = params['timeout'] ?? DEFAULT_PIN_TIMEOUT_MS
-    if (typeof timeoutMs !== 'number' || !Number.isSafeInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_PIN_TIMEOUT_MS) throw ShadwError.INVALID_ARGUMENT(`timeout must be 1-${MAX_PIN_TIMEOUT_MS} ms`)
-    const drive = await this.owned(key)
-    if (drive === null) throw ShadwError.INVALID_ARGUMENT(`drive ${key} is not owned by this browser: pin it from where it was written`)
-    if (drive.version === 0) throw ShadwError.DRIVE_NOT_FOUND(`drive ${key} is empty: upload a file before pinning it`, { key })
+    const { drive, timeoutMs } = await this.#pinnable(key, params['timeout'])
     const node = this.#host.node
     const store = node.storeSession()
     try {
