@@ -12,6 +12,7 @@
 import b4a from 'b4a'
 import c, { type State } from 'compact-encoding'
 import { ShadwError } from '../errors.ts'
+import type { ReceiptBody } from './receipt.ts'
 
 function bad (why: string): never {
   throw ShadwError.RECEIPT_INVALID(why)
@@ -63,25 +64,8 @@ function writeHex (b: Uint8Array, at: number, h: string): number {
   return at + n
 }
 
-/** What the fast writer needs of a receipt body (receipt.ts's ReceiptBody, checked). */
-export interface PlainReceiptBody {
-  fn: string
-  manifestSignature: string
-  moduleHash: string
-  inputHash: string
-  outputHash: string
-  fuel: number
-  executor: string
-  tenant: string
-  time: number
-  nonce: string
-  deadline: number
-  bytes: number
-  price: { utilisationPpm: number, fuelPrice: number, bytePrice: number }
-  total: number
-  chainBlocks?: unknown
-  mounts?: unknown
-}
+/** What the fast writer needs of a receipt body (receipt.ts's ReceiptBody, checked): the signed fields, and whether it reads chains or mounts. */
+export type PlainReceiptBody = Omit<ReceiptBody, 'chainBlocks' | 'mounts'> & { chainBlocks?: unknown, mounts?: unknown }
 
 /**
  * The body's bytes under `version` (3 or 4) with `tail` zero bytes after them, the result
