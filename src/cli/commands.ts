@@ -65,7 +65,8 @@ options:
   --memory-budget SIZE  bytes hostile clients may make the node buffer in all (request bodies,
                     relay frames and backlogs, queued calls; default 256MiB); past it, typed 503s
   --rpc CHAIN=URLS  JSON-RPC endpoints (comma-separated; they must agree) that access conditions
-                    on CHAIN (a Lit chain name, e.g. ethereum, sepolia) are read from; repeatable
+                    on CHAIN (a Lit chain name, e.g. ethereum, sepolia, solana, solanaDevnet)
+                    are read from; repeatable
   --repin-grace MS  how long a co-holder may stay silent before its replica is pinned elsewhere
                     or its erasure shard slot rebuilt on another holder
   --proof-interval MS  mean time between two storage challenges of one co-holder (default 600000)

@@ -6,9 +6,7 @@
  * across worker and wire boundaries (structured clone and comlink keep only name, message
  * and stack of a plain Error).
  */
-
 import { ERROR_CODES } from './error-codes.ts'
-
 export { ERROR_CODES }
 
 /** A stable error code. */
@@ -353,6 +351,8 @@ export class ShadwError extends Error {
 
   /** Thrown when an auth is not bound to the call a key is asked for (`shadw:call:<nonce>`), or does not let the call fetch that key. */
   static AUTH_WRONG_CALL (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('AUTH_WRONG_CALL', msg, { details }) }
+  /** Thrown when a condition names the tenant's address on a chain family (EVM, Solana) its auth is not from. */
+  static AUTH_WRONG_CHAIN (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('AUTH_WRONG_CHAIN', msg, { details }) }
   /** Thrown by a key holder whose key may go only to the executors its dealer named, and the requester is not one (or asked outside a call). */
   static KEY_REQUESTER_REFUSED (requester: string): ShadwError { return new ShadwError('KEY_REQUESTER_REFUSED', `node ${requester.slice(0, 8)} is not an executor this key may be released to`, { details: { requester } }) }
   /** Thrown by an executor the publisher did not name for a function's secrets: another executor may run the call. */

@@ -20,11 +20,11 @@
  * genesis (the frame answers the genesis hash of the cluster it stands in for, mainnet-beta's
  * by default, so the reader's cluster check has something to check).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { FailedTransactionMetadata, LiteSVM } from 'litesvm'
 import {
-  type Address, type KeyPairSigner, type Instruction, address as toAddress, appendTransactionMessageInstructions, createTransactionMessage,
+  type Address, type KeyPairSigner, type Instruction, type ReadonlyUint8Array, address as toAddress, appendTransactionMessageInstructions, createTransactionMessage,
   generateKeyPairSigner, getAddressDecoder, getAddressEncoder, lamports, pipe, setTransactionMessageFeePayerSigner,
   signTransactionMessageWithSigners
 } from '@solana/kit'
@@ -175,7 +175,7 @@ function answer (svm: LiteSVM, genesis: string, method: string, params: unknown[
   const config = (at: number): Record<string, unknown> => (typeof params[at] === 'object' && params[at] !== null ? params[at] : {}) as Record<string, unknown>
   const context = (at: number): { slot: number, apiVersion: string } => {
     const min = config(at)['minContextSlot']
-    if (typeof min === 'number' && BigInt(min) > slot) throw new RpcError(-32016, `Minimum context slot has not been reached`)
+    if (typeof min === 'number' && BigInt(min) > slot) throw new RpcError(-32016, 'Minimum context slot has not been reached')
     return { slot: Number(slot), apiVersion: '2.2.0' }
   }
   switch (method) {
@@ -220,10 +220,10 @@ function answer (svm: LiteSVM, genesis: string, method: string, params: unknown[
   }
 }
 
-interface AccountLike { address: Address, programAddress: Address, lamports: bigint, executable: boolean, data: Uint8Array }
+interface AccountLike { address: Address, programAddress: Address, lamports: bigint, executable: boolean, data: ReadonlyUint8Array }
 
 function encodeAccount (svm: LiteSVM, a: AccountLike, encoding: string): unknown {
-  const base = { lamports: Number(a.lamports), owner: a.programAddress, executable: a.executable, rentEpoch: 18446744073709551615, space: a.data.byteLength }
+  const base = { lamports: Number(a.lamports), owner: a.programAddress, executable: a.executable, rentEpoch: 2 ** 64 - 1, space: a.data.byteLength }
   if (encoding === 'base64') return { ...base, data: [Buffer.from(a.data).toString('base64'), 'base64'] }
   if (encoding !== 'jsonParsed') throw new RpcError(-32602, `Invalid params: unsupported encoding ${encoding}`)
   if (a.programAddress === TOKEN_PROGRAM_ADDRESS && a.data.byteLength === TOKEN_ACCOUNT_SIZE) {
@@ -239,7 +239,7 @@ function encodeAccount (svm: LiteSVM, a: AccountLike, encoding: string): unknown
   return { ...base, data: [Buffer.from(a.data).toString('base64'), 'base64'] }
 }
 
-function tokenAmount (svm: LiteSVM, data: Uint8Array): { amount: string, decimals: number, uiAmount: number, uiAmountString: string } {
+function tokenAmount (svm: LiteSVM, data: ReadonlyUint8Array): { amount: string, decimals: number, uiAmount: number, uiAmountString: string } {
   const amount = new DataView(data.buffer, data.byteOffset).getBigUint64(64, true)
   const mint = svm.getAccount(decoder.decode(data.slice(0, 32)))
   const decimals = mint.exists ? mint.data[44] ?? 0 : 0
@@ -253,6 +253,6 @@ function pubkey (value: unknown): Address {
     encoder.encode(a)
     return a
   } catch {
-    throw new RpcError(-32602, `Invalid param: Invalid`)
+    throw new RpcError(-32602, 'Invalid param: Invalid')
   }
 }

@@ -2,7 +2,7 @@
  * The one question a node asks before running a function for a tenant: may they?
  *
  * 1. public conditions: yes, no identity needed;
- * 2. otherwise verify the tenant's SIWE auth offline (domain, function, expiry, nonce); the
+ * 2. otherwise verify the tenant's SIWE (or, for a Solana account, SIWS) auth offline (domain, function, expiry, nonce); the
  *    domain must be one the function's publisher listed, or, without a list, this node's own;
  *    a signature no EOA made is checked as a contract wallet's (EIP-1271/6492) over the
  *    node's RPC endpoint for the message's chain id;
@@ -21,6 +21,7 @@ import type { FunctionId } from './function-id.ts'
 import type { LitGate, LitSecret } from './lit-gate.ts'
 import { evaluateLocally } from './local-conditions.ts'
 import { ReplayGuard } from './replay-guard.ts'
+import { isSolanaChain } from './solana-rpc.ts'
 import { type ContractSignatureCheck, verifyAuthWith } from './siwe-auth.ts'
 
 /** How a call was let through. */
@@ -120,7 +121,10 @@ export class AccessGate {
     if (verdict === 'allow') return { path: 'local', address: auth.address }
     if (verdict === 'deny') throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address })
     if (this.chain !== undefined || this.lit === undefined) {
-      if (this.chain === undefined) throw ShadwError.CHAIN_UNCONFIGURED(chainsOf(policy)[0] ?? 'any')
+      if (this.chain === undefined) {
+        const evm = chainsOf(policy).find(c => !isSolanaChain(c))
+        throw evm === undefined && chainsOf(policy).length > 0 ? ShadwError.SOLANA_UNCONFIGURED() : ShadwError.CHAIN_UNCONFIGURED(evm ?? 'any')
+      }
       if (req.signal?.aborted === true) throw ShadwError.ABORTED()
       const decision = await untilAborted(this.chain.decide(policy, auth.address, req.blocks), req.signal)
       if (!decision.pass) throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address, blocks: decision.blocks })

@@ -15,14 +15,17 @@
  * Groups short-circuit, skipping reads whose result cannot change the outcome. A group that
  * mixes `and` and `or` at one level is refused (`CONDITION_UNSUPPORTED`): Lit does not
  * document its precedence, and a guess could grant what the publisher meant to refuse;
- * nested groups say the same thing unambiguously. Anything else valid in Lit's schema (Cosmos, ERC-1155
- * batches, Lit-only parameters) fails with `CONDITION_UNSUPPORTED`; Solana conditions with
- * `SOLANA_UNCONFIGURED`: never a silent pass.
+ * nested groups say the same thing unambiguously. Solana conditions: sol-conditions.ts (a node
+ * without a Solana endpoint refuses them with `SOLANA_UNCONFIGURED`). Anything else valid in
+ * Lit's schema (Cosmos, ERC-1155 batches, Lit-only parameters) fails with
+ * `CONDITION_UNSUPPORTED`: never a silent pass.
  */
 import { type Abi, type AbiFunction, type Address, decodeFunctionResult, encodeFunctionData, getAddress, isAddress } from 'viem'
 import { ShadwError } from '../errors.ts'
 import type { AccessPolicy } from './conditions.ts'
 import { type ChainReader, chainIdOf } from './chain-rpc.ts'
+import { evalSolRpc, isSolAddressLeaf } from './sol-conditions.ts'
+import { isSolanaChain } from './solana-rpc.ts'
 
 /** What one evaluation needs. */
 export interface ChainContext {
@@ -51,8 +54,9 @@ export function chainsOf (policy: AccessPolicy): string[] {
       if (Array.isArray(item)) walk(item)
       else {
         const c = item as Record<string, unknown>
-        // Solana and Cosmos leaves are refused when reached, with their own codes
+        // Cosmos leaves are refused when reached, with their own code
         if (typeof c['chain'] === 'string' && chainIdOf(c['chain']) !== undefined && !isAddressLeaf(c)) out.add(c['chain'])
+        if (isSolanaChain(c['chain']) && !isSolAddressLeaf(c)) out.add(c['chain'])
       }
     }
   }
@@ -64,16 +68,15 @@ export function chainsOf (policy: AccessPolicy): string[] {
  * True when the tenant meets `policy` at the pinned blocks.
  *
  * @throws ShadwError `CONDITION_UNSUPPORTED`, `SOLANA_UNCONFIGURED`, `CONDITION_CALL_FAILED`,
- *   and the {@link ChainReader}'s codes.
+ *   `AUTH_WRONG_CHAIN`, and the {@link ChainReader}'s codes.
  */
 export async function evaluateOnChain (policy: AccessPolicy, ctx: ChainContext): Promise<boolean> {
   if (policy.public) return true
-  if (policy.kind === 'solRpcConditions') throw ShadwError.SOLANA_UNCONFIGURED()
-  const kind = policy.kind === 'evmContractConditions' ? 'evmContract' : policy.kind === 'accessControlConditions' ? 'evmBasic' : 'unified'
+  const kind = policy.kind === 'evmContractConditions' ? 'evmContract' : policy.kind === 'accessControlConditions' ? 'evmBasic' : policy.kind === 'solRpcConditions' ? 'solRpc' : 'unified'
   return await evalGroup(policy.conditions[policy.kind] as unknown[], ctx, kind)
 }
 
-type Kind = 'evmBasic' | 'evmContract' | 'unified'
+type Kind = 'evmBasic' | 'evmContract' | 'solRpc' | 'unified'
 
 async function evalGroup (list: unknown[], ctx: ChainContext, kind: Kind): Promise<boolean> {
   const ops = new Set<string>()
@@ -94,7 +97,11 @@ async function evalItem (item: unknown, ctx: ChainContext, kind: Kind): Promise<
   switch (type) {
     case 'evmBasic': return await evalBasic(c, ctx)
     case 'evmContract': return await evalContract(c, ctx)
-    case 'solRpc': throw ShadwError.SOLANA_UNCONFIGURED()
+    case 'solRpc': {
+      if (!isSolanaChain(c['chain'])) throw ShadwError.CONDITION_UNSUPPORTED(`Solana chain ${JSON.stringify(c['chain'])} is not one Lit names`)
+      if (!ctx.reader.has(c['chain'])) throw ShadwError.SOLANA_UNCONFIGURED()
+      return await evalSolRpc(c, { ...ctx, compare: (actual, comparator, expected) => compare(actual, comparator, expected, ctx) })
+    }
     default: throw ShadwError.CONDITION_UNSUPPORTED(`conditionType ${JSON.stringify(type)} is not evaluated by shadw nodes`, { conditionType: type })
   }
 }
@@ -112,10 +119,11 @@ async function evalBasic (c: Record<string, unknown>, ctx: ChainContext): Promis
   const tenant = ctx.address
   if (isAddressLeaf(c)) {
     if (params.length !== 1 || params[0] !== USER) throw unsupported(c)
-    return compare(ctx.address, test.comparator, test.value, ctx)
+    return compare(evmUser(ctx), test.comparator, test.value, ctx)
   }
   if (std === '' && method === 'eth_getBalance') {
     if (params[0] !== USER) throw unsupported(c)
+    evmUser(ctx)
     const block = await ctx.block(chain)
     return compare(await ctx.reader.balance(chain, ctx.address as Address, block, tenant), test.comparator, test.value, ctx)
   }
@@ -189,7 +197,7 @@ function contractAddress (value: unknown): Address {
 
 /** A condition parameter (Lit writes them all as strings) as the ABI type wants it. */
 function param (raw: string, type: string, ctx: ChainContext): unknown {
-  const value = raw === USER ? ctx.address : raw
+  const value = raw === USER ? evmUser(ctx) : raw
   if (value.startsWith(':')) throw ShadwError.CONDITION_UNSUPPORTED(`parameter ${JSON.stringify(raw)} is Lit-only; shadw nodes substitute only ${USER}`)
   if (/^u?int\d*$/.test(type)) {
     if (!/^-?\d{1,78}$/.test(value)) throw ShadwError.ACCESS_CONDITIONS_INVALID(`${JSON.stringify(raw)} is not an integer for ${type}`)
@@ -241,6 +249,12 @@ function compare (actual: unknown, comparator: string, expectedRaw: string, ctx:
     return actual.some(v => String(v).toLowerCase() === expected.toLowerCase())
   }
   throw ShadwError.CONDITION_UNSUPPORTED(`comparator ${JSON.stringify(comparator)} on a ${Array.isArray(actual) ? 'list' : typeof actual} answer`)
+}
+
+/** The tenant's address as an EVM address, or `AUTH_WRONG_CHAIN` for a Solana identity. */
+function evmUser (ctx: ChainContext): string {
+  if (!isAddress(ctx.address, { strict: false })) throw ShadwError.AUTH_WRONG_CHAIN('an EVM condition names :userAddress, but the auth is not an Ethereum account\'s (sign in with Ethereum)')
+  return ctx.address
 }
 
 function unsupported (c: Record<string, unknown>): ShadwError {

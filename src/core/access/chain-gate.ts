@@ -15,6 +15,7 @@ import { ShadwError } from '../errors.ts'
 import type { AccessPolicy } from './conditions.ts'
 import { chainsOf, evaluateOnChain } from './chain-conditions.ts'
 import type { ChainReader } from './chain-rpc.ts'
+import { isSolanaChain } from './solana-rpc.ts'
 
 /** Default bound on how old a pinned block may be, in blocks (about 13 minutes on Ethereum). */
 export const DEFAULT_MAX_PIN_AGE = 64n
@@ -91,7 +92,7 @@ export class ChainGate {
 
   /** The block to read `chain` at: the caller's pin once checked, else the head. */
   async pin (chain: string, tenant: string, pinned: bigint | undefined): Promise<bigint> {
-    if (!this.reader.has(chain)) throw ShadwError.CHAIN_UNCONFIGURED(chain)
+    if (!this.reader.has(chain)) throw isSolanaChain(chain) ? ShadwError.SOLANA_UNCONFIGURED() : ShadwError.CHAIN_UNCONFIGURED(chain)
     if (pinned === undefined) return await this.head(chain, tenant)
     let head = await this.head(chain, tenant)
     // the pin may be a block that arrived since the head was cached

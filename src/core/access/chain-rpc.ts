@@ -14,6 +14,7 @@ import {
   type Address, type Hex, type PublicClient, BaseError, createPublicClient, hashMessage, http, HttpRequestError, TimeoutError
 } from 'viem'
 import { ShadwError } from '../errors.ts'
+import { SolanaReader, isSolanaChain } from './solana-rpc.ts'
 
 /** Bound on one JSON-RPC request (viem's default is 10 s; a condition check must be quicker). */
 export const DEFAULT_RPC_TIMEOUT_MS = 5_000
@@ -31,7 +32,7 @@ export type RpcEndpoints = Readonly<Record<string, readonly string[]>>
 
 /** Options of {@link ChainReader}. */
 export interface ChainReaderOptions {
-  /** Lit EVM chain name → URLs (Solana is not read by this build) */
+  /** Lit chain name (EVM, or solana, solanaDevnet, solanaTestnet) → URLs */
   endpoints: RpcEndpoints
   /** default {@link DEFAULT_RPC_TIMEOUT_MS} */
   timeoutMs?: number
@@ -55,11 +56,7 @@ export function parseRpcOption (values: readonly string[]): Record<string, strin
     const chain = value.slice(0, at).trim()
     const urls = value.slice(at + 1).split(',').map(u => u.trim()).filter(Boolean)
     if (at <= 0 || urls.length === 0) throw ShadwError.INVALID_ARGUMENT(`--rpc takes CHAIN=URL[,URL…], got ${JSON.stringify(value)}`)
-    // refused rather than taken and never read (a node that accepted the endpoint would still
-    // answer every Solana condition with SOLANA_UNCONFIGURED), with that code: the operator
-    // learns Solana is not read at all, not that the URL was mistyped
-    if (chain === 'solana') throw ShadwError.SOLANA_UNCONFIGURED('--rpc solana=…: this build reads no Solana RPC yet (no Solana validator runs here to test one against), so Solana conditions are refused whatever is configured')
-    if (chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown chain ${JSON.stringify(chain)}: use a Lit chain name (ethereum, polygon, base, sepolia, …)`)
+    if (chainIdOf(chain) === undefined && !isSolanaChain(chain)) throw ShadwError.INVALID_ARGUMENT(`unknown chain ${JSON.stringify(chain)}: use a Lit chain name (ethereum, polygon, base, sepolia, solana, …)`)
     for (const url of urls) {
       let parsed: URL
       try { parsed = new URL(url) } catch { throw ShadwError.INVALID_ARGUMENT(`not a URL: ${JSON.stringify(url)}`) }
@@ -99,6 +96,8 @@ export class ChainReader {
   private readonly readsPerMinute: number
   private readonly now: () => number
   private readonly buckets = new Map<string, { tokens: number, at: number }>()
+  /** the Solana clusters' reads (solana-rpc.ts), charged to the same budgets */
+  readonly solana: SolanaReader
 
   constructor (options: ChainReaderOptions) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_RPC_TIMEOUT_MS
@@ -107,8 +106,10 @@ export class ChainReader {
     this.readsPerMinute = options.readsPerMinute ?? DEFAULT_READS_PER_MINUTE
     this.now = options.now ?? Date.now
     const fetchFn = boundedFetch(options.fetch ?? globalThis.fetch.bind(globalThis), this.maxResponseBytes)
+    const solana: Record<string, readonly string[]> = {}
     for (const [chain, urls] of Object.entries(options.endpoints)) {
-      if (chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown EVM chain ${JSON.stringify(chain)}${chain === 'solana' ? ': this build reads no Solana RPC' : ''}`)
+      if (isSolanaChain(chain)) { solana[chain] = urls; continue }
+      if (chainIdOf(chain) === undefined) throw ShadwError.INVALID_ARGUMENT(`unknown chain ${JSON.stringify(chain)}`)
       if (urls.length === 0) continue
       this.chains.set(chain, urls.map(url => ({
         url,
@@ -116,15 +117,16 @@ export class ChainReader {
         checked: null
       })))
     }
+    this.solana = new SolanaReader({ endpoints: solana, fetch: fetchFn, timeoutMs: this.timeoutMs, charge: (tenant, reads) => { this.charge(tenant, reads) } })
   }
 
   /** The chains this reader has endpoints for. */
   get configured (): string[] {
-    return [...this.chains.keys()]
+    return [...this.chains.keys(), ...this.solana.configured]
   }
 
   has (chain: string): boolean {
-    return this.chains.has(chain)
+    return this.chains.has(chain) || this.solana.has(chain)
   }
 
   /**
@@ -132,6 +134,7 @@ export class ChainReader {
    * they are more than `tolerance` blocks apart (one of them is stale).
    */
   async head (chain: string, tenant: string, tolerance = 64n): Promise<bigint> {
+    if (isSolanaChain(chain)) return await this.solana.head(chain, tenant, tolerance)
     const heads = await this.each(chain, tenant, async e => await e.client.getBlockNumber({ cacheTime: 0 }))
     let min = heads[0] as bigint
     let max = min
@@ -234,7 +237,7 @@ export class ChainReader {
 }
 
 /** Marks a refusal of ours inside viem's error chain. */
-class ResponseTooLarge extends Error {}
+class ResponseTooLarge extends Error { override name = 'ResponseTooLarge' }
 
 function classify (err: unknown, chain: string): ShadwError {
   if (err instanceof ShadwError) return err

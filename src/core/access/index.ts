@@ -1,5 +1,5 @@
 /**
- * Access gating: Lit access control conditions, SIWE tenant identity, the local fast path
+ * Access gating: Lit access control conditions, SIWE/SIWS tenant identity, the local fast path
  * and the Lit network gate. See docs/access.md.
  */
 export { AccessGate, type AccessGateOptions, type AccessGrant, type AccessPath, type AccessRequest } from './access-gate.ts'
@@ -11,10 +11,12 @@ export { evaluateLocally, isLocalPolicy, type LocalContext, type LocalVerdict } 
 export { eip1193Signer, tenantSigner, type Eip1193Provider, type TenantSignerOptions } from './tenant-signer.ts'
 export { ReplayGuard, MAX_SCOPES_PER_AUTH, type ReplayGuardOptions } from './replay-guard.ts'
 export {
-  authCall, createAuthMessage, newNonce, MAX_AUTH_KEYS, signAuth, verifyAuth, verifyAuthWith, DERIVED_VIA, DERIVED_VIA_CONTRACT, type AuthMessageOptions, type MessageSigner,
+  authCall, createAuthMessage, newNonce, MAX_AUTH_KEYS, signAuth, signSolanaAuth, verifyAuth, verifyAuthWith, DERIVED_VIA, DERIVED_VIA_CONTRACT, type AuthMessageOptions, type MessageSigner,
   type ContractSignatureCheck,
   type VerifiedAuth, type VerifyAuthOptions
 } from './siwe-auth.ts'
+export { DERIVED_VIA_SOLANA, formatSolanaAuthMessage, parseSolanaAuthMessage, verifySolanaSignature, type SolanaAuthMessage, type SolanaMessageSigner } from './siws-auth.ts'
+export { SolanaReader, SOLANA_GENESIS, isSolanaAddress, isSolanaChain, type SolanaReaderOptions } from './solana-rpc.ts'
 export { ChainReader, chainIdOf, parseRpcOption, type CallRequest, type ChainReaderOptions, type RpcEndpoints } from './chain-rpc.ts'
 export { ChainGate, type ChainDecision, type ChainGateOptions } from './chain-gate.ts'
 export { chainsOf, evaluateOnChain, type ChainContext } from './chain-conditions.ts'

@@ -12,6 +12,8 @@
  * - `expirationTime` (required) and optionally `notBefore`, with a bounded lifetime.
  *
  * Verification is offline: parse with the `siwe` package, recover the signer with ethers.
+ * Solana accounts sign the same bindings as a Sign In With Solana message (siws-auth.ts,
+ * ed25519), checked here by the same code once parsed and verified.
  */
 import { SiweMessage } from 'siwe'
 import { utils } from 'ethers'
@@ -19,6 +21,7 @@ import type { AuthSig } from '@lit-protocol/types'
 import { ShadwError } from '../errors.ts'
 import { CALL_RESOURCE_PREFIX, type FunctionId, FUNCTION_RESOURCE_PREFIX, functionResource, KEY_RESOURCE_PREFIX } from './function-id.ts'
 import type { ReplayGuard } from './replay-guard.ts'
+import { DERIVED_VIA_SOLANA, formatSolanaAuthMessage, parseSolanaAuthMessage, type SolanaMessageSigner, verifySolanaSignature } from './siws-auth.ts'
 
 /** Lit's `derivedVia` for an EIP-191 `personal_sign` signature. */
 export const DERIVED_VIA = 'web3.eth.personal.sign'
@@ -64,6 +67,9 @@ export interface AuthMessageOptions {
   /** key ids (64 hex) the call's executor may fetch on the tenant's behalf besides the function's own secrets (a gated drive it mounts) */
   keys?: readonly string[]
 }
+
+/** The fields of a parsed SIWE or SIWS message that the checks read. */
+type AuthFields = Pick<SiweMessage, 'domain' | 'address' | 'nonce' | 'resources' | 'expirationTime' | 'issuedAt' | 'notBefore'>
 
 /** Something that can sign an EIP-191 message: an ethers Wallet, or see eip1193-signer.ts. */
 export interface MessageSigner {
@@ -182,6 +188,33 @@ export async function signAuth (signer: MessageSigner, options: AuthMessageOptio
 }
 
 /**
+ * Signs a fresh auth for one invocation of `options.fn` with a Solana account: a Sign In With
+ * Solana message (siws-auth.ts) with the bindings of {@link createAuthMessage}.
+ */
+export async function signSolanaAuth (signer: SolanaMessageSigner, options: AuthMessageOptions): Promise<AuthSig> {
+  const issuedAt = options.issuedAt ?? Date.now()
+  const ttl = options.ttlMs ?? DEFAULT_AUTH_TTL_MS
+  if (!Number.isFinite(ttl) || ttl <= 0 || ttl > MAX_AUTH_LIFETIME_MS) throw ShadwError.INVALID_ARGUMENT(`ttlMs must be in 1..${MAX_AUTH_LIFETIME_MS}`)
+  const fn = options.fn
+  const signedMessage = formatSolanaAuthMessage({
+    domain: options.domain,
+    address: signer.address,
+    statement: `Invoke the shadw function ${fn.name}@${fn.version} once.`,
+    uri: options.uri ?? `https://${options.domain}`,
+    version: '1',
+    nonce: options.nonce ?? newNonce(),
+    issuedAt: new Date(issuedAt).toISOString(),
+    expirationTime: new Date((options.notBefore ?? issuedAt) + ttl).toISOString(),
+    ...(options.notBefore === undefined ? {} : { notBefore: new Date(options.notBefore).toISOString() }),
+    resources: [functionResource(fn), ...callResources(options)]
+  })
+  const sig = await signer.signMessage(new TextEncoder().encode(signedMessage))
+  let hex = ''
+  for (const b of sig) hex += b.toString(16).padStart(2, '0')
+  return { sig: hex, derivedVia: DERIVED_VIA_SOLANA, signedMessage, address: signer.address }
+}
+
+/**
  * Verifies an auth offline and, when `options.replay` is given, consumes its nonce.
  *
  * Checks, in order: shape (`AUTH_MALFORMED`), signature recovers to the claimed address
@@ -191,16 +224,14 @@ export async function signAuth (signer: MessageSigner, options: AuthMessageOptio
  */
 export function verifyAuth (value: unknown, options: VerifyAuthOptions): VerifiedAuth {
   const authSig = readAuthSig(value)
-  let message: SiweMessage
-  try {
-    message = new SiweMessage(authSig.signedMessage)
-  } catch (err) {
-    throw ShadwError.AUTH_MALFORMED('not an EIP-4361 message: ' + parseReason(err))
-  }
-
-  const claimed = message.address.toLowerCase()
-  if (authSig.address.toLowerCase() !== claimed) throw ShadwError.AUTH_FORGED('auth signature does not match its address', { address: authSig.address })
-  if (options.signatureChecked !== true) {
+  const message = parseMessage(authSig)
+  const solana = authSig.derivedVia === DERIVED_VIA_SOLANA
+  // base58 is case-sensitive; EVM addresses are not
+  const claimed = solana ? message.address : message.address.toLowerCase()
+  if ((solana ? authSig.address : authSig.address.toLowerCase()) !== claimed) throw ShadwError.AUTH_FORGED('auth signature does not match its address', { address: authSig.address })
+  if (solana) {
+    if (!verifySolanaSignature(authSig.signedMessage, authSig.sig, message.address)) throw ShadwError.AUTH_FORGED('not this Solana account\'s signature of the message', { address: authSig.address })
+  } else if (options.signatureChecked !== true) {
     let recovered: string
     try {
       recovered = utils.verifyMessage(authSig.signedMessage, authSig.sig)
@@ -247,7 +278,7 @@ export function verifyAuth (value: unknown, options: VerifyAuthOptions): Verifie
   if (issuedAt > now + skew) throw ShadwError.AUTH_EXPIRED('auth signature is issued in the future', { issuedAt, now })
 
   options.replay?.use(message.address, message.nonce, expiresAt, options.replayScope)
-  return { address: utils.getAddress(message.address), nonce: message.nonce, expiresAt, authSig, ...(call === null ? {} : { call }), ...(keys.length === 0 ? {} : { keys }) }
+  return { address: solana ? message.address : utils.getAddress(message.address), nonce: message.nonce, expiresAt, authSig, ...(call === null ? {} : { call }), ...(keys.length === 0 ? {} : { keys }) }
 }
 
 /**
@@ -294,7 +325,7 @@ function callResources (options: AuthMessageOptions): string[] {
 /** The call an auth is bound to (`shadw:call:`), without verifying anything: what a caller uses as the request nonce. */
 export function authCall (value: unknown): string | null {
   try {
-    const message = new SiweMessage(readAuthSig(value).signedMessage)
+    const message = parseMessage(readAuthSig(value))
     const calls = (message.resources ?? []).filter(r => r.startsWith(CALL_RESOURCE_PREFIX)).map(r => r.slice(CALL_RESOURCE_PREFIX.length))
     return calls.length === 1 && HEX64.test(calls[0] as string) ? calls[0] as string : null
   } catch {
@@ -310,9 +341,21 @@ function readAuthSig (value: unknown): AuthSig {
     throw ShadwError.AUTH_MALFORMED('auth must have string fields sig, derivedVia, signedMessage, address')
   }
   if (signedMessage.length > MAX_AUTH_MESSAGE_BYTES) throw ShadwError.AUTH_MALFORMED(`auth message longer than ${MAX_AUTH_MESSAGE_BYTES} characters`)
-  if (derivedVia !== DERIVED_VIA && derivedVia !== DERIVED_VIA_CONTRACT) throw ShadwError.AUTH_MALFORMED(`derivedVia must be ${DERIVED_VIA} or ${DERIVED_VIA_CONTRACT}`)
-  if (!SIGNATURE.test(sig)) throw ShadwError.AUTH_MALFORMED('sig must be a hex signature of 65 to 4096 bytes')
+  if (derivedVia !== DERIVED_VIA && derivedVia !== DERIVED_VIA_CONTRACT && derivedVia !== DERIVED_VIA_SOLANA) throw ShadwError.AUTH_MALFORMED(`derivedVia must be ${DERIVED_VIA}, ${DERIVED_VIA_CONTRACT} or ${DERIVED_VIA_SOLANA}`)
+  if (derivedVia === DERIVED_VIA_SOLANA) {
+    if (!/^(0x)?[0-9a-fA-F]{128}$/.test(sig)) throw ShadwError.AUTH_MALFORMED('a Solana sig must be a 64-byte ed25519 signature in hex')
+  } else if (!SIGNATURE.test(sig)) throw ShadwError.AUTH_MALFORMED('sig must be a hex signature of 65 to 4096 bytes')
   return { sig, derivedVia, signedMessage, address }
+}
+
+/** The auth's message, parsed as SIWS for a Solana account's auth, else as SIWE. */
+function parseMessage (authSig: AuthSig): AuthFields {
+  if (authSig.derivedVia === DERIVED_VIA_SOLANA) return parseSolanaAuthMessage(authSig.signedMessage)
+  try {
+    return new SiweMessage(authSig.signedMessage)
+  } catch (err) {
+    throw ShadwError.AUTH_MALFORMED('not an EIP-4361 message: ' + parseReason(err))
+  }
 }
 
 /** The siwe parser throws strings, Errors, or its own error objects; keep a short reason. */

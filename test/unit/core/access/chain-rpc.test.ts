@@ -26,11 +26,20 @@ describe('--rpc CHAIN=URL[,URL…]', () => {
     expect(code(() => new ChainReader({ endpoints: { nochain: ['http://127.0.0.1:1'] } }))).toBe('INVALID_ARGUMENT')
   })
 
-  it('refuses a Solana endpoint with its own code rather than taking it and never reading it', () => {
-    let err: unknown
-    try { parseRpcOption(['solana=http://127.0.0.1:8899']) } catch (e) { err = e }
-    expect(err).toMatchObject({ code: 'SOLANA_UNCONFIGURED' })
-    expect(code(() => new ChainReader({ endpoints: { solana: ['http://127.0.0.1:8899'] } }))).toBe('INVALID_ARGUMENT')
+  it('takes Solana endpoints under Lit\'s Solana chain names, beside the EVM ones', () => {
+    expect(parseRpcOption(['solana=http://127.0.0.1:8899,http://127.0.0.1:8900', 'solanaDevnet=http://127.0.0.1:8901'])).toEqual({
+      solana: ['http://127.0.0.1:8899', 'http://127.0.0.1:8900'],
+      solanaDevnet: ['http://127.0.0.1:8901']
+    })
+    const reader = new ChainReader({ endpoints: { solana: ['http://127.0.0.1:8899'], ethereum: ['http://127.0.0.1:8545'] } })
+    expect(reader.configured.sort()).toEqual(['ethereum', 'solana'])
+    expect(reader.has('solanaTestnet')).toBe(false)
+    expect(code(() => parseRpcOption(['solanaMainnet=http://127.0.0.1:8899']))).toBe('INVALID_ARGUMENT')
+  })
+
+  it('fails a read on a Solana cluster without endpoints with SOLANA_UNCONFIGURED', async () => {
+    const reader = new ChainReader({ endpoints: { ethereum: ['http://127.0.0.1:1'] } })
+    await expect(reader.head('solana', 'tenant')).rejects.toMatchObject({ code: 'SOLANA_UNCONFIGURED' })
   })
 
   it('fails a read on a chain without endpoints with CHAIN_UNCONFIGURED', async () => {
