@@ -1,4 +1,6 @@
 import '../../../helpers/quiet-lit.ts'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type KeyPairSigner, lamports, signBytes } from '@solana/kit'
 import type { Address as EvmAddress } from 'viem'
@@ -172,5 +174,41 @@ describe('Solana conditions on a real SVM (litesvm behind a loopback JSON-RPC fr
     const { Wallet } = await import('ethers')
     const eth = Wallet.createRandom()
     expect(await codeOf(gate.authorize({ fn: FN, access, auth: await signAuth(eth, { domain: DOMAIN, fn: FN }) }))).toBe('AUTH_WRONG_CHAIN')
+  })
+
+  it('refuses hostile endpoints with typed errors in bounded time: silent, malformed, stale, huge', async () => {
+    const tenant = await chain.wallet(2n)
+    const policy = await checkConditions({ solRpcConditions: [sol('getBalance', [':userAddress'], { comparator: '>=', value: '1' })] })
+    // an endpoint that is honest about the cluster and the slot, then misbehaves on the read itself
+    const lie = async (balance: (slot: number) => string | null): Promise<{ url: string, close: () => void }> => {
+      const server = createServer((req, res) => {
+        let body = ''
+        req.on('data', (c: Buffer) => { body += c.toString() })
+        req.on('end', () => {
+          const { id, method } = JSON.parse(body) as { id: number, method: string }
+          const slot = Number(chain.slot())
+          const result = method === 'getGenesisHash' ? JSON.stringify(GENESIS.solana) : method === 'getSlot' ? String(slot) : balance(slot)
+          if (result === null) return // never answers
+          res.writeHead(200, { 'content-type': 'application/json' })
+          res.end(`{"jsonrpc":"2.0","id":${id},"result":${result}}`)
+        })
+      })
+      await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+      return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => { server.closeAllConnections(); server.close() } }
+    }
+    const cases: Array<[string, (slot: number) => string | null, string]> = [
+      ['silent', () => null, 'CHAIN_RPC_FAILED'],
+      ['not a context answer', () => '12345', 'CHAIN_RPC_FAILED'],
+      ['a balance that is not a number', slot => `{"context":{"slot":${slot}},"value":"lots"}`, 'CHAIN_RPC_FAILED'],
+      ['from before the pin', slot => `{"context":{"slot":${slot - 1}},"value":5000000000}`, 'CHAIN_BLOCK_INVALID'],
+      ['huge', slot => `{"context":{"slot":${slot}},"value":5,"pad":"${'x'.repeat(100_000)}"}`, 'CONDITION_CALL_FAILED']
+    ]
+    for (const [what, answer, code] of cases) {
+      const endpoint = await lie(answer)
+      try {
+        const gate = new ChainGate({ reader: new ChainReader({ endpoints: { solana: [endpoint.url] }, timeoutMs: 500 }), headTtlMs: 0 })
+        expect(await codeOf(gate.decide(policy, tenant.address)), what).toBe(code)
+      } finally { endpoint.close() }
+    }
   })
 })
