@@ -15,14 +15,14 @@ import { untilAborted } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
 import { type AccessPolicy, checkConditions } from './conditions.ts'
 import { chainsOf } from './chain-conditions.ts'
-import type { ChainGate } from './chain-gate.ts'
+import type { ChainGate, TenantAddresses } from './chain-gate.ts'
 import { chainIdOf } from './chain-rpc.ts'
 import type { FunctionId } from './function-id.ts'
 import type { LitGate, LitSecret } from './lit-gate.ts'
 import { evaluateLocally } from './local-conditions.ts'
 import { ReplayGuard } from './replay-guard.ts'
-import { isSolanaChain } from './solana-rpc.ts'
-import { type ContractSignatureCheck, verifyAuthWith } from './siwe-auth.ts'
+import { isSolanaAddress, isSolanaChain } from './solana-rpc.ts'
+import { type ContractSignatureCheck, verifyAuth, verifyAuthWith, type VerifiedAuth, type VerifyAuthOptions } from './siwe-auth.ts'
 
 /** How a call was let through. */
 export type AccessPath = 'public' | 'local' | 'chain' | 'lit'
@@ -116,7 +116,7 @@ export class AccessGate {
     // the publisher's signed list, when there is one, so every executor accepts the same auth
     const domain = req.domains !== undefined && req.domains.length > 0 ? req.domains : this.domain
     const bound = { ...(req.call === undefined ? {} : { call: req.call }), ...(req.key === undefined ? {} : { key: req.key }), ...(req.requester === undefined ? {} : { replayScope: req.requester }) }
-    const auth = await verifyAuthWith(req.auth, { domain, fn: req.fn, now, replay: this.replay, ...bound }, this.contractCheck())
+    const auth = await this.identify(req.auth, { domain, fn: req.fn, now, replay: this.replay, ...bound })
     const verdict = evaluateLocally(policy, { address: auth.address, now })
     if (verdict === 'allow') return { path: 'local', address: auth.address }
     if (verdict === 'deny') throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address })
@@ -126,14 +126,35 @@ export class AccessGate {
         throw evm === undefined && chainsOf(policy).length > 0 ? ShadwError.SOLANA_UNCONFIGURED() : ShadwError.CHAIN_UNCONFIGURED(evm ?? 'any')
       }
       if (req.signal?.aborted === true) throw ShadwError.ABORTED()
-      const decision = await untilAborted(this.chain.decide(policy, auth.address, req.blocks), req.signal)
+      const decision = await untilAborted(this.chain.decide(policy, auth.addresses, req.blocks), req.signal)
       if (!decision.pass) throw ShadwError.ACCESS_DENIED('access conditions not met', { address: auth.address, blocks: decision.blocks })
       return { path: 'chain', address: auth.address, blocks: decision.blocks }
     }
     if (req.litSecret === undefined) throw ShadwError.ACCESS_CONDITIONS_INVALID('these conditions need chain state, but the manifest carries no Lit secret')
     if (this.lit === undefined) throw ShadwError.LIT_UNAVAILABLE('this node has no Lit gate configured')
-    await this.lit.check({ fn: req.fn, policy, auth, secret: req.litSecret, ...(req.signal === undefined ? {} : { signal: req.signal }) })
+    await this.lit.check({ fn: req.fn, policy, auth: auth.verified, secret: req.litSecret, ...(req.signal === undefined ? {} : { signal: req.signal }) })
     return { path: 'lit', address: auth.address }
+  }
+
+  /**
+   * Verifies one auth, or Lit's per-family map `{ ethereum?, solana? }` (a tenant signed in
+   * with both kinds of account, for unified conditions naming `:userAddress` on both). Every
+   * auth of a map gets every check; the Solana one is checked before any nonce is spent.
+   */
+  private async identify (value: unknown, opts: VerifyAuthOptions): Promise<{ address: string, addresses: TenantAddresses, verified: VerifiedAuth }> {
+    const map = authMap(value)
+    if (map === null) {
+      const one = await verifyAuthWith(value, opts, this.contractCheck())
+      return { address: one.address, addresses: isSolanaAddress(one.address) ? { solana: one.address } : { ethereum: one.address }, verified: one }
+    }
+    const { replay: _spentLater, ...dry } = opts
+    if (map.solana !== undefined) verifyAuth(map.solana, dry)
+    const eth = map.ethereum === undefined ? undefined : await verifyAuthWith(map.ethereum, opts, this.contractCheck())
+    const sol = map.solana === undefined ? undefined : verifyAuth(map.solana, opts)
+    if (eth !== undefined && isSolanaAddress(eth.address)) throw ShadwError.AUTH_MALFORMED('the auth map\'s "ethereum" entry is a Solana account\'s')
+    if (sol !== undefined && !isSolanaAddress(sol.address)) throw ShadwError.AUTH_MALFORMED('the auth map\'s "solana" entry is not a Solana account\'s')
+    const verified = (eth ?? sol) as VerifiedAuth
+    return { address: verified.address, verified, addresses: { ...(eth === undefined ? {} : { ethereum: eth.address }), ...(sol === undefined ? {} : { solana: sol.address }) } }
   }
 
   /** EIP-1271/6492 checks over the endpoint of the SIWE message's chain id, when this node has one. */
@@ -148,4 +169,12 @@ export class AccessGate {
       return await gate.reader.verifyMessage(chain, address as `0x${string}`, message, signature as `0x${string}`, block, tenant)
     }
   }
+}
+
+/** Lit's per-family auth map (`{ ethereum?, solana? }`, at least one), or null for a single auth. */
+function authMap (value: unknown): { ethereum?: unknown, solana?: unknown } | null {
+  if (typeof value !== 'object' || value === null || 'sig' in value) return null
+  const keys = Object.keys(value)
+  if (keys.length === 0 || keys.some(k => k !== 'ethereum' && k !== 'solana')) return null
+  return value as { ethereum?: unknown, solana?: unknown }
 }

@@ -30,8 +30,10 @@ import { isSolanaChain } from './solana-rpc.ts'
 /** What one evaluation needs. */
 export interface ChainContext {
   reader: ChainReader
-  /** the tenant's verified address (EIP-55) */
+  /** the tenant's verified address (EIP-55, or a Solana public key) */
   address: string
+  /** the tenant's Solana account when `address` is its Ethereum one (both signed in) */
+  solanaAddress?: string
   /** the block every read on `chain` is made at (pinned once per evaluation) */
   block: (chain: string) => Promise<bigint>
 }

@@ -36,6 +36,9 @@ export interface ChainGateOptions {
   now?: () => number
 }
 
+/** A tenant known by an Ethereum and/or a Solana account (each from its own verified auth). */
+export interface TenantAddresses { ethereum?: string, solana?: string }
+
 /** A decision: whether the tenant passes, and at which block of each chain it was read. */
 export interface ChainDecision {
   pass: boolean
@@ -106,23 +109,31 @@ export class ChainGate {
   }
 
   /**
-   * Decides `policy` for `address`, reading each chain at its pinned block.
+   * Decides `policy` for `address`, reading each chain at its pinned block. A tenant signed in
+   * with both an Ethereum and a Solana account (Lit's per-family auth) gives both: EVM
+   * conditions then read `ethereum`, Solana ones `solana`.
    *
    * @throws ShadwError the codes of chain-conditions.ts and chain-rpc.ts, `CHAIN_BLOCK_INVALID`.
    */
-  async decide (policy: AccessPolicy, address: string, pins: Readonly<Record<string, bigint>> = {}): Promise<ChainDecision> {
+  async decide (policy: AccessPolicy, tenant: string | TenantAddresses, pins: Readonly<Record<string, bigint>> = {}): Promise<ChainDecision> {
     if (policy.public) return { pass: true, blocks: {}, cached: false }
+    const address = typeof tenant === 'string' ? tenant : tenant.ethereum ?? tenant.solana
+    if (address === undefined) throw ShadwError.INVALID_ARGUMENT('a tenant needs an address')
+    const solanaAddress = typeof tenant === 'string' || tenant.ethereum === undefined ? undefined : tenant.solana
     const chains = chainsOf(policy).sort()
     const blocks = new Map<string, bigint>()
     await Promise.all(chains.map(async chain => { blocks.set(chain, await this.pin(chain, address, pins[chain])) }))
     const record: Record<string, string> = {}
     for (const chain of chains) record[chain] = String(blocks.get(chain))
-    const key = `${policy.hash}|${address.toLowerCase()}|${chains.map(c => `${c}:${record[c]}`).join(',')}`
+    // base58 is case-sensitive: only EVM addresses are folded
+    const who = [address, solanaAddress ?? ''].map(a => a.startsWith('0x') ? a.toLowerCase() : a).join('+')
+    const key = `${policy.hash}|${who}|${chains.map(c => `${c}:${record[c]}`).join(',')}`
     const hit = this.decisions.get(key)
     if (hit !== undefined) return { pass: hit, blocks: record, cached: true }
     const pass = await evaluateOnChain(policy, {
       reader: this.reader,
       address,
+      ...(solanaAddress === undefined ? {} : { solanaAddress }),
       block: async chain => {
         const b = blocks.get(chain)
         if (b === undefined) throw ShadwError.CHAIN_UNCONFIGURED(chain)

@@ -29,6 +29,8 @@ export interface SolContext {
   reader: ChainReader
   /** the tenant's verified address */
   address: string
+  /** the tenant's Solana account when `address` is its Ethereum one */
+  solanaAddress?: string
   block: (chain: string) => Promise<bigint>
   /** Lit's returnValueTest comparison (chain-conditions.ts) */
   compare: (actual: unknown, comparator: string, expected: string) => boolean
@@ -90,6 +92,7 @@ export async function evalSolRpc (c: Record<string, unknown>, ctx: SolContext): 
 
 /** The tenant's address as a Solana public key, or `AUTH_WRONG_CHAIN` for an Ethereum identity. */
 function user (ctx: SolContext): string {
+  if (ctx.solanaAddress !== undefined) return ctx.solanaAddress
   if (!isSolanaAddress(ctx.address)) throw ShadwError.AUTH_WRONG_CHAIN('a Solana condition names :userAddress, but the auth is not a Solana account\'s (sign in with Solana: derivedVia solana.signMessage)')
   return ctx.address
 }

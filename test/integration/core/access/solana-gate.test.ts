@@ -136,6 +136,21 @@ describe('Solana conditions on a real SVM (litesvm behind a loopback JSON-RPC fr
     expect((await gate.decide(either, tenant.address)).pass).toBe(true)
     expect((await gate.decide(neither, tenant.address)).pass).toBe(false)
 
+    // a tenant signed in with both accounts (Lit's per-family auth map) is read on each chain as itself
+    const admin = evm.accounts[0]!
+    const ethSigner = { getAddress: async () => admin.address, signMessage: async (message: string) => await admin.signMessage!({ message }) }
+    const accessGate = new AccessGate({ domain: DOMAIN, chain: gate })
+    const access = { unifiedAccessControlConditions: [solRich, AND, userHolds] }
+    const ethAuth = async (): Promise<unknown> => await signAuth(ethSigner, { domain: DOMAIN, fn: FN })
+    const solAuth = async (): Promise<unknown> => await signSolanaAuth(siwsSigner(tenant), { domain: DOMAIN, fn: FN })
+    const grant = await accessGate.authorize({ fn: FN, access, auth: { ethereum: await ethAuth(), solana: await solAuth() } })
+    expect(grant.address).toBe(admin.address)
+    expect(Object.keys(grant.blocks ?? {}).sort()).toEqual([HARDHAT_CHAIN, 'solana'].sort())
+    expect(await codeOf(accessGate.authorize({ fn: FN, access, auth: await solAuth() }))).toBe('AUTH_WRONG_CHAIN')
+    expect(await codeOf(accessGate.authorize({ fn: FN, access, auth: { ethereum: await solAuth(), solana: await ethAuth() } }))).toBe('AUTH_MALFORMED')
+    const poor = await chain.wallet(0n)
+    expect(await codeOf(accessGate.authorize({ fn: FN, access, auth: { ethereum: await ethAuth(), solana: await signSolanaAuth(siwsSigner(poor), { domain: DOMAIN, fn: FN }) } }))).toBe('ACCESS_DENIED')
+
     // the EVM side changes: the treasury empties its tokens, the next block refuses `both`
     await evm.write(token, 'Token20', 'transfer', [evm.accounts[0]!.address, 10n], evm.accounts[1])
     expect((await gate.decide(both, tenant.address)).pass).toBe(false)
