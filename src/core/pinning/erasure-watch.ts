@@ -62,6 +62,12 @@ export interface PinWatchOptions {
   budget: () => { total: number, used: number }
   graceMs: number
   timeoutMs: number
+  /**
+   * The signed offer that pays the new holder of a repaired slot (`shard` of pin `root`,
+   * taking the place of `lost`, last seen at `lastSeen`) for the rest of the pinner's term;
+   * undefined when this holder has none to make (the slot is placed unpaid)
+   */
+  offer?: (root: string, shard: number, lost: string, lastSeen: number, to: string) => unknown
   onevent?: (e: RepairEvent) => void
 }
 
@@ -288,7 +294,8 @@ export class PinWatch {
         if (w.targets.has(to.publicKey)) continue
         w.targets.add(to.publicKey)
         try {
-          await to.request({ type: 'open', pin, shard: s }, this.#o.timeoutMs)
+          const replacement = this.#o.offer?.(pin.root, s, lost.holder, lost.time, to.publicKey)
+          await to.request({ type: 'open', pin, shard: s, ...(replacement === undefined ? {} : { replacement }) }, this.#o.timeoutMs)
           let answer = null
           for (let st = 0; st < pin.stripes.length; st++) {
             if (this.#stopped) throw ShadwError.NODE_CLOSED('holder stopped mid-repair')

@@ -31,7 +31,7 @@ export type ShardGossip =
 
 /** Requests, each answered by `ok`, `held`, `data`, `proof`, `slots` or `refused` with the same id. */
 export type ShardRequest =
-  | { type: 'open', pin: unknown, shard: number, order?: unknown }
+  | { type: 'open', pin: unknown, shard: number, order?: unknown, standing?: unknown, replacement?: unknown }
   | { type: 'put', root: string, shard: number, stripe: number, bytes: Uint8Array }
   | { type: 'get', root: string, shard: number, stripe: number }
   | { type: 'challenge', challenge: { root: string, stripe: number, shard: number, chunk: number } }
@@ -71,7 +71,7 @@ function root (v: unknown): string {
 export function parseShardMessage (m: Record<string, unknown>): ShardMessage {
   switch (m.type) {
     case 'offer': return { type: 'offer', free: uint(m.free, 'free') }
-    case 'open': return { type: 'open', id: uint(m.id, 'id'), pin: m.pin, shard: uint(m.shard, 'shard'), ...(m.order === undefined ? {} : { order: m.order }) }
+    case 'open': return { type: 'open', id: uint(m.id, 'id'), pin: m.pin, shard: uint(m.shard, 'shard'), ...(m.order === undefined ? {} : { order: m.order }), ...(m.standing === undefined ? {} : { standing: m.standing }), ...(m.replacement === undefined ? {} : { replacement: m.replacement }) }
     case 'put': return { type: 'put', id: uint(m.id, 'id'), root: root(m.root), shard: uint(m.shard, 'shard'), stripe: uint(m.stripe, 'stripe'), bytes: payload(m.bytes) }
     case 'get': return { type: 'get', id: uint(m.id, 'id'), root: root(m.root), shard: uint(m.shard, 'shard'), stripe: uint(m.stripe, 'stripe') }
     case 'challenge': {
