@@ -67,7 +67,7 @@ export interface PinWatchOptions {
    * taking the place of `lost`, last seen at `lastSeen`) for the rest of the pinner's term;
    * undefined when this holder has none to make (the slot is placed unpaid)
    */
-  offer?: (root: string, shard: number, lost: string, lastSeen: number, to: string) => unknown
+  offer?: (root: string, shard: number, lost: string, lastSeen: number, to: string) => Promise<unknown>
   onevent?: (e: RepairEvent) => void
 }
 
@@ -294,7 +294,7 @@ export class PinWatch {
         if (w.targets.has(to.publicKey)) continue
         w.targets.add(to.publicKey)
         try {
-          const replacement = this.#o.offer?.(pin.root, s, lost.holder, lost.time, to.publicKey)
+          const replacement = await this.#o.offer?.(pin.root, s, lost.holder, lost.time, to.publicKey)
           await to.request({ type: 'open', pin, shard: s, ...(replacement === undefined ? {} : { replacement }) }, this.#o.timeoutMs)
           let answer = null
           for (let st = 0; st < pin.stripes.length; st++) {

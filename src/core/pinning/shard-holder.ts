@@ -17,7 +17,7 @@ import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import type { HolderNode } from './held-logs.ts'
 import { holdersTopic } from './pin-protocol.ts'
 import { DEFAULT_GRACE_MS, DEFAULT_STORAGE_PRICE } from './holder.ts'
-import { PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
+import { HEARTBEATS_PER_GRACE, PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 import type { RepairRecord } from './erasure-repair.ts'
 import { MAX_PLACEMENT_RECORDS, MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
@@ -109,7 +109,7 @@ export class ShardHolder {
       budget: () => this.#budget.state(),
       graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
       timeoutMs: opts.timeoutMs ?? 30_000,
-      offer: (root, shard, lost, lastSeen, to) => this.#receipts?.offer(this.#termsOf(root), shard, lost, lastSeen, to) ?? undefined,
+      offer: async (root, shard, lost, lastSeen, to) => await this.#offer(root, shard, lost, lastSeen, to),
       ...(opts.onrepair === undefined ? {} : { onevent: opts.onrepair })
     })
   }
@@ -253,6 +253,22 @@ export class ShardHolder {
     const slot = this.#slots.get(`${root}/${shard}`)
     if (slot === undefined) throw ShadwError.SHARD_NOT_HELD(`shard ${shard} of pin ${root.slice(0, 8)} is not held here`)
     return slot
+  }
+
+  /**
+   * A repair's offer of a lost slot to its new holder. A repair that a failed proof started
+   * early waits (at most a grace) until the loss is a grace of the slot order old, its last
+   * sign of life included, so the offer is one the ledgers accept: the slot is paid.
+   */
+  async #offer (root: string, shard: number, lost: string, lastSeen: number, to: string): Promise<unknown> {
+    const r = this.#receipts
+    const terms = this.#termsOf(root)
+    if (r === null || terms === null) return undefined
+    const graceMs = this.#opts.graceMs ?? DEFAULT_GRACE_MS
+    const wait = (r.payableAt(terms, lastSeen, Math.ceil(2 * graceMs / HEARTBEATS_PER_GRACE)) ?? 0) - Date.now()
+    if (wait > 0 && wait <= graceMs) await new Promise(resolve => setTimeout(resolve, wait))
+    if (this.#stopped) return undefined
+    return r.offer(terms, shard, lost, lastSeen, to) ?? undefined
   }
 
   /** The terms of this holder's slot of pin `root`, if it keeps one whole. */

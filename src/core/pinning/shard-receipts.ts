@@ -123,12 +123,23 @@ export class ShardReceipts {
   offer (mine: SlotTerms | null, shard: number, lost: string, lastSeen: number, holder: string): ReplacementOffer | null {
     const order = slotOrderOf(mine)
     if (mine === null || order === null) return null
+    if (Date.now() - lastSeen < order.graceMs) { debug('repair within the slot order\'s grace: placed unpaid'); return null }
     try {
       return signReplacement({ order, holder, replaces: lost, slot: shard, lastSeen, time: Date.now(), price: Math.min(order.price, paidBy(mine).price), servePrice: 0 }, this.#keyPair)
     } catch (err) {
       debug('no repair offer', err)
       return null
     }
+  }
+
+  /**
+   * When an offer for a loss last seen at `lastSeen` is payable: a grace of the slot order
+   * after it, and `lagMs` more (the lost holder's last sign of life, such as a proof it passed,
+   * may be that much newer than the hold it was last seen by). Null without a slot order.
+   */
+  payableAt (mine: SlotTerms | null, lastSeen: number, lagMs: number): number | null {
+    const order = slotOrderOf(mine)
+    return order === null ? null : lastSeen + order.graceMs + lagMs
   }
 
   /** The slot is held whole: countersigns its order (or appends its replacement) into the ledger, with a `pin` receipt. */
