@@ -12,7 +12,8 @@
  * holders rank themselves the same way for that loss (`electRepairer`); the one due claims it
  * (`repairing`, repeated while it works), rebuilds the slot's shard of every stripe from K
  * survivors checked against the committed hashes, places it on a holder that keeps no slot of
- * the pin, signs the repair record and tells every holder, who adopt it. While a live holder
+ * the pin (with its offer of the slot under the pinner's slot order, which pays the new holder
+ * for the rest of the term), signs the repair record and tells every holder, who adopt it. While a live holder
  * claims a loss nobody else starts on it; a claimer that dies stops being live after the
  * grace period and the next in the ranking takes over.
  */
