@@ -26,6 +26,7 @@ import { holdersTopic } from './pin-protocol.ts'
 import { DEFAULT_STANDING_TERM_MS, STANDING_PRICE_HEADROOM, type PinClientNode } from './pinner.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 import { verifyShardHold, type ShardHold } from './shard-hold.ts'
+import type { SlotPaid } from './slot-terms.ts'
 import { ShardChannels, type ShardPeer } from './shard-protocol.ts'
 
 /** How often discovery looks at the connected holders. */
@@ -135,7 +136,14 @@ export interface PinErasureOptions {
  * A placed erasure pin: the signed record and one signed shard hold per slot (index = shard);
  * as found on the holders, also the signed repairs they adopted and the slots being repaired.
  */
-export interface ErasurePlacement { pin: ErasurePin, holds: ShardHold[], repairs?: RepairRecord[], repairing?: number[] }
+export interface ErasurePlacement {
+  pin: ErasurePin
+  holds: ShardHold[]
+  repairs?: RepairRecord[]
+  repairing?: number[]
+  /** by `holder/shard`: how the holder showed it is paid for the slot (slot-terms.ts) */
+  paid?: Record<string, SlotPaid>
+}
 
 /** Waits (bounded) until `enough` shard holders that pass `fits` are connected. */
 export async function connectedHolders (channels: ShardChannels, enough: number, waitMs: number, fits: (p: ShardPeer) => boolean): Promise<ShardPeer[]> {

@@ -25,6 +25,7 @@ import { answerChallenge } from './storage-proof.ts'
 import { signShardHold, type ShardHold } from './shard-hold.ts'
 import { ShardIndex, slotLogName } from './shard-index.ts'
 import { ShardReceipts, type SlotTerms } from './shard-receipts.ts'
+import { slotBytes } from './slot-terms.ts'
 import type { Ledger } from '../ledger/index.ts'
 
 export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
@@ -43,12 +44,6 @@ interface Slot {
   puts: Promise<unknown>
 }
 
-/** The bytes a slot of `pin` keeps: one shard of every stripe. */
-function slotBytes (pin: ErasurePin): number {
-  let bytes = 0
-  for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
-  return bytes
-}
 
 /** Options of {@link ShardHolder}. */
 export interface ShardHolderOptions {
@@ -192,7 +187,7 @@ export class ShardHolder {
    * record, a shard hold signed now (its time is the holder's sign of life), the repairs of
    * the pin this holder adopted and the slots it is repairing now.
    */
-  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold, repairs: RepairRecord[], repairing: number[] }> {
+  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold, repairs: RepairRecord[], repairing: number[], terms?: unknown }> {
     return [...this.#slots.values()]
       .filter(s => s.pin.drive === drive && s.stored === s.pin.stripes.length)
       .sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)
@@ -200,7 +195,9 @@ export class ShardHolder {
       .map(s => {
         const p = this.#watch.placement(s.pin.root)
         const hold = signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
-        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [] }
+        // the signed terms of the slot (pinner's order or replacement) let status show it paid
+        const terms = s.terms === null ? {} : { terms: 'order' in s.terms ? s.terms.order : s.terms.replacement }
+        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [], ...terms }
       })
   }
 

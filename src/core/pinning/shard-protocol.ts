@@ -45,7 +45,7 @@ export type ShardMessage =
   | { type: 'held', id: number, confirmation: unknown }
   | { type: 'data', id: number, bytes: Uint8Array }
   | { type: 'proof', id: number, answer: unknown }
-  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown, repairs?: unknown[], repairing?: number[] }> }
+  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown, repairs?: unknown[], repairing?: number[], terms?: unknown }> }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
 
 function bad (why: string): never {
@@ -91,7 +91,7 @@ export function parseShardMessage (m: Record<string, unknown>): ShardMessage {
           const x = v as Record<string, unknown> | null
           const repairs = Array.isArray(x?.repairs) && x.repairs.length <= MAX_PLACEMENT_RECORDS ? x.repairs as unknown[] : []
           const repairing = Array.isArray(x?.repairing) && x.repairing.length <= MAX_PLACEMENT_RECORDS ? (x.repairing as unknown[]).map(r => uint(r, 'repairing')) : []
-          return { pin: x?.pin, hold: x?.hold, repairs, repairing }
+          return { pin: x?.pin, hold: x?.hold, repairs, repairing, ...(x?.terms === undefined ? {} : { terms: x.terms }) }
         })
       }
     case 'placement': {

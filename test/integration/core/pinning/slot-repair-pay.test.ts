@@ -6,6 +6,7 @@ import {
   signStorageReceipt, type LedgerEntry, type Replacement
 } from '../../../../src/core/ledger/index.ts'
 import { pinErasure, shardLength, stripeCount } from '../../../../src/core/pinning/index.ts'
+import { erasureStatus } from '../../../../src/cli/drive-erasure.ts'
 import { reedSolomon } from '../../../../src/super-node/reed-solomon-node.ts'
 import { keyedNode, provingNode, type KeyedNode } from '../../../helpers/holders.ts'
 import { testnet } from '../../../helpers/testnet.ts'
@@ -61,6 +62,12 @@ describe('slot orders: repaired erasure slots are paid', () => {
     expect(record).toMatchObject({ holder: spare.node.publicKey, replaces: gone.node.publicKey, slot: 1, order: { drive, root: placement.pin.root, pinner: pinner.node.publicKey, replicas: 3, bytes: slot, graceMs: graceMs / 2 } })
     expect(survivors.map(s => s.node.publicKey)).toContain(record.repairer)
     expect(record.time - record.lastSeen).toBeGreaterThanOrEqual(graceMs / 2)
+
+    // status shows each slot's holder and how it is paid: the survivors by the pinner's orders, the spare by its replacement
+    const asker = await keyedNode(net, { tier: 'light' })
+    const status = await erasureStatus(asker.node, drive)
+    expect(status?.holders).toEqual(placement.holds.map(h => h.shard === 1 ? { shard: 1, holder: spare.node.publicKey, paid: 'replacement' } : { shard: h.shard, holder: h.holder, paid: 'order' }))
+    await asker.stop()
 
     const all = [...goneLedger, ...(await Promise.all(survivors.map(ledgerOf))).flat(), ...spareLedger]
     const credits = computeStorageCredits(all)
