@@ -12,7 +12,7 @@
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { DiskBudget } from './disk-budget.ts'
-import { shardHash, shardLength, stripeCount } from './erasure.ts'
+import { shardHash } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import type { HolderNode } from './held-logs.ts'
 import { holdersTopic } from './pin-protocol.ts'
@@ -43,7 +43,6 @@ interface Slot {
   /** the puts in flight, in order: a pinner pipelines stripes, and each must append after the one before */
   puts: Promise<unknown>
 }
-
 
 /** Options of {@link ShardHolder}. */
 export interface ShardHolderOptions {
