@@ -34,7 +34,7 @@ export {
   type CosignedPin
 } from './storage-pin.ts'
 export {
-  STANDING_ORDER_TAG, REPLACEMENT_TAG, STANDING_ORDER_DOMAIN, REPLACEMENT_REPAIRER_DOMAIN, REPLACEMENT_HOLDER_DOMAIN, signStandingOrder,
+  STANDING_ORDER_TAG, REPLACEMENT_TAG, SLOT_ORDER_TAG, SLOT_REPLACEMENT_TAG, STANDING_ORDER_DOMAIN, REPLACEMENT_REPAIRER_DOMAIN, REPLACEMENT_HOLDER_DOMAIN, signStandingOrder,
   verifyStandingOrder, encodeStandingOrder, standingOrderHash, signReplacement, verifyReplacementOffer, cosignReplacement, verifyReplacement,
   encodeReplacement, decodeReplacement, replacementHash, type StandingOrderBody, type StandingOrder, type ReplacementBody,
   type ReplacementOffer, type Replacement

@@ -26,6 +26,14 @@
  * `lastSeen`, `time`, `price`, `servePrice` (uints), then the repairer's signature under
  * `shadw/replacement/repairer/v1` and the holder's under `shadw/replacement/holder/v1`, both
  * over the body (tag included).
+ *
+ * **Slot orders** extend both to erasure pins, whose holders each keep one slot (shard index)
+ * of K+M: the order names the erasure pin's `root` and pays `replicas` = K+M slots of `bytes`
+ * (a slot's bytes) each; a replacement under it names the `slot` its new holder takes over.
+ * Same fields otherwise, same signatures and domains (the tag is part of what is signed, so a
+ * slot order never verifies as a drive's). Slot order: tag `0xcc`, the standing order's
+ * fields then `root` (32 bytes), then the signature. Slot replacement: tag `0xcd`, the
+ * replacement's fields (the slot order inside) then `slot` (uint), then both signatures.
  */
 import b4a from 'b4a'
 import c from 'compact-encoding'
@@ -40,6 +48,9 @@ import { MAX_STORAGE_UNIT_PRICE } from './storage-receipt.ts'
 export const STANDING_ORDER_TAG = 0xc5
 /** First byte of a replacement record (co-signed pin records are 0xc3, verdicts 0xc4). */
 export const REPLACEMENT_TAG = 0xc6
+/** First bytes of a slot order and of a replacement under one (erasure pins). */
+export const SLOT_ORDER_TAG = 0xcc
+export const SLOT_REPLACEMENT_TAG = 0xcd
 /** The pinner's signature domain for standing orders. */
 export const STANDING_ORDER_DOMAIN = 'shadw/standing-order/v1'
 /** The repairer's and the new holder's signature domains: one key never signs both sides with one signature. */
@@ -51,6 +62,8 @@ const MAX_REPLACEMENT_BYTES = 640
 const MAX_BYTES = 2 ** 50
 /** A standing order for more holders than a pin may have is not one we sign or read. */
 const MAX_STANDING_REPLICAS = 16
+/** Slots of an erasure pin at most (the pinning layer's K+M bound). */
+const MAX_SLOTS = 64
 
 /** What the pinner signs. Keys are lowercase hex. */
 export interface StandingOrderBody {
@@ -71,6 +84,8 @@ export interface StandingOrderBody {
   servePrice: number
   /** silence after which a holder may be replaced, ms */
   graceMs: number
+  /** a slot order's erasure pin (its root): `replicas` is then its K+M slots */
+  root?: string
 }
 
 /** A standing order with the pinner's signature (128 hex). */
@@ -85,6 +100,8 @@ export interface ReplacementBody {
   replaces: string
   /** the holder under the order that chose the new one and signs for it */
   repairer: string
+  /** the slot the new holder takes over: present exactly when the order is a slot order */
+  slot?: number
   /** when `replaces` was last heard from (its newest hold confirmation the repairer knew) */
   lastSeen: number
   time: number
@@ -119,7 +136,7 @@ function orderFields (o: StandingOrderBody): StandingOrderBody {
     drive: o.drive,
     pinner: o.pinner,
     bytes: uint(o.bytes, 'bytes', MAX_BYTES),
-    replicas: uint(o.replicas, 'replicas', MAX_STANDING_REPLICAS, 1),
+    replicas: uint(o.replicas, 'replicas', o.root === undefined ? MAX_STANDING_REPLICAS : MAX_SLOTS, 1),
     time: uint(o.time, 'time', Number.MAX_SAFE_INTEGER),
     until: uint(o.until, 'until', Number.MAX_SAFE_INTEGER),
     price: uint(o.price, 'price', MAX_STORAGE_UNIT_PRICE),
@@ -127,15 +144,20 @@ function orderFields (o: StandingOrderBody): StandingOrderBody {
     graceMs: uint(o.graceMs, 'graceMs', Number.MAX_SAFE_INTEGER, 1)
   }
   if (r.until <= r.time) bad('until must be after time')
+  if (o.root !== undefined) {
+    if (!isHexKey(o.root)) bad('root must be 64 hex characters')
+    r.root = o.root
+  }
   return r
 }
 
 function orderBody (r: StandingOrderBody): Uint8Array {
   return encodeFields((s, pre) => {
-    put(s, pre, c.uint8, STANDING_ORDER_TAG)
+    put(s, pre, c.uint8, r.root === undefined ? STANDING_ORDER_TAG : SLOT_ORDER_TAG)
     put(s, pre, c.fixed32, b4a.from(r.drive, 'hex'))
     put(s, pre, c.fixed32, b4a.from(r.pinner, 'hex'))
     for (const v of [r.bytes, r.replicas, r.time, r.until, r.price, r.servePrice, r.graceMs]) put(s, pre, c.uint, v)
+    if (r.root !== undefined) put(s, pre, c.fixed32, b4a.from(r.root, 'hex'))
   })
 }
 
@@ -167,13 +189,15 @@ export function standingOrderHash (o: StandingOrder): string {
 function decodeOrder (bytes: Uint8Array): StandingOrder {
   if (bytes.byteLength > MAX_ORDER_BYTES) bad('order too large')
   const s = c.state(0, bytes.byteLength, bytes)
-  if (c.uint8.decode(s) !== STANDING_ORDER_TAG) bad('not a standing order')
+  const tag = c.uint8.decode(s)
+  if (tag !== STANDING_ORDER_TAG && tag !== SLOT_ORDER_TAG) bad('not a standing order')
   const drive = hex(c.fixed32.decode(s))
   const pinner = hex(c.fixed32.decode(s))
   const [bytesHeld, replicas, time, until, price, servePrice, graceMs] = Array.from({ length: 7 }, () => c.uint.decode(s)) as [number, number, number, number, number, number, number]
+  const root = tag === SLOT_ORDER_TAG ? { root: hex(c.fixed32.decode(s)) } : {}
   const pinnerSignature = hex(c.fixed64.decode(s))
   if (s.start !== s.end) bad('trailing bytes in order')
-  return { drive, pinner, bytes: bytesHeld, replicas, time, until, price, servePrice, graceMs, pinnerSignature }
+  return { drive, pinner, bytes: bytesHeld, replicas, time, until, price, servePrice, graceMs, ...root, pinnerSignature }
 }
 
 function replacementFields (b: ReplacementBody): ReplacementBody {
@@ -190,6 +214,8 @@ function replacementFields (b: ReplacementBody): ReplacementBody {
     price: uint(b.price, 'price', order.price),
     servePrice: uint(b.servePrice, 'servePrice', order.servePrice)
   }
+  if ((order.root === undefined) !== (b.slot === undefined)) bad('a replacement names a slot exactly when its order is a slot order')
+  if (b.slot !== undefined) r.slot = uint(b.slot, 'slot', order.replicas - 1)
   if (new Set([r.holder, r.replaces, r.repairer]).size !== 3) bad('holder, replaced holder and repairer must be three nodes')
   if (r.time < order.time || r.time >= order.until) bad('the replacement falls outside the order')
   if (r.time - r.lastSeen < order.graceMs) bad(`the replaced holder was seen ${r.time - r.lastSeen} ms before, within the order's grace of ${order.graceMs} ms`)
@@ -198,10 +224,11 @@ function replacementFields (b: ReplacementBody): ReplacementBody {
 
 function replacementBody (r: ReplacementBody): Uint8Array {
   return encodeFields((s, pre) => {
-    put(s, pre, c.uint8, REPLACEMENT_TAG)
+    put(s, pre, c.uint8, r.slot === undefined ? REPLACEMENT_TAG : SLOT_REPLACEMENT_TAG)
     put(s, pre, c.buffer, encodeStandingOrder(r.order))
     for (const k of [r.holder, r.replaces, r.repairer]) put(s, pre, c.fixed32, b4a.from(k, 'hex'))
     for (const v of [r.lastSeen, r.time, r.price, r.servePrice]) put(s, pre, c.uint, v)
+    if (r.slot !== undefined) put(s, pre, c.uint, r.slot)
   })
 }
 
@@ -248,14 +275,16 @@ export function decodeReplacement (bytes: Uint8Array): Replacement {
   let r: Replacement
   try {
     const s = c.state(0, bytes.byteLength, bytes)
-    if (c.uint8.decode(s) !== REPLACEMENT_TAG) bad('not a replacement record')
+    const tag = c.uint8.decode(s)
+    if (tag !== REPLACEMENT_TAG && tag !== SLOT_REPLACEMENT_TAG) bad('not a replacement record')
     const order = decodeOrder(c.buffer.decode(s) ?? new Uint8Array(0))
     const [holder, replaces, repairer] = [0, 1, 2].map(() => hex(c.fixed32.decode(s))) as [string, string, string]
     const [lastSeen, time, price, servePrice] = [0, 1, 2, 3].map(() => c.uint.decode(s)) as [number, number, number, number]
+    const slot = tag === SLOT_REPLACEMENT_TAG ? { slot: c.uint.decode(s) } : {}
     const repairerSignature = hex(c.fixed64.decode(s))
     const holderSignature = hex(c.fixed64.decode(s))
     if (s.start !== s.end) bad('trailing bytes')
-    r = { order, holder, replaces, repairer, lastSeen, time, price, servePrice, repairerSignature, holderSignature }
+    r = { order, holder, replaces, repairer, ...slot, lastSeen, time, price, servePrice, repairerSignature, holderSignature }
   } catch (err) {
     if (err instanceof ShadwError) throw err
     bad(`undecodable: ${(err as Error).message}`)

@@ -5,9 +5,10 @@
  * in whatever order it reads them.
  *
  * A receipt is paid once however many copies are read. One holder's `hold` (or `serve`)
- * periods for one drive must not overlap: a receipt whose period starts before the end of
- * an earlier one by the same holder for the same drive bills time already billed, and is
- * refused. Between two consecutive `hold` periods, a gap (the next starts after the last
+ * periods for one seat must not overlap (seat-series.ts: a seat is what the pinner ordered
+ * of it, a replica or an erasure slot of the drive, so a node asked for both bills two
+ * series): a receipt no seat backing it is free to take bills time already billed, and is
+ * refused. Between two consecutive `hold` periods of a seat, a gap (the next starts after the last
  * ended) is time the holder did not confirm: counted as a missed confirmation.
  *
  * Only storage someone asked for counts. A `hold` or `serve` receipt is the holder's word
@@ -23,7 +24,8 @@
  * the record's price, bytes within the order's, a period from the replacement's time until
  * the order ends or the holder is replaced in turn. A holder replaced under a standing order
  * is no longer backed by its pin records from before the replacement, for periods ending
- * after it: the order never pays more than its `replicas` holders at once.
+ * after it: the order never pays more than its `replicas` holders at once. An erasure pin's
+ * slot order works the same way with its K+M slots as seats.
  *
  * Proof verdicts in the same ledgers (proof-verdict.ts) stop payment: the part of a `hold`
  * period that falls in a stretch where a quorum of challengers failed the holder for that
@@ -35,7 +37,8 @@
 import { ShadwError } from '../errors.ts'
 import type { LedgerEntry } from './ledger-entry.ts'
 import { cosignedPinHash, type CosignedPin } from './storage-pin.ts'
-import { standingHolders, type StandingHolders } from './standing-holders.ts'
+import { seatKey, standingHolders, type StandingHolders } from './standing-holders.ts'
+import { SeatSeries } from './seat-series.ts'
 import { replacementHash, type Replacement } from './standing-order.ts'
 import { DEFAULT_PROOF_QUORUM, proofFailures, type FailedPeriod, type ProofVerdict } from './proof-verdict.ts'
 import { storageCharge, storageReceiptHash, type SignedStorageReceipt } from './storage-receipt.ts'
@@ -92,13 +95,21 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
   }
   const terms = (r: SignedStorageReceipt, price: number, servePrice: number, bytes: number): boolean =>
     r.kind === 'serve' ? r.price === servePrice : r.price === price && r.bytes <= bytes
-  const backed = (r: SignedStorageReceipt): boolean => {
-    const key = `${r.holder}/${r.drive}/${r.pinner}`
-    const cut = standing.cutoffs.get(key) ?? []
-    const byPin = (agreements.get(key) ?? []).some(p => r.from + CLOCK_SKEW_MS >= p.time && terms(r, p.price, p.servePrice, p.bytes) &&
-      !cut.some(t => t + CLOCK_SKEW_MS >= p.time && t < r.to))
-    return byPin || standing.seats.some(({ replacement: x, end }) => x.holder === r.holder && x.order.drive === r.drive && x.order.pinner === r.pinner &&
-      r.from + CLOCK_SKEW_MS >= x.time && r.to <= x.order.until && (end === null || r.to <= end) && terms(r, x.price, x.servePrice, x.order.bytes))
+  /** the seats (key, bytes) whose pin record or accepted replacement backs `r` */
+  const backers = (r: SignedStorageReceipt): Array<{ key: string, bytes: number }> => {
+    const out = new Map<string, number>()
+    for (const p of agreements.get(`${r.holder}/${r.drive}/${r.pinner}`) ?? []) {
+      const key = seatKey(r.holder, r.drive, r.pinner, p.bytes)
+      const cut = standing.cutoffs.get(key) ?? []
+      if (r.from + CLOCK_SKEW_MS >= p.time && terms(r, p.price, p.servePrice, p.bytes) && !cut.some(t => t + CLOCK_SKEW_MS >= p.time && t < r.to)) out.set(key, p.bytes)
+    }
+    for (const { replacement: x, end } of standing.seats) {
+      if (x.holder === r.holder && x.order.drive === r.drive && x.order.pinner === r.pinner &&
+        r.from + CLOCK_SKEW_MS >= x.time && r.to <= x.order.until && (end === null || r.to <= end) && terms(r, x.price, x.servePrice, x.order.bytes)) {
+        out.set(seatKey(r.holder, r.drive, r.pinner, x.order.bytes), x.order.bytes)
+      }
+    }
+    return [...out].map(([key, bytes]) => ({ key, bytes }))
   }
   // a receipt counts only where a co-signed pin or an accepted replacement backs it: they name the drive's holders
   const judges = new Set([...pins.values()].map(p => `${p.holder}/${p.drive}`))
@@ -129,24 +140,24 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
     record(x.holder).pins++
     counted++
   }
-  let last: SignedStorageReceipt | null = null
+  const series = new SeatSeries()
   for (const r of sorted) {
-    if (r.kind === 'pin' || !backed(r)) {
+    const seats = r.kind === 'pin' ? [] : backers(r)
+    if (seats.length === 0) {
       unbacked++
       continue
     }
     const rec = record(r.holder)
-    const same = last !== null && last.holder === r.holder && last.drive === r.drive && last.kind === r.kind
-    if (same && last !== null && r.from < last.to) {
+    const seat = series.take(r, seats)
+    if (seat === null) {
       const e = ShadwError.STORAGE_RECEIPT_INVALID(`${r.kind} period of ${r.holder.slice(0, 8)} for drive ${r.drive.slice(0, 8)} overlaps one already billed`)
       rejected.push({ code: e.code, message: e.message })
       continue
     }
     if (r.kind === 'hold') {
       rec.kept++
-      if (same && last !== null && r.from > last.to) rec.missed++
+      if (seat.previous !== null && r.from > seat.previous.to) rec.missed++
     } else rec.bytesServed += r.bytes
-    last = r
     counted++
     const paid = r.kind === 'hold' ? paidOutside(r, failedOf.get(`${r.holder}/${r.drive}`) ?? []) : r.total
     if (paid < r.total) withheld.set(r.holder, (withheld.get(r.holder) ?? 0) + r.total - paid)

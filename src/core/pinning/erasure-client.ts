@@ -13,6 +13,7 @@ import type { PinClientNode } from './pinner.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 import { verifyShardHold, type ShardHold } from './shard-holder.ts'
 import { ShardChannels, type ShardPeer } from './shard-protocol.ts'
+import { slotPaid, type SlotPaid } from './slot-terms.ts'
 import { checkAnswer, makeChallenge, signVerdict, type ProofVerdict } from './storage-proof.ts'
 
 /** Options of {@link readErasure}. */
@@ -94,7 +95,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
     const waitMs = o.discoverMs ?? 5_000
     for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
-    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold[]>, repairs: Map<string, RepairRecord>, repairing: Set<number> }>()
+    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold[]>, repairs: Map<string, RepairRecord>, repairing: Set<number>, paid: Record<string, SlotPaid> }>()
     await Promise.all(channels.holders().map(async peer => {
       try {
         const a = await peer.request({ type: 'query', drive: o.drive }, o.timeoutMs ?? 5_000)
@@ -104,7 +105,8 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
             const pin = verifyErasurePin(x.pin)
             const hold = verifyShardHold(x.hold)
             if (pin.drive !== o.drive || hold.root !== pin.root || hold.holder !== peer.publicKey) continue
-            const entry = pins.get(pin.root) ?? { pin, holds: new Map(), repairs: new Map(), repairing: new Set() }
+            const entry = pins.get(pin.root) ?? { pin, holds: new Map(), repairs: new Map(), repairing: new Set(), paid: {} as Record<string, SlotPaid> }
+            entry.paid[`${hold.holder}/${hold.shard}`] = slotPaid(x.terms, pin, hold.shard, hold.holder)
             entry.holds.set(hold.shard, [...(entry.holds.get(hold.shard) ?? []), hold])
             for (const v of x.repairs ?? []) {
               try {
@@ -121,7 +123,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     const newest = [...pins.values()].sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)[0]
     if (newest === undefined) return null
     const repairs = [...newest.repairs.values()].sort((a, b) => a.time - b.time)
-    return { pin: newest.pin, holds: [...newest.holds.values()].map(c => current(c, repairs)).sort((a, b) => a.shard - b.shard), repairs, repairing: [...newest.repairing].sort((a, b) => a - b) }
+    return { pin: newest.pin, holds: [...newest.holds.values()].map(c => current(c, repairs)).sort((a, b) => a.shard - b.shard), repairs, repairing: [...newest.repairing].sort((a, b) => a - b), paid: newest.paid }
   } finally {
     channels.stop()
   }

@@ -16,16 +16,17 @@
  * signing the record after — would let a holder keep shards it cannot check until the end.
  */
 import { ShadwError } from '../errors.ts'
-import { signStorageOrder } from '../ledger/index.ts'
-import { DEFAULT_STORAGE_PRICE } from './holder.ts'
+import { MAX_STORAGE_UNIT_PRICE, signStandingOrder, signStorageOrder, type StandingOrder } from '../ledger/index.ts'
+import { DEFAULT_GRACE_MS, DEFAULT_STORAGE_PRICE } from './holder.ts'
 import { merkleRoot } from './merkle.ts'
 import { checkScheme, shardHash, shardLength, stripeCount, CHUNK_BYTES, DEFAULT_SCHEME, SHARD_BYTES, type ErasureLayout, type ErasureScheme, type StripeCommitment } from './erasure.ts'
 import { signErasurePin, MAX_STRIPES, type ErasurePin } from './erasure-pin.ts'
 import type { RepairRecord } from './erasure-repair.ts'
 import { holdersTopic } from './pin-protocol.ts'
-import type { PinClientNode } from './pinner.ts'
+import { DEFAULT_STANDING_TERM_MS, STANDING_PRICE_HEADROOM, type PinClientNode } from './pinner.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 import { verifyShardHold, type ShardHold } from './shard-hold.ts'
+import type { SlotPaid } from './slot-terms.ts'
 import { ShardChannels, type ShardPeer } from './shard-protocol.ts'
 
 /** How often discovery looks at the connected holders. */
@@ -117,6 +118,14 @@ export interface PinErasureOptions {
    * its slot against it (shard-receipts.ts)
    */
   price?: number
+  /**
+   * the slot order every holder gets with its own: the K+M slots paid until `termMs` from now
+   * (default a month), a repaired slot's new holder included, and the silence (`graceMs`)
+   * after which a slot's holder may be replaced under it. Default half the holders' default
+   * grace: a repair is due after a holder's grace, and the newest sign of life it knows lags
+   * the holder's last by up to a fifth of one, so a repair made when due is paid
+   */
+  standing?: { termMs?: number, graceMs?: number }
   discoverMs?: number
   timeoutMs?: number
   onprogress?: (p: PinProgress) => void
@@ -127,7 +136,14 @@ export interface PinErasureOptions {
  * A placed erasure pin: the signed record and one signed shard hold per slot (index = shard);
  * as found on the holders, also the signed repairs they adopted and the slots being repaired.
  */
-export interface ErasurePlacement { pin: ErasurePin, holds: ShardHold[], repairs?: RepairRecord[], repairing?: number[] }
+export interface ErasurePlacement {
+  pin: ErasurePin
+  holds: ShardHold[]
+  repairs?: RepairRecord[]
+  repairing?: number[]
+  /** by `holder/shard`: how the holder showed it is paid for the slot (slot-terms.ts) */
+  paid?: Record<string, SlotPaid>
+}
 
 /** Waits (bounded) until `enough` shard holders that pass `fits` are connected. */
 export async function connectedHolders (channels: ShardChannels, enough: number, waitMs: number, fits: (p: ShardPeer) => boolean): Promise<ShardPeer[]> {
@@ -159,6 +175,19 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
   let slotBytes = 0
   for (let s = 0; s < commitments.length; s++) slotBytes += shardLength(layout, s)
   const timeoutMs = o.timeoutMs ?? 30_000
+  const now = Date.now()
+  const price = o.price ?? DEFAULT_STORAGE_PRICE
+  const standing = signStandingOrder({
+    drive: o.drive,
+    root: pin.root,
+    bytes: slotBytes,
+    replicas: n,
+    time: now,
+    until: now + (o.standing?.termMs ?? DEFAULT_STANDING_TERM_MS),
+    price: Math.min(MAX_STORAGE_UNIT_PRICE, STANDING_PRICE_HEADROOM * price),
+    servePrice: 0,
+    graceMs: o.standing?.graceMs ?? Math.floor(DEFAULT_GRACE_MS / 2)
+  }, o.keyPair)
   const channels = new ShardChannels(o.node)
   channels.start()
   try {
@@ -176,7 +205,7 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
         const placed = holds.filter(h => h !== null).length
         throw ShadwError.NOT_ENOUGH_HOLDERS(`${n} distinct holders wanted for ${k}+${m}, ${placed} took a shard`, { found: found.length, needed: n, placed })
       }
-      const got = await sendPass({ ...o, pin, source, slots: assigned, slotBytes, timeoutMs })
+      const got = await sendPass({ ...o, pin, source, slots: assigned, slotBytes, timeoutMs, standing })
       for (const [shard, hold] of got) holds[shard] = hold
       todo = todo.filter(shard => holds[shard] === null)
     }
@@ -191,14 +220,14 @@ export async function pinErasure (o: PinErasureOptions): Promise<ErasurePlacemen
 }
 
 /** One send pass: opens each slot on its holder, then streams every stripe's shards to all of them. */
-async function sendPass (o: PinErasureOptions & { pin: ErasurePin, source: ByteSource, slots: Array<{ shard: number, peer: ShardPeer }>, slotBytes: number, timeoutMs: number }): Promise<Map<number, ShardHold>> {
+async function sendPass (o: PinErasureOptions & { pin: ErasurePin, source: ByteSource, slots: Array<{ shard: number, peer: ShardPeer }>, slotBytes: number, timeoutMs: number, standing: StandingOrder }): Promise<Map<number, ShardHold>> {
   const { pin, source, timeoutMs } = o
   const l = pin.layout
   const live = new Map<number, ShardPeer>()
   await Promise.all(o.slots.map(async ({ shard, peer }) => {
     try {
       const order = signStorageOrder({ drive: o.drive, holder: peer.publicKey, bytes: o.slotBytes, time: Date.now(), price: o.price ?? DEFAULT_STORAGE_PRICE, servePrice: 0 }, o.keyPair)
-      await peer.request({ type: 'open', pin, shard, order }, timeoutMs)
+      await peer.request({ type: 'open', pin, shard, order, standing: o.standing }, timeoutMs)
       live.set(shard, peer)
     } catch {}
   }))

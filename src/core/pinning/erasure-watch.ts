@@ -12,7 +12,8 @@
  * holders rank themselves the same way for that loss (`electRepairer`); the one due claims it
  * (`repairing`, repeated while it works), rebuilds the slot's shard of every stripe from K
  * survivors checked against the committed hashes, places it on a holder that keeps no slot of
- * the pin, signs the repair record and tells every holder, who adopt it. While a live holder
+ * the pin (with its offer of the slot under the pinner's slot order, which pays the new holder
+ * for the rest of the term), signs the repair record and tells every holder, who adopt it. While a live holder
  * claims a loss nobody else starts on it; a claimer that dies stops being live after the
  * grace period and the next in the ranking takes over.
  */
@@ -62,6 +63,12 @@ export interface PinWatchOptions {
   budget: () => { total: number, used: number }
   graceMs: number
   timeoutMs: number
+  /**
+   * The signed offer that pays the new holder of a repaired slot (`shard` of pin `root`,
+   * taking the place of `lost`, last seen at `lastSeen`) for the rest of the pinner's term;
+   * undefined when this holder has none to make (the slot is placed unpaid)
+   */
+  offer?: (root: string, shard: number, lost: string, lastSeen: number, to: string) => Promise<unknown>
   onevent?: (e: RepairEvent) => void
 }
 
@@ -288,7 +295,8 @@ export class PinWatch {
         if (w.targets.has(to.publicKey)) continue
         w.targets.add(to.publicKey)
         try {
-          await to.request({ type: 'open', pin, shard: s }, this.#o.timeoutMs)
+          const replacement = await this.#o.offer?.(pin.root, s, lost.holder, lost.time, to.publicKey)
+          await to.request({ type: 'open', pin, shard: s, ...(replacement === undefined ? {} : { replacement }) }, this.#o.timeoutMs)
           let answer = null
           for (let st = 0; st < pin.stripes.length; st++) {
             if (this.#stopped) throw ShadwError.NODE_CLOSED('holder stopped mid-repair')

@@ -30,3 +30,4 @@ export { readErasure, findErasurePin, challengeShard, type ReadErasureOptions } 
 export { pinErasure, bytesSource, pickShardBytes, commitSource, DEFAULT_WINDOW, type ErasurePlacement, type PinErasureOptions, type ByteSource, type PinProgress } from './erasure-pinner.ts'
 export { driveVersionSource, type DriveVersionSource } from './erasure-source.ts'
 export { PinWatch, pinTopic, type RepairEvent, type PinPlacement } from './erasure-watch.ts'
+export { slotPaid, slotBytes, type SlotPaid } from './slot-terms.ts'

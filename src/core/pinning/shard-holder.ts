@@ -12,42 +12,36 @@
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { DiskBudget } from './disk-budget.ts'
-import { shardHash, shardLength, stripeCount } from './erasure.ts'
+import { shardHash } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import type { HolderNode } from './held-logs.ts'
 import { holdersTopic } from './pin-protocol.ts'
 import { DEFAULT_GRACE_MS, DEFAULT_STORAGE_PRICE } from './holder.ts'
-import { PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
+import { HEARTBEATS_PER_GRACE, PinWatch, type PinPlacement, type RepairEvent } from './erasure-watch.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 import type { RepairRecord } from './erasure-repair.ts'
 import { MAX_PLACEMENT_RECORDS, MAX_SLOTS, ShardChannels, type ShardMessage, type ShardPeer } from './shard-protocol.ts'
 import { answerChallenge } from './storage-proof.ts'
 import { signShardHold, type ShardHold } from './shard-hold.ts'
 import { ShardIndex, slotLogName } from './shard-index.ts'
-import { ShardReceipts } from './shard-receipts.ts'
-import type { Ledger, StorageOrder } from '../ledger/index.ts'
+import { ShardReceipts, type SlotTerms } from './shard-receipts.ts'
+import { slotBytes } from './slot-terms.ts'
+import type { Ledger } from '../ledger/index.ts'
 
 export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
 
 const debug = log('pinning')
 
-/** One slot this holder keeps; `order`: the pinner's, when it pays for the slot. */
+/** One slot this holder keeps; `terms`: what pays for it (the pinner's order, or a repair's replacement), if anything does. */
 interface Slot {
   pin: ErasurePin
-  order: StorageOrder | null
+  terms: SlotTerms | null
   shard: number
   log: string
   stored: number
   bytes: number
   /** the puts in flight, in order: a pinner pipelines stripes, and each must append after the one before */
   puts: Promise<unknown>
-}
-
-/** The bytes a slot of `pin` keeps: one shard of every stripe. */
-function slotBytes (pin: ErasurePin): number {
-  let bytes = 0
-  for (let s = 0; s < stripeCount(pin.layout); s++) bytes += shardLength(pin.layout, s)
-  return bytes
 }
 
 /** Options of {@link ShardHolder}. */
@@ -109,6 +103,7 @@ export class ShardHolder {
       budget: () => this.#budget.state(),
       graceMs: opts.graceMs ?? DEFAULT_GRACE_MS,
       timeoutMs: opts.timeoutMs ?? 30_000,
+      offer: async (root, shard, lost, lastSeen, to) => await this.#offer(root, shard, lost, lastSeen, to),
       ...(opts.onrepair === undefined ? {} : { onevent: opts.onrepair })
     })
   }
@@ -137,18 +132,19 @@ export class ShardHolder {
   }
 
   async #load (): Promise<void> {
-    for (const { pin, shard, order: kept } of await this.#index.open()) {
+    for (const kept of await this.#index.open()) {
+      const { pin, shard } = kept
       if (this.#stopped) return
       const bytes = slotBytes(pin)
       const info = await this.#opts.node.createLog(slotLogName(pin.root, shard))
       try { this.#budget.reserve(bytes) } catch (err) { debug('slot no longer fits the budget', pin.root.slice(0, 8), shard, err); continue }
       const stored = Math.min(info.length, pin.stripes.length)
       // the order was countersigned before the restart: billing goes on from now, not again from the start
-      const order = kept === undefined || this.#receipts === null ? null : this.#receipts.resumable(kept, pin.drive, bytes)
-      this.#slots.set(`${pin.root}/${shard}`, { pin, order, shard, log: info.key, stored, bytes, puts: Promise.resolve() })
+      const terms = this.#receipts === null ? null : this.#receipts.resumable(kept, pin, bytes)
+      this.#slots.set(`${pin.root}/${shard}`, { pin, terms, shard, log: info.key, stored, bytes, puts: Promise.resolve() })
       if (stored === pin.stripes.length) {
         this.#watch.add(pin, shard)
-        if (order !== null) this.#receipts?.resume(`${pin.root}/${shard}`, order, bytes)
+        if (terms !== null) this.#receipts?.resume(`${pin.root}/${shard}`, terms, bytes)
       }
     }
     this.#channels.announce()
@@ -190,7 +186,7 @@ export class ShardHolder {
    * record, a shard hold signed now (its time is the holder's sign of life), the repairs of
    * the pin this holder adopted and the slots it is repairing now.
    */
-  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold, repairs: RepairRecord[], repairing: number[] }> {
+  slots (drive: string): Array<{ pin: ErasurePin, hold: ShardHold, repairs: RepairRecord[], repairing: number[], terms?: unknown }> {
     return [...this.#slots.values()]
       .filter(s => s.pin.drive === drive && s.stored === s.pin.stripes.length)
       .sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)
@@ -198,7 +194,9 @@ export class ShardHolder {
       .map(s => {
         const p = this.#watch.placement(s.pin.root)
         const hold = signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
-        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [] }
+        // the signed terms of the slot (pinner's order or replacement) let status show it paid
+        const terms = s.terms === null ? {} : { terms: 'order' in s.terms ? s.terms.order : s.terms.replacement }
+        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [], ...terms }
       })
   }
 
@@ -227,7 +225,7 @@ export class ShardHolder {
     if (!('id' in m)) return
     try {
       if (m.type === 'open') {
-        await this.#open(m.pin, m.shard, m.order)
+        await this.#open(m.pin, m.shard, m)
         peer.send({ type: 'ok', id: m.id })
       } else if (m.type === 'put') {
         const conf = await this.#put(m.root, m.shard, m.stripe, m.bytes)
@@ -253,7 +251,29 @@ export class ShardHolder {
     return slot
   }
 
-  async #open (v: unknown, shard: number, orderIn?: unknown): Promise<void> {
+  /**
+   * A repair's offer of a lost slot to its new holder. A repair that a failed proof started
+   * early waits (at most a grace) until the loss is a grace of the slot order old, its last
+   * sign of life included, so the offer is one the ledgers accept: the slot is paid.
+   */
+  async #offer (root: string, shard: number, lost: string, lastSeen: number, to: string): Promise<unknown> {
+    const r = this.#receipts
+    const terms = this.#termsOf(root)
+    if (r === null || terms === null) return undefined
+    const graceMs = this.#opts.graceMs ?? DEFAULT_GRACE_MS
+    const wait = (r.payableAt(terms, lastSeen, Math.ceil(2 * graceMs / HEARTBEATS_PER_GRACE)) ?? 0) - Date.now()
+    if (wait > 0 && wait <= graceMs) await new Promise(resolve => setTimeout(resolve, wait))
+    if (this.#stopped) return undefined
+    return r.offer(terms, shard, lost, lastSeen, to) ?? undefined
+  }
+
+  /** The terms of this holder's slot of pin `root`, if it keeps one whole. */
+  #termsOf (root: string): SlotTerms | null {
+    for (const s of this.#slots.values()) if (s.pin.root === root && s.stored === s.pin.stripes.length) return s.terms
+    return null
+  }
+
+  async #open (v: unknown, shard: number, offered: { order?: unknown, standing?: unknown, replacement?: unknown } = {}): Promise<void> {
     const pin = verifyErasurePin(v)
     if (shard >= pin.layout.k + pin.layout.m) throw ShadwError.ERASURE_INVALID(`shard ${shard} of a ${pin.layout.k}+${pin.layout.m} pin`)
     if (this.#slots.has(`${pin.root}/${shard}`)) return
@@ -271,13 +291,14 @@ export class ShardHolder {
       this.#index.record({ op: 'drop', root: s.pin.root, shard: s.shard }).catch((err: unknown) => { debug('slot drop not recorded', err) })
     }
     const bytes = slotBytes(pin)
-    const order = orderIn === undefined || this.#receipts === null ? null : this.#receipts.check(orderIn, pin.drive, bytes)
+    const terms = this.#terms(pin, shard, bytes, offered)
     this.#budget.reserve(bytes)
     this.#opening.add(pin.root)
     try {
       const info = await this.#opts.node.createLog(slotLogName(pin.root, shard))
-      await this.#index.record({ op: 'slot', pin, shard, ...(order === null ? {} : { order }) })
-      this.#slots.set(`${pin.root}/${shard}`, { pin, order, shard, log: info.key, stored: info.length, bytes, puts: Promise.resolve() })
+      const kept = terms === null ? {} : 'order' in terms ? { order: terms.order, ...(terms.standing === null ? {} : { standing: terms.standing }) } : { replacement: terms.replacement }
+      await this.#index.record({ op: 'slot', pin, shard, ...kept })
+      this.#slots.set(`${pin.root}/${shard}`, { pin, terms, shard, log: info.key, stored: info.length, bytes, puts: Promise.resolve() })
     } catch (err) {
       this.#budget.release(bytes)
       throw err
@@ -285,6 +306,18 @@ export class ShardHolder {
       this.#opening.delete(pin.root)
     }
     this.#channels.announce()
+  }
+
+  /** What pays for a slot being opened: the pinner's order (refused when bad), or a repairer's offer (unpaid when bad). */
+  #terms (pin: ErasurePin, shard: number, bytes: number, offered: { order?: unknown, standing?: unknown, replacement?: unknown }): SlotTerms | null {
+    const r = this.#receipts
+    if (r === null) return null
+    if (offered.order !== undefined) {
+      const order = r.check(offered.order, pin.drive, bytes)
+      return { order, standing: offered.standing === undefined ? null : r.checkStanding(offered.standing, pin, order) }
+    }
+    const replacement = offered.replacement === undefined ? null : r.accept(offered.replacement, pin, shard, bytes)
+    return replacement === null ? null : { replacement }
   }
 
   async #put (root: string, shard: number, stripe: number, bytes: Uint8Array): Promise<ShardHold | null> {
@@ -306,7 +339,7 @@ export class ShardHolder {
     if (slot.stored < slot.pin.stripes.length) return null
     debug('holding shard', shard, 'of', root.slice(0, 8))
     this.#watch.add(slot.pin, shard)
-    if (slot.order !== null) this.#receipts?.held(`${root}/${shard}`, slot.order, slot.bytes)
+    if (slot.terms !== null) this.#receipts?.held(`${root}/${shard}`, slot.terms, slot.bytes)
     return signShardHold({ drive: slot.pin.drive, root, shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
   }
 

@@ -1,6 +1,7 @@
 /**
  * A shard holder's slots on its own storage: a local log of `slot` records (the signed pin
- * record, the shard index and the pinner's order when it pays, written when a slot opens) and `drop` records (a slot that
+ * record, the shard index and the terms that pay for it: the pinner's order and slot order, or
+ * the countersigned replacement of a repaired slot; written when a slot opens) and `drop` records (a slot that
  * gave way), replayed on start, so a restarted holder serves, proves and watches what it
  * kept. The shards themselves are in one log per slot, named after the pin and shard.
  */
@@ -12,7 +13,9 @@ import type { HolderNode } from './held-logs.ts'
 export const SHARD_INDEX_NAME = 'shadw-shard-index'
 
 /** One record of the index. */
-type SlotRecord = { op: 'slot', pin: unknown, shard: number, order?: unknown } | { op: 'drop', root: string, shard: number }
+type SlotRecord = { op: 'slot', pin: unknown, shard: number, order?: unknown, standing?: unknown, replacement?: unknown } | { op: 'drop', root: string, shard: number }
+/** A slot replayed: its pin record, and the terms kept with it, unchecked. */
+export interface KeptSlot { pin: ErasurePin, shard: number, order?: unknown, standing?: unknown, replacement?: unknown }
 
 /** The local name of the log keeping slot `shard` of pin `root`. */
 export function slotLogName (root: string, shard: number): string {
@@ -29,8 +32,8 @@ export class ShardIndex {
   }
 
   /** Replays the index: the slots kept, each with its checked pin record. */
-  async open (): Promise<Array<{ pin: ErasurePin, shard: number, order?: unknown }>> {
-    const slots = new Map<string, { pin: ErasurePin, shard: number, order?: unknown }>()
+  async open (): Promise<KeptSlot[]> {
+    const slots = new Map<string, KeptSlot>()
     const info = this.#node.status().logs.find(l => l.name === SHARD_INDEX_NAME && l.writable)
     if (info === undefined) return []
     this.#key = info.key
@@ -42,7 +45,7 @@ export class ShardIndex {
       if (r.op === 'slot') {
         try {
           const pin = verifyErasurePin(r.pin)
-          if (Number.isSafeInteger(r.shard) && r.shard >= 0 && r.shard < pin.layout.k + pin.layout.m) slots.set(`${pin.root}/${r.shard}`, { pin, shard: r.shard, ...(r.order === undefined ? {} : { order: r.order }) })
+          if (Number.isSafeInteger(r.shard) && r.shard >= 0 && r.shard < pin.layout.k + pin.layout.m) slots.set(`${pin.root}/${r.shard}`, { pin, shard: r.shard, order: r.order, standing: r.standing, replacement: r.replacement })
         } catch {}
       } else if (r.op === 'drop') {
         slots.delete(`${r.root}/${r.shard}`)

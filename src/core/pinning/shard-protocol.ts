@@ -31,7 +31,7 @@ export type ShardGossip =
 
 /** Requests, each answered by `ok`, `held`, `data`, `proof`, `slots` or `refused` with the same id. */
 export type ShardRequest =
-  | { type: 'open', pin: unknown, shard: number, order?: unknown }
+  | { type: 'open', pin: unknown, shard: number, order?: unknown, standing?: unknown, replacement?: unknown }
   | { type: 'put', root: string, shard: number, stripe: number, bytes: Uint8Array }
   | { type: 'get', root: string, shard: number, stripe: number }
   | { type: 'challenge', challenge: { root: string, stripe: number, shard: number, chunk: number } }
@@ -45,7 +45,7 @@ export type ShardMessage =
   | { type: 'held', id: number, confirmation: unknown }
   | { type: 'data', id: number, bytes: Uint8Array }
   | { type: 'proof', id: number, answer: unknown }
-  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown, repairs?: unknown[], repairing?: number[] }> }
+  | { type: 'slots', id: number, slots: Array<{ pin: unknown, hold: unknown, repairs?: unknown[], repairing?: number[], terms?: unknown }> }
   | { type: 'refused', id: number, code: ErrorCode, message: string }
 
 function bad (why: string): never {
@@ -71,7 +71,7 @@ function root (v: unknown): string {
 export function parseShardMessage (m: Record<string, unknown>): ShardMessage {
   switch (m.type) {
     case 'offer': return { type: 'offer', free: uint(m.free, 'free') }
-    case 'open': return { type: 'open', id: uint(m.id, 'id'), pin: m.pin, shard: uint(m.shard, 'shard'), ...(m.order === undefined ? {} : { order: m.order }) }
+    case 'open': return { type: 'open', id: uint(m.id, 'id'), pin: m.pin, shard: uint(m.shard, 'shard'), ...(m.order === undefined ? {} : { order: m.order }), ...(m.standing === undefined ? {} : { standing: m.standing }), ...(m.replacement === undefined ? {} : { replacement: m.replacement }) }
     case 'put': return { type: 'put', id: uint(m.id, 'id'), root: root(m.root), shard: uint(m.shard, 'shard'), stripe: uint(m.stripe, 'stripe'), bytes: payload(m.bytes) }
     case 'get': return { type: 'get', id: uint(m.id, 'id'), root: root(m.root), shard: uint(m.shard, 'shard'), stripe: uint(m.stripe, 'stripe') }
     case 'challenge': {
@@ -91,7 +91,7 @@ export function parseShardMessage (m: Record<string, unknown>): ShardMessage {
           const x = v as Record<string, unknown> | null
           const repairs = Array.isArray(x?.repairs) && x.repairs.length <= MAX_PLACEMENT_RECORDS ? x.repairs as unknown[] : []
           const repairing = Array.isArray(x?.repairing) && x.repairing.length <= MAX_PLACEMENT_RECORDS ? (x.repairing as unknown[]).map(r => uint(r, 'repairing')) : []
-          return { pin: x?.pin, hold: x?.hold, repairs, repairing }
+          return { pin: x?.pin, hold: x?.hold, repairs, repairing, ...(x?.terms === undefined ? {} : { terms: x.terms }) }
         })
       }
     case 'placement': {
