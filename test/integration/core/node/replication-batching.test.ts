@@ -1,9 +1,8 @@
 /**
  * What patches/hypercore+10.38.2.patch changes in a replicating reader, on the super node's
  * storage in real directories, over a real encrypted stream pair (Corestore.replicate):
- * the requests of a linear download leave in batches (frames from the reader), tree nodes
- * are flushed in runs (writes to the tree file), the walk up for missing proof nodes reads
- * each absent node once per batch (reads of the tree file that find nothing), and adjacent
+ * tree nodes are flushed in runs (writes to the tree file), concurrent walks up for missing
+ * proof nodes share their reads (reads of the tree file that find nothing), and adjacent
  * blocks verified together are written together (writes to the data file). And what it must
  * not change: every block arrives, verified, with its bytes, and survives a reopen.
  */
@@ -64,7 +63,7 @@ async function tempDir (): Promise<string> {
 }
 
 describe('a linear download between two Corestores on the super node storage', () => {
-  it('batches requests, tree-node writes, absent-node reads and block writes, and every block arrives verified', async () => {
+  it('writes tree nodes and adjacent blocks in runs, shares absent-node reads, and every block arrives verified', async () => {
     const writerStore = new Corestore(fileStorage(await tempDir()))
     stores.push(writerStore)
     const writer = writerStore.get({ name: 'log' })
@@ -79,7 +78,6 @@ describe('a linear download between two Corestores on the super node storage', (
     const w = writerStore.replicate(true) as NodeJS.ReadWriteStream
     const r = readerStore.replicate(false) as NodeJS.ReadWriteStream
     w.pipe(r).pipe(w)
-    let readerFrames = 0
 
     const reader = readerStore.get({ key: writer.key as Uint8Array })
     await reader.ready()
@@ -87,12 +85,9 @@ describe('a linear download between two Corestores on the super node storage', (
     expect(reader.length).toBe(BLOCKS)
 
     Object.assign(counts, { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 })
-    r.on('data', () => { readerFrames++ })
     await reader.download({ start: 0, end: BLOCKS, linear: true }).done()
 
-    // before the patch: one frame per request, ~2 tree writes, ~7 absent-node reads and one
-    // data write per block
-    expect(readerFrames).toBeLessThan(BLOCKS / 2)
+    // before the patch: ~2 tree writes, ~7 absent-node reads and one data write per block
     expect(counts.treeWrites).toBeLessThan(BLOCKS / 8)
     expect(counts.absentTreeReads).toBeLessThan(BLOCKS * 4)
     expect(counts.dataWrites).toBeLessThan(BLOCKS)
