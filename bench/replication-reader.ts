@@ -32,11 +32,14 @@ export interface ReaderTask {
   timeoutMs: number
 }
 
-/** CPU time (user + system) a process spent on one timed part, in milliseconds. */
-export interface CpuSpent { readerMs: number, writerMs: number }
+/**
+ * CPU time (user + system) a process spent on one timed part, in milliseconds, and the
+ * system part of it (the kernel's: UDP and TCP sends and receives, file reads and writes).
+ */
+export interface CpuSpent { readerMs: number, writerMs: number, readerSysMs: number, writerSysMs: number }
 
 export interface CpuAsk { type: 'cpu?' }
-export interface CpuTold { type: 'cpu', micros: number }
+export interface CpuTold { type: 'cpu', micros: number, sysMicros: number }
 
 export interface ReaderLogResult extends DownloadResult {
   key: string
@@ -61,16 +64,16 @@ const INFLIGHT = process.env['BENCH_INFLIGHT']
 /** Bound on the node's shutdown, so a wedged socket cannot keep the child alive. */
 const STOP_TIMEOUT_MS = 10_000
 
-const ownCpuMicros = (): number => { const u = process.cpuUsage(); return u.user + u.system }
+const ownCpuMicros = (): CpuTold => { const u = process.cpuUsage(); return { type: 'cpu', micros: u.user + u.system, sysMicros: u.system } }
 
 /** The parent's CPU time so far, in microseconds. */
-async function parentCpuMicros (): Promise<number> {
-  return await new Promise<number>((resolve, reject) => {
+async function parentCpuMicros (): Promise<CpuTold> {
+  return await new Promise<CpuTold>((resolve, reject) => {
     if (process.send === undefined) { reject(new Error('no IPC channel to the parent')); return }
     const onMessage = (msg: CpuTold): void => {
       if (msg.type !== 'cpu') return
       process.off('message', onMessage)
-      resolve(msg.micros)
+      resolve(msg)
     }
     process.on('message', onMessage)
     process.send({ type: 'cpu?' } satisfies CpuAsk)
@@ -84,7 +87,7 @@ async function withCpu<T> (fn: () => Promise<T>): Promise<[T, CpuSpent]> {
   const value = await fn()
   const r1 = ownCpuMicros()
   const w1 = await parentCpuMicros()
-  return [value, { readerMs: (r1 - r0) / 1000, writerMs: (w1 - w0) / 1000 }]
+  return [value, { readerMs: (r1.micros - r0.micros) / 1000, writerMs: (w1.micros - w0.micros) / 1000, readerSysMs: (r1.sysMicros - r0.sysMicros) / 1000, writerSysMs: (w1.sysMicros - w0.sysMicros) / 1000 }]
 }
 
 async function run (task: ReaderTask): Promise<ReaderLogResult[]> {

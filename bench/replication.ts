@@ -75,7 +75,12 @@ const READER = fileURLToPath(new URL('./replication-reader.ts', import.meta.url)
 const RESULTS = new URL('./results/replication.json', import.meta.url)
 
 const round = (x: number, digits = 3): number => Math.round(x * 10 ** digits) / 10 ** digits
-const cpuPerBlock = (c: CpuSpent, blocks: number): { reader: number, writer: number } => ({ reader: round(c.readerMs * 1000 / blocks, 1), writer: round(c.writerMs * 1000 / blocks, 1) })
+const cpuPerBlock = (c: CpuSpent, blocks: number): { reader: number, writer: number, readerSys: number, writerSys: number } => ({
+  reader: round(c.readerMs * 1000 / blocks, 1),
+  writer: round(c.writerMs * 1000 / blocks, 1),
+  readerSys: round(c.readerSysMs * 1000 / blocks, 1),
+  writerSys: round(c.writerSysMs * 1000 / blocks, 1)
+})
 const mbps = (bytes: number, ms: number): number => bytes / MB / (ms / 1000)
 
 /** Rejects with a clear message when `promise` takes longer than `ms`. */
@@ -171,7 +176,7 @@ async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ 
       child.on('message', (msg: ReaderReply | CpuAsk) => {
         if (msg.type === 'cpu?') {
           const u = process.cpuUsage()
-          child.send({ type: 'cpu', micros: u.user + u.system } satisfies CpuTold)
+          child.send({ type: 'cpu', micros: u.user + u.system, sysMicros: u.system } satisfies CpuTold)
         } else {
           resolve(msg)
         }
@@ -256,7 +261,8 @@ function printRows (where: string, rows: Measured[]): void {
     console.log(`  ${`${r.blockSize / 1024} KiB`.padEnd(7)} ${r.mbPerS.toFixed(1).padStart(7)} MB/s  ${Math.round(r.blocksPerS).toString().padStart(6)} blocks/s  ${(r.bytes / MB).toFixed(1).padStart(6)} MB in ${Math.round(r.ms).toString().padStart(6)} ms  (end to end ${r.e2eMbPerS.toFixed(1)} MB/s, ${Math.round(r.e2eMs)} ms; follow until full length known ${Math.round(r.setupMs)} ms)`)
     if (r.raw !== null) console.log(`          raw secret-stream between the same processes ${r.raw.mbPerS.toFixed(1)} MB/s: Hypercore at ${(r.mbPerS / r.raw.mbPerS).toFixed(3)}× of it`)
     if (r.cpu !== null && r.raw !== null) {
-      const perBlock = (c: CpuSpent): string => `reader ${(c.readerMs * 1000 / r.blocks).toFixed(0)} + writer ${(c.writerMs * 1000 / r.blocks).toFixed(0)} µs`
+      const us = (ms: number): string => (ms * 1000 / r.blocks).toFixed(0)
+      const perBlock = (c: CpuSpent): string => `reader ${us(c.readerMs)} (system ${us(c.readerSysMs)}) + writer ${us(c.writerMs)} (system ${us(c.writerSysMs)}) µs`
       console.log(`          CPU per block: Hypercore ${perBlock(r.cpu)}, raw stream ${perBlock(r.raw.cpu)}`)
     }
   }

@@ -91,9 +91,9 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const browser16 = (repl?.['ratios'] as Json[] | undefined)?.find(r => r['blockSize'] === 16384)
   const browser1 = (repl?.['ratios'] as Json[] | undefined)?.find(r => r['blockSize'] === 1024)
   // CPU of both processes per block: steadier than wall time on a shared machine
-  const cpuPerBlock = (row: Json | undefined): number | null => {
-    const r = num(at(row, 'cpuUsPerBlock', 'reader'))
-    const w = num(at(row, 'cpuUsPerBlock', 'writer'))
+  const cpuPerBlock = (row: Json | undefined, sys = false): number | null => {
+    const r = num(at(row, 'cpuUsPerBlock', sys ? 'readerSys' : 'reader'))
+    const w = num(at(row, 'cpuUsPerBlock', sys ? 'writerSys' : 'writer'))
     return r === null || w === null ? null : r + w
   }
   const invokeP50 = num(at(invocation, 'warmLatency', 'invokeMs', 'p50'))
@@ -137,6 +137,9 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('replication_node_1k_over_raw', num(node1?.['overRaw']), repl === null ? notRun('replication') : 'no raw baseline'),
     figure('replication_node_16k_cpu_us_per_block', cpuPerBlock(node16), repl === null ? notRun('replication') : 'no CPU figures'),
     figure('replication_node_1k_cpu_us_per_block', cpuPerBlock(node1), repl === null ? notRun('replication') : 'no CPU figures'),
+    // the kernel's part of the above (UDP sends and receives, file reads and writes)
+    figure('replication_node_16k_cpu_sys_us_per_block', cpuPerBlock(node16, true), repl === null ? notRun('replication') : 'no system CPU figures'),
+    figure('replication_node_1k_cpu_sys_us_per_block', cpuPerBlock(node1, true), repl === null ? notRun('replication') : 'no system CPU figures'),
     figure('replication_browser_over_node_16k', num(browser16?.['browserOverNode']), repl === null ? notRun('replication') : 'the browser part was skipped'),
     figure('replication_browser_over_node_1k', num(browser1?.['browserOverNode']), repl === null ? notRun('replication') : 'the browser part was skipped'),
     figure('webrtc_over_raw_datachannel', null, webrtc === null ? notRun('webrtc') : 'not measured yet: the webrtc bench has no raw data channel baseline (it compares with the relay)'),
