@@ -16,7 +16,9 @@
  *   gets its own receipt and ledger block; receipts finished together are signed together
  *   (one signature over their Merkle root, each receipt carrying its proof) and appended
  *   together (group commit), and the tenant checks each receipt's proof and the batch
- *   signature once per batch.
+ *   signature once per batch. Three rounds; before each, with the tenant waiting, the raw
+ *   worker pool (its own two worker threads, the same echo) is measured in this process,
+ *   so the ratio of the two is of one window.
  *
  * The pool runs small raw-ABI calls on the node's own thread while no worker has work
  * (src/sandbox/inline-runner.ts), as `shadw start` does: sequential calls run there, calls

@@ -20,6 +20,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 import { PAGE_PATH, startSandboxServer } from '../test/browser/browser/executor/server.ts'
 import { toBase64 } from '../test/compliance/executor-wire.ts'
 import { cWasm, wat } from '../test/fixtures/wasm/fixtures.ts'
+import { startWorkerProfiles } from './cpu-profile.ts'
 import { measureOverhead, type KernelSpec, type OverheadResult } from './sandbox-kernels.ts'
 
 /** Timed repetitions per kernel and side; the median absorbs scheduler noise. */
@@ -36,6 +37,7 @@ const POOL_CALLS = 20_000
 const POOL_ROUNDS = 3
 /** Calls kept in flight: enough to keep every worker fed between round trips. */
 const POOL_CONCURRENCY = 64
+const PROFILE_DIR = process.env['BENCH_CPU_PROF']
 const C_DIR = new URL('../test/fixtures/wasm/c/', import.meta.url).pathname
 const RESULTS = new URL('./results/sandbox.json', import.meta.url)
 
@@ -139,8 +141,13 @@ async function browserBench (specs: KernelSpec[], trivial: Uint8Array, size: num
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS })
   try {
     const page = await browser.newPage()
+    // BENCH_CPU_PROF=<dir>: CPU profiles of the page and its pool's workers over the pool rounds
+    const cdp = PROFILE_DIR === undefined ? null : await page.context().newCDPSession(page)
+    const workers = cdp === null ? null : await startWorkerProfiles(cdp)
     await page.goto(url + PAGE_PATH)
     await page.waitForFunction(() => window.__sandbox?.ready === true)
+    await cdp?.send('Profiler.enable')
+    await cdp?.send('Profiler.start')
     // throughput first: the overhead runs leave many instances for the page's GC, and their
     // address-space reservations are shared with the workers of the same renderer process
     // the Node pool alternates with the browser's, round by round: the ratio is of one window
@@ -148,6 +155,12 @@ async function browserBench (specs: KernelSpec[], trivial: Uint8Array, size: num
     for (let r = 0; r < POOL_ROUNDS; r++) {
       pools.node.push(await nodeRound())
       pools.browser.push(await page.evaluate(async ([m, n, calls, conc]) => await window.__sandbox.throughput(m, n, calls, conc), [toBase64(trivial), size, POOL_CALLS, POOL_CONCURRENCY] as const))
+    }
+    if (cdp !== null && PROFILE_DIR !== undefined) {
+      const { profile } = await cdp.send('Profiler.stop')
+      mkdirSync(PROFILE_DIR, { recursive: true })
+      writeFileSync(join(PROFILE_DIR, `pool-page-${Date.now()}.cpuprofile`), JSON.stringify(profile))
+      await workers?.stop(PROFILE_DIR)
     }
     const overhead: OverheadResult[] = []
     for (const s of specs) {
