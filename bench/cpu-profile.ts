@@ -8,7 +8,7 @@ import { Session } from 'node:inspector/promises'
 import { join } from 'node:path'
 import type { CDPSession } from 'playwright-core'
 
-export async function startWriterProfile (): Promise<{ stop: (dir: string) => Promise<void> }> {
+export async function startWriterProfile (name = 'writer'): Promise<{ stop: (dir: string) => Promise<void> }> {
   const session = new Session()
   session.connect()
   await session.post('Profiler.enable')
@@ -18,7 +18,7 @@ export async function startWriterProfile (): Promise<{ stop: (dir: string) => Pr
       const { profile } = await session.post('Profiler.stop')
       session.disconnect()
       mkdirSync(dir, { recursive: true })
-      writeFileSync(join(dir, `writer-${Date.now()}.cpuprofile`), JSON.stringify(profile))
+      writeFileSync(join(dir, `${name}-${Date.now()}.cpuprofile`), JSON.stringify(profile))
     }
   }
 }

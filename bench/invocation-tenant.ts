@@ -16,6 +16,7 @@ import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { ShadwNode } from '../src/core/node/shadw-node.ts'
 import { InvokeEndpoint } from '../src/core/invoke/index.ts'
+import { startWriterProfile } from './cpu-profile.ts'
 import { pingClient } from './ping-channel.ts'
 
 export interface TenantTask {
@@ -28,9 +29,14 @@ export interface TenantTask {
   warmup: number
   /** raw round trips and sequential calls measured */
   samples: number
-  /** calls kept in flight, and for how long, for throughput */
+  /** calls kept in flight, and for how long in each round, for throughput */
   concurrency: number
   throughputMs: number
+  /**
+   * Throughput rounds (default 1); between two, the tenant pauses (a `pause` mark) until the
+   * parent says `resume`, so the parent can measure its raw worker pool in the same window
+   */
+  rounds?: number
   /** bound on finding the executor */
   timeoutMs: number
   /**
@@ -62,19 +68,49 @@ export interface TenantResult {
   /** failure codes seen during the throughput run, with counts */
   failures: Record<string, number>
   seconds: number
+  /** calls per second of each throughput round */
+  perRound: number[]
   cold?: ColdResult
   /** this process's CPU time (user + system) per call, µs: sequential calls, and calls under load */
   cpuUsPerCall: { sequential: number, throughput: number }
 }
 
 export type TenantReply = { type: 'result', result: TenantResult } | { type: 'error', message: string }
-/** Sent at the start and end of the measured phases, so the executor reads its CPU time then too. */
-export interface TenantMark { type: 'mark', phase: 'sequential' | 'throughput' | 'end' }
+/**
+ * Sent at the start and end of the measured phases, so the executor reads its CPU time then
+ * too: `throughput` starts each round, `pause` ends one that another follows, `end` the last.
+ */
+export interface TenantMark { type: 'mark', phase: 'sequential' | 'throughput' | 'pause' | 'end' }
+/** Parent → tenant after a `pause` mark: start the next throughput round. */
+export interface TenantResume { type: 'resume' }
 
 const STOP_TIMEOUT_MS = 10_000
+/** BENCH_CPU_PROF=<dir>: a CPU profile of each measured phase (sequential, throughput) of this process */
+const PROFILE_DIR = process.env['BENCH_CPU_PROF']
+
+/** Profiles `phase` when {@link PROFILE_DIR} is set; the returned function stops and writes it. */
+async function profilePhase (phase: string): Promise<() => Promise<void>> {
+  if (PROFILE_DIR === undefined) return async () => {}
+  const profile = await startWriterProfile(`tenant-${phase}`)
+  return async () => { await profile.stop(PROFILE_DIR) }
+}
 
 function mark (phase: TenantMark['phase']): void {
   process.send?.({ type: 'mark', phase } satisfies TenantMark)
+}
+
+/** Marks a pause and waits for the parent's resume. */
+async function pause (): Promise<void> {
+  const resumed = new Promise<void>(resolve => {
+    const onMessage = (msg: TenantResume): void => {
+      if (msg.type !== 'resume') return
+      process.off('message', onMessage)
+      resolve()
+    }
+    process.on('message', onMessage)
+  })
+  mark('pause')
+  await resumed
 }
 
 async function run (task: TenantTask): Promise<TenantResult> {
@@ -113,35 +149,49 @@ async function run (task: TenantTask): Promise<TenantResult> {
     const input = new Uint8Array(16).fill(7)
     for (let i = 0; i < task.warmup; i++) await endpoint.invoke(task.ref, input)
     const invoke: number[] = []
+    const seqProfile = await profilePhase('sequential')
     mark('sequential')
     const cpuSeq = process.cpuUsage()
     for (let i = 0; i < task.samples; i++) { const t = performance.now(); await endpoint.invoke(task.ref, input); invoke.push(performance.now() - t) }
     const seqCpu = process.cpuUsage(cpuSeq)
-    mark('throughput')
-    const cpuPut = process.cpuUsage()
-
+    await seqProfile()
     let completed = 0
     let failed = 0
     const failures: Record<string, number> = {}
-    const t0 = performance.now()
-    const end = t0 + task.throughputMs
-    await Promise.all(Array.from({ length: task.concurrency }, async () => {
-      while (performance.now() < end) {
-        try {
-          await endpoint.invoke(task.ref, input)
-          completed++
-        } catch (err) {
-          failed++
-          const code = (err as { code?: string }).code ?? 'UNTYPED'
-          failures[code] = (failures[code] ?? 0) + 1
+    let seconds = 0
+    let putUs = 0
+    const perRound: number[] = []
+    const rounds = Math.max(1, task.rounds ?? 1)
+    for (let round = 0; round < rounds; round++) {
+      if (round > 0) await pause()
+      const putProfile = await profilePhase('throughput')
+      mark('throughput')
+      const cpuPut = process.cpuUsage()
+      const t0 = performance.now()
+      const before = completed
+      const end = t0 + task.throughputMs
+      await Promise.all(Array.from({ length: task.concurrency }, async () => {
+        while (performance.now() < end) {
+          try {
+            await endpoint.invoke(task.ref, input)
+            completed++
+          } catch (err) {
+            failed++
+            const code = (err as { code?: string }).code ?? 'UNTYPED'
+            failures[code] = (failures[code] ?? 0) + 1
+          }
         }
-      }
-    }))
-    const seconds = (performance.now() - t0) / 1000
-    const putCpu = process.cpuUsage(cpuPut)
-    mark('end')
+      }))
+      const took = (performance.now() - t0) / 1000
+      seconds += took
+      perRound.push(Math.round((completed - before) / Math.max(took, 1e-9)))
+      const u = process.cpuUsage(cpuPut)
+      putUs += u.user + u.system
+      if (round === rounds - 1) mark('end')
+      await putProfile()
+    }
     const perCall = (u: NodeJS.CpuUsage, n: number): number => Math.round((u.user + u.system) / Math.max(1, n) * 10) / 10
-    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds, cold, cpuUsPerCall: { sequential: perCall(seqCpu, task.samples), throughput: perCall(putCpu, completed + failed) } }
+    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds, perRound, cold, cpuUsPerCall: { sequential: perCall(seqCpu, task.samples), throughput: Math.round(putUs / Math.max(1, completed + failed) * 10) / 10 } }
   } finally {
     endpoint.stop()
     await Promise.race([(async () => { await node.stop(); await dht.destroy() })(), new Promise(resolve => setTimeout(resolve, STOP_TIMEOUT_MS).unref())])

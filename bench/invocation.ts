@@ -16,7 +16,9 @@
  *   gets its own receipt and ledger block; receipts finished together are signed together
  *   (one signature over their Merkle root, each receipt carrying its proof) and appended
  *   together (group commit), and the tenant checks each receipt's proof and the batch
- *   signature once per batch.
+ *   signature once per batch. Three rounds; before each, with the tenant waiting, the raw
+ *   worker pool (its own two worker threads, the same echo) is measured in this process,
+ *   so the ratio of the two is of one window.
  *
  * The pool runs small raw-ABI calls on the node's own thread while no worker has work
  * (src/sandbox/inline-runner.ts), as `shadw start` does: sequential calls run there, calls
@@ -24,7 +26,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus, platform, release } from 'node:os'
+import { availableParallelism, cpus, platform, release } from 'node:os'
 import b4a from 'b4a'
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
@@ -39,7 +41,8 @@ import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/core/re
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
 import { runBrowserInvocationBench } from './invocation-browser.ts'
 import { coldModule } from './invocation-cold.ts'
-import type { TenantMark, TenantReply, TenantResult, TenantTask } from './invocation-tenant.ts'
+import type { TenantMark, TenantReply, TenantResult, TenantResume, TenantTask } from './invocation-tenant.ts'
+import { startWriterProfile } from './cpu-profile.ts'
 import { pingServer } from './ping-channel.ts'
 
 /** Sequential calls (and raw round trips) measured, after {@link WARMUP}: enough for a stable p99. */
@@ -47,8 +50,13 @@ const SAMPLES = 3_000
 const WARMUP = 300
 /** Calls kept in flight for throughput: enough to keep every worker's pipeline full, within one peer's share of an executor (MAX_SERVING_PER_PEER). */
 const CONCURRENCY = 128
-/** How long throughput is measured. */
-const THROUGHPUT_MS = 5_000
+/** How long throughput is measured, per round. */
+const THROUGHPUT_MS = 2_000
+/** Throughput rounds; before each, the raw worker pool is measured in this process, so the ratio is of one window. */
+const ROUNDS = 3
+/** The raw pool's round: calls, kept in flight as the sandbox bench does. */
+const POOL_CALLS = 20_000
+const POOL_CONCURRENCY = 64
 /** Executor slots: above CONCURRENCY so the bench measures work, not BUSY refusals. */
 const SLOTS = 256
 /** Bound on the whole tenant run (discovery, both measurements, shutdown). */
@@ -81,21 +89,55 @@ async function node (bootstrap: Array<{ host: string, port: number }>, tier: 'su
   return { node: n, store, keyPair, close: async () => { await n.stop(); await dht.destroy() } }
 }
 
-/** This process's CPU time at each of the tenant's marks (the executor's side: node thread and workers). */
-type ExecutorCpu = Partial<Record<TenantMark['phase'], NodeJS.CpuUsage>>
+/**
+ * This process's CPU time (the executor's side: node thread and workers) in the tenant's
+ * measured phases, µs: sequential calls, and the throughput rounds summed (the raw pool's
+ * rounds in between are left out).
+ */
+interface ExecutorCpu { sequential?: number, throughput?: number }
+
+/** Runs between the tenant's throughput rounds; resolves once done (the tenant then resumes). */
+type BetweenRounds = () => Promise<void>
+
+/**
+ * BENCH_CPU_PROF=<dir>: CPU profiles of each measured phase (sequential calls, calls under
+ * load) of both processes' main threads, written to <dir> (executor-*, tenant-*)
+ */
+const PROFILE_DIR = process.env['BENCH_CPU_PROF']
+
+/** Profiles this process's thread between the tenant's marks, when {@link PROFILE_DIR} is set. */
+function phaseProfiles (): { mark: (phase: TenantMark['phase']) => void, done: () => Promise<void> } {
+  let running: Promise<{ stop: (dir: string) => Promise<void> } | null> = Promise.resolve(null)
+  const next = (phase: TenantMark['phase']): void => {
+    if (PROFILE_DIR === undefined) return
+    running = running.then(async (p) => {
+      await p?.stop(PROFILE_DIR)
+      return phase === 'sequential' || phase === 'throughput' ? await startWriterProfile(`executor-${phase}`) : null
+    })
+  }
+  return { mark: next, done: async () => { next('end'); await running } }
+}
 
 /** Runs the tenant child against the executor; resolves to its measurements. */
-async function runTenant (task: TenantTask, cpu: ExecutorCpu = {}): Promise<TenantResult> {
-  // BENCH_CPU_PROF=<dir> profiles the tenant too (run the bench itself with --cpu-prof)
-  const prof = process.env['BENCH_CPU_PROF']
-  const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx', ...(prof === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${prof}`])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+async function runTenant (task: TenantTask, cpu: ExecutorCpu = {}, between: BetweenRounds = async () => {}): Promise<TenantResult> {
+  let since = process.cpuUsage()
+  const used = (): number => { const u = process.cpuUsage(since); return u.user + u.system }
+  const profile = phaseProfiles()
+  const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   let timer: ReturnType<typeof setTimeout> | undefined
   try {
     const reply = await new Promise<TenantReply>((resolve, reject) => {
       timer = setTimeout(() => { reject(new Error(`the tenant gave no result within ${TENANT_TIMEOUT_MS} ms`)) }, TENANT_TIMEOUT_MS)
       child.on('message', (msg: TenantReply | TenantMark) => {
-        if (msg.type === 'mark') cpu[msg.phase] = process.cpuUsage()
-        else resolve(msg)
+        if (msg.type === 'mark') {
+          profile.mark(msg.phase)
+          if (msg.phase === 'throughput' && cpu.sequential === undefined) cpu.sequential = used()
+          if (msg.phase === 'pause' || msg.phase === 'end') cpu.throughput = (cpu.throughput ?? 0) + used()
+          if (msg.phase === 'sequential' || msg.phase === 'throughput') since = process.cpuUsage()
+          if (msg.phase === 'pause') {
+            between().then(() => { child.send({ type: 'resume' } satisfies TenantResume) }, reject)
+          }
+        } else resolve(msg)
       })
       child.once('error', reject)
       child.once('exit', code => { reject(new Error(`the tenant exited (code ${String(code)}) without a result`)) })
@@ -105,6 +147,7 @@ async function runTenant (task: TenantTask, cpu: ExecutorCpu = {}): Promise<Tena
     return reply.result
   } finally {
     clearTimeout(timer)
+    await profile.done().catch(() => {})
     // the tenant stops its node and exits by itself; a wedged one is killed after a bound
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise(resolve => child.once('exit', resolve))
@@ -113,6 +156,23 @@ async function runTenant (task: TenantTask, cpu: ExecutorCpu = {}): Promise<Tena
       clearTimeout(kill)
     }
   }
+}
+
+/** Workers of the raw pool: as the sandbox bench's Node pool. */
+const POOL_SIZE = Math.max(1, Math.min(2, availableParallelism()))
+
+/** One round of the raw pool: calls/s of {@link POOL_CALLS} echo calls, {@link POOL_CONCURRENCY} in flight. */
+async function rawPoolRound (pool: ReturnType<typeof createNodeExecutor>, module: Uint8Array, input: Uint8Array): Promise<number> {
+  await Promise.all(Array.from({ length: POOL_CONCURRENCY }, async () => await pool.execute({ module, abi: 'raw', input })))
+  let started = 0
+  const t = performance.now()
+  await Promise.all(Array.from({ length: POOL_CONCURRENCY }, async () => {
+    while (started < POOL_CALLS) {
+      started++
+      await pool.execute({ module, abi: 'raw', input })
+    }
+  }))
+  return POOL_CALLS / ((performance.now() - t) / 1000)
 }
 
 /** Runs the benchmark; prints and writes bench/results/invocation.json. */
@@ -153,9 +213,21 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     const first = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: 50, samples: 50, concurrency: 1, throughputMs: 0, timeoutMs: 30_000, cold: [opener] })
 
     const cpu: ExecutorCpu = {}
-    const t = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: WARMUP, samples: SAMPLES, concurrency: CONCURRENCY, throughputMs: THROUGHPUT_MS, timeoutMs: 30_000, cold }, cpu)
-    const cpuBetween = (a: NodeJS.CpuUsage | undefined, b: NodeJS.CpuUsage | undefined, n: number): number | null =>
-      a === undefined || b === undefined ? null : Math.round((b.user + b.system - a.user - a.system) / Math.max(1, n) * 10) / 10
+    // the raw pool (as the sandbox bench runs it: its own workers, no inline runs, the same
+    // echo and input) is measured before each throughput round, the tenant paused
+    const pool = createNodeExecutor({ size: POOL_SIZE, maxQueue: POOL_CONCURRENCY })
+    closers.push(async () => { await pool.close() })
+    const echo = await compileWat(ECHO)
+    const poolInput = new Uint8Array(16).fill(7)
+    const poolRounds: number[] = []
+    const poolRound = async (): Promise<void> => { poolRounds.push(await rawPoolRound(pool, echo, poolInput)) }
+    await poolRound()
+    const t = await runTenant({ type: 'run', bootstrap: net.bootstrap, ref, executor: exec.node.publicKey, warmup: WARMUP, samples: SAMPLES, concurrency: CONCURRENCY, throughputMs: THROUGHPUT_MS, rounds: ROUNDS, timeoutMs: 30_000, cold }, cpu, poolRound)
+    const perCall = (us: number | undefined, n: number): number | null => us === undefined ? null : Math.round(us / Math.max(1, n) * 10) / 10
+    const sortedPool = [...poolRounds].sort((a, b) => a - b)
+    const poolMedian = sortedPool[Math.floor(sortedPool.length / 2)] as number
+    const invokeRounds = [...t.perRound].sort((a, b) => a - b)
+    const invokeMedian = invokeRounds[Math.floor(invokeRounds.length / 2)] as number
     const inline = executor.inline?.ran ?? 0
     const result = {
       date: new Date().toISOString(),
@@ -166,7 +238,7 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
         invokeMs: { p50: round(pct(t.invoke, 0.5)), p99: round(pct(t.invoke, 0.99)) },
         rawRoundTripMs: { p50: round(pct(t.raw, 0.5)), p99: round(pct(t.raw, 0.99)) },
         ratioP50: round(pct(t.invoke, 0.5) / pct(t.raw, 0.5), 2),
-        cpuUsPerCall: { tenant: t.cpuUsPerCall.sequential, executor: cpuBetween(cpu.sequential, cpu.throughput, SAMPLES) },
+        cpuUsPerCall: { tenant: t.cpuUsPerCall.sequential, executor: perCall(cpu.sequential, SAMPLES) },
         goal: 'ratio <= 3'
       },
       coldStart: t.cold === undefined
@@ -189,7 +261,10 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
         failed: t.failed,
         failures: t.failures,
         perSecond: Math.round(t.completed / t.seconds),
-        cpuUsPerCall: { tenant: t.cpuUsPerCall.throughput, executor: cpuBetween(cpu.throughput, cpu.end, t.completed + t.failed) },
+        rounds: t.perRound,
+        rawPool: { workers: POOL_SIZE, inFlight: POOL_CONCURRENCY, callsPerRound: POOL_CALLS, rounds: poolRounds.map(Math.round), perSecond: Math.round(poolMedian), what: 'the raw Node worker pool (its own worker threads, no inline runs) running the same echo, measured in this process before each throughput round while the tenant waits' },
+        overPool: round(invokeMedian / poolMedian, 3),
+        cpuUsPerCall: { tenant: t.cpuUsPerCall.throughput, executor: perCall(cpu.throughput, t.completed + t.failed) },
         goal: '>= 10,000/s through one super node',
         callsRunInline: inline,
         accounting: 'every call is a full invocation: its own request frame, a fresh sandbox instance with fuel metering (in the worker pool, or on the node thread while the pool is idle: callsRunInline), SHA-256 of input and output, its own receipt (inclusion proof in a batch-signed Merkle root: one ed25519 signature per group commit) and its own ledger Hypercore block (one append per group commit), its receipt proof checked at the tenant (the batch signature verified once per batch); worker messages carry several calls'
@@ -199,6 +274,7 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     if (result.coldStart !== null) console.log(`cold start (${result.coldStart.moduleBytes} B module): fresh tenant's first call ${result.coldStart.firstCallMs} ms (goal <= 150), new module from a warm tenant median ${result.coldStart.newModuleMedianMs} ms, same module again p50 ${result.coldStart.cachedMs.p50} ms; an executor's very first call ${String(result.coldStart.coldExecutorFirstCallMs)} ms; discovery ${result.coldStart.discoverMs} ms`)
     console.log(`CPU per call (tenant + executor, us): sequential ${result.warmLatency.cpuUsPerCall.tenant} + ${String(result.warmLatency.cpuUsPerCall.executor)}, under load ${result.throughput.cpuUsPerCall.tenant} + ${String(result.throughput.cpuUsPerCall.executor)}`)
     console.log(`throughput: ${result.throughput.perSecond} invocations/s (${t.completed} in ${result.throughput.seconds} s, ${t.failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s), ${inline} calls of the whole run on the node thread)`)
+    console.log(`throughput vs the raw pool, rounds alternated: invoke ${t.perRound.join(', ')}/s; raw pool (${POOL_SIZE} workers) ${poolRounds.map(Math.round).join(', ')}/s; median over median ${result.throughput.overPool} (goal >= 0.7)`)
     for (const close of closers.reverse()) await close().catch(() => {})
     closers.length = 0
     const browser = opts.browser === false ? null : await runBrowserInvocationBench()

@@ -6,8 +6,9 @@
  *   loop in WAT, a SHA-256 hash kernel and a sieve program, both C built with clang -O2),
  *   in Node and inside headless Chromium; goal ≤ 1.3× median;
  * - metered WebAssembly vs the same C built natively (cc -O2), when a C compiler exists;
- * - warm pool throughput of a trivial raw call, Node worker_threads and browser Web Workers;
- *   goal ≥ 20,000 calls/s on the Node pool.
+ * - warm pool throughput of a trivial raw call, Node worker_threads and browser Web Workers,
+ *   rounds of the two alternated in one window; goal ≥ 20,000 calls/s on the Node pool and
+ *   the browser pool ≥ 0.8× the Node pool.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -19,6 +20,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 import { PAGE_PATH, startSandboxServer } from '../test/browser/browser/executor/server.ts'
 import { toBase64 } from '../test/compliance/executor-wire.ts'
 import { cWasm, wat } from '../test/fixtures/wasm/fixtures.ts'
+import { startWorkerProfiles } from './cpu-profile.ts'
 import { measureOverhead, type KernelSpec, type OverheadResult } from './sandbox-kernels.ts'
 
 /** Timed repetitions per kernel and side; the median absorbs scheduler noise. */
@@ -29,10 +31,13 @@ const LOOP_ITERATIONS = 50_000_000
 const SHA_ROUNDS = '64'
 /** Sieve bound: ~2 MB of flags plus Collatz chains below a tenth of it. */
 const SIEVE_N = '2000000'
-/** Trivial calls timed per pool, after a warm-up. */
-const POOL_CALLS = 40_000
+/** Trivial calls timed per pool and round, after a warm-up. */
+const POOL_CALLS = 20_000
+/** Rounds of the pool comparison, Node and browser alternated, so both see the same load. */
+const POOL_ROUNDS = 3
 /** Calls kept in flight: enough to keep every worker fed between round trips. */
 const POOL_CONCURRENCY = 64
+const PROFILE_DIR = process.env['BENCH_CPU_PROF']
 const C_DIR = new URL('../test/fixtures/wasm/c/', import.meta.url).pathname
 const RESULTS = new URL('./results/sandbox.json', import.meta.url)
 
@@ -128,22 +133,41 @@ async function nodeThroughput (module: Uint8Array, size: number): Promise<number
   }
 }
 
-async function browserBench (specs: KernelSpec[], trivial: Uint8Array, size: number): Promise<{ overhead: OverheadResult[], callsPerSecond: number }> {
+/** Pool figures of the alternated rounds, calls/s; each pool's figure is its median. */
+interface PoolRounds { node: number[], browser: number[] }
+
+async function browserBench (specs: KernelSpec[], trivial: Uint8Array, size: number, nodeRound: () => Promise<number>): Promise<{ overhead: OverheadResult[], pools: PoolRounds }> {
   const { server, url } = await startSandboxServer()
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS })
   try {
     const page = await browser.newPage()
+    // BENCH_CPU_PROF=<dir>: CPU profiles of the page and its pool's workers over the pool rounds
+    const cdp = PROFILE_DIR === undefined ? null : await page.context().newCDPSession(page)
+    const workers = cdp === null ? null : await startWorkerProfiles(cdp)
     await page.goto(url + PAGE_PATH)
     await page.waitForFunction(() => window.__sandbox?.ready === true)
+    await cdp?.send('Profiler.enable')
+    await cdp?.send('Profiler.start')
     // throughput first: the overhead runs leave many instances for the page's GC, and their
     // address-space reservations are shared with the workers of the same renderer process
-    const callsPerSecond = await page.evaluate(async ([m, n, calls, conc]) => await window.__sandbox.throughput(m, n, calls, conc), [toBase64(trivial), size, POOL_CALLS / 4, POOL_CONCURRENCY] as const)
+    // the Node pool alternates with the browser's, round by round: the ratio is of one window
+    const pools: PoolRounds = { node: [], browser: [] }
+    for (let r = 0; r < POOL_ROUNDS; r++) {
+      pools.node.push(await nodeRound())
+      pools.browser.push(await page.evaluate(async ([m, n, calls, conc]) => await window.__sandbox.throughput(m, n, calls, conc), [toBase64(trivial), size, POOL_CALLS, POOL_CONCURRENCY] as const))
+    }
+    if (cdp !== null && PROFILE_DIR !== undefined) {
+      const { profile } = await cdp.send('Profiler.stop')
+      mkdirSync(PROFILE_DIR, { recursive: true })
+      writeFileSync(join(PROFILE_DIR, `pool-page-${Date.now()}.cpuprofile`), JSON.stringify(profile))
+      await workers?.stop(PROFILE_DIR)
+    }
     const overhead: OverheadResult[] = []
     for (const s of specs) {
       const wire = { name: s.name, abi: s.abi, module: toBase64(s.module), input: s.input === undefined ? undefined : toBase64(s.input), args: s.args }
       overhead.push(await page.evaluate(async ([k, runs]) => await window.__sandbox.overhead(k, runs), [wire, RUNS] as const))
     }
-    return { overhead, callsPerSecond }
+    return { overhead, pools }
   } finally {
     await browser.close()
     await server.close()
@@ -163,18 +187,22 @@ export async function runSandboxBench (): Promise<void> {
 
   const native = await nativeComparison()
 
-  const nodeCalls = await nodeThroughput(trivial, poolSize)
-  console.log(`\nNode pool (${poolSize} worker threads): ${Math.round(nodeCalls)} trivial calls/s (goal ≥ 20,000)`)
-
+  const nodeRounds: number[] = []
+  const nodeRound = async (): Promise<number> => { const x = await nodeThroughput(trivial, poolSize); nodeRounds.push(x); return x }
   let browser: Awaited<ReturnType<typeof browserBench>> | { skipped: string }
   try {
-    browser = await browserBench(specs, trivial, poolSize)
+    browser = await browserBench(specs, trivial, poolSize, nodeRound)
     printOverhead('Chromium', browser.overhead)
-    console.log(`\nbrowser pool (${poolSize} Web Workers via comlink): ${Math.round(browser.callsPerSecond)} trivial calls/s`)
   } catch (err) {
     browser = { skipped: `Chromium unavailable: ${(err as Error).message.split('\n')[0] ?? ''}` }
     console.log(`\nbrowser bench skipped: ${browser.skipped}`)
   }
+  // without a browser the Node pool is still measured, alone
+  while (nodeRounds.length < POOL_ROUNDS) await nodeRound()
+  const nodeCalls = median(nodeRounds)
+  console.log(`\nNode pool (${poolSize} worker threads): ${Math.round(nodeCalls)} trivial calls/s, median of ${nodeRounds.map(Math.round).join(', ')} (goal ≥ 20,000)`)
+  const browserCalls = 'skipped' in browser ? null : median(browser.pools.browser)
+  if (browserCalls !== null && !('skipped' in browser)) console.log(`browser pool (${poolSize} Web Workers, rounds alternated with the Node pool's): ${Math.round(browserCalls)} trivial calls/s, median of ${browser.pools.browser.map(Math.round).join(', ')}; ${round(browserCalls / nodeCalls, 2)}× the Node pool (goal ≥ 0.8×)`)
 
   const overheadRow = (r: OverheadResult): Record<string, unknown> => ({ kernel: r.name, unmeteredMs: round(r.plainMs), meteredMs: round(r.meteredMs), ratio: round(r.ratio), fuel: r.fuel })
   const result = {
@@ -192,11 +220,28 @@ export async function runSandboxBench (): Promise<void> {
     poolThroughput: {
       goal: '>= 20000 trivial calls/s on the Node pool',
       poolSize,
+      rounds: POOL_ROUNDS,
+      callsPerRound: POOL_CALLS,
       nodeCallsPerSecond: Math.round(nodeCalls),
-      browserCallsPerSecond: 'skipped' in browser ? browser : Math.round(browser.callsPerSecond)
+      nodeRounds: nodeRounds.map(Math.round),
+      browserCallsPerSecond: browserCalls === null ? browser : Math.round(browserCalls),
+      browserRounds: 'skipped' in browser ? null : browser.pools.browser.map(Math.round),
+      browserOverNode: browserCalls === null ? null : round(browserCalls / nodeCalls, 3)
     }
   }
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
   writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')
   console.log(`\nwrote ${RESULTS.pathname}`)
+}
+
+/** The pool comparison alone (no kernels), for A/B runs: prints each round, returns the medians. */
+export async function runPoolComparison (): Promise<{ node: number, browser: number, ratio: number }> {
+  const trivial = await wat('trivial')
+  const poolSize = Math.max(1, Math.min(2, availableParallelism()))
+  const nodeRounds: number[] = []
+  const { pools } = await browserBench([], trivial, poolSize, async () => { const x = await nodeThroughput(trivial, poolSize); nodeRounds.push(x); return x })
+  const node = median(nodeRounds)
+  const browser = median(pools.browser)
+  console.log(`pools: Node ${nodeRounds.map(Math.round).join(', ')}; browser ${pools.browser.map(Math.round).join(', ')}; browser/Node ${round(browser / node, 3)}`)
+  return { node, browser, ratio: browser / node }
 }

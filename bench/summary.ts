@@ -101,6 +101,9 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
   const invokePerS = num(at(invocation, 'throughput', 'perSecond'))
   const nodePool = num(at(sandbox, 'poolThroughput', 'nodeCallsPerSecond'))
   const browserPool = num(at(sandbox, 'poolThroughput', 'browserCallsPerSecond'))
+  // both measured in one window by their own bench (rounds alternated), not across benches
+  const invokeOverPool = num(at(invocation, 'throughput', 'overPool'))
+  const browserOverNodePool = num(at(sandbox, 'poolThroughput', 'browserOverNode'))
   const coldMs = num(at(invocation, 'coldStart', 'firstCallMs'))
   // tenant + executor CPU per call: steadier than wall time on a shared machine
   const cpuPerCall = (v: unknown): number | null => {
@@ -148,9 +151,12 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('invoke_raw_round_trip_p50_ms', rawP50, notRun('invocation')),
     figure('invoke_overhead_ms_p50', invokeP50 === null || rawP50 === null ? null : invokeP50 - rawP50, notRun('invocation')),
     figure('invoke_throughput_per_s', invokePerS, notRun('invocation')),
-    figure('invoke_throughput_over_pool', invokePerS === null || nodePool === null ? null : invokePerS / nodePool, 'needs the invocation and sandbox benches in the same run'),
+    figure('invoke_throughput_over_pool', invokeOverPool, notRun('invocation')),
+    figure('invoke_raw_pool_per_s', num(at(invocation, 'throughput', 'rawPool', 'perSecond')), notRun('invocation')),
     figure('browser_invoke_p50_over_dc_rtt', null, 'not measured yet: the browser invocation bench compares with a block round trip over the relay, not a data channel round trip'),
-    figure('browser_pool_over_node_pool', browserPool === null || nodePool === null ? null : browserPool / nodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
+    figure('node_pool_per_s', nodePool, notRun('sandbox')),
+    figure('browser_pool_per_s', browserPool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
+    figure('browser_pool_over_node_pool', browserOverNodePool, sandbox === null ? notRun('sandbox') : 'the browser pool was skipped'),
     ...erasureFigures(erasure, figure, notRun('erasure')),
     figure('mount_kernel_over_native', num(at(mounts, 'kernel', 'ratioWarm')), notRun('mounts')),
     figure('mount_kernel_cold_over_native', num(at(mounts, 'kernel', 'ratioCold')), notRun('mounts')),

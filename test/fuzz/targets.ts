@@ -27,7 +27,7 @@ import { decodeVerdict, encodeVerdict, signVerdict } from '../../src/core/ledger
 import { decodeProofMessage } from '../../src/core/pinning/proof-protocol.ts'
 import { decodeAudit, encodeAudit } from '../../src/core/attest/audit-message.ts'
 import { sha256 } from '../../src/core/sha256.ts'
-import { parseReplyMessage } from '../../src/super-node/executor/worker-protocol.ts'
+import { parseReplyMessage } from '../../src/core/sandbox/worker-envelope.ts'
 import { canonicalJson, parseCanonicalJson } from '../../src/core/registry/canonical-json.ts'
 import { formatFunctionRef, parseFunctionRef } from '../../src/core/registry/function-ref.ts'
 import { decodeManifest, decodeSignedManifest, encodeSignedManifest, signManifest, type FunctionManifest } from '../../src/core/registry/manifest.ts'

@@ -1,13 +1,11 @@
 /**
- * The browser executor: a {@link WorkerPool} of Dedicated Workers driven through comlink.
- * Works from a page and from a dedicated worker (nested workers).
+ * The browser executor: a {@link WorkerPool} of Dedicated Workers, spoken to over their
+ * ports with the same envelope as the Node pool (core/sandbox/worker-envelope.ts): calls of
+ * one tick in one message, small outputs copied rather than transferred. Works from a page
+ * and from a dedicated worker (nested workers).
  */
-import { wrap, type Remote } from 'comlink'
 import { ShadwError } from '../../core/errors.ts'
-import { WorkerPool, type PoolWorker, type WorkerPoolOptions, type WorkerRequest } from '../../core/sandbox/index.ts'
-import type { ExecutorWorkerApi } from './worker-api.ts'
-import { installErrorTransfer } from './comlink-errors.ts'
-import { EXECUTOR_READY } from './ready.ts'
+import { PortPoolWorker, WorkerPool, type WorkerPoolOptions } from '../../core/sandbox/index.ts'
 
 /** Options of {@link createBrowserExecutor}. */
 export interface BrowserExecutorOptions extends Omit<WorkerPoolOptions, 'spawn'> {
@@ -20,43 +18,15 @@ function defaultWorker (): Worker {
   return new Worker(new URL('../../../workers/executor.worker.ts', import.meta.url), { type: 'module' })
 }
 
-class BrowserPoolWorker implements PoolWorker {
-  dead = false
-  readonly ready: Promise<void>
-  private readonly worker: Worker
-  private readonly remote: Remote<ExecutorWorkerApi>
-  private readonly crashed: Promise<never>
-
-  constructor (create: () => Worker) {
-    this.worker = create()
-    this.ready = new Promise(resolve => {
-      const onMessage = (ev: MessageEvent): void => {
-        if (ev.data !== EXECUTOR_READY) return
-        this.worker.removeEventListener('message', onMessage)
-        resolve()
-      }
-      this.worker.addEventListener('message', onMessage)
-    })
-    this.remote = wrap<ExecutorWorkerApi>(this.worker)
-    // a worker that fails to load or throws at top level never answers: fail its calls
-    this.crashed = new Promise<never>((_resolve, reject) => {
-      this.worker.addEventListener('error', (ev: ErrorEvent) => {
-        this.dead = true
-        reject(ShadwError.INTERNAL(`executor worker crashed: ${ev.message}`))
-      })
-    })
-    this.crashed.catch(() => {})
-  }
-
-  async call (req: WorkerRequest): Promise<unknown> {
-    if (this.dead) throw ShadwError.INTERNAL('executor worker is dead')
-    return await Promise.race([this.remote.execute(req), this.crashed])
-  }
-
-  terminate (): void {
-    this.dead = true
-    this.worker.terminate()
-  }
+/** One Web Worker behind the shared envelope. */
+function spawnBrowserWorker (create: () => Worker): PortPoolWorker {
+  const worker = create()
+  const pooled = new PortPoolWorker({ postMessage: (msg) => { worker.postMessage(msg) }, terminate: () => { worker.terminate() } })
+  worker.addEventListener('message', (ev: MessageEvent) => { pooled.onmessage(ev.data) })
+  // a worker that fails to load or throws at top level never answers: fail its calls
+  worker.addEventListener('error', (ev: ErrorEvent) => { pooled.fail(ShadwError.INTERNAL(`executor worker crashed: ${ev.message}`)) })
+  worker.addEventListener('messageerror', () => { pooled.fail(ShadwError.INTERNAL('executor worker sent a message that could not be deserialized')) })
+  return pooled
 }
 
 /**
@@ -69,7 +39,6 @@ class BrowserPoolWorker implements PoolWorker {
  * ```
  */
 export function createBrowserExecutor (opts: BrowserExecutorOptions): WorkerPool {
-  installErrorTransfer()
   const create = opts.createWorker ?? defaultWorker
-  return new WorkerPool({ ...opts, spawn: () => new BrowserPoolWorker(create) })
+  return new WorkerPool({ ...opts, spawn: () => spawnBrowserWorker(create) })
 }

@@ -1,23 +1,16 @@
 /**
- * The executor worker's comlink surface: {@link SandboxRuntime} behind one `execute` method.
- * It lives beside the browser executor that wraps it, so the executor and the worker entry
- * share one type without the executor importing the entry.
+ * The executor worker's side of the pool's envelope: {@link SandboxRuntime} answering the
+ * calls of each message. It lives beside the browser executor, so the pool and the worker
+ * entry share one module without the executor importing the entry.
  */
-import { transfer } from 'comlink'
-import { SandboxRuntime, type WorkerReply } from '../../core/sandbox/index.ts'
+import { SandboxRuntime, serveCalls, type CallServer } from '../../core/sandbox/index.ts'
 
-/** Builds the API a Dedicated Worker exposes to {@link createBrowserExecutor}'s pool. */
-export function createExecutorWorkerApi (): { execute: (req: unknown) => Promise<WorkerReply> } {
+/** Builds the message handler a Dedicated Worker installs for {@link createBrowserExecutor}'s pool. */
+export function createExecutorWorkerApi (post: CallServer['post']): { onmessage: (batch: unknown) => void } {
   const runtime = new SandboxRuntime()
-  return {
-    /** Runs one untrusted request; rejects with a ShadwError whose code survives comlink. */
-    async execute (req: unknown): Promise<WorkerReply> {
-      const reply = await runtime.execute(req)
-      if (reply.kind !== 'done') return reply
-      return transfer(reply, [reply.output.buffer as ArrayBuffer, reply.stderr.buffer as ArrayBuffer])
-    }
-  }
+  const server: CallServer = { execute: async (req) => await runtime.execute(req), post }
+  return { onmessage: (batch) => { serveCalls(server, batch) } }
 }
 
-/** The worker's comlink surface, for `wrap<ExecutorWorkerApi>`. */
+/** The worker's side of the envelope. */
 export type ExecutorWorkerApi = ReturnType<typeof createExecutorWorkerApi>

@@ -7,7 +7,7 @@
  */
 import b4a from 'b4a'
 import { ShadwError, type ErrorCode } from '../errors.ts'
-import { parseFunctionRef, resolveRange, type FunctionRef } from '../registry/index.ts'
+import { parseFunctionRef, satisfiesRange, type FunctionRef } from '../registry/index.ts'
 import type { PinnedMount } from '../drive/index.ts'
 import { sha256 } from '../sha256.ts'
 import { MAX_INPUT_BYTES, MAX_PINNED_CHAINS, MAX_REDUNDANCY, NONCE_BYTES, type RequestMessage, type ResultMessage } from './protocol.ts'
@@ -213,7 +213,7 @@ function verifyResult (res: ResultMessage, executor: string, sent: Sent, roots: 
   if (receipt.executor !== executor) mismatch('is signed by another key than the executor asked')
   // the version ran must be one the caller's range allows, of the function asked for
   const at = receipt.fn.lastIndexOf('@')
-  if (receipt.fn.slice(0, at) !== `${sent.fn.publisher}/${sent.fn.name}` || resolveRange([receipt.fn.slice(at + 1)], sent.fn.range) === null) mismatch(`names another function (${receipt.fn.slice(0, 200)})`)
+  if (receipt.fn.slice(0, at) !== `${sent.fn.publisher}/${sent.fn.name}` || !satisfiesRange(receipt.fn.slice(at + 1), sent.fn.range)) mismatch(`names another function (${receipt.fn.slice(0, 200)})`)
   if (receipt.nonce !== sent.nonce) mismatch('names another nonce')
   if (receipt.inputHash !== sent.inputHash) mismatch('names another input')
   if (receipt.outputHash !== sha256(res.output)) mismatch('does not match the output')

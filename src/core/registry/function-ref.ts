@@ -12,6 +12,24 @@ import { HEX_KEY_PATTERN } from '../hex.ts'
 /** A range longer than this is refused (it would only ever be abuse). */
 export const MAX_RANGE_LENGTH = 128
 
+/**
+ * Parsed ranges by their text: a caller names the same few ranges call after call, and
+ * parsing one (semver's Range) cost more per call than the rest of the reference's checks.
+ */
+const RANGES = new Map<string, semver.Range | null>()
+const MAX_CACHED_RANGES = 256
+
+/** `range` parsed (null: not a semver range), from {@link RANGES} when seen before. */
+function parsedRange (range: string): semver.Range | null {
+  let r = RANGES.get(range)
+  if (r === undefined) {
+    try { r = new semver.Range(range) } catch { r = null }
+    if (RANGES.size >= MAX_CACHED_RANGES) RANGES.clear()
+    RANGES.set(range, r)
+  }
+  return r
+}
+
 /** A parsed reference. */
 export interface FunctionRef {
   /** publisher key = registry key, hex */
@@ -32,7 +50,7 @@ export function parseFunctionRef (input: unknown): FunctionRef {
   if (m === null) throw ShadwError.INVALID_FUNCTION_REF(input)
   const [, publisher, name, range = '*'] = m as unknown as [string, string, string, string | undefined]
   if (!NAME_PATTERN.test(name)) throw ShadwError.INVALID_FUNCTION_REF(input, `name must match ${String(NAME_PATTERN)}`)
-  if (range.length > MAX_RANGE_LENGTH || semver.validRange(range) === null) throw ShadwError.INVALID_FUNCTION_REF(input, 'range is not a semver range')
+  if (range.length > MAX_RANGE_LENGTH || parsedRange(range) === null) throw ShadwError.INVALID_FUNCTION_REF(input, 'range is not a semver range')
   return { publisher, name, range }
 }
 
@@ -48,6 +66,12 @@ export function formatFunctionRef (ref: FunctionRef): string {
 export function resolveRange (versions: Iterable<string>, range: string, yanked: ReadonlySet<string> = new Set()): string | null {
   const candidates = [...versions].filter(v => !yanked.has(v) && semver.valid(v) !== null)
   return semver.maxSatisfying(candidates, range)
+}
+
+/** True when `version` is a valid version that `range` allows (what {@link resolveRange} of that one version tells). */
+export function satisfiesRange (version: string, range: string): boolean {
+  if (semver.valid(version) === null) return false
+  return parsedRange(range)?.test(version) ?? false
 }
 
 /** Local short names: alias → `<publisher-key>/<name>` (optionally with a default `@range`). */

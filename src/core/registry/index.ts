@@ -8,7 +8,7 @@ export { type FunctionExample, type ManifestDocs, validateDocs } from './manifes
 export { type Tombstone, type SignedTombstone, TOMBSTONE_DOMAIN, signTombstone, openTombstone, encodeTombstone } from './tombstone.ts'
 export { canonicalJson, parseCanonicalJson } from './canonical-json.ts'
 export {
-  type FunctionRef, type FunctionAliases, parseFunctionRef, parseRefOrAlias, formatFunctionRef, resolveRange
+  type FunctionRef, type FunctionAliases, parseFunctionRef, parseRefOrAlias, formatFunctionRef, resolveRange, satisfiesRange
 } from './function-ref.ts'
 export { type PublisherKeyPair, createPublisherKeyPair, blobKeyPair, checkKeyPair } from './publisher-keys.ts'
 export {

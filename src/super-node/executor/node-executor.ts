@@ -6,8 +6,7 @@ import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { ShadwError } from '../../core/errors.ts'
-import { WorkerPool, type PoolWorker, type WorkerPoolOptions, type WorkerRequest } from '../../core/sandbox/index.ts'
-import { parseReplyMessage, READY_MESSAGE, type CallMessage } from './worker-protocol.ts'
+import { PortPoolWorker, WorkerPool, type WorkerPoolOptions } from '../../core/sandbox/index.ts'
 
 /**
  * Run from the sources (tsx), the worker entry is TypeScript; run from the build in lib/
@@ -33,64 +32,14 @@ const BOOTSTRAP_URL = workerEntry()
 /** Options of {@link createNodeExecutor}; `spawn` is provided. */
 export type NodeExecutorOptions = Omit<WorkerPoolOptions, 'spawn'>
 
-class NodePoolWorker implements PoolWorker {
-  dead = false
-  readonly ready: Promise<void>
-  private markReady: () => void = () => {}
-  private readonly worker: Worker
-  private readonly pending = new Map<number, { resolve (v: unknown): void, reject (e: unknown): void }>()
-  private nextId = 0
-  // calls sent in one tick (the pool pipelines several per worker) share one message
-  private outbox: CallMessage[] = []
-
-  constructor () {
-    this.ready = new Promise(resolve => { this.markReady = resolve })
-    this.worker = new Worker(BOOTSTRAP_URL)
-    this.worker.on('message', (msg: unknown) => {
-      if (msg === READY_MESSAGE) return this.markReady()
-      let parsed
-      try {
-        parsed = parseReplyMessage(msg)
-      } catch (err) {
-        return this.fail(err)
-      }
-      const p = this.pending.get(parsed.id)
-      if (p === undefined) return
-      this.pending.delete(parsed.id)
-      if (parsed.error !== undefined) p.reject(parsed.error)
-      else p.resolve(parsed.reply)
-    })
-    this.worker.on('error', err => this.fail(ShadwError.INTERNAL(`executor worker crashed: ${err.message}`, err)))
-    this.worker.on('exit', code => this.fail(ShadwError.INTERNAL(`executor worker exited with code ${code}`)))
-  }
-
-  private fail (err: unknown): void {
-    this.dead = true
-    for (const p of this.pending.values()) p.reject(err)
-    this.pending.clear()
-  }
-
-  async call (req: WorkerRequest): Promise<unknown> {
-    if (this.dead) throw ShadwError.INTERNAL('executor worker is dead')
-    const id = this.nextId++
-    return await new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject })
-      this.outbox.push({ id, req })
-      if (this.outbox.length === 1) queueMicrotask(() => this.flush())
-    })
-  }
-
-  private flush (): void {
-    const batch = this.outbox
-    this.outbox = []
-    if (!this.dead && batch.length > 0) this.worker.postMessage(batch)
-  }
-
-  async terminate (): Promise<void> {
-    this.dead = true
-    this.pending.clear()
-    await this.worker.terminate()
-  }
+/** One worker thread behind the shared envelope (worker-envelope.ts). */
+function spawnNodeWorker (): PortPoolWorker {
+  const worker = new Worker(BOOTSTRAP_URL)
+  const pooled = new PortPoolWorker({ postMessage: (msg) => { worker.postMessage(msg) }, terminate: async () => { await worker.terminate() } })
+  worker.on('message', (msg: unknown) => { pooled.onmessage(msg) })
+  worker.on('error', err => { pooled.fail(ShadwError.INTERNAL(`executor worker crashed: ${err.message}`, err)) })
+  worker.on('exit', code => { pooled.fail(ShadwError.INTERNAL(`executor worker exited with code ${code}`)) })
+  return pooled
 }
 
 /**
@@ -104,5 +53,5 @@ class NodePoolWorker implements PoolWorker {
  * ```
  */
 export function createNodeExecutor (opts: NodeExecutorOptions): WorkerPool {
-  return new WorkerPool({ ...opts, spawn: () => new NodePoolWorker() })
+  return new WorkerPool({ ...opts, spawn: spawnNodeWorker })
 }
