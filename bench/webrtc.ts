@@ -43,6 +43,7 @@ import { createPublisherKeyPair, Registry } from '../src/core/registry/index.ts'
 import { parseBootstrap, SuperNode } from '../src/super-node/super-node.ts'
 import { wat } from '../test/fixtures/wasm/fixtures.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
+import { rawDataChannel } from './raw-datachannel.ts'
 
 /** Blocks per log: 32.8 MB at 16 KiB, long enough to reach a steady rate on both paths. */
 const BLOCKS = 2_000
@@ -60,6 +61,8 @@ const BRIDGE_CHUNK = 64 * 1024
 const BRIDGE_BYTES = 64 * 1024 * 1024
 /** Ping-pongs for the bridge round trip. */
 const BRIDGE_PINGS = 2_000
+/** 16-byte round trips on the raw data channel baseline. */
+const RAW_PINGS = 200
 /** Decimal megabytes, as network figures are quoted. */
 const MB = 1_000_000
 /** Bound on one download or wait (the bridge caps a call at 60 s). */
@@ -252,6 +255,10 @@ export async function runWebrtcBench (): Promise<void> {
     const invokeWebrtc = await invokeLatency(r.page, echo.ref)
     await sn.startRelay()
 
+    // the same-run baseline: a raw data channel W → R between the same two pages, same ICE setup
+    const raw = await rawDataChannel(w.page, r.page, { messageBytes: BLOCK_SIZE, totalBytes: (BLOCKS - LATENCY_SAMPLES) * BLOCK_SIZE, pings: RAW_PINGS })
+    const overRaw = webrtc.mbPerS / raw.mbPerS
+    const rttOverRaw = webrtc.latencyMedianMs === null ? null : webrtc.latencyMedianMs / raw.rttMedianMs
     const bridge = await bridgeCost(r.page)
     const ratio = webrtc.mbPerS / relay.mbPerS
     const latencyRatio = webrtc.latencyMedianMs !== null && relay.latencyMedianMs !== null ? webrtc.latencyMedianMs / relay.latencyMedianMs : null
@@ -261,6 +268,8 @@ export async function runWebrtcBench (): Promise<void> {
     console.log(`  webrtc (R ← W)         ${webrtc.mbPerS.toFixed(1).padStart(6)} MB/s   block round trip median ${webrtc.latencyMedianMs?.toFixed(1)} ms, p90 ${webrtc.latencyP90Ms?.toFixed(1)} ms`)
     console.log(`  relay + webrtc (R ← W) ${both.mbPerS.toFixed(1).padStart(6)} MB/s   ${(linkShare * 100).toFixed(0)}% of the bytes over the link`)
     console.log(`  webrtc / relay: throughput ${ratio.toFixed(2)}×, block round trip ${latencyRatio?.toFixed(2) ?? '-'}× (lower is faster)`)
+    console.log(`  raw data channel (W → R, same pages, ${BLOCK_SIZE} B messages) ${raw.mbPerS.toFixed(1).padStart(6)} MB/s   16 B round trip median ${raw.rttMedianMs.toFixed(2)} ms, p90 ${raw.rttP90Ms.toFixed(2)} ms`)
+    console.log(`  webrtc / raw data channel: throughput ${overRaw.toFixed(2)}× (goal ≥ 0.5), block round trip ${rttOverRaw?.toFixed(2) ?? '-'}× the raw round trip (goal ≤ 3)`)
     console.log(`\nbrowser → super node executor (--webrtc, --workers 1), echo, ${INVOKE_SAMPLES} warm invocations`)
     console.log(`  relay (P)   median ${invokeRelay.medianMs.toFixed(1)} ms, p90 ${invokeRelay.p90Ms.toFixed(1)} ms`)
     console.log(`  webrtc (R)  median ${invokeWebrtc.medianMs.toFixed(1)} ms, p90 ${invokeWebrtc.p90Ms.toFixed(1)} ms`)
@@ -280,9 +289,10 @@ export async function runWebrtcBench (): Promise<void> {
       },
       relay: { ...relay, mbPerS: round(relay.mbPerS), ms: round(relay.ms, 1) },
       webrtc: { ...webrtc, mbPerS: round(webrtc.mbPerS), ms: round(webrtc.ms, 1) },
+      rawDataChannel: { ...raw, mbPerS: round(raw.mbPerS), rttMedianMs: round(raw.rttMedianMs, 3), rttP90Ms: round(raw.rttP90Ms, 3) },
       both: { ...both, mbPerS: round(both.mbPerS), ms: round(both.ms, 1), linkShare: round(linkShare, 3) },
       invocation: { relay: { medianMs: round(invokeRelay.medianMs), p90Ms: round(invokeRelay.p90Ms) }, webrtc: { medianMs: round(invokeWebrtc.medianMs), p90Ms: round(invokeWebrtc.p90Ms) } },
-      ratios: { webrtcOverRelayThroughput: round(ratio, 3), webrtcOverRelayLatency: latencyRatio === null ? null : round(latencyRatio, 3), webrtcOverRelayInvocation: round(invokeWebrtc.medianMs / invokeRelay.medianMs, 3) },
+      ratios: { webrtcOverRelayThroughput: round(ratio, 3), webrtcOverRelayLatency: latencyRatio === null ? null : round(latencyRatio, 3), webrtcOverRelayInvocation: round(invokeWebrtc.medianMs / invokeRelay.medianMs, 3), webrtcOverRawDataChannel: round(overRaw, 3), webrtcBlockRttOverDcRtt: rttOverRaw === null ? null : round(rttOverRaw, 3) },
       bridge: { transferMbPerS: round(bridge.transferMbPerS, 0), roundTripUs: round(bridge.roundTripUs, 0) }
     }
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
