@@ -44,6 +44,7 @@ import { parseBootstrap, SuperNode } from '../src/super-node/super-node.ts'
 import { wat } from '../test/fixtures/wasm/fixtures.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 import { rawDataChannel } from './raw-datachannel.ts'
+import { attachWorkerProfiles } from './cpu-profile.ts'
 
 /** Blocks per log: 32.8 MB at 16 KiB, long enough to reach a steady rate on both paths. */
 const BLOCKS = 2_000
@@ -101,14 +102,20 @@ async function transports (page: Page, key: string): Promise<string> {
   return (await call(page, 'status', {})).peers.filter(p => p.publicKey === key).map(p => p.transport).sort().join(',')
 }
 
-async function openBrowser (profile: string, url: string): Promise<{ context: BrowserContext, page: Page, key: string }> {
+/** `BENCH_CPU_PROF=DIR`: CPU profiles of R's and W's pages and workers during the link-only download, written to DIR. */
+const PROFILE_DIR = process.env['BENCH_CPU_PROF'] ?? null
+
+type Profiles = Awaited<ReturnType<typeof attachWorkerProfiles>> | null
+
+async function openBrowser (profile: string, url: string, profiled = false): Promise<{ context: BrowserContext, page: Page, key: string, profiles: Profiles }> {
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: READY_TIMEOUT_MS })
   await context.grantPermissions(['camera', 'microphone'], { origin: new URL(url).origin })
   const page = context.pages()[0] ?? await context.newPage()
+  const profiles = PROFILE_DIR !== null && profiled ? await attachWorkerProfiles(await context.newCDPSession(page)) : null
   page.on('pageerror', err => { console.error('[page error]', err.message) })
   await page.goto(url, { timeout: READY_TIMEOUT_MS })
   const status = await page.evaluate(async t => await (window as unknown as { shadw: { ready (t: number): Promise<BridgeStatus> } }).shadw.ready(t), READY_TIMEOUT_MS)
-  return { context, page, key: status.publicKey }
+  return { context, page, key: status.publicKey, profiles }
 }
 
 async function writeLog (page: Page, name: string): Promise<string> {
@@ -227,8 +234,8 @@ export async function runWebrtcBench (): Promise<void> {
     superNode = sn
     echo = await publishEcho(sn.info.bootstrap)
     const url = sn.info.appUrl
-    const w = await openBrowser(join(tmp, 'w'), url)
-    const r = await openBrowser(join(tmp, 'r'), url)
+    const w = await openBrowser(join(tmp, 'w'), url, true)
+    const r = await openBrowser(join(tmp, 'r'), url, true)
     const p = await openBrowser(join(tmp, 'p'), url + '?webrtc=off')
     contexts.push(w.context, r.context, p.context)
     const chromiumVersion = w.context.browser()?.version() ?? 'unknown'
@@ -250,7 +257,9 @@ export async function runWebrtcBench (): Promise<void> {
 
     await sn.stopRelay()
     await until('R to reach W only over the link', async () => (await transports(r.page, w.key)) === 'webrtc')
+    for (const b of [w, r]) await b.profiles?.start()
     const webrtc = await measure(r.page, logs[2], true)
+    if (PROFILE_DIR !== null) for (const [name, b] of [['w', w], ['r', r]] as const) await b.profiles?.stop(join(PROFILE_DIR, name))
     await until('R to reach the super node only over the link', async () => (await transports(r.page, sn.info.publicKey)) === 'webrtc')
     const invokeWebrtc = await invokeLatency(r.page, echo.ref)
     await sn.startRelay()
