@@ -12,7 +12,12 @@
  * first call runs one of them on the contributor (its node fetches the registry and the
  * module over the relay, verifies them, instruments and compiles in its executor worker),
  * then calls it again (compiled module cached), then the contributor tab is reloaded and the
- * tenant calls it once more (module bytes from OPFS; the compile is not kept across a reload).
+ * tenant calls it once more (module bytes from OPFS, the instrumented module from the executor
+ * workers' Cache Storage; how each preparation went is read off their BroadcastChannel).
+ *
+ * Over the link: a third tab (the linked tenant) takes WebRTC links; with the relay stopped
+ * for the while, its warm calls cross its link to the contributor, against a raw data channel
+ * between the same two pages (bench/raw-datachannel.ts) and the echo's own run time.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -57,8 +62,20 @@ export interface BrowserInvocationResult {
    */
   overLink: { invoke: { p50: number, p99: number }, rawDataChannel: RawDataChannelResult, echoRunMs: number, p50OverDcRtt: number } | null
   /** a fresh tenant tab's first call, of a ~100 KB module published a moment before, run on the contributor tab */
-  cold: { moduleBytes: number, firstCallMs: number, cachedMs: number[], afterReloadMs: number }
+  cold: { moduleBytes: number, firstCallMs: number, cachedMs: number[], afterReloadMs: number, prepares: { first: PrepareReport[], afterReload: PrepareReport[] } }
 }
+/** How the contributor's executor made a module ready (its workers report it on a BroadcastChannel). */
+interface PrepareReport { hash: string, source: 'instrumented' | 'store', ms: number }
+
+/** Starts recording the page origin's module preparations. */
+async function watchPrepares (page: Page): Promise<void> {
+  await page.evaluate(`(() => { window.__prepared = []; new BroadcastChannel('shadw-sandbox-prepare').onmessage = ev => { window.__prepared.push(ev.data) } })()`)
+}
+
+async function prepares (page: Page): Promise<PrepareReport[]> {
+  return (await page.evaluate('window.__prepared') as PrepareReport[]).map(p => ({ ...p, ms: round(p.ms) }))
+}
+
 /** Size of the cold-start module. */
 const COLD_BYTES = 100 * 1024
 
@@ -193,7 +210,9 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
       if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')
       return performance.now() - t
     })()`) as number
+    await watchPrepares(contributor.page)
     const firstCallMs = await callCold()
+    const firstPrepares = await prepares(contributor.page)
     const cachedMs: number[] = []
     for (let i = 0; i < 5; i++) cachedMs.push(await callCold())
 
@@ -209,6 +228,7 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
     // the contributor reloads (same profile: its OPFS keeps the module bytes) and is found again
     await contributor.page.reload({ timeout: READY_TIMEOUT_MS })
     await contributor.page.evaluate(`window.shadw.ready(${READY_TIMEOUT_MS})`)
+    await watchPrepares(contributor.page)
     let afterReloadMs = NaN
     const until = Date.now() + READY_TIMEOUT_MS
     // the tenant's router finds the reloaded contributor again once its adverts arrive
@@ -221,7 +241,7 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
       blockRoundTrip: { p50: pct(blocks, 0.5) },
       ratioToBlockRoundTrip: Math.round(pct(invoke, 0.5) / pct(blocks, 0.5) * 100) / 100,
       overLink,
-      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs) }
+      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs), prepares: { first: firstPrepares, afterReload: await prepares(contributor.page) } }
     }
   } finally {
     for (const c of contexts) await c.close().catch(() => {})
