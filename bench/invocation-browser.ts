@@ -69,7 +69,7 @@ interface PrepareReport { hash: string, source: 'instrumented' | 'store', ms: nu
 
 /** Starts recording the page origin's module preparations. */
 async function watchPrepares (page: Page): Promise<void> {
-  await page.evaluate(`(() => { window.__prepared = []; new BroadcastChannel('shadw-sandbox-prepare').onmessage = ev => { window.__prepared.push(ev.data) } })()`)
+  await page.evaluate('(() => { window.__prepared = []; new BroadcastChannel(\'shadw-sandbox-prepare\').onmessage = ev => { window.__prepared.push(ev.data) } })()')
 }
 
 async function prepares (page: Page): Promise<PrepareReport[]> {
