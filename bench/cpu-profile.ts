@@ -31,6 +31,16 @@ export async function startWriterProfile (name = 'writer'): Promise<{ stop: (dir
  * start; `stop` writes one .cpuprofile per worker that was still running.
  */
 export async function startWorkerProfiles (cdp: CDPSession): Promise<{ stop: (dir: string) => Promise<void> }> {
+  const p = await attachWorkerProfiles(cdp, true)
+  return { stop: p.stop }
+}
+
+/**
+ * As {@link startWorkerProfiles}, but the profilers start only on `start()` (and with
+ * `now`, at once): a phase of a long bench, with the workers caught as they start. The page's
+ * own main thread is profiled too.
+ */
+export async function attachWorkerProfiles (cdp: CDPSession, now = false): Promise<{ start: () => Promise<void>, stop: (dir: string) => Promise<void> }> {
   const workers = new Map<string, string>()
   const pending = new Map<number, (result: unknown) => void>()
   let nextId = 1
@@ -44,16 +54,26 @@ export async function startWorkerProfiles (cdp: CDPSession): Promise<{ stop: (di
     const msg = JSON.parse(e.message) as { id?: number, result?: unknown }
     if (msg.id !== undefined) pending.get(msg.id)?.(msg.result)
   })
+  let started = now
   cdp.on('Target.attachedToTarget', e => {
     if (e.targetInfo.type !== 'worker') return
     workers.set(e.sessionId, e.targetInfo.url)
-    void send(e.sessionId, 'Profiler.enable').then(async () => await send(e.sessionId, 'Profiler.start'))
+    void send(e.sessionId, 'Profiler.enable').then(async () => { if (started) await send(e.sessionId, 'Profiler.start') })
   })
   cdp.on('Target.detachedFromTarget', e => { if (e.sessionId !== undefined) workers.delete(e.sessionId) })
   await cdp.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false })
+  await cdp.send('Profiler.enable')
+  if (now) await cdp.send('Profiler.start')
   return {
+    start: async () => {
+      started = true
+      await cdp.send('Profiler.start')
+      for (const sessionId of workers.keys()) await send(sessionId, 'Profiler.start')
+    },
     stop: async (dir: string) => {
       mkdirSync(dir, { recursive: true })
+      const page = await cdp.send('Profiler.stop')
+      writeFileSync(join(dir, `page-${Date.now()}.cpuprofile`), JSON.stringify(page.profile))
       for (const [sessionId, url] of workers) {
         const result = await send(sessionId, 'Profiler.stop') as { profile?: unknown } | undefined
         if (result?.profile === undefined) continue

@@ -12,7 +12,12 @@
  * first call runs one of them on the contributor (its node fetches the registry and the
  * module over the relay, verifies them, instruments and compiles in its executor worker),
  * then calls it again (compiled module cached), then the contributor tab is reloaded and the
- * tenant calls it once more (module bytes from OPFS; the compile is not kept across a reload).
+ * tenant calls it once more (module bytes from OPFS, the instrumented module from the executor
+ * workers' Cache Storage; how each preparation went is read off their BroadcastChannel).
+ *
+ * Over the link: a third tab (the linked tenant) takes WebRTC links; with the relay stopped
+ * for the while, its warm calls cross its link to the contributor, against a raw data channel
+ * between the same two pages (bench/raw-datachannel.ts) and the echo's own run time.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
@@ -32,6 +37,7 @@ import { createPublisherKeyPair, Registry } from '../src/core/registry/index.ts'
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 import { coldModule } from './invocation-cold.ts'
+import { rawDataChannel, type RawDataChannelResult } from './raw-datachannel.ts'
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url))
 /** Sequential calls measured after one warm-up call. */
@@ -49,14 +55,34 @@ export interface BrowserInvocationResult {
   bridgeRoundTrip: { p50: number }
   blockRoundTrip: { p50: number }
   ratioToBlockRoundTrip: number
+  /**
+   * the same warm calls with the relay stopped, so they cross the tenant ⇄ contributor WebRTC
+   * link; the baseline is a raw data channel between the same two pages (16-byte round trip)
+   * and the echo's own run time (instantiate + run, in the page)
+   */
+  overLink: { invoke: { p50: number, p99: number }, rawDataChannel: RawDataChannelResult, echoRunMs: number, p50OverDcRtt: number } | null
   /** a fresh tenant tab's first call, of a ~100 KB module published a moment before, run on the contributor tab */
-  cold: { moduleBytes: number, firstCallMs: number, cachedMs: number[], afterReloadMs: number }
+  cold: { moduleBytes: number, firstCallMs: number, cachedMs: number[], afterReloadMs: number, prepares: { first: PrepareReport[], afterReload: PrepareReport[] } }
 }
+/** How the contributor's executor made a module ready (its workers report it on a BroadcastChannel). */
+interface PrepareReport { hash: string, source: 'instrumented' | 'store', ms: number }
+
+/** Starts recording the page origin's module preparations. */
+async function watchPrepares (page: Page): Promise<void> {
+  await page.evaluate('(() => { window.__prepared = []; new BroadcastChannel(\'shadw-sandbox-prepare\').onmessage = ev => { window.__prepared.push(ev.data) } })()')
+}
+
+async function prepares (page: Page): Promise<PrepareReport[]> {
+  return (await page.evaluate('window.__prepared') as PrepareReport[]).map(p => ({ ...p, ms: round(p.ms) }))
+}
+
 /** Size of the cold-start module. */
 const COLD_BYTES = 100 * 1024
 
 async function open (profile: string, url: string): Promise<{ context: BrowserContext, page: Page, key: string }> {
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: READY_TIMEOUT_MS })
+  // the media permission lets Chromium put loopback host candidates in its offers (links)
+  await context.grantPermissions(['camera', 'microphone'], { origin: new URL(url).origin })
   const page = context.pages()[0] ?? await context.newPage()
   await page.goto(url, { timeout: READY_TIMEOUT_MS })
   const status = await page.evaluate(`window.shadw.ready(${READY_TIMEOUT_MS})`) as { publicKey: string }
@@ -80,6 +106,60 @@ async function sample (page: Page, body: string): Promise<number[]> {
 const round = (x: number): number => Math.round(x * 1000) / 1000
 const pct = (s: number[], p: number): number => Math.round((s[Math.min(s.length - 1, Math.floor(s.length * p))] ?? NaN) * 1000) / 1000
 
+/** Peers of `page`'s node with key `key`, by transport ('relay', 'webrtc', …). */
+async function transports (page: Page, key: string): Promise<string> {
+  const s = await page.evaluate('window.shadw.call(\'status\', {})') as { peers: Array<{ publicKey: string, transport: string }> }
+  return s.peers.filter(p => p.publicKey === key).map(p => p.transport).sort().join(',')
+}
+
+async function waitFor (what: string, fn: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS
+  while (!await fn()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 200))
+  }
+}
+
+/** Median ms of instantiating and running the echo in `page` itself: the function's run time. */
+async function echoRunMs (page: Page, bytes: Uint8Array): Promise<number> {
+  const s = await page.evaluate(`(async () => {
+    const mod = await WebAssembly.compile(new Uint8Array(${JSON.stringify(Array.from(bytes))}))
+    const input = new TextEncoder().encode('ping 0')
+    const out = []
+    for (let i = 0; i <= ${SAMPLES}; i++) {
+      const t = performance.now()
+      const inst = await WebAssembly.instantiate(mod, {})
+      const p = inst.exports.alloc(input.length)
+      new Uint8Array(inst.exports.memory.buffer, p, input.length).set(input)
+      inst.exports.run(p, input.length)
+      if (i > 0) out.push(performance.now() - t)
+    }
+    return out
+  })()`) as number[]
+  return pct(s.sort((a, b) => a - b), 0.5)
+}
+
+/**
+ * Warm calls from the linked tenant to the contributor over their direct link alone (the
+ * relay stopped for the while), against a raw data channel between the same two pages.
+ */
+async function linkPhase (sn: SuperNode, linked: { page: Page }, contributor: { page: Page, key: string }, ref: string, echo: Uint8Array): Promise<NonNullable<BrowserInvocationResult['overLink']>> {
+  await waitFor('the link tenant ⇄ contributor', async () => (await transports(linked.page, contributor.key)).includes('webrtc'))
+  await sn.stopRelay()
+  try {
+    await waitFor('the linked tenant to reach the contributor over the link alone', async () => (await transports(linked.page, contributor.key)) === 'webrtc')
+    const invoke = await sample(linked.page, `const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
+      if (new TextDecoder().decode(a.output) !== 'ping ' + i) throw new Error('wrong echo')
+      if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`)
+    const raw = await rawDataChannel(contributor.page, linked.page, { messageBytes: 16 * 1024, totalBytes: 16 * 1024 * 1024, pings: 200 })
+    const run = await echoRunMs(linked.page, echo)
+    const p50 = pct(invoke, 0.5)
+    return { invoke: { p50, p99: pct(invoke, 0.99) }, rawDataChannel: raw, echoRunMs: run, p50OverDcRtt: Math.round((p50 - run) / raw.rttMedianMs * 100) / 100 }
+  } finally {
+    await sn.startRelay()
+  }
+}
+
 /** Runs the browser part; returns its figures. */
 export async function runBrowserInvocationBench (): Promise<BrowserInvocationResult> {
   const tmp = await mkdtemp(join(tmpdir(), 'shadw-bench-invoke-'))
@@ -98,15 +178,19 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
     stops.push(async () => { await node.stop(); await dht.destroy() })
     const registry = await Registry.create(store, createPublisherKeyPair())
     stops.push(() => registry.close())
-    await registry.publish(await compileWat(ECHO), { name: 'echo', version: '1.0.0' })
+    const echoBytes = await compileWat(ECHO)
+    await registry.publish(echoBytes, { name: 'echo', version: '1.0.0' })
     const ref = `${registry.key}/echo@1.0.0`
     const coldBytes = await coldModule(COLD_BYTES, 101)
     await registry.publish(coldBytes, { name: 'cold', version: '1.0.0' })
     const coldRef = `${registry.key}/cold@1.0.0`
 
-    const contributor = await open(join(tmp, 'contributor'), `${sn.info.appUrl}?execute=1&webrtc=off`)
+    // the contributor takes links; the tenant never does (its calls are relayed), the linked
+    // tenant does (its calls cross the link once the relay is stopped)
+    const contributor = await open(join(tmp, 'contributor'), `${sn.info.appUrl}?execute=1`)
     const tenant = await open(join(tmp, 'tenant'), `${sn.info.appUrl}?webrtc=off`)
-    contexts.push(contributor.context, tenant.context)
+    const linked = await open(join(tmp, 'linked'), sn.info.appUrl)
+    contexts.push(contributor.context, tenant.context, linked.context)
     // blocks the contributor appends, for the relayed round-trip baseline between the same two
     // nodes: replication is sparse, so each `get` of a block the tenant lacks is one request
     const log = await contributor.page.evaluate(`(async () => {
@@ -126,7 +210,9 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
       if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')
       return performance.now() - t
     })()`) as number
+    await watchPrepares(contributor.page)
     const firstCallMs = await callCold()
+    const firstPrepares = await prepares(contributor.page)
     const cachedMs: number[] = []
     for (let i = 0; i < 5; i++) cachedMs.push(await callCold())
 
@@ -135,9 +221,14 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
       if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`)
     const bridge = await sample(tenant.page, 'await window.shadw.call(\'status\', {})')
     const blocks = await sample(tenant.page, `await window.shadw.call('get', { key: ${JSON.stringify(log)}, index: i, timeout: 20000 }, 30000)`)
+    const overLink = await linkPhase(sn, linked, contributor, ref, echoBytes).catch((err: unknown) => {
+      console.error(`browser invocation over the link not measured: ${err instanceof Error ? err.message : String(err)}`)
+      return null
+    })
     // the contributor reloads (same profile: its OPFS keeps the module bytes) and is found again
     await contributor.page.reload({ timeout: READY_TIMEOUT_MS })
     await contributor.page.evaluate(`window.shadw.ready(${READY_TIMEOUT_MS})`)
+    await watchPrepares(contributor.page)
     let afterReloadMs = NaN
     const until = Date.now() + READY_TIMEOUT_MS
     // the tenant's router finds the reloaded contributor again once its adverts arrive
@@ -149,7 +240,8 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
       bridgeRoundTrip: { p50: pct(bridge, 0.5) },
       blockRoundTrip: { p50: pct(blocks, 0.5) },
       ratioToBlockRoundTrip: Math.round(pct(invoke, 0.5) / pct(blocks, 0.5) * 100) / 100,
-      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs) }
+      overLink,
+      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs), prepares: { first: firstPrepares, afterReload: await prepares(contributor.page) } }
     }
   } finally {
     for (const c of contexts) await c.close().catch(() => {})

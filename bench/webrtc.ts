@@ -16,6 +16,9 @@
  * Latency: LATENCY_SAMPLES single-block `get`s of blocks not local yet, one after another (a
  * request and its response with proof, the round trip an invocation's request would make),
  * by P over the relay and by R over the link; median and p90 as the bridge call saw them.
+ * Raw baseline (same run): a raw RTCDataChannel W → R between the same two pages, same ICE
+ * setup, 16 KiB messages and 16-byte round trips (bench/raw-datachannel.ts): the link's
+ * throughput and block round trip as ratios to it.
  * Bridge cost: in R's page, a Dedicated Worker takes 64 KiB ArrayBuffers transferred over a
  * MessagePort, as the link bridge does, and answers pings: MB/s and µs per round trip.
  * Invocation: the super node takes links too (`webrtc: true`) and is the only executor; P calls
@@ -43,6 +46,8 @@ import { createPublisherKeyPair, Registry } from '../src/core/registry/index.ts'
 import { parseBootstrap, SuperNode } from '../src/super-node/super-node.ts'
 import { wat } from '../test/fixtures/wasm/fixtures.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
+import { rawDataChannel } from './raw-datachannel.ts'
+import { attachWorkerProfiles } from './cpu-profile.ts'
 
 /** Blocks per log: 32.8 MB at 16 KiB, long enough to reach a steady rate on both paths. */
 const BLOCKS = 2_000
@@ -60,6 +65,8 @@ const BRIDGE_CHUNK = 64 * 1024
 const BRIDGE_BYTES = 64 * 1024 * 1024
 /** Ping-pongs for the bridge round trip. */
 const BRIDGE_PINGS = 2_000
+/** 16-byte round trips on the raw data channel baseline. */
+const RAW_PINGS = 200
 /** Decimal megabytes, as network figures are quoted. */
 const MB = 1_000_000
 /** Bound on one download or wait (the bridge caps a call at 60 s). */
@@ -98,14 +105,20 @@ async function transports (page: Page, key: string): Promise<string> {
   return (await call(page, 'status', {})).peers.filter(p => p.publicKey === key).map(p => p.transport).sort().join(',')
 }
 
-async function openBrowser (profile: string, url: string): Promise<{ context: BrowserContext, page: Page, key: string }> {
+/** `BENCH_CPU_PROF=DIR`: CPU profiles of R's and W's pages and workers during the link-only download, written to DIR. */
+const PROFILE_DIR = process.env['BENCH_CPU_PROF'] ?? null
+
+type Profiles = Awaited<ReturnType<typeof attachWorkerProfiles>> | null
+
+async function openBrowser (profile: string, url: string, profiled = false): Promise<{ context: BrowserContext, page: Page, key: string, profiles: Profiles }> {
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: READY_TIMEOUT_MS })
   await context.grantPermissions(['camera', 'microphone'], { origin: new URL(url).origin })
   const page = context.pages()[0] ?? await context.newPage()
+  const profiles = PROFILE_DIR !== null && profiled ? await attachWorkerProfiles(await context.newCDPSession(page)) : null
   page.on('pageerror', err => { console.error('[page error]', err.message) })
   await page.goto(url, { timeout: READY_TIMEOUT_MS })
   const status = await page.evaluate(async t => await (window as unknown as { shadw: { ready (t: number): Promise<BridgeStatus> } }).shadw.ready(t), READY_TIMEOUT_MS)
-  return { context, page, key: status.publicKey }
+  return { context, page, key: status.publicKey, profiles }
 }
 
 async function writeLog (page: Page, name: string): Promise<string> {
@@ -224,8 +237,8 @@ export async function runWebrtcBench (): Promise<void> {
     superNode = sn
     echo = await publishEcho(sn.info.bootstrap)
     const url = sn.info.appUrl
-    const w = await openBrowser(join(tmp, 'w'), url)
-    const r = await openBrowser(join(tmp, 'r'), url)
+    const w = await openBrowser(join(tmp, 'w'), url, true)
+    const r = await openBrowser(join(tmp, 'r'), url, true)
     const p = await openBrowser(join(tmp, 'p'), url + '?webrtc=off')
     contexts.push(w.context, r.context, p.context)
     const chromiumVersion = w.context.browser()?.version() ?? 'unknown'
@@ -247,11 +260,17 @@ export async function runWebrtcBench (): Promise<void> {
 
     await sn.stopRelay()
     await until('R to reach W only over the link', async () => (await transports(r.page, w.key)) === 'webrtc')
+    for (const b of [w, r]) await b.profiles?.start()
     const webrtc = await measure(r.page, logs[2], true)
+    if (PROFILE_DIR !== null) for (const [name, b] of [['w', w], ['r', r]] as const) await b.profiles?.stop(join(PROFILE_DIR, name))
     await until('R to reach the super node only over the link', async () => (await transports(r.page, sn.info.publicKey)) === 'webrtc')
     const invokeWebrtc = await invokeLatency(r.page, echo.ref)
     await sn.startRelay()
 
+    // the same-run baseline: a raw data channel W → R between the same two pages, same ICE setup
+    const raw = await rawDataChannel(w.page, r.page, { messageBytes: BLOCK_SIZE, totalBytes: (BLOCKS - LATENCY_SAMPLES) * BLOCK_SIZE, pings: RAW_PINGS })
+    const overRaw = webrtc.mbPerS / raw.mbPerS
+    const rttOverRaw = webrtc.latencyMedianMs === null ? null : webrtc.latencyMedianMs / raw.rttMedianMs
     const bridge = await bridgeCost(r.page)
     const ratio = webrtc.mbPerS / relay.mbPerS
     const latencyRatio = webrtc.latencyMedianMs !== null && relay.latencyMedianMs !== null ? webrtc.latencyMedianMs / relay.latencyMedianMs : null
@@ -261,6 +280,8 @@ export async function runWebrtcBench (): Promise<void> {
     console.log(`  webrtc (R ← W)         ${webrtc.mbPerS.toFixed(1).padStart(6)} MB/s   block round trip median ${webrtc.latencyMedianMs?.toFixed(1)} ms, p90 ${webrtc.latencyP90Ms?.toFixed(1)} ms`)
     console.log(`  relay + webrtc (R ← W) ${both.mbPerS.toFixed(1).padStart(6)} MB/s   ${(linkShare * 100).toFixed(0)}% of the bytes over the link`)
     console.log(`  webrtc / relay: throughput ${ratio.toFixed(2)}×, block round trip ${latencyRatio?.toFixed(2) ?? '-'}× (lower is faster)`)
+    console.log(`  raw data channel (W → R, same pages, ${BLOCK_SIZE} B messages) ${raw.mbPerS.toFixed(1).padStart(6)} MB/s   16 B round trip median ${raw.rttMedianMs.toFixed(2)} ms, p90 ${raw.rttP90Ms.toFixed(2)} ms`)
+    console.log(`  webrtc / raw data channel: throughput ${overRaw.toFixed(2)}× (goal ≥ 0.5), block round trip ${rttOverRaw?.toFixed(2) ?? '-'}× the raw round trip (goal ≤ 3)`)
     console.log(`\nbrowser → super node executor (--webrtc, --workers 1), echo, ${INVOKE_SAMPLES} warm invocations`)
     console.log(`  relay (P)   median ${invokeRelay.medianMs.toFixed(1)} ms, p90 ${invokeRelay.p90Ms.toFixed(1)} ms`)
     console.log(`  webrtc (R)  median ${invokeWebrtc.medianMs.toFixed(1)} ms, p90 ${invokeWebrtc.p90Ms.toFixed(1)} ms`)
@@ -280,9 +301,10 @@ export async function runWebrtcBench (): Promise<void> {
       },
       relay: { ...relay, mbPerS: round(relay.mbPerS), ms: round(relay.ms, 1) },
       webrtc: { ...webrtc, mbPerS: round(webrtc.mbPerS), ms: round(webrtc.ms, 1) },
+      rawDataChannel: { ...raw, mbPerS: round(raw.mbPerS), rttMedianMs: round(raw.rttMedianMs, 3), rttP90Ms: round(raw.rttP90Ms, 3) },
       both: { ...both, mbPerS: round(both.mbPerS), ms: round(both.ms, 1), linkShare: round(linkShare, 3) },
       invocation: { relay: { medianMs: round(invokeRelay.medianMs), p90Ms: round(invokeRelay.p90Ms) }, webrtc: { medianMs: round(invokeWebrtc.medianMs), p90Ms: round(invokeWebrtc.p90Ms) } },
-      ratios: { webrtcOverRelayThroughput: round(ratio, 3), webrtcOverRelayLatency: latencyRatio === null ? null : round(latencyRatio, 3), webrtcOverRelayInvocation: round(invokeWebrtc.medianMs / invokeRelay.medianMs, 3) },
+      ratios: { webrtcOverRelayThroughput: round(ratio, 3), webrtcOverRelayLatency: latencyRatio === null ? null : round(latencyRatio, 3), webrtcOverRelayInvocation: round(invokeWebrtc.medianMs / invokeRelay.medianMs, 3), webrtcOverRawDataChannel: round(overRaw, 3), webrtcBlockRttOverDcRtt: rttOverRaw === null ? null : round(rttOverRaw, 3) },
       bridge: { transferMbPerS: round(bridge.transferMbPerS, 0), roundTripUs: round(bridge.roundTripUs, 0) }
     }
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })

@@ -25,8 +25,29 @@ export interface LinkHostStats {
   stops: Record<string, number>
 }
 
+/**
+ * The data channel's own send buffer, the window a link's bytes have in flight between the
+ * page and the peer: past {@link CHANNEL_HIGH_BYTES} the page stops acknowledging until the
+ * buffer drains below {@link CHANNEL_LOW_BYTES}. simple-peer's stream write keeps it under
+ * 64 KiB, which on loopback left the channel idle between refills (a drain event and a worker
+ * round trip each time) and held the link to about half a raw channel's throughput.
+ */
+export const CHANNEL_HIGH_BYTES = 1024 * 1024
+export const CHANNEL_LOW_BYTES = 256 * 1024
+
+/** The part of RTCDataChannel the page uses for flow control (simple-peer keeps it as `_channel`). */
+interface ChannelLike {
+  bufferedAmount: number
+  bufferedAmountLowThreshold: number
+  onbufferedamountlow: ((ev: unknown) => void) | null
+}
+
 interface PageLink {
   peer: SimplePeer
+  /** the open data channel, once simple-peer says 'connect' */
+  channel: ChannelLike | null
+  /** bytes sent while the channel's buffer was over its high mark, acknowledged when it drains */
+  ackHeld: number
   /**
    * The page's end of the link's data port, made with the peer: bytes that arrive before
    * simple-peer's 'connect' (the remote may start its Noise handshake first) queue in it
@@ -45,9 +66,10 @@ interface PageLink {
  * signals both ways, and once a data channel opens, pipes it to a LinkPort it transfers
  * to the worker. The page never reads the bytes: they are the Noise stream's ciphertext.
  *
- * Received messages are transferred to the worker as they are (zero copy); sent ones are
- * acknowledged when the data channel's buffer drains below simple-peer's 64 KiB mark, which
- * is the credit the worker's {@link PortDuplex} waits for.
+ * Received messages are transferred to the worker as they are (zero copy); sent ones go
+ * straight onto the data channel and are acknowledged at once while its buffer is under
+ * {@link CHANNEL_HIGH_BYTES}, else once it drains below {@link CHANNEL_LOW_BYTES}: the credit
+ * the worker's {@link PortDuplex} waits for.
  */
 export class LinkHost {
   readonly #port: LinkPort
@@ -106,7 +128,7 @@ export class LinkHost {
       return
     }
     const { port1, port2 } = linkChannel()
-    const link: PageLink = { peer, data: port1, handoff: port2, ackPending: 0, ackScheduled: false }
+    const link: PageLink = { peer, channel: null, ackHeld: 0, data: port1, handoff: port2, ackPending: 0, ackScheduled: false }
     port1.onmessage = (ev) => { this.#fromWorker(link, ev.data) }
     port1.start()
     this.#links.set(id, link)
@@ -129,6 +151,16 @@ export class LinkHost {
     if (port === null) return
     link.handoff = null
     this.#stats.connected++
+    const channel = (link.peer as unknown as { _channel?: ChannelLike })._channel
+    if (channel !== undefined && typeof channel.bufferedAmountLowThreshold === 'number') {
+      channel.bufferedAmountLowThreshold = CHANNEL_LOW_BYTES
+      const previous = channel.onbufferedamountlow
+      channel.onbufferedamountlow = (ev) => {
+        previous?.call(channel, ev)
+        this.#drained(link)
+      }
+      link.channel = channel
+    }
     this.#post({ type: 'open', link: id, port }, [port])
   }
 
@@ -146,10 +178,32 @@ export class LinkHost {
     if (data instanceof ArrayBuffer) {
       const bytes = data.byteLength
       this.#stats.bytesOut += bytes
-      link.peer.write(Buffer.from(data), () => { this.#ack(link, bytes) })
+      const channel = link.channel
+      if (channel === null) {
+        link.peer.write(Buffer.from(data), () => { this.#ack(link, bytes) })
+        return
+      }
+      // straight onto the channel (simple-peer's `send`), with the page's own window on its buffer
+      try {
+        link.peer.send(Buffer.from(data))
+      } catch (err) {
+        // the channel is closing: simple-peer's 'close' or 'error' tears the link down
+        debug('send on a closing channel', (err as Error).message)
+        return
+      }
+      if (channel.bufferedAmount <= CHANNEL_HIGH_BYTES && link.ackHeld === 0) this.#ack(link, bytes)
+      else link.ackHeld += bytes
       return
     }
     if ((data as Partial<LinkDataControl> | null)?.type === 'close') link.peer.destroy()
+  }
+
+  /** The channel's buffer fell below its low mark: what was held back is acknowledged. */
+  #drained (link: PageLink): void {
+    const held = link.ackHeld
+    if (held === 0) return
+    link.ackHeld = 0
+    this.#ack(link, held)
   }
 
   #ack (link: PageLink, bytes: number): void {

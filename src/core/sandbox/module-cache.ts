@@ -8,8 +8,9 @@
 import { ShadwError } from '../errors.ts'
 import type { Abi } from './executor.ts'
 import { checkAbi } from './abi-check.ts'
-import { sha256Hex, wasmApi, type WasmMemory, type WasmModule } from './host.ts'
+import { nowMs, sha256Hex, wasmApi, type WasmMemory, type WasmModule } from './host.ts'
 import { instrumentModule, type InstrumentedModule } from './instrument.ts'
+import { instrumentedKey, type InstrumentedStore, type PrepareEvent } from './instrumented-store.ts'
 
 /** Distinct modules a worker keeps compiled; each costs its machine code in memory. */
 export const MODULE_CACHE_ENTRIES = 64
@@ -24,25 +25,61 @@ export interface PreparedModule {
   spareMemory: WasmMemory | undefined
 }
 
+async function compileInstrumented (bytes: Uint8Array): Promise<WasmModule> {
+  try {
+    return await wasmApi.compile(bytes)
+  } catch (err) {
+    throw ShadwError.INVALID_MODULE(`instrumented module does not compile: ${(err as Error).message}`)
+  }
+}
+
 /** Validates, checks the ABI of, instruments and compiles `bytes` (whose hash is known). */
 export async function prepareModule (bytes: Uint8Array, hash: string, abi: Abi, memoryPages: number): Promise<PreparedModule> {
   if (!wasmApi.validate(bytes)) throw ShadwError.INVALID_MODULE('module does not validate')
   const inst = instrumentModule(bytes, memoryPages)
   checkAbi(inst.parsed, abi)
-  let module: WasmModule
-  try {
-    module = await wasmApi.compile(inst.bytes)
-  } catch (err) {
-    throw ShadwError.INVALID_MODULE(`instrumented module does not compile: ${(err as Error).message}`)
-  }
+  const module = await compileInstrumented(inst.bytes)
   return { hash, module, importedMemory: inst.importedMemory, hasStart: inst.hasStart, spareMemory: undefined }
+}
+
+/**
+ * {@link prepareModule} through a persistent store of instrumented modules: a verified entry
+ * is compiled as it is (its module was validated, its ABI checked and instrumented when it was
+ * stored, under the same key); a miss is prepared and then offered to the store, without the
+ * call waiting for the write. A store that fails is a miss.
+ */
+async function prepareThrough (store: InstrumentedStore, bytes: Uint8Array, hash: string, abi: Abi, memoryPages: number): Promise<{ prepared: PreparedModule, source: PrepareEvent['source'] }> {
+  const key = instrumentedKey(hash, abi, memoryPages)
+  const hit = await store.get(key).catch(() => null)
+  if (hit !== null) {
+    const module = hit.module ?? await compileInstrumented(hit.bytes)
+    return { prepared: { hash, module, importedMemory: hit.importedMemory, hasStart: hit.hasStart, spareMemory: undefined }, source: 'store' }
+  }
+  if (!wasmApi.validate(bytes)) throw ShadwError.INVALID_MODULE('module does not validate')
+  const inst = instrumentModule(bytes, memoryPages)
+  checkAbi(inst.parsed, abi)
+  const module = await compileInstrumented(inst.bytes)
+  store.put(key, { bytes: inst.bytes, importedMemory: inst.importedMemory, hasStart: inst.hasStart }).catch(() => {})
+  return { prepared: { hash, module, importedMemory: inst.importedMemory, hasStart: inst.hasStart, spareMemory: undefined }, source: 'instrumented' }
+}
+
+/** Options of {@link ModuleCache}. */
+export interface ModuleCacheOptions {
+  /** instrumented modules kept across worker restarts (browser reloads) */
+  store?: InstrumentedStore
+  /** told how each module was made ready (tests and benches watch it) */
+  onPrepare?: (event: PrepareEvent) => void
 }
 
 /** LRU of prepared modules. */
 export class ModuleCache {
   private readonly entries = new Map<string, Promise<PreparedModule>>()
 
-  constructor (readonly capacity = MODULE_CACHE_ENTRIES) {}
+  readonly #opts: ModuleCacheOptions
+
+  constructor (readonly capacity = MODULE_CACHE_ENTRIES, opts: ModuleCacheOptions = {}) {
+    this.#opts = opts
+  }
 
   /**
    * Returns the prepared module, or `undefined` on a miss without `bytes` (the caller then
@@ -60,7 +97,14 @@ export class ModuleCache {
     const p = (async () => {
       const actual = await sha256Hex(bytes)
       if (actual !== hash) throw ShadwError.INVALID_ARGUMENT('module bytes do not match their hash', { hash, actual })
-      return await prepareModule(bytes, hash, abi, memoryPages)
+      const { store, onPrepare } = this.#opts
+      if (store === undefined && onPrepare === undefined) return await prepareModule(bytes, hash, abi, memoryPages)
+      const started = nowMs()
+      const { prepared, source } = store === undefined
+        ? { prepared: await prepareModule(bytes, hash, abi, memoryPages), source: 'instrumented' as const }
+        : await prepareThrough(store, bytes, hash, abi, memoryPages)
+      onPrepare?.({ hash, source, ms: nowMs() - started })
+      return prepared
     })()
     this.entries.set(key, p)
     // failures are not cached: the next call retries (and fails the same way, deterministically)

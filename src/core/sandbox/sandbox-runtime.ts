@@ -3,7 +3,7 @@
  * The worker entry files only adapt their messaging to {@link SandboxRuntime.execute}.
  */
 import { nowMs } from './host.ts'
-import { ModuleCache } from './module-cache.ts'
+import { ModuleCache, type ModuleCacheOptions } from './module-cache.ts'
 import { parseWorkerRequest, type WorkerReply } from './protocol.ts'
 import { runModule } from './run-module.ts'
 
@@ -14,8 +14,8 @@ export class SandboxRuntime {
   // bookkeeping assumes the call at the head of a worker's line is the one running
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor (cacheEntries?: number) {
-    this.cache = new ModuleCache(cacheEntries)
+  constructor (cacheEntries?: number, opts: ModuleCacheOptions = {}) {
+    this.cache = new ModuleCache(cacheEntries, opts)
   }
 
   /** Runs one request after those before it; rejects with a ShadwError. Untrusted input. */
