@@ -1,6 +1,7 @@
 /**
  * `shadw invoke <ref> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
  * [--max-charge µCREDITS] [--auth FILE] [--mount DRIVE[@VERSION|@latest][:FROM]::GUEST]...
+ * [--grant GRANT.json]...
  * [--bootstrap host:port[,…] | --node URL] [--json]`: starts a light node on the
  * super node's DHT, invokes a function on the swarm and prints the output and the receipts.
  *
@@ -27,13 +28,14 @@ import { withProgress } from './progress.ts'
 import { HEX_KEY_PATTERN } from '../core/hex.ts'
 import { formatFunctionRef, FunctionLoader, type ManifestMount } from '../core/registry/index.ts'
 import { MOUNT_FLAG_FORM, parseMountFlag, pinMountFlags, withManifestMounts } from './mount-flag.ts'
+import type { MountKeyGrant } from '../core/drive/index.ts'
 
 /** A full reference starts with the publisher's key. */
 const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 
 /** Usage lines shown in `shadw help`. */
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
-             [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]...
+             [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]... [--grant GRANT.json]...
              [--bootstrap host:port[,…] | --node URL] [--json]`
 
 /**
@@ -86,6 +88,7 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
       'max-charge': { type: 'string' },
       auth: { type: 'string' },
       mount: { type: 'string', multiple: true },
+      grant: { type: 'string', multiple: true },
       bootstrap: { type: 'string' },
       node: { type: 'string' },
       json: { type: 'boolean', default: false }
@@ -107,6 +110,8 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   const maxCharge = maxChargeArg === undefined ? undefined : Number(maxChargeArg)
   // malformed mounts are refused before any network
   const mountFlags = (values.mount ?? []).map(parseMountFlag)
+  const grants = await readGrants(values.grant ?? [])
+  if (grants.size > 0 && values.auth === undefined) throw ShadwError.INVALID_ARGUMENT('--grant needs --auth: the key holders release the drive\'s key to the executors only for a call whose auth unlocks it (shadw auth sign --unlock GRANT.json)')
   const input = await readInput(values.input, io)
   const auth = values.auth === undefined ? undefined : await readAuth(values.auth)
   const bootstrap = values.bootstrap !== undefined ? values.bootstrap.split(',').filter(Boolean) : await bootstrapOf(values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
@@ -128,7 +133,7 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     // the call goes out as before
     const manifest = await Promise.race([own, new Promise<null>(resolve => { setTimeout(() => { resolve(null) }, MANIFEST_GRACE_MS).unref() })]) ?? []
     const flags = withManifestMounts(manifest, mountFlags)
-    const mounts = flags.length === 0 ? undefined : await pinMountFlags(client.node, flags)
+    const mounts = flags.length === 0 ? undefined : await pinMountFlags(client.node, flags, undefined, grants)
     const left = Math.max(1, deadline - (Date.now() - started))
     const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
       .catch(async (err: unknown) => { throw await (await import('./invoke-not-found.ts')).withCloseNames(err, ref, values.bootstrap !== undefined ? null : values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`) })
@@ -179,6 +184,19 @@ async function waitWithProgress (endpoint: InvokeEndpoint, n: number, timeoutMs:
   }
   if (io !== processIo) return await wait({ set: () => {} })
   await withProgress(label(), wait)
+}
+
+/** `--grant` files by the drive each is for (one grant per drive). */
+async function readGrants (paths: string[]): Promise<Map<string, MountKeyGrant>> {
+  const out = new Map<string, MountKeyGrant>()
+  if (paths.length === 0) return out
+  const { loadGrant } = await import('./drive-grant.ts')
+  for (const path of paths) {
+    const g = await loadGrant(path)
+    if (out.has(g.drive)) throw ShadwError.INVALID_ARGUMENT(`two --grant files for drive ${g.drive}`)
+    out.set(g.drive, { keyId: g.keyId, dealer: g.dealer, threshold: g.threshold, holders: Object.keys(g.holders) })
+  }
+  return out
 }
 
 async function readInput (path: string | undefined, io: InvokeIo): Promise<Uint8Array> {
