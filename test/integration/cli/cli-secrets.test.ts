@@ -118,7 +118,8 @@ describe('shadw publish --secret and shadw invoke --grant: condition-gated keys 
     await writeFile(input, 'API_KEY\n')
     const authFile = join(dir, 'auth.json')
     expect((await shadw(env, 'auth', 'sign', '--fn', ref, '--domain', DOMAIN, '--key', holderKey, '--call', '--out', authFile)).code).toBe(0)
-    const ok = await shadw(env, 'invoke', ref, '--input', input, '--auth', authFile, '--bootstrap', B, '--deadline', '60000', '--json')
+    // the executor's first keyed call, with the default deadline (10 s, connecting included)
+    const ok = await shadw(env, 'invoke', ref, '--input', input, '--auth', authFile, '--bootstrap', B, '--json')
     expect(ok.stderr).toBe('')
     const result = JSON.parse(ok.stdout) as { output: string, receipts: Array<{ nonce: string }> }
     expect(result.output).toBe(`API_KEY=${SECRET}\n`)
