@@ -43,7 +43,7 @@ async function until (what: string, fn: () => boolean): Promise<void> {
 
 describe('ConnectionChannels', () => {
   it('a dozen protocols on one connection add no close listener to it (a node speaks many; each new connection would pass the emitter\'s ten)', async () => {
-    const [x, y] = noisePair()
+    const [x] = noisePair()
     const before = x.listenerCount('close')
     const started = Array.from({ length: 12 }, (_, i) => new ConnectionChannels(hostOf(x), `${PROTOCOL}/${i}`, (_conn, mux: Protomux) => {
       const ch = mux.createChannel({ protocol: `${PROTOCOL}/${i}`, unique: true })
