@@ -81,7 +81,9 @@ describe('keyed calls on an executor that holds no keys', () => {
         return b4a.toString(r.output)
       }
 
-      // the executor's first keyed call, with the deadline a caller gets by default
+      // the executor looks for the key holders from its start, not from its first keyed call
+      await until('the key holders see the executor on their key channel', () => supers.every(s => s.keys?.service.peers().includes(exec) === true), 30_000)
+      // and its first keyed call fits the deadline a caller gets by default
       expect(await call()).toBe(`API_KEY=${SECRET}\n`)
 
       // callers new to the executor, each on a connection of its own, call at once: every
