@@ -218,7 +218,7 @@ ${STORAGE_OPTION}`,
     summary: 'invoke a function on the swarm; prints its output and signed receipts',
     usage: `shadw invoke <[PUBLISHER/]NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [--mount DRIVE[@VERSION|@latest][:FROM]::GUEST]...
-             [--grant GRANT.json]... [--bootstrap host:port[,…] | --node URL] [--json]`,
+             [--grant GRANT.json]... [--block CHAIN=N]... [--bootstrap host:port[,…] | --node URL] [--json]`,
     help: `Starts a light node on the swarm of a super node (default http://127.0.0.1:4173/), calls the
 function on K executors and accepts the result Q of them signed alike. NAME@RANGE alone is one of
 your own functions (\`shadw keys\`), or an alias from aliases.json. The output goes to stdout
@@ -230,6 +230,8 @@ options:
   --deadline MS       for the whole call, connecting included (default 10000)
   --max-charge N      refuse executors that would charge more µcredits than N
   --auth FILE         a Lit AuthSig for functions with access conditions
+  --block CHAIN=N     read the conditions on CHAIN at block N (every executor alike; each refuses
+                      a block ahead of its head or more than 64 behind); repeatable, one per chain
   --mount DRIVE[@VERSION|@latest][:FROM]::GUEST
                       run over folder FROM (default /) of a drive, at guest path GUEST, read-only;
                       latest (the default) is pinned here so every executor reads the same

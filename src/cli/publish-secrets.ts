@@ -16,9 +16,7 @@ import crypto from 'hypercore-crypto'
 import { functionKey, MAX_KEY_HOLDERS, type FunctionId } from '../core/access/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import { isHexKey } from '../core/hex.ts'
-import { chooseHolders, dealKey, keyHoldersTopic, keyIdOf, KeyService } from '../core/keys/index.ts'
 import { SECRET_NAME, type ManifestSecret } from '../core/registry/index.ts'
-import { startDriveNode } from './drive-node.ts'
 
 /** The flags `shadw publish` takes for secrets (and for the swarm their holders are on). */
 export const SECRET_OPTIONS = {
@@ -110,6 +108,9 @@ export function secretDealerKeyPair (publisherSecretKey: Uint8Array, fn: Functio
  *   fewer than N key holders are reachable within `--wait`
  */
 export async function dealSecrets (plan: SecretPlan, t: { fn: FunctionId, access: unknown, domains: string[], executors: string[], publisherSecretKey: Uint8Array }, progress: (line: string) => void): Promise<ManifestSecret[]> {
+  // the swarm is loaded only when there are secrets to deal: publish, list and inspect stay light
+  const { chooseHolders, dealKey, keyHoldersTopic, keyIdOf, KeyService } = await import('../core/keys/index.ts')
+  const { startDriveNode } = await import('./drive-node.ts')
   const out: ManifestSecret[] = []
   for (const s of plan.secrets) {
     const dealer = secretDealerKeyPair(t.publisherSecretKey, t.fn, s.name)
@@ -139,7 +140,7 @@ export async function dealSecrets (plan: SecretPlan, t: { fn: FunctionId, access
 }
 
 /** The key holders found within `ms`, as soon as `n` are (bounded by the clock: 50 ms polls). */
-async function waitForHolders (service: KeyService, n: number, ms: number): Promise<string[]> {
+async function waitForHolders (service: { holders: () => string[] }, n: number, ms: number): Promise<string[]> {
   const end = Date.now() + ms
   while (service.holders().length < n && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 50))
   return service.holders()

@@ -25,7 +25,6 @@ import { keyFilePath, loadKeys } from '../super-node/keystore.ts'
 import { storageError } from '../super-node/storage-error.ts'
 import { checkConditions } from '../core/access/index.ts'
 import { closeNames } from './close-names.ts'
-import { nodeIdentity } from '../core/node/index.ts'
 import { dealSecrets, readSecretFlags, SECRET_OPTIONS } from './publish-secrets.ts'
 
 /** Usage lines shown in `shadw help`. */
@@ -226,10 +225,13 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
   const signed = await withStore(values.storage, async store => {
     const registry = await Registry.create(store, keys.keyPair)
     try {
-      // by default the super node this storage is served by: the one executor the publisher surely trusts
-      const executors = secretPlan?.executors ?? [b4a.toString((await nodeIdentity(store)).publicKey, 'hex')]
-      const fn = { publisher: registry.key, name: values.name as string, version: values.version as string }
-      const secrets = secretPlan === null ? undefined : await dealSecrets(secretPlan, { fn, access, domains: authDomains, executors, publisherSecretKey: keys.keyPair.secretKey }, line => { process.stderr.write(line) })
+      let secrets
+      if (secretPlan !== null) {
+        // by default the super node this storage is served by: the one executor the publisher surely trusts
+        const executors = secretPlan.executors ?? [b4a.toString((await (await import('../core/node/index.ts')).nodeIdentity(store)).publicKey, 'hex')]
+        const fn = { publisher: registry.key, name: values.name as string, version: values.version as string }
+        secrets = await dealSecrets(secretPlan, { fn, access, domains: authDomains, executors, publisherSecretKey: keys.keyPair.secretKey }, line => { process.stderr.write(line) })
+      }
       const s = await registry.publish(module, {
         name: values.name as string,
         version: values.version as string,
