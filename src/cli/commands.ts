@@ -131,7 +131,9 @@ options:
     usage: `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
               [--auth-domain HOST[:PORT]]... [--fuel N] [--memory PAGES] [--deadline MS] [--max-input BYTES]
               [--max-output BYTES] [--price N] [--storage DIR] [--json]
-              [--description TEXT] [--readme FILE.md] [--example-input TEXT --example-output TEXT | --examples FILE.json]`,
+              [--description TEXT] [--readme FILE.md] [--example-input TEXT --example-output TEXT | --examples FILE.json]
+              [--secret NAME=FILE]... [--key-holders N] [--threshold T] [--executors KEY,…]
+              [--bootstrap host:port[,…] | --node URL] [--wait MS]`,
     help: `Signs the module with your key (\`shadw keys create\` first) and appends it to your registry in
 the super node's storage. The storage must not be held by a running node (STORAGE_LOCKED):
 publish, then \`shadw start\` serves it.
@@ -147,8 +149,24 @@ options:
 ${STORAGE_OPTION}
   --json             print JSON
 
+secrets (docs/access.md, "Function secrets"):
+  --secret NAME=FILE the function finds FILE's bytes (16-64; one trailing newline dropped) in its
+                     environment variable NAME. Split among key holders (super nodes started with
+                     --key-holder), released only to --executors, for calls whose auth passes
+                     --access (sign it with shadw auth sign --call). Needs --abi wasi, --access and
+                     --auth-domain. Repeatable. Progress on stderr.
+  --key-holders N    how many key holders get a share of each secret (2..32, default 3)
+  --threshold T      how many of them rebuild it (2..N, default 2); fewer learn nothing
+  --executors LIST   node keys (hex, comma-separated) of the executors trusted with the secrets
+                     (default: the super node on --storage)
+  --bootstrap LIST, --node URL   the swarm the key holders are on (default: the local super node's)
+  --wait MS          how long to look for N key holders (default 30000): NOT_ENOUGH_HOLDERS
+                     names how many answered
+
 example:
-  shadw publish examples/sha256/sha256.wasm --name my-sha256 --version 1.0.0 --abi raw`,
+  shadw publish examples/sha256/sha256.wasm --name my-sha256 --version 1.0.0 --abi raw
+  shadw publish app.wasm --name app --version 1.0.0 --abi wasi --access gate.json \
+    --auth-domain app.example --secret API_KEY=api-key.txt --key-holders 5 --threshold 3`,
     run: async argv => await (await import('./registry-commands.ts')).publishCommand(argv)
   },
   {
@@ -201,7 +219,7 @@ ${STORAGE_OPTION}`,
     summary: 'invoke a function on the swarm; prints its output and signed receipts',
     usage: `shadw invoke <[PUBLISHER/]NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [--mount DRIVE[@VERSION|@latest][:FROM]::GUEST]...
-             [--bootstrap host:port[,…] | --node URL] [--json]`,
+             [--grant GRANT.json]... [--block CHAIN=N]... [--bootstrap host:port[,…] | --node URL] [--json]`,
     help: `Starts a light node on the swarm of a super node (default http://127.0.0.1:4173/), calls the
 function on K executors and accepts the result Q of them signed alike. NAME@RANGE alone is one of
 your own functions (\`shadw keys\`), or an alias from aliases.json. The output goes to stdout
@@ -213,11 +231,17 @@ options:
   --deadline MS       for the whole call, connecting included (default 10000)
   --max-charge N      refuse executors that would charge more µcredits than N
   --auth FILE         a Lit AuthSig for functions with access conditions
+  --block CHAIN=N     read the conditions on CHAIN at block N (every executor alike; each refuses
+                      a block ahead of its head or more than 64 behind); repeatable, one per chain
   --mount DRIVE[@VERSION|@latest][:FROM]::GUEST
                       run over folder FROM (default /) of a drive, at guest path GUEST, read-only;
                       latest (the default) is pinned here so every executor reads the same
                       version, which the receipts name. A private drive's key comes from your
                       drive key store. Repeatable. Executors holding the drive are preferred.
+  --grant FILE        a private drive's key grant (\`shadw drive share-key\`) instead of its key:
+                      each executor fetches the key from the drive's key holders for this call
+                      only, with --auth, which must unlock it (\`shadw auth sign --fn REF
+                      --domain HOST --unlock FILE\`). For a --mount of that drive; repeatable.
   --node URL          the super node whose DHT to join; --bootstrap joins host:port nodes directly
   --json              one JSON document (output, receipts) that \`shadw verify-receipt\` reads
 

@@ -1,6 +1,7 @@
 /**
  * `shadw invoke <ref> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
  * [--max-charge µCREDITS] [--auth FILE] [--mount DRIVE[@VERSION|@latest][:FROM]::GUEST]...
+ * [--grant GRANT.json]... [--block CHAIN=N]...
  * [--bootstrap host:port[,…] | --node URL] [--json]`: starts a light node on the
  * super node's DHT, invokes a function on the swarm and prints the output and the receipts.
  *
@@ -27,14 +28,15 @@ import { withProgress } from './progress.ts'
 import { HEX_KEY_PATTERN } from '../core/hex.ts'
 import { formatFunctionRef, FunctionLoader, type ManifestMount } from '../core/registry/index.ts'
 import { MOUNT_FLAG_FORM, parseMountFlag, pinMountFlags, withManifestMounts } from './mount-flag.ts'
+import type { MountKeyGrant } from '../core/drive/index.ts'
 
 /** A full reference starts with the publisher's key. */
 const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 
 /** Usage lines shown in `shadw help`. */
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
-             [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]...
-             [--bootstrap host:port[,…] | --node URL] [--json]`
+             [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]... [--grant GRANT.json]...
+             [--block CHAIN=N]... [--bootstrap host:port[,…] | --node URL] [--json]`
 
 /**
  * How long, once executors answered, the caller still waits for the function's manifest (its
@@ -86,6 +88,8 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
       'max-charge': { type: 'string' },
       auth: { type: 'string' },
       mount: { type: 'string', multiple: true },
+      grant: { type: 'string', multiple: true },
+      block: { type: 'string', multiple: true },
       bootstrap: { type: 'string' },
       node: { type: 'string' },
       json: { type: 'boolean', default: false }
@@ -107,6 +111,9 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   const maxCharge = maxChargeArg === undefined ? undefined : Number(maxChargeArg)
   // malformed mounts are refused before any network
   const mountFlags = (values.mount ?? []).map(parseMountFlag)
+  const grants = await readGrants(values.grant ?? [])
+  const blocks = parseBlocks(values.block ?? [])
+  if (grants.size > 0 && values.auth === undefined) throw ShadwError.INVALID_ARGUMENT('--grant needs --auth: the key holders release the drive\'s key to the executors only for a call whose auth unlocks it (shadw auth sign --unlock GRANT.json)')
   const input = await readInput(values.input, io)
   const auth = values.auth === undefined ? undefined : await readAuth(values.auth)
   const bootstrap = values.bootstrap !== undefined ? values.bootstrap.split(',').filter(Boolean) : await bootstrapOf(values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
@@ -128,9 +135,9 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     // the call goes out as before
     const manifest = await Promise.race([own, new Promise<null>(resolve => { setTimeout(() => { resolve(null) }, MANIFEST_GRACE_MS).unref() })]) ?? []
     const flags = withManifestMounts(manifest, mountFlags)
-    const mounts = flags.length === 0 ? undefined : await pinMountFlags(client.node, flags)
+    const mounts = flags.length === 0 ? undefined : await pinMountFlags(client.node, flags, undefined, grants)
     const left = Math.max(1, deadline - (Date.now() - started))
-    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
+    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(blocks === undefined ? {} : { blocks }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
       .catch(async (err: unknown) => { throw await (await import('./invoke-not-found.ts')).withCloseNames(err, ref, values.bootstrap !== undefined ? null : values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`) })
     if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
     else {
@@ -179,6 +186,36 @@ async function waitWithProgress (endpoint: InvokeEndpoint, n: number, timeoutMs:
   }
   if (io !== processIo) return await wait({ set: () => {} })
   await withProgress(label(), wait)
+}
+
+/**
+ * `--block CHAIN=N` pins: every executor of the call reads the conditions on CHAIN at block N
+ * (each still refuses a block ahead of its head or too far behind it) and signs it into its
+ * receipt, so redundant executors decide alike right at a balance change.
+ */
+function parseBlocks (pins: string[]): Record<string, bigint> | undefined {
+  if (pins.length === 0) return undefined
+  const out: Record<string, bigint> = {}
+  for (const pin of pins) {
+    const m = /^([A-Za-z0-9]{1,32})=(0|[1-9]\d{0,19})$/.exec(pin)
+    if (m === null) throw ShadwError.INVALID_ARGUMENT(`--block ${JSON.stringify(pin.slice(0, 80))} is not CHAIN=BLOCK (a chain as Lit names it, a block number)`)
+    if ((m[1] as string) in out) throw ShadwError.INVALID_ARGUMENT(`two --block pins for ${m[1] as string}`)
+    out[m[1] as string] = BigInt(m[2] as string)
+  }
+  return out
+}
+
+/** `--grant` files by the drive each is for (one grant per drive). */
+async function readGrants (paths: string[]): Promise<Map<string, MountKeyGrant>> {
+  const out = new Map<string, MountKeyGrant>()
+  if (paths.length === 0) return out
+  const { loadGrant } = await import('./drive-grant.ts')
+  for (const path of paths) {
+    const g = await loadGrant(path)
+    if (out.has(g.drive)) throw ShadwError.INVALID_ARGUMENT(`two --grant files for drive ${g.drive}`)
+    out.set(g.drive, { keyId: g.keyId, dealer: g.dealer, threshold: g.threshold, holders: Object.keys(g.holders) })
+  }
+  return out
 }
 
 async function readInput (path: string | undefined, io: InvokeIo): Promise<Uint8Array> {

@@ -4,10 +4,12 @@
  * write; its writes vanish with the call). "latest" (the default) is pinned here, at the
  * caller, to the newest version its peers know, so every redundant executor reads the same
  * bytes and the receipt names that version. A private drive's encryption key comes from the
- * user's drive key store (drive-keys.ts) and travels only in the call's encrypted request.
+ * user's drive key store (drive-keys.ts) and travels only in the call's encrypted request;
+ * or, with `shadw invoke --grant`, the call carries the drive's key grant and each executor
+ * fetches the key from its holders for the call (the caller need not have the key at all).
  */
 import b4a from 'b4a'
-import { Drive, loadMount, MountBudget, parseDriveRef, parsePinnedMounts, type DriveHost, type PinnedMount } from '../core/drive/index.ts'
+import { Drive, loadMount, MountBudget, parseDriveRef, parsePinnedMounts, type DriveHost, type MountKeyGrant, type PinnedMount } from '../core/drive/index.ts'
 import { ShadwError } from '../core/errors.ts'
 import type { ManifestMount } from '../core/registry/index.ts'
 import type { Preopen } from '../core/sandbox/index.ts'
@@ -79,10 +81,13 @@ export function withManifestMounts (manifest: readonly ManifestMount[], flags: M
  * encryption key of each drive the key store holds one for.
  * @throws `MOUNT_INVALID` (two mounts at one path, too many), `DRIVE_NOT_FOUND` (no peer knows a version)
  */
-export async function pinMountFlags (host: DriveHost, flags: MountFlag[], keyDir: string = driveKeyDir()): Promise<PinnedMount[]> {
+export async function pinMountFlags (host: DriveHost, flags: MountFlag[], keyDir: string = driveKeyDir(), grants: ReadonlyMap<string, MountKeyGrant> = new Map()): Promise<PinnedMount[]> {
   const out: PinnedMount[] = []
+  for (const d of grants.keys()) if (!flags.some(f => f.drive === d)) throw ShadwError.MOUNT_INVALID(`--grant is for drive ${d}, which no --mount names`)
   for (const f of flags) {
-    const keys = await loadDriveKeys(f.drive, keyDir)
+    const grant = grants.get(f.drive)
+    // a drive given by its key grant: the executors fetch its key for the call, nobody sends it
+    const keys = grant === undefined ? await loadDriveKeys(f.drive, keyDir) : null
     const encryptionKey = keys?.encryptionKey ?? null
     let version = f.version
     if (version === 'latest') {
@@ -96,7 +101,7 @@ export async function pinMountFlags (host: DriveHost, flags: MountFlag[], keyDir
       }
       if (version < 1) throw ShadwError.DRIVE_NOT_FOUND(`no peer knows a version of drive ${f.drive}`, { key: f.drive })
     }
-    out.push({ drive: f.drive, version, path: f.path, ...(f.from === undefined ? {} : { from: f.from }), ...(encryptionKey === null ? {} : { encryptionKey: b4a.toString(encryptionKey, 'hex') }) })
+    out.push({ drive: f.drive, version, path: f.path, ...(f.from === undefined ? {} : { from: f.from }), ...(encryptionKey === null ? {} : { encryptionKey: b4a.toString(encryptionKey, 'hex') }), ...(grant === undefined ? {} : { keyGrant: grant }) })
   }
   return parsePinnedMounts(out)
 }

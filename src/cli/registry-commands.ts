@@ -25,6 +25,7 @@ import { keyFilePath, loadKeys } from '../super-node/keystore.ts'
 import { storageError } from '../super-node/storage-error.ts'
 import { checkConditions } from '../core/access/index.ts'
 import { closeNames } from './close-names.ts'
+import { dealSecrets, readSecretFlags, SECRET_OPTIONS } from './publish-secrets.ts'
 
 /** Usage lines shown in `shadw help`. */
 export const REGISTRY_USAGE = `shadw publish <module.wasm> --name NAME --version X.Y.Z [--abi raw|wasi] [--access FILE.json]
@@ -187,13 +188,16 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
       'example-output': { type: 'string' },
       examples: { type: 'string' },
       storage: { type: 'string', default: defaultStorage() },
-      json: { type: 'boolean', default: false }
+      json: { type: 'boolean', default: false },
+      ...SECRET_OPTIONS
     },
     allowPositionals: true,
     strict: true
   })
   if (positionals.length !== 1) throw ShadwError.INVALID_ARGUMENT('expected exactly one module file')
   const docs = await readDocs(values)
+  // every secret flag and file is checked before the store is opened or a holder is sought
+  const secretPlan = await readSecretFlags(values)
   if (values.name === undefined) throw ShadwError.INVALID_ARGUMENT('--name is required')
   if (values.version === undefined || !isValidVersion(values.version)) throw ShadwError.INVALID_ARGUMENT('--version X.Y.Z is required (semver, no build metadata)')
   if (values.abi !== undefined && values.abi !== 'raw' && values.abi !== 'wasi') throw ShadwError.INVALID_ARGUMENT('--abi must be raw or wasi')
@@ -215,10 +219,19 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
   const authDomains = values['auth-domain'] ?? []
   if (authDomains.length > 0 && access.length === 0) throw ShadwError.INVALID_ARGUMENT('--auth-domain needs --access: a public function checks no auth')
   for (const d of authDomains) if (!isValidAuthDomain(d)) throw ShadwError.INVALID_ARGUMENT(`--auth-domain ${JSON.stringify(String(d).slice(0, 80))} is not a lowercase host[:port] as a browser's location.host (no scheme or path)`)
+  // the holders check the auth's domain themselves, against the manifest's, never their own
+  if (secretPlan !== null && (values.abi !== 'wasi' || access.length === 0 || authDomains.length === 0)) throw ShadwError.SECRET_INVALID('--secret needs --abi wasi (the function reads it from its environment), --access (a secret every caller may have is not gated) and --auth-domain (the key holders check the auth against it)')
 
   const signed = await withStore(values.storage, async store => {
     const registry = await Registry.create(store, keys.keyPair)
     try {
+      let secrets
+      if (secretPlan !== null) {
+        // by default the super node this storage is served by: the one executor the publisher surely trusts
+        const executors = secretPlan.executors ?? [b4a.toString((await (await import('../core/node/index.ts')).nodeIdentity(store)).publicKey, 'hex')]
+        const fn = { publisher: registry.key, name: values.name as string, version: values.version as string }
+        secrets = await dealSecrets(secretPlan, { fn, access, domains: authDomains, executors, publisherSecretKey: keys.keyPair.secretKey }, line => { process.stderr.write(line) })
+      }
       const s = await registry.publish(module, {
         name: values.name as string,
         version: values.version as string,
@@ -227,6 +240,7 @@ export async function publishCommand (argv: string[], out: Out = stdout): Promis
         access,
         authDomains,
         ...docs,
+        ...(secrets === undefined ? {} : { secrets }),
         ...(price === undefined ? {} : { price: { base: price, curve: [1_000_000, 1_000_000, 1_000_000, 1_000_000] } })
       })
       const follows = await RegistryFollows.open(store)
@@ -383,6 +397,7 @@ function describe (signed: SignedManifest): string[] {
     `  limits:    fuel ${l.fuel}, memory ${l.memoryPages} pages, deadline ${l.deadlineMs} ms, input ${l.maxInputBytes} B, output ${l.maxOutputBytes} B`,
     `  access:    ${m.access.length === 0 ? 'public' : `${m.access.length} Lit condition(s)`}`,
     ...(m.access.length === 0 ? [] : [`  auth for:  ${m.authDomains === undefined ? "each executor's own app domain" : m.authDomains.join(', ')}`]),
+    ...(m.secrets ?? []).map(x => `  secret:    ${x.name} (${x.threshold} of ${x.holders.length} key holders; released to ${x.executors.map(e => e.slice(0, 8)).join(', ')} only)`),
     `  price:     base ${m.price.base} µcredits per million fuel (a floor under executors' prices; 0: theirs alone), curve ${m.price.curve.join(' ')} ppm`,
     `  created:   ${new Date(m.createdAt).toISOString()}`,
     ...(m.examples ?? []).map((e, i) => `  example ${i + 1}: ${JSON.stringify(e.input)} -> ${JSON.stringify(e.output)}`),

@@ -63,10 +63,15 @@ export class ConnectionChannels<C extends ClosableChannel = ProtomuxChannel> {
 
   #attach (conn: SwarmConnection): void {
     if (this.#off === null || this.#attached.has(conn)) return
+    // a closed connection is never attached again: the map must not hold it. It is pruned
+    // here, against the host's open connections, not by a 'close' listener of each protocol's
+    // own: those come before the replicator lifts the stream's listener limit, and a node
+    // speaking every protocol (an executor with its key channel) passed ten on each new
+    // connection
+    const live = new Set(this.#host.connections().map(([c]) => c))
+    for (const c of this.#attached.keys()) if (!live.has(c)) this.#attached.delete(c)
     const mux = Protomux.from(conn)
     this.#attached.set(conn, mux)
-    // a closed connection is never attached again: the map must not hold it
-    conn.once('close', () => { this.#attached.delete(conn) })
     const open = (): void => {
       if (this.#off === null) return
       const channel = this.#open(conn, mux)

@@ -342,13 +342,14 @@ export class ShadwError extends Error {
 
   /** Thrown when fewer key holders released their share than the key's threshold; details list each refusal. */
   static KEY_SHARES_SHORT (got: number, threshold: number, details?: Record<string, unknown>): ShadwError { return new ShadwError('KEY_SHARES_SHORT', `${got} of the ${threshold} shares needed were released`, { details: { got, threshold, ...details } }) }
-
   /** A released share that is off the committed key's polynomial: its holder lied or its share is corrupt. */
   static KEY_SHARE_INVALID (holder: string): ShadwError { return new ShadwError('KEY_SHARE_INVALID', `key holder ${holder.slice(0, 8)} released a share that does not fit the key`, { details: { holder } }) }
-
   /** A released share of an older epoch than the key's current one (a holder that missed or ignored a rotation). */
   static KEY_SHARE_STALE (holder: string, epoch: number, current: number): ShadwError { return new ShadwError('KEY_SHARE_STALE', `key holder ${holder.slice(0, 8)} released a share of epoch ${epoch}, the key is at ${current}`, { details: { holder, epoch, current } }) }
-
+  /** Thrown for a key's split that cannot be: a threshold below 2 or above the number of holders, or more holders than a key may have. */
+  static KEY_SPLIT_INVALID (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('KEY_SPLIT_INVALID', msg, { details }) }
+  /** Thrown for a function secret the publisher gives that cannot be published (its name, its file, its size). */
+  static SECRET_INVALID (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('SECRET_INVALID', msg, { details }) }
   /** Thrown when an auth is not bound to the call a key is asked for (`shadw:call:<nonce>`), or does not let the call fetch that key. */
   static AUTH_WRONG_CALL (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('AUTH_WRONG_CALL', msg, { details }) }
   /** Thrown when a condition names the tenant's address on a chain family (EVM, Solana) its auth is not from. */
@@ -357,7 +358,6 @@ export class ShadwError extends Error {
   static KEY_REQUESTER_REFUSED (requester: string): ShadwError { return new ShadwError('KEY_REQUESTER_REFUSED', `node ${requester.slice(0, 8)} is not an executor this key may be released to`, { details: { requester } }) }
   /** Thrown by an executor the publisher did not name for a function's secrets: another executor may run the call. */
   static EXECUTOR_NOT_TRUSTED (fn: string): ShadwError { return new ShadwError('EXECUTOR_NOT_TRUSTED', `this executor is not one the publisher of ${fn} trusts with its secrets`, { details: { fn } }) }
-
   /** A share rotation that could not finish; the old shares stay in force. */
   static KEY_ROTATION_FAILED (msg: string, details?: Record<string, unknown>): ShadwError { return new ShadwError('KEY_ROTATION_FAILED', msg, { details }) }
 

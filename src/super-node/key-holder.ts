@@ -66,25 +66,25 @@ export async function startKeyHolder (node: ShadwNode, keyPair: { publicKey: Uin
 /**
  * What the executor fetches the gated keys of its calls with: the key-holder role's own key
  * channel when this node holds keys too (one channel per connection), else a client of its
- * own, started on the first call that needs a key (most executors never run one, and every
- * channel costs each connection a listener) and finding the holders on their topic.
+ * own, started with the executor: looking for the holders only once a call needs a key cost
+ * that call a DHT round and a channel open with each holder, which the first keyed call on a
+ * fresh executor could not afford within a caller's default deadline. Its channels ride the
+ * connections the node has anyway, and the topic is joined as a client only.
  */
 export function startCallKeys (node: ShadwNode, keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, holder: KeyHolderRole | null): { keys: CallKeys, stop (): void } {
   if (holder !== null) return { keys: callKeys(holder.service), stop: () => {} }
-  let client: { service: KeyService, keys: CallKeys } | null = null
+  const service = new KeyService({ host: node, keyPair })
+  service.start()
+  node.joinTopic(keyHoldersTopic(), { server: false, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
+  const keys = callKeys(service)
   let stopped = false
-  const start = (): CallKeys => {
-    if (stopped) throw ShadwError.NODE_CLOSED('the executor is stopping')
-    if (client === null) {
-      const service = new KeyService({ host: node, keyPair })
-      service.start()
-      node.joinTopic(keyHoldersTopic(), { server: false, client: true }).catch((err: unknown) => { debug('key holders topic', err) })
-      client = { service, keys: callKeys(service) }
-    }
-    return client.keys
-  }
   return {
-    keys: { fetch: async (ref, req) => await start().fetch(ref, req) },
-    stop: () => { stopped = true; client?.service.stop() }
+    keys: {
+      fetch: async (ref, req) => {
+        if (stopped) throw ShadwError.NODE_CLOSED('the executor is stopping')
+        return await keys.fetch(ref, req)
+      }
+    },
+    stop: () => { stopped = true; service.stop() }
   }
 }

@@ -32,6 +32,8 @@ export interface CallKeyRequest {
   call: string
   blocks?: Readonly<Record<string, bigint>>
   signal?: AbortSignal
+  /** the call's time left when the fetch starts, ms: waits for holders end before it */
+  leftMs?: number
 }
 
 /** Fetches gated keys for calls this executor runs (core/keys implements it over the key channel). */

@@ -326,7 +326,7 @@ export class InvokeService {
       signal
     })
     // the call's keys from their holders, at the blocks this gate read: for this call, never the caller's
-    const keyed = call === undefined || this.#opts.keys === undefined ? undefined : await fetchCallKeys(this.#opts.keys, m.secrets, req.mounts, { auth, call, signal, ...(grant.blocks === undefined ? {} : { blocks: pinnedBlocks(grant.blocks) }) })
+    const keyed = call === undefined || this.#opts.keys === undefined ? undefined : await fetchCallKeys(this.#opts.keys, m.secrets, req.mounts, { auth, call, signal, leftMs: req.deadline - this.#now(), ...(grant.blocks === undefined ? {} : { blocks: pinnedBlocks(grant.blocks) }) })
     // the drives stay open while the call may read them
     return await withMounts(this.mounts, m, keyed?.mounts ?? req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted, keyed?.env))
   }

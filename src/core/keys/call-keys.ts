@@ -6,14 +6,15 @@
  * key, and the key's conditions, then releases its share sealed to a one-use key of this
  * executor and records the call and the executor in its signed release record.
  */
-import { untilAborted } from '../abort.ts'
-import { ShadwError } from '../errors.ts'
+import { abortReason, untilAborted } from '../abort.ts'
 import type { CallKeyRequest, CallKeys, GatedKeyRef } from '../invoke/index.ts'
 import { fetchKey } from './key-dealer.ts'
 import type { KeyService } from './key-service.ts'
 
 /** How long a call waits for a threshold of a key's holders to be connected, at most (the call's deadline may cut it shorter). */
 export const HOLDERS_WAIT_MS = 20_000
+/** What the wait leaves of the call's time for the fetch itself and the run: holders still missing then are named in a typed refusal before the deadline passes. */
+const FETCH_RESERVE_MS = 1_000
 const POLL_MS = 50
 
 /** {@link CallKeys} over `service`'s key channels (this node joins the key holders' topic to reach them). */
@@ -22,10 +23,12 @@ export function callKeys (service: KeyService, opts: { waitMs?: number } = {}): 
     async fetch (ref: GatedKeyRef, req: CallKeyRequest): Promise<Uint8Array> {
       const self = service.publicKey
       const reachable = (): number => ref.holders.filter(h => h === self || service.peers().includes(h)).length
-      // a holder not yet connected is given a moment, bounded by the call's own signal
-      const end = Date.now() + (opts.waitMs ?? HOLDERS_WAIT_MS)
+      // a holder not yet connected is given a moment, within the call's own time: past it the
+      // fetch goes ahead and names the holders it could not reach (KEY_SHARES_SHORT)
+      const wait = Math.min(opts.waitMs ?? HOLDERS_WAIT_MS, req.leftMs === undefined ? Infinity : req.leftMs - FETCH_RESERVE_MS)
+      const end = Date.now() + wait
       while (reachable() < ref.threshold && Date.now() < end) {
-        if (req.signal?.aborted === true) throw ShadwError.ABORTED()
+        if (req.signal?.aborted === true) throw abortReason(req.signal)
         await new Promise(resolve => setTimeout(resolve, POLL_MS))
       }
       const fetched = fetchKey(service, { keyId: ref.keyId, dealer: ref.dealer, holders: ref.holders, threshold: ref.threshold, auth: req.auth, call: req.call, ...(req.blocks === undefined ? {} : { blocks: req.blocks }) })

@@ -65,8 +65,16 @@ describe('gated invocation against a real chain', () => {
     const verified = await shadw(env, 'verify-receipt', receiptFile)
     expect(verified.stdout).toMatch(/^receipt valid/)
 
+    // a block pinned by the caller: a later block exists, every executor reads at the pin and signs it
+    await evm.write(token, 'Token20', 'transfer', [evm.accounts[2]!.address, 1n], holder)
+    expect((await shadw(env, 'auth', 'sign', '--fn', ref, '--domain', domain, '--key', keyFile, '--out', authFile)).code).toBe(0)
+    const pinned = await shadw(env, 'invoke', ref, '--input', input, '--auth', authFile, '--block', `${HARDHAT_CHAIN}=${head}`, '--bootstrap', bootstrap, '--deadline', '30000', '--json')
+    expect(pinned.stderr).toBe('')
+    expect((JSON.parse(pinned.stdout) as { receipts: Array<{ chainBlocks?: unknown }> }).receipts[0]?.chainBlocks).toEqual([{ chain: HARDHAT_CHAIN, block: head }])
+    expect((await shadw(env, 'invoke', ref, '--block', 'sepolia=-1', '--bootstrap', bootstrap)).stderr).toMatch(/^shadw: INVALID_ARGUMENT: --block "sepolia=-1" is not CHAIN=BLOCK/)
+
     // the holder sends the tokens away: the next block takes access away
-    await evm.write(token, 'Token20', 'transfer', [evm.accounts[2]!.address, 5n], holder)
+    await evm.write(token, 'Token20', 'transfer', [evm.accounts[2]!.address, 4n], holder)
     expect((await shadw(env, 'auth', 'sign', '--fn', ref, '--domain', domain, '--key', keyFile, '--out', authFile)).code).toBe(0)
     const denied = await shadw(env, 'invoke', ref, '--input', input, '--auth', authFile, '--bootstrap', bootstrap, '--deadline', '30000')
     expect(denied.code).toBe(1)

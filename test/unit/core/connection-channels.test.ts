@@ -42,6 +42,23 @@ async function until (what: string, fn: () => boolean): Promise<void> {
 }
 
 describe('ConnectionChannels', () => {
+  it('a dozen protocols on one connection add no close listener to it (a node speaks many; each new connection would pass the emitter\'s ten)', async () => {
+    const [x] = noisePair()
+    // the stream is a Node EventEmitter; its typings leave listenerCount out
+    const closeListeners = (): number => (x as unknown as { listenerCount: (event: string) => number }).listenerCount('close')
+    const before = closeListeners()
+    const started = Array.from({ length: 12 }, (_, i) => new ConnectionChannels(hostOf(x), `${PROTOCOL}/${i}`, (_conn, mux: Protomux) => {
+      const ch = mux.createChannel({ protocol: `${PROTOCOL}/${i}`, unique: true })
+      ch?.open()
+      return ch
+    }))
+    for (const c of started) c.start()
+    onTestFinished(() => { for (const c of started) c.stop() })
+    // Protomux's own listeners come with the first protocol; the protocols add none of theirs
+    const withMux = closeListeners()
+    expect(withMux - before).toBeLessThanOrEqual(2)
+  })
+
   it('stop() then start() on the same instance reopens its channel on an existing connection, and the peer\'s pairing answers it', async () => {
     const [x, y] = noisePair()
     const a = side(x)
