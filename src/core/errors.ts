@@ -446,6 +446,8 @@ export class ShadwError extends Error {
   static PROOF_FAILED (msg = 'storage proof failed', details?: Record<string, unknown>): ShadwError { return new ShadwError('PROOF_FAILED', msg, { details }) }
   /** A proof verdict record that is malformed, not canonical, or whose challenger signature does not verify. */
   static VERDICT_INVALID (msg = 'proof verdict does not verify', details?: Record<string, unknown>): ShadwError { return new ShadwError('VERDICT_INVALID', msg, { details }) }
+  /** A served-wrong record (or a holder's signed shard answer) that is malformed, not canonical, whose holder or reader signature does not verify, or whose committed hash does not lead to its pin root or equals the hash served. */
+  static SERVED_WRONG_INVALID (msg = 'served-wrong record does not verify', details?: Record<string, unknown>): ShadwError { return new ShadwError('SERVED_WRONG_INVALID', msg, { details }) }
   static SHARD_NOT_HELD (msg = 'shard not held here', details?: Record<string, unknown>): ShadwError { return new ShadwError('SHARD_NOT_HELD', msg, { details }) }
 
   /** Drives: a malformed `<key>[@version][:path]` or key; a path that is empty, too long or climbs (`..`); a drive, version or file not found; blocks that do not decrypt (key missing or wrong); an unsatisfiable byte range. */

@@ -16,9 +16,9 @@
  * signing the record after — would let a holder keep shards it cannot check until the end.
  */
 import { ShadwError } from '../errors.ts'
-import { signStorageOrder } from '../ledger/index.ts'
+import { signStorageOrder, type ServedWrong } from '../ledger/index.ts'
 import { DEFAULT_STORAGE_PRICE } from './holder.ts'
-import { merkleRoot } from './merkle.ts'
+import { merkleRoot } from '../commit-merkle.ts'
 import { checkScheme, shardHash, shardLength, stripeCount, CHUNK_BYTES, DEFAULT_SCHEME, SHARD_BYTES, type ErasureLayout, type ErasureScheme, type StripeCommitment } from './erasure.ts'
 import { signErasurePin, MAX_STRIPES, type ErasurePin } from './erasure-pin.ts'
 import type { RepairRecord } from './erasure-repair.ts'
@@ -127,7 +127,14 @@ export interface PinErasureOptions {
  * A placed erasure pin: the signed record and one signed shard hold per slot (index = shard);
  * as found on the holders, also the signed repairs they adopted and the slots being repaired.
  */
-export interface ErasurePlacement { pin: ErasurePin, holds: ShardHold[], repairs?: RepairRecord[], repairing?: number[] }
+export interface ErasurePlacement {
+  pin: ErasurePin
+  holds: ShardHold[]
+  repairs?: RepairRecord[]
+  repairing?: number[]
+  /** served-wrong records on the pin's holders (checked): those holders are never read from */
+  wrong?: ServedWrong[]
+}
 
 /** Waits (bounded) until `enough` shard holders that pass `fits` are connected. */
 export async function connectedHolders (channels: ShardChannels, enough: number, waitMs: number, fits: (p: ShardPeer) => boolean): Promise<ShardPeer[]> {
