@@ -10,7 +10,7 @@
  */
 import { ShadwError } from '../errors.ts'
 import { encodeServedWrong, servedWrongKey, type Ledger, type ServedWrong } from '../ledger/index.ts'
-import { rebuildStripe, shardHash, stripeCount, type ErasureLayout } from './erasure.ts'
+import { rebuildStripe, stripeCount, type ErasureLayout } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import { connectedHolders, POLL_MS, type ErasurePlacement } from './erasure-pinner.ts'
 import { verifyRepair, type RepairRecord } from './erasure-repair.ts'
