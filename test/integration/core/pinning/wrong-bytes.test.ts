@@ -1,15 +1,13 @@
-import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { erasureStatus } from '../../../../src/cli/drive-erasure.ts'
-import { computeStorageCredits, readLedger, signShardAnswer, type LedgerEntry, type ServedWrong } from '../../../../src/core/ledger/index.ts'
-import {
-  answerChallenge, challengeShard, findErasurePin, pinErasure, PinWatch, readErasure, shardHash, ShardChannels, signShardHold, verifyErasurePin, type ErasurePin
-} from '../../../../src/core/pinning/index.ts'
+import { computeStorageCredits, readLedger, type LedgerEntry, type ServedWrong } from '../../../../src/core/ledger/index.ts'
+import { challengeShard, findErasurePin, pinErasure, readErasure } from '../../../../src/core/pinning/index.ts'
 import { holdersTopic } from '../../../../src/core/pinning/pin-protocol.ts'
 import { reedSolomon } from '../../../../src/super-node/reed-solomon-node.ts'
 import { keyedNode, provingNode, type KeyedNode } from '../../../helpers/holders.ts'
 import { testnet } from '../../../helpers/testnet.ts'
+import { wrongHolder } from '../../../helpers/wrong-holder.ts'
 
 const rs = reedSolomon()
 /** Short in tests: a challenge of each co-holder every 200 ms on average, a silent holder lost after 3 s. */
@@ -25,58 +23,10 @@ async function until (what: string, ok: () => boolean | Promise<boolean>, ms = 6
   throw new Error(`${what}: not within ${ms} ms`)
 }
 
-/**
- * A shard holder that keeps its shard, proves it honestly and heartbeats to its co-holders
- * like any live holder (a real PinWatch), but serves every `get` with its bytes flipped, under
- * its signature over what it sends: a challenge of one chunk cannot tell, a reader checking
- * the committed hash can, and can show others. It offers the most room, so it is placed first
- * (shard 0: a data shard, the read must rebuild it).
- */
 function liar (k: KeyedNode): { gets: () => number } {
-  const kept = new Map<number, Uint8Array>()
-  let pin: ErasurePin | null = null
-  let gets = 0
-  const me = k.node.publicKey
-  const channels: ShardChannels = new ShardChannels(k.node, {
-    free: () => 1024 * 1024 * 1024,
-    onrequest: (peer, m) => {
-      if (m.type === 'placement' || m.type === 'repairing') { watch.onmessage(peer, m); return }
-      if (!('id' in m)) return
-      if (m.type === 'open') { pin = verifyErasurePin(m.pin); peer.send({ type: 'ok', id: m.id }); return }
-      if (pin === null) return
-      const p = pin
-      const hold = (): ReturnType<typeof signShardHold> => signShardHold({ drive: p.drive, root: p.root, shard: 0, budget: { total: 1 << 30, used: 0 }, time: Date.now() }, k.keyPair)
-      if (m.type === 'put') {
-        kept.set(m.stripe, b4a.from(m.bytes))
-        if (kept.size < p.stripes.length) { peer.send({ type: 'ok', id: m.id }); return }
-        watch.add(p, 0)
-        peer.send({ type: 'held', id: m.id, confirmation: hold() })
-      } else if (m.type === 'get') {
-        gets++
-        const bytes = kept.get(m.stripe)!.map(x => x ^ 0x5a)
-        const answer = signShardAnswer({ drive: p.drive, root: p.root, stripe: m.stripe, stripes: p.stripes.length, shard: m.shard, width: p.layout.k + p.layout.m, hash: shardHash(bytes, p.layout.chunkBytes), nonce: m.nonce, holder: me }, k.keyPair)
-        peer.send({ type: 'data', id: m.id, bytes, signature: answer.signature })
-      } else if (m.type === 'challenge') {
-        peer.send({ type: 'proof', id: m.id, answer: answerChallenge(kept.get(m.challenge.stripe)!, p.layout.chunkBytes, m.challenge.chunk) })
-      } else if (m.type === 'query') {
-        peer.send({ type: 'slots', id: m.id, slots: kept.size === p.stripes.length && m.drive === p.drive ? [{ pin: p, hold: hold() }] : [] })
-      }
-    }
-  })
-  const watch = new PinWatch({
-    keyPair: k.keyPair,
-    channels,
-    joinTopic: async topic => await k.node.joinTopic(topic, { server: true, client: true }),
-    read: async (_root, _shard, stripe) => kept.get(stripe)!,
-    rs: async () => rs,
-    budget: () => ({ total: 1 << 30, used: 0 }),
-    graceMs: GRACE_MS,
-    timeoutMs: 10_000
-  })
-  channels.start()
-  watch.start()
-  onTestFinished(() => { watch.stop(); channels.stop() })
-  return { gets: () => gets }
+  const w = wrongHolder(k.node, k.keyPair, rs, GRACE_MS)
+  onTestFinished(w.stop)
+  return w
 }
 
 describe('a holder that answers proofs but serves wrong bytes', () => {
