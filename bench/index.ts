@@ -16,7 +16,8 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'mounts', run: async () => { await (await import('./mounts.ts')).runMountsBench() } },
   { name: 'mount-routing', run: async () => { await (await import('./mount-routing.ts')).runMountRoutingBench() } },
   { name: 'storage', run: async () => { await (await import('./storage.ts')).runStorageBench() } },
-  { name: 'erasure', run: async () => { await (await import('./erasure.ts')).runErasureBench() } }
+  { name: 'erasure', run: async () => { await (await import('./erasure.ts')).runErasureBench() } },
+  { name: 'shard-answer', run: async () => { await (await import('./shard-answer.ts')).runShardAnswerBench() } }
 ]
 
 const started = Date.now()

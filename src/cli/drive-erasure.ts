@@ -5,7 +5,7 @@
  * drive, with its health, as the shard holders report it.
  */
 import type Hypercore from 'hypercore'
-import { driveVersionSource, erasureHealth, findErasurePin, pinErasure, stripeCount, type ErasureHealth, type ErasurePlacement, type ErasureScheme, type PinClientNode, type PinProgress, type PinRequest, type ReedSolomon, type RepairRecord, type SlotPaid } from '../core/pinning/index.ts'
+import { driveVersionSource, erasureHealth, excludedHolders, findErasurePin, pinErasure, stripeCount, type ErasureHealth, type ErasurePlacement, type ErasureScheme, type PinClientNode, type PinProgress, type PinRequest, type ReedSolomon, type RepairRecord, type SlotPaid } from '../core/pinning/index.ts'
 
 /** The whole version in memory, as the pinner codes it: for checks on small drives (drills, tests). */
 export async function driveVersionBytes (logs: Hypercore[]): Promise<{ bytes: Uint8Array, version: number }> {
@@ -28,15 +28,16 @@ interface RepairStatus {
 }
 
 /** The status of a drive's newest erasure pin, or null when no shard holder keeps one. */
-export async function erasureStatus (node: PinClientNode, drive: string): Promise<(ErasureHealth & RepairStatus & { root: string, version: number, size: number, stripes: number, holders: Array<{ shard: number, holder: string, paid: SlotPaid }> }) | null> {
+export async function erasureStatus (node: PinClientNode, drive: string): Promise<(ErasureHealth & RepairStatus & { root: string, version: number, size: number, stripes: number, holders: Array<{ shard: number, holder: string, paid: SlotPaid }>, excluded: string[] }) | null> {
   const found = await findErasurePin({ node, drive })
   if (found === null) return null
   const { pin, holds } = found
-  // every stripe's shard i sits on slot i's holder: one live count serves all stripes
+  // every stripe's shard i sits on slot i's holder: one live count serves all stripes (a
+  // holder that served wrong bytes holds nothing that counts: findErasurePin leaves it out)
   const live = new Set(holds.map(h => h.shard)).size
   const health = erasureHealth(pin.layout, new Array(stripeCount(pin.layout)).fill(live))
   const repair = (found.repairing ?? []).length > 0 ? 'running' : health.health === 'degraded' ? 'due' : null
-  return { ...health, repair, repairs: found.repairs ?? [], root: pin.root, version: pin.version, size: pin.layout.size, stripes: pin.stripes.length, holders: holds.map(h => ({ shard: h.shard, holder: h.holder, paid: found.paid?.[`${h.holder}/${h.shard}`] ?? null })) }
+  return { ...health, repair, repairs: found.repairs ?? [], root: pin.root, version: pin.version, size: pin.layout.size, stripes: pin.stripes.length, holders: holds.map(h => ({ shard: h.shard, holder: h.holder, paid: found.paid?.[`${h.holder}/${h.shard}`] ?? null })), excluded: [...excludedHolders(found)].sort() }
 }
 
 /** The summary line of an erasure pin. */

@@ -436,16 +436,15 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a holder's storage receipt (a pin taken, bytes held over time, bytes served) is malformed, its total is not what its price gives, or its signature does not verify. */
-  static STORAGE_RECEIPT_INVALID (msg = 'storage receipt does not verify', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('STORAGE_RECEIPT_INVALID', msg, { details })
-  }
+  static STORAGE_RECEIPT_INVALID (msg = 'storage receipt does not verify', details?: Record<string, unknown>): ShadwError { return new ShadwError('STORAGE_RECEIPT_INVALID', msg, { details }) }
 
   /** Erasure pins: a bad scheme (K+M), a malformed or unsigned pin record, or a shard that does not match its committed hash; a stripe with fewer than K good shards (`details.stripe` names it); a storage challenge answered wrongly or not at all; a shard asked of a holder that does not keep it. */
   static ERASURE_INVALID (msg = 'erasure pin invalid', details?: Record<string, unknown>): ShadwError { return new ShadwError('ERASURE_INVALID', msg, { details }) }
   static STRIPE_LOST (msg = 'stripe lost', details?: Record<string, unknown>): ShadwError { return new ShadwError('STRIPE_LOST', msg, { details }) }
   static PROOF_FAILED (msg = 'storage proof failed', details?: Record<string, unknown>): ShadwError { return new ShadwError('PROOF_FAILED', msg, { details }) }
-  /** A proof verdict record that is malformed, not canonical, or whose challenger signature does not verify. */
+  /** A proof verdict (`VERDICT_INVALID`), or a served-wrong record or signed shard answer (`SERVED_WRONG_INVALID`), that is malformed, not canonical, or whose signatures do not verify; a served-wrong record whose committed hash does not lead to its pin root or equals the hash served. */
   static VERDICT_INVALID (msg = 'proof verdict does not verify', details?: Record<string, unknown>): ShadwError { return new ShadwError('VERDICT_INVALID', msg, { details }) }
+  static SERVED_WRONG_INVALID (msg = 'served-wrong record does not verify', details?: Record<string, unknown>): ShadwError { return new ShadwError('SERVED_WRONG_INVALID', msg, { details }) }
   static SHARD_NOT_HELD (msg = 'shard not held here', details?: Record<string, unknown>): ShadwError { return new ShadwError('SHARD_NOT_HELD', msg, { details }) }
 
   /** Drives: a malformed `<key>[@version][:path]` or key; a path that is empty, too long or climbs (`..`); a drive, version or file not found; blocks that do not decrypt (key missing or wrong); an unsatisfiable byte range. */

@@ -44,3 +44,7 @@ export {
   type ProofVerdict, type ProofVerdictBody, type ProofKind, type FailedPeriod
 } from './proof-verdict.ts'
 export { RECEIPT_MOUNT_VERSION, RECEIPT_MOUNT_BATCH_VERSION, MAX_RECEIPT_MOUNTS, type ReceiptMount } from './receipt-mounts.ts'
+export {
+  SERVED_WRONG_TAG, SERVED_WRONG_DOMAIN, SHARD_ANSWER_DOMAIN, NONCE_HEX, signShardAnswer, verifyShardAnswer, signServedWrong, verifyServedWrong,
+  encodeServedWrong, decodeServedWrong, servedWrongKey, type ShardAnswer, type ShardAnswerBody, type ServedWrong, type ServedWrongBody
+} from './served-wrong.ts'

@@ -5,7 +5,8 @@
  * co-signed pin record (`0xc3`, a holder's and its pinner's, in the holder's storage ledger) or
  * a challenger's proof verdict (`0xc4`, in its storage ledger) or a replacement record (`0xc6`, a
  * re-pinned holder's and its repairer's under the pinner's standing order; `0xcd` under a slot
- * order, for a repaired erasure slot). Each is decoded
+ * order, for a repaired erasure slot) or a served-wrong record (`0xc7`, a shard reader's, with
+ * the holder's signed answer in it). Each is decoded
  * and its signature checked here; a block that fails is reported as `invalid` with its code
  * and never counts for anything.
  */
@@ -18,6 +19,7 @@ import { openRelease, RELEASE_TAG } from './release.ts'
 import { decodeCosignedPin, STORAGE_PIN_TAG, verifyCosignedPin, type CosignedPin } from './storage-pin.ts'
 import { decodeVerdict, verifyVerdict, VERDICT_TAG, type ProofVerdict } from './proof-verdict.ts'
 import { decodeReplacement, REPLACEMENT_TAG, SLOT_REPLACEMENT_TAG, verifyReplacement, type Replacement } from './standing-order.ts'
+import { decodeServedWrong, SERVED_WRONG_TAG, verifyServedWrong, type ServedWrong } from './served-wrong.ts'
 import type { ReleaseRecord } from '../access/index.ts'
 
 /** One block of a ledger, decoded and its signature checked. */
@@ -30,6 +32,7 @@ export type LedgerEntry =
   | { kind: 'release', release: ReleaseRecord }
   | { kind: 'verdict', verdict: ProofVerdict }
   | { kind: 'replacement', replacement: Replacement }
+  | { kind: 'served-wrong', record: ServedWrong }
   | { kind: 'invalid', code: ErrorCode, message: string }
 
 /** Decodes one ledger block; never throws. */
@@ -44,6 +47,7 @@ export function readLedgerEntry (block: Uint8Array): LedgerEntry {
       case VERDICT_TAG: return { kind: 'verdict', verdict: verifyVerdict(decodeVerdict(block)) }
       case REPLACEMENT_TAG:
       case SLOT_REPLACEMENT_TAG: return { kind: 'replacement', replacement: verifyReplacement(decodeReplacement(block)) }
+      case SERVED_WRONG_TAG: return { kind: 'served-wrong', record: verifyServedWrong(decodeServedWrong(block)) }
       // receipts start with their version (single or batch-signed); decodeReceipt refuses any other
       default: return { kind: 'receipt', receipt: verifyReceipt(decodeReceipt(block)), bytes: block }
     }

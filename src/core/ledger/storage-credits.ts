@@ -33,6 +33,12 @@
  * counts once as a proof failed. Only the drive's holders judge: a verdict counts when its
  * challenger has a co-signed pin of its own for the same drive among
  * the entries read (a key pair costs nothing; a quorum of strangers could frame anyone).
+ *
+ * A served-wrong record (served-wrong.ts) stops payment alone, from its time on, for the
+ * holder and drive it names: unlike a verdict it is no one's opinion but the holder's own
+ * signed answer against the pin's commitment, so any reader may bring it and one is enough.
+ * It counts once as a proof failed (what lowers reputation); the earliest record per holder
+ * and drive opens the stretch, which never closes.
  */
 import { ShadwError } from '../errors.ts'
 import type { LedgerEntry } from './ledger-entry.ts'
@@ -41,6 +47,7 @@ import { seatKey, standingHolders, type StandingHolders } from './standing-holde
 import { SeatSeries } from './seat-series.ts'
 import { replacementHash, type Replacement } from './standing-order.ts'
 import { DEFAULT_PROOF_QUORUM, proofFailures, type FailedPeriod, type ProofVerdict } from './proof-verdict.ts'
+import { servedWrongKey, type ServedWrong } from './served-wrong.ts'
 import { storageCharge, storageReceiptHash, type SignedStorageReceipt } from './storage-receipt.ts'
 
 /** How far a holder's clock may run behind its pinner's: a period may start this much before the order. */
@@ -65,6 +72,8 @@ export interface StorageCredits {
   withheld: Map<string, number>
   /** the stretches each holder stood failed by proofs, per drive */
   failures: FailedPeriod[]
+  /** per holder and drive, from when a served-wrong record stops its payment */
+  servedWrong: FailedPeriod[]
   /** replacement records under standing orders: how many were accepted, and those refused with why */
   replacements: { accepted: number, refused: StandingHolders['refused'] }
 }
@@ -81,11 +90,13 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
   const pins = new Map<string, CosignedPin>()
   const verdicts = new Map<string, ProofVerdict>()
   const replacements = new Map<string, Replacement>()
+  const wrong = new Map<string, ServedWrong>()
   for (const e of entries) {
     if (e.kind === 'storage') unique.set(storageReceiptHash(e.receipt), e.receipt)
     else if (e.kind === 'storage-pin') pins.set(cosignedPinHash(e.pin), e.pin)
     else if (e.kind === 'verdict') verdicts.set(e.verdict.signature, e.verdict)
     else if (e.kind === 'replacement') replacements.set(replacementHash(e.replacement), e.replacement)
+    else if (e.kind === 'served-wrong') wrong.set(servedWrongKey(e.record), e.record)
   }
   const standing = standingHolders(pins.values(), replacements.values(), verdicts.values(), CLOCK_SKEW_MS)
   const agreements = new Map<string, CosignedPin[]>()
@@ -115,8 +126,9 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
   const judges = new Set([...pins.values()].map(p => `${p.holder}/${p.drive}`))
   for (const { replacement: x } of standing.seats) judges.add(`${x.holder}/${x.order.drive}`)
   const failures = proofFailures([...verdicts.values()].filter(v => judges.has(`${v.challenger}/${v.drive}`)), quorum)
+  const servedWrong = servedWrongPeriods(wrong.values())
   const failedOf = new Map<string, FailedPeriod[]>()
-  for (const f of failures) failedOf.set(`${f.holder}/${f.drive}`, [...(failedOf.get(`${f.holder}/${f.drive}`) ?? []), f])
+  for (const f of [...failures, ...servedWrong]) failedOf.set(`${f.holder}/${f.drive}`, [...(failedOf.get(`${f.holder}/${f.drive}`) ?? []), f].sort((a, b) => a.from - b.from))
   // one order whatever the reading order: by holder, drive, kind, start, then hash
   const sorted = [...unique].sort(([ha, a], [hb, b]) => cmp(a.holder, b.holder) || cmp(a.drive, b.drive) || cmp(a.kind, b.kind) || a.from - b.from || a.to - b.to || cmp(ha, hb)).map(([, r]) => r)
   const earned = new Map<string, number>()
@@ -129,7 +141,7 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
     holders.set(holder, rec)
     return rec
   }
-  for (const f of failures) record(f.holder).failed++
+  for (const f of [...failures, ...servedWrong]) record(f.holder).failed++
   let counted = 0
   let unbacked = 0
   for (const p of pins.values()) {
@@ -165,7 +177,18 @@ export function computeStorageCredits (entries: Iterable<LedgerEntry>, quorum = 
     earned.set(r.holder, (earned.get(r.holder) ?? 0) + paid)
     owed.set(r.pinner, (owed.get(r.pinner) ?? 0) + paid)
   }
-  return { earned, owed, holders, counted, rejected, unbacked, withheld, failures, replacements: { accepted: standing.seats.length, refused: standing.refused } }
+  return { earned, owed, holders, counted, rejected, unbacked, withheld, failures, servedWrong, replacements: { accepted: standing.seats.length, refused: standing.refused } }
+}
+
+/** One open stretch per holder and drive, from its earliest served-wrong record (records must already be verified). */
+function servedWrongPeriods (records: Iterable<ServedWrong>): FailedPeriod[] {
+  const first = new Map<string, FailedPeriod>()
+  for (const r of records) {
+    const k = `${r.answer.holder}/${r.answer.drive}`
+    const p = first.get(k)
+    if (p === undefined || r.time < p.from) first.set(k, { holder: r.answer.holder, drive: r.answer.drive, from: r.time, to: null })
+  }
+  return [...first.values()].sort((a, b) => cmp(a.holder, b.holder) || cmp(a.drive, b.drive))
 }
 
 /** What a `hold` receipt earns for the parts of its period outside the holder's failed stretches. */

@@ -2,9 +2,15 @@
  * The client side of erasure-coded pins besides pinning (erasure-pinner.ts): `readErasure` fetches every stripe
  * from whichever holders answer, checks each shard against the record and decodes from any
  * K; `challengeShard` asks one holder for a random chunk and signs the verdict.
+ *
+ * A holder that served a wrong shard under its own signature is excluded for good: the
+ * reader signs a served-wrong record, hands it to the pin's other holders (who record it,
+ * repair the slot and list it in their `query` answers) and `findErasurePin` gives every
+ * later reader the records, so no read asks that holder again.
  */
 import { ShadwError } from '../errors.ts'
-import { rebuildStripe, shardHash, stripeCount, type ErasureLayout } from './erasure.ts'
+import { encodeServedWrong, servedWrongKey, type Ledger, type ServedWrong } from '../ledger/index.ts'
+import { rebuildStripe, stripeCount, type ErasureLayout } from './erasure.ts'
 import { verifyErasurePin, type ErasurePin } from './erasure-pin.ts'
 import { connectedHolders, POLL_MS, type ErasurePlacement } from './erasure-pinner.ts'
 import { verifyRepair, type RepairRecord } from './erasure-repair.ts'
@@ -12,6 +18,7 @@ import { holdersTopic } from './pin-protocol.ts'
 import type { PinClientNode } from './pinner.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 import { verifyShardHold, type ShardHold } from './shard-holder.ts'
+import { judgeAnswer, servedWrongOn, shardNonce } from './shard-answer.ts'
 import { ShardChannels, type ShardPeer } from './shard-protocol.ts'
 import { slotPaid, type SlotPaid } from './slot-terms.ts'
 import { checkAnswer, makeChallenge, signVerdict, type ProofVerdict } from './storage-proof.ts'
@@ -24,8 +31,21 @@ export interface ReadErasureOptions {
   /** wait for the placed holders to be reachable, ms (default 5 s); the absent count as lost */
   discoverMs?: number
   timeoutMs?: number
-  /** a holder served a shard that does not match its committed hash: it is asked nothing more in this read */
-  onwrong?: (w: { holder: string, shard: number, stripe: number }) => void
+  /**
+   * a holder served a shard that does not match its committed hash: it is asked nothing more
+   * in this read; `record` is the signed evidence when its answer's signature makes one (and
+   * a key pair was given), else null
+   */
+  onwrong?: (w: { holder: string, shard: number, stripe: number, record: ServedWrong | null }) => void
+  /** the reader's key pair: signs served-wrong records (none: a wrong holder is only skipped in this read) */
+  keyPair?: { publicKey: Uint8Array, secretKey: Uint8Array }
+  /** where this reader's served-wrong records are appended (its storage ledger) */
+  ledger?: Pick<Ledger, 'append'>
+}
+
+/** The holders a placement's served-wrong records name: never asked. */
+export function excludedHolders (placement: Pick<ErasurePlacement, 'wrong'>): Set<string> {
+  return new Set((placement.wrong ?? []).map(r => r.answer.holder))
 }
 
 /**
@@ -43,19 +63,21 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
     const named = new Set(holds.map(h => h.holder))
     const peers = new Map((await connectedHolders(channels, named.size, o.discoverMs ?? 5_000, p => named.has(p.publicKey))).map(p => [p.publicKey, p]))
     const out = new Uint8Array(l.size)
-    const wrong = new Set<string>()
+    const wrong = excludedHolders(o.placement)
     for (let s = 0; s < stripeCount(l); s++) {
       const got: Array<Uint8Array | null> = new Array(l.k + l.m).fill(null)
       await Promise.all(holds.map(async h => {
         const peer = peers.get(h.holder)
         if (peer === undefined || peer.closed || got[h.shard] !== null || wrong.has(h.holder)) return
         try {
-          const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s }, o.timeoutMs ?? 10_000)
+          const nonce = shardNonce()
+          const a = await peer.request({ type: 'get', root: pin.root, shard: h.shard, stripe: s, nonce }, o.timeoutMs ?? 10_000)
           if (a.type !== 'data') return
-          const bytes = a.bytes
-          if (shardHash(bytes, l.chunkBytes) === pin.stripes[s]!.shards[h.shard]) { got[h.shard] = bytes; return }
+          const judged = judgeAnswer(pin, h.holder, h.shard, s, nonce, a.bytes, a.signature, o.keyPair)
+          if (judged.ok) { got[h.shard] = a.bytes; return }
           wrong.add(h.holder)
-          o.onwrong?.({ holder: h.holder, shard: h.shard, stripe: s })
+          if (judged.record !== null) await report(judged.record, [...peers.values()], o.ledger)
+          o.onwrong?.({ holder: h.holder, shard: h.shard, stripe: s, record: judged.record })
         } catch {}
       }))
       const shards = rebuildStripe(o.rs, l, pin.stripes[s]!, s, i => got[i] ?? null)
@@ -70,6 +92,12 @@ export async function readErasure (o: ReadErasureOptions): Promise<Uint8Array> {
   } finally {
     channels.stop()
   }
+}
+
+/** Hands a served-wrong record to the pin's holders met (the accused too: nothing in it is secret) and appends it to the reader's ledger. */
+async function report (record: ServedWrong, peers: ShardPeer[], ledger: Pick<Ledger, 'append'> | undefined): Promise<void> {
+  for (const p of peers) p.send({ type: 'wrong', record })
+  await ledger?.append([encodeServedWrong(record)])
 }
 
 /** Options of {@link findErasurePin}. */
@@ -95,7 +123,7 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     await o.node.joinTopic(holdersTopic(), { server: false, client: true })
     const waitMs = o.discoverMs ?? 5_000
     for (let i = 0; i < Math.ceil(waitMs / POLL_MS); i++) await new Promise(resolve => setTimeout(resolve, POLL_MS))
-    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold[]>, repairs: Map<string, RepairRecord>, repairing: Set<number>, paid: Record<string, SlotPaid> }>()
+    const pins = new Map<string, { pin: ErasurePin, holds: Map<number, ShardHold[]>, repairs: Map<string, RepairRecord>, repairing: Set<number>, paid: Record<string, SlotPaid>, wrong: Map<string, ServedWrong> }>()
     await Promise.all(channels.holders().map(async peer => {
       try {
         const a = await peer.request({ type: 'query', drive: o.drive }, o.timeoutMs ?? 5_000)
@@ -105,8 +133,12 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
             const pin = verifyErasurePin(x.pin)
             const hold = verifyShardHold(x.hold)
             if (pin.drive !== o.drive || hold.root !== pin.root || hold.holder !== peer.publicKey) continue
-            const entry = pins.get(pin.root) ?? { pin, holds: new Map(), repairs: new Map(), repairing: new Set(), paid: {} as Record<string, SlotPaid> }
+            const entry = pins.get(pin.root) ?? { pin, holds: new Map(), repairs: new Map(), repairing: new Set(), paid: {} as Record<string, SlotPaid>, wrong: new Map() }
             entry.paid[`${hold.holder}/${hold.shard}`] = slotPaid(x.terms, pin, hold.shard, hold.holder)
+            for (const v of x.wrong ?? []) {
+              const r = servedWrongOn(pin, v)
+              if (r !== null) entry.wrong.set(servedWrongKey(r), r)
+            }
             entry.holds.set(hold.shard, [...(entry.holds.get(hold.shard) ?? []), hold])
             for (const v of x.repairs ?? []) {
               try {
@@ -123,7 +155,11 @@ export async function findErasurePin (o: FindErasureOptions): Promise<ErasurePla
     const newest = [...pins.values()].sort((a, b) => b.pin.version - a.pin.version || b.pin.time - a.pin.time)[0]
     if (newest === undefined) return null
     const repairs = [...newest.repairs.values()].sort((a, b) => a.time - b.time)
-    return { pin: newest.pin, holds: [...newest.holds.values()].map(c => current(c, repairs)).sort((a, b) => a.shard - b.shard), repairs, repairing: [...newest.repairing].sort((a, b) => a - b), paid: newest.paid }
+    const wrong = [...newest.wrong.values()].sort((a, b) => a.time - b.time)
+    const excluded = excludedHolders({ wrong })
+    // a slot answered for by an excluded holder and by its repairer is the repairer's
+    const holds = [...newest.holds.values()].map(c => c.filter(h => !excluded.has(h.holder))).filter(c => c.length > 0)
+    return { pin: newest.pin, holds: holds.map(c => current(c, repairs)).sort((a, b) => a.shard - b.shard), repairs, repairing: [...newest.repairing].sort((a, b) => a - b), paid: newest.paid, wrong }
   } finally {
     channels.stop()
   }

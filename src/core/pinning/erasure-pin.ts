@@ -10,7 +10,7 @@ import { ShadwError } from '../errors.ts'
 import { isHex, isHexKey } from '../hex.ts'
 import { SignatureDomain } from '../signature-domain.ts'
 import { checkScheme, stripeCount, type ErasureLayout, type StripeCommitment } from './erasure.ts'
-import { merkleRoot } from './merkle.ts'
+import { merkleRoot } from '../commit-merkle.ts'
 
 /** Signature domain of erasure pin records. */
 export const ERASURE_PIN_DOMAIN = 'shadw/erasure-pin/v1'

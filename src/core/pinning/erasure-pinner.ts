@@ -16,9 +16,9 @@
  * signing the record after — would let a holder keep shards it cannot check until the end.
  */
 import { ShadwError } from '../errors.ts'
-import { MAX_STORAGE_UNIT_PRICE, signStandingOrder, signStorageOrder, type StandingOrder } from '../ledger/index.ts'
+import { MAX_STORAGE_UNIT_PRICE, signStandingOrder, signStorageOrder, type ServedWrong, type StandingOrder } from '../ledger/index.ts'
 import { DEFAULT_GRACE_MS, DEFAULT_STORAGE_PRICE } from './holder.ts'
-import { merkleRoot } from './merkle.ts'
+import { merkleRoot } from '../commit-merkle.ts'
 import { checkScheme, shardHash, shardLength, stripeCount, CHUNK_BYTES, DEFAULT_SCHEME, SHARD_BYTES, type ErasureLayout, type ErasureScheme, type StripeCommitment } from './erasure.ts'
 import { signErasurePin, MAX_STRIPES, type ErasurePin } from './erasure-pin.ts'
 import type { RepairRecord } from './erasure-repair.ts'
@@ -143,6 +143,8 @@ export interface ErasurePlacement {
   repairing?: number[]
   /** by `holder/shard`: how the holder showed it is paid for the slot (slot-terms.ts) */
   paid?: Record<string, SlotPaid>
+  /** served-wrong records on the pin's holders (checked): those holders are never read from */
+  wrong?: ServedWrong[]
 }
 
 /** Waits (bounded) until `enough` shard holders that pass `fits` are connected. */

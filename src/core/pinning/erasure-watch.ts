@@ -25,6 +25,7 @@ import { rebuildStripe, shardLength, stripeCount } from './erasure.ts'
 import type { ErasurePin } from './erasure-pin.ts'
 import { electRepairer, signRepair, verifyRepair, type RepairRecord } from './erasure-repair.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
+import { shardNonce } from './shard-answer.ts'
 import { signShardHold, verifyShardHold, type ShardHold } from './shard-hold.ts'
 import type { ShardChannels, ShardGossip, ShardPeer } from './shard-protocol.ts'
 
@@ -150,7 +151,7 @@ export class PinWatch {
   }
 
   /** A gossip message from a peer. */
-  onmessage (peer: ShardPeer, m: ShardGossip): void {
+  onmessage (peer: ShardPeer, m: Exclude<ShardGossip, { type: 'wrong' }>): void {
     if (this.#stopped) return
     const w = this.#pins.get(m.root)
     if (w === undefined) return
@@ -341,7 +342,7 @@ export class PinWatch {
         if (h.holder === this.#me) { got[h.shard] = await this.#o.read(pin.root, h.shard, st); return }
         const p = peers.get(h.holder)
         if (p === undefined || p.closed) return
-        const a = await p.request({ type: 'get', root: pin.root, shard: h.shard, stripe: st }, this.#o.timeoutMs)
+        const a = await p.request({ type: 'get', root: pin.root, shard: h.shard, stripe: st, nonce: shardNonce() }, this.#o.timeoutMs)
         if (a.type === 'data') got[h.shard] = a.bytes
       } catch {}
     }))

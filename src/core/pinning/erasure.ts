@@ -6,7 +6,7 @@
  * A shard that does not match its hash counts as missing: a wrong byte is a loss, not data.
  */
 import { ShadwError } from '../errors.ts'
-import { chunksRoot, leafHash, merkleRoot } from './merkle.ts'
+import { chunksRoot, leafHash, merkleRoot } from '../commit-merkle.ts'
 import type { ReedSolomon } from './reed-solomon.ts'
 
 /** K data shards and M parity shards per stripe. */

@@ -8,6 +8,11 @@
  * `get` and answers storage challenges from what is on its disk — so a shard that rotted
  * there fails the proof. Once it keeps a slot whole it watches the pin's other holders and
  * repairs their losses with them (erasure-watch.ts).
+ *
+ * Each `get` answer carries its signature (shard-answer.ts). A served-wrong record a reader
+ * hands it about a co-holder of one of its pins, once checked, is kept (listed in its `query`
+ * answers, so later readers skip that holder), appended to its storage ledger, and fails the
+ * co-holder like a failed proof: its slot is repaired onto another holder.
  */
 import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
@@ -26,7 +31,8 @@ import { signShardHold, type ShardHold } from './shard-hold.ts'
 import { ShardIndex, slotLogName } from './shard-index.ts'
 import { ShardReceipts, type SlotTerms } from './shard-receipts.ts'
 import { slotBytes } from './slot-terms.ts'
-import type { Ledger } from '../ledger/index.ts'
+import { encodeServedWrong, servedWrongKey, type Ledger, type ServedWrong, type StorageOrder } from '../ledger/index.ts'
+import { servedWrongOn, signAnswer } from './shard-answer.ts'
 
 export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
 
@@ -84,6 +90,9 @@ export class ShardHolder {
   #timer: ReturnType<typeof setInterval> | undefined
   #stopped = false
   #announced: Promise<void> | null = null
+  /** pin root → the served-wrong records on its holders, by record key */
+  readonly #wrong = new Map<string, Map<string, ServedWrong>>()
+  #recording: Promise<void> = Promise.resolve()
   /** the slots replayed from the index (see {@link start}); requests wait for it */
   #loaded: Promise<void> | null = null
 
@@ -196,13 +205,37 @@ export class ShardHolder {
         const hold = signShardHold({ drive, root: s.pin.root, shard: s.shard, budget: this.#budget.state(), time: Date.now() }, this.#opts.keyPair)
         // the signed terms of the slot (pinner's order or replacement) let status show it paid
         const terms = s.terms === null ? {} : { terms: 'order' in s.terms ? s.terms.order : s.terms.replacement }
-        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [], ...terms }
+        const wrong = [...(this.#wrong.get(s.pin.root)?.values() ?? [])].slice(0, MAX_PLACEMENT_RECORDS)
+        return { pin: s.pin, hold, repairs: (p?.repairs ?? []).slice(-MAX_PLACEMENT_RECORDS), repairing: p?.repairing ?? [], wrong, ...terms }
       })
   }
 
   /** Resolves once every storage receipt and pin record signed so far is in the ledger (or failed). */
   async recorded (): Promise<void> {
     await this.#receipts?.recorded()
+    await this.#recording
+  }
+
+  /** The served-wrong records this holder keeps on the co-holders of pin `root`. */
+  servedWrong (root: string): ServedWrong[] {
+    return [...(this.#wrong.get(root)?.values() ?? [])]
+  }
+
+  /** Takes a served-wrong record from a reader: see the module comment. Records on itself, or on pins it keeps no slot of, are dropped. */
+  #onwrong (v: unknown): void {
+    const root = (v as { answer?: { root?: unknown } } | null)?.answer?.root
+    const slot = [...this.#slots.values()].find(s => s.pin.root === root && s.stored === s.pin.stripes.length)
+    if (slot === undefined) return
+    const r = servedWrongOn(slot.pin, v)
+    if (r === null || r.answer.holder === this.#opts.node.publicKey) return
+    const kept = this.#wrong.get(slot.pin.root) ?? new Map<string, ServedWrong>()
+    if (kept.has(servedWrongKey(r)) || kept.size >= MAX_PLACEMENT_RECORDS) return
+    kept.set(servedWrongKey(r), r)
+    this.#wrong.set(slot.pin.root, kept)
+    debug('served wrong', r.answer.holder.slice(0, 8), 'shard', r.answer.shard, 'of', slot.pin.root.slice(0, 8))
+    const ledger = this.#opts.ledger
+    if (ledger !== undefined) this.#recording = this.#recording.then(async () => { await ledger.append([encodeServedWrong(r)]) }).catch((err: unknown) => { debug('served-wrong record not recorded', err) })
+    this.#watch.fail(r.answer.holder, r.time)
   }
 
   /** The placement of pin `root` as this holder knows it (null when it keeps no slot of it). */
@@ -222,6 +255,7 @@ export class ShardHolder {
     if (this.#stopped) return
     await this.#loaded
     if (m.type === 'placement' || m.type === 'repairing') { this.#watch.onmessage(peer, m); return }
+    if (m.type === 'wrong') { this.#onwrong(m.record); return }
     if (!('id' in m)) return
     try {
       if (m.type === 'open') {
@@ -231,7 +265,8 @@ export class ShardHolder {
         const conf = await this.#put(m.root, m.shard, m.stripe, m.bytes)
         peer.send(conf === null ? { type: 'ok', id: m.id } : { type: 'held', id: m.id, confirmation: conf })
       } else if (m.type === 'get') {
-        peer.send({ type: 'data', id: m.id, bytes: await this.#read(m.root, m.shard, m.stripe) })
+        const bytes = await this.#read(m.root, m.shard, m.stripe)
+        peer.send({ type: 'data', id: m.id, bytes, signature: signAnswer(this.#slot(m.root, m.shard).pin, m.shard, m.stripe, m.nonce, this.#opts.keyPair) })
       } else if (m.type === 'query') {
         peer.send({ type: 'slots', id: m.id, slots: this.slots(m.drive) })
       } else if (m.type === 'challenge') {

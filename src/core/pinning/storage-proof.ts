@@ -14,7 +14,7 @@ import { ShadwError } from '../errors.ts'
 import { isHexKey } from '../hex.ts'
 import { chunkCount, chunkLeaves, shardLength } from './erasure.ts'
 import type { ErasurePin } from './erasure-pin.ts'
-import { leafHash, merkleProof, rootFromProof } from './merkle.ts'
+import { leafHash, merkleProof, rootFromProof } from '../commit-merkle.ts'
 
 /** A challenge: one chunk of one shard. */
 export interface Challenge { drive: string, root: string, stripe: number, shard: number, chunk: number }

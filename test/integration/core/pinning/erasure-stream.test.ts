@@ -1,6 +1,6 @@
 import crypto from 'hypercore-crypto'
 import { describe, expect, it } from 'vitest'
-import { challengeShard, pinErasure, readErasure, ShardChannels, verifyVerdict, type ByteSource, type PinProgress } from '../../../../src/core/pinning/index.ts'
+import { challengeShard, pinErasure, readErasure, ShardChannels, shardNonce, verifyVerdict, type ByteSource, type PinProgress } from '../../../../src/core/pinning/index.ts'
 import { holdersTopic } from '../../../../src/core/pinning/pin-protocol.ts'
 import { reedSolomon } from '../../../../src/super-node/reed-solomon-node.ts'
 import { keyedNode, shardHolderNode } from '../../../helpers/holders.ts'
@@ -78,7 +78,7 @@ describe('erasure pins, streamed', () => {
     for (let s = 0; s < placement.pin.stripes.length; s++) {
       const v = verifyVerdict(await challengeShard(peer, placement.pin, mine, s, 0.5, pinner.keyPair))
       expect(v.ok, v.reason).toBe(true)
-      const a = await peer!.request({ type: 'get', root: placement.pin.root, shard: mine.shard, stripe: s }, 10_000)
+      const a = await peer!.request({ type: 'get', root: placement.pin.root, shard: mine.shard, stripe: s, nonce: shardNonce() }, 10_000)
       expect(a.type).toBe('data')
     }
     channels.stop()

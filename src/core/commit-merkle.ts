@@ -1,11 +1,11 @@
 /**
- * A binary SHA-256 Merkle tree over hex leaf hashes, for the erasure commitments: a shard's
+ * A binary SHA-256 Merkle tree over hex leaf hashes, for the erasure commitments (at the core root: pinning builds them, the ledger checks served-wrong records against them): a shard's
  * hash is the root over its chunks' hashes, a stripe's root the root over its shards'
  * hashes. Inner nodes hash `0x01 ‖ left ‖ right` and leaves `0x00 ‖ bytes`, so a leaf can
  * never pass for an inner node; an odd node at the end of a level is carried up unchanged.
  */
 import b4a from 'b4a'
-import { sha256, sha256Into } from '../sha256.ts'
+import { sha256, sha256Into } from './sha256.ts'
 
 /** The hash of a leaf's bytes (hex). */
 export function leafHash (bytes: Uint8Array): string {
