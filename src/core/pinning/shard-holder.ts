@@ -31,7 +31,7 @@ import { signShardHold, type ShardHold } from './shard-hold.ts'
 import { ShardIndex, slotLogName } from './shard-index.ts'
 import { ShardReceipts, type SlotTerms } from './shard-receipts.ts'
 import { slotBytes } from './slot-terms.ts'
-import { encodeServedWrong, servedWrongKey, type Ledger, type ServedWrong, type StorageOrder } from '../ledger/index.ts'
+import { encodeServedWrong, servedWrongKey, type Ledger, type ServedWrong } from '../ledger/index.ts'
 import { servedWrongOn, signAnswer } from './shard-answer.ts'
 
 export { signShardHold, verifyShardHold, SHARD_HOLD_DOMAIN, type ShardHold, type ShardHoldBody } from './shard-hold.ts'
