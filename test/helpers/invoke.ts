@@ -79,9 +79,11 @@ export async function announcingExecutor (net: Testnet, executor: Executor, opts
 }
 
 /** A light node that only calls. */
-export async function callerNode (net: Testnet, opts: Pick<InvokeEndpointOptions, 'onmiss'> = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint }> {
+export async function callerNode (net: Testnet, opts: Pick<InvokeEndpointOptions, 'onmiss'> & { drives?: boolean } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint }> {
   const { node } = await keyedNode(net, 'light')
-  const endpoint = new InvokeEndpoint({ host: node, tier: 'light', ...opts })
+  const { drives, ...rest } = opts
+  // `drives`: its calls pin their function's "latest" mounts, as a real caller's do
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'light', ...rest, ...(drives === true ? { drives: node } : {}) })
   endpoint.start()
   onTestFinished(() => { endpoint.stop() })
   return { node, endpoint }
