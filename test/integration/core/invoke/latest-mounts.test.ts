@@ -15,6 +15,8 @@ import { testNode, testnet } from '../../../helpers/testnet.ts'
 const CALLS = 6
 /** Most versions the writer writes: bounds its loop whatever the calls take (1-7 KiB each). */
 const MAX_WRITES = 20_000
+/** Versions the slower executor is behind the faster one. */
+const BEHIND = 3
 
 const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) % 256)
 
@@ -24,6 +26,7 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
     const writer = await testNode(net)
     const { drive } = await Drive.create(writer)
     await drive.put('/data/blob', [pattern(20_000, 0)])
+    let writing = false
     const pub = await publisher(net)
     const ref = await pub.publish(cWasm('fs-read-kernel'), {
       name: 'read-latest',
@@ -32,7 +35,21 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
     })
     const executor = sharedExecutor(2)
     const a = await executorNode(net, executor, { drives: true })
-    const b = await executorNode(net, executor, { drives: true })
+    // the second executor is a little behind the first, as a busier or farther one is: each
+    // of its function loads (none cached) waits until the writer wrote a few more versions.
+    // Left to pin "latest" each for itself, the two then read different versions and disagree
+    // (QUORUM_FAILED, as calls without the caller's pin do)
+    const b = await executorNode(net, executor, {
+      drives: true,
+      functionCacheMs: 0,
+      functions: loader => ({
+        load: async (ref, opts) => {
+          const from = drive.version
+          for (let i = 0; i < 400 && writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
+          return await loader.load(ref, opts)
+        }
+      })
+    })
     const caller = await callerNode(net, { drives: true })
     await caller.endpoint.waitForExecutors(2, { timeoutMs: 30_000 })
     // both executors have the function and have seen the drive before the race starts
@@ -40,7 +57,7 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
     expect(warm.receipts.map(r => r.mounts)).toEqual([[{ drive: drive.key, version: 2 }], [{ drive: drive.key, version: 2 }]])
 
     // the writer: a new version of the file at every step, each different bytes
-    let writing = true
+    writing = true
     let written = 0
     const loop = (async () => {
       for (let i = 1; i <= MAX_WRITES && writing; i++) {
