@@ -47,7 +47,7 @@ describe('shadw invoke of a manifest with a "latest" mount', () => {
       version: '1.0.0',
       mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/data' }]
     })
-    let writing = false
+    const race = { writing: false }
     // a second executor a few versions behind the super node's (see latest-mounts.test.ts)
     await executorNode(net, sharedExecutor(1), {
       drives: true,
@@ -55,16 +55,16 @@ describe('shadw invoke of a manifest with a "latest" mount', () => {
       functions: loader => ({
         load: async (r, opts) => {
           const from = drive.version
-          for (let i = 0; i < 400 && writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
+          for (let i = 0; i < 400 && race.writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
           return await loader.load(r, opts)
         }
       })
     })
     const bootstrap = superNode.info.bootstrap.join(',')
-    writing = true
+    race.writing = true
     let written = 0
     const loop = (async () => {
-      for (let i = 1; i <= MAX_WRITES && writing; i++) {
+      for (let i = 1; i <= MAX_WRITES && race.writing; i++) {
         await drive.put('/data/blob', [pattern(1024 + (i % 97) * 64, i)])
         written++
         await new Promise(resolve => setImmediate(resolve))
@@ -85,7 +85,7 @@ describe('shadw invoke of a manifest with a "latest" mount', () => {
       }
       expect(written).toBeGreaterThan(0)
     } finally {
-      writing = false
+      race.writing = false
       await loop
     }
   }, 400_000)

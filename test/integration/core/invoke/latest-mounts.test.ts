@@ -4,7 +4,6 @@
  * call (asked of its executors, checked against the drive's signed log), so both executors
  * read the same bytes, agree, and their receipts name the same version.
  */
-import b4a from 'b4a'
 import { describe, expect, it } from 'vitest'
 import { Drive } from '../../../../src/core/drive/index.ts'
 import { cWasm } from '../../../fixtures/wasm/fixtures.ts'
@@ -26,7 +25,7 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
     const writer = await testNode(net)
     const { drive } = await Drive.create(writer)
     await drive.put('/data/blob', [pattern(20_000, 0)])
-    let writing = false
+    const race = { writing: false }
     const pub = await publisher(net)
     const ref = await pub.publish(cWasm('fs-read-kernel'), {
       name: 'read-latest',
@@ -34,18 +33,18 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
       mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/data' }]
     })
     const executor = sharedExecutor(2)
-    const a = await executorNode(net, executor, { drives: true })
+    await executorNode(net, executor, { drives: true })
     // the second executor is a little behind the first, as a busier or farther one is: each
     // of its function loads (none cached) waits until the writer wrote a few more versions.
     // Left to pin "latest" each for itself, the two then read different versions and disagree
     // (QUORUM_FAILED, as calls without the caller's pin do)
-    const b = await executorNode(net, executor, {
+    await executorNode(net, executor, {
       drives: true,
       functionCacheMs: 0,
       functions: loader => ({
         load: async (ref, opts) => {
           const from = drive.version
-          for (let i = 0; i < 400 && writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
+          for (let i = 0; i < 400 && race.writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
           return await loader.load(ref, opts)
         }
       })
@@ -57,10 +56,10 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
     expect(warm.receipts.map(r => r.mounts)).toEqual([[{ drive: drive.key, version: 2 }], [{ drive: drive.key, version: 2 }]])
 
     // the writer: a new version of the file at every step, each different bytes
-    writing = true
+    race.writing = true
     let written = 0
     const loop = (async () => {
-      for (let i = 1; i <= MAX_WRITES && writing; i++) {
+      for (let i = 1; i <= MAX_WRITES && race.writing; i++) {
         await drive.put('/data/blob', [pattern(1024 + (i % 97) * 64, i)])
         written++
         // one turn of the event loop per version: the executors and the caller share this process
@@ -86,9 +85,8 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
       expect(new Set(seen).size).toBeGreaterThan(1)
       expect(written).toBeGreaterThan(0)
     } finally {
-      writing = false
+      race.writing = false
       await loop
     }
-    expect([a.key, b.key].sort()).toHaveLength(2)
   }, 240_000)
 })
