@@ -26,9 +26,9 @@ import { DEFAULT_INVOKE_DEADLINE_MS, InvokeEndpoint, isExecutor, MAX_INPUT_BYTES
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
 import { withProgress } from './progress.ts'
 import { HEX_KEY_PATTERN } from '../core/hex.ts'
-import { formatFunctionRef, FunctionLoader, type ManifestMount } from '../core/registry/index.ts'
-import { MOUNT_FLAG_FORM, parseMountFlag, pinMountFlags, withManifestMounts } from './mount-flag.ts'
-import type { MountKeyGrant } from '../core/drive/index.ts'
+import { formatFunctionRef } from '../core/registry/index.ts'
+import { MOUNT_FLAG_FORM, parseMountFlag, pinMountFlags, withStoreKeys } from './mount-flag.ts'
+import type { MountKeyGrant, PinnedMount } from '../core/drive/index.ts'
 
 /** A full reference starts with the publisher's key. */
 const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
@@ -37,13 +37,6 @@ const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]... [--grant GRANT.json]...
              [--block CHAIN=N]... [--bootstrap host:port[,…] | --node URL] [--json]`
-
-/**
- * How long, once executors answered, the caller still waits for the function's manifest (its
- * own mounts to pin) before calling without it: a registry a reachable peer holds answers in
- * well under a second.
- */
-const MANIFEST_GRACE_MS = 1_000
 
 /** Auth files are a Lit AuthSig (SIWE message + signature): a few KiB at most. */
 const MAX_AUTH_FILE_BYTES = 16 * 1024
@@ -120,24 +113,24 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
   const started = Date.now()
 
   const client = await startLightNode(bootstrap)
-  const loader = new FunctionLoader({ host: client.node })
   try {
-    // the manifest's own mounts are looked up while executors are awaited (the registry's few
-    // blocks, never the module)
-    const own = manifestMounts(loader, ref, deadline)
     // a fresh light node hears executors one by one: asking k of them as soon as the first
     // answered leaves k-1 slots with nobody to pick (NO_EXECUTORS), so wait for k, within the
     // deadline; if fewer come the call says which slots failed and why
     await waitWithProgress(client.endpoint, redundancy, deadline, io)
-    // "latest" is pinned here, once, the manifest's and the flags' alike, so every executor of
-    // the call reads the same version and signs it into its receipt. A lookup still running
-    // once executors answered gets a short grace, never the call's time: without the manifest
-    // the call goes out as before
-    const manifest = await Promise.race([own, new Promise<null>(resolve => { setTimeout(() => { resolve(null) }, MANIFEST_GRACE_MS).unref() })]) ?? []
-    const flags = withManifestMounts(manifest, mountFlags)
-    const mounts = flags.length === 0 ? undefined : await pinMountFlags(client.node, flags, undefined, grants)
+    // "latest" is pinned here, once, the flags' and the manifest's alike, so every executor of
+    // the call reads the same version and signs it into its receipt: the executors this node
+    // is connected to say which drives the function mounts and the versions they know, and
+    // this node checks both (the publisher's signature, the drives' signed logs). A private
+    // drive's key comes from its --grant (the executors fetch it for the call) or the key store
+    const flagGrants = new Map([...grants].filter(([d]) => mountFlags.some(f => f.drive === d)))
+    const flagged = mountFlags.length === 0 ? undefined : await pinMountFlags(client.node, mountFlags, undefined, flagGrants)
+    const pinned = await client.endpoint.pinMounts(ref, flagged, { budgetMs: Math.floor(Math.max(1, deadline - (Date.now() - started)) / 2) })
+    for (const d of grants.keys()) if (!(pinned ?? []).some(m => m.drive === d)) throw ShadwError.MOUNT_INVALID(`--grant is for drive ${d}, which neither a --mount nor the function's manifest mounts`)
+    const granted = pinned?.map((m): PinnedMount => { const g = grants.get(m.drive); return g === undefined || m.keyGrant !== undefined || m.encryptionKey !== undefined ? m : { ...m, keyGrant: g } })
+    const mounts = granted === undefined ? undefined : await withStoreKeys(granted)
     const left = Math.max(1, deadline - (Date.now() - started))
-    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(blocks === undefined ? {} : { blocks }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
+    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, pinManifest: false, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(blocks === undefined ? {} : { blocks }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
       .catch(async (err: unknown) => { throw await (await import('./invoke-not-found.ts')).withCloseNames(err, ref, values.bootstrap !== undefined ? null : values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`) })
     if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
     else {
@@ -146,22 +139,7 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     }
     return 0
   } finally {
-    await loader.close()
     await client.stop()
-  }
-}
-
-/**
- * The mounts the manifest `ref` names declares, or null when this light node cannot read it
- * within `timeoutMs`: the call then still goes out, and each executor pins a "latest" the
- * caller did not (they may then read different versions; their receipts say which), while a
- * function that is truly missing is reported by the call as before.
- */
-async function manifestMounts (loader: FunctionLoader, ref: string, timeoutMs: number): Promise<ManifestMount[] | null> {
-  try {
-    return (await loader.manifest(ref, { signal: AbortSignal.timeout(timeoutMs) })).manifest.mounts ?? []
-  } catch {
-    return null
   }
 }
 
@@ -290,7 +268,8 @@ export async function startLightNode (bootstrap: string[]): Promise<{ node: Shad
   const dht = new HyperDHT(loopback ? { bootstrap: entries, host: '127.0.0.1' } : { bootstrap: entries })
   const swarm = new Hyperswarm({ dht, keyPair: crypto.keyPair() })
   const node = new ShadwNode({ swarm, store: new Corestore(RAM.reusable()), tier: 'light' })
-  const endpoint = new InvokeEndpoint({ host: node, tier: 'light' })
+  // its calls pin their functions' "latest" mounts, checked against the drives' logs here
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'light', drives: node })
   endpoint.start()
   try {
     await node.start()

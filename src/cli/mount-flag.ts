@@ -11,7 +11,6 @@
 import b4a from 'b4a'
 import { Drive, loadMount, MountBudget, parseDriveRef, parsePinnedMounts, type DriveHost, type MountKeyGrant, type PinnedMount } from '../core/drive/index.ts'
 import { ShadwError } from '../core/errors.ts'
-import type { ManifestMount } from '../core/registry/index.ts'
 import type { Preopen } from '../core/sandbox/index.ts'
 import { driveKeyDir, loadDriveKeys } from './drive-keys.ts'
 
@@ -65,15 +64,16 @@ export function parseMountFlag (spec: string): MountFlag {
 }
 
 /**
- * The mounts a call pins at the caller: the manifest's own (each "latest" among them pinned
- * here like a flag's, so redundant executors read the same version and the receipt names
- * it), then the flags. A flag at a manifest mount's guest path replaces it (it may only pin
- * that mount's version; the executor refuses another drive or folder there).
+ * `mounts` with the encryption key of each drive the key store holds one for, where the
+ * mount has no key nor key grant yet: the manifest's own mounts, pinned by the endpoint,
+ * come without one.
  */
-export function withManifestMounts (manifest: readonly ManifestMount[], flags: MountFlag[]): MountFlag[] {
-  const flagged = new Set(flags.map(f => f.path))
-  const own = manifest.filter(m => !flagged.has(m.path)).map(m => ({ drive: m.drive, version: m.version, path: m.path, ...(m.from === undefined ? {} : { from: m.from }) }))
-  return [...own, ...flags]
+export async function withStoreKeys (mounts: PinnedMount[], keyDir: string = driveKeyDir()): Promise<PinnedMount[]> {
+  return await Promise.all(mounts.map(async m => {
+    if (m.encryptionKey !== undefined || m.keyGrant !== undefined) return m
+    const key = (await loadDriveKeys(m.drive, keyDir))?.encryptionKey ?? null
+    return key === null ? m : { ...m, encryptionKey: b4a.toString(key, 'hex') }
+  }))
 }
 
 /**

@@ -35,7 +35,7 @@ export async function keyedNode (net: Testnet, tier: NodeTier): Promise<{ node: 
 }
 
 /** A node that executes: endpoint + service over `executor`, ledger log, loader on the node. */
-export async function executorNode (net: Testnet, executor: Executor, opts: { slots?: number, gate?: AccessGate, functions?: (loader: FunctionLoader) => FunctionSource, drives?: boolean, budget?: ByteBudget } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint, service: InvokeService, key: string, ledgerKey: string }> {
+export async function executorNode (net: Testnet, executor: Executor, opts: { slots?: number, gate?: AccessGate, functions?: (loader: FunctionLoader) => FunctionSource, drives?: boolean, budget?: ByteBudget, functionCacheMs?: number } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint, service: InvokeService, key: string, ledgerKey: string }> {
   const { node, keyPair } = await keyedNode(net, 'super')
   const ledger = await node.createLog('ledger')
   const loader = new FunctionLoader({ host: node })
@@ -47,6 +47,7 @@ export async function executorNode (net: Testnet, executor: Executor, opts: { sl
     ledger: { key: b4a.from(ledger.key, 'hex'), append: async (blocks) => await node.append(ledger.key, blocks) },
     slots: opts.slots ?? 4,
     ...(opts.gate === undefined ? {} : { gate: opts.gate }),
+    ...(opts.functionCacheMs === undefined ? {} : { functionCacheMs: opts.functionCacheMs }),
     // calls may mount drives, read through this node
     ...(opts.drives === true ? { drives: node } : {})
   })
@@ -79,9 +80,11 @@ export async function announcingExecutor (net: Testnet, executor: Executor, opts
 }
 
 /** A light node that only calls. */
-export async function callerNode (net: Testnet, opts: Pick<InvokeEndpointOptions, 'onmiss'> = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint }> {
+export async function callerNode (net: Testnet, opts: Pick<InvokeEndpointOptions, 'onmiss'> & { drives?: boolean } = {}): Promise<{ node: ShadwNode, endpoint: InvokeEndpoint }> {
   const { node } = await keyedNode(net, 'light')
-  const endpoint = new InvokeEndpoint({ host: node, tier: 'light', ...opts })
+  const { drives, ...rest } = opts
+  // `drives`: its calls pin their function's "latest" mounts, as a real caller's do
+  const endpoint = new InvokeEndpoint({ host: node, tier: 'light', ...rest, ...(drives === true ? { drives: node } : {}) })
   endpoint.start()
   onTestFinished(() => { endpoint.stop() })
   return { node, endpoint }

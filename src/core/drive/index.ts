@@ -12,4 +12,5 @@ export { driveHandler, driveReply, parseDriveUrl, parseRange, DRIVE_PREFIX, type
 export { driveOpener } from './opener.ts'
 export { parsePinnedMounts, pinMounts, mergeMounts, loadMount, filePage, MountBudget, type LazyMount, type MountKeyGrant, type MountSpec, type PinnedMount, type MountedVersion } from './mount.ts'
 export { READ_AHEAD_BLOCKS } from './blob-reader.ts'
+export { verifiedVersion } from './drive-version.ts'
 export { MountCache, MountFiles, CACHE_PAGE_BYTES, DEFAULT_MOUNT_CACHE_BYTES } from './mount-files.ts'

@@ -144,6 +144,15 @@ const mounts: Field<PinnedMount[]> = {
   }
 }
 
+/** Whether the node pins the function's "latest" mounts before the call (default yes); crosses the bridge only. */
+const pinManifest: Field<boolean> = {
+  header: null,
+  check (value) {
+    if (typeof value !== 'boolean') throw ShadwError.INVALID_ARGUMENT('pinManifest must be true or false')
+    return value
+  }
+}
+
 /**
  * Who asked a node's gateway: set by the host from the connection (never from a header), and
  * crossing the bridge only as a bounded string.
@@ -167,6 +176,7 @@ const FIELDS: { readonly [K in keyof WireInvokeOptions]-?: Field<Value<K>> } = {
   nonce,
   blocks,
   mounts,
+  pinManifest,
   client
 }
 

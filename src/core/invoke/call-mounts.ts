@@ -17,7 +17,7 @@
 import b4a from 'b4a'
 import { Drive, loadMount, mergeMounts, MountBudget, MountCache, MountFiles, type DriveHost, type PinnedMount } from '../drive/index.ts'
 import { ShadwError } from '../errors.ts'
-import type { ManifestMount } from '../registry/index.ts'
+import { encodeManifest, encodeSignedManifest, type LoadedFunction, type ManifestMount } from '../registry/index.ts'
 import type { FileSource, Preopen } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
 
@@ -64,10 +64,7 @@ export class CallMounts {
    * `ABORTED`
    */
   async load (manifest: ManifestMount[], requested: PinnedMount[], signal: AbortSignal): Promise<CallMountsResult> {
-    const mounts = await mergeMounts(manifest, requested, async key => {
-      const { drive, release } = await this.#acquire({ drive: key, version: 1, path: '/' })
-      try { return await drive.update() } finally { await release() }
-    })
+    const mounts = await mergeMounts(manifest, requested, async key => await this.latest(key))
     const budget = new MountBudget()
     const files = new MountFiles(this.cache)
     const preopens: Preopen[] = []
@@ -93,6 +90,16 @@ export class CallMounts {
       versions: mounts.map(m => ({ drive: m.drive, version: m.version })),
       close
     }
+  }
+
+  /**
+   * The newest version of public drive `key` this node's peers know now: what a "latest" the
+   * caller did not pin is pinned to, and what a caller that asks is told (manifest-pins.ts).
+   * @throws `DRIVE_LOCKED` (a drive mounted with a key here), `DRIVE_NOT_FOUND`
+   */
+  async latest (key: string): Promise<number> {
+    const { drive, release } = await this.#acquire({ drive: key, version: 1, path: '/' })
+    try { return await drive.update() } finally { await release() }
   }
 
   async #acquire (m: PinnedMount): Promise<{ drive: Drive, hash: string | undefined, known: string | undefined, release: () => Promise<void> }> {
@@ -157,4 +164,26 @@ export async function withMounts<T> (drives: CallMounts | null, manifest: { moun
 /** The refusal of a call with mounts on an executor that mounts no drives, or of a raw function. */
 export function cannotMount (why: string): ShadwError {
   return ShadwError.MOUNT_INVALID(why)
+}
+
+/** What an executor tells a caller that asks before calling (protocol.ts, `mounts`). */
+export interface MountVersions {
+  /** the function's signed manifest, as its registry stores it */
+  manifest: Uint8Array
+  /** for each of its mounts in order: the version this node knows (a pinned one as pinned; 0: none) */
+  versions: number[]
+}
+
+/**
+ * The answer to a caller's mounts query about `fn`: its manifest, signed (decoding checked
+ * the body is canonical, so encoding it again gives the bytes the publisher signed), and the
+ * newest version of each "latest" mount this node's peers know. A drive it cannot tell
+ * (locked, unreachable, no drives here) is answered 0: the caller's own view decides it.
+ */
+export async function mountVersions (fn: LoadedFunction, drives: CallMounts | null): Promise<MountVersions> {
+  const versions = await Promise.all((fn.manifest.mounts ?? []).map(async m => {
+    if (m.version !== 'latest') return m.version
+    return drives === null ? 0 : await drives.latest(m.drive).catch(() => 0)
+  }))
+  return { manifest: encodeSignedManifest({ body: encodeManifest(fn.manifest), signature: b4a.from(fn.signature, 'hex') }), versions }
 }

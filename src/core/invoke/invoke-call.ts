@@ -71,6 +71,12 @@ export interface InvokeOptions {
    */
   mounts?: PinnedMount[]
   /**
+   * ask executors for the function's "latest" mounts and pin them here, checked, before the
+   * call (manifest-pins.ts; only on an endpoint given `drives`). Default true; false when the
+   * caller pinned them itself
+   */
+  pinManifest?: boolean
+  /**
    * who asked this node's gateway for the call (an HTTP client's address): a function lookup
    * it starts on this node's own executor counts against that client's share, not the node's
    */

@@ -10,11 +10,14 @@ import { ShadwError } from '../errors.ts'
 import { log } from '../log.ts'
 import { VerifiedRoots } from '../ledger/index.ts'
 import { CallAudits, type AuditSink } from './call-audits.ts'
-import { runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
+import { DEFAULT_INVOKE_DEADLINE_MS, runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
 import type { Peer, PeerTable } from './peer-table.ts'
-import type { ErrorMessage, RequestMessage, ResultMessage } from './protocol.ts'
+import type { ErrorMessage, MountsMessage, RequestMessage, ResultMessage } from './protocol.ts'
+import type { DriveHost, PinnedMount } from '../drive/index.ts'
+import type { MountVersions } from './call-mounts.ts'
+import { ManifestPins } from './manifest-pins.ts'
 import { pooledRandomBytes } from './random-pool.ts'
-import { hasRoom, pickPeer, type PeerState } from './router.ts'
+import { hasRoom, isExecutor, pickPeer, type PeerState } from './router.ts'
 
 const debug = log('invoke')
 
@@ -60,6 +63,8 @@ export interface OwnExecutor {
   candidate (): PeerState
   /** runs a call; rejects with a typed error, or TIMEOUT after `timeoutMs` */
   request (req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage>
+  /** what it knows of the mounts of `ref` (manifest-pins.ts) */
+  mounts (ref: string, signal: AbortSignal): Promise<MountVersions>
 }
 
 /** Options of {@link InvokeCaller}. */
@@ -80,10 +85,15 @@ export interface InvokeCallerOptions {
    * record into its misses log (src/reputation/miss.ts)
    */
   onmiss?: (miss: MissedCall) => void
+  /**
+   * where this node opens drives' logs: present, calls pin their function's "latest" mounts
+   * here before they go out (manifest-pins.ts); absent, each executor pins its own
+   */
+  drives?: DriveHost
 }
 
 interface Pending {
-  resolve (res: ResultMessage): void
+  resolve (res: ResultMessage | MountsMessage): void
   reject (err: ShadwError): void
 }
 
@@ -110,6 +120,7 @@ export class InvokeCaller {
   /** runs while some peer has calls in flight ({@link #watch}) */
   #watchdog: ReturnType<typeof setInterval> | null = null
   #stopped = false
+  readonly #pins: ManifestPins | null
 
   constructor (opts: InvokeCallerOptions) {
     this.#peers = opts.peers
@@ -125,15 +136,33 @@ export class InvokeCaller {
       now: this.#now,
       verifiedRoots: opts.verifiedRoots ?? new VerifiedRoots()
     }
+    this.#pins = opts.drives === undefined
+      ? null
+      : new ManifestPins({
+        drives: opts.drives,
+        now: this.#now,
+        asker: {
+          executors: n => this.#askable(n),
+          ask: async (key, ref, timeoutMs, signal) => await this.#askMounts(key, ref, timeoutMs, signal)
+        }
+      })
   }
 
   /** Invokes a function on the swarm. See {@link runCall} for the errors. */
   async invoke (ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
     const audited = this.#audits.chosen(opts.audit)
-    const result = await runCall(this.#transport, ref, input, opts)
+    const result = await runCall(this.#transport, ref, input, await this.#pinned(ref, opts))
     for (const r of result.dissenters) this.#peers.dissented(r.executor)
     if (audited) this.#audits.submit(result, input)
     return result
+  }
+
+  /**
+   * The mounts a call of `ref` would send: the function's "latest" mounts pinned and
+   * checked (none pinned when this node checks no drives), then `requested`.
+   */
+  async pinMounts (ref: string, requested: PinnedMount[] | undefined, budgetMs: number, signal?: AbortSignal): Promise<PinnedMount[] | undefined> {
+    return this.#pins === null ? requested : await this.#pins.pin(ref, requested, budgetMs, signal)
   }
 
   /** Replaces where audited calls go. */
@@ -142,7 +171,8 @@ export class InvokeCaller {
   }
 
   /** An answer from `peer`: the result or the error of one of our requests. */
-  answer (peer: Peer, msg: ResultMessage | ErrorMessage): void {
+  answer (peer: Peer, msg: ResultMessage | ErrorMessage | MountsMessage | { type: 'mounts-query' }): void {
+    if (msg.type === 'mounts-query') return
     if (msg.type === 'error' && msg.id === 0) {
       // the peer is closing the channel on us: a protocol error on our side
       debug('peer reported a channel error', msg.code, msg.message)
@@ -152,7 +182,7 @@ export class InvokeCaller {
     const p = calls?.pending.get(msg.id)
     if (calls === undefined || p === undefined) return // answered after we gave up on it
     calls.pending.delete(msg.id)
-    if (msg.type === 'result') { p.resolve(msg); return }
+    if (msg.type === 'result' || msg.type === 'mounts') { p.resolve(msg); return }
     if (msg.code === 'BUSY') {
       // skipped until it says it has room; its adverts come only when its fullness flips,
       // and a refusal for its per-peer share flips nothing: ask, so the answer clears it
@@ -206,7 +236,7 @@ export class InvokeCaller {
     let sent = false
     try {
       return await new Promise<ResultMessage>((resolve, reject) => {
-        pending.set(id, { resolve, reject })
+        pending.set(id, { resolve: r => { if (r.type === 'result') resolve(r); else reject(ShadwError.INVOKE_PROTOCOL(`executor ${key.slice(0, 8)} answered a request with mounts`)) }, reject })
         const giveUp = (err: ShadwError): void => {
           if (!pending.delete(id)) return
           peer.channel.send({ type: 'cancel', id })
@@ -238,6 +268,69 @@ export class InvokeCaller {
       clearTimeout(timer)
       if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort)
       peer.state.inflight--
+    }
+  }
+
+  /**
+   * `opts` with the function's "latest" mounts pinned (when this node checks drives, the
+   * invocation did not turn it off, and there is any), and the deadline less the time it took.
+   */
+  async #pinned (ref: string, opts: InvokeOptions): Promise<InvokeOptions> {
+    if (this.#pins === null || opts.pinManifest === false) return opts
+    const started = this.#now()
+    const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
+    // at most half the call's time: the call itself needs the rest
+    const mounts = await this.#pins.pin(ref, opts.mounts, Math.floor(budget / 2), opts.signal)
+    if (mounts === opts.mounts) return opts
+    return { ...opts, deadline: Math.max(1, budget - (this.#now() - started)), ...(mounts === undefined ? {} : { mounts }) }
+  }
+
+  /** Up to `n` executors to ask about a call's mounts: this node's own first, then the best peers. */
+  #askable (n: number): string[] {
+    const out: string[] = this.#own === null ? [] : [this.#own.key]
+    const peers = this.#peers.candidates().filter(isExecutor).sort((a, b) => (a.rtt ?? Infinity) - (b.rtt ?? Infinity))
+    for (const p of peers) if (out.length < n) out.push(p.key)
+    return out.slice(0, n)
+  }
+
+  /** Asks executor `key` what it knows of the mounts of `ref`. */
+  async #askMounts (key: string, ref: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<MountVersions> {
+    const ac = new AbortController()
+    const onAbort = (): void => { ac.abort(signal?.reason) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    const timer = setTimeout(() => { ac.abort(ShadwError.TIMEOUT(`mounts query to ${key.slice(0, 8)}`, timeoutMs)) }, timeoutMs)
+    try {
+      if (key === this.#own?.key) {
+        // as for a peer: the lookup goes on for the call that follows, whoever stops waiting
+        const own = this.#own.mounts(ref, new AbortController().signal)
+        own.catch(() => {})
+        return await Promise.race([own, new Promise<never>((_resolve, reject) => {
+          ac.signal.addEventListener('abort', () => { reject(ac.signal.reason instanceof ShadwError ? ac.signal.reason : ShadwError.ABORTED()) }, { once: true })
+        })])
+      }
+      const peer = this.#peers.find(key)
+      if (peer === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
+      let calls = this.#calls.get(peer)
+      if (calls === undefined) this.#calls.set(peer, calls = { pending: new Map(), probedAt: 0, graceUntil: 0 })
+      const pending = calls.pending
+      if (pending.size >= MAX_PENDING_PER_CHANNEL) throw ShadwError.BUSY(pending.size)
+      const id = peer.nextId++
+      return await new Promise<MountVersions>((resolve, reject) => {
+        pending.set(id, { resolve: r => { if (r.type === 'mounts') resolve(r); else reject(ShadwError.INVOKE_PROTOCOL(`executor ${key.slice(0, 8)} answered a mounts query with a result`)) }, reject })
+        // not cancelled at the executor: the call that follows joins the function lookup
+        // the query started there, which a cancel would abandon
+        ac.signal.addEventListener('abort', () => {
+          if (!pending.delete(id)) return
+          reject(ac.signal.reason instanceof ShadwError ? ac.signal.reason : ShadwError.ABORTED())
+        }, { once: true })
+        if (!peer.channel.send({ type: 'mounts-query', id, ref })) {
+          pending.delete(id)
+          reject(ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} closed the channel`))
+        }
+      })
+    } finally {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', onAbort)
     }
   }
 

@@ -15,6 +15,7 @@ import type { InvokeService } from './invoke-service.ts'
 import { PeerTable, type CallMessage, type InvokeHost, type Peer } from './peer-table.ts'
 import type { PeerState } from './router.ts'
 import type { HeldDrive } from './holdings.ts'
+import type { DriveHost, PinnedMount } from '../drive/index.ts'
 
 /**
  * How often an executor re-reads what it holds and, when it changed, advertises again, ms: a
@@ -46,6 +47,11 @@ export interface InvokeEndpointOptions {
   holdings?: () => Iterable<HeldDrive>
   /** the host's memory budget that peers' requests held here count against (a super node's); none: bounded per peer only */
   budget?: ByteBudget
+  /**
+   * where this node opens drives' logs: present, its calls pin their function's "latest"
+   * mounts before they go out, checked against the drives' signed logs (manifest-pins.ts)
+   */
+  drives?: DriveHost
 }
 
 /**
@@ -91,7 +97,8 @@ export class InvokeEndpoint {
       // batch roots verified here, shared with this node's service, which adds its own
       verifiedRoots: opts.service?.verifiedRoots,
       audit: opts.audit,
-      onmiss: opts.onmiss
+      onmiss: opts.onmiss,
+      ...(opts.drives === undefined ? {} : { drives: opts.drives })
     })
     if (opts.holdings !== undefined) this.setHoldings(opts.holdings)
   }
@@ -154,6 +161,17 @@ export class InvokeEndpoint {
     return await this.#caller.invoke(ref, input, opts)
   }
 
+  /**
+   * The mounts a call of `ref` would send, for a caller that adds to them before calling
+   * with `pinManifest: false` (the CLI adds its key store's keys): the function's "latest"
+   * mounts, asked of executors and checked against the drives' signed logs within
+   * `budgetMs`, then `requested`. Without `drives`, `requested` as it is.
+   * @throws `MOUNT_INVALID` (too many mounts together)
+   */
+  async pinMounts (ref: string, requested: PinnedMount[] | undefined, opts: { budgetMs: number, signal?: AbortSignal }): Promise<PinnedMount[] | undefined> {
+    return await this.#caller.pinMounts(ref, requested, opts.budgetMs, opts.signal)
+  }
+
   /** Replaces where audited calls go (a host wires its light-node channels in after start). */
   setAudit (audit: AuditSink): void {
     this.#caller.setAudit(audit)
@@ -173,6 +191,7 @@ export class InvokeEndpoint {
     switch (msg.type) {
       case 'request': this.#server.serve(peer, msg); return
       case 'cancel': this.#server.cancel(peer, msg.id); return
+      case 'mounts-query': this.#server.mounts(peer, msg); return
       default: this.#caller.answer(peer, msg)
     }
   }

@@ -12,7 +12,7 @@ import type { OwnExecutor } from './invoke-caller.ts'
 import type { InvokeService } from './invoke-service.ts'
 import { boundHoldings, sameHoldings, type HeldDrive } from './holdings.ts'
 import type { Peer } from './peer-table.ts'
-import type { CapacityMessage, RequestMessage, ResultMessage } from './protocol.ts'
+import type { CapacityMessage, MountsQueryMessage, RequestMessage, ResultMessage } from './protocol.ts'
 import type { PeerState } from './router.ts'
 
 /** Most requests one peer may have running here at once, whatever our capacity: bounds its share. */
@@ -109,7 +109,8 @@ export class InvokeServer {
           state.inflight = Math.min(calls.inflight, service.running)
           return state
         },
-        request: async (req, timeoutMs, signal, client) => await this.#runOwn(service, calls, ids++, req, timeoutMs, signal, client)
+        request: async (req, timeoutMs, signal, client) => await this.#runOwn(service, calls, ids++, req, timeoutMs, signal, client),
+        mounts: async (ref, signal) => await service.mountVersions(ref, service.publicKey, signal)
       }
     }
   }
@@ -177,6 +178,28 @@ export class InvokeServer {
     serving.set(req.id, ac)
     const share = serving
     this.#admit(() => { this.#run(peer, share, req, ac, service, bytes) })
+  }
+
+  /**
+   * Tells `peer` which drives the function it names mounts and the versions this node knows
+   * (it pins them before calling). Counted against the peer's share like a request, and
+   * cancelled like one; it holds no execution slot.
+   */
+  mounts (peer: Peer, msg: MountsQueryMessage): void {
+    const service = this.#service
+    if (service === undefined) { peer.channel.sendError(msg.id, ShadwError.NO_EXECUTORS('this node does not execute functions')); return }
+    let serving = this.#serving.get(peer)
+    if (serving === undefined) this.#serving.set(peer, serving = new Map())
+    if (serving.has(msg.id)) { peer.channel.close(ShadwError.INVOKE_PROTOCOL(`request id ${msg.id} is already running`)); return }
+    if (serving.size >= MAX_SERVING_PER_PEER) { peer.channel.sendError(msg.id, ShadwError.BUSY(serving.size)); return }
+    const ac = new AbortController()
+    serving.set(msg.id, ac)
+    const share = serving
+    service.mountVersions(msg.ref, peer.state.key, ac.signal).then(answer => {
+      peer.channel.send({ type: 'mounts', id: msg.id, ...answer })
+    }, err => {
+      peer.channel.sendError(msg.id, err)
+    }).finally(() => { share.delete(msg.id) }).catch(() => {})
   }
 
   /** The caller cancelled request `id`. */

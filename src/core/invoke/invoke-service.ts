@@ -14,7 +14,7 @@ import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from
 import type { LoadedFunction } from '../registry/index.ts'
 import type { Executor } from '../sandbox/index.ts'
 import { sha256 } from '../sha256.ts'
-import { CallMounts, withMounts, type CallMountsResult } from './call-mounts.ts'
+import { CallMounts, mountVersions, withMounts, type CallMountsResult, type MountVersions } from './call-mounts.ts'
 import { checkTrusted, fetchCallKeys, needsKeys, type CallKeys } from './call-keys.ts'
 import { priceCall } from './call-price.ts'
 import type { DriveHost } from '../drive/index.ts'
@@ -300,6 +300,16 @@ export class InvokeService {
       clearTimeout(timer)
       outer?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /**
+   * What a caller pins before calling `ref` (manifest-pins.ts): its signed manifest and the
+   * version of each of its mounts this node knows now. The lookup is the one the call then
+   * reuses, charged to `caller`; it holds no slot. @throws the loader's codes, `ABORTED`
+   */
+  async mountVersions (ref: string, caller: string, signal: AbortSignal): Promise<MountVersions> {
+    if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
+    return await mountVersions(await this.#load(ref, caller, signal), this.mounts)
   }
 
   async #run (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {

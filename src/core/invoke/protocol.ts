@@ -15,6 +15,7 @@ import type { PinnedMount } from '../drive/index.ts'
 import { checkRequestMounts, readRequestMounts, writeRequestMounts } from './request-mounts.ts'
 import { checkHoldings, readHoldings, writeHoldings, type HeldDrive } from './holdings.ts'
 import { DEFAULT_MAX_INPUT_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../sandbox/index.ts'
+import { MAX_MANIFEST_BYTES, MAX_MANIFEST_MOUNTS } from '../registry/index.ts'
 
 /** Protomux protocol name; a new incompatible version gets a new name. */
 export const INVOKE_PROTOCOL = 'shadw/invoke/v1'
@@ -126,10 +127,23 @@ export interface ErrorMessage { type: 'error', id: number, code: ErrorCode, mess
 /** The caller gave up on a request; the executor aborts it. */
 export interface CancelMessage { type: 'cancel', id: number }
 
-/** Everything that travels on the channel. */
-export type InvokeMessage = CapacityMessage | CapacityQueryMessage | RequestMessage | ResultMessage | ErrorMessage | CancelMessage
+/**
+ * Asks an executor which drives the function `ref` names mounts, and which version of each
+ * "latest" one it knows now (manifest-pins.ts): the caller pins them before the call.
+ */
+export interface MountsQueryMessage { type: 'mounts-query', id: number, ref: string }
 
-const TYPE = { capacity: 0, 'capacity-query': 1, request: 2, result: 3, error: 4, cancel: 5 } as const
+/**
+ * The answer to a {@link MountsQueryMessage}: the function's signed manifest as its registry
+ * stores it (the caller checks the publisher's signature) and, for each of its mounts in
+ * order, the version the executor knows (a pinned one as the manifest pins it; 0: it knows none).
+ */
+export interface MountsMessage { type: 'mounts', id: number, manifest: Uint8Array, versions: number[] }
+
+/** Everything that travels on the channel. */
+export type InvokeMessage = CapacityMessage | CapacityQueryMessage | RequestMessage | ResultMessage | ErrorMessage | CancelMessage | MountsQueryMessage | MountsMessage
+
+const TYPE = { capacity: 0, 'capacity-query': 1, request: 2, result: 3, error: 4, cancel: 5, 'mounts-query': 6, mounts: 7 } as const
 
 /** Encodes a message, refusing values a peer would refuse. */
 export function encodeMessage (msg: InvokeMessage): Uint8Array {
@@ -177,6 +191,11 @@ function write (s: State, m: InvokeMessage, pre: boolean): void {
       break
     case 'result': put(s, pre, c.buffer, m.output); put(s, pre, c.buffer, m.receipt); put(s, pre, c.fixed32, m.ledgerKey); put(s, pre, c.uint, m.ledgerIndex); break
     case 'error': put(s, pre, c.string, m.code); put(s, pre, c.string, m.message); break
+    case 'mounts-query': put(s, pre, c.string, m.ref); break
+    case 'mounts':
+      put(s, pre, c.buffer, m.manifest); put(s, pre, c.uint, m.versions.length)
+      for (const v of m.versions) put(s, pre, c.uint, v)
+      break
   }
 }
 
@@ -253,6 +272,16 @@ function read (s: State): InvokeMessage {
       // an unknown code from a newer peer is still an error: it becomes INTERNAL, message kept
       return { type: 'error', id, code: isErrorCode(code) ? code : 'INTERNAL', message }
     }
+    case TYPE['mounts-query']: return { type: 'mounts-query', id, ref: c.string.decode(s) }
+    case TYPE.mounts: {
+      const manifest = buf()
+      const count = c.uint.decode(s)
+      // bounded before the loop: the count comes from a peer
+      if (count > MAX_MANIFEST_MOUNTS) throw ShadwError.INVOKE_PROTOCOL(`more than ${MAX_MANIFEST_MOUNTS} mount versions`)
+      const versions: number[] = []
+      for (let i = 0; i < count; i++) versions.push(c.uint.decode(s))
+      return { type: 'mounts', id, manifest, versions }
+    }
     default:
       throw ShadwError.INVOKE_PROTOCOL(`unknown message type ${type}`)
   }
@@ -309,6 +338,15 @@ function check (m: InvokeMessage): void {
       break
     case 'capacity-query': case 'cancel':
       if (m.id === 0) bad('id must be positive')
+      break
+    case 'mounts-query':
+      if (m.id === 0) bad('id must be positive')
+      if (typeof m.ref !== 'string' || m.ref.length === 0 || m.ref.length > MAX_REF_CHARS) bad(`ref must be 1-${MAX_REF_CHARS} characters`)
+      break
+    case 'mounts':
+      if (m.id === 0) bad('id must be positive')
+      if (!(m.manifest instanceof Uint8Array) || m.manifest.byteLength === 0 || m.manifest.byteLength > MAX_MANIFEST_BYTES) bad(`manifest must be 1-${MAX_MANIFEST_BYTES} bytes`)
+      if (!Array.isArray(m.versions) || m.versions.length > MAX_MANIFEST_MOUNTS || m.versions.some(v => !Number.isSafeInteger(v) || v < 0)) bad(`versions must be at most ${MAX_MANIFEST_MOUNTS} non-negative integers`)
       break
   }
 }

@@ -1,7 +1,7 @@
 /** Public surface of signed functions and publisher registries (isomorphic). */
 export {
   type FunctionManifest, type SignedManifest, type PriceParams, type BlobLocation, MANIFEST_VERSION,
-  MANIFEST_VERSION_1, MANIFEST_VERSION_2, MANIFEST_DOMAIN, NAME_PATTERN, isValidAuthDomain, validateAuthDomains, encodeManifest,
+  MANIFEST_VERSION_1, MANIFEST_VERSION_2, MANIFEST_DOMAIN, MAX_MANIFEST_BYTES, NAME_PATTERN, isValidAuthDomain, validateAuthDomains, encodeManifest,
   decodeManifest, signManifest, encodeSignedManifest, decodeSignedManifest, validateManifest, isValidVersion
 } from './manifest.ts'
 export { type FunctionExample, type ManifestDocs, validateDocs } from './manifest-docs.ts'
@@ -22,3 +22,4 @@ export { followPublishers, type FollowHost } from './follow-publishers.ts'
 export { StorageModuleStore, type StorageFactory } from './module-store.ts'
 export { validateMounts, MAX_MANIFEST_MOUNTS, type ManifestMount } from './manifest-mounts.ts'
 export { validateSecrets, MAX_MANIFEST_SECRETS, SECRET_NAME, type ManifestSecret } from './manifest-secrets.ts'
+export { verifyRecord } from './signed-record.ts'

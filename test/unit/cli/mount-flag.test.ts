@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { ShadwError } from '../../../src/core/errors.ts'
-import { parseMountFlag, withManifestMounts } from '../../../src/cli/mount-flag.ts'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { saveDriveKeys } from '../../../src/cli/drive-keys.ts'
+import { parseMountFlag, withStoreKeys } from '../../../src/cli/mount-flag.ts'
 
 const K = 'ab'.repeat(32)
 
@@ -26,14 +30,20 @@ describe('--mount DRIVE[@VERSION|@latest][:FROM]::GUEST', () => {
   })
 })
 
-describe('the mounts shadw invoke pins at the caller', () => {
+describe('the mounts shadw invoke sends', () => {
   const drive = 'ab'.repeat(32)
   const other = 'cd'.repeat(32)
-  it('takes the manifest\'s own mounts, latest included, then the flags; a flag at a manifest path replaces that mount', () => {
-    const manifest = [{ drive, version: 'latest' as const, path: '/data', from: '/sets' }, { drive, version: 3, path: '/fixed' }]
-    expect(withManifestMounts(manifest, [])).toEqual([{ drive, version: 'latest', path: '/data', from: '/sets' }, { drive, version: 3, path: '/fixed' }])
-    const flags = [parseMountFlag(`${drive}@7:/sets::/data`), parseMountFlag(`${other}::/extra`)]
-    expect(withManifestMounts(manifest, flags)).toEqual([{ drive, version: 3, path: '/fixed' }, { drive, version: 7, path: '/data', from: '/sets' }, { drive: other, version: 'latest', path: '/extra' }])
-    expect(withManifestMounts([], flags)).toEqual(flags)
+  it('adds the key store\'s key to a mount that has neither a key nor a grant, and leaves the others as they are', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'shadw-keys-'))
+    const encryptionKey = new Uint8Array(32).fill(7)
+    const { publicKey, secretKey } = { publicKey: new Uint8Array(32).fill(1), secretKey: new Uint8Array(64).fill(2) }
+    await saveDriveKeys({ key: drive, keyPair: { publicKey, secretKey }, encryptionKey }, dir)
+    const own = '11'.repeat(32)
+    const mounts = [{ drive, version: 4, path: '/data', from: '/sets' }, { drive: other, version: 2, path: '/extra' }, { drive, version: 4, path: '/keyed', encryptionKey: own }]
+    expect(await withStoreKeys(mounts, dir)).toEqual([
+      { drive, version: 4, path: '/data', from: '/sets', encryptionKey: '07'.repeat(32) },
+      { drive: other, version: 2, path: '/extra' },
+      { drive, version: 4, path: '/keyed', encryptionKey: own }
+    ])
   })
 })

@@ -12,6 +12,19 @@ function code (fn: () => unknown): string {
 const request: InvokeMessage = { type: 'request', id: 7, ref: `${'ab'.repeat(32)}/echo@^1`, input: new Uint8Array([105, 110]), nonce: new Uint8Array(32).fill(3), deadline: 1_800_000_000_000, redundancy: 3, auth: '{"sig":"0x"}' }
 
 describe('invocation wire codec', () => {
+  it('refuses a mounts answer with more versions than a manifest has mounts, no manifest, or a query without a ref', () => {
+    expect(code(() => encodeMessage({ type: 'mounts', id: 1, manifest: new Uint8Array(10), versions: new Array(9).fill(1) }))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ type: 'mounts', id: 1, manifest: new Uint8Array(0), versions: [] }))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ type: 'mounts', id: 1, manifest: new Uint8Array(10), versions: [-1] }))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ type: 'mounts-query', id: 1, ref: '' }))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ type: 'mounts-query', id: 0, ref: 'x' }))).toBe('INVOKE_PROTOCOL')
+    // a count past the bound is refused before the loop reads it
+    const frame = encodeMessage({ type: 'mounts', id: 1, manifest: new Uint8Array(10), versions: [1] })
+    const forged = b4a.from(frame)
+    forged[forged.byteLength - 2] = 200
+    expect(code(() => decodeMessage(forged))).toBe('INVOKE_PROTOCOL')
+  })
+
   it('round-trips every message type exactly', () => {
     const messages: InvokeMessage[] = [
       { type: 'capacity', id: 0, free: 3, total: 4, cpuBudget: 50, tier: 'storm' },
@@ -27,7 +40,11 @@ describe('invocation wire codec', () => {
       { ...request, maxCharge: 7, blocks: { sepolia: '9' }, mounts: [{ drive: 'ee'.repeat(32), version: 2, path: '/data' }] } as InvokeMessage,
       { type: 'result', id: 7, output: new Uint8Array([111, 117, 116]), receipt: new Uint8Array(300).fill(1), ledgerKey: new Uint8Array(32).fill(2), ledgerIndex: 41 },
       { type: 'error', id: 7, code: 'TRAP', message: 'TRAP: unreachable' },
-      { type: 'cancel', id: 7 }
+      { type: 'cancel', id: 7 },
+      // a caller's question about a function's mounts, and an executor's answer
+      { type: 'mounts-query', id: 8, ref: `${'ab'.repeat(32)}/read@^1` },
+      { type: 'mounts', id: 8, manifest: new Uint8Array(500).fill(4), versions: [0, 12, 3] },
+      { type: 'mounts', id: 8, manifest: new Uint8Array(1).fill(4), versions: [] }
     ]
     for (const m of messages) expect(decodeMessage(encodeMessage(m))).toEqual(m)
   })

@@ -1,0 +1,92 @@
+/**
+ * A function whose manifest mounts a drive at "latest", called with redundancy while the
+ * drive's owner writes new versions as fast as it can: the caller pins one version before the
+ * call (asked of its executors, checked against the drive's signed log), so both executors
+ * read the same bytes, agree, and their receipts name the same version.
+ */
+import { describe, expect, it } from 'vitest'
+import { Drive } from '../../../../src/core/drive/index.ts'
+import { cWasm } from '../../../fixtures/wasm/fixtures.ts'
+import { callerNode, executorNode, publisher, sharedExecutor } from '../../../helpers/invoke.ts'
+import { testNode, testnet } from '../../../helpers/testnet.ts'
+
+/** Calls made while the writer writes. */
+const CALLS = 6
+/** Most versions the writer writes: bounds its loop whatever the calls take (1-7 KiB each). */
+const MAX_WRITES = 20_000
+/** Versions the slower executor is behind the faster one. */
+const BEHIND = 3
+
+const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) % 256)
+
+describe('a manifest\'s "latest" mount under a racing writer', () => {
+  it('every redundancy-2 call reaches its quorum and both receipts name one version, which the caller checked exists', async () => {
+    const net = await testnet()
+    const writer = await testNode(net)
+    const { drive } = await Drive.create(writer)
+    await drive.put('/data/blob', [pattern(20_000, 0)])
+    const race = { writing: false }
+    const pub = await publisher(net)
+    const ref = await pub.publish(cWasm('fs-read-kernel'), {
+      name: 'read-latest',
+      version: '1.0.0',
+      mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/data' }]
+    })
+    const executor = sharedExecutor(2)
+    await executorNode(net, executor, { drives: true })
+    // the second executor is a little behind the first, as a busier or farther one is: each
+    // of its function loads (none cached) waits until the writer wrote a few more versions.
+    // Left to pin "latest" each for itself, the two then read different versions and disagree
+    // (QUORUM_FAILED, as calls without the caller's pin do)
+    await executorNode(net, executor, {
+      drives: true,
+      functionCacheMs: 0,
+      functions: loader => ({
+        load: async (ref, opts) => {
+          const from = drive.version
+          for (let i = 0; i < 400 && race.writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
+          return await loader.load(ref, opts)
+        }
+      })
+    })
+    const caller = await callerNode(net, { drives: true })
+    await caller.endpoint.waitForExecutors(2, { timeoutMs: 30_000 })
+    // both executors have the function and have seen the drive before the race starts
+    const warm = await caller.endpoint.invoke(ref, new Uint8Array(0), { redundancy: 2, deadline: 60_000 })
+    expect(warm.receipts.map(r => r.mounts)).toEqual([[{ drive: drive.key, version: 2 }], [{ drive: drive.key, version: 2 }]])
+
+    // the writer: a new version of the file at every step, each different bytes
+    race.writing = true
+    let written = 0
+    const loop = (async () => {
+      for (let i = 1; i <= MAX_WRITES && race.writing; i++) {
+        await drive.put('/data/blob', [pattern(1024 + (i % 97) * 64, i)])
+        written++
+        // one turn of the event loop per version: the executors and the caller share this process
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    })()
+    try {
+      const seen: number[] = []
+      for (let i = 0; i < CALLS; i++) {
+        const res = await caller.endpoint.invoke(ref, new Uint8Array(0), { redundancy: 2, deadline: 60_000 })
+        expect(res.receipts).toHaveLength(2)
+        expect(res.dissenters).toEqual([])
+        const versions = res.receipts.map(r => r.mounts)
+        expect(versions[0]).toHaveLength(1)
+        expect(versions[1]).toEqual(versions[0])
+        const version = versions[0]?.[0]?.version as number
+        // a version the drive really has, at most the writer's newest
+        expect(version).toBeGreaterThanOrEqual(2)
+        expect(version).toBeLessThanOrEqual(drive.version)
+        seen.push(version)
+      }
+      // "latest" moved with the writer between the calls
+      expect(new Set(seen).size).toBeGreaterThan(1)
+      expect(written).toBeGreaterThan(0)
+    } finally {
+      race.writing = false
+      await loop
+    }
+  }, 240_000)
+})
