@@ -1,35 +1,42 @@
 /**
- * `shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST [--key FILE] [--expires DURATION]
- * [--out FILE] [--chain-id N]`: signs a SIWE auth for one invocation of one exact function
- * with a tenant's Ethereum key and writes the auth file `shadw invoke --auth` takes.
+ * `shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST [--chain ethereum|solana|both]
+ * [--key FILE] [--solana-key FILE] [--expires DURATION] [--out FILE] [--chain-id N]`: signs an
+ * auth for one invocation of one exact function with a tenant's key and writes the auth file
+ * `shadw invoke --auth` takes: SIWE with an Ethereum key, SIWS with a Solana one, or Lit's
+ * per-family map `{ ethereum, solana }` for conditions naming both kinds of account.
  *
- * The key file holds one secp256k1 private key as hex (`0x…`); without `--key` the tenant
- * key in the data directory is used, created (mode 0600) on first use. `--call` binds the auth
- * to one call, and `--unlock` lets that call's executor fetch a gated key (docs/access.md).
+ * Key files are described in auth-keys.ts; without `--key` the tenant key in the data
+ * directory is used, created (mode 0600) on first use. `--call` binds the auth to one call,
+ * and `--unlock` lets that call's executor fetch a gated key (docs/access.md).
  */
 import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile, writeFile } from 'node:fs/promises'
 import { parseArgs } from 'node:util'
 import b4a from 'b4a'
-import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { checkFunctionId, signAuth, type FunctionId } from '../core/access/index.ts'
+import { privateKeyToAccount } from 'viem/accounts'
+import { checkFunctionId, signAuth, signSolanaAuth, type AuthMessageOptions, type FunctionId } from '../core/access/index.ts'
 import { ShadwError } from '../core/errors.ts'
-import { defaultDir } from '../super-node/data-dir.ts'
+import { loadEthereumKey, loadSolanaKey } from './auth-keys.ts'
 
-export const AUTH_USAGE = `shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--key FILE] [--expires 5m]
-                [--out FILE] [--chain-id N] [--call] [--unlock GRANT.json|KEYID]...
-  signs a one-use SIWE auth for one exact function version; writes it to --out (default auth.json)
+export const AUTH_USAGE = `shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--chain ethereum|solana|both]
+                [--key FILE] [--solana-key FILE] [--expires 5m] [--out FILE] [--chain-id N] [--call] [--unlock GRANT.json|KEYID]...
+  signs a one-use auth for one exact function version; writes it to --out (default auth.json)
+  --chain    ethereum (default): a SIWE auth; solana: a Sign In With Solana auth;
+             both: Lit's per-family map { ethereum, solana }, for conditions on both kinds of account
   --call     binds the auth to one call (a fresh call id, which shadw invoke uses as its nonce):
-             needed by functions with secrets and by calls mounting a gated drive
+             needed by functions with secrets and by calls mounting a gated drive (not with --chain both)
   --unlock   lets that call's executor fetch this gated key for you (a drive key grant file, or a key id); implies --call
-  --key      a file holding a secp256k1 private key as 0x-hex (default: the tenant key in the data directory, created on first use)
+  --key      the key of the chain signed for (with --chain both, the Ethereum key). Ethereum: a secp256k1
+             private key as 0x + 64 hex (default tenant.key in the data directory, created on first use).
+             Solana: an ed25519 secret key (seed then public key) as 0x + 128 hex, or a solana-keygen
+             keypair JSON file (default tenant-solana.key in the data directory, created on first use)
+  --solana-key  with --chain both, the Solana key file
   --expires  lifetime: Ns or Nm, at most 15m (default 5m)
   --chain-id the chain id named in the SIWE message (default 1); a smart-contract wallet is checked on that chain
 `
 
 const DURATION = /^(\d{1,4})(s|m)$/
-const PRIVATE_KEY = /^0x[0-9a-fA-F]{64}$/
+const CHAINS = ['ethereum', 'solana', 'both'] as const
 
 /** Runs `shadw auth …`; resolves to the exit code. */
 export async function authCommand (args: string[]): Promise<number> {
@@ -43,30 +50,50 @@ export async function authCommand (args: string[]): Promise<number> {
     options: {
       fn: { type: 'string' },
       domain: { type: 'string' },
+      chain: { type: 'string', default: 'ethereum' },
       key: { type: 'string' },
+      'solana-key': { type: 'string' },
       expires: { type: 'string', default: '5m' },
       out: { type: 'string', default: 'auth.json' },
-      'chain-id': { type: 'string', default: '1' },
+      'chain-id': { type: 'string' },
       call: { type: 'boolean', default: false },
       unlock: { type: 'string', multiple: true }
     },
     strict: true
   })
   if (values.fn === undefined || values.domain === undefined) throw ShadwError.INVALID_ARGUMENT('--fn and --domain are required')
+  const chain = values.chain as typeof CHAINS[number]
+  if (!CHAINS.includes(chain)) throw ShadwError.INVALID_ARGUMENT(`--chain must be ethereum, solana or both; got ${JSON.stringify(values.chain)}`)
+  if (values['solana-key'] !== undefined && chain !== 'both') throw ShadwError.INVALID_ARGUMENT('--solana-key goes with --chain both; with --chain solana give the key as --key')
+  if (values['chain-id'] !== undefined && chain === 'solana') throw ShadwError.INVALID_ARGUMENT('--chain-id names an EVM chain; a Solana auth has none')
   const fn = parseExactFunction(values.fn)
   const ttlMs = parseDuration(values.expires)
-  const chainId = Number(values['chain-id'])
+  const chainId = Number(values['chain-id'] ?? '1')
   if (!Number.isSafeInteger(chainId) || chainId <= 0) throw ShadwError.INVALID_ARGUMENT(`--chain-id must be a positive integer, got ${values['chain-id']}`)
   const keys = await Promise.all((values.unlock ?? []).map(unlockKeyId))
+  // a map's call id would be found by neither the invoke client nor the key holders, which read one auth
+  if (chain === 'both' && (values.call || keys.length > 0)) throw ShadwError.INVALID_ARGUMENT('--call and --unlock take one auth: use --chain ethereum or --chain solana')
   // a fresh call id: the invocation's nonce, which the executor and the key holders check the auth against
   const call = values.call || keys.length > 0 ? b4a.toString(randomBytes(32), 'hex') : undefined
-  const account = privateKeyToAccount(await loadKey(values.key))
-  const auth = await signAuth(
-    { getAddress: async () => account.address, signMessage: async message => await account.signMessage({ message }) },
-    { domain: values.domain, fn, ttlMs, chainId, ...(call === undefined ? {} : { call }), ...(keys.length === 0 ? {} : { keys }) }
-  )
+  const options: AuthMessageOptions = { domain: values.domain, fn, ttlMs, ...(call === undefined ? {} : { call }), ...(keys.length === 0 ? {} : { keys }) }
+  const signers: string[] = []
+  const signEthereum = async (): Promise<unknown> => {
+    const account = privateKeyToAccount(await loadEthereumKey(values.key))
+    signers.push(account.address)
+    return await signAuth({ getAddress: async () => account.address, signMessage: async message => await account.signMessage({ message }) }, { ...options, chainId })
+  }
+  const signSolana = async (file: string | undefined): Promise<unknown> => {
+    const signer = await loadSolanaKey(file)
+    signers.push(signer.address)
+    return await signSolanaAuth(signer, options)
+  }
+  const auth = chain === 'ethereum'
+    ? await signEthereum()
+    : chain === 'solana'
+      ? await signSolana(values.key)
+      : { ethereum: await signEthereum(), solana: await signSolana(values['solana-key']) }
   await writeFile(values.out, JSON.stringify(auth, null, 2) + '\n', { mode: 0o600 })
-  process.stdout.write(`signed by ${account.address} for ${values.fn} on ${values.domain}, valid ${values.expires}: ${values.out}\n`)
+  process.stdout.write(`signed by ${signers.join(' and ')} for ${values.fn} on ${values.domain}, valid ${values.expires}: ${values.out}\n`)
   return 0
 }
 
@@ -92,21 +119,4 @@ export function parseDuration (text: string): number {
   const ms = m === null ? NaN : Number(m[1]) * (m[2] === 'm' ? 60_000 : 1000)
   if (!(ms > 0 && ms <= 15 * 60_000)) throw ShadwError.INVALID_ARGUMENT(`--expires must be like 90s or 5m, at most 15m; got ${JSON.stringify(text)}`)
   return ms
-}
-
-async function loadKey (file: string | undefined): Promise<`0x${string}`> {
-  const path = file ?? join(defaultDir('data'), 'tenant.key')
-  let text: string
-  try {
-    text = (await readFile(path, 'utf8')).trim()
-  } catch (err) {
-    if (file !== undefined || (err as { code?: string }).code !== 'ENOENT') throw ShadwError.INVALID_ARGUMENT(`cannot read the key file ${path}: ${(err as Error).message}`)
-    const key = generatePrivateKey()
-    await mkdir(dirname(path), { recursive: true })
-    await writeFile(path, key + '\n', { mode: 0o600, flag: 'wx' })
-    process.stderr.write(`created a tenant key at ${path}\n`)
-    return key
-  }
-  if (!PRIVATE_KEY.test(text)) throw ShadwError.INVALID_ARGUMENT(`${path} must hold one private key as 0x and 64 hex characters`)
-  return text as `0x${string}`
 }

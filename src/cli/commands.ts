@@ -307,12 +307,13 @@ networked subcommands run a light node on the DHT (--bootstrap or --node).`,
   {
     name: 'auth',
     summary: "sign a tenant's auth file for one function (shadw auth sign)",
-    usage: 'shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--key FILE] [--expires 5m] [--out FILE] [--chain-id N]',
-    help: `Writes the SIWE (EIP-4361) auth file \`shadw invoke --auth\` takes: a wallet's signature binding
-one function and one domain, valid until --expires. Executors check it, then the function's access
+    usage: 'shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--chain ethereum|solana|both] [--key FILE] [--solana-key FILE] [--expires 5m] [--out FILE] [--chain-id N] [--call] [--unlock GRANT.json|KEYID]...',
+    help: `Writes the auth file \`shadw invoke --auth\` takes: a wallet's signature binding one function
+and one domain, valid until --expires. SIWE (EIP-4361) with an Ethereum key, Sign In With Solana
+with an ed25519 key (--chain solana), or Lit's per-family map of both (--chain both). Executors check it, then the function's access
 conditions against chain state at a pinned block (docs/access.md).`,
     subcommands: [
-      { name: 'sign', summary: 'sign an auth file for one function and domain', usage: 'shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--key FILE] [--expires 5m] [--out FILE] [--chain-id N]' }
+      { name: 'sign', summary: 'sign an auth file for one function and domain', usage: 'shadw auth sign --fn PUBLISHER/NAME@VERSION --domain HOST[:PORT] [--chain ethereum|solana|both] [--key FILE] [--solana-key FILE] [--expires 5m] [--out FILE] [--chain-id N] [--call] [--unlock GRANT.json|KEYID]...' }
     ],
     run: async argv => await (await import('./auth.ts')).authCommand(argv)
   },
