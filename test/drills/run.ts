@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 /** The drills, in the order they run. */
-const DRILLS = ['kill9-ledger.ts', 'network-cut.ts', 'browser.ts', 'executor-kill.ts', 'executor-kill-tab.ts', 'kill9-receipts.ts', 'hostile.ts', 'proofs.ts', 'erasure-repair.ts']
+const DRILLS = ['kill9-ledger.ts', 'network-cut.ts', 'browser.ts', 'executor-kill.ts', 'executor-kill-tab.ts', 'kill9-receipts.ts', 'hostile.ts', 'proofs.ts', 'wrong-bytes.ts', 'erasure-repair.ts']
 /** Bound on one drill, its own bounds included. */
 const DRILL_TIMEOUT_MS = 5 * 60_000
 
