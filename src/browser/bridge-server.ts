@@ -81,7 +81,7 @@ export class BridgeServer {
     } else if (contribution !== undefined) {
       this.#endpoint = async () => await contribution.endpoint()
     } else {
-      const endpoint = opts.invoke ?? new InvokeEndpoint({ host: host.node, tier: host.node.tier })
+      const endpoint = opts.invoke ?? new InvokeEndpoint({ host: host.node, tier: host.node.tier, drives: host.node })
       endpoint.start()
       this.#endpoint = async () => endpoint
     }

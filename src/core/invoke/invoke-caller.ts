@@ -63,8 +63,8 @@ export interface OwnExecutor {
   candidate (): PeerState
   /** runs a call; rejects with a typed error, or TIMEOUT after `timeoutMs` */
   request (req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage>
-  /** what it knows of the mounts of `ref` (manifest-pins.ts) */
-  mounts (ref: string, signal: AbortSignal): Promise<MountVersions>
+  /** what it knows of the mounts of `ref` (manifest-pins.ts); its lookup charged as {@link request}'s */
+  mounts (ref: string, signal: AbortSignal, client?: string): Promise<MountVersions>
 }
 
 /** Options of {@link InvokeCaller}. */
@@ -143,7 +143,7 @@ export class InvokeCaller {
         now: this.#now,
         asker: {
           executors: n => this.#askable(n),
-          ask: async (key, ref, timeoutMs, signal) => await this.#askMounts(key, ref, timeoutMs, signal)
+          ask: async (key, ref, timeoutMs, signal, client) => await this.#askMounts(key, ref, timeoutMs, signal, client)
         }
       })
   }
@@ -280,7 +280,7 @@ export class InvokeCaller {
     const started = this.#now()
     const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
     // at most half the call's time: the call itself needs the rest
-    const mounts = await this.#pins.pin(ref, opts.mounts, Math.floor(budget / 2), opts.signal)
+    const mounts = await this.#pins.pin(ref, opts.mounts, Math.floor(budget / 2), opts.signal, opts.client)
     if (mounts === opts.mounts) return opts
     return { ...opts, deadline: Math.max(1, budget - (this.#now() - started)), ...(mounts === undefined ? {} : { mounts }) }
   }
@@ -294,7 +294,7 @@ export class InvokeCaller {
   }
 
   /** Asks executor `key` what it knows of the mounts of `ref`. */
-  async #askMounts (key: string, ref: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<MountVersions> {
+  async #askMounts (key: string, ref: string, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<MountVersions> {
     const ac = new AbortController()
     const onAbort = (): void => { ac.abort(signal?.reason) }
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -302,7 +302,8 @@ export class InvokeCaller {
     try {
       if (key === this.#own?.key) {
         // as for a peer: the lookup goes on for the call that follows, whoever stops waiting
-        const own = this.#own.mounts(ref, new AbortController().signal)
+        // charged as the call is: to the gateway's HTTP client, whose share it counts in
+        const own = this.#own.mounts(ref, new AbortController().signal, client)
         own.catch(() => {})
         return await Promise.race([own, new Promise<never>((_resolve, reject) => {
           ac.signal.addEventListener('abort', () => { reject(ac.signal.reason instanceof ShadwError ? ac.signal.reason : ShadwError.ABORTED()) }, { once: true })

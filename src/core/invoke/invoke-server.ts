@@ -110,7 +110,7 @@ export class InvokeServer {
           return state
         },
         request: async (req, timeoutMs, signal, client) => await this.#runOwn(service, calls, ids++, req, timeoutMs, signal, client),
-        mounts: async (ref, signal) => await service.mountVersions(ref, service.publicKey, signal)
+        mounts: async (ref, signal, client) => await service.mountVersions(ref, client === undefined ? service.publicKey : `client:${client}`, signal)
       }
     }
   }

@@ -46,6 +46,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 /** What the service needs to load functions (FunctionLoader implements it). */
 export interface FunctionSource {
   load (ref: string, opts?: { signal?: AbortSignal }): Promise<LoadedFunction>
+  /**
+   * whether looking `ref` up starts no follow of a new publisher (this node follows it
+   * already); absent: every lookup counts as one this node may make
+   */
+  follows? (ref: string): boolean
 }
 
 /** Options of {@link InvokeService}. */
@@ -305,10 +310,17 @@ export class InvokeService {
   /**
    * What a caller pins before calling `ref` (manifest-pins.ts): its signed manifest and the
    * version of each of its mounts this node knows now. The lookup is the one the call then
-   * reuses, charged to `caller`; it holds no slot. @throws the loader's codes, `ABORTED`
+   * reuses, charged to `caller`; it holds no slot. Only functions of publishers this node
+   * follows already are looked up. @throws the loader's codes, `FUNCTION_NOT_FOUND` for
+   * another publisher's, `ABORTED`
    */
   async mountVersions (ref: string, caller: string, signal: AbortSignal): Promise<MountVersions> {
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
+    // a question is no reason to follow (and store, and announce) a publisher nobody may
+    // serve: unknown here, and the caller pins from the others or leaves it to the executors
+    if (this.#opts.functions.follows?.(ref) === false && this.#functions.get(ref)?.settled !== true) {
+      throw ShadwError.FUNCTION_NOT_FOUND(ref, 'unknown here (a mounts query follows no new publisher)')
+    }
     return await mountVersions(await this.#load(ref, caller, signal), this.mounts)
   }
 

@@ -48,8 +48,11 @@ const MAX_REMEMBERED = 1024
 export interface MountAsker {
   /** executors to ask about a call, best first (at most `n`) */
   executors (n: number): string[]
-  /** asks `key` about `ref`; rejects with a typed error, or TIMEOUT after `timeoutMs` */
-  ask (key: string, ref: string, timeoutMs: number, signal?: AbortSignal): Promise<MountVersions>
+  /**
+   * asks `key` about `ref`; rejects with a typed error, or TIMEOUT after `timeoutMs`.
+   * `client`: the gateway's HTTP client the call is for, charged for this node's own lookup
+   */
+  ask (key: string, ref: string, timeoutMs: number, signal?: AbortSignal, client?: string): Promise<MountVersions>
 }
 
 /** Options of {@link ManifestPins}. */
@@ -78,9 +81,10 @@ export class ManifestPins {
    * The mounts a call of `ref` sends: each "latest" mount of its manifest pinned (unless the
    * invocation mounts something at its path itself), then the invocation's own `requested`.
    * Returns `requested` as it is when there is nothing to pin or nothing verified.
+   * `client`: the gateway's HTTP client the call is for (see {@link MountAsker.ask}).
    * @throws `MOUNT_INVALID` when the pins and the invocation's mounts together are too many
    */
-  async pin (ref: string, requested: PinnedMount[] | undefined, budgetMs: number, signal?: AbortSignal): Promise<PinnedMount[] | undefined> {
+  async pin (ref: string, requested: PinnedMount[] | undefined, budgetMs: number, signal?: AbortSignal, client?: string): Promise<PinnedMount[] | undefined> {
     let fnRef: FunctionRef
     try {
       fnRef = parseFunctionRef(ref)
@@ -93,7 +97,7 @@ export class ManifestPins {
     const window = Math.min(budgetMs, MAX_PIN_MS)
     const end = this.#now() + window
     // half the time for the answers, the rest for checking the versions they name
-    const found = await this.#ask(ref, fnRef, end - Math.floor(window / 2), signal)
+    const found = await this.#ask(ref, fnRef, end - Math.floor(window / 2), signal, client)
     if (found === null) return requested
     const taken = new Set((requested ?? []).map(m => m.path))
     const latest = (found.manifest.mounts ?? []).map((m, i) => ({ m, i })).filter(({ m }) => m.version === 'latest')
@@ -119,7 +123,7 @@ export class ManifestPins {
    * publisher signed for the function `fnRef` names, and of those the newest manifest
    * version in its range (the one executors resolve now) with every answer for it.
    */
-  async #ask (ref: string, fnRef: FunctionRef, end: number, signal?: AbortSignal): Promise<{ manifest: FunctionManifest, answers: number[][] } | null> {
+  async #ask (ref: string, fnRef: FunctionRef, end: number, signal?: AbortSignal, client?: string): Promise<{ manifest: FunctionManifest, answers: number[][] } | null> {
     const keys = this.#asker.executors(MAX_PIN_ASKS)
     if (keys.length === 0) return null
     const timeoutMs = Math.max(1, end - this.#now())
@@ -132,7 +136,7 @@ export class ManifestPins {
       const done = (): void => { clearTimeout(grace); resolve() }
       const window = setTimeout(done, timeoutMs)
       for (const key of keys) {
-        this.#asker.ask(key, ref, timeoutMs, signal).then(answer => {
+        this.#asker.ask(key, ref, timeoutMs, signal, client).then(answer => {
           const manifest = checkManifest(answer, fnRef)
           if (manifest === null) { debug('mounts answer of', key.slice(0, 8), 'does not verify'); return }
           good.push({ manifest, versions: answer.versions })

@@ -68,6 +68,8 @@ export class FunctionLoader {
   readonly #registries = new Map<string, Promise<Registry>>()
   /** syncs in flight by publisher: a registry not found is forgotten once none is left */
   readonly #syncing = new Map<string, number>()
+  /** publishers whose registry this node follows for good (followed so, or found once) */
+  readonly #found = new Set<string>()
 
   constructor (opts: FunctionLoaderOptions) {
     this.#host = opts.host
@@ -83,7 +85,9 @@ export class FunctionLoader {
     if (reg === undefined) {
       reg = (async () => {
         await this.#host.follow(publisher, opts)
-        return await Registry.open(this.#host.session(publisher))
+        const r = await Registry.open(this.#host.session(publisher))
+        if (opts.tentative !== true) this.#found.add(publisher)
+        return r
       })()
       this.#registries.set(publisher, reg)
       reg.catch(() => { this.#registries.delete(publisher) })
@@ -113,6 +117,7 @@ export class FunctionLoader {
         throw err
       }
       found = true
+      this.#found.add(publisher)
       await this.#host.keep?.(publisher)
       return reg
     } finally {
@@ -132,6 +137,19 @@ export class FunctionLoader {
     this.#registries.delete(publisher)
     await r?.close().catch(() => {})
     await this.#host.forget?.(publisher).catch(() => {})
+  }
+
+  /**
+   * Whether the publisher `input` names is one this node already follows for good (found
+   * once, or followed so): looking its function up then starts no follow of a registry
+   * nobody may serve. False for a ref that does not parse.
+   */
+  follows (input: string): boolean {
+    try {
+      return this.#found.has(parseRefOrAlias(input, this.#aliases).publisher)
+    } catch {
+      return false
+    }
   }
 
   /**

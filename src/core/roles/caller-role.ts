@@ -28,7 +28,7 @@ export interface CallerRole {
 export function startCallerRole (node: ShadwNode, opts: { audit: boolean }): CallerRole {
   const audits = opts.audit ? new AuditChannels({ host: node }) : null
   audits?.start()
-  const endpoint = new InvokeEndpoint({ host: node, tier: node.tier, ...(audits === null ? {} : { audit: audits }) })
+  const endpoint = new InvokeEndpoint({ host: node, tier: node.tier, drives: node, ...(audits === null ? {} : { audit: audits }) })
   endpoint.start()
   return { endpoint, stop: () => { endpoint.stop(); audits?.stop() } }
 }

@@ -127,6 +127,8 @@ export async function startExecutorRole (node: ShadwNode, opts: ExecutorRoleOpti
     audit: audits,
     quote: () => service.quote,
     ...(opts.budget === undefined ? {} : { budget: opts.budget }),
+    // its own calls (the gateway's, a page's) pin their function's "latest" mounts, checked here
+    drives: node,
     // an executor that took one of our calls and never answered: signed into our misses log,
     // which we announce and peers replicate, so their reputation counts it too (weighed low,
     // capped per caller)
