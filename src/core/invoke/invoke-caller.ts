@@ -120,7 +120,9 @@ export class InvokeCaller {
   /** runs while some peer has calls in flight ({@link #watch}) */
   #watchdog: ReturnType<typeof setInterval> | null = null
   #stopped = false
-  readonly #pins: ManifestPins | null
+  readonly #pins: ManifestPins
+  /** whether this node checks drives: only then does it pin "latest" mounts */
+  readonly #drives: boolean
 
   constructor (opts: InvokeCallerOptions) {
     this.#peers = opts.peers
@@ -136,16 +138,15 @@ export class InvokeCaller {
       now: this.#now,
       verifiedRoots: opts.verifiedRoots ?? new VerifiedRoots()
     }
-    this.#pins = opts.drives === undefined
-      ? null
-      : new ManifestPins({
-        drives: opts.drives,
-        now: this.#now,
-        asker: {
-          executors: n => this.#askable(n),
-          ask: async (key, ref, timeoutMs, signal) => await this.#askMounts(key, ref, timeoutMs, signal)
-        }
-      })
+    this.#drives = opts.drives !== undefined
+    this.#pins = new ManifestPins({
+      ...(opts.drives === undefined ? {} : { drives: opts.drives }),
+      now: this.#now,
+      asker: {
+        executors: n => this.#askable(n),
+        ask: async (key, ref, timeoutMs, signal) => await this.#askMounts(key, ref, timeoutMs, signal)
+      }
+    })
   }
 
   /** Invokes a function on the swarm. See {@link runCall} for the errors. */
@@ -162,7 +163,7 @@ export class InvokeCaller {
    * checked (none pinned when this node checks no drives), then `requested`.
    */
   async pinMounts (ref: string, requested: PinnedMount[] | undefined, budgetMs: number, signal?: AbortSignal): Promise<PinnedMount[] | undefined> {
-    return this.#pins === null ? requested : await this.#pins.pin(ref, requested, budgetMs, signal)
+    return this.#drives ? await this.#pins.pin(ref, requested, budgetMs, signal) : requested
   }
 
   /** Replaces where audited calls go. */
@@ -273,16 +274,26 @@ export class InvokeCaller {
 
   /**
    * `opts` with the function's "latest" mounts pinned (when this node checks drives, the
-   * invocation did not turn it off, and there is any), and the deadline less the time it took.
+   * invocation did not turn it off, and there is any) and, for a redundant call that pins no
+   * block itself, one block per chain of its conditions for every executor; the deadline less
+   * the time it took.
    */
   async #pinned (ref: string, opts: InvokeOptions): Promise<InvokeOptions> {
-    if (this.#pins === null || opts.pinManifest === false) return opts
+    if (opts.pinManifest === false) return opts
+    // executors deciding alone cannot disagree: such a call leaves the pin to its executor
+    const blocks = opts.blocks === undefined && (opts.redundancy ?? 1) > 1
+    if (!this.#drives && !blocks) return opts
     const started = this.#now()
     const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
     // at most half the call's time: the call itself needs the rest
-    const mounts = await this.#pins.pin(ref, opts.mounts, Math.floor(budget / 2), opts.signal)
-    if (mounts === opts.mounts) return opts
-    return { ...opts, deadline: Math.max(1, budget - (this.#now() - started)), ...(mounts === undefined ? {} : { mounts }) }
+    const pinned = await this.#pins.pinCall(ref, opts.mounts, blocks, Math.floor(budget / 2), opts.signal)
+    if (pinned.mounts === opts.mounts && pinned.blocks === undefined) return opts
+    return {
+      ...opts,
+      deadline: Math.max(1, budget - (this.#now() - started)),
+      ...(pinned.mounts === undefined ? {} : { mounts: pinned.mounts }),
+      ...(pinned.blocks === undefined ? {} : { blocks: pinned.blocks })
+    }
   }
 
   /** Up to `n` executors to ask about a call's mounts: this node's own first, then the best peers. */

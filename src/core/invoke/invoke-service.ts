@@ -304,12 +304,15 @@ export class InvokeService {
 
   /**
    * What a caller pins before calling `ref` (manifest-pins.ts): its signed manifest and the
-   * version of each of its mounts this node knows now. The lookup is the one the call then
+   * version of each of its mounts this node knows now, and the block it would read each chain
+   * of its conditions at (the caller pins one for all its executors). The lookup is the one the call then
    * reuses, charged to `caller`; it holds no slot. @throws the loader's codes, `ABORTED`
    */
   async mountVersions (ref: string, caller: string, signal: AbortSignal): Promise<MountVersions> {
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
-    return await mountVersions(await this.#load(ref, caller, signal), this.mounts)
+    const fn = await this.#load(ref, caller, signal)
+    const [answer, blocks] = await Promise.all([mountVersions(fn, this.mounts), this.#gate.heads(fn.manifest.access, caller)])
+    return Object.keys(blocks).length === 0 ? answer : { ...answer, blocks }
   }
 
   async #run (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {
