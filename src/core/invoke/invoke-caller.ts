@@ -163,7 +163,12 @@ export class InvokeCaller {
    * checked (none pinned when this node checks no drives), then `requested`.
    */
   async pinMounts (ref: string, requested: PinnedMount[] | undefined, budgetMs: number, signal?: AbortSignal): Promise<PinnedMount[] | undefined> {
-    return this.#drives ? await this.#pins.pin(ref, requested, budgetMs, signal) : requested
+    return (await this.pinCall(ref, requested, false, budgetMs, signal)).mounts
+  }
+
+  /** {@link pinMounts}, and with `blocks` one block per chain of the function's conditions (manifest-pins.ts). */
+  async pinCall (ref: string, requested: PinnedMount[] | undefined, blocks: boolean, budgetMs: number, signal?: AbortSignal): Promise<{ mounts: PinnedMount[] | undefined, blocks?: Record<string, bigint> }> {
+    return await this.#pins.pinCall(ref, requested, { mounts: this.#drives, blocks }, budgetMs, signal)
   }
 
   /** Replaces where audited calls go. */
@@ -279,14 +284,14 @@ export class InvokeCaller {
    * the time it took.
    */
   async #pinned (ref: string, opts: InvokeOptions): Promise<InvokeOptions> {
-    if (opts.pinManifest === false) return opts
     // executors deciding alone cannot disagree: such a call leaves the pin to its executor
     const blocks = opts.blocks === undefined && (opts.redundancy ?? 1) > 1
-    if (!this.#drives && !blocks) return opts
+    // `pinManifest: false`: the caller pinned the mounts itself (pinCall), and the blocks with them
+    if (opts.pinManifest === false || (!this.#drives && !blocks)) return opts
     const started = this.#now()
     const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
     // at most half the call's time: the call itself needs the rest
-    const pinned = await this.#pins.pinCall(ref, opts.mounts, blocks, Math.floor(budget / 2), opts.signal)
+    const pinned = await this.#pins.pinCall(ref, opts.mounts, { mounts: this.#drives, blocks }, Math.floor(budget / 2), opts.signal)
     if (pinned.mounts === opts.mounts && pinned.blocks === undefined) return opts
     return {
       ...opts,

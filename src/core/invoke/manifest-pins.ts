@@ -88,15 +88,16 @@ export class ManifestPins {
    * @throws `MOUNT_INVALID` when the pins and the invocation's mounts together are too many
    */
   async pin (ref: string, requested: PinnedMount[] | undefined, budgetMs: number, signal?: AbortSignal): Promise<PinnedMount[] | undefined> {
-    return (await this.pinCall(ref, requested, false, budgetMs, signal)).mounts
+    return (await this.pinCall(ref, requested, { mounts: true, blocks: false }, budgetMs, signal)).mounts
   }
 
   /**
-   * {@link pin}, and with `blocks` (a call with redundancy > 1 that pins no block itself) one
-   * block per chain of the function's conditions for every executor, from the same answers.
+   * {@link pin} when `want.mounts` (and this node checks drives), and with `want.blocks` (a call
+   * with redundancy > 1 that pins no block itself) one block per chain of the function's
+   * conditions for every executor, from the same answers; nothing asked when neither is wanted.
    * @throws `MOUNT_INVALID` as {@link pin}
    */
-  async pinCall (ref: string, requested: PinnedMount[] | undefined, blocks: boolean, budgetMs: number, signal?: AbortSignal): Promise<{ mounts: PinnedMount[] | undefined, blocks?: Record<string, bigint> }> {
+  async pinCall (ref: string, requested: PinnedMount[] | undefined, want: { mounts: boolean, blocks: boolean }, budgetMs: number, signal?: AbortSignal): Promise<{ mounts: PinnedMount[] | undefined, blocks?: Record<string, bigint> }> {
     const none = { mounts: requested }
     let fnRef: FunctionRef
     try {
@@ -105,8 +106,9 @@ export class ManifestPins {
       // the call refuses the ref itself, with its own error
       return none
     }
-    const mounts = this.#drives !== undefined && !this.#known(this.#noLatest, ref)
-    if (!mounts && !(blocks && !this.#known(this.#noChain, ref))) return none
+    const mounts = want.mounts && this.#drives !== undefined && !this.#known(this.#noLatest, ref)
+    const blocks = want.blocks && !this.#known(this.#noChain, ref)
+    if (!mounts && !blocks) return none
     const window = Math.min(budgetMs, MAX_PIN_MS)
     const end = this.#now() + window
     // half the time for the answers, the rest for checking the versions they name
