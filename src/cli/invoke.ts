@@ -125,12 +125,15 @@ export async function invokeCommand (argv: string[], io: InvokeIo = processIo): 
     // drive's key comes from its --grant (the executors fetch it for the call) or the key store
     const flagGrants = new Map([...grants].filter(([d]) => mountFlags.some(f => f.drive === d)))
     const flagged = mountFlags.length === 0 ? undefined : await pinMountFlags(client.node, mountFlags, undefined, flagGrants)
-    const pinned = await client.endpoint.pinMounts(ref, flagged, { budgetMs: Math.floor(Math.max(1, deadline - (Date.now() - started)) / 2) })
+    // and, for a redundant call without --block, one block per chain its conditions read, from the same answers
+    const pins = await client.endpoint.pinCall(ref, flagged, { budgetMs: Math.floor(Math.max(1, deadline - (Date.now() - started)) / 2), blocks: blocks === undefined && redundancy > 1 })
+    const pinned = pins.mounts
+    const callBlocks = blocks ?? pins.blocks
     for (const d of grants.keys()) if (!(pinned ?? []).some(m => m.drive === d)) throw ShadwError.MOUNT_INVALID(`--grant is for drive ${d}, which neither a --mount nor the function's manifest mounts`)
     const granted = pinned?.map((m): PinnedMount => { const g = grants.get(m.drive); return g === undefined || m.keyGrant !== undefined || m.encryptionKey !== undefined ? m : { ...m, keyGrant: g } })
     const mounts = granted === undefined ? undefined : await withStoreKeys(granted)
     const left = Math.max(1, deadline - (Date.now() - started))
-    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, pinManifest: false, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(blocks === undefined ? {} : { blocks }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
+    const result = await client.endpoint.invoke(ref, input, { redundancy, deadline: left, pinManifest: false, ...(quorum === undefined ? {} : { quorum }), ...(auth === undefined ? {} : { auth }), ...(callBlocks === undefined ? {} : { blocks: callBlocks }), ...(maxCharge === undefined ? {} : { maxCharge }), ...(mounts === undefined ? {} : { mounts }) })
       .catch(async (err: unknown) => { throw await (await import('./invoke-not-found.ts')).withCloseNames(err, ref, values.bootstrap !== undefined ? null : values.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`) })
     if (values.json) io.stdout(JSON.stringify(toJson(ref, result), null, 2) + '\n')
     else {

@@ -157,6 +157,28 @@ export class AccessGate {
     return { address: verified.address, verified, addresses: { ...(eth === undefined ? {} : { ethereum: eth.address }), ...(sol === undefined ? {} : { solana: sol.address }) } }
   }
 
+  /**
+   * The block this node would read each chain of `access` at now (decimal), for a caller that
+   * pins one block for all its redundant executors. Best effort: conditions that do not check,
+   * chains without an endpoint here, and heads that cannot be read are left out (the call then
+   * fails or pins as it would have). `tenant` is charged the reads, like a call's.
+   */
+  async heads (access: unknown, tenant: string): Promise<Record<string, string>> {
+    const gate = this.chain
+    if (gate === undefined) return {}
+    let policy: AccessPolicy
+    try {
+      policy = await checkConditions(access)
+    } catch {
+      return {}
+    }
+    const chains = chainsOf(policy).filter(c => gate.reader.has(c)).sort()
+    const heads = await Promise.all(chains.map(async c => await gate.head(c, tenant).then(String, () => null)))
+    const out: Record<string, string> = {}
+    chains.forEach((c, i) => { const h = heads[i]; if (h !== null && h !== undefined) out[c] = h })
+    return out
+  }
+
   /** EIP-1271/6492 checks over the endpoint of the SIWE message's chain id, when this node has one. */
   private contractCheck (): ContractSignatureCheck | undefined {
     const gate = this.chain

@@ -172,6 +172,8 @@ export interface MountVersions {
   manifest: Uint8Array
   /** for each of its mounts in order: the version this node knows (a pinned one as pinned; 0: none) */
   versions: number[]
+  /** chain → the block this node would read it at now (decimal), for the chains the function's conditions read that it can */
+  blocks?: Record<string, string>
 }
 
 /**

@@ -120,7 +120,9 @@ export class InvokeCaller {
   /** runs while some peer has calls in flight ({@link #watch}) */
   #watchdog: ReturnType<typeof setInterval> | null = null
   #stopped = false
-  readonly #pins: ManifestPins | null
+  readonly #pins: ManifestPins
+  /** whether this node checks drives: only then does it pin "latest" mounts */
+  readonly #drives: boolean
 
   constructor (opts: InvokeCallerOptions) {
     this.#peers = opts.peers
@@ -136,16 +138,15 @@ export class InvokeCaller {
       now: this.#now,
       verifiedRoots: opts.verifiedRoots ?? new VerifiedRoots()
     }
-    this.#pins = opts.drives === undefined
-      ? null
-      : new ManifestPins({
-        drives: opts.drives,
-        now: this.#now,
-        asker: {
-          executors: n => this.#askable(n),
-          ask: async (key, ref, timeoutMs, signal, client) => await this.#askMounts(key, ref, timeoutMs, signal, client)
-        }
-      })
+    this.#drives = opts.drives !== undefined
+    this.#pins = new ManifestPins({
+      ...(opts.drives === undefined ? {} : { drives: opts.drives }),
+      now: this.#now,
+      asker: {
+        executors: n => this.#askable(n),
+        ask: async (key, ref, timeoutMs, signal, client) => await this.#askMounts(key, ref, timeoutMs, signal, client)
+      }
+    })
   }
 
   /** Invokes a function on the swarm. See {@link runCall} for the errors. */
@@ -162,7 +163,12 @@ export class InvokeCaller {
    * checked (none pinned when this node checks no drives), then `requested`.
    */
   async pinMounts (ref: string, requested: PinnedMount[] | undefined, budgetMs: number, signal?: AbortSignal): Promise<PinnedMount[] | undefined> {
-    return this.#pins === null ? requested : await this.#pins.pin(ref, requested, budgetMs, signal)
+    return (await this.pinCall(ref, requested, false, budgetMs, signal)).mounts
+  }
+
+  /** {@link pinMounts}, and with `blocks` one block per chain of the function's conditions (manifest-pins.ts). */
+  async pinCall (ref: string, requested: PinnedMount[] | undefined, blocks: boolean, budgetMs: number, signal?: AbortSignal): Promise<{ mounts: PinnedMount[] | undefined, blocks?: Record<string, bigint> }> {
+    return await this.#pins.pinCall(ref, requested, { mounts: this.#drives, blocks }, budgetMs, signal)
   }
 
   /** Replaces where audited calls go. */
@@ -273,16 +279,26 @@ export class InvokeCaller {
 
   /**
    * `opts` with the function's "latest" mounts pinned (when this node checks drives, the
-   * invocation did not turn it off, and there is any), and the deadline less the time it took.
+   * invocation did not turn it off, and there is any) and, for a redundant call that pins no
+   * block itself, one block per chain of its conditions for every executor; the deadline less
+   * the time it took.
    */
   async #pinned (ref: string, opts: InvokeOptions): Promise<InvokeOptions> {
-    if (this.#pins === null || opts.pinManifest === false) return opts
+    // executors deciding alone cannot disagree: such a call leaves the pin to its executor
+    const blocks = opts.blocks === undefined && (opts.redundancy ?? 1) > 1
+    // `pinManifest: false`: the caller pinned the mounts itself (pinCall), and the blocks with them
+    if (opts.pinManifest === false || (!this.#drives && !blocks)) return opts
     const started = this.#now()
     const budget = opts.deadline ?? DEFAULT_INVOKE_DEADLINE_MS
     // at most half the call's time: the call itself needs the rest
-    const mounts = await this.#pins.pin(ref, opts.mounts, Math.floor(budget / 2), opts.signal, opts.client)
-    if (mounts === opts.mounts) return opts
-    return { ...opts, deadline: Math.max(1, budget - (this.#now() - started)), ...(mounts === undefined ? {} : { mounts }) }
+    const pinned = await this.#pins.pinCall(ref, opts.mounts, { mounts: this.#drives, blocks }, Math.floor(budget / 2), opts.signal, opts.client)
+    if (pinned.mounts === opts.mounts && pinned.blocks === undefined) return opts
+    return {
+      ...opts,
+      deadline: Math.max(1, budget - (this.#now() - started)),
+      ...(pinned.mounts === undefined ? {} : { mounts: pinned.mounts }),
+      ...(pinned.blocks === undefined ? {} : { blocks: pinned.blocks })
+    }
   }
 
   /** Up to `n` executors to ask about a call's mounts: this node's own first, then the best peers. */

@@ -172,6 +172,16 @@ export class InvokeEndpoint {
     return await this.#caller.pinMounts(ref, requested, opts.budgetMs, opts.signal)
   }
 
+  /**
+   * {@link pinMounts}, and with `blocks` (a redundant call that pins no block itself) one block
+   * per chain of the function's conditions for all its executors, from the same answers
+   * (manifest-pins.ts), for a caller that calls with `pinManifest: false`.
+   * @throws `MOUNT_INVALID` (too many mounts together)
+   */
+  async pinCall (ref: string, requested: PinnedMount[] | undefined, opts: { budgetMs: number, blocks: boolean, signal?: AbortSignal }): Promise<{ mounts: PinnedMount[] | undefined, blocks?: Record<string, bigint> }> {
+    return await this.#caller.pinCall(ref, requested, opts.blocks, opts.budgetMs, opts.signal)
+  }
+
   /** Replaces where audited calls go (a host wires its light-node channels in after start). */
   setAudit (audit: AuditSink): void {
     this.#caller.setAudit(audit)

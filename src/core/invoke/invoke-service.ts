@@ -309,10 +309,9 @@ export class InvokeService {
 
   /**
    * What a caller pins before calling `ref` (manifest-pins.ts): its signed manifest and the
-   * version of each of its mounts this node knows now. The lookup is the one the call then
-   * reuses, charged to `caller`; it holds no slot. Only functions of publishers this node
-   * follows already are looked up. @throws the loader's codes, `FUNCTION_NOT_FOUND` for
-   * another publisher's, `ABORTED`
+   * version of each of its mounts this node knows now, and the block it would read each chain of its conditions at
+   * (the caller pins one for all). The lookup is the one the call then reuses, charged to `caller`; it holds no slot.
+   * Only publishers this node follows are looked up. @throws the loader's codes, `FUNCTION_NOT_FOUND`, `ABORTED`
    */
   async mountVersions (ref: string, caller: string, signal: AbortSignal): Promise<MountVersions> {
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
@@ -321,7 +320,9 @@ export class InvokeService {
     if (this.#opts.functions.follows?.(ref) === false && this.#functions.get(ref)?.settled !== true) {
       throw ShadwError.FUNCTION_NOT_FOUND(ref, 'unknown here (a mounts query follows no new publisher)')
     }
-    return await mountVersions(await this.#load(ref, caller, signal), this.mounts)
+    const fn = await this.#load(ref, caller, signal)
+    const [answer, blocks] = await Promise.all([mountVersions(fn, this.mounts), this.#gate.heads(fn.manifest.access, caller)])
+    return Object.keys(blocks).length === 0 ? answer : { ...answer, blocks }
   }
 
   async #run (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal): Promise<ServiceResult> {

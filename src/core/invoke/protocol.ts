@@ -138,7 +138,18 @@ export interface MountsQueryMessage { type: 'mounts-query', id: number, ref: str
  * stores it (the caller checks the publisher's signature) and, for each of its mounts in
  * order, the version the executor knows (a pinned one as the manifest pins it; 0: it knows none).
  */
-export interface MountsMessage { type: 'mounts', id: number, manifest: Uint8Array, versions: number[] }
+export interface MountsMessage {
+  type: 'mounts'
+  id: number
+  manifest: Uint8Array
+  versions: number[]
+  /**
+   * chain → the block (decimal) the executor would read it at now, for each chain the
+   * function's conditions name that it has an endpoint for: the caller pins one for all its
+   * redundant executors. Optional trailing field, absent when there is none.
+   */
+  blocks?: Record<string, string>
+}
 
 /** Everything that travels on the channel. */
 export type InvokeMessage = CapacityMessage | CapacityQueryMessage | RequestMessage | ResultMessage | ErrorMessage | CancelMessage | MountsQueryMessage | MountsMessage
@@ -195,6 +206,7 @@ function write (s: State, m: InvokeMessage, pre: boolean): void {
     case 'mounts':
       put(s, pre, c.buffer, m.manifest); put(s, pre, c.uint, m.versions.length)
       for (const v of m.versions) put(s, pre, c.uint, v)
+      if (m.blocks !== undefined) writeBlocks(s, pre, m.blocks)
       break
   }
 }
@@ -280,7 +292,8 @@ function read (s: State): InvokeMessage {
       if (count > MAX_MANIFEST_MOUNTS) throw ShadwError.INVOKE_PROTOCOL(`more than ${MAX_MANIFEST_MOUNTS} mount versions`)
       const versions: number[] = []
       for (let i = 0; i < count; i++) versions.push(c.uint.decode(s))
-      return { type: 'mounts', id, manifest, versions }
+      if (s.start === s.end) return { type: 'mounts', id, manifest, versions }
+      return { type: 'mounts', id, manifest, versions, blocks: readBlocks(s) }
     }
     default:
       throw ShadwError.INVOKE_PROTOCOL(`unknown message type ${type}`)
@@ -313,16 +326,7 @@ function check (m: InvokeMessage): void {
       if (!Number.isInteger(m.redundancy) || m.redundancy < 1 || m.redundancy > MAX_REDUNDANCY) bad(`redundancy must be 1-${MAX_REDUNDANCY}`)
       if (m.auth !== null && (typeof m.auth !== 'string' || m.auth.length > MAX_AUTH_CHARS)) bad(`auth must be at most ${MAX_AUTH_CHARS} characters`)
       if (m.maxCharge !== undefined && (!Number.isSafeInteger(m.maxCharge) || m.maxCharge < 0)) bad('maxCharge must be a non-negative integer')
-      if (m.blocks !== undefined) {
-        if (typeof m.blocks !== 'object' || m.blocks === null) bad('blocks must be an object')
-        const chains = Object.keys(m.blocks)
-        if (chains.length < 1 || chains.length > MAX_PINNED_CHAINS) bad(`pinned chains must be 1-${MAX_PINNED_CHAINS}`)
-        for (const chain of chains) {
-          if (chain.length === 0 || chain.length > MAX_CHAIN_CHARS) bad(`a chain name is 1-${MAX_CHAIN_CHARS} characters`)
-          const block = m.blocks[chain]
-          if (typeof block !== 'string' || !BLOCK_PATTERN.test(block)) bad('a pinned block is a decimal block number')
-        }
-      }
+      if (m.blocks !== undefined) checkBlocks(m.blocks, bad)
       if (m.mounts !== undefined) checkRequestMounts(m.mounts)
       break
     case 'result':
@@ -347,6 +351,40 @@ function check (m: InvokeMessage): void {
       if (m.id === 0) bad('id must be positive')
       if (!(m.manifest instanceof Uint8Array) || m.manifest.byteLength === 0 || m.manifest.byteLength > MAX_MANIFEST_BYTES) bad(`manifest must be 1-${MAX_MANIFEST_BYTES} bytes`)
       if (!Array.isArray(m.versions) || m.versions.length > MAX_MANIFEST_MOUNTS || m.versions.some(v => !Number.isSafeInteger(v) || v < 0)) bad(`versions must be at most ${MAX_MANIFEST_MOUNTS} non-negative integers`)
+      if (m.blocks !== undefined) checkBlocks(m.blocks, bad)
       break
   }
+}
+
+/** Pinned blocks: 1-{@link MAX_PINNED_CHAINS} chains, each a bounded name and a decimal block. */
+function checkBlocks (blocks: Record<string, string>, bad: (why: string) => never): void {
+  if (typeof blocks !== 'object' || blocks === null) bad('blocks must be an object')
+  const chains = Object.keys(blocks)
+  if (chains.length < 1 || chains.length > MAX_PINNED_CHAINS) bad(`pinned chains must be 1-${MAX_PINNED_CHAINS}`)
+  for (const chain of chains) {
+    if (chain.length === 0 || chain.length > MAX_CHAIN_CHARS) bad(`a chain name is 1-${MAX_CHAIN_CHARS} characters`)
+    const block = blocks[chain]
+    if (typeof block !== 'string' || !BLOCK_PATTERN.test(block)) bad('a pinned block is a decimal block number')
+  }
+}
+
+/** A count, then each chain (sorted) and its block. */
+function writeBlocks (s: State, pre: boolean, blocks: Record<string, string>): void {
+  const chains = Object.keys(blocks).sort()
+  put(s, pre, c.uint, chains.length)
+  for (const chain of chains) { put(s, pre, c.string, chain); put(s, pre, c.string, blocks[chain] ?? '') }
+}
+
+/** What {@link writeBlocks} wrote; at least one chain (an empty list is not sent). */
+function readBlocks (s: State): Record<string, string> {
+  const count = c.uint.decode(s)
+  if (count < 1 || count > MAX_PINNED_CHAINS) throw ShadwError.INVOKE_PROTOCOL(`pinned chains must be 1-${MAX_PINNED_CHAINS}`)
+  const pins = new Map<string, string>()
+  for (let i = 0; i < count; i++) {
+    const chain = c.string.decode(s)
+    if (pins.has(chain)) throw ShadwError.INVOKE_PROTOCOL('a chain is pinned twice')
+    pins.set(chain, c.string.decode(s))
+  }
+  // fromEntries makes own properties even of names like __proto__
+  return Object.fromEntries(pins)
 }

@@ -68,4 +68,41 @@ describe('caller-pinned blocks over the wire', () => {
     expect(await codeOf(caller.endpoint.invoke(ref, b4a.from('x'), { ...both, auth: await signAuth(signerOf(tenant), { domain, fn }), blocks: { [HARDHAT_CHAIN]: sold + 1000n } }))).toBe('CHAIN_BLOCK_INVALID')
     expect(runs.map(r => r.calls)).toEqual([1, 1])
   }, 120_000)
+
+  it('without a pin from the caller, the executors read the block the lowest of them would: a balance flip between their heads splits no call', async () => {
+    const tenant = evm.accounts[3] as LocalAccount
+    await evm.write(token, 'Token20', 'transfer', [tenant.address, 5n])
+
+    const net = await testnet()
+    const pub = await publisher(net)
+    const access = [{
+      conditionType: 'evmBasic', contractAddress: token, standardContractType: 'ERC20', chain: HARDHAT_CHAIN, method: 'balanceOf', parameters: [':userAddress'], returnValueTest: { comparator: '>', value: '0' }
+    }]
+    const ref = await pub.publish(await wat('echo'), { name: 'follow', version: '1.0.0', access })
+    const fn = { publisher: pub.registry.key, name: 'follow', version: '1.0.0' }
+    const domain = 'app.shadw.test'
+    const pool = sharedExecutor(2)
+    // one executor's view of the chain lags (its head is kept for minutes), the other's is fresh:
+    // each pinning its own head, they read different blocks
+    const gate = (headTtlMs: number): AccessGate => new AccessGate({ domain, chain: new ChainGate({ headTtlMs, reader: new ChainReader({ endpoints: { [HARDHAT_CHAIN]: [evm.url] } }) }) })
+    const runs = [new FaultyExecutor(pool), new FaultyExecutor(pool)]
+    await executorNode(net, runs[0]!, { gate: gate(600_000) })
+    await executorNode(net, runs[1]!, { gate: gate(0) })
+    const caller = await callerNode(net)
+    await caller.endpoint.waitForExecutors(2, { timeoutMs: 30_000 })
+    const both = { deadline: 30_000, redundancy: 2, quorum: 2 }
+
+    const held = await evm.client.getBlockNumber()
+    const first = await caller.endpoint.invoke(ref, b4a.from('x'), { ...both, auth: await signAuth(signerOf(tenant), { domain, fn }) })
+    expect(first.receipts.map(r => r.chainBlocks)).toEqual([[{ chain: HARDHAT_CHAIN, block: Number(held) }], [{ chain: HARDHAT_CHAIN, block: Number(held) }]])
+
+    // the tenant sells its tokens: the fresh executor's head now says it holds none, the lagging one's does not
+    const sold = await evm.write(token, 'Token20', 'transfer', [evm.accounts[2]!.address, 5n], tenant)
+    expect(sold).toBeGreaterThan(held)
+    const second = await caller.endpoint.invoke(ref, b4a.from('x'), { ...both, auth: await signAuth(signerOf(tenant), { domain, fn }) })
+    expect(b4a.toString(second.output)).toBe('x')
+    // both read the lagging executor's head, which each accepted as within its tolerance
+    for (const r of second.receipts) expect(r.chainBlocks).toEqual([{ chain: HARDHAT_CHAIN, block: Number(held) }])
+    expect(runs.map(r => r.calls)).toEqual([2, 2])
+  }, 120_000)
 })

@@ -25,6 +25,16 @@ describe('invocation wire codec', () => {
     expect(code(() => decodeMessage(forged))).toBe('INVOKE_PROTOCOL')
   })
 
+  it('carries the blocks an executor would pin in a mounts answer, and refuses bad ones', () => {
+    const answer: InvokeMessage = { type: 'mounts', id: 4, manifest: new Uint8Array(10).fill(1), versions: [2], blocks: { sepolia: '123', hardhat: '7' } }
+    expect(decodeMessage(encodeMessage(answer))).toEqual(answer)
+    expect(code(() => encodeMessage({ ...answer, blocks: {} } as InvokeMessage))).toBe('INVOKE_PROTOCOL')
+    expect(code(() => encodeMessage({ ...answer, blocks: { sepolia: '-1' } } as InvokeMessage))).toBe('INVOKE_PROTOCOL')
+    // an empty list after the versions is a trailing byte, not "no blocks"
+    const plain = encodeMessage({ type: 'mounts', id: 4, manifest: new Uint8Array(10).fill(1), versions: [2] })
+    expect(code(() => decodeMessage(b4a.concat([plain, b4a.from([0])])))).toBe('INVOKE_PROTOCOL')
+  })
+
   it('round-trips every message type exactly', () => {
     const messages: InvokeMessage[] = [
       { type: 'capacity', id: 0, free: 3, total: 4, cpuBudget: 50, tier: 'storm' },
