@@ -141,6 +141,12 @@ export class LogStore {
     return keyHex
   }
 
+  /** Whether this node holds the log for good: written here, or followed lastingly (re-opened after a restart). */
+  lasting (key: Uint8Array | string): boolean {
+    const keyHex = keyToHex(parseKey(key))
+    return this.#logs.has(keyHex) && !this.#tentative.has(keyHex)
+  }
+
   /** Makes a tentative follow a lasting one (indexed, re-opened after a restart). */
   async keep (key: Uint8Array | string): Promise<void> {
     const keyHex = keyToHex(parseKey(key))

@@ -187,6 +187,11 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     return this.logInfo(await this.#logs.follow(key, opts))
   }
 
+  /** Whether this node holds the log for good (written here, or a lasting follow): a restart keeps it. */
+  lasting (key: Uint8Array | string): boolean {
+    return this.#logs.lasting(key)
+  }
+
   /** Makes a tentative follow lasting (it was found). */
   async keep (key: Uint8Array | string): Promise<void> {
     this.#assertOpen()

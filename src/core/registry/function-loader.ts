@@ -21,6 +21,8 @@ export interface RegistryHost {
   follow (key: string, opts?: { tentative?: boolean }): Promise<unknown>
   /** makes a tentative follow lasting (the registry was found); absent: every follow lasts */
   keep? (key: string): Promise<void>
+  /** whether the host holds the log for good (written here, or followed lastingly before a restart) */
+  lasting? (key: string): boolean
   /** drops a tentative follow, its topic and its storage (the registry was not found) */
   forget? (key: string): Promise<void>
   session (key: string): Hypercore
@@ -141,12 +143,13 @@ export class FunctionLoader {
 
   /**
    * Whether the publisher `input` names is one this node already follows for good (found
-   * once, or followed so): looking its function up then starts no follow of a registry
-   * nobody may serve. False for a ref that does not parse.
+   * once, followed so, or held lastingly from before a restart): looking its function up then
+   * starts no follow of a registry nobody may serve. False for a ref that does not parse.
    */
   follows (input: string): boolean {
     try {
-      return this.#found.has(parseRefOrAlias(input, this.#aliases).publisher)
+      const publisher = parseRefOrAlias(input, this.#aliases).publisher
+      return this.#found.has(publisher) || this.#host.lasting?.(publisher) === true
     } catch {
       return false
     }
