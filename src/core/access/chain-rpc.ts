@@ -14,7 +14,7 @@ import {
   type Address, type Hex, type PublicClient, BaseError, createPublicClient, hashMessage, http, HttpRequestError, TimeoutError
 } from 'viem'
 import { ShadwError } from '../errors.ts'
-import { SolanaReader, isSolanaChain } from './solana-rpc.ts'
+import { SolanaReader, isSolanaChain, lowestHead } from './solana-rpc.ts'
 
 /** Bound on one JSON-RPC request (viem's default is 10 s; a condition check must be quicker). */
 export const DEFAULT_RPC_TIMEOUT_MS = 5_000
@@ -136,11 +136,7 @@ export class ChainReader {
   async head (chain: string, tenant: string, tolerance = 64n): Promise<bigint> {
     if (isSolanaChain(chain)) return await this.solana.head(chain, tenant, tolerance)
     const heads = await this.each(chain, tenant, async e => await e.client.getBlockNumber({ cacheTime: 0 }))
-    let min = heads[0] as bigint
-    let max = min
-    for (const h of heads) { if (h < min) min = h; if (h > max) max = h }
-    if (max - min > tolerance) throw ShadwError.CHAIN_BLOCK_INVALID(`the RPC endpoints of ${JSON.stringify(chain)} are ${max - min} blocks apart: one is stale`, { chain, min: String(min), max: String(max) })
-    return min
+    return lowestHead(heads, chain, tolerance, 'blocks')
   }
 
   /** Native balance in wei at `block`; every endpoint must agree. */

@@ -88,11 +88,7 @@ export class SolanaReader {
   /** The newest finalized slot every endpoint has; refused when they are more than `tolerance` apart. */
   async head (chain: string, tenant: string, tolerance: bigint): Promise<bigint> {
     const slots = await this.each(chain, tenant, async e => toSlot(await this.rpc(e, chain, 'getSlot', [{ commitment: 'finalized' }])))
-    let min = slots[0] as bigint
-    let max = min
-    for (const s of slots) { if (s < min) min = s; if (s > max) max = s }
-    if (max - min > tolerance) throw ShadwError.CHAIN_BLOCK_INVALID(`the RPC endpoints of ${JSON.stringify(chain)} are ${max - min} slots apart: one is stale`, { chain, min: String(min), max: String(max) })
-    return min
+    return lowestHead(slots, chain, tolerance, 'slots')
   }
 
   /** Lamports of `account` (0 when it does not exist). */
@@ -275,4 +271,17 @@ function same (a: Uint8Array, b: Uint8Array): boolean {
 
 function stringify (value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => typeof v === 'bigint' ? `${v}n` : v)
+}
+
+/**
+ * The lowest of the heads the endpoints of `chain` answered (every one of them has it),
+ * refused when they are more than `tolerance` apart: one of them is stale. Shared by the EVM
+ * (`unit` blocks) and Solana (`unit` slots) readers.
+ */
+export function lowestHead (heads: bigint[], chain: string, tolerance: bigint, unit: 'blocks' | 'slots'): bigint {
+  let min = heads[0] as bigint
+  let max = min
+  for (const h of heads) { if (h < min) min = h; if (h > max) max = h }
+  if (max - min > tolerance) throw ShadwError.CHAIN_BLOCK_INVALID(`the RPC endpoints of ${JSON.stringify(chain)} are ${max - min} ${unit} apart: one is stale`, { chain, min: String(min), max: String(max) })
+  return min
 }

@@ -223,12 +223,8 @@ export class InvokeCaller {
 
   async #request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage> {
     if (key === this.#own?.key) return await this.#own.request(req, timeoutMs, signal, client)
-    const peer = this.#peers.find(key)
-    if (peer === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
-    let calls = this.#calls.get(peer)
-    if (calls === undefined) this.#calls.set(peer, calls = { pending: new Map(), probedAt: 0, graceUntil: 0 })
+    const { peer, calls } = this.#channelTo(key)
     const pending = calls.pending
-    if (pending.size >= MAX_PENDING_PER_CHANNEL) throw ShadwError.BUSY(pending.size)
     signal?.throwIfAborted()
     const id = peer.nextId++
     peer.state.inflight++
@@ -301,6 +297,16 @@ export class InvokeCaller {
     }
   }
 
+  /** The connected executor `key` and its requests in flight, with room for one more. @throws `EXECUTOR_CLOSED`, `BUSY` */
+  #channelTo (key: string): { peer: Peer, calls: Calls } {
+    const peer = this.#peers.find(key)
+    if (peer === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
+    let calls = this.#calls.get(peer)
+    if (calls === undefined) this.#calls.set(peer, calls = { pending: new Map(), probedAt: 0, graceUntil: 0 })
+    if (calls.pending.size >= MAX_PENDING_PER_CHANNEL) throw ShadwError.BUSY(calls.pending.size)
+    return { peer, calls }
+  }
+
   /** Up to `n` executors to ask about a call's mounts: this node's own first, then the best peers. */
   #askable (n: number): string[] {
     const out: string[] = this.#own === null ? [] : [this.#own.key]
@@ -325,12 +331,7 @@ export class InvokeCaller {
           ac.signal.addEventListener('abort', () => { reject(ac.signal.reason instanceof ShadwError ? ac.signal.reason : ShadwError.ABORTED()) }, { once: true })
         })])
       }
-      const peer = this.#peers.find(key)
-      if (peer === undefined) throw ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} is not connected`)
-      let calls = this.#calls.get(peer)
-      if (calls === undefined) this.#calls.set(peer, calls = { pending: new Map(), probedAt: 0, graceUntil: 0 })
-      const pending = calls.pending
-      if (pending.size >= MAX_PENDING_PER_CHANNEL) throw ShadwError.BUSY(pending.size)
+      const { peer, calls: { pending } } = this.#channelTo(key)
       const id = peer.nextId++
       return await new Promise<MountVersions>((resolve, reject) => {
         pending.set(id, { resolve: r => { if (r.type === 'mounts') resolve(r); else reject(ShadwError.INVOKE_PROTOCOL(`executor ${key.slice(0, 8)} answered a mounts query with a result`)) }, reject })
