@@ -17,7 +17,7 @@ declare global {
 
 const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 
-/** ethers, siwe and Lit's conditions package are CommonJS or many modules: pre-bundle them once. */
+/** ethers, siwe, Lit's conditions package and hypercore-crypto (Solana sign-in's ed25519) are CommonJS or many modules: pre-bundle them once. */
 const VITE_CONFIG: InlineConfig = {
   root: REPO_ROOT,
   configFile: false,
@@ -25,14 +25,14 @@ const VITE_CONFIG: InlineConfig = {
   cacheDir: 'node_modules/.vite-access-test',
   define: { global: 'globalThis' },
   server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
-  optimizeDeps: { noDiscovery: true, include: ['ethers', 'siwe', '@lit-protocol/access-control-conditions', '@lit-protocol/constants'] }
+  optimizeDeps: { noDiscovery: true, include: ['ethers', 'siwe', '@lit-protocol/access-control-conditions', '@lit-protocol/constants', 'hypercore-crypto', 'b4a'] }
 }
 
 /** The Lit page also loads the Lit SDK (lazily, but Vite must pre-bundle it: it is CommonJS). */
 const LIT_VITE_CONFIG: InlineConfig = {
   ...VITE_CONFIG,
   cacheDir: 'node_modules/.vite-access-lit-test',
-  optimizeDeps: { noDiscovery: true, include: ['ethers', 'siwe', '@lit-protocol/access-control-conditions', '@lit-protocol/constants', '@lit-protocol/lit-node-client', 'buffer'] }
+  optimizeDeps: { noDiscovery: true, include: ['ethers', 'siwe', '@lit-protocol/access-control-conditions', '@lit-protocol/constants', '@lit-protocol/lit-node-client', 'buffer', 'hypercore-crypto', 'b4a'] }
 }
 
 async function openPage (pageName = 'page.html', config = VITE_CONFIG): Promise<{ page: Page, host: string }> {
