@@ -15,6 +15,7 @@ import { cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { executorNode, publisher, sharedExecutor } from '../../helpers/invoke.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { testNode } from '../../helpers/testnet.ts'
+import { pattern, RacingWriter } from '../../helpers/racing-writer.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/shadw.js', import.meta.url))
 /** CLI calls made while the writer writes. */
@@ -32,8 +33,6 @@ function shadw (...args: string[]): Promise<{ code: number, stdout: string, stde
   })
 }
 
-const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) % 256)
-
 describe('shadw invoke of a manifest with a "latest" mount', () => {
   it('--redundancy 2 under a racing writer: every call reaches its quorum and both receipts name the same version', async () => {
     const superNode = await startSuperNode({ workers: 1 })
@@ -47,29 +46,20 @@ describe('shadw invoke of a manifest with a "latest" mount', () => {
       version: '1.0.0',
       mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/data' }]
     })
-    const race = { writing: false }
+    const race = new RacingWriter(drive, MAX_WRITES)
     // a second executor a few versions behind the super node's (see latest-mounts.test.ts)
     await executorNode(net, sharedExecutor(1), {
       drives: true,
       functionCacheMs: 0,
       functions: loader => ({
         load: async (r, opts) => {
-          const from = drive.version
-          for (let i = 0; i < 400 && race.writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
+          await race.lag(BEHIND)
           return await loader.load(r, opts)
         }
       })
     })
     const bootstrap = superNode.info.bootstrap.join(',')
-    race.writing = true
-    let written = 0
-    const loop = (async () => {
-      for (let i = 1; i <= MAX_WRITES && race.writing; i++) {
-        await drive.put('/data/blob', [pattern(1024 + (i % 97) * 64, i)])
-        written++
-        await new Promise(resolve => setImmediate(resolve))
-      }
-    })()
+    race.start()
     try {
       for (let i = 0; i < CALLS; i++) {
         const res = await shadw('invoke', ref, '--redundancy', '2', '--bootstrap', bootstrap, '--deadline', '60000', '--json')
@@ -83,10 +73,9 @@ describe('shadw invoke of a manifest with a "latest" mount', () => {
         expect(mounts[1]).toEqual(mounts[0])
         expect(mounts[0]?.[0]?.version).toBeLessThanOrEqual(drive.version)
       }
-      expect(written).toBeGreaterThan(0)
+      expect(race.written).toBeGreaterThan(0)
     } finally {
-      race.writing = false
-      await loop
+      await race.stop()
     }
   }, 400_000)
 })

@@ -13,6 +13,7 @@ import { cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { executorNode, publisher, sharedExecutor } from '../../helpers/invoke.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { testNode } from '../../helpers/testnet.ts'
+import { pattern, RacingWriter } from '../../helpers/racing-writer.ts'
 
 /** Calls made while the writer writes. */
 const CALLS = 5
@@ -20,8 +21,6 @@ const CALLS = 5
 const MAX_WRITES = 20_000
 /** Versions the slower executor is behind. */
 const BEHIND = 3
-
-const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) % 256)
 
 interface Answer { status: number, code: string | null, mounts: unknown[] }
 
@@ -39,7 +38,7 @@ describe('a /fn call over a manifest\'s "latest" mount under a racing writer', (
     const writer = await testNode(net)
     const { drive } = await Drive.create(writer)
     await drive.put('/data/blob', [pattern(20_000, 0)])
-    const race = { writing: false }
+    const race = new RacingWriter(drive, MAX_WRITES)
     const pub = await publisher(net)
     const ref = await pub.publish(cWasm('fs-read-kernel'), {
       name: 'read-latest',
@@ -52,8 +51,7 @@ describe('a /fn call over a manifest\'s "latest" mount under a racing writer', (
       functionCacheMs: 0,
       functions: loader => ({
         load: async (r, opts) => {
-          const from = drive.version
-          for (let i = 0; i < 400 && race.writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
+          await race.lag(BEHIND)
           return await loader.load(r, opts)
         }
       })
@@ -67,15 +65,7 @@ describe('a /fn call over a manifest\'s "latest" mount under a racing writer', (
     }
     expect([warm.status, warm.mounts]).toEqual([200, [[{ drive: drive.key, version: 2 }], [{ drive: drive.key, version: 2 }]]])
 
-    race.writing = true
-    let written = 0
-    const loop = (async () => {
-      for (let i = 1; i <= MAX_WRITES && race.writing; i++) {
-        await drive.put('/data/blob', [pattern(1024 + (i % 97) * 64, i)])
-        written++
-        await new Promise(resolve => setImmediate(resolve))
-      }
-    })()
+    race.start()
     try {
       const seen: number[] = []
       for (let i = 0; i < CALLS; i++) {
@@ -89,10 +79,9 @@ describe('a /fn call over a manifest\'s "latest" mount under a racing writer', (
         seen.push(version)
       }
       expect(new Set(seen).size).toBeGreaterThan(1)
-      expect(written).toBeGreaterThan(0)
+      expect(race.written).toBeGreaterThan(0)
     } finally {
-      race.writing = false
-      await loop
+      await race.stop()
       await superNode.stop()
     }
   }, 240_000)

@@ -9,6 +9,7 @@ import { Drive } from '../../../../src/core/drive/index.ts'
 import { cWasm } from '../../../fixtures/wasm/fixtures.ts'
 import { callerNode, executorNode, publisher, sharedExecutor } from '../../../helpers/invoke.ts'
 import { testNode, testnet } from '../../../helpers/testnet.ts'
+import { pattern, RacingWriter } from '../../../helpers/racing-writer.ts'
 
 /** Calls made while the writer writes. */
 const CALLS = 6
@@ -17,15 +18,13 @@ const MAX_WRITES = 20_000
 /** Versions the slower executor is behind the faster one. */
 const BEHIND = 3
 
-const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) % 256)
-
 describe('a manifest\'s "latest" mount under a racing writer', () => {
   it('every redundancy-2 call reaches its quorum and both receipts name one version, which the caller checked exists', async () => {
     const net = await testnet()
     const writer = await testNode(net)
     const { drive } = await Drive.create(writer)
     await drive.put('/data/blob', [pattern(20_000, 0)])
-    const race = { writing: false }
+    const race = new RacingWriter(drive, MAX_WRITES)
     const pub = await publisher(net)
     const ref = await pub.publish(cWasm('fs-read-kernel'), {
       name: 'read-latest',
@@ -43,8 +42,7 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
       functionCacheMs: 0,
       functions: loader => ({
         load: async (ref, opts) => {
-          const from = drive.version
-          for (let i = 0; i < 400 && race.writing && drive.version < from + BEHIND; i++) await new Promise(resolve => setTimeout(resolve, 5))
+          await race.lag(BEHIND)
           return await loader.load(ref, opts)
         }
       })
@@ -56,16 +54,7 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
     expect(warm.receipts.map(r => r.mounts)).toEqual([[{ drive: drive.key, version: 2 }], [{ drive: drive.key, version: 2 }]])
 
     // the writer: a new version of the file at every step, each different bytes
-    race.writing = true
-    let written = 0
-    const loop = (async () => {
-      for (let i = 1; i <= MAX_WRITES && race.writing; i++) {
-        await drive.put('/data/blob', [pattern(1024 + (i % 97) * 64, i)])
-        written++
-        // one turn of the event loop per version: the executors and the caller share this process
-        await new Promise(resolve => setImmediate(resolve))
-      }
-    })()
+    race.start()
     try {
       const seen: number[] = []
       for (let i = 0; i < CALLS; i++) {
@@ -83,10 +72,9 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
       }
       // "latest" moved with the writer between the calls
       expect(new Set(seen).size).toBeGreaterThan(1)
-      expect(written).toBeGreaterThan(0)
+      expect(race.written).toBeGreaterThan(0)
     } finally {
-      race.writing = false
-      await loop
+      await race.stop()
     }
   }, 240_000)
 })
