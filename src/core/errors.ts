@@ -42,9 +42,7 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a caller passes a value outside what an API accepts. */
-  static INVALID_ARGUMENT (msg = 'invalid argument', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('INVALID_ARGUMENT', msg, { details })
-  }
+  static INVALID_ARGUMENT (msg = 'invalid argument', details?: Record<string, unknown>): ShadwError { return new ShadwError('INVALID_ARGUMENT', msg, { details }) }
 
   /** An HTTP method a path does not answer (the 405 of the app server and the gateway). */
   static METHOD_NOT_ALLOWED (method: string, path: string, allow: readonly string[]): ShadwError {
@@ -72,24 +70,16 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when the relay connection closed while in use. */
-  static RELAY_CLOSED (msg = 'relay connection closed'): ShadwError {
-    return new ShadwError('RELAY_CLOSED', msg)
-  }
+  static RELAY_CLOSED (msg = 'relay connection closed'): ShadwError { return new ShadwError('RELAY_CLOSED', msg) }
 
   /** Thrown when a node is used after `stop()`. */
-  static NODE_CLOSED (msg = 'node is closed'): ShadwError {
-    return new ShadwError('NODE_CLOSED', msg)
-  }
+  static NODE_CLOSED (msg = 'node is closed'): ShadwError { return new ShadwError('NODE_CLOSED', msg) }
 
   /** Thrown when a bounded wait ran out. */
-  static TIMEOUT (what: string, ms: number): ShadwError {
-    return new ShadwError('TIMEOUT', `${what} timed out after ${ms} ms`, { details: { ms } })
-  }
+  static TIMEOUT (what: string, ms: number): ShadwError { return new ShadwError('TIMEOUT', `${what} timed out after ${ms} ms`, { details: { ms } }) }
 
   /** Thrown when the caller's AbortSignal fired. */
-  static ABORTED (msg = 'aborted'): ShadwError {
-    return new ShadwError('ABORTED', msg)
-  }
+  static ABORTED (msg = 'aborted'): ShadwError { return new ShadwError('ABORTED', msg) }
 
   /** A node refusing to buffer more (request bodies, relay messages): its memory budget is spent; retry later. */
   static MEMORY_BUDGET_EXCEEDED (what: string, limit: number): ShadwError {
@@ -107,9 +97,7 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a write failed because the storage quota or disk is full. */
-  static STORAGE_FULL (path: string, cause?: unknown): ShadwError {
-    return new ShadwError('STORAGE_FULL', `no space left writing ${path}`, { cause, details: { path } })
-  }
+  static STORAGE_FULL (path: string, cause?: unknown): ShadwError { return new ShadwError('STORAGE_FULL', `no space left writing ${path}`, { cause, details: { path } }) }
 
   /** Thrown when stored bytes fail verification or cannot be parsed. */
   static STORAGE_CORRUPT (path: string, cause?: unknown): ShadwError {
@@ -127,9 +115,7 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a requested log is not held by this node. */
-  static LOG_NOT_FOUND (key: string): ShadwError {
-    return new ShadwError('LOG_NOT_FOUND', `no log ${key}`, { details: { key } })
-  }
+  static LOG_NOT_FOUND (key: string): ShadwError { return new ShadwError('LOG_NOT_FOUND', `no log ${key}`, { details: { key } }) }
 
   /** Thrown when a log key is not 32 bytes of hex or z-base-32. */
   static INVALID_LOG_KEY (key: string): ShadwError {
@@ -137,54 +123,34 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a tab asks the node for something only the leader tab can do. */
-  static NOT_LEADER (msg = 'this tab does not host the node'): ShadwError {
-    return new ShadwError('NOT_LEADER', msg)
-  }
+  static NOT_LEADER (msg = 'this tab does not host the node'): ShadwError { return new ShadwError('NOT_LEADER', msg) }
 
   /** Thrown when a message between page, node worker and service worker is malformed. */
-  static BRIDGE_PROTOCOL (msg = 'malformed bridge message'): ShadwError {
-    return new ShadwError('BRIDGE_PROTOCOL', msg)
-  }
+  static BRIDGE_PROTOCOL (msg = 'malformed bridge message'): ShadwError { return new ShadwError('BRIDGE_PROTOCOL', msg) }
 
   /** Thrown when a WebRTC signalling message from a peer (or the page) is malformed or too large. */
-  static SIGNAL_INVALID (msg = 'malformed signalling message'): ShadwError {
-    return new ShadwError('SIGNAL_INVALID', msg)
-  }
+  static SIGNAL_INVALID (msg = 'malformed signalling message'): ShadwError { return new ShadwError('SIGNAL_INVALID', msg) }
 
   /** Thrown when a direct WebRTC link failed to open or broke (the relay stays the fallback). */
-  static LINK_FAILED (msg = 'direct link failed', cause?: unknown): ShadwError {
-    return new ShadwError('LINK_FAILED', msg, { cause })
-  }
+  static LINK_FAILED (msg = 'direct link failed', cause?: unknown): ShadwError { return new ShadwError('LINK_FAILED', msg, { cause }) }
 
   /** Thrown when module bytes are not valid WebAssembly or use a feature the sandbox refuses. */
-  static INVALID_MODULE (msg = 'invalid WebAssembly module', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('INVALID_MODULE', msg, { details })
-  }
+  static INVALID_MODULE (msg = 'invalid WebAssembly module', details?: Record<string, unknown>): ShadwError { return new ShadwError('INVALID_MODULE', msg, { details }) }
 
   /** Thrown when a module's imports or exports do not fit the ABI it is run with. */
-  static ABI_MISMATCH (msg = 'module does not match the ABI', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('ABI_MISMATCH', msg, { details })
-  }
+  static ABI_MISMATCH (msg = 'module does not match the ABI', details?: Record<string, unknown>): ShadwError { return new ShadwError('ABI_MISMATCH', msg, { details }) }
 
   /** Thrown when a call used up its fuel budget. */
-  static FUEL_EXHAUSTED (fuel: number): ShadwError {
-    return new ShadwError('FUEL_EXHAUSTED', `fuel exhausted (limit ${fuel})`, { details: { fuel } })
-  }
+  static FUEL_EXHAUSTED (fuel: number): ShadwError { return new ShadwError('FUEL_EXHAUSTED', `fuel exhausted (limit ${fuel})`, { details: { fuel } }) }
 
   /** Thrown when a module needs more linear memory than its cap allows. */
-  static MEMORY_LIMIT (msg = 'memory limit exceeded', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('MEMORY_LIMIT', msg, { details })
-  }
+  static MEMORY_LIMIT (msg = 'memory limit exceeded', details?: Record<string, unknown>): ShadwError { return new ShadwError('MEMORY_LIMIT', msg, { details }) }
 
   /** Thrown when a call ran past its wall-clock deadline (its worker was terminated). */
-  static DEADLINE_EXCEEDED (ms: number): ShadwError {
-    return new ShadwError('DEADLINE_EXCEEDED', `deadline of ${ms} ms exceeded`, { details: { ms } })
-  }
+  static DEADLINE_EXCEEDED (ms: number): ShadwError { return new ShadwError('DEADLINE_EXCEEDED', `deadline of ${ms} ms exceeded`, { details: { ms } }) }
 
   /** Thrown when the module trapped; the message carries the engine's trap message. */
-  static TRAP (trap: string): ShadwError {
-    return new ShadwError('TRAP', `wasm trap: ${trap}`, { details: { trap } })
-  }
+  static TRAP (trap: string): ShadwError { return new ShadwError('TRAP', `wasm trap: ${trap}`, { details: { trap } }) }
 
   /** Thrown when a call's input is larger than its limit. */
   static INPUT_TOO_LARGE (size: number, limit: number): ShadwError {
@@ -197,14 +163,10 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when every worker is busy and the queue is full (backpressure: retry later). */
-  static BUSY (queued: number): ShadwError {
-    return new ShadwError('BUSY', `executor busy: ${queued} calls already queued`, { details: { queued } })
-  }
+  static BUSY (queued: number): ShadwError { return new ShadwError('BUSY', `executor busy: ${queued} calls already queued`, { details: { queued } }) }
 
   /** Thrown when an executor is used after `close()`, or closed with calls pending. */
-  static EXECUTOR_CLOSED (msg = 'executor is closed'): ShadwError {
-    return new ShadwError('EXECUTOR_CLOSED', msg)
-  }
+  static EXECUTOR_CLOSED (msg = 'executor is closed'): ShadwError { return new ShadwError('EXECUTOR_CLOSED', msg) }
 
   /** Thrown when a function manifest (or yank tombstone) is malformed, not canonical, or out of bounds. */
   static MANIFEST_INVALID (msg = 'malformed function manifest', details?: Record<string, unknown>): ShadwError {
@@ -247,19 +209,13 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a registry has no function of that name (or it could not be read in time). */
-  static FUNCTION_NOT_FOUND (ref: string, msg = 'no such function'): ShadwError {
-    return new ShadwError('FUNCTION_NOT_FOUND', `${msg}: ${ref}`, { details: { ref } })
-  }
+  static FUNCTION_NOT_FOUND (ref: string, msg = 'no such function'): ShadwError { return new ShadwError('FUNCTION_NOT_FOUND', `${msg}: ${ref}`, { details: { ref } }) }
 
   /** Thrown when no published, unyanked version matches a range. */
-  static VERSION_NOT_FOUND (ref: string): ShadwError {
-    return new ShadwError('VERSION_NOT_FOUND', `no version matches ${ref}`, { details: { ref } })
-  }
+  static VERSION_NOT_FOUND (ref: string): ShadwError { return new ShadwError('VERSION_NOT_FOUND', `no version matches ${ref}`, { details: { ref } }) }
 
   /** Thrown when publishing a name@version that already exists (versions are immutable). */
-  static VERSION_EXISTS (ref: string): ShadwError {
-    return new ShadwError('VERSION_EXISTS', `${ref} is already published; versions are immutable`, { details: { ref } })
-  }
+  static VERSION_EXISTS (ref: string): ShadwError { return new ShadwError('VERSION_EXISTS', `${ref} is already published; versions are immutable`, { details: { ref } }) }
 
   /** Thrown when a function reference is not `<publisher-key>/<name>@<range>`. */
   static INVALID_FUNCTION_REF (ref: string, why = 'expected <publisher-key>/<name>@<range>'): ShadwError {
@@ -282,14 +238,10 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a tenant's verified identity does not meet a function's access conditions. */
-  static ACCESS_DENIED (msg = 'access conditions not met', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('ACCESS_DENIED', msg, { details })
-  }
+  static ACCESS_DENIED (msg = 'access conditions not met', details?: Record<string, unknown>): ShadwError { return new ShadwError('ACCESS_DENIED', msg, { details }) }
 
   /** Thrown when an auth signature is not a well-formed SIWE (EIP-4361) auth signature. */
-  static AUTH_MALFORMED (msg = 'malformed auth signature', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('AUTH_MALFORMED', msg, { details })
-  }
+  static AUTH_MALFORMED (msg = 'malformed auth signature', details?: Record<string, unknown>): ShadwError { return new ShadwError('AUTH_MALFORMED', msg, { details }) }
 
   /** Thrown when an auth signature does not recover to the address it claims. */
   static AUTH_FORGED (msg = 'auth signature does not match its address', details?: Record<string, unknown>): ShadwError {
@@ -297,9 +249,7 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when an auth signature is outside its validity window (expired, not yet valid, or too long-lived). */
-  static AUTH_EXPIRED (msg = 'auth signature expired', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('AUTH_EXPIRED', msg, { details })
-  }
+  static AUTH_EXPIRED (msg = 'auth signature expired', details?: Record<string, unknown>): ShadwError { return new ShadwError('AUTH_EXPIRED', msg, { details }) }
 
   /** Thrown when an auth signature was made for an app domain the function's executors do not accept (`expected`: theirs, or the publisher's list). */
   static AUTH_WRONG_DOMAIN (domain: string, expected: string | readonly string[]): ShadwError {
@@ -376,24 +326,16 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when an invocation request carries a nonce this executor has already seen before its deadline. */
-  static REQUEST_REPLAYED (nonce: string): ShadwError {
-    return new ShadwError('REQUEST_REPLAYED', `request nonce ${nonce} was already used`, { details: { nonce } })
-  }
+  static REQUEST_REPLAYED (nonce: string): ShadwError { return new ShadwError('REQUEST_REPLAYED', `request nonce ${nonce} was already used`, { details: { nonce } }) }
 
   /** Thrown when redundant executions do not reach a quorum of matching signed results; `details` carries the evidence. */
-  static QUORUM_FAILED (msg = 'no quorum of matching results', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('QUORUM_FAILED', msg, { details })
-  }
+  static QUORUM_FAILED (msg = 'no quorum of matching results', details?: Record<string, unknown>): ShadwError { return new ShadwError('QUORUM_FAILED', msg, { details }) }
 
   /** Thrown when a receipt is malformed, its signature does not verify, or it does not match its result. */
-  static RECEIPT_INVALID (msg = 'receipt does not verify', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('RECEIPT_INVALID', msg, { details })
-  }
+  static RECEIPT_INVALID (msg = 'receipt does not verify', details?: Record<string, unknown>): ShadwError { return new ShadwError('RECEIPT_INVALID', msg, { details }) }
 
   /** Thrown when no connected peer offers to execute functions. */
-  static NO_EXECUTORS (msg = 'no executor is connected'): ShadwError {
-    return new ShadwError('NO_EXECUTORS', msg)
-  }
+  static NO_EXECUTORS (msg = 'no executor is connected'): ShadwError { return new ShadwError('NO_EXECUTORS', msg) }
 
   /** Thrown before any work when a call's worst-case price exceeds the tenant's per-call or per-session cap. */
   static SPENDING_CAP_EXCEEDED (msg = 'spending cap exceeded', details?: Record<string, unknown>): ShadwError {
@@ -401,9 +343,7 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a caller's miss record (an executor that took its call and never answered) is malformed or its signature does not verify. */
-  static MISS_INVALID (msg = 'miss record does not verify', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('MISS_INVALID', msg, { details })
-  }
+  static MISS_INVALID (msg = 'miss record does not verify', details?: Record<string, unknown>): ShadwError { return new ShadwError('MISS_INVALID', msg, { details }) }
 
   /** Thrown when a light node's attestation over a receipt is malformed or its signature does not verify. */
   static ATTESTATION_INVALID (msg = 'attestation does not verify', details?: Record<string, unknown>): ShadwError {
@@ -411,9 +351,7 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when an audit message (a tenant's receipt and input sent to a light node for re-execution) is malformed, oversized or its input does not match the receipt. */
-  static AUDIT_INVALID (msg = 'malformed audit message', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('AUDIT_INVALID', msg, { details })
-  }
+  static AUDIT_INVALID (msg = 'malformed audit message', details?: Record<string, unknown>): ShadwError { return new ShadwError('AUDIT_INVALID', msg, { details }) }
 
   /** Thrown by a holder asked to pin more than its disk budget has free: refused before anything is written. */
   static DISK_BUDGET_EXCEEDED (needed: number, free: number): ShadwError {
@@ -421,14 +359,10 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a pin cannot reach its replicas: too few distinct holders are reachable, or too few confirmed. */
-  static NOT_ENOUGH_HOLDERS (msg = 'not enough holders', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('NOT_ENOUGH_HOLDERS', msg, { details })
-  }
+  static NOT_ENOUGH_HOLDERS (msg = 'not enough holders', details?: Record<string, unknown>): ShadwError { return new ShadwError('NOT_ENOUGH_HOLDERS', msg, { details }) }
 
   /** Thrown when a pin message (request, offer, confirmation list) from a peer is malformed or oversized. */
-  static PIN_PROTOCOL (msg = 'malformed pin message', details?: Record<string, unknown>): ShadwError {
-    return new ShadwError('PIN_PROTOCOL', msg, { details })
-  }
+  static PIN_PROTOCOL (msg = 'malformed pin message', details?: Record<string, unknown>): ShadwError { return new ShadwError('PIN_PROTOCOL', msg, { details }) }
 
   /** Thrown when a hold confirmation does not verify, or a held log does not match the pinned tree hash. */
   static HOLD_INVALID (msg = 'hold confirmation does not verify', details?: Record<string, unknown>): ShadwError {
@@ -457,9 +391,7 @@ export class ShadwError extends Error {
   static MOUNT_TOO_LARGE (key: string, limit: string): ShadwError { return new ShadwError('MOUNT_TOO_LARGE', `mount of drive ${key} holds more than ${limit}`, { details: { key, limit } }) }
 
   /** Thrown for an unclassified failure: a bug. */
-  static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError {
-    return new ShadwError('INTERNAL', msg, { cause })
-  }
+  static INTERNAL (msg = 'internal error', cause?: unknown): ShadwError { return new ShadwError('INTERNAL', msg, { cause }) }
 }
 
 /**
