@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import type { CatalogueEntry, CatalogueFunction, CataloguePage } from '../core/catalogue/index.ts'
 import { deserializeError, ShadwError } from '../core/errors.ts'
-import { DEFAULT_PORT } from '../super-node/super-node.ts'
+import { DEFAULT_PORT } from '../super-node/defaults.ts'
 import { withCloseNames } from './invoke-not-found.ts'
 
 /** Usage lines shown in `shadw help` and by `--help`. */

@@ -13,16 +13,9 @@ import { Drive, loadMount, MountBudget, parseDriveRef, parsePinnedMounts, type D
 import { ShadwError } from '../core/errors.ts'
 import type { Preopen } from '../core/sandbox/index.ts'
 import { driveKeyDir, loadDriveKeys } from './drive-keys.ts'
+import { MOUNT_FLAG_FORM } from './mount-flag-form.ts'
 
-/** The flag's form, for usage lines. */
-export const MOUNT_FLAG_FORM = '--mount DRIVE[@VERSION|@latest][:FROM]::GUEST'
-
-/** The flag's help lines (indented like `shadw run`'s other options). */
-export const MOUNT_FLAG_HELP = `  ${MOUNT_FLAG_FORM}
-                        WASI: mount folder FROM (default /) of drive DRIVE (64 hex) from the
-                        swarm at GUEST, read-only: writes vanish with the call. VERSION pins
-                        one version; latest (the default) is the newest the swarm knows.
-                        A private drive's key is read from your drive key store. Repeatable.`
+export { MOUNT_FLAG_FORM, MOUNT_FLAG_HELP } from './mount-flag-form.ts'
 
 /** A parsed `--mount`: what to pin. */
 export interface MountFlag {

@@ -10,8 +10,9 @@ import { ShadwError } from '../core/errors.ts'
 import { parseModule, type Abi, type ExecuteCall, type ExecutionLimits, type Preopen } from '../core/sandbox/index.ts'
 import { MAX_HOST_TREE_BYTES, readHostTree } from './host-tree.ts'
 import { createNodeExecutor } from '../super-node/executor/index.ts'
-import { DEFAULT_PORT } from '../super-node/super-node.ts'
-import { MOUNT_FLAG_FORM, MOUNT_FLAG_HELP, mountPreopens, parseMountFlag, pinMountFlags, type MountFlag } from './mount-flag.ts'
+import { DEFAULT_PORT } from '../super-node/defaults.ts'
+import { MOUNT_FLAG_FORM, MOUNT_FLAG_HELP } from './mount-flag-form.ts'
+import type { MountFlag } from './mount-flag.ts'
 
 /** Where the command reads and writes; tests pass their own. */
 export interface CliIo {
@@ -65,6 +66,8 @@ interface RunOptions {
   json: boolean
   args: string[]
   dirs: Array<{ host: string, guest: string }>
+  /** `--mount` as given; parsed in runCommand, which loads the drive code only when there is one */
+  mountSpecs: string[]
   mounts: MountFlag[]
   bootstrap: string | undefined
   node: string | undefined
@@ -80,7 +83,7 @@ function integer (flag: string, value: string | undefined): number {
 }
 
 function parseArgs (argv: string[]): RunOptions {
-  const opts: RunOptions = { file: '', abi: undefined, input: undefined, limits: {}, seed: undefined, json: false, args: [], dirs: [], mounts: [], bootstrap: undefined, node: undefined, env: [], help: false }
+  const opts: RunOptions = { file: '', abi: undefined, input: undefined, limits: {}, seed: undefined, json: false, args: [], dirs: [], mountSpecs: [], mounts: [], bootstrap: undefined, node: undefined, env: [], help: false }
   const files: string[] = []
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string
@@ -117,7 +120,7 @@ function parseArgs (argv: string[]): RunOptions {
       case '--mount': {
         const v = next()
         if (v === undefined) throw ShadwError.MOUNT_INVALID(`--mount needs ${MOUNT_FLAG_FORM.slice('--mount '.length)}`)
-        opts.mounts.push(parseMountFlag(v))
+        opts.mountSpecs.push(v)
         break
       }
       case '--bootstrap': case '--node': {
@@ -161,6 +164,10 @@ export async function runCommand (argv: string[], io: CliIo = processIo): Promis
   let opts: RunOptions
   try {
     opts = parseArgs(argv)
+    if (opts.mountSpecs.length > 0) {
+      const { parseMountFlag } = await import('./mount-flag.ts')
+      opts.mounts = opts.mountSpecs.map(parseMountFlag)
+    }
   } catch (err) {
     io.stderr(`shadw run: ${(err as Error).message}\n${USAGE}\n`)
     return 2
@@ -221,6 +228,7 @@ export async function runCommand (argv: string[], io: CliIo = processIo): Promis
 /** The drives of `--mount`, fetched from the swarm by a light node that lives only this long. */
 async function fetchMounts (opts: RunOptions): Promise<Preopen[]> {
   const { bootstrapOf, startLightNode } = await import('./invoke.ts')
+  const { mountPreopens, pinMountFlags } = await import('./mount-flag.ts')
   const bootstrap = opts.bootstrap !== undefined ? opts.bootstrap.split(',').filter(Boolean) : await bootstrapOf(opts.node ?? `http://127.0.0.1:${DEFAULT_PORT}/`)
   const client = await startLightNode(bootstrap)
   try {

@@ -33,10 +33,11 @@ import { reedSolomon } from './reed-solomon-node.ts'
 import { Catalogue } from '../core/catalogue/index.ts'
 import { mountCatalogue } from './catalogue-routes.ts'
 
+import { DEFAULT_PORT } from './defaults.ts'
+
 const debug = log('super-node')
 
-/** Default HTTP port of the app, the API and the relay. */
-export const DEFAULT_PORT = 4173
+export { DEFAULT_PORT } from './defaults.ts'
 /** Loopback by default: a node is exposed to a network only when its operator says so. */
 export const DEFAULT_HOST = '127.0.0.1'
 /** Path of the WebSocket DHT relay on the app's port. */
