@@ -26,3 +26,21 @@ export async function untilAborted<T> (p: Promise<T>, signal: AbortSignal | unde
 export function abortReason (signal: AbortSignal): ShadwError {
   return signal.reason instanceof ShadwError ? signal.reason : ShadwError.ABORTED()
 }
+
+/**
+ * Runs `fn` with a signal that aborts with `signal` or, with `reason`, after `ms`: work
+ * bounded in time whatever its caller's own bound.
+ */
+export async function withinMs<T> (signal: AbortSignal, ms: number, reason: () => ShadwError, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController()
+  const onAbort = (): void => { ac.abort(signal.reason) }
+  if (signal.aborted) onAbort()
+  else signal.addEventListener('abort', onAbort, { once: true })
+  const timer = setTimeout(() => { ac.abort(reason()) }, ms)
+  try {
+    return await fn(ac.signal)
+  } finally {
+    clearTimeout(timer)
+    signal.removeEventListener('abort', onAbort)
+  }
+}

@@ -10,50 +10,29 @@
  *
  *   node --import tsx test/drills/wrong-bytes.ts   (or: npm run drills -- wrong-bytes)
  */
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import b4a from 'b4a'
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
 import crypto from 'hypercore-crypto'
 import createTestnet from 'hyperdht/testnet'
 import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
-import { driveVersionBytes } from '../../src/cli/drive-erasure.ts'
 import { readLedger, STORAGE_LEDGER_LOG_NAME, type ServedWrong } from '../../src/core/ledger/index.ts'
 import { ShadwNode } from '../../src/core/node/shadw-node.ts'
 import { findErasurePin, holdersTopic, readErasure, type ErasurePlacement } from '../../src/core/pinning/index.ts'
 import { reedSolomon } from '../../src/super-node/reed-solomon-node.ts'
 import { wrongHolder } from '../helpers/wrong-holder.ts'
+import { cli, writeDrive } from './drill-cli.ts'
 import { Drill, eventually, within } from './drill.ts'
 import { killLive, startLive, type LiveNode } from './live-node.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/shadw.js', import.meta.url))
 /** A holder silent this long is lost (short, for the drill). */
 const GRACE_MS = 3_000
 /** Honest holders: three placed beside the liar (2 + 2), one spare started after the pin. */
 const HOLDERS = 4
 const FILE_BYTES = 1024 * 1024
-
-// hyperdrive ships no types; the drill writes a file through it
-interface Drive { key: Uint8Array, core: { length: number }, ready (): Promise<void>, put (path: string, data: Uint8Array): Promise<void>, getBlobs (): Promise<{ core: unknown } | null>, close (): Promise<void> }
-const HYPERDRIVE = 'hyperdrive'
-const { default: Hyperdrive } = await import(HYPERDRIVE) as { default: new (store: unknown, key?: Uint8Array) => Drive }
-
-/** One `shadw` CLI command; its stdout as JSON. */
-async function cli (args: string[], ms = 120_000): Promise<Record<string, unknown>> {
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SHADW_DEBUG: '' } })
-  let out = ''
-  let err = ''
-  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { err += d.toString() })
-  const code = await within(new Promise<number | null>(resolve => { child.on('exit', resolve) }), ms, `shadw ${args[0]} ${args[1]}`).catch((e: unknown) => { child.kill('SIGKILL'); throw e })
-  if (code !== 0) throw new Error(`shadw ${args.slice(0, 2).join(' ')} exited ${code}: ${err.slice(0, 500)}`)
-  return JSON.parse(out) as Record<string, unknown>
-}
 
 const drill = new Drill('a holder that proves honestly but serves wrong bytes: caught, excluded, repaired')
 const net = await createTestnet(3, { host: '127.0.0.1' })
@@ -81,15 +60,7 @@ try {
   drill.step(`${HOLDERS - 1} holders up and the liar ${liarNode.publicKey.slice(0, 8)}`)
 
   const dir = dirs[HOLDERS]!
-  const store = new Corestore(dir)
-  const drive = new Hyperdrive(store)
-  await drive.ready()
-  await drive.put('/data.bin', crypto.randomBytes(FILE_BYTES))
-  const key = b4a.toString(drive.key, 'hex')
-  const blobs = await drive.getBlobs()
-  const expected = (await driveVersionBytes([drive.core, blobs?.core].filter(c => (c as { length?: number } | undefined)?.length !== undefined && (c as { length: number }).length > 0) as never)).bytes
-  await drive.close()
-  await store.close()
+  const { key, expected } = await writeDrive(dir, FILE_BYTES)
   const pinned = await cli(['drive', 'pin', key, '--erasure', '2+2', '--storage', dir, '--bootstrap', bootstrap, '--json']) as unknown as ErasurePlacement
   drill.check('the liar is placed', pinned.holds.some(h => h.holder === liarNode.publicKey), pinned.holds.map(h => `${h.shard}:${h.holder.slice(0, 8)}`).join(' '))
   const liarShard = pinned.holds.find(h => h.holder === liarNode.publicKey)?.shard ?? -1

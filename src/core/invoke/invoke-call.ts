@@ -95,6 +95,11 @@ export interface CallTransport {
   pick (exclude: ReadonlySet<string>, drives?: readonly string[]): { key: string }
   /** true when more than `reserve` peers outside `exclude` could take a call now (default 0: any one) */
   hasAlternative (exclude: ReadonlySet<string>, reserve?: number): boolean
+  /**
+   * waits (at most `timeoutMs`) for an executor outside `exclude` that is on its way back (its
+   * connection replaced or dropped a moment ago); true when one is there. Absent: never waits
+   */
+  rejoin? (exclude: ReadonlySet<string>, timeoutMs: number, signal: AbortSignal | undefined): Promise<boolean>
   /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs`; `signal`: the caller's, when it gave one */
   request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage>
   randomBytes (n: number): Uint8Array
@@ -147,6 +152,9 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
 
   const slot = async (): Promise<SlotOutcome> => {
     let last: Extract<SlotOutcome, { ok: false }> | null = null
+    // a slot waits once for a reconnecting executor: a user's two executors must not become
+    // one because a connection was being replaced at the moment of the call
+    let waited = false
     unstarted--
     for (;;) {
       const left = deadline - t.now()
@@ -156,6 +164,11 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       try {
         key = t.pick(tried, drives).key
       } catch (err) {
+        if (!waited && t.rejoin !== undefined && (err as ShadwError).code === 'NO_EXECUTORS') {
+          waited = true
+          // half the time left at most: the call needs the rest
+          if (await t.rejoin(tried, Math.floor(left / 2), signal)) continue
+        }
         // nobody left: the previous executor's error says more than "nobody left"
         return last ?? failure(null, err)
       }

@@ -11,7 +11,7 @@ import { log } from '../log.ts'
 import { VerifiedRoots } from '../ledger/index.ts'
 import { CallAudits, type AuditSink } from './call-audits.ts'
 import { DEFAULT_INVOKE_DEADLINE_MS, runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
-import type { Peer, PeerTable } from './peer-table.ts'
+import { REJOIN_MS, type Peer, type PeerTable } from './peer-table.ts'
 import type { ErrorMessage, MountsMessage, RequestMessage, ResultMessage } from './protocol.ts'
 import type { DriveHost, PinnedMount } from '../drive/index.ts'
 import type { MountVersions } from './call-mounts.ts'
@@ -132,6 +132,7 @@ export class InvokeCaller {
     this.#audits = new CallAudits(opts.audit, opts.random)
     this.#transport = {
       pick: (exclude, drives) => pickPeer(this.#candidates(), exclude, Math.random, drives),
+      rejoin: async (exclude, timeoutMs, signal) => await this.#peers.waitForRejoin(exclude, Math.min(timeoutMs, REJOIN_MS), signal),
       hasAlternative: (exclude, reserve = 0) => this.#candidates().filter(s => !exclude.has(s.key) && hasRoom(s)).length > reserve,
       request: async (key, req, timeoutMs, signal, client) => await this.#request(key, req, timeoutMs, signal, client),
       randomBytes: pooledRandomBytes,

@@ -6,7 +6,7 @@
  */
 import b4a from 'b4a'
 import { AccessGate, type AccessGrant } from '../access/index.ts'
-import { untilAborted } from '../abort.ts'
+import { untilAborted, withinMs } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
@@ -17,6 +17,7 @@ import { sha256 } from '../sha256.ts'
 import { CallMounts, mountVersions, withMounts, type CallMountsResult, type MountVersions } from './call-mounts.ts'
 import { checkTrusted, fetchCallKeys, needsKeys, type CallKeys } from './call-keys.ts'
 import { priceCall } from './call-price.ts'
+import { MAX_PIN_MS } from './manifest-pins.ts'
 import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
 import { parseAuth, pinnedBlocks } from './request-fields.ts'
@@ -31,6 +32,8 @@ const debug = log('invoke-service')
  * ({@link InvokeService.invalidate}); this bounds staleness when nothing reports.
  */
 export const FUNCTION_CACHE_TTL_MS = 5_000
+/** Longest a mounts query alone keeps a lookup of a publisher not followed here: as long as a caller waits for answers (manifest-pins.ts). */
+export const MOUNTS_LOOKUP_MS = MAX_PIN_MS / 2
 /** Most functions kept loaded: module bytes are up to 32 MiB, so the cache stays small. */
 const FUNCTION_CACHE_ENTRIES = 64
 /**
@@ -311,16 +314,13 @@ export class InvokeService {
    * What a caller pins before calling `ref` (manifest-pins.ts): its signed manifest and the
    * version of each of its mounts this node knows now, and the block it would read each chain of its conditions at
    * (the caller pins one for all). The lookup is the one the call then reuses, charged to `caller`; it holds no slot.
-   * Only publishers this node follows are looked up. @throws the loader's codes, `FUNCTION_NOT_FOUND`, `ABORTED`
+   * A publisher not followed here is looked up for {@link MOUNTS_LOOKUP_MS} at most. @throws the loader's codes, `TIMEOUT`, `ABORTED`
    */
   async mountVersions (ref: string, caller: string, signal: AbortSignal): Promise<MountVersions> {
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
-    // a question is no reason to follow (and store, and announce) a publisher nobody may
-    // serve: unknown here, and the caller pins from the others or leaves it to the executors
-    if (this.#opts.functions.follows?.(ref) === false && this.#functions.get(ref)?.settled !== true) {
-      throw ShadwError.FUNCTION_NOT_FOUND(ref, 'unknown here (a mounts query follows no new publisher)')
-    }
-    const fn = await this.#load(ref, caller, signal)
+    // as a call would (its follow tentative, forgotten when nobody serves it), but a question alone holds it no longer than a caller waits for answers; the call joins it
+    const unknown = this.#opts.functions.follows?.(ref) === false && this.#functions.get(ref)?.settled !== true
+    const fn = await (unknown ? withinMs(signal, MOUNTS_LOOKUP_MS, () => ShadwError.TIMEOUT(`lookup of ${ref.slice(0, 16)} for a mounts query`, MOUNTS_LOOKUP_MS), async s => await this.#load(ref, caller, s)) : this.#load(ref, caller, signal))
     const [answer, blocks] = await Promise.all([mountVersions(fn, this.mounts), this.#gate.heads(fn.manifest.access, caller)])
     return Object.keys(blocks).length === 0 ? answer : { ...answer, blocks }
   }

@@ -14,6 +14,19 @@ import { isExecutor, type PeerState } from './router.ts'
 
 const debug = log('invoke')
 
+/**
+ * How long an executor whose channel closed may still be on its way back, ms: a connection
+ * the swarm replaced by a newer one to the same peer (both sides dialled at once) is back
+ * after one round trip, a dropped one after Hyperswarm's first redial (1-2 s with jitter,
+ * batched by its timer). A call with a slot no executor is left for waits this long at most
+ * for it, instead of failing the slot with NO_EXECUTORS in that window.
+ */
+export const REJOIN_MS = 5_000
+/** Most recently lost executors remembered; the oldest is forgotten first. */
+const MAX_LOST = 1024
+/** Most wake-ups one {@link PeerTable.waitForRejoin} handles: each is a channel event. */
+const MAX_REJOIN_WAKES = 256
+
 /** The parts of a node the endpoint uses (ShadwNode implements them). */
 export type InvokeHost = ConnectionHost
 
@@ -56,6 +69,8 @@ export class PeerTable {
   readonly #channels: ConnectionChannels<InvokeChannel>
   readonly #peers = new Map<InvokeChannel, Peer>()
   readonly #waiters = new Set<() => void>()
+  /** executors whose channel closed (node key → when), while they may be reconnecting ({@link REJOIN_MS}) */
+  readonly #lost = new Map<string, number>()
   #reputation: ((key: string) => number) | undefined
   #stopped = false
 
@@ -147,6 +162,36 @@ export class PeerTable {
     return count()
   }
 
+  /**
+   * Waits (at most `timeoutMs`) while an executor outside `exclude` is on its way: its
+   * channel closed within {@link REJOIN_MS} (a replaced or dropped connection being redialled),
+   * or a peer opened its side and its capacity advert (sent on open) has not come yet; a peer
+   * that never opens the channel (it executes nothing) is no reason to wait. True once an executor
+   * outside `exclude` has an open channel and has advertised; false when none is on its way,
+   * at the timeout, on `signal` or when the table stops.
+   */
+  async waitForRejoin (exclude: ReadonlySet<string>, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+    const end = this.#now() + timeoutMs
+    for (let wakes = 0; wakes < MAX_REJOIN_WAKES; wakes++) {
+      if (this.#stopped || signal?.aborted === true) return false
+      const peers = [...this.#peers.values()].filter(p => !exclude.has(p.state.key))
+      if (peers.some(p => p.channel.opened && isExecutor(p.state))) return true
+      const now = this.#now()
+      const left = end - now
+      const lost = [...this.#lost].some(([key, at]) => !exclude.has(key) && now - at < REJOIN_MS)
+      if (left <= 0 || (!lost && !peers.some(p => p.channel.opened && p.state.capacity === null))) return false
+      await new Promise<void>(resolve => {
+        const waiters = this.#waiters
+        const done = (): void => { clearTimeout(timer); waiters.delete(done); signal?.removeEventListener('abort', done); resolve() }
+        // a lost executor stops counting once REJOIN_MS passed, with no event to say so
+        const timer = setTimeout(done, Math.min(left, REJOIN_MS))
+        waiters.add(done)
+        signal?.addEventListener('abort', done, { once: true })
+      })
+    }
+    return false
+  }
+
   #open (conn: SwarmConnection, _mux: Protomux): InvokeChannel | null {
     if (this.#stopped) return null
     for (const p of this.#peers.values()) if (p.channel.conn === conn) return null
@@ -189,6 +234,7 @@ export class PeerTable {
         if (t0 !== undefined) { peer.probes.delete(msg.id); peer.state.rtt = performance.now() - t0 }
         peer.state.capacity = msg
         peer.state.full = msg.free === 0
+        if (isExecutor(peer.state)) this.#lost.delete(peer.state.key)
         for (const wake of [...this.#waiters]) wake()
         return
       }
@@ -206,6 +252,14 @@ export class PeerTable {
     this.#peers.delete(channel)
     peer.unlisten()
     if (err !== null) debug('channel with', peer.state.key.slice(0, 8), 'closed:', err.message)
+    if (isExecutor(peer.state) && this.find(peer.state.key) === undefined) {
+      const now = this.#now()
+      for (const [key, at] of this.#lost) if (now - at >= REJOIN_MS) this.#lost.delete(key)
+      this.#lost.delete(peer.state.key)
+      this.#lost.set(peer.state.key, now)
+      if (this.#lost.size > MAX_LOST) this.#lost.delete(this.#lost.keys().next().value as string)
+    }
     this.#opts.onclose(peer, err)
+    for (const wake of [...this.#waiters]) wake()
   }
 }

@@ -8,14 +8,12 @@ import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Testnet } from 'hyperdht/testnet'
 import { describe, expect, it } from 'vitest'
-import { Drive } from '../../../src/core/drive/index.ts'
 import type { SignedReceipt } from '../../../src/core/ledger/index.ts'
 import { parseBootstrap } from '../../../src/super-node/super-node.ts'
-import { cWasm } from '../../fixtures/wasm/fixtures.ts'
-import { executorNode, publisher, sharedExecutor } from '../../helpers/invoke.ts'
+import { sharedExecutor } from '../../helpers/invoke.ts'
+import { laggingExecutor, latestMountFunction } from '../../helpers/latest-mount.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
-import { testNode } from '../../helpers/testnet.ts'
-import { pattern, RacingWriter } from '../../helpers/racing-writer.ts'
+import { RacingWriter } from '../../helpers/racing-writer.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/shadw.js', import.meta.url))
 /** CLI calls made while the writer writes. */
@@ -37,27 +35,10 @@ describe('shadw invoke of a manifest with a "latest" mount', () => {
   it('--redundancy 2 under a racing writer: every call reaches its quorum and both receipts name the same version', async () => {
     const superNode = await startSuperNode({ workers: 1 })
     const net = { bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet
-    const writer = await testNode(net)
-    const { drive } = await Drive.create(writer)
-    await drive.put('/data/blob', [pattern(4096, 0)])
-    const pub = await publisher(net)
-    const ref = await pub.publish(cWasm('fs-read-kernel'), {
-      name: 'read-latest',
-      version: '1.0.0',
-      mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/data' }]
-    })
+    const { drive, ref } = await latestMountFunction(net, 4096)
     const race = new RacingWriter(drive, MAX_WRITES)
     // a second executor a few versions behind the super node's (see latest-mounts.test.ts)
-    await executorNode(net, sharedExecutor(1), {
-      drives: true,
-      functionCacheMs: 0,
-      functions: loader => ({
-        load: async (r, opts) => {
-          await race.lag(BEHIND)
-          return await loader.load(r, opts)
-        }
-      })
-    })
+    await laggingExecutor(net, sharedExecutor(1), race, BEHIND)
     const bootstrap = superNode.info.bootstrap.join(',')
     race.start()
     try {

@@ -12,6 +12,7 @@ import { cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { publisher } from '../../helpers/invoke.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { testNode } from '../../helpers/testnet.ts'
+import { kernel } from '../../helpers/fs-kernel.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/shadw.js', import.meta.url))
 
@@ -21,16 +22,6 @@ function shadw (env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: numb
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
     })
   })
-}
-
-/** What fs-read-kernel prints for one pass over `data` (see drive-mounts.test.ts). */
-function kernel (data: Uint8Array): string {
-  let h = 2166136261
-  for (let off = 0; off < data.length; off += 65536) {
-    const n = Math.min(65536, data.length - off)
-    for (let i = 0; i < n; i += 64) h = Math.imul(h ^ (data[off + i] as number), 16777619) >>> 0
-  }
-  return `${data.length} ${h}\n`
 }
 
 describe('--mount on the command line', () => {

@@ -7,8 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalAccount } from 'viem/accounts'
 import { generatePrivateKey } from 'viem/accounts'
 import { Drive } from '../../../src/core/drive/index.ts'
-import { readLedgerEntry } from '../../../src/core/ledger/index.ts'
-import type { ReleaseRecord } from '../../../src/core/access/index.ts'
 import { chooseHolders, dealKey, keyHoldersTopic, keyIdOf, KeyService } from '../../../src/core/keys/index.ts'
 import type { SuperNode } from '../../../src/super-node/super-node.ts'
 import { cWasm } from '../../fixtures/wasm/fixtures.ts'
@@ -16,6 +14,8 @@ import { type EvmNode, HARDHAT_CHAIN, startEvmNode } from '../../helpers/evm.ts'
 import { keyedNode, until } from '../../helpers/invoke.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { testnet, testNode } from '../../helpers/testnet.ts'
+import { kernel } from '../../helpers/fs-kernel.ts'
+import { releases } from '../../helpers/key-releases.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/shadw.js', import.meta.url))
 const DOMAIN = 'app.shadw.test'
@@ -27,28 +27,6 @@ function shadw (env: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: numb
       resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr })
     })
   })
-}
-
-/** Every release record in a key holder's releases log (the 0xc2 entries of its ledger). */
-async function releases (s: SuperNode): Promise<ReleaseRecord[]> {
-  const key = s.keys?.releasesKey as string
-  const out: ReleaseRecord[] = []
-  const length = s.node.logInfo(key).length
-  for (let i = 0; i < length; i++) {
-    const entry = readLedgerEntry(await s.node.get(key, i) as Uint8Array)
-    if (entry.kind === 'release') out.push(entry.release)
-  }
-  return out
-}
-
-/** What fs-read-kernel prints for one pass over `data`. */
-function kernel (data: Uint8Array): string {
-  let h = 2166136261
-  for (let off = 0; off < data.length; off += 65536) {
-    const n = Math.min(65536, data.length - off)
-    for (let i = 0; i < n; i += 64) h = Math.imul(h ^ (data[off + i] as number), 16777619) >>> 0
-  }
-  return `${data.length} ${h}\n`
 }
 
 describe('shadw publish --secret and shadw invoke --grant: condition-gated keys from the CLI', () => {

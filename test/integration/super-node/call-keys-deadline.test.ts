@@ -1,7 +1,6 @@
 import '../../helpers/quiet-lit.ts'
 import b4a from 'b4a'
 import Corestore from 'corestore'
-import crypto from 'hypercore-crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalAccount } from 'viem/accounts'
 import { signAuth, type FunctionId } from '../../../src/core/access/index.ts'
@@ -14,6 +13,7 @@ import { type EvmNode, HARDHAT_CHAIN, startEvmNode } from '../../helpers/evm.ts'
 import { callerNode, keyedNode, publisher, until } from '../../helpers/invoke.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { testnet } from '../../helpers/testnet.ts'
+import { newCall } from '../../helpers/key-releases.ts'
 
 const DOMAIN = 'app.shadw.test'
 const SECRET = 'sk-live-0123456789abcdef'
@@ -25,8 +25,6 @@ async function identityOf (storage: string): Promise<string> {
   const store = new Corestore(storage)
   try { return b4a.toString((await nodeIdentity(store)).publicKey, 'hex') } finally { await store.close() }
 }
-
-const newCall = (): string => b4a.toString(crypto.randomBytes(32), 'hex')
 
 describe('keyed calls on an executor that holds no keys', () => {
   let evm: EvmNode

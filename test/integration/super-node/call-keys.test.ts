@@ -6,8 +6,6 @@ import { generatePrivateKey, privateKeyToAccount, type LocalAccount } from 'viem
 import { signAuth, type FunctionId } from '../../../src/core/access/index.ts'
 import { Drive } from '../../../src/core/drive/index.ts'
 import type { ShadwError } from '../../../src/core/errors.ts'
-import { readLedgerEntry } from '../../../src/core/ledger/index.ts'
-import type { ReleaseRecord } from '../../../src/core/access/index.ts'
 import { chooseHolders, dealKey, fetchKey, keyHoldersTopic, keyIdOf, KeyService } from '../../../src/core/keys/index.ts'
 import type { SuperNode } from '../../../src/super-node/super-node.ts'
 import { cWasm } from '../../fixtures/wasm/fixtures.ts'
@@ -15,6 +13,8 @@ import { type EvmNode, HARDHAT_CHAIN, startEvmNode } from '../../helpers/evm.ts'
 import { callerNode, keyedNode, publisher, until } from '../../helpers/invoke.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { testnet, testNode } from '../../helpers/testnet.ts'
+import { kernel } from '../../helpers/fs-kernel.ts'
+import { releases, newCall } from '../../helpers/key-releases.ts'
 
 const DOMAIN = 'app.shadw.test'
 const SECRET = 'sk-live-0123456789abcdef'
@@ -22,30 +22,6 @@ const SECRET = 'sk-live-0123456789abcdef'
 function signerOf (account: LocalAccount): { getAddress: () => Promise<string>, signMessage: (m: string) => Promise<string> } {
   return { getAddress: async () => account.address, signMessage: async message => await account.signMessage({ message }) }
 }
-
-/** Every release record in a holder's releases log. */
-async function releases (s: SuperNode): Promise<ReleaseRecord[]> {
-  const key = s.keys?.releasesKey as string
-  const out: ReleaseRecord[] = []
-  const length = s.node.logInfo(key).length
-  for (let i = 0; i < length; i++) {
-    const entry = readLedgerEntry(await s.node.get(key, i) as Uint8Array)
-    if (entry.kind === 'release') out.push(entry.release)
-  }
-  return out
-}
-
-/** What fs-read-kernel prints for one pass over `data`. */
-function kernel (data: Uint8Array): string {
-  let h = 2166136261
-  for (let off = 0; off < data.length; off += 65536) {
-    const n = Math.min(65536, data.length - off)
-    for (let i = 0; i < n; i += 64) h = Math.imul(h ^ (data[off + i] as number), 16777619) >>> 0
-  }
-  return `${data.length} ${h}\n`
-}
-
-const newCall = (): string => b4a.toString(crypto.randomBytes(32), 'hex')
 
 describe('keys an executor fetches for a call', () => {
   let evm: EvmNode

@@ -8,16 +8,7 @@ import { cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { callerNode, publisher } from '../../helpers/invoke.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { testNode } from '../../helpers/testnet.ts'
-
-/** What fs-read-kernel prints for one pass over `data`: its size and FNV-1a over every 64th byte of each 64 KiB read. */
-function kernel (data: Uint8Array): string {
-  let h = 2166136261
-  for (let off = 0; off < data.length; off += 65536) {
-    const n = Math.min(65536, data.length - off)
-    for (let i = 0; i < n; i += 64) h = Math.imul(h ^ (data[off + i] as number), 16777619) >>> 0
-  }
-  return `${data.length} ${h}\n`
-}
+import { kernel } from '../../helpers/fs-kernel.ts'
 
 const pattern = (n: number, seed: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (i * 131 + seed) % 256)
 

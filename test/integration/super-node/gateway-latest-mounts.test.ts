@@ -7,13 +7,11 @@
  */
 import type { Testnet } from 'hyperdht/testnet'
 import { describe, expect, it } from 'vitest'
-import { Drive } from '../../../src/core/drive/index.ts'
 import { parseBootstrap } from '../../../src/super-node/super-node.ts'
-import { cWasm } from '../../fixtures/wasm/fixtures.ts'
-import { executorNode, publisher, sharedExecutor } from '../../helpers/invoke.ts'
+import { sharedExecutor } from '../../helpers/invoke.ts'
+import { laggingExecutor, latestMountFunction } from '../../helpers/latest-mount.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
-import { testNode } from '../../helpers/testnet.ts'
-import { pattern, RacingWriter } from '../../helpers/racing-writer.ts'
+import { RacingWriter } from '../../helpers/racing-writer.ts'
 
 /** Calls made while the writer writes. */
 const CALLS = 5
@@ -35,27 +33,10 @@ describe('a /fn call over a manifest\'s "latest" mount under a racing writer', (
   it('reaches its redundancy-2 quorum and both receipts name one version', async () => {
     const superNode = await startSuperNode({ workers: 1 })
     const net = { bootstrap: parseBootstrap(superNode.info.bootstrap) } as unknown as Testnet
-    const writer = await testNode(net)
-    const { drive } = await Drive.create(writer)
-    await drive.put('/data/blob', [pattern(20_000, 0)])
+    const { drive, ref } = await latestMountFunction(net, 20_000)
     const race = new RacingWriter(drive, MAX_WRITES)
-    const pub = await publisher(net)
-    const ref = await pub.publish(cWasm('fs-read-kernel'), {
-      name: 'read-latest',
-      version: '1.0.0',
-      mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/data' }]
-    })
     // a second executor, a little behind: each of its loads waits for a few more versions
-    await executorNode(net, sharedExecutor(2), {
-      drives: true,
-      functionCacheMs: 0,
-      functions: loader => ({
-        load: async (r, opts) => {
-          await race.lag(BEHIND)
-          return await loader.load(r, opts)
-        }
-      })
-    })
+    await laggingExecutor(net, sharedExecutor(2), race, BEHIND)
     const url = new URL(`/fn/${ref}`, superNode.info.appUrl).href
     // until the gateway sees both executors and both have the function and the drive
     let warm: Answer = { status: 0, code: null, mounts: [] }

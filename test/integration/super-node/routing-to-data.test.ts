@@ -8,21 +8,12 @@ import { keyedNode } from '../../helpers/holders.ts'
 import { callerNode, publisher, until } from '../../helpers/invoke.ts'
 import { startSuperNode } from '../../helpers/super-node.ts'
 import { testnet } from '../../helpers/testnet.ts'
+import { kernel } from '../../helpers/fs-kernel.ts'
 
 // hyperdrive ships no types; the test reads its two logs only
 interface HyperdriveLike { key: Uint8Array, version: number, core: import('hypercore').default, ready (): Promise<void>, put (path: string, data: Uint8Array): Promise<void>, getBlobs (): Promise<{ core: import('hypercore').default }>, close (): Promise<void> }
 const HYPERDRIVE = 'hyperdrive'
 const { default: Hyperdrive } = await import(HYPERDRIVE) as { default: new (store: unknown) => HyperdriveLike }
-
-/** What fs-read-kernel prints for one pass over `data` (see drive-mounts.test.ts). */
-function kernel (data: Uint8Array): string {
-  let h = 2166136261
-  for (let off = 0; off < data.length; off += 65536) {
-    const n = Math.min(65536, data.length - off)
-    for (let i = 0; i < n; i += 64) h = Math.imul(h ^ (data[off + i] as number), 16777619) >>> 0
-  }
-  return `${data.length} ${h}\n`
-}
 
 /**
  * Big enough that fetching it (≈ 500 ms at the router's assumed rate) outweighs any round

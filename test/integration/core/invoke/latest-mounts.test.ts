@@ -5,11 +5,10 @@
  * read the same bytes, agree, and their receipts name the same version.
  */
 import { describe, expect, it } from 'vitest'
-import { Drive } from '../../../../src/core/drive/index.ts'
-import { cWasm } from '../../../fixtures/wasm/fixtures.ts'
-import { callerNode, executorNode, publisher, sharedExecutor } from '../../../helpers/invoke.ts'
-import { testNode, testnet } from '../../../helpers/testnet.ts'
-import { pattern, RacingWriter } from '../../../helpers/racing-writer.ts'
+import { callerNode, executorNode, sharedExecutor } from '../../../helpers/invoke.ts'
+import { laggingExecutor, latestMountFunction } from '../../../helpers/latest-mount.ts'
+import { testnet } from '../../../helpers/testnet.ts'
+import { RacingWriter } from '../../../helpers/racing-writer.ts'
 
 /** Calls made while the writer writes. */
 const CALLS = 6
@@ -21,32 +20,13 @@ const BEHIND = 3
 describe('a manifest\'s "latest" mount under a racing writer', () => {
   it('every redundancy-2 call reaches its quorum and both receipts name one version, which the caller checked exists', async () => {
     const net = await testnet()
-    const writer = await testNode(net)
-    const { drive } = await Drive.create(writer)
-    await drive.put('/data/blob', [pattern(20_000, 0)])
+    const { drive, ref } = await latestMountFunction(net, 20_000)
     const race = new RacingWriter(drive, MAX_WRITES)
-    const pub = await publisher(net)
-    const ref = await pub.publish(cWasm('fs-read-kernel'), {
-      name: 'read-latest',
-      version: '1.0.0',
-      mounts: [{ drive: drive.key, version: 'latest', path: '/data', from: '/data' }]
-    })
     const executor = sharedExecutor(2)
     await executorNode(net, executor, { drives: true })
-    // the second executor is a little behind the first, as a busier or farther one is: each
-    // of its function loads (none cached) waits until the writer wrote a few more versions.
-    // Left to pin "latest" each for itself, the two then read different versions and disagree
-    // (QUORUM_FAILED, as calls without the caller's pin do)
-    await executorNode(net, executor, {
-      drives: true,
-      functionCacheMs: 0,
-      functions: loader => ({
-        load: async (ref, opts) => {
-          await race.lag(BEHIND)
-          return await loader.load(ref, opts)
-        }
-      })
-    })
+    // the second executor is a little behind the first: left to pin "latest" each for itself,
+    // the two read different versions and disagree (QUORUM_FAILED, as calls without the caller's pin do)
+    await laggingExecutor(net, executor, race, BEHIND)
     const caller = await callerNode(net, { drives: true })
     await caller.endpoint.waitForExecutors(2, { timeoutMs: 30_000 })
     // both executors have the function and have seen the drive before the race starts
@@ -77,4 +57,20 @@ describe('a manifest\'s "latest" mount under a racing writer', () => {
       await race.stop()
     }
   }, 240_000)
+
+  it('executors that never held the publisher\'s registry still answer the pre-call round: the first call is pinned', async () => {
+    const net = await testnet()
+    const { drive, ref } = await latestMountFunction(net, 4096)
+    // fresh executors with real loaders: neither follows the publisher before the question
+    const executor = sharedExecutor(2)
+    const a = await executorNode(net, executor, { drives: true })
+    const b = await executorNode(net, executor, { drives: true })
+    expect([a.service, b.service].every(s => s.executions === 0)).toBe(true)
+    const caller = await callerNode(net, { drives: true })
+    await caller.endpoint.waitForExecutors(2, { timeoutMs: 30_000 })
+    const pinned = await caller.endpoint.pinMounts(ref, undefined, { budgetMs: 30_000 })
+    expect(pinned).toEqual([{ drive: drive.key, version: drive.version, path: '/data', from: '/data' }])
+    const res = await caller.endpoint.invoke(ref, new Uint8Array(0), { redundancy: 2, deadline: 60_000, pinManifest: false, ...(pinned === undefined ? {} : { mounts: pinned }) })
+    expect(res.receipts.map(r => r.mounts)).toEqual([[{ drive: drive.key, version: drive.version }], [{ drive: drive.key, version: drive.version }]])
+  }, 120_000)
 })
