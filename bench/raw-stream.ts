@@ -167,10 +167,20 @@ export async function readRawStream (port: number, blockSize: number, blocks: nu
 }
 
 /**
- * The reading side over UDX: a HyperDHT connection from the reader's own DHT node (the one its
- * Hyperswarm uses) to the writer's raw server. The connection is opened before the clock starts.
+ * Opens the UDX side's connection: a HyperDHT connection from the reader's own DHT node (the
+ * one its Hyperswarm uses) to the writer's raw server, done before the clock and the CPU count.
  */
-export async function readRawUdxStream (dht: HyperDHT, udxKey: string, blockSize: number, blocks: number, timeoutMs: number): Promise<RawStreamResult> {
+export async function openRawUdxStream (dht: HyperDHT, udxKey: string, timeoutMs: number): Promise<DhtConnection> {
   const conn = dht.connect(Buffer.from(udxKey, 'hex'))
+  conn.on('error', () => {})
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const opened = await Promise.race([conn.opened, new Promise<boolean>(resolve => { timer = setTimeout(() => { resolve(false) }, timeoutMs) })])
+  clearTimeout(timer)
+  if (!opened) { conn.destroy(); throw new Error(`raw UDX stream did not open within ${timeoutMs} ms`) }
+  return conn
+}
+
+/** The reading side over UDX, on a connection from {@link openRawUdxStream}; destroys it after. */
+export async function readRawUdxStream (conn: DhtConnection, blockSize: number, blocks: number, timeoutMs: number): Promise<RawStreamResult> {
   return await timeRead(conn, conn.opened, blockSize, blocks, timeoutMs, () => udxOf(conn))
 }

@@ -17,7 +17,7 @@ import { ShadwNode, type DownloadResult } from '../src/core/node/index.ts'
 import { fileStorage } from '../src/super-node/file-storage.ts'
 import { parseBootstrap } from '../src/super-node/super-node.ts'
 import { widenSocketBuffers } from '../src/super-node/socket-buffers.ts'
-import { countDatagrams, readRawStream, readRawUdxStream, udxOf, type Datagrams, type RawStreamResult, type UdxCounters } from './raw-stream.ts'
+import { countDatagrams, openRawUdxStream, readRawStream, readRawUdxStream, udxOf, type Datagrams, type RawStreamResult, type UdxCounters } from './raw-stream.ts'
 
 export interface ReaderTask {
   type: 'run'
@@ -118,7 +118,8 @@ async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
       await node.follow(log.key)
       await node.waitForLength(log.key, log.blocks, task.timeoutMs)
       const setupMs = performance.now() - t0
-      const [rawUdx, rawUdxCpu] = await withCpu(async () => await readRawUdxStream(dht, task.rawUdxKey, log.blockSize, log.blocks, task.timeoutMs))
+      const udxConn = await openRawUdxStream(dht, task.rawUdxKey, task.timeoutMs)
+      const [rawUdx, rawUdxCpu] = await withCpu(async () => await readRawUdxStream(udxConn, log.blockSize, log.blocks, task.timeoutMs))
       const [raw, rawCpu] = await withCpu(async () => await readRawStream(task.rawPort, log.blockSize, log.blocks, task.timeoutMs))
       let e2eMs = 0
       const udx = (): UdxCounters[] => [...swarm.connections].map(udxOf).filter((u): u is UdxCounters => u !== null)
