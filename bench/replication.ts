@@ -49,8 +49,11 @@ const MB = 1_000_000
 const DOWNLOAD_TIMEOUT_MS = 60_000
 /** The page's call to the node gets the worker's bound plus the bridge round trip. */
 const CALL_MARGIN_MS = 5_000
-/** Bound on the child reader, both logs and its start-up included. */
-const READER_TIMEOUT_MS = 2 * DOWNLOAD_TIMEOUT_MS + 30_000
+/**
+ * Bound on the child reader, its start-up included: per log three timed parts (the raw stream
+ * over UDX, over TCP, the download), each bounded by DOWNLOAD_TIMEOUT_MS.
+ */
+const READER_TIMEOUT_MS = BLOCK_SIZES.length * 3 * DOWNLOAD_TIMEOUT_MS + 30_000
 /** Bound on the browser node coming up: Chromium start, OPFS, relay, DHT announce. */
 const NODE_READY_TIMEOUT_MS = 30_000
 /**
