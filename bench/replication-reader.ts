@@ -17,7 +17,7 @@ import { ShadwNode, type DownloadResult } from '../src/core/node/index.ts'
 import { fileStorage } from '../src/super-node/file-storage.ts'
 import { parseBootstrap } from '../src/super-node/super-node.ts'
 import { widenSocketBuffers } from '../src/super-node/socket-buffers.ts'
-import { readRawStream, type RawStreamResult } from './raw-stream.ts'
+import { countDatagrams, openRawUdxStream, readRawStream, readRawUdxStream, udxOf, type Datagrams, type RawStreamResult, type UdxCounters } from './raw-stream.ts'
 
 export interface ReaderTask {
   type: 'run'
@@ -26,8 +26,10 @@ export interface ReaderTask {
   /** directory of the reader's Corestore: on disk, as the super node's and the browser's are */
   storage: string
   logs: Array<{ key: string, blocks: number, blockSize: number }>
-  /** port of the parent's raw secret-stream server: the baseline, read before each log */
+  /** port of the parent's raw secret-stream server over TCP: the baseline, read before each log */
   rawPort: number
+  /** public key (hex) of the parent's raw secret-stream server over UDX (HyperDHT): diagnostic */
+  rawUdxKey: string
   /** bound on each wait: the log's length reaching us, and each download */
   timeoutMs: number
 }
@@ -47,10 +49,14 @@ export interface ReaderLogResult extends DownloadResult {
   setupMs: number
   /** the download call as its caller saw it */
   e2eMs: number
-  /** the same bytes in the same block sizes over a raw secret-stream, just before */
+  /** the same bytes in the same block sizes over a raw secret-stream on TCP, just before */
   raw: RawStreamResult & { cpu: CpuSpent }
+  /** the same over a raw secret-stream on UDX (a HyperDHT connection), just before that */
+  rawUdx: RawStreamResult & { cpu: CpuSpent }
   /** CPU of both processes during the download */
   cpu: CpuSpent
+  /** UDX datagrams the reader received and sent during the download, over all its swarm connections */
+  datagrams: Datagrams
 }
 
 export type ReaderReply = { type: 'result', logs: ReaderLogResult[] } | { type: 'error', message: string }
@@ -112,15 +118,20 @@ async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
       await node.follow(log.key)
       await node.waitForLength(log.key, log.blocks, task.timeoutMs)
       const setupMs = performance.now() - t0
+      const udxConn = await openRawUdxStream(dht, task.rawUdxKey, task.timeoutMs)
+      const [rawUdx, rawUdxCpu] = await withCpu(async () => await readRawUdxStream(udxConn, log.blockSize, log.blocks, task.timeoutMs))
       const [raw, rawCpu] = await withCpu(async () => await readRawStream(task.rawPort, log.blockSize, log.blocks, task.timeoutMs))
       let e2eMs = 0
+      const udx = (): UdxCounters[] => [...swarm.connections].map(udxOf).filter((u): u is UdxCounters => u !== null)
+      const d0 = countDatagrams(udx())
       const [r, cpu] = await withCpu(async () => {
         const t1 = performance.now()
         const done = await node.download(log.key, { start: 0, end: log.blocks }, { timeout: task.timeoutMs })
         e2eMs = performance.now() - t1
         return done
       })
-      results.push({ key: log.key, ...r, setupMs, e2eMs, raw: { ...raw, cpu: rawCpu }, cpu })
+      const d1 = countDatagrams(udx())
+      results.push({ key: log.key, ...r, setupMs, e2eMs, raw: { ...raw, cpu: rawCpu }, rawUdx: { ...rawUdx, cpu: rawUdxCpu }, cpu, datagrams: { in: d1.in - d0.in, out: d1.out - d0.out } })
     }
     return results
   } finally {

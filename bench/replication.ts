@@ -8,7 +8,8 @@
  * - Node→Node: a ShadwNode in a child process (bench/replication-reader.ts) follows each log
  *   over native UDX and downloads it into a Corestore on disk;
  *   before each log the same two processes move the same bytes over a raw secret-stream
- *   (bench/raw-stream.ts), the baseline of the Node→Node ratio;
+ *   (bench/raw-stream.ts) on TCP, the baseline of the Node→Node ratio, and on UDX (a
+ *   HyperDHT connection, the transport Hypercore runs on here), a diagnostic one;
  * - Node→browser: the app in headless Chromium with a persistent profile (OPFS on disk; an
  *   incognito profile's OPFS is ~10× slower, which is not what users see) follows each log
  *   through the relay and downloads it in the node worker.
@@ -27,9 +28,9 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/bridge-protocol.ts'
 import type { DownloadResult } from '../src/core/node/index.ts'
-import { SuperNode } from '../src/super-node/super-node.ts'
+import { parseBootstrap, SuperNode } from '../src/super-node/super-node.ts'
 import type { CpuAsk, CpuSpent, CpuTold, ReaderLogResult, ReaderReply, ReaderTask } from './replication-reader.ts'
-import { startRawStreamServer, type RawStreamResult } from './raw-stream.ts'
+import { startRawStreamServer, type Datagrams, type RawStreamResult } from './raw-stream.ts'
 import { startWorkerProfiles, startWriterProfile } from './cpu-profile.ts'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../test/helpers/chromium-flags.ts'
 
@@ -48,8 +49,11 @@ const MB = 1_000_000
 const DOWNLOAD_TIMEOUT_MS = 60_000
 /** The page's call to the node gets the worker's bound plus the bridge round trip. */
 const CALL_MARGIN_MS = 5_000
-/** Bound on the child reader, both logs and its start-up included. */
-const READER_TIMEOUT_MS = 2 * DOWNLOAD_TIMEOUT_MS + 30_000
+/**
+ * Bound on the child reader, its start-up included: per log three timed parts (the raw stream
+ * over UDX, over TCP, the download), each bounded by DOWNLOAD_TIMEOUT_MS.
+ */
+const READER_TIMEOUT_MS = BLOCK_SIZES.length * 3 * DOWNLOAD_TIMEOUT_MS + 30_000
 /** Bound on the browser node coming up: Chromium start, OPFS, relay, DHT announce. */
 const NODE_READY_TIMEOUT_MS = 30_000
 /**
@@ -81,6 +85,7 @@ const cpuPerBlock = (c: CpuSpent, blocks: number): { reader: number, writer: num
   readerSys: round(c.readerSysMs * 1000 / blocks, 1),
   writerSys: round(c.writerSysMs * 1000 / blocks, 1)
 })
+const datagramsPerBlock = (d: Datagrams, blocks: number): { in: number, out: number } => ({ in: round(d.in / blocks, 2), out: round(d.out / blocks, 2) })
 const mbps = (bytes: number, ms: number): number => bytes / MB / (ms / 1000)
 
 /** Rejects with a clear message when `promise` takes longer than `ms`. */
@@ -105,13 +110,19 @@ interface Measured extends DownloadResult {
   mbPerS: number
   e2eMbPerS: number
   blocksPerS: number
-  /** the raw secret-stream baseline between the same two processes (Node reader only) */
+  /** the raw secret-stream baseline over TCP between the same two processes (Node reader only) */
   raw: (RawStreamResult & { mbPerS: number, cpu: CpuSpent }) | null
+  /** the same over UDX (a HyperDHT connection): how much of the gap is the transport's */
+  rawUdx: (RawStreamResult & { mbPerS: number, cpu: CpuSpent }) | null
   /** CPU both processes spent on the download (Node reader only) */
   cpu: CpuSpent | null
+  /** UDX datagrams the reader received and sent during the download (Node reader only) */
+  datagrams: Datagrams | null
 }
 
-function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs: number, raw: (RawStreamResult & { cpu: CpuSpent }) | null = null, cpu: CpuSpent | null = null): Measured {
+type RawMeasured = (RawStreamResult & { cpu: CpuSpent }) | null
+
+function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs: number, raw: RawMeasured = null, rawUdx: RawMeasured = null, cpu: CpuSpent | null = null, datagrams: Datagrams | null = null): Measured {
   if (r.fetched !== BLOCKS) throw new Error(`expected ${BLOCKS} blocks fetched, got ${r.fetched}: was the log already local?`)
   return {
     blocks: r.blocks,
@@ -125,7 +136,9 @@ function measured (blockSize: number, r: DownloadResult, setupMs: number, e2eMs:
     e2eMbPerS: mbps(r.bytes, e2eMs),
     blocksPerS: r.fetched / (r.ms / 1000),
     raw: raw === null ? null : { ...raw, mbPerS: mbps(raw.bytes, raw.ms) },
-    cpu
+    rawUdx: rawUdx === null ? null : { ...rawUdx, mbPerS: mbps(rawUdx.bytes, rawUdx.ms) },
+    cpu,
+    datagrams
   }
 }
 
@@ -169,7 +182,7 @@ async function writeLogs (superNode: SuperNode): Promise<Array<{ blockSize: numb
 async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ blockSize: number, key: string }>): Promise<Measured[]> {
   const execArgv = ['--import', 'tsx', ...(CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(CPU_PROF_DIR, 'reader')])]
   const child: ChildProcess = fork(READER, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const rawServer = await startRawStreamServer()
+  const rawServer = await startRawStreamServer(parseBootstrap(superNode.info.bootstrap))
   const profile = CPU_PROF_DIR === undefined ? null : await startWriterProfile()
   try {
     const reply = await bounded('Node reader', READER_TIMEOUT_MS, new Promise<ReaderReply>((resolve, reject) => {
@@ -183,13 +196,13 @@ async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ 
       })
       child.once('error', reject)
       child.once('exit', code => { reject(new Error(`Node reader exited (code ${String(code)}) without a result`)) })
-      const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS, blockSize: l.blockSize })), rawPort: rawServer.port, timeoutMs: DOWNLOAD_TIMEOUT_MS }
+      const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS, blockSize: l.blockSize })), rawPort: rawServer.port, rawUdxKey: rawServer.udxKey, timeoutMs: DOWNLOAD_TIMEOUT_MS }
       child.send(task)
     }))
     if (reply.type === 'error') throw new Error(`Node reader: ${reply.message}`)
     return logs.map(l => {
       const r = reply.logs.find(x => x.key === l.key) as ReaderLogResult
-      return measured(l.blockSize, r, r.setupMs, r.e2eMs, r.raw, r.cpu)
+      return measured(l.blockSize, r, r.setupMs, r.e2eMs, r.raw, r.rawUdx, r.cpu, r.datagrams)
     })
   } finally {
     if (profile !== null && CPU_PROF_DIR !== undefined) await profile.stop(join(CPU_PROF_DIR, 'writer'))
@@ -259,11 +272,16 @@ function printRows (where: string, rows: Measured[]): void {
   console.log(`\n${where} (${BLOCKS} blocks; MB = 10^6 bytes; time in the reader / as Node saw the call)`)
   for (const r of rows) {
     console.log(`  ${`${r.blockSize / 1024} KiB`.padEnd(7)} ${r.mbPerS.toFixed(1).padStart(7)} MB/s  ${Math.round(r.blocksPerS).toString().padStart(6)} blocks/s  ${(r.bytes / MB).toFixed(1).padStart(6)} MB in ${Math.round(r.ms).toString().padStart(6)} ms  (end to end ${r.e2eMbPerS.toFixed(1)} MB/s, ${Math.round(r.e2eMs)} ms; follow until full length known ${Math.round(r.setupMs)} ms)`)
-    if (r.raw !== null) console.log(`          raw secret-stream between the same processes ${r.raw.mbPerS.toFixed(1)} MB/s: Hypercore at ${(r.mbPerS / r.raw.mbPerS).toFixed(3)}× of it`)
+    if (r.raw !== null) console.log(`          raw secret-stream between the same processes over TCP ${r.raw.mbPerS.toFixed(1)} MB/s: Hypercore at ${(r.mbPerS / r.raw.mbPerS).toFixed(3)}× of it`)
+    if (r.rawUdx !== null) console.log(`          raw secret-stream between the same processes over UDX ${r.rawUdx.mbPerS.toFixed(1)} MB/s: Hypercore at ${(r.mbPerS / r.rawUdx.mbPerS).toFixed(3)}× of it${r.raw === null ? '' : `, UDX at ${(r.rawUdx.mbPerS / r.raw.mbPerS).toFixed(3)}× of TCP`}`)
     if (r.cpu !== null && r.raw !== null) {
       const us = (ms: number): string => (ms * 1000 / r.blocks).toFixed(0)
       const perBlock = (c: CpuSpent): string => `reader ${us(c.readerMs)} (system ${us(c.readerSysMs)}) + writer ${us(c.writerMs)} (system ${us(c.writerSysMs)}) µs`
-      console.log(`          CPU per block: Hypercore ${perBlock(r.cpu)}, raw stream ${perBlock(r.raw.cpu)}`)
+      console.log(`          CPU per block: Hypercore ${perBlock(r.cpu)}, raw stream over TCP ${perBlock(r.raw.cpu)}${r.rawUdx === null ? '' : `, over UDX ${perBlock(r.rawUdx.cpu)}`}`)
+    }
+    if (r.datagrams !== null) {
+      const perBlock = (d: Datagrams): string => `${(d.in / r.blocks).toFixed(2)} in + ${(d.out / r.blocks).toFixed(2)} out`
+      console.log(`          UDX datagrams per block at the reader: Hypercore ${perBlock(r.datagrams)}${r.rawUdx?.datagrams === undefined ? '' : `, raw stream ${perBlock(r.rawUdx.datagrams)}`}`)
     }
   }
 }
@@ -324,6 +342,8 @@ export async function runReplicationBench (): Promise<void> {
       e2eMbPerS: round(r.e2eMbPerS, 2),
       blocksPerS: Math.round(r.blocksPerS),
       ...(r.raw === null ? {} : { raw: { ms: round(r.raw.ms, 1), bytes: r.raw.bytes, mbPerS: round(r.raw.mbPerS, 2), cpuUsPerBlock: cpuPerBlock(r.raw.cpu, r.blocks) }, overRaw: round(r.mbPerS / r.raw.mbPerS) }),
+      ...(r.rawUdx === null ? {} : { rawUdx: { ms: round(r.rawUdx.ms, 1), bytes: r.rawUdx.bytes, mbPerS: round(r.rawUdx.mbPerS, 2), cpuUsPerBlock: cpuPerBlock(r.rawUdx.cpu, r.blocks), ...(r.rawUdx.datagrams === undefined ? {} : { datagramsPerBlock: datagramsPerBlock(r.rawUdx.datagrams, r.blocks) }) }, overRawUdx: round(r.mbPerS / r.rawUdx.mbPerS) }),
+      ...(r.datagrams === null ? {} : { datagramsPerBlock: datagramsPerBlock(r.datagrams, r.blocks) }),
       ...(r.cpu === null ? {} : { cpuUsPerBlock: cpuPerBlock(r.cpu, r.blocks) })
     })
     const cpuList = cpus()

@@ -96,6 +96,12 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     const w = num(at(row, 'cpuUsPerBlock', sys ? 'writerSys' : 'writer'))
     return r === null || w === null ? null : r + w
   }
+  // UDX datagrams both ways per block, counted at the reader: what the kernel's share scales with
+  const datagramsPerBlock = (row: unknown): number | null => {
+    const i = num(at(row, 'datagramsPerBlock', 'in'))
+    const o = num(at(row, 'datagramsPerBlock', 'out'))
+    return i === null || o === null ? null : Math.round((i + o) * 100) / 100
+  }
   const invokeP50 = num(at(invocation, 'warmLatency', 'invokeMs', 'p50'))
   const rawP50 = num(at(invocation, 'warmLatency', 'rawRoundTripMs', 'p50'))
   const invokePerS = num(at(invocation, 'throughput', 'perSecond'))
@@ -136,6 +142,10 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('replication_node_16k_MBps', num(node16?.['mbPerS']), repl === null ? notRun('replication') : 'no 16 KiB row'),
     figure('replication_node_16k_raw_MBps', num(at(node16, 'raw', 'mbPerS')), repl === null ? notRun('replication') : 'no raw baseline'),
     figure('replication_node_16k_over_raw', num(node16?.['overRaw']), repl === null ? notRun('replication') : 'no raw baseline'),
+    figure('replication_node_16k_raw_udx_MBps', num(at(node16, 'rawUdx', 'mbPerS')), repl === null ? notRun('replication') : 'no raw UDX baseline'),
+    figure('replication_node_16k_over_raw_udx', num(node16?.['overRawUdx']), repl === null ? notRun('replication') : 'no raw UDX baseline'),
+    figure('replication_node_16k_udx_datagrams_per_block', datagramsPerBlock(node16), repl === null ? notRun('replication') : 'no datagram counts'),
+    figure('replication_node_16k_raw_udx_datagrams_per_block', datagramsPerBlock(at(node16, 'rawUdx')), repl === null ? notRun('replication') : 'no datagram counts'),
     figure('replication_node_1k_blocks_per_s', num(node1?.['blocksPerS']), repl === null ? notRun('replication') : 'no 1 KiB row'),
     figure('replication_node_1k_over_raw', num(node1?.['overRaw']), repl === null ? notRun('replication') : 'no raw baseline'),
     figure('replication_node_16k_cpu_us_per_block', cpuPerBlock(node16), repl === null ? notRun('replication') : 'no CPU figures'),

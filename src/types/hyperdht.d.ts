@@ -20,6 +20,8 @@ declare module 'hyperdht' {
     readonly remotePublicKey: Uint8Array
     readonly publicKey: Uint8Array
     readonly destroyed: boolean
+    /** resolves true once the Noise handshake is done, false if the stream closed first */
+    readonly opened: Promise<boolean>
     write (data: Uint8Array): boolean
     end (): void
     destroy (err?: Error): void
