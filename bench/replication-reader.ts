@@ -11,7 +11,10 @@
  * block moves far less than the wall time does.
  */
 import Corestore from 'corestore'
+import DHTRelay from '@hyperswarm/dht-relay'
+import RelayStream from '@hyperswarm/dht-relay/ws'
 import HyperDHT from 'hyperdht'
+import WebSocket from 'ws'
 import Hyperswarm from 'hyperswarm'
 import { ShadwNode, type DownloadResult } from '../src/core/node/index.ts'
 import { fileStorage } from '../src/super-node/file-storage.ts'
@@ -32,6 +35,11 @@ export interface ReaderTask {
   rawUdxKey: string
   /** bound on each wait: the log's length reaching us, and each download */
   timeoutMs: number
+  /**
+   * The super node's relay URL when the reader dials through it (BENCH_READER_RELAY=1): the
+   * browser's path (WebSocket, relay, the relay's own UDX hop) without Chromium.
+   */
+  relayUrl?: string
 }
 
 /**
@@ -103,9 +111,17 @@ async function run (task: ReaderTask): Promise<ReaderLogResult[]> {
   // connection (open here, never seen by the super node) that times out after ~13 s; the
   // retries took 15-36 s or never connected within a minute. Only connection set-up changes:
   // nothing of it is timed.
-  const dht = new HyperDHT({ bootstrap: parseBootstrap(task.bootstrap), host: '127.0.0.1', firewalled: false })
-  // as a super node's: see src/super-node/socket-buffers.ts
-  widenSocketBuffers(dht)
+  let dht: HyperDHT
+  if (task.relayUrl === undefined) {
+    dht = new HyperDHT({ bootstrap: parseBootstrap(task.bootstrap), host: '127.0.0.1', firewalled: false })
+    // as a super node's: see src/super-node/socket-buffers.ts
+    widenSocketBuffers(dht)
+  } else {
+    // as a browser dials (src/browser/relay-connection.ts), with ws's WebSocket
+    const socket = new WebSocket(task.relayUrl)
+    await new Promise<void>((resolve, reject) => { socket.once('open', resolve); socket.once('error', reject) })
+    dht = new DHTRelay(new RelayStream(true, socket as unknown as globalThis.WebSocket), { custodial: false }) as unknown as HyperDHT
+  }
   const swarm = new Hyperswarm({ dht })
   // the storage a super node reads into (src/super-node/file-storage.ts)
   const store = new Corestore(fileStorage(task.storage), INFLIGHT === undefined ? {} : { inflightRange: JSON.parse(INFLIGHT) as [number, number] })

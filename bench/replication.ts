@@ -70,6 +70,12 @@ const TEARDOWN_TIMEOUT_MS = 15_000
  * node's side of the browser part in writer-browser/, the page's workers in browser-workers/) into DIR.
  */
 const WITH_BROWSER = process.env['BENCH_BROWSER'] !== '0'
+/**
+ * BENCH_READER_RELAY=1: the Node reader dials the super node through its WebSocket relay, as
+ * the browser does, to tell the relay path's share from Chromium's (the ratios are then
+ * browser / relayed Node, and the raw stream baseline stays direct).
+ */
+const READER_RELAY = process.env['BENCH_READER_RELAY'] === '1'
 const CPU_PROF_DIR = process.env['BENCH_CPU_PROF']
 /** Bound on `vite build`: about a second here. */
 const BUILD_TIMEOUT_MS = 120_000
@@ -196,7 +202,7 @@ async function nodeReader (superNode: SuperNode, storage: string, logs: Array<{ 
       })
       child.once('error', reject)
       child.once('exit', code => { reject(new Error(`Node reader exited (code ${String(code)}) without a result`)) })
-      const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS, blockSize: l.blockSize })), rawPort: rawServer.port, rawUdxKey: rawServer.udxKey, timeoutMs: DOWNLOAD_TIMEOUT_MS }
+      const task: ReaderTask = { type: 'run', bootstrap: superNode.info.bootstrap, storage, logs: logs.map(l => ({ key: l.key, blocks: BLOCKS, blockSize: l.blockSize })), rawPort: rawServer.port, rawUdxKey: rawServer.udxKey, timeoutMs: DOWNLOAD_TIMEOUT_MS, ...(READER_RELAY ? { relayUrl: superNode.info.relayUrl } : {}) }
       child.send(task)
     }))
     if (reply.type === 'error') throw new Error(`Node reader: ${reply.message}`)
@@ -300,7 +306,7 @@ export async function runReplicationBench (): Promise<void> {
     const logs = await phase('write logs', async () => await writeLogs(started))
 
     const node = await phase('Node reader (child process)', async () => await nodeReader(started, dirs.reader, logs))
-    printRows('Node→Node (super node → ShadwNode in another process, native UDX, disk)', node)
+    printRows(READER_RELAY ? 'Node→Node through the relay (super node → relay → WebSocket → ShadwNode in another process, disk)' : 'Node→Node (super node → ShadwNode in another process, native UDX, disk)', node)
 
     let browser: { rows: Measured[], chromiumVersion: string } | { skipped: string }
     try {
@@ -361,7 +367,7 @@ export async function runReplicationBench (): Promise<void> {
         blocks: BLOCKS,
         mb: 'MB = 10^6 payload bytes; ms from the range request to the last block stored, in the reader',
         writer: 'SuperNode (in-process, Hypercore 10 on disk, embedded DHT on 127.0.0.1)',
-        nodeReader: 'ShadwNode in a child process, native UDX, Corestore on disk',
+        nodeReader: READER_RELAY ? 'ShadwNode in a child process through the super node relay (WebSocket), Corestore on disk' : 'ShadwNode in a child process, native UDX, Corestore on disk',
         browserReader: 'app node worker in headless Chromium, persistent profile (OPFS), through the super node relay',
         e2e: 'the download call as Node saw it (browser: page.evaluate and the bridge included)'
       },
