@@ -8,6 +8,7 @@
  * bench/invocation.ts include the network, the sandbox and both event loops; these say how
  * much of them no batching can share with one call in flight.
  */
+import { mkdirSync, writeFileSync } from 'node:fs'
 import b4a from 'b4a'
 import Hypercore from 'hypercore'
 import crypto from 'hypercore-crypto'
@@ -75,6 +76,10 @@ export async function runInvocationStages (): Promise<Record<string, number>> {
   return out
 }
 
-if (import.meta.url === `file://${process.argv[1] ?? ''}`) {
-  for (const [label, us] of Object.entries(await runInvocationStages())) console.log(`${label}: ${us} µs`)
+/** Runs the stages; prints and writes bench/results/invocation-stages.json. */
+export async function runInvocationStagesBench (): Promise<void> {
+  const stages = await runInvocationStages()
+  for (const [label, us] of Object.entries(stages)) console.log(`${label}: ${us} µs CPU`)
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
+  writeFileSync(new URL('./results/invocation-stages.json', import.meta.url), JSON.stringify({ date: new Date().toISOString(), cpuUsPerCall: stages }, null, 2) + '\n')
 }
