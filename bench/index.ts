@@ -11,6 +11,7 @@ const BENCHES: Array<{ name: string, run: () => Promise<void> }> = [
   { name: 'replication', run: async () => { await (await import('./replication.ts')).runReplicationBench() } },
   { name: 'webrtc', run: async () => { await (await import('./webrtc.ts')).runWebrtcBench() } },
   { name: 'invocation', run: async () => { await (await import('./invocation.ts')).runInvocationBench() } },
+  { name: 'invocation-stages', run: async () => { await (await import('./invocation-stages.ts')).runInvocationStagesBench() } },
   { name: 'access', run: async () => { await (await import('./access.ts')).runAccessBench() } },
   { name: 'wasi-fs', run: async () => { await (await import('./wasi-fs.ts')).runWasiFsBench() } },
   { name: 'mounts', run: async () => { await (await import('./mounts.ts')).runMountsBench() } },

@@ -18,6 +18,7 @@ import { ShadwNode } from '../src/core/node/shadw-node.ts'
 import { InvokeEndpoint } from '../src/core/invoke/index.ts'
 import { startWriterProfile } from './cpu-profile.ts'
 import { pingClient } from './ping-channel.ts'
+import { threadDelta, threadTimes } from './thread-cpu.ts'
 
 export interface TenantTask {
   type: 'run'
@@ -73,14 +74,19 @@ export interface TenantResult {
   cold?: ColdResult
   /** this process's CPU time (user + system) per call, µs: sequential calls, and calls under load */
   cpuUsPerCall: { sequential: number, throughput: number }
+  /** the same per raw round trip: the transport's and the event loops' own share of a call */
+  cpuUsPerRawRoundTrip: number
+  /** the same, µs per call of each thread (by name: main, workers, V8 and libuv helpers), where the system tells */
+  threadUsPerCall?: { sequential: Record<string, number>, throughput: Record<string, number> }
 }
 
 export type TenantReply = { type: 'result', result: TenantResult } | { type: 'error', message: string }
 /**
  * Sent at the start and end of the measured phases, so the executor reads its CPU time then
- * too: `throughput` starts each round, `pause` ends one that another follows, `end` the last.
+ * too: `raw` starts the raw round trips, `warmup` ends them, `throughput` starts each
+ * round, `pause` ends one that another follows, `end` the last.
  */
-export interface TenantMark { type: 'mark', phase: 'sequential' | 'throughput' | 'pause' | 'end' }
+export interface TenantMark { type: 'mark', phase: 'raw' | 'warmup' | 'sequential' | 'throughput' | 'pause' | 'end' }
 /** Parent → tenant after a `pause` mark: start the next throughput round. */
 export interface TenantResume { type: 'resume' }
 
@@ -144,7 +150,11 @@ async function run (task: TenantTask): Promise<TenantResult> {
     const ping = await pingClient(conn)
     for (let i = 0; i < task.warmup; i++) await ping()
     const raw: number[] = []
+    mark('raw')
+    const cpuRaw = process.cpuUsage()
     for (let i = 0; i < task.samples; i++) { const t = performance.now(); await ping(); raw.push(performance.now() - t) }
+    const rawCpu = process.cpuUsage(cpuRaw)
+    mark('warmup')
 
     const input = new Uint8Array(16).fill(7)
     for (let i = 0; i < task.warmup; i++) await endpoint.invoke(task.ref, input)
@@ -152,8 +162,10 @@ async function run (task: TenantTask): Promise<TenantResult> {
     const seqProfile = await profilePhase('sequential')
     mark('sequential')
     const cpuSeq = process.cpuUsage()
+    const threadsSeq = threadTimes()
     for (let i = 0; i < task.samples; i++) { const t = performance.now(); await endpoint.invoke(task.ref, input); invoke.push(performance.now() - t) }
     const seqCpu = process.cpuUsage(cpuSeq)
+    const seqThreads = threadDelta(threadsSeq, threadTimes(), task.samples)
     await seqProfile()
     let completed = 0
     let failed = 0
@@ -161,12 +173,14 @@ async function run (task: TenantTask): Promise<TenantResult> {
     let seconds = 0
     let putUs = 0
     const perRound: number[] = []
+    const putThreads: Record<string, number> = {}
     const rounds = Math.max(1, task.rounds ?? 1)
     for (let round = 0; round < rounds; round++) {
       if (round > 0) await pause()
       const putProfile = await profilePhase('throughput')
       mark('throughput')
       const cpuPut = process.cpuUsage()
+      const threadsPut = threadTimes()
       const t0 = performance.now()
       const before = completed
       const end = t0 + task.throughputMs
@@ -187,11 +201,12 @@ async function run (task: TenantTask): Promise<TenantResult> {
       perRound.push(Math.round((completed - before) / Math.max(took, 1e-9)))
       const u = process.cpuUsage(cpuPut)
       putUs += u.user + u.system
+      for (const [name, us] of Object.entries(threadDelta(threadsPut, threadTimes(), 1))) putThreads[name] = (putThreads[name] ?? 0) + us
       if (round === rounds - 1) mark('end')
       await putProfile()
     }
     const perCall = (u: NodeJS.CpuUsage, n: number): number => Math.round((u.user + u.system) / Math.max(1, n) * 10) / 10
-    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds, perRound, cold, cpuUsPerCall: { sequential: perCall(seqCpu, task.samples), throughput: Math.round(putUs / Math.max(1, completed + failed) * 10) / 10 } }
+    return { raw: raw.sort((a, b) => a - b), invoke: invoke.sort((a, b) => a - b), completed, failed, failures, seconds, perRound, cold, cpuUsPerRawRoundTrip: perCall(rawCpu, task.samples), cpuUsPerCall: { sequential: perCall(seqCpu, task.samples), throughput: Math.round(putUs / Math.max(1, completed + failed) * 10) / 10 }, threadUsPerCall: { sequential: seqThreads, throughput: Object.fromEntries(Object.entries(putThreads).map(([n, us]) => [n, Math.round(us / Math.max(1, completed + failed) * 10) / 10])) } }
   } finally {
     endpoint.stop()
     await Promise.race([(async () => { await node.stop(); await dht.destroy() })(), new Promise(resolve => setTimeout(resolve, STOP_TIMEOUT_MS).unref())])

@@ -25,7 +25,7 @@
  * under load in the worker.
  */
 import { fork, type ChildProcess } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, platform, release } from 'node:os'
 import b4a from 'b4a'
 import Corestore from 'corestore'
@@ -44,10 +44,17 @@ import { coldModule } from './invocation-cold.ts'
 import type { TenantMark, TenantReply, TenantResult, TenantResume, TenantTask } from './invocation-tenant.ts'
 import { startWriterProfile } from './cpu-profile.ts'
 import { pingServer } from './ping-channel.ts'
+import { threadDelta, threadTimes, type ThreadTimes } from './thread-cpu.ts'
 
-/** Sequential calls (and raw round trips) measured, after {@link WARMUP}: enough for a stable p99. */
-const SAMPLES = 3_000
-const WARMUP = 300
+/** Sequential calls (and raw round trips) measured, after {@link WARMUP}: enough for a stable p99. BENCH_INVOKE_SAMPLES overrides. */
+const SAMPLES = Number(process.env['BENCH_INVOKE_SAMPLES'] ?? 3_000)
+/**
+ * Calls before the measured ones (BENCH_INVOKE_WARMUP overrides): enough for V8 to have
+ * optimised the call path in both processes. With 300, both were still compiling through
+ * the sequential phase (V8's compiler threads ~100-170 µs per call, and the main threads
+ * running baseline code), which the "warm" figures then counted.
+ */
+const WARMUP = Number(process.env['BENCH_INVOKE_WARMUP'] ?? 2_000)
 /** Calls kept in flight for throughput: enough to keep every worker's pipeline full, within one peer's share of an executor (MAX_SERVING_PER_PEER). */
 const CONCURRENCY = 128
 /** How long throughput is measured, per round. */
@@ -94,7 +101,7 @@ async function node (bootstrap: Array<{ host: string, port: number }>, tier: 'su
  * measured phases, µs: sequential calls, and the throughput rounds summed (the raw pool's
  * rounds in between are left out).
  */
-interface ExecutorCpu { sequential?: number, throughput?: number }
+interface ExecutorCpu { raw?: number, sequential?: number, throughput?: number, threads?: { sequential?: Record<string, number>, throughput: Record<string, number> } }
 
 /** Runs between the tenant's throughput rounds; resolves once done (the tenant then resumes). */
 type BetweenRounds = () => Promise<void>
@@ -104,6 +111,8 @@ type BetweenRounds = () => Promise<void>
  * load) of both processes' main threads, written to <dir> (executor-*, tenant-*)
  */
 const PROFILE_DIR = process.env['BENCH_CPU_PROF']
+/** BENCH_PHASE_FILE=<file>: each phase mark appended as `<phase> <executor pid> <tenant pid>`, for an outside profiler (perf) to follow */
+const PHASE_FILE = process.env['BENCH_PHASE_FILE']
 
 /** Profiles this process's thread between the tenant's marks, when {@link PROFILE_DIR} is set. */
 function phaseProfiles (): { mark: (phase: TenantMark['phase']) => void, done: () => Promise<void> } {
@@ -121,6 +130,8 @@ function phaseProfiles (): { mark: (phase: TenantMark['phase']) => void, done: (
 /** Runs the tenant child against the executor; resolves to its measurements. */
 async function runTenant (task: TenantTask, cpu: ExecutorCpu = {}, between: BetweenRounds = async () => {}): Promise<TenantResult> {
   let since = process.cpuUsage()
+  let threadsSince: ThreadTimes = threadTimes()
+  const threadsUsed = (): Record<string, number> => threadDelta(threadsSince, threadTimes(), 1)
   const used = (): number => { const u = process.cpuUsage(since); return u.user + u.system }
   const profile = phaseProfiles()
   const child: ChildProcess = fork(TENANT, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -131,9 +142,15 @@ async function runTenant (task: TenantTask, cpu: ExecutorCpu = {}, between: Betw
       child.on('message', (msg: TenantReply | TenantMark) => {
         if (msg.type === 'mark') {
           profile.mark(msg.phase)
-          if (msg.phase === 'throughput' && cpu.sequential === undefined) cpu.sequential = used()
-          if (msg.phase === 'pause' || msg.phase === 'end') cpu.throughput = (cpu.throughput ?? 0) + used()
-          if (msg.phase === 'sequential' || msg.phase === 'throughput') since = process.cpuUsage()
+          if (PHASE_FILE !== undefined) appendFileSync(PHASE_FILE, `${msg.phase} ${process.pid} ${String(child.pid)}\n`)
+          if (msg.phase === 'warmup') cpu.raw = used()
+          if (msg.phase === 'throughput' && cpu.sequential === undefined) { cpu.sequential = used(); (cpu.threads ??= { throughput: {} }).sequential = threadsUsed() }
+          if (msg.phase === 'pause' || msg.phase === 'end') {
+            cpu.throughput = (cpu.throughput ?? 0) + used()
+            const sum = (cpu.threads ??= { throughput: {} }).throughput
+            for (const [name, us] of Object.entries(threadsUsed())) sum[name] = (sum[name] ?? 0) + us
+          }
+          if (msg.phase === 'raw' || msg.phase === 'sequential' || msg.phase === 'throughput') { since = process.cpuUsage(); threadsSince = threadTimes() }
           if (msg.phase === 'pause') {
             between().then(() => { child.send({ type: 'resume' } satisfies TenantResume) }, reject)
           }
@@ -239,6 +256,7 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
         rawRoundTripMs: { p50: round(pct(t.raw, 0.5)), p99: round(pct(t.raw, 0.99)) },
         ratioP50: round(pct(t.invoke, 0.5) / pct(t.raw, 0.5), 2),
         cpuUsPerCall: { tenant: t.cpuUsPerCall.sequential, executor: perCall(cpu.sequential, SAMPLES) },
+        cpuUsPerRawRoundTrip: { tenant: t.cpuUsPerRawRoundTrip, executor: perCall(cpu.raw, SAMPLES) },
         goal: 'ratio <= 3'
       },
       coldStart: t.cold === undefined
@@ -272,7 +290,10 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     }
     console.log(`warm latency: invoke p50 ${result.warmLatency.invokeMs.p50} ms, p99 ${result.warmLatency.invokeMs.p99} ms; raw round trip p50 ${result.warmLatency.rawRoundTripMs.p50} ms; ratio ${result.warmLatency.ratioP50}x (goal <= 3x)`)
     if (result.coldStart !== null) console.log(`cold start (${result.coldStart.moduleBytes} B module): fresh tenant's first call ${result.coldStart.firstCallMs} ms (goal <= 150), new module from a warm tenant median ${result.coldStart.newModuleMedianMs} ms, same module again p50 ${result.coldStart.cachedMs.p50} ms; an executor's very first call ${String(result.coldStart.coldExecutorFirstCallMs)} ms; discovery ${result.coldStart.discoverMs} ms`)
-    console.log(`CPU per call (tenant + executor, us): sequential ${result.warmLatency.cpuUsPerCall.tenant} + ${String(result.warmLatency.cpuUsPerCall.executor)}, under load ${result.throughput.cpuUsPerCall.tenant} + ${String(result.throughput.cpuUsPerCall.executor)}`)
+    console.log(`CPU per call (tenant + executor, us): sequential ${result.warmLatency.cpuUsPerCall.tenant} + ${String(result.warmLatency.cpuUsPerCall.executor)} (a raw round trip: ${result.warmLatency.cpuUsPerRawRoundTrip.tenant} + ${String(result.warmLatency.cpuUsPerRawRoundTrip.executor)}), under load ${result.throughput.cpuUsPerCall.tenant} + ${String(result.throughput.cpuUsPerCall.executor)}`)
+    const perThread = (r: Record<string, number> | undefined, n: number): string => Object.entries(r ?? {}).map(([name, us]) => `${name} ${round(us / Math.max(1, n), 1)}`).join(', ')
+    console.log(`CPU per call by thread, sequential: tenant ${perThread(t.threadUsPerCall?.sequential, 1)}; executor ${perThread(cpu.threads?.sequential, SAMPLES)}`)
+    console.log(`CPU per call by thread, under load: tenant ${perThread(t.threadUsPerCall?.throughput, 1)}; executor ${perThread(cpu.threads?.throughput, t.completed + t.failed)}`)
     console.log(`throughput: ${result.throughput.perSecond} invocations/s (${t.completed} in ${result.throughput.seconds} s, ${t.failed} failed, ${CONCURRENCY} in flight, ${workers} worker(s), ${inline} calls of the whole run on the node thread)`)
     console.log(`throughput vs the raw pool, rounds alternated: invoke ${t.perRound.join(', ')}/s; raw pool (${POOL_SIZE} workers) ${poolRounds.map(Math.round).join(', ')}/s; median over median ${result.throughput.overPool} (goal >= 0.7)`)
     for (const close of closers.reverse()) await close().catch(() => {})

@@ -191,6 +191,7 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('cold_invoke_browser_reload_ms', num(at(invocation, 'browserToBrowser', 'cold', 'afterReloadMs')), invocation === null ? notRun('invocation') : 'the browser part was skipped'),
     figure('invoke_cpu_us_per_call', cpuPerCall(at(invocation, 'throughput', 'cpuUsPerCall')), notRun('invocation')),
     figure('invoke_cpu_us_per_call_sequential', cpuPerCall(at(invocation, 'warmLatency', 'cpuUsPerCall')), notRun('invocation')),
+    figure('invoke_cpu_us_per_raw_round_trip', cpuPerCall(at(invocation, 'warmLatency', 'cpuUsPerRawRoundTrip')), notRun('invocation')),
     figure('cli_help_ms', helpMs, 'not measured'),
     figure('cli_run_ms', runMs, 'not measured')
   ])
