@@ -194,7 +194,11 @@ export class Drive {
     return this.#hd.writable
   }
 
-  /** Asks connected peers for a newer version; resolves with the version known now. */
+  /**
+   * Takes the newest version connected peers have announced (downloading its signed root);
+   * resolves with the version known now. A remote write counts once its announcement has
+   * arrived: Hypercore 10's update does not ask peers, it waits on what they have said.
+   */
   async update (): Promise<number> {
     await withTimeout(this.#hd.core.update({ wait: true }), this.#timeoutMs).catch(() => false)
     return this.version

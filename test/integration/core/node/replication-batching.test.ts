@@ -2,8 +2,10 @@
  * What patches/hypercore+10.38.2.patch changes in a replicating reader, on the super node's
  * storage in real directories, over a real encrypted stream pair (Corestore.replicate):
  * tree nodes are flushed in runs (writes to the tree file), concurrent walks up for missing
- * proof nodes share their reads (reads of the tree file that find nothing), and adjacent
- * blocks verified together are written together (writes to the data file). And what it must
+ * proof nodes share their reads (reads of the tree file that find nothing), adjacent
+ * blocks verified together are written together (writes to the data file), the writer's
+ * concurrent proofs share their tree-node reads, and the reader's requests leave in
+ * Protomux batches (frames on the reader's stream). And what it must
  * not change: every block arrives, verified, with its bytes, and survives a reopen.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -64,7 +66,8 @@ async function tempDir (): Promise<string> {
 
 describe('a linear download between two Corestores on the super node storage', () => {
   it('writes tree nodes and adjacent blocks in runs, shares absent-node reads, and every block arrives verified', async () => {
-    const writerStore = new Corestore(fileStorage(await tempDir()))
+    const writerCounts: Counts = { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 }
+    const writerStore = new Corestore(countedStorage(await tempDir(), writerCounts))
     stores.push(writerStore)
     const writer = writerStore.get({ name: 'log' })
     await writer.ready()
@@ -78,6 +81,8 @@ describe('a linear download between two Corestores on the super node storage', (
     const w = writerStore.replicate(true) as NodeJS.ReadWriteStream
     const r = readerStore.replicate(false) as NodeJS.ReadWriteStream
     w.pipe(r).pipe(w)
+    let readerFrames = 0
+    r.on('data', () => { readerFrames++ })
 
     const reader = readerStore.get({ key: writer.key as Uint8Array })
     await reader.ready()
@@ -85,12 +90,19 @@ describe('a linear download between two Corestores on the super node storage', (
     expect(reader.length).toBe(BLOCKS)
 
     Object.assign(counts, { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 })
+    Object.assign(writerCounts, { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 })
+    readerFrames = 0
     await reader.download({ start: 0, end: BLOCKS, linear: true }).done()
 
     // before the patch: ~2 tree writes, ~7 absent-node reads and one data write per block
     expect(counts.treeWrites).toBeLessThan(BLOCKS / 8)
     expect(counts.absentTreeReads).toBeLessThan(BLOCKS * 4)
     expect(counts.dataWrites).toBeLessThan(BLOCKS)
+    // the writer's proofs read each tree node once (~2 per block; before, ~6: concurrent
+    // proofs each read the upper nodes they share), and the reader's requests leave in
+    // batches (before, ~0.3 frames per request on this in-memory pipe; after, ~0.04)
+    expect(writerCounts.treeReads).toBeLessThan(BLOCKS * 2.2)
+    expect(readerFrames).toBeLessThan(BLOCKS / 8)
 
     for (let i = 0; i < BLOCKS; i++) expect(Buffer.from(await reader.get(i, { wait: false }) as Uint8Array).equals(blocks[i] as Buffer)).toBe(true)
 
