@@ -1,8 +1,8 @@
 /**
  * Ed25519 signing and verification for the browser's sodium. In a browser build
- * sodium-universal is sodium-javascript, whose Ed25519 is TweetNaCl's: ~5 ms to sign and
- * ~9 ms to verify on this machine idle, where @noble/curves (already a dependency) takes
- * about a fifth of that. A browser tenant verifies every receipt and a contributor tab signs
+ * sodium-universal is sodium-javascript, whose Ed25519 is TweetNaCl's: 11 ms to sign and
+ * 18-33 ms to verify in V8 on this machine under load, where @noble/curves (already a
+ * dependency) took 1.4-2.7 and 5.2-9.4 ms. A browser tenant verifies every receipt and a contributor tab signs
  * every receipt it writes, so a warm call from or to a browser paid 10-30 ms in TweetNaCl
  * alone. Chromium's own Ed25519 (WebCrypto) would be faster still, but it is asynchronous and
  * every caller (hypercore-crypto, hyperdht, our signature domains) is synchronous.
