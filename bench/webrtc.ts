@@ -17,8 +17,8 @@
  * request and its response with proof, the round trip an invocation's request would make),
  * by P over the relay and by R over the link; median and p90 as the bridge call saw them.
  * Raw baseline (same run): a raw RTCDataChannel W → R between the same two pages, same ICE
- * setup, 16 KiB messages and 16-byte round trips (bench/raw-datachannel.ts): the link's
- * throughput and block round trip as ratios to it.
+ * setup, 16 KiB messages, 16-byte round trips and 16-byte requests answered by 16 KiB
+ * (bench/raw-datachannel.ts): the link's throughput and block round trip as ratios to it.
  * Bridge cost: in R's page, a Dedicated Worker takes 64 KiB ArrayBuffers transferred over a
  * MessagePort, as the link bridge does, and answers pings: MB/s and µs per round trip.
  * Invocation: the super node takes links too (`webrtc: true`) and is the only executor; P calls
