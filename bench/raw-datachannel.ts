@@ -9,7 +9,8 @@
  *   block size), keeping the channel's buffer between a low and a high mark with
  *   `bufferedAmountLowThreshold`, as a sender that wants full speed must; the receiver
  *   answers once it counted every byte. MB/s from the first write to that answer.
- * - Round trip: `pings` 16-byte messages, each echoed before the next leaves.
+ * - Round trip: `pings` 16-byte messages, each echoed before the next leaves; then the same
+ *   16-byte requests each answered by one `messageBytes` message (a block round trip's floor).
  *
  * The page code is sent as source text: tsx's keepNames helper (`__name`) does not exist in
  * the page.
@@ -23,6 +24,13 @@ export interface RawDataChannelResult {
   mbPerS: number
   rttMedianMs: number
   rttP90Ms: number
+  /**
+   * Round trip of a 16-byte request answered by one `messageBytes` message (a block's size):
+   * the floor for a block `get` on this channel, which the 16-byte echo understates because
+   * the answer crosses as many SCTP packets.
+   */
+  blockRttMedianMs: number
+  blockRttP90Ms: number
 }
 
 /** The page-side state, under one global name so the two helpers below find each other. */
@@ -114,9 +122,17 @@ async function throughput (a: Page, b: Page, messageBytes: number, totalBytes: n
   })()`) as number
 }
 
-/** `pings` 16-byte round trips `a` → `b` → `a`, one at a time; sorted ms. */
-async function roundTrips (a: Page, b: Page, pings: number): Promise<number[]> {
-  await b.evaluate(`(() => { const ch = window.${SLOT}.ch; ch.onmessage = ev => { ch.send(ev.data) } })()`)
+/**
+ * `pings` round trips `a` → `b` → `a`, one at a time, of a 16-byte message answered with
+ * `replyBytes` bytes (16: an echo); sorted ms.
+ */
+async function roundTrips (a: Page, b: Page, pings: number, replyBytes = 16): Promise<number[]> {
+  await b.evaluate(`(() => {
+    const ch = window.${SLOT}.ch
+    const reply = new Uint8Array(${replyBytes})
+    crypto.getRandomValues(reply.subarray(0, Math.min(reply.length, 65536)))
+    ch.onmessage = ev => { ch.send(${replyBytes} === 16 ? ev.data : reply) }
+  })()`)
   const samples = await a.evaluate(`(async () => {
     const ch = window.${SLOT}.ch
     let wake = null
@@ -151,12 +167,15 @@ export async function rawDataChannel (sender: Page, receiver: Page, opts: { mess
   try {
     const mbPerS = await throughput(sender, receiver, opts.messageBytes, opts.totalBytes)
     const rtt = await roundTrips(receiver, sender, opts.pings)
+    const blockRtt = await roundTrips(receiver, sender, opts.pings, opts.messageBytes)
     return {
       messageBytes: opts.messageBytes,
       totalBytes: opts.totalBytes,
       mbPerS,
       rttMedianMs: rtt[Math.floor(rtt.length / 2)] ?? NaN,
-      rttP90Ms: rtt[Math.floor(rtt.length * 0.9)] ?? NaN
+      rttP90Ms: rtt[Math.floor(rtt.length * 0.9)] ?? NaN,
+      blockRttMedianMs: blockRtt[Math.floor(blockRtt.length / 2)] ?? NaN,
+      blockRttP90Ms: blockRtt[Math.floor(blockRtt.length * 0.9)] ?? NaN
     }
   } finally {
     await close(sender, receiver)

@@ -161,6 +161,8 @@ export async function writeSummary (runStartedMs: number): Promise<Record<string
     figure('webrtc_block_rtt_ms', num(at(webrtc, 'webrtc', 'latencyMedianMs')), notRun('webrtc')),
     figure('webrtc_raw_datachannel_rtt_ms', num(at(webrtc, 'rawDataChannel', 'rttMedianMs')), notRun('webrtc')),
     figure('webrtc_block_rtt_over_dc_rtt', num(at(webrtc, 'ratios', 'webrtcBlockRttOverDcRtt')), notRun('webrtc')),
+    figure('webrtc_raw_datachannel_block_rtt_ms', num(at(webrtc, 'rawDataChannel', 'blockRttMedianMs')), notRun('webrtc')),
+    figure('webrtc_block_rtt_over_dc_block_rtt', num(at(webrtc, 'ratios', 'webrtcBlockRttOverDcBlockRtt')), notRun('webrtc')),
     figure('webrtc_over_relay', num(at(webrtc, 'ratios', 'webrtcOverRelayThroughput')), notRun('webrtc')),
     figure('invoke_p50_ms', invokeP50, notRun('invocation')),
     figure('invoke_raw_round_trip_p50_ms', rawP50, notRun('invocation')),

@@ -41,8 +41,11 @@ type Role = 'leader' | 'follower'
 
 /**
  * A tab's handle on the origin's one node. Every tab contends for a Web Lock; the holder
- * hosts the node worker, and every tab (the holder too) talks to it over the bridge channel,
- * so a hand-over changes nothing for callers but a short wait.
+ * hosts the node worker, and every tab talks to it over the bridge channel, so a hand-over
+ * changes nothing for callers but a short wait. The holder itself, once its worker started,
+ * calls it over a MessagePort of their own instead: no hop through the browser process, no
+ * copy to every context, and no readiness probe before each call (its node is up as long as
+ * the port is).
  */
 export class NodeClient {
   readonly tabId = crypto.randomUUID()
@@ -53,6 +56,8 @@ export class NodeClient {
   readonly #pending = new Map<string, { resolve: (v: unknown) => void, reject: (e: unknown) => void }>()
   readonly #listeners = new Set<(event: BridgeEvent) => void>()
   #worker: Worker | null = null
+  /** the leader's own port to its started worker's bridge */
+  #direct: MessagePort | null = null
   #detachWorker: (() => void) | null = null
   #releaseLock: (() => void) | null = null
   #seq = 0
@@ -84,6 +89,7 @@ export class NodeClient {
 
   /** Stops hosting (if leader) and closes the channel. */
   stop (): void {
+    this.#closeDirect()
     this.#detachWorker?.()
     this.#detachWorker = null
     this.#worker?.terminate()
@@ -123,7 +129,7 @@ export class NodeClient {
    */
   async call<M extends BridgeMethod> (method: M, params: BridgeMethods[M]['params'], timeoutMs = DEFAULT_CALL_TIMEOUT_MS, opts: { streaming?: boolean } = {}): Promise<BridgeMethods[M]['result']> {
     const started = Date.now()
-    if (opts.streaming !== true || started - this.#answeredAt > READY_PROBE_MS) await this.ready(timeoutMs)
+    if (this.#direct === null && (opts.streaming !== true || started - this.#answeredAt > READY_PROBE_MS)) await this.ready(timeoutMs)
     return await this.#send(method, params, Math.max(1, timeoutMs - (Date.now() - started)))
   }
 
@@ -139,11 +145,17 @@ export class NodeClient {
         resolve: v => { clearTimeout(timer); resolve(v as BridgeMethods[M]['result']) },
         reject: e => { clearTimeout(timer); reject(e) }
       })
-      this.#channel.postMessage(request)
+      if (this.#direct !== null) this.#direct.postMessage(request)
+      else this.#channel.postMessage(request)
     })
   }
 
-  #onMessage (data: unknown): void {
+  #closeDirect (): void {
+    this.#direct?.close()
+    this.#direct = null
+  }
+
+  #onMessage (data: unknown, direct = false): void {
     let msg
     try {
       msg = parseBridgeMessage(data)
@@ -158,6 +170,8 @@ export class NodeClient {
       if (msg.ok) pending.resolve(msg.result)
       else pending.reject(deserializeError(msg.error))
     } else if (msg.type === 'event') {
+      // the leader takes its node's events from its port, in order with the answers there
+      if (this.#direct !== null && !direct) return
       for (const listener of this.#listeners) listener(msg)
     }
   }
@@ -187,6 +201,12 @@ export class NodeClient {
         this.#detachWorker = this.#opts.attachWorker?.(worker) ?? null
       })
       if (reply.type === 'started') {
+        const { port1, port2 } = new MessageChannel()
+        port1.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data, true) }
+        worker.postMessage({ type: 'bridge', port: port2 }, [port2])
+        this.#direct = port1
+        // a worker that dies later leaves this tab to the channel, as every other tab
+        worker.onerror = () => { if (this.#direct === port1) this.#closeDirect() }
         this.lastError = null
         debug('node started', reply.status.publicKey)
         return

@@ -49,12 +49,27 @@ export function assertPageWritable (log: LogInfo): void {
   }
 }
 
+/** The part of a MessagePort the bridge uses for the leader tab's own calls. */
+export interface BridgePort {
+  postMessage (message: unknown): void
+  onmessage: ((ev: MessageEvent) => void) | null
+  start (): void
+  close (): void
+}
+
 /**
  * Answers bridge requests from every context of the origin on the BroadcastChannel, every
  * method in one place, and pushes node events to all of them. Runs inside the node worker.
+ *
+ * The leader tab, which made the worker, also gets a MessagePort of its own ({@link attach}):
+ * a BroadcastChannel message goes through the browser process and to every context of the
+ * origin, a port's stays between the two threads (~1.3 ms against ~0.07 ms per call and
+ * answer in Chromium here). Events go to the port too, so the leader sees them in order with
+ * its answers.
  */
 export class BridgeServer {
   readonly #channel: BroadcastChannel
+  readonly #ports = new Set<BridgePort>()
   readonly #host: BrowserNode
   readonly #createLoader: () => FunctionLoader
   #loader: FunctionLoader | null = null
@@ -89,13 +104,21 @@ export class BridgeServer {
     this.#publisher = opts.publisher
     this.#owned = opts.drives
     this.#channel = new BroadcastChannel(opts.channelName ?? BRIDGE_CHANNEL)
-    this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data) }
+    this.#channel.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data, response => { this.#channel.postMessage(response) }) }
   }
 
   /** Sends an event to every context. */
   publish (name: BridgeEvent['name'], data: unknown): void {
     const event: BridgeEvent = { type: 'event', name, data }
     this.#channel.postMessage(event)
+    for (const port of this.#ports) port.postMessage(event)
+  }
+
+  /** Answers the calls that arrive on `port` (the leader tab's own) on it, and sends it every event. */
+  attach (port: BridgePort): void {
+    this.#ports.add(port)
+    port.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data, response => { port.postMessage(response) }) }
+    port.start()
   }
 
   close (): void {
@@ -104,9 +127,11 @@ export class BridgeServer {
     this.#drives?.close().catch(() => {})
     this.#owned?.close().catch(() => {})
     this.#channel.close()
+    for (const port of this.#ports) port.close()
+    this.#ports.clear()
   }
 
-  #onMessage (data: unknown): void {
+  #onMessage (data: unknown, respond: (response: BridgeResponse) => void): void {
     let request: BridgeRequest
     try {
       const msg = parseBridgeMessage(data)
@@ -115,17 +140,13 @@ export class BridgeServer {
     } catch (err) {
       debug('dropped malformed message', (err as Error).message)
       const id = typeof (data as { id?: unknown })?.id === 'string' ? (data as { id: string }).id : null
-      if (id !== null) this.#respond({ type: 'response', id, ok: false, error: serializeError(err) })
+      if (id !== null) respond({ type: 'response', id, ok: false, error: serializeError(err) })
       return
     }
     this.#dispatch(request.method, request.params).then(
-      result => { this.#respond({ type: 'response', id: request.id, ok: true, result }) },
-      err => { this.#respond({ type: 'response', id: request.id, ok: false, error: serializeError(err) }) }
+      result => { respond({ type: 'response', id: request.id, ok: true, result }) },
+      err => { respond({ type: 'response', id: request.id, ok: false, error: serializeError(err) }) }
     )
-  }
-
-  #respond (response: BridgeResponse): void {
-    this.#channel.postMessage(response)
   }
 
   async #dispatch (method: BridgeMethod, params: Record<string, unknown>): Promise<unknown> {

@@ -11,7 +11,7 @@ import { enableLog } from '../core/log.ts'
 import { LinkManager } from '../core/links/link-manager.ts'
 import { parseWebrtcWorkerInit, type WebrtcWorkerInit } from '../core/links/link-protocol.ts'
 import { FunctionLoader, StorageModuleStore } from '../core/registry/index.ts'
-import { BridgeServer, MODULE_CACHE_ROOT } from './bridge-server.ts'
+import { BridgeServer, MODULE_CACHE_ROOT, type BridgePort } from './bridge-server.ts'
 import { BrowserNode } from './browser-node.ts'
 import { ContributionHost } from './contribution-host.ts'
 import type { ExecutorWrapper } from './invoke-host.ts'
@@ -23,6 +23,11 @@ import { DiskBudget, Holder, ShardHolder } from '../core/pinning/index.ts'
 import { STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import { holderBudget } from './holder-budget.ts'
 import { reedSolomonBrowser } from './reed-solomon-browser.ts'
+import sodium from 'sodium-universal'
+import { useFastEd25519, type SodiumSign } from './sodium-ed25519.ts'
+
+// every signature the node makes or checks (receipts, Hypercore, the DHT) is made or checked here
+useFastEd25519(sodium as unknown as SodiumSign)
 
 /** What the node worker needs of its global scope (a DedicatedWorkerGlobalScope). */
 export interface NodeWorkerScope {
@@ -42,7 +47,8 @@ export interface NodeWorkerOptions {
 /**
  * Answers the leader tab's messages on `scope`: the init message starts the node (once; a
  * malformed one is answered `failed`), a `webrtc` message hands over the control port of the
- * page's peer connections.
+ * page's peer connections, a `bridge` message hands over the leader tab's own bridge port
+ * (see {@link BridgeServer.attach}).
  */
 export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions = {}): void {
   let host: BrowserNode | null = null
@@ -50,6 +56,8 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
   /** direct WebRTC links: the page sends their control port beside init (it owns the peer connections) */
   let webrtc: WebrtcWorkerInit | null = null
   let links: LinkManager | null = null
+  /** the leader tab's own bridge port, if it came before the bridge was up */
+  let bridgePort: BridgePort | null = null
 
   const startLinks = (): void => {
     if (host === null || webrtc === null || links !== null) return
@@ -101,12 +109,22 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
       createLoader: () => new FunctionLoader({ host: node.node, cache: modules })
     })
     bridge.publish('ready', node.status())
+    if (bridgePort !== null) bridge.attach(bridgePort)
+    bridgePort = null
     startLinks()
     scope.postMessage({ type: 'started', status: node.status() })
   }
 
   scope.onmessage = (ev: MessageEvent) => {
-    if ((ev.data as { type?: unknown } | null)?.type === 'webrtc') {
+    const type = (ev.data as { type?: unknown } | null)?.type
+    if (type === 'bridge') {
+      const port = (ev.data as { port?: unknown }).port
+      if (!(port instanceof MessagePort)) return
+      if (bridge !== null) bridge.attach(port)
+      else bridgePort = port
+      return
+    }
+    if (type === 'webrtc') {
       try {
         webrtc ??= parseWebrtcWorkerInit(ev.data)
         startLinks()
