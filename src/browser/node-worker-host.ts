@@ -23,6 +23,7 @@ import { DiskBudget, Holder, ShardHolder } from '../core/pinning/index.ts'
 import { STORAGE_LEDGER_LOG_NAME } from '../core/ledger/index.ts'
 import { holderBudget } from './holder-budget.ts'
 import { reedSolomonBrowser } from './reed-solomon-browser.ts'
+import { traceToChannel, wantsTrace } from './trace-channel.ts'
 
 /** What the node worker needs of its global scope (a DedicatedWorkerGlobalScope). */
 export interface NodeWorkerScope {
@@ -59,6 +60,7 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
 
   const start = async (init: NodeWorkerInit): Promise<void> => {
     if (init.debug !== undefined) enableLog(init.debug)
+    if (wantsTrace(init.debug)) traceToChannel('node')
     const node = await BrowserNode.start({
       relayUrl: init.relayUrl,
       storage: opfsStorage(init.storageRoot),

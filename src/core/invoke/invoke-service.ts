@@ -8,6 +8,7 @@ import b4a from 'b4a'
 import { AccessGate, type AccessGrant } from '../access/index.ts'
 import { untilAborted } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
+import { mark } from '../trace.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
 import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from '../pricing/index.ts'
@@ -89,6 +90,10 @@ interface FunctionEntry {
   at: number
   /** once known (a ref may be a local alias) */
   publisher?: string
+  /** the registry length its manifest was resolved at, once settled */
+  length?: number
+  /** a length the registry reached while the lookup ran: a lookup that resolved at less is not kept */
+  minLength?: number
   /** calls waiting on it: a lookup nobody waits for any more is abandoned */
   waiters: number
   settled: boolean
@@ -360,6 +365,7 @@ export class InvokeService {
     if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
     signal.throwIfAborted()
     this.executions++
+    mark('exec.run-start')
     const result = await this.#opts.executor.execute({
       module: fn.module,
       abi: m.abi,
@@ -370,6 +376,7 @@ export class InvokeService {
       ...(env === undefined || env.length === 0 ? {} : { env }),
       ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens, files: mounted.files })
     }, { signal })
+    mark('exec.run-done')
     const moved = req.input.byteLength + result.output.byteLength
     const pending = prepareReceipt({
       fn: `${m.publisher}/${m.name}@${m.version}`,
@@ -400,6 +407,7 @@ export class InvokeService {
     } catch (err) {
       throw err === this.#writer.failure ? this.#refusal() : err
     }
+    mark('exec.receipt-recorded')
     const { receipt, bytes, index } = recorded
     debug('ran', receipt.fn, 'fuel', receipt.fuel, 'for', receipt.tenant.slice(0, 10))
     return { output: result.output, receipt, encodedReceipt: bytes, ledgerIndex: index }
@@ -413,10 +421,18 @@ export class InvokeService {
   /**
    * Forgets the loaded functions of `publisher` (hex key), so the next call asks its registry
    * again: the host calls it when that registry's log grows (a yank or a new version arrived).
+   * With the registry's new `length`, a function resolved at that length or later is kept:
+   * the growth is the one its own sync brought (a first call's lookup), nothing it missed.
    */
-  invalidate (publisher: string): void {
+  invalidate (publisher: string, length?: number): void {
     const prefix = `${publisher}/`
-    for (const [ref, e] of this.#functions) if (e.publisher === publisher || ref.startsWith(prefix)) this.#functions.delete(ref)
+    for (const [ref, e] of this.#functions) {
+      if (e.publisher !== publisher && !ref.startsWith(prefix)) continue
+      if (length !== undefined && e.length !== undefined && e.length >= length) continue
+      // a lookup in flight may have synced past this length already: judged when it settles
+      if (length !== undefined && !e.settled) { e.minLength = Math.max(e.minLength ?? 0, length); continue }
+      this.#functions.delete(ref)
+    }
   }
 
   /**
@@ -469,6 +485,7 @@ export class InvokeService {
     }
     this.#lookups++
     this.#lookupsBy.set(caller, mine + 1)
+    mark('exec.lookup')
     const abort = new AbortController()
     const fn = this.#opts.functions.load(ref, { signal: abort.signal })
     let released = false
@@ -483,9 +500,12 @@ export class InvokeService {
     const entry: FunctionEntry = { fn, at: now, waiters: 0, settled: false, abort, release }
     this.#functions.set(ref, entry)
     fn.then(f => {
+      mark('exec.loaded', { source: f.source })
       entry.settled = true
       release()
       entry.publisher = f.manifest.publisher
+      if (f.registryLength !== undefined) entry.length = f.registryLength
+      if (entry.minLength !== undefined && (f.registryLength ?? 0) < entry.minLength && this.#functions.get(ref) === entry) this.#functions.delete(ref)
     }, () => {
       entry.settled = true
       release()
