@@ -292,15 +292,18 @@ export async function runBrowserInvocationBench (opts: { coldOnly?: boolean } = 
     for (let i = 0; i < 5; i++) { cachedMs.push(await callCold()); cachedStages.push(lastStages) }
 
     const warm = opts.coldOnly !== true
-    const invoke = !warm ? [] : await sample(tenant.page, `const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
+    const echoCalls = `const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
       if (new TextDecoder().decode(a.output) !== 'ping ' + i) throw new Error('wrong echo')
-      if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`)
-    const bridge = !warm ? [] : await sample(tenant.page, 'await window.shadw.call(\'status\', {})')
-    const blocks = !warm ? [] : await sample(tenant.page, `await window.shadw.call('get', { key: ${JSON.stringify(log)}, index: i, timeout: 20000 }, 30000)`)
-    const overLink = !warm ? null : await linkPhase(sn, linked, contributor, ref, echoBytes).catch((err: unknown) => {
+      if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`
+    const invoke = warm ? await sample(tenant.page, echoCalls) : []
+    const bridge = warm ? await sample(tenant.page, 'await window.shadw.call(\'status\', {})') : []
+    const getBlocks = `await window.shadw.call('get', { key: ${JSON.stringify(log)}, index: i, timeout: 20000 }, 30000)`
+    const blocks = warm ? await sample(tenant.page, getBlocks) : []
+    const linkOrNull = async (): Promise<BrowserInvocationResult['overLink']> => await linkPhase(sn, linked, contributor, ref, echoBytes).catch((err: unknown) => {
       console.error(`browser invocation over the link not measured: ${err instanceof Error ? err.message : String(err)}`)
       return null
     })
+    const overLink = warm ? await linkOrNull() : null
     // the contributor reloads (same profile: its OPFS keeps the module bytes) and is found again
     await contributor.page.reload({ timeout: READY_TIMEOUT_MS })
     await contributor.page.evaluate(`window.shadw.ready(${READY_TIMEOUT_MS})`)

@@ -90,9 +90,8 @@ interface FunctionEntry {
   at: number
   /** once known (a ref may be a local alias) */
   publisher?: string
-  /** the registry length its manifest was resolved at, once settled */
+  /** once settled: the registry length it resolved at; `minLength`: one the registry reached while it ran (kept only if it resolved there) */
   length?: number
-  /** a length the registry reached while the lookup ran: a lookup that resolved at less is not kept */
   minLength?: number
   /** calls waiting on it: a lookup nobody waits for any more is abandoned */
   waiters: number
@@ -136,7 +135,6 @@ export class InvokeService {
   readonly #gate: AccessGate
   readonly #nonces: NonceSet
   readonly #now: () => number
-  /** loaded functions by the ref asked for; `publisher` once known (a ref may be a local alias) */
   readonly #functions = new Map<string, FunctionEntry>()
   readonly #functionTtl: number
   #active = 0
@@ -185,23 +183,17 @@ export class InvokeService {
   }
 
   /** The price now, for adverts: the node's curve at utilisation = calls running / slots; null when it does not price. */
-  get quote (): PriceQuote | null {
-    return this.pricing === null ? null : quote(this.pricing, this.running, this.slots)
-  }
+  get quote (): PriceQuote | null { return this.pricing === null ? null : quote(this.pricing, this.running, this.slots) }
 
   /** Calls it would take now: none once closing or once its ledger failed. */
-  get free (): number {
-    return this.#taking ? Math.max(0, this.slots - this.#active) : 0
-  }
+  get free (): number { return this.#taking ? Math.max(0, this.slots - this.#active) : 0 }
 
   /**
    * Slots it advertises: {@link slots} while it takes calls, 0 once closing or once its
    * ledger failed, so routers stop choosing it (its instant refusals would otherwise look
    * like a fast peer).
    */
-  get total (): number {
-    return this.#taking ? this.slots : 0
-  }
+  get total (): number { return this.#taking ? this.slots : 0 }
 
   /** Function lookups in flight now, in all or for `caller` (a peer's hex key; `client:…`: an HTTP client of the gateway). */
   lookups (caller?: string): number { return caller === undefined ? this.#lookups : this.#lookupsBy.get(caller) ?? 0 }
@@ -210,13 +202,9 @@ export class InvokeService {
   get running (): number { return this.#active }
 
   /** The failure of the ledger write that stopped this service (`STORAGE_FULL`, …); null while none failed. */
-  get ledgerError (): ShadwError | null {
-    return this.#writer.failure
-  }
+  get ledgerError (): ShadwError | null { return this.#writer.failure }
 
-  get #taking (): boolean {
-    return this.#closing === null && this.#writer.failure === null
-  }
+  get #taking (): boolean { return this.#closing === null && this.#writer.failure === null }
 
   /**
    * Calls `listener` once when the service stops taking calls (closed, or its ledger failed),
@@ -257,9 +245,7 @@ export class InvokeService {
   }
 
   #stopped (): void {
-    for (const listener of [...this.#onstop]) {
-      try { listener() } catch (err) { debug('onstop listener failed', err) }
-    }
+    for (const listener of [...this.#onstop]) try { listener() } catch (err) { debug('onstop listener failed', err) }
   }
 
   /**
@@ -414,24 +400,20 @@ export class InvokeService {
   }
 
   /** What a call gets once the ledger failed: retryable elsewhere, the storage failure named. */
-  #refusal (): ShadwError {
-    return ShadwError.EXECUTOR_CLOSED(`this executor takes no calls: its ledger cannot be written (${this.#writer.failure?.message ?? 'unknown failure'})`)
-  }
+  #refusal (): ShadwError { return ShadwError.EXECUTOR_CLOSED(`this executor takes no calls: its ledger cannot be written (${this.#writer.failure?.message ?? 'unknown failure'})`) }
 
   /**
    * Forgets the loaded functions of `publisher` (hex key), so the next call asks its registry
    * again: the host calls it when that registry's log grows (a yank or a new version arrived).
-   * With the registry's new `length`, a function resolved at that length or later is kept:
-   * the growth is the one its own sync brought (a first call's lookup), nothing it missed.
+   * With its new `length`: a function resolved at that length or later is kept (its own sync grew it).
    */
   invalidate (publisher: string, length?: number): void {
     const prefix = `${publisher}/`
     for (const [ref, e] of this.#functions) {
-      if (e.publisher !== publisher && !ref.startsWith(prefix)) continue
-      if (length !== undefined && e.length !== undefined && e.length >= length) continue
+      if ((e.publisher !== publisher && !ref.startsWith(prefix)) || (length !== undefined && (e.length ?? -1) >= length)) continue
       // a lookup in flight may have synced past this length already: judged when it settles
-      if (length !== undefined && !e.settled) { e.minLength = Math.max(e.minLength ?? 0, length); continue }
-      this.#functions.delete(ref)
+      if (length !== undefined && !e.settled) e.minLength = Math.max(e.minLength ?? 0, length)
+      else this.#functions.delete(ref)
     }
   }
 
@@ -515,6 +497,4 @@ export class InvokeService {
   }
 }
 
-function deadlinePassed (deadline: number, when: string): ShadwError {
-  return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } })
-}
+function deadlinePassed (deadline: number, when: string): ShadwError { return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } }) }

@@ -13,9 +13,9 @@ async function call (runtime: SandboxRuntime, bytes: Uint8Array, input: Uint8Arr
 describe('executor worker warm-up', () => {
   it('builds a module that validates, instruments and compiles', async () => {
     const bytes = warmUpModule()
-    expect(WebAssembly.validate(bytes)).toBe(true)
+    expect(WebAssembly.validate(new Uint8Array(bytes))).toBe(true)
     const inst = instrumentModule(bytes, 1)
-    await expect(WebAssembly.compile(inst.bytes)).resolves.toBeInstanceOf(WebAssembly.Module)
+    await expect(WebAssembly.compile(new Uint8Array(inst.bytes))).resolves.toBeInstanceOf(WebAssembly.Module)
   })
 
   it('finishes before the first call runs, and leaves its output and fuel as a cold worker gives them', async () => {
