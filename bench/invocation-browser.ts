@@ -72,6 +72,8 @@ export interface BrowserInvocationResult {
     prepares: { first: PrepareReport[], afterReload: PrepareReport[] }
     /** each call's stages, ms from the tenant page's call: the first call, the cached ones, the one after the reload */
     stages: { first: Stage[], cached: Stage[][], afterReload: Stage[] }
+    /** the first call's largest stages, ms (see {@link coldBreakdown}) */
+    firstBreakdown: ReturnType<typeof coldBreakdown>
   }
 }
 /** How the contributor's executor made a module ready (its workers report it on a BroadcastChannel). */
@@ -124,6 +126,23 @@ async function stagesOf (start: number, tenant: Page, contributor: Page): Promis
     if (p.compileMs !== undefined) out.push({ where: 'executor', stage: 'prep.compiled', ms: at(x += p.compileMs) })
   }
   return { stages: out.sort((a, b) => a.ms - b.ms), prepared: c.prepared.map(p => ({ ...p, ms: round(p.ms) })) }
+}
+
+/** ms between the first marks named `from` and `to` in `stages`; NaN when either is missing. */
+function between (stages: Stage[], from: string, to: string): number {
+  const a = stages.find(x => x.stage === from)
+  const b = stages.find(x => x.stage === to)
+  return a === undefined || b === undefined ? NaN : round(b.ms - a.ms)
+}
+
+/** The first call's largest stages: the contributor's registry sync and module fetch, the executor worker's preparation, the receipt. */
+export function coldBreakdown (stages: Stage[]): { registryMs: number, fetchMs: number, prepareMs: number, receiptMs: number } {
+  return {
+    registryMs: between(stages, 'load.start', 'load.registry-synced'),
+    fetchMs: between(stages, 'load.cache-read', 'load.module-fetched'),
+    prepareMs: between(stages, 'exec.run-start', 'exec.run-done'),
+    receiptMs: between(stages, 'exec.run-done', 'exec.receipt-recorded')
+  }
 }
 
 /** One line per stage, for the bench's output. */
@@ -325,7 +344,7 @@ export async function runBrowserInvocationBench (opts: { coldOnly?: boolean } = 
       blockRoundTrip: { p50: pct(blocks, 0.5) },
       ratioToBlockRoundTrip: Math.round(pct(invoke, 0.5) / pct(blocks, 0.5) * 100) / 100,
       overLink,
-      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs), afterReloadFoundMs, prepares: { first: firstPrepares, afterReload: afterReloadPrepares }, stages: { first: firstStages, cached: cachedStages, afterReload: lastStages } }
+      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs), afterReloadFoundMs, prepares: { first: firstPrepares, afterReload: afterReloadPrepares }, stages: { first: firstStages, cached: cachedStages, afterReload: lastStages }, firstBreakdown: coldBreakdown(firstStages) }
     }
   } finally {
     for (const c of contexts) await c.close().catch(() => {})
