@@ -62,18 +62,97 @@ export interface BrowserInvocationResult {
    */
   overLink: { invoke: { p50: number, p99: number }, rawDataChannel: RawDataChannelResult, echoRunMs: number, p50OverDcRtt: number } | null
   /** a fresh tenant tab's first call, of a ~100 KB module published a moment before, run on the contributor tab */
-  cold: { moduleBytes: number, firstCallMs: number, cachedMs: number[], afterReloadMs: number, prepares: { first: PrepareReport[], afterReload: PrepareReport[] } }
+  cold: {
+    moduleBytes: number
+    firstCallMs: number
+    cachedMs: number[]
+    afterReloadMs: number
+    /** from the reloaded contributor's node being up to the end of the first call that reached it (the tenant finding it again, then the call) */
+    afterReloadFoundMs: number
+    prepares: { first: PrepareReport[], afterReload: PrepareReport[] }
+    /** each call's stages, ms from the tenant page's call: the first call, the cached ones, the one after the reload */
+    stages: { first: Stage[], cached: Stage[][], afterReload: Stage[] }
+    /** the first call's largest stages, ms (see {@link coldBreakdown}) */
+    firstBreakdown: ReturnType<typeof coldBreakdown>
+  }
 }
 /** How the contributor's executor made a module ready (its workers report it on a BroadcastChannel). */
-interface PrepareReport { hash: string, source: 'instrumented' | 'store', ms: number }
+interface PrepareReport { hash: string, source: 'instrumented' | 'store', ms: number, at: number, hashMs: number, storeMs?: number, instrumentMs?: number, compileMs?: number }
+/** A stage mark of one call: where (`tenant` or `contributor` node worker, `executor` worker), what, when (ms from the call's start). */
+export interface Stage { where: string, stage: string, ms: number, detail?: string }
+/** A mark as the trace channel carries it (src/browser/trace-channel.ts), epoch ms. */
+interface Mark { ctx: string, stage: string, at: number, [k: string]: unknown }
 
-/** Starts recording the page origin's module preparations. */
+/** Starts recording the page origin's module preparations and stage marks. */
 async function watchPrepares (page: Page): Promise<void> {
-  await page.evaluate('(() => { window.__prepared = []; new BroadcastChannel(\'shadw-sandbox-prepare\').onmessage = ev => { window.__prepared.push(ev.data) } })()')
+  await page.evaluate(`(() => {
+    window.__prepared = []; window.__marks = []
+    new BroadcastChannel('shadw-sandbox-prepare').onmessage = ev => { window.__prepared.push(ev.data) }
+    new BroadcastChannel('shadw-trace').onmessage = ev => { window.__marks.push(ev.data) }
+  })()`)
 }
 
-async function prepares (page: Page): Promise<PrepareReport[]> {
-  return (await page.evaluate('window.__prepared') as PrepareReport[]).map(p => ({ ...p, ms: round(p.ms) }))
+/** Takes (and clears) the marks and preparations `page` recorded. */
+async function takeMarks (page: Page): Promise<{ marks: Mark[], prepared: PrepareReport[] }> {
+  return await page.evaluate('(() => { const out = { marks: window.__marks, prepared: window.__prepared }; window.__marks = []; window.__prepared = []; return out })()') as { marks: Mark[], prepared: PrepareReport[] }
+}
+
+/**
+ * One call's stages in time order, ms from `start` (epoch ms): the tenant's node worker's
+ * marks, the contributor's, and each executor worker preparation cut into its stages.
+ */
+async function stagesOf (start: number, tenant: Page, contributor: Page): Promise<{ stages: Stage[], prepared: PrepareReport[] }> {
+  const t = await takeMarks(tenant)
+  const c = await takeMarks(contributor)
+  const out: Stage[] = []
+  const at = (x: number): number => Math.round((x - start) * 10) / 10
+  const detail = (m: Mark): string | undefined => {
+    const rest = Object.entries(m).filter(([k]) => k !== 'ctx' && k !== 'stage' && k !== 'at').map(([k, v]) => `${k}=${String(v)}`)
+    return rest.length === 0 ? undefined : rest.join(' ')
+  }
+  const push = (where: string, m: Mark): void => {
+    // marks of an earlier attempt that failed (the reloaded tab not found yet)
+    if (m.at < start - 1) return
+    const d = detail(m)
+    out.push({ where, stage: m.stage, ms: at(m.at), ...(d === undefined ? {} : { detail: d }) })
+  }
+  for (const m of t.marks) push('tenant', m)
+  for (const m of c.marks) push('contributor', m)
+  for (const p of c.prepared) {
+    let x = p.at
+    out.push({ where: 'executor', stage: 'prep.hashed', ms: at(x += p.hashMs) })
+    if (p.storeMs !== undefined) out.push({ where: 'executor', stage: `prep.store-read${p.source === 'store' ? ' (hit)' : ' (miss)'}`, ms: at(x += p.storeMs) })
+    if (p.instrumentMs !== undefined) out.push({ where: 'executor', stage: 'prep.instrumented', ms: at(x += p.instrumentMs) })
+    if (p.compileMs !== undefined) out.push({ where: 'executor', stage: 'prep.compiled', ms: at(x += p.compileMs) })
+  }
+  return { stages: out.sort((a, b) => a.ms - b.ms), prepared: c.prepared.map(p => ({ ...p, ms: round(p.ms) })) }
+}
+
+/** ms between the first marks named `from` and `to` in `stages`; NaN when either is missing. */
+function between (stages: Stage[], from: string, to: string): number {
+  const a = stages.find(x => x.stage === from)
+  const b = stages.find(x => x.stage === to)
+  return a === undefined || b === undefined ? NaN : round(b.ms - a.ms)
+}
+
+/** The first call's largest stages: the contributor's registry sync and module fetch, the executor worker's preparation, the receipt. */
+export function coldBreakdown (stages: Stage[]): { registryMs: number, fetchMs: number, prepareMs: number, receiptMs: number } {
+  return {
+    registryMs: between(stages, 'load.start', 'load.registry-synced'),
+    fetchMs: between(stages, 'load.cache-read', 'load.module-fetched'),
+    prepareMs: between(stages, 'exec.run-start', 'exec.run-done'),
+    receiptMs: between(stages, 'exec.run-done', 'exec.receipt-recorded')
+  }
+}
+
+/** One line per stage, for the bench's output. */
+export function formatStages (stages: Stage[]): string {
+  let last = 0
+  return stages.map(s => {
+    const line = `  ${s.ms.toFixed(1).padStart(7)} ms (+${(s.ms - last).toFixed(1).padStart(6)})  ${s.where.padEnd(11)} ${s.stage}${s.detail === undefined ? '' : ` [${s.detail}]`}`
+    last = s.ms
+    return line
+  }).join('\n')
 }
 
 /** Size of the cold-start module. */
@@ -81,6 +160,8 @@ const COLD_BYTES = 100 * 1024
 
 async function open (profile: string, url: string): Promise<{ context: BrowserContext, page: Page, key: string }> {
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: READY_TIMEOUT_MS })
+  // the node worker posts its stage marks (src/browser/trace-channel.ts)
+  await context.addInitScript(() => { localStorage.setItem('shadwDebug', 'trace') })
   // the media permission lets Chromium put loopback host candidates in its offers (links)
   await context.grantPermissions(['camera', 'microphone'], { origin: new URL(url).origin })
   const page = context.pages()[0] ?? await context.newPage()
@@ -161,7 +242,7 @@ async function linkPhase (sn: SuperNode, linked: { page: Page }, contributor: { 
 }
 
 /** Runs the browser part; returns its figures. */
-export async function runBrowserInvocationBench (): Promise<BrowserInvocationResult> {
+export async function runBrowserInvocationBench (opts: { coldOnly?: boolean } = {}): Promise<BrowserInvocationResult> {
   const tmp = await mkdtemp(join(tmpdir(), 'shadw-bench-invoke-'))
   const app = join(tmp, 'app')
   const contexts: BrowserContext[] = []
@@ -204,44 +285,66 @@ export async function runBrowserInvocationBench (): Promise<BrowserInvocationRes
     })()`)
 
     // before anything else the tenant invokes: a fresh tenant's first call
-    const callCold = async (): Promise<number> => await tenant.page.evaluate(`(async () => {
+    const callOnce = async (): Promise<{ ms: number, start: number }> => await tenant.page.evaluate(`(async () => {
       const t = performance.now()
       const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(coldRef)}, input: new Uint8Array(16).fill(1), deadline: 30000 }, 40000)
       if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')
-      return performance.now() - t
-    })()`) as number
+      const end = performance.now()
+      return { ms: end - t, start: performance.timeOrigin + t }
+    })()`) as { ms: number, start: number }
+    let lastStages: Stage[] = []
+    let lastPrepared: PrepareReport[] = []
+    const callCold = async (): Promise<number> => {
+      const { ms, start } = await callOnce()
+      const { stages, prepared } = await stagesOf(start, tenant.page, contributor.page)
+      lastStages = [...stages, { where: 'tenant', stage: 'page has the result', ms: round(ms) }]
+      lastPrepared = prepared
+      return ms
+    }
+    await watchPrepares(tenant.page)
     await watchPrepares(contributor.page)
     const firstCallMs = await callCold()
-    const firstPrepares = await prepares(contributor.page)
+    const firstStages = lastStages
+    const firstPrepares = lastPrepared
     const cachedMs: number[] = []
-    for (let i = 0; i < 5; i++) cachedMs.push(await callCold())
+    const cachedStages: Stage[][] = []
+    for (let i = 0; i < 5; i++) { cachedMs.push(await callCold()); cachedStages.push(lastStages) }
 
-    const invoke = await sample(tenant.page, `const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
+    const warm = opts.coldOnly !== true
+    const echoCalls = `const a = await window.shadw.call('invoke', { ref: ${JSON.stringify(ref)}, input: new TextEncoder().encode('ping ' + i), deadline: 30000 }, 40000)
       if (new TextDecoder().decode(a.output) !== 'ping ' + i) throw new Error('wrong echo')
-      if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`)
-    const bridge = await sample(tenant.page, 'await window.shadw.call(\'status\', {})')
-    const blocks = await sample(tenant.page, `await window.shadw.call('get', { key: ${JSON.stringify(log)}, index: i, timeout: 20000 }, 30000)`)
-    const overLink = await linkPhase(sn, linked, contributor, ref, echoBytes).catch((err: unknown) => {
+      if (a.receipts[0].executor !== ${JSON.stringify(contributor.key)}) throw new Error('not run in the contributor tab')`
+    const invoke = warm ? await sample(tenant.page, echoCalls) : []
+    const bridge = warm ? await sample(tenant.page, 'await window.shadw.call(\'status\', {})') : []
+    const getBlocks = `await window.shadw.call('get', { key: ${JSON.stringify(log)}, index: i, timeout: 20000 }, 30000)`
+    const blocks = warm ? await sample(tenant.page, getBlocks) : []
+    const linkOrNull = async (): Promise<BrowserInvocationResult['overLink']> => await linkPhase(sn, linked, contributor, ref, echoBytes).catch((err: unknown) => {
       console.error(`browser invocation over the link not measured: ${err instanceof Error ? err.message : String(err)}`)
       return null
     })
+    const overLink = warm ? await linkOrNull() : null
     // the contributor reloads (same profile: its OPFS keeps the module bytes) and is found again
     await contributor.page.reload({ timeout: READY_TIMEOUT_MS })
     await contributor.page.evaluate(`window.shadw.ready(${READY_TIMEOUT_MS})`)
     await watchPrepares(contributor.page)
+    await takeMarks(tenant.page)
     let afterReloadMs = NaN
-    const until = Date.now() + READY_TIMEOUT_MS
+    const reloaded = Date.now()
+    const until = reloaded + READY_TIMEOUT_MS
     // the tenant's router finds the reloaded contributor again once its adverts arrive
     while (Number.isNaN(afterReloadMs) && Date.now() < until) {
       afterReloadMs = await callCold().catch(async () => { await new Promise(resolve => setTimeout(resolve, 250)); return NaN })
     }
+    // from the reloaded tab's node being up to the end of the call that found it
+    const afterReloadFoundMs = Date.now() - reloaded
+    const afterReloadPrepares = lastPrepared
     return {
       invoke: { p50: pct(invoke, 0.5), p99: pct(invoke, 0.99) },
       bridgeRoundTrip: { p50: pct(bridge, 0.5) },
       blockRoundTrip: { p50: pct(blocks, 0.5) },
       ratioToBlockRoundTrip: Math.round(pct(invoke, 0.5) / pct(blocks, 0.5) * 100) / 100,
       overLink,
-      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs), prepares: { first: firstPrepares, afterReload: await prepares(contributor.page) } }
+      cold: { moduleBytes: coldBytes.byteLength, firstCallMs: round(firstCallMs), cachedMs: cachedMs.map(round), afterReloadMs: round(afterReloadMs), afterReloadFoundMs, prepares: { first: firstPrepares, afterReload: afterReloadPrepares }, stages: { first: firstStages, cached: cachedStages, afterReload: lastStages }, firstBreakdown: coldBreakdown(firstStages) }
     }
   } finally {
     for (const c of contexts) await c.close().catch(() => {})

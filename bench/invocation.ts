@@ -39,7 +39,7 @@ import { InvokeEndpoint, InvokeService } from '../src/core/invoke/index.ts'
 import { createNodeExecutor } from '../src/super-node/executor/index.ts'
 import { createPublisherKeyPair, FunctionLoader, Registry } from '../src/core/registry/index.ts'
 import { compileWat } from '../test/fixtures/wasm/fixtures.ts'
-import { runBrowserInvocationBench } from './invocation-browser.ts'
+import { formatStages, runBrowserInvocationBench } from './invocation-browser.ts'
 import { coldModule } from './invocation-cold.ts'
 import type { TenantMark, TenantReply, TenantResult, TenantResume, TenantTask } from './invocation-tenant.ts'
 import { startWriterProfile } from './cpu-profile.ts'
@@ -302,6 +302,12 @@ export async function runInvocationBench (opts: { browser?: boolean } = {}): Pro
     if (browser !== null) console.log(`browser tenant -> browser executor (relayed): invoke p50 ${browser.invoke.p50} ms, p99 ${browser.invoke.p99} ms; block round trip between the same nodes p50 ${browser.blockRoundTrip.p50} ms (ratio ${browser.ratioToBlockRoundTrip}x); page -> node worker bridge p50 ${browser.bridgeRoundTrip.p50} ms`)
     if (browser?.overLink != null) console.log(`browser tenant -> browser executor over their WebRTC link (relay stopped): invoke p50 ${browser.overLink.invoke.p50} ms, p99 ${browser.overLink.invoke.p99} ms; raw data channel between the same pages: 16 B round trip p50 ${browser.overLink.rawDataChannel.rttMedianMs.toFixed(3)} ms; echo run ${browser.overLink.echoRunMs} ms; (p50 - run) / dc rtt ${browser.overLink.p50OverDcRtt}x (goal <= 3)`)
     if (browser !== null) console.log(`cold start on a contributor tab (${browser.cold.moduleBytes} B module): fresh tenant tab's first call ${browser.cold.firstCallMs} ms (goal <= 150), again ${browser.cold.cachedMs.join(', ')} ms, after the contributor tab reloaded ${browser.cold.afterReloadMs} ms`)
+    if (browser !== null) {
+      console.log(`  stages of the first call (ms from the tenant page's call):\n${formatStages(browser.cold.stages.first)}`)
+      console.log(`  stages of the second call:\n${formatStages(browser.cold.stages.cached[0] ?? [])}`)
+      console.log(`  stages of the last repeat:\n${formatStages(browser.cold.stages.cached.at(-1) ?? [])}`)
+      console.log(`  stages of the call after the reload (the reloaded tab found after ${browser.cold.afterReloadFoundMs} ms):\n${formatStages(browser.cold.stages.afterReload)}`)
+    }
     if (browser !== null) Object.assign(result, { browserToBrowser: { ...browser, path: 'tenant page -> its node worker -> relay -> contributor node worker -> executor Web Worker, and back; super-node execution off; overLink: a second tenant tab over its WebRTC link to the contributor, relay stopped' } })
     mkdirSync(new URL('./results/', import.meta.url), { recursive: true })
     writeFileSync(RESULTS, JSON.stringify(result, null, 2) + '\n')

@@ -10,5 +10,5 @@ import { createExecutorWorkerApi } from '../src/browser/executor/worker-api.ts'
 
 const api = createExecutorWorkerApi((msg, transfer) => { self.postMessage(msg, { transfer }) })
 self.addEventListener('message', (ev: MessageEvent) => { api.onmessage(ev.data) })
-// the pool waits for this before arming deadlines
-self.postMessage(READY_MESSAGE)
+// the pool waits for this before arming deadlines: after the start's warm-up, which counts against no call
+void api.warmed.then(() => { self.postMessage(READY_MESSAGE) })

@@ -4,6 +4,7 @@ import { DEFAULT_DOWNLOAD_TIMEOUT_MS, DEFAULT_GET_TIMEOUT_MS } from '../core/nod
 import { FunctionLoader, StorageModuleStore } from '../core/registry/index.ts'
 import { InvokeEndpoint, MAX_INPUT_BYTES } from '../core/invoke/index.ts'
 import { checkInvokeOptions, invokeWhenReady } from '../core/gateway/index.ts'
+import { mark } from '../core/trace.ts'
 import type { BrowserNode } from './browser-node.ts'
 import { opfsStorage } from './opfs-storage.ts'
 import { BRIDGE_CHANNEL, expect, parseBridgeMessage, type BridgeEvent, type BridgeMethod, type BridgeRequest, type BridgeResponse } from './bridge-protocol.ts'
@@ -198,7 +199,10 @@ export class BridgeServer {
         const opts = checkInvokeOptions(params)
         // a context may hold the node this long at most
         opts.deadline = expect.timeout(opts.deadline, DEFAULT_GET_TIMEOUT_MS, MAX_CALL_TIMEOUT_MS)
-        return await invokeWhenReady(await this.#endpoint(), ref, input, opts)
+        mark('call.bridge-in')
+        const result = await invokeWhenReady(await this.#endpoint(), ref, input, opts)
+        mark('call.bridge-out')
+        return result
       }
       case 'contribute': {
         if (contribution === undefined) break

@@ -25,6 +25,7 @@ import { holderBudget } from './holder-budget.ts'
 import { reedSolomonBrowser } from './reed-solomon-browser.ts'
 import sodium from 'sodium-universal'
 import { useFastEd25519, type SodiumSign } from './sodium-ed25519.ts'
+import { traceToChannel, wantsTrace } from './trace-channel.ts'
 
 // every signature the node makes or checks (receipts, Hypercore, the DHT) is made or checked here
 useFastEd25519(sodium as unknown as SodiumSign)
@@ -67,6 +68,7 @@ export function serveNodeWorker (scope: NodeWorkerScope, opts: NodeWorkerOptions
 
   const start = async (init: NodeWorkerInit): Promise<void> => {
     if (init.debug !== undefined) enableLog(init.debug)
+    if (wantsTrace(init.debug)) traceToChannel('node')
     const node = await BrowserNode.start({
       relayUrl: init.relayUrl,
       storage: opfsStorage(init.storageRoot),

@@ -20,11 +20,12 @@ function announce (): (event: PrepareEvent) => void {
 }
 
 /** Builds the message handler a Dedicated Worker installs for {@link createBrowserExecutor}'s pool. */
-export function createExecutorWorkerApi (post: CallServer['post']): { onmessage: (batch: unknown) => void } {
+export function createExecutorWorkerApi (post: CallServer['post']): { onmessage: (batch: unknown) => void, warmed: Promise<void> } {
   const store = CacheStorageInstrumentedStore.available() ? new CacheStorageInstrumentedStore() : undefined
-  const runtime = new SandboxRuntime(undefined, { ...(store === undefined ? {} : { store }), onPrepare: announce() })
+  // warmed at start: a contributor tab's first call of a new module must not pay the worker's cold JIT
+  const runtime = new SandboxRuntime(undefined, { ...(store === undefined ? {} : { store }), onPrepare: announce(), warmUp: true })
   const server: CallServer = { execute: async (req) => await runtime.execute(req), post }
-  return { onmessage: (batch) => { serveCalls(server, batch) } }
+  return { onmessage: (batch) => { serveCalls(server, batch) }, warmed: runtime.warmed }
 }
 
 /** The worker's side of the envelope. */

@@ -4,6 +4,7 @@
  * worker answers its origin's bridge calls the same way.
  */
 import { DEFAULT_INVOKE_DEADLINE_MS, isExecutor, type InvokeOptions, type InvokeResult, type PeerState } from '../invoke/index.ts'
+import { mark } from '../trace.ts'
 import { handleFnRequest } from './fn-gateway.ts'
 import type { WireInvokeOptions } from './invoke-options.ts'
 
@@ -28,7 +29,9 @@ export async function invokeWhenReady (endpoint: GatewayEndpoint, ref: string, i
   const k = opts.redundancy ?? 1
   if (endpoint.peers().filter(isExecutor).length >= k || !Number.isSafeInteger(budget) || budget < 1) return await endpoint.invoke(ref, input, opts)
   const start = Date.now()
+  mark('call.wait-executors')
   await endpoint.waitForExecutors(1, { timeoutMs: budget }).catch(() => {})
+  mark('call.executors-found')
   // half of what is left at most: fewer than k executors may still reach a quorum
   const rest = Math.floor((budget - (Date.now() - start)) / 2)
   if (k > 1 && rest > 0) await endpoint.waitForExecutors(k, { timeoutMs: rest }).catch(() => {})

@@ -7,6 +7,7 @@
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
+import { mark } from '../trace.ts'
 import { log } from '../log.ts'
 import { VerifiedRoots } from '../ledger/index.ts'
 import { CallAudits, type AuditSink } from './call-audits.ts'
@@ -153,7 +154,11 @@ export class InvokeCaller {
   /** Invokes a function on the swarm. See {@link runCall} for the errors. */
   async invoke (ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
     const audited = this.#audits.chosen(opts.audit)
-    const result = await runCall(this.#transport, ref, input, await this.#pinned(ref, opts))
+    mark('call.start')
+    const pinned = await this.#pinned(ref, opts)
+    mark('call.pinned')
+    const result = await runCall(this.#transport, ref, input, pinned)
+    mark('call.verified')
     for (const r of result.dissenters) this.#peers.dissented(r.executor)
     if (audited) this.#audits.submit(result, input)
     return result
@@ -189,6 +194,7 @@ export class InvokeCaller {
     const p = calls?.pending.get(msg.id)
     if (calls === undefined || p === undefined) return // answered after we gave up on it
     calls.pending.delete(msg.id)
+    mark(`call.answered.${msg.type}`)
     if (msg.type === 'result' || msg.type === 'mounts') { p.resolve(msg); return }
     if (msg.code === 'BUSY') {
       // skipped until it says it has room; its adverts come only when its fullness flips,
@@ -253,7 +259,10 @@ export class InvokeCaller {
         if (!peer.channel.send({ type: 'request', id, ...req })) {
           pending.delete(id)
           reject(ShadwError.EXECUTOR_CLOSED(`executor ${key.slice(0, 8)} closed the channel`))
-        } else sent = true
+        } else {
+          sent = true
+          mark('call.sent')
+        }
       })
     } catch (err) {
       const code = (err as ShadwError).code

@@ -6,6 +6,7 @@
  */
 import { afterBurst } from '../after-burst.ts'
 import { ShadwError } from '../errors.ts'
+import { mark } from '../trace.ts'
 import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
 import type { OwnExecutor } from './invoke-caller.ts'
@@ -195,8 +196,10 @@ export class InvokeServer {
     const ac = new AbortController()
     serving.set(msg.id, ac)
     const share = serving
+    mark('exec.mounts-query')
     service.mountVersions(msg.ref, peer.state.key, ac.signal).then(answer => {
       peer.channel.send({ type: 'mounts', id: msg.id, ...answer })
+      mark('exec.mounts-answered')
     }, err => {
       peer.channel.sendError(msg.id, err)
     }).finally(() => { share.delete(msg.id) }).catch(() => {})
@@ -245,10 +248,12 @@ export class InvokeServer {
   #run (peer: Peer, serving: Map<number, AbortController>, req: RequestMessage, ac: AbortController, service: InvokeService, bytes: number): void {
     // cancelled, or its peer gone, while it waited for its turn
     // the request's own controller: the service aborts it at the deadline, no second one
+    mark('exec.request')
     const run = ac.signal.aborted ? Promise.reject(ac.signal.reason) : service.handle(req, peer.state.key, ac)
     this.advertise()
     run.then(res => {
       peer.channel.send({ type: 'result', id: req.id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex })
+      mark('exec.replied')
     }, err => {
       peer.channel.sendError(req.id, err)
     }).finally(() => {

@@ -8,6 +8,7 @@ import b4a from 'b4a'
 import { AccessGate, type AccessGrant } from '../access/index.ts'
 import { untilAborted, withinMs } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
+import { mark } from '../trace.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
 import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from '../pricing/index.ts'
@@ -92,6 +93,9 @@ interface FunctionEntry {
   at: number
   /** once known (a ref may be a local alias) */
   publisher?: string
+  /** once settled: the registry length it resolved at; `minLength`: one the registry reached while it ran (kept only if it resolved there) */
+  length?: number
+  minLength?: number
   /** calls waiting on it: a lookup nobody waits for any more is abandoned */
   waiters: number
   settled: boolean
@@ -134,7 +138,6 @@ export class InvokeService {
   readonly #gate: AccessGate
   readonly #nonces: NonceSet
   readonly #now: () => number
-  /** loaded functions by the ref asked for; `publisher` once known (a ref may be a local alias) */
   readonly #functions = new Map<string, FunctionEntry>()
   readonly #functionTtl: number
   #active = 0
@@ -183,23 +186,17 @@ export class InvokeService {
   }
 
   /** The price now, for adverts: the node's curve at utilisation = calls running / slots; null when it does not price. */
-  get quote (): PriceQuote | null {
-    return this.pricing === null ? null : quote(this.pricing, this.running, this.slots)
-  }
+  get quote (): PriceQuote | null { return this.pricing === null ? null : quote(this.pricing, this.running, this.slots) }
 
   /** Calls it would take now: none once closing or once its ledger failed. */
-  get free (): number {
-    return this.#taking ? Math.max(0, this.slots - this.#active) : 0
-  }
+  get free (): number { return this.#taking ? Math.max(0, this.slots - this.#active) : 0 }
 
   /**
    * Slots it advertises: {@link slots} while it takes calls, 0 once closing or once its
    * ledger failed, so routers stop choosing it (its instant refusals would otherwise look
    * like a fast peer).
    */
-  get total (): number {
-    return this.#taking ? this.slots : 0
-  }
+  get total (): number { return this.#taking ? this.slots : 0 }
 
   /** Function lookups in flight now, in all or for `caller` (a peer's hex key; `client:…`: an HTTP client of the gateway). */
   lookups (caller?: string): number { return caller === undefined ? this.#lookups : this.#lookupsBy.get(caller) ?? 0 }
@@ -208,13 +205,9 @@ export class InvokeService {
   get running (): number { return this.#active }
 
   /** The failure of the ledger write that stopped this service (`STORAGE_FULL`, …); null while none failed. */
-  get ledgerError (): ShadwError | null {
-    return this.#writer.failure
-  }
+  get ledgerError (): ShadwError | null { return this.#writer.failure }
 
-  get #taking (): boolean {
-    return this.#closing === null && this.#writer.failure === null
-  }
+  get #taking (): boolean { return this.#closing === null && this.#writer.failure === null }
 
   /**
    * Calls `listener` once when the service stops taking calls (closed, or its ledger failed),
@@ -255,9 +248,7 @@ export class InvokeService {
   }
 
   #stopped (): void {
-    for (const listener of [...this.#onstop]) {
-      try { listener() } catch (err) { debug('onstop listener failed', err) }
-    }
+    for (const listener of [...this.#onstop]) try { listener() } catch (err) { debug('onstop listener failed', err) }
   }
 
   /**
@@ -360,6 +351,7 @@ export class InvokeService {
     if (left <= 0) throw new ShadwError('DEADLINE_EXCEEDED', 'the request deadline passed before execution', { details: { deadline: req.deadline } })
     signal.throwIfAborted()
     this.executions++
+    mark('exec.run-start')
     const result = await this.#opts.executor.execute({
       module: fn.module,
       abi: m.abi,
@@ -370,6 +362,7 @@ export class InvokeService {
       ...(env === undefined || env.length === 0 ? {} : { env }),
       ...(mounted === undefined || mounted.preopens.length === 0 ? {} : { preopens: mounted.preopens, files: mounted.files })
     }, { signal })
+    mark('exec.run-done')
     const moved = req.input.byteLength + result.output.byteLength
     const pending = prepareReceipt({
       fn: `${m.publisher}/${m.name}@${m.version}`,
@@ -400,23 +393,28 @@ export class InvokeService {
     } catch (err) {
       throw err === this.#writer.failure ? this.#refusal() : err
     }
+    mark('exec.receipt-recorded')
     const { receipt, bytes, index } = recorded
     debug('ran', receipt.fn, 'fuel', receipt.fuel, 'for', receipt.tenant.slice(0, 10))
     return { output: result.output, receipt, encodedReceipt: bytes, ledgerIndex: index }
   }
 
   /** What a call gets once the ledger failed: retryable elsewhere, the storage failure named. */
-  #refusal (): ShadwError {
-    return ShadwError.EXECUTOR_CLOSED(`this executor takes no calls: its ledger cannot be written (${this.#writer.failure?.message ?? 'unknown failure'})`)
-  }
+  #refusal (): ShadwError { return ShadwError.EXECUTOR_CLOSED(`this executor takes no calls: its ledger cannot be written (${this.#writer.failure?.message ?? 'unknown failure'})`) }
 
   /**
    * Forgets the loaded functions of `publisher` (hex key), so the next call asks its registry
    * again: the host calls it when that registry's log grows (a yank or a new version arrived).
+   * With its new `length`: a function resolved at that length or later is kept (its own sync grew it).
    */
-  invalidate (publisher: string): void {
+  invalidate (publisher: string, length?: number): void {
     const prefix = `${publisher}/`
-    for (const [ref, e] of this.#functions) if (e.publisher === publisher || ref.startsWith(prefix)) this.#functions.delete(ref)
+    for (const [ref, e] of this.#functions) {
+      if ((e.publisher !== publisher && !ref.startsWith(prefix)) || (length !== undefined && (e.length ?? -1) >= length)) continue
+      // a lookup in flight may have synced past this length already: judged when it settles
+      if (length !== undefined && !e.settled) e.minLength = Math.max(e.minLength ?? 0, length)
+      else this.#functions.delete(ref)
+    }
   }
 
   /**
@@ -469,6 +467,7 @@ export class InvokeService {
     }
     this.#lookups++
     this.#lookupsBy.set(caller, mine + 1)
+    mark('exec.lookup')
     const abort = new AbortController()
     const fn = this.#opts.functions.load(ref, { signal: abort.signal })
     let released = false
@@ -483,9 +482,12 @@ export class InvokeService {
     const entry: FunctionEntry = { fn, at: now, waiters: 0, settled: false, abort, release }
     this.#functions.set(ref, entry)
     fn.then(f => {
+      mark('exec.loaded', { source: f.source })
       entry.settled = true
       release()
       entry.publisher = f.manifest.publisher
+      if (f.registryLength !== undefined) entry.length = f.registryLength
+      if (entry.minLength !== undefined && (f.registryLength ?? 0) < entry.minLength && this.#functions.get(ref) === entry) this.#functions.delete(ref)
     }, () => {
       entry.settled = true
       release()
@@ -495,6 +497,4 @@ export class InvokeService {
   }
 }
 
-function deadlinePassed (deadline: number, when: string): ShadwError {
-  return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } })
-}
+function deadlinePassed (deadline: number, when: string): ShadwError { return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } }) }

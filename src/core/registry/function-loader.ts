@@ -7,6 +7,7 @@
 import b4a from 'b4a'
 import type Hypercore from 'hypercore'
 import { ShadwError } from '../errors.ts'
+import { mark } from '../trace.ts'
 import { parseRefOrAlias, type FunctionAliases, type FunctionRef } from './function-ref.ts'
 import type { FunctionManifest, SignedManifest } from './manifest.ts'
 import { Registry } from './registry.ts'
@@ -51,6 +52,8 @@ export interface FunctionLoaderOptions {
 export interface LoadedFunction extends VerifiedFunction {
   /** where the verified bytes came from: the module cache or the publisher's blob log */
   source: 'cache' | 'blob-log'
+  /** the registry's length the manifest was resolved at: a registry that grows past it may hold a yank or a newer version */
+  registryLength?: number
 }
 
 /**
@@ -162,17 +165,23 @@ export class FunctionLoader {
    */
   async load (input: string | FunctionRef, opts: { signal?: AbortSignal } = {}): Promise<LoadedFunction> {
     // everything about the manifest is checked before a single module block is fetched
-    const { signed, ctx } = await this.#manifest(input, opts)
+    const { signed, ctx, registryLength } = await this.#manifest(input, opts)
+    mark('load.manifest-verified')
     const m = signed.manifest
     const cached = await this.#cache?.get(m.moduleHash) ?? null
+    mark('load.cache-read', { hit: cached !== null })
     if (cached !== null) {
       const fn = await verifyFunction(signed, cached, ctx).catch(() => null)
-      if (fn !== null) return { ...fn, source: 'cache' }
+      mark('load.module-verified')
+      if (fn !== null) return { ...fn, source: 'cache', registryLength }
     }
     const bytes = await this.#fetchBlob(m, opts.signal)
+    mark('load.module-fetched', { bytes: bytes.byteLength })
     const fn = await verifyFunction(signed, bytes, ctx)
+    mark('load.module-verified')
     await this.#cache?.put(m.moduleHash, fn.module)
-    return { ...fn, source: 'blob-log' }
+    mark('load.cache-written')
+    return { ...fn, source: 'blob-log', registryLength }
   }
 
   /**
@@ -184,9 +193,12 @@ export class FunctionLoader {
     return (await this.#manifest(input, opts)).signed
   }
 
-  async #manifest (input: string | FunctionRef, opts: { signal?: AbortSignal }): Promise<{ signed: SignedManifest, ctx: VerifyContext }> {
+  async #manifest (input: string | FunctionRef, opts: { signal?: AbortSignal }): Promise<{ signed: SignedManifest, ctx: VerifyContext, registryLength: number }> {
     const ref = typeof input === 'string' ? parseRefOrAlias(input, this.#aliases) : input
+    mark('load.start')
     const reg = await this.sync(ref.publisher, opts)
+    const registryLength = reg.core.length
+    mark('load.registry-synced')
     const version = await reg.resolve(ref.name, ref.range)
     const stored = await reg.signedManifest(ref.name, version)
     const tomb = await reg.tombstone(ref.name, version)
@@ -197,7 +209,7 @@ export class FunctionLoader {
       ...(tomb === null ? {} : { yankReason: tomb.tombstone.reason }),
       expect: { name: ref.name, version }
     }
-    return { signed: verifyManifest(stored, ctx), ctx }
+    return { signed: verifyManifest(stored, ctx), ctx, registryLength }
   }
 
   async #fetchBlob (m: FunctionManifest, signal?: AbortSignal): Promise<Uint8Array> {

@@ -140,7 +140,7 @@ export async function startExecutorRole (node: ShadwNode, opts: ExecutorRoleOpti
   })
   endpoint.start()
   // a registry that grew (a yank, a new version) is asked again on the next call
-  const offAppend = node.on('append', ({ key }) => { service.invalidate(key) })
+  const offAppend = node.on('append', ({ key, length }) => { service.invalidate(key, length) })
   // light nodes learn this ledger from the announcement and co-sign its receipts; the tracker
   // follows the ledgers, miss and attestation logs others announce and feeds reputation to the router
   const reputation = new ReputationTracker({ host: node, announce: () => [ledger.key, misses.key] })

@@ -44,10 +44,24 @@ export function instrumentedKey (hash: string, abi: Abi, memoryPages: number): s
   return `v${METERING_VERSION}/${hash}/${abi}/${memoryPages}`
 }
 
+/** The stages of one preparation, ms (a stage not taken is absent). */
+export interface PrepareStages {
+  /** SHA-256 of the module's bytes against the call's module hash */
+  hashMs: number
+  /** the store's read, its entry hashed again (and, in the browser, compiled from the response) */
+  storeMs?: number
+  /** validation, ABI check and fuel instrumentation */
+  instrumentMs?: number
+  /** compilation of the instrumented bytes (after a store hit: what was left of it) */
+  compileMs?: number
+}
+
 /** How a module was made ready: instrumented here, or taken instrumented from the store. */
-export interface PrepareEvent {
+export interface PrepareEvent extends PrepareStages {
   hash: string
   source: 'instrumented' | 'store'
   /** validation, instrumentation (or the store's read) and compilation, ms */
   ms: number
+  /** when the worker began (hashing the bytes), epoch ms: lines up with other contexts' marks */
+  at: number
 }

@@ -8,9 +8,9 @@
 import { ShadwError } from '../errors.ts'
 import type { Abi } from './executor.ts'
 import { checkAbi } from './abi-check.ts'
-import { nowMs, sha256Hex, wasmApi, type WasmMemory, type WasmModule } from './host.ts'
+import { epochMs, nowMs, sha256Hex, wasmApi, type WasmMemory, type WasmModule } from './host.ts'
 import { instrumentModule, type InstrumentedModule } from './instrument.ts'
-import { instrumentedKey, type InstrumentedStore, type PrepareEvent } from './instrumented-store.ts'
+import { instrumentedKey, type InstrumentedStore, type PrepareEvent, type PrepareStages } from './instrumented-store.ts'
 
 /** Distinct modules a worker keeps compiled; each costs its machine code in memory. */
 export const MODULE_CACHE_ENTRIES = 64
@@ -33,12 +33,21 @@ async function compileInstrumented (bytes: Uint8Array): Promise<WasmModule> {
   }
 }
 
-/** Validates, checks the ABI of, instruments and compiles `bytes` (whose hash is known). */
-export async function prepareModule (bytes: Uint8Array, hash: string, abi: Abi, memoryPages: number): Promise<PreparedModule> {
+/** Validates, checks the ABI of, instruments and compiles `bytes`; times the two stages into `stages`. */
+async function instrumentAndCompile (bytes: Uint8Array, abi: Abi, memoryPages: number, stages?: PrepareStages): Promise<{ inst: InstrumentedModule, module: WasmModule }> {
+  const t0 = nowMs()
   if (!wasmApi.validate(bytes)) throw ShadwError.INVALID_MODULE('module does not validate')
   const inst = instrumentModule(bytes, memoryPages)
   checkAbi(inst.parsed, abi)
+  const t1 = nowMs()
   const module = await compileInstrumented(inst.bytes)
+  if (stages !== undefined) { stages.instrumentMs = t1 - t0; stages.compileMs = nowMs() - t1 }
+  return { inst, module }
+}
+
+/** Validates, checks the ABI of, instruments and compiles `bytes` (whose hash is known). */
+export async function prepareModule (bytes: Uint8Array, hash: string, abi: Abi, memoryPages: number, stages?: PrepareStages): Promise<PreparedModule> {
+  const { inst, module } = await instrumentAndCompile(bytes, abi, memoryPages, stages)
   return { hash, module, importedMemory: inst.importedMemory, hasStart: inst.hasStart, spareMemory: undefined }
 }
 
@@ -48,17 +57,18 @@ export async function prepareModule (bytes: Uint8Array, hash: string, abi: Abi, 
  * stored, under the same key); a miss is prepared and then offered to the store, without the
  * call waiting for the write. A store that fails is a miss.
  */
-async function prepareThrough (store: InstrumentedStore, bytes: Uint8Array, hash: string, abi: Abi, memoryPages: number): Promise<{ prepared: PreparedModule, source: PrepareEvent['source'] }> {
+async function prepareThrough (store: InstrumentedStore, bytes: Uint8Array, hash: string, abi: Abi, memoryPages: number, stages: PrepareStages): Promise<{ prepared: PreparedModule, source: PrepareEvent['source'] }> {
   const key = instrumentedKey(hash, abi, memoryPages)
+  const t0 = nowMs()
   const hit = await store.get(key).catch(() => null)
+  stages.storeMs = nowMs() - t0
   if (hit !== null) {
+    const t1 = nowMs()
     const module = hit.module ?? await compileInstrumented(hit.bytes)
+    stages.compileMs = nowMs() - t1
     return { prepared: { hash, module, importedMemory: hit.importedMemory, hasStart: hit.hasStart, spareMemory: undefined }, source: 'store' }
   }
-  if (!wasmApi.validate(bytes)) throw ShadwError.INVALID_MODULE('module does not validate')
-  const inst = instrumentModule(bytes, memoryPages)
-  checkAbi(inst.parsed, abi)
-  const module = await compileInstrumented(inst.bytes)
+  const { inst, module } = await instrumentAndCompile(bytes, abi, memoryPages, stages)
   store.put(key, { bytes: inst.bytes, importedMemory: inst.importedMemory, hasStart: inst.hasStart }).catch(() => {})
   return { prepared: { hash, module, importedMemory: inst.importedMemory, hasStart: inst.hasStart, spareMemory: undefined }, source: 'instrumented' }
 }
@@ -95,15 +105,17 @@ export class ModuleCache {
     }
     if (bytes === undefined) return undefined
     const p = (async () => {
+      const hashStarted = nowMs()
       const actual = await sha256Hex(bytes)
       if (actual !== hash) throw ShadwError.INVALID_ARGUMENT('module bytes do not match their hash', { hash, actual })
       const { store, onPrepare } = this.#opts
       if (store === undefined && onPrepare === undefined) return await prepareModule(bytes, hash, abi, memoryPages)
       const started = nowMs()
+      const stages: PrepareStages = { hashMs: started - hashStarted }
       const { prepared, source } = store === undefined
-        ? { prepared: await prepareModule(bytes, hash, abi, memoryPages), source: 'instrumented' as const }
-        : await prepareThrough(store, bytes, hash, abi, memoryPages)
-      onPrepare?.({ hash, source, ms: nowMs() - started })
+        ? { prepared: await prepareModule(bytes, hash, abi, memoryPages, stages), source: 'instrumented' as const }
+        : await prepareThrough(store, bytes, hash, abi, memoryPages, stages)
+      onPrepare?.({ hash, source, ms: nowMs() - started, at: epochMs(hashStarted), ...stages })
       return prepared
     })()
     this.entries.set(key, p)

@@ -6,6 +6,18 @@ import { nowMs } from './host.ts'
 import { ModuleCache, type ModuleCacheOptions } from './module-cache.ts'
 import { parseWorkerRequest, type WorkerReply } from './protocol.ts'
 import { runModule } from './run-module.ts'
+import { warmUp } from './warm-up.ts'
+
+/** Options of {@link SandboxRuntime}. */
+export interface SandboxRuntimeOptions extends ModuleCacheOptions {
+  /**
+   * warm the metering pass and the compiler on a built-in module at start (warm-up.ts), so
+   * the first module this worker prepares does not pay for the thread's cold JIT; calls that
+   * arrive meanwhile wait for it; `onWarm` is told the ms it took
+   */
+  warmUp?: boolean
+  onWarm?: (ms: number) => void
+}
 
 /** The worker-side executor: validates a request, prepares the module, runs one call. */
 export class SandboxRuntime {
@@ -14,8 +26,14 @@ export class SandboxRuntime {
   // bookkeeping assumes the call at the head of a worker's line is the one running
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor (cacheEntries?: number, opts: ModuleCacheOptions = {}) {
-    this.cache = new ModuleCache(cacheEntries, opts)
+  /** Settles once the start's warm-up is over (at once without one): worker entries say they are ready then, so no deadline runs during it. */
+  readonly warmed: Promise<void>
+
+  constructor (cacheEntries?: number, opts: SandboxRuntimeOptions = {}) {
+    const { warmUp: warm, onWarm, ...cache } = opts
+    this.cache = new ModuleCache(cacheEntries, cache)
+    this.warmed = warm === true ? warmUp().then(ms => { onWarm?.(ms) }) : Promise.resolve()
+    this.tail = this.warmed
   }
 
   /** Runs one request after those before it; rejects with a ShadwError. Untrusted input. */

@@ -7,11 +7,13 @@ import { READY_MESSAGE, SandboxRuntime, serveCalls, type CallServer } from '../.
 
 if (parentPort === null) throw ShadwError.INTERNAL('executor-worker must run in a worker thread')
 const port = parentPort
-const runtime = new SandboxRuntime()
+// warmed at start: a super node's first call of a new module must not pay its thread's cold JIT
+const runtime = new SandboxRuntime(undefined, { warmUp: true })
 const server: CallServer = {
   execute: async (req) => await runtime.execute(req),
   post: (msg, transfer) => { port.postMessage(msg, transfer) }
 }
 
 port.on('message', (batch: unknown) => { serveCalls(server, batch) })
-port.postMessage(READY_MESSAGE)
+// the pool arms deadlines once this arrives: after the warm-up, so it counts against no call
+void runtime.warmed.then(() => { port.postMessage(READY_MESSAGE) })
