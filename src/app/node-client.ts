@@ -205,8 +205,10 @@ export class NodeClient {
         port1.onmessage = (ev: MessageEvent) => { this.#onMessage(ev.data, true) }
         worker.postMessage({ type: 'bridge', port: port2 }, [port2])
         this.#direct = port1
-        // a worker that dies later leaves this tab to the channel, as every other tab
-        worker.onerror = () => { if (this.#direct === port1) this.#closeDirect() }
+        // an uncaught error in the worker does not stop it: its port stays, and so do the
+        // answers to calls already sent on it (closing it here would time them out, though
+        // what they asked for may have been done)
+        worker.onerror = (ev: ErrorEvent) => { debug('node worker error', ev.message) }
         this.lastError = null
         debug('node started', reply.status.publicKey)
         return

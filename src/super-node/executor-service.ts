@@ -56,7 +56,7 @@ export async function startExecutorService (node: ShadwNode, keyPair: { publicKe
   return await startExecutorRole(node, {
     // small calls run on the node's thread while the workers are idle: a trivial call then
     // costs no thread hops (src/core/sandbox/inline-runner.ts)
-    executor: opts.executor ?? createNodeExecutor({ size: workers, inline: true }),
+    executor: opts.executor ?? createNodeExecutor({ size: workers, inline: true, warmUp: true }),
     keyPair,
     domain: opts.domain,
     ...(opts.rpc === undefined ? {} : { rpc: opts.rpc }),

@@ -7,7 +7,7 @@
  */
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
-import { mark } from '../trace.ts'
+import { mark, tracing } from '../trace.ts'
 import { log } from '../log.ts'
 import { VerifiedRoots } from '../ledger/index.ts'
 import { CallAudits, type AuditSink } from './call-audits.ts'
@@ -194,7 +194,7 @@ export class InvokeCaller {
     const p = calls?.pending.get(msg.id)
     if (calls === undefined || p === undefined) return // answered after we gave up on it
     calls.pending.delete(msg.id)
-    mark(`call.answered.${msg.type}`)
+    if (tracing()) mark(`call.answered.${msg.type}`)
     if (msg.type === 'result' || msg.type === 'mounts') { p.resolve(msg); return }
     if (msg.code === 'BUSY') {
       // skipped until it says it has room; its adverts come only when its fullness flips,

@@ -8,7 +8,7 @@ import b4a from 'b4a'
 import { AccessGate, type AccessGrant } from '../access/index.ts'
 import { untilAborted, withinMs } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
-import { mark } from '../trace.ts'
+import { mark, tracing } from '../trace.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
 import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from '../pricing/index.ts'
@@ -33,8 +33,8 @@ const debug = log('invoke-service')
  * ({@link InvokeService.invalidate}); this bounds staleness when nothing reports.
  */
 export const FUNCTION_CACHE_TTL_MS = 5_000
-/** Longest a mounts query alone keeps a lookup of a publisher not followed here: as long as a caller waits for answers (manifest-pins.ts). */
-export const MOUNTS_LOOKUP_MS = MAX_PIN_MS / 2
+/** Longest a mounts query alone keeps a lookup of a publisher not followed here: past the caller's wait for answers (manifest-pins.ts), so the call that follows finds it still running. */
+export const MOUNTS_LOOKUP_MS = MAX_PIN_MS / 2 + 2_000
 /** Most functions kept loaded: module bytes are up to 32 MiB, so the cache stays small. */
 const FUNCTION_CACHE_ENTRIES = 64
 /**
@@ -482,7 +482,7 @@ export class InvokeService {
     const entry: FunctionEntry = { fn, at: now, waiters: 0, settled: false, abort, release }
     this.#functions.set(ref, entry)
     fn.then(f => {
-      mark('exec.loaded', { source: f.source })
+      if (tracing()) mark('exec.loaded', { source: f.source })
       entry.settled = true
       release()
       entry.publisher = f.manifest.publisher

@@ -50,8 +50,8 @@ export interface WorkerPoolOptions {
   maxQueue?: number
   /** Default limits for calls that set none. */
   limits?: Partial<ExecutionLimits>
-  /** Starts one worker. */
-  spawn (): PoolWorker
+  /** Starts one worker; `respawn` when it replaces one that died or was stopped (a deadline, a memory cap). */
+  spawn (respawn: boolean): PoolWorker
   /**
    * Runs small raw-ABI calls on this thread while no worker has work ({@link InlineRunner});
    * for a node whose thread can spare a fraction of a millisecond per call. Default off.
@@ -112,7 +112,7 @@ export class WorkerPool implements Executor {
   private target: number
   readonly maxQueue: number
   private readonly defaults: ExecutionLimits
-  private readonly spawn: () => PoolWorker
+  private readonly spawn: (respawn: boolean) => PoolWorker
   private readonly slots: Slot[] = []
   private readonly queue: Job[] = []
   // keyed by the caller's array: a module passed again by reference is not re-hashed
@@ -165,7 +165,7 @@ export class WorkerPool implements Executor {
   }
 
   private addSlot (): void {
-    const slot: Slot = { worker: this.spawn(), ready: false, line: [], known: new Set(), draining: false }
+    const slot: Slot = { worker: this.spawn(false), ready: false, line: [], known: new Set(), draining: false }
     this.slots.push(slot)
     this.watchReady(slot)
   }
@@ -319,7 +319,7 @@ export class WorkerPool implements Executor {
       this.pump()
       return
     }
-    slot.worker = this.spawn()
+    slot.worker = this.spawn(true)
     slot.ready = false
     this.watchReady(slot)
     this.pump()

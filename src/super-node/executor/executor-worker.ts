@@ -1,14 +1,15 @@
 /**
  * worker_threads entry of the Node executor: adapts the port to {@link SandboxRuntime}.
  */
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { ShadwError } from '../../core/errors.ts'
 import { READY_MESSAGE, SandboxRuntime, serveCalls, type CallServer } from '../../core/sandbox/index.ts'
 
 if (parentPort === null) throw ShadwError.INTERNAL('executor-worker must run in a worker thread')
 const port = parentPort
-// warmed at start: a super node's first call of a new module must not pay its thread's cold JIT
-const runtime = new SandboxRuntime(undefined, { warmUp: true })
+// warmed at start when the pool asks (node-executor.ts): a super node's first call of a new
+// module must not pay its thread's cold JIT
+const runtime = new SandboxRuntime(undefined, { warmUp: (workerData as { warmUp?: unknown } | null)?.warmUp === true })
 const server: CallServer = {
   execute: async (req) => await runtime.execute(req),
   post: (msg, transfer) => { port.postMessage(msg, transfer) }

@@ -30,11 +30,20 @@ function workerEntry (): URL {
 const BOOTSTRAP_URL = workerEntry()
 
 /** Options of {@link createNodeExecutor}; `spawn` is provided. */
-export type NodeExecutorOptions = Omit<WorkerPoolOptions, 'spawn'>
+export type NodeExecutorOptions = Omit<WorkerPoolOptions, 'spawn'> & {
+  /**
+   * Each worker the pool starts runs the metering pass and a compile once before it takes
+   * calls, so a long-lived node's first call of a new module does not pay the thread's cold
+   * JIT. Off by default: a one-call pool (`shadw run`) would only wait for it. A worker
+   * started again after a kill (a deadline, a memory cap) skips it, so a function that gets
+   * its workers killed does not make the node pay the warm-up each time.
+   */
+  warmUp?: boolean
+}
 
 /** One worker thread behind the shared envelope (worker-envelope.ts). */
-function spawnNodeWorker (): PortPoolWorker {
-  const worker = new Worker(BOOTSTRAP_URL)
+function spawnNodeWorker (warmUp: boolean): PortPoolWorker {
+  const worker = new Worker(BOOTSTRAP_URL, { workerData: { warmUp } })
   const pooled = new PortPoolWorker({ postMessage: (msg) => { worker.postMessage(msg) }, terminate: async () => { await worker.terminate() } })
   worker.on('message', (msg: unknown) => { pooled.onmessage(msg) })
   worker.on('error', err => { pooled.fail(ShadwError.INTERNAL(`executor worker crashed: ${err.message}`, err)) })
@@ -53,5 +62,6 @@ function spawnNodeWorker (): PortPoolWorker {
  * ```
  */
 export function createNodeExecutor (opts: NodeExecutorOptions): WorkerPool {
-  return new WorkerPool({ ...opts, spawn: spawnNodeWorker })
+  const { warmUp, ...pool } = opts
+  return new WorkerPool({ ...pool, spawn: (respawn) => spawnNodeWorker(warmUp === true && !respawn) })
 }
