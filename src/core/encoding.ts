@@ -34,10 +34,22 @@ export function put<T> (s: State, pre: boolean, codec: Encoding<T>, v: T): void 
  * ```
  */
 export function encodeFields (write: FieldWriter, tail = 0): Uint8Array {
+  return encodeWith(callWriter, write, tail)
+}
+
+/**
+ * {@link encodeFields} for a module-level writer of one value (`write(s, value, pre)`): a
+ * hot path (every invocation frame) encodes without making a closure per record.
+ */
+export function encodeWith<T> (write: (s: State, value: T, pre: boolean) => void, value: T, tail = 0): Uint8Array {
   const s = c.state()
-  write(s, true)
+  write(s, value, true)
   s.buffer = new Uint8Array(s.end + tail)
   s.start = 0
-  write(s, false)
+  write(s, value, false)
   return tail === 0 ? s.buffer : s.buffer.subarray(0, s.end)
+}
+
+function callWriter (s: State, write: FieldWriter, pre: boolean): void {
+  write(s, pre)
 }

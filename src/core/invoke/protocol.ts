@@ -6,7 +6,7 @@
  * connection. See docs/protocol.md, "Invocation channel".
  */
 import c, { type State } from 'compact-encoding'
-import { put } from '../encoding.ts'
+import { encodeWith, put } from '../encoding.ts'
 import { ShadwError, isErrorCode, type ErrorCode } from '../errors.ts'
 import type { NodeTier } from '../node/index.ts'
 import type { PriceQuote } from '../pricing/index.ts'
@@ -159,14 +159,7 @@ const TYPE = { capacity: 0, 'capacity-query': 1, request: 2, result: 3, error: 4
 /** Encodes a message, refusing values a peer would refuse. */
 export function encodeMessage (msg: InvokeMessage): Uint8Array {
   check(msg)
-  // encodeFields' two passes (measure, then write), without a closure per frame: every call
-  // encodes two
-  const s = c.state()
-  write(s, msg, true)
-  s.buffer = new Uint8Array(s.end)
-  s.start = 0
-  write(s, msg, false)
-  const frame = s.buffer
+  const frame = encodeWith(write, msg)
   if (frame.byteLength > MAX_FRAME_BYTES) throw ShadwError.INVOKE_PROTOCOL(`frame of ${frame.byteLength} bytes exceeds ${MAX_FRAME_BYTES}`)
   return frame
 }
