@@ -152,12 +152,7 @@ export class PeerTable {
       opts.signal?.throwIfAborted()
       const left = end - this.#now()
       if (left <= 0) throw ShadwError.TIMEOUT(`${n} executor(s) to connect`, opts.timeoutMs)
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(done, left)
-        function done (): void { clearTimeout(timer); waiters.delete(done); resolve() }
-        const waiters = this.#waiters
-        waiters.add(done)
-      })
+      await this.#nextEvent(left)
     }
     return count()
   }
@@ -180,16 +175,21 @@ export class PeerTable {
       const left = end - now
       const lost = [...this.#lost].some(([key, at]) => !exclude.has(key) && now - at < REJOIN_MS)
       if (left <= 0 || (!lost && !peers.some(p => p.channel.opened && p.state.capacity === null))) return false
-      await new Promise<void>(resolve => {
-        const waiters = this.#waiters
-        const done = (): void => { clearTimeout(timer); waiters.delete(done); signal?.removeEventListener('abort', done); resolve() }
-        // a lost executor stops counting once REJOIN_MS passed, with no event to say so
-        const timer = setTimeout(done, Math.min(left, REJOIN_MS))
-        waiters.add(done)
-        signal?.addEventListener('abort', done, { once: true })
-      })
+      // a lost executor stops counting once REJOIN_MS passed, with no event to say so
+      await this.#nextEvent(Math.min(left, REJOIN_MS), signal)
     }
     return false
+  }
+
+  /** Resolves at the next capacity advert, closed channel or stop, after `ms`, or when `signal` aborts. */
+  async #nextEvent (ms: number, signal?: AbortSignal): Promise<void> {
+    await new Promise<void>(resolve => {
+      const waiters = this.#waiters
+      const done = (): void => { clearTimeout(timer); waiters.delete(done); signal?.removeEventListener('abort', done); resolve() }
+      const timer = setTimeout(done, ms)
+      waiters.add(done)
+      signal?.addEventListener('abort', done, { once: true })
+    })
   }
 
   #open (conn: SwarmConnection, _mux: Protomux): InvokeChannel | null {
