@@ -66,16 +66,20 @@ function serve (stream: RawStream): void {
     const blockSize = view.getUint32(0)
     const blocks = view.getUint32(4)
     // one random block sent over and over: the encryption cost is the same for any bytes
-    const block = randomBytes(blockSize)
-    let sent = 0
-    const pump = (): void => {
-      while (sent < blocks) {
-        sent++
-        if (!stream.write(block)) { stream.once('drain', pump); return }
-      }
-    }
-    pump()
+    writeBlocks(stream, randomBytes(blockSize), blocks)
   })
+}
+
+/** Writes `block` `blocks` times, as fast as `stream` drains. */
+export function writeBlocks (stream: Pick<RawStream, 'write' | 'once'>, block: Uint8Array, blocks: number): void {
+  let sent = 0
+  const pump = (): void => {
+    while (sent < blocks) {
+      sent++
+      if (!stream.write(block)) { stream.once('drain', pump); return }
+    }
+  }
+  pump()
 }
 
 export interface RawStreamServer {

@@ -18,6 +18,7 @@ import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import NoiseSecretStream from '@hyperswarm/secret-stream'
 import { UDP_SOCKET_BUFFER_BYTES } from '../src/super-node/socket-buffers.ts'
+import { writeBlocks } from './raw-stream.ts'
 
 /** The parts of udx-native (untyped, CommonJS) used here. */
 interface UdxStream {
@@ -105,15 +106,7 @@ async function writer (): Promise<void> {
       new Promise<{ r: ReaderDone, cpuUs: number, sysUs: number }>(resolve => {
         secret.once('data', () => {
           const c0 = cpuNow()
-          const block = new Uint8Array(BLOCK_SIZE).fill(7)
-          let sent = 0
-          const pump = (): void => {
-            while (sent < BLOCKS) {
-              sent++
-              if (!secret.write(block)) { secret.once('drain', pump); return }
-            }
-          }
-          pump()
+          writeBlocks(secret, new Uint8Array(BLOCK_SIZE).fill(7), BLOCKS)
           const sampler = setInterval(() => { samples.push({ cwnd: stream.cwnd, rtt: stream.rtt }) }, SAMPLE_MS)
           child.on('message', (m: Msg) => {
             if (m.type !== 'done') return
