@@ -33,7 +33,9 @@ async function openPage (dir: string, url: string): Promise<{ ctx: BrowserContex
   await page.goto(url)
   const cdp = await ctx.newCDPSession(page)
   const events: TraceEvent[] = []
-  cdp.on('Tracing.dataCollected', (d: { value: TraceEvent[] }) => { for (const e of d.value) if (/wasm/i.test(e.name) || /wasm/i.test(e.cat)) events.push(e) })
+  cdp.on('Tracing.dataCollected', (d) => {
+    for (const e of d.value as unknown as TraceEvent[]) if (/wasm/i.test(e.name) || /wasm/i.test(e.cat)) events.push(e)
+  })
   return { ctx, page, cdp, events }
 }
 

@@ -20,7 +20,7 @@ import { testnet } from '../../../helpers/testnet.ts'
 /** Whether the swarm's announce of `key`'s topic has finished, seen a few ticks from now. */
 async function announced (swarm: Hyperswarm, key: string): Promise<boolean> {
   const discovery = swarm.status(crypto.discoveryKey(b4a.from(key, 'hex')))
-  if (discovery === undefined) throw new Error('topic not joined')
+  if (discovery === undefined || discovery === null) throw new Error('topic not joined')
   let done = false
   void discovery.flushed().then(() => { done = true }, () => { done = true })
   for (let i = 0; i < 3; i++) await new Promise(resolve => setImmediate(resolve))
