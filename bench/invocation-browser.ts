@@ -332,9 +332,17 @@ export async function runBrowserInvocationBench (opts: { coldOnly?: boolean } = 
     const reloaded = Date.now()
     const until = reloaded + READY_TIMEOUT_MS
     // the tenant's router finds the reloaded contributor again once its adverts arrive
+    const failures = new Map<string, number>()
     while (Number.isNaN(afterReloadMs) && Date.now() < until) {
-      afterReloadMs = await callCold().catch(async () => { await new Promise(resolve => setTimeout(resolve, 250)); return NaN })
+      afterReloadMs = await callCold().catch(async (err: unknown) => {
+        const what = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? ''
+        failures.set(what, (failures.get(what) ?? 0) + 1)
+        await new Promise(resolve => setTimeout(resolve, 250))
+        return NaN
+      })
     }
+    // what the tenant heard while it had not found the reloaded tab
+    for (const [what, n] of failures) console.error(`after the reload, ${n} call(s) failed: ${what}`)
     // from the reloaded tab's node being up to the end of the call that found it
     const afterReloadFoundMs = Date.now() - reloaded
     const afterReloadPrepares = lastPrepared

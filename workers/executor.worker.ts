@@ -7,8 +7,11 @@
 // worker bundle must not contain a `new Worker(new URL(...))` of itself.
 import { READY_MESSAGE } from '../src/core/sandbox/index.ts'
 import { createExecutorWorkerApi } from '../src/browser/executor/worker-api.ts'
+import { RESPAWNED_WORKER_NAME } from '../src/browser/executor/worker-names.ts'
 
-const api = createExecutorWorkerApi((msg, transfer) => { self.postMessage(msg, { transfer }) })
+// a worker the pool started again after stopping one (a deadline, a memory cap) skips the warm-up
+const warmUp = (self as unknown as { name?: string }).name !== RESPAWNED_WORKER_NAME
+const api = createExecutorWorkerApi((msg, transfer) => { self.postMessage(msg, { transfer }) }, { warmUp })
 self.addEventListener('message', (ev: MessageEvent) => { api.onmessage(ev.data) })
 // the pool waits for this before arming deadlines: after the start's warm-up, which counts against no call
 void api.warmed.then(() => { self.postMessage(READY_MESSAGE) })

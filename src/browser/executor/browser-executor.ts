@@ -9,18 +9,28 @@ import { PortPoolWorker, WorkerPool, type WorkerPoolOptions } from '../../core/s
 
 /** Options of {@link createBrowserExecutor}. */
 export interface BrowserExecutorOptions extends Omit<WorkerPoolOptions, 'spawn'> {
-  /** Starts one executor worker; the default loads workers/executor.worker.ts as a module. */
-  createWorker?: () => Worker
+  /**
+   * Starts one executor worker; `respawn` when it replaces one the pool stopped (a deadline, a
+   * memory cap). The default loads workers/executor.worker.ts as a module, named as
+   * worker-names.ts says (a respawned one skips the warm-up).
+   */
+  createWorker?: (respawn: boolean) => Worker
 }
 
-/** The literal `new Worker(new URL(...))` form is what lets Vite find and bundle the entry. */
-function defaultWorker (): Worker {
-  return new Worker(new URL('../../../workers/executor.worker.ts', import.meta.url), { type: 'module' })
+/**
+ * The literal `new Worker(new URL(...), { ... })` form, with literal options, is what lets
+ * Vite find and bundle the entry; hence two of them rather than a computed name (the names
+ * are worker-names.ts' constants, written out).
+ */
+function defaultWorker (respawn: boolean): Worker {
+  return respawn
+    ? new Worker(new URL('../../../workers/executor.worker.ts', import.meta.url), { type: 'module', name: 'shadw-executor-respawned' })
+    : new Worker(new URL('../../../workers/executor.worker.ts', import.meta.url), { type: 'module', name: 'shadw-executor' })
 }
 
 /** One Web Worker behind the shared envelope. */
-function spawnBrowserWorker (create: () => Worker): PortPoolWorker {
-  const worker = create()
+function spawnBrowserWorker (create: (respawn: boolean) => Worker, respawn: boolean): PortPoolWorker {
+  const worker = create(respawn)
   const pooled = new PortPoolWorker({ postMessage: (msg) => { worker.postMessage(msg) }, terminate: () => { worker.terminate() } })
   worker.addEventListener('message', (ev: MessageEvent) => { pooled.onmessage(ev.data) })
   // a worker that fails to load or throws at top level never answers: fail its calls
@@ -40,5 +50,5 @@ function spawnBrowserWorker (create: () => Worker): PortPoolWorker {
  */
 export function createBrowserExecutor (opts: BrowserExecutorOptions): WorkerPool {
   const create = opts.createWorker ?? defaultWorker
-  return new WorkerPool({ ...opts, spawn: () => spawnBrowserWorker(create) })
+  return new WorkerPool({ ...opts, spawn: (respawn) => spawnBrowserWorker(create, respawn) })
 }

@@ -59,13 +59,14 @@ interface HeldLog {
  */
 export class LogStore {
   readonly #store: Corestore
-  readonly #hold: (core: Hypercore, key: Uint8Array) => Promise<void>
+  readonly #hold: (core: Hypercore, key: Uint8Array, awaitAnnounce: boolean) => Promise<void>
   readonly #logs = new Map<string, HeldLog>()
   /** followed but not indexed yet: see {@link follow} */
   readonly #tentative = new Set<string>()
   #index: LogIndex | null = null
 
-  constructor (store: Corestore, hold: (core: Hypercore, key: Uint8Array) => Promise<void>) {
+  /** `hold`: puts a log the store opened on the swarm; `awaitAnnounce` false: without waiting for its announce */
+  constructor (store: Corestore, hold: (core: Hypercore, key: Uint8Array, awaitAnnounce: boolean) => Promise<void>) {
     this.#store = store
     this.#hold = hold
   }
@@ -128,11 +129,11 @@ export class LogStore {
    * follow is not written to the index (a restart does not re-open it) until {@link keep},
    * and {@link forget} removes it with its storage: a log nobody may serve leaves nothing.
    */
-  async follow (key: Uint8Array | string, opts: { tentative?: boolean } = {}): Promise<string> {
+  async follow (key: Uint8Array | string, opts: { tentative?: boolean, awaitAnnounce?: boolean } = {}): Promise<string> {
     const k = parseKey(key)
     const keyHex = keyToHex(k)
     if (!this.#logs.has(keyHex)) {
-      await this.#reopen(k, null)
+      await this.#reopen(k, null, opts.awaitAnnounce ?? true)
       if (opts.tentative === true) this.#tentative.add(keyHex)
       else await this.#index?.put(keyHex, { name: null, writable: this.#logs.get(keyHex)?.core.writable ?? false, addedAt: Date.now() })
     } else if (opts.tentative !== true) {
@@ -327,7 +328,7 @@ export class LogStore {
   }
 
   /** Opens a log by name (one this node writes) or by key (one it follows), refusing a damaged one. */
-  async #reopen (key: Uint8Array, name: string | null): Promise<void> {
+  async #reopen (key: Uint8Array, name: string | null, awaitAnnounce = true): Promise<void> {
     const core = name === null ? this.#store.get({ key }) : this.#store.get({ name })
     try {
       await core.ready()
@@ -341,13 +342,13 @@ export class LogStore {
       await core.close()
       throw ShadwError.STORAGE_CORRUPT(`log ${keyToHex(key)} (${name ?? 'followed'}) reopened with another key`)
     }
-    await this.#take(core, name)
+    await this.#take(core, name, awaitAnnounce)
   }
 
-  async #take (core: Hypercore, name: string | null): Promise<void> {
+  async #take (core: Hypercore, name: string | null, awaitAnnounce = true): Promise<void> {
     const key = keyOf(core)
     this.#logs.set(keyToHex(key), { core, name })
-    await this.#hold(core, key)
+    await this.#hold(core, key, awaitAnnounce)
   }
 }
 

@@ -63,7 +63,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     this.#swarm = opts.swarm
     this.#store = opts.store
     this.#topics = new Topics({ swarm: () => this.#swarm, stopping: () => this.#stopping !== null, rediscoverMs: opts.rediscoverMs })
-    this.#logs = new LogStore(opts.store, async (core, key) => { await this.#hold(core, key) })
+    this.#logs = new LogStore(opts.store, async (core, key, awaitAnnounce) => { await this.#hold(core, key, awaitAnnounce) })
     this.#connections = new Connections({
       classify: opts.classifyConnection,
       replicate: conn => { this.#store.replicate(conn) },
@@ -180,9 +180,14 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   /**
    * Starts replicating someone else's log, sparsely: blocks come when asked for. A
    * `tentative` follow (a log that may not exist anywhere) is not remembered across restarts
-   * until {@link keep}; {@link forget} leaves its topic and deletes it.
+   * until {@link keep}; {@link forget} leaves its topic and deletes it. `awaitAnnounce: false`
+   * resolves once the log is open, with its topic being joined meanwhile: a reader that wants
+   * blocks now gets them from peers already connected (and from those the lookup finds) without
+   * first waiting for this node's own announce to reach the DHT, which only helps others find
+   * it (one DHT walk, through the relay in a browser). Reads still wait for the first lookup
+   * before giving up on finding a peer.
    */
-  async follow (key: Uint8Array | string, opts: { tentative?: boolean } = {}): Promise<LogInfo> {
+  async follow (key: Uint8Array | string, opts: { tentative?: boolean, awaitAnnounce?: boolean } = {}): Promise<LogInfo> {
     this.#assertOpen()
     return this.logInfo(await this.#logs.follow(key, opts))
   }
@@ -349,14 +354,19 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   }
 
   /** Takes a log the store opened: block requests, append events, and its topic. */
-  async #hold (core: Hypercore, key: Uint8Array): Promise<void> {
+  async #hold (core: Hypercore, key: Uint8Array, awaitAnnounce = true): Promise<void> {
     const keyHex = keyToHex(key)
     this.#connections.watch(core)
     core.on('append', () => { this.emit('append', { key: keyHex, length: core.length }) })
     // Peers may reach us through any log's topic; a done() after the first flush tells
     // Hypercore when to stop waiting for peers that might have a block.
     const done = core.findingPeers()
-    await this.#topics.join(crypto.discoveryKey(key))
+    const joined = this.#topics.join(crypto.discoveryKey(key))
+    if (!awaitAnnounce) {
+      joined.then(async () => { await this.#swarm.flush() }).catch((err: unknown) => { debug('join of a followed log failed', keyHex.slice(0, 8), err) }).finally(done)
+      return
+    }
+    await joined
     this.#swarm.flush().then(done, done)
   }
 }

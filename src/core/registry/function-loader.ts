@@ -18,8 +18,11 @@ export const DEFAULT_LOAD_TIMEOUT_MS = 15_000
 
 /** The parts of a node the loader uses (ShadwNode implements them). */
 export interface RegistryHost {
-  /** `tentative`: not remembered across restarts until `keep`, removed by `forget` */
-  follow (key: string, opts?: { tentative?: boolean }): Promise<unknown>
+  /**
+   * `tentative`: not remembered across restarts until `keep`, removed by `forget`;
+   * `awaitAnnounce: false`: resolves once the log is open, its topic joined meanwhile
+   */
+  follow (key: string, opts?: { tentative?: boolean, awaitAnnounce?: boolean }): Promise<unknown>
   /** makes a tentative follow lasting (the registry was found); absent: every follow lasts */
   keep? (key: string): Promise<void>
   /** whether the host holds the log for good (written here, or followed lastingly before a restart) */
@@ -85,7 +88,7 @@ export class FunctionLoader {
   }
 
   /** Follows a publisher: replicates its registry (and, once known, its blob log, sparsely). */
-  async follow (publisher: string, opts: { tentative?: boolean } = {}): Promise<Registry> {
+  async follow (publisher: string, opts: { tentative?: boolean, awaitAnnounce?: boolean } = {}): Promise<Registry> {
     let reg = this.#registries.get(publisher)
     if (reg === undefined) {
       reg = (async () => {
@@ -110,11 +113,15 @@ export class FunctionLoader {
     this.#syncing.set(publisher, (this.#syncing.get(publisher) ?? 0) + 1)
     let found = false
     try {
-      const reg = await this.follow(publisher, { tentative: true })
+      // the call waits for the registry, not for this node's announce of it (peers already
+      // connected serve it at once; the lookup runs meanwhile and reads wait for it)
+      const reg = await this.follow(publisher, { tentative: true, awaitAnnounce: false })
+      mark('load.registry-followed', { length: reg.core.length })
       try {
         // a caller that leaves (its deadline passed) stops waiting here at once
         if (reg.core.length === 0) await whileLive(this.#host.waitForLength(publisher, 1, this.#timeout), opts.signal)
         else await whileLive(withTimeout(reg.core.update({ wait: true }), this.#timeout), opts.signal)
+        mark('load.registry-length', { length: reg.core.length })
         // manifests are small: the whole registry is kept, only blobs are sparse
         await this.#host.download(publisher, { start: 0, end: reg.core.length }, { timeout: this.#timeout, signal: opts.signal })
       } catch (err) {
@@ -214,7 +221,8 @@ export class FunctionLoader {
 
   async #fetchBlob (m: FunctionManifest, signal?: AbortSignal): Promise<Uint8Array> {
     const { blob, size } = m
-    await this.#host.follow(blob.key)
+    await this.#host.follow(blob.key, { awaitAnnounce: false })
+    mark('load.blob-followed')
     const end = blob.start + blob.length
     try {
       await this.#host.download(blob.key, { start: blob.start, end }, { timeout: this.#timeout, signal })

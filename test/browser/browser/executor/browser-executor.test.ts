@@ -38,6 +38,15 @@ describe('browser Web Worker executor (headless Chromium)', () => {
     expect(outcome).toEqual({ ok: true, output: toBase64(new TextEncoder().encode('nested')), fuelUsed: 22, exitCode: 0 })
   })
 
+  it('warms up a worker the pool starts with, not one it starts again after a deadline', async () => {
+    const spin = toBase64(await wat('spin'))
+    const echo = toBase64(await wat('echo'))
+    const r = await page?.evaluate(async ([s, e]) => await window.__sandbox.respawnStarts(s, e), [spin, echo] as const)
+    expect(r?.spun).toBe('DEADLINE_EXCEEDED')
+    expect(r?.output).toBe('again')
+    expect(r?.starts.map(x => x.warmUp)).toEqual([true, false])
+  })
+
   describeExecutor(() => ({
     run: async (pool: PoolName, calls: WireCall[]): Promise<Outcome[]> => {
       if (page === undefined) throw new Error('page not loaded')

@@ -3,6 +3,7 @@
  * `window.__sandbox`, driven by playwright through `page.evaluate`.
  */
 import { createBrowserExecutor } from '../../../../src/browser/executor/index.ts'
+import { START_CHANNEL, type StartEvent } from '../../../../src/browser/executor/worker-api.ts'
 import type { Executor } from '../../../../src/core/sandbox/index.ts'
 import { measureOverhead, type KernelSpec } from '../../../../bench/sandbox-kernels.ts'
 import { fromBase64, POOLS, runWireCalls, type PoolName, type WireCall } from '../../../compliance/executor-wire.ts'
@@ -55,6 +56,27 @@ const api = {
       for (let i = offset; i < offset + 4096; i++) h = Math.imul(h ^ byte(i), 16777619) >>> 0
       return { output: new TextDecoder().decode(r.output), expected: `size ${size} read 4096 fnv ${h}\n`, served, fuel: r.fuelUsed, sharedMemory: exec.sharedMemory, isolated: globalThis.crossOriginIsolated }
     } finally {
+      await exec.close()
+    }
+  },
+  /**
+   * A pool of one worker: a call that spins past its deadline (the pool stops the worker and
+   * starts another), then an echo on the new worker. Returns each worker start the executor
+   * workers announced (START_CHANNEL), in order, and the echo's output.
+   */
+  respawnStarts: async (spinB64: string, echoB64: string) => {
+    const starts: StartEvent[] = []
+    const channel = new BroadcastChannel(START_CHANNEL)
+    channel.onmessage = (ev: MessageEvent) => { starts.push(ev.data as StartEvent) }
+    const exec = createBrowserExecutor({ size: 1, maxQueue: 4 })
+    try {
+      const spun = await exec.execute({ module: fromBase64(spinB64), abi: 'raw', limits: { fuel: 1e15, deadlineMs: 300 } }).then(() => 'ok', (err: { code?: string }) => err.code)
+      const echo = await exec.execute({ module: fromBase64(echoB64), abi: 'raw', input: new TextEncoder().encode('again') })
+      // both workers announced before answering a call; the channel delivers them a task later at most
+      for (let i = 0; i < 50 && starts.length < 2; i++) await new Promise(resolve => setTimeout(resolve, 20))
+      return { spun, output: new TextDecoder().decode(echo.output), starts }
+    } finally {
+      channel.close()
       await exec.close()
     }
   },
