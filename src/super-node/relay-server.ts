@@ -86,6 +86,13 @@ export interface RelayServerOptions {
   maxClientBacklogBytes?: number
   /** the node's budget those bytes, queued stream bytes and client backlogs count against (default: one of its own) */
   budget?: MemoryBudget
+  /**
+   * The listening HyperDHT server of this process that a client dialling `publicKey` should
+   * reach in memory rather than through `dht` (a UDX stream between two sockets of one
+   * event loop), or null. The client's Noise handshake is then with that server directly;
+   * see docs/security.md.
+   */
+  local?: (publicKey: Uint8Array) => unknown
 }
 
 /** Counters of a {@link RelayServer}, for `/api/status`. */
@@ -137,6 +144,7 @@ export class RelayServer {
   readonly #maxHandshakeBytes: number
   readonly #budget: MemoryBudget
   readonly #memory: RelayMemory
+  readonly #local: ((publicKey: Uint8Array) => unknown) | undefined
   readonly #clients = new Set<Client>()
   readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => { this.#upgrade(req, socket, head) }
   #wss: WebSocketServer | null = null
@@ -158,6 +166,7 @@ export class RelayServer {
     this.#handshakeTimeoutMs = positiveInt('handshakeTimeoutMs', opts.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)
     this.#maxHandshakeBytes = positiveInt('maxHandshakeBytes', opts.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE_BYTES)
     this.#budget = opts.budget ?? new MemoryBudget()
+    this.#local = opts.local
     this.#memory = new RelayMemory(this.#budget,
       positiveInt('maxStreamQueueBytes', opts.maxStreamQueueBytes ?? DEFAULT_MAX_STREAM_QUEUE_BYTES),
       positiveInt('maxClientBacklogBytes', opts.maxClientBacklogBytes ?? DEFAULT_MAX_CLIENT_BACKLOG_BYTES))
@@ -308,7 +317,7 @@ export class RelayServer {
 
     let handshake: Promise<unknown>
     try {
-      handshake = DHTRelay.relay(this.#dht, stream, { flow: this.#memory.flow(ws) })
+      handshake = DHTRelay.relay(this.#dht, stream, { flow: this.#memory.flow(ws), ...(this.#local === undefined ? {} : { local: this.#local }) })
     } catch (err) {
       fail(err)
       ws.close(CLOSE_INTERNAL_ERROR, 'relay error')
@@ -385,14 +394,16 @@ let patchChecked = false
  * when a relayed server stream errors (server-proxy), loses a slow client's dialled stream
  * at the server (stream-proxy) and drops a client's relay stream when a handshake reply
  * comes through two DHT nodes (handshake-proxy); it sends each UDX packet of a relayed stream
- * as a WebSocket frame of its own (coalesce). See patches/.
+ * as a WebSocket frame of its own (coalesce); it dials a key of this process over loopback
+ * UDX (local-dial). See patches/.
  */
 const PATCH_MARKERS: ReadonlyArray<readonly [file: string, marker: string]> = [
   ['server-proxy.js', 'paired: true'],
   ['stream-proxy.js', 'rawStream.trySend(POKE)'],
   ['handshake-proxy.js', 'Handshake step already taken'],
   ['node-proxy.js', 'function writeWithin'],
-  ['coalesce.js', 'function coalescer']
+  ['coalesce.js', 'function coalescer'],
+  ['local-dial.js', 'function dialLocal']
 ]
 
 /**

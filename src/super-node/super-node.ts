@@ -4,6 +4,7 @@ import Corestore from 'corestore'
 import type { Server } from 'node:http'
 import HyperDHT from 'hyperdht'
 import Hyperswarm from 'hyperswarm'
+import b4a from 'b4a'
 import { ShadwError } from '../core/errors.ts'
 import { log } from '../core/log.ts'
 import { fileStorage } from './file-storage.ts'
@@ -183,7 +184,7 @@ export class SuperNode {
 
       const budget = new MemoryBudget(opts.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES)
       const app = new AppServer({ root: opts.appRoot, budget })
-      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH, budget })
+      const relay = new RelayServer({ dht: relayDht, server: app.server, path: RELAY_PATH, budget, local: ownServer(swarm) })
       cleanup.push(() => app.close(), () => relay.stop()) // undone in reverse: relay, then app
       if (roles.relays) {
         app.claimUpgrade(RELAY_PATH)
@@ -364,6 +365,18 @@ export class SuperNode {
       debug('stopped')
     })()
     return this.#stopping
+  }
+}
+
+/**
+ * A browser dialling this node through its relay reaches the swarm's own server in memory
+ * rather than over a loopback UDX stream from the relay's DHT node to the node's (see
+ * relay-server.ts).
+ */
+function ownServer (swarm: Hyperswarm): (publicKey: Uint8Array) => unknown {
+  return (publicKey) => {
+    const server = swarm.server
+    return server.listening && !server.closed && b4a.equals(publicKey, swarm.keyPair.publicKey) ? server : null
   }
 }
 

@@ -33,6 +33,8 @@ declare module 'hyperswarm' {
     readonly connections: Set<SwarmConnection>
     readonly peers: Map<string, PeerInfo>
     readonly dht: unknown
+    /** the HyperDHT server the swarm listens with (hyperdht's Server) */
+    readonly server: { readonly listening: boolean, readonly closed: boolean, readonly publicKey: Uint8Array | null }
     readonly destroyed: boolean
     join (topic: Uint8Array, opts?: { server?: boolean, client?: boolean }): PeerDiscovery
     /** the discovery of a joined topic */

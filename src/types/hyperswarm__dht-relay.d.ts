@@ -42,7 +42,14 @@ declare module '@hyperswarm/dht-relay' {
      * Serves one client on `stream`: resolves with the proxy once the client's handshake
      * arrived (never, if it does not arrive; the caller bounds that wait).
      */
-    function relay (dht: HyperDHT, stream: RelayTransport, opts?: { flow?: RelayFlow }): Promise<NodeProxy>
+    function relay (dht: HyperDHT, stream: RelayTransport, opts?: { flow?: RelayFlow, local?: LocalServers }): Promise<NodeProxy>
+
+    /**
+     * Patched (see patches/): the listening HyperDHT server of this process a client's dial
+     * to `publicKey` reaches in memory (Noise handshake with that server, no UDX), or null
+     * to dial through the relay's DHT node.
+     */
+    type LocalServers = (publicKey: Uint8Array) => unknown
 
     /**
      * Patched (see patches/): bounds on what a client sends toward the DHT. A relayed stream

@@ -61,15 +61,18 @@ async function destroySwarm (swarm: Hyperswarm): Promise<void> {
 
 interface Network { net: Testnet, url: string }
 
-/** A loopback testnet with a relay (its own DHT node) on an ephemeral HTTP port. */
-async function network (): Promise<Network> {
+/**
+ * A loopback testnet with a relay (its own DHT node) on an ephemeral HTTP port; `local` is
+ * the relay's in-memory route to servers of this process (none by default).
+ */
+async function network (local?: (publicKey: Uint8Array) => unknown): Promise<Network> {
   const net = await createTestnet(3, { host: '127.0.0.1' })
   defer(() => net.destroy())
   const dht = new HyperDHT({ bootstrap: net.bootstrap, host: '127.0.0.1' })
   defer(() => dht.destroy())
   await dht.fullyBootstrapped()
   const http = createServer((_req, res) => { res.end('app') })
-  const relay = new RelayServer({ dht, server: http, path: '/relay' })
+  const relay = new RelayServer({ dht, server: http, path: '/relay', ...(local === undefined ? {} : { local }) })
   await relay.start()
   await new Promise<void>(resolve => { http.listen(0, '127.0.0.1', resolve) })
   defer(async () => {
@@ -166,6 +169,66 @@ describe('a relay client dials a native server', () => {
     }
     expect(seen).toHaveLength(SLOW_CLIENTS)
     expect(new Set(seen).size).toBe(SLOW_CLIENTS)
+  })
+})
+
+describe('a relay client dials a server of the relay\'s own process', () => {
+  // The super node's relay reached the node's own server through the relay's DHT node: a
+  // UDX stream between two sockets of one event loop, which bounded what browsers could
+  // download. A dial to a key the `local` route names now runs the Noise handshake with
+  // that server directly and joins the two sides in memory.
+  it('reaches it in memory, authenticated by its key, and data flows both ways', async () => {
+    let target: Hyperswarm | null = null
+    let routed = 0
+    const { net, url } = await network((key) => {
+      if (target === null || !Buffer.from(key).equals(Buffer.from(target.keyPair.publicKey))) return null
+      routed++
+      return target.server
+    })
+    const topic = randomBytes(32)
+    target = await nativeServer(net, topic)
+    const client = await slowRelayClient(url, 0)
+    const atServer = connectionWith(target, client.swarm.keyPair.publicKey, STEP_MS, 'client at the server')
+    atServer.catch(() => {}) // awaited below
+    const atClient = connectionWith(client.swarm, target.keyPair.publicKey, STEP_MS, 'server at the client')
+    client.swarm.join(topic, { server: false, client: true })
+    const clientConn = await atClient
+    clientConn.on('error', () => {})
+    const fromServer = firstData(clientConn)
+    fromServer.catch(() => {})
+    const serverConn = await within(atServer, SEEN_MS, 'client at the server once the client has it')
+    const fromClient = firstData(serverConn)
+    clientConn.write(Buffer.from('from client'))
+    expect(await fromServer).toBe('from server')
+    expect(await fromClient).toBe('from client')
+    expect(routed).toBeGreaterThan(0)
+    // not a UDX stream: an in-memory pipe has no remote address
+    expect((serverConn as unknown as { rawStream: { remotePort?: number } }).rawStream.remotePort).toBeUndefined()
+  })
+
+  it('a server that does not hold the dialled key cannot answer for it', async () => {
+    let impostor: Hyperswarm | null = null
+    let onRouted: () => void = () => {}
+    const routed = new Promise<void>(resolve => { onRouted = resolve })
+    const { net, url } = await network(() => {
+      if (impostor === null) return null
+      onRouted()
+      return impostor.server
+    })
+    const topic = randomBytes(32)
+    const target = await nativeServer(net, topic)
+    impostor = await nativeServer(net, randomBytes(32))
+    const client = await slowRelayClient(url, 0)
+    let connected = 0
+    client.swarm.on('connection', (conn: SwarmConnection) => { conn.on('error', () => {}); connected++ })
+    client.swarm.join(topic, { server: false, client: true })
+    // the client found the target and dialled it through the relay's in-memory route
+    await within(routed, STEP_MS, 'a dial through the in-memory route')
+    // give a wrongly accepted handshake time to open a connection on either side
+    await new Promise(resolve => setTimeout(resolve, SEEN_MS / 2))
+    expect(connected).toBe(0)
+    expect(impostor.connections.size).toBe(0)
+    expect(target.connections.size).toBe(0)
   })
 })
 
