@@ -70,9 +70,23 @@ export function resolveRange (versions: Iterable<string>, range: string, yanked:
 
 /** True when `version` is a valid version that `range` allows (what {@link resolveRange} of that one version tells). */
 export function satisfiesRange (version: string, range: string): boolean {
-  if (semver.valid(version) === null) return false
-  return parsedRange(range)?.test(version) ?? false
+  const key = `${version} ${range}`
+  let ok = VERDICTS.get(key)
+  if (ok === undefined) {
+    ok = semver.valid(version) !== null && (parsedRange(range)?.test(version) ?? false)
+    if (VERDICTS.size >= MAX_CACHED_RANGES) VERDICTS.clear()
+    VERDICTS.set(key, ok)
+  }
+  return ok
 }
+
+/**
+ * Verdicts of {@link satisfiesRange} by version and range (a space joins them: neither holds
+ * one at its ends). A caller checks every receipt's version against its range: the same pair
+ * call after call, and semver parses the version twice per check (~6 µs per call in the
+ * caller's profile).
+ */
+const VERDICTS = new Map<string, boolean>()
 
 /** Local short names: alias → `<publisher-key>/<name>` (optionally with a default `@range`). */
 export type FunctionAliases = Readonly<Record<string, string>>
