@@ -301,8 +301,11 @@ export class InvokeService {
     })
     // the call's keys from their holders, at the blocks this gate read: for this call, never the caller's
     const keyed = call === undefined || this.#opts.keys === undefined ? undefined : await fetchCallKeys(this.#opts.keys, m.secrets, req.mounts, { auth, call, signal, leftMs: req.deadline - this.#now(), ...(grant.blocks === undefined ? {} : { blocks: pinnedBlocks(grant.blocks) }) })
+    const mounts = keyed?.mounts ?? req.mounts
+    // a call over no drive (most) goes straight on, without withMounts' two async layers
+    if (m.mounts === undefined && mounts === undefined) return await this.#execute(fn, req, caller, signal, grant, price, undefined, keyed?.env)
     // the drives stay open while the call may read them
-    return await withMounts(this.mounts, m, keyed?.mounts ?? req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted, keyed?.env))
+    return await withMounts(this.mounts, m, mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted, keyed?.env))
   }
 
   async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined, env: string[] | undefined): Promise<ServiceResult> {
