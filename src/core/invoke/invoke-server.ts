@@ -251,16 +251,20 @@ export class InvokeServer {
     mark('exec.request')
     const run = ac.signal.aborted ? Promise.reject(ac.signal.reason) : service.handle(req, peer.state.key, ac)
     this.advertise()
-    run.then(res => {
-      peer.channel.send({ type: 'result', id: req.id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex })
-      mark('exec.replied')
-    }, err => {
-      peer.channel.sendError(req.id, err)
-    }).finally(() => {
+    // one reaction per call, not a then/finally/catch chain of three
+    const done = (): void => {
       serving.delete(req.id)
       // answered, failed, cancelled or its peer gone: the request's bytes are no longer held
       this.#budget?.give(bytes)
       this.advertise()
+    }
+    run.then(res => {
+      try {
+        peer.channel.send({ type: 'result', id: req.id, output: res.output, receipt: res.encodedReceipt, ledgerKey: service.ledgerKey, ledgerIndex: res.ledgerIndex })
+        mark('exec.replied')
+      } finally { done() }
+    }, err => {
+      try { peer.channel.sendError(req.id, err) } finally { done() }
     }).catch(() => {})
   }
 

@@ -6,9 +6,9 @@
  */
 import b4a from 'b4a'
 import { AccessGate, type AccessGrant } from '../access/index.ts'
-import { untilAborted, withinMs } from '../abort.ts'
+import { withinMs } from '../abort.ts'
 import { ShadwError } from '../errors.ts'
-import { mark, tracing } from '../trace.ts'
+import { mark } from '../trace.ts'
 import { keyToHex } from '../keys.ts'
 import { log } from '../log.ts'
 import { charge, checkPricing, quote, type PriceQuote, type PricingConfig } from '../pricing/index.ts'
@@ -21,41 +21,19 @@ import { priceCall } from './call-price.ts'
 import { MAX_PIN_MS } from './manifest-pins.ts'
 import type { DriveHost } from '../drive/index.ts'
 import { NonceSet } from './nonce-set.ts'
+import { FunctionCache, type FunctionSource } from './function-cache.ts'
 import { parseAuth, pinnedBlocks } from './request-fields.ts'
 import type { RequestMessage } from './protocol.ts'
 import { LedgerWriter, prepareReceipt, VerifiedRoots, type Ledger, type RecordedReceipt, type SignedReceipt } from '../ledger/index.ts'
 
 const debug = log('invoke-service')
 
-/**
- * How long a loaded function is reused without asking the registry again. A registry that
- * grows (a yank, a new version) drops its functions at once when the host reports it
- * ({@link InvokeService.invalidate}); this bounds staleness when nothing reports.
- */
-export const FUNCTION_CACHE_TTL_MS = 5_000
+export { FUNCTION_CACHE_TTL_MS, MAX_LOOKUPS, MAX_LOOKUPS_PER_CALLER, type FunctionSource } from './function-cache.ts'
+
 /** Longest a mounts query alone keeps a lookup of a publisher not followed here: past the caller's wait for answers (manifest-pins.ts), so the call that follows finds it still running. */
 export const MOUNTS_LOOKUP_MS = MAX_PIN_MS / 2 + 2_000
-/** Most functions kept loaded: module bytes are up to 32 MiB, so the cache stays small. */
-const FUNCTION_CACHE_ENTRIES = 64
-/**
- * Function lookups (registry syncs, module fetches) in flight at once, over all callers, and
- * per caller. A lookup holds no executor slot, only one of these: a caller naming publishers
- * nobody serves waits out its own deadline and starves nobody's execution.
- */
-export const MAX_LOOKUPS = 32
-export const MAX_LOOKUPS_PER_CALLER = 4
 /** setTimeout's largest delay; a later deadline is waited on in full by the sandbox's own limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1
-
-/** What the service needs to load functions (FunctionLoader implements it). */
-export interface FunctionSource {
-  load (ref: string, opts?: { signal?: AbortSignal }): Promise<LoadedFunction>
-  /**
-   * whether looking `ref` up starts no follow of a new publisher (this node follows it
-   * already); absent: every lookup counts as one this node may make
-   */
-  follows? (ref: string): boolean
-}
 
 /** Options of {@link InvokeService}. */
 export interface InvokeServiceOptions {
@@ -85,23 +63,6 @@ export interface InvokeServiceOptions {
   drives?: DriveHost
   /** fetches the gated keys calls need (secrets, gated mounts); default: none, such calls are refused `EXECUTOR_NOT_TRUSTED` */
   keys?: CallKeys
-}
-
-/** A function being looked up or loaded, shared by every call that names the same ref. */
-interface FunctionEntry {
-  fn: Promise<LoadedFunction>
-  at: number
-  /** once known (a ref may be a local alias) */
-  publisher?: string
-  /** once settled: the registry length it resolved at; `minLength`: one the registry reached while it ran (kept only if it resolved there) */
-  length?: number
-  minLength?: number
-  /** calls waiting on it: a lookup nobody waits for any more is abandoned */
-  waiters: number
-  settled: boolean
-  abort: AbortController
-  /** frees its place among the lookups in flight; idempotent */
-  release: () => void
 }
 
 /** What a successful execution gives back to the channel. */
@@ -138,14 +99,9 @@ export class InvokeService {
   readonly #gate: AccessGate
   readonly #nonces: NonceSet
   readonly #now: () => number
-  readonly #functions = new Map<string, FunctionEntry>()
-  readonly #functionTtl: number
+  /** the functions calls name, loaded once and shared */
+  readonly #functions: FunctionCache
   #active = 0
-  /** lookups in flight, in all and by the caller that started each */
-  #lookups = 0
-  readonly #lookupsBy = new Map<string, number>()
-  readonly #maxLookups: number
-  readonly #maxLookupsPerCaller: number
   /** signs the receipts and appends them; once its append failed, the service refuses every call */
   readonly #writer: LedgerWriter
   /** set by {@link close}: no call is admitted from then on */
@@ -166,16 +122,18 @@ export class InvokeService {
     if (!Number.isSafeInteger(this.slots) || this.slots < 1) throw ShadwError.INVALID_ARGUMENT('slots must be a positive integer')
     this.#now = opts.now ?? Date.now
     this.mounts = opts.drives === undefined ? null : new CallMounts(opts.drives)
-    this.#functionTtl = opts.functionCacheMs ?? FUNCTION_CACHE_TTL_MS
-    this.#maxLookups = opts.maxLookups ?? MAX_LOOKUPS
-    this.#maxLookupsPerCaller = opts.maxLookupsPerCaller ?? MAX_LOOKUPS_PER_CALLER
-    if (!Number.isSafeInteger(this.#maxLookups) || this.#maxLookups < 1 || !Number.isSafeInteger(this.#maxLookupsPerCaller) || this.#maxLookupsPerCaller < 1) {
-      throw ShadwError.INVALID_ARGUMENT('maxLookups and maxLookupsPerCaller must be positive integers')
-    }
     this.#gate = opts.gate ?? new AccessGate({ domain: 'shadw.local', now: this.#now })
     this.#nonces = opts.nonces ?? new NonceSet({ now: this.#now })
     this.ledgerKey = opts.ledger.key
     this.publicKey = keyToHex(opts.keyPair.publicKey)
+    this.#functions = new FunctionCache({
+      functions: opts.functions,
+      now: this.#now,
+      self: this.publicKey,
+      ...(opts.functionCacheMs === undefined ? {} : { ttlMs: opts.functionCacheMs }),
+      ...(opts.maxLookups === undefined ? {} : { maxLookups: opts.maxLookups }),
+      ...(opts.maxLookupsPerCaller === undefined ? {} : { maxLookupsPerCaller: opts.maxLookupsPerCaller })
+    })
     this.#writer = new LedgerWriter({
       ledger: opts.ledger,
       secretKey: opts.keyPair.secretKey,
@@ -199,7 +157,7 @@ export class InvokeService {
   get total (): number { return this.#taking ? this.slots : 0 }
 
   /** Function lookups in flight now, in all or for `caller` (a peer's hex key; `client:…`: an HTTP client of the gateway). */
-  lookups (caller?: string): number { return caller === undefined ? this.#lookups : this.#lookupsBy.get(caller) ?? 0 }
+  lookups (caller?: string): number { return this.#functions.lookups(caller) }
 
   /** Calls running now (admitted, not yet answered): the utilisation prices are set from. */
   get running (): number { return this.#active }
@@ -282,7 +240,8 @@ export class InvokeService {
     const timer = setTimeout(() => { call.abort(deadlinePassed(req.deadline, 'while the call waited')) }, Math.min(left, MAX_TIMER_MS))
     try {
       // the lookup holds no slot: a registry nobody serves costs a lookup, not execution
-      const fn = await this.#load(req.ref, client, call.signal)
+      // a warm call's function is at hand: no await, no lookup
+      const fn = this.#functions.ready(req.ref) ?? await this.#functions.load(req.ref, client, call.signal)
       if (this.#writer.failure !== null) throw this.#refusal()
       if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
       if (this.#active >= this.slots) throw ShadwError.BUSY(this.#active)
@@ -310,8 +269,8 @@ export class InvokeService {
   async mountVersions (ref: string, caller: string, signal: AbortSignal): Promise<MountVersions> {
     if (this.#closing !== null) throw ShadwError.EXECUTOR_CLOSED('this executor is closing')
     // as a call would (its follow tentative, forgotten when nobody serves it), but a question alone holds it no longer than a caller waits for answers; the call joins it
-    const unknown = this.#opts.functions.follows?.(ref) === false && this.#functions.get(ref)?.settled !== true
-    const fn = await (unknown ? withinMs(signal, MOUNTS_LOOKUP_MS, () => ShadwError.TIMEOUT(`lookup of ${ref.slice(0, 16)} for a mounts query`, MOUNTS_LOOKUP_MS), async s => await this.#load(ref, caller, s)) : this.#load(ref, caller, signal))
+    const unknown = this.#opts.functions.follows?.(ref) === false && !this.#functions.settled(ref)
+    const fn = await (unknown ? withinMs(signal, MOUNTS_LOOKUP_MS, () => ShadwError.TIMEOUT(`lookup of ${ref.slice(0, 16)} for a mounts query`, MOUNTS_LOOKUP_MS), async s => await this.#functions.load(ref, caller, s)) : this.#functions.load(ref, caller, signal))
     const [answer, blocks] = await Promise.all([mountVersions(fn, this.mounts), this.#gate.heads(fn.manifest.access, caller)])
     return Object.keys(blocks).length === 0 ? answer : { ...answer, blocks }
   }
@@ -331,6 +290,7 @@ export class InvokeService {
     const grant = await this.#gate.authorize({
       fn: fnId,
       access: m.access,
+      policy: await this.#functions.policy(fn),
       ...(m.authDomains === undefined ? {} : { domains: m.authDomains }),
       auth,
       // the caller's pins: every redundant executor reads the same chain state
@@ -341,8 +301,11 @@ export class InvokeService {
     })
     // the call's keys from their holders, at the blocks this gate read: for this call, never the caller's
     const keyed = call === undefined || this.#opts.keys === undefined ? undefined : await fetchCallKeys(this.#opts.keys, m.secrets, req.mounts, { auth, call, signal, leftMs: req.deadline - this.#now(), ...(grant.blocks === undefined ? {} : { blocks: pinnedBlocks(grant.blocks) }) })
+    const mounts = keyed?.mounts ?? req.mounts
+    // a call over no drive (most) goes straight on, without withMounts' two async layers
+    if (m.mounts === undefined && mounts === undefined) return await this.#execute(fn, req, caller, signal, grant, price, undefined, keyed?.env)
     // the drives stay open while the call may read them
-    return await withMounts(this.mounts, m, keyed?.mounts ?? req.mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted, keyed?.env))
+    return await withMounts(this.mounts, m, mounts, signal, async mounted => await this.#execute(fn, req, caller, signal, grant, price, mounted, keyed?.env))
   }
 
   async #execute (fn: LoadedFunction, req: RequestMessage, caller: string, signal: AbortSignal, grant: AccessGrant, price: ReturnType<typeof priceCall>, mounted: CallMountsResult | undefined, env: string[] | undefined): Promise<ServiceResult> {
@@ -407,94 +370,7 @@ export class InvokeService {
    * again: the host calls it when that registry's log grows (a yank or a new version arrived).
    * With its new `length`: a function resolved at that length or later is kept (its own sync grew it).
    */
-  invalidate (publisher: string, length?: number): void {
-    const prefix = `${publisher}/`
-    for (const [ref, e] of this.#functions) {
-      if ((e.publisher !== publisher && !ref.startsWith(prefix)) || (length !== undefined && (e.length ?? -1) >= length)) continue
-      // a lookup in flight may have synced past this length already: judged when it settles
-      if (length !== undefined && !e.settled) e.minLength = Math.max(e.minLength ?? 0, length)
-      else this.#functions.delete(ref)
-    }
-  }
-
-  /**
-   * The loaded function `ref` names: from the cache, from a lookup in flight, or from a new
-   * lookup (refused with `BUSY` beyond the global and per-caller bounds). Rejects when
-   * `signal` aborts; a lookup every caller has left is abandoned.
-   */
-  async #load (ref: string, caller: string, signal: AbortSignal): Promise<LoadedFunction> {
-    const now = this.#now()
-    let entry = this.#functions.get(ref)
-    let stale: FunctionEntry | undefined
-    if (entry !== undefined && entry.settled && now - entry.at >= this.#functionTtl) {
-      this.#functions.delete(ref)
-      stale = entry
-      entry = undefined
-    }
-    if (entry === undefined) {
-      try {
-        entry = this.#lookup(ref, caller, now)
-      } catch (err) {
-        // lookups are full: a function already verified is served a while longer rather than refused
-        if (stale === undefined) throw err
-        this.#functions.set(ref, stale)
-        return await stale.fn
-      }
-    }
-    if (entry.settled) return await entry.fn
-    entry.waiters++
-    try {
-      return await untilAborted(entry.fn, signal)
-    } finally {
-      entry.waiters--
-      if (entry.waiters === 0 && !entry.settled) {
-        // nobody waits for it: it is abandoned, and frees its place among the lookups now
-        entry.abort.abort(ShadwError.ABORTED('every call waiting on this lookup left'))
-        entry.release()
-        if (this.#functions.get(ref) === entry) this.#functions.delete(ref)
-      }
-    }
-  }
-
-  #lookup (ref: string, caller: string, now: number): FunctionEntry {
-    const mine = this.#lookupsBy.get(caller) ?? 0
-    if (this.#lookups >= this.#maxLookups) throw new ShadwError('BUSY', `executor busy: ${this.#lookups} function lookups already in flight`, { details: { lookups: this.#lookups } })
-    // this node's own calls not naming a client (its page) answer to the global bound only;
-    // its gateway's calls are charged to each HTTP client
-    if (caller !== this.publicKey && mine >= this.#maxLookupsPerCaller) throw new ShadwError('BUSY', `executor busy: this caller has ${mine} function lookups in flight`, { details: { lookups: mine, perCaller: this.#maxLookupsPerCaller } })
-    if (this.#functions.size >= FUNCTION_CACHE_ENTRIES) {
-      for (const [k, v] of this.#functions) if (v.settled && (now - v.at >= this.#functionTtl || this.#functions.size >= FUNCTION_CACHE_ENTRIES)) this.#functions.delete(k)
-    }
-    this.#lookups++
-    this.#lookupsBy.set(caller, mine + 1)
-    mark('exec.lookup')
-    const abort = new AbortController()
-    const fn = this.#opts.functions.load(ref, { signal: abort.signal })
-    let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      this.#lookups--
-      const n = (this.#lookupsBy.get(caller) ?? 1) - 1
-      if (n <= 0) this.#lookupsBy.delete(caller)
-      else this.#lookupsBy.set(caller, n)
-    }
-    const entry: FunctionEntry = { fn, at: now, waiters: 0, settled: false, abort, release }
-    this.#functions.set(ref, entry)
-    fn.then(f => {
-      if (tracing()) mark('exec.loaded', { source: f.source })
-      entry.settled = true
-      release()
-      entry.publisher = f.manifest.publisher
-      if (f.registryLength !== undefined) entry.length = f.registryLength
-      if (entry.minLength !== undefined && (f.registryLength ?? 0) < entry.minLength && this.#functions.get(ref) === entry) this.#functions.delete(ref)
-    }, () => {
-      entry.settled = true
-      release()
-      if (this.#functions.get(ref) === entry) this.#functions.delete(ref)
-    })
-    return entry
-  }
+  invalidate (publisher: string, length?: number): void { this.#functions.invalidate(publisher, length) }
 }
 
 function deadlinePassed (deadline: number, when: string): ShadwError { return new ShadwError('DEADLINE_EXCEEDED', `the request deadline passed ${when}`, { details: { deadline } }) }

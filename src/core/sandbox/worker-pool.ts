@@ -117,6 +117,8 @@ export class WorkerPool implements Executor {
   private readonly queue: Job[] = []
   // keyed by the caller's array: a module passed again by reference is not re-hashed
   private readonly modules = new WeakMap<Uint8Array, Promise<ModuleRef>>()
+  /** the same once hashed: a warm call takes its module without an await */
+  private readonly hashed = new WeakMap<Uint8Array, ModuleRef>()
   private closed = false
   /** set when calls may run on this thread */
   readonly inline: InlineRunner | undefined
@@ -187,7 +189,7 @@ export class WorkerPool implements Executor {
   async execute (call: ExecuteCall, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     if (this.closed) throw ShadwError.EXECUTOR_CLOSED()
     const req = this.validate(call)
-    const ref = await this.moduleRef(call.module)
+    const ref = this.hashed.get(call.module) ?? await this.moduleRef(call.module)
     const signal = options.signal
     if (signal?.aborted === true) throw ShadwError.ABORTED()
     if (this.closed) throw ShadwError.EXECUTOR_CLOSED()
@@ -275,7 +277,11 @@ export class WorkerPool implements Executor {
     if (ref === undefined) {
       // new Uint8Array copies; a Node Buffer's slice() would be a view of the caller's memory
       const bytes = new Uint8Array(module)
-      ref = sha256Hex(bytes).then(hash => ({ hash, bytes }))
+      ref = sha256Hex(bytes).then(hash => {
+        const r = { hash, bytes }
+        this.hashed.set(module, r)
+        return r
+      })
       this.modules.set(module, ref)
     }
     return await ref

@@ -8,6 +8,7 @@ import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { InvokeService, type RequestMessage } from '../../../../src/core/invoke/index.ts'
+import { FunctionCache } from '../../../../src/core/invoke/function-cache.ts'
 import { FunctionLoader, type LoadedFunction } from '../../../../src/core/registry/index.ts'
 import { wat } from '../../../fixtures/wasm/fixtures.ts'
 import { testnet } from '../../../helpers/testnet.ts'
@@ -49,5 +50,39 @@ describe('loaded functions across calls', () => {
     service.invalidate(first.manifest.publisher)
     expect(await call()).toBe('hi')
     expect(loads).toHaveLength(3)
+  }, 30_000)
+
+  it('hands a loaded function out without a lookup only while it is fresh and not invalidated, and checks its access policy once', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const { node } = await keyedNode(net, 'super')
+    const loader = new FunctionLoader({ host: node })
+    onTestFinished(async () => { await loader.close() })
+    let now = Date.now()
+    let loads = 0
+    const cache = new FunctionCache({ functions: { load: async (r, opts) => { loads++; return await loader.load(r, opts) } }, now: () => now, ttlMs: 1_000, self: 'me' })
+    const signal = new AbortController().signal
+
+    expect(cache.ready(ref)).toBeUndefined()
+    const fn = await cache.load(ref, 'alice', signal)
+    expect(cache.ready(ref)).toBe(fn)
+    expect(await cache.load(ref, 'alice', signal)).toBe(fn)
+    expect(loads).toBe(1)
+    // one policy per loaded function: the same object, call after call
+    const policy = await cache.policy(fn)
+    expect(policy).toEqual({ public: true })
+    expect(await cache.policy(fn)).toBe(policy)
+    // invalidated: no longer at hand, looked up again
+    cache.invalidate(fn.manifest.publisher)
+    expect(cache.ready(ref)).toBeUndefined()
+    const again = await cache.load(ref, 'alice', signal)
+    expect(loads).toBe(2)
+    expect(cache.ready(ref)).toBe(again)
+    // stale: no longer at hand either
+    now += 1_000
+    expect(cache.ready(ref)).toBeUndefined()
+    await cache.load(ref, 'alice', signal)
+    expect(loads).toBe(3)
   }, 30_000)
 })
