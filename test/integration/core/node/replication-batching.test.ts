@@ -4,8 +4,9 @@
  * tree nodes are flushed in runs (writes to the tree file), concurrent walks up for missing
  * proof nodes share their reads (reads of the tree file that find nothing), adjacent
  * blocks verified together are written together (writes to the data file), the writer's
- * concurrent proofs share their tree-node reads, and the reader's requests leave in
- * Protomux batches (frames on the reader's stream). And what it must
+ * concurrent proofs share their tree-node reads, the reader's requests leave in
+ * Protomux batches (frames on the reader's stream), a block request reads nothing for the
+ * block's leaf, and the writer reads the blocks it answers with ahead. And what it must
  * not change: every block arrives, verified, with its bytes, and survives a reopen.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -19,7 +20,7 @@ import { fileStorage } from '../../../../src/super-node/file-storage.ts'
 const BLOCKS = 2_000
 const BLOCK_SIZE = 1024
 
-interface Counts { dataWrites: number, treeWrites: number, treeReads: number, absentTreeReads: number }
+interface Counts { dataWrites: number, dataReads: number, treeWrites: number, treeReads: number, absentTreeReads: number }
 
 type Callback = (err: Error | null, data?: Uint8Array) => void
 interface CountedFile { read: (offset: number, size: number, cb: Callback) => void, write: (offset: number, data: Uint8Array, cb: Callback) => void }
@@ -38,6 +39,7 @@ function countedStorage (dir: string, counts: Counts): (name: string) => unknown
       write(offset, data, cb)
     }
     file.read = (offset, size, cb) => {
+      if (kind === 'data') counts.dataReads++
       read(offset, size, (err, data) => {
         if (kind === 'tree') {
           counts.treeReads++
@@ -66,7 +68,7 @@ async function tempDir (): Promise<string> {
 
 describe('a linear download between two Corestores on the super node storage', () => {
   it('writes tree nodes and adjacent blocks in runs, shares absent-node reads, and every block arrives verified', async () => {
-    const writerCounts: Counts = { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 }
+    const writerCounts: Counts = { dataWrites: 0, dataReads: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 }
     const writerStore = new Corestore(countedStorage(await tempDir(), writerCounts))
     stores.push(writerStore)
     const writer = writerStore.get({ name: 'log' })
@@ -74,7 +76,7 @@ describe('a linear download between two Corestores on the super node storage', (
     const blocks = Array.from({ length: BLOCKS }, (_, i) => Buffer.alloc(BLOCK_SIZE, i % 251))
     await writer.append(blocks)
 
-    const counts: Counts = { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 }
+    const counts: Counts = { dataWrites: 0, dataReads: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 }
     const readerDir = await tempDir()
     const readerStore = new Corestore(countedStorage(readerDir, counts))
     stores.push(readerStore)
@@ -89,8 +91,8 @@ describe('a linear download between two Corestores on the super node storage', (
     await reader.update({ wait: true })
     expect(reader.length).toBe(BLOCKS)
 
-    Object.assign(counts, { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 })
-    Object.assign(writerCounts, { dataWrites: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 })
+    Object.assign(counts, { dataWrites: 0, dataReads: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 })
+    Object.assign(writerCounts, { dataWrites: 0, dataReads: 0, treeWrites: 0, treeReads: 0, absentTreeReads: 0 })
     readerFrames = 0
     await reader.download({ start: 0, end: BLOCKS, linear: true }).done()
 
@@ -103,6 +105,11 @@ describe('a linear download between two Corestores on the super node storage', (
     // batches (before, ~0.3 frames per request on this in-memory pipe; after, ~0.04)
     expect(writerCounts.treeReads).toBeLessThan(BLOCKS * 2.2)
     expect(readerFrames).toBeLessThan(BLOCKS / 8)
+    // a block request does not read the tree file for the block's leaf (before, ~2 absent-node
+    // reads per block, one of them the leaf; after, ~1), and the writer reads the blocks it
+    // answers with ahead, 64 KiB at a time (before, one data read per block; after, ~0.04)
+    expect(counts.absentTreeReads).toBeLessThan(BLOCKS * 1.5)
+    expect(writerCounts.dataReads).toBeLessThan(BLOCKS / 4)
 
     for (let i = 0; i < BLOCKS; i++) expect(Buffer.from(await reader.get(i, { wait: false }) as Uint8Array).equals(blocks[i] as Buffer)).toBe(true)
 
