@@ -19,6 +19,13 @@ export const CHANNEL_HIGH_BYTES = 1024 * 1024
 export const CHANNEL_LOW_BYTES = 256 * 1024
 
 /**
+ * How often a blocked write looks at the buffer on a stack without `bufferedamountlow`
+ * (@roamhq/wrtc has neither the event nor the threshold; simple-peer polled every 150 ms,
+ * which at a 1 MiB window would cap a loopback link near 7 MB/s).
+ */
+export const CHANNEL_POLL_MS = 5
+
+/**
  * The part of RTCDataChannel a link uses: the browser's (a channel the page transferred to
  * the node worker) and @roamhq/wrtc's (a super node) both fit. The WebWorker lib has no
  * RTC types, so this is ours.
@@ -61,6 +68,9 @@ export class ChannelDuplex extends Duplex {
   readonly #channel: DataChannelLike
   #blocked: ((err: Error | null) => void) | null = null
   #opening: ((err: Error | null) => void) | null = null
+  /** false where the stack has no `bufferedamountlow`: blocked writes poll the buffer */
+  readonly #lowEvent: boolean
+  #poll: ReturnType<typeof setInterval> | null = null
   /** bytes received from and sent to the peer over this link */
   bytesIn = 0
   bytesOut = 0
@@ -69,6 +79,7 @@ export class ChannelDuplex extends Duplex {
     super()
     this.#channel = channel
     channel.binaryType = 'arraybuffer'
+    this.#lowEvent = typeof channel.bufferedAmountLowThreshold === 'number'
     channel.bufferedAmountLowThreshold = CHANNEL_LOW_BYTES
     channel.onopen = () => { this.#opened(null) }
     channel.onmessage = (ev) => { this.#onmessage(ev.data) }
@@ -98,8 +109,14 @@ export class ChannelDuplex extends Duplex {
       return
     }
     this.bytesOut += data.byteLength
-    if (this.#channel.bufferedAmount <= CHANNEL_HIGH_BYTES) cb(null)
-    else this.#blocked = cb
+    if (this.#channel.bufferedAmount <= CHANNEL_HIGH_BYTES) {
+      cb(null)
+      return
+    }
+    this.#blocked = cb
+    if (!this.#lowEvent && this.#poll === null) {
+      this.#poll = setInterval(() => { if (this.#channel.bufferedAmount <= CHANNEL_LOW_BYTES) this.#release() }, CHANNEL_POLL_MS)
+    }
   }
 
   override _destroy (cb: (err: Error | null) => void): void {
@@ -118,6 +135,8 @@ export class ChannelDuplex extends Duplex {
   }
 
   #release (): void {
+    if (this.#poll !== null) clearInterval(this.#poll)
+    this.#poll = null
     const blocked = this.#blocked
     this.#blocked = null
     blocked?.(null)
