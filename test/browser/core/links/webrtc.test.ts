@@ -117,7 +117,7 @@ describe('direct WebRTC links between browser nodes', () => {
 
   it('falls back to the relay when ICE cannot connect: the attempt times out and the relay carries everything', async () => {
     const superNode = await startSuperNode()
-    // relay-only ICE with no TURN server: no candidate at all, which simple-peer would wait on forever
+    // relay-only ICE with no TURN server: no candidate at all, which a peer connection would wait on forever
     const ice = encodeURIComponent(JSON.stringify({ iceServers: [], iceTransportPolicy: 'relay' }))
     const { a, b, aKey, bKey } = await twoBrowsers(superNode.info.appUrl, { query: `?ice=${ice}&webrtcTimeout=2000` })
     const initiator = aKey < bKey ? a : b

@@ -35,7 +35,8 @@ async function readBytes (duplex: ChannelDuplex, total: number): Promise<Uint8Ar
   let got = 0
   return await new Promise((resolve, reject) => {
     const timer = setTimeout(() => { reject(new Error(`read ${got} of ${total} bytes`)) }, TIMEOUT_MS)
-    duplex.on('data', (chunk: Uint8Array) => {
+    duplex.on('data', (data: unknown) => {
+      const chunk = data as Uint8Array
       out.set(chunk, got)
       got += chunk.byteLength
       if (got >= total) { clearTimeout(timer); resolve(out) }
