@@ -89,7 +89,9 @@ describe('a link\'s data channel, read and written where the Noise stream runs (
     const da = new ChannelDuplex(a.channel)
     const db = new ChannelDuplex(b.channel)
     await connected
-    await new Promise<void>(resolve => { if (a.channel.readyState === 'open') resolve(); else da.once('open', () => { resolve() }) })
+    // streamx opens a stream only on its first read or write: wait on the channels themselves
+    for (let i = 0; i < 200 && (a.channel.readyState !== 'open' || b.channel.readyState !== 'open'); i++) await new Promise(resolve => setTimeout(resolve, 50))
+    expect([a.channel.readyState, b.channel.readyState]).toEqual(['open', 'open'])
     const closed = new Promise<Error | undefined>(resolve => { db.on('error', resolve); db.on('close', () => { resolve(undefined) }) })
     // a peer that is not a shadw link: text on the channel
     ;(a.channel as unknown as { send (s: string): void }).send('hello')
