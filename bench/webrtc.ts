@@ -34,7 +34,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import type { BridgeMethod, BridgeMethods, BridgeStatus } from '../src/browser/bridge-protocol.ts'
-import type { LinkHostStats } from '../src/core/links/link-host.ts'
+import type { PageLinkStats } from '../src/core/links/link-host.ts'
 import type { DownloadResult } from '../src/core/node/index.ts'
 import Corestore from 'corestore'
 import HyperDHT from 'hyperdht'
@@ -85,8 +85,8 @@ async function call<M extends BridgeMethod> (page: Page, method: M, params: Brid
   }, [method, params, timeoutMs + 5_000] as const) as BridgeMethods[M]['result']
 }
 
-async function linkStats (page: Page): Promise<LinkHostStats> {
-  const s = await page.evaluate(() => (window as unknown as { shadwLinks: { stats (): LinkHostStats | null } }).shadwLinks.stats())
+async function linkStats (page: Page): Promise<PageLinkStats> {
+  const s = await page.evaluate(() => (window as unknown as { shadwLinks: { stats (): Promise<PageLinkStats | null> } }).shadwLinks.stats())
   if (s === null) throw new Error('page hosts no link manager')
   return s
 }

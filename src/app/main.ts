@@ -11,7 +11,7 @@ import { renderNetworkView } from './views/network-view.ts'
 import { renderFunctionsView } from './views/functions-view.ts'
 import { renderStorageView } from './views/storage-view.ts'
 import { registerServiceWorker } from './service-worker-client.ts'
-import { LinkHost } from '../core/links/link-host.ts'
+import { LinkHost, type PageLinkStats } from '../core/links/link-host.ts'
 import { webrtcSettingsFromUrl } from './webrtc-settings.ts'
 import { parseSize } from '../core/pinning/index.ts'
 
@@ -81,7 +81,15 @@ try {
 
 // Tests and power users drive the node from the console through this handle.
 ;(globalThis as { shadw?: unknown }).shadw = client
-;(globalThis as { shadwLinks?: unknown }).shadwLinks = { stats: () => links?.stats() ?? null }
+;(globalThis as { shadwLinks?: unknown }).shadwLinks = {
+  // the page's peer connections, with the bytes the node worker counted on their channels
+  stats: async (): Promise<PageLinkStats | null> => {
+    const host = links
+    if (host === null) return null
+    const traffic = await host.traffic()
+    return { ...host.stats(), bytesIn: traffic?.bytesIn ?? 0, bytesOut: traffic?.bytesOut ?? 0 }
+  }
+}
 
 if (client !== null) {
   const shell = renderShell(root)

@@ -429,13 +429,13 @@ export async function loadTargets (): Promise<FuzzTarget[]> {
     {
       name: 'webrtc.parseWorkerToPage',
       codes: codes('BRIDGE_PROTOCOL', 'SIGNAL_INVALID', 'INVALID_ARGUMENT'),
-      input: objectInput([{ type: 'start', link: 1, initiator: true, ice: { iceServers: [], iceTransportPolicy: 'all' } }, { type: 'signal', link: 1, signal: signals[0]!.signal }, { type: 'stop', link: 1, reason: 'x' }]),
+      input: objectInput([{ type: 'start', link: 1, initiator: true, ice: { iceServers: [], iceTransportPolicy: 'all' } }, { type: 'signal', link: 1, signal: signals[0]!.signal }, { type: 'stop', link: 1, reason: 'x' }, { type: 'traffic', bytesIn: 1, bytesOut: 2 }]),
       run: input => parseWorkerToPage(input)
     },
     {
       name: 'webrtc.parsePageToWorker',
       codes: codes('BRIDGE_PROTOCOL', 'SIGNAL_INVALID', 'INVALID_ARGUMENT'),
-      input: objectInput([{ type: 'signal', link: 1, signal: signals[1]!.signal }, { type: 'closed', link: 1, error: null }]),
+      input: objectInput([{ type: 'signal', link: 1, signal: signals[1]!.signal }, { type: 'closed', link: 1, error: null }, { type: 'traffic' }, { type: 'channel', link: 1, channel: { readyState: 'open' } }]),
       run: input => parsePageToWorker(input)
     },
     {

@@ -1,86 +1,56 @@
-import './process-shim.ts'
-import { Buffer } from 'buffer'
-import SimplePeer from 'simple-peer'
 import { ShadwError, serializeError } from '../errors.ts'
 import { log } from '../log.ts'
 import type { SignalData } from './signal-protocol.ts'
-import { linkChannel, parseWorkerToPage, type IceConfig, type LinkDataControl, type LinkPort, type PageToWorker, type WorkerToPage } from './link-protocol.ts'
+import { parseWorkerToPage, type IceConfig, type LinkPort, type PageToWorker, type WorkerToPage } from './link-protocol.ts'
+import { PeerConnection } from './peer-connection.ts'
 
 const debug = log('webrtc-page')
 
-/** What the page knows about its links (the node worker knows the rest). */
+/** What the page knows about its links (the node worker knows the rest, bytes included). */
 export interface LinkHostStats {
   /** peer connections made on the worker's request */
   started: number
-  /** data channels that opened */
+  /** peer connections whose ICE and DTLS came up (the data channel opens next) */
   connected: number
   /** peer connections now alive (connecting or open) */
   live: number
-  /** peer connection errors, by simple-peer's error code */
+  /** peer connection errors, by code (`ERR_CONNECTION_FAILURE`, `ERR_SET_REMOTE_DESCRIPTION`, ...) */
   errors: Record<string, number>
-  /** ciphertext bytes received from and sent to peers over data channels */
-  bytesIn: number
-  bytesOut: number
   /** peer connections the worker tore down, by its reason (`TIMEOUT`: the connect timeout fired) */
   stops: Record<string, number>
 }
 
-/**
- * The data channel's own send buffer, the window a link's bytes have in flight between the
- * page and the peer: past {@link CHANNEL_HIGH_BYTES} the page stops acknowledging until the
- * buffer drains below {@link CHANNEL_LOW_BYTES}. simple-peer's stream write keeps it under
- * 64 KiB, which on loopback left the channel idle between refills (a drain event and a worker
- * round trip each time) and held the link to about half a raw channel's throughput.
- */
-export const CHANNEL_HIGH_BYTES = 1024 * 1024
-export const CHANNEL_LOW_BYTES = 256 * 1024
-
-/** The part of RTCDataChannel the page uses for flow control (simple-peer keeps it as `_channel`). */
-interface ChannelLike {
-  bufferedAmount: number
-  bufferedAmountLowThreshold: number
-  onbufferedamountlow: ((ev: unknown) => void) | null
+/** Bytes over the node's links, counted by the worker that reads and writes them. */
+export interface LinkTraffic {
+  bytesIn: number
+  bytesOut: number
 }
 
-interface PageLink {
-  peer: SimplePeer
-  /** the open data channel, once simple-peer says 'connect' */
-  channel: ChannelLike | null
-  /** bytes sent while the channel's buffer was over its high mark, acknowledged when it drains */
-  ackHeld: number
-  /**
-   * The page's end of the link's data port, made with the peer: bytes that arrive before
-   * simple-peer's 'connect' (the remote may start its Noise handshake first) queue in it
-   * until the worker gets the other end.
-   */
-  data: LinkPort
-  /** the worker's end, until it is handed over on 'connect' */
-  handoff: LinkPort | null
-  ackPending: number
-  ackScheduled: boolean
-}
+/** What the app's `shadwLinks.stats()` gives tests and benches: the page's counts and the worker's bytes. */
+export type PageLinkStats = LinkHostStats & LinkTraffic
+
+/** Bound on the worker's answer to a traffic request. */
+const TRAFFIC_TIMEOUT_MS = 5_000
 
 /**
  * The page's side of direct links: RTCPeerConnection exists only in window contexts, so the
- * leader tab makes the peer connections (simple-peer) that its node worker asks for, passes
- * signals both ways, and once a data channel opens, pipes it to a LinkPort it transfers
- * to the worker. The page never reads the bytes: they are the Noise stream's ciphertext.
- *
- * Received messages are transferred to the worker as they are (zero copy); sent ones go
- * straight onto the data channel and are acknowledged at once while its buffer is under
- * {@link CHANNEL_HIGH_BYTES}, else once it drains below {@link CHANNEL_LOW_BYTES}: the credit
- * the worker's {@link PortDuplex} waits for.
+ * leader tab makes the peer connections its node worker asks for and passes signals both
+ * ways. Each peer connection's data channel is transferred to the worker in the task that
+ * created it (Chromium allows a transfer only then, before any send): the worker reads and
+ * writes the channel itself, and the page never sees a link's bytes. A super node runs this
+ * half in its own thread with @roamhq/wrtc and hands the channel over as an object.
  */
 export class LinkHost {
   readonly #port: LinkPort
-  readonly #links = new Map<number, PageLink>()
-  readonly #stats: LinkHostStats = { started: 0, connected: 0, live: 0, errors: {}, bytesIn: 0, bytesOut: 0, stops: {} }
-  readonly #wrtc: unknown
+  readonly #links = new Map<number, PeerConnection>()
+  readonly #stats: LinkHostStats = { started: 0, connected: 0, live: 0, errors: {}, stops: {} }
+  readonly #rtc: unknown
+  readonly #traffic: Array<(t: LinkTraffic | null) => void> = []
 
   /** `port`: the control port whose other end went to the node worker. */
   constructor (port: LinkPort, opts: { wrtc?: unknown } = {}) {
     this.#port = port
-    this.#wrtc = opts.wrtc
+    this.#rtc = opts.wrtc
     port.onmessage = (ev) => { this.#onWorker(ev.data) }
     port.start()
   }
@@ -89,9 +59,24 @@ export class LinkHost {
     return { ...this.#stats, live: this.#links.size, errors: { ...this.#stats.errors }, stops: { ...this.#stats.stops } }
   }
 
+  /** The worker's byte counts over every link; null if it does not answer in time. */
+  async traffic (): Promise<LinkTraffic | null> {
+    return await new Promise(resolve => {
+      const timer = setTimeout(() => {
+        const i = this.#traffic.indexOf(done)
+        if (i >= 0) this.#traffic.splice(i, 1)
+        resolve(null)
+      }, TRAFFIC_TIMEOUT_MS)
+      const done = (t: LinkTraffic | null): void => { clearTimeout(timer); resolve(t) }
+      this.#traffic.push(done)
+      this.#post({ type: 'traffic' })
+    })
+  }
+
   /** Destroys every peer connection (the tab stops hosting the node). */
   close (): void {
     for (const id of [...this.#links.keys()]) this.#drop(id)
+    for (const done of this.#traffic.splice(0)) done(null)
     this.#port.close()
   }
 
@@ -105,117 +90,55 @@ export class LinkHost {
     }
     switch (msg.type) {
       case 'start': this.#start(msg.link, msg.initiator, msg.ice); break
-      case 'signal': this.#links.get(msg.link)?.peer.signal(msg.signal); break
+      case 'signal': this.#links.get(msg.link)?.signal(msg.signal); break
       case 'stop':
         if (this.#links.has(msg.link)) this.#stats.stops[msg.reason] = (this.#stats.stops[msg.reason] ?? 0) + 1
         this.#drop(msg.link)
         break
+      case 'traffic':
+        this.#traffic.shift()?.({ bytesIn: msg.bytesIn, bytesOut: msg.bytesOut })
+        break
     }
   }
 
-  #post (msg: PageToWorker, transfer: LinkPort[] = []): void {
-    this.#port.postMessage(msg, transfer)
+  #post (msg: PageToWorker, transfer: unknown[] = []): void {
+    try { this.#port.postMessage(msg, transfer) } catch (err) { debug('cannot post to the worker', (err as Error).message) }
   }
 
   #start (id: number, initiator: boolean, ice: IceConfig): void {
     if (this.#links.has(id)) return
-    let peer: SimplePeer
+    let peer: PeerConnection
     try {
-      peer = new SimplePeer({ initiator, trickle: true, config: { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy }, ...(this.#wrtc === undefined ? {} : { wrtc: this.#wrtc }) })
+      peer = new PeerConnection({ initiator, ice, rtc: this.#rtc }, {
+        onsignal: (signal: SignalData) => { this.#post({ type: 'signal', link: id, signal }) },
+        onconnect: () => {
+          debug('peer connection up', id)
+          this.#stats.connected++
+        },
+        onclose: (err) => {
+          if (err !== null) {
+            this.#stats.errors[err.code] = (this.#stats.errors[err.code] ?? 0) + 1
+            debug('peer error', id, err.code)
+          }
+          this.#closed(id, err === null ? null : ShadwError.LINK_FAILED(`${err.code}: ${err.message}`))
+        }
+      })
     } catch (err) {
       // no WebRTC in this browser (or it is disabled by policy): the relay carries everything
       this.#post({ type: 'closed', link: id, error: serializeError(ShadwError.LINK_FAILED(`cannot create a peer connection: ${(err as Error).message}`)) })
       return
     }
-    const { port1, port2 } = linkChannel()
-    const link: PageLink = { peer, channel: null, ackHeld: 0, data: port1, handoff: port2, ackPending: 0, ackScheduled: false }
-    port1.onmessage = (ev) => { this.#fromWorker(link, ev.data) }
-    port1.start()
-    this.#links.set(id, link)
+    this.#links.set(id, peer)
     this.#stats.started++
-    peer.on('signal', (signal: unknown) => { this.#post({ type: 'signal', link: id, signal: signal as SignalData }) })
-    peer.on('connect', () => { this.#connect(id, link) })
-    peer.on('data', (buf: Uint8Array) => { this.#forward(link, buf) })
-    peer.on('error', (err: Error & { code?: string }) => {
-      const code = err.code ?? 'ERR_UNKNOWN'
-      this.#stats.errors[code] = (this.#stats.errors[code] ?? 0) + 1
-      debug('peer error', id, code)
-      this.#closed(id, ShadwError.LINK_FAILED(`${code}: ${err.message}`))
-    })
-    peer.on('close', () => { this.#closed(id, null) })
-  }
-
-  #connect (id: number, link: PageLink): void {
-    debug('data channel open', id)
-    const port = link.handoff
-    if (port === null) return
-    link.handoff = null
-    this.#stats.connected++
-    const channel = (link.peer as unknown as { _channel?: ChannelLike })._channel
-    if (channel !== undefined && typeof channel.bufferedAmountLowThreshold === 'number') {
-      channel.bufferedAmountLowThreshold = CHANNEL_LOW_BYTES
-      const previous = channel.onbufferedamountlow
-      channel.onbufferedamountlow = (ev) => {
-        previous?.call(channel, ev)
-        this.#drained(link)
-      }
-      link.channel = channel
+    // now, in the task that created it: later (or after a send) Chromium refuses the transfer
+    const msg: PageToWorker = { type: 'channel', link: id, channel: peer.channel }
+    try {
+      this.#port.postMessage(msg, [peer.channel])
+    } catch (err) {
+      // a browser that cannot transfer a data channel to a worker: the relay carries everything
+      this.#stats.errors['ERR_CHANNEL_TRANSFER'] = (this.#stats.errors['ERR_CHANNEL_TRANSFER'] ?? 0) + 1
+      this.#closed(id, ShadwError.LINK_FAILED(`cannot hand the data channel to the node worker: ${(err as Error).message}`))
     }
-    this.#post({ type: 'open', link: id, port }, [port])
-  }
-
-  /** Peer → worker: hand the message's buffer over when the Buffer spans all of it. */
-  #forward (link: PageLink, buf: Uint8Array): void {
-    this.#stats.bytesIn += buf.byteLength
-    const whole = buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength && buf.buffer instanceof ArrayBuffer
-    // Uint8Array's slice copies; a Node Buffer's (super nodes) would be a view into a pool
-    const ab = whole ? buf.buffer as ArrayBuffer : Uint8Array.prototype.slice.call(buf).buffer
-    link.data.postMessage(ab, [ab])
-  }
-
-  /** Worker → peer: write with simple-peer's backpressure, acknowledge when it drains. */
-  #fromWorker (link: PageLink, data: unknown): void {
-    if (data instanceof ArrayBuffer) {
-      const bytes = data.byteLength
-      this.#stats.bytesOut += bytes
-      const channel = link.channel
-      if (channel === null) {
-        link.peer.write(Buffer.from(data), () => { this.#ack(link, bytes) })
-        return
-      }
-      // straight onto the channel (simple-peer's `send`), with the page's own window on its buffer
-      try {
-        link.peer.send(Buffer.from(data))
-      } catch (err) {
-        // the channel is closing: simple-peer's 'close' or 'error' tears the link down
-        debug('send on a closing channel', (err as Error).message)
-        return
-      }
-      if (channel.bufferedAmount <= CHANNEL_HIGH_BYTES && link.ackHeld === 0) this.#ack(link, bytes)
-      else link.ackHeld += bytes
-      return
-    }
-    if ((data as Partial<LinkDataControl> | null)?.type === 'close') link.peer.destroy()
-  }
-
-  /** The channel's buffer fell below its low mark: what was held back is acknowledged. */
-  #drained (link: PageLink): void {
-    const held = link.ackHeld
-    if (held === 0) return
-    link.ackHeld = 0
-    this.#ack(link, held)
-  }
-
-  #ack (link: PageLink, bytes: number): void {
-    link.ackPending += bytes
-    if (link.ackScheduled) return
-    link.ackScheduled = true
-    queueMicrotask(() => {
-      link.ackScheduled = false
-      const ack: LinkDataControl = { type: 'ack', bytes: link.ackPending }
-      link.ackPending = 0
-      link.data.postMessage(ack)
-    })
   }
 
   #closed (id: number, err: ShadwError | null): void {
@@ -225,13 +148,9 @@ export class LinkHost {
   }
 
   #drop (id: number): void {
-    const link = this.#links.get(id)
-    if (link === undefined) return
+    const peer = this.#links.get(id)
+    if (peer === undefined) return
     this.#links.delete(id)
-    const close: LinkDataControl = { type: 'close' }
-    link.data.postMessage(close)
-    link.data.close()
-    link.handoff?.close()
-    link.peer.destroy()
+    peer.close()
   }
 }

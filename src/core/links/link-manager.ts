@@ -8,7 +8,7 @@ import type { ShadwNode } from '../node/index.ts'
 import { SIGNAL_PROTOCOL, SignalChannel, type SignalData, type SignalMessage } from './signal-protocol.ts'
 import type { PeerStatus } from '../node/index.ts'
 import { parsePageToWorker, type LinkPort, type PageToWorker, type WebrtcConfig, type WorkerToPage } from './link-protocol.ts'
-import { PortDuplex } from './port-duplex.ts'
+import { ChannelDuplex, type DataChannelLike } from './channel-duplex.ts'
 
 const debug = log('webrtc')
 
@@ -46,7 +46,7 @@ interface Link {
   initiator: boolean
   state: 'connecting' | 'open' | 'closed'
   timer: ReturnType<typeof setTimeout> | null
-  duplex: PortDuplex | null
+  duplex: ChannelDuplex | null
   conn: NoiseSecretStream | null
 }
 
@@ -63,8 +63,9 @@ interface Remote {
  * The node worker's side of direct WebRTC links. For every relayed connection it opens the
  * signalling channel; when both sides speak it, the node with the lower public key starts an
  * attempt: it asks the page (which owns RTCPeerConnections) for a peer, carries offers,
- * answers and candidates over the channel, and once the page hands over the data channel's
- * port, runs a Noise secret stream over it with the node's swarm identity and attaches it to
+ * answers and candidates over the channel, and runs a Noise secret stream straight over the
+ * data channel the page hands over as it makes it, with the node's swarm identity; once the
+ * handshake proves the peer is the one signalled with, attaches it to
  * the node as a 'webrtc' connection.
  *
  * The relayed connection is kept (see docs/protocol.md, "Signalling channel"): it is the
@@ -83,6 +84,8 @@ export class LinkManager {
   /** connections on which a peer's late open creates our channel (see #watch) */
   readonly #paired = new Set<SwarmConnection>()
   readonly #stats = { attempts: 0, opened: 0, failed: {} as Record<string, number> }
+  /** bytes over links that have closed (open ones count in their duplex) */
+  readonly #closedTraffic = { bytesIn: 0, bytesOut: 0 }
   #nextLink = 1
   #stopped = false
   #off: (() => void) | null = null
@@ -227,17 +230,21 @@ export class LinkManager {
       debug('dropped page message', (err as Error).message)
       return
     }
+    if (msg.type === 'traffic') {
+      this.#toPage({ type: 'traffic', ...this.#traffic() })
+      return
+    }
     const link = this.#links.get(msg.link)
     if (link === undefined || link.state === 'closed') {
-      if (msg.type === 'open') msg.port.close()
+      if (msg.type === 'channel') msg.channel.close()
       return
     }
     switch (msg.type) {
       case 'signal':
         this.#sendSignal(link, msg.signal)
         break
-      case 'open':
-        this.#onOpen(link, msg.port)
+      case 'channel':
+        this.#onChannel(link, msg.channel)
         break
       case 'closed':
         this.#fail(link, msg.error === null ? ShadwError.LINK_FAILED('peer connection closed') : deserializeError(msg.error), link.state === 'connecting')
@@ -251,11 +258,14 @@ export class LinkManager {
     else debug('signal out', signal.type, signal.type === 'candidate' ? signal.candidate.candidate : '')
   }
 
-  /** The data channel is open: run Noise over it and check it reaches the peer we signalled with. */
-  #onOpen (link: Link, port: LinkPort): void {
-    if (link.state !== 'connecting' || link.duplex !== null) { port.close(); return }
-    debug('data channel to', link.remote.slice(0, 8), 'handed over: Noise handshake')
-    const duplex = new PortDuplex(port)
+  /**
+   * The page handed over the link's data channel as it made it (not open yet): run Noise over
+   * it, whose handshake goes out once it opens, and check it reaches the peer we signalled with.
+   */
+  #onChannel (link: Link, channel: DataChannelLike): void {
+    if (link.state !== 'connecting' || link.duplex !== null) { channel.close(); return }
+    debug('data channel to', link.remote.slice(0, 8), 'handed over: Noise handshake once it opens')
+    const duplex = new ChannelDuplex(channel)
     const conn = new NoiseSecretStream(link.initiator, duplex, { keyPair: this.#keyPair, keepAlive: KEEP_ALIVE_MS })
     link.duplex = duplex
     link.conn = conn
@@ -312,7 +322,19 @@ export class LinkManager {
     if (remote?.link === link) remote.link = null
     link.conn?.destroy()
     link.duplex?.destroy()
+    this.#closedTraffic.bytesIn += link.duplex?.bytesIn ?? 0
+    this.#closedTraffic.bytesOut += link.duplex?.bytesOut ?? 0
     this.#toPage({ type: 'stop', link: link.id, reason: err?.code ?? 'closed' })
+  }
+
+  /** Bytes over every link since the links started, open and closed. */
+  #traffic (): { bytesIn: number, bytesOut: number } {
+    let { bytesIn, bytesOut } = this.#closedTraffic
+    for (const link of this.#links.values()) {
+      bytesIn += link.duplex?.bytesIn ?? 0
+      bytesOut += link.duplex?.bytesOut ?? 0
+    }
+    return { bytesIn, bytesOut }
   }
 
   #scheduleRetry (key: string): void {

@@ -1,17 +1,16 @@
 import { ShadwError, type SerializedError } from '../errors.ts'
 import { parseSignal, type SignalData } from './signal-protocol.ts'
 import { describeValue } from '../describe.ts'
+import { isDataChannel, type DataChannelLike } from './channel-duplex.ts'
 
 /**
  * The page ⇄ node-worker bridge for direct links. RTCPeerConnection exists only in window
- * contexts, so the leader tab's page owns every peer connection (simple-peer) while the node
- * worker decides when to link, carries the signalling over the swarm and runs the Noise
- * stream and replication. They talk over one control MessagePort (below); each open link
- * gets a MessagePort of its own for its bytes, so a link's data never queues behind another
- * link's or behind control messages.
- *
- * Data port: an `ArrayBuffer` is stream bytes (transferred, not copied, page → worker); an
- * object is a {@link LinkDataControl}.
+ * contexts, so the leader tab's page owns every peer connection while the node worker
+ * decides when to link, carries the signalling over the swarm and runs the Noise stream and
+ * replication. They talk over one control MessagePort (below). Each link's data channel is
+ * created by the page and transferred to the worker at once (`channel`), so a link's bytes
+ * go between the worker and the network with no page hop; the page keeps only the peer
+ * connection (ICE, DTLS, its state).
  */
 
 /**
@@ -26,11 +25,6 @@ export interface LinkPort {
   onmessage: { handler (ev: { data: unknown }): void }['handler'] | null
   start (): void
   close (): void
-}
-
-/** A MessageChannel whose ends are {@link LinkPort}s. */
-export function linkChannel (): { port1: LinkPort, port2: LinkPort } {
-  return new MessageChannel() as unknown as { port1: LinkPort, port2: LinkPort }
 }
 
 /** True for a real MessagePort of this runtime (from a message, not a look-alike). */
@@ -60,21 +54,18 @@ export type WorkerToPage =
   | { type: 'signal', link: number, signal: SignalData }
   /** tear the peer connection down (attempt timed out, peer said bye, node stopping) */
   | { type: 'stop', link: number, reason: string }
+  /** answer to the page's `traffic`: bytes over every link since the node started */
+  | { type: 'traffic', bytesIn: number, bytesOut: number }
 
 /** Page → node worker on the control port. */
 export type PageToWorker =
   | { type: 'signal', link: number, signal: SignalData }
-  /** the data channel is open; `port` carries its bytes */
-  | { type: 'open', link: number, port: LinkPort }
+  /** the link's data channel, transferred on creation (not open yet): the worker reads and writes it */
+  | { type: 'channel', link: number, channel: DataChannelLike }
   /** the peer connection failed or closed (before or after opening) */
   | { type: 'closed', link: number, error: SerializedError | null }
-
-/** Control messages on a link's data port. */
-export type LinkDataControl =
-  /** page → worker: this many bytes left the page's send queue (credit for more) */
-  | { type: 'ack', bytes: number }
-  /** either way: the link is gone */
-  | { type: 'close' }
+  /** asks the worker for its links' byte counts (the page no longer sees the bytes) */
+  | { type: 'traffic' }
 
 /** Sent by the page to the node worker once, beside the init message: the control port. */
 export interface WebrtcWorkerInit {
@@ -93,7 +84,7 @@ export interface WebrtcConfig {
 }
 
 /**
- * Bound on one link attempt. simple-peer waits forever when no candidate pair works; on
+ * Bound on one link attempt. A peer connection waits forever when no candidate pair works; on
  * loopback a link opens in ~100 ms and across the internet with STUN in a few seconds.
  */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -161,13 +152,14 @@ export function parseWebrtcWorkerInit (data: unknown): WebrtcWorkerInit {
 /** Validates a control message from the page (in the worker). */
 export function parsePageToWorker (data: unknown): PageToWorker {
   const m = data as Record<string, unknown> | null
+  if (typeof m === 'object' && m !== null && m['type'] === 'traffic') return { type: 'traffic' }
   if (typeof m !== 'object' || m === null || !isInt(m['link'])) throw ShadwError.BRIDGE_PROTOCOL('link message needs a link number')
   const link = m['link']
   switch (m['type']) {
     case 'signal': return { type: 'signal', link, signal: parseSignal(m['signal']) }
-    case 'open':
-      if (!isLinkPort(m['port'])) throw ShadwError.BRIDGE_PROTOCOL('open needs a MessagePort')
-      return { type: 'open', link, port: m['port'] }
+    case 'channel':
+      if (!isDataChannel(m['channel'])) throw ShadwError.BRIDGE_PROTOCOL('channel needs an RTCDataChannel')
+      return { type: 'channel', link, channel: m['channel'] }
     case 'closed': return { type: 'closed', link, error: (m['error'] ?? null) as SerializedError | null }
     default: throw ShadwError.BRIDGE_PROTOCOL(`unknown link message ${describeValue(m['type'])}`)
   }
@@ -176,6 +168,10 @@ export function parsePageToWorker (data: unknown): PageToWorker {
 /** Validates a control message from the worker (in the page). */
 export function parseWorkerToPage (data: unknown): WorkerToPage {
   const m = data as Record<string, unknown> | null
+  if (typeof m === 'object' && m !== null && m['type'] === 'traffic') {
+    if (!isInt(m['bytesIn'], Number.MAX_SAFE_INTEGER) || !isInt(m['bytesOut'], Number.MAX_SAFE_INTEGER)) throw ShadwError.BRIDGE_PROTOCOL('traffic needs byte counts')
+    return { type: 'traffic', bytesIn: m['bytesIn'], bytesOut: m['bytesOut'] }
+  }
   if (typeof m !== 'object' || m === null || !isInt(m['link'])) throw ShadwError.BRIDGE_PROTOCOL('link message needs a link number')
   const link = m['link']
   switch (m['type']) {

@@ -10,9 +10,10 @@ import { describeValue } from '../describe.ts'
  * The signalling channel: WebRTC offers, answers and ICE candidates travel between two nodes
  * over a Protomux channel on a swarm connection they already share (Noise-encrypted and
  * authenticated by the swarm), so no signalling server is needed. See docs/protocol.md,
- * "Signalling channel".
+ * "Signalling channel". v2: the link's data channel is negotiated out of band (both sides
+ * create it as stream 0), which a v1 peer (simple-peer, in-band open) would never open.
  */
-export const SIGNAL_PROTOCOL = 'shadw/signal/v1'
+export const SIGNAL_PROTOCOL = 'shadw/signal/v2'
 
 /**
  * Largest signalling message accepted from a peer. Chromium's offers with one data channel
@@ -32,7 +33,7 @@ const TIERS: ReadonlySet<string> = new Set<NodeTier>(['super', 'storm', 'light',
 /** Largest attempt number: attempts count up per channel and never need more. */
 const MAX_ATTEMPT = 0xffff
 
-/** What simple-peer emits and accepts, narrowed to the forms a data-channel-only link uses. */
+/** Offers, answers and trickled candidates (RTCPeerConnection's forms, as simple-peer sent them), and ours. */
 export type SignalData =
   | { type: 'offer' | 'answer', sdp: string }
   | { type: 'candidate', candidate: { candidate: string, sdpMLineIndex: number | null, sdpMid: string | null } }
@@ -46,7 +47,7 @@ export interface SignalMessage {
 }
 
 /**
- * Validates a signal from a peer or the page: only the fields and types simple-peer needs,
+ * Validates a signal from a peer or the page: only the fields and types a peer connection needs,
  * with every string bounded. Anything else is refused with `SIGNAL_INVALID`.
  */
 export function parseSignal (value: unknown): SignalData {

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { launchChromium, newContext } from '../../../helpers/chromium.ts'
 import { appendText, call, getText, openApp, until } from '../../../helpers/app-page.ts'
 import { startSuperNode } from '../../../helpers/super-node.ts'
-import type { LinkHostStats } from '../../../../src/core/links/link-host.ts'
+import type { PageLinkStats } from '../../../../src/core/links/link-host.ts'
 import { parseBootstrap } from '../../../../src/super-node/super-node.ts'
 import { wat } from '../../../fixtures/wasm/fixtures.ts'
 import { publisher } from '../../../helpers/invoke.ts'
@@ -17,12 +17,12 @@ import { publisher } from '../../../helpers/invoke.ts'
 async function webrtcContext (browser: Browser, origin: string, media = true): Promise<BrowserContext> {
   const context = await newContext(browser)
   if (media) await context.grantPermissions(['camera', 'microphone'], { origin })
-  if (process.env['SP_DEBUG'] !== undefined) await context.addInitScript(() => { localStorage.setItem('debug', 'simple-peer') })
+  if (process.env['SP_DEBUG'] !== undefined) await context.addInitScript(() => { localStorage.setItem('shadwDebug', 'webrtc,webrtc-page') })
   return context
 }
 
-async function linkStats (page: Page): Promise<LinkHostStats | null> {
-  return await page.evaluate(() => (window as unknown as { shadwLinks: { stats (): LinkHostStats | null } }).shadwLinks.stats())
+async function linkStats (page: Page): Promise<PageLinkStats | null> {
+  return await page.evaluate(() => (window as unknown as { shadwLinks: { stats (): Promise<PageLinkStats | null> } }).shadwLinks.stats())
 }
 
 async function transportTo (page: Page, publicKey: string): Promise<string[]> {
@@ -117,7 +117,7 @@ describe('direct WebRTC links between browser nodes', () => {
 
   it('falls back to the relay when ICE cannot connect: the attempt times out and the relay carries everything', async () => {
     const superNode = await startSuperNode()
-    // relay-only ICE with no TURN server: no candidate at all, which simple-peer would wait on forever
+    // relay-only ICE with no TURN server: no candidate at all, which a peer connection would wait on forever
     const ice = encodeURIComponent(JSON.stringify({ iceServers: [], iceTransportPolicy: 'relay' }))
     const { a, b, aKey, bKey } = await twoBrowsers(superNode.info.appUrl, { query: `?ice=${ice}&webrtcTimeout=2000` })
     const initiator = aKey < bKey ? a : b

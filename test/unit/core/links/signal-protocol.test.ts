@@ -17,7 +17,7 @@ function codeOf (fn: () => unknown): string {
   }
 }
 
-describe('signalling channel (shadw/signal/v1)', () => {
+describe('signalling channel (shadw/signal/v2)', () => {
   it('carries offers, answers and candidates between two ends of a connection', async () => {
     const [a, b] = noisePair()
     const got: SignalMessage[] = []
