@@ -8,7 +8,7 @@
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import { mark, tracing } from '../trace.ts'
-import { log } from '../log.ts'
+import { log, logs } from '../log.ts'
 import { VerifiedRoots } from '../ledger/index.ts'
 import { CallAudits, type AuditSink } from './call-audits.ts'
 import { DEFAULT_INVOKE_DEADLINE_MS, runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
@@ -133,7 +133,7 @@ export class InvokeCaller {
     this.#audits = new CallAudits(opts.audit, opts.random)
     this.#transport = {
       pick: (exclude, drives) => pickPeer(this.#candidates(), exclude, Math.random, drives),
-      rejoin: async (exclude, timeoutMs, signal) => await this.#peers.waitForRejoin(exclude, Math.min(timeoutMs, REJOIN_MS), signal),
+      rejoin: async (exclude, timeoutMs, signal, arrivals) => await this.#peers.waitForRejoin(exclude, arrivals === true ? timeoutMs : Math.min(timeoutMs, REJOIN_MS), signal, arrivals),
       hasAlternative: (exclude, reserve = 0) => this.#candidates().filter(s => !exclude.has(s.key) && hasRoom(s)).length > reserve,
       request: async (key, req, timeoutMs, signal, client) => await this.#request(key, req, timeoutMs, signal, client),
       randomBytes: pooledRandomBytes,
@@ -155,6 +155,7 @@ export class InvokeCaller {
   async invoke (ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
     const audited = this.#audits.chosen(opts.audit)
     mark('call.start')
+    if (logs('invoke')) debug('call of', ref, 'redundancy', opts.redundancy ?? 1, 'peers:', this.#peers.describe())
     const pinned = await this.#pinned(ref, opts)
     mark('call.pinned')
     const result = await runCall(this.#transport, ref, input, pinned)
