@@ -120,6 +120,8 @@ export class InvokeCaller {
   readonly #transport: CallTransport
   /** runs while some peer has calls in flight ({@link #watch}) */
   #watchdog: ReturnType<typeof setInterval> | null = null
+  /** when the watchdog last ran: a tick far later than its interval means this node itself stalled */
+  #checkedAt = 0
   #stopped = false
   readonly #pins: ManifestPins
   /** whether this node checks drives: only then does it pin "latest" mounts */
@@ -366,6 +368,7 @@ export class InvokeCaller {
   /** Starts the liveness watchdog if it is not running; it stops itself when nothing is in flight. */
   #watch (): void {
     if (this.#watchdog !== null || this.#stopped) return
+    this.#checkedAt = this.#now()
     this.#watchdog = setInterval(() => { this.#checkLiveness() }, LIVENESS_PROBE_MS / 2)
     // a process with nothing else to do must not be kept alive by the watchdog
     ;(this.#watchdog as { unref?: () => void }).unref?.()
@@ -384,13 +387,19 @@ export class InvokeCaller {
    */
   #checkLiveness (): void {
     const now = this.#now()
+    // a tick this late means this node's own event loop stalled (a long synchronous task, GC,
+    // a starved CPU): timers run before the sockets are read, so what the peer sent meanwhile
+    // is still unread. That time is no evidence of the peer's silence: it gets a window again
+    const late = now - this.#checkedAt - LIVENESS_PROBE_MS / 2
+    this.#checkedAt = now
     let inFlight = false
     for (const [peer, calls] of this.#calls) {
       const pending = calls.pending
       if (pending.size === 0) continue
+      if (late >= LIVENESS_PROBE_MS) calls.graceUntil = Math.max(calls.graceUntil, now - LIVENESS_PROBE_MS)
       const quiet = now - Math.max(peer.heardAt, calls.graceUntil)
       if (quiet >= SILENCE_MS) {
-        debug('executor', peer.state.key.slice(0, 8), 'silent for', quiet, 'ms; failing', pending.size, 'calls')
+        debug('executor', peer.state.key.slice(0, 8), 'silent for', quiet, 'ms (watchdog', late, 'ms late); failing', pending.size, 'calls')
         const gone = ShadwError.EXECUTOR_CLOSED(`executor ${peer.state.key.slice(0, 8)} went silent (nothing for ${quiet} ms)`)
         // a peer merely stalled must not go on running (and billing) what moves elsewhere
         for (const id of pending.keys()) peer.channel.send({ type: 'cancel', id })
