@@ -21,6 +21,7 @@ import crypto from 'hypercore-crypto'
 import Hyperswarm from 'hyperswarm'
 import RAM from 'random-access-memory'
 import { ShadwError } from '../core/errors.ts'
+import { log } from '../core/log.ts'
 import { ShadwNode } from '../core/node/index.ts'
 import { DEFAULT_INVOKE_DEADLINE_MS, InvokeEndpoint, isExecutor, MAX_INPUT_BYTES, type InvokeResult } from '../core/invoke/index.ts'
 import { DEFAULT_PORT, parseBootstrap } from '../super-node/super-node.ts'
@@ -37,6 +38,8 @@ const KEY_PREFIXED = new RegExp(`^${HEX_KEY_PATTERN}/`)
 export const INVOKE_USAGE = `shadw invoke <PUBLISHER/NAME@RANGE> [--input FILE|-] [--redundancy K] [--quorum Q] [--deadline MS]
              [--max-charge µCREDITS] [--auth FILE.json] [${MOUNT_FLAG_FORM}]... [--grant GRANT.json]...
              [--block CHAIN=N]... [--bootstrap host:port[,…] | --node URL] [--json]`
+
+const debug = log('invoke')
 
 /** Auth files are a Lit AuthSig (SIWE message + signature): a few KiB at most. */
 const MAX_AUTH_FILE_BYTES = 16 * 1024
@@ -161,6 +164,7 @@ async function waitWithProgress (endpoint: InvokeEndpoint, n: number, timeoutMs:
       // quorum, and the call needs time of its own
       const left = Math.floor((timeoutMs - (Date.now() - started)) / 2)
       if (n > 1 && left > 0) await endpoint.waitForExecutors(n, { timeoutMs: left }).catch(() => {})
+      debug('waited', Date.now() - started, 'ms for executors:', endpoint.peers().filter(isExecutor).length, 'of', n)
     } finally {
       clearInterval(tick)
     }

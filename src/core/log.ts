@@ -29,6 +29,12 @@ function initFromEnvironment (): void {
   enableLog(spec)
 }
 
+/** True when `namespace` logs: a caller checks it before building a costly line. */
+export function logs (namespace: string): boolean {
+  initFromEnvironment()
+  return enabled === '*' || (enabled !== null && enabled.has(namespace))
+}
+
 /** Returns the logger for `namespace`. */
 export function log (namespace: string): Logger {
   return (...args: unknown[]) => {

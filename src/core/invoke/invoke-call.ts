@@ -97,9 +97,10 @@ export interface CallTransport {
   hasAlternative (exclude: ReadonlySet<string>, reserve?: number): boolean
   /**
    * waits (at most `timeoutMs`) for an executor outside `exclude` that is on its way back (its
-   * connection replaced or dropped a moment ago); true when one is there. Absent: never waits
+   * connection replaced or dropped a moment ago), or with `arrivals` for any executor outside
+   * `exclude` to connect; true when one is there. Absent: never waits
    */
-  rejoin? (exclude: ReadonlySet<string>, timeoutMs: number, signal: AbortSignal | undefined): Promise<boolean>
+  rejoin? (exclude: ReadonlySet<string>, timeoutMs: number, signal: AbortSignal | undefined, arrivals?: boolean): Promise<boolean>
   /** sends a request to `key`; rejects with a typed error, or TIMEOUT after `timeoutMs`; `signal`: the caller's, when it gave one */
   request (key: string, req: Omit<RequestMessage, 'type' | 'id'>, timeoutMs: number, signal: AbortSignal | undefined, client?: string): Promise<ResultMessage>
   randomBytes (n: number): Uint8Array
@@ -147,6 +148,8 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
   // slots that have not asked anyone yet: each will take a peer of its own, so a peer they
   // are about to take is no alternative for the others (with k executors and k slots, none is)
   let unstarted = k
+  // slots that found no executor at all: once fewer than a quorum of slots could still answer, a call fails without the next
+  let starved = 0
   // the router prefers executors that hold the data the call reads
   const drives = [...new Set((opts.mounts ?? []).map(m => m.drive))]
 
@@ -166,9 +169,14 @@ export async function runCall (t: CallTransport, ref: string, input: Uint8Array,
       } catch (err) {
         if (!waited && t.rejoin !== undefined && (err as ShadwError).code === 'NO_EXECUTORS') {
           waited = true
+          // a fresh node hears the swarm's executors one by one: when the other slots already
+          // took some and the quorum cannot be reached without this slot, an executor yet to
+          // connect is worth waiting for, as one reconnecting is (the call fails otherwise)
+          const arrivals = last === null && tried.size > 0 && k - starved - 1 < quorum
           // half the time left at most: the call needs the rest
-          if (await t.rejoin(tried, Math.floor(left / 2), signal)) continue
+          if (await t.rejoin(tried, Math.floor(left / 2), signal, arrivals)) continue
         }
+        if (last === null) starved++
         // nobody left: the previous executor's error says more than "nobody left"
         return last ?? failure(null, err)
       }

@@ -8,7 +8,7 @@
 import b4a from 'b4a'
 import { ShadwError } from '../errors.ts'
 import { mark, tracing } from '../trace.ts'
-import { log } from '../log.ts'
+import { log, logs } from '../log.ts'
 import { VerifiedRoots } from '../ledger/index.ts'
 import { CallAudits, type AuditSink } from './call-audits.ts'
 import { DEFAULT_INVOKE_DEADLINE_MS, runCall, type CallTransport, type InvokeOptions, type InvokeResult } from './invoke-call.ts'
@@ -120,6 +120,8 @@ export class InvokeCaller {
   readonly #transport: CallTransport
   /** runs while some peer has calls in flight ({@link #watch}) */
   #watchdog: ReturnType<typeof setInterval> | null = null
+  /** when the watchdog last ran: a tick far later than its interval means this node itself stalled */
+  #checkedAt = 0
   #stopped = false
   readonly #pins: ManifestPins
   /** whether this node checks drives: only then does it pin "latest" mounts */
@@ -133,7 +135,7 @@ export class InvokeCaller {
     this.#audits = new CallAudits(opts.audit, opts.random)
     this.#transport = {
       pick: (exclude, drives) => pickPeer(this.#candidates(), exclude, Math.random, drives),
-      rejoin: async (exclude, timeoutMs, signal) => await this.#peers.waitForRejoin(exclude, Math.min(timeoutMs, REJOIN_MS), signal),
+      rejoin: async (exclude, timeoutMs, signal, arrivals) => await this.#peers.waitForRejoin(exclude, arrivals === true ? timeoutMs : Math.min(timeoutMs, REJOIN_MS), signal, arrivals),
       hasAlternative: (exclude, reserve = 0) => this.#candidates().filter(s => !exclude.has(s.key) && hasRoom(s)).length > reserve,
       request: async (key, req, timeoutMs, signal, client) => await this.#request(key, req, timeoutMs, signal, client),
       randomBytes: pooledRandomBytes,
@@ -155,6 +157,7 @@ export class InvokeCaller {
   async invoke (ref: string, input: Uint8Array, opts: InvokeOptions = {}): Promise<InvokeResult> {
     const audited = this.#audits.chosen(opts.audit)
     mark('call.start')
+    if (logs('invoke')) debug('call of', ref, 'redundancy', opts.redundancy ?? 1, 'peers:', this.#peers.describe())
     const pinned = await this.#pinned(ref, opts)
     mark('call.pinned')
     const result = await runCall(this.#transport, ref, input, pinned)
@@ -365,6 +368,7 @@ export class InvokeCaller {
   /** Starts the liveness watchdog if it is not running; it stops itself when nothing is in flight. */
   #watch (): void {
     if (this.#watchdog !== null || this.#stopped) return
+    this.#checkedAt = this.#now()
     this.#watchdog = setInterval(() => { this.#checkLiveness() }, LIVENESS_PROBE_MS / 2)
     // a process with nothing else to do must not be kept alive by the watchdog
     ;(this.#watchdog as { unref?: () => void }).unref?.()
@@ -383,13 +387,19 @@ export class InvokeCaller {
    */
   #checkLiveness (): void {
     const now = this.#now()
+    // a tick this late means this node's own event loop stalled (a long synchronous task, GC,
+    // a starved CPU): timers run before the sockets are read, so what the peer sent meanwhile
+    // is still unread. That time is no evidence of the peer's silence: it gets a window again
+    const late = now - this.#checkedAt - LIVENESS_PROBE_MS / 2
+    this.#checkedAt = now
     let inFlight = false
     for (const [peer, calls] of this.#calls) {
       const pending = calls.pending
       if (pending.size === 0) continue
+      if (late >= LIVENESS_PROBE_MS) calls.graceUntil = Math.max(calls.graceUntil, now - LIVENESS_PROBE_MS)
       const quiet = now - Math.max(peer.heardAt, calls.graceUntil)
       if (quiet >= SILENCE_MS) {
-        debug('executor', peer.state.key.slice(0, 8), 'silent for', quiet, 'ms; failing', pending.size, 'calls')
+        debug('executor', peer.state.key.slice(0, 8), 'silent for', quiet, 'ms (watchdog', late, 'ms late); failing', pending.size, 'calls')
         const gone = ShadwError.EXECUTOR_CLOSED(`executor ${peer.state.key.slice(0, 8)} went silent (nothing for ${quiet} ms)`)
         // a peer merely stalled must not go on running (and billing) what moves elsewhere
         for (const id of pending.keys()) peer.channel.send({ type: 'cancel', id })

@@ -46,6 +46,8 @@ export interface Peer {
   readonly probes: Map<number, number>
   /** stops listening to the connection's raw bytes */
   unlisten: () => void
+  /** when the channel was made (the table's clock): debug lines say how long a peer has been known */
+  readonly since: number
 }
 
 /** Options of {@link PeerTable}. */
@@ -114,6 +116,12 @@ export class PeerTable {
     return undefined
   }
 
+  /** The peers for a debug line: key, slots advertised (`-` before the first advert), ms since the channel was made. */
+  describe (): string {
+    const now = this.#now()
+    return [...this.#peers.values()].map(p => `${p.state.key.slice(0, 8)}:${p.state.capacity?.total ?? '-'}${p.channel.opened ? '' : '(opening)'}@${now - p.since}ms`).join(' ') || 'none'
+  }
+
   /** Replaces the reputation source the router weighs peers by. */
   setReputation (reputation: (key: string) => number): void {
     this.#reputation = reputation
@@ -163,9 +171,10 @@ export class PeerTable {
    * or a peer opened its side and its capacity advert (sent on open) has not come yet; a peer
    * that never opens the channel (it executes nothing) is no reason to wait. True once an executor
    * outside `exclude` has an open channel and has advertised; false when none is on its way,
-   * at the timeout, on `signal` or when the table stops.
+   * at the timeout, on `signal` or when the table stops. With `arrivals`, any executor yet to
+   * connect counts as on its way: the wait lasts until one advertises or the timeout.
    */
-  async waitForRejoin (exclude: ReadonlySet<string>, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  async waitForRejoin (exclude: ReadonlySet<string>, timeoutMs: number, signal?: AbortSignal, arrivals = false): Promise<boolean> {
     const end = this.#now() + timeoutMs
     for (let wakes = 0; wakes < MAX_REJOIN_WAKES; wakes++) {
       if (this.#stopped || signal?.aborted === true) return false
@@ -174,9 +183,9 @@ export class PeerTable {
       const now = this.#now()
       const left = end - now
       const lost = [...this.#lost].some(([key, at]) => !exclude.has(key) && now - at < REJOIN_MS)
-      if (left <= 0 || (!lost && !peers.some(p => p.channel.opened && p.state.capacity === null))) return false
+      if (left <= 0 || (!arrivals && !lost && !peers.some(p => p.channel.opened && p.state.capacity === null))) return false
       // a lost executor stops counting once REJOIN_MS passed, with no event to say so
-      await this.#nextEvent(Math.min(left, REJOIN_MS), signal)
+      await this.#nextEvent(arrivals ? left : Math.min(left, REJOIN_MS), signal)
     }
     return false
   }
@@ -212,7 +221,8 @@ export class PeerTable {
       heardAt: this.#now(),
       nextId: 1,
       probes: new Map(),
-      unlisten: () => {}
+      unlisten: () => {},
+      since: this.#now()
     }
     this.#peers.set(channel, peer)
     // any bytes from the peer prove it alive, replication included, and arrive packet by
@@ -232,6 +242,7 @@ export class PeerTable {
       case 'capacity': {
         const t0 = peer.probes.get(msg.id)
         if (t0 !== undefined) { peer.probes.delete(msg.id); peer.state.rtt = performance.now() - t0 }
+        if (peer.state.capacity === null) debug('peer', peer.state.key.slice(0, 8), 'advertised', msg.total, 'slot(s),', this.#now() - peer.since, 'ms after its channel was made')
         peer.state.capacity = msg
         peer.state.full = msg.free === 0
         if (isExecutor(peer.state)) this.#lost.delete(peer.state.key)
@@ -251,7 +262,7 @@ export class PeerTable {
     if (peer === undefined) return
     this.#peers.delete(channel)
     peer.unlisten()
-    if (err !== null) debug('channel with', peer.state.key.slice(0, 8), 'closed:', err.message)
+    debug('channel with', peer.state.key.slice(0, 8), 'closed after', this.#now() - peer.since, 'ms', err === null ? '' : `: ${err.message}`)
     if (isExecutor(peer.state) && this.find(peer.state.key) === undefined) {
       const now = this.#now()
       for (const [key, at] of this.#lost) if (now - at >= REJOIN_MS) this.#lost.delete(key)

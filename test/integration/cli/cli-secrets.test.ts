@@ -7,15 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalAccount } from 'viem/accounts'
 import { generatePrivateKey } from 'viem/accounts'
 import { Drive } from '../../../src/core/drive/index.ts'
-import { chooseHolders, dealKey, keyHoldersTopic, keyIdOf, KeyService } from '../../../src/core/keys/index.ts'
+import { chooseHolders, dealKey, keyIdOf } from '../../../src/core/keys/index.ts'
 import type { SuperNode } from '../../../src/super-node/super-node.ts'
 import { cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { type EvmNode, HARDHAT_CHAIN, startEvmNode } from '../../helpers/evm.ts'
-import { keyedNode, until } from '../../helpers/invoke.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { testnet, testNode } from '../../helpers/testnet.ts'
 import { kernel } from '../../helpers/fs-kernel.ts'
 import { releases } from '../../helpers/key-releases.ts'
+import { erc20Gate, keyDealer } from '../../helpers/keyed-calls.ts'
 
 const BIN = fileURLToPath(new URL('../../../bin/shadw.js', import.meta.url))
 const DOMAIN = 'app.shadw.test'
@@ -35,10 +35,8 @@ describe('shadw publish --secret and shadw invoke --grant: condition-gated keys 
   afterAll(async () => { await evm?.stop() })
 
   it('a secret split among super nodes reaches the function for a token holder only; a gated drive mounts through its key grant', async () => {
-    const token = await evm.deploy('Token20', [1000n])
     const holder = evm.accounts[1] as LocalAccount
-    await evm.write(token, 'Token20', 'transfer', [holder.address, 5n])
-    const access = [{ conditionType: 'evmBasic', contractAddress: token, standardContractType: 'ERC20', chain: HARDHAT_CHAIN, method: 'balanceOf', parameters: [':userAddress'], returnValueTest: { comparator: '>', value: '0' } }]
+    const { access } = await erc20Gate(evm, holder)
     const net = await testnet()
     const bootstrap = net.bootstrap.map(b => `${b.host}:${b.port}`)
     const B = bootstrap.join(',')
@@ -119,12 +117,8 @@ describe('shadw publish --secret and shadw invoke --grant: condition-gated keys 
     const priv = await Drive.create(store, { encrypt: true })
     const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 131 + 4) % 256)
     const version = (await priv.drive.put('/blob', [bytes])).version
-    const owner = await keyedNode(net, 'light')
-    const keys = new KeyService({ host: owner.node, keyPair: owner.keyPair })
-    keys.start()
-    await owner.node.joinTopic(keyHoldersTopic(), { server: false, client: true })
     const candidates = supers.map(s => s.info.publicKey)
-    await until('the drive owner reaches the key holders', () => candidates.every(k => keys.peers().includes(k)), 60_000)
+    const { keys } = await keyDealer(net, candidates, 'the drive owner reaches the key holders')
     const driveFn = { publisher: priv.drive.key, name: 'drive-key', version: '1' }
     const driveHolders = chooseHolders(keyIdOf(keys.publicKey, driveFn), candidates, 3)
     const layout = await dealKey(keys, { key: priv.encryptionKey as Uint8Array, fn: driveFn, access, domains: [DOMAIN], holders: driveHolders, threshold: 2 })

@@ -6,14 +6,15 @@ import type { LocalAccount } from 'viem/accounts'
 import { signAuth, type FunctionId } from '../../../src/core/access/index.ts'
 import { DEFAULT_INVOKE_DEADLINE_MS } from '../../../src/core/invoke/index.ts'
 import { nodeIdentity } from '../../../src/core/node/index.ts'
-import { chooseHolders, dealKey, keyHoldersTopic, keyIdOf, KeyService } from '../../../src/core/keys/index.ts'
+import { chooseHolders, dealKey, keyIdOf } from '../../../src/core/keys/index.ts'
 import type { SuperNode } from '../../../src/super-node/super-node.ts'
 import { cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { type EvmNode, HARDHAT_CHAIN, startEvmNode } from '../../helpers/evm.ts'
-import { callerNode, keyedNode, publisher, until } from '../../helpers/invoke.ts'
+import { callerNode, publisher, until } from '../../helpers/invoke.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { testnet } from '../../helpers/testnet.ts'
 import { newCall } from '../../helpers/key-releases.ts'
+import { erc20Gate, keyDealer } from '../../helpers/keyed-calls.ts'
 
 const DOMAIN = 'app.shadw.test'
 const SECRET = 'sk-live-0123456789abcdef'
@@ -32,10 +33,8 @@ describe('keyed calls on an executor that holds no keys', () => {
   afterAll(async () => { await evm?.stop() })
 
   it('the first keyed call succeeds within the default deadline, and concurrent keyed calls leak no listeners', async () => {
-    const token = await evm.deploy('Token20', [1000n])
     const holder = evm.accounts[3] as LocalAccount
-    await evm.write(token, 'Token20', 'transfer', [holder.address, 5n])
-    const access = [{ conditionType: 'evmBasic', contractAddress: token, standardContractType: 'ERC20', chain: HARDHAT_CHAIN, method: 'balanceOf', parameters: [':userAddress'], returnValueTest: { comparator: '>', value: '0' } }]
+    const { access } = await erc20Gate(evm, holder)
     const signer = { getAddress: async () => holder.address, signMessage: async (message: string) => await holder.signMessage({ message }) }
 
     const warnings: Error[] = []
@@ -54,12 +53,8 @@ describe('keyed calls on an executor that holds no keys', () => {
 
       const pub = await publisher(net)
       const fn: FunctionId = { publisher: pub.registry.key, name: 'secret-env', version: '1.0.0' }
-      const dealer = await keyedNode(net, 'light')
-      const keys = new KeyService({ host: dealer.node, keyPair: dealer.keyPair })
-      keys.start()
-      await dealer.node.joinTopic(keyHoldersTopic(), { server: false, client: true })
-      await until('the dealer reaches the key holders', () => candidates.every(k => keys.peers().includes(k)), 60_000)
-      const holders = chooseHolders(keyIdOf(dealer.node.publicKey, fn), candidates, 3)
+      const { node: dealerNode, keys } = await keyDealer(net, candidates, 'the dealer reaches the key holders')
+      const holders = chooseHolders(keyIdOf(dealerNode.publicKey, fn), candidates, 3)
       const layout = await dealKey(keys, { key: b4a.from(SECRET), fn, access, domains: [DOMAIN], executors: [exec], holders, threshold: 2 })
       keys.stop()
       const ref = await pub.publish(cWasm('print-env'), {

@@ -10,11 +10,12 @@ import { chooseHolders, dealKey, fetchKey, keyHoldersTopic, keyIdOf, KeyService 
 import type { SuperNode } from '../../../src/super-node/super-node.ts'
 import { cWasm } from '../../fixtures/wasm/fixtures.ts'
 import { type EvmNode, HARDHAT_CHAIN, startEvmNode } from '../../helpers/evm.ts'
-import { callerNode, keyedNode, publisher, until } from '../../helpers/invoke.ts'
+import { callerNode, publisher, until } from '../../helpers/invoke.ts'
 import { startSuperNode, tempDir } from '../../helpers/super-node.ts'
 import { testnet, testNode } from '../../helpers/testnet.ts'
 import { kernel } from '../../helpers/fs-kernel.ts'
 import { releases, newCall } from '../../helpers/key-releases.ts'
+import { erc20Gate, keyDealer } from '../../helpers/keyed-calls.ts'
 
 const DOMAIN = 'app.shadw.test'
 const SECRET = 'sk-live-0123456789abcdef'
@@ -29,11 +30,9 @@ describe('keys an executor fetches for a call', () => {
   afterAll(async () => { await evm?.stop() })
 
   it('a gated function reads its secret only when the caller holds the ERC-20; a gated drive mounts for the call; the caller never gets the key', async () => {
-    const token = await evm.deploy('Token20', [1000n])
     const holder = evm.accounts[3] as LocalAccount
-    await evm.write(token, 'Token20', 'transfer', [holder.address, 5n])
+    const { access } = await erc20Gate(evm, holder)
     const stranger = privateKeyToAccount(generatePrivateKey())
-    const access = [{ conditionType: 'evmBasic', contractAddress: token, standardContractType: 'ERC20', chain: HARDHAT_CHAIN, method: 'balanceOf', parameters: [':userAddress'], returnValueTest: { comparator: '>', value: '0' } }]
 
     const net = await testnet()
     const bootstrap = net.bootstrap.map(b => `${b.host}:${b.port}`)
@@ -47,12 +46,8 @@ describe('keys an executor fetches for a call', () => {
 
     const pub = await publisher(net)
     const fn: FunctionId = { publisher: pub.registry.key, name: 'secret-env', version: '1.0.0' }
-    const dealer = await keyedNode(net, 'light')
-    const keys = new KeyService({ host: dealer.node, keyPair: dealer.keyPair })
-    keys.start()
-    await dealer.node.joinTopic(keyHoldersTopic(), { server: false, client: true })
-    await until('the dealer reaches the three key holders', () => candidates.every(k => keys.peers().includes(k)), 60_000)
-    const holders = chooseHolders(keyIdOf(dealer.node.publicKey, fn), candidates, 3)
+    const { node: dealerNode, keys } = await keyDealer(net, candidates, 'the dealer reaches the three key holders')
+    const holders = chooseHolders(keyIdOf(dealerNode.publicKey, fn), candidates, 3)
     // the publisher's secret, released only to the executor it names, for calls it runs
     const layout = await dealKey(keys, { key: b4a.from(SECRET), fn, access, domains: [DOMAIN], executors: [exec], holders, threshold: 2 })
     const ref = await pub.publish(cWasm('print-env'), {
@@ -107,7 +102,7 @@ describe('keys an executor fetches for a call', () => {
     const bytes = Uint8Array.from({ length: 5000 }, (_, i) => (i * 131 + 4) % 256)
     const version = (await priv.drive.put('/blob', [bytes])).version
     const driveFn: FunctionId = { publisher: priv.drive.key, name: 'drive-key', version: '1' }
-    const driveHolders = chooseHolders(keyIdOf(dealer.node.publicKey, driveFn), candidates, 3)
+    const driveHolders = chooseHolders(keyIdOf(dealerNode.publicKey, driveFn), candidates, 3)
     const driveKey = await dealKey(keys, { key: priv.encryptionKey as Uint8Array, fn: driveFn, access, domains: [DOMAIN], holders: driveHolders, threshold: 2 })
     const readerFn: FunctionId = { publisher: pub.registry.key, name: 'read-any', version: '1.0.0' }
     const mount = { drive: priv.drive.key, version, path: '/data', keyGrant: { keyId: driveKey.keyId, dealer: driveKey.dealer, threshold: 2, holders: driveHolders } }

@@ -91,4 +91,28 @@ describe('an executor killed mid-call', () => {
     await expect(caller.endpoint.invoke(ref, b4a.from('two'), { deadline: 20_000 })).rejects.toMatchObject({ code: 'EXECUTOR_CLOSED' })
     expect(misses).toEqual([])
   })
+
+  it('a caller whose own process stalls past SILENCE_MS while its call runs does not take the executor for silent', async () => {
+    const net = await testnet()
+    const pub = await publisher(net)
+    const ref = await pub.publish(await wat('echo'), { name: 'echo', version: '1.0.0' })
+    const exec = await executorNode(net, sharedExecutor(1))
+    const misses: MissedCall[] = []
+    const caller = await callerNode(net, { onmiss: (m) => { misses.push(m) } })
+    await caller.endpoint.waitForExecutors(1, { timeoutMs: CHILD_MS })
+    await caller.endpoint.invoke(ref, b4a.from('warm'), { deadline: 20_000 })
+    // the executor shares the caller's process: once it has run the call, the whole process
+    // blocks (a long synchronous task, a starved CPU), and its answer goes out only after
+    const handle = exec.service.handle.bind(exec.service)
+    exec.service.handle = async (...args) => {
+      const res = await handle(...args)
+      const until = Date.now() + 2 * SILENCE_MS
+      while (Date.now() < until) { /* the stall: bounded by the clock */ }
+      return res
+    }
+    const res = await caller.endpoint.invoke(ref, b4a.from('after a stall'), { deadline: 20_000 })
+    expect(b4a.toString(res.output)).toBe('after a stall')
+    expect(res.attempts).toBe(1)
+    expect(misses).toEqual([])
+  })
 })
