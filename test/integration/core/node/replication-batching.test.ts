@@ -111,6 +111,13 @@ describe('a linear download between two Corestores on the super node storage', (
     expect(counts.absentTreeReads).toBeLessThan(BLOCKS * 1.5)
     expect(writerCounts.dataReads).toBeLessThan(BLOCKS / 4)
 
+    // the reader's table of recent parents keeps copies of the children's hashes: a view into a
+    // reply would keep the whole reply (its block bytes included) alive while the core is open
+    const parents = (reader as unknown as { core: { tree: { parents: { slots: Array<{ leftHash: Uint8Array, rightHash: Uint8Array } | null> } } } }).core.tree.parents
+    const held = parents.slots.filter(s => s !== null)
+    expect(held.length).toBeGreaterThan(0)
+    for (const s of held) expect(Math.max(s.leftHash.buffer.byteLength, s.rightHash.buffer.byteLength)).toBeLessThanOrEqual(32)
+
     for (let i = 0; i < BLOCKS; i++) expect(Buffer.from(await reader.get(i, { wait: false }) as Uint8Array).equals(blocks[i] as Buffer)).toBe(true)
 
     // what was written is what a reopened store reads back (tree and oplog on disk)
