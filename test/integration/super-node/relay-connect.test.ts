@@ -284,8 +284,8 @@ describe("the super node's in-memory route", () => {
       return server
     })
     const topic = randomBytes(32)
-    let refused = 0
-    target = await nativeServer(net, topic, () => { refused++; return true })
+    const refused = { count: 0 }
+    target = await nativeServer(net, topic, () => { refused.count++; return true })
     // what the firewall is told of the client's address: never this host's
     const addresses: Array<{ host: string } | null> = []
     const server = target.server as unknown as { firewall: (key: Uint8Array, payload: unknown, address: { host: string } | null) => Promise<boolean> | boolean }
@@ -296,8 +296,8 @@ describe("the super node's in-memory route", () => {
     client.swarm.on('connection', (conn: SwarmConnection) => { conn.on('error', () => {}); connected++ })
     client.swarm.join(topic, { server: false, client: true })
     await within(routed, STEP_MS, 'a dial through the in-memory route')
-    for (let i = 0; i < 100 && refused === 0; i++) await new Promise(resolve => setTimeout(resolve, 50))
-    expect(refused).toBeGreaterThan(0)
+    for (let i = 0; i < 100 && refused.count === 0; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    expect(refused.count).toBeGreaterThan(0)
     // give a wrongly accepted handshake time to open a connection on either side
     await new Promise(resolve => setTimeout(resolve, SEEN_MS / 2))
     expect(connected).toBe(0)
