@@ -209,7 +209,7 @@ export class ShadwError extends Error {
   }
 
   /** Thrown when a registry has no function of that name (or it could not be read in time). */
-  static FUNCTION_NOT_FOUND (ref: string, msg = 'no such function'): ShadwError { return new ShadwError('FUNCTION_NOT_FOUND', `${msg}: ${ref}`, { details: { ref } }) }
+  static FUNCTION_NOT_FOUND (ref: string, msg = 'no such function', cause?: unknown): ShadwError { return new ShadwError('FUNCTION_NOT_FOUND', `${msg}: ${ref}`, { cause, details: { ref } }) }
 
   /** Thrown when no published, unyanked version matches a range. */
   static VERSION_NOT_FOUND (ref: string): ShadwError { return new ShadwError('VERSION_NOT_FOUND', `no version matches ${ref}`, { details: { ref } }) }

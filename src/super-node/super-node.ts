@@ -373,7 +373,7 @@ export class SuperNode {
  * rather than over a loopback UDX stream from the relay's DHT node to the node's (see
  * relay-server.ts).
  */
-function ownServer (swarm: Hyperswarm): (publicKey: Uint8Array) => unknown {
+export function ownServer (swarm: Hyperswarm): (publicKey: Uint8Array) => unknown {
   return (publicKey) => {
     const server = swarm.server
     return server.listening && !server.closed && b4a.equals(publicKey, swarm.keyPair.publicKey) ? server : null

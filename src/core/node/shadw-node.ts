@@ -56,9 +56,16 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   readonly #connections: Connections
   #starting: Promise<void> | null = null
   #stopping: Promise<void> | null = null
+  /** hex key -> why its topic could not be joined, for a log followed without awaiting its announce */
+  readonly #joinFailures = new Map<string, unknown>()
+  /** Rejects with NODE_CLOSED once stop() begins, so a wait on the network ends then */
+  readonly #closed: Promise<never>
+  #onClose: (err: ShadwError) => void = () => {}
 
   constructor (opts: ShadwNodeOptions) {
     super()
+    this.#closed = new Promise<never>((_resolve, reject) => { this.#onClose = reject })
+    this.#closed.catch(() => {}) // only a wait raced against it hears it
     this.#tier = opts.tier
     this.#swarm = opts.swarm
     this.#store = opts.store
@@ -162,6 +169,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   }
 
   async #stop (): Promise<void> {
+    this.#onClose(ShadwError.NODE_CLOSED('node stopped'))
     await this.#starting?.catch(() => {})
     this.#topics.stop()
     await this.#swarm.destroy()
@@ -211,6 +219,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
    */
   async forget (key: Uint8Array | string): Promise<void> {
     this.#assertOpen()
+    this.#joinFailures.delete(keyToHex(parseKey(key)))
     if (await this.#logs.forget(key)) await this.#topics.leave(crypto.discoveryKey(parseKey(key)))
   }
 
@@ -238,7 +247,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
    */
   async download (key: Uint8Array | string, range: { start?: number, end?: number } = {}, opts: { timeout?: number, signal?: AbortSignal } = {}): Promise<DownloadResult> {
     this.#assertOpen()
-    return await this.#logs.download(key, range, opts)
+    return await this.#onNetwork(key, this.#logs.download(key, range, opts))
   }
 
   /**
@@ -289,7 +298,7 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
    */
   async waitForLength (key: Uint8Array | string, length: number, timeoutMs: number): Promise<number> {
     this.#assertOpen()
-    return await this.#logs.waitForLength(key, length, timeoutMs)
+    return await this.#onNetwork(key, this.#logs.waitForLength(key, length, timeoutMs))
   }
 
   /** What this node knows about one log. */
@@ -348,6 +357,23 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     this.#connections.attach(conn, transport)
   }
 
+  /**
+   * A wait for a log's blocks from peers: it ends with NODE_CLOSED once the node stops, and
+   * its failure names the log's topic join as its cause when that join failed (a follow
+   * that did not await its announce returned before the join could fail), rather than
+   * reading as a peer that was merely slow.
+   */
+  async #onNetwork<T> (key: Uint8Array | string, wait: Promise<T>): Promise<T> {
+    wait.catch(() => {}) // when the node stops first, its failure is not the one reported
+    try {
+      return await Promise.race([wait, this.#closed])
+    } catch (err) {
+      const failure = this.#joinFailures.get(keyToHex(parseKey(key)))
+      if (failure === undefined || !(err instanceof ShadwError)) throw err
+      throw new ShadwError(err.code, `${err.message.slice(err.code.length + 2)} (the log's topic could not be joined)`, { cause: failure, details: err.details })
+    }
+  }
+
   #assertOpen (): void {
     if (this.#stopping !== null) throw ShadwError.NODE_CLOSED()
     if (!this.#logs.opened) throw ShadwError.NODE_CLOSED('node is not started')
@@ -363,7 +389,15 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
     const done = core.findingPeers()
     const joined = this.#topics.join(crypto.discoveryKey(key))
     if (!awaitAnnounce) {
-      joined.then(async () => { await this.#swarm.flush() }).catch((err: unknown) => { debug('join of a followed log failed', keyHex.slice(0, 8), err) }).finally(done)
+      joined.then(
+        () => { this.#joinFailures.delete(keyHex) },
+        (err: unknown) => {
+          // kept for the reads that wait on this log (#onNetwork), which alone can report it
+          debug('join of a followed log failed', keyHex.slice(0, 8), err)
+          this.#joinFailures.set(keyHex, err)
+        }
+      )
+      joined.then(async () => { await this.#swarm.flush() }).catch(() => {}).finally(done)
       return
     }
     await joined

@@ -125,7 +125,7 @@ export class FunctionLoader {
         // manifests are small: the whole registry is kept, only blobs are sparse
         await this.#host.download(publisher, { start: 0, end: reg.core.length }, { timeout: this.#timeout, signal: opts.signal })
       } catch (err) {
-        if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(publisher, 'registry not reachable')
+        if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(publisher, 'registry not reachable', err)
         throw err
       }
       found = true
@@ -227,7 +227,7 @@ export class FunctionLoader {
     try {
       await this.#host.download(blob.key, { start: blob.start, end }, { timeout: this.#timeout, signal })
     } catch (err) {
-      if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(blob.key, 'module blocks not reachable')
+      if ((err as ShadwError).code === 'TIMEOUT') throw ShadwError.FUNCTION_NOT_FOUND(blob.key, 'module blocks not reachable', err)
       throw err
     }
     const blocks: Uint8Array[] = []

@@ -12,6 +12,7 @@ import Hyperswarm, { type SwarmConnection } from 'hyperswarm'
 import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { RelayServer } from '../../../src/super-node/relay-server.ts'
+import { ownServer } from '../../../src/super-node/super-node.ts'
 
 /** Bound on any single network step on the loopback testnet (lookups, holepunch, close). */
 const STEP_MS = 15_000
@@ -83,9 +84,13 @@ async function network (local?: (publicKey: Uint8Array) => unknown): Promise<Net
   return { net, url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/relay` }
 }
 
-/** A native swarm (the super node's role) on its own DHT node, on `topic` as server only. */
-async function nativeServer (net: Testnet, topic: Buffer): Promise<Hyperswarm> {
-  const swarm = new Hyperswarm({ dht: new HyperDHT({ bootstrap: net.bootstrap, host: '127.0.0.1' }) })
+/**
+ * A native swarm (the super node's role) on its own DHT node, on `topic` as server only;
+ * `firewall` as Hyperswarm takes it (true refuses the peer).
+ */
+async function nativeServer (net: Testnet, topic: Buffer, firewall?: (remotePublicKey: Uint8Array) => boolean): Promise<Hyperswarm> {
+  const dht = new HyperDHT({ bootstrap: net.bootstrap, host: '127.0.0.1' })
+  const swarm = new Hyperswarm(firewall === undefined ? { dht } : { dht, firewall })
   defer(() => destroySwarm(swarm))
   swarm.on('connection', (conn: SwarmConnection) => {
     conn.on('error', () => {}) // clients leave; their drops are not under test
@@ -229,6 +234,76 @@ describe('a relay client dials a server of the relay\'s own process', () => {
     expect(connected).toBe(0)
     expect(impostor.connections.size).toBe(0)
     expect(target.connections.size).toBe(0)
+  })
+})
+
+describe("the super node's in-memory route", () => {
+  it('names only the swarm\'s own server: a dial to any other key goes through the DHT', async () => {
+    let own: Hyperswarm | null = null
+    let asked = 0
+    let routed = 0
+    const { net, url } = await network((key) => {
+      if (own === null) return null
+      asked++
+      const server = ownServer(own)(key)
+      if (server !== null) routed++
+      return server
+    })
+    own = await nativeServer(net, randomBytes(32))
+    const topic = randomBytes(32)
+    const other = await nativeServer(net, topic)
+    expect(ownServer(own)(own.keyPair.publicKey)).toBe(own.server)
+    expect(ownServer(own)(other.keyPair.publicKey)).toBeNull()
+
+    const client = await slowRelayClient(url, 0)
+    const atServer = connectionWith(other, client.swarm.keyPair.publicKey, STEP_MS, 'client at the other server')
+    atServer.catch(() => {}) // awaited below
+    const atClient = connectionWith(client.swarm, other.keyPair.publicKey, STEP_MS, 'other server at the client')
+    client.swarm.join(topic, { server: false, client: true })
+    const clientConn = await atClient
+    clientConn.on('error', () => {})
+    const fromServer = firstData(clientConn)
+    fromServer.catch(() => {})
+    const serverConn = await within(atServer, SEEN_MS, 'client at the other server once the client has it')
+    expect(await fromServer).toBe('from server')
+    expect(asked).toBeGreaterThan(0)
+    expect(routed).toBe(0)
+    // a UDX stream from the relay's DHT node, not an in-memory pipe
+    expect((serverConn as unknown as { rawStream: { remotePort?: number } }).rawStream.remotePort).toBeGreaterThan(0)
+    expect(own.connections.size).toBe(0)
+  })
+
+  it('a server whose firewall refuses the client: no connection on either side', async () => {
+    let target: Hyperswarm | null = null
+    let onRouted: () => void = () => {}
+    const routed = new Promise<void>(resolve => { onRouted = resolve })
+    const { net, url } = await network((key) => {
+      if (target === null) return null
+      const server = ownServer(target)(key)
+      if (server !== null) onRouted()
+      return server
+    })
+    const topic = randomBytes(32)
+    const refused = { count: 0 }
+    target = await nativeServer(net, topic, () => { refused.count++; return true })
+    // what the firewall is told of the client's address: never this host's
+    const addresses: Array<{ host: string } | null> = []
+    const server = target.server as unknown as { firewall: (key: Uint8Array, payload: unknown, address: { host: string } | null) => Promise<boolean> | boolean }
+    const firewall = server.firewall.bind(server)
+    server.firewall = (key, payload, address) => { addresses.push(address); return firewall(key, payload, address) }
+    const client = await slowRelayClient(url, 0)
+    let connected = 0
+    client.swarm.on('connection', (conn: SwarmConnection) => { conn.on('error', () => {}); connected++ })
+    client.swarm.join(topic, { server: false, client: true })
+    await within(routed, STEP_MS, 'a dial through the in-memory route')
+    for (let i = 0; i < 100 && refused.count === 0; i++) await new Promise(resolve => setTimeout(resolve, 50))
+    expect(refused.count).toBeGreaterThan(0)
+    // give a wrongly accepted handshake time to open a connection on either side
+    await new Promise(resolve => setTimeout(resolve, SEEN_MS / 2))
+    expect(connected).toBe(0)
+    expect(target.connections.size).toBe(0)
+    expect(addresses.length).toBeGreaterThan(0)
+    for (const address of addresses) expect(address?.host).not.toMatch(/^(127\.|::1$|localhost$|0\.0\.0\.0$)/)
   })
 })
 
