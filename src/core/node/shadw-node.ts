@@ -58,14 +58,15 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   #stopping: Promise<void> | null = null
   /** hex key -> why its topic could not be joined, for a log followed without awaiting its announce */
   readonly #joinFailures = new Map<string, unknown>()
-  /** Rejects with NODE_CLOSED once stop() begins, so a wait on the network ends then */
-  readonly #closed: Promise<never>
-  #onClose: (err: ShadwError) => void = () => {}
+  /**
+   * The rejecters of the network waits under way (#onNetwork), called with NODE_CLOSED once
+   * stop() begins. A set each wait leaves, not one promise every wait races against: a
+   * long-lived promise keeps a reaction per race until it settles, a leak over a node's life.
+   */
+  readonly #onStop = new Set<(err: ShadwError) => void>()
 
   constructor (opts: ShadwNodeOptions) {
     super()
-    this.#closed = new Promise<never>((_resolve, reject) => { this.#onClose = reject })
-    this.#closed.catch(() => {}) // only a wait raced against it hears it
     this.#tier = opts.tier
     this.#swarm = opts.swarm
     this.#store = opts.store
@@ -169,7 +170,8 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
   }
 
   async #stop (): Promise<void> {
-    this.#onClose(ShadwError.NODE_CLOSED('node stopped'))
+    const closed = ShadwError.NODE_CLOSED('node stopped')
+    for (const stop of this.#onStop) stop(closed)
     await this.#starting?.catch(() => {})
     this.#topics.stop()
     await this.#swarm.destroy()
@@ -365,12 +367,17 @@ export class ShadwNode extends Emitter<ShadwNodeEvents> {
    */
   async #onNetwork<T> (key: Uint8Array | string, wait: Promise<T>): Promise<T> {
     wait.catch(() => {}) // when the node stops first, its failure is not the one reported
+    let stop: (err: ShadwError) => void = () => {}
+    const stopped = new Promise<never>((_resolve, reject) => { stop = reject })
+    this.#onStop.add(stop)
     try {
-      return await Promise.race([wait, this.#closed])
+      return await Promise.race([wait, stopped])
     } catch (err) {
       const failure = this.#joinFailures.get(keyToHex(parseKey(key)))
       if (failure === undefined || !(err instanceof ShadwError)) throw err
       throw new ShadwError(err.code, `${err.message.slice(err.code.length + 2)} (the log's topic could not be joined)`, { cause: failure, details: err.details })
+    } finally {
+      this.#onStop.delete(stop)
     }
   }
 
