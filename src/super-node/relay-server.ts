@@ -394,8 +394,8 @@ let patchChecked = false
  * when a relayed server stream errors (server-proxy), loses a slow client's dialled stream
  * at the server (stream-proxy) and drops a client's relay stream when a handshake reply
  * comes through two DHT nodes (handshake-proxy); it sends each UDX packet of a relayed stream
- * as a WebSocket frame of its own (coalesce); it dials a key of this process over loopback
- * UDX (local-dial). See patches/.
+ * as a WebSocket frame of its own (coalesce); it reaches a key this process serves in
+ * memory, not over loopback UDX (local-dial). See patches/.
  */
 const PATCH_MARKERS: ReadonlyArray<readonly [file: string, marker: string]> = [
   ['server-proxy.js', 'paired: true'],
