@@ -144,6 +144,23 @@ function firstData (conn: SwarmConnection): Promise<string> {
   }), STEP_MS, 'data')
 }
 
+/**
+ * `client` joins `topic` through the relay and meets `server` there: both ends of their
+ * connection, the client's first, and what the server sends first as the client reads it.
+ */
+async function dialThrough (client: { swarm: Hyperswarm }, server: Hyperswarm, topic: Buffer, who: string): Promise<{ clientConn: SwarmConnection, serverConn: SwarmConnection, fromServer: Promise<string> }> {
+  const atServer = connectionWith(server, client.swarm.keyPair.publicKey, STEP_MS, `${who} at the server`)
+  atServer.catch(() => {}) // awaited below, after the client's side
+  const atClient = connectionWith(client.swarm, server.keyPair.publicKey, STEP_MS, `the server at ${who}`)
+  client.swarm.join(topic, { server: false, client: true })
+  const clientConn = await atClient
+  clientConn.on('error', () => {})
+  const fromServer = firstData(clientConn)
+  fromServer.catch(() => {}) // awaited by the caller, unless the server never sees the client
+  const serverConn = await within(atServer, SEEN_MS, `${who} at the server once the client has it`)
+  return { clientConn, serverConn, fromServer }
+}
+
 describe('a relay client dials a native server', () => {
   // The bug: the relay's side of a dialled UDX stream sent nothing until the browser's
   // secret-stream header came back over the WebSocket; the server, whose holepunch had
@@ -156,15 +173,7 @@ describe('a relay client dials a native server', () => {
     const seen: string[] = []
     for (let i = 0; i < SLOW_CLIENTS; i++) {
       const client = await slowRelayClient(url, CLIENT_LAG_MS)
-      const atServer = connectionWith(server, client.swarm.keyPair.publicKey, STEP_MS, `client ${i} at the server`)
-      atServer.catch(() => {}) // awaited below, after the client's side
-      const atClient = connectionWith(client.swarm, server.keyPair.publicKey, STEP_MS, `server at client ${i}`)
-      client.swarm.join(topic, { server: false, client: true })
-      const clientConn = await atClient
-      clientConn.on('error', () => {})
-      const fromServer = firstData(clientConn)
-      fromServer.catch(() => {}) // awaited below, unless the server never sees the client
-      const serverConn = await within(atServer, SEEN_MS, `client ${i} at the server once the client has it`)
+      const { clientConn, serverConn, fromServer } = await dialThrough(client, server, topic, `client ${i}`)
       const fromClient = firstData(serverConn)
       clientConn.write(Buffer.from(`from client ${i}`))
       expect(await fromServer).toBe('from server')
@@ -193,15 +202,7 @@ describe('a relay client dials a server of the relay\'s own process', () => {
     const topic = randomBytes(32)
     target = await nativeServer(net, topic)
     const client = await slowRelayClient(url, 0)
-    const atServer = connectionWith(target, client.swarm.keyPair.publicKey, STEP_MS, 'client at the server')
-    atServer.catch(() => {}) // awaited below
-    const atClient = connectionWith(client.swarm, target.keyPair.publicKey, STEP_MS, 'server at the client')
-    client.swarm.join(topic, { server: false, client: true })
-    const clientConn = await atClient
-    clientConn.on('error', () => {})
-    const fromServer = firstData(clientConn)
-    fromServer.catch(() => {})
-    const serverConn = await within(atServer, SEEN_MS, 'client at the server once the client has it')
+    const { clientConn, serverConn, fromServer } = await dialThrough(client, target, topic, 'the client')
     const fromClient = firstData(serverConn)
     clientConn.write(Buffer.from('from client'))
     expect(await fromServer).toBe('from server')
@@ -256,15 +257,7 @@ describe("the super node's in-memory route", () => {
     expect(ownServer(own)(other.keyPair.publicKey)).toBeNull()
 
     const client = await slowRelayClient(url, 0)
-    const atServer = connectionWith(other, client.swarm.keyPair.publicKey, STEP_MS, 'client at the other server')
-    atServer.catch(() => {}) // awaited below
-    const atClient = connectionWith(client.swarm, other.keyPair.publicKey, STEP_MS, 'other server at the client')
-    client.swarm.join(topic, { server: false, client: true })
-    const clientConn = await atClient
-    clientConn.on('error', () => {})
-    const fromServer = firstData(clientConn)
-    fromServer.catch(() => {})
-    const serverConn = await within(atServer, SEEN_MS, 'client at the other server once the client has it')
+    const { serverConn, fromServer } = await dialThrough(client, other, topic, 'the client')
     expect(await fromServer).toBe('from server')
     expect(asked).toBeGreaterThan(0)
     expect(routed).toBe(0)
