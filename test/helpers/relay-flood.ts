@@ -8,6 +8,7 @@ import type { Socket } from 'node:net'
 import DHTRelay from '@hyperswarm/dht-relay'
 import WebSocketStream from '@hyperswarm/dht-relay/ws'
 import { WebSocket } from 'ws'
+import { within } from './within.ts'
 
 const MiB = 1024 * 1024
 const CHUNK_BYTES = 64 * 1024
@@ -28,12 +29,6 @@ interface RelayListener { on (event: 'connection', fn: (s: RelayStream) => void)
 
 /** One relay client (a browser's view of the DHT, non-custodial). */
 export interface RelayEnd { node: DHTRelay, socket: WebSocket, raw (): Socket }
-
-export function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`${what} did not happen within ${ms} ms`)) }, ms) })
-  return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer) })
-}
 
 export async function relayEnd (url: string, stepMs: number): Promise<RelayEnd> {
   const socket = new WebSocket(url)

@@ -13,7 +13,8 @@ import createTestnet, { type Testnet } from 'hyperdht/testnet'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MemoryBudget } from '../../../src/super-node/memory-budget.ts'
 import { RelayServer } from '../../../src/super-node/relay-server.ts'
-import { flood, relayExchange, relayPair, within } from '../../helpers/relay-flood.ts'
+import { flood, relayExchange, relayPair } from '../../helpers/relay-flood.ts'
+import { within } from '../../helpers/within.ts'
 
 const MiB = 1024 * 1024
 /** What the hostile client pushes. */

@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { RelayServer } from '../../../src/super-node/relay-server.ts'
 import { ownServer } from '../../../src/super-node/super-node.ts'
+import { within } from '../../helpers/within.ts'
 
 /** Bound on any single network step on the loopback testnet (lookups, holepunch, close). */
 const STEP_MS = 15_000
@@ -44,14 +45,6 @@ afterEach(async () => {
     if (fn !== undefined) await within(fn(), STEP_MS, 'teardown').catch(() => {})
   }
 })
-
-function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`${what} did not happen within ${ms} ms`)) }, ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer) })
-}
 
 async function destroySwarm (swarm: Hyperswarm): Promise<void> {
   // a graceful destroy unannounces through the relay; once the relay is gone only force works

@@ -12,6 +12,7 @@ import {
   CLOSE_GOING_AWAY, CLOSE_PROTOCOL_ERROR, CLOSE_POLICY_VIOLATION, CLOSE_TRY_AGAIN_LATER,
   RelayServer, type RelayServerOptions
 } from '../../../src/super-node/relay-server.ts'
+import { within } from '../../helpers/within.ts'
 
 /** Bound on any single network step on the loopback testnet (lookups, holepunch, close). */
 const STEP_MS = 15_000
@@ -30,14 +31,6 @@ afterEach(async () => {
     if (fn !== undefined) await within(fn(), STEP_MS, 'teardown').catch(() => {})
   }
 })
-
-function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`${what} did not happen within ${ms} ms`)) }, ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer) })
-}
 
 async function testnet (): Promise<Testnet> {
   const net = await createTestnet(3, { host: '127.0.0.1' })

@@ -14,6 +14,7 @@ import { ShadwNode } from '../../../../src/core/node/shadw-node.ts'
 import { FunctionLoader } from '../../../../src/core/registry/index.ts'
 import { nodeWithStore } from '../../../helpers/registry.ts'
 import { testnet } from '../../../helpers/testnet.ts'
+import { within } from '../../../helpers/within.ts'
 
 /** The load's own bound on reaching the registry in the first test. */
 const LOAD_TIMEOUT_MS = 1_000
@@ -21,14 +22,6 @@ const LOAD_TIMEOUT_MS = 1_000
 const LONG_LOAD_TIMEOUT_MS = 120_000
 /** Bound on a load ending once its node stops. */
 const SETTLE_MS = 15_000
-
-function within<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`${what} did not happen within ${ms} ms`)) }, ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => { clearTimeout(timer) })
-}
 
 function follows (node: ShadwNode, key: string): boolean {
   try {
